@@ -1,0 +1,107 @@
+#include "eltwise/eltwise.h"
+
+#include <omp.h>
+
+namespace cnn {
+
+// Below this many elements a thread team costs more than the loop.
+static constexpr int64_t kParallelMin = 1 << 15;
+
+static inline float apply(BinaryOp op, float a, float b) {
+  switch (op) {
+    case BinaryOp::Add: return a + b;
+    case BinaryOp::Sub: return a - b;
+    case BinaryOp::Mul: return a * b;
+    case BinaryOp::Div: return a / b;
+  }
+  return 0.0f;
+}
+
+void binary_broadcast(BinaryOp op, const float* a, const int64_t* a_strides, const float* b,
+                      const int64_t* b_strides, float* out, const int64_t* shape, int ndim,
+                      int threads) {
+  int64_t total = 1;
+  for (int d = 0; d < ndim; ++d) total *= shape[d];
+  if (total == 0) return;
+  // The innermost axis runs as a plain loop; the outer index is decoded per row.
+  const int64_t inner = ndim ? shape[ndim - 1] : 1;
+  const int64_t sa = ndim ? a_strides[ndim - 1] : 0, sb = ndim ? b_strides[ndim - 1] : 0;
+  const int64_t rows = total / inner;
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && total >= kParallelMin)
+  for (int64_t r = 0; r < rows; ++r) {
+    int64_t rem = r, oa = 0, ob = 0;
+    for (int d = ndim - 2; d >= 0; --d) {
+      const int64_t i = rem % shape[d];
+      rem /= shape[d];
+      oa += i * a_strides[d];
+      ob += i * b_strides[d];
+    }
+    const float* pa = a + oa;
+    const float* pb = b + ob;
+    float* po = out + r * inner;
+    if (sa == 1 && sb == 1) {
+      switch (op) {
+        case BinaryOp::Add: for (int64_t j = 0; j < inner; ++j) po[j] = pa[j] + pb[j]; break;
+        case BinaryOp::Sub: for (int64_t j = 0; j < inner; ++j) po[j] = pa[j] - pb[j]; break;
+        case BinaryOp::Mul: for (int64_t j = 0; j < inner; ++j) po[j] = pa[j] * pb[j]; break;
+        case BinaryOp::Div: for (int64_t j = 0; j < inner; ++j) po[j] = pa[j] / pb[j]; break;
+      }
+    } else {
+      for (int64_t j = 0; j < inner; ++j) po[j] = apply(op, pa[j * sa], pb[j * sb]);
+    }
+  }
+}
+
+void sum_to_shape(const float* x, const int64_t* shape, int ndim, float* out,
+                  const int64_t* target) {
+  int64_t total = 1, out_total = 1;
+  int64_t out_strides[kMaxDims];
+  for (int d = ndim - 1; d >= 0; --d) {
+    out_strides[d] = target[d] == 1 ? 0 : out_total;
+    out_total *= target[d];
+    total *= shape[d];
+  }
+  double* acc = new double[out_total > 0 ? out_total : 1]();
+  int64_t idx[kMaxDims] = {0};
+  int64_t o = 0;
+  for (int64_t i = 0; i < total; ++i) {
+    acc[o] += x[i];
+    for (int d = ndim - 1; d >= 0; --d) {
+      ++idx[d];
+      o += out_strides[d];
+      if (idx[d] < shape[d]) break;
+      o -= idx[d] * out_strides[d];
+      idx[d] = 0;
+    }
+  }
+  for (int64_t i = 0; i < out_total; ++i) out[i] = (float)acc[i];
+  delete[] acc;
+}
+
+void relu_forward(const float* x, float* y, int64_t n, int threads) {
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && n >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+void relu_backward(const float* x, const float* dy, float* dx, int64_t n, int threads) {
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && n >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+void axpy(float alpha, const float* x, float* y, int64_t n, int threads) {
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && n >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
+}
+
+void scale(float alpha, const float* x, float* y, int64_t n, int threads) {
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && n >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i) y[i] = alpha * x[i];
+}
+
+double sum(const float* x, int64_t n) {
+  double acc = 0.0;
+  for (int64_t i = 0; i < n; ++i) acc += x[i];
+  return acc;
+}
+
+}  // namespace cnn

@@ -1,0 +1,31 @@
+// Elementwise ops and reductions over float32 buffers, with NumPy/PyTorch broadcasting.
+#pragma once
+#include <cstdint>
+
+namespace cnn {
+
+constexpr int kMaxDims = 8;
+
+enum class BinaryOp { Add = 0, Sub = 1, Mul = 2, Div = 3 };
+
+// out(shape) = a op b, where a and b are broadcast to `shape` by their strides (0 on a
+// broadcast axis). ndim <= kMaxDims.
+void binary_broadcast(BinaryOp op, const float* a, const int64_t* a_strides, const float* b,
+                      const int64_t* b_strides, float* out, const int64_t* shape, int ndim,
+                      int threads);
+
+// out(target) = sum of x(shape) over the axes where target has extent 1 (same ndim).
+void sum_to_shape(const float* x, const int64_t* shape, int ndim, float* out,
+                  const int64_t* target);
+
+void relu_forward(const float* x, float* y, int64_t n, int threads);
+// dx = dy where x > 0, else 0 (PyTorch's subgradient at 0).
+void relu_backward(const float* x, const float* dy, float* dx, int64_t n, int threads);
+// y += alpha · x
+void axpy(float alpha, const float* x, float* y, int64_t n, int threads);
+// y = alpha · x
+void scale(float alpha, const float* x, float* y, int64_t n, int threads);
+// Pairwise-free sum in double, so long sums stay accurate.
+double sum(const float* x, int64_t n);
+
+}  // namespace cnn

@@ -1,0 +1,49 @@
+// AVX-512 GEMM micro-kernel. Self-contained on purpose: no templates or inline helpers shared
+// with other translation units, so the linker can never hand this file's AVX-512 code to others.
+#include <immintrin.h>
+
+#include "gemm/gemm.h"
+
+namespace cnn {
+
+// 12×32 tile: 24 zmm accumulators (12 rows × 2 zmm), B row in 2 zmm, A broadcast per row.
+// Ap is kc×12 packed, Bp kc×32 packed; C = alpha·Ap·Bp + beta·C (beta 0: C unread).
+static void micro_12x32(int kc, const float* Ap, const float* Bp, float* C, long ldc, float alpha,
+                        float beta) {
+  __m512 c[12][2];
+  for (int i = 0; i < 12; ++i) {
+    _mm_prefetch((const char*)(C + i * ldc), _MM_HINT_T0);
+    _mm_prefetch((const char*)(C + i * ldc + 31), _MM_HINT_T0);
+    c[i][0] = c[i][1] = _mm512_setzero_ps();
+  }
+  for (int p = 0; p < kc; ++p) {
+    const __m512 b0 = _mm512_load_ps(Bp);
+    const __m512 b1 = _mm512_load_ps(Bp + 16);
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; ++i) {
+      const __m512 a = _mm512_set1_ps(Ap[i]);
+      c[i][0] = _mm512_fmadd_ps(a, b0, c[i][0]);
+      c[i][1] = _mm512_fmadd_ps(a, b1, c[i][1]);
+    }
+    Ap += 12;
+    Bp += 32;
+  }
+  const __m512 va = _mm512_set1_ps(alpha);
+  const __m512 vb = _mm512_set1_ps(beta);
+#pragma GCC unroll 12
+  for (int i = 0; i < 12; ++i) {
+    float* r = C + i * ldc;
+    __m512 x0 = _mm512_mul_ps(va, c[i][0]), x1 = _mm512_mul_ps(va, c[i][1]);
+    if (beta != 0.0f) {
+      x0 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(r), x0);
+      x1 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(r + 16), x1);
+    }
+    _mm512_storeu_ps(r, x0);
+    _mm512_storeu_ps(r + 16, x1);
+  }
+}
+
+// kc·32 floats of B (32 KiB) stay in L1/L2 across a column of tiles; mc·kc of A in L2.
+const GemmKernel gemm_kernel_avx512 = {12, 32, 256, 144, 4096, micro_12x32};
+
+}  // namespace cnn

@@ -1,0 +1,45 @@
+// The `cnn` command: parses, dispatches to one file per command, and turns every error into
+// one line and an exit code (2 for bad usage or input, 1 for failures, 130 for Ctrl-C).
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { addBenchCommand } from './bench.js';
+import { addDoctorCommand } from './doctor.js';
+import { UserError } from './errors.js';
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const verbose = argv.includes('--verbose');
+  try {
+    const program = new Command('cnn')
+      .description('Train, evaluate and inspect convolutional neural networks on the CPU')
+      .version(packageVersion(), '-V, --version')
+      .option('--verbose', 'print stack traces for errors')
+      .exitOverride()
+      .configureOutput({ outputError: (str, write) => write(str) });
+    addDoctorCommand(program);
+    addBenchCommand(program);
+    await program.parseAsync(argv);
+  } catch (err) {
+    process.exitCode = exitCodeFor(err, verbose);
+  }
+}
+
+function exitCodeFor(err: unknown, verbose: boolean): number {
+  if (err instanceof CommanderError) {
+    // --help and --version end through here with exit code 0; usage errors were already printed.
+    return err.exitCode === 0 ? 0 : 2;
+  }
+  if (verbose && err instanceof Error) console.error(err.stack);
+  if (err instanceof UserError) {
+    console.error(`cnn: error: ${err.message}`);
+    return err.exitCode;
+  }
+  // Range/type errors from the native boundary or tensor ops are bad input, not crashes.
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(`cnn: error: ${message}`);
+  return 1;
+}

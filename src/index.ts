@@ -1,0 +1,3 @@
+// The library's face: a program can do what the CLI does.
+export * from './tensor/index.js';
+export * as io from './io/index.js';

@@ -1,0 +1,220 @@
+// Differentiable ops. Each computes its output in the addon and, when gradients are being
+// recorded, attaches a GradNode whose backward calls the matching native backward kernel.
+import { native, getThreads, type ConvParams } from './native.js';
+import { Tensor, isGradEnabled, formatShape, shapeSize, type Shape, type GradNode } from './tensor.js';
+
+/** Attaches a tape node to `out` when any input needs a gradient and recording is on. */
+export function record(out: Tensor, name: string, inputs: readonly Tensor[],
+  backward: (grad: Tensor) => (Tensor | null)[]): Tensor {
+  if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
+    const node: GradNode = { name, inputs, backward };
+    out.gradFn = node;
+    out.requiresGrad = true;
+  }
+  return out;
+}
+
+// ---- shapes ----
+
+export function broadcastShapes(a: Shape, b: Shape, op: string): number[] {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const da = a[a.length - n + i] ?? 1, db = b[b.length - n + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new RangeError(`${op}: shapes ${formatShape(a)} and ${formatShape(b)} cannot be broadcast together`);
+    }
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
+
+/** Sums `grad` down to `shape` (the inverse of broadcasting). */
+export function sumTo(grad: Tensor, shape: Shape): Tensor {
+  if (grad.shape.length === shape.length && grad.shape.every((d, i) => d === shape[i])) return grad;
+  const padded = [...new Array(grad.ndim - shape.length).fill(1), ...shape];
+  const out = new Float32Array(shapeSize(shape));
+  native.sumToShape(grad.data, grad.shape, out, padded);
+  return new Tensor(out, shape);
+}
+
+export function reshape(x: Tensor, shape: Shape): Tensor {
+  const resolved = [...shape];
+  const infer = resolved.indexOf(-1);
+  if (infer !== resolved.lastIndexOf(-1)) throw new RangeError('reshape: only one dimension can be -1');
+  if (infer >= 0) {
+    const known = resolved.reduce((p, d, i) => (i === infer ? p : p * d), 1);
+    if (known === 0 || x.size % known !== 0) {
+      throw new RangeError(`reshape: shape ${formatShape(shape)} is invalid for input of size ${x.size}`);
+    }
+    resolved[infer] = x.size / known;
+  }
+  if (shapeSize(resolved) !== x.size) {
+    throw new RangeError(`reshape: shape ${formatShape(shape)} is invalid for input of size ${x.size}`);
+  }
+  const from = x.shape;
+  return record(new Tensor(x.data, resolved), 'reshape', [x], (g) => [new Tensor(g.data, from)]);
+}
+
+// ---- elementwise ----
+
+const enum Binary { Add = 0, Sub = 1, Mul = 2, Div = 3 }
+
+function binaryRaw(op: Binary, a: Tensor, b: Tensor, name: string): Tensor {
+  const shape = broadcastShapes(a.shape, b.shape, name);
+  const out = new Float32Array(shapeSize(shape));
+  native.binary(op, a.data, a.shape, b.data, b.shape, out, shape, getThreads());
+  return new Tensor(out, shape);
+}
+
+export function add(a: Tensor, b: Tensor): Tensor {
+  return record(binaryRaw(Binary.Add, a, b, 'add'), 'add', [a, b], (g) => [sumTo(g, a.shape), sumTo(g, b.shape)]);
+}
+
+export function sub(a: Tensor, b: Tensor): Tensor {
+  return record(binaryRaw(Binary.Sub, a, b, 'sub'), 'sub', [a, b],
+    (g) => [sumTo(g, a.shape), b.requiresGrad ? sumTo(mulScalar(g, -1), b.shape) : null]);
+}
+
+export function mul(a: Tensor, b: Tensor): Tensor {
+  return record(binaryRaw(Binary.Mul, a, b, 'mul'), 'mul', [a, b], (g) => [
+    a.requiresGrad ? sumTo(binaryRaw(Binary.Mul, g, b, 'mul'), a.shape) : null,
+    b.requiresGrad ? sumTo(binaryRaw(Binary.Mul, g, a, 'mul'), b.shape) : null,
+  ]);
+}
+
+export function div(a: Tensor, b: Tensor): Tensor {
+  const out = binaryRaw(Binary.Div, a, b, 'div');
+  return record(out, 'div', [a, b], (g) => [
+    a.requiresGrad ? sumTo(binaryRaw(Binary.Div, g, b, 'div'), a.shape) : null,
+    // d(a/b)/db = -(a/b)/b
+    b.requiresGrad ? sumTo(mulScalar(binaryRaw(Binary.Div, binaryRaw(Binary.Mul, g, out, 'div'), b, 'div'), -1), b.shape) : null,
+  ]);
+}
+
+export function mulScalar(x: Tensor, s: number): Tensor {
+  const out = new Float32Array(x.size);
+  native.scale(s, x.data, out, getThreads());
+  return record(new Tensor(out, x.shape), 'mulScalar', [x], (g) => [mulScalar(g, s)]);
+}
+
+export function relu(x: Tensor): Tensor {
+  const out = new Float32Array(x.size);
+  native.reluForward(x.data, out, getThreads());
+  return record(new Tensor(out, x.shape), 'relu', [x], (g) => {
+    const dx = new Float32Array(x.size);
+    native.reluBackward(x.data, g.data, dx, getThreads());
+    return [new Tensor(dx, x.shape)];
+  });
+}
+
+// ---- reductions ----
+
+export function sum(x: Tensor): Tensor {
+  return record(Tensor.scalar(native.sum(x.data)), 'sum', [x], (g) => [Tensor.full(x.shape, g.item())]);
+}
+
+export function mean(x: Tensor): Tensor {
+  if (x.size === 0) throw new RangeError('mean of an empty tensor');
+  const n = x.size;
+  return record(Tensor.scalar(native.sum(x.data) / n), 'mean', [x], (g) => [Tensor.full(x.shape, g.item() / n)]);
+}
+
+// ---- linear algebra ----
+
+function gemm(transA: boolean, transB: boolean, m: number, n: number, k: number,
+  a: Float32Array, b: Float32Array): Float32Array {
+  const c = new Float32Array(m * n);
+  native.gemm(transA, transB, m, n, k, 1, a, transA ? m : k, b, transB ? k : n, 0, c, n, getThreads());
+  return c;
+}
+
+/** (m×k)·(k×n) for 2-D tensors. */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (a.ndim !== 2 || b.ndim !== 2) throw new RangeError(`matmul: expected 2-D tensors but got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
+  const [m, k] = a.shape, [k2, n] = b.shape;
+  if (k !== k2) throw new RangeError(`matmul: shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} cannot be multiplied (${k} != ${k2})`);
+  return record(new Tensor(gemm(false, false, m, n, k, a.data, b.data), [m, n]), 'matmul', [a, b], (g) => [
+    a.requiresGrad ? new Tensor(gemm(false, true, m, k, n, g.data, b.data), a.shape) : null,
+    b.requiresGrad ? new Tensor(gemm(true, false, k, n, m, a.data, g.data), b.shape) : null,
+  ]);
+}
+
+/** y = x·wᵀ + b with x (N×in), w (out×in), b (out), as torch.nn.functional.linear. */
+export function linear(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
+  if (x.ndim !== 2 || w.ndim !== 2 || x.shape[1] !== w.shape[1]) {
+    throw new RangeError(`linear: input ${formatShape(x.shape)} does not match weight ${formatShape(w.shape)}`);
+  }
+  const [n, inF] = x.shape, outF = w.shape[0];
+  if (b && (b.ndim !== 1 || b.shape[0] !== outF)) throw new RangeError(`linear: bias ${formatShape(b.shape)} does not match ${outF} outputs`);
+  const y = new Float32Array(n * outF);
+  if (b) for (let i = 0; i < n; i++) y.set(b.data, i * outF);
+  native.gemm(false, true, n, outF, inF, 1, x.data, inF, w.data, inF, b ? 1 : 0, y, outF, getThreads());
+  const inputs = b ? [x, w, b] : [x, w];
+  return record(new Tensor(y, [n, outF]), 'linear', inputs, (g) => [
+    x.requiresGrad ? new Tensor(gemm(false, false, n, inF, outF, g.data, w.data), x.shape) : null,
+    w.requiresGrad ? new Tensor(gemm(true, false, outF, inF, n, g.data, x.data), w.shape) : null,
+    b && b.requiresGrad ? sumTo(g, [outF]) : null,
+  ]);
+}
+
+// ---- convolution ----
+
+export interface Conv2dOptions {
+  stride?: [number, number];
+  /** [top, bottom, left, right] zero padding. */
+  padding?: [number, number, number, number];
+  dilation?: [number, number];
+  groups?: number;
+}
+
+export function conv2dParams(xShape: Shape, wShape: Shape, opts: Conv2dOptions): ConvParams {
+  if (xShape.length !== 4) throw new RangeError(`conv2d: expected a 4-D input (N, C, H, W) but got ${formatShape(xShape)}`);
+  if (wShape.length !== 4) throw new RangeError(`conv2d: expected a 4-D weight but got ${formatShape(wShape)}`);
+  const [n, cIn, h, w] = xShape;
+  const [cOut, cig, kh, kw] = wShape;
+  const groups = opts.groups ?? 1;
+  const [strideH, strideW] = opts.stride ?? [1, 1];
+  const [padT, padB, padL, padR] = opts.padding ?? [0, 0, 0, 0];
+  const [dilH, dilW] = opts.dilation ?? [1, 1];
+  if (cig * groups !== cIn) {
+    throw new RangeError(`conv2d: weight ${formatShape(wShape)} with groups=${groups} expects ${cig * groups} input channels but the input ${formatShape(xShape)} has ${cIn}`);
+  }
+  const outH = Math.floor((h + padT + padB - dilH * (kh - 1) - 1) / strideH) + 1;
+  const outW = Math.floor((w + padL + padR - dilW * (kw - 1) - 1) / strideW) + 1;
+  if (outH < 1 || outW < 1) {
+    throw new RangeError(`conv2d: kernel size ${kh}x${kw} (dilation ${dilH}x${dilW}) is larger than the padded input ${h + padT + padB}x${w + padL + padR}`);
+  }
+  return { n, cIn, h, w, cOut, kh, kw, strideH, strideW, padT, padB, padL, padR, dilH, dilW, groups };
+}
+
+export function convOutputShape(p: ConvParams): number[] {
+  return [p.n, p.cOut,
+    Math.floor((p.h + p.padT + p.padB - p.dilH * (p.kh - 1) - 1) / p.strideH) + 1,
+    Math.floor((p.w + p.padL + p.padR - p.dilW * (p.kw - 1) - 1) / p.strideW) + 1];
+}
+
+/** 2-D cross-correlation, NCHW, as torch.nn.functional.conv2d with per-side zero padding. */
+export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  const p = conv2dParams(x.shape, w.shape, opts);
+  if (b && (b.ndim !== 1 || b.shape[0] !== p.cOut)) throw new RangeError(`conv2d: bias ${formatShape(b.shape)} does not match ${p.cOut} output channels`);
+  const shape = convOutputShape(p);
+  const y = new Float32Array(shapeSize(shape));
+  native.conv2dForward(p, x.data, w.data, b ? b.data : null, y, getThreads());
+  const inputs = b ? [x, w, b] : [x, w];
+  return record(new Tensor(y, shape), 'conv2d', inputs, (g) => {
+    let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
+    if (x.requiresGrad) {
+      dx = Tensor.zeros(x.shape);
+      native.conv2dBackwardInput(p, g.data, w.data, dx.data, getThreads());
+    }
+    const wantDb = b !== null && b.requiresGrad;
+    if (w.requiresGrad || wantDb) {
+      dw = Tensor.zeros(w.shape);
+      db = wantDb ? Tensor.zeros([p.cOut]) : null;
+      native.conv2dBackwardWeight(p, x.data, g.data, dw.data, db ? db.data : null, getThreads());
+      if (!w.requiresGrad) dw = null;
+    }
+    return [dx, dw, db];
+  });
+}

@@ -1,0 +1,257 @@
+// Tensor: float32 storage, a shape, and a place on the autograd tape. An op's output records
+// a GradNode (its inputs and a backward function); backward() walks the tape in reverse.
+import * as ops from './ops.js';
+import { defaultGenerator, type Generator } from './random.js';
+
+export type Shape = readonly number[];
+
+export interface GradNode {
+  /** The op's name, for error messages. */
+  readonly name: string;
+  readonly inputs: readonly Tensor[];
+  /** Gradients of the inputs from the output's gradient; null where an input needs none. */
+  backward(grad: Tensor): (Tensor | null)[];
+}
+
+export type TensorHook = (grad: Tensor) => Tensor | void;
+
+export interface RemovableHandle {
+  remove(): void;
+}
+
+let gradEnabled = true;
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs fn without recording any op, as torch.no_grad(). */
+export function noGrad<T>(fn: () => T): T {
+  const previous = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = previous;
+  }
+}
+
+export function shapeSize(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new RangeError(`invalid shape [${shape.join(', ')}]`);
+    n *= d;
+  }
+  return n;
+}
+
+export function formatShape(shape: Shape): string {
+  return `[${shape.join(', ')}]`;
+}
+
+export class Tensor {
+  readonly data: Float32Array;
+  readonly shape: Shape;
+  requiresGrad: boolean;
+  grad: Tensor | null = null;
+  gradFn: GradNode | null = null;
+  private retainsGrad = false;
+  private hooks: TensorHook[] = [];
+
+  constructor(data: Float32Array, shape: Shape, requiresGrad = false) {
+    const n = shapeSize(shape);
+    if (data.length !== n) {
+      throw new RangeError(`shape ${formatShape(shape)} needs ${n} elements but the data has ${data.length}`);
+    }
+    this.data = data;
+    this.shape = Object.freeze([...shape]);
+    this.requiresGrad = requiresGrad;
+  }
+
+  // ---- factories ----
+
+  static from(data: ArrayLike<number>, shape?: Shape, requiresGrad = false): Tensor {
+    const arr = data instanceof Float32Array ? data : Float32Array.from(data);
+    return new Tensor(arr, shape ?? [arr.length], requiresGrad);
+  }
+
+  static scalar(value: number, requiresGrad = false): Tensor {
+    return new Tensor(Float32Array.of(value), [], requiresGrad);
+  }
+
+  static zeros(shape: Shape, requiresGrad = false): Tensor {
+    return new Tensor(new Float32Array(shapeSize(shape)), shape, requiresGrad);
+  }
+
+  static ones(shape: Shape, requiresGrad = false): Tensor {
+    return Tensor.full(shape, 1, requiresGrad);
+  }
+
+  static full(shape: Shape, value: number, requiresGrad = false): Tensor {
+    return new Tensor(new Float32Array(shapeSize(shape)).fill(value), shape, requiresGrad);
+  }
+
+  /** Standard normal samples from the seeded generator. */
+  static randn(shape: Shape, opts: { generator?: Generator; requiresGrad?: boolean } = {}): Tensor {
+    const g = opts.generator ?? defaultGenerator;
+    const data = new Float32Array(shapeSize(shape));
+    for (let i = 0; i < data.length; i++) data[i] = g.normal();
+    return new Tensor(data, shape, opts.requiresGrad ?? false);
+  }
+
+  /** Uniform samples in [low, high) from the seeded generator. */
+  static rand(shape: Shape, opts: { generator?: Generator; low?: number; high?: number; requiresGrad?: boolean } = {}): Tensor {
+    const g = opts.generator ?? defaultGenerator;
+    const low = opts.low ?? 0, high = opts.high ?? 1;
+    const data = new Float32Array(shapeSize(shape));
+    for (let i = 0; i < data.length; i++) data[i] = low + (high - low) * g.random();
+    return new Tensor(data, shape, opts.requiresGrad ?? false);
+  }
+
+  // ---- facts ----
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  get size(): number {
+    return this.data.length;
+  }
+
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+
+  item(): number {
+    if (this.data.length !== 1) {
+      throw new RangeError(`a tensor with ${this.data.length} elements cannot be converted to a number`);
+    }
+    return this.data[0];
+  }
+
+  toArray(): number[] {
+    return Array.from(this.data);
+  }
+
+  toString(): string {
+    return `Tensor(shape=${formatShape(this.shape)}${this.requiresGrad ? ', requiresGrad' : ''})`;
+  }
+
+  // ---- autograd ----
+
+  /** A tensor sharing this one's storage, cut from the tape. */
+  detach(): Tensor {
+    return new Tensor(this.data, this.shape);
+  }
+
+  clone(): Tensor {
+    return new Tensor(this.data.slice(), this.shape, false);
+  }
+
+  /** Sets requiresGrad on a leaf, as requires_grad_(). */
+  requiresGrad_(flag = true): this {
+    if (!this.isLeaf && !flag) throw new Error('requiresGrad can only be changed on leaf tensors');
+    this.requiresGrad = flag;
+    return this;
+  }
+
+  /** Keeps .grad on a non-leaf tensor after backward(). */
+  retainGrad(): void {
+    if (!this.requiresGrad) throw new Error("can't retain the gradient of a tensor that does not require grad");
+    this.retainsGrad = true;
+  }
+
+  /** fn(grad) runs when this tensor's gradient is complete; a returned tensor replaces it. */
+  registerHook(fn: TensorHook): RemovableHandle {
+    if (!this.requiresGrad) throw new Error("can't register a hook on a tensor that does not require grad");
+    this.hooks.push(fn);
+    return { remove: () => { this.hooks = this.hooks.filter((h) => h !== fn); } };
+  }
+
+  /** Back-propagates from this tensor; gradients accumulate into leaves' .grad as in PyTorch. */
+  backward(gradient?: Tensor): void {
+    if (!this.requiresGrad) {
+      throw new Error('backward() called on a tensor that does not require grad and has no grad_fn');
+    }
+    let seed: Tensor;
+    if (gradient) {
+      if (gradient.size !== this.size) {
+        throw new RangeError(`gradient shape ${formatShape(gradient.shape)} does not match tensor shape ${formatShape(this.shape)}`);
+      }
+      seed = gradient.detach();
+    } else {
+      if (this.size !== 1) throw new Error('grad can be implicitly created only for scalar outputs');
+      seed = Tensor.ones(this.shape);
+    }
+    noGrad(() => runBackward(this, seed));
+  }
+
+  /**
+   * Called by the backward walk: applies hooks and stores .grad where PyTorch would (leaves,
+   * and non-leaves that retain it). Returns the gradient, possibly replaced by a hook.
+   */
+  acceptGrad(grad: Tensor): Tensor {
+    for (const hook of this.hooks) {
+      const replaced = hook(grad);
+      if (replaced) grad = replaced;
+    }
+    if (this.isLeaf || this.retainsGrad) {
+      this.grad = this.grad ? ops.add(this.grad, grad) : new Tensor(grad.data.slice(), this.shape);
+    }
+    return grad;
+  }
+
+  // ---- op shorthands (see ops.ts) ----
+
+  reshape(shape: Shape): Tensor { return ops.reshape(this, shape); }
+  view(shape: Shape): Tensor { return ops.reshape(this, shape); }
+  add(other: Tensor): Tensor { return ops.add(this, other); }
+  sub(other: Tensor): Tensor { return ops.sub(this, other); }
+  mul(other: Tensor): Tensor { return ops.mul(this, other); }
+  div(other: Tensor): Tensor { return ops.div(this, other); }
+  relu(): Tensor { return ops.relu(this); }
+  sum(): Tensor { return ops.sum(this); }
+  mean(): Tensor { return ops.mean(this); }
+  matmul(other: Tensor): Tensor { return ops.matmul(this, other); }
+}
+
+// Reverse topological walk from `root`; gradients of shared inputs are summed.
+function runBackward(root: Tensor, seed: Tensor): void {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  const stack: [Tensor, number][] = [[root, 0]];
+  seen.add(root);
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const inputs = top[0].gradFn?.inputs ?? [];
+    if (top[1] < inputs.length) {
+      const next = inputs[top[1]++];
+      if (next.requiresGrad && !seen.has(next)) {
+        seen.add(next);
+        stack.push([next, 0]);
+      }
+    } else {
+      order.push(top[0]);
+      stack.pop();
+    }
+  }
+  const pending = new Map<Tensor, Tensor>([[root, seed]]);
+  for (let i = order.length - 1; i >= 0; i--) {
+    const t = order[i];
+    let grad = pending.get(t);
+    if (!grad) continue;
+    pending.delete(t);
+    grad = t.acceptGrad(grad);
+    if (!t.gradFn) continue;
+    const inputGrads = t.gradFn.backward(grad);
+    t.gradFn.inputs.forEach((input, k) => {
+      const g = inputGrads[k];
+      if (!g || !input.requiresGrad) return;
+      if (g.size !== input.size) {
+        throw new Error(`${t.gradFn!.name} backward returned a gradient of shape ${formatShape(g.shape)} for an input of shape ${formatShape(input.shape)}`);
+      }
+      const existing = pending.get(input);
+      pending.set(input, existing ? ops.add(existing, g) : g);
+    });
+  }
+}
