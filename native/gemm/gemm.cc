@@ -1,6 +1,12 @@
 // GEMM driver with the BLIS loop structure: jc (NC) → pc (KC, pack B) → ic (MC, pack A)
-// → jr × ir register tiles on the ISA's micro-kernel. One OpenMP region per call; threads
-// share the packed panels and split packing and tiles between them.
+// → jr × ir register tiles on the ISA's micro-kernel. One OpenMP region per call.
+//
+// Threads form a tm × tn grid over C (rows in MR panels, columns in NR panels), chosen per call
+// so that both square and short-wide (m = 64) shapes split evenly. Each thread packs its own A
+// block into private scratch (it stays in that core's L2); the packed B block is shared when
+// tm > 1 (packed cooperatively, two barriers per k-block) and private per column range when
+// tm == 1 (no barriers at all). beta is applied by the first k-block's micro-kernel calls, so
+// C is never swept separately.
 #include "gemm/gemm.h"
 
 #include <omp.h>
@@ -24,8 +30,10 @@ static const GemmKernel& kernel_for(Isa isa) {
   }
 }
 
-// Per-OS-thread, 64-byte aligned scratch that only grows, so steady-state calls never allocate.
 namespace {
+
+// Per-OS-thread, 64-byte aligned scratch that only grows, so steady-state calls never allocate.
+// OpenMP reuses its worker threads, so each worker keeps its own A buffer between calls.
 struct Scratch {
   float* ptr = nullptr;
   size_t cap = 0;
@@ -40,50 +48,74 @@ struct Scratch {
     return ptr;
   }
 };
+
+int ceil_div(int a, int b) { return (a + b - 1) / b; }
+
+// Part `i` of `units` split into `parts` contiguous ranges whose sizes differ by at most one.
+void split(int units, int parts, int i, int* begin, int* end) {
+  const int q = units / parts, r = units % parts;
+  *begin = i * q + std::min(i, r);
+  *end = *begin + q + (i < r ? 1 : 0);
+}
+
+// A cache block no larger than `cap` that cuts `len` into equal pieces (a multiple of `unit`),
+// so the last block is never a sliver (k = 576 → 3 × 192, not 256 + 256 + 64).
+int even_block(int len, int cap, int unit) {
+  const int blocks = ceil_div(len, cap);
+  return std::min(cap, ceil_div(ceil_div(len, blocks), unit) * unit);
+}
+
 }  // namespace
 
-// Packs op(A)[i0 .. i0+mc) × [p0 .. p0+kc) panel `panel` (mr rows), zero-padding short panels.
-static void pack_a_panel(bool transA, const float* A, int lda, int i0, int p0, int mc, int kc,
-                         int mr, int panel, float* out) {
-  const int r0 = panel * mr;
-  const int rows = std::min(mr, mc - r0);
-  float* dst = out + (long)panel * mr * kc;
-  if (transA) {
-    for (int p = 0; p < kc; ++p) {
-      const float* src = A + (long)(p0 + p) * lda + i0 + r0;
-      int i = 0;
-      for (; i < rows; ++i) dst[p * mr + i] = src[i];
-      for (; i < mr; ++i) dst[p * mr + i] = 0.0f;
+// Packs op(A) rows [i0, i0+rows) × k-range [p0, p0+kc) as mr-row panels, zero-padding the last.
+static void pack_a(bool transA, const float* A, int lda, int i0, int rows, int p0, int kc, int mr,
+                   float* out) {
+  for (int r0 = 0; r0 < rows; r0 += mr) {
+    const int h = std::min(mr, rows - r0);
+    float* dst = out + (long)r0 * kc;
+    if (transA) {
+      for (int p = 0; p < kc; ++p) {
+        const float* src = A + (long)(p0 + p) * lda + i0 + r0;
+        int i = 0;
+        for (; i < h; ++i) dst[p * mr + i] = src[i];
+        for (; i < mr; ++i) dst[p * mr + i] = 0.0f;
+      }
+    } else {
+      for (int i = 0; i < h; ++i) {
+        const float* src = A + (long)(i0 + r0 + i) * lda + p0;
+        for (int p = 0; p < kc; ++p) dst[p * mr + i] = src[p];
+      }
+      for (int i = h; i < mr; ++i)
+        for (int p = 0; p < kc; ++p) dst[p * mr + i] = 0.0f;
     }
-  } else {
-    for (int i = 0; i < rows; ++i) {
-      const float* src = A + (long)(i0 + r0 + i) * lda + p0;
-      for (int p = 0; p < kc; ++p) dst[p * mr + i] = src[p];
-    }
-    for (int i = rows; i < mr; ++i)
-      for (int p = 0; p < kc; ++p) dst[p * mr + i] = 0.0f;
   }
 }
 
-// Packs op(B)[p0 .. p0+kc) × [j0 .. j0+nc) panel `panel` (nr columns), zero-padding.
-static void pack_b_panel(bool transB, const float* B, int ldb, int p0, int j0, int kc, int nc,
-                         int nr, int panel, float* out) {
-  const int c0 = panel * nr;
-  const int cols = std::min(nr, nc - c0);
-  float* dst = out + (long)panel * nr * kc;
-  if (transB) {
-    for (int j = 0; j < cols; ++j) {
-      const float* src = B + (long)(j0 + c0 + j) * ldb + p0;
-      for (int p = 0; p < kc; ++p) dst[p * nr + j] = src[p];
-    }
-    for (int j = cols; j < nr; ++j)
-      for (int p = 0; p < kc; ++p) dst[p * nr + j] = 0.0f;
-  } else {
-    for (int p = 0; p < kc; ++p) {
-      const float* src = B + (long)(p0 + p) * ldb + j0 + c0;
-      int j = 0;
-      for (; j < cols; ++j) dst[p * nr + j] = src[j];
-      for (; j < nr; ++j) dst[p * nr + j] = 0.0f;
+// Packs op(B) k-range [p0, p0+kc) × columns [j0 + jp0*nr, ...) for nr-column panels
+// [jp0, jp1) of a block of nc columns, zero-padding the last panel.
+static void pack_b(bool transB, const float* B, int ldb, int p0, int j0, int kc, int nc, int nr,
+                   int jp0, int jp1, float* out) {
+  for (int jp = jp0; jp < jp1; ++jp) {
+    const int c0 = jp * nr;
+    const int w = std::min(nr, nc - c0);
+    float* dst = out + (long)jp * nr * kc;
+    if (transB) {
+      for (int j = 0; j < w; ++j) {
+        const float* src = B + (long)(j0 + c0 + j) * ldb + p0;
+        for (int p = 0; p < kc; ++p) dst[p * nr + j] = src[p];
+      }
+      for (int j = w; j < nr; ++j)
+        for (int p = 0; p < kc; ++p) dst[p * nr + j] = 0.0f;
+    } else if (w == nr) {
+      for (int p = 0; p < kc; ++p)
+        std::memcpy(dst + p * nr, B + (long)(p0 + p) * ldb + j0 + c0, sizeof(float) * nr);
+    } else {
+      for (int p = 0; p < kc; ++p) {
+        const float* src = B + (long)(p0 + p) * ldb + j0 + c0;
+        int j = 0;
+        for (; j < w; ++j) dst[p * nr + j] = src[j];
+        for (; j < nr; ++j) dst[p * nr + j] = 0.0f;
+      }
     }
   }
 }
@@ -91,62 +123,91 @@ static void pack_b_panel(bool transB, const float* B, int ldb, int p0, int j0, i
 void sgemm_isa(Isa isa, bool transA, bool transB, int m, int n, int k, float alpha, const float* A,
                int lda, const float* B, int ldb, float beta, float* C, int ldc, int threads) {
   if (m <= 0 || n <= 0) return;
+  if (k <= 0 || alpha == 0.0f) {
+    for (int i = 0; i < m; ++i) {
+      float* row = C + (long)i * ldc;
+      if (beta == 0.0f) std::memset(row, 0, sizeof(float) * n);
+      else if (beta != 1.0f) for (int j = 0; j < n; ++j) row[j] *= beta;
+    }
+    return;
+  }
   const GemmKernel& K = kernel_for(isa);
   const int MR = K.mr, NR = K.nr;
-  const int KC = std::min(K.kc, std::max(k, 1));
-  const int MC = std::min(K.mc, (m + MR - 1) / MR * MR);
-  const int NC = std::min(K.nc, (n + NR - 1) / NR * NR);
-  // Below ~32^3 multiply-adds a second thread costs more than it saves.
-  const double work = (double)m * n * std::max(k, 1);
-  const int nt = work < 32768.0 ? 1 : std::max(1, threads);
+  const int KC = even_block(k, K.kc, 1);
+  const int NC = even_block(n, K.nc, NR);
+  const int mp = ceil_div(m, MR), np = ceil_div(NC, NR);  // panels in m, in one NC block
 
-  thread_local Scratch scratch_a, scratch_b;
-  float* Ap = scratch_a.get((size_t)MC * KC);
+  // Below ~64^3 multiply-adds a second thread costs more than it saves.
+  int nt = (double)m * n * k < 262144.0 ? 1 : std::max(1, threads);
+  nt = std::min(nt, mp * np);
+  // The grid whose busiest thread has the fewest tiles; ties go to more row groups, since
+  // threads in one row group each pack the same A rows.
+  int tm = 1, tn = nt;
+  long best = -1;
+  for (int cand = 1; cand <= nt; ++cand) {
+    if (nt % cand) continue;
+    const long load = (long)ceil_div(mp, cand) * ceil_div(np, nt / cand);
+    if (best < 0 || load <= best) best = load, tm = cand, tn = nt / cand;
+  }
+  const int rows_per = ceil_div(mp, tm) * MR;  // most rows any thread owns
+  const int MC = even_block(rows_per, K.mc, MR);
+
+  thread_local Scratch scratch_b;
   float* Bp = scratch_b.get((size_t)NC * KC);
 
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
-    if (beta != 1.0f) {
-#pragma omp for schedule(static)
-      for (int i = 0; i < m; ++i) {
-        float* row = C + (long)i * ldc;
-        if (beta == 0.0f) std::memset(row, 0, sizeof(float) * n);
-        else for (int j = 0; j < n; ++j) row[j] *= beta;
-      }
-    }
-    if (k > 0 && alpha != 0.0f) {
-      for (int jc = 0; jc < n; jc += NC) {
-        const int nc = std::min(NC, n - jc);
-        const int npn = (nc + NR - 1) / NR;
-        for (int pc = 0; pc < k; pc += KC) {
-          const int kc = std::min(KC, k - pc);
-#pragma omp for schedule(static)
-          for (int jp = 0; jp < npn; ++jp) pack_b_panel(transB, B, ldb, pc, jc, kc, nc, NR, jp, Bp);
-          for (int ic = 0; ic < m; ic += MC) {
-            const int mc = std::min(MC, m - ic);
-            const int npm = (mc + MR - 1) / MR;
-#pragma omp for schedule(static)
-            for (int ip = 0; ip < npm; ++ip) pack_a_panel(transA, A, lda, ic, pc, mc, kc, MR, ip, Ap);
-#pragma omp for collapse(2) schedule(static)
-            for (int jr = 0; jr < npn; ++jr) {
-              for (int ir = 0; ir < npm; ++ir) {
-                const float* a = Ap + (long)ir * MR * kc;
-                const float* b = Bp + (long)jr * NR * kc;
-                float* c = C + (long)(ic + ir * MR) * ldc + jc + jr * NR;
-                const int rows = std::min(MR, mc - ir * MR);
-                const int cols = std::min(NR, nc - jr * NR);
-                if (rows == MR && cols == NR) {
-                  K.micro(kc, a, b, c, ldc, alpha);
-                } else {
-                  alignas(64) float tile[16 * 32];
-                  std::memset(tile, 0, sizeof(float) * MR * NR);
-                  K.micro(kc, a, b, tile, NR, alpha);
-                  for (int i = 0; i < rows; ++i)
-                    for (int j = 0; j < cols; ++j) c[(long)i * ldc + j] += tile[i * NR + j];
-                }
+    const int t = nt > 1 ? omp_get_thread_num() : 0;
+    const int ti = t / tn, tj = t % tn;
+    int ip0, ip1;
+    split(mp, tm, ti, &ip0, &ip1);
+    const int r0 = ip0 * MR, r1 = std::min(m, ip1 * MR);
+    thread_local Scratch scratch_a;
+    float* Ap = scratch_a.get((size_t)MC * KC);
+
+    for (int jc = 0; jc < n; jc += NC) {
+      const int nc = std::min(NC, n - jc);
+      const int npn = ceil_div(nc, NR);
+      int jp0, jp1;
+      split(npn, tn, tj, &jp0, &jp1);
+      for (int pc = 0; pc < k; pc += KC) {
+        const int kc = std::min(KC, k - pc);
+        const float beta_k = pc == 0 ? beta : 1.0f;
+        if (tm == 1) {
+          pack_b(transB, B, ldb, pc, jc, kc, nc, NR, jp0, jp1, Bp);
+        } else {
+          int b0, b1;
+          split(npn, nt, t, &b0, &b1);
+          pack_b(transB, B, ldb, pc, jc, kc, nc, NR, b0, b1, Bp);
+#pragma omp barrier
+        }
+        for (int ic = r0; ic < r1; ic += MC) {
+          const int mc = std::min(MC, r1 - ic);
+          pack_a(transA, A, lda, ic, mc, pc, kc, MR, Ap);
+          for (int jr = jp0; jr < jp1; ++jr) {
+            const float* b = Bp + (long)jr * NR * kc;
+            const int cols = std::min(NR, nc - jr * NR);
+            for (int ir = 0; ir < mc; ir += MR) {
+              const float* a = Ap + (long)ir * kc;
+              float* c = C + (long)(ic + ir) * ldc + jc + jr * NR;
+              const int rows = std::min(MR, mc - ir);
+              if (rows == MR && cols == NR) {
+                K.micro(kc, a, b, c, ldc, alpha, beta_k);
+              } else {
+                alignas(64) float tile[16 * 32];
+                K.micro(kc, a, b, tile, NR, alpha, 0.0f);
+                for (int i = 0; i < rows; ++i)
+                  for (int j = 0; j < cols; ++j) {
+                    float& dst = c[(long)i * ldc + j];
+                    dst = tile[i * NR + j] + (beta_k == 0.0f ? 0.0f : beta_k * dst);
+                  }
               }
             }
           }
+        }
+        // The next k-block repacks the shared B; wait until every thread is done reading it.
+        if (tm > 1) {
+#pragma omp barrier
         }
       }
     }

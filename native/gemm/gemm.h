@@ -19,7 +19,7 @@ void gemm_ref(bool transA, bool transB, int m, int n, int k, float alpha, const 
 
 // A register-blocked micro-kernel: C(mr×nr, ldc) = alpha · Ap(kc×mr packed) · Bp(kc×nr packed)
 // + beta · C. Ap holds column p of the tile at Ap[p*mr .. p*mr+mr), Bp row p at
-// Bp[p*nr .. p*nr+nr), both 32-byte aligned. beta == 0 overwrites C without reading it.
+// Bp[p*nr .. p*nr+nr), both 64-byte aligned. beta == 0 overwrites C without reading it.
 using GemmMicroKernel = void (*)(int kc, const float* Ap, const float* Bp, float* C, long ldc,
                                  float alpha, float beta);
 
