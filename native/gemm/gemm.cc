@@ -91,31 +91,39 @@ static void pack_a(bool transA, const float* A, int lda, int i0, int rows, int p
   }
 }
 
-// Packs op(B) k-range [p0, p0+kc) × columns [j0 + jp0*nr, ...) for nr-column panels
-// [jp0, jp1) of a block of nc columns, zero-padding the last panel.
+// Packs op(B) k-range [p0, p0+kc) × nr-column panels [jp0, jp1) of the nc-column block that
+// starts at column j0, zero-padding the last panel.
 static void pack_b(bool transB, const float* B, int ldb, int p0, int j0, int kc, int nc, int nr,
                    int jp0, int jp1, float* out) {
-  for (int jp = jp0; jp < jp1; ++jp) {
-    const int c0 = jp * nr;
-    const int w = std::min(nr, nc - c0);
-    float* dst = out + (long)jp * nr * kc;
-    if (transB) {
+  if (jp0 >= jp1) return;
+  if (transB) {
+    for (int jp = jp0; jp < jp1; ++jp) {
+      const int c0 = jp * nr;
+      const int w = std::min(nr, nc - c0);
+      float* dst = out + (long)jp * nr * kc;
       for (int j = 0; j < w; ++j) {
         const float* src = B + (long)(j0 + c0 + j) * ldb + p0;
         for (int p = 0; p < kc; ++p) dst[p * nr + j] = src[p];
       }
       for (int j = w; j < nr; ++j)
         for (int p = 0; p < kc; ++p) dst[p * nr + j] = 0.0f;
-    } else if (w == nr) {
-      for (int p = 0; p < kc; ++p)
-        std::memcpy(dst + p * nr, B + (long)(p0 + p) * ldb + j0 + c0, sizeof(float) * nr);
-    } else {
-      for (int p = 0; p < kc; ++p) {
-        const float* src = B + (long)(p0 + p) * ldb + j0 + c0;
-        int j = 0;
-        for (; j < w; ++j) dst[p * nr + j] = src[j];
-        for (; j < nr; ++j) dst[p * nr + j] = 0.0f;
-      }
+    }
+    return;
+  }
+  // Row by row, so B is read as long contiguous runs (a panel at a time would touch one cache
+  // line in each of kc rows, which no hardware prefetcher follows).
+  const int full1 = std::min(jp1, nc / nr);  // panels [jp0, full1) are nr columns wide
+  for (int p = 0; p < kc; ++p) {
+    const float* src = B + (long)(p0 + p) * ldb + j0;
+    float* dst = out + (long)p * nr;
+    for (int jp = jp0; jp < full1; ++jp)
+      std::memcpy(dst + (long)jp * nr * kc, src + jp * nr, sizeof(float) * nr);
+    if (full1 < jp1) {  // the ragged last panel
+      const int c0 = full1 * nr, w = nc - c0;
+      float* d = dst + (long)full1 * nr * kc;
+      int j = 0;
+      for (; j < w; ++j) d[j] = src[c0 + j];
+      for (; j < nr; ++j) d[j] = 0.0f;
     }
   }
 }
@@ -133,8 +141,8 @@ void sgemm_isa(Isa isa, bool transA, bool transB, int m, int n, int k, float alp
   }
   const GemmKernel& K = kernel_for(isa);
   const int MR = K.mr, NR = K.nr;
-  const int KC = even_block(k, K.kc, 1);
-  const int NC = even_block(n, K.nc, NR);
+  const int KC = even_block(k, getenv("XKC") ? atoi(getenv("XKC")) : K.kc, 1);  // XXX
+  const int NC = even_block(n, getenv("XNC") ? atoi(getenv("XNC")) : K.nc, NR);  // XXX
   const int mp = ceil_div(m, MR), np = ceil_div(NC, NR);  // panels in m, in one NC block
 
   // Below ~64^3 multiply-adds a second thread costs more than it saves.
@@ -150,7 +158,7 @@ void sgemm_isa(Isa isa, bool transA, bool transB, int m, int n, int k, float alp
     if (best < 0 || load <= best) best = load, tm = cand, tn = nt / cand;
   }
   const int rows_per = ceil_div(mp, tm) * MR;  // most rows any thread owns
-  const int MC = even_block(rows_per, K.mc, MR);
+  const int MC = even_block(rows_per, getenv("XMC") ? atoi(getenv("XMC")) : K.mc, MR);  // XXX
 
   thread_local Scratch scratch_b;
   float* Bp = scratch_b.get((size_t)NC * KC);

@@ -1,0 +1,12 @@
+// Runs the real `cnn` executable in a child process.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { repoRoot } from './fixtures.js';
+
+export function runCli(args: string[], env: Record<string, string> = {}, cwd = repoRoot): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [`${repoRoot}bin/cnn.js`, ...args], {
+    encoding: 'utf8',
+    cwd,
+    env: { ...process.env, ...env },
+    timeout: 120_000,
+  });
+}

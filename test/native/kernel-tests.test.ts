@@ -1,0 +1,18 @@
+// The C++ kernel tests (native/test/kernel_tests.cc): every ISA variant this CPU supports
+// against gemm_ref/conv2d_ref on odd shapes, run without Node in the loop.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { repoRoot } from '../helpers/fixtures.js';
+
+test('native kernel tests pass for every supported variant', () => {
+  const exe = `${repoRoot}build/Release/kernel_tests`;
+  assert.ok(existsSync(exe), `${exe} is missing: the native build did not produce it`);
+  const r = spawnSync(exe, { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const summary = /(\d+) passed, (\d+) failed/.exec(r.stdout);
+  assert.ok(summary, r.stdout);
+  assert.ok(Number(summary[1]) > 100);
+  assert.equal(Number(summary[2]), 0);
+});
