@@ -252,6 +252,31 @@ Napi::Value ReluBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// (x, y, lo, hi, threads)
+Napi::Value HardtanhForward(const Napi::CallbackInfo& info) {
+  Args a(info, "hardtanhForward");
+  a.expect_count(5);
+  const float* x = a.floats(0, "x", 0, false);
+  int64_t n = info[0].As<Napi::Float32Array>().ElementLength();
+  float* y = a.floats(1, "y", n);
+  float lo = a.number(2, "lo"), hi = a.number(3, "hi");
+  if (!(lo <= hi)) a.range_error("lo must not exceed hi");
+  cnn::hardtanh_forward(x, y, n, lo, hi, a.threads(4));
+  return info.Env().Undefined();
+}
+
+// (x, dy, dx, lo, hi, threads)
+Napi::Value HardtanhBackward(const Napi::CallbackInfo& info) {
+  Args a(info, "hardtanhBackward");
+  a.expect_count(6);
+  const float* x = a.floats(0, "x", 0, false);
+  int64_t n = info[0].As<Napi::Float32Array>().ElementLength();
+  const float* dy = a.floats(1, "dy", n);
+  float* dx = a.floats(2, "dx", n);
+  cnn::hardtanh_backward(x, dy, dx, n, a.number(3, "lo"), a.number(4, "hi"), a.threads(5));
+  return info.Env().Undefined();
+}
+
 // (alpha, x, y, threads): y += alpha·x
 Napi::Value Axpy(const Napi::CallbackInfo& info) {
   Args a(info, "axpy");
@@ -299,6 +324,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sumToShape", Napi::Function::New(env, SumToShape));
   exports.Set("reluForward", Napi::Function::New(env, ReluForward));
   exports.Set("reluBackward", Napi::Function::New(env, ReluBackward));
+  exports.Set("hardtanhForward", Napi::Function::New(env, HardtanhForward));
+  exports.Set("hardtanhBackward", Napi::Function::New(env, HardtanhBackward));
   exports.Set("axpy", Napi::Function::New(env, Axpy));
   exports.Set("scale", Napi::Function::New(env, Scale));
   exports.Set("sum", Napi::Function::New(env, Sum));

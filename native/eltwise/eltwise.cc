@@ -88,6 +88,16 @@ void relu_backward(const float* x, const float* dy, float* dx, int64_t n, int th
   for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
 }
 
+void hardtanh_forward(const float* x, float* y, int64_t n, float lo, float hi, int threads) {
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && n >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] < lo ? lo : (x[i] > hi ? hi : x[i]);
+}
+
+void hardtanh_backward(const float* x, const float* dy, float* dx, int64_t n, float lo, float hi, int threads) {
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && n >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i) dx[i] = (x[i] > lo && x[i] < hi) ? dy[i] : 0.0f;
+}
+
 void axpy(float alpha, const float* x, float* y, int64_t n, int threads) {
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];

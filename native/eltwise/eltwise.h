@@ -21,6 +21,9 @@ void sum_to_shape(const float* x, const int64_t* shape, int ndim, float* out,
 void relu_forward(const float* x, float* y, int64_t n, int threads);
 // dx = dy where x > 0, else 0 (PyTorch's subgradient at 0).
 void relu_backward(const float* x, const float* dy, float* dx, int64_t n, int threads);
+// y = min(max(x, lo), hi); backward passes dy only strictly inside (lo, hi), as PyTorch's hardtanh.
+void hardtanh_forward(const float* x, float* y, int64_t n, float lo, float hi, int threads);
+void hardtanh_backward(const float* x, const float* dy, float* dx, int64_t n, float lo, float hi, int threads);
 // y += alpha · x
 void axpy(float alpha, const float* x, float* y, int64_t n, int threads);
 // y = alpha · x

@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { addBenchCommand } from './bench.js';
 import { addDoctorCommand } from './doctor.js';
+import { addModelsCommand } from './models.js';
+import { addSummaryCommand } from './summary.js';
 import { UserError } from './errors.js';
 
 function packageVersion(): string {
@@ -22,6 +24,8 @@ export async function main(argv: string[]): Promise<void> {
       .configureOutput({ outputError: (str, write) => write(str) });
     addDoctorCommand(program);
     addBenchCommand(program);
+    addModelsCommand(program);
+    addSummaryCommand(program);
     await program.parseAsync(argv);
   } catch (err) {
     process.exitCode = exitCodeFor(err, verbose);

@@ -45,6 +45,8 @@ export interface NativeAddon {
   sumToShape(x: Float32Array, shape: readonly number[], out: Float32Array, target: readonly number[]): void;
   reluForward(x: Float32Array, y: Float32Array, threads: number): void;
   reluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, threads: number): void;
+  hardtanhForward(x: Float32Array, y: Float32Array, lo: number, hi: number, threads: number): void;
+  hardtanhBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, lo: number, hi: number, threads: number): void;
   axpy(alpha: number, x: Float32Array, y: Float32Array, threads: number): void;
   scale(alpha: number, x: Float32Array, y: Float32Array, threads: number): void;
   sum(x: Float32Array): number;

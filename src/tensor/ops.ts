@@ -108,6 +108,17 @@ export function relu(x: Tensor): Tensor {
   });
 }
 
+/** min(max(x, lo), hi); the gradient flows only strictly inside (lo, hi), as F.hardtanh. */
+export function hardtanh(x: Tensor, lo: number, hi: number): Tensor {
+  const out = new Float32Array(x.size);
+  native.hardtanhForward(x.data, out, lo, hi, getThreads());
+  return record(new Tensor(out, x.shape), 'hardtanh', [x], (g) => {
+    const dx = new Float32Array(x.size);
+    native.hardtanhBackward(x.data, g.data, dx, lo, hi, getThreads());
+    return [new Tensor(dx, x.shape)];
+  });
+}
+
 // ---- reductions ----
 
 export function sum(x: Tensor): Tensor {

@@ -1,0 +1,113 @@
+// MobileNet v1 (Howard et al. 2017) from DepthwiseSeparableConv blocks, and MobileNet v2 as
+// torchvision builds it (inverted residuals with ReLU6, torchvision's names).
+import { Sequential, Conv2d, BatchNorm2d, ReLU, Flatten, Linear, AdaptiveAvgPool2d, Dropout, DepthwiseSeparableConv } from '../nn/index.js';
+import { ReLU6 } from '../nn/activation.js';
+import { Module } from '../nn/module.js';
+import { kaimingNormal_, normal_, zeros_, ones_ } from '../nn/init.js';
+import type { Tensor } from '../tensor/tensor.js';
+import * as ops from '../tensor/ops.js';
+import type { ModelOptions } from './options.js';
+
+function initMobileNet(model: Module): void {
+  for (const m of model.modules()) {
+    if (m instanceof Conv2d) {
+      kaimingNormal_(m.weight, { mode: 'fan_out' });
+      if (m.bias) zeros_(m.bias);
+    } else if (m instanceof BatchNorm2d) {
+      ones_(m.weight!);
+      zeros_(m.bias!);
+    } else if (m instanceof Linear) {
+      normal_(m.weight, 0, 0.01);
+      zeros_(m.bias!);
+    }
+  }
+}
+
+/** Conv → BatchNorm → activation, as torchvision's Conv2dNormActivation (children 0, 1, 2). */
+function convNormAct(inChannels: number, outChannels: number, kernelSize: number, stride: number, groups: number, act: () => Module): Sequential {
+  return new Sequential(
+    new Conv2d({ inChannels, outChannels, kernelSize, stride, padding: (kernelSize - 1) >> 1, groups, bias: false }),
+    new BatchNorm2d({ numFeatures: outChannels }),
+    act(),
+  );
+}
+
+export class MobileNetV1 extends Module {
+  readonly features: Sequential;
+  readonly avgpool: AdaptiveAvgPool2d;
+  readonly flatten = new Flatten();
+  readonly fc: Linear;
+
+  constructor({ numClasses = 1000, inChannels = 3 }: ModelOptions = {}) {
+    super();
+    const blocks: [number, number, number][] = [
+      [32, 64, 1], [64, 128, 2], [128, 128, 1], [128, 256, 2], [256, 256, 1], [256, 512, 2],
+      [512, 512, 1], [512, 512, 1], [512, 512, 1], [512, 512, 1], [512, 512, 1], [512, 1024, 2], [1024, 1024, 1],
+    ];
+    this.features = this.registerModule('features', new Sequential(
+      convNormAct(inChannels, 32, 3, 2, 1, () => new ReLU()),
+      ...blocks.map(([i, o, s]) => new DepthwiseSeparableConv({ inChannels: i, outChannels: o, stride: s, batchNorm: true })),
+    ));
+    this.avgpool = this.registerModule('avgpool', new AdaptiveAvgPool2d(1));
+    this.fc = this.registerModule('fc', new Linear({ inFeatures: 1024, outFeatures: numClasses }));
+    initMobileNet(this);
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.fc.call(this.flatten.call(this.avgpool.call(this.features.call(x))));
+  }
+}
+
+export class InvertedResidual extends Module {
+  readonly conv: Sequential;
+  private readonly useResidual: boolean;
+
+  constructor(inp: number, oup: number, stride: number, expandRatio: number) {
+    super();
+    const hidden = Math.round(inp * expandRatio);
+    this.useResidual = stride === 1 && inp === oup;
+    const layers: Module[] = [];
+    if (expandRatio !== 1) layers.push(convNormAct(inp, hidden, 1, 1, 1, () => new ReLU6()));
+    layers.push(
+      convNormAct(hidden, hidden, 3, stride, hidden, () => new ReLU6()),
+      new Conv2d({ inChannels: hidden, outChannels: oup, kernelSize: 1, bias: false }),
+      new BatchNorm2d({ numFeatures: oup }),
+    );
+    this.conv = this.registerModule('conv', new Sequential(...layers));
+  }
+
+  forward(x: Tensor): Tensor {
+    const y = this.conv.call(x);
+    return this.useResidual ? ops.add(x, y) : y;
+  }
+}
+
+export class MobileNetV2 extends Module {
+  readonly features: Sequential;
+  readonly avgpool = new AdaptiveAvgPool2d(1);
+  readonly flatten = new Flatten();
+  readonly classifier: Sequential;
+
+  constructor({ numClasses = 1000, inChannels = 3 }: ModelOptions = {}) {
+    super();
+    const settings: [number, number, number, number][] = [
+      [1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1],
+    ];
+    const layers: Module[] = [convNormAct(inChannels, 32, 3, 2, 1, () => new ReLU6())];
+    let input = 32;
+    for (const [t, c, n, s] of settings) {
+      for (let i = 0; i < n; i++) {
+        layers.push(new InvertedResidual(input, c, i === 0 ? s : 1, t));
+        input = c;
+      }
+    }
+    layers.push(convNormAct(input, 1280, 1, 1, 1, () => new ReLU6()));
+    this.features = this.registerModule('features', new Sequential(...layers));
+    this.classifier = this.registerModule('classifier', new Sequential(new Dropout(0.2), new Linear({ inFeatures: 1280, outFeatures: numClasses })));
+    initMobileNet(this);
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.classifier.call(this.flatten.call(this.avgpool.call(this.features.call(x))));
+  }
+}

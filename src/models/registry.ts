@@ -1,0 +1,56 @@
+// Model builders by name, with the input each expects by default.
+import type { Module } from '../nn/module.js';
+import { LeNet5 } from './lenet.js';
+import { SimpleCNN } from './simplecnn.js';
+import { VGG, VGG_CONFIGS } from './vgg.js';
+import { resnet18, resnet34, resnet50, resnet101, resnet152 } from './resnet.js';
+import { MobileNetV1, MobileNetV2 } from './mobilenet.js';
+import type { ModelOptions } from './options.js';
+
+export interface ModelEntry {
+  name: string;
+  description: string;
+  /** C×H×W the model is designed for (channels follow inChannels). */
+  defaultInput: [number, number, number];
+  defaultClasses: number;
+  build(o?: ModelOptions): Module;
+}
+
+const vgg = (depth: 11 | 13 | 16 | 19, bn: boolean): ModelEntry => ({
+  name: `vgg${depth}${bn ? '_bn' : ''}`,
+  description: `VGG-${depth}${bn ? ' with BatchNorm' : ''} (torchvision layout)`,
+  defaultInput: [3, 224, 224],
+  defaultClasses: 1000,
+  build: (o) => new VGG(VGG_CONFIGS[depth], bn, o),
+});
+
+const resnet = (name: string, fn: (o?: ModelOptions) => Module, description: string): ModelEntry => ({
+  name, description, defaultInput: [3, 224, 224], defaultClasses: 1000, build: fn,
+});
+
+const ENTRIES: ModelEntry[] = [
+  { name: 'lenet5', description: 'LeNet-5 for 28×28 grayscale digits and clothes', defaultInput: [1, 28, 28], defaultClasses: 10, build: (o) => new LeNet5(o) },
+  { name: 'simplecnn', description: 'three conv stages with BatchNorm and dropout, for 32×32 images', defaultInput: [3, 32, 32], defaultClasses: 10, build: (o) => new SimpleCNN(o) },
+  vgg(11, false), vgg(11, true), vgg(13, false), vgg(13, true), vgg(16, false), vgg(16, true), vgg(19, false), vgg(19, true),
+  resnet('resnet18', resnet18, 'ResNet-18 (BasicBlock ×[2,2,2,2]); --stem cifar for 32×32 input'),
+  resnet('resnet34', resnet34, 'ResNet-34 (BasicBlock ×[3,4,6,3])'),
+  resnet('resnet50', resnet50, 'ResNet-50 (Bottleneck ×[3,4,6,3])'),
+  resnet('resnet101', resnet101, 'ResNet-101 (Bottleneck ×[3,4,23,3])'),
+  resnet('resnet152', resnet152, 'ResNet-152 (Bottleneck ×[3,8,36,3])'),
+  { name: 'mobilenet_v1', description: 'MobileNet v1 from depthwise-separable convolutions', defaultInput: [3, 224, 224], defaultClasses: 1000, build: (o) => new MobileNetV1(o) },
+  { name: 'mobilenet_v2', description: 'MobileNet v2 (torchvision layout, inverted residuals)', defaultInput: [3, 224, 224], defaultClasses: 1000, build: (o) => new MobileNetV2(o) },
+];
+
+export const MODELS: ReadonlyMap<string, ModelEntry> = new Map(ENTRIES.map((e) => [e.name, e]));
+
+export function getModel(name: string): ModelEntry {
+  const entry = MODELS.get(name);
+  if (!entry) throw new RangeError(`unknown model '${name}' (known: ${[...MODELS.keys()].join(', ')})`);
+  return entry;
+}
+
+export function buildModel(name: string, o: ModelOptions = {}): Module {
+  const entry = getModel(name);
+  if (o.stem === 'cifar' && !name.startsWith('resnet')) throw new RangeError(`--stem applies to ResNets only, not ${name}`);
+  return entry.build({ numClasses: entry.defaultClasses, ...o });
+}

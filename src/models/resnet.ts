@@ -1,0 +1,136 @@
+// ResNet 18/34/50/101/152 as torchvision builds them (BasicBlock; Bottleneck with expansion 4
+// and the stride on its 3×3), plus a small-input stem for 32×32 data.
+import { Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, Flatten, Linear, AdaptiveAvgPool2d, Identity } from '../nn/index.js';
+import { Module } from '../nn/module.js';
+import { kaimingNormal_, zeros_, ones_ } from '../nn/init.js';
+import type { Tensor } from '../tensor/tensor.js';
+import * as ops from '../tensor/ops.js';
+import type { ModelOptions } from './options.js';
+
+const conv3x3 = (inChannels: number, outChannels: number, stride = 1) =>
+  new Conv2d({ inChannels, outChannels, kernelSize: 3, stride, padding: 1, bias: false });
+const conv1x1 = (inChannels: number, outChannels: number, stride = 1) =>
+  new Conv2d({ inChannels, outChannels, kernelSize: 1, stride, bias: false });
+
+export class BasicBlock extends Module {
+  static readonly expansion = 1;
+  readonly conv1: Conv2d;
+  readonly bn1: BatchNorm2d;
+  readonly relu: ReLU;
+  readonly conv2: Conv2d;
+  readonly bn2: BatchNorm2d;
+  readonly downsample: Sequential | null;
+
+  constructor(inplanes: number, planes: number, stride = 1, downsample: Sequential | null = null) {
+    super();
+    this.conv1 = this.registerModule('conv1', conv3x3(inplanes, planes, stride));
+    this.bn1 = this.registerModule('bn1', new BatchNorm2d({ numFeatures: planes }));
+    this.relu = this.registerModule('relu', new ReLU());
+    this.conv2 = this.registerModule('conv2', conv3x3(planes, planes));
+    this.bn2 = this.registerModule('bn2', new BatchNorm2d({ numFeatures: planes }));
+    this.downsample = downsample ? this.registerModule('downsample', downsample) : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    let out = this.relu.call(this.bn1.call(this.conv1.call(x)));
+    out = this.bn2.call(this.conv2.call(out));
+    const identity = this.downsample ? this.downsample.call(x) : x;
+    return this.relu.call(ops.add(out, identity));
+  }
+}
+
+export class Bottleneck extends Module {
+  static readonly expansion = 4;
+  readonly conv1: Conv2d;
+  readonly bn1: BatchNorm2d;
+  readonly conv2: Conv2d;
+  readonly bn2: BatchNorm2d;
+  readonly conv3: Conv2d;
+  readonly bn3: BatchNorm2d;
+  readonly relu: ReLU;
+  readonly downsample: Sequential | null;
+
+  constructor(inplanes: number, planes: number, stride = 1, downsample: Sequential | null = null) {
+    super();
+    const width = planes;
+    this.conv1 = this.registerModule('conv1', conv1x1(inplanes, width));
+    this.bn1 = this.registerModule('bn1', new BatchNorm2d({ numFeatures: width }));
+    this.conv2 = this.registerModule('conv2', conv3x3(width, width, stride));
+    this.bn2 = this.registerModule('bn2', new BatchNorm2d({ numFeatures: width }));
+    this.conv3 = this.registerModule('conv3', conv1x1(width, planes * Bottleneck.expansion));
+    this.bn3 = this.registerModule('bn3', new BatchNorm2d({ numFeatures: planes * Bottleneck.expansion }));
+    this.relu = this.registerModule('relu', new ReLU());
+    this.downsample = downsample ? this.registerModule('downsample', downsample) : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    let out = this.relu.call(this.bn1.call(this.conv1.call(x)));
+    out = this.relu.call(this.bn2.call(this.conv2.call(out)));
+    out = this.bn3.call(this.conv3.call(out));
+    const identity = this.downsample ? this.downsample.call(x) : x;
+    return this.relu.call(ops.add(out, identity));
+  }
+}
+
+type Block = typeof BasicBlock | typeof Bottleneck;
+
+export class ResNet extends Module {
+  readonly conv1: Conv2d;
+  readonly bn1: BatchNorm2d;
+  readonly relu: ReLU;
+  readonly maxpool: Module;
+  readonly layer1: Sequential;
+  readonly layer2: Sequential;
+  readonly layer3: Sequential;
+  readonly layer4: Sequential;
+  readonly avgpool: AdaptiveAvgPool2d;
+  readonly flatten = new Flatten();
+  readonly fc: Linear;
+  private inplanes = 64;
+
+  constructor(block: Block, layers: [number, number, number, number], { numClasses = 1000, inChannels = 3, stem = 'imagenet' }: ModelOptions = {}) {
+    super();
+    this.conv1 = this.registerModule('conv1', stem === 'cifar'
+      ? conv3x3(inChannels, 64)
+      : new Conv2d({ inChannels, outChannels: 64, kernelSize: 7, stride: 2, padding: 3, bias: false }));
+    this.bn1 = this.registerModule('bn1', new BatchNorm2d({ numFeatures: 64 }));
+    this.relu = this.registerModule('relu', new ReLU());
+    this.maxpool = this.registerModule('maxpool', stem === 'cifar' ? new Identity() : new MaxPool2d({ kernelSize: 3, stride: 2, padding: 1 }));
+    this.layer1 = this.registerModule('layer1', this.makeLayer(block, 64, layers[0]));
+    this.layer2 = this.registerModule('layer2', this.makeLayer(block, 128, layers[1], 2));
+    this.layer3 = this.registerModule('layer3', this.makeLayer(block, 256, layers[2], 2));
+    this.layer4 = this.registerModule('layer4', this.makeLayer(block, 512, layers[3], 2));
+    this.avgpool = this.registerModule('avgpool', new AdaptiveAvgPool2d(1));
+    this.fc = this.registerModule('fc', new Linear({ inFeatures: 512 * block.expansion, outFeatures: numClasses }));
+    for (const m of this.modules()) {
+      if (m instanceof Conv2d) kaimingNormal_(m.weight, { mode: 'fan_out', nonlinearity: 'relu' });
+      else if (m instanceof BatchNorm2d) {
+        ones_(m.weight!);
+        zeros_(m.bias!);
+      }
+    }
+  }
+
+  private makeLayer(block: Block, planes: number, blocks: number, stride = 1): Sequential {
+    let downsample: Sequential | null = null;
+    if (stride !== 1 || this.inplanes !== planes * block.expansion) {
+      downsample = new Sequential(conv1x1(this.inplanes, planes * block.expansion, stride), new BatchNorm2d({ numFeatures: planes * block.expansion }));
+    }
+    const out: Module[] = [new block(this.inplanes, planes, stride, downsample)];
+    this.inplanes = planes * block.expansion;
+    for (let i = 1; i < blocks; i++) out.push(new block(this.inplanes, planes));
+    return new Sequential(...out);
+  }
+
+  forward(x: Tensor): Tensor {
+    x = this.maxpool.call(this.relu.call(this.bn1.call(this.conv1.call(x))));
+    x = this.layer4.call(this.layer3.call(this.layer2.call(this.layer1.call(x))));
+    return this.fc.call(this.flatten.call(this.avgpool.call(x)));
+  }
+}
+
+export const resnet18 = (o?: ModelOptions) => new ResNet(BasicBlock, [2, 2, 2, 2], o);
+export const resnet34 = (o?: ModelOptions) => new ResNet(BasicBlock, [3, 4, 6, 3], o);
+export const resnet50 = (o?: ModelOptions) => new ResNet(Bottleneck, [3, 4, 6, 3], o);
+export const resnet101 = (o?: ModelOptions) => new ResNet(Bottleneck, [3, 4, 23, 3], o);
+export const resnet152 = (o?: ModelOptions) => new ResNet(Bottleneck, [3, 8, 36, 3], o);

@@ -1,0 +1,18 @@
+export { Module, StateDictError } from './module.js';
+export type { ForwardHook, BackwardHook, BufferOptions } from './module.js';
+export { Conv2d, ConvTranspose2d, DepthwiseSeparableConv } from './conv.js';
+export type { Conv2dOptions, ConvTranspose2dOptions, DepthwiseSeparableConvOptions, PaddingMode } from './conv.js';
+export { Linear } from './linear.js';
+export type { LinearOptions } from './linear.js';
+export { Sequential, Identity, Flatten } from './container.js';
+export { ReLU, ReLU6, LeakyReLU, Sigmoid, Tanh, Softmax } from './activation.js';
+export { Dropout, Dropout2d } from './dropout.js';
+export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d } from './pool.js';
+export type { MaxPool2dOptions, AvgPool2dOptions, AdaptiveSize } from './pool.js';
+export { BatchNorm1d, BatchNorm2d } from './norm.js';
+export type { BatchNormOptions } from './norm.js';
+export { CrossEntropyLoss } from './loss.js';
+export type { CrossEntropyLossOptions } from './loss.js';
+export { convOutputSize, receptiveField } from './shape.js';
+export type { ReceptiveField, RFLayer } from './shape.js';
+export * as init from './init.js';

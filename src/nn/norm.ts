@@ -1,0 +1,80 @@
+import { Tensor } from '../tensor/tensor.js';
+import { batchNorm } from '../tensor/norm.js';
+import { Module } from './module.js';
+import { positiveInt } from './options.js';
+
+export interface BatchNormOptions {
+  numFeatures: number;
+  eps?: number;
+  /** null: a cumulative moving average (PyTorch's momentum=None). */
+  momentum?: number | null;
+  affine?: boolean;
+  trackRunningStats?: boolean;
+}
+
+/** Batch normalization over axis 1; running variance is unbiased, eval uses running stats. */
+abstract class BatchNormBase extends Module {
+  readonly numFeatures: number;
+  readonly eps: number;
+  readonly momentum: number | null;
+  readonly affine: boolean;
+  readonly trackRunningStats: boolean;
+  readonly weight: Tensor | null;
+  readonly bias: Tensor | null;
+  readonly runningMean: Tensor | null;
+  readonly runningVar: Tensor | null;
+  readonly numBatchesTracked: Tensor | null;
+
+  protected abstract checkInput(x: Tensor): void;
+
+  constructor(o: BatchNormOptions) {
+    super();
+    this.numFeatures = positiveInt(o.numFeatures, 'numFeatures');
+    this.eps = o.eps ?? 1e-5;
+    this.momentum = o.momentum === undefined ? 0.1 : o.momentum;
+    this.affine = o.affine ?? true;
+    this.trackRunningStats = o.trackRunningStats ?? true;
+    const c = this.numFeatures;
+    this.weight = this.registerParameter('weight', this.affine ? Tensor.ones([c]) : null);
+    this.bias = this.registerParameter('bias', this.affine ? Tensor.zeros([c]) : null);
+    this.runningMean = this.registerBuffer('running_mean', this.trackRunningStats ? Tensor.zeros([c]) : null);
+    this.runningVar = this.registerBuffer('running_var', this.trackRunningStats ? Tensor.ones([c]) : null);
+    this.numBatchesTracked = this.registerBuffer('num_batches_tracked', this.trackRunningStats ? Tensor.scalar(0) : null, { int64: true });
+  }
+
+  forward(x: Tensor): Tensor {
+    this.checkInput(x);
+    if (x.shape[1] !== this.numFeatures) {
+      throw new RangeError(`running_mean should contain ${x.shape[1]} elements not ${this.numFeatures}`);
+    }
+    let factor = this.momentum ?? 0;
+    if (this.training && this.numBatchesTracked) {
+      this.numBatchesTracked.data[0] += 1;
+      if (this.momentum === null) factor = 1 / this.numBatchesTracked.data[0];
+    }
+    const useRunning = !this.training || this.trackRunningStats;
+    return batchNorm(x, this.weight, this.bias, {
+      runningMean: useRunning ? this.runningMean : null,
+      runningVar: useRunning ? this.runningVar : null,
+      training: this.training || this.runningMean === null,
+      momentum: factor,
+      eps: this.eps,
+    });
+  }
+
+  override extraRepr(): string {
+    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum ?? 'None'}, affine=${this.affine ? 'True' : 'False'}, track_running_stats=${this.trackRunningStats ? 'True' : 'False'}`;
+  }
+}
+
+export class BatchNorm2d extends BatchNormBase {
+  protected checkInput(x: Tensor): void {
+    if (x.ndim !== 4) throw new RangeError(`expected 4D input (got ${x.ndim}D input)`);
+  }
+}
+
+export class BatchNorm1d extends BatchNormBase {
+  protected checkInput(x: Tensor): void {
+    if (x.ndim !== 2 && x.ndim !== 3) throw new RangeError(`expected 2D or 3D input (got ${x.ndim}D input)`);
+  }
+}
