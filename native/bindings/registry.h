@@ -4,3 +4,6 @@
 #include <napi.h>
 
 void register_family_bindings(Napi::Env env, Napi::Object exports);
+
+void register_pool_bindings(Napi::Env env, Napi::Object exports);
+void register_pad_bindings(Napi::Env env, Napi::Object exports);

@@ -9,6 +9,8 @@
 #include "conv/conv.h"
 #include "cpu/cpu.h"
 #include "gemm/gemm.h"
+#include "pad/pad.h"
+#include "pool/pool.h"
 
 using namespace cnn;
 
@@ -96,6 +98,79 @@ static void test_conv(Isa isa, std::mt19937& rng) {
   }
 }
 
+static double dot(const std::vector<float>& a, const std::vector<float>& b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size(); ++i) s += (double)a[i] * b[i];
+  return s;
+}
+
+static void check_adjoint(const std::string& name, double lhs, double rhs) {
+  if (std::fabs(lhs - rhs) <= 1e-4 * (1 + std::fabs(lhs))) { ++g_pass; return; }
+  std::printf("FAIL %s: <f(x), dy> = %g but <x, f'(dy)> = %g\n", name.c_str(), lhs, rhs);
+  ++g_fail;
+}
+
+// Pooling and padding checked against each other: padded pooling equals unpadded pooling of a
+// padded input, and every backward is the adjoint of its forward, on 1 and 3 threads.
+static void test_pool_pad(std::mt19937& rng) {
+  const int64_t planes = 6, h = 9, w = 8;
+  auto x = random_vec(planes * h * w, rng);
+  for (int threads : {1, 3}) {
+    const std::string t = " threads=" + std::to_string(threads);
+    for (PadMode mode : {PadMode::Zeros, PadMode::Reflect, PadMode::Replicate, PadMode::Circular}) {
+      Pad2dParams pp{planes, h, w, 2, 1, 3, 0, mode};
+      std::vector<float> y(planes * pp.out_h() * pp.out_w()), dx(x.size());
+      auto dy = random_vec(y.size(), rng);
+      pad2d_forward(pp, x.data(), 0.0f, y.data(), threads);
+      pad2d_backward(pp, dy.data(), dx.data(), threads);
+      check_adjoint("pad2d mode=" + std::to_string((int)mode) + t, dot(y, dy), dot(x, dx));
+    }
+    for (bool ceil : {false, true}) {
+      Pool2dParams p{planes, h, w, 3, 3, 2, 2, 1, 1, 2, 1, 0, 0};
+      p.out_h = pool_output_size(h, 3, 1, 2, 2, ceil);
+      p.out_w = pool_output_size(w, 3, 1, 2, 1, ceil);
+      // The same pooling without padding over an input padded with -inf.
+      Pad2dParams pp{planes, h, w, 1, 1 + 2, 1, 1 + 2, PadMode::Zeros};
+      std::vector<float> xp(planes * pp.out_h() * pp.out_w());
+      pad2d_forward(pp, x.data(), -INFINITY, xp.data(), threads);
+      Pool2dParams q = p;
+      q.h = pp.out_h(); q.w = pp.out_w(); q.pad_h = q.pad_w = 0;
+      std::vector<float> y(planes * p.out_h * p.out_w), idx(y.size()), yq(y.size()), idxq(y.size());
+      max_pool2d_forward(p, x.data(), y.data(), idx.data(), threads);
+      max_pool2d_forward(q, xp.data(), yq.data(), idxq.data(), threads);
+      check_close("max_pool2d padded = unpadded of -inf padded, ceil=" + std::to_string(ceil) + t, y, yq, 0, 0);
+      std::vector<float> dx(x.size());
+      auto dy = random_vec(y.size(), rng);
+      max_pool_backward(planes, h * w, p.out_h * p.out_w, dy.data(), idx.data(), dx.data(), threads);
+      check_adjoint("max_pool backward" + t, dot(y, dy), dot(x, dx));
+      Pool2dParams a = p;
+      a.dil_h = a.dil_w = 1;
+      a.out_h = pool_output_size(h, 3, 1, 2, 1, ceil);
+      a.out_w = pool_output_size(w, 3, 1, 2, 1, ceil);
+      for (int divisor : {0, 4})
+        for (bool incl : {false, true}) {
+          std::vector<float> ya(planes * a.out_h * a.out_w), dxa(x.size());
+          auto dya = random_vec(ya.size(), rng);
+          avg_pool2d_forward(a, incl, divisor, x.data(), ya.data(), threads);
+          avg_pool2d_backward(a, incl, divisor, dya.data(), dxa.data(), threads);
+          check_adjoint("avg_pool2d incl=" + std::to_string(incl) + " divisor=" + std::to_string(divisor) + t,
+                        dot(ya, dya), dot(x, dxa));
+        }
+    }
+    for (int64_t oh : {1, 4, 13})
+      for (int64_t ow : {3, 8}) {
+        std::vector<float> y(planes * oh * ow), idx(y.size()), dx(x.size());
+        auto dy = random_vec(y.size(), rng);
+        adaptive_avg_pool2d_forward(planes, h, w, oh, ow, x.data(), y.data(), threads);
+        adaptive_avg_pool2d_backward(planes, h, w, oh, ow, dy.data(), dx.data(), threads);
+        check_adjoint("adaptive_avg_pool2d" + t, dot(y, dy), dot(x, dx));
+        adaptive_max_pool2d_forward(planes, h, w, oh, ow, x.data(), y.data(), idx.data(), threads);
+        max_pool_backward(planes, h * w, oh * ow, dy.data(), idx.data(), dx.data(), threads);
+        check_adjoint("adaptive_max_pool2d" + t, dot(y, dy), dot(x, dx));
+      }
+  }
+}
+
 int main() {
   std::mt19937 rng(1234);
   for (Isa isa : supported_isas()) {
@@ -104,6 +179,7 @@ int main() {
     set_active_isa(isa);  // convolution dispatches its GEMMs through the active variant
     test_conv(isa, rng);
   }
+  test_pool_pad(rng);
   std::printf("%d passed, %d failed\n", g_pass, g_fail);
   return g_fail == 0 ? 0 : 1;
 }

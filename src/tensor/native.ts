@@ -11,6 +11,27 @@ export interface ConvParams {
   dilH: number; dilW: number; groups: number;
 }
 
+/** A 2-D pooling window over N·C planes of H×W; padding must be <= half the kernel. */
+export interface PoolParams {
+  n: number; c: number; h: number; w: number;
+  kh: number; kw: number;
+  strideH: number; strideW: number;
+  padH: number; padW: number;
+  ceilMode: boolean;
+}
+
+export interface MaxPoolParams extends PoolParams {
+  dilH: number; dilW: number;
+}
+
+export interface AvgPoolParams extends PoolParams {
+  countIncludePad: boolean;
+  /** 0: divide by the window size PyTorch's rules give. */
+  divisorOverride: number;
+}
+
+export type PadMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
+
 export interface CpuInfo {
   model: string;
   features: string[];
@@ -50,6 +71,25 @@ export interface NativeAddon {
   axpy(alpha: number, x: Float32Array, y: Float32Array, threads: number): void;
   scale(alpha: number, x: Float32Array, y: Float32Array, threads: number): void;
   sum(x: Float32Array): number;
+  /** indices: flat positions in each input plane (ih·W + iw), -1 for a window of padding only. */
+  maxPool2dForward(p: MaxPoolParams, x: Float32Array, y: Float32Array, indices: Float32Array,
+    threads: number): void;
+  /** dx = 0, then dx[plane][indices] += dy (max_pool2d and adaptive_max_pool2d). */
+  maxPoolBackward(planes: number, h: number, w: number, outH: number, outW: number,
+    dy: Float32Array, indices: Float32Array, dx: Float32Array, threads: number): void;
+  avgPool2dForward(p: AvgPoolParams, x: Float32Array, y: Float32Array, threads: number): void;
+  avgPool2dBackward(p: AvgPoolParams, dy: Float32Array, dx: Float32Array, threads: number): void;
+  adaptiveAvgPool2dForward(planes: number, h: number, w: number, outH: number, outW: number,
+    x: Float32Array, y: Float32Array, threads: number): void;
+  adaptiveAvgPool2dBackward(planes: number, h: number, w: number, outH: number, outW: number,
+    dy: Float32Array, dx: Float32Array, threads: number): void;
+  adaptiveMaxPool2dForward(planes: number, h: number, w: number, outH: number, outW: number,
+    x: Float32Array, y: Float32Array, indices: Float32Array, threads: number): void;
+  pad2dForward(mode: PadMode, planes: number, h: number, w: number, left: number, right: number,
+    top: number, bottom: number, value: number, x: Float32Array, y: Float32Array, threads: number): void;
+  /** dx = 0, then each output's gradient is added to the input it copies. */
+  pad2dBackward(mode: PadMode, planes: number, h: number, w: number, left: number, right: number,
+    top: number, bottom: number, dy: Float32Array, dx: Float32Array, threads: number): void;
 }
 
 const require = createRequire(import.meta.url);

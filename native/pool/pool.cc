@@ -1,0 +1,216 @@
+// Direct loops, one plane per OpenMP iteration: a pooling window never crosses planes, so the
+// backward scatters need no atomics. These loops are memory-bound; they are also the reference.
+#include "pool/pool.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace cnn {
+
+namespace {
+
+// Parallel only when there is enough work to pay for waking the team.
+inline bool worth_threads(int64_t planes, int64_t work) { return planes > 1 && work > 4096; }
+
+inline int64_t floor_div(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+inline int64_t bin_start(int64_t i, int64_t out, int64_t in) { return (i * in) / out; }
+inline int64_t bin_end(int64_t i, int64_t out, int64_t in) { return ((i + 1) * in + out - 1) / out; }
+
+}  // namespace
+
+int64_t pool_output_size(int64_t in, int k, int pad, int stride, int dilation, bool ceil_mode) {
+  int64_t out = floor_div(in + 2 * (int64_t)pad - (int64_t)dilation * (k - 1) - 1 + (ceil_mode ? stride - 1 : 0),
+                          stride) + 1;
+  if (ceil_mode && (out - 1) * stride >= in + pad) --out;
+  return out;
+}
+
+void max_pool2d_forward(const Pool2dParams& p, const float* x, float* y, float* idx, int threads) {
+  const int64_t in_size = p.h * p.w, out_size = p.out_h * p.out_w;
+  const float neg_inf = -std::numeric_limits<float>::infinity();
+#pragma omp parallel for num_threads(threads) if (worth_threads(p.planes, p.planes * out_size * p.kh * p.kw))
+  for (int64_t pl = 0; pl < p.planes; ++pl) {
+    const float* xp = x + pl * in_size;
+    float* yp = y + pl * out_size;
+    float* ip = idx + pl * out_size;
+    for (int64_t oh = 0; oh < p.out_h; ++oh) {
+      int64_t ih0 = oh * p.stride_h - p.pad_h;
+      const int64_t ih1 = std::min<int64_t>(ih0 + (int64_t)(p.kh - 1) * p.dil_h + 1, p.h);
+      while (ih0 < 0) ih0 += p.dil_h;
+      for (int64_t ow = 0; ow < p.out_w; ++ow) {
+        int64_t iw0 = ow * p.stride_w - p.pad_w;
+        const int64_t iw1 = std::min<int64_t>(iw0 + (int64_t)(p.kw - 1) * p.dil_w + 1, p.w);
+        while (iw0 < 0) iw0 += p.dil_w;
+        // As ATen: the first valid position seeds the index, -inf the value; NaN always wins
+        // (so the last NaN is kept). A window of padding only has no valid position.
+        float best = neg_inf;
+        int64_t best_i = (ih0 < ih1 && iw0 < iw1) ? ih0 * p.w + iw0 : -1;
+        for (int64_t ih = ih0; ih < ih1; ih += p.dil_h)
+          for (int64_t iw = iw0; iw < iw1; iw += p.dil_w) {
+            const int64_t i = ih * p.w + iw;
+            const float v = xp[i];
+            if (v > best || std::isnan(v)) { best = v; best_i = i; }
+          }
+        yp[oh * p.out_w + ow] = best;
+        ip[oh * p.out_w + ow] = (float)best_i;
+      }
+    }
+  }
+}
+
+void max_pool_backward(int64_t planes, int64_t in_size, int64_t out_size, const float* dy,
+                       const float* idx, float* dx, int threads) {
+#pragma omp parallel for num_threads(threads) if (worth_threads(planes, planes * (in_size + out_size)))
+  for (int64_t pl = 0; pl < planes; ++pl) {
+    float* dxp = dx + pl * in_size;
+    std::memset(dxp, 0, sizeof(float) * in_size);
+    const float* dyp = dy + pl * out_size;
+    const float* ip = idx + pl * out_size;
+    for (int64_t o = 0; o < out_size; ++o) {
+      const int64_t i = (int64_t)ip[o];
+      if (i >= 0) dxp[i] += dyp[o];
+    }
+  }
+}
+
+namespace {
+
+// One average-pool window clipped as ATen clips it; returns false when it holds no input.
+struct AvgWindow {
+  int64_t ih0, ih1, iw0, iw1;
+  float divisor;
+};
+
+inline bool avg_window(const Pool2dParams& p, bool count_include_pad, int divisor_override,
+                       int64_t oh, int64_t ow, AvgWindow* win) {
+  int64_t ih0 = oh * p.stride_h - p.pad_h, iw0 = ow * p.stride_w - p.pad_w;
+  int64_t ih1 = std::min<int64_t>(ih0 + p.kh, p.h + p.pad_h);
+  int64_t iw1 = std::min<int64_t>(iw0 + p.kw, p.w + p.pad_w);
+  const int64_t pool_size = (ih1 - ih0) * (iw1 - iw0);
+  ih0 = std::max<int64_t>(ih0, 0);
+  iw0 = std::max<int64_t>(iw0, 0);
+  ih1 = std::min<int64_t>(ih1, p.h);
+  iw1 = std::min<int64_t>(iw1, p.w);
+  if (ih0 >= ih1 || iw0 >= iw1) return false;
+  int64_t divisor;
+  if (divisor_override != 0) divisor = divisor_override;
+  else if (count_include_pad) divisor = pool_size;
+  else divisor = (ih1 - ih0) * (iw1 - iw0);
+  *win = {ih0, ih1, iw0, iw1, (float)divisor};
+  return true;
+}
+
+}  // namespace
+
+void avg_pool2d_forward(const Pool2dParams& p, bool count_include_pad, int divisor_override,
+                        const float* x, float* y, int threads) {
+  const int64_t in_size = p.h * p.w, out_size = p.out_h * p.out_w;
+#pragma omp parallel for num_threads(threads) if (worth_threads(p.planes, p.planes * out_size * p.kh * p.kw))
+  for (int64_t pl = 0; pl < p.planes; ++pl) {
+    const float* xp = x + pl * in_size;
+    float* yp = y + pl * out_size;
+    for (int64_t oh = 0; oh < p.out_h; ++oh)
+      for (int64_t ow = 0; ow < p.out_w; ++ow) {
+        AvgWindow win;
+        if (!avg_window(p, count_include_pad, divisor_override, oh, ow, &win)) {
+          yp[oh * p.out_w + ow] = 0.0f;
+          continue;
+        }
+        float s = 0.0f;
+        for (int64_t ih = win.ih0; ih < win.ih1; ++ih)
+          for (int64_t iw = win.iw0; iw < win.iw1; ++iw) s += xp[ih * p.w + iw];
+        yp[oh * p.out_w + ow] = s / win.divisor;
+      }
+  }
+}
+
+void avg_pool2d_backward(const Pool2dParams& p, bool count_include_pad, int divisor_override,
+                         const float* dy, float* dx, int threads) {
+  const int64_t in_size = p.h * p.w, out_size = p.out_h * p.out_w;
+#pragma omp parallel for num_threads(threads) if (worth_threads(p.planes, p.planes * out_size * p.kh * p.kw))
+  for (int64_t pl = 0; pl < p.planes; ++pl) {
+    float* dxp = dx + pl * in_size;
+    std::memset(dxp, 0, sizeof(float) * in_size);
+    const float* dyp = dy + pl * out_size;
+    for (int64_t oh = 0; oh < p.out_h; ++oh)
+      for (int64_t ow = 0; ow < p.out_w; ++ow) {
+        AvgWindow win;
+        if (!avg_window(p, count_include_pad, divisor_override, oh, ow, &win)) continue;
+        const float g = dyp[oh * p.out_w + ow] / win.divisor;
+        for (int64_t ih = win.ih0; ih < win.ih1; ++ih)
+          for (int64_t iw = win.iw0; iw < win.iw1; ++iw) dxp[ih * p.w + iw] += g;
+      }
+  }
+}
+
+void adaptive_avg_pool2d_forward(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,
+                                 const float* x, float* y, int threads) {
+#pragma omp parallel for num_threads(threads) if (worth_threads(planes, planes * h * w))
+  for (int64_t pl = 0; pl < planes; ++pl) {
+    const float* xp = x + pl * h * w;
+    float* yp = y + pl * oh * ow;
+    for (int64_t i = 0; i < oh; ++i) {
+      const int64_t ih0 = bin_start(i, oh, h), ih1 = bin_end(i, oh, h);
+      for (int64_t j = 0; j < ow; ++j) {
+        const int64_t iw0 = bin_start(j, ow, w), iw1 = bin_end(j, ow, w);
+        float s = 0.0f;
+        for (int64_t ih = ih0; ih < ih1; ++ih)
+          for (int64_t iw = iw0; iw < iw1; ++iw) s += xp[ih * w + iw];
+        yp[i * ow + j] = s / (float)((ih1 - ih0) * (iw1 - iw0));
+      }
+    }
+  }
+}
+
+void adaptive_avg_pool2d_backward(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,
+                                  const float* dy, float* dx, int threads) {
+#pragma omp parallel for num_threads(threads) if (worth_threads(planes, planes * h * w))
+  for (int64_t pl = 0; pl < planes; ++pl) {
+    float* dxp = dx + pl * h * w;
+    std::memset(dxp, 0, sizeof(float) * h * w);
+    const float* dyp = dy + pl * oh * ow;
+    for (int64_t i = 0; i < oh; ++i) {
+      const int64_t ih0 = bin_start(i, oh, h), ih1 = bin_end(i, oh, h);
+      for (int64_t j = 0; j < ow; ++j) {
+        const int64_t iw0 = bin_start(j, ow, w), iw1 = bin_end(j, ow, w);
+        const float g = dyp[i * ow + j] / (float)((ih1 - ih0) * (iw1 - iw0));
+        for (int64_t ih = ih0; ih < ih1; ++ih)
+          for (int64_t iw = iw0; iw < iw1; ++iw) dxp[ih * w + iw] += g;
+      }
+    }
+  }
+}
+
+void adaptive_max_pool2d_forward(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,
+                                 const float* x, float* y, float* idx, int threads) {
+#pragma omp parallel for num_threads(threads) if (worth_threads(planes, planes * h * w))
+  for (int64_t pl = 0; pl < planes; ++pl) {
+    const float* xp = x + pl * h * w;
+    float* yp = y + pl * oh * ow;
+    float* ip = idx + pl * oh * ow;
+    for (int64_t i = 0; i < oh; ++i) {
+      const int64_t ih0 = bin_start(i, oh, h), ih1 = bin_end(i, oh, h);
+      for (int64_t j = 0; j < ow; ++j) {
+        const int64_t iw0 = bin_start(j, ow, w), iw1 = bin_end(j, ow, w);
+        // Bins are never empty (h, w >= 1); same seeding and NaN rule as max_pool2d.
+        float best = -std::numeric_limits<float>::infinity();
+        int64_t best_i = ih0 * w + iw0;
+        for (int64_t ih = ih0; ih < ih1; ++ih)
+          for (int64_t iw = iw0; iw < iw1; ++iw) {
+            const float v = xp[ih * w + iw];
+            if (v > best || std::isnan(v)) { best = v; best_i = ih * w + iw; }
+          }
+        yp[i * ow + j] = best;
+        ip[i * ow + j] = (float)best_i;
+      }
+    }
+  }
+}
+
+}  // namespace cnn

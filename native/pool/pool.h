@@ -1,0 +1,45 @@
+// 2-D pooling over NCHW float32, one H×W plane at a time (planes = N·C), PyTorch semantics.
+// Max-pool indices are flat positions in the input plane (ih·W + iw) stored as float, as the
+// Tensor API holds only float32; an empty window (all padding) gets -inf and index -1.
+#pragma once
+#include <cstdint>
+
+namespace cnn {
+
+struct Pool2dParams {
+  int64_t planes, h, w;
+  int kh, kw;
+  int stride_h, stride_w;
+  int pad_h, pad_w;
+  int dil_h, dil_w;   // 1 for average pooling
+  int64_t out_h, out_w;
+};
+
+// PyTorch's pooling_output_shape: floor (or ceil) division, and with ceil_mode the last window
+// must start inside the input or the left padding. May return < 1 (the caller reports it).
+int64_t pool_output_size(int64_t in, int k, int pad, int stride, int dilation, bool ceil_mode);
+
+// y, idx: planes×out_h×out_w. Ties keep the first maximum; NaN wins, as ATen.
+void max_pool2d_forward(const Pool2dParams& p, const float* x, float* y, float* idx, int threads);
+
+// dx (planes×in_h×in_w) = 0, then dx[plane][idx] += dy for every output; idx < 0 is skipped.
+// Shared by max_pool2d and adaptive_max_pool2d. idx must hold integers in [-1, in_h·in_w).
+void max_pool_backward(int64_t planes, int64_t in_size, int64_t out_size, const float* dy,
+                       const float* idx, float* dx, int threads);
+
+// divisor_override 0 means none. ATen's AvgPool2d divisor rules (pool size clipped to the
+// padded input, count_include_pad, divisor_override).
+void avg_pool2d_forward(const Pool2dParams& p, bool count_include_pad, int divisor_override,
+                        const float* x, float* y, int threads);
+void avg_pool2d_backward(const Pool2dParams& p, bool count_include_pad, int divisor_override,
+                         const float* dy, float* dx, int threads);
+
+// Adaptive pooling: output cell i covers [floor(i·H/oh), ceil((i+1)·H/oh)).
+void adaptive_avg_pool2d_forward(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,
+                                 const float* x, float* y, int threads);
+void adaptive_avg_pool2d_backward(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,
+                                  const float* dy, float* dx, int threads);
+void adaptive_max_pool2d_forward(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,
+                                 const float* x, float* y, float* idx, int threads);
+
+}  // namespace cnn

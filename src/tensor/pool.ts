@@ -1,0 +1,178 @@
+// Differentiable 2-D pooling over NCHW tensors, as torch.nn.functional's max_pool2d, avg_pool2d,
+// adaptive_avg_pool2d and adaptive_max_pool2d (same output sizes, windows, divisors, argmax).
+import { native, getThreads, type MaxPoolParams, type AvgPoolParams } from './native.js';
+import { record } from './ops.js';
+import { Tensor, formatShape, type Shape } from './tensor.js';
+
+export interface MaxPool2dOptions {
+  kernelSize: [number, number];
+  /** Defaults to kernelSize, as PyTorch. */
+  stride?: [number, number];
+  /** -inf padding on each side; at most half the kernel. Default [0, 0]. */
+  padding?: [number, number];
+  dilation?: [number, number];
+  /** Round the output size up; the last window must still start inside the input or left padding. */
+  ceilMode?: boolean;
+}
+
+export interface AvgPool2dOptions {
+  kernelSize: [number, number];
+  stride?: [number, number];
+  /** Zero padding on each side; at most half the kernel. Default [0, 0]. */
+  padding?: [number, number];
+  ceilMode?: boolean;
+  /** Count padded zeros in the divisor (PyTorch's default true). */
+  countIncludePad?: boolean;
+  /** Divide every window by this instead (non-zero). */
+  divisorOverride?: number;
+}
+
+function expect4d(x: Tensor, op: string): [number, number, number, number] {
+  if (x.ndim !== 4) {
+    throw new RangeError(`${op}: expected a 4-D input (N, C, H, W) but got shape ${formatShape(x.shape)}`);
+  }
+  const [n, c, h, w] = x.shape;
+  if (n < 1 || c < 1 || h < 1 || w < 1) {
+    throw new RangeError(`${op}: expected a non-empty input but got shape ${formatShape(x.shape)}`);
+  }
+  return [n, c, h, w];
+}
+
+function intPair(value: readonly number[] | undefined, fallback: readonly number[], name: string,
+  min: number, op: string): [number, number] {
+  const v = value ?? fallback;
+  if (!Array.isArray(v) || v.length !== 2 || !v.every((e) => Number.isInteger(e))) {
+    throw new TypeError(`${op}: ${name} must be a pair of integers but got ${JSON.stringify(value)}`);
+  }
+  if (v[0] < min || v[1] < min) {
+    throw new RangeError(`${op}: ${name} should be ${min === 0 ? 'non-negative' : 'greater than zero'}, but got ${name}: [${v[0]}, ${v[1]}]`);
+  }
+  return [v[0], v[1]];
+}
+
+/** PyTorch's pooling_output_shape (floor or ceil, last window starting inside input + left pad). */
+export function poolOutputSize(inSize: number, kernel: number, pad: number, stride: number,
+  dilation: number, ceilMode: boolean): number {
+  let out = Math.floor((inSize + 2 * pad - dilation * (kernel - 1) - 1 + (ceilMode ? stride - 1 : 0)) / stride) + 1;
+  if (ceilMode && (out - 1) * stride >= inSize + pad) out--;
+  return out;
+}
+
+// pool2d_shape_check: pads at most half the kernel, output at least 1×1.
+function poolShape(op: string, xShape: Shape, k: [number, number], s: [number, number], p: [number, number],
+  d: [number, number], ceilMode: boolean): [number, number] {
+  const [, c, h, w] = xShape;
+  if (p[0] > Math.floor(k[0] / 2) || p[1] > Math.floor(k[1] / 2)) {
+    throw new RangeError(`${op}: pad should be at most half of kernel size, but got padding [${p[0]}, ${p[1]}] and kernelSize [${k[0]}, ${k[1]}]`);
+  }
+  const oh = poolOutputSize(h, k[0], p[0], s[0], d[0], ceilMode);
+  const ow = poolOutputSize(w, k[1], p[1], s[1], d[1], ceilMode);
+  if (oh < 1 || ow < 1) {
+    throw new RangeError(`${op}: Given input size: (${c}x${h}x${w}). Calculated output size: (${c}x${oh}x${ow}). Output size is too small`);
+  }
+  return [oh, ow];
+}
+
+function maxPoolParams(x: Tensor, o: MaxPool2dOptions, op: string): { p: MaxPoolParams; outShape: number[] } {
+  const [n, c, h, w] = expect4d(x, op);
+  const k = intPair(o.kernelSize, [], 'kernelSize', 1, op);
+  const s = intPair(o.stride, k, 'stride', 1, op);
+  const pad = intPair(o.padding, [0, 0], 'padding', 0, op);
+  const d = intPair(o.dilation, [1, 1], 'dilation', 1, op);
+  const ceilMode = o.ceilMode ?? false;
+  const [oh, ow] = poolShape(op, x.shape, k, s, pad, d, ceilMode);
+  return {
+    p: { n, c, h, w, kh: k[0], kw: k[1], strideH: s[0], strideW: s[1], padH: pad[0], padW: pad[1], dilH: d[0], dilW: d[1], ceilMode },
+    outShape: [n, c, oh, ow],
+  };
+}
+
+// Output of a max pool plus its argmax indices; backward routes the gradient through them.
+function maxPoolWithIndices(x: Tensor, name: string, outShape: number[],
+  forward: (y: Float32Array, indices: Float32Array) => void): [Tensor, Tensor] {
+  const [n, c, h, w] = x.shape;
+  const [, , oh, ow] = outShape;
+  const size = n * c * oh * ow;
+  const y = new Float32Array(size), indices = new Float32Array(size);
+  forward(y, indices);
+  const out = record(new Tensor(y, outShape), name, [x], (g) => {
+    const dx = new Float32Array(x.size);
+    native.maxPoolBackward(n * c, h, w, oh, ow, g.data, indices, dx, getThreads());
+    return [new Tensor(dx, x.shape)];
+  });
+  return [out, new Tensor(indices, outShape)];
+}
+
+/** torch.nn.functional.max_pool2d with return_indices=True: indices are flat H×W positions. */
+export function maxPool2dWithIndices(x: Tensor, o: MaxPool2dOptions): [Tensor, Tensor] {
+  const { p, outShape } = maxPoolParams(x, o, 'maxPool2d');
+  return maxPoolWithIndices(x, 'maxPool2d', outShape,
+    (y, indices) => native.maxPool2dForward(p, x.data, y, indices, getThreads()));
+}
+
+/** torch.nn.functional.max_pool2d (NCHW). */
+export function maxPool2d(x: Tensor, o: MaxPool2dOptions): Tensor {
+  return maxPool2dWithIndices(x, o)[0];
+}
+
+/** torch.nn.functional.avg_pool2d (NCHW), with PyTorch's divisor rules. */
+export function avgPool2d(x: Tensor, o: AvgPool2dOptions): Tensor {
+  const op = 'avgPool2d';
+  const [n, c, h, w] = expect4d(x, op);
+  const k = intPair(o.kernelSize, [], 'kernelSize', 1, op);
+  const s = intPair(o.stride, k, 'stride', 1, op);
+  const pad = intPair(o.padding, [0, 0], 'padding', 0, op);
+  const ceilMode = o.ceilMode ?? false;
+  const divisor = o.divisorOverride;
+  if (divisor !== undefined && (!Number.isInteger(divisor) || divisor === 0)) {
+    throw new RangeError(`${op}: divisorOverride must be a non-zero integer but got ${divisor}`);
+  }
+  const [oh, ow] = poolShape(op, x.shape, k, s, pad, [1, 1], ceilMode);
+  const p: AvgPoolParams = {
+    n, c, h, w, kh: k[0], kw: k[1], strideH: s[0], strideW: s[1], padH: pad[0], padW: pad[1], ceilMode,
+    countIncludePad: o.countIncludePad ?? true, divisorOverride: divisor ?? 0,
+  };
+  const outShape = [n, c, oh, ow];
+  const y = new Float32Array(n * c * oh * ow);
+  native.avgPool2dForward(p, x.data, y, getThreads());
+  return record(new Tensor(y, outShape), op, [x], (g) => {
+    const dx = new Float32Array(x.size);
+    native.avgPool2dBackward(p, g.data, dx, getThreads());
+    return [new Tensor(dx, x.shape)];
+  });
+}
+
+function adaptiveShape(x: Tensor, outputSize: [number, number], op: string): [number, number, number, number, number, number] {
+  if (x.ndim === 4 && x.shape.slice(2).some((d) => d === 0)) {
+    throw new RangeError(`${op}: Expected input to have non-zero size for non-batch dimensions, but input has sizes ${formatShape(x.shape)}`);
+  }
+  const [n, c, h, w] = expect4d(x, op);
+  const [oh, ow] = intPair(outputSize, [], 'outputSize', 1, op);
+  return [n, c, h, w, oh, ow];
+}
+
+/** torch.nn.functional.adaptive_avg_pool2d: bin i covers [floor(i·H/oh), ceil((i+1)·H/oh)). */
+export function adaptiveAvgPool2d(x: Tensor, outputSize: [number, number]): Tensor {
+  const op = 'adaptiveAvgPool2d';
+  const [n, c, h, w, oh, ow] = adaptiveShape(x, outputSize, op);
+  const y = new Float32Array(n * c * oh * ow);
+  native.adaptiveAvgPool2dForward(n * c, h, w, oh, ow, x.data, y, getThreads());
+  return record(new Tensor(y, [n, c, oh, ow]), op, [x], (g) => {
+    const dx = new Float32Array(x.size);
+    native.adaptiveAvgPool2dBackward(n * c, h, w, oh, ow, g.data, dx, getThreads());
+    return [new Tensor(dx, x.shape)];
+  });
+}
+
+/** torch.nn.functional.adaptive_max_pool2d with return_indices=True. */
+export function adaptiveMaxPool2dWithIndices(x: Tensor, outputSize: [number, number]): [Tensor, Tensor] {
+  const op = 'adaptiveMaxPool2d';
+  const [n, c, h, w, oh, ow] = adaptiveShape(x, outputSize, op);
+  return maxPoolWithIndices(x, op, [n, c, oh, ow],
+    (y, indices) => native.adaptiveMaxPool2dForward(n * c, h, w, oh, ow, x.data, y, indices, getThreads()));
+}
+
+/** torch.nn.functional.adaptive_max_pool2d. */
+export function adaptiveMaxPool2d(x: Tensor, outputSize: [number, number]): Tensor {
+  return adaptiveMaxPool2dWithIndices(x, outputSize)[0];
+}
