@@ -1,6 +1,13 @@
 #include "bindings/registry.h"
 
+void register_norm_bindings(Napi::Env env, Napi::Object exports);
+void register_activation_bindings(Napi::Env env, Napi::Object exports);
+void register_dropout_bindings(Napi::Env env, Napi::Object exports);
+void register_loss_bindings(Napi::Env env, Napi::Object exports);
+
 void register_family_bindings(Napi::Env env, Napi::Object exports) {
-  (void)env;
-  (void)exports;
+  register_norm_bindings(env, exports);
+  register_activation_bindings(env, exports);
+  register_dropout_bindings(env, exports);
+  register_loss_bindings(env, exports);
 }
