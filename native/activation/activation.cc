@@ -48,8 +48,9 @@ static void softmax_row(const float* x, float* y, int64_t dim, bool log) {
   double sum = 0;
   if (log) {
     for (int64_t d = 0; d < dim; ++d) sum += std::exp((double)(x[d] - mx));
-    const float lse = (float)std::log(sum) + mx;
-    for (int64_t d = 0; d < dim; ++d) y[d] = x[d] - lse;
+    // (x - max) - log Σ: subtracting the max first keeps the small result exact for big logits.
+    const float log_sum = (float)std::log(sum);
+    for (int64_t d = 0; d < dim; ++d) y[d] = (x[d] - mx) - log_sum;
   } else {
     for (int64_t d = 0; d < dim; ++d) {
       const float e = std::exp(x[d] - mx);
@@ -73,9 +74,10 @@ static void softmax_block(const float* x, float* y, int64_t dim, int64_t inner, 
   for (int64_t d = 0; d < dim; ++d)
     for (int64_t j = 0; j < inner; ++j) sum[j] += std::exp((double)(x[d * inner + j] - mx[j]));
   if (log) {
-    for (int64_t j = 0; j < inner; ++j) mx[j] += (float)std::log(sum[j]);
+    for (int64_t j = 0; j < inner; ++j) sum[j] = std::log(sum[j]);
     for (int64_t d = 0; d < dim; ++d)
-      for (int64_t j = 0; j < inner; ++j) y[d * inner + j] = x[d * inner + j] - mx[j];
+      for (int64_t j = 0; j < inner; ++j)
+        y[d * inner + j] = (x[d * inner + j] - mx[j]) - (float)sum[j];
   } else {
     for (int64_t d = 0; d < dim; ++d)
       for (int64_t j = 0; j < inner; ++j)

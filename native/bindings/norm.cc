@@ -38,7 +38,7 @@ Napi::Value BatchNormForward(const Napi::CallbackInfo& info) {
   if ((rm == nullptr) != (rv == nullptr)) a.type_error("runningMean and runningVar must both be given or both be null");
   if (!training && !rm) a.type_error("running statistics are required when training is false");
   if (!(eps >= 0)) a.range_error("eps must be a non-negative number");
-  if (training && sh.n * sh.s <= 1) a.range_error("expected more than 1 value per channel when training");
+  if (training && sh.n * sh.s == 1) a.range_error("expected more than 1 value per channel when training");
   cnn::batch_norm_forward(sh, x, w, b, rm, rv, training, momentum, eps, y, save_mean, save_invstd, threads);
   return info.Env().Undefined();
 }

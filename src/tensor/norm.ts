@@ -37,7 +37,8 @@ export function batchNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   if (!o.training && o.runningMean === null) throw new TypeError('batchNorm: running_mean must be defined in evaluation mode');
   if (!Number.isFinite(o.momentum)) throw new RangeError(`batchNorm: momentum must be a finite number but is ${o.momentum}`);
   if (!(o.eps >= 0)) throw new RangeError(`batchNorm: eps must be a non-negative number but is ${o.eps}`);
-  if (o.training && x.size / c <= 1) {
+  // PyTorch's check: batch × spatial size exactly 1 (an empty batch passes).
+  if (o.training && x.shape.reduce((p, d, i) => (i === 1 ? p : p * d), 1) === 1) {
     throw new RangeError(`Expected more than 1 value per channel when training, got input size ${formatShape(x.shape)}`);
   }
   const y = new Float32Array(x.size);
