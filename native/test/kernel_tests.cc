@@ -6,7 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "activation/activation.h"
 #include "conv/conv.h"
+#include "dropout/dropout.h"
+#include "norm/norm.h"
 #include "cpu/cpu.h"
 #include "gemm/gemm.h"
 
@@ -96,6 +99,54 @@ static void test_conv(Isa isa, std::mt19937& rng) {
   }
 }
 
+// Softmax over a strided axis (inner > 1) against the contiguous-row path on a transposed copy;
+// batch norm output has zero mean and unit variance per channel; dropout keeps about 1-p.
+static void test_norm_activation_dropout(std::mt19937& rng) {
+  const int64_t outer = 3, dim = 7, inner = 5;
+  auto x = random_vec(outer * dim * inner, rng);
+  std::vector<float> xt(x.size());  // (outer, inner, dim)
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t d = 0; d < dim; ++d)
+      for (int64_t j = 0; j < inner; ++j) xt[(o * inner + j) * dim + d] = x[(o * dim + d) * inner + j];
+  for (bool log : {false, true}) {
+    std::vector<float> y(x.size()), yt(x.size()), back(x.size());
+    softmax_forward(x.data(), y.data(), outer, dim, inner, log, 2);
+    softmax_forward(xt.data(), yt.data(), outer * inner, dim, 1, log, 2);
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t d = 0; d < dim; ++d)
+        for (int64_t j = 0; j < inner; ++j) back[(o * dim + d) * inner + j] = yt[(o * inner + j) * dim + d];
+    check_close(log ? "log_softmax strided axis" : "softmax strided axis", y, back, 1e-6f, 1e-5f);
+  }
+
+  const BatchNormShape sh{4, 3, 10};
+  auto bx = random_vec(sh.n * sh.c * sh.s, rng);
+  std::vector<float> by(bx.size()), mean(sh.c), invstd(sh.c);
+  batch_norm_forward(sh, bx.data(), nullptr, nullptr, nullptr, nullptr, true, 0.1, 0.0, by.data(),
+                     mean.data(), invstd.data(), 2);
+  std::vector<float> moments, zero_one;
+  for (int64_t c = 0; c < sh.c; ++c) {
+    double s = 0, sq = 0;
+    for (int64_t n = 0; n < sh.n; ++n)
+      for (int64_t k = 0; k < sh.s; ++k) {
+        const double v = by[(n * sh.c + c) * sh.s + k];
+        s += v;
+        sq += v * v;
+      }
+    moments.push_back((float)(s / (sh.n * sh.s)));
+    moments.push_back((float)(sq / (sh.n * sh.s)));
+    zero_one.push_back(0.0f);
+    zero_one.push_back(1.0f);
+  }
+  check_close("batch_norm normalizes each channel", moments, zero_one, 1e-5f, 1e-5f);
+
+  const int64_t n = 100000;
+  std::vector<float> mask(n);
+  dropout_mask(12345, 0.7, 1.0f / 0.7f, mask.data(), n, 2);
+  int64_t kept = 0;
+  for (float m : mask) kept += m != 0.0f;
+  check_close("dropout keep rate", {(float)kept / n}, {0.7f}, 0.01f, 0.0f);
+}
+
 int main() {
   std::mt19937 rng(1234);
   for (Isa isa : supported_isas()) {
@@ -104,6 +155,7 @@ int main() {
     set_active_isa(isa);  // convolution dispatches its GEMMs through the active variant
     test_conv(isa, rng);
   }
+  test_norm_activation_dropout(rng);
   std::printf("%d passed, %d failed\n", g_pass, g_fail);
   return g_fail == 0 ? 0 : 1;
 }
