@@ -6,7 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "activation/activation.h"
 #include "conv/conv.h"
+#include "dropout/dropout.h"
+#include "norm/norm.h"
 #include "cpu/cpu.h"
 #include "gemm/gemm.h"
 #include "pad/pad.h"
@@ -38,7 +41,10 @@ static void check_close(const std::string& name, const std::vector<float>& got,
 static void test_gemm(Isa isa, std::mt19937& rng) {
   const int shapes[][3] = {{1, 1, 1},   {7, 5, 3},    {13, 17, 19}, {6, 16, 256},
                            {12, 32, 1}, {33, 65, 257}, {100, 37, 300}, {64, 200, 576},
-                           {150, 4100, 20}, {5, 3, 0}};
+                           {150, 4100, 20}, {5, 3, 0},
+                           // several MC row blocks and k blocks; several NC column blocks;
+                           // more threads than row panels; a ragged 8-wide k tail
+                           {300, 50, 600}, {20, 4200, 9}, {64, 576, 40}, {97, 130, 1030}};
   for (auto& s : shapes) {
     const int m = s[0], n = s[1], k = s[2];
     for (int ta = 0; ta < 2; ++ta)
@@ -48,7 +54,7 @@ static void test_gemm(Isa isa, std::mt19937& rng) {
           auto A = random_vec((size_t)(ta ? k : m) * lda + 1, rng);
           auto B = random_vec((size_t)(tb ? n : k) * ldb + 1, rng);
           auto C0 = random_vec((size_t)m * ldc, rng);
-          for (float beta : {0.0f, 0.5f}) {
+          for (float beta : {0.0f, 0.5f, 1.0f}) {
             auto want = C0, got = C0;
             gemm_ref(ta, tb, m, n, k, 1.5f, A.data(), lda, B.data(), ldb, beta, want.data(), ldc);
             sgemm_isa(isa, ta, tb, m, n, k, 1.5f, A.data(), lda, B.data(), ldb, beta, got.data(), ldc, threads);
@@ -171,6 +177,54 @@ static void test_pool_pad(std::mt19937& rng) {
   }
 }
 
+// Softmax over a strided axis (inner > 1) against the contiguous-row path on a transposed copy;
+// batch norm output has zero mean and unit variance per channel; dropout keeps about 1-p.
+static void test_norm_activation_dropout(std::mt19937& rng) {
+  const int64_t outer = 3, dim = 7, inner = 5;
+  auto x = random_vec(outer * dim * inner, rng);
+  std::vector<float> xt(x.size());  // (outer, inner, dim)
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t d = 0; d < dim; ++d)
+      for (int64_t j = 0; j < inner; ++j) xt[(o * inner + j) * dim + d] = x[(o * dim + d) * inner + j];
+  for (bool log : {false, true}) {
+    std::vector<float> y(x.size()), yt(x.size()), back(x.size());
+    softmax_forward(x.data(), y.data(), outer, dim, inner, log, 2);
+    softmax_forward(xt.data(), yt.data(), outer * inner, dim, 1, log, 2);
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t d = 0; d < dim; ++d)
+        for (int64_t j = 0; j < inner; ++j) back[(o * dim + d) * inner + j] = yt[(o * inner + j) * dim + d];
+    check_close(log ? "log_softmax strided axis" : "softmax strided axis", y, back, 1e-6f, 1e-5f);
+  }
+
+  const BatchNormShape sh{4, 3, 10};
+  auto bx = random_vec(sh.n * sh.c * sh.s, rng);
+  std::vector<float> by(bx.size()), mean(sh.c), invstd(sh.c);
+  batch_norm_forward(sh, bx.data(), nullptr, nullptr, nullptr, nullptr, true, 0.1, 0.0, by.data(),
+                     mean.data(), invstd.data(), 2);
+  std::vector<float> moments, zero_one;
+  for (int64_t c = 0; c < sh.c; ++c) {
+    double s = 0, sq = 0;
+    for (int64_t n = 0; n < sh.n; ++n)
+      for (int64_t k = 0; k < sh.s; ++k) {
+        const double v = by[(n * sh.c + c) * sh.s + k];
+        s += v;
+        sq += v * v;
+      }
+    moments.push_back((float)(s / (sh.n * sh.s)));
+    moments.push_back((float)(sq / (sh.n * sh.s)));
+    zero_one.push_back(0.0f);
+    zero_one.push_back(1.0f);
+  }
+  check_close("batch_norm normalizes each channel", moments, zero_one, 1e-5f, 1e-5f);
+
+  const int64_t n = 100000;
+  std::vector<float> mask(n);
+  dropout_mask(12345, 0.7, 1.0f / 0.7f, mask.data(), n, 2);
+  int64_t kept = 0;
+  for (float m : mask) kept += m != 0.0f;
+  check_close("dropout keep rate", {(float)kept / n}, {0.7f}, 0.01f, 0.0f);
+}
+
 int main() {
   std::mt19937 rng(1234);
   for (Isa isa : supported_isas()) {
@@ -180,6 +234,7 @@ int main() {
     test_conv(isa, rng);
   }
   test_pool_pad(rng);
+  test_norm_activation_dropout(rng);
   std::printf("%d passed, %d failed\n", g_pass, g_fail);
   return g_fail == 0 ? 0 : 1;
 }

@@ -90,6 +90,53 @@ export interface NativeAddon {
   /** dx = 0, then each output's gradient is added to the input it copies. */
   pad2dBackward(mode: PadMode, planes: number, h: number, w: number, left: number, right: number,
     top: number, bottom: number, dy: Float32Array, dx: Float32Array, threads: number): void;
+
+  // ---- normalization (native/norm) ----
+  /** shape (N, C, ...); training uses batch stats and updates the running stats in place. */
+  batchNormForward(x: Float32Array, shape: readonly number[], weight: Float32Array | null,
+    bias: Float32Array | null, runningMean: Float32Array | null, runningVar: Float32Array | null,
+    training: boolean, momentum: number, eps: number, y: Float32Array, saveMean: Float32Array,
+    saveInvstd: Float32Array, threads: number): void;
+  batchNormBackward(x: Float32Array, dy: Float32Array, shape: readonly number[],
+    weight: Float32Array | null, saveMean: Float32Array, saveInvstd: Float32Array,
+    training: boolean, dx: Float32Array | null, dweight: Float32Array | null,
+    dbias: Float32Array | null, threads: number): void;
+
+  // ---- activations (native/activation) ----
+  leakyReluForward(x: Float32Array, y: Float32Array, slope: number, threads: number): void;
+  leakyReluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, slope: number, threads: number): void;
+  sigmoidForward(x: Float32Array, y: Float32Array, threads: number): void;
+  /** From the forward output y. */
+  sigmoidBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, threads: number): void;
+  tanhForward(x: Float32Array, y: Float32Array, threads: number): void;
+  tanhBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, threads: number): void;
+  /** dim is non-negative; log selects log-softmax. */
+  softmaxForward(x: Float32Array, shape: readonly number[], dim: number, y: Float32Array,
+    log: boolean, threads: number): void;
+  softmaxBackward(y: Float32Array, dy: Float32Array, shape: readonly number[], dim: number,
+    dx: Float32Array, log: boolean, threads: number): void;
+
+  // ---- dropout (native/dropout) ----
+  /** mask[i] = 1/(1-p) with probability 1-p, else 0, from a counter-based stream `seed`. */
+  dropoutMask(seed: number, p: number, mask: Float32Array, threads: number): void;
+  /** y[i] = x[i]·mask[floor(i / group)]. */
+  dropoutApply(x: Float32Array, mask: Float32Array, group: number, y: Float32Array, threads: number): void;
+
+  // ---- losses (native/loss); reduction: 0 none, 1 mean, 2 sum ----
+  crossEntropyForward(logits: Float32Array, n: number, c: number, target: Int32Array,
+    weight: Float32Array | null, labelSmoothing: number, ignoreIndex: number, reduction: number,
+    out: Float32Array, lse: Float32Array, threads: number): void;
+  crossEntropyBackward(logits: Float32Array, n: number, c: number, target: Int32Array,
+    weight: Float32Array | null, labelSmoothing: number, ignoreIndex: number, reduction: number,
+    lse: Float32Array, gradOut: Float32Array, dlogits: Float32Array, threads: number): void;
+  nllLossForward(logp: Float32Array, n: number, c: number, target: Int32Array,
+    weight: Float32Array | null, labelSmoothing: number, ignoreIndex: number, reduction: number,
+    out: Float32Array): void;
+  nllLossBackward(logp: Float32Array, n: number, c: number, target: Int32Array,
+    weight: Float32Array | null, labelSmoothing: number, ignoreIndex: number, reduction: number,
+    gradOut: Float32Array, dlogp: Float32Array): void;
+  /** Rows whose target is among the k largest logits. */
+  accuracyTopK(logits: Float32Array, n: number, c: number, target: Int32Array, k: number, threads: number): number;
 }
 
 const require = createRequire(import.meta.url);
