@@ -493,7 +493,8 @@ void aug_batch(const AugPipeline& p, const uint8_t* images, const int32_t* indic
 #pragma omp parallel num_threads(threads) if (threads > 1 && n > 1)
   {
     std::vector<float> a(p.scratch), b(p.scratch), t(p.scratch);
-#pragma omp for schedule(static)
+// Dynamic chunks: a thread descheduled on a busy machine does not hold up the batch.
+#pragma omp for schedule(dynamic, 8)
     for (int k = 0; k < n; ++k)
       aug_sample(p, images + indices[k] * in_size, seeds[k], out + k * out_size, a.data(), b.data(), t.data());
   }
