@@ -420,16 +420,19 @@ export class RandomErasing implements Transform {
 export class Compose implements Transform {
   readonly transforms: readonly Transform[];
   readonly needsTensor: boolean;
+  /** Whether a ToTensor is inside, so that a Compose after this one may normalize. */
+  readonly givesTensor: boolean;
   constructor(transforms: readonly Transform[]) {
     let tensor = false;
     for (const [i, t] of transforms.entries()) {
-      if (t instanceof ToTensor) tensor = true;
+      if (t instanceof ToTensor || (t instanceof Compose && t.givesTensor)) tensor = true;
       else if (t.needsTensor && !tensor) {
         throw new TypeError(`Compose: transform ${i} (${t.constructor.name}) works on tensors; put a ToTensor before it`);
       }
     }
     this.transforms = [...transforms];
     this.needsTensor = transforms.length > 0 && transforms[0].needsTensor;
+    this.givesTensor = tensor;
   }
   apply(img: FloatImage, gen: Generator): FloatImage {
     for (const t of this.transforms) img = t.apply(img, gen);

@@ -139,6 +139,7 @@ test('transform constructors check their arguments like torchvision', () => {
   assert.throws(() => new T.Normalize([0.5], [0]), RangeError);
   assert.throws(() => new T.Compose([new T.Normalize([0.5], [0.5])]), TypeError);
   assert.throws(() => new T.Compose([new T.RandomErasing(), new T.ToTensor()]), TypeError);
+  assert.doesNotThrow(() => new T.Compose([new T.Compose([new T.RandomCrop(4), new T.ToTensor()]), new T.Normalize([0.5], [0.5])]));
   assert.throws(() => new T.RandomCrop(40).describe({ channels: 3, height: 32, width: 32 }), RangeError);
   assert.throws(() => new T.Normalize([0.1, 0.2], [1, 1]).describe({ channels: 3, height: 4, width: 4 }), RangeError);
   // Defaults are torchvision's.
