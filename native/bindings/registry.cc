@@ -4,6 +4,7 @@ void register_norm_bindings(Napi::Env env, Napi::Object exports);
 void register_activation_bindings(Napi::Env env, Napi::Object exports);
 void register_dropout_bindings(Napi::Env env, Napi::Object exports);
 void register_loss_bindings(Napi::Env env, Napi::Object exports);
+void register_augment_bindings(Napi::Env env, Napi::Object exports);
 
 void register_family_bindings(Napi::Env env, Napi::Object exports) {
   register_pool_bindings(env, exports);
@@ -12,4 +13,5 @@ void register_family_bindings(Napi::Env env, Napi::Object exports) {
   register_activation_bindings(env, exports);
   register_dropout_bindings(env, exports);
   register_loss_bindings(env, exports);
+  register_augment_bindings(env, exports);
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "activation/activation.h"
+#include "augment/augment.h"
 #include "conv/conv.h"
 #include "dropout/dropout.h"
 #include "norm/norm.h"
@@ -225,6 +226,51 @@ static void test_norm_activation_dropout(std::mt19937& rng) {
   check_close("dropout keep rate", {(float)kept / n}, {0.7f}, 0.01f, 0.0f);
 }
 
+// Augmentation: a sample depends only on its image and seed (not on the thread count or its
+// place in the batch); the per-sample generator is the TypeScript Generator's stream.
+static void test_augment(std::mt19937& rng) {
+  AugPipeline p;
+  p.c = 3; p.h = 12; p.w = 10;
+  AugOp crop; crop.kind = AugKind::RandomCrop; crop.out_h = 12; crop.out_w = 10;
+  crop.pad_l = crop.pad_t = crop.pad_r = crop.pad_b = 3; crop.mode = ImagePadMode::Reflect;
+  AugOp flip; flip.kind = AugKind::HorizontalFlip; flip.p = 0.5;
+  AugOp rot; rot.kind = AugKind::Rotation; rot.degrees[0] = -30; rot.degrees[1] = 30;
+  AugOp jit; jit.kind = AugKind::ColorJitter;
+  for (int j = 0; j < 4; ++j) { jit.has_jitter[j] = true; jit.jitter[j][0] = j == 3 ? -0.2 : 0.6; jit.jitter[j][1] = j == 3 ? 0.2 : 1.4; }
+  AugOp erase; erase.kind = AugKind::Erasing; erase.p = 0.7; erase.scale[0] = 0.02; erase.scale[1] = 0.33;
+  erase.ratio[0] = 0.3; erase.ratio[1] = 3.3; erase.erase_random = true;
+  p.ops = {crop, flip, rot, jit, erase};
+  if (!aug_prepare(p).empty()) { std::printf("FAIL augment: prepare\n"); ++g_fail; return; }
+  const int n = 17, per = 3 * 12 * 10;
+  std::vector<uint8_t> images((size_t)n * per);
+  for (auto& v : images) v = (uint8_t)(rng() & 255);
+  std::vector<int32_t> idx(n), rev(n);
+  std::vector<uint32_t> seeds(n), rev_seeds(n);
+  for (int k = 0; k < n; ++k) { idx[k] = k; seeds[k] = (uint32_t)rng(); }
+  for (int k = 0; k < n; ++k) { rev[k] = idx[n - 1 - k]; rev_seeds[k] = seeds[n - 1 - k]; }
+  std::vector<float> one((size_t)n * per), three((size_t)n * per), back((size_t)n * per);
+  aug_batch(p, images.data(), idx.data(), n, seeds.data(), one.data(), 1);
+  aug_batch(p, images.data(), idx.data(), n, seeds.data(), three.data(), 3);
+  aug_batch(p, images.data(), rev.data(), n, rev_seeds.data(), back.data(), 2);
+  check_close("augment threads 1 vs 3", three, one, 0, 0);
+  std::vector<float> unreversed((size_t)n * per);
+  for (int k = 0; k < n; ++k) std::copy(back.begin() + (size_t)(n - 1 - k) * per, back.begin() + (size_t)(n - k) * per, unreversed.begin() + (size_t)k * per);
+  check_close("augment sample independent of batch position", unreversed, one, 0, 0);
+
+  // Normalize alone is exact arithmetic: (x/255 - mean) / std.
+  AugPipeline q;
+  q.c = 1; q.h = 2; q.w = 2;
+  AugOp norm; norm.kind = AugKind::Normalize; norm.mean[0] = 0.5f; norm.std[0] = 0.25f;
+  q.ops = {norm};
+  aug_prepare(q);
+  const uint8_t px[4] = {0, 51, 204, 255};
+  const int32_t zero = 0;
+  const uint32_t seed = 1;
+  std::vector<float> out(4), want = {-2.0f, (0.2f - 0.5f) / 0.25f, (0.8f - 0.5f) / 0.25f, 2.0f};
+  aug_batch(q, px, &zero, 1, &seed, out.data(), 1);
+  check_close("augment normalize", out, want, 1e-6f, 0);
+}
+
 int main() {
   std::mt19937 rng(1234);
   for (Isa isa : supported_isas()) {
@@ -235,6 +281,7 @@ int main() {
   }
   test_pool_pad(rng);
   test_norm_activation_dropout(rng);
+  test_augment(rng);
   std::printf("%d passed, %d failed\n", g_pass, g_fail);
   return g_fail == 0 ? 0 : 1;
 }

@@ -137,6 +137,17 @@ export interface NativeAddon {
     gradOut: Float32Array, dlogp: Float32Array): void;
   /** Rows whose target is among the k largest logits. */
   accuracyTopK(logits: Float32Array, n: number, c: number, target: Int32Array, k: number, threads: number): number;
+  /**
+   * Augments images[indices[k]] (uint8 CHW of imageShape) with seeds[k] through ops (the plain
+   * descriptions of src/data/transforms.ts) into out, float32 N × outShape.
+   */
+  augmentBatch(images: Uint8Array, imageShape: readonly number[], indices: Int32Array, seeds: Uint32Array,
+    ops: readonly object[], out: Float32Array, threads: number): void;
+  /** The same on the libuv pool; argument errors throw synchronously. Do not touch the arrays until it settles. */
+  augmentBatchAsync(images: Uint8Array, imageShape: readonly number[], indices: Int32Array, seeds: Uint32Array,
+    ops: readonly object[], out: Float32Array, threads: number): Promise<void>;
+  /** [channels, height, width] that ops make of imageShape; RangeError when they cannot apply. */
+  augmentOutputShape(imageShape: readonly number[], ops: readonly object[]): [number, number, number];
 }
 
 const require = createRequire(import.meta.url);
