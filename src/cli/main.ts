@@ -3,7 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { addBenchCommand } from './bench.js';
+import { addDatasetsCommand } from './datasets.js';
 import { addDoctorCommand } from './doctor.js';
+import { DatasetError } from '../data/errors.js';
 import { UserError } from './errors.js';
 
 function packageVersion(): string {
@@ -22,6 +24,7 @@ export async function main(argv: string[]): Promise<void> {
       .configureOutput({ outputError: (str, write) => write(str) });
     addDoctorCommand(program);
     addBenchCommand(program);
+    addDatasetsCommand(program);
     await program.parseAsync(argv);
   } catch (err) {
     process.exitCode = exitCodeFor(err, verbose);
@@ -34,7 +37,7 @@ function exitCodeFor(err: unknown, verbose: boolean): number {
     return err.exitCode === 0 ? 0 : 2;
   }
   if (verbose && err instanceof Error) console.error(err.stack);
-  if (err instanceof UserError) {
+  if (err instanceof UserError || err instanceof DatasetError) {
     console.error(`cnn: error: ${err.message}`);
     return err.exitCode;
   }
