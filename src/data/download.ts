@@ -7,7 +7,7 @@ import { createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import { describeChecksum, verifyFile, type FileChecksum } from './checksum.js';
+import { describeChecksum, markVerified, verifyFile, type FileChecksum } from './checksum.js';
 import {
   ChecksumMismatchError, DatasetError, DownloadFailedError, NotAnArchiveError, TruncatedFileError,
 } from './errors.js';
@@ -236,10 +236,9 @@ export async function downloadFile(remote: RemoteFile, destination: string, opti
         const have = await sizeOf(part);
         if (have > remote.size) await fs.rm(part, { force: true });
         if (have !== remote.size) await attempt(remote, url, part, options);
-        await verifyFile(part, acceptedChecksums(remote), `${remote.file} from ${url}`);
+        const matched = await verifyFile(part, acceptedChecksums(remote), `${remote.file} from ${url}`, false);
         await fs.rename(part, destination);
-        // The marker was written for the .part name; record the final name too.
-        await verifyFile(destination, acceptedChecksums(remote));
+        await markVerified(destination, matched);
         return;
       } catch (err) {
         if (err instanceof TruncatedFileError || err instanceof NotAnArchiveError || err instanceof ChecksumMismatchError) {
