@@ -57,7 +57,8 @@ export function parseIdx(raw: Uint8Array, label = 'IDX data'): IdxArray {
   if (available > count) {
     throw new CorruptFileError(`${label}: ${available - count} bytes follow the ${dims.join('×')} array`);
   }
-  return { dims, data: bytes.subarray(headerSize) };
+  // A plain Uint8Array view (not a Buffer), so consumers see one array type whatever the source.
+  return { dims, data: new Uint8Array(bytes.buffer, bytes.byteOffset + headerSize, count) };
 }
 
 export async function readIdxFile(file: string): Promise<IdxArray> {
