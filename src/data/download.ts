@@ -258,7 +258,7 @@ export async function downloadFile(remote: RemoteFile, destination: string, opti
       }
     }
   }
-  await fs.rm(part, { force: true }).catch(() => undefined);
+  // A .part left by a cut transfer stays, so the next run resumes it with Range.
   const manual = manualDownloadMessage(remote, destination, options.manualHint);
   if (badContent) {
     const Kind = badContent.constructor as new (message: string) => DatasetError;
