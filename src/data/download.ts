@@ -5,8 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
+import { once } from 'node:events';
 import { describeChecksum, markVerified, verifyFile, type FileChecksum } from './checksum.js';
 import {
   ChecksumMismatchError, DatasetError, DownloadFailedError, NotAnArchiveError, TruncatedFileError,
@@ -125,34 +124,6 @@ async function sizeOf(file: string): Promise<number> {
   }
 }
 
-/** Checks the first bytes of a fresh body, so an HTML page is refused before it is written. */
-function magicCheck(remote: RemoteFile, url: string): Transform {
-  let checked = remote.format !== 'gzip';
-  let head = Buffer.alloc(0);
-  return new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      if (checked) {
-        done(null, chunk);
-        return;
-      }
-      head = Buffer.concat([head, chunk]);
-      if (head.length < GZIP_MAGIC.length) {
-        done();
-        return;
-      }
-      checked = true;
-      if (head[0] !== GZIP_MAGIC[0] || head[1] !== GZIP_MAGIC[1]) {
-        done(notAnArchive(remote, url, head));
-        return;
-      }
-      done(null, head);
-    },
-    flush(done) {
-      done(null, checked ? undefined : head);
-    },
-  });
-}
-
 function notAnArchive(remote: RemoteFile, url: string, head: Buffer): NotAnArchiveError {
   const text = head.subarray(0, 64).toString('latin1');
   const looksHtml = /<(!doctype|html|head|body)/i.test(text);
@@ -194,19 +165,35 @@ async function attempt(remote: RemoteFile, url: string, part: string, options: D
     throw new AttemptError(`HTTP ${status}${response.statusMessage ? ` ${response.statusMessage}` : ''}`, retryable);
   }
   let received = offset;
-  const progress = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      received += chunk.length;
-      options.onProgress?.({ file: remote.file, url, received, total: remote.size });
-      done(null, chunk);
-    },
-  });
+  // Written by hand rather than with pipeline(): on a cut, pipeline() destroys the file stream and
+  // drops bytes not yet flushed; here the file is ended cleanly, so every byte received is kept.
   const sink = createWriteStream(part, { flags: offset === 0 ? 'w' : 'a' });
+  const sinkError = new Promise<never>((_, reject) => sink.once('error', reject));
+  sinkError.catch(() => undefined);
+  let head: Buffer | null = offset === 0 && remote.format === 'gzip' ? Buffer.alloc(0) : null;
+  let failure: unknown;
   try {
-    if (offset === 0) await pipeline(response, magicCheck(remote, url), progress, sink);
-    else await pipeline(response, progress, sink);
+    for await (const piece of response) {
+      let chunk = piece as Buffer;
+      if (head !== null) {
+        head = Buffer.concat([head, chunk]);
+        if (head.length < GZIP_MAGIC.length) continue;
+        if (head[0] !== GZIP_MAGIC[0] || head[1] !== GZIP_MAGIC[1]) throw notAnArchive(remote, url, head);
+        chunk = head;
+        head = null;
+      }
+      received += chunk.length;
+      if (!sink.write(chunk)) await Promise.race([once(sink, 'drain'), sinkError]);
+      options.onProgress?.({ file: remote.file, url, received, total: remote.size });
+    }
+    if (head !== null && head.length > 0) throw notAnArchive(remote, url, head);
   } catch (err) {
-    if (err instanceof DatasetError || err instanceof AttemptError) throw err;
+    failure = err;
+  }
+  sink.end();
+  await Promise.race([once(sink, 'finish'), sinkError]);
+  if (failure instanceof DatasetError) throw failure;
+  if (failure !== undefined) {
     // The server closed the connection mid-body: what arrived stays in `part` for a Range retry.
     throw new AttemptError(`transfer cut after ${received.toLocaleString('en-US')} bytes`, true);
   }
