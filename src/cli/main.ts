@@ -5,6 +5,9 @@ import { Command, CommanderError } from 'commander';
 import { addBenchCommand } from './bench.js';
 import { addDatasetsCommand } from './datasets.js';
 import { addDoctorCommand } from './doctor.js';
+import { addEvalCommand } from './eval.js';
+import { addPredictCommand } from './predict.js';
+import { addTrainCommand } from './train.js';
 import { addModelsCommand } from './models.js';
 import { addSummaryCommand } from './summary.js';
 import { DatasetError } from '../data/errors.js';
@@ -24,6 +27,9 @@ export async function main(argv: string[]): Promise<void> {
       .option('--verbose', 'print stack traces for errors')
       .exitOverride()
       .configureOutput({ outputError: (str, write) => write(str) });
+    addTrainCommand(program);
+    addEvalCommand(program);
+    addPredictCommand(program);
     addDoctorCommand(program);
     addBenchCommand(program);
     addModelsCommand(program);

@@ -1,0 +1,61 @@
+// `cnn eval checkpoint.bin`: loss, top-1, top-5, a per-class table and confusion_matrix.png.
+import { dirname, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import type { Command } from 'commander';
+import { UserError, parseIntegerOption } from './errors.js';
+import { addThreadsOption, applyThreadsOption, type ThreadsOption } from './threads.js';
+import { table } from './format.js';
+
+interface EvalOptions extends ThreadsOption {
+  dataset?: string;
+  split: string;
+  dataDir?: string;
+  batchSize?: number;
+  out?: string;
+  json?: boolean;
+}
+
+export function addEvalCommand(program: Command): void {
+  addThreadsOption(program.command('eval')
+    .description('evaluate a checkpoint on its dataset\'s test split')
+    .argument('<checkpoint>', 'a .bin checkpoint written by cnn train')
+    .option('--dataset <name>', 'dataset (default: the one in the checkpoint)')
+    .option('--split <name>', 'split to evaluate', 'test')
+    .option('--data-dir <dir>', 'where datasets live')
+    .option('--batch-size <n>', 'images per forward pass', parseIntegerOption('batch-size', 1, 65536))
+    .option('--out <dir>', 'folder for confusion_matrix.png (default: beside the checkpoint)')
+    .option('--json', 'print one JSON object'))
+    .action(async (checkpoint: string, o: EvalOptions) => {
+      await applyThreadsOption(o);
+      const { evaluateCheckpoint } = await import('../train/evaluate.js');
+      const { CheckpointError } = await import('../train/checkpoint.js');
+      const { renderConfusionMatrix } = await import('../viz/confusion.js');
+      let r;
+      try {
+        r = await evaluateCheckpoint(checkpoint, o);
+      } catch (err) {
+        if (err instanceof CheckpointError) throw new UserError(err.message);
+        throw err;
+      }
+      const outDir = o.out ?? dirname(checkpoint);
+      mkdirSync(outDir, { recursive: true });
+      const imagePath = join(outDir, 'confusion_matrix.png');
+      await renderConfusionMatrix(r.confusion.counts, r.classes, imagePath);
+      const perClass = r.confusion.report();
+      if (o.json) {
+        console.log(JSON.stringify({
+          checkpoint, dataset: r.dataset, split: r.split, count: r.count, loss: r.loss, top1: r.accuracy, top5: r.top5,
+          perClass, confusionMatrix: r.confusion.counts, confusionMatrixImage: imagePath,
+        }));
+        return;
+      }
+      console.log(`${checkpoint} on ${r.dataset} ${r.split} (${r.count} images)`);
+      console.log(`loss ${r.loss.toFixed(4)}  top-1 ${(100 * r.accuracy).toFixed(2)}%  top-5 ${(100 * r.top5).toFixed(2)}%`);
+      console.log('');
+      const f = (v: number) => v.toFixed(3);
+      console.log(table(['class', 'precision', 'recall', 'f1', 'support'],
+        perClass.map((c) => [c.name, f(c.precision), f(c.recall), f(c.f1), String(c.support)]), new Set([1, 2, 3, 4])));
+      console.log('');
+      console.log(`confusion matrix: ${imagePath}`);
+    });
+}

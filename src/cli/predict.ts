@@ -1,0 +1,42 @@
+// `cnn predict checkpoint.bin image.png [...]`: top-k classes with probabilities per image.
+import type { Command } from 'commander';
+import { UserError, parseIntegerOption } from './errors.js';
+import { addThreadsOption, applyThreadsOption, type ThreadsOption } from './threads.js';
+
+export function addPredictCommand(program: Command): void {
+  addThreadsOption(program.command('predict')
+    .description('classify images with a checkpoint')
+    .argument('<checkpoint>', 'a .bin checkpoint written by cnn train')
+    .argument('<images...>', 'PNG, JPEG or WebP files')
+    .option('--top-k <k>', 'classes to show per image', parseIntegerOption('top-k', 1, 1000), 5)
+    .option('--json', 'one JSON object per image, per line'))
+    .action(async (checkpoint: string, images: string[], o: ThreadsOption & { topK: number; json?: boolean }) => {
+      await applyThreadsOption(o);
+      const { modelFromCheckpoint, CheckpointError } = await import('../train/checkpoint.js');
+      const { predictFile } = await import('../train/predict.js');
+      const { ImageError } = await import('../io/image.js');
+      let loaded;
+      try {
+        loaded = modelFromCheckpoint(checkpoint);
+      } catch (err) {
+        if (err instanceof CheckpointError) throw new UserError(err.message);
+        throw err;
+      }
+      const k = Math.min(o.topK, loaded.checkpoint.dataset.classes.length);
+      for (const file of images) {
+        let p;
+        try {
+          p = await predictFile(loaded.model, loaded.checkpoint.dataset, file, k);
+        } catch (err) {
+          if (err instanceof ImageError) throw new UserError(err.message);
+          throw err;
+        }
+        if (o.json) {
+          console.log(JSON.stringify(p));
+        } else {
+          console.log(file);
+          for (const t of p.top) console.log(`  ${(100 * t.prob).toFixed(2).padStart(6)}%  ${t.class} (${t.index})`);
+        }
+      }
+    });
+}

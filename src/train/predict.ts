@@ -1,0 +1,23 @@
+// Class probabilities for image files, preprocessed as the checkpoint's training data was.
+import { Tensor, noGrad } from '../tensor/tensor.js';
+import { softmax } from '../tensor/activation.js';
+import type { Module } from '../nn/module.js';
+import { readImage, preprocessForModel } from '../io/image.js';
+import type { DatasetFacts } from './checkpoint.js';
+
+export interface Prediction {
+  file: string;
+  top: { class: string; index: number; prob: number }[];
+  probs: number[];
+}
+
+export async function predictFile(model: Module, facts: DatasetFacts, file: string, topK: number): Promise<Prediction> {
+  const image = await readImage(file);
+  const [c, h, w] = facts.inputShape;
+  const input = new Tensor(preprocessForModel(image, facts), [1, c, h, w]);
+  const probs = noGrad(() => softmax(model.eval().call(input), -1)).toArray();
+  const top = probs.map((prob, index) => ({ class: facts.classes[index] ?? String(index), index, prob }))
+    .sort((a, b) => b.prob - a.prob || a.index - b.index)
+    .slice(0, topK);
+  return { file, top, probs };
+}
