@@ -1,6 +1,7 @@
 // `cnn bench <what>`: machine-readable speed figures (one JSON object per line with --json).
 import type { Command } from 'commander';
-import { UserError } from './errors.js';
+import { UserError, parseIntegerOption } from './errors.js';
+import { parseInputShape, parseStem } from './model-options.js';
 import { addThreadsOption, applyThreadsOption, type ThreadsOption } from './threads.js';
 
 function parseSizes(value: string): number[] {
@@ -40,4 +41,32 @@ export function addBenchCommand(program: Command): void {
     if (opts.json) console.log(JSON.stringify(r));
     else console.log(`data  preset ${r.preset} (${r.augment})  batch ${r.batch_size}  threads ${r.threads}  ${Math.round(r.images_per_sec)} images/s`);
   });
+  for (const kind of ['train', 'eval'] as const) {
+    addThreadsOption(
+      bench.command(kind)
+        .description(kind === 'train'
+          ? 'images/s of a full training step (forward, loss, backward, Adam step)'
+          : 'images/s of a forward pass in eval mode')
+        .requiredOption('--model <name>', 'model from `cnn models`')
+        .option('--input <CxHxW>', 'input shape (default: the model\'s own)', parseInputShape)
+        .option('--batch <n>', 'batch size', parseIntegerOption('batch', 1, 65536), 64)
+        .option('--num-classes <n>', 'classifier outputs', parseIntegerOption('num-classes', 1, 1_000_000), 10)
+        .option('--stem <kind>', 'ResNet stem: imagenet or cifar', parseStem)
+        .option('--steps <n>', 'timed steps after 2 warm-up steps', parseIntegerOption('steps', 1, 10000), 5)
+        .option('--json', 'one JSON object per line'),
+    ).action(async (opts: ThreadsOption & { model: string; input?: [number, number, number]; batch: number; numClasses: number; stem?: 'imagenet' | 'cifar'; steps: number; json?: boolean }) => {
+      await applyThreadsOption(opts);
+      const { getModel } = await import('../models/registry.js');
+      const { benchTrainStep } = await import('../bench/train.js');
+      let input = opts.input;
+      try {
+        input ??= getModel(opts.model).defaultInput;
+      } catch (err) {
+        throw new UserError((err as Error).message);
+      }
+      const r = benchTrainStep(kind, { model: opts.model, input, batch: opts.batch, numClasses: opts.numClasses, stem: opts.stem, steps: opts.steps });
+      if (opts.json) console.log(JSON.stringify(r));
+      else console.log(`${kind}  ${r.model} ${r.input.join('x')} batch ${r.batch}  threads ${r.threads}  ${r.images_per_sec.toFixed(1)} images/s  peak RSS ${r.peak_rss_mb} MB`);
+    });
+  }
 }
