@@ -11,6 +11,7 @@
 #include "conv/conv.h"
 #include "dropout/dropout.h"
 #include "norm/norm.h"
+#include "optim/optim.h"
 #include "cpu/cpu.h"
 #include "gemm/gemm.h"
 #include "pad/pad.h"
@@ -271,6 +272,25 @@ static void test_augment(std::mt19937& rng) {
   check_close("augment normalize", out, want, 1e-6f, 0);
 }
 
+// Optimizer steps against closed forms: Adam's first step moves each weight by lr·g/(|g|+eps)
+// (bias corrections cancel); SGD's first momentum step is plain SGD, its second adds momentum.
+static void test_optim(std::mt19937& rng) {
+  const int64_t n = 70000;  // above the threading threshold
+  std::vector<float> p = random_vec(n, rng), g = random_vec(n, rng);
+  std::vector<float> m(n, 0.0f), v(n, 0.0f), want(n);
+  AdamOptions a{0.01, 0.9, 0.999, 1e-8, 0.0, 1, false, false, false};
+  for (int64_t i = 0; i < n; ++i) want[i] = p[i] - 0.01f * g[i] / (std::fabs(g[i]) + 1e-8f);
+  adam_step(p.data(), g.data(), m.data(), v.data(), nullptr, n, a, 2);
+  check_close("adam first step", p, want, 1e-6f, 1e-5f);
+  std::vector<float> q = random_vec(n, rng), buf(n), w2(n);
+  SgdOptions s{0.1f, 0.9f, 0.0f, 0.0f, false, false, true};
+  for (int64_t i = 0; i < n; ++i) w2[i] = q[i] - 0.1f * g[i] - 0.1f * (0.9f * g[i] + g[i]);
+  sgd_step(q.data(), g.data(), buf.data(), n, s, 2);
+  s.new_buffer = false;
+  sgd_step(q.data(), g.data(), buf.data(), n, s, 1);
+  check_close("sgd momentum two steps", q, w2, 1e-6f, 1e-5f);
+}
+
 int main() {
   std::mt19937 rng(1234);
   for (Isa isa : supported_isas()) {
@@ -282,6 +302,7 @@ int main() {
   test_pool_pad(rng);
   test_norm_activation_dropout(rng);
   test_augment(rng);
+  test_optim(rng);
   std::printf("%d passed, %d failed\n", g_pass, g_fail);
   return g_fail == 0 ? 0 : 1;
 }

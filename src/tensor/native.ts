@@ -40,6 +40,19 @@ export interface CpuInfo {
   active: string;
 }
 
+export interface SgdStepOptions {
+  lr: number; momentum: number; dampening: number; weightDecay: number;
+  nesterov: boolean; maximize: boolean; newBuffer: boolean;
+}
+
+export interface AdamStepOptions {
+  lr: number; beta1: number; beta2: number; eps: number; weightDecay: number;
+  step: number; amsgrad: boolean;
+  /** AdamW: decay the parameter itself instead of adding weightDecay·param to the gradient. */
+  decoupled: boolean;
+  maximize: boolean;
+}
+
 export interface NativeAddon {
   cpuInfo(): CpuInfo;
   setIsa(name: string): void;
@@ -137,6 +150,13 @@ export interface NativeAddon {
     gradOut: Float32Array, dlogp: Float32Array): void;
   /** Rows whose target is among the k largest logits. */
   accuracyTopK(logits: Float32Array, n: number, c: number, target: Int32Array, k: number, threads: number): number;
+  // ---- optimizers (native/optim): one fused update per parameter tensor, in place ----
+  /** momentumBuffer is null exactly when momentum is 0; newBuffer makes the buffer d_p itself (first step). */
+  sgdStep(param: Float32Array, grad: Float32Array, momentumBuffer: Float32Array | null,
+    options: SgdStepOptions, threads: number): void;
+  /** maxExpAvgSq is non-null exactly when amsgrad; step counts this update (1 on the first). */
+  adamStep(param: Float32Array, grad: Float32Array, expAvg: Float32Array, expAvgSq: Float32Array,
+    maxExpAvgSq: Float32Array | null, options: AdamStepOptions, threads: number): void;
   /**
    * Augments images[indices[k]] (uint8 CHW of imageShape) with seeds[k] through ops (the plain
    * descriptions of src/data/transforms.ts) into out, float32 N × outShape.
