@@ -14,6 +14,9 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 namespace cnn {
 
@@ -41,8 +44,14 @@ struct Scratch {
   float* get(size_t floats) {
     if (floats > cap) {
       std::free(ptr);
-      size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
-      ptr = static_cast<float*>(std::aligned_alloc(64, bytes));
+      // Large buffers on 2 MiB huge pages: packing writes panels kc·nr floats apart, one TLB
+      // entry per 4 KiB page would not cover a packed B block.
+      const size_t align = floats * sizeof(float) >= (1u << 20) ? (2u << 20) : 64;
+      size_t bytes = (floats * sizeof(float) + align - 1) / align * align;
+      ptr = static_cast<float*>(std::aligned_alloc(align, bytes));
+#if defined(__linux__)
+      if (align > 64) madvise(ptr, bytes, MADV_HUGEPAGE);
+#endif
       cap = floats;
     }
     return ptr;
@@ -65,15 +74,28 @@ int even_block(int len, int cap, int unit) {
   return std::min(cap, ceil_div(ceil_div(len, blocks), unit) * unit);
 }
 
+// Copies one nr-float panel row; fixed sizes let the compiler inline the copy as vector moves.
+void copy_row(float* dst, const float* src, int nr) {
+  switch (nr) {
+    case 8: std::memcpy(dst, src, 8 * sizeof(float)); break;
+    case 16: std::memcpy(dst, src, 16 * sizeof(float)); break;
+    case 32: std::memcpy(dst, src, 32 * sizeof(float)); break;
+    default: std::memcpy(dst, src, nr * sizeof(float));
+  }
+}
+
 }  // namespace
 
 // Packs op(A) rows [i0, i0+rows) × k-range [p0, p0+kc) as mr-row panels, zero-padding the last.
-static void pack_a(bool transA, const float* A, int lda, int i0, int rows, int p0, int kc, int mr,
-                   float* out) {
+static void pack_a(const GemmKernel& K, bool transA, const float* A, int lda, int i0, int rows,
+                   int p0, int kc, float* out) {
+  const int mr = K.mr;
   for (int r0 = 0; r0 < rows; r0 += mr) {
     const int h = std::min(mr, rows - r0);
     float* dst = out + (long)r0 * kc;
-    if (transA) {
+    if (!transA && h == mr && K.pack_a) {
+      K.pack_a(A + (long)(i0 + r0) * lda + p0, lda, kc, dst);
+    } else if (transA) {
       for (int p = 0; p < kc; ++p) {
         const float* src = A + (long)(p0 + p) * lda + i0 + r0;
         int i = 0;
@@ -93,14 +115,19 @@ static void pack_a(bool transA, const float* A, int lda, int i0, int rows, int p
 
 // Packs op(B) k-range [p0, p0+kc) × nr-column panels [jp0, jp1) of the nc-column block that
 // starts at column j0, zero-padding the last panel.
-static void pack_b(bool transB, const float* B, int ldb, int p0, int j0, int kc, int nc, int nr,
-                   int jp0, int jp1, float* out) {
+static void pack_b(const GemmKernel& K, bool transB, const float* B, int ldb, int p0, int j0,
+                   int kc, int nc, int jp0, int jp1, float* out) {
+  const int nr = K.nr;
   if (jp0 >= jp1) return;
   if (transB) {
     for (int jp = jp0; jp < jp1; ++jp) {
       const int c0 = jp * nr;
       const int w = std::min(nr, nc - c0);
       float* dst = out + (long)jp * nr * kc;
+      if (w == nr && K.pack_bt) {
+        K.pack_bt(B + (long)(j0 + c0) * ldb + p0, ldb, kc, dst);
+        continue;
+      }
       for (int j = 0; j < w; ++j) {
         const float* src = B + (long)(j0 + c0 + j) * ldb + p0;
         for (int p = 0; p < kc; ++p) dst[p * nr + j] = src[p];
@@ -116,8 +143,12 @@ static void pack_b(bool transB, const float* B, int ldb, int p0, int j0, int kc,
   for (int p = 0; p < kc; ++p) {
     const float* src = B + (long)(p0 + p) * ldb + j0;
     float* dst = out + (long)p * nr;
-    for (int jp = jp0; jp < full1; ++jp)
-      std::memcpy(dst + (long)jp * nr * kc, src + jp * nr, sizeof(float) * nr);
+    // Two rows ahead: each row is many short copies, so start its misses early.
+    const float* ahead = src + 2L * ldb;
+    for (int jp = jp0; jp < full1; ++jp) {
+      if (p + 2 < kc) __builtin_prefetch(ahead + jp * nr);
+      copy_row(dst + (long)jp * nr * kc, src + jp * nr, nr);
+    }
     if (full1 < jp1) {  // the ragged last panel
       const int c0 = full1 * nr, w = nc - c0;
       float* d = dst + (long)full1 * nr * kc;
@@ -141,15 +172,18 @@ void sgemm_isa(Isa isa, bool transA, bool transB, int m, int n, int k, float alp
   }
   const GemmKernel& K = kernel_for(isa);
   const int MR = K.mr, NR = K.nr;
-  const int KC = even_block(k, getenv("XKC") ? atoi(getenv("XKC")) : K.kc, 1);  // XXX
-  const int NC = even_block(n, getenv("XNC") ? atoi(getenv("XNC")) : K.nc, NR);  // XXX
+  const int KC = even_block(k, K.kc, 1);
+  const int NC = even_block(n, K.nc, NR);
   const int mp = ceil_div(m, MR), np = ceil_div(NC, NR);  // panels in m, in one NC block
 
-  // Below ~64^3 multiply-adds a second thread costs more than it saves.
-  int nt = (double)m * n * k < 262144.0 ? 1 : std::max(1, threads);
+  // Below ~32^3 multiply-adds a second thread costs more than it saves.
+  int nt = (double)m * n * k < 32768.0 ? 1 : std::max(1, threads);
   nt = std::min(nt, mp * np);
-  // The grid whose busiest thread has the fewest tiles; ties go to more row groups, since
-  // threads in one row group each pack the same A rows.
+  // The grid whose busiest thread has the fewest tiles; ties go to more row groups, which
+  // duplicate less A packing. But a pure column split (tm = 1) wins when it is within 2% and
+  // every thread gets >= 8 column panels: it needs no barriers (each thread packs its own B
+  // columns, so a descheduled thread stalls no one), and re-packing all of A per thread then
+  // costs <= 1/128 of the multiply-adds.
   int tm = 1, tn = nt;
   long best = -1;
   for (int cand = 1; cand <= nt; ++cand) {
@@ -157,8 +191,10 @@ void sgemm_isa(Isa isa, bool transA, bool transB, int m, int n, int k, float alp
     const long load = (long)ceil_div(mp, cand) * ceil_div(np, nt / cand);
     if (best < 0 || load <= best) best = load, tm = cand, tn = nt / cand;
   }
+  const long column_load = (long)mp * ceil_div(np, nt);
+  if (np / nt >= 8 && column_load * 50 <= best * 51) tm = 1, tn = nt;
   const int rows_per = ceil_div(mp, tm) * MR;  // most rows any thread owns
-  const int MC = even_block(rows_per, getenv("XMC") ? atoi(getenv("XMC")) : K.mc, MR);  // XXX
+  const int MC = even_block(rows_per, K.mc, MR);
 
   thread_local Scratch scratch_b;
   float* Bp = scratch_b.get((size_t)NC * KC);
@@ -182,16 +218,16 @@ void sgemm_isa(Isa isa, bool transA, bool transB, int m, int n, int k, float alp
         const int kc = std::min(KC, k - pc);
         const float beta_k = pc == 0 ? beta : 1.0f;
         if (tm == 1) {
-          pack_b(transB, B, ldb, pc, jc, kc, nc, NR, jp0, jp1, Bp);
+          pack_b(K, transB, B, ldb, pc, jc, kc, nc, jp0, jp1, Bp);
         } else {
           int b0, b1;
           split(npn, nt, t, &b0, &b1);
-          pack_b(transB, B, ldb, pc, jc, kc, nc, NR, b0, b1, Bp);
+          pack_b(K, transB, B, ldb, pc, jc, kc, nc, b0, b1, Bp);
 #pragma omp barrier
         }
         for (int ic = r0; ic < r1; ic += MC) {
           const int mc = std::min(MC, r1 - ic);
-          pack_a(transA, A, lda, ic, mc, pc, kc, MR, Ap);
+          pack_a(K, transA, A, lda, ic, mc, pc, kc, Ap);
           for (int jr = jp0; jr < jp1; ++jr) {
             const float* b = Bp + (long)jr * NR * kc;
             const int cols = std::min(NR, nc - jr * NR);
@@ -213,8 +249,9 @@ void sgemm_isa(Isa isa, bool transA, bool transB, int m, int n, int k, float alp
             }
           }
         }
-        // The next k-block repacks the shared B; wait until every thread is done reading it.
-        if (tm > 1) {
+        // The next k-block repacks the shared B; wait until every thread is done reading it
+        // (after the last block, the end of the parallel region waits anyway).
+        if (tm > 1 && (pc + KC < k || jc + NC < n)) {
 #pragma omp barrier
         }
       }

@@ -19,14 +19,24 @@ void gemm_ref(bool transA, bool transB, int m, int n, int k, float alpha, const 
 
 // A register-blocked micro-kernel: C(mr×nr, ldc) = alpha · Ap(kc×mr packed) · Bp(kc×nr packed)
 // + beta · C. Ap holds column p of the tile at Ap[p*mr .. p*mr+mr), Bp row p at
-// Bp[p*nr .. p*nr+nr), both 64-byte aligned. beta == 0 overwrites C without reading it.
+// Bp[p*nr .. p*nr+nr); Bp is 64-byte aligned (kernels may use aligned loads on it), Ap only
+// float-aligned. beta == 0 overwrites C without reading it.
 using GemmMicroKernel = void (*)(int kc, const float* Ap, const float* Bp, float* C, long ldc,
                                  float alpha, float beta);
+
+// Optional SIMD packers for the transposing copies (nullptr: the driver's portable loops).
+// GemmPackA: one full mr-row panel of row-major A (A points at row i0, column p0) into
+// out[p*mr + i]. GemmPackBT: one full nr-column panel of op(B) = Bᵀ (B points at row j0,
+// column p0 of the n×k source) into out[p*nr + j].
+using GemmPackA = void (*)(const float* A, long lda, int kc, float* out);
+using GemmPackBT = void (*)(const float* B, long ldb, int kc, float* out);
 
 struct GemmKernel {
   int mr, nr;      // register tile
   int kc, mc, nc;  // cache blocks: kc×nr fits L1, mc×kc fits L2, kc×nc fits L3
   GemmMicroKernel micro;
+  GemmPackA pack_a;    // for op(A) = A
+  GemmPackBT pack_bt;  // for op(B) = Bᵀ
 };
 
 extern const GemmKernel gemm_kernel_scalar;

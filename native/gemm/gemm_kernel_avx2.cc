@@ -1,5 +1,6 @@
-// AVX2+FMA GEMM micro-kernel. Self-contained on purpose: no templates or inline helpers shared
-// with other translation units, so the linker can never hand this file's AVX code to others.
+// AVX2+FMA GEMM micro-kernel and packers. Self-contained on purpose: no templates or inline
+// helpers shared with other translation units, so the linker can never hand this file's AVX
+// code to others.
 #include <immintrin.h>
 
 #include "gemm/gemm.h"
@@ -83,7 +84,60 @@ static void micro_6x16(int kc, const float* Ap, const float* Bp, float* C, long 
   }
 }
 
+// In-register 8×8 transpose: r[i] holds row i on entry and column i on exit.
+#define CNN_TRANSPOSE_8X8(r)                                                                  \
+  {                                                                                           \
+    const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);    \
+    const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);    \
+    const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);    \
+    const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);    \
+    const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);  \
+    const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);  \
+    const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);  \
+    const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);  \
+    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20); r[1] = _mm256_permute2f128_ps(u1, u5, 0x20); \
+    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20); r[3] = _mm256_permute2f128_ps(u3, u7, 0x20); \
+    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31); r[5] = _mm256_permute2f128_ps(u1, u5, 0x31); \
+    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31); r[7] = _mm256_permute2f128_ps(u3, u7, 0x31); \
+  }
+
+// Packs 6 rows of row-major A into out[p*6 + i], 8 columns at a time through a transpose
+// (the scalar gather is the slow part of packing A for row-major NN/NT products).
+static void pack_a_6(const float* A, long lda, int kc, float* out) {
+  int p = 0;
+  for (; p + 8 <= kc; p += 8) {
+    __m256 r[8];
+    for (int i = 0; i < 6; ++i) r[i] = _mm256_loadu_ps(A + i * lda + p);
+    r[6] = r[7] = _mm256_setzero_ps();
+    CNN_TRANSPOSE_8X8(r)
+    for (int q = 0; q < 8; ++q) {
+      float* d = out + (p + q) * 6;
+      _mm_storeu_ps(d, _mm256_castps256_ps128(r[q]));
+      _mm_storel_pi((__m64*)(d + 4), _mm256_extractf128_ps(r[q], 1));
+    }
+  }
+  for (; p < kc; ++p)
+    for (int i = 0; i < 6; ++i) out[p * 6 + i] = A[i * lda + p];
+}
+
+// Packs 16 rows of the n×k source of op(B) = Bᵀ into out[p*16 + j], as two 8×8 transposes
+// per 8 columns of k.
+static void pack_bt_16(const float* B, long ldb, int kc, float* out) {
+  int p = 0;
+  for (; p + 8 <= kc; p += 8) {
+    for (int h = 0; h < 2; ++h) {
+      __m256 r[8];
+      for (int j = 0; j < 8; ++j) r[j] = _mm256_loadu_ps(B + (h * 8 + j) * ldb + p);
+      CNN_TRANSPOSE_8X8(r)
+      for (int q = 0; q < 8; ++q) _mm256_store_ps(out + (p + q) * 16 + h * 8, r[q]);
+    }
+  }
+  for (; p < kc; ++p)
+    for (int j = 0; j < 16; ++j) out[p * 16 + j] = B[j * ldb + p];
+}
+#undef CNN_TRANSPOSE_8X8
+
 // kc·16 floats of B (16 KiB) stay in L1 across a column of tiles; mc·kc of A (144 KiB) in L2.
-const GemmKernel gemm_kernel_avx2 = {6, 16, 256, 144, 4080, micro_6x16};
+const GemmKernel gemm_kernel_avx2 = {6, 16, 256, 144, 4080, micro_6x16, pack_a_6, pack_bt_16};
 
 }  // namespace cnn

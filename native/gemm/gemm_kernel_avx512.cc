@@ -44,6 +44,6 @@ static void micro_12x32(int kc, const float* Ap, const float* Bp, float* C, long
 }
 
 // kc·32 floats of B (32 KiB) stay in L1/L2 across a column of tiles; mc·kc of A in L2.
-const GemmKernel gemm_kernel_avx512 = {12, 32, 256, 144, 4096, micro_12x32};
+const GemmKernel gemm_kernel_avx512 = {12, 32, 256, 144, 4096, micro_12x32, nullptr, nullptr};
 
 }  // namespace cnn

@@ -38,6 +38,6 @@ static void micro_8x8(int kc, const float* Ap, const float* Bp, float* C, long l
   }
 }
 
-const GemmKernel gemm_kernel_neon = {8, 8, 256, 128, 2048, micro_8x8};
+const GemmKernel gemm_kernel_neon = {8, 8, 256, 128, 2048, micro_8x8, nullptr, nullptr};
 
 }  // namespace cnn

@@ -19,6 +19,6 @@ static void micro_4x8(int kc, const float* Ap, const float* Bp, float* C, long l
       C[i * ldc + j] = alpha * acc[i][j] + (beta == 0.0f ? 0.0f : beta * C[i * ldc + j]);
 }
 
-const GemmKernel gemm_kernel_scalar = {4, 8, 256, 128, 2048, micro_4x8};
+const GemmKernel gemm_kernel_scalar = {4, 8, 256, 128, 2048, micro_4x8, nullptr, nullptr};
 
 }  // namespace cnn
