@@ -57,7 +57,7 @@ export interface TrainConfig {
 }
 
 export const DEFAULT_CONFIG: TrainConfig = {
-  model: 'lenet5', dataset: 'fashion-mnist-mini', epochs: 5, batchSize: 64, lr: NaN,
+  model: 'lenet5', dataset: 'fashion-mnist-mini', epochs: 10, batchSize: 32, lr: NaN,
   optimizer: 'adam', momentum: 0.9, nesterov: false, weightDecay: 0, betas: [0.9, 0.999], eps: 1e-8,
   scheduler: 'none', stepSize: 30, milestones: [], gamma: 0.1, minLr: 0, t0: 10, tMult: 1,
   plateauPatience: 10, plateauFactor: 0.1, plateauThreshold: 1e-4, plateauCooldown: 0,
