@@ -1,3 +1,5 @@
 // The library's face: a program can do what the CLI does.
 export * from './tensor/index.js';
 export * as io from './io/index.js';
+export * as data from './data/index.js';
+export * as optim from './optim/index.js';

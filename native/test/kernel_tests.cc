@@ -6,7 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "activation/activation.h"
+#include "augment/augment.h"
 #include "conv/conv.h"
+#include "dropout/dropout.h"
+#include "norm/norm.h"
+#include "optim/optim.h"
 #include "cpu/cpu.h"
 #include "gemm/gemm.h"
 #include "pad/pad.h"
@@ -38,7 +43,10 @@ static void check_close(const std::string& name, const std::vector<float>& got,
 static void test_gemm(Isa isa, std::mt19937& rng) {
   const int shapes[][3] = {{1, 1, 1},   {7, 5, 3},    {13, 17, 19}, {6, 16, 256},
                            {12, 32, 1}, {33, 65, 257}, {100, 37, 300}, {64, 200, 576},
-                           {150, 4100, 20}, {5, 3, 0}};
+                           {150, 4100, 20}, {5, 3, 0},
+                           // several MC row blocks and k blocks; several NC column blocks;
+                           // more threads than row panels; a ragged 8-wide k tail
+                           {300, 50, 600}, {20, 4200, 9}, {64, 576, 40}, {97, 130, 1030}};
   for (auto& s : shapes) {
     const int m = s[0], n = s[1], k = s[2];
     for (int ta = 0; ta < 2; ++ta)
@@ -48,7 +56,7 @@ static void test_gemm(Isa isa, std::mt19937& rng) {
           auto A = random_vec((size_t)(ta ? k : m) * lda + 1, rng);
           auto B = random_vec((size_t)(tb ? n : k) * ldb + 1, rng);
           auto C0 = random_vec((size_t)m * ldc, rng);
-          for (float beta : {0.0f, 0.5f}) {
+          for (float beta : {0.0f, 0.5f, 1.0f}) {
             auto want = C0, got = C0;
             gemm_ref(ta, tb, m, n, k, 1.5f, A.data(), lda, B.data(), ldb, beta, want.data(), ldc);
             sgemm_isa(isa, ta, tb, m, n, k, 1.5f, A.data(), lda, B.data(), ldb, beta, got.data(), ldc, threads);
@@ -171,6 +179,118 @@ static void test_pool_pad(std::mt19937& rng) {
   }
 }
 
+// Softmax over a strided axis (inner > 1) against the contiguous-row path on a transposed copy;
+// batch norm output has zero mean and unit variance per channel; dropout keeps about 1-p.
+static void test_norm_activation_dropout(std::mt19937& rng) {
+  const int64_t outer = 3, dim = 7, inner = 5;
+  auto x = random_vec(outer * dim * inner, rng);
+  std::vector<float> xt(x.size());  // (outer, inner, dim)
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t d = 0; d < dim; ++d)
+      for (int64_t j = 0; j < inner; ++j) xt[(o * inner + j) * dim + d] = x[(o * dim + d) * inner + j];
+  for (bool log : {false, true}) {
+    std::vector<float> y(x.size()), yt(x.size()), back(x.size());
+    softmax_forward(x.data(), y.data(), outer, dim, inner, log, 2);
+    softmax_forward(xt.data(), yt.data(), outer * inner, dim, 1, log, 2);
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t d = 0; d < dim; ++d)
+        for (int64_t j = 0; j < inner; ++j) back[(o * dim + d) * inner + j] = yt[(o * inner + j) * dim + d];
+    check_close(log ? "log_softmax strided axis" : "softmax strided axis", y, back, 1e-6f, 1e-5f);
+  }
+
+  const BatchNormShape sh{4, 3, 10};
+  auto bx = random_vec(sh.n * sh.c * sh.s, rng);
+  std::vector<float> by(bx.size()), mean(sh.c), invstd(sh.c);
+  batch_norm_forward(sh, bx.data(), nullptr, nullptr, nullptr, nullptr, true, 0.1, 0.0, by.data(),
+                     mean.data(), invstd.data(), 2);
+  std::vector<float> moments, zero_one;
+  for (int64_t c = 0; c < sh.c; ++c) {
+    double s = 0, sq = 0;
+    for (int64_t n = 0; n < sh.n; ++n)
+      for (int64_t k = 0; k < sh.s; ++k) {
+        const double v = by[(n * sh.c + c) * sh.s + k];
+        s += v;
+        sq += v * v;
+      }
+    moments.push_back((float)(s / (sh.n * sh.s)));
+    moments.push_back((float)(sq / (sh.n * sh.s)));
+    zero_one.push_back(0.0f);
+    zero_one.push_back(1.0f);
+  }
+  check_close("batch_norm normalizes each channel", moments, zero_one, 1e-5f, 1e-5f);
+
+  const int64_t n = 100000;
+  std::vector<float> mask(n);
+  dropout_mask(12345, 0.7, 1.0f / 0.7f, mask.data(), n, 2);
+  int64_t kept = 0;
+  for (float m : mask) kept += m != 0.0f;
+  check_close("dropout keep rate", {(float)kept / n}, {0.7f}, 0.01f, 0.0f);
+}
+
+// Augmentation: a sample depends only on its image and seed (not on the thread count or its
+// place in the batch); the per-sample generator is the TypeScript Generator's stream.
+static void test_augment(std::mt19937& rng) {
+  AugPipeline p;
+  p.c = 3; p.h = 12; p.w = 10;
+  AugOp crop; crop.kind = AugKind::RandomCrop; crop.out_h = 12; crop.out_w = 10;
+  crop.pad_l = crop.pad_t = crop.pad_r = crop.pad_b = 3; crop.mode = ImagePadMode::Reflect;
+  AugOp flip; flip.kind = AugKind::HorizontalFlip; flip.p = 0.5;
+  AugOp rot; rot.kind = AugKind::Rotation; rot.degrees[0] = -30; rot.degrees[1] = 30;
+  AugOp jit; jit.kind = AugKind::ColorJitter;
+  for (int j = 0; j < 4; ++j) { jit.has_jitter[j] = true; jit.jitter[j][0] = j == 3 ? -0.2 : 0.6; jit.jitter[j][1] = j == 3 ? 0.2 : 1.4; }
+  AugOp erase; erase.kind = AugKind::Erasing; erase.p = 0.7; erase.scale[0] = 0.02; erase.scale[1] = 0.33;
+  erase.ratio[0] = 0.3; erase.ratio[1] = 3.3; erase.erase_random = true;
+  p.ops = {crop, flip, rot, jit, erase};
+  if (!aug_prepare(p).empty()) { std::printf("FAIL augment: prepare\n"); ++g_fail; return; }
+  const int n = 17, per = 3 * 12 * 10;
+  std::vector<uint8_t> images((size_t)n * per);
+  for (auto& v : images) v = (uint8_t)(rng() & 255);
+  std::vector<int32_t> idx(n), rev(n);
+  std::vector<uint32_t> seeds(n), rev_seeds(n);
+  for (int k = 0; k < n; ++k) { idx[k] = k; seeds[k] = (uint32_t)rng(); }
+  for (int k = 0; k < n; ++k) { rev[k] = idx[n - 1 - k]; rev_seeds[k] = seeds[n - 1 - k]; }
+  std::vector<float> one((size_t)n * per), three((size_t)n * per), back((size_t)n * per);
+  aug_batch(p, images.data(), idx.data(), n, seeds.data(), one.data(), 1);
+  aug_batch(p, images.data(), idx.data(), n, seeds.data(), three.data(), 3);
+  aug_batch(p, images.data(), rev.data(), n, rev_seeds.data(), back.data(), 2);
+  check_close("augment threads 1 vs 3", three, one, 0, 0);
+  std::vector<float> unreversed((size_t)n * per);
+  for (int k = 0; k < n; ++k) std::copy(back.begin() + (size_t)(n - 1 - k) * per, back.begin() + (size_t)(n - k) * per, unreversed.begin() + (size_t)k * per);
+  check_close("augment sample independent of batch position", unreversed, one, 0, 0);
+
+  // Normalize alone is exact arithmetic: (x/255 - mean) / std.
+  AugPipeline q;
+  q.c = 1; q.h = 2; q.w = 2;
+  AugOp norm; norm.kind = AugKind::Normalize; norm.mean[0] = 0.5f; norm.std[0] = 0.25f;
+  q.ops = {norm};
+  aug_prepare(q);
+  const uint8_t px[4] = {0, 51, 204, 255};
+  const int32_t zero = 0;
+  const uint32_t seed = 1;
+  std::vector<float> out(4), want = {-2.0f, (0.2f - 0.5f) / 0.25f, (0.8f - 0.5f) / 0.25f, 2.0f};
+  aug_batch(q, px, &zero, 1, &seed, out.data(), 1);
+  check_close("augment normalize", out, want, 1e-6f, 0);
+}
+
+// Optimizer steps against closed forms: Adam's first step moves each weight by lr·g/(|g|+eps)
+// (bias corrections cancel); SGD's first momentum step is plain SGD, its second adds momentum.
+static void test_optim(std::mt19937& rng) {
+  const int64_t n = 70000;  // above the threading threshold
+  std::vector<float> p = random_vec(n, rng), g = random_vec(n, rng);
+  std::vector<float> m(n, 0.0f), v(n, 0.0f), want(n);
+  AdamOptions a{0.01, 0.9, 0.999, 1e-8, 0.0, 1, false, false, false};
+  for (int64_t i = 0; i < n; ++i) want[i] = p[i] - 0.01f * g[i] / (std::fabs(g[i]) + 1e-8f);
+  adam_step(p.data(), g.data(), m.data(), v.data(), nullptr, n, a, 2);
+  check_close("adam first step", p, want, 1e-6f, 1e-5f);
+  std::vector<float> q = random_vec(n, rng), buf(n), w2(n);
+  SgdOptions s{0.1f, 0.9f, 0.0f, 0.0f, false, false, true};
+  for (int64_t i = 0; i < n; ++i) w2[i] = q[i] - 0.1f * g[i] - 0.1f * (0.9f * g[i] + g[i]);
+  sgd_step(q.data(), g.data(), buf.data(), n, s, 2);
+  s.new_buffer = false;
+  sgd_step(q.data(), g.data(), buf.data(), n, s, 1);
+  check_close("sgd momentum two steps", q, w2, 1e-6f, 1e-5f);
+}
+
 int main() {
   std::mt19937 rng(1234);
   for (Isa isa : supported_isas()) {
@@ -180,6 +300,9 @@ int main() {
     test_conv(isa, rng);
   }
   test_pool_pad(rng);
+  test_norm_activation_dropout(rng);
+  test_augment(rng);
+  test_optim(rng);
   std::printf("%d passed, %d failed\n", g_pass, g_fail);
   return g_fail == 0 ? 0 : 1;
 }

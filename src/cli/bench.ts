@@ -29,4 +29,15 @@ export function addBenchCommand(program: Command): void {
       else console.log(`${String(r.m).padStart(6)} ${String(r.n).padStart(6)} ${String(r.k).padStart(6)}  ${r.transA ? '  Aᵀ ' : '  A  '} ${r.transB ? '  Bᵀ ' : '  B  '}  ${String(r.threads).padStart(7)}  ${r.isa.padStart(7)}  ${r.gflops.toFixed(1).padStart(7)}`);
     }
   });
+  addThreadsOption(
+    bench.command('data')
+      .description('augmented images/s through the native augmenter (CIFAR preset, synthetic 32x32x3 images)')
+      .option('--json', 'one JSON object per line'),
+  ).action(async (opts: ThreadsOption & { json?: boolean }) => {
+    await applyThreadsOption(opts);
+    const { benchData } = await import('../bench/data.js');
+    const r = benchData();
+    if (opts.json) console.log(JSON.stringify(r));
+    else console.log(`data  preset ${r.preset} (${r.augment})  batch ${r.batch_size}  threads ${r.threads}  ${Math.round(r.images_per_sec)} images/s`);
+  });
 }

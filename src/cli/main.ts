@@ -3,9 +3,11 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { addBenchCommand } from './bench.js';
+import { addDatasetsCommand } from './datasets.js';
 import { addDoctorCommand } from './doctor.js';
 import { addModelsCommand } from './models.js';
 import { addSummaryCommand } from './summary.js';
+import { DatasetError } from '../data/errors.js';
 import { UserError } from './errors.js';
 
 function packageVersion(): string {
@@ -26,6 +28,7 @@ export async function main(argv: string[]): Promise<void> {
     addBenchCommand(program);
     addModelsCommand(program);
     addSummaryCommand(program);
+    addDatasetsCommand(program);
     await program.parseAsync(argv);
   } catch (err) {
     process.exitCode = exitCodeFor(err, verbose);
@@ -38,7 +41,7 @@ function exitCodeFor(err: unknown, verbose: boolean): number {
     return err.exitCode === 0 ? 0 : 2;
   }
   if (verbose && err instanceof Error) console.error(err.stack);
-  if (err instanceof UserError) {
+  if (err instanceof UserError || err instanceof DatasetError) {
     console.error(`cnn: error: ${err.message}`);
     return err.exitCode;
   }

@@ -1,7 +1,7 @@
 // Conv2d, ConvTranspose2d and DepthwiseSeparableConv with PyTorch's options and defaults.
 import { Tensor, formatShape } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops.js';
-import { pad2d, type PadMode } from '../tensor/pad.js';
+import { pad2d } from '../tensor/pad.js';
 import { convTranspose2d } from '../tensor/conv_transpose.js';
 import { Module } from './module.js';
 import { resetLinearLike } from './init.js';
@@ -102,7 +102,7 @@ export class Conv2d extends Module {
       const conv = { stride: this.stride, dilation: this.dilation, groups: this.groups };
       if (this.paddingMode === 'zeros') return ops.conv2d(x4, this.weight, this.bias, { ...conv, padding: this.pads });
       const [t, b, l, r] = this.pads;
-      const padded = pad2d(x4, [l, r, t, b], this.paddingMode as PadMode);
+      const padded = pad2d(x4, [l, r, t, b], this.paddingMode);
       return ops.conv2d(padded, this.weight, this.bias, conv);
     });
   }

@@ -40,6 +40,19 @@ export interface CpuInfo {
   active: string;
 }
 
+export interface SgdStepOptions {
+  lr: number; momentum: number; dampening: number; weightDecay: number;
+  nesterov: boolean; maximize: boolean; newBuffer: boolean;
+}
+
+export interface AdamStepOptions {
+  lr: number; beta1: number; beta2: number; eps: number; weightDecay: number;
+  step: number; amsgrad: boolean;
+  /** AdamW: decay the parameter itself instead of adding weightDecay·param to the gradient. */
+  decoupled: boolean;
+  maximize: boolean;
+}
+
 export interface NativeAddon {
   cpuInfo(): CpuInfo;
   setIsa(name: string): void;
@@ -90,6 +103,71 @@ export interface NativeAddon {
   /** dx = 0, then each output's gradient is added to the input it copies. */
   pad2dBackward(mode: PadMode, planes: number, h: number, w: number, left: number, right: number,
     top: number, bottom: number, dy: Float32Array, dx: Float32Array, threads: number): void;
+
+  // ---- normalization (native/norm) ----
+  /** shape (N, C, ...); training uses batch stats and updates the running stats in place. */
+  batchNormForward(x: Float32Array, shape: readonly number[], weight: Float32Array | null,
+    bias: Float32Array | null, runningMean: Float32Array | null, runningVar: Float32Array | null,
+    training: boolean, momentum: number, eps: number, y: Float32Array, saveMean: Float32Array,
+    saveInvstd: Float32Array, threads: number): void;
+  batchNormBackward(x: Float32Array, dy: Float32Array, shape: readonly number[],
+    weight: Float32Array | null, saveMean: Float32Array, saveInvstd: Float32Array,
+    training: boolean, dx: Float32Array | null, dweight: Float32Array | null,
+    dbias: Float32Array | null, threads: number): void;
+
+  // ---- activations (native/activation) ----
+  leakyReluForward(x: Float32Array, y: Float32Array, slope: number, threads: number): void;
+  leakyReluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, slope: number, threads: number): void;
+  sigmoidForward(x: Float32Array, y: Float32Array, threads: number): void;
+  /** From the forward output y. */
+  sigmoidBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, threads: number): void;
+  tanhForward(x: Float32Array, y: Float32Array, threads: number): void;
+  tanhBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, threads: number): void;
+  /** dim is non-negative; log selects log-softmax. */
+  softmaxForward(x: Float32Array, shape: readonly number[], dim: number, y: Float32Array,
+    log: boolean, threads: number): void;
+  softmaxBackward(y: Float32Array, dy: Float32Array, shape: readonly number[], dim: number,
+    dx: Float32Array, log: boolean, threads: number): void;
+
+  // ---- dropout (native/dropout) ----
+  /** mask[i] = 1/(1-p) with probability 1-p, else 0, from a counter-based stream `seed`. */
+  dropoutMask(seed: number, p: number, mask: Float32Array, threads: number): void;
+  /** y[i] = x[i]·mask[floor(i / group)]. */
+  dropoutApply(x: Float32Array, mask: Float32Array, group: number, y: Float32Array, threads: number): void;
+
+  // ---- losses (native/loss); reduction: 0 none, 1 mean, 2 sum ----
+  crossEntropyForward(logits: Float32Array, n: number, c: number, target: Int32Array,
+    weight: Float32Array | null, labelSmoothing: number, ignoreIndex: number, reduction: number,
+    out: Float32Array, lse: Float32Array, threads: number): void;
+  crossEntropyBackward(logits: Float32Array, n: number, c: number, target: Int32Array,
+    weight: Float32Array | null, labelSmoothing: number, ignoreIndex: number, reduction: number,
+    lse: Float32Array, gradOut: Float32Array, dlogits: Float32Array, threads: number): void;
+  nllLossForward(logp: Float32Array, n: number, c: number, target: Int32Array,
+    weight: Float32Array | null, labelSmoothing: number, ignoreIndex: number, reduction: number,
+    out: Float32Array): void;
+  nllLossBackward(logp: Float32Array, n: number, c: number, target: Int32Array,
+    weight: Float32Array | null, labelSmoothing: number, ignoreIndex: number, reduction: number,
+    gradOut: Float32Array, dlogp: Float32Array): void;
+  /** Rows whose target is among the k largest logits. */
+  accuracyTopK(logits: Float32Array, n: number, c: number, target: Int32Array, k: number, threads: number): number;
+  // ---- optimizers (native/optim): one fused update per parameter tensor, in place ----
+  /** momentumBuffer is null exactly when momentum is 0; newBuffer makes the buffer d_p itself (first step). */
+  sgdStep(param: Float32Array, grad: Float32Array, momentumBuffer: Float32Array | null,
+    options: SgdStepOptions, threads: number): void;
+  /** maxExpAvgSq is non-null exactly when amsgrad; step counts this update (1 on the first). */
+  adamStep(param: Float32Array, grad: Float32Array, expAvg: Float32Array, expAvgSq: Float32Array,
+    maxExpAvgSq: Float32Array | null, options: AdamStepOptions, threads: number): void;
+  /**
+   * Augments images[indices[k]] (uint8 CHW of imageShape) with seeds[k] through ops (the plain
+   * descriptions of src/data/transforms.ts) into out, float32 N × outShape.
+   */
+  augmentBatch(images: Uint8Array, imageShape: readonly number[], indices: Int32Array, seeds: Uint32Array,
+    ops: readonly object[], out: Float32Array, threads: number): void;
+  /** The same on the libuv pool; argument errors throw synchronously. Do not touch the arrays until it settles. */
+  augmentBatchAsync(images: Uint8Array, imageShape: readonly number[], indices: Int32Array, seeds: Uint32Array,
+    ops: readonly object[], out: Float32Array, threads: number): Promise<void>;
+  /** [channels, height, width] that ops make of imageShape; RangeError when they cannot apply. */
+  augmentOutputShape(imageShape: readonly number[], ops: readonly object[]): [number, number, number];
 }
 
 const require = createRequire(import.meta.url);

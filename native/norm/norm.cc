@@ -1,0 +1,103 @@
+#include "norm/norm.h"
+
+#include <cmath>
+
+namespace cnn {
+
+// Parallel over channels: each channel's statistics are one thread's private double sums.
+void batch_norm_forward(const BatchNormShape& sh, const float* x, const float* weight,
+                        const float* bias, float* running_mean, float* running_var,
+                        bool use_batch_stats, double momentum, double eps, float* y,
+                        float* save_mean, float* save_invstd, int threads) {
+  const int64_t N = sh.n, C = sh.c, S = sh.s, M = N * S;
+  const bool parallel = threads > 1 && N * C * S >= (1 << 14) && C > 1;
+#pragma omp parallel for num_threads(threads) schedule(static) if (parallel)
+  for (int64_t c = 0; c < C; ++c) {
+    double mean, invstd;
+    if (use_batch_stats) {
+      double sum = 0;
+      for (int64_t n = 0; n < N; ++n) {
+        const float* p = x + (n * C + c) * S;
+        for (int64_t s = 0; s < S; ++s) sum += p[s];
+      }
+      mean = M > 0 ? sum / (double)M : 0.0;
+      // Two passes: the centered sum of squares does not cancel catastrophically.
+      double sq = 0;
+      for (int64_t n = 0; n < N; ++n) {
+        const float* p = x + (n * C + c) * S;
+        for (int64_t s = 0; s < S; ++s) {
+          const double d = p[s] - mean;
+          sq += d * d;
+        }
+      }
+      const double var = M > 0 ? sq / (double)M : 0.0;
+      invstd = 1.0 / std::sqrt(var + eps);
+      if (running_mean) {
+        running_mean[c] = (float)((1.0 - momentum) * running_mean[c] + momentum * mean);
+      }
+      if (running_var) {
+        const double unbiased = M > 1 ? sq / (double)(M - 1) : NAN;
+        running_var[c] = (float)((1.0 - momentum) * running_var[c] + momentum * unbiased);
+      }
+    } else {
+      mean = running_mean[c];
+      invstd = 1.0 / std::sqrt((double)running_var[c] + eps);
+    }
+    save_mean[c] = (float)mean;
+    save_invstd[c] = (float)invstd;
+    // y = x·a + b' with a = w·invstd, b' = bias - mean·a: one fused multiply-add per element.
+    const double w = weight ? weight[c] : 1.0, b = bias ? bias[c] : 0.0;
+    const float a = (float)(w * invstd), shift = (float)(b - mean * w * invstd);
+    for (int64_t n = 0; n < N; ++n) {
+      const float* p = x + (n * C + c) * S;
+      float* q = y + (n * C + c) * S;
+      for (int64_t s = 0; s < S; ++s) q[s] = p[s] * a + shift;
+    }
+  }
+}
+
+void batch_norm_backward(const BatchNormShape& sh, const float* x, const float* dy,
+                         const float* weight, const float* save_mean, const float* save_invstd,
+                         bool use_batch_stats, float* dx, float* dweight, float* dbias,
+                         int threads) {
+  const int64_t N = sh.n, C = sh.c, S = sh.s, M = N * S;
+  const bool parallel = threads > 1 && N * C * S >= (1 << 14) && C > 1;
+#pragma omp parallel for num_threads(threads) schedule(static) if (parallel)
+  for (int64_t c = 0; c < C; ++c) {
+    const double mean = save_mean[c], invstd = save_invstd[c];
+    double sum_dy = 0, sum_dy_xc = 0;  // Σdy and Σdy·(x - mean)
+    for (int64_t n = 0; n < N; ++n) {
+      const float* p = x + (n * C + c) * S;
+      const float* g = dy + (n * C + c) * S;
+      for (int64_t s = 0; s < S; ++s) {
+        sum_dy += g[s];
+        sum_dy_xc += (double)g[s] * (p[s] - mean);
+      }
+    }
+    if (dbias) dbias[c] = (float)sum_dy;
+    if (dweight) dweight[c] = (float)(sum_dy_xc * invstd);
+    if (!dx) continue;
+    const double w = weight ? weight[c] : 1.0;
+    const float k = (float)(w * invstd);
+    if (use_batch_stats && M > 0) {
+      // dx = w·invstd·(dy - mean(dy) - (x - mean)·invstd²·mean(dy·(x - mean)))
+      const float mean_dy = (float)(sum_dy / M);
+      const float proj = (float)(sum_dy_xc / M * invstd * invstd);
+      const float m = (float)mean;
+      for (int64_t n = 0; n < N; ++n) {
+        const float* p = x + (n * C + c) * S;
+        const float* g = dy + (n * C + c) * S;
+        float* q = dx + (n * C + c) * S;
+        for (int64_t s = 0; s < S; ++s) q[s] = k * (g[s] - mean_dy - (p[s] - m) * proj);
+      }
+    } else {
+      for (int64_t n = 0; n < N; ++n) {
+        const float* g = dy + (n * C + c) * S;
+        float* q = dx + (n * C + c) * S;
+        for (int64_t s = 0; s < S; ++s) q[s] = k * g[s];
+      }
+    }
+  }
+}
+
+}  // namespace cnn

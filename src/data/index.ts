@@ -1,0 +1,20 @@
+// Data: datasets by name (readers, downloads, splitting), transforms with torchvision's
+// semantics, presets, the native batch augmenter and the loader.
+export type { FloatImage, ImageShape } from './image.js';
+export { toTensorImage } from './image.js';
+export * as functional from './functional.js';
+export * from './transforms.js';
+export * from './presets.js';
+export { planAugment, augmentBatch, augmentBatchAsync, augmentBatchReference, drawSeeds, type AugmentPlan } from './augment.js';
+export { DataLoader, type DataLoaderOptions, type Batch } from './loader.js';
+export * from './dataset.js';
+export * from './errors.js';
+export * from './registry.js';
+export { splitDataset, subsetDataset } from './split.js';
+export { downloadFile, acceptedChecksums, DEFAULT_USER_AGENT, type RemoteFile, type DownloadOptions, type DownloadProgress } from './download.js';
+export { verifyFile, hashFile, type FileChecksum, type HashAlgorithm } from './checksum.js';
+export { extractTarGz, listTarGz, safeEntryPath, type TarEntryInfo } from './tar.js';
+export { parseIdx, readIdxFile, encodeIdx, type IdxArray } from './idx.js';
+export { dataRoot, datasetDir, packageDataDir, type DataLocationOptions } from './location.js';
+export { loadImageFolder, scanImageFolder, IMAGE_EXTENSIONS, type ImageFolderOptions } from './imagefolder.js';
+export type { Cifar100Dataset } from './cifar100.js';

@@ -1,0 +1,132 @@
+// Batches of a dataset for training: seeded shuffling per epoch, native augmentation of the
+// uint8 images straight into a float32 NCHW batch, and one batch prepared ahead on the libuv
+// pool while the caller trains on the current one.
+import { Tensor } from '../tensor/tensor.js';
+import { Generator } from '../tensor/random.js';
+import { getThreads } from '../tensor/native.js';
+import type { ImageDataset } from './dataset.js';
+import { augmentBatchAsync, drawSeeds, planAugment, type AugmentPlan } from './augment.js';
+import { Compose, ToTensor, type Transform } from './transforms.js';
+
+export interface DataLoaderOptions {
+  /** Samples per batch (torch default 1). */
+  batchSize?: number;
+  shuffle?: boolean;
+  /** Leave out the last, smaller batch. */
+  dropLast?: boolean;
+  /** With the epoch, fixes the order and every augmentation: same seed → same batches. */
+  seed?: number;
+  /** Default: ToTensor only. */
+  transform?: Transform;
+  /** OpenMP threads for the augmenter (default: the kernels' thread count). */
+  threads?: number;
+}
+
+export interface Batch {
+  /** N × C × H × W float32. */
+  x: Tensor;
+  y: Int32Array;
+  /** Dataset indices of the samples, in batch order. */
+  indices: Int32Array;
+}
+
+function positiveInteger(v: number, name: string): number {
+  if (!Number.isInteger(v) || v < 1) throw new RangeError(`DataLoader: ${name} must be a positive integer but is ${v}`);
+  return v;
+}
+
+export class DataLoader implements AsyncIterable<Batch> {
+  readonly dataset: ImageDataset;
+  readonly batchSize: number;
+  readonly shuffle: boolean;
+  readonly dropLast: boolean;
+  readonly seed: number;
+  readonly plan: AugmentPlan;
+  private readonly threads: number | undefined;
+  private epoch = 0;
+
+  constructor(dataset: ImageDataset, opts: DataLoaderOptions = {}) {
+    const { count, channels, height, width } = dataset;
+    if (dataset.images.length !== count * channels * height * width || dataset.labels.length !== count) {
+      throw new RangeError(`DataLoader: dataset '${dataset.name}' holds ${dataset.images.length} bytes and ${dataset.labels.length} labels, not ${count} images of ${channels}x${height}x${width}`);
+    }
+    this.dataset = dataset;
+    this.batchSize = positiveInteger(opts.batchSize ?? 1, 'batchSize');
+    this.shuffle = opts.shuffle ?? false;
+    this.dropLast = opts.dropLast ?? false;
+    this.seed = opts.seed ?? 0;
+    if (!Number.isSafeInteger(this.seed)) throw new RangeError(`DataLoader: seed must be an integer but is ${this.seed}`);
+    this.threads = opts.threads === undefined ? undefined : positiveInteger(opts.threads, 'threads');
+    this.plan = planAugment(opts.transform ?? new Compose([new ToTensor()]), { channels, height, width });
+  }
+
+  /** Like DistributedSampler.set_epoch: each epoch has its own order and augmentations. */
+  setEpoch(epoch: number): void {
+    if (!Number.isInteger(epoch) || epoch < 0) throw new RangeError(`DataLoader: epoch must be a non-negative integer but is ${epoch}`);
+    this.epoch = epoch;
+  }
+
+  getEpoch(): number {
+    return this.epoch;
+  }
+
+  /** Batches per epoch. */
+  get length(): number {
+    const n = this.dataset.count / this.batchSize;
+    return this.dropLast ? Math.floor(n) : Math.ceil(n);
+  }
+
+  /** The generator of one epoch: its order first, then one seed per sample, batch by batch. */
+  private epochGenerator(): Generator {
+    const base = new Generator(this.seed);
+    const a = base.nextUint32(), b = base.nextUint32();
+    const mixed = (a ^ Math.imul(this.epoch + 1, 0x9e3779b1)) >>> 0;
+    return new Generator(mixed * 0x200000 + (b >>> 11));
+  }
+
+  /** The dataset indices of this epoch, in order (a seeded Fisher–Yates shuffle when shuffle). */
+  order(gen = this.epochGenerator()): Int32Array {
+    const order = Int32Array.from({ length: this.dataset.count }, (_, i) => i);
+    if (this.shuffle) {
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = gen.randint(i + 1);
+        const t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+      }
+    }
+    return order;
+  }
+
+  private async makeBatch(indices: Int32Array, seeds: Uint32Array): Promise<Batch> {
+    const { images, labels } = this.dataset;
+    const data = await augmentBatchAsync(this.plan, images, indices, seeds, this.threads ?? getThreads());
+    const { channels, height, width } = this.plan.output;
+    const y = new Int32Array(indices.length);
+    for (let k = 0; k < indices.length; k++) y[k] = labels[indices[k]];
+    return { x: new Tensor(data, [indices.length, channels, height, width]), y, indices };
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Batch> {
+    const gen = this.epochGenerator();
+    const order = this.order(gen);
+    const batches = this.length;
+    const start = (b: number): Promise<Batch> => {
+      const indices = order.slice(b * this.batchSize, Math.min((b + 1) * this.batchSize, order.length));
+      return this.makeBatch(indices, drawSeeds(gen, indices.length));
+    };
+    let next: Promise<Batch> | null = batches > 0 ? start(0) : null;
+    try {
+      for (let b = 0; b < batches; b++) {
+        const batch = await next!;
+        // One batch in flight: started as the caller gets this one, so it is made while the
+        // caller trains (without competing with this batch for the cores).
+        next = b + 1 < batches ? start(b + 1) : null;
+        yield batch;
+      }
+    } finally {
+      // A caller that stops early (break, an error) leaves the batch ahead unread.
+      next?.catch(() => undefined);
+    }
+  }
+}

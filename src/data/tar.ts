@@ -1,0 +1,270 @@
+// A small streaming reader for gzipped tar archives (ustar, pax and GNU long names), enough for
+// the published dataset archives. Entries are extracted only inside the target folder: absolute
+// paths, `..` segments and links of any kind are refused, since an archive is untrusted input.
+import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { once } from 'node:events';
+import { createGunzip } from 'node:zlib';
+import { CorruptFileError, NotAnArchiveError, TruncatedFileError, UnsafeArchiveEntryError } from './errors.js';
+
+const BLOCK = 512;
+
+/** Reads exact byte counts from an async stream of chunks. */
+class ChunkReader {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private done = false;
+
+  constructor(private readonly source: AsyncIterator<Buffer>) {}
+
+  private async fill(min: number): Promise<void> {
+    while (this.buffered < min && !this.done) {
+      const next = await this.source.next();
+      if (next.done) this.done = true;
+      else {
+        this.chunks.push(next.value);
+        this.buffered += next.value.length;
+      }
+    }
+  }
+
+  /** Exactly n bytes, or null at a clean end of stream; throws if it ends inside the n bytes. */
+  async read(n: number, what: string): Promise<Buffer | null> {
+    await this.fill(n);
+    if (this.buffered === 0 && this.done) return null;
+    if (this.buffered < n) throw new TruncatedFileError(`archive ends inside ${what}`);
+    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    const out = all.subarray(0, n);
+    const rest = all.subarray(n);
+    this.chunks = rest.length > 0 ? [rest] : [];
+    this.buffered = rest.length;
+    return out;
+  }
+
+  /** Up to n (> 0) bytes, at least one; for streaming large entries without concatenating them. */
+  async readSome(n: number, what: string): Promise<Buffer> {
+    await this.fill(1);
+    if (this.buffered === 0) throw new TruncatedFileError(`archive ends inside ${what}`);
+    const first = this.chunks[0]!;
+    if (first.length <= n) {
+      this.chunks.shift();
+      this.buffered -= first.length;
+      return first;
+    }
+    this.chunks[0] = first.subarray(n);
+    this.buffered -= n;
+    return first.subarray(0, n);
+  }
+
+  async skip(n: number, what: string): Promise<void> {
+    let left = n;
+    while (left > 0) left -= (await this.readSome(left, what)).length;
+  }
+}
+
+function cString(block: Buffer, start: number, length: number): string {
+  const field = block.subarray(start, start + length);
+  const end = field.indexOf(0);
+  return field.subarray(0, end < 0 ? field.length : end).toString('utf8');
+}
+
+function octal(block: Buffer, start: number, length: number, what: string): number {
+  if (block[start]! & 0x80) {
+    // GNU base-256 for sizes >= 8 GiB; the low bytes hold the value.
+    let value = 0;
+    for (let i = start + 1; i < start + length; i++) value = value * 256 + block[i]!;
+    return value;
+  }
+  const text = cString(block, start, length).trim();
+  if (text === '') return 0;
+  if (!/^[0-7]+$/.test(text)) throw new CorruptFileError(`tar header has a bad ${what} field ${JSON.stringify(text)}`);
+  return parseInt(text, 8);
+}
+
+function checkHeaderChecksum(block: Buffer): void {
+  const stored = octal(block, 148, 8, 'checksum');
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i]!;
+  if (sum !== stored) throw new CorruptFileError('tar header checksum mismatch (not a tar archive, or corrupt)');
+}
+
+function parsePax(body: Buffer): Record<string, string> {
+  const out: Record<string, string> = {};
+  let pos = 0;
+  while (pos < body.length) {
+    const space = body.indexOf(0x20, pos);
+    if (space < 0) break;
+    const length = Number(body.subarray(pos, space).toString('ascii'));
+    if (!Number.isInteger(length) || length <= 0) throw new CorruptFileError('bad pax header record');
+    const record = body.subarray(space + 1, pos + length - 1).toString('utf8');
+    const eq = record.indexOf('=');
+    if (eq > 0) out[record.slice(0, eq)] = record.slice(eq + 1);
+    pos += length;
+  }
+  return out;
+}
+
+/** Resolves an entry name inside `root`, or throws if it could land anywhere else. */
+export function safeEntryPath(root: string, name: string): string {
+  const unsafe = (why: string) => new UnsafeArchiveEntryError(`refusing tar entry ${JSON.stringify(name)}: ${why}`);
+  if (name.includes('\0')) throw unsafe('NUL in name');
+  if (name.startsWith('/') || name.startsWith('\\') || /^[A-Za-z]:/.test(name)) throw unsafe('absolute path');
+  const parts = name.split(/[\\/]+/).filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw unsafe('escapes the target folder with ..');
+  const resolved = path.resolve(root, ...parts);
+  const base = path.resolve(root);
+  if (resolved !== base && !resolved.startsWith(base + path.sep)) throw unsafe('escapes the target folder');
+  return resolved;
+}
+
+export interface TarEntryInfo {
+  name: string;
+  size: number;
+  type: 'file' | 'directory';
+}
+
+/** Calls `onFile` with each regular file's bytes streamed as an async iterable; refuses links. */
+async function walkTar(
+  source: AsyncIterator<Buffer>,
+  onEntry: (entry: TarEntryInfo, body: AsyncIterable<Buffer>) => Promise<void>,
+): Promise<void> {
+  const reader = new ChunkReader(source);
+  let longName: string | undefined;
+  let pax: Record<string, string> = {};
+  let sawEntry = false;
+  for (;;) {
+    const block = await reader.read(BLOCK, 'a header');
+    if (block === null) {
+      if (!sawEntry) throw new CorruptFileError('empty tar archive');
+      return; // Some writers omit the two zero blocks; a clean end after an entry is fine.
+    }
+    if (block.every((b) => b === 0)) return;
+    checkHeaderChecksum(block);
+    sawEntry = true;
+    const type = String.fromCharCode(block[156]!);
+    const magic = cString(block, 257, 6);
+    const prefix = magic.startsWith('ustar') ? cString(block, 345, 155) : '';
+    const headerName = prefix ? `${prefix}/${cString(block, 0, 100)}` : cString(block, 0, 100);
+    const size = pax.size !== undefined ? Number(pax.size) : octal(block, 124, 12, 'size');
+    const padded = Math.ceil(size / BLOCK) * BLOCK;
+    const name = pax.path ?? longName ?? headerName;
+    const what = `entry ${JSON.stringify(name)}`;
+    if (type === 'x' || type === 'L') {
+      const body = await reader.read(padded, what);
+      if (body === null) throw new TruncatedFileError(`archive ends inside ${what}`);
+      if (type === 'x') pax = parsePax(body.subarray(0, size));
+      else longName = cString(body, 0, size);
+      continue;
+    }
+    longName = undefined;
+    pax = {};
+    if (type === 'g' || type === 'K') {
+      await reader.skip(padded, what);
+      continue;
+    }
+    if (type === '1' || type === '2') {
+      throw new UnsafeArchiveEntryError(`refusing tar entry ${JSON.stringify(name)}: links are not extracted`);
+    }
+    if (type === '5') {
+      await onEntry({ name, size: 0, type: 'directory' }, (async function* () {})());
+      await reader.skip(padded, what);
+      continue;
+    }
+    if (type !== '0' && type !== '\0' && type !== '7') {
+      throw new UnsafeArchiveEntryError(`refusing tar entry ${JSON.stringify(name)}: unsupported type ${JSON.stringify(type)}`);
+    }
+    let left = size;
+    const body = (async function* () {
+      while (left > 0) {
+        const chunk = await reader.readSome(left, what);
+        left -= chunk.length;
+        yield chunk;
+      }
+    })();
+    await onEntry({ name, size, type: 'file' }, body);
+    // Whatever the callback did not consume, and the padding, is skipped.
+    await reader.skip(left + (padded - size), what);
+  }
+}
+
+function gunzipErrors(err: unknown, archive: string): Error {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(e.message ?? '')) {
+    return new TruncatedFileError(`${archive} is truncated (gzip stream ends early)`);
+  }
+  if (e.code === 'Z_DATA_ERROR') return new NotAnArchiveError(`${archive} is not a gzip archive (${e.message})`);
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** Prefixes the archive path to reader errors so the user knows which file is bad. */
+function withArchive(err: unknown, archive: string): Error {
+  if (err instanceof TruncatedFileError) return new TruncatedFileError(`${archive}: ${err.message}`);
+  if (err instanceof CorruptFileError) return new CorruptFileError(`${archive}: ${err.message}`);
+  if (err instanceof UnsafeArchiveEntryError) return new UnsafeArchiveEntryError(`${archive}: ${err.message}`);
+  return gunzipErrors(err, archive);
+}
+
+/**
+ * Extracts a .tar.gz into `targetDir`. Everything lands first in a temporary folder inside it and
+ * is moved into place only when the whole archive read cleanly, so a failure leaves nothing half
+ * written. Returns the extracted file paths.
+ */
+export async function extractTarGz(archive: string, targetDir: string): Promise<string[]> {
+  await fs.mkdir(targetDir, { recursive: true });
+  const staging = await fs.mkdtemp(path.join(targetDir, '.extract-'));
+  const written: string[] = [];
+  const topLevel = new Set<string>();
+  try {
+    const gunzip = createGunzip();
+    const input = createReadStream(archive);
+    input.on('error', (err) => gunzip.destroy(err));
+    input.pipe(gunzip);
+    await walkTar(gunzip[Symbol.asyncIterator](), async (entry, body) => {
+      const target = safeEntryPath(staging, entry.name);
+      if (target === staging) return;
+      topLevel.add(path.relative(staging, target).split(path.sep)[0]!);
+      if (entry.type === 'directory') {
+        await fs.mkdir(target, { recursive: true });
+        return;
+      }
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      const out = createWriteStream(target);
+      for await (const chunk of body) {
+        if (!out.write(chunk)) await once(out, 'drain');
+      }
+      out.end();
+      await once(out, 'finish');
+      written.push(path.relative(staging, target));
+    });
+    input.destroy();
+    for (const name of topLevel) {
+      const finalPath = path.join(targetDir, name);
+      await fs.rm(finalPath, { recursive: true, force: true });
+      await fs.rename(path.join(staging, name), finalPath);
+    }
+    return written.map((rel) => path.join(targetDir, rel));
+  } catch (err) {
+    throw withArchive(err, archive);
+  } finally {
+    await fs.rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** Lists a .tar.gz without writing anything (used by tests and `cnn datasets`). */
+export async function listTarGz(archive: string): Promise<TarEntryInfo[]> {
+  const entries: TarEntryInfo[] = [];
+  const gunzip = createGunzip();
+  const input = createReadStream(archive);
+  input.on('error', (err) => gunzip.destroy(err));
+  input.pipe(gunzip);
+  try {
+    await walkTar(gunzip[Symbol.asyncIterator](), async (entry) => {
+      entries.push(entry);
+    });
+  } catch (err) {
+    throw withArchive(err, archive);
+  } finally {
+    input.destroy();
+  }
+  return entries;
+}

@@ -1,0 +1,68 @@
+// Stochastic gradient descent with momentum, dampening, Nesterov and weight decay (torch.optim.SGD).
+import { Tensor } from '../tensor/tensor.js';
+import { native, getThreads } from '../tensor/native.js';
+import { Optimizer, booleanOption, numberOption, type ParamGroupInput } from './optimizer.js';
+
+export interface SgdOptions {
+  lr: number;
+  momentum?: number;
+  dampening?: number;
+  weightDecay?: number;
+  nesterov?: boolean;
+  maximize?: boolean;
+}
+
+export class SGD extends Optimizer {
+  constructor(params: Tensor[] | ParamGroupInput[], o: SgdOptions) {
+    const defaults: Record<string, unknown> = {
+      momentum: o.momentum ?? 0, dampening: o.dampening ?? 0, weightDecay: o.weightDecay ?? 0,
+      nesterov: o.nesterov ?? false, maximize: o.maximize ?? false,
+    };
+    // lr is required: a group may supply it when the defaults do not.
+    if (o.lr !== undefined) defaults.lr = o.lr;
+    super(params, defaults);
+  }
+
+  protected override validateGroup(g: Record<string, unknown>): void {
+    const lr = numberOption(g, 'lr');
+    const momentum = numberOption(g, 'momentum');
+    const dampening = numberOption(g, 'dampening');
+    const weightDecay = numberOption(g, 'weightDecay');
+    const nesterov = booleanOption(g, 'nesterov');
+    booleanOption(g, 'maximize');
+    if (!(lr >= 0)) throw new RangeError(`Invalid learning rate: ${lr}`);
+    if (!(momentum >= 0)) throw new RangeError(`Invalid momentum value: ${momentum}`);
+    if (!(weightDecay >= 0)) throw new RangeError(`Invalid weight_decay value: ${weightDecay}`);
+    if (nesterov && (momentum <= 0 || dampening !== 0)) {
+      throw new RangeError('Nesterov momentum requires a momentum and zero dampening');
+    }
+  }
+
+  step(): void {
+    const threads = getThreads();
+    for (const g of this.paramGroups) {
+      const lr = numberOption(g, 'lr');
+      const momentum = numberOption(g, 'momentum');
+      const options = {
+        lr, momentum, dampening: numberOption(g, 'dampening'), weightDecay: numberOption(g, 'weightDecay'),
+        nesterov: booleanOption(g, 'nesterov'), maximize: booleanOption(g, 'maximize'), newBuffer: false,
+      };
+      for (const p of g.params) {
+        const grad = this.gradOf(p);
+        if (grad === null) continue;
+        let buffer: Tensor | null = null;
+        options.newBuffer = false;
+        if (momentum !== 0) {
+          const s = this.stateOf(p);
+          buffer = s.buffers.get('momentum_buffer') ?? null;
+          if (buffer === null) {
+            buffer = Tensor.zeros(p.shape);
+            s.buffers.set('momentum_buffer', buffer);
+            options.newBuffer = true;
+          }
+        }
+        native.sgdStep(p.data, grad.data, buffer ? buffer.data : null, options, threads);
+      }
+    }
+  }
+}

@@ -1,0 +1,62 @@
+// Batch normalization, as torch.nn.functional.batch_norm over the channel axis 1.
+import { native, getThreads } from './native.js';
+import { record } from './ops.js';
+import { Tensor, formatShape } from './tensor.js';
+
+export interface BatchNormOptions {
+  /** Updated in place in training mode; used for normalization in eval mode. */
+  runningMean: Tensor | null;
+  runningVar: Tensor | null;
+  training: boolean;
+  /** The running-stat update weight for this step (1/numBatchesTracked for PyTorch's momentum=None). */
+  momentum: number;
+  eps: number;
+}
+
+function checkChannelVector(t: Tensor | null, c: number, what: string): void {
+  if (t && (t.ndim !== 1 || t.shape[0] !== c)) {
+    throw new RangeError(`batchNorm: ${what} of shape ${formatShape(t.shape)} does not match ${c} channels`);
+  }
+}
+
+/**
+ * y = (x - mean)/sqrt(var + eps)·weight + bias per channel of x (N, C, ...). Training uses the
+ * batch mean and biased variance and updates the running stats (variance unbiased); eval uses
+ * the running stats.
+ */
+export function batchNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, o: BatchNormOptions): Tensor {
+  if (x.ndim < 2) throw new RangeError(`batchNorm: expected an input (N, C, ...) with at least 2 dimensions but got ${formatShape(x.shape)}`);
+  const c = x.shape[1];
+  checkChannelVector(weight, c, 'weight');
+  checkChannelVector(bias, c, 'bias');
+  checkChannelVector(o.runningMean, c, 'runningMean');
+  checkChannelVector(o.runningVar, c, 'runningVar');
+  if ((o.runningMean === null) !== (o.runningVar === null)) {
+    throw new TypeError('batchNorm: runningMean and runningVar must both be given or both be null');
+  }
+  if (!o.training && o.runningMean === null) throw new TypeError('batchNorm: running_mean must be defined in evaluation mode');
+  if (!Number.isFinite(o.momentum)) throw new RangeError(`batchNorm: momentum must be a finite number but is ${o.momentum}`);
+  if (!(o.eps >= 0)) throw new RangeError(`batchNorm: eps must be a non-negative number but is ${o.eps}`);
+  // PyTorch's check: batch × spatial size exactly 1 (an empty batch passes).
+  if (o.training && x.shape.reduce((p, d, i) => (i === 1 ? p : p * d), 1) === 1) {
+    throw new RangeError(`Expected more than 1 value per channel when training, got input size ${formatShape(x.shape)}`);
+  }
+  const y = new Float32Array(x.size);
+  const saveMean = new Float32Array(c), saveInvstd = new Float32Array(c);
+  native.batchNormForward(x.data, x.shape, weight?.data ?? null, bias?.data ?? null,
+    o.runningMean?.data ?? null, o.runningVar?.data ?? null, o.training, o.momentum, o.eps,
+    y, saveMean, saveInvstd, getThreads());
+  const training = o.training;
+  const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  return record(new Tensor(y, x.shape), 'batchNorm', inputs, (g) => {
+    const dx = x.requiresGrad ? new Float32Array(x.size) : null;
+    const dw = weight?.requiresGrad ? new Float32Array(c) : null;
+    const db = bias?.requiresGrad ? new Float32Array(c) : null;
+    native.batchNormBackward(x.data, g.data, x.shape, weight?.data ?? null, saveMean, saveInvstd,
+      training, dx, dw, db, getThreads());
+    const grads: (Tensor | null)[] = [dx ? new Tensor(dx, x.shape) : null];
+    if (weight) grads.push(dw ? new Tensor(dw, weight.shape) : null);
+    if (bias) grads.push(db ? new Tensor(db, bias.shape) : null);
+    return grads;
+  });
+}

@@ -1,0 +1,100 @@
+// tar.gz extraction: real archives written by the test, and hostile ones.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { extractTarGz, listTarGz, safeEntryPath } from '../../src/data/tar.js';
+import { CorruptFileError, NotAnArchiveError, TruncatedFileError, UnsafeArchiveEntryError } from '../../src/data/errors.js';
+import { makeTar, makeTarGz } from '../helpers/tar.js';
+import { withTempDir } from '../helpers/tmp.js';
+
+test('extracts files and folders of a tar.gz, content byte-exact', async () => {
+  const { dir, cleanup } = withTempDir();
+  try {
+    const big = Buffer.alloc(70_000);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 255;
+    const archive = path.join(dir, 'a.tar.gz');
+    writeFileSync(archive, makeTarGz([
+      { name: 'top/', type: '5' },
+      { name: 'top/small.txt', data: 'hello\n' },
+      { name: './top/sub/big.bin', data: big },
+      { name: 'top/empty', data: '' },
+    ]));
+    const out = path.join(dir, 'out');
+    const files = await extractTarGz(archive, out);
+    assert.equal(files.length, 3);
+    assert.equal(readFileSync(path.join(out, 'top/small.txt'), 'utf8'), 'hello\n');
+    assert.deepEqual(readFileSync(path.join(out, 'top/sub/big.bin')), big);
+    assert.equal(readFileSync(path.join(out, 'top/empty')).length, 0);
+    // No staging folder is left behind.
+    assert.deepEqual(readdirSync(out), ['top']);
+    const listed = await listTarGz(archive);
+    assert.deepEqual(listed.map((e) => e.name), ['top/', 'top/small.txt', './top/sub/big.bin', 'top/empty']);
+  } finally {
+    cleanup();
+  }
+});
+
+for (const [label, entry] of [
+  ['a ../ entry', { name: '../escape.txt', data: 'x' }],
+  ['a nested ../ entry', { name: 'top/../../escape.txt', data: 'x' }],
+  ['an absolute path', { name: '/tmp/escape.txt', data: 'x' }],
+  ['a symlink', { name: 'top/link', type: '2', linkname: '/etc/passwd' }],
+  ['a hard link', { name: 'top/hard', type: '1', linkname: 'top/ok.txt' }],
+] as const) {
+  test(`refuses ${label} and writes nothing`, async () => {
+    const { dir, cleanup } = withTempDir();
+    try {
+      const archive = path.join(dir, 'evil.tar.gz');
+      writeFileSync(archive, makeTarGz([{ name: 'top/ok.txt', data: 'fine' }, entry]));
+      const out = path.join(dir, 'nested', 'out');
+      await assert.rejects(extractTarGz(archive, out), UnsafeArchiveEntryError);
+      assert.equal(existsSync(path.join(dir, 'nested', 'escape.txt')), false);
+      assert.equal(existsSync(path.join(dir, 'escape.txt')), false);
+      assert.deepEqual(readdirSync(out), [], 'a refused archive leaves nothing extracted');
+    } finally {
+      cleanup();
+    }
+  });
+}
+
+test('safeEntryPath keeps names inside the root', () => {
+  assert.equal(safeEntryPath('/data/x', 'a/b.bin'), path.resolve('/data/x/a/b.bin'));
+  assert.equal(safeEntryPath('/data/x', './a//b.bin'), path.resolve('/data/x/a/b.bin'));
+  assert.throws(() => safeEntryPath('/data/x', 'a/../../y'), UnsafeArchiveEntryError);
+  assert.throws(() => safeEntryPath('/data/x', 'C:/windows'), UnsafeArchiveEntryError);
+  assert.throws(() => safeEntryPath('/data/x', '..\\y'), UnsafeArchiveEntryError);
+});
+
+test('a truncated tar.gz is a TruncatedFileError, not a crash', async () => {
+  const { dir, cleanup } = withTempDir();
+  try {
+    const full = makeTarGz([{ name: 'f.bin', data: Buffer.alloc(50_000, 3) }]);
+    const archive = path.join(dir, 'cut.tar.gz');
+    writeFileSync(archive, full.subarray(0, Math.floor(full.length / 2)));
+    await assert.rejects(extractTarGz(archive, path.join(dir, 'out')), TruncatedFileError);
+    // A complete gzip of a tar cut inside an entry is truncated too.
+    const tar = makeTar([{ name: 'f.bin', data: Buffer.alloc(5_000, 3) }]);
+    writeFileSync(archive, gzipSync(tar.subarray(0, 2048)));
+    await assert.rejects(extractTarGz(archive, path.join(dir, 'out2')), (err: Error) => err instanceof TruncatedFileError && /f\.bin/.test(err.message));
+  } finally {
+    cleanup();
+  }
+});
+
+test('an HTML page or a corrupt header is refused with its own error', async () => {
+  const { dir, cleanup } = withTempDir();
+  try {
+    const html = path.join(dir, 'page.tar.gz');
+    writeFileSync(html, '<!DOCTYPE html><html><body>Not found</body></html>');
+    await assert.rejects(extractTarGz(html, path.join(dir, 'o1')), NotAnArchiveError);
+    const tar = makeTar([{ name: 'f.txt', data: 'abc' }]);
+    tar[0] ^= 0x40; // breaks the header checksum
+    const bad = path.join(dir, 'bad.tar.gz');
+    writeFileSync(bad, gzipSync(tar));
+    await assert.rejects(extractTarGz(bad, path.join(dir, 'o2')), CorruptFileError);
+  } finally {
+    cleanup();
+  }
+});
