@@ -44,7 +44,8 @@ function checkInput(input: Tensor): void {
   }
 }
 
-function findLayer(model: Module, layer: string): Module {
+/** The module at a dotted path, or a VizError that lists the paths there are. */
+export function findLayer(model: Module, layer: string): Module {
   const m = model.getSubmodule(layer);
   if (!m || layer === '') {
     const names = [...model.namedModules()].map(([p]) => p).filter((p) => p !== '');
