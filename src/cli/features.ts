@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UserError, parseIntegerOption } from './errors.js';
-import { loadModelForImages, readImageForModel, outputPath, parseMaxPixels, asUserError } from './image-model.js';
+import { parseMaxPixels } from './image-options.js';
 
 interface FeaturesOptions {
   layers: string;
@@ -29,6 +29,7 @@ export function addFeaturesCommand(program: Command): void {
       const { featureMaps, findLayer, VizError } = await import('../viz/gradcam.js');
       const { featureGrid } = await import('../viz/feature-grid.js');
       const { writePng } = await import('../io/image.js');
+      const { loadModelForImages, readImageForModel, outputPath, asUserError } = await import('./image-model.js');
       const loaded = loadModelForImages(opts.checkpoint);
       if (loaded.defaulted) (opts.json ? console.error : console.log)(`checkpoint: ${loaded.path} (newest runs/**/best.bin)`);
       for (const layer of layers) asUserError(() => findLayer(loaded.model, layer), VizError);

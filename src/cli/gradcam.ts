@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UserError } from './errors.js';
-import { loadModelForImages, readImageForModel, resolveClass, outputPath, parseMaxPixels, asUserError } from './image-model.js';
+import { parseMaxPixels } from './image-options.js';
 
 interface GradcamOptions {
   checkpoint?: string;
@@ -55,6 +55,7 @@ export function addGradcamCommand(program: Command): void {
       const { gradCam, findLayer, VizError } = await import('../viz/gradcam.js');
       const { heatmapImage, overlayImage } = await import('../viz/heatmap.js');
       const { writePng } = await import('../io/image.js');
+      const { loadModelForImages, readImageForModel, resolveClass, outputPath, asUserError } = await import('./image-model.js');
       const loaded = loadModelForImages(opts.checkpoint);
       if (loaded.defaulted) (opts.json ? console.error : console.log)(`checkpoint: ${loaded.path} (newest runs/**/best.bin)`);
       const classes = loaded.checkpoint.dataset.classes ?? [];

@@ -114,11 +114,6 @@ export function outputPath(imageFile: string, outDir: string | undefined, suffix
   return path.join(outDir ?? path.dirname(imageFile), `${base}${suffix}`);
 }
 
-export function parseMaxPixels(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UserError(`Expected a positive integer for --max-pixels but received '${value}'`);
-  return n;
-}
 
 /** Runs fn, turning errors of the given class into UserErrors with the same message. */
 export function asUserError<T>(fn: () => T, kind: new (...args: never[]) => Error): T {
