@@ -7,6 +7,8 @@ import { addDatasetsCommand } from './datasets.js';
 import { addDoctorCommand } from './doctor.js';
 import { addModelsCommand } from './models.js';
 import { addSummaryCommand } from './summary.js';
+import { addGradcamCommand } from './gradcam.js';
+import { addFeaturesCommand } from './features.js';
 import { DatasetError } from '../data/errors.js';
 import { UserError } from './errors.js';
 
@@ -29,6 +31,8 @@ export async function main(argv: string[]): Promise<void> {
     addModelsCommand(program);
     addSummaryCommand(program);
     addDatasetsCommand(program);
+    addGradcamCommand(program);
+    addFeaturesCommand(program);
     await program.parseAsync(argv);
   } catch (err) {
     process.exitCode = exitCodeFor(err, verbose);
