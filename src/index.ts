@@ -3,3 +3,4 @@ export * from './tensor/index.js';
 export * as io from './io/index.js';
 export * as data from './data/index.js';
 export * as optim from './optim/index.js';
+export * as viz from './viz/index.js';

@@ -10,6 +10,8 @@ import { addPredictCommand } from './predict.js';
 import { addTrainCommand } from './train.js';
 import { addModelsCommand } from './models.js';
 import { addSummaryCommand } from './summary.js';
+import { addGradcamCommand } from './gradcam.js';
+import { addFeaturesCommand } from './features.js';
 import { DatasetError } from '../data/errors.js';
 import { UserError } from './errors.js';
 
@@ -35,6 +37,8 @@ export async function main(argv: string[]): Promise<void> {
     addModelsCommand(program);
     addSummaryCommand(program);
     addDatasetsCommand(program);
+    addGradcamCommand(program);
+    addFeaturesCommand(program);
     await program.parseAsync(argv);
   } catch (err) {
     process.exitCode = exitCodeFor(err, verbose);

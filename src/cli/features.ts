@@ -1,0 +1,51 @@
+// `cnn features`: what chosen layers see in an image, as one PNG grid of channels per layer.
+import { mkdirSync } from 'node:fs';
+import type { Command } from 'commander';
+import { UserError, parseIntegerOption } from './errors.js';
+import { parseMaxPixels } from './image-options.js';
+
+interface FeaturesOptions {
+  layers: string;
+  checkpoint?: string;
+  channels: number;
+  out?: string;
+  maxPixels?: number;
+  json?: boolean;
+}
+
+export function addFeaturesCommand(program: Command): void {
+  program.command('features')
+    .description('feature maps: the first channels of chosen layers for one image, as PNG grids')
+    .argument('<image>', 'image file')
+    .requiredOption('--layers <paths>', 'comma-separated module paths (e.g. conv1,layer1 or features.0)')
+    .option('--checkpoint <file>', 'checkpoint (default: the newest runs/**/best.bin)')
+    .option('--channels <n>', 'channels to show per layer', parseIntegerOption('channels', 1, 4096), 16)
+    .option('--out <dir>', 'folder for the PNGs (default: beside the image)')
+    .option('--max-pixels <n>', 'refuse images with more pixels than this', parseMaxPixels)
+    .option('--json', 'print a JSON array, one object per layer')
+    .action(async (file: string, opts: FeaturesOptions) => {
+      const layers = opts.layers.split(',').map((l) => l.trim()).filter((l) => l !== '');
+      if (layers.length === 0) throw new UserError('Expected at least one layer path for --layers');
+      const { featureMaps, findLayer, VizError } = await import('../viz/gradcam.js');
+      const { featureGrid } = await import('../viz/feature-grid.js');
+      const { writePng } = await import('../io/image.js');
+      const { loadModelForImages, readImageForModel, outputPath, asUserError } = await import('./image-model.js');
+      const loaded = loadModelForImages(opts.checkpoint);
+      if (loaded.defaulted) (opts.json ? console.error : console.log)(`checkpoint: ${loaded.path} (newest runs/**/best.bin)`);
+      for (const layer of layers) asUserError(() => findLayer(loaded.model, layer), VizError);
+      const { input } = await readImageForModel(file, loaded, opts.maxPixels);
+      const maps = asUserError(() => featureMaps(loaded.model, input, layers), VizError);
+      if (opts.out) mkdirSync(opts.out, { recursive: true });
+      const reports = [];
+      for (const [layer, activation] of maps) {
+        if (activation.ndim !== 4) throw new UserError(`layer '${layer}' outputs [${activation.shape.join(', ')}], not a feature map (N×C×H×W); choose a convolutional layer`);
+        const grid = featureGrid(activation, { channels: opts.channels });
+        const target = outputPath(file, opts.out, `.${layer}.features.png`);
+        await writePng(target, grid.data, grid.width, grid.height);
+        const [, c, h, w] = activation.shape;
+        reports.push({ layer, shape: [c, h, w], channelsShown: grid.channelsShown, file: target });
+        if (!opts.json) console.log(`${layer}: ${c}x${h}x${w}, ${grid.channelsShown} channel${grid.channelsShown === 1 ? '' : 's'} → ${target}`);
+      }
+      if (opts.json) console.log(JSON.stringify(reports));
+    });
+}

@@ -1,0 +1,114 @@
+// Image files through sharp: decode with one clear error per way a file can be bad, the
+// preprocessing that inference shares with `cnn predict`, and PNG writing.
+import { statSync } from 'node:fs';
+import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import { resize, rgbToGrayscale, normalize } from '../data/functional.js';
+import type { FloatImage } from '../data/image.js';
+
+/** Default refusal threshold: 64 megapixels (an 8k×8k photo), far below sharp's 268 MP. */
+export const DEFAULT_MAX_PIXELS = 64 * 1024 * 1024;
+
+export class ImageError extends Error {}
+
+/** 8-bit pixels, height × width × channels (interleaved, as sharp gives them). */
+export interface DecodedImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  /** 1 (grayscale) or 3 (RGB); alpha is dropped, other colour spaces become sRGB. */
+  channels: 1 | 3;
+}
+
+export interface ReadImageOptions {
+  /** Refuse images with more pixels than this before decoding them (default DEFAULT_MAX_PIXELS). */
+  maxPixels?: number;
+}
+
+/** What preprocessing needs to know about the model's input (DatasetFacts has it). */
+export interface ModelInputFacts {
+  mean: readonly number[];
+  std: readonly number[];
+  /** C×H×W the model was trained on. */
+  inputShape: readonly [number, number, number];
+}
+
+/** Decodes an image file to 8-bit grayscale or RGB, HWC. */
+export async function readImage(path: string, { maxPixels = DEFAULT_MAX_PIXELS }: ReadImageOptions = {}): Promise<DecodedImage> {
+  if (!Number.isInteger(maxPixels) || maxPixels < 1) throw new RangeError(`maxPixels must be a positive integer, not ${maxPixels}`);
+  let isFile = false;
+  try {
+    isFile = statSync(path).isFile();
+  } catch {
+    throw new ImageError(`${path}: no such file`);
+  }
+  if (!isFile) throw new ImageError(`${path}: not a file`);
+  // The header alone says how big the image is: refuse a huge one before decoding any pixel.
+  let meta: Metadata;
+  try {
+    meta = await sharp(path, { limitInputPixels: false }).metadata();
+  } catch (err) {
+    throw new ImageError(`${path} is not a readable image (${(err as Error).message})`);
+  }
+  const { width, height } = meta;
+  if (!width || !height) throw new ImageError(`${path} is not a readable image (no size in its header)`);
+  if (width * height > maxPixels) {
+    throw new ImageError(`${path} is ${width}x${height} = ${width * height} pixels, above the limit of ${maxPixels}`);
+  }
+  const colourChannels = (meta.channels ?? 3) - (meta.hasAlpha ? 1 : 0);
+  const gray = colourChannels === 1 || meta.space === 'b-w' || meta.space === 'grey16';
+  let decoded: { data: Buffer; info: OutputInfo };
+  try {
+    const pipeline = sharp(path, { failOn: 'error', limitInputPixels: maxPixels }).removeAlpha();
+    decoded = await (gray ? pipeline.toColourspace('b-w') : pipeline.toColourspace('srgb')).raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+  } catch (err) {
+    throw new ImageError(`${path} is damaged or truncated (${(err as Error).message})`);
+  }
+  const channels = decoded.info.channels;
+  if (channels !== 1 && channels !== 3) throw new ImageError(`${path} decoded to ${channels} channels, expected 1 or 3`);
+  if (decoded.data.length !== width * height * channels) {
+    throw new ImageError(`${path} decoded to ${decoded.data.length} bytes, expected ${width * height * channels}`);
+  }
+  return { data: new Uint8Array(decoded.data.buffer, decoded.data.byteOffset, decoded.data.length), width, height, channels };
+}
+
+/** HWC uint8 → CHW float in [0,1] (torchvision's to_tensor). */
+export function imageToFloat(image: DecodedImage): FloatImage {
+  const { width, height, channels } = image;
+  const plane = width * height;
+  const data = new Float32Array(channels * plane);
+  for (let c = 0; c < channels; c++) {
+    for (let i = 0, j = c; i < plane; i++, j += channels) data[c * plane + i] = image.data[j] / 255;
+  }
+  return { data, width, height, channels };
+}
+
+/**
+ * The model's input for one image, 1×C×H×W: bilinear resize (antialiased, as torchvision's Resize
+ * on a PIL image) to the trained H×W, grayscale ↔ RGB to the trained channels (luma 0.2989 R +
+ * 0.587 G + 0.114 B, or the gray plane repeated), /255, then (x − mean) / std per channel.
+ */
+export function preprocessForModel(image: DecodedImage, facts: ModelInputFacts): Float32Array {
+  const [c, h, w] = facts.inputShape;
+  if (c !== 1 && c !== 3) {
+    throw new ImageError(`the model takes ${c}-channel input; only 1 (grayscale) and 3 (RGB) can come from an image file`);
+  }
+  let img = imageToFloat(image);
+  if (img.height !== h || img.width !== w) img = resize(img, h, w);
+  if (img.channels !== c) img = rgbToGrayscale(img, c);
+  return normalize(img, facts.mean, facts.std).data;
+}
+
+/** Writes 8-bit RGB (HWC) or grayscale pixels as a PNG. */
+export async function writePng(path: string, pixels: Uint8Array, width: number, height: number, channels: 1 | 3 = 3): Promise<void> {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new RangeError(`writePng needs a positive integer size but received ${width}x${height}`);
+  }
+  if (pixels.length !== width * height * channels) {
+    throw new RangeError(`writePng: ${width}x${height}x${channels} needs ${width * height * channels} bytes but received ${pixels.length}`);
+  }
+  let pipeline = sharp(pixels, { raw: { width, height, channels } });
+  // sharp writes 1-channel raw input as RGB unless told otherwise.
+  if (channels === 1) pipeline = pipeline.toColourspace('b-w');
+  await pipeline.png().toFile(path);
+}

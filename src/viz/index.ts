@@ -1,0 +1,12 @@
+export { gradCam, featureMaps, defaultCamLayer, findLayer, VizError } from './gradcam.js';
+export type { GradCamOptions, GradCamResult, CamMethod } from './gradcam.js';
+export { COLORMAPS, applyColormap, colormapIndex } from './colormap.js';
+export type { ColormapName, ColorTable } from './colormap.js';
+export { resizeBilinear } from './resample.js';
+export { heatmapImage, overlayImage } from './heatmap.js';
+export type { RgbImage } from './heatmap.js';
+export { featureGrid } from './feature-grid.js';
+export type { FeatureGridOptions } from './feature-grid.js';
+export { renderCurves, curvesSvg } from './curves.js';
+export type { CurveRow } from './curves.js';
+export { renderConfusionMatrix, confusionSvg } from './confusion.js';
