@@ -1,0 +1,10 @@
+export { train, NonFiniteLossError } from './trainer.js';
+export type { TrainOptions, TrainResult } from './trainer.js';
+export { resolveConfig, DEFAULT_CONFIG, ConfigError } from './config.js';
+export type { TrainConfig } from './config.js';
+export { saveCheckpoint, loadCheckpoint, modelFromCheckpoint, CheckpointError } from './checkpoint.js';
+export type { Checkpoint, ModelConfig, DatasetFacts } from './checkpoint.js';
+export { evaluate, evaluateCheckpoint } from './evaluate.js';
+export { predictFile } from './predict.js';
+export { TtyReporter, PlainReporter, JsonReporter, QuietReporter } from './progress.js';
+export type { TrainReporter } from './progress.js';
