@@ -1,7 +1,8 @@
-// Convolution by im2col + GEMM, per image and group. With at least as many images as threads,
-// images are spread over threads (single-threaded GEMMs, per-thread scratch); otherwise images
-// run in turn and the GEMM takes the threads. 1×1/stride-1/unpadded convolutions use the input
-// as the column matrix directly.
+// Convolution by im2col + GEMM over chunks of images: the column matrix of G images sits side
+// by side (K × G·P), so one GEMM per chunk and group does the work of G small ones and the
+// weights are packed once per chunk, not once per image. G is as large as a ~32 MB column
+// buffer allows; the GEMM spreads its columns over the threads, and the copies around it
+// (im2col, col2im, NCHW ↔ channel-major) are spread over images or channels.
 #include <omp.h>
 
 #include <algorithm>
@@ -16,14 +17,16 @@ namespace cnn {
 
 namespace {
 
+// Floats of column buffer per chunk: big enough to batch small images, small enough for cache.
+constexpr long kColumnBudget = 8L << 20;
 
-// col (cig*KH*KW × OH*OW) from one image's group planes x (cig × H × W).
-void im2col(const Conv2dParams& p, const float* x, int cig, float* col) {
+// col rows (cig*KH*KW) × ldc, columns [0, OH*OW) from one image's group planes x (cig × H × W).
+void im2col(const Conv2dParams& p, const float* x, int cig, float* col, long ldc) {
   const int OH = p.out_h(), OW = p.out_w();
   for (int c = 0; c < cig; ++c)
     for (int ki = 0; ki < p.kh; ++ki)
       for (int kj = 0; kj < p.kw; ++kj) {
-        float* dst = col + ((long)(c * p.kh + ki) * p.kw + kj) * OH * OW;
+        float* dst = col + ((long)(c * p.kh + ki) * p.kw + kj) * ldc;
         const int offh = ki * p.dil_h - p.pad_t, offw = kj * p.dil_w - p.pad_l;
         int oh0, oh1, ow0, ow1;
         valid_range(OH, p.h, p.stride_h, offh, &oh0, &oh1);
@@ -41,13 +44,13 @@ void im2col(const Conv2dParams& p, const float* x, int cig, float* col) {
       }
 }
 
-// dx (cig × H × W) += col2im(col).
-void col2im_add(const Conv2dParams& p, const float* col, int cig, float* dx) {
+// dx (cig × H × W) += col2im(col), col rows with stride ldc.
+void col2im_add(const Conv2dParams& p, const float* col, int cig, long ldc, float* dx) {
   const int OH = p.out_h(), OW = p.out_w();
   for (int c = 0; c < cig; ++c)
     for (int ki = 0; ki < p.kh; ++ki)
       for (int kj = 0; kj < p.kw; ++kj) {
-        const float* src = col + ((long)(c * p.kh + ki) * p.kw + kj) * OH * OW;
+        const float* src = col + ((long)(c * p.kh + ki) * p.kw + kj) * ldc;
         const int offh = ki * p.dil_h - p.pad_t, offw = kj * p.dil_w - p.pad_l;
         int oh0, oh1, ow0, ow1;
         valid_range(OH, p.h, p.stride_h, offh, &oh0, &oh1);
@@ -61,64 +64,94 @@ void col2im_add(const Conv2dParams& p, const float* col, int cig, float* dx) {
       }
 }
 
-// Images spread over threads when there are enough of them to keep every thread busy.
-inline bool split_images(const Conv2dParams& p, int threads) { return threads > 1 && p.n >= threads; }
+// Per-OS-thread buffers that only grow, so steady-state steps do not allocate.
+float* scratch(std::vector<float>& v, long n) {
+  if ((long)v.size() < n) v.resize(n);
+  return v.data();
+}
+
+struct Chunking {
+  int P, K, cig, cog, images;
+};
+
+Chunking chunking(const Conv2dParams& p) {
+  Chunking c;
+  c.P = p.out_h() * p.out_w();
+  c.cig = p.c_in / p.groups;
+  c.cog = p.c_out / p.groups;
+  c.K = c.cig * p.kh * p.kw;
+  const long per_image = std::max<long>((long)c.K, (long)c.cog) * c.P;
+  c.images = (int)std::max<long>(1, std::min<long>(p.n, kColumnBudget / std::max<long>(per_image, 1)));
+  return c;
+}
 
 }  // namespace
 
 void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
                     int threads) {
   if (p.depthwise()) return depthwise_forward(p, x, w, b, y, threads);
-  const int OH = p.out_h(), OW = p.out_w(), P = OH * OW;
-  const int cig = p.c_in / p.groups, cog = p.c_out / p.groups, K = cig * p.kh * p.kw;
-  const bool outer = split_images(p, threads);
-  const int gemm_threads = outer ? 1 : threads;
-#pragma omp parallel num_threads(outer ? threads : 1) if (outer)
-  {
-    std::vector<float> col(p.pointwise() ? 0 : (size_t)K * P);
-#pragma omp for schedule(static)
-    for (int n = 0; n < p.n; ++n) {
-      for (int g = 0; g < p.groups; ++g) {
-        const float* xg = x + ((long)n * p.c_in + g * cig) * p.h * p.w;
-        float* yg = y + ((long)n * p.c_out + g * cog) * P;
-        const float* B = xg;
-        if (!p.pointwise()) {
-          im2col(p, xg, cig, col.data());
-          B = col.data();
+  const Chunking c = chunking(p);
+  thread_local std::vector<float> col_buf, out_buf;
+  for (int n0 = 0; n0 < p.n; n0 += c.images) {
+    const int g_images = std::min(c.images, p.n - n0);
+    const long ld = (long)g_images * c.P;
+    float* col = scratch(col_buf, (long)c.K * ld);
+    float* out = scratch(out_buf, (long)c.cog * ld);
+    for (int g = 0; g < p.groups; ++g) {
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && g_images > 1)
+      for (int i = 0; i < g_images; ++i) {
+        const float* xg = x + ((long)(n0 + i) * p.c_in + g * c.cig) * p.h * p.w;
+        if (p.pointwise()) {
+          for (int ci = 0; ci < c.cig; ++ci) std::memcpy(col + ci * ld + (long)i * c.P, xg + (long)ci * c.P, sizeof(float) * c.P);
+        } else {
+          im2col(p, xg, c.cig, col + (long)i * c.P, ld);
         }
-        float beta = 0.0f;
-        if (b) {
-          for (int co = 0; co < cog; ++co) std::fill(yg + (long)co * P, yg + (long)(co + 1) * P, b[g * cog + co]);
-          beta = 1.0f;
-        }
-        sgemm(false, false, cog, P, K, 1.0f, w + (long)g * cog * K, K, B, P, beta, yg, P, gemm_threads);
       }
+      sgemm(false, false, c.cog, (int)ld, c.K, 1.0f, w + (long)g * c.cog * c.K, c.K, col, (int)ld, 0.0f, out, (int)ld, threads);
+      // Channel-major (cog × images·P) back to NCHW, adding the bias on the way.
+#pragma omp parallel for collapse(2) num_threads(threads) schedule(static) if (threads > 1)
+      for (int i = 0; i < g_images; ++i)
+        for (int co = 0; co < c.cog; ++co) {
+          const float* s = out + (long)co * ld + (long)i * c.P;
+          float* d = y + ((long)(n0 + i) * p.c_out + g * c.cog + co) * c.P;
+          const float bias = b ? b[g * c.cog + co] : 0.0f;
+          for (int q = 0; q < c.P; ++q) d[q] = s[q] + bias;
+        }
     }
   }
+}
+
+// Gathers dy of images [n0, n0+g_images) and group g into channel-major (cog × images·P).
+static void gather_dy(const Conv2dParams& p, const Chunking& c, const float* dy, int n0, int g_images,
+                      int g, float* out, int threads) {
+  const long ld = (long)g_images * c.P;
+#pragma omp parallel for collapse(2) num_threads(threads) schedule(static) if (threads > 1)
+  for (int i = 0; i < g_images; ++i)
+    for (int co = 0; co < c.cog; ++co)
+      std::memcpy(out + (long)co * ld + (long)i * c.P, dy + ((long)(n0 + i) * p.c_out + g * c.cog + co) * c.P, sizeof(float) * c.P);
 }
 
 void conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* w, float* dx,
                            int threads) {
   if (p.depthwise()) return depthwise_backward_input(p, dy, w, dx, threads);
-  const int OH = p.out_h(), OW = p.out_w(), P = OH * OW;
-  const int cig = p.c_in / p.groups, cog = p.c_out / p.groups, K = cig * p.kh * p.kw;
-  const bool outer = split_images(p, threads);
-  const int gemm_threads = outer ? 1 : threads;
-#pragma omp parallel num_threads(outer ? threads : 1) if (outer)
-  {
-    std::vector<float> col(p.pointwise() ? 0 : (size_t)K * P);
-#pragma omp for schedule(static)
-    for (int n = 0; n < p.n; ++n) {
-      for (int g = 0; g < p.groups; ++g) {
-        const float* dyg = dy + ((long)n * p.c_out + g * cog) * P;
-        float* dxg = dx + ((long)n * p.c_in + g * cig) * p.h * p.w;
-        const float* wg = w + (long)g * cog * K;
+  const Chunking c = chunking(p);
+  thread_local std::vector<float> col_buf, dy_buf;
+  for (int n0 = 0; n0 < p.n; n0 += c.images) {
+    const int g_images = std::min(c.images, p.n - n0);
+    const long ld = (long)g_images * c.P;
+    float* col = scratch(col_buf, (long)c.K * ld);
+    float* dyc = scratch(dy_buf, (long)c.cog * ld);
+    for (int g = 0; g < p.groups; ++g) {
+      gather_dy(p, c, dy, n0, g_images, g, dyc, threads);
+      sgemm(true, false, c.K, (int)ld, c.cog, 1.0f, w + (long)g * c.cog * c.K, c.K, dyc, (int)ld, 0.0f, col, (int)ld, threads);
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && g_images > 1)
+      for (int i = 0; i < g_images; ++i) {
+        float* dxg = dx + ((long)(n0 + i) * p.c_in + g * c.cig) * p.h * p.w;
         if (p.pointwise()) {
-          sgemm(true, false, K, P, cog, 1.0f, wg, K, dyg, P, 0.0f, dxg, P, gemm_threads);
+          for (int ci = 0; ci < c.cig; ++ci) std::memcpy(dxg + (long)ci * c.P, col + ci * ld + (long)i * c.P, sizeof(float) * c.P);
         } else {
-          sgemm(true, false, K, P, cog, 1.0f, wg, K, dyg, P, 0.0f, col.data(), P, gemm_threads);
-          std::memset(dxg, 0, sizeof(float) * (long)cig * p.h * p.w);
-          col2im_add(p, col.data(), cig, dxg);
+          std::memset(dxg, 0, sizeof(float) * (long)c.cig * p.h * p.w);
+          col2im_add(p, col + (long)i * c.P, c.cig, ld, dxg);
         }
       }
     }
@@ -128,45 +161,36 @@ void conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* 
 void conv2d_backward_weight(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                             float* db, int threads) {
   if (p.depthwise()) return depthwise_backward_weight(p, x, dy, dw, db, threads);
-  const int OH = p.out_h(), OW = p.out_w(), P = OH * OW;
-  const int cig = p.c_in / p.groups, cog = p.c_out / p.groups, K = cig * p.kh * p.kw;
-  const long wsize = (long)p.c_out * K;
-  const bool outer = split_images(p, threads);
-  const int nt = outer ? threads : 1;
-  const int gemm_threads = outer ? 1 : threads;
-  // Each thread sums its images' weight gradients privately; the partials are added at the end.
-  std::vector<float> partial((size_t)(nt - 1) * wsize);
-  std::memset(dw, 0, sizeof(float) * wsize);
-#pragma omp parallel num_threads(nt) if (outer)
-  {
-    const int t = omp_get_thread_num();
-    float* acc = t == 0 ? dw : partial.data() + (long)(t - 1) * wsize;
-    if (t > 0) std::memset(acc, 0, sizeof(float) * wsize);
-    std::vector<float> col(p.pointwise() ? 0 : (size_t)K * P);
-#pragma omp for schedule(static)
-    for (int n = 0; n < p.n; ++n) {
-      for (int g = 0; g < p.groups; ++g) {
-        const float* xg = x + ((long)n * p.c_in + g * cig) * p.h * p.w;
-        const float* dyg = dy + ((long)n * p.c_out + g * cog) * P;
-        const float* B = xg;
-        if (!p.pointwise()) {
-          im2col(p, xg, cig, col.data());
-          B = col.data();
+  const Chunking c = chunking(p);
+  thread_local std::vector<float> col_buf, dy_buf;
+  for (int n0 = 0; n0 < p.n; n0 += c.images) {
+    const int g_images = std::min(c.images, p.n - n0);
+    const long ld = (long)g_images * c.P;
+    float* col = scratch(col_buf, (long)c.K * ld);
+    float* dyc = scratch(dy_buf, (long)c.cog * ld);
+    for (int g = 0; g < p.groups; ++g) {
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && g_images > 1)
+      for (int i = 0; i < g_images; ++i) {
+        const float* xg = x + ((long)(n0 + i) * p.c_in + g * c.cig) * p.h * p.w;
+        if (p.pointwise()) {
+          for (int ci = 0; ci < c.cig; ++ci) std::memcpy(col + ci * ld + (long)i * c.P, xg + (long)ci * c.P, sizeof(float) * c.P);
+        } else {
+          im2col(p, xg, c.cig, col + (long)i * c.P, ld);
         }
-        sgemm(false, true, cog, K, P, 1.0f, dyg, P, B, P, 1.0f, acc + (long)g * cog * K, K, gemm_threads);
       }
+      gather_dy(p, c, dy, n0, g_images, g, dyc, threads);
+      // dW_g (cog × K) (+)= dY_g (cog × images·P) · colᵀ; the first chunk overwrites.
+      sgemm(false, true, c.cog, c.K, (int)ld, 1.0f, dyc, (int)ld, col, (int)ld, n0 == 0 ? 0.0f : 1.0f,
+            dw + (long)g * c.cog * c.K, c.K, threads);
     }
   }
-  for (int t = 1; t < nt; ++t) {
-    const float* src = partial.data() + (long)(t - 1) * wsize;
-    for (long i = 0; i < wsize; ++i) dw[i] += src[i];
-  }
   if (db) {
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
     for (int co = 0; co < p.c_out; ++co) {
       double acc = 0.0;
       for (int n = 0; n < p.n; ++n) {
-        const float* d = dy + ((long)n * p.c_out + co) * P;
-        for (int i = 0; i < P; ++i) acc += d[i];
+        const float* d = dy + ((long)n * p.c_out + co) * c.P;
+        for (int i = 0; i < c.P; ++i) acc += d[i];
       }
       db[co] = (float)acc;
     }
