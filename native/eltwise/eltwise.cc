@@ -2,6 +2,8 @@
 
 #include <omp.h>
 
+#include <cstring>
+
 namespace cnn {
 
 // Below this many elements a thread team costs more than the loop.
@@ -85,7 +87,14 @@ void relu_forward(const float* x, float* y, int64_t n, int threads) {
 
 void relu_backward(const float* x, const float* dy, float* dx, int64_t n, int threads) {
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && n >= kParallelMin)
-  for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+  // A bit mask instead of a branch: random signs would mispredict half the time, and the
+  // mask keeps PyTorch's exact zero where x <= 0 even if dy is infinite.
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, &dy[i], 4);
+    bits &= -(uint32_t)(x[i] > 0.0f);
+    std::memcpy(&dx[i], &bits, 4);
+  }
 }
 
 void hardtanh_forward(const float* x, float* y, int64_t n, float lo, float hi, int threads) {
