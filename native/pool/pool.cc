@@ -31,7 +31,41 @@ int64_t pool_output_size(int64_t in, int k, int pad, int stride, int dilation, b
   return out;
 }
 
+// The common 2×2 / stride-2 window without padding or dilation, branch-free (selects instead
+// of unpredictable branches), with the generic loop's tie and NaN rules.
+static void max_pool2x2_forward(const Pool2dParams& p, const float* x, float* y, float* idx, int threads) {
+  const int64_t in_size = p.h * p.w, out_size = p.out_h * p.out_w;
+#pragma omp parallel for num_threads(threads) if (worth_threads(p.planes, p.planes * out_size * 4))
+  for (int64_t pl = 0; pl < p.planes; ++pl) {
+    const float* xp = x + pl * in_size;
+    float* yp = y + pl * out_size;
+    float* ip = idx + pl * out_size;
+    for (int64_t oh = 0; oh < p.out_h; ++oh) {
+      const float* r0 = xp + 2 * oh * p.w;
+      const float* r1 = r0 + p.w;
+      for (int64_t ow = 0; ow < p.out_w; ++ow) {
+        const int64_t i0 = 2 * oh * p.w + 2 * ow;
+        float best = r0[2 * ow];
+        int64_t bi = i0;
+        const float cand[3] = {r0[2 * ow + 1], r1[2 * ow], r1[2 * ow + 1]};
+        const int64_t at[3] = {i0 + 1, i0 + p.w, i0 + p.w + 1};
+        for (int k = 0; k < 3; ++k) {
+          const bool take = (cand[k] > best) | (cand[k] != cand[k]);
+          best = take ? cand[k] : best;
+          bi = take ? at[k] : bi;
+        }
+        yp[oh * p.out_w + ow] = best;
+        ip[oh * p.out_w + ow] = (float)bi;
+      }
+    }
+  }
+}
+
 void max_pool2d_forward(const Pool2dParams& p, const float* x, float* y, float* idx, int threads) {
+  if (p.kh == 2 && p.kw == 2 && p.stride_h == 2 && p.stride_w == 2 && p.pad_h == 0 && p.pad_w == 0 &&
+      p.dil_h == 1 && p.dil_w == 1 && 2 * p.out_h <= p.h && 2 * p.out_w <= p.w) {
+    return max_pool2x2_forward(p, x, y, idx, threads);
+  }
   const int64_t in_size = p.h * p.w, out_size = p.out_h * p.out_w;
   const float neg_inf = -std::numeric_limits<float>::infinity();
 #pragma omp parallel for num_threads(threads) if (worth_threads(p.planes, p.planes * out_size * p.kh * p.kw))
