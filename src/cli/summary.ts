@@ -31,7 +31,12 @@ export function addSummaryCommand(program: Command): void {
         throw new UserError((err as Error).message);
       }
       const input = opts.input ?? entry.defaultInput;
-      const model = buildModel(opts.model, { numClasses: opts.numClasses, inChannels: input[0], stem: opts.stem });
+      let model;
+      try {
+        model = buildModel(opts.model, { numClasses: opts.numClasses, inChannels: input[0], stem: opts.stem });
+      } catch (err) {
+        throw new UserError((err as Error).message);
+      }
       let s;
       try {
         s = summarize(model, input);

@@ -86,10 +86,12 @@ function maxRF(a: RF2, b: RF2): RF2 {
 export function summarize(model: Module, inputShape: readonly number[]): ModelSummary {
   const leaves = [...model.namedModules()].filter(([path, m]) => path !== '' && isLeaf(m));
   const seen = new Map<Module, { input: Tensor; output: Tensor }>();
-  const producedBy = new Map<Tensor, Module>();
+  // Each output remembers its own call's input: a module used twice (ResNet's relu) has two.
+  const producedBy = new Map<Tensor, { layer: Module; input: Tensor }>();
   const handles = leaves.map(([, m]) => m.registerForwardHook((mod, inputs, output) => {
-    seen.set(mod, { input: inputs[0], output });
-    producedBy.set(output, mod);
+    if (!seen.has(mod)) seen.set(mod, { input: inputs[0], output });
+    // Identity hands its input through; that tensor keeps the layer that made it.
+    if (output !== inputs[0]) producedBy.set(output, { layer: mod, input: inputs[0] });
   }));
   const wasTraining = model.training;
   model.eval();
@@ -110,9 +112,9 @@ export function summarize(model: Module, inputShape: readonly number[]): ModelSu
     if (memo.has(t)) return memo.get(t)!;
     memo.set(t, null);
     let rf: RF2 | null = null;
-    const layer = producedBy.get(t);
-    if (layer) {
-      const { input } = seen.get(layer)!;
+    const produced = producedBy.get(t);
+    if (produced) {
+      const { layer, input } = produced;
       const from = rfOf(input);
       const g = from && layerGeometry(layer, input);
       rf = from && g ? { h: receptiveField([g.h], from.h), w: receptiveField([g.w], from.w) } : from;
