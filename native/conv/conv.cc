@@ -85,6 +85,21 @@ Chunking chunking(const Conv2dParams& p) {
   return c;
 }
 
+// Columns of images [n0, n0+g_images), group g, side by side: col (K × images·P).
+void fill_columns(const Conv2dParams& p, const Chunking& c, const float* x, int n0, int g_images, int g,
+                  float* col, int threads) {
+  const long ld = (long)g_images * c.P;
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && g_images > 1)
+  for (int i = 0; i < g_images; ++i) {
+    const float* xg = x + ((long)(n0 + i) * p.c_in + g * c.cig) * p.h * p.w;
+    if (p.pointwise()) {
+      for (int ci = 0; ci < c.cig; ++ci) std::memcpy(col + ci * ld + (long)i * c.P, xg + (long)ci * c.P, sizeof(float) * c.P);
+    } else {
+      im2col(p, xg, c.cig, col + (long)i * c.P, ld);
+    }
+  }
+}
+
 }  // namespace
 
 void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
@@ -98,15 +113,7 @@ void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const
     float* col = scratch(col_buf, (long)c.K * ld);
     float* out = scratch(out_buf, (long)c.cog * ld);
     for (int g = 0; g < p.groups; ++g) {
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && g_images > 1)
-      for (int i = 0; i < g_images; ++i) {
-        const float* xg = x + ((long)(n0 + i) * p.c_in + g * c.cig) * p.h * p.w;
-        if (p.pointwise()) {
-          for (int ci = 0; ci < c.cig; ++ci) std::memcpy(col + ci * ld + (long)i * c.P, xg + (long)ci * c.P, sizeof(float) * c.P);
-        } else {
-          im2col(p, xg, c.cig, col + (long)i * c.P, ld);
-        }
-      }
+      fill_columns(p, c, x, n0, g_images, g, col, threads);
       sgemm(false, false, c.cog, (int)ld, c.K, 1.0f, w + (long)g * c.cog * c.K, c.K, col, (int)ld, 0.0f, out, (int)ld, threads);
       // Channel-major (cog × images·P) back to NCHW, adding the bias on the way.
 #pragma omp parallel for collapse(2) num_threads(threads) schedule(static) if (threads > 1)
@@ -169,15 +176,7 @@ void conv2d_backward_weight(const Conv2dParams& p, const float* x, const float* 
     float* col = scratch(col_buf, (long)c.K * ld);
     float* dyc = scratch(dy_buf, (long)c.cog * ld);
     for (int g = 0; g < p.groups; ++g) {
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && g_images > 1)
-      for (int i = 0; i < g_images; ++i) {
-        const float* xg = x + ((long)(n0 + i) * p.c_in + g * c.cig) * p.h * p.w;
-        if (p.pointwise()) {
-          for (int ci = 0; ci < c.cig; ++ci) std::memcpy(col + ci * ld + (long)i * c.P, xg + (long)ci * c.P, sizeof(float) * c.P);
-        } else {
-          im2col(p, xg, c.cig, col + (long)i * c.P, ld);
-        }
-      }
+      fill_columns(p, c, x, n0, g_images, g, col, threads);
       gather_dy(p, c, dy, n0, g_images, g, dyc, threads);
       // dW_g (cog × K) (+)= dY_g (cog × images·P) · colᵀ; the first chunk overwrites.
       sgemm(false, true, c.cog, c.K, (int)ld, 1.0f, dyc, (int)ld, col, (int)ld, n0 == 0 ? 0.0f : 1.0f,

@@ -35,6 +35,16 @@ export function batched(x: Tensor, layer: string, fn: (x4: Tensor) => Tensor): T
   throw new RangeError(`Expected 3D (unbatched) or 4D (batched) input to ${layer}, but got input of size: ${formatShape(x.shape)}`);
 }
 
+/** The options Conv2d and ConvTranspose2d share, checked with PyTorch's messages. */
+function checkConvShape(o: { inChannels: number; outChannels: number; groups?: number; kernelSize: Pair; stride?: Pair }) {
+  const inChannels = positiveInt(o.inChannels, 'inChannels');
+  const outChannels = positiveInt(o.outChannels, 'outChannels');
+  const groups = positiveInt(o.groups ?? 1, 'groups');
+  if (inChannels % groups) throw new RangeError('in_channels must be divisible by groups');
+  if (outChannels % groups) throw new RangeError('out_channels must be divisible by groups');
+  return { inChannels, outChannels, groups, kernelSize: pair(o.kernelSize, 'kernelSize', 1), stride: pair(o.stride ?? 1, 'stride', 1) };
+}
+
 export class Conv2d extends Module {
   readonly inChannels: number;
   readonly outChannels: number;
@@ -52,13 +62,7 @@ export class Conv2d extends Module {
 
   constructor(o: Conv2dOptions) {
     super();
-    this.inChannels = positiveInt(o.inChannels, 'inChannels');
-    this.outChannels = positiveInt(o.outChannels, 'outChannels');
-    this.groups = positiveInt(o.groups ?? 1, 'groups');
-    if (this.inChannels % this.groups) throw new RangeError('in_channels must be divisible by groups');
-    if (this.outChannels % this.groups) throw new RangeError('out_channels must be divisible by groups');
-    this.kernelSize = pair(o.kernelSize, 'kernelSize', 1);
-    this.stride = pair(o.stride ?? 1, 'stride', 1);
+    ({ inChannels: this.inChannels, outChannels: this.outChannels, groups: this.groups, kernelSize: this.kernelSize, stride: this.stride } = checkConvShape(o));
     this.dilation = pair(o.dilation ?? 1, 'dilation', 1);
     this.paddingMode = o.paddingMode ?? 'zeros';
     if (!PADDING_MODES.includes(this.paddingMode)) {
@@ -147,13 +151,7 @@ export class ConvTranspose2d extends Module {
   constructor(o: ConvTranspose2dOptions) {
     super();
     if ((o.paddingMode ?? 'zeros') !== 'zeros') throw new RangeError('Only "zeros" padding mode is supported for ConvTranspose2d');
-    this.inChannels = positiveInt(o.inChannels, 'inChannels');
-    this.outChannels = positiveInt(o.outChannels, 'outChannels');
-    this.groups = positiveInt(o.groups ?? 1, 'groups');
-    if (this.inChannels % this.groups) throw new RangeError('in_channels must be divisible by groups');
-    if (this.outChannels % this.groups) throw new RangeError('out_channels must be divisible by groups');
-    this.kernelSize = pair(o.kernelSize, 'kernelSize', 1);
-    this.stride = pair(o.stride ?? 1, 'stride', 1);
+    ({ inChannels: this.inChannels, outChannels: this.outChannels, groups: this.groups, kernelSize: this.kernelSize, stride: this.stride } = checkConvShape(o));
     this.padding = pair(o.padding ?? 0, 'padding', 0);
     this.outputPadding = pair(o.outputPadding ?? 0, 'outputPadding', 0);
     this.dilation = pair(o.dilation ?? 1, 'dilation', 1);
