@@ -4,7 +4,8 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from './errors.js';
 import { modelFromCheckpoint, CheckpointError, type Checkpoint } from '../train/checkpoint.js';
-import { readImage, preprocessForModel, ImageError, type DecodedImage } from '../io/image.js';
+import { readImage, ImageError, type DecodedImage } from '../io/image.js';
+import { preprocessForModel } from '../data/preprocess.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Module } from '../nn/module.js';
 

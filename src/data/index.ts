@@ -18,3 +18,4 @@ export { parseIdx, readIdxFile, encodeIdx, type IdxArray } from './idx.js';
 export { dataRoot, datasetDir, packageDataDir, type DataLocationOptions } from './location.js';
 export { loadImageFolder, scanImageFolder, IMAGE_EXTENSIONS, type ImageFolderOptions } from './imagefolder.js';
 export type { Cifar100Dataset } from './cifar100.js';
+export { preprocessForModel, imageToFloat, type ModelInputFacts } from './preprocess.js';

@@ -2,8 +2,6 @@
 // preprocessing that inference shares with `cnn predict`, and PNG writing.
 import { statSync } from 'node:fs';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
-import { resize, rgbToGrayscale, normalize } from '../data/functional.js';
-import type { FloatImage } from '../data/image.js';
 
 /** Default refusal threshold: 64 megapixels (an 8k×8k photo), far below sharp's 268 MP. */
 export const DEFAULT_MAX_PIXELS = 64 * 1024 * 1024;
@@ -22,14 +20,6 @@ export interface DecodedImage {
 export interface ReadImageOptions {
   /** Refuse images with more pixels than this before decoding them (default DEFAULT_MAX_PIXELS). */
   maxPixels?: number;
-}
-
-/** What preprocessing needs to know about the model's input (DatasetFacts has it). */
-export interface ModelInputFacts {
-  mean: readonly number[];
-  std: readonly number[];
-  /** C×H×W the model was trained on. */
-  inputShape: readonly [number, number, number];
 }
 
 /** Decodes an image file to 8-bit grayscale or RGB, HWC. */
@@ -70,33 +60,6 @@ export async function readImage(path: string, { maxPixels = DEFAULT_MAX_PIXELS }
     throw new ImageError(`${path} decoded to ${decoded.data.length} bytes, expected ${width * height * channels}`);
   }
   return { data: new Uint8Array(decoded.data.buffer, decoded.data.byteOffset, decoded.data.length), width, height, channels };
-}
-
-/** HWC uint8 → CHW float in [0,1] (torchvision's to_tensor). */
-export function imageToFloat(image: DecodedImage): FloatImage {
-  const { width, height, channels } = image;
-  const plane = width * height;
-  const data = new Float32Array(channels * plane);
-  for (let c = 0; c < channels; c++) {
-    for (let i = 0, j = c; i < plane; i++, j += channels) data[c * plane + i] = image.data[j] / 255;
-  }
-  return { data, width, height, channels };
-}
-
-/**
- * The model's input for one image, 1×C×H×W: bilinear resize (antialiased, as torchvision's Resize
- * on a PIL image) to the trained H×W, grayscale ↔ RGB to the trained channels (luma 0.2989 R +
- * 0.587 G + 0.114 B, or the gray plane repeated), /255, then (x − mean) / std per channel.
- */
-export function preprocessForModel(image: DecodedImage, facts: ModelInputFacts): Float32Array {
-  const [c, h, w] = facts.inputShape;
-  if (c !== 1 && c !== 3) {
-    throw new ImageError(`the model takes ${c}-channel input; only 1 (grayscale) and 3 (RGB) can come from an image file`);
-  }
-  let img = imageToFloat(image);
-  if (img.height !== h || img.width !== w) img = resize(img, h, w);
-  if (img.channels !== c) img = rgbToGrayscale(img, c);
-  return normalize(img, facts.mean, facts.std).data;
 }
 
 /** Writes 8-bit RGB (HWC) or grayscale pixels as a PNG. */

@@ -2,7 +2,8 @@
 import { Tensor, noGrad } from '../tensor/tensor.js';
 import { softmax } from '../tensor/activation.js';
 import type { Module } from '../nn/module.js';
-import { readImage, preprocessForModel } from '../io/image.js';
+import { readImage } from '../io/image.js';
+import { preprocessForModel } from '../data/preprocess.js';
 import type { DatasetFacts } from './checkpoint.js';
 
 export interface Prediction {
