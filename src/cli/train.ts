@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { UserError, parseIntegerOption } from './errors.js';
 import { parseStem } from './model-options.js';
+import type { ExtraAugment } from '../train/data.js';
 
 function parseNumber(name: string, min = -Infinity) {
   return (value: string): number => {
@@ -21,6 +22,16 @@ function parseBetas(value: string): [number, number] {
   const b = parseList('betas')(value);
   if (b.length !== 2) throw new UserError(`Expected two numbers for --betas (e.g. 0.9,0.999) but received '${value}'`);
   return [b[0], b[1]];
+}
+
+function extraAugment(o: Record<string, unknown>): ExtraAugment {
+  const jitter = o.colorJitter as number[] | undefined;
+  if (jitter && jitter.length !== 4) throw new UserError(`Expected four numbers for --color-jitter (brightness,contrast,saturation,hue) but received ${jitter.join(',')}`);
+  const pick = Object.entries({
+    randomCrop: o.randomCrop, randomResizedCrop: o.randomResizedCrop, hflip: o.hflip, vflip: o.vflip, rotation: o.rotation,
+    colorJitter: jitter, grayscale: o.grayscale, erasing: o.erasing,
+  }).filter(([, v]) => v !== undefined);
+  return Object.fromEntries(pick) as ExtraAugment;
 }
 
 const int = (name: string, min = 0) => parseIntegerOption(name, min, 2 ** 31 - 1);
@@ -61,6 +72,14 @@ export function addTrainCommand(program: Command): void {
     .option('--augment <level>', 'none | basic | strong (the dataset\'s preset)', 'none')
     .option('--threads <n>', 'OpenMP threads (default: CNN_THREADS or all cores)', int('threads', 1))
     .option('--seed <n>', 'seed for initialization, shuffling, augmentation and dropout', int('seed'))
+    .option('--random-crop <padding>', 'add RandomCrop(image size, padding)', int('random-crop'))
+    .option('--random-resized-crop <min-scale>', 'add RandomResizedCrop(image size, scale=(min, 1))', parseNumber('random-resized-crop'))
+    .option('--hflip <p>', 'add RandomHorizontalFlip(p)', parseNumber('hflip'))
+    .option('--vflip <p>', 'add RandomVerticalFlip(p)', parseNumber('vflip'))
+    .option('--rotation <degrees>', 'add RandomRotation(±degrees)', parseNumber('rotation'))
+    .option('--color-jitter <b,c,s,h>', 'add ColorJitter(brightness, contrast, saturation, hue)', parseList('color-jitter'))
+    .option('--grayscale <p>', 'add RandomGrayscale(p)', parseNumber('grayscale'))
+    .option('--erasing <p>', 'add RandomErasing(p) after Normalize', parseNumber('erasing'))
     .option('--val-split <x>', 'hold out this fraction of train for validation (default: validate on the test split)', parseNumber('val-split'))
     .option('--num-classes <n>', 'classifier outputs (default: the dataset\'s classes)', int('num-classes', 1))
     .option('--image-size <n>', 'resize images to n×n', int('image-size', 1))
@@ -99,7 +118,7 @@ export function addTrainCommand(program: Command): void {
           plateauThreshold: given('plateauThreshold') as number, plateauCooldown: given('plateauCooldown') as number,
           maxLr: given('maxLr') as number, pctStart: given('pctStart') as number, divFactor: given('divFactor') as number,
           finalDivFactor: given('finalDivFactor') as number, warmupEpochs: given('warmupEpochs') as number,
-          labelSmoothing: given('labelSmoothing') as number, augment: o.augment as never, threads: given('threads') as number,
+          labelSmoothing: given('labelSmoothing') as number, augment: o.augment as never, extraAugment: extraAugment(o), threads: given('threads') as number,
           seed: given('seed') as number, valSplit: given('valSplit') as number, numClasses: given('numClasses') as number,
           imageSize: given('imageSize') as number, stem: given('stem') as never, patience: given('patience') as number,
           freezeBackbone: o.freezeBackbone === true ? true : undefined, out: o.out as string | undefined, resume: o.resume as string | undefined,

@@ -2,6 +2,8 @@
 
 export type OptimizerName = 'sgd' | 'adam' | 'adamw';
 export type SchedulerName = 'none' | 'step' | 'multistep' | 'cosine' | 'cosine-restarts' | 'plateau' | 'onecycle';
+import type { ExtraAugment } from './data.js';
+
 export type AugmentName = 'none' | 'basic' | 'strong';
 
 export interface TrainConfig {
@@ -41,6 +43,8 @@ export interface TrainConfig {
   warmupEpochs: number;
   labelSmoothing: number;
   augment: AugmentName;
+  /** Single augmentations on top of the preset. */
+  extraAugment: ExtraAugment;
   threads?: number;
   seed: number;
   valSplit: number;
@@ -61,7 +65,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   optimizer: 'adam', momentum: 0.9, nesterov: false, weightDecay: 0, betas: [0.9, 0.999], eps: 1e-8,
   scheduler: 'none', stepSize: 30, milestones: [], gamma: 0.1, minLr: 0, t0: 10, tMult: 1,
   plateauPatience: 10, plateauFactor: 0.1, plateauThreshold: 1e-4, plateauCooldown: 0,
-  pctStart: 0.3, divFactor: 25, finalDivFactor: 1e4, warmupEpochs: 0, labelSmoothing: 0, augment: 'none',
+  pctStart: 0.3, divFactor: 25, finalDivFactor: 1e4, warmupEpochs: 0, labelSmoothing: 0, augment: 'none', extraAugment: {},
   seed: 0, valSplit: 0, patience: 0, freezeBackbone: false, download: true,
 };
 
@@ -109,6 +113,13 @@ export function resolveConfig(partial: Partial<TrainConfig>): TrainConfig {
   check(c.pctStart > 0 && c.pctStart < 1, `Expected --pct-start in (0, 1) but received ${c.pctStart}`);
   check(c.maxLr === undefined || c.maxLr > 0, `Expected a positive --max-lr but received ${c.maxLr}`);
   check(Number.isInteger(c.patience) && c.patience >= 0, `Expected a non-negative integer for --patience but received ${c.patience}`);
+  const x = c.extraAugment;
+  const prob = (v: number | undefined, name: string) => check(v === undefined || (v >= 0 && v <= 1), `Expected a probability in [0, 1] for --${name} but received ${v}`);
+  prob(x.hflip, 'hflip'); prob(x.vflip, 'vflip'); prob(x.grayscale, 'grayscale'); prob(x.erasing, 'erasing');
+  check(x.randomCrop === undefined || (Number.isInteger(x.randomCrop) && x.randomCrop >= 0), `Expected a non-negative integer for --random-crop but received ${x.randomCrop}`);
+  check(x.randomResizedCrop === undefined || (x.randomResizedCrop > 0 && x.randomResizedCrop <= 1), `Expected a minimum scale in (0, 1] for --random-resized-crop but received ${x.randomResizedCrop}`);
+  check(x.rotation === undefined || x.rotation >= 0, `Expected non-negative degrees for --rotation but received ${x.rotation}`);
+  check(!x.colorJitter || x.colorJitter.every((v, i) => v >= 0 && (i < 3 || v <= 0.5)), `Expected four non-negative factors (hue <= 0.5) for --color-jitter but received ${x.colorJitter?.join(',')}`);
   check(Number.isSafeInteger(c.seed), `Expected an integer for --seed but received ${c.seed}`);
   check(c.numClasses === undefined || (Number.isInteger(c.numClasses) && c.numClasses >= 1), `Expected a positive integer for --num-classes but received ${c.numClasses}`);
   check(c.imageSize === undefined || (Number.isInteger(c.imageSize) && c.imageSize >= 1), `Expected a positive integer for --image-size but received ${c.imageSize}`);

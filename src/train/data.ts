@@ -3,7 +3,10 @@ import { loadDataset, getDataset } from '../data/registry.js';
 import { splitDataset } from '../data/split.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { presetTransform } from '../data/presets.js';
-import { Compose, Resize } from '../data/transforms.js';
+import {
+  Compose, Resize, ToTensor, RandomCrop, RandomResizedCrop, RandomHorizontalFlip, RandomVerticalFlip, RandomRotation,
+  ColorJitter, RandomGrayscale, RandomErasing, type Transform,
+} from '../data/transforms.js';
 import type { DownloadProgress } from '../data/download.js';
 import type { AugmentName, TrainConfig } from './config.js';
 
@@ -19,12 +22,47 @@ export async function loadSplits(c: TrainConfig, onProgress?: (p: DownloadProgre
   return { train: full, val: await loadDataset(def.name, heldOut, opts), valSource: `${heldOut} split` };
 }
 
-export function transformFor(ds: ImageDataset, augment: AugmentName, train: boolean, imageSize?: number): Compose {
-  const preset = presetTransform(ds, augment, train);
-  // imagefolder resizes while decoding; fixed-size datasets resize here.
-  if (imageSize && (ds.height !== imageSize || ds.width !== imageSize)) {
-    return new Compose([new Resize([imageSize, imageSize]), ...preset.transforms]);
-  }
-  return preset;
+/** Single augmentations added on top of the --augment preset (training only). */
+export interface ExtraAugment {
+  /** RandomCrop to the image size with this padding. */
+  randomCrop?: number;
+  /** RandomResizedCrop to the image size, scale from this minimum to 1. */
+  randomResizedCrop?: number;
+  hflip?: number;
+  vflip?: number;
+  /** RandomRotation(±degrees). */
+  rotation?: number;
+  /** ColorJitter(brightness, contrast, saturation, hue). */
+  colorJitter?: [number, number, number, number];
+  grayscale?: number;
+  /** RandomErasing with this probability, after Normalize. */
+  erasing?: number;
 }
 
+/**
+ * Train: [Resize] → preset's uint8 steps → extra geometric and colour steps → ToTensor →
+ * Normalize → preset's and extra tensor steps (RandomErasing). Validation: [Resize] → ToTensor →
+ * Normalize. The preset is planned at the resized size, so its crops keep that size.
+ */
+export function transformFor(ds: ImageDataset, augment: AugmentName, train: boolean, imageSize?: number, extra: ExtraAugment = {}): Compose {
+  const resize = imageSize && (ds.height !== imageSize || ds.width !== imageSize);
+  const size: [number, number] = resize ? [imageSize, imageSize] : [ds.height, ds.width];
+  const preset = presetTransform({ ...ds, height: size[0], width: size[1] }, augment, train).transforms;
+  const split = preset.findIndex((t) => t instanceof ToTensor);
+  const before: Transform[] = [...(resize ? [new Resize(size)] : []), ...preset.slice(0, split)];
+  const after: Transform[] = [...preset.slice(split)];
+  if (train) {
+    if (extra.randomResizedCrop !== undefined) before.push(new RandomResizedCrop(size, { scale: [extra.randomResizedCrop, 1] }));
+    if (extra.randomCrop !== undefined) before.push(new RandomCrop(size, { padding: extra.randomCrop }));
+    if (extra.hflip !== undefined) before.push(new RandomHorizontalFlip(extra.hflip));
+    if (extra.vflip !== undefined) before.push(new RandomVerticalFlip(extra.vflip));
+    if (extra.rotation !== undefined) before.push(new RandomRotation(extra.rotation));
+    if (extra.colorJitter) {
+      const [brightness, contrast, saturation, hue] = extra.colorJitter;
+      before.push(new ColorJitter({ brightness, contrast, saturation, hue }));
+    }
+    if (extra.grayscale !== undefined) before.push(new RandomGrayscale(extra.grayscale));
+    if (extra.erasing !== undefined) after.push(new RandomErasing({ p: extra.erasing }));
+  }
+  return new Compose([...before, ...after]);
+}

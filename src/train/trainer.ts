@@ -98,7 +98,7 @@ export async function train(partial: Partial<TrainConfig>, options: TrainOptions
   const numClasses = c.numClasses ?? trainSet.classes.length;
   const maxLabel = trainSet.labels.reduce((m, v) => Math.max(m, v), 0);
   if (maxLabel >= numClasses) throw new ConfigError(`--num-classes ${numClasses} is too small: ${c.dataset} has labels up to ${maxLabel}`);
-  const trainTransform = transformFor(trainSet, c.augment, true, c.imageSize);
+  const trainTransform = transformFor(trainSet, c.augment, true, c.imageSize, c.extraAugment);
   const valTransform = transformFor(valSet, c.augment, false, c.imageSize);
   const trainLoader = new DataLoader(trainSet, { batchSize: c.batchSize, shuffle: true, seed: c.seed, transform: trainTransform });
   const valLoader = new DataLoader(valSet, { batchSize: Math.max(c.batchSize, 256), transform: valTransform });
