@@ -114,19 +114,16 @@ static void pack_a(const GemmKernel& K, bool transA, const float* A, int lda, in
 }
 
 // Packs op(B) k-range [p0, p0+kc) × nr-column panels [jp0, jp1) of the nc-column block that
-// starts at column j0, zero-padding the last panel. Panel jp starts at out + jp·stride, with a
-// stride fixed for the whole call (nr·KC): with the column split, threads pack their own panels
-// without barriers, so a thread already on a shorter next k-block must not move its panels
-// onto those a slower thread is still reading.
+// starts at column j0, zero-padding the last panel. Panel jp starts at out + (jp − first)·stride.
 static void pack_b(const GemmKernel& K, bool transB, const float* B, int ldb, int p0, int j0,
-                   int kc, int nc, int jp0, int jp1, long stride, float* out) {
+                   int kc, int nc, int jp0, int jp1, int first, long stride, float* out) {
   const int nr = K.nr;
   if (jp0 >= jp1) return;
   if (transB) {
     for (int jp = jp0; jp < jp1; ++jp) {
       const int c0 = jp * nr;
       const int w = std::min(nr, nc - c0);
-      float* dst = out + jp * stride;
+      float* dst = out + (jp - first) * stride;
       if (w == nr && K.pack_bt) {
         K.pack_bt(B + (long)(j0 + c0) * ldb + p0, ldb, kc, dst);
         continue;
@@ -150,11 +147,11 @@ static void pack_b(const GemmKernel& K, bool transB, const float* B, int ldb, in
     const float* ahead = src + 2L * ldb;
     for (int jp = jp0; jp < full1; ++jp) {
       if (p + 2 < kc) __builtin_prefetch(ahead + jp * nr);
-      copy_row(dst + jp * stride, src + jp * nr, nr);
+      copy_row(dst + (jp - first) * stride, src + jp * nr, nr);
     }
     if (full1 < jp1) {  // the ragged last panel
       const int c0 = full1 * nr, w = nc - c0;
-      float* d = dst + full1 * stride;
+      float* d = dst + (full1 - first) * stride;
       int j = 0;
       for (; j < w; ++j) d[j] = src[c0 + j];
       for (; j < nr; ++j) d[j] = 0.0f;
@@ -211,6 +208,12 @@ void sgemm_isa(Isa isa, bool transA, bool transB, int m, int n, int k, float alp
     const int r0 = ip0 * MR, r1 = std::min(m, ip1 * MR);
     thread_local Scratch scratch_a;
     float* Ap = scratch_a.get((size_t)MC * KC);
+    // The column split packs into a private buffer: blocks of different widths split their
+    // panels differently, so a shared buffer would let a thread already on the next block
+    // overwrite panels a slower thread is still reading. Shared packing (tm > 1) waits at
+    // barriers instead.
+    thread_local Scratch scratch_own_b;
+    float* Bmine = tm == 1 ? scratch_own_b.get((size_t)ceil_div(np, tn) * NR * KC) : Bp;
 
     for (int jc = 0; jc < n; jc += NC) {
       const int nc = std::min(NC, n - jc);
@@ -221,18 +224,18 @@ void sgemm_isa(Isa isa, bool transA, bool transB, int m, int n, int k, float alp
         const int kc = std::min(KC, k - pc);
         const float beta_k = pc == 0 ? beta : 1.0f;
         if (tm == 1) {
-          pack_b(K, transB, B, ldb, pc, jc, kc, nc, jp0, jp1, (long)NR * KC, Bp);
+          pack_b(K, transB, B, ldb, pc, jc, kc, nc, jp0, jp1, jp0, (long)NR * KC, Bmine);
         } else {
           int b0, b1;
           split(npn, nt, t, &b0, &b1);
-          pack_b(K, transB, B, ldb, pc, jc, kc, nc, b0, b1, (long)NR * KC, Bp);
+          pack_b(K, transB, B, ldb, pc, jc, kc, nc, b0, b1, 0, (long)NR * KC, Bp);
 #pragma omp barrier
         }
         for (int ic = r0; ic < r1; ic += MC) {
           const int mc = std::min(MC, r1 - ic);
           pack_a(K, transA, A, lda, ic, mc, pc, kc, Ap);
           for (int jr = jp0; jr < jp1; ++jr) {
-            const float* b = Bp + (long)jr * NR * KC;
+            const float* b = Bmine + (long)(jr - (tm == 1 ? jp0 : 0)) * NR * KC;
             const int cols = std::min(NR, nc - jr * NR);
             for (int ir = 0; ir < mc; ir += MR) {
               const float* a = Ap + (long)ir * kc;

@@ -69,6 +69,29 @@ static void test_gemm(Isa isa, std::mt19937& rng) {
   }
 }
 
+// Races show up only sometimes, so repeat the shapes that exposed two: column blocks of
+// unequal width under the barrier-free column split (6×18432×25), and k blocks of unequal
+// depth (33×65×257), against one reference each.
+static void test_gemm_races(Isa isa, std::mt19937& rng) {
+  const int shapes[][3] = {{6, 18432, 25}, {33, 65, 257}};
+  for (auto& s : shapes) {
+    const int m = s[0], n = s[1], k = s[2];
+    auto A = random_vec((size_t)m * k, rng), B = random_vec((size_t)k * n, rng);
+    std::vector<float> want((size_t)m * n), got((size_t)m * n);
+    gemm_ref(false, false, m, n, k, 1.0f, A.data(), k, B.data(), n, 0.0f, want.data(), n);
+    int bad = 0;
+    for (int rep = 0; rep < 40; ++rep)
+      for (int threads : {2, 3}) {
+        sgemm_isa(isa, false, false, m, n, k, 1.0f, A.data(), k, B.data(), n, 0.0f, got.data(), n, threads);
+        for (size_t i = 0; i < want.size(); ++i)
+          if (!(std::fabs(got[i] - want[i]) <= 1e-4f * (1 + std::fabs(want[i])))) { ++bad; break; }
+      }
+    char name[96];
+    std::snprintf(name, sizeof name, "gemm[%s] m=%d n=%d k=%d repeated on 2 and 3 threads", isa_name(isa), m, n, k);
+    if (bad) { std::printf("FAIL %s: %d of 80 runs wrong\n", name, bad); ++g_fail; } else { ++g_pass; }
+  }
+}
+
 static void test_conv(Isa isa, std::mt19937& rng) {
   // n, cin, h, w, cout, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw, groups
   const Conv2dParams cases[] = {
@@ -296,6 +319,7 @@ int main() {
   for (Isa isa : supported_isas()) {
     std::printf("# kernel variant %s\n", isa_name(isa));
     test_gemm(isa, rng);
+    test_gemm_races(isa, rng);
     set_active_isa(isa);  // convolution dispatches its GEMMs through the active variant
     test_conv(isa, rng);
   }
