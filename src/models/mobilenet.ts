@@ -3,25 +3,10 @@
 import { Sequential, Conv2d, BatchNorm2d, ReLU, Flatten, Linear, AdaptiveAvgPool2d, Dropout, DepthwiseSeparableConv } from '../nn/index.js';
 import { ReLU6 } from '../nn/activation.js';
 import { Module } from '../nn/module.js';
-import { kaimingNormal_, normal_, zeros_, ones_ } from '../nn/init.js';
+import { initConvBnLinear } from './init.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops.js';
 import type { ModelOptions } from './options.js';
-
-function initMobileNet(model: Module): void {
-  for (const m of model.modules()) {
-    if (m instanceof Conv2d) {
-      kaimingNormal_(m.weight, { mode: 'fan_out' });
-      if (m.bias) zeros_(m.bias);
-    } else if (m instanceof BatchNorm2d) {
-      ones_(m.weight!);
-      zeros_(m.bias!);
-    } else if (m instanceof Linear) {
-      normal_(m.weight, 0, 0.01);
-      zeros_(m.bias!);
-    }
-  }
-}
 
 /** Conv → BatchNorm → activation, as torchvision's Conv2dNormActivation (children 0, 1, 2). */
 function convNormAct(inChannels: number, outChannels: number, kernelSize: number, stride: number, groups: number, act: () => Module): Sequential {
@@ -50,7 +35,7 @@ export class MobileNetV1 extends Module {
     ));
     this.avgpool = this.registerModule('avgpool', new AdaptiveAvgPool2d(1));
     this.fc = this.registerModule('fc', new Linear({ inFeatures: 1024, outFeatures: numClasses }));
-    initMobileNet(this);
+    initConvBnLinear(this);
   }
 
   forward(x: Tensor): Tensor {
@@ -104,7 +89,7 @@ export class MobileNetV2 extends Module {
     layers.push(convNormAct(input, 1280, 1, 1, 1, () => new ReLU6()));
     this.features = this.registerModule('features', new Sequential(...layers));
     this.classifier = this.registerModule('classifier', new Sequential(new Dropout(0.2), new Linear({ inFeatures: 1280, outFeatures: numClasses })));
-    initMobileNet(this);
+    initConvBnLinear(this);
   }
 
   forward(x: Tensor): Tensor {

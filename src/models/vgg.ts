@@ -1,7 +1,7 @@
 // VGG 11/13/16/19 with and without BatchNorm, torchvision's layout and initialization.
 import { Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, Dropout, Flatten, Linear, AdaptiveAvgPool2d } from '../nn/index.js';
 import { Module } from '../nn/module.js';
-import { kaimingNormal_, normal_, zeros_, ones_ } from '../nn/init.js';
+import { initConvBnLinear } from './init.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ModelOptions } from './options.js';
 
@@ -41,18 +41,7 @@ export class VGG extends Module {
       new Linear({ inFeatures: 4096, outFeatures: 4096 }), new ReLU(), new Dropout(0.5),
       new Linear({ inFeatures: 4096, outFeatures: numClasses }),
     ));
-    for (const m of this.modules()) {
-      if (m instanceof Conv2d) {
-        kaimingNormal_(m.weight, { mode: 'fan_out', nonlinearity: 'relu' });
-        if (m.bias) zeros_(m.bias);
-      } else if (m instanceof BatchNorm2d) {
-        ones_(m.weight!);
-        zeros_(m.bias!);
-      } else if (m instanceof Linear) {
-        normal_(m.weight, 0, 0.01);
-        zeros_(m.bias!);
-      }
-    }
+    initConvBnLinear(this);
   }
 
   forward(x: Tensor): Tensor {
