@@ -21,6 +21,8 @@ export interface DatasetDefinition {
   files: readonly RemoteFile[];
   source: string;
   license: string;
+  /** Folders searched after the data root, e.g. where a distribution package installs it. */
+  extraDirs?: readonly string[];
   /** Shipped in the package's data/ folder: works offline on a fresh clone. */
   bundled?: boolean;
   load(split: string, options?: LoadOptions): Promise<ImageDataset>;

@@ -48,11 +48,11 @@ export const fashionMnist: DatasetDefinition = {
   files: [FASHION_MNIST_FILES.train.images, FASHION_MNIST_FILES.train.labels, FASHION_MNIST_FILES.test.images, FASHION_MNIST_FILES.test.labels],
   source: 'https://github.com/zalandoresearch/fashion-mnist',
   license: 'MIT (Zalando SE)',
+  extraDirs: [DEBIAN_FASHION_MNIST_DIR],
   async load(split: string, options: LoadOptions = {}) {
     const files = splitFiles('fashion-mnist', FASHION_MNIST_FILES, split);
-    const withDebian = { ...options, extraDirs: [...(options.extraDirs ?? []), DEBIAN_FASHION_MNIST_DIR] };
-    const imagesFile = await ensureRemoteFile('fashion-mnist', files.images, withDebian);
-    const labelsFile = await ensureRemoteFile('fashion-mnist', files.labels, withDebian);
+    const imagesFile = await ensureRemoteFile('fashion-mnist', files.images, options);
+    const labelsFile = await ensureRemoteFile('fashion-mnist', files.labels, options);
     return loadIdxImageDataset({
       name: 'fashion-mnist', split, imagesFile, labelsFile, classes: FASHION_MNIST_CLASSES, mean: FASHION_MNIST_MEAN, std: FASHION_MNIST_STD,
     });

@@ -8,7 +8,7 @@ import type { ImageDataset } from './dataset.js';
 import type { DatasetDefinition, LoadOptions } from './definition.js';
 import { acceptedChecksums, type RemoteFile } from './download.js';
 import { DatasetOptionError } from './errors.js';
-import { DEBIAN_FASHION_MNIST_DIR, fashionMnist } from './fashion-mnist.js';
+import { fashionMnist } from './fashion-mnist.js';
 import { fashionMnistMini, fashionMnistMiniDir } from './fashion-mnist-mini.js';
 import { imageFolder } from './imagefolder.js';
 import { findFile, searchDirs, type DataLocationOptions } from './location.js';
@@ -22,8 +22,10 @@ export const DEFAULT_DATASET = 'fashion-mnist-mini';
 
 const DATASETS: readonly DatasetDefinition[] = [fashionMnistMini, mnist, fashionMnist, cifar10, cifar100, imageFolder];
 
-/** Extra folders searched per dataset (distribution packages). */
-const EXTRA_DIRS: Record<string, readonly string[]> = { 'fashion-mnist': [DEBIAN_FASHION_MNIST_DIR] };
+/** The caller's extra folders, then the dataset's own (distribution packages). */
+function withExtraDirs<T extends { extraDirs?: readonly string[] }>(def: DatasetDefinition, options: T): T {
+  return { ...options, extraDirs: [...(options.extraDirs ?? []), ...(def.extraDirs ?? [])] };
+}
 
 export function listDatasets(): readonly DatasetDefinition[] {
   return DATASETS;
@@ -43,7 +45,7 @@ export function getDataset(name: string): DatasetDefinition {
 export async function loadDataset(name: string, split: string, options: LoadOptions = {}): Promise<ImageDataset> {
   const def = getDataset(name);
   if (!def.splits.includes(split)) throw new DatasetOptionError(`${def.name} has splits ${def.splits.join(', ')}, not ${JSON.stringify(split)}`);
-  return def.load(split, { ...options, extraDirs: [...(options.extraDirs ?? []), ...(EXTRA_DIRS[def.name] ?? [])] });
+  return def.load(split, withExtraDirs(def, options));
 }
 
 /** Finds, verifies or downloads every published file of a dataset; returns their paths. */
@@ -52,7 +54,7 @@ export async function downloadDataset(name: string, options: FetchOptions = {}):
   if (def.files.length === 0) {
     throw new DatasetOptionError(def.bundled ? `${def.name} is bundled with cnn; nothing to download` : `${def.name} is read from your own folder; nothing to download`);
   }
-  return ensureRemoteFiles(def.name, def.files, { ...options, download: true, extraDirs: [...(options.extraDirs ?? []), ...(EXTRA_DIRS[def.name] ?? [])] });
+  return ensureRemoteFiles(def.name, def.files, withExtraDirs(def, { ...options, download: true }));
 }
 
 export type FileState = 'verified' | 'present' | 'missing';
@@ -102,7 +104,7 @@ export async function datasetStatus(def: DatasetDefinition, options: DataLocatio
     return { ...base, state: 'bundled', downloadBytes: 0, localBytes: bytes, files: [] };
   }
   if (def.files.length === 0) return { ...base, state: 'local', downloadBytes: 0, localBytes: 0, files: [] };
-  const dirs = searchDirs(def.name, options, EXTRA_DIRS[def.name] ?? []);
+  const dirs = searchDirs(def.name, options, def.extraDirs ?? []);
   const files = await Promise.all(def.files.map((f) => fileState(f, dirs)));
   const present = files.filter((f) => f.state !== 'missing');
   const state = present.length === 0 ? 'missing' : present.length < files.length ? 'partial'
