@@ -10,7 +10,8 @@
 #include <vector>
 
 #include "conv/conv.h"
-#include "conv/geometry.h"
+#include "conv/columns.h"
+#include "conv/conv_by_image.h"
 #include "gemm/gemm.h"
 
 namespace cnn {
@@ -19,50 +20,6 @@ namespace {
 
 // Floats of column buffer per chunk: big enough to batch small images, small enough for cache.
 constexpr long kColumnBudget = 8L << 20;
-
-// col rows (cig*KH*KW) × ldc, columns [0, OH*OW) from one image's group planes x (cig × H × W).
-void im2col(const Conv2dParams& p, const float* x, int cig, float* col, long ldc) {
-  const int OH = p.out_h(), OW = p.out_w();
-  for (int c = 0; c < cig; ++c)
-    for (int ki = 0; ki < p.kh; ++ki)
-      for (int kj = 0; kj < p.kw; ++kj) {
-        float* dst = col + ((long)(c * p.kh + ki) * p.kw + kj) * ldc;
-        const int offh = ki * p.dil_h - p.pad_t, offw = kj * p.dil_w - p.pad_l;
-        int oh0, oh1, ow0, ow1;
-        valid_range(OH, p.h, p.stride_h, offh, &oh0, &oh1);
-        valid_range(OW, p.w, p.stride_w, offw, &ow0, &ow1);
-        std::memset(dst, 0, sizeof(float) * (long)oh0 * OW);
-        for (int oh = oh0; oh < oh1; ++oh) {
-          float* d = dst + (long)oh * OW;
-          const float* s = x + ((long)c * p.h + oh * p.stride_h + offh) * p.w + offw;
-          for (int ow = 0; ow < ow0; ++ow) d[ow] = 0.0f;
-          if (p.stride_w == 1) std::memcpy(d + ow0, s + ow0, sizeof(float) * (ow1 - ow0));
-          else for (int ow = ow0; ow < ow1; ++ow) d[ow] = s[(long)ow * p.stride_w];
-          for (int ow = ow1; ow < OW; ++ow) d[ow] = 0.0f;
-        }
-        std::memset(dst + (long)oh1 * OW, 0, sizeof(float) * (long)(OH - oh1) * OW);
-      }
-}
-
-// dx (cig × H × W) += col2im(col), col rows with stride ldc.
-void col2im_add(const Conv2dParams& p, const float* col, int cig, long ldc, float* dx) {
-  const int OH = p.out_h(), OW = p.out_w();
-  for (int c = 0; c < cig; ++c)
-    for (int ki = 0; ki < p.kh; ++ki)
-      for (int kj = 0; kj < p.kw; ++kj) {
-        const float* src = col + ((long)(c * p.kh + ki) * p.kw + kj) * ldc;
-        const int offh = ki * p.dil_h - p.pad_t, offw = kj * p.dil_w - p.pad_l;
-        int oh0, oh1, ow0, ow1;
-        valid_range(OH, p.h, p.stride_h, offh, &oh0, &oh1);
-        valid_range(OW, p.w, p.stride_w, offw, &ow0, &ow1);
-        for (int oh = oh0; oh < oh1; ++oh) {
-          const float* s = src + (long)oh * OW;
-          float* d = dx + ((long)c * p.h + oh * p.stride_h + offh) * p.w + offw;
-          if (p.stride_w == 1) for (int ow = ow0; ow < ow1; ++ow) d[ow] += s[ow];
-          else for (int ow = ow0; ow < ow1; ++ow) d[(long)ow * p.stride_w] += s[ow];
-        }
-      }
-}
 
 // Per-OS-thread buffers that only grow, so steady-state steps do not allocate.
 float* scratch(std::vector<float>& v, long n) {
@@ -95,7 +52,7 @@ void fill_columns(const Conv2dParams& p, const Chunking& c, const float* x, int 
     if (p.pointwise()) {
       for (int ci = 0; ci < c.cig; ++ci) std::memcpy(col + ci * ld + (long)i * c.P, xg + (long)ci * c.P, sizeof(float) * c.P);
     } else {
-      im2col(p, xg, c.cig, col + (long)i * c.P, ld);
+      im2col(p, xg, c.cig, 0, c.P, col + (long)i * c.P, ld);
     }
   }
 }
@@ -105,6 +62,7 @@ void fill_columns(const Conv2dParams& p, const Chunking& c, const float* x, int 
 void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
                     int threads) {
   if (p.depthwise()) return depthwise_forward(p, x, w, b, y, threads);
+  if (conv2d_forward_by_image(p, x, w, b, y, threads)) return;
   const Chunking c = chunking(p);
   thread_local std::vector<float> col_buf, out_buf;
   for (int n0 = 0; n0 < p.n; n0 += c.images) {
@@ -141,6 +99,7 @@ static void gather_dy(const Conv2dParams& p, const Chunking& c, const float* dy,
 void conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* w, float* dx,
                            int threads) {
   if (p.depthwise()) return depthwise_backward_input(p, dy, w, dx, threads);
+  if (conv2d_backward_input_by_image(p, dy, w, dx, threads)) return;
   const Chunking c = chunking(p);
   thread_local std::vector<float> col_buf, dy_buf;
   for (int n0 = 0; n0 < p.n; n0 += c.images) {
@@ -158,7 +117,7 @@ void conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* 
           for (int ci = 0; ci < c.cig; ++ci) std::memcpy(dxg + (long)ci * c.P, col + ci * ld + (long)i * c.P, sizeof(float) * c.P);
         } else {
           std::memset(dxg, 0, sizeof(float) * (long)c.cig * p.h * p.w);
-          col2im_add(p, col + (long)i * c.P, c.cig, ld, dxg);
+          col2im_add(p, col + (long)i * c.P, c.cig, 0, c.P, ld, dxg);
         }
       }
     }
@@ -170,7 +129,8 @@ void conv2d_backward_weight(const Conv2dParams& p, const float* x, const float* 
   if (p.depthwise()) return depthwise_backward_weight(p, x, dy, dw, db, threads);
   const Chunking c = chunking(p);
   thread_local std::vector<float> col_buf, dy_buf;
-  for (int n0 = 0; n0 < p.n; n0 += c.images) {
+  const bool done = conv2d_backward_weight_by_image(p, x, dy, dw, threads);
+  for (int n0 = 0; n0 < p.n && !done; n0 += c.images) {
     const int g_images = std::min(c.images, p.n - n0);
     const long ld = (long)g_images * c.P;
     float* col = scratch(col_buf, (long)c.K * ld);

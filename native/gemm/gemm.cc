@@ -159,6 +159,34 @@ static void pack_b(const GemmKernel& K, bool transB, const float* B, int ldb, in
   }
 }
 
+// C rows [0, mc) × column panels [jp0, jp1) of an nc-wide block += the packed A block (mc × kc,
+// MR-row panels) times packed B panels (the first at Bp, `stride` floats apart), tile by tile.
+static void macro_kernel(const GemmKernel& K, int kc, int mc, int nc, int jp0, int jp1,
+                         const float* Ap, const float* Bp, long stride, float* C, long ldc,
+                         float alpha, float beta) {
+  const int MR = K.mr, NR = K.nr;
+  for (int jr = jp0; jr < jp1; ++jr) {
+    const float* b = Bp + (long)(jr - jp0) * stride;
+    const int cols = std::min(NR, nc - jr * NR);
+    for (int ir = 0; ir < mc; ir += MR) {
+      const float* a = Ap + (long)ir * kc;
+      float* c = C + (long)ir * ldc + jr * NR;
+      const int rows = std::min(MR, mc - ir);
+      if (rows == MR && cols == NR) {
+        K.micro(kc, a, b, c, ldc, alpha, beta);
+      } else {
+        alignas(64) float tile[16 * 32];
+        K.micro(kc, a, b, tile, NR, alpha, 0.0f);
+        for (int i = 0; i < rows; ++i)
+          for (int j = 0; j < cols; ++j) {
+            float& dst = c[(long)i * ldc + j];
+            dst = tile[i * NR + j] + (beta == 0.0f ? 0.0f : beta * dst);
+          }
+      }
+    }
+  }
+}
+
 void sgemm_isa(Isa isa, bool transA, bool transB, int m, int n, int k, float alpha, const float* A,
                int lda, const float* B, int ldb, float beta, float* C, int ldc, int threads) {
   if (m <= 0 || n <= 0) return;
@@ -234,26 +262,8 @@ void sgemm_isa(Isa isa, bool transA, bool transB, int m, int n, int k, float alp
         for (int ic = r0; ic < r1; ic += MC) {
           const int mc = std::min(MC, r1 - ic);
           pack_a(K, transA, A, lda, ic, mc, pc, kc, Ap);
-          for (int jr = jp0; jr < jp1; ++jr) {
-            const float* b = Bmine + (long)(jr - (tm == 1 ? jp0 : 0)) * NR * KC;
-            const int cols = std::min(NR, nc - jr * NR);
-            for (int ir = 0; ir < mc; ir += MR) {
-              const float* a = Ap + (long)ir * kc;
-              float* c = C + (long)(ic + ir) * ldc + jc + jr * NR;
-              const int rows = std::min(MR, mc - ir);
-              if (rows == MR && cols == NR) {
-                K.micro(kc, a, b, c, ldc, alpha, beta_k);
-              } else {
-                alignas(64) float tile[16 * 32];
-                K.micro(kc, a, b, tile, NR, alpha, 0.0f);
-                for (int i = 0; i < rows; ++i)
-                  for (int j = 0; j < cols; ++j) {
-                    float& dst = c[(long)i * ldc + j];
-                    dst = tile[i * NR + j] + (beta_k == 0.0f ? 0.0f : beta_k * dst);
-                  }
-              }
-            }
-          }
+          macro_kernel(K, kc, mc, nc, jp0, jp1, Ap, Bmine + (tm == 1 ? 0 : (long)jp0 * NR * KC),
+                       (long)NR * KC, C + (long)ic * ldc + jc, ldc, alpha, beta_k);
         }
         // The next k-block repacks the shared B; wait until every thread is done reading it
         // (after the last block, the end of the parallel region waits anyway).
@@ -261,6 +271,40 @@ void sgemm_isa(Isa isa, bool transA, bool transB, int m, int n, int k, float alp
 #pragma omp barrier
         }
       }
+    }
+  }
+}
+
+long sgemm_packed_a_floats(Isa isa, int m, int k) {
+  const GemmKernel& K = kernel_for(isa);
+  return (long)ceil_div(m, K.mr) * K.mr * k;
+}
+
+// k-blocks one after another; block pc holds all MR-row panels of its kc columns, the
+// layout pack_a gives one block, so sgemm_packed can hand any row range to the macro-kernel.
+void sgemm_pack_a(Isa isa, bool transA, int m, int k, const float* A, int lda, float* out) {
+  const GemmKernel& K = kernel_for(isa);
+  const int KC = even_block(k, K.kc, 1), rows = ceil_div(m, K.mr) * K.mr;
+  for (int pc = 0; pc < k; pc += KC) pack_a(K, transA, A, lda, 0, m, pc, std::min(KC, k - pc), out + (long)pc * rows);
+}
+
+void sgemm_packed(Isa isa, int m, int n, int k, float alpha, const float* Ap, bool transB,
+                  const float* B, int ldb, float beta, float* C, int ldc) {
+  if (m <= 0 || n <= 0 || k <= 0) return;
+  const GemmKernel& K = kernel_for(isa);
+  const int MR = K.mr, NR = K.nr;
+  const int KC = even_block(k, K.kc, 1), NC = even_block(n, K.nc, NR);
+  const int rows = ceil_div(m, MR) * MR, MC = even_block(rows, K.mc, MR);
+  thread_local Scratch scratch_b;
+  float* Bp = scratch_b.get((size_t)NC * KC);
+  for (int jc = 0; jc < n; jc += NC) {
+    const int nc = std::min(NC, n - jc), npn = ceil_div(nc, NR);
+    for (int pc = 0; pc < k; pc += KC) {
+      const int kc = std::min(KC, k - pc);
+      pack_b(K, transB, B, ldb, pc, jc, kc, nc, 0, npn, 0, (long)NR * KC, Bp);
+      for (int ic = 0; ic < m; ic += MC)
+        macro_kernel(K, kc, std::min(MC, m - ic), nc, 0, npn, Ap + (long)pc * rows + (long)ic * kc, Bp,
+                     (long)NR * KC, C + (long)ic * ldc + jc, ldc, alpha, pc == 0 ? beta : 1.0f);
     }
   }
 }

@@ -13,6 +13,14 @@ void sgemm(bool transA, bool transB, int m, int n, int k, float alpha, const flo
 void sgemm_isa(Isa isa, bool transA, bool transB, int m, int n, int k, float alpha, const float* A,
                int lda, const float* B, int ldb, float beta, float* C, int ldc, int threads);
 
+// A left factor packed once for many single-threaded products: a convolution's weights, shared
+// by threads that each take a slice of the images. Ap holds sgemm_packed_a_floats(isa, m, k).
+long sgemm_packed_a_floats(Isa isa, int m, int k);
+void sgemm_pack_a(Isa isa, bool transA, int m, int k, const float* A, int lda, float* Ap);
+// C(m×n) = alpha·A·op(B) + beta·C on the calling thread, A packed by sgemm_pack_a (same isa, m, k).
+void sgemm_packed(Isa isa, int m, int n, int k, float alpha, const float* Ap, bool transB,
+                  const float* B, int ldb, float beta, float* C, int ldc);
+
 // Triple loop with double accumulation: the reference every variant is tested against.
 void gemm_ref(bool transA, bool transB, int m, int n, int k, float alpha, const float* A, int lda,
               const float* B, int ldb, float beta, float* C, int ldc);

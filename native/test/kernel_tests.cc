@@ -102,6 +102,11 @@ static void test_conv(Isa isa, std::mt19937& rng) {
       {2, 17, 5, 5, 19, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1}, // 1×1 output, odd channels
       {4, 9, 12, 6, 18, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 9}, // depthwise multiplier 2 (grouped path)
       {2, 16, 16, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+      // Split by image: several pixel blocks per image, ragged rows, 8+ items
+      {9, 40, 23, 29, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+      {8, 12, 41, 37, 10, 5, 3, 2, 1, 2, 1, 0, 2, 1, 2, 2},  // strides, groups, dilation, pads
+      {8, 5, 20, 21, 9, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},    // pointwise
+      {8, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1},    // LeNet's first layer
   };
   for (const auto& p : cases) {
     const size_t xs = (size_t)p.n * p.c_in * p.h * p.w;

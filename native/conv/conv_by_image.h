@@ -1,0 +1,19 @@
+// Convolution split over images: each thread takes a run of images (or blocks of one image's
+// output pixels) and multiplies them on its own with a single-threaded GEMM, so an item's column
+// matrix stays in that core's L2. Suits images with many output pixels (early layers), where
+// the im2col matrix of a whole batch would stream through memory several times.
+#pragma once
+#include "conv/conv.h"
+
+namespace cnn {
+
+// Each returns false, having done nothing, where the shape suits the batched path better.
+bool conv2d_forward_by_image(const Conv2dParams& p, const float* x, const float* w, const float* b,
+                             float* y, int threads);
+bool conv2d_backward_input_by_image(const Conv2dParams& p, const float* dy, const float* w,
+                                    float* dx, int threads);
+// dW only; the bias gradient is the caller's.
+bool conv2d_backward_weight_by_image(const Conv2dParams& p, const float* x, const float* dy,
+                                     float* dw, int threads);
+
+}  // namespace cnn
