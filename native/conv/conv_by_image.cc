@@ -13,33 +13,39 @@ namespace cnn {
 
 namespace {
 
-// Floats of one item's column matrix: with the GEMM's packed copy of it and the packed weights
-// beside it, it still fits a 512 KiB L2.
-constexpr long kItemColumnFloats = 32L << 10;
-// Fewer output pixels per image than this and packing overhead per item outweighs the cache
-// win; such layers batch many images into one threaded GEMM instead.
-constexpr int kMinPixels = 196;
+// Floats of one item's column matrix, so that it, the GEMM's packed copy of it and the packed
+// weights fit a 512 KiB L2 together.
+constexpr long kItemColumnFloats = 64L << 10;
+// Below one GEMM column panel of output pixels per image, tiles would be mostly padding; such
+// layers batch many images into one threaded GEMM instead.
+constexpr int kMinPixels = 16;
+// Backward weight sums over pixels, the GEMM's depth: fewer than this per item and reading and
+// writing the dW accumulator costs more than the products, so small images go in runs.
+constexpr int kMinDepth = 256;
 
 struct Split {
   int P, K, cig, cog;
-  int cols, blocks;  // output pixels per item, items per image and group
+  int run;           // images per item: 1, or a run of whole small images (backward weight)
+  int cols;    // output pixels per GEMM
+  int blocks;  // items per run and group (1 when `whole`: the item loops over its blocks)
   long items;
 };
 
-// Items of `cols` output pixels; `whole` keeps each image in one item (backward input scatters
+// Items of `cols` output pixels of one image, or runs of `run` whole images when `deep` asks
+// for kMinDepth pixels per item. `whole` keeps each image in one item (backward input scatters
 // into overlapping input regions, so two threads must not share an image).
-bool plan(const Conv2dParams& p, int threads, bool whole, Split* s) {
+bool plan(const Conv2dParams& p, int threads, bool whole, bool deep, Split* s) {
   s->P = p.out_h() * p.out_w();
   s->cig = p.c_in / p.groups;
   s->cog = p.c_out / p.groups;
   s->K = s->cig * p.kh * p.kw;
   if (s->P < kMinPixels) return false;
-  const int cap = p.pointwise() ? s->P : (int)std::max<long>(16, kItemColumnFloats / s->K / 16 * 16);
+  s->run = deep ? std::min(p.n, (kMinDepth + s->P - 1) / s->P) : 1;
+  const int cap = p.pointwise() || s->run > 1 ? s->P : (int)std::max<long>(16, kItemColumnFloats / s->K / 16 * 16);
   const int blocks = (s->P + cap - 1) / cap;
   s->cols = std::min(s->P, ((s->P + blocks - 1) / blocks + 15) / 16 * 16);
-  s->blocks = (s->P + s->cols - 1) / s->cols;
-  const long per_image = whole ? 1 : s->blocks;
-  s->items = (long)p.n * p.groups * per_image;
+  s->blocks = whole ? 1 : (s->P + s->cols - 1) / s->cols;
+  s->items = (long)(p.n + s->run - 1) / s->run * p.groups * s->blocks;
   // Enough items that a static split over the threads is nearly even.
   return threads == 1 || s->items >= 4L * threads;
 }
@@ -65,7 +71,7 @@ const float* pack_weights(Isa isa, const Split& s, int groups, bool transpose, c
 bool conv2d_forward_by_image(const Conv2dParams& p, const float* x, const float* w, const float* b,
                              float* y, int threads) {
   Split s;
-  if (!plan(p, threads, false, &s)) return false;
+  if (!plan(p, threads, false, false, &s)) return false;
   const Isa isa = active_isa();
   const float* wp = pack_weights(isa, s, p.groups, false, w);
   const long per_group = sgemm_packed_a_floats(isa, s.cog, s.K);
@@ -100,7 +106,7 @@ bool conv2d_forward_by_image(const Conv2dParams& p, const float* x, const float*
 bool conv2d_backward_input_by_image(const Conv2dParams& p, const float* dy, const float* w,
                                     float* dx, int threads) {
   Split s;
-  if (!plan(p, threads, true, &s)) return false;
+  if (!plan(p, threads, true, false, &s)) return false;
   const Isa isa = active_isa();
   const float* wp = pack_weights(isa, s, p.groups, true, w);
   const long per_group = sgemm_packed_a_floats(isa, s.K, s.cog);
@@ -131,7 +137,7 @@ bool conv2d_backward_input_by_image(const Conv2dParams& p, const float* dy, cons
 bool conv2d_backward_weight_by_image(const Conv2dParams& p, const float* x, const float* dy,
                                      float* dw, int threads) {
   Split s;
-  if (!plan(p, threads, false, &s)) return false;
+  if (!plan(p, threads, false, true, &s)) return false;
   // Thread t sums its items into its own copy of dW (thread 0 into dw itself); the copies are
   // added in thread order, so a given thread count always gives the same bits.
   const long wsize = (long)p.c_out * s.K;
@@ -142,22 +148,38 @@ bool conv2d_backward_weight_by_image(const Conv2dParams& p, const float* x, cons
     const int t = threads > 1 ? omp_get_thread_num() : 0;
     float* mine = t == 0 ? dw : partial + (t - 1) * wsize;
     std::memset(mine, 0, sizeof(float) * wsize);
-    thread_local std::vector<float> col_buf;
+    thread_local std::vector<float> col_buf, dy_buf;
 #pragma omp for schedule(static)
     for (long it = 0; it < s.items; ++it) {
-      const int blk = (int)(it % s.blocks), g = (int)(it / s.blocks % p.groups), i = (int)(it / s.blocks / p.groups);
+      const int blk = (int)(it % s.blocks), g = (int)(it / s.blocks % p.groups);
+      const int i0 = (int)(it / s.blocks / p.groups) * s.run, images = std::min(s.run, p.n - i0);
       const int q0 = blk * s.cols, q1 = std::min(s.P, q0 + s.cols);
-      const float* xg = x + ((long)i * p.c_in + g * s.cig) * p.h * p.w;
-      const float* B = xg + q0;
-      int ldb = s.P;
-      if (!p.pointwise()) {
+      const float* xg = x + ((long)i0 * p.c_in + g * s.cig) * p.h * p.w;
+      const float* dyg = dy + ((long)i0 * p.c_out + g * s.cog) * s.P;
+      // A run of images is laid side by side: dY (cog × images·P) and col (K × images·P).
+      const float *A = dyg + q0, *B = xg + q0;
+      int depth = q1 - q0, lda = s.P, ldb = s.P;
+      if (images > 1) {
+        depth = images * s.P, lda = ldb = depth;
+        float* dyc = grow(dy_buf, (long)s.cog * depth);
+        float* col = grow(col_buf, (long)s.K * depth);
+        for (int j = 0; j < images; ++j) {
+          for (int co = 0; co < s.cog; ++co)
+            std::memcpy(dyc + (long)co * depth + j * s.P, dyg + ((long)j * p.c_out + co) * s.P, sizeof(float) * s.P);
+          const float* xj = xg + (long)j * p.c_in * p.h * p.w;
+          if (p.pointwise())
+            for (int ci = 0; ci < s.cig; ++ci) std::memcpy(col + (long)ci * depth + j * s.P, xj + (long)ci * s.P, sizeof(float) * s.P);
+          else
+            im2col(p, xj, s.cig, 0, s.P, col + j * s.P, depth);
+        }
+        A = dyc, B = col;
+      } else if (!p.pointwise()) {
         float* col = grow(col_buf, (long)s.K * s.cols);
         im2col(p, xg, s.cig, q0, q1, col, s.cols);
         B = col, ldb = s.cols;
       }
-      // dW_g (cog × K) += dY block (cog × pixels) · colᵀ (pixels × K)
-      sgemm(false, true, s.cog, s.K, q1 - q0, 1.0f, dy + ((long)i * p.c_out + g * s.cog) * s.P + q0, s.P, B, ldb,
-            1.0f, mine + (long)g * s.cog * s.K, s.K, 1);
+      // dW_g (cog × K) += dY (cog × depth) · colᵀ (depth × K)
+      sgemm(false, true, s.cog, s.K, depth, 1.0f, A, lda, B, ldb, 1.0f, mine + (long)g * s.cog * s.K, s.K, 1);
     }
 #pragma omp for schedule(static)
     for (long e = 0; e < wsize; ++e)
