@@ -1,4 +1,5 @@
 // Activations and (log-)softmax, as torch.nn.functional's, computed in the addon.
+import { emptyFloat32 } from './storage.js';
 import { native, getThreads } from './native.js';
 import { record } from './ops.js';
 import { Tensor } from './tensor.js';
@@ -6,30 +7,30 @@ import { Tensor } from './tensor.js';
 /** x > 0 ? x : negativeSlope·x */
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
   if (!Number.isFinite(negativeSlope)) throw new RangeError(`leakyRelu: negativeSlope must be a finite number but is ${negativeSlope}`);
-  const y = new Float32Array(x.size);
+  const y = emptyFloat32(x.size);
   native.leakyReluForward(x.data, y, negativeSlope, getThreads());
   return record(new Tensor(y, x.shape), 'leakyRelu', [x], (g) => {
-    const dx = new Float32Array(x.size);
+    const dx = emptyFloat32(x.size);
     native.leakyReluBackward(x.data, g.data, dx, negativeSlope, getThreads());
     return [new Tensor(dx, x.shape)];
   });
 }
 
 export function sigmoid(x: Tensor): Tensor {
-  const y = new Float32Array(x.size);
+  const y = emptyFloat32(x.size);
   native.sigmoidForward(x.data, y, getThreads());
   return record(new Tensor(y, x.shape), 'sigmoid', [x], (g) => {
-    const dx = new Float32Array(x.size);
+    const dx = emptyFloat32(x.size);
     native.sigmoidBackward(y, g.data, dx, getThreads());
     return [new Tensor(dx, x.shape)];
   });
 }
 
 export function tanh(x: Tensor): Tensor {
-  const y = new Float32Array(x.size);
+  const y = emptyFloat32(x.size);
   native.tanhForward(x.data, y, getThreads());
   return record(new Tensor(y, x.shape), 'tanh', [x], (g) => {
-    const dx = new Float32Array(x.size);
+    const dx = emptyFloat32(x.size);
     native.tanhBackward(y, g.data, dx, getThreads());
     return [new Tensor(dx, x.shape)];
   });
@@ -48,10 +49,10 @@ function softmaxImpl(x: Tensor, dim: number, log: boolean): Tensor {
   const name = log ? 'logSoftmax' : 'softmax';
   const axis = normalizeDim(dim, x.ndim, name);
   const shape = x.ndim === 0 ? [1] : x.shape;
-  const y = new Float32Array(x.size);
+  const y = emptyFloat32(x.size);
   native.softmaxForward(x.data, shape, axis, y, log, getThreads());
   return record(new Tensor(y, x.shape), name, [x], (g) => {
-    const dx = new Float32Array(x.size);
+    const dx = emptyFloat32(x.size);
     native.softmaxBackward(y, g.data, shape, axis, dx, log, getThreads());
     return [new Tensor(dx, x.shape)];
   });

@@ -1,6 +1,7 @@
 // Dropout, as torch.nn.functional.dropout / dropout2d. The mask comes from one 32-bit seed
 // drawn from the Generator and expanded in the addon by a counter-based RNG, so a seeded run
 // is reproducible without a per-element JS loop.
+import { emptyFloat32 } from './storage.js';
 import { native, getThreads } from './native.js';
 import { record } from './ops.js';
 import { defaultGenerator, type Generator } from './random.js';
@@ -15,10 +16,10 @@ function applyMask(x: Tensor, maskSize: number, p: number, generator: Generator,
   const mask = new Float32Array(maskSize);  // all zeros: p = 1 drops everything
   if (p < 1) native.dropoutMask(generator.nextUint32(), p, mask, getThreads());
   const group = maskSize === 0 ? 1 : x.size / maskSize;
-  const y = new Float32Array(x.size);
+  const y = emptyFloat32(x.size);
   if (maskSize > 0) native.dropoutApply(x.data, mask, group, y, getThreads());
   return record(new Tensor(y, x.shape), name, [x], (g) => {
-    const dx = new Float32Array(x.size);
+    const dx = emptyFloat32(x.size);
     if (maskSize > 0) native.dropoutApply(g.data, mask, group, dx, getThreads());
     return [new Tensor(dx, x.shape)];
   });

@@ -1,5 +1,6 @@
 // Classification losses, as torch.nn.functional.cross_entropy / nll_loss with class-index
 // targets, plus top-k accuracy for metrics. The log-softmax and NLL run fused in the addon.
+import { emptyFloat32 } from './storage.js';
 import { native, getThreads } from './native.js';
 import { record } from './ops.js';
 import { Tensor, formatShape } from './tensor.js';
@@ -84,7 +85,7 @@ export function crossEntropy(logits: Tensor, target: Int32Array | readonly numbe
   native.crossEntropyForward(logits.data, a.n, a.c, a.target, a.weight, a.labelSmoothing,
     a.ignoreIndex, a.reduction, out, lse, getThreads());
   return record(new Tensor(out, a.outShape), 'crossEntropy', [logits], (g) => {
-    const dx = new Float32Array(logits.size);
+    const dx = emptyFloat32(logits.size);
     native.crossEntropyBackward(logits.data, a.n, a.c, a.target, a.weight, a.labelSmoothing,
       a.ignoreIndex, a.reduction, lse, g.data, dx, getThreads());
     return [new Tensor(dx, logits.shape)];
@@ -97,7 +98,7 @@ export function nllLoss(logProbs: Tensor, target: Int32Array | readonly number[]
   const out = new Float32Array(a.reduction === 0 ? a.n : 1);
   native.nllLossForward(logProbs.data, a.n, a.c, a.target, a.weight, 0, a.ignoreIndex, a.reduction, out);
   return record(new Tensor(out, a.outShape), 'nllLoss', [logProbs], (g) => {
-    const dx = new Float32Array(logProbs.size);
+    const dx = emptyFloat32(logProbs.size);
     native.nllLossBackward(logProbs.data, a.n, a.c, a.target, a.weight, 0, a.ignoreIndex, a.reduction, g.data, dx);
     return [new Tensor(dx, logProbs.shape)];
   });

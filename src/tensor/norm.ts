@@ -1,4 +1,5 @@
 // Batch normalization, as torch.nn.functional.batch_norm over the channel axis 1.
+import { emptyFloat32 } from './storage.js';
 import { native, getThreads } from './native.js';
 import { record } from './ops.js';
 import { Tensor, formatShape } from './tensor.js';
@@ -41,7 +42,7 @@ export function batchNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   if (o.training && x.shape.reduce((p, d, i) => (i === 1 ? p : p * d), 1) === 1) {
     throw new RangeError(`Expected more than 1 value per channel when training, got input size ${formatShape(x.shape)}`);
   }
-  const y = new Float32Array(x.size);
+  const y = emptyFloat32(x.size);
   const saveMean = new Float32Array(c), saveInvstd = new Float32Array(c);
   native.batchNormForward(x.data, x.shape, weight?.data ?? null, bias?.data ?? null,
     o.runningMean?.data ?? null, o.runningVar?.data ?? null, o.training, o.momentum, o.eps,
@@ -49,7 +50,7 @@ export function batchNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   const training = o.training;
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record(new Tensor(y, x.shape), 'batchNorm', inputs, (g) => {
-    const dx = x.requiresGrad ? new Float32Array(x.size) : null;
+    const dx = x.requiresGrad ? emptyFloat32(x.size) : null;
     const dw = weight?.requiresGrad ? new Float32Array(c) : null;
     const db = bias?.requiresGrad ? new Float32Array(c) : null;
     native.batchNormBackward(x.data, g.data, x.shape, weight?.data ?? null, saveMean, saveInvstd,

@@ -1,5 +1,6 @@
 // Differentiable ops. Each computes its output in the addon and, when gradients are being
 // recorded, attaches a GradNode whose backward calls the matching native backward kernel.
+import { emptyFloat32 } from './storage.js';
 import { native, getThreads, type ConvParams } from './native.js';
 import { Tensor, isGradEnabled, formatShape, shapeSize, type Shape, type GradNode } from './tensor.js';
 
@@ -62,7 +63,7 @@ const enum Binary { Add = 0, Sub = 1, Mul = 2, Div = 3 }
 
 function binaryRaw(op: Binary, a: Tensor, b: Tensor, name: string): Tensor {
   const shape = broadcastShapes(a.shape, b.shape, name);
-  const out = new Float32Array(shapeSize(shape));
+  const out = emptyFloat32(shapeSize(shape));
   native.binary(op, a.data, a.shape, b.data, b.shape, out, shape, getThreads());
   return new Tensor(out, shape);
 }
@@ -93,16 +94,16 @@ export function div(a: Tensor, b: Tensor): Tensor {
 }
 
 export function mulScalar(x: Tensor, s: number): Tensor {
-  const out = new Float32Array(x.size);
+  const out = emptyFloat32(x.size);
   native.scale(s, x.data, out, getThreads());
   return record(new Tensor(out, x.shape), 'mulScalar', [x], (g) => [mulScalar(g, s)]);
 }
 
 export function relu(x: Tensor): Tensor {
-  const out = new Float32Array(x.size);
+  const out = emptyFloat32(x.size);
   native.reluForward(x.data, out, getThreads());
   return record(new Tensor(out, x.shape), 'relu', [x], (g) => {
-    const dx = new Float32Array(x.size);
+    const dx = emptyFloat32(x.size);
     native.reluBackward(x.data, g.data, dx, getThreads());
     return [new Tensor(dx, x.shape)];
   });
@@ -110,10 +111,10 @@ export function relu(x: Tensor): Tensor {
 
 /** min(max(x, lo), hi); the gradient flows only strictly inside (lo, hi), as F.hardtanh. */
 export function hardtanh(x: Tensor, lo: number, hi: number): Tensor {
-  const out = new Float32Array(x.size);
+  const out = emptyFloat32(x.size);
   native.hardtanhForward(x.data, out, lo, hi, getThreads());
   return record(new Tensor(out, x.shape), 'hardtanh', [x], (g) => {
-    const dx = new Float32Array(x.size);
+    const dx = emptyFloat32(x.size);
     native.hardtanhBackward(x.data, g.data, dx, lo, hi, getThreads());
     return [new Tensor(dx, x.shape)];
   });
@@ -135,7 +136,7 @@ export function mean(x: Tensor): Tensor {
 
 function gemm(transA: boolean, transB: boolean, m: number, n: number, k: number,
   a: Float32Array, b: Float32Array): Float32Array {
-  const c = new Float32Array(m * n);
+  const c = emptyFloat32(m * n);
   native.gemm(transA, transB, m, n, k, 1, a, transA ? m : k, b, transB ? k : n, 0, c, n, getThreads());
   return c;
 }
@@ -210,19 +211,19 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
   const p = conv2dParams(x.shape, w.shape, opts);
   if (b && (b.ndim !== 1 || b.shape[0] !== p.cOut)) throw new RangeError(`conv2d: bias ${formatShape(b.shape)} does not match ${p.cOut} output channels`);
   const shape = convOutputShape(p);
-  const y = new Float32Array(shapeSize(shape));
+  const y = emptyFloat32(shapeSize(shape));
   native.conv2dForward(p, x.data, w.data, b ? b.data : null, y, getThreads());
   const inputs = b ? [x, w, b] : [x, w];
   return record(new Tensor(y, shape), 'conv2d', inputs, (g) => {
     let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
     if (x.requiresGrad) {
-      dx = Tensor.zeros(x.shape);
+      dx = new Tensor(emptyFloat32(x.size), x.shape);
       native.conv2dBackwardInput(p, g.data, w.data, dx.data, getThreads());
     }
     const wantDb = b !== null && b.requiresGrad;
     if (w.requiresGrad || wantDb) {
-      dw = Tensor.zeros(w.shape);
-      db = wantDb ? Tensor.zeros([p.cOut]) : null;
+      dw = new Tensor(emptyFloat32(w.size), w.shape);
+      db = wantDb ? new Tensor(emptyFloat32(p.cOut), [p.cOut]) : null;
       native.conv2dBackwardWeight(p, x.data, g.data, dw.data, db ? db.data : null, getThreads());
       if (!w.requiresGrad) dw = null;
     }

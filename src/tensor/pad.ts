@@ -1,5 +1,6 @@
 // Differentiable padding of the last two axes, as torch.nn.functional.pad with a 4-element pad
 // on a 3-D (C, H, W) or 4-D (N, C, H, W) tensor.
+import { emptyFloat32 } from './storage.js';
 import { native, getThreads, type PadMode } from './native.js';
 import { record } from './ops.js';
 import { Tensor, formatShape } from './tensor.js';
@@ -51,10 +52,10 @@ export function pad2d(x: Tensor, pad: Pad2dPadding, mode: PadMode = 'zeros', val
     throw new RangeError(`${op}: ${mode} padding needs a non-empty input but got shape ${formatShape(x.shape)}`);
   }
   const outShape = [...x.shape.slice(0, -2), h + top + bottom, w + left + right];
-  const y = new Float32Array(planes * (h + top + bottom) * (w + left + right));
+  const y = emptyFloat32(planes * (h + top + bottom) * (w + left + right));
   native.pad2dForward(mode, planes, h, w, left, right, top, bottom, value, x.data, y, getThreads());
   return record(new Tensor(y, outShape), op, [x], (g) => {
-    const dx = new Float32Array(x.size);
+    const dx = emptyFloat32(x.size);
     native.pad2dBackward(mode, planes, h, w, left, right, top, bottom, g.data, dx, getThreads());
     return [new Tensor(dx, x.shape)];
   });

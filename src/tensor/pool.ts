@@ -1,5 +1,6 @@
 // Differentiable 2-D pooling over NCHW tensors, as torch.nn.functional's max_pool2d, avg_pool2d,
 // adaptive_avg_pool2d and adaptive_max_pool2d (same output sizes, windows, divisors, argmax).
+import { emptyFloat32 } from './storage.js';
 import { native, getThreads, type MaxPoolParams, type AvgPoolParams } from './native.js';
 import { record } from './ops.js';
 import { Tensor, formatShape, type Shape } from './tensor.js';
@@ -93,10 +94,10 @@ function maxPoolWithIndices(x: Tensor, name: string, outShape: number[],
   const [n, c, h, w] = x.shape;
   const [, , oh, ow] = outShape;
   const size = n * c * oh * ow;
-  const y = new Float32Array(size), indices = new Float32Array(size);
+  const y = emptyFloat32(size), indices = emptyFloat32(size);
   forward(y, indices);
   const out = record(new Tensor(y, outShape), name, [x], (g) => {
-    const dx = new Float32Array(x.size);
+    const dx = emptyFloat32(x.size);
     native.maxPoolBackward(n * c, h, w, oh, ow, g.data, indices, dx, getThreads());
     return [new Tensor(dx, x.shape)];
   });
@@ -133,10 +134,10 @@ export function avgPool2d(x: Tensor, o: AvgPool2dOptions): Tensor {
     countIncludePad: o.countIncludePad ?? true, divisorOverride: divisor ?? 0,
   };
   const outShape = [n, c, oh, ow];
-  const y = new Float32Array(n * c * oh * ow);
+  const y = emptyFloat32(n * c * oh * ow);
   native.avgPool2dForward(p, x.data, y, getThreads());
   return record(new Tensor(y, outShape), op, [x], (g) => {
-    const dx = new Float32Array(x.size);
+    const dx = emptyFloat32(x.size);
     native.avgPool2dBackward(p, g.data, dx, getThreads());
     return [new Tensor(dx, x.shape)];
   });
@@ -155,10 +156,10 @@ function adaptiveShape(x: Tensor, outputSize: [number, number], op: string): [nu
 export function adaptiveAvgPool2d(x: Tensor, outputSize: [number, number]): Tensor {
   const op = 'adaptiveAvgPool2d';
   const [n, c, h, w, oh, ow] = adaptiveShape(x, outputSize, op);
-  const y = new Float32Array(n * c * oh * ow);
+  const y = emptyFloat32(n * c * oh * ow);
   native.adaptiveAvgPool2dForward(n * c, h, w, oh, ow, x.data, y, getThreads());
   return record(new Tensor(y, [n, c, oh, ow]), op, [x], (g) => {
-    const dx = new Float32Array(x.size);
+    const dx = emptyFloat32(x.size);
     native.adaptiveAvgPool2dBackward(n * c, h, w, oh, ow, g.data, dx, getThreads());
     return [new Tensor(dx, x.shape)];
   });
