@@ -65,8 +65,11 @@ def measure(kind, model, x, y, steps, channels_last):
         def step():
             with torch.no_grad():
                 model(x)
-    for _ in range(2):
+    # Warm-up: at least 2 steps and 1 s, as `cnn bench`.
+    start, warm = time.perf_counter(), 0
+    while warm < 2 or time.perf_counter() - start < 1.0:
         step()
+        warm += 1
     times = []
     for _ in range(steps):
         t0 = time.perf_counter()

@@ -4,6 +4,58 @@
 
 namespace cnn {
 
+namespace {
+
+// Plane sums in double with 8 independent partial sums: one running sum would wait out the add
+// latency on every element (a 4-cycle chain), the partial sums pipeline and vectorize.
+constexpr int kLanes = 8;
+
+double reduce(const double* a) {
+  return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
+// Σ p[s]
+double plane_sum(const float* p, int64_t S) {
+  double a[kLanes] = {0};
+  int64_t s = 0;
+  for (; s + kLanes <= S; s += kLanes)
+    for (int j = 0; j < kLanes; ++j) a[j] += p[s + j];
+  for (; s < S; ++s) a[s % kLanes] += p[s];
+  return reduce(a);
+}
+
+// Σ (p[s] − mean)²
+double plane_sq_dev(const float* p, int64_t S, double mean) {
+  double a[kLanes] = {0};
+  int64_t s = 0;
+  for (; s + kLanes <= S; s += kLanes)
+    for (int j = 0; j < kLanes; ++j) {
+      const double d = p[s + j] - mean;
+      a[j] += d * d;
+    }
+  for (; s < S; ++s) a[s % kLanes] += (p[s] - mean) * (p[s] - mean);
+  return reduce(a);
+}
+
+// Σ g[s] and Σ g[s]·(p[s] − mean), added to *sum_g and *sum_gx.
+void plane_grad_sums(const float* p, const float* g, int64_t S, double mean, double* sum_g, double* sum_gx) {
+  double a[kLanes] = {0}, b[kLanes] = {0};
+  int64_t s = 0;
+  for (; s + kLanes <= S; s += kLanes)
+    for (int j = 0; j < kLanes; ++j) {
+      a[j] += g[s + j];
+      b[j] += (double)g[s + j] * (p[s + j] - mean);
+    }
+  for (; s < S; ++s) {
+    a[s % kLanes] += g[s];
+    b[s % kLanes] += (double)g[s] * (p[s] - mean);
+  }
+  *sum_g += reduce(a);
+  *sum_gx += reduce(b);
+}
+
+}  // namespace
+
 // Parallel over channels: each channel's statistics are one thread's private double sums.
 void batch_norm_forward(const BatchNormShape& sh, const float* x, const float* weight,
                         const float* bias, float* running_mean, float* running_var,
@@ -16,20 +68,11 @@ void batch_norm_forward(const BatchNormShape& sh, const float* x, const float* w
     double mean, invstd;
     if (use_batch_stats) {
       double sum = 0;
-      for (int64_t n = 0; n < N; ++n) {
-        const float* p = x + (n * C + c) * S;
-        for (int64_t s = 0; s < S; ++s) sum += p[s];
-      }
+      for (int64_t n = 0; n < N; ++n) sum += plane_sum(x + (n * C + c) * S, S);
       mean = M > 0 ? sum / (double)M : 0.0;
       // Two passes: the centered sum of squares does not cancel catastrophically.
       double sq = 0;
-      for (int64_t n = 0; n < N; ++n) {
-        const float* p = x + (n * C + c) * S;
-        for (int64_t s = 0; s < S; ++s) {
-          const double d = p[s] - mean;
-          sq += d * d;
-        }
-      }
+      for (int64_t n = 0; n < N; ++n) sq += plane_sq_dev(x + (n * C + c) * S, S, mean);
       const double var = M > 0 ? sq / (double)M : 0.0;
       invstd = 1.0 / std::sqrt(var + eps);
       if (running_mean) {
@@ -66,14 +109,7 @@ void batch_norm_backward(const BatchNormShape& sh, const float* x, const float* 
   for (int64_t c = 0; c < C; ++c) {
     const double mean = save_mean[c], invstd = save_invstd[c];
     double sum_dy = 0, sum_dy_xc = 0;  // Σdy and Σdy·(x - mean)
-    for (int64_t n = 0; n < N; ++n) {
-      const float* p = x + (n * C + c) * S;
-      const float* g = dy + (n * C + c) * S;
-      for (int64_t s = 0; s < S; ++s) {
-        sum_dy += g[s];
-        sum_dy_xc += (double)g[s] * (p[s] - mean);
-      }
-    }
+    for (int64_t n = 0; n < N; ++n) plane_grad_sums(x + (n * C + c) * S, dy + (n * C + c) * S, S, mean, &sum_dy, &sum_dy_xc);
     if (dbias) dbias[c] = (float)sum_dy;
     if (dweight) dweight[c] = (float)(sum_dy_xc * invstd);
     if (!dx) continue;

@@ -3,6 +3,8 @@
 
 export interface TimingOptions {
   warmup?: number;
+  /** Keep warming up until this many seconds passed too (V8 compiles hot code after a while). */
+  warmupSeconds?: number;
   minReps?: number;
   maxReps?: number;
   /** Stop adding repetitions once this many seconds were spent timing. */
@@ -17,8 +19,9 @@ export function median(values: readonly number[]): number {
 
 /** Median seconds per call of fn. */
 export function timeMedian(fn: () => void, opts: TimingOptions = {}): number {
-  const { warmup = 1, minReps = 3, maxReps = 50, budgetSeconds = 1 } = opts;
-  for (let i = 0; i < warmup; i++) fn();
+  const { warmup = 1, warmupSeconds = 0, minReps = 3, maxReps = 50, budgetSeconds = 1 } = opts;
+  const warmStart = process.hrtime.bigint();
+  for (let i = 0; i < warmup || Number(process.hrtime.bigint() - warmStart) / 1e9 < warmupSeconds; i++) fn();
   const times: number[] = [];
   const start = process.hrtime.bigint();
   while (times.length < maxReps) {

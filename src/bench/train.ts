@@ -1,5 +1,6 @@
 // Images per second of a full training step (forward, loss, backward, Adam step) or of a
-// forward pass alone, on random data; median over timed steps after warm-up, and peak RSS.
+// forward pass alone, on random data; median over timed steps after warm-up (at least 2 steps
+// and 1 s, as bench/torch_bench.py), and peak RSS.
 import { Tensor, noGrad } from '../tensor/tensor.js';
 import { Generator } from '../tensor/random.js';
 import { getThreads } from '../tensor/native.js';
@@ -48,7 +49,7 @@ export function benchTrainStep(kind: 'train' | 'eval', o: TrainBenchOptions): Tr
     model.eval();
     step = () => noGrad(() => { model.call(x); });
   }
-  const seconds = timeMedian(step, { warmup: o.warmup ?? 2, minReps: o.steps ?? 5, maxReps: o.steps ?? 5, budgetSeconds: 0 });
+  const seconds = timeMedian(step, { warmup: o.warmup ?? 2, warmupSeconds: 1, minReps: o.steps ?? 5, maxReps: o.steps ?? 5, budgetSeconds: 0 });
   return {
     bench: kind, model: o.model, input: [...o.input], batch: o.batch, threads: getThreads(),
     images_per_sec: o.batch / seconds, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),

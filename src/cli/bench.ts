@@ -52,7 +52,7 @@ export function addBenchCommand(program: Command): void {
         .option('--batch <n>', 'batch size', parseIntegerOption('batch', 1, 65536), 64)
         .option('--num-classes <n>', 'classifier outputs', parseIntegerOption('num-classes', 1, 1_000_000), 10)
         .option('--stem <kind>', 'ResNet stem: imagenet or cifar', parseStem)
-        .option('--steps <n>', 'timed steps after 2 warm-up steps', parseIntegerOption('steps', 1, 10000), 5)
+        .option('--steps <n>', 'timed steps after warm-up (at least 2 steps and 1 s)', parseIntegerOption('steps', 1, 10000), 5)
         .option('--json', 'one JSON object per line'),
     ).action(async (opts: ThreadsOption & { model: string; input?: [number, number, number]; batch: number; numClasses: number; stem?: 'imagenet' | 'cifar'; steps: number; json?: boolean }) => {
       await applyThreadsOption(opts);
