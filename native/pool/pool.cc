@@ -31,31 +31,33 @@ int64_t pool_output_size(int64_t in, int k, int pad, int stride, int dilation, b
   return out;
 }
 
-// The common 2×2 / stride-2 window without padding or dilation, branch-free (selects instead
-// of unpredictable branches), with the generic loop's tie and NaN rules.
+// The common 2×2 / stride-2 window without padding or dilation, with the generic loop's tie and
+// NaN rules (a later tap wins only if greater or NaN). Written as lane-wise selects over the four
+// taps of a row of outputs so that the compiler vectorizes it; `at` is the winner's offset in the
+// window (0, 1, w, w + 1).
 static void max_pool2x2_forward(const Pool2dParams& p, const float* x, float* y, float* idx, int threads) {
   const int64_t in_size = p.h * p.w, out_size = p.out_h * p.out_w;
+  const int w = (int)p.w, ow_n = (int)p.out_w;
 #pragma omp parallel for num_threads(threads) if (worth_threads(p.planes, p.planes * out_size * 4))
   for (int64_t pl = 0; pl < p.planes; ++pl) {
-    const float* xp = x + pl * in_size;
-    float* yp = y + pl * out_size;
-    float* ip = idx + pl * out_size;
     for (int64_t oh = 0; oh < p.out_h; ++oh) {
-      const float* r0 = xp + 2 * oh * p.w;
+      const float* r0 = x + pl * in_size + 2 * oh * p.w;
       const float* r1 = r0 + p.w;
-      for (int64_t ow = 0; ow < p.out_w; ++ow) {
-        const int64_t i0 = 2 * oh * p.w + 2 * ow;
+      float* yr = y + pl * out_size + oh * ow_n;
+      float* ir = idx + pl * out_size + oh * ow_n;
+      const int row0 = (int)(2 * oh * p.w);
+      for (int ow = 0; ow < ow_n; ++ow) {
         float best = r0[2 * ow];
-        int64_t bi = i0;
-        const float cand[3] = {r0[2 * ow + 1], r1[2 * ow], r1[2 * ow + 1]};
-        const int64_t at[3] = {i0 + 1, i0 + p.w, i0 + p.w + 1};
-        for (int k = 0; k < 3; ++k) {
-          const bool take = (cand[k] > best) | (cand[k] != cand[k]);
-          best = take ? cand[k] : best;
-          bi = take ? at[k] : bi;
-        }
-        yp[oh * p.out_w + ow] = best;
-        ip[oh * p.out_w + ow] = (float)bi;
+        int at = 0;
+        const float b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
+        bool take = (b > best) | (b != b);
+        best = take ? b : best, at = take ? 1 : at;
+        take = (c > best) | (c != c);
+        best = take ? c : best, at = take ? w : at;
+        take = (d > best) | (d != d);
+        best = take ? d : best, at = take ? w + 1 : at;
+        yr[ow] = best;
+        ir[ow] = (float)(row0 + 2 * ow + at);
       }
     }
   }
