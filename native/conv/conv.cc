@@ -1,8 +1,10 @@
-// Convolution by im2col + GEMM over chunks of images: the column matrix of G images sits side
-// by side (K × G·P), so one GEMM per chunk and group does the work of G small ones and the
-// weights are packed once per chunk, not once per image. G is as large as a ~32 MB column
-// buffer allows; the GEMM spreads its columns over the threads, and the copies around it
-// (im2col, col2im, NCHW ↔ channel-major) are spread over images or channels.
+// Convolution entry points. Each tries, in order: the depthwise kernel; the padded-grid GEMM
+// for stride 1 (conv_grid.h, no im2col); one single-threaded GEMM per image or pixel block
+// (conv_by_image.h); and, for small images or too few images for the threads, the batched
+// path in this file: im2col + GEMM over chunks of images, the column matrix of G images side
+// by side (K × G·P), so one threaded GEMM per chunk and group does the work of G small ones.
+// G is as large as a ~32 MB column buffer allows; the copies around the GEMM (im2col, col2im,
+// NCHW ↔ channel-major) are spread over images or channels.
 #include <omp.h>
 
 #include <algorithm>
@@ -12,6 +14,7 @@
 #include "conv/conv.h"
 #include "conv/columns.h"
 #include "conv/conv_by_image.h"
+#include "conv/conv_grid.h"
 #include "gemm/gemm.h"
 
 namespace cnn {
@@ -62,6 +65,7 @@ void fill_columns(const Conv2dParams& p, const Chunking& c, const float* x, int 
 void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
                     int threads) {
   if (p.depthwise()) return depthwise_forward(p, x, w, b, y, threads);
+  if (conv2d_forward_grid(p, x, w, b, y, threads)) return;
   if (conv2d_forward_by_image(p, x, w, b, y, threads)) return;
   const Chunking c = chunking(p);
   thread_local std::vector<float> col_buf, out_buf;
@@ -99,6 +103,7 @@ static void gather_dy(const Conv2dParams& p, const Chunking& c, const float* dy,
 void conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* w, float* dx,
                            int threads) {
   if (p.depthwise()) return depthwise_backward_input(p, dy, w, dx, threads);
+  if (conv2d_backward_input_grid(p, dy, w, dx, threads)) return;
   if (conv2d_backward_input_by_image(p, dy, w, dx, threads)) return;
   const Chunking c = chunking(p);
   thread_local std::vector<float> col_buf, dy_buf;
@@ -129,7 +134,8 @@ void conv2d_backward_weight(const Conv2dParams& p, const float* x, const float* 
   if (p.depthwise()) return depthwise_backward_weight(p, x, dy, dw, db, threads);
   const Chunking c = chunking(p);
   thread_local std::vector<float> col_buf, dy_buf;
-  const bool done = conv2d_backward_weight_by_image(p, x, dy, dw, threads);
+  const bool done = conv2d_backward_weight_grid(p, x, dy, dw, threads) ||
+                    conv2d_backward_weight_by_image(p, x, dy, dw, threads);
   for (int n0 = 0; n0 < p.n && !done; n0 += c.images) {
     const int g_images = std::min(c.images, p.n - n0);
     const long ld = (long)g_images * c.P;

@@ -20,7 +20,8 @@ struct Conv2dParams {
   }
 };
 
-// Fast paths: 1×1 without im2col, depthwise direct, else im2col + GEMM. All outputs overwritten.
+// Fast paths: depthwise direct, stride 1 on the padded grid, 1×1 without im2col, else im2col +
+// GEMM (conv.cc lists the order). All outputs overwritten.
 void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
                     int threads);
 void conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* w, float* dx,

@@ -7,21 +7,13 @@
 #include <vector>
 
 #include "conv/columns.h"
+#include "conv/work.h"
 #include "gemm/gemm.h"
 
 namespace cnn {
 
 namespace {
 
-// Floats of one item's column matrix, so that it, the GEMM's packed copy of it and the packed
-// weights fit a 512 KiB L2 together.
-constexpr long kItemColumnFloats = 64L << 10;
-// Below one GEMM column panel of output pixels per image, tiles would be mostly padding; such
-// layers batch many images into one threaded GEMM instead.
-constexpr int kMinPixels = 16;
-// Backward weight sums over pixels, the GEMM's depth: fewer than this per item and reading and
-// writing the dW accumulator costs more than the products, so small images go in runs.
-constexpr int kMinDepth = 256;
 
 struct Split {
   int P, K, cig, cog;
@@ -50,22 +42,6 @@ bool plan(const Conv2dParams& p, int threads, bool whole, bool deep, Split* s) {
   return threads == 1 || s->items >= 4L * threads;
 }
 
-float* grow(std::vector<float>& v, long n) {
-  if ((long)v.size() < n) v.resize(n);
-  return v.data();
-}
-
-// The weights of every group packed once (op(A) = W or Wᵀ), shared read-only by the threads.
-const float* pack_weights(Isa isa, const Split& s, int groups, bool transpose, const float* w) {
-  thread_local std::vector<float> packed;
-  const int m = transpose ? s.K : s.cog, k = transpose ? s.cog : s.K;
-  const long per_group = sgemm_packed_a_floats(isa, m, k);
-  float* out = grow(packed, per_group * groups);
-  for (int g = 0; g < groups; ++g)
-    sgemm_pack_a(isa, transpose, m, k, w + (long)g * s.cog * s.K, s.K, out + g * per_group);
-  return out;
-}
-
 }  // namespace
 
 bool conv2d_forward_by_image(const Conv2dParams& p, const float* x, const float* w, const float* b,
@@ -73,8 +49,8 @@ bool conv2d_forward_by_image(const Conv2dParams& p, const float* x, const float*
   Split s;
   if (!plan(p, threads, false, false, &s)) return false;
   const Isa isa = active_isa();
-  const float* wp = pack_weights(isa, s, p.groups, false, w);
-  const long per_group = sgemm_packed_a_floats(isa, s.cog, s.K);
+  long per_group;
+  const float* wp = pack_group_weights(isa, p.groups, false, s.cog, s.K, w, s.K, &per_group);
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     thread_local std::vector<float> col_buf;
@@ -108,8 +84,8 @@ bool conv2d_backward_input_by_image(const Conv2dParams& p, const float* dy, cons
   Split s;
   if (!plan(p, threads, true, false, &s)) return false;
   const Isa isa = active_isa();
-  const float* wp = pack_weights(isa, s, p.groups, true, w);
-  const long per_group = sgemm_packed_a_floats(isa, s.K, s.cog);
+  long per_group;
+  const float* wp = pack_group_weights(isa, p.groups, true, s.K, s.cog, w, s.K, &per_group);
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     thread_local std::vector<float> col_buf;
@@ -138,53 +114,38 @@ bool conv2d_backward_weight_by_image(const Conv2dParams& p, const float* x, cons
                                      float* dw, int threads) {
   Split s;
   if (!plan(p, threads, false, true, &s)) return false;
-  // Thread t sums its items into its own copy of dW (thread 0 into dw itself); the copies are
-  // added in thread order, so a given thread count always gives the same bits.
-  const long wsize = (long)p.c_out * s.K;
-  thread_local std::vector<float> partial_buf;
-  float* partial = grow(partial_buf, wsize * (threads - 1));
-#pragma omp parallel num_threads(threads) if (threads > 1)
-  {
-    const int t = threads > 1 ? omp_get_thread_num() : 0;
-    float* mine = t == 0 ? dw : partial + (t - 1) * wsize;
-    std::memset(mine, 0, sizeof(float) * wsize);
-    thread_local std::vector<float> col_buf, dy_buf;
-#pragma omp for schedule(static)
-    for (long it = 0; it < s.items; ++it) {
-      const int blk = (int)(it % s.blocks), g = (int)(it / s.blocks % p.groups);
-      const int i0 = (int)(it / s.blocks / p.groups) * s.run, images = std::min(s.run, p.n - i0);
-      const int q0 = blk * s.cols, q1 = std::min(s.P, q0 + s.cols);
-      const float* xg = x + ((long)i0 * p.c_in + g * s.cig) * p.h * p.w;
-      const float* dyg = dy + ((long)i0 * p.c_out + g * s.cog) * s.P;
-      // A run of images is laid side by side: dY (cog × images·P) and col (K × images·P).
-      const float *A = dyg + q0, *B = xg + q0;
-      int depth = q1 - q0, lda = s.P, ldb = s.P;
-      if (images > 1) {
-        depth = images * s.P, lda = ldb = depth;
-        float* dyc = grow(dy_buf, (long)s.cog * depth);
-        float* col = grow(col_buf, (long)s.K * depth);
-        for (int j = 0; j < images; ++j) {
-          for (int co = 0; co < s.cog; ++co)
-            std::memcpy(dyc + (long)co * depth + j * s.P, dyg + ((long)j * p.c_out + co) * s.P, sizeof(float) * s.P);
-          const float* xj = xg + (long)j * p.c_in * p.h * p.w;
-          if (p.pointwise())
-            for (int ci = 0; ci < s.cig; ++ci) std::memcpy(col + (long)ci * depth + j * s.P, xj + (long)ci * s.P, sizeof(float) * s.P);
-          else
-            im2col(p, xj, s.cig, 0, s.P, col + j * s.P, depth);
-        }
-        A = dyc, B = col;
-      } else if (!p.pointwise()) {
-        float* col = grow(col_buf, (long)s.K * s.cols);
-        im2col(p, xg, s.cig, q0, q1, col, s.cols);
-        B = col, ldb = s.cols;
+  thread_local std::vector<float> col_buf, dy_buf;  // one pair per OpenMP thread
+  sum_over_items(s.items, (long)p.c_out * s.K, dw, threads, [&](long it, float* mine, int) {
+    const int blk = (int)(it % s.blocks), g = (int)(it / s.blocks % p.groups);
+    const int i0 = (int)(it / s.blocks / p.groups) * s.run, images = std::min(s.run, p.n - i0);
+    const int q0 = blk * s.cols, q1 = std::min(s.P, q0 + s.cols);
+    const float* xg = x + ((long)i0 * p.c_in + g * s.cig) * p.h * p.w;
+    const float* dyg = dy + ((long)i0 * p.c_out + g * s.cog) * s.P;
+    // A run of images is laid side by side: dY (cog × images·P) and col (K × images·P).
+    const float *A = dyg + q0, *B = xg + q0;
+    int depth = q1 - q0, lda = s.P, ldb = s.P;
+    if (images > 1) {
+      depth = images * s.P, lda = ldb = depth;
+      float* dyc = grow(dy_buf, (long)s.cog * depth);
+      float* col = grow(col_buf, (long)s.K * depth);
+      for (int j = 0; j < images; ++j) {
+        for (int co = 0; co < s.cog; ++co)
+          std::memcpy(dyc + (long)co * depth + j * s.P, dyg + ((long)j * p.c_out + co) * s.P, sizeof(float) * s.P);
+        const float* xj = xg + (long)j * p.c_in * p.h * p.w;
+        if (p.pointwise())
+          for (int ci = 0; ci < s.cig; ++ci) std::memcpy(col + (long)ci * depth + j * s.P, xj + (long)ci * s.P, sizeof(float) * s.P);
+        else
+          im2col(p, xj, s.cig, 0, s.P, col + j * s.P, depth);
       }
-      // dW_g (cog × K) += dY (cog × depth) · colᵀ (depth × K)
-      sgemm(false, true, s.cog, s.K, depth, 1.0f, A, lda, B, ldb, 1.0f, mine + (long)g * s.cog * s.K, s.K, 1);
+      A = dyc, B = col;
+    } else if (!p.pointwise()) {
+      float* col = grow(col_buf, (long)s.K * s.cols);
+      im2col(p, xg, s.cig, q0, q1, col, s.cols);
+      B = col, ldb = s.cols;
     }
-#pragma omp for schedule(static)
-    for (long e = 0; e < wsize; ++e)
-      for (int u = 0; u < threads - 1; ++u) dw[e] += partial[u * wsize + e];
-  }
+    // dW_g (cog × K) += dY (cog × depth) · colᵀ (depth × K)
+    sgemm(false, true, s.cog, s.K, depth, 1.0f, A, lda, B, ldb, 1.0f, mine + (long)g * s.cog * s.K, s.K, 1);
+  });
   return true;
 }
 

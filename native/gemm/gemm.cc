@@ -115,8 +115,10 @@ static void pack_a(const GemmKernel& K, bool transA, const float* A, int lda, in
 
 // Packs op(B) k-range [p0, p0+kc) × nr-column panels [jp0, jp1) of the nc-column block that
 // starts at column j0, zero-padding the last panel. Panel jp starts at out + (jp − first)·stride.
+// With `rows` (op(B) = B only), row p of B is rows[p] instead of B + p·ldb.
 static void pack_b(const GemmKernel& K, bool transB, const float* B, int ldb, int p0, int j0,
-                   int kc, int nc, int jp0, int jp1, int first, long stride, float* out) {
+                   int kc, int nc, int jp0, int jp1, int first, long stride, float* out,
+                   const float* const* rows = nullptr) {
   const int nr = K.nr;
   if (jp0 >= jp1) return;
   if (transB) {
@@ -141,10 +143,10 @@ static void pack_b(const GemmKernel& K, bool transB, const float* B, int ldb, in
   // line in each of kc rows, which no hardware prefetcher follows).
   const int full1 = std::min(jp1, nc / nr);  // panels [jp0, full1) are nr columns wide
   for (int p = 0; p < kc; ++p) {
-    const float* src = B + (long)(p0 + p) * ldb + j0;
+    const float* src = rows ? rows[p0 + p] + j0 : B + (long)(p0 + p) * ldb + j0;
     float* dst = out + (long)p * nr;
     // Two rows ahead: each row is many short copies, so start its misses early.
-    const float* ahead = src + 2L * ldb;
+    const float* ahead = !rows ? src + 2L * ldb : p + 2 < kc ? rows[p0 + p + 2] + j0 : src;
     for (int jp = jp0; jp < full1; ++jp) {
       if (p + 2 < kc) __builtin_prefetch(ahead + jp * nr);
       copy_row(dst + (jp - first) * stride, src + jp * nr, nr);
@@ -288,8 +290,9 @@ void sgemm_pack_a(Isa isa, bool transA, int m, int k, const float* A, int lda, f
   for (int pc = 0; pc < k; pc += KC) pack_a(K, transA, A, lda, 0, m, pc, std::min(KC, k - pc), out + (long)pc * rows);
 }
 
-void sgemm_packed(Isa isa, int m, int n, int k, float alpha, const float* Ap, bool transB,
-                  const float* B, int ldb, float beta, float* C, int ldc) {
+// One thread, A prepacked; B as a strided matrix or (rows) as row pointers.
+static void packed_driver(Isa isa, int m, int n, int k, float alpha, const float* Ap, bool transB,
+                          const float* B, int ldb, const float* const* b_rows, float beta, float* C, int ldc) {
   if (m <= 0 || n <= 0 || k <= 0) return;
   const GemmKernel& K = kernel_for(isa);
   const int MR = K.mr, NR = K.nr;
@@ -301,12 +304,22 @@ void sgemm_packed(Isa isa, int m, int n, int k, float alpha, const float* Ap, bo
     const int nc = std::min(NC, n - jc), npn = ceil_div(nc, NR);
     for (int pc = 0; pc < k; pc += KC) {
       const int kc = std::min(KC, k - pc);
-      pack_b(K, transB, B, ldb, pc, jc, kc, nc, 0, npn, 0, (long)NR * KC, Bp);
+      pack_b(K, transB, B, ldb, pc, jc, kc, nc, 0, npn, 0, (long)NR * KC, Bp, b_rows);
       for (int ic = 0; ic < m; ic += MC)
         macro_kernel(K, kc, std::min(MC, m - ic), nc, 0, npn, Ap + (long)pc * rows + (long)ic * kc, Bp,
                      (long)NR * KC, C + (long)ic * ldc + jc, ldc, alpha, pc == 0 ? beta : 1.0f);
     }
   }
+}
+
+void sgemm_packed(Isa isa, int m, int n, int k, float alpha, const float* Ap, bool transB,
+                  const float* B, int ldb, float beta, float* C, int ldc) {
+  packed_driver(isa, m, n, k, alpha, Ap, transB, B, ldb, nullptr, beta, C, ldc);
+}
+
+void sgemm_packed_rows(Isa isa, int m, int n, int k, float alpha, const float* Ap,
+                       const float* const* rows, float beta, float* C, int ldc) {
+  packed_driver(isa, m, n, k, alpha, Ap, false, nullptr, 0, rows, beta, C, ldc);
 }
 
 void sgemm(bool transA, bool transB, int m, int n, int k, float alpha, const float* A, int lda,

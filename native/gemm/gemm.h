@@ -20,6 +20,10 @@ void sgemm_pack_a(Isa isa, bool transA, int m, int k, const float* A, int lda, f
 // C(m×n) = alpha·A·op(B) + beta·C on the calling thread, A packed by sgemm_pack_a (same isa, m, k).
 void sgemm_packed(Isa isa, int m, int n, int k, float alpha, const float* Ap, bool transB,
                   const float* B, int ldb, float beta, float* C, int ldc);
+// The same with B (k × n) given by rows: row p is the n floats at rows[p]. A convolution's
+// column matrix is rows of the padded image at shifted offsets, so it need not be copied out.
+void sgemm_packed_rows(Isa isa, int m, int n, int k, float alpha, const float* Ap,
+                       const float* const* rows, float beta, float* C, int ldc);
 
 // Triple loop with double accumulation: the reference every variant is tested against.
 void gemm_ref(bool transA, bool transB, int m, int n, int k, float alpha, const float* A, int lda,

@@ -107,6 +107,10 @@ static void test_conv(Isa isa, std::mt19937& rng) {
       {8, 12, 41, 37, 10, 5, 3, 2, 1, 2, 1, 0, 2, 1, 2, 2},  // strides, groups, dilation, pads
       {8, 5, 20, 21, 9, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},    // pointwise
       {8, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1},    // LeNet's first layer
+      // Grid path: asymmetric pads, dilation, groups, 16+ channels per group (dW by taps)
+      {8, 40, 19, 23, 12, 3, 3, 1, 1, 2, 1, 1, 2, 2, 1, 2},
+      {8, 32, 24, 30, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},    // dW by taps over 8-row items
+      {9, 16, 12, 12, 8, 3, 3, 1, 1, 3, 3, 3, 3, 1, 1, 1},   // pad > dil·(k − 1): dx not by grid
   };
   for (const auto& p : cases) {
     const size_t xs = (size_t)p.n * p.c_in * p.h * p.w;

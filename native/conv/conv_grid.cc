@@ -1,0 +1,175 @@
+#include "conv/conv_grid.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "conv/work.h"
+#include "gemm/gemm.h"
+
+namespace cnn {
+
+namespace {
+
+struct Grid {
+  int Hp, Wp, OH, OW;
+  int cig, cog, K;
+  int rows;    // output rows per item
+  int blocks;  // items per image and group
+  long items;
+};
+
+// Items are runs of output rows of one image and group, at least `min_columns` grid columns
+// when the image has that many.
+bool plan(const Conv2dParams& p, int threads, Grid* g, int min_columns = 0) {
+  if (p.stride_h != 1 || p.stride_w != 1 || p.pointwise()) return false;
+  g->Hp = p.h + p.pad_t + p.pad_b, g->Wp = p.w + p.pad_l + p.pad_r;
+  g->OH = p.out_h(), g->OW = p.out_w();
+  // Dropped grid columns are wasted work: worth it while they are at most a quarter.
+  if (g->OH * g->OW < kMinPixels || 4 * g->Wp > 5 * g->OW) return false;
+  g->cig = p.c_in / p.groups, g->cog = p.c_out / p.groups;
+  g->K = g->cig * p.kh * p.kw;
+  // The output channels are the GEMM's rows: fewer than a register tile and im2col (whose rows
+  // are the taps in the backward pass) does better.
+  if (g->cog < 6) return false;
+  // One k-block of the packed columns (at most 256 deep) stays in L2.
+  const int cap = (int)std::max<long>({1, (min_columns + g->Wp - 1) / g->Wp, kItemColumnFloats / std::min(g->K, 256) / g->Wp});
+  const int blocks = (g->OH + cap - 1) / cap;
+  g->rows = (g->OH + blocks - 1) / blocks;
+  g->blocks = (g->OH + g->rows - 1) / g->rows;
+  g->items = (long)p.n * p.groups * g->blocks;
+  return threads == 1 || g->items >= 4L * threads;
+}
+
+// Grid columns of output rows [oh0, oh1): the last row stops at OW.
+int grid_columns(const Grid& g, int oh0, int oh1) { return (oh1 - oh0 - 1) * g.Wp + g.OW; }
+
+// One image's group planes x (cig × H × W), zero-padded into out (cig × Hp × Wp).
+void pad_image(const Conv2dParams& p, const Grid& g, const float* x, float* out) {
+  for (int c = 0; c < g.cig; ++c) {
+    float* plane = out + (long)c * g.Hp * g.Wp;
+    std::memset(plane, 0, sizeof(float) * p.pad_t * g.Wp);
+    for (int ih = 0; ih < p.h; ++ih) {
+      float* row = plane + (long)(p.pad_t + ih) * g.Wp;
+      std::memset(row, 0, sizeof(float) * p.pad_l);
+      std::memcpy(row + p.pad_l, x + ((long)c * p.h + ih) * p.w, sizeof(float) * p.w);
+      std::memset(row + p.pad_l + p.w, 0, sizeof(float) * p.pad_r);
+    }
+    std::memset(plane + (long)(p.pad_t + p.h) * g.Wp, 0, sizeof(float) * p.pad_b * g.Wp);
+  }
+}
+
+// Image i, group gi, padded into the calling thread's buffer unless it already holds it.
+const float* padded(const Conv2dParams& p, const Grid& g, const float* x, int i, int gi, long* held) {
+  thread_local std::vector<float> buf;
+  float* out = grow(buf, (long)g.cig * g.Hp * g.Wp);
+  const long key = (long)i * p.groups + gi;
+  if (*held != key) pad_image(p, g, x + ((long)i * p.c_in + gi * g.cig) * p.h * p.w, out), *held = key;
+  return out;
+}
+
+}  // namespace
+
+bool conv2d_forward_grid(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
+                         int threads) {
+  Grid g;
+  if (!plan(p, threads, &g)) return false;
+  const Isa isa = active_isa();
+  long per_group;
+  const float* wp = pack_group_weights(isa, p.groups, false, g.cog, g.K, w, g.K, &per_group);
+  const long plane = (long)g.Hp * g.Wp;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    long held = -1;  // which image's padded planes this thread holds
+    thread_local std::vector<const float*> tap_rows;
+    thread_local std::vector<float> out_buf;
+    tap_rows.resize(g.K);
+#pragma omp for schedule(static)
+    for (long it = 0; it < g.items; ++it) {
+      const int blk = (int)(it % g.blocks), gi = (int)(it / g.blocks % p.groups), i = (int)(it / g.blocks / p.groups);
+      const int oh0 = blk * g.rows, oh1 = std::min(g.OH, oh0 + g.rows), n = grid_columns(g, oh0, oh1);
+      const float* xp = padded(p, g, x, i, gi, &held);
+      for (int c = 0; c < g.cig; ++c)
+        for (int ki = 0; ki < p.kh; ++ki)
+          for (int kj = 0; kj < p.kw; ++kj)
+            tap_rows[(c * p.kh + ki) * p.kw + kj] = xp + c * plane + (long)(oh0 + ki * p.dil_h) * g.Wp + kj * p.dil_w;
+      float* out = grow(out_buf, (long)g.cog * n);
+      sgemm_packed_rows(isa, g.cog, n, g.K, 1.0f, wp + gi * per_group, tap_rows.data(), 0.0f, out, n);
+      // Grid rows back to output rows, adding the bias on the way.
+      for (int co = 0; co < g.cog; ++co) {
+        const float bias = b ? b[gi * g.cog + co] : 0.0f;
+        float* dst = y + (((long)i * p.c_out + gi * g.cog + co) * g.OH + oh0) * g.OW;
+        for (int r = 0; r < oh1 - oh0; ++r) {
+          const float* src = out + (long)co * n + (long)r * g.Wp;
+          for (int ow = 0; ow < g.OW; ++ow) dst[(long)r * g.OW + ow] = src[ow] + bias;
+        }
+      }
+    }
+  }
+  return true;
+}
+
+bool conv2d_backward_input_grid(const Conv2dParams& p, const float* dy, const float* w, float* dx,
+                                int threads) {
+  if (p.stride_h != 1 || p.stride_w != 1 || p.pointwise()) return false;
+  // dx[c, ih, iw] = Σ W[co, c, ki, kj] · dy[co, ih + pad_t − ki·dil, iw + pad_l − kj·dil]: a stride-1
+  // convolution of dy padded by dil·(k − 1) − pad, with the kernel flipped and in/out swapped.
+  Conv2dParams q = p;
+  q.c_in = p.c_out, q.h = p.out_h(), q.w = p.out_w(), q.c_out = p.c_in;
+  q.pad_t = p.dil_h * (p.kh - 1) - p.pad_t, q.pad_b = p.dil_h * (p.kh - 1) - p.pad_b;
+  q.pad_l = p.dil_w * (p.kw - 1) - p.pad_l, q.pad_r = p.dil_w * (p.kw - 1) - p.pad_r;
+  if (q.pad_t < 0 || q.pad_b < 0 || q.pad_l < 0 || q.pad_r < 0) return false;
+  Grid g;
+  if (!plan(q, threads, &g)) return false;
+  const int cig = p.c_in / p.groups, cog = p.c_out / p.groups, taps = p.kh * p.kw;
+  thread_local std::vector<float> flipped_buf;
+  float* flipped = grow(flipped_buf, (long)p.c_out * cig * taps);
+  for (int gi = 0; gi < p.groups; ++gi)
+    for (int c = 0; c < cig; ++c)
+      for (int co = 0; co < cog; ++co)
+        for (int t = 0; t < taps; ++t)
+          flipped[(((long)gi * cig + c) * cog + co) * taps + t] = w[(((long)gi * cog + co) * cig + c) * taps + taps - 1 - t];
+  return conv2d_forward_grid(q, dy, flipped, nullptr, dx, threads);
+}
+
+bool conv2d_backward_weight_grid(const Conv2dParams& p, const float* x, const float* dy, float* dw,
+                                 int threads) {
+  Grid g;
+  // Each tap's product has the group's input channels as its columns: fewer than a GEMM panel
+  // and most of the tile would be padding. And its depth is the item's grid columns: small
+  // images give short products that the batched runs of the im2col path beat.
+  if (!plan(p, threads, &g, kMinDepth) || g.cig < 16 || g.OH * g.Wp < kMinDepth) return false;
+  const Isa isa = active_isa();
+  const long plane = (long)g.Hp * g.Wp;
+  const int taps = p.kh * p.kw;
+  thread_local std::vector<float> dy_buf, packed_buf, tap_buf;
+  std::vector<long> held(threads, -1);
+  sum_over_items(g.items, (long)p.c_out * g.K, dw, threads, [&](long it, float* mine, int t) {
+    const int blk = (int)(it % g.blocks), gi = (int)(it / g.blocks % p.groups), i = (int)(it / g.blocks / p.groups);
+    const int oh0 = blk * g.rows, oh1 = std::min(g.OH, oh0 + g.rows), n = grid_columns(g, oh0, oh1);
+    const float* xp = padded(p, g, x, i, gi, &held[t]);
+    // dY on the grid, zero in the dropped columns, packed once for all taps.
+    float* dyg = grow(dy_buf, (long)g.cog * n);
+    for (int co = 0; co < g.cog; ++co)
+      for (int r = 0; r < oh1 - oh0; ++r) {
+        float* dst = dyg + (long)co * n + (long)r * g.Wp;
+        std::memcpy(dst, dy + (((long)i * p.c_out + gi * g.cog + co) * g.OH + oh0 + r) * g.OW, sizeof(float) * g.OW);
+        if (oh0 + r + 1 < oh1) std::memset(dst + g.OW, 0, sizeof(float) * (g.Wp - g.OW));
+      }
+    float* dyp = grow(packed_buf, sgemm_packed_a_floats(isa, g.cog, n));
+    sgemm_pack_a(isa, false, g.cog, n, dyg, n, dyp);
+    // Tap (ki, kj): dW[:, :, ki, kj] (cog × cig) += dY (cog × n) · (the tap's shifted planes)ᵀ.
+    float* tap = grow(tap_buf, (long)g.cog * g.cig);
+    for (int ki = 0; ki < p.kh; ++ki)
+      for (int kj = 0; kj < p.kw; ++kj) {
+        const float* rows = xp + (long)(oh0 + ki * p.dil_h) * g.Wp + kj * p.dil_w;
+        sgemm_packed(isa, g.cog, g.cig, n, 1.0f, dyp, true, rows, (int)plane, 0.0f, tap, g.cig);
+        float* acc = mine + (long)gi * g.cog * g.K + ki * p.kw + kj;
+        for (int co = 0; co < g.cog; ++co)
+          for (int c = 0; c < g.cig; ++c) acc[(long)co * g.K + c * taps] += tap[co * g.cig + c];
+      }
+  });
+  return true;
+}
+
+}  // namespace cnn

@@ -1,0 +1,22 @@
+// Stride-1 convolution without im2col. On the zero-padded image (Hp × Wp per channel), output
+// pixel (oh, ow) sits at grid column oh·Wp + ow and its tap (c, ki, kj) at that column plus
+// c·Hp·Wp + ki·dil·Wp + kj·dil; so every row of the column matrix is the padded image itself at
+// a shifted offset, and the GEMM packs its panels straight from those rows. The Wp − OW grid
+// columns past each output row are computed and dropped.
+#pragma once
+#include "conv/conv.h"
+
+namespace cnn {
+
+// Each returns false, having done nothing, where the shape does not suit the grid (stride > 1,
+// 1×1, wide padding, small images, few items for the threads).
+bool conv2d_forward_grid(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
+                         int threads);
+// dx as the forward grid convolution of dy with the flipped, transposed weights.
+bool conv2d_backward_input_grid(const Conv2dParams& p, const float* dy, const float* w, float* dx,
+                                int threads);
+// dW only; the bias gradient is the caller's.
+bool conv2d_backward_weight_grid(const Conv2dParams& p, const float* x, const float* dy, float* dw,
+                                 int threads);
+
+}  // namespace cnn

@@ -1,0 +1,61 @@
+// Pieces shared by the convolutions that split work over images: scratch that only grows, the
+// weights packed once per call, and a per-thread sum that gives the same bits every run.
+#pragma once
+#include <omp.h>
+
+#include <cstring>
+#include <vector>
+
+#include "gemm/gemm.h"
+
+namespace cnn {
+
+// Floats of one item's column block, so that its packed copy and the packed weights fit a
+// 512 KiB L2 together.
+constexpr long kItemColumnFloats = 64L << 10;
+// Below one GEMM column panel of output pixels per image, tiles would be mostly padding; such
+// layers batch many images into one threaded GEMM instead.
+constexpr int kMinPixels = 16;
+// Backward weight sums over pixels, the GEMM's depth: fewer than this per item and reading and
+// writing the dW accumulator costs more than the products, so small images go in runs.
+constexpr int kMinDepth = 256;
+
+// Per-thread buffers that only grow, so steady-state steps do not allocate.
+inline float* grow(std::vector<float>& v, long n) {
+  if ((long)v.size() < n) v.resize(n);
+  return v.data();
+}
+
+// op(A) = each group's m × k block of w (rows `ld` apart, groups m·ld apart), or its transpose,
+// packed for sgemm_packed; shared read-only by the threads. Returns floats per group in *stride.
+inline const float* pack_group_weights(Isa isa, int groups, bool transpose, int m, int k, const float* w,
+                                       int ld, long* stride) {
+  thread_local std::vector<float> packed;
+  *stride = sgemm_packed_a_floats(isa, m, k);
+  float* out = grow(packed, *stride * groups);
+  const long group_floats = (long)(transpose ? k : m) * ld;
+  for (int g = 0; g < groups; ++g) sgemm_pack_a(isa, transpose, m, k, w + g * group_floats, ld, out + g * *stride);
+  return out;
+}
+
+// body(item, acc, thread) over items [0, items) split statically over the threads; each thread
+// adds into its own zeroed `size`-float accumulator (thread 0 straight into out), and the copies
+// are summed in thread order, so a given thread count always gives the same bits.
+template <class Body>
+void sum_over_items(long items, long size, float* out, int threads, Body body) {
+  thread_local std::vector<float> partial_buf;
+  float* partial = grow(partial_buf, size * (threads - 1));
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    const int t = threads > 1 ? omp_get_thread_num() : 0;
+    float* mine = t == 0 ? out : partial + (t - 1) * size;
+    std::memset(mine, 0, sizeof(float) * size);
+#pragma omp for schedule(static)
+    for (long it = 0; it < items; ++it) body(it, mine, t);
+#pragma omp for schedule(static)
+    for (long e = 0; e < size; ++e)
+      for (int u = 0; u < threads - 1; ++u) out[e] += partial[u * size + e];
+  }
+}
+
+}  // namespace cnn
