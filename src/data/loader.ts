@@ -3,7 +3,6 @@
 // pool while the caller trains on the current one.
 import { Tensor } from '../tensor/tensor.js';
 import { Generator } from '../tensor/random.js';
-import { getThreads } from '../tensor/native.js';
 import type { ImageDataset } from './dataset.js';
 import { augmentBatchAsync, drawSeeds, planAugment, type AugmentPlan } from './augment.js';
 import { Compose, ToTensor, type Transform } from './transforms.js';
@@ -18,7 +17,8 @@ export interface DataLoaderOptions {
   seed?: number;
   /** Default: ToTensor only. */
   transform?: Transform;
-  /** OpenMP threads for the augmenter (default: the kernels' thread count). */
+  /** OpenMP threads for the augmenter (default 1: it prepares the next batch beside the training
+   *  step, and a second team would compete with the step's threads for the cores). */
   threads?: number;
 }
 
@@ -100,7 +100,7 @@ export class DataLoader implements AsyncIterable<Batch> {
 
   private async makeBatch(indices: Int32Array, seeds: Uint32Array): Promise<Batch> {
     const { images, labels } = this.dataset;
-    const data = await augmentBatchAsync(this.plan, images, indices, seeds, this.threads ?? getThreads());
+    const data = await augmentBatchAsync(this.plan, images, indices, seeds, this.threads ?? 1);
     const { channels, height, width } = this.plan.output;
     const y = new Int32Array(indices.length);
     for (let k = 0; k < indices.length; k++) y[k] = labels[indices[k]];
