@@ -15,6 +15,7 @@
 #include "conv/columns.h"
 #include "conv/conv_by_image.h"
 #include "conv/conv_grid.h"
+#include "conv/work.h"
 #include "gemm/gemm.h"
 
 namespace cnn {
@@ -23,12 +24,6 @@ namespace {
 
 // Floats of column buffer per chunk: big enough to batch small images, small enough for cache.
 constexpr long kColumnBudget = 8L << 20;
-
-// Per-OS-thread buffers that only grow, so steady-state steps do not allocate.
-float* scratch(std::vector<float>& v, long n) {
-  if ((long)v.size() < n) v.resize(n);
-  return v.data();
-}
 
 struct Chunking {
   int P, K, cig, cog, images;
@@ -72,8 +67,8 @@ void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const
   for (int n0 = 0; n0 < p.n; n0 += c.images) {
     const int g_images = std::min(c.images, p.n - n0);
     const long ld = (long)g_images * c.P;
-    float* col = scratch(col_buf, (long)c.K * ld);
-    float* out = scratch(out_buf, (long)c.cog * ld);
+    float* col = grow(col_buf, (long)c.K * ld);
+    float* out = grow(out_buf, (long)c.cog * ld);
     for (int g = 0; g < p.groups; ++g) {
       fill_columns(p, c, x, n0, g_images, g, col, threads);
       sgemm(false, false, c.cog, (int)ld, c.K, 1.0f, w + (long)g * c.cog * c.K, c.K, col, (int)ld, 0.0f, out, (int)ld, threads);
@@ -110,8 +105,8 @@ void conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* 
   for (int n0 = 0; n0 < p.n; n0 += c.images) {
     const int g_images = std::min(c.images, p.n - n0);
     const long ld = (long)g_images * c.P;
-    float* col = scratch(col_buf, (long)c.K * ld);
-    float* dyc = scratch(dy_buf, (long)c.cog * ld);
+    float* col = grow(col_buf, (long)c.K * ld);
+    float* dyc = grow(dy_buf, (long)c.cog * ld);
     for (int g = 0; g < p.groups; ++g) {
       gather_dy(p, c, dy, n0, g_images, g, dyc, threads);
       sgemm(true, false, c.K, (int)ld, c.cog, 1.0f, w + (long)g * c.cog * c.K, c.K, dyc, (int)ld, 0.0f, col, (int)ld, threads);
@@ -139,8 +134,8 @@ void conv2d_backward_weight(const Conv2dParams& p, const float* x, const float* 
   for (int n0 = 0; n0 < p.n && !done; n0 += c.images) {
     const int g_images = std::min(c.images, p.n - n0);
     const long ld = (long)g_images * c.P;
-    float* col = scratch(col_buf, (long)c.K * ld);
-    float* dyc = scratch(dy_buf, (long)c.cog * ld);
+    float* col = grow(col_buf, (long)c.K * ld);
+    float* dyc = grow(dy_buf, (long)c.cog * ld);
     for (int g = 0; g < p.groups; ++g) {
       fill_columns(p, c, x, n0, g_images, g, col, threads);
       gather_dy(p, c, dy, n0, g_images, g, dyc, threads);

@@ -1,7 +1,5 @@
 #include "conv/conv_by_image.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -14,10 +12,9 @@ namespace cnn {
 
 namespace {
 
-
 struct Split {
   int P, K, cig, cog;
-  int run;           // images per item: 1, or a run of whole small images (backward weight)
+  int run;     // images per item: 1, or a run of whole small images (backward weight)
   int cols;    // output pixels per GEMM
   int blocks;  // items per run and group (1 when `whole`: the item loops over its blocks)
   long items;

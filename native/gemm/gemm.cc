@@ -285,6 +285,7 @@ long sgemm_packed_a_floats(Isa isa, int m, int k) {
 // k-blocks one after another; block pc holds all MR-row panels of its kc columns, the
 // layout pack_a gives one block, so sgemm_packed can hand any row range to the macro-kernel.
 void sgemm_pack_a(Isa isa, bool transA, int m, int k, const float* A, int lda, float* out) {
+  if (m <= 0 || k <= 0) return;
   const GemmKernel& K = kernel_for(isa);
   const int KC = even_block(k, K.kc, 1), rows = ceil_div(m, K.mr) * K.mr;
   for (int pc = 0; pc < k; pc += KC) pack_a(K, transA, A, lda, 0, m, pc, std::min(KC, k - pc), out + (long)pc * rows);
@@ -293,7 +294,12 @@ void sgemm_pack_a(Isa isa, bool transA, int m, int k, const float* A, int lda, f
 // One thread, A prepacked; B as a strided matrix or (rows) as row pointers.
 static void packed_driver(Isa isa, int m, int n, int k, float alpha, const float* Ap, bool transB,
                           const float* B, int ldb, const float* const* b_rows, float beta, float* C, int ldc) {
-  if (m <= 0 || n <= 0 || k <= 0) return;
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {  // C = beta·C
+    for (int i = 0; i < m; ++i)
+      for (int j = 0; j < n; ++j) C[(long)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(long)i * ldc + j];
+    return;
+  }
   const GemmKernel& K = kernel_for(isa);
   const int MR = K.mr, NR = K.nr;
   const int KC = even_block(k, K.kc, 1), NC = even_block(n, K.nc, NR);

@@ -92,6 +92,43 @@ static void test_gemm_races(Isa isa, std::mt19937& rng) {
   }
 }
 
+// A packed once (sgemm_pack_a), then products on one thread with B strided, transposed, or
+// given by row pointers at scattered offsets, against gemm_ref.
+static void test_gemm_packed(Isa isa, std::mt19937& rng) {
+  const int shapes[][3] = {{1, 1, 1}, {7, 5, 3}, {32, 442, 288}, {13, 33, 600}, {150, 20, 9}, {6, 4100, 25}, {5, 3, 0}};
+  for (auto& s : shapes) {
+    const int m = s[0], n = s[1], k = s[2];
+    for (int ta = 0; ta < 2; ++ta) {
+      const int lda = (ta ? m : k) + 2;
+      auto A = random_vec((size_t)(ta ? k : m) * lda, rng);
+      std::vector<float> Ap(sgemm_packed_a_floats(isa, m, k));
+      sgemm_pack_a(isa, ta, m, k, A.data(), lda, Ap.data());
+      for (int mode = 0; mode < 3; ++mode) {  // B strided, Bᵀ strided, B by rows
+        const bool tb = mode == 1;
+        const int ldb = (tb ? k : n) + 3, ldc = n + 1;
+        auto B = random_vec((size_t)(tb ? n : k) * ldb, rng);
+        // Rows in reverse order inside B's storage: rows[p] = row k − 1 − p of B.
+        std::vector<const float*> rows(k);
+        for (int p = 0; p < k; ++p) rows[p] = B.data() + (long)(k - 1 - p) * ldb;
+        std::vector<float> Bv((size_t)k * n);  // the matrix the rows describe
+        for (int p = 0; p < k; ++p)
+          for (int j = 0; j < n; ++j) Bv[(size_t)p * n + j] = rows[p][j];
+        auto want = random_vec((size_t)m * ldc, rng), got = want;
+        if (mode == 2) {
+          gemm_ref(ta, false, m, n, k, 0.5f, A.data(), lda, Bv.data(), n, 0.25f, want.data(), ldc);
+          sgemm_packed_rows(isa, m, n, k, 0.5f, Ap.data(), rows.data(), 0.25f, got.data(), ldc);
+        } else {
+          gemm_ref(ta, tb, m, n, k, 0.5f, A.data(), lda, B.data(), ldb, 0.25f, want.data(), ldc);
+          sgemm_packed(isa, m, n, k, 0.5f, Ap.data(), tb, B.data(), ldb, 0.25f, got.data(), ldc);
+        }
+        char name[128];
+        std::snprintf(name, sizeof name, "gemm_packed[%s] m=%d n=%d k=%d transA=%d mode=%d", isa_name(isa), m, n, k, ta, mode);
+        check_close(name, got, want, 1e-4f, 1e-4f);
+      }
+    }
+  }
+}
+
 static void test_conv(Isa isa, std::mt19937& rng) {
   // n, cin, h, w, cout, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw, groups
   const Conv2dParams cases[] = {
@@ -329,6 +366,7 @@ int main() {
     std::printf("# kernel variant %s\n", isa_name(isa));
     test_gemm(isa, rng);
     test_gemm_races(isa, rng);
+    test_gemm_packed(isa, rng);
     set_active_isa(isa);  // convolution dispatches its GEMMs through the active variant
     test_conv(isa, rng);
   }
