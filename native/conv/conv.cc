@@ -1,4 +1,5 @@
-// Convolution entry points. Each tries, in order: the depthwise kernel; the padded-grid GEMM
+// Convolution entry points. Each first cuts taps that only ever read padding, then tries, in
+// order: the depthwise kernel; the padded-grid GEMM
 // for stride 1 (conv_grid.h, no im2col); one single-threaded GEMM per image or pixel block
 // (conv_by_image.h); and, for small images or too few images for the threads, the batched
 // path in this file: im2col + GEMM over chunks of images, the column matrix of G images side
@@ -15,6 +16,7 @@
 #include "conv/columns.h"
 #include "conv/conv_by_image.h"
 #include "conv/conv_grid.h"
+#include "conv/geometry.h"
 #include "conv/work.h"
 #include "gemm/gemm.h"
 
@@ -55,10 +57,47 @@ void fill_columns(const Conv2dParams& p, const Chunking& c, const float* x, int 
   }
 }
 
+// Taps that read only padding for every output pixel (a 3×3 kernel over a 1×1 map uses only
+// its centre) add nothing: the convolution equals one with the kernel cut to the taps that can
+// land inside the image and the padding cut to match. Returns false when nothing can be cut.
+bool trim_taps(const Conv2dParams& p, Conv2dParams* q, int* ki0, int* kj0) {
+  auto used = [](int k, int dil, int pad, int out, int in, int stride, int* first, int* end) {
+    *first = k, *end = 0;
+    for (int t = 0; t < k; ++t) {
+      int lo, hi;
+      valid_range(out, in, stride, t * dil - pad, &lo, &hi);
+      if (hi > lo) *first = std::min(*first, t), *end = t + 1;
+    }
+  };
+  int ki1, kj1;
+  used(p.kh, p.dil_h, p.pad_t, p.out_h(), p.h, p.stride_h, ki0, &ki1);
+  used(p.kw, p.dil_w, p.pad_l, p.out_w(), p.w, p.stride_w, kj0, &kj1);
+  if (ki1 <= *ki0 || kj1 <= *kj0 || (ki1 - *ki0 == p.kh && kj1 - *kj0 == p.kw)) return false;
+  *q = p;
+  q->kh = ki1 - *ki0, q->kw = kj1 - *kj0;
+  q->pad_t = p.pad_t - *ki0 * p.dil_h, q->pad_b = p.pad_b - (p.kh - ki1) * p.dil_h;
+  q->pad_l = p.pad_l - *kj0 * p.dil_w, q->pad_r = p.pad_r - (p.kw - kj1) * p.dil_w;
+  return q->pad_t >= 0 && q->pad_b >= 0 && q->pad_l >= 0 && q->pad_r >= 0;
+}
+
+// w cut to q's taps, starting at tap (ki0, kj0) of p's kernel.
+const float* trimmed_weights(const Conv2dParams& p, const Conv2dParams& q, int ki0, int kj0, const float* w) {
+  thread_local std::vector<float> buf;
+  const long planes = (long)p.c_out * (p.c_in / p.groups);
+  float* out = grow(buf, planes * q.kh * q.kw);
+  for (long pl = 0; pl < planes; ++pl)
+    for (int i = 0; i < q.kh; ++i)
+      for (int j = 0; j < q.kw; ++j) out[(pl * q.kh + i) * q.kw + j] = w[(pl * p.kh + ki0 + i) * p.kw + kj0 + j];
+  return out;
+}
+
 }  // namespace
 
 void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
                     int threads) {
+  Conv2dParams q;
+  int ki0, kj0;
+  if (trim_taps(p, &q, &ki0, &kj0)) return conv2d_forward(q, x, trimmed_weights(p, q, ki0, kj0, w), b, y, threads);
   if (p.depthwise()) return depthwise_forward(p, x, w, b, y, threads);
   if (conv2d_forward_grid(p, x, w, b, y, threads)) return;
   if (conv2d_forward_by_image(p, x, w, b, y, threads)) return;
@@ -97,6 +136,9 @@ static void gather_dy(const Conv2dParams& p, const Chunking& c, const float* dy,
 
 void conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* w, float* dx,
                            int threads) {
+  Conv2dParams q;
+  int ki0, kj0;
+  if (trim_taps(p, &q, &ki0, &kj0)) return conv2d_backward_input(q, dy, trimmed_weights(p, q, ki0, kj0, w), dx, threads);
   if (p.depthwise()) return depthwise_backward_input(p, dy, w, dx, threads);
   if (conv2d_backward_input_grid(p, dy, w, dx, threads)) return;
   if (conv2d_backward_input_by_image(p, dy, w, dx, threads)) return;
@@ -126,6 +168,20 @@ void conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* 
 
 void conv2d_backward_weight(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                             float* db, int threads) {
+  Conv2dParams q;
+  int ki0, kj0;
+  if (trim_taps(p, &q, &ki0, &kj0)) {
+    // The cut taps' gradient is zero.
+    thread_local std::vector<float> buf;
+    const long planes = (long)p.c_out * (p.c_in / p.groups);
+    float* dwq = grow(buf, planes * q.kh * q.kw);
+    conv2d_backward_weight(q, x, dy, dwq, db, threads);
+    std::memset(dw, 0, sizeof(float) * planes * p.kh * p.kw);
+    for (long pl = 0; pl < planes; ++pl)
+      for (int i = 0; i < q.kh; ++i)
+        for (int j = 0; j < q.kw; ++j) dw[(pl * p.kh + ki0 + i) * p.kw + kj0 + j] = dwq[(pl * q.kh + i) * q.kw + j];
+    return;
+  }
   if (p.depthwise()) return depthwise_backward_weight(p, x, dy, dw, db, threads);
   const Chunking c = chunking(p);
   thread_local std::vector<float> col_buf, dy_buf;
