@@ -47,14 +47,15 @@ void sum_over_items(long items, long size, float* out, int threads, Body body) {
   float* partial = grow(partial_buf, size * (threads - 1));
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
-    const int t = threads > 1 ? omp_get_thread_num() : 0;
+    // The team may be smaller than asked for (nested in another region): sum only its copies.
+    const int t = omp_get_thread_num(), team = omp_get_num_threads();
     float* mine = t == 0 ? out : partial + (t - 1) * size;
     std::memset(mine, 0, sizeof(float) * size);
 #pragma omp for schedule(static)
     for (long it = 0; it < items; ++it) body(it, mine, t);
 #pragma omp for schedule(static)
     for (long e = 0; e < size; ++e)
-      for (int u = 0; u < threads - 1; ++u) out[e] += partial[u * size + e];
+      for (int u = 0; u < team - 1; ++u) out[e] += partial[u * size + e];
   }
 }
 
