@@ -2,15 +2,55 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "conv/geometry.h"
 
 namespace cnn {
 
+namespace {
+
+// Narrower outputs than this go through per-tap offset tables: their row segments are too short
+// for the segment-wise copies to pay for their bookkeeping.
+constexpr int kNarrow = 16;
+
+// For every tap (ki, kj) and pixel q in [q0, q1): the tap's offset inside an input plane, or −1
+// where it reads padding. Shared by all channels; in the calling thread's buffer.
+const int* tap_offsets(const Conv2dParams& p, int q0, int q1) {
+  thread_local std::vector<int> buf;
+  const int OW = p.out_w(), n = q1 - q0;
+  buf.resize((size_t)p.kh * p.kw * n);
+  for (int ki = 0; ki < p.kh; ++ki)
+    for (int kj = 0; kj < p.kw; ++kj) {
+      int* off = buf.data() + (long)(ki * p.kw + kj) * n;
+      for (int q = q0; q < q1; ++q) {
+        const int ih = q / OW * p.stride_h + ki * p.dil_h - p.pad_t;
+        const int iw = q % OW * p.stride_w + kj * p.dil_w - p.pad_l;
+        off[q - q0] = ih >= 0 && ih < p.h && iw >= 0 && iw < p.w ? ih * p.w + iw : -1;
+      }
+    }
+  return buf.data();
+}
+
+}  // namespace
+
 // Output pixels run row by row: pixel q is (q / OW, q % OW), so [q0, q1) is a ragged first row,
 // whole rows, and a ragged last row; each row segment is one contiguous copy when stride is 1.
 void im2col(const Conv2dParams& p, const float* x, int cig, int q0, int q1, float* col, long ldc) {
   const int OW = p.out_w();
+  if (OW < kNarrow) {
+    const int taps = p.kh * p.kw, n = q1 - q0;
+    const int* offs = tap_offsets(p, q0, q1);
+    for (int c = 0; c < cig; ++c) {
+      const float* plane = x + (long)c * p.h * p.w;
+      for (int t = 0; t < taps; ++t) {
+        float* dst = col + ((long)c * taps + t) * ldc;
+        const int* off = offs + (long)t * n;
+        for (int q = 0; q < n; ++q) dst[q] = off[q] >= 0 ? plane[off[q]] : 0.0f;
+      }
+    }
+    return;
+  }
   for (int c = 0; c < cig; ++c)
     for (int ki = 0; ki < p.kh; ++ki)
       for (int kj = 0; kj < p.kw; ++kj) {
@@ -38,6 +78,20 @@ void im2col(const Conv2dParams& p, const float* x, int cig, int q0, int q1, floa
 
 void col2im_add(const Conv2dParams& p, const float* col, int cig, int q0, int q1, long ldc, float* dx) {
   const int OW = p.out_w();
+  if (OW < kNarrow) {
+    const int taps = p.kh * p.kw, n = q1 - q0;
+    const int* offs = tap_offsets(p, q0, q1);
+    for (int c = 0; c < cig; ++c) {
+      float* plane = dx + (long)c * p.h * p.w;
+      for (int t = 0; t < taps; ++t) {
+        const float* src = col + ((long)c * taps + t) * ldc;
+        const int* off = offs + (long)t * n;
+        for (int q = 0; q < n; ++q)
+          if (off[q] >= 0) plane[off[q]] += src[q];
+      }
+    }
+    return;
+  }
   for (int c = 0; c < cig; ++c)
     for (int ki = 0; ki < p.kh; ++ki)
       for (int kj = 0; kj < p.kw; ++kj) {

@@ -20,16 +20,22 @@ struct Split {
   long items;
 };
 
-// Items of `cols` output pixels of one image, or runs of `run` whole images when `deep` asks
-// for kMinDepth pixels per item. `whole` keeps each image in one item (backward input scatters
-// into overlapping input regions, so two threads must not share an image).
+// Columns per product below which small images go in runs: the packed weights stream through
+// once per product, so a product of one 4×4 image would reread them for 16 columns.
+constexpr int kMinColumns = 128;
+
+// Items of `cols` output pixels of one image, or runs of `run` whole small images side by side
+// (at least kMinDepth pixels when `deep`, else kMinColumns while the threads still get 4 items
+// each). `whole` keeps each image in one item (backward input scatters into overlapping input
+// regions, so two threads must not share an image).
 bool plan(const Conv2dParams& p, int threads, bool whole, bool deep, Split* s) {
   s->P = p.out_h() * p.out_w();
   s->cig = p.c_in / p.groups;
   s->cog = p.c_out / p.groups;
   s->K = s->cig * p.kh * p.kw;
   if (s->P < kMinPixels) return false;
-  s->run = deep ? std::min(p.n, (kMinDepth + s->P - 1) / s->P) : 1;
+  const int want = ((deep ? kMinDepth : kMinColumns) + s->P - 1) / s->P;
+  s->run = std::min(p.n, deep ? want : std::max(1, std::min(want, p.n * p.groups / (4 * threads))));
   const int cap = p.pointwise() || s->run > 1 ? s->P : (int)std::max<long>(16, kItemColumnFloats / s->K / 16 * 16);
   const int blocks = (s->P + cap - 1) / cap;
   s->cols = std::min(s->P, ((s->P + blocks - 1) / blocks + 15) / 16 * 16);
@@ -37,6 +43,41 @@ bool plan(const Conv2dParams& p, int threads, bool whole, bool deep, Split* s) {
   s->items = (long)(p.n + s->run - 1) / s->run * p.groups * s->blocks;
   // Enough items that a static split over the threads is nearly even.
   return threads == 1 || s->items >= 4L * threads;
+}
+
+// Item `it` of the split: `images` images from i0, group g, output pixels [q0, q1).
+struct Item {
+  int i0, images, g, q0, q1;
+};
+
+Item item(const Conv2dParams& p, const Split& s, long it) {
+  Item t;
+  const int blk = (int)(it % s.blocks);
+  t.g = (int)(it / s.blocks % p.groups);
+  t.i0 = (int)(it / s.blocks / p.groups) * s.run;
+  t.images = std::min(s.run, p.n - t.i0);
+  t.q0 = blk * s.cols, t.q1 = std::min(s.P, t.q0 + s.cols);
+  return t;
+}
+
+// Columns of a run of whole images side by side: col (K × images·P), image j at column j·P.
+void run_columns(const Conv2dParams& p, const Split& s, const float* x, const Item& t, float* col) {
+  const long ld = (long)t.images * s.P;
+  for (int j = 0; j < t.images; ++j) {
+    const float* xj = x + ((long)(t.i0 + j) * p.c_in + t.g * s.cig) * p.h * p.w;
+    if (p.pointwise())
+      for (int ci = 0; ci < s.cig; ++ci) std::memcpy(col + ci * ld + (long)j * s.P, xj + (long)ci * s.P, sizeof(float) * s.P);
+    else
+      im2col(p, xj, s.cig, 0, s.P, col + (long)j * s.P, ld);
+  }
+}
+
+// A run's output-shaped planes (N × C_out × P) side by side: out (cog × images·P).
+void gather_run(const Conv2dParams& p, const Split& s, const Item& t, const float* planes, float* out) {
+  const long ld = (long)t.images * s.P;
+  for (int j = 0; j < t.images; ++j)
+    for (int co = 0; co < s.cog; ++co)
+      std::memcpy(out + co * ld + (long)j * s.P, planes + ((long)(t.i0 + j) * p.c_out + t.g * s.cog + co) * s.P, sizeof(float) * s.P);
 }
 
 }  // namespace
@@ -50,26 +91,32 @@ bool conv2d_forward_by_image(const Conv2dParams& p, const float* x, const float*
   const float* wp = pack_group_weights(isa, p.groups, false, s.cog, s.K, w, s.K, &per_group);
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
-    thread_local std::vector<float> col_buf;
+    thread_local std::vector<float> col_buf, out_buf;
 #pragma omp for schedule(static)
     for (long it = 0; it < s.items; ++it) {
-      const int blk = (int)(it % s.blocks), g = (int)(it / s.blocks % p.groups), i = (int)(it / s.blocks / p.groups);
-      const int q0 = blk * s.cols, q1 = std::min(s.P, q0 + s.cols);
-      const float* xg = x + ((long)i * p.c_in + g * s.cig) * p.h * p.w;
-      float* yg = y + ((long)i * p.c_out + g * s.cog) * s.P;
-      const float* B = xg + q0;  // a pointwise convolution multiplies the planes as they are
-      int ldb = s.P;
-      if (!p.pointwise()) {
-        float* col = grow(col_buf, (long)s.K * s.cols);
-        im2col(p, xg, s.cig, q0, q1, col, s.cols);
-        B = col, ldb = s.cols;
+      const Item t = item(p, s, it);
+      const float* xg = x + ((long)t.i0 * p.c_in + t.g * s.cig) * p.h * p.w;
+      const long cols = t.images > 1 ? (long)t.images * s.P : t.q1 - t.q0;
+      // One image writes its output plane rows in place; a run goes through a buffer.
+      float* out = y + ((long)t.i0 * p.c_out + t.g * s.cog) * s.P + t.q0;
+      long ldc = s.P;
+      if (t.images > 1) out = grow(out_buf, s.cog * cols), ldc = cols;
+      const float* B = xg + t.q0;  // a pointwise convolution multiplies the planes as they are
+      long ldb = s.P;
+      if (t.images > 1 || !p.pointwise()) {
+        float* col = grow(col_buf, s.K * cols);
+        if (t.images > 1) run_columns(p, s, x, t, col);
+        else im2col(p, xg, s.cig, t.q0, t.q1, col, cols);
+        B = col, ldb = cols;
       }
-      sgemm_packed(isa, s.cog, q1 - q0, s.K, 1.0f, wp + g * per_group, false, B, ldb, 0.0f, yg + q0, s.P);
-      if (b)
+      sgemm_packed(isa, s.cog, (int)cols, s.K, 1.0f, wp + t.g * per_group, false, B, (int)ldb, 0.0f, out, (int)ldc);
+      if (t.images == 1 && !b) continue;
+      for (int j = 0; j < t.images; ++j)
         for (int co = 0; co < s.cog; ++co) {
-          float* row = yg + (long)co * s.P;
-          const float bias = b[g * s.cog + co];
-          for (int q = q0; q < q1; ++q) row[q] += bias;
+          float* dst = y + ((long)(t.i0 + j) * p.c_out + t.g * s.cog + co) * s.P;
+          const float* src = t.images > 1 ? out + co * ldc + (long)j * s.P - t.q0 : dst;
+          const float bias = b ? b[t.g * s.cog + co] : 0.0f;
+          for (int q = t.q0; q < t.q1; ++q) dst[q] = src[q] + bias;
         }
     }
   }
@@ -85,21 +132,40 @@ bool conv2d_backward_input_by_image(const Conv2dParams& p, const float* dy, cons
   const float* wp = pack_group_weights(isa, p.groups, true, s.K, s.cog, w, s.K, &per_group);
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
-    thread_local std::vector<float> col_buf;
+    thread_local std::vector<float> col_buf, dy_buf;
 #pragma omp for schedule(static)
     for (long it = 0; it < s.items; ++it) {
-      const int g = (int)(it % p.groups), i = (int)(it / p.groups);
-      const float* dyg = dy + ((long)i * p.c_out + g * s.cog) * s.P;
-      float* dxg = dx + ((long)i * p.c_in + g * s.cig) * p.h * p.w;
+      const Item t = item(p, s, it);
+      const float* wg = wp + t.g * per_group;
+      float* dxg = dx + ((long)t.i0 * p.c_in + t.g * s.cig) * p.h * p.w;
+      if (t.images > 1) {
+        // dcol (K × images·P) = Wᵀ · dY of the run side by side, scattered back per image.
+        const long ld = (long)t.images * s.P;
+        float* dyc = grow(dy_buf, s.cog * ld);
+        gather_run(p, s, t, dy, dyc);
+        float* col = grow(col_buf, s.K * ld);
+        sgemm_packed(isa, s.K, (int)ld, s.cog, 1.0f, wg, false, dyc, (int)ld, 0.0f, col, (int)ld);
+        for (int j = 0; j < t.images; ++j) {
+          float* dxj = dxg + (long)j * p.c_in * p.h * p.w;
+          if (p.pointwise()) {
+            for (int ci = 0; ci < s.cig; ++ci) std::memcpy(dxj + (long)ci * s.P, col + ci * ld + (long)j * s.P, sizeof(float) * s.P);
+          } else {
+            std::memset(dxj, 0, sizeof(float) * s.cig * p.h * p.w);
+            col2im_add(p, col + (long)j * s.P, s.cig, 0, s.P, ld, dxj);
+          }
+        }
+        continue;
+      }
+      const float* dyg = dy + ((long)t.i0 * p.c_out + t.g * s.cog) * s.P;
       if (p.pointwise()) {
-        sgemm_packed(isa, s.K, s.P, s.cog, 1.0f, wp + g * per_group, false, dyg, s.P, 0.0f, dxg, s.P);
+        sgemm_packed(isa, s.K, s.P, s.cog, 1.0f, wg, false, dyg, s.P, 0.0f, dxg, s.P);
         continue;
       }
       std::memset(dxg, 0, sizeof(float) * s.cig * p.h * p.w);
       float* col = grow(col_buf, (long)s.K * s.cols);
       for (int q0 = 0; q0 < s.P; q0 += s.cols) {
         const int q1 = std::min(s.P, q0 + s.cols);
-        sgemm_packed(isa, s.K, q1 - q0, s.cog, 1.0f, wp + g * per_group, false, dyg + q0, s.P, 0.0f, col, s.cols);
+        sgemm_packed(isa, s.K, q1 - q0, s.cog, 1.0f, wg, false, dyg + q0, s.P, 0.0f, col, s.cols);
         col2im_add(p, col, s.cig, q0, q1, s.cols, dxg);
       }
     }
@@ -113,35 +179,25 @@ bool conv2d_backward_weight_by_image(const Conv2dParams& p, const float* x, cons
   if (!plan(p, threads, false, true, &s)) return false;
   thread_local std::vector<float> col_buf, dy_buf;  // one pair per OpenMP thread
   sum_over_items(s.items, (long)p.c_out * s.K, dw, threads, [&](long it, float* mine, int) {
-    const int blk = (int)(it % s.blocks), g = (int)(it / s.blocks % p.groups);
-    const int i0 = (int)(it / s.blocks / p.groups) * s.run, images = std::min(s.run, p.n - i0);
-    const int q0 = blk * s.cols, q1 = std::min(s.P, q0 + s.cols);
-    const float* xg = x + ((long)i0 * p.c_in + g * s.cig) * p.h * p.w;
-    const float* dyg = dy + ((long)i0 * p.c_out + g * s.cog) * s.P;
+    const Item t = item(p, s, it);
+    const float* xg = x + ((long)t.i0 * p.c_in + t.g * s.cig) * p.h * p.w;
     // A run of images is laid side by side: dY (cog × images·P) and col (K × images·P).
-    const float *A = dyg + q0, *B = xg + q0;
-    int depth = q1 - q0, lda = s.P, ldb = s.P;
-    if (images > 1) {
-      depth = images * s.P, lda = ldb = depth;
+    const float *A = dy + ((long)t.i0 * p.c_out + t.g * s.cog) * s.P + t.q0, *B = xg + t.q0;
+    int depth = t.q1 - t.q0, lda = s.P, ldb = s.P;
+    if (t.images > 1) {
+      depth = lda = ldb = t.images * s.P;
       float* dyc = grow(dy_buf, (long)s.cog * depth);
       float* col = grow(col_buf, (long)s.K * depth);
-      for (int j = 0; j < images; ++j) {
-        for (int co = 0; co < s.cog; ++co)
-          std::memcpy(dyc + (long)co * depth + j * s.P, dyg + ((long)j * p.c_out + co) * s.P, sizeof(float) * s.P);
-        const float* xj = xg + (long)j * p.c_in * p.h * p.w;
-        if (p.pointwise())
-          for (int ci = 0; ci < s.cig; ++ci) std::memcpy(col + (long)ci * depth + j * s.P, xj + (long)ci * s.P, sizeof(float) * s.P);
-        else
-          im2col(p, xj, s.cig, 0, s.P, col + j * s.P, depth);
-      }
+      gather_run(p, s, t, dy, dyc);
+      run_columns(p, s, x, t, col);
       A = dyc, B = col;
     } else if (!p.pointwise()) {
       float* col = grow(col_buf, (long)s.K * s.cols);
-      im2col(p, xg, s.cig, q0, q1, col, s.cols);
+      im2col(p, xg, s.cig, t.q0, t.q1, col, s.cols);
       B = col, ldb = s.cols;
     }
     // dW_g (cog × K) += dY (cog × depth) · colᵀ (depth × K)
-    sgemm(false, true, s.cog, s.K, depth, 1.0f, A, lda, B, ldb, 1.0f, mine + (long)g * s.cog * s.K, s.K, 1);
+    sgemm(false, true, s.cog, s.K, depth, 1.0f, A, lda, B, ldb, 1.0f, mine + (long)t.g * s.cog * s.K, s.K, 1);
   });
   return true;
 }
