@@ -25,13 +25,14 @@ bool plan(const Conv2dParams& p, int threads, Grid* g, int min_columns = 0) {
   if (p.stride_h != 1 || p.stride_w != 1 || p.pointwise()) return false;
   g->Hp = p.h + p.pad_t + p.pad_b, g->Wp = p.w + p.pad_l + p.pad_r;
   g->OH = p.out_h(), g->OW = p.out_w();
-  // Dropped grid columns are wasted work: worth it while they are at most a quarter.
-  if (g->OH * g->OW < kMinPixels || 4 * g->Wp > 5 * g->OW) return false;
   g->cig = p.c_in / p.groups, g->cog = p.c_out / p.groups;
   g->K = g->cig * p.kh * p.kw;
   // The output channels are the GEMM's rows: fewer than a register tile and im2col (whose rows
   // are the taps in the backward pass) does better.
-  if (g->cog < 6) return false;
+  if (g->OH * g->OW < kMinPixels || g->cog < 6) return false;
+  // Dropped grid columns are wasted work. im2col costs about 1/cog of the products instead, so
+  // with few output channels up to half the grid may be dropped, else a fifth.
+  if (g->cog <= 32 ? g->Wp > 2 * g->OW : 4 * g->Wp > 5 * g->OW) return false;
   // One k-block of the packed columns (at most 256 deep) stays in L2.
   const int cap = (int)std::max<long>({1, (min_columns + g->Wp - 1) / g->Wp, kItemColumnFloats / std::min(g->K, 256) / g->Wp});
   const int blocks = (g->OH + cap - 1) / cap;
@@ -119,6 +120,9 @@ bool conv2d_backward_input_grid(const Conv2dParams& p, const float* dy, const fl
   q.pad_t = p.dil_h * (p.kh - 1) - p.pad_t, q.pad_b = p.dil_h * (p.kh - 1) - p.pad_b;
   q.pad_l = p.dil_w * (p.kw - 1) - p.pad_l, q.pad_r = p.dil_w * (p.kw - 1) - p.pad_r;
   if (q.pad_t < 0 || q.pad_b < 0 || q.pad_l < 0 || q.pad_r < 0) return false;
+  // An unpadded kernel shrinks the image, so dx has more pixels than dy and the flipped
+  // convolution multiplies the wide zero border; im2col's products stay on dy's pixels.
+  if ((long)p.h * p.w * 4 > (long)q.h * q.w * 5) return false;
   Grid g;
   if (!plan(q, threads, &g)) return false;
   const int cig = p.c_in / p.groups, cog = p.c_out / p.groups, taps = p.kh * p.kw;
