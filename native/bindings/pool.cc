@@ -101,13 +101,10 @@ Napi::Value MaxPoolBackward(const Napi::CallbackInfo& info) {
   const float* idx = a.floats(6, "indices", out_n);
   float* dx = a.floats(7, "dx", planes * h * w);
   const int threads = a.threads(8);
-  const float limit = (float)(h * w);
-  for (int64_t i = 0; i < out_n; ++i) {
-    const float v = idx[i];
-    if (!(v >= -1.0f && v < limit) || v != std::floor(v))
-      a.range_error("indices[" + std::to_string(i) + "] is " + std::to_string(v) +
-                    ", not an integer position in a " + std::to_string(h) + "x" + std::to_string(w) + " plane");
-  }
+  const int64_t bad = cnn::first_bad_index(idx, out_n, h * w, threads);
+  if (bad >= 0)
+    a.range_error("indices[" + std::to_string(bad) + "] is " + std::to_string(idx[bad]) +
+                  ", not an integer position in a " + std::to_string(h) + "x" + std::to_string(w) + " plane");
   cnn::max_pool_backward(planes, h * w, oh * ow, dy, idx, dx, threads);
   return info.Env().Undefined();
 }

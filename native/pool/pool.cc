@@ -115,6 +115,19 @@ void max_pool_backward(int64_t planes, int64_t in_size, int64_t out_size, const 
   }
 }
 
+static bool index_ok(float v, float limit) { return v >= -1.0f && v < limit && (float)(int64_t)v == v; }
+
+int64_t first_bad_index(const float* idx, int64_t n, int64_t limit, int threads) {
+  const float lim = (float)limit;
+  bool bad = false;
+#pragma omp parallel for num_threads(threads) reduction(|| : bad) if (threads > 1 && n > (1 << 16))
+  for (int64_t i = 0; i < n; ++i) bad = !index_ok(idx[i], lim) || bad;
+  if (bad)
+    for (int64_t i = 0; i < n; ++i)
+      if (!index_ok(idx[i], lim)) return i;
+  return -1;
+}
+
 namespace {
 
 // One average-pool window clipped as ATen clips it; returns false when it holds no input.

@@ -27,6 +27,10 @@ void max_pool2d_forward(const Pool2dParams& p, const float* x, float* y, float* 
 void max_pool_backward(int64_t planes, int64_t in_size, int64_t out_size, const float* dy,
                        const float* idx, float* dx, int threads);
 
+// The first i where idx[i] is not an integer in [-1, limit), or -1 when every one is: the
+// check max_pool_backward's callers make, as a parallel scan without a libm call per element.
+int64_t first_bad_index(const float* idx, int64_t n, int64_t limit, int threads);
+
 // divisor_override 0 means none. ATen's AvgPool2d divisor rules (pool size clipped to the
 // padded input, count_include_pad, divisor_override).
 void avg_pool2d_forward(const Pool2dParams& p, bool count_include_pad, int divisor_override,
