@@ -156,6 +156,7 @@ static void test_conv(Isa isa, std::mt19937& rng) {
       {6, 24, 1, 1, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
       {5, 12, 2, 2, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},
       {4, 6, 1, 4, 9, 5, 3, 1, 1, 2, 2, 1, 1, 1, 1, 3},
+      {4, 8, 1, 1, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 8},     // depthwise on a 1×1 map
   };
   for (const auto& p : cases) {
     const size_t xs = (size_t)p.n * p.c_in * p.h * p.w;
