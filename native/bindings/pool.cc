@@ -86,16 +86,29 @@ Napi::Value MaxPool2dForward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// The leading (planes, h, w, outH, outW) of the plane-wise pooling calls.
+struct PlaneArgs {
+  int64_t planes, h, w, oh, ow;
+};
+
+PlaneArgs read_planes(const Args& a) {
+  PlaneArgs r;
+  r.planes = a.integer(0, "planes", 1, kMaxIndex);
+  r.h = a.integer(1, "h", 1, kMaxIndex);
+  r.w = a.integer(2, "w", 1, kMaxIndex);
+  r.oh = a.integer(3, "outH", 1, kMaxIndex);
+  r.ow = a.integer(4, "outW", 1, kMaxIndex);
+  check_plane(a, r.planes, r.h, r.w);
+  if (r.oh * r.ow > kMaxPlane || r.planes * r.oh * r.ow > kMaxElements) a.range_error("output is too large");
+  return r;
+}
+
 // (planes, h, w, outH, outW, dy, indices, dx, threads): indices from maxPool2dForward or
 // adaptiveMaxPool2dForward, each checked to be an integer in [-1, h·w).
 Napi::Value MaxPoolBackward(const Napi::CallbackInfo& info) {
   Args a(info, "maxPoolBackward");
   a.expect_count(9);
-  const int64_t planes = a.integer(0, "planes", 1, kMaxIndex);
-  const int64_t h = a.integer(1, "h", 1, kMaxIndex), w = a.integer(2, "w", 1, kMaxIndex);
-  const int64_t oh = a.integer(3, "outH", 1, kMaxIndex), ow = a.integer(4, "outW", 1, kMaxIndex);
-  check_plane(a, planes, h, w);
-  if (planes * oh * ow > kMaxElements) a.range_error("output is too large");
+  const auto [planes, h, w, oh, ow] = read_planes(a);
   const int64_t out_n = planes * oh * ow;
   const float* dy = a.floats(5, "dy", out_n);
   const float* idx = a.floats(6, "indices", out_n);
@@ -149,28 +162,12 @@ Napi::Value AvgPool2dBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-struct AdaptiveArgs {
-  int64_t planes, h, w, oh, ow;
-};
-
-// (planes, h, w, outH, outW, ...)
-AdaptiveArgs read_adaptive(const Args& a) {
-  AdaptiveArgs r;
-  r.planes = a.integer(0, "planes", 1, kMaxIndex);
-  r.h = a.integer(1, "h", 1, kMaxIndex);
-  r.w = a.integer(2, "w", 1, kMaxIndex);
-  r.oh = a.integer(3, "outH", 1, kMaxIndex);
-  r.ow = a.integer(4, "outW", 1, kMaxIndex);
-  check_plane(a, r.planes, r.h, r.w);
-  if (r.oh * r.ow > kMaxPlane || r.planes * r.oh * r.ow > kMaxElements) a.range_error("output is too large");
-  return r;
-}
 
 // (planes, h, w, outH, outW, x, y, threads)
 Napi::Value AdaptiveAvgPool2dForward(const Napi::CallbackInfo& info) {
   Args a(info, "adaptiveAvgPool2dForward");
   a.expect_count(8);
-  AdaptiveArgs r = read_adaptive(a);
+  PlaneArgs r = read_planes(a);
   const float* x = a.floats(5, "x", r.planes * r.h * r.w);
   float* y = a.floats(6, "y", r.planes * r.oh * r.ow);
   cnn::adaptive_avg_pool2d_forward(r.planes, r.h, r.w, r.oh, r.ow, x, y, a.threads(7));
@@ -181,7 +178,7 @@ Napi::Value AdaptiveAvgPool2dForward(const Napi::CallbackInfo& info) {
 Napi::Value AdaptiveAvgPool2dBackward(const Napi::CallbackInfo& info) {
   Args a(info, "adaptiveAvgPool2dBackward");
   a.expect_count(8);
-  AdaptiveArgs r = read_adaptive(a);
+  PlaneArgs r = read_planes(a);
   const float* dy = a.floats(5, "dy", r.planes * r.oh * r.ow);
   float* dx = a.floats(6, "dx", r.planes * r.h * r.w);
   cnn::adaptive_avg_pool2d_backward(r.planes, r.h, r.w, r.oh, r.ow, dy, dx, a.threads(7));
@@ -192,7 +189,7 @@ Napi::Value AdaptiveAvgPool2dBackward(const Napi::CallbackInfo& info) {
 Napi::Value AdaptiveMaxPool2dForward(const Napi::CallbackInfo& info) {
   Args a(info, "adaptiveMaxPool2dForward");
   a.expect_count(9);
-  AdaptiveArgs r = read_adaptive(a);
+  PlaneArgs r = read_planes(a);
   const float* x = a.floats(5, "x", r.planes * r.h * r.w);
   float* y = a.floats(6, "y", r.planes * r.oh * r.ow);
   float* idx = a.floats(7, "indices", r.planes * r.oh * r.ow);

@@ -161,6 +161,15 @@ static void pack_b(const GemmKernel& K, bool transB, const float* B, int ldb, in
   }
 }
 
+// C = beta·C, for products with nothing to add (beta 0 overwrites, as the kernels do).
+static void scale_c(int m, int n, float beta, float* C, int ldc) {
+  for (int i = 0; i < m; ++i) {
+    float* row = C + (long)i * ldc;
+    if (beta == 0.0f) std::memset(row, 0, sizeof(float) * n);
+    else if (beta != 1.0f) for (int j = 0; j < n; ++j) row[j] *= beta;
+  }
+}
+
 // C rows [0, mc) × column panels [jp0, jp1) of an nc-wide block += the packed A block (mc × kc,
 // MR-row panels) times packed B panels (the first at Bp, `stride` floats apart), tile by tile.
 static void macro_kernel(const GemmKernel& K, int kc, int mc, int nc, int jp0, int jp1,
@@ -192,14 +201,7 @@ static void macro_kernel(const GemmKernel& K, int kc, int mc, int nc, int jp0, i
 void sgemm_isa(Isa isa, bool transA, bool transB, int m, int n, int k, float alpha, const float* A,
                int lda, const float* B, int ldb, float beta, float* C, int ldc, int threads) {
   if (m <= 0 || n <= 0) return;
-  if (k <= 0 || alpha == 0.0f) {
-    for (int i = 0; i < m; ++i) {
-      float* row = C + (long)i * ldc;
-      if (beta == 0.0f) std::memset(row, 0, sizeof(float) * n);
-      else if (beta != 1.0f) for (int j = 0; j < n; ++j) row[j] *= beta;
-    }
-    return;
-  }
+  if (k <= 0 || alpha == 0.0f) return scale_c(m, n, beta, C, ldc);
   const GemmKernel& K = kernel_for(isa);
   const int MR = K.mr, NR = K.nr;
   const int KC = even_block(k, K.kc, 1);
@@ -295,11 +297,7 @@ void sgemm_pack_a(Isa isa, bool transA, int m, int k, const float* A, int lda, f
 static void packed_driver(Isa isa, int m, int n, int k, float alpha, const float* Ap, bool transB,
                           const float* B, int ldb, const float* const* b_rows, float beta, float* C, int ldc) {
   if (m <= 0 || n <= 0) return;
-  if (k <= 0) {  // C = beta·C
-    for (int i = 0; i < m; ++i)
-      for (int j = 0; j < n; ++j) C[(long)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(long)i * ldc + j];
-    return;
-  }
+  if (k <= 0) return scale_c(m, n, beta, C, ldc);
   const GemmKernel& K = kernel_for(isa);
   const int MR = K.mr, NR = K.nr;
   const int KC = even_block(k, K.kc, 1), NC = even_block(n, K.nc, NR);
