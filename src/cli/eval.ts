@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { UserError, parseIntegerOption } from './errors.js';
 import { addThreadsOption, applyThreadsOption, type ThreadsOption } from './threads.js';
 import { table } from './format.js';
+import type { ClassReport } from '../train/metrics.js';
 
 interface EvalOptions extends ThreadsOption {
   dataset?: string;
@@ -30,6 +31,7 @@ export function addEvalCommand(program: Command): void {
       const { evaluateCheckpoint } = await import('../train/evaluate.js');
       const { CheckpointError } = await import('../train/checkpoint.js');
       const { renderConfusionMatrix } = await import('../viz/confusion.js');
+      const { averageReports } = await import('../train/metrics.js');
       let r;
       try {
         r = await evaluateCheckpoint(checkpoint, o);
@@ -42,10 +44,11 @@ export function addEvalCommand(program: Command): void {
       const imagePath = join(outDir, 'confusion_matrix.png');
       await renderConfusionMatrix(r.confusion.counts, r.classes, imagePath);
       const perClass = r.confusion.report();
+      const averages = averageReports(perClass);
       if (o.json) {
         console.log(JSON.stringify({
           checkpoint, dataset: r.dataset, split: r.split, count: r.count, loss: r.loss, top1: r.accuracy, top5: r.top5,
-          perClass, confusionMatrix: r.confusion.counts, confusionMatrixImage: imagePath,
+          perClass, macroAvg: averages.macro, weightedAvg: averages.weighted, confusionMatrix: r.confusion.counts, confusionMatrixImage: imagePath,
         }));
         return;
       }
@@ -53,8 +56,9 @@ export function addEvalCommand(program: Command): void {
       console.log(`loss ${r.loss.toFixed(4)}  top-1 ${(100 * r.accuracy).toFixed(2)}%  top-5 ${(100 * r.top5).toFixed(2)}%`);
       console.log('');
       const f = (v: number) => v.toFixed(3);
+      const row = (name: string, c: Omit<ClassReport, 'name'>) => [name, f(c.precision), f(c.recall), f(c.f1), String(c.support)];
       console.log(table(['class', 'precision', 'recall', 'f1', 'support'],
-        perClass.map((c) => [c.name, f(c.precision), f(c.recall), f(c.f1), String(c.support)]), new Set([1, 2, 3, 4])));
+        [...perClass.map((c) => row(c.name, c)), row('macro avg', averages.macro), row('weighted avg', averages.weighted)], new Set([1, 2, 3, 4])));
       console.log('');
       console.log(`confusion matrix: ${imagePath}`);
     });

@@ -27,8 +27,7 @@ export function addFeaturesCommand(program: Command): void {
       const layers = opts.layers.split(',').map((l) => l.trim()).filter((l) => l !== '');
       if (layers.length === 0) throw new UserError('Expected at least one layer path for --layers');
       const { featureMaps, findLayer, VizError } = await import('../viz/gradcam.js');
-      const { featureGrid } = await import('../viz/feature-grid.js');
-      const { writePng } = await import('../io/image.js');
+      const { renderFeatureGrid } = await import('../viz/feature-grid.js');
       const { loadModelForImages, readImageForModel, outputPath, asUserError } = await import('./image-model.js');
       const loaded = loadModelForImages(opts.checkpoint);
       if (loaded.defaulted) (opts.json ? console.error : console.log)(`checkpoint: ${loaded.path} (newest runs/**/best.bin)`);
@@ -39,10 +38,9 @@ export function addFeaturesCommand(program: Command): void {
       const reports = [];
       for (const [layer, activation] of maps) {
         if (activation.ndim !== 4) throw new UserError(`layer '${layer}' outputs [${activation.shape.join(', ')}], not a feature map (N×C×H×W); choose a convolutional layer`);
-        const grid = featureGrid(activation, { channels: opts.channels });
-        const target = outputPath(file, opts.out, `.${layer}.features.png`);
-        await writePng(target, grid.data, grid.width, grid.height);
         const [, c, h, w] = activation.shape;
+        const target = outputPath(file, opts.out, `.${layer}.features.png`);
+        const grid = await renderFeatureGrid(activation, `${layer}: ${c}x${h}x${w}, channels 0-${Math.min(opts.channels, c) - 1}`, target, { channels: opts.channels });
         reports.push({ layer, shape: [c, h, w], channelsShown: grid.channelsShown, file: target });
         if (!opts.json) console.log(`${layer}: ${c}x${h}x${w}, ${grid.channelsShown} channel${grid.channelsShown === 1 ? '' : 's'} → ${target}`);
       }

@@ -49,6 +49,21 @@ export interface ClassReport {
   support: number;
 }
 
+/** sklearn's classification_report averages: the unweighted mean over classes, and the mean weighted by support. */
+export interface AverageReport {
+  macro: Omit<ClassReport, 'name'>;
+  weighted: Omit<ClassReport, 'name'>;
+}
+
+export function averageReports(classes: readonly ClassReport[]): AverageReport {
+  const total = classes.reduce((s, c) => s + c.support, 0);
+  const mean = (weight: (c: ClassReport) => number, norm: number) => {
+    const avg = (key: 'precision' | 'recall' | 'f1') => (norm > 0 ? classes.reduce((s, c) => s + weight(c) * c[key], 0) / norm : 0);
+    return { precision: avg('precision'), recall: avg('recall'), f1: avg('f1'), support: total };
+  };
+  return { macro: mean(() => 1, classes.length), weighted: mean((c) => c.support, total) };
+}
+
 export class ConfusionMatrix {
   /** counts[true][predicted] */
   readonly counts: number[][];

@@ -5,6 +5,8 @@ import { FONT, escapeXml, shorten, renderSvgToPng } from './svg.js';
 
 const MAX_GRID = 640;
 const MAX_CELL = 56;
+// The panel titles ("Normalized by true class" at 18 px) need about this much width.
+const MIN_GRID = 260;
 const LABEL_CHARS = 18;
 
 function checkCounts(counts: readonly (readonly number[])[], classes: readonly string[]): void {
@@ -32,7 +34,7 @@ function formatCount(v: number): string {
 export function confusionSvg(counts: readonly (readonly number[])[], classes: readonly string[]): { svg: string; width: number; height: number } {
   checkCounts(counts, classes);
   const n = classes.length;
-  const cell = Math.max(4, Math.min(MAX_CELL, Math.floor(MAX_GRID / n)));
+  const cell = Math.max(Math.ceil(MIN_GRID / n), 4, Math.min(MAX_CELL, Math.floor(MAX_GRID / n)));
   const grid = cell * n;
   const labelFont = Math.max(6, Math.min(13, cell - 2));
   const showLabels = cell >= 7;

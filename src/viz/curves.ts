@@ -1,5 +1,5 @@
-// curves.png: training and validation loss (left) and accuracy (right) per epoch, drawn as SVG
-// and rendered to PNG. Non-finite values are skipped; a single epoch shows as markers.
+// curves.png: training and validation loss, accuracy, and the learning rate per epoch, drawn as
+// SVG and rendered to PNG. Non-finite values are skipped; a single epoch shows as markers.
 import { FONT, escapeXml, niceTicks, formatTick, renderSvgToPng } from './svg.js';
 
 export interface CurveRow {
@@ -8,16 +8,18 @@ export interface CurveRow {
   val_loss: number;
   train_acc: number;
   val_acc: number;
+  /** The learning rate the epoch trained with (metrics.csv's lr column). */
+  lr?: number;
 }
 
-const WIDTH = 1000, HEIGHT = 420;
+const WIDTH = 1500, HEIGHT = 420;
 const PANEL = { top: 50, bottom: 60, left: 70, right: 20 };
-const TRAIN_COLOR = '#1f77b4', VAL_COLOR = '#ff7f0e';
+const TRAIN_COLOR = '#1f77b4', VAL_COLOR = '#ff7f0e', LR_COLOR = '#2ca02c';
 
 interface Series { label: string; color: string; points: [number, number][] }
 
 function finitePoints(rows: readonly CurveRow[], key: keyof CurveRow): [number, number][] {
-  return rows.filter((r) => Number.isFinite(r.epoch) && Number.isFinite(r[key])).map((r) => [r.epoch, r[key]]);
+  return rows.filter((r) => Number.isFinite(r.epoch) && Number.isFinite(r[key])).map((r) => [r.epoch, r[key] as number]);
 }
 
 function panel(x0: number, width: number, title: string, yLabel: string, series: Series[], yRange: (values: number[]) => [number, number], legendAtBottom: boolean): string {
@@ -67,26 +69,31 @@ function panel(x0: number, width: number, title: string, yLabel: string, series:
 
 /** The SVG document renderCurves writes. */
 export function curvesSvg(rows: readonly CurveRow[]): string {
-  const half = WIDTH / 2;
+  const third = WIDTH / 3;
   const lossRange = (v: number[]): [number, number] => [Math.min(0, ...v), Math.max(...v) * 1.05];
   // Accuracies as fractions get [0, 1]; as percentages, [0, 100].
   const accRange = (v: number[]): [number, number] => [Math.min(0, ...v), Math.max(...v) > 1 ? Math.max(100, ...v) : 1];
-  const loss = panel(0, half, 'Loss', 'loss', [
+  const loss = panel(0, third, 'Loss', 'loss', [
     { label: 'train', color: TRAIN_COLOR, points: finitePoints(rows, 'train_loss') },
     { label: 'val', color: VAL_COLOR, points: finitePoints(rows, 'val_loss') },
   ], lossRange, false);
-  const acc = panel(half, half, 'Accuracy', 'accuracy', [
+  const acc = panel(third, third, 'Accuracy', 'accuracy', [
     { label: 'train', color: TRAIN_COLOR, points: finitePoints(rows, 'train_acc') },
     { label: 'val', color: VAL_COLOR, points: finitePoints(rows, 'val_acc') },
   ], accRange, true);
+  const lrRange = (v: number[]): [number, number] => [0, Math.max(...v) * 1.05];
+  const lr = panel(2 * third, third, 'Learning rate', 'learning rate', [
+    { label: 'lr', color: LR_COLOR, points: finitePoints(rows, 'lr') },
+  ], lrRange, false);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" font-family="${FONT}">
 <rect width="${WIDTH}" height="${HEIGHT}" fill="white"/>
 ${loss}
 ${acc}
+${lr}
 </svg>`;
 }
 
-/** Writes curves.png (1000×420 RGB) for the rows of metrics.csv. */
+/** Writes curves.png (1500×420 RGB) for the rows of metrics.csv. */
 export async function renderCurves(rows: readonly CurveRow[], path: string): Promise<{ width: number; height: number }> {
   return renderSvgToPng(curvesSvg(rows), path);
 }

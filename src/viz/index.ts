@@ -5,7 +5,7 @@ export type { ColormapName, ColorTable } from './colormap.js';
 export { resizeBilinear } from './resample.js';
 export { heatmapImage, overlayImage } from './heatmap.js';
 export type { RgbImage } from './heatmap.js';
-export { featureGrid } from './feature-grid.js';
+export { featureGrid, renderFeatureGrid } from './feature-grid.js';
 export type { FeatureGridOptions } from './feature-grid.js';
 export { renderCurves, curvesSvg } from './curves.js';
 export type { CurveRow } from './curves.js';

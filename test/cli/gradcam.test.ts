@@ -97,8 +97,8 @@ test('features writes one viridis grid per layer', async () => {
   assert.match(r.stdout, /features\.3: 16x8x8, 4 channels/);
   for (const layer of ['features.0', 'features.3']) {
     const m = await sharp(path.join(out, `picture.${layer}.features.png`)).metadata();
-    // 2x2 tiles of 48 px (24·2, 8·6) with a 2 px gap.
-    assert.deepEqual([m.width, m.height, m.channels], [98, 98, 3]);
+    // 2x2 tiles of 72 px (24·3) or 64 px (8·8) with a 4 px gap, at least 320 px wide with margins, a title and a colour bar.
+    assert.deepEqual([m.width, m.height, m.channels], [340, (layer === 'features.0' ? 148 : 132) + 30 + 46, 3]);
   }
 });
 

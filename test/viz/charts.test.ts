@@ -12,9 +12,9 @@ async function pngFacts(file: string): Promise<[number | undefined, number | und
   return [m.width, m.height, m.channels, m.format];
 }
 
-const row = (epoch: number, loss = 1 / epoch): CurveRow => ({ epoch, train_loss: loss, val_loss: loss * 1.2, train_acc: 1 - loss / 2, val_acc: 0.9 - loss / 2 });
+const row = (epoch: number, loss = 1 / epoch): CurveRow => ({ epoch, train_loss: loss, val_loss: loss * 1.2, train_acc: 1 - loss / 2, val_acc: 0.9 - loss / 2, lr: 0.1 / epoch });
 
-test('renderCurves writes a 1000x420 RGB PNG for many epochs, one epoch and no epochs', async () => {
+test('renderCurves writes a 1500x420 RGB PNG for many epochs, one epoch and no epochs', async () => {
   const { dir, cleanup } = withTempDir();
   try {
     const cases: [string, CurveRow[]][] = [
@@ -27,12 +27,13 @@ test('renderCurves writes a 1000x420 RGB PNG for many epochs, one epoch and no e
     ];
     for (const [name, rows] of cases) {
       const file = path.join(dir, `${name}.png`);
-      assert.deepEqual(await renderCurves(rows, file), { width: 1000, height: 420 });
-      assert.deepEqual(await pngFacts(file), [1000, 420, 3, 'png'], name);
+      assert.deepEqual(await renderCurves(rows, file), { width: 1500, height: 420 });
+      assert.deepEqual(await pngFacts(file), [1500, 420, 3, 'png'], name);
     }
     const svg = curvesSvg([row(1), row(2)]);
     assert.match(svg, />Loss</);
     assert.match(svg, />Accuracy</);
+    assert.match(svg, />Learning rate</);
     assert.match(svg, />train</);
     assert.match(svg, />val</);
     assert.doesNotMatch(svg, /NaN|Infinity/);
@@ -73,6 +74,9 @@ test('renderConfusionMatrix: counts and row-normalized panels for 1, 10 and 100 
     assert.match(long, /a really very ext…/);
     assert.match(long, /&lt;script&gt;&amp;&quot;/);
     assert.doesNotMatch(confusionSvg(cases[5][1], cases[5][2]).svg, /NaN/);
+    // With two classes the grid is still wide enough for 'Normalized by true class' at 18 px.
+    const outline = /<rect x="[\d.]+" y="60" width="(\d+)" height="\d+" fill="none"/.exec(confusionSvg(cases[5][1], cases[5][2]).svg);
+    assert.ok(outline && Number(outline[1]) >= 260, `grid ${outline?.[1]} px`);
     assert.throws(() => confusionSvg([[1, 2]], ['a']), /1x1 counts/);
     assert.throws(() => confusionSvg([], []), /at least one class/);
     assert.throws(() => confusionSvg([[-1]], ['a']), /non-negative/);
