@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { ChecksumMismatchError, TruncatedFileError } from './errors.js';
 
 export type HashAlgorithm = 'md5' | 'sha256';
@@ -66,9 +67,7 @@ export async function markVerified(file: string, expected: FileChecksum): Promis
     const stat = await fs.stat(file);
     const marker = await readMarker(dir);
     marker[path.basename(file)] = { size: stat.size, mtimeMs: stat.mtimeMs, algorithm, checksum: value };
-    const tmp = path.join(dir, `${VERIFIED_MARKER}.${process.pid}.tmp`);
-    await fs.writeFile(tmp, JSON.stringify(marker, null, 2) + '\n');
-    await fs.rename(tmp, path.join(dir, VERIFIED_MARKER));
+    writeFileAtomic(path.join(dir, VERIFIED_MARKER), JSON.stringify(marker, null, 2) + '\n');
   } catch {
     // Not being able to remember a verification only costs a re-hash next time.
   }

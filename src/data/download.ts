@@ -6,6 +6,7 @@ import https from 'node:https';
 import { createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
+import { installFile } from '../io/atomic-write.js';
 import { describeChecksum, markVerified, verifyFile, type FileChecksum } from './checksum.js';
 import {
   ChecksumMismatchError, DatasetError, DownloadFailedError, NotAnArchiveError, TruncatedFileError,
@@ -224,7 +225,7 @@ export async function downloadFile(remote: RemoteFile, destination: string, opti
         if (have > remote.size) await fs.rm(part, { force: true });
         if (have !== remote.size) await attempt(remote, url, part, options);
         const matched = await verifyFile(part, acceptedChecksums(remote), `${remote.file} from ${url}`, false);
-        await fs.rename(part, destination);
+        installFile(part, destination);
         await markVerified(destination, matched);
         return;
       } catch (err) {

@@ -2,6 +2,7 @@
 // preprocessing that inference shares with `cnn predict`, and PNG writing.
 import { statSync } from 'node:fs';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import { writeFileAtomic } from './atomic-write.js';
 
 /** Default refusal threshold: 64 megapixels (an 8k×8k photo), far below sharp's 268 MP. */
 export const DEFAULT_MAX_PIXELS = 64 * 1024 * 1024;
@@ -73,5 +74,5 @@ export async function writePng(path: string, pixels: Uint8Array, width: number, 
   let pipeline = sharp(pixels, { raw: { width, height, channels } });
   // sharp writes 1-channel raw input as RGB unless told otherwise.
   if (channels === 1) pipeline = pipeline.toColourspace('b-w');
-  await pipeline.png().toFile(path);
+  writeFileAtomic(path, await pipeline.png().toBuffer());
 }

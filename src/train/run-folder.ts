@@ -1,6 +1,7 @@
 // The run folder: runs/<model>-<dataset>-N by default, holding args.json, metrics.csv,
 // last.bin, best.bin and curves.png.
-import { existsSync, mkdirSync, readdirSync, appendFileSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { join } from 'node:path';
 
 export const METRICS_COLUMNS = ['epoch', 'train_loss', 'train_acc', 'val_loss', 'val_acc', 'val_top5', 'lr', 'seconds', 'images_per_sec'] as const;
@@ -19,14 +20,17 @@ export function ensureFolder(path: string): void {
 }
 
 export function writeArgs(folder: string, args: object): void {
-  writeFileSync(join(folder, 'args.json'), `${JSON.stringify(args, null, 2)}\n`);
+  writeFileAtomic(join(folder, 'args.json'), `${JSON.stringify(args, null, 2)}\n`);
 }
 
 /** Strict CSV: a header, then one line per epoch; numbers only, so nothing needs quoting. */
+function metricsText(rows: readonly MetricsRow[]): string {
+  return [METRICS_COLUMNS.join(','), ...rows.map((row) => METRICS_COLUMNS.map((c) => formatNumber(row[c])).join(','))].join('\n') + '\n';
+}
+
+/** Rewrites the whole (small) file through the atomic writer, so a crash never leaves half a row. */
 export function appendMetrics(folder: string, row: MetricsRow): void {
-  const path = join(folder, 'metrics.csv');
-  if (!existsSync(path)) writeFileSync(path, `${METRICS_COLUMNS.join(',')}\n`);
-  appendFileSync(path, `${METRICS_COLUMNS.map((c) => formatNumber(row[c])).join(',')}\n`);
+  writeFileAtomic(join(folder, 'metrics.csv'), metricsText([...readMetrics(folder), row]));
 }
 
 function formatNumber(v: number): string {
@@ -46,9 +50,6 @@ export function readMetrics(folder: string): MetricsRow[] {
 
 /** Keeps rows up to `epoch` (a resumed run rewrites what came after its checkpoint). */
 export function truncateMetrics(folder: string, epoch: number): void {
-  const rows = readMetrics(folder).filter((r) => r.epoch <= epoch);
-  const path = join(folder, 'metrics.csv');
-  if (!existsSync(path)) return;
-  writeFileSync(path, `${METRICS_COLUMNS.join(',')}\n`);
-  for (const r of rows) appendMetrics(folder, r);
+  if (!existsSync(join(folder, 'metrics.csv'))) return;
+  writeFileAtomic(join(folder, 'metrics.csv'), metricsText(readMetrics(folder).filter((r) => r.epoch <= epoch)));
 }

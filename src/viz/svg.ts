@@ -1,5 +1,6 @@
 // Small helpers for drawing charts as SVG and rendering them to PNG with sharp (librsvg).
 import sharp from 'sharp';
+import { writeFileAtomic } from '../io/atomic-write.js';
 
 export const FONT = 'DejaVu Sans, Liberation Sans, Arial, sans-serif';
 
@@ -33,6 +34,8 @@ export function formatTick(v: number): string {
 
 /** Renders an SVG document to an RGB PNG (white background, no alpha). */
 export async function renderSvgToPng(svg: string, path: string): Promise<{ width: number; height: number }> {
-  const info = await sharp(Buffer.from(svg), { limitInputPixels: false }).flatten({ background: '#ffffff' }).png().toFile(path);
+  const { data, info } = await sharp(Buffer.from(svg), { limitInputPixels: false }).flatten({ background: '#ffffff' }).png()
+    .toBuffer({ resolveWithObject: true });
+  writeFileAtomic(path, data);
   return { width: info.width, height: info.height };
 }

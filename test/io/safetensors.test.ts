@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tensor } from '../../src/tensor/tensor.js';
@@ -37,4 +38,53 @@ test('truncated and corrupt files are clear errors', () => {
   writeFileSync(join(dir, 'text.bin'), 'hello, this is not a checkpoint');
   assert.throws(() => loadSafetensors(join(dir, 'text.bin')), SafetensorsError);
   assert.throws(() => loadSafetensors(join(dir, 'missing.bin')), /cannot read .*ENOENT/);
+});
+
+/** A file of `header` (as JSON) followed by `data`. */
+function rawFile(header: object | string, data: Buffer = Buffer.alloc(0)): Buffer {
+  const json = Buffer.from(typeof header === 'string' ? header : JSON.stringify(header));
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(json.length), 0);
+  return Buffer.concat([len, json, data]);
+}
+
+test('the format rules are enforced: overlapping offsets, holes, trailing bytes, duplicate keys, bad shapes', () => {
+  const f32 = (begin: number, end: number, shape = [(end - begin) / 4]) => ({ dtype: 'F32', shape, data_offsets: [begin, end] });
+  assert.equal(decodeSafetensors(rawFile({ a: f32(0, 8), b: f32(8, 16) }, Buffer.alloc(16))).tensors.size, 2);
+  assert.throws(() => decodeSafetensors(rawFile({ a: f32(0, 8), b: f32(4, 12) }, Buffer.alloc(12))), /overlaps/);
+  assert.throws(() => decodeSafetensors(rawFile({ a: f32(0, 8), b: f32(0, 8) }, Buffer.alloc(8))), /overlaps/);
+  assert.throws(() => decodeSafetensors(rawFile({ a: f32(0, 8), b: f32(12, 16) }, Buffer.alloc(16))), /4 bytes before tensor 'b' belong to no tensor/);
+  assert.throws(() => decodeSafetensors(rawFile({ a: f32(0, 8) }, Buffer.alloc(11))), /3 trailing bytes/);
+  assert.throws(() => decodeSafetensors(rawFile('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', Buffer.alloc(8))), /'a' appears twice/);
+  assert.throws(() => decodeSafetensors(rawFile({ a: f32(0, 8, [-2, -1]) }, Buffer.alloc(8)), 'neg.bin'), /neg\.bin: tensor 'a' has shape \[-2,-1\]/);
+  assert.throws(() => decodeSafetensors(rawFile({ a: { dtype: 'toString', shape: [], data_offsets: [0, 0] } })), /invalid header entry/);
+  assert.throws(() => decodeSafetensors(rawFile({ __metadata__: { n: 3 } })), /__metadata__ must map names to strings/);
+  // Keys inside nested objects and strings with escaped quotes are not top-level duplicates.
+  const nested = rawFile({ __metadata__: { a: 'x\\"a\\"', b: '{"a":1}' }, a: f32(0, 4) }, Buffer.alloc(4));
+  assert.equal(decodeSafetensors(nested).metadata.b, '{"a":1}');
+});
+
+test('loadSafetensors reads the header before the tensors: a 2 GB file with a bad header costs no memory', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cnn-st-'));
+  const path = join(dir, 'sparse.bin');
+  // A sparse file: 2 GB long, almost nothing on disk, header length 2 ("{}") followed by zeros.
+  const fd = openSync(path, 'w');
+  writeSync(fd, rawFile('{}'));
+  ftruncateSync(fd, 2 * 1024 ** 3);
+  closeSync(fd);
+  const script = `import('${new URL('../../src/io/safetensors.js', import.meta.url).href}').then((m) => {
+    try { m.loadSafetensors(${JSON.stringify(path)}); console.log('loaded'); } catch (e) { console.log(e.message); }
+    console.log(process.resourceUsage().maxRSS);
+  });`;
+  const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  const [message, maxRssKb] = run.stdout.trim().split('\n');
+  assert.match(message!, /trailing bytes/);
+  assert.ok(Number(maxRssKb) < 200 * 1024, `peak RSS ${maxRssKb} kB`);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('loadSafetensors names a folder and a file that is not one', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cnn-st-'));
+  assert.throws(() => loadSafetensors(dir), /it is a folder/);
+  rmSync(dir, { recursive: true, force: true });
 });
