@@ -6,6 +6,7 @@ void register_dropout_bindings(Napi::Env env, Napi::Object exports);
 void register_loss_bindings(Napi::Env env, Napi::Object exports);
 void register_augment_bindings(Napi::Env env, Napi::Object exports);
 void register_optim_bindings(Napi::Env env, Napi::Object exports);
+void register_dist_bindings(Napi::Env env, Napi::Object exports);
 
 void register_family_bindings(Napi::Env env, Napi::Object exports) {
   register_pool_bindings(env, exports);
@@ -16,4 +17,5 @@ void register_family_bindings(Napi::Env env, Napi::Object exports) {
   register_loss_bindings(env, exports);
   register_augment_bindings(env, exports);
   register_optim_bindings(env, exports);
+  register_dist_bindings(env, exports);
 }

@@ -13,16 +13,20 @@ export function addDoctorCommand(program: Command): void {
     const { checkKernelVariants } = await import('../tensor/selfcheck.js');
     await applyThreadsOption(opts);
     const info = native.cpuInfo();
+    const { probeMpi } = await import('../dist/world.js');
     const checks = checkKernelVariants();
+    const mpi = probeMpi();
     const ok = checks.every((c) => c.ok);
     if (opts.json) {
       console.log(JSON.stringify({ cpu: info.model, features: info.features, kernel: info.active,
-        supported: info.supported, threads: getThreads(), checks, ok }));
+        supported: info.supported, threads: getThreads(), mpi, checks, ok }));
     } else {
       console.log(`cpu:       ${info.model}`);
       console.log(`features:  ${info.features.join(' ') || '(none detected)'}`);
       console.log(`kernels:   ${info.active} (supported: ${info.supported.join(', ')}${process.env.CNN_ISA ? '; forced by CNN_ISA' : ''})`);
       console.log(`threads:   ${getThreads()} (OpenMP; set with --threads or CNN_THREADS)`);
+      console.log(`mpi:       ${!mpi.available ? 'not built in (for mpirun -np N cnn train: install Open MPI, e.g. apt-get install openmpi-bin libopenmpi-dev, then npm run build:native)'
+        : mpi.error ? `found: ${mpi.version}; cannot start: ${mpi.error}` : `found: ${mpi.version}; thread level ${mpi.threadLevel}`}`);
       for (const c of checks) {
         console.log(`self-check ${c.isa.padEnd(7)} gemm max error ${c.gemmMaxError.toExponential(1)}, conv max error ${c.convMaxError.toExponential(1)}: ${c.ok ? 'ok' : 'FAILED'}`);
       }

@@ -6,6 +6,7 @@ import { Generator } from '../tensor/random.js';
 import type { ImageDataset } from './dataset.js';
 import { augmentBatchAsync, drawSeeds, planAugment, type AugmentPlan } from './augment.js';
 import { Compose, ToTensor, type Transform } from './transforms.js';
+import { checkShard, shardLength, shardPositions, type Shard } from './distributed-sampler.js';
 
 export interface DataLoaderOptions {
   /** Samples per batch (torch default 1). */
@@ -20,6 +21,8 @@ export interface DataLoaderOptions {
   /** OpenMP threads for the augmenter (default 1: it prepares the next batch beside the training
    *  step, and a second team would compete with the step's threads for the cores). */
   threads?: number;
+  /** This rank's share of every epoch in a data-parallel job (see distributed-sampler.ts). */
+  shard?: Shard;
 }
 
 export interface Batch {
@@ -42,6 +45,7 @@ export class DataLoader implements AsyncIterable<Batch> {
   readonly dropLast: boolean;
   readonly seed: number;
   readonly plan: AugmentPlan;
+  readonly shard: Shard | undefined;
   private readonly threads: number | undefined;
   private epoch = 0;
 
@@ -57,6 +61,7 @@ export class DataLoader implements AsyncIterable<Batch> {
     this.seed = opts.seed ?? 0;
     if (!Number.isSafeInteger(this.seed)) throw new RangeError(`DataLoader: seed must be an integer but is ${this.seed}`);
     this.threads = opts.threads === undefined ? undefined : positiveInteger(opts.threads, 'threads');
+    this.shard = opts.shard && checkShard(opts.shard);
     this.plan = planAugment(opts.transform ?? new Compose([new ToTensor()]), { channels, height, width });
   }
 
@@ -70,9 +75,14 @@ export class DataLoader implements AsyncIterable<Batch> {
     return this.epoch;
   }
 
+  /** Samples this loader yields per epoch (this rank's shard when sharded). */
+  get samples(): number {
+    return this.shard ? shardLength(this.dataset.count, this.shard) : this.dataset.count;
+  }
+
   /** Batches per epoch. */
   get length(): number {
-    const n = this.dataset.count / this.batchSize;
+    const n = this.samples / this.batchSize;
     return this.dropLast ? Math.floor(n) : Math.ceil(n);
   }
 
@@ -107,13 +117,28 @@ export class DataLoader implements AsyncIterable<Batch> {
     return { x: new Tensor(data, [indices.length, channels, height, width]), y, indices };
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<Batch> {
+  /**
+   * The samples of this epoch and their augmentation seeds, in order. Seeds follow the order's
+   * positions, so a sample gets the augmentation a single process would give it, on any rank.
+   */
+  private epochSamples(): { indices: Int32Array; seeds: Uint32Array } {
     const gen = this.epochGenerator();
     const order = this.order(gen);
+    if (!this.shard) return { indices: order, seeds: drawSeeds(gen, order.length) };
+    const positions = shardPositions(order.length, this.shard);
+    const seeds = drawSeeds(gen, positions.length ? positions[positions.length - 1] + 1 : 0);
+    return {
+      indices: positions.map((p) => order[p % order.length]),
+      seeds: Uint32Array.from(positions, (p) => seeds[p]),
+    };
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Batch> {
+    const { indices: order, seeds } = this.epochSamples();
     const batches = this.length;
     const start = (b: number): Promise<Batch> => {
-      const indices = order.slice(b * this.batchSize, Math.min((b + 1) * this.batchSize, order.length));
-      return this.makeBatch(indices, drawSeeds(gen, indices.length));
+      const from = b * this.batchSize, to = Math.min((b + 1) * this.batchSize, order.length);
+      return this.makeBatch(order.slice(from, to), seeds.slice(from, to));
     };
     let next: Promise<Batch> | null = batches > 0 ? start(0) : null;
     try {

@@ -53,6 +53,18 @@ export interface AdamStepOptions {
   maximize: boolean;
 }
 
+/** What the MPI bindings know of the job (rank and size once initialised). */
+export interface MpiWorldInfo {
+  available: boolean;
+  version?: string;
+  initialized: boolean;
+  rank?: number;
+  size?: number;
+  localRank?: number;
+  localSize?: number;
+  threadLevel?: string;
+}
+
 export interface NativeAddon {
   cpuInfo(): CpuInfo;
   setIsa(name: string): void;
@@ -168,6 +180,18 @@ export interface NativeAddon {
     ops: readonly object[], out: Float32Array, threads: number): Promise<void>;
   /** [channels, height, width] that ops make of imageShape; RangeError when they cannot apply. */
   augmentOutputShape(imageShape: readonly number[], ops: readonly object[]): [number, number, number];
+
+  // ---- MPI (native/dist): only mpiInfo when the addon was built without MPI ----
+  mpiInfo(): MpiWorldInfo;
+  mpiInit?(): MpiWorldInfo;
+  mpiAllreduceSum?(buf: Float32Array | Float64Array): void;
+  mpiIallreduceSum?(buf: Float32Array): number;
+  mpiTest?(handle: number): boolean;
+  mpiWait?(handle: number): void;
+  mpiBroadcast?(buf: Float32Array | Float64Array, root: number): void;
+  mpiBarrier?(): void;
+  mpiAbort?(code: number): never;
+  mpiFinalize?(): void;
 }
 
 const require = createRequire(import.meta.url);
