@@ -1,7 +1,7 @@
 // `cnn eval checkpoint.bin`: loss, top-1, top-5, a per-class table and confusion_matrix.png.
 import { dirname, join } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
+import { makeFolder } from '../io/folders.js';
 import { UserError, parseIntegerOption } from './errors.js';
 import { addThreadsOption, applyThreadsOption, type ThreadsOption } from './threads.js';
 import { table } from './format.js';
@@ -40,7 +40,7 @@ export function addEvalCommand(program: Command): void {
         throw err;
       }
       const outDir = o.out ?? dirname(checkpoint);
-      mkdirSync(outDir, { recursive: true });
+      makeFolder(outDir);
       const imagePath = join(outDir, 'confusion_matrix.png');
       await renderConfusionMatrix(r.confusion.counts, r.classes, imagePath);
       const perClass = r.confusion.report();

@@ -1,6 +1,6 @@
 // `cnn features`: what chosen layers see in an image, as one PNG grid of channels per layer.
-import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
+import { makeFolder } from '../io/folders.js';
 import { UserError, parseIntegerOption } from './errors.js';
 import { parseMaxPixels } from './image-options.js';
 
@@ -34,7 +34,7 @@ export function addFeaturesCommand(program: Command): void {
       for (const layer of layers) asUserError(() => findLayer(loaded.model, layer), VizError);
       const { input } = await readImageForModel(file, loaded, opts.maxPixels);
       const maps = asUserError(() => featureMaps(loaded.model, input, layers), VizError);
-      if (opts.out) mkdirSync(opts.out, { recursive: true });
+      if (opts.out) makeFolder(opts.out);
       const reports = [];
       for (const [layer, activation] of maps) {
         if (activation.ndim !== 4) throw new UserError(`layer '${layer}' outputs [${activation.shape.join(', ')}], not a feature map (N×C×H×W); choose a convolutional layer`);

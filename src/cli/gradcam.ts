@@ -1,7 +1,7 @@
 // `cnn gradcam`: where in the image the network looked for its answer. Writes a jet heatmap
 // and an overlay at each image's own size and prints the class, its probability and the layer.
-import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
+import { makeFolder } from '../io/folders.js';
 import { UserError } from './errors.js';
 import { parseMaxPixels } from './image-options.js';
 
@@ -63,7 +63,7 @@ export function addGradcamCommand(program: Command): void {
       const classIndex = opts.class === undefined ? undefined : resolveClass(opts.class, classes, numClasses);
       // An unknown layer is reported before any image is read.
       if (opts.layer !== undefined) asUserError(() => findLayer(loaded.model, opts.layer!), VizError);
-      if (opts.out) mkdirSync(opts.out, { recursive: true });
+      if (opts.out) makeFolder(opts.out);
       const reports: GradcamReport[] = [];
       for (const file of images) {
         const { image, input } = await readImageForModel(file, loaded, opts.maxPixels);

@@ -4,6 +4,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { CorruptFileError, TruncatedFileError } from './errors.js';
 import { extractTarGz } from './tar.js';
+import { readDataFile } from './read-file.js';
 import { ensureRemoteFile, type FetchOptions } from './remote-files.js';
 import type { RemoteFile } from './download.js';
 import { searchDirs } from './location.js';
@@ -23,7 +24,7 @@ export async function readCifarRecords(files: readonly string[], labelBytes: num
   const buffers: Buffer[] = [];
   let count = 0;
   for (const file of files) {
-    const bytes = await fs.readFile(file);
+    const bytes = await readDataFile(file);
     if (bytes.length === 0) throw new TruncatedFileError(`${file} is empty`);
     if (bytes.length % recordSize !== 0) {
       throw new TruncatedFileError(`${file} is truncated or corrupt: ${bytes.length} bytes is not a whole number of ${recordSize}-byte records`);

@@ -7,6 +7,7 @@ import { createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
 import { installFile } from '../io/atomic-write.js';
+import { makeFolder } from '../io/folders.js';
 import { describeChecksum, markVerified, verifyFile, type FileChecksum } from './checksum.js';
 import {
   ChecksumMismatchError, DatasetError, DownloadFailedError, NotAnArchiveError, TruncatedFileError,
@@ -213,7 +214,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  */
 export async function downloadFile(remote: RemoteFile, destination: string, options: DownloadOptions = {}): Promise<void> {
   if (remote.urls.length === 0) throw new TypeError(`no URL for ${remote.file}`);
-  await fs.mkdir(path.dirname(destination), { recursive: true });
+  makeFolder(path.dirname(destination));
   const part = `${destination}.part`;
   const attempts = Math.max(1, options.attemptsPerUrl ?? 3);
   const failures: string[] = [];

@@ -1,7 +1,7 @@
 // The IDX format of MNIST and Fashion-MNIST: big-endian header (0, 0, type, ndims, dims…) then the
 // raw array. Only unsigned bytes (type 0x08) are used by image datasets. Gzipped files are
 // recognised by their magic bytes, so `.gz` and plain files both work.
-import { promises as fs } from 'node:fs';
+import { readDataFile } from './read-file.js';
 import { gunzipSync } from 'node:zlib';
 import { CorruptFileError, NotAnArchiveError, TruncatedFileError } from './errors.js';
 
@@ -62,7 +62,7 @@ export function parseIdx(raw: Uint8Array, label = 'IDX data'): IdxArray {
 }
 
 export async function readIdxFile(file: string): Promise<IdxArray> {
-  return parseIdx(await fs.readFile(file), file);
+  return parseIdx(await readDataFile(file), file);
 }
 
 /** Encodes a uint8 IDX array (used by the bundled-data script and by tests). */

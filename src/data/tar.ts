@@ -1,13 +1,16 @@
 // A small streaming reader for gzipped tar archives (ustar, pax and GNU long names), enough for
 // the published dataset archives. Entries are extracted only inside the target folder: absolute
 // paths, `..` segments and links of any kind are refused, since an archive is untrusted input.
-import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, promises as fs, readdirSync, renameSync, statSync } from 'node:fs';
+import { FolderError, makeFolder } from '../io/folders.js';
 import path from 'node:path';
 import { once } from 'node:events';
 import { createGunzip } from 'node:zlib';
 import { CorruptFileError, NotAnArchiveError, TruncatedFileError, UnsafeArchiveEntryError } from './errors.js';
 
 const BLOCK = 512;
+/** pax and GNU long-name bodies are read whole; real ones are a few hundred bytes. */
+const MAX_META_BYTES = 1 << 20;
 
 /** Reads exact byte counts from an async stream of chunks. */
 class ChunkReader {
@@ -138,7 +141,11 @@ async function walkTar(
       if (!sawEntry) throw new CorruptFileError('empty tar archive');
       return; // Some writers omit the two zero blocks; a clean end after an entry is fine.
     }
-    if (block.every((b) => b === 0)) return;
+    if (block.every((b) => b === 0)) {
+      // Read to the end of the stream, so gzip checks its trailer (CRC-32 and length) too.
+      while (!(await source.next()).done);
+      return;
+    }
     checkHeaderChecksum(block);
     sawEntry = true;
     const type = String.fromCharCode(block[156]!);
@@ -146,10 +153,12 @@ async function walkTar(
     const prefix = magic.startsWith('ustar') ? cString(block, 345, 155) : '';
     const headerName = prefix ? `${prefix}/${cString(block, 0, 100)}` : cString(block, 0, 100);
     const size = pax.size !== undefined ? Number(pax.size) : octal(block, 124, 12, 'size');
-    const padded = Math.ceil(size / BLOCK) * BLOCK;
     const name = pax.path ?? longName ?? headerName;
     const what = `entry ${JSON.stringify(name)}`;
+    if (!Number.isSafeInteger(size) || size < 0) throw new CorruptFileError(`tar ${what} has an impossible size ${pax.size ?? size}`);
+    const padded = Math.ceil(size / BLOCK) * BLOCK;
     if (type === 'x' || type === 'L') {
+      if (size > MAX_META_BYTES) throw new CorruptFileError(`tar ${what} has a ${size}-byte ${type === 'x' ? 'pax' : 'long-name'} header (at most ${MAX_META_BYTES} accepted)`);
       const body = await reader.read(padded, what);
       if (body === null) throw new TruncatedFileError(`archive ends inside ${what}`);
       if (type === 'x') pax = parsePax(body.subarray(0, size));
@@ -192,6 +201,9 @@ function gunzipErrors(err: unknown, archive: string): Error {
   if (e.code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(e.message ?? '')) {
     return new TruncatedFileError(`${archive} is truncated (gzip stream ends early)`);
   }
+  if (e.code === 'Z_DATA_ERROR' && /incorrect (data|length) check/.test(e.message ?? '')) {
+    return new CorruptFileError(`${archive} is corrupt: its gzip trailer does not match the data (${e.message})`);
+  }
   if (e.code === 'Z_DATA_ERROR') return new NotAnArchiveError(`${archive} is not a gzip archive (${e.message})`);
   return err instanceof Error ? err : new Error(String(err));
 }
@@ -206,11 +218,12 @@ function withArchive(err: unknown, archive: string): Error {
 
 /**
  * Extracts a .tar.gz into `targetDir`. Everything lands first in a temporary folder inside it and
- * is moved into place only when the whole archive read cleanly, so a failure leaves nothing half
- * written. Returns the extracted file paths.
+ * is moved into place only when the whole archive (gzip trailer included) read cleanly, so a
+ * failure leaves nothing half written; existing folders are merged into, never deleted.
+ * Returns the extracted file paths.
  */
 export async function extractTarGz(archive: string, targetDir: string): Promise<string[]> {
-  await fs.mkdir(targetDir, { recursive: true });
+  makeFolder(targetDir);
   const staging = await fs.mkdtemp(path.join(targetDir, '.extract-'));
   const written: string[] = [];
   const topLevel = new Set<string>();
@@ -223,11 +236,14 @@ export async function extractTarGz(archive: string, targetDir: string): Promise<
       const target = safeEntryPath(staging, entry.name);
       if (target === staging) return;
       topLevel.add(path.relative(staging, target).split(path.sep)[0]!);
-      if (entry.type === 'directory') {
-        await fs.mkdir(target, { recursive: true });
-        return;
+      const clash = () => new CorruptFileError(`tar entry ${JSON.stringify(entry.name)} clashes with an earlier entry (a file and a folder at one path)`);
+      try {
+        makeFolder(entry.type === 'directory' ? target : path.dirname(target));
+      } catch (err) {
+        throw err instanceof FolderError ? clash() : err;
       }
-      await fs.mkdir(path.dirname(target), { recursive: true });
+      if (entry.type === 'directory') return;
+      if (existsSync(target) && statSync(target).isDirectory()) throw clash();
       const out = createWriteStream(target);
       for await (const chunk of body) {
         if (!out.write(chunk)) await once(out, 'drain');
@@ -237,16 +253,29 @@ export async function extractTarGz(archive: string, targetDir: string): Promise<
       written.push(path.relative(staging, target));
     });
     input.destroy();
-    for (const name of topLevel) {
-      const finalPath = path.join(targetDir, name);
-      await fs.rm(finalPath, { recursive: true, force: true });
-      await fs.rename(path.join(staging, name), finalPath);
-    }
+    for (const name of topLevel) moveInto(path.join(staging, name), path.join(targetDir, name));
     return written.map((rel) => path.join(targetDir, rel));
   } catch (err) {
     throw withArchive(err, archive);
   } finally {
     await fs.rm(staging, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Moves an extracted file or folder to `dest`: a file replaces a file of that name, a folder is
+ * merged into an existing one. Nothing already there is deleted; a file where a folder is needed
+ * (or the reverse) is an error naming it.
+ */
+function moveInto(src: string, dest: string): void {
+  const srcIsFolder = statSync(src).isDirectory();
+  const destIsFolder = existsSync(dest) ? statSync(dest).isDirectory() : null;
+  if (destIsFolder === null || (!srcIsFolder && !destIsFolder)) {
+    renameSync(src, dest);
+  } else if (srcIsFolder && destIsFolder) {
+    for (const name of readdirSync(src)) moveInto(path.join(src, name), path.join(dest, name));
+  } else {
+    throw new CorruptFileError(`cannot extract ${dest}: a ${destIsFolder ? 'folder' : 'file'} of that name is in the way`);
   }
 }
 

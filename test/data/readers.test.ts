@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { encodeIdx, parseIdx } from '../../src/data/idx.js';
@@ -154,6 +154,9 @@ test('CIFAR-10: a truncated batch or a bad label is a clear error', async () => 
     await assert.rejects(cifar10.load('test', { dataDir: dir }), CorruptFileError);
     writeFileSync(path.join(folder, 'test_batch.bin'), Buffer.alloc(0));
     await assert.rejects(cifar10.load('test', { dataDir: dir }), TruncatedFileError);
+    rmSync(path.join(folder, 'test_batch.bin'));
+    mkdirSync(path.join(folder, 'test_batch.bin'));
+    await assert.rejects(cifar10.load('test', { dataDir: dir }), (e: Error) => e instanceof CorruptFileError && /test_batch\.bin is a folder, not a data file/.test(e.message));
   } finally {
     cleanup();
   }

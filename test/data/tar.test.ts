@@ -1,12 +1,12 @@
 // tar.gz extraction: real archives written by the test, and hostile ones.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { extractTarGz, listTarGz, safeEntryPath } from '../../src/data/tar.js';
 import { CorruptFileError, NotAnArchiveError, TruncatedFileError, UnsafeArchiveEntryError } from '../../src/data/errors.js';
-import { makeTar, makeTarGz } from '../helpers/tar.js';
+import { makeTar, makeTarGz, tarHeader } from '../helpers/tar.js';
 import { withTempDir } from '../helpers/tmp.js';
 
 test('extracts files and folders of a tar.gz, content byte-exact', async () => {
@@ -94,6 +94,69 @@ test('an HTML page or a corrupt header is refused with its own error', async () 
     const bad = path.join(dir, 'bad.tar.gz');
     writeFileSync(bad, gzipSync(tar));
     await assert.rejects(extractTarGz(bad, path.join(dir, 'o2')), CorruptFileError);
+  } finally {
+    cleanup();
+  }
+});
+
+test('the gzip trailer is checked even when the tar ends before the gzip stream does', async () => {
+  const { dir, cleanup } = withTempDir();
+  try {
+    // 256 KiB of record padding after the end-of-archive blocks, as tar writers add.
+    const gz = gzipSync(Buffer.concat([makeTar([{ name: 'top/f.bin', data: 'abc' }]), Buffer.alloc(256 * 1024)]));
+    gz[gz.length - 8] ^= 0xff; // the CRC-32
+    const archive = path.join(dir, 'crc.tar.gz');
+    writeFileSync(archive, gz);
+    await assert.rejects(extractTarGz(archive, path.join(dir, 'out')), (err: Error) => err instanceof CorruptFileError && /crc\.tar\.gz is corrupt: its gzip trailer/.test(err.message));
+    assert.ok(!existsSync(path.join(dir, 'out', 'top')), 'nothing extracted from a corrupt archive');
+  } finally {
+    cleanup();
+  }
+});
+
+test('a pax header claiming 8 GB is refused before it is read', async () => {
+  const { dir, cleanup } = withTempDir();
+  try {
+    const pax = tarHeader({ name: 'PaxHeader/f', type: 'x' }, 0o77777777777);
+    const archive = path.join(dir, 'pax.tar.gz');
+    writeFileSync(archive, gzipSync(Buffer.concat([pax, Buffer.alloc(4 << 20)])));
+    await assert.rejects(extractTarGz(archive, path.join(dir, 'out')), /pax\.tar\.gz: tar entry "PaxHeader\/f" has a 8589934591-byte pax header/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('extraction merges into an existing folder and never deletes what is there', async () => {
+  const { dir, cleanup } = withTempDir();
+  try {
+    const out = path.join(dir, 'out');
+    mkdirSync(path.join(out, 'top'), { recursive: true });
+    writeFileSync(path.join(out, 'top', 'mine.txt'), 'keep me');
+    writeFileSync(path.join(out, 'top', 'f.bin'), 'old');
+    const archive = path.join(dir, 'a.tar.gz');
+    writeFileSync(archive, makeTarGz([{ name: 'top/f.bin', data: 'new' }, { name: 'top/sub/g.bin', data: 'g' }]));
+    await extractTarGz(archive, out);
+    assert.equal(readFileSync(path.join(out, 'top', 'mine.txt'), 'utf8'), 'keep me');
+    assert.equal(readFileSync(path.join(out, 'top', 'f.bin'), 'utf8'), 'new');
+    assert.equal(readFileSync(path.join(out, 'top', 'sub', 'g.bin'), 'utf8'), 'g');
+    // A folder where the archive has a file is a clear error, and the folder stays.
+    mkdirSync(path.join(out, 'top', 'h.bin'));
+    writeFileSync(archive, makeTarGz([{ name: 'top/h.bin', data: 'h' }]));
+    await assert.rejects(extractTarGz(archive, out), /cannot extract .*top\/h\.bin: a folder of that name is in the way/);
+    assert.ok(statSync(path.join(out, 'top', 'h.bin')).isDirectory());
+  } finally {
+    cleanup();
+  }
+});
+
+test('a file and then a folder at one path is a clear error, either way round', async () => {
+  const { dir, cleanup } = withTempDir();
+  try {
+    const archive = path.join(dir, 'a.tar.gz');
+    writeFileSync(archive, makeTarGz([{ name: 'a', data: 'x' }, { name: 'a/b', data: 'y' }]));
+    await assert.rejects(extractTarGz(archive, path.join(dir, 'o1')), (err: Error) => err instanceof CorruptFileError && /tar entry "a\/b" clashes with an earlier entry/.test(err.message));
+    writeFileSync(archive, makeTarGz([{ name: 'a', type: '5' }, { name: 'a', data: 'y' }]));
+    await assert.rejects(extractTarGz(archive, path.join(dir, 'o2')), /tar entry "a" clashes/);
   } finally {
     cleanup();
   }
