@@ -6,6 +6,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { channelStats, checkDataset, type ImageDataset } from './dataset.js';
 import type { DatasetDefinition, LoadOptions } from './definition.js';
+import { hwcToChw } from './crop-decode.js';
 import { CorruptFileError, DatasetNotFoundError, DatasetOptionError } from './errors.js';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp'];
@@ -55,13 +56,8 @@ async function decodeInto(file: string, size: number, channels: 1 | 3, out: Uint
   } catch (err) {
     throw new CorruptFileError(`cannot decode image ${file}: ${(err as Error).message}`);
   }
-  const plane = size * size;
-  if (pixels.length !== plane * channels) throw new CorruptFileError(`image ${file} decoded to ${pixels.length} bytes, expected ${plane * channels}`);
-  // sharp gives HWC; the dataset is CHW.
-  for (let c = 0; c < channels; c++) {
-    const dst = offset + c * plane;
-    for (let i = 0, j = c; i < plane; i++, j += channels) out[dst + i] = pixels[j]!;
-  }
+  if (pixels.length !== size * size * channels) throw new CorruptFileError(`image ${file} decoded to ${pixels.length} bytes, expected ${size * size * channels}`);
+  hwcToChw(pixels, channels, out, offset);
 }
 
 /** Reads one class-per-folder tree. Mean/std are computed from the images read. */

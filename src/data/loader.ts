@@ -33,37 +33,34 @@ export interface Batch {
   indices: Int32Array;
 }
 
-function positiveInteger(v: number, name: string): number {
+export function positiveInteger(v: number, name: string): number {
   if (!Number.isInteger(v) || v < 1) throw new RangeError(`DataLoader: ${name} must be a positive integer but is ${v}`);
   return v;
 }
 
-export class DataLoader implements AsyncIterable<Batch> {
-  readonly dataset: ImageDataset;
+/** What every loader shares: batch size, seeded order and per-sample seeds per epoch, sharding. */
+export abstract class EpochLoader implements AsyncIterable<Batch> {
   readonly batchSize: number;
   readonly shuffle: boolean;
   readonly dropLast: boolean;
   readonly seed: number;
-  readonly plan: AugmentPlan;
   readonly shard: Shard | undefined;
-  private readonly threads: number | undefined;
   private epoch = 0;
 
-  constructor(dataset: ImageDataset, opts: DataLoaderOptions = {}) {
-    const { count, channels, height, width } = dataset;
-    if (dataset.images.length !== count * channels * height * width || dataset.labels.length !== count) {
-      throw new RangeError(`DataLoader: dataset '${dataset.name}' holds ${dataset.images.length} bytes and ${dataset.labels.length} labels, not ${count} images of ${channels}x${height}x${width}`);
-    }
-    this.dataset = dataset;
+  constructor(opts: Pick<DataLoaderOptions, 'batchSize' | 'shuffle' | 'dropLast' | 'seed' | 'shard'>) {
     this.batchSize = positiveInteger(opts.batchSize ?? 1, 'batchSize');
     this.shuffle = opts.shuffle ?? false;
     this.dropLast = opts.dropLast ?? false;
     this.seed = opts.seed ?? 0;
     if (!Number.isSafeInteger(this.seed)) throw new RangeError(`DataLoader: seed must be an integer but is ${this.seed}`);
-    this.threads = opts.threads === undefined ? undefined : positiveInteger(opts.threads, 'threads');
     this.shard = opts.shard && checkShard(opts.shard);
-    this.plan = planAugment(opts.transform ?? new Compose([new ToTensor()]), { channels, height, width });
   }
+
+  /** Samples in the whole dataset. */
+  abstract get count(): number;
+  /** The augmenter's plan: its output shape is each batch's C×H×W. */
+  abstract readonly plan: AugmentPlan;
+  abstract [Symbol.asyncIterator](): AsyncGenerator<Batch>;
 
   /** Like DistributedSampler.set_epoch: each epoch has its own order and augmentations. */
   setEpoch(epoch: number): void {
@@ -77,7 +74,7 @@ export class DataLoader implements AsyncIterable<Batch> {
 
   /** Samples this loader yields per epoch (this rank's shard when sharded). */
   get samples(): number {
-    return this.shard ? shardLength(this.dataset.count, this.shard) : this.dataset.count;
+    return this.shard ? shardLength(this.count, this.shard) : this.count;
   }
 
   /** Batches per epoch. */
@@ -96,7 +93,7 @@ export class DataLoader implements AsyncIterable<Batch> {
 
   /** The dataset indices of this epoch, in order (a seeded Fisher–Yates shuffle when shuffle). */
   order(gen = this.epochGenerator()): Int32Array {
-    const order = Int32Array.from({ length: this.dataset.count }, (_, i) => i);
+    const order = Int32Array.from({ length: this.count }, (_, i) => i);
     if (this.shuffle) {
       for (let i = order.length - 1; i > 0; i--) {
         const j = gen.randint(i + 1);
@@ -108,20 +105,11 @@ export class DataLoader implements AsyncIterable<Batch> {
     return order;
   }
 
-  private async makeBatch(indices: Int32Array, seeds: Uint32Array): Promise<Batch> {
-    const { images, labels } = this.dataset;
-    const data = await augmentBatchAsync(this.plan, images, indices, seeds, this.threads ?? 1);
-    const { channels, height, width } = this.plan.output;
-    const y = new Int32Array(indices.length);
-    for (let k = 0; k < indices.length; k++) y[k] = labels[indices[k]];
-    return { x: new Tensor(data, [indices.length, channels, height, width]), y, indices };
-  }
-
   /**
    * The samples of this epoch and their augmentation seeds, in order. Seeds follow the order's
    * positions, so a sample gets the augmentation a single process would give it, on any rank.
    */
-  private epochSamples(): { indices: Int32Array; seeds: Uint32Array } {
+  protected epochSamples(): { indices: Int32Array; seeds: Uint32Array } {
     const gen = this.epochGenerator();
     const order = this.order(gen);
     if (!this.shard) return { indices: order, seeds: drawSeeds(gen, order.length) };
@@ -131,6 +119,36 @@ export class DataLoader implements AsyncIterable<Batch> {
       indices: positions.map((p) => order[p % order.length]),
       seeds: Uint32Array.from(positions, (p) => seeds[p]),
     };
+  }
+}
+
+export class DataLoader extends EpochLoader {
+  readonly dataset: ImageDataset;
+  readonly plan: AugmentPlan;
+  private readonly threads: number | undefined;
+
+  constructor(dataset: ImageDataset, opts: DataLoaderOptions = {}) {
+    super(opts);
+    const { count, channels, height, width } = dataset;
+    if (dataset.images.length !== count * channels * height * width || dataset.labels.length !== count) {
+      throw new RangeError(`DataLoader: dataset '${dataset.name}' holds ${dataset.images.length} bytes and ${dataset.labels.length} labels, not ${count} images of ${channels}x${height}x${width}`);
+    }
+    this.dataset = dataset;
+    this.threads = opts.threads === undefined ? undefined : positiveInteger(opts.threads, 'threads');
+    this.plan = planAugment(opts.transform ?? new Compose([new ToTensor()]), { channels, height, width });
+  }
+
+  get count(): number {
+    return this.dataset.count;
+  }
+
+  private async makeBatch(indices: Int32Array, seeds: Uint32Array): Promise<Batch> {
+    const { images, labels } = this.dataset;
+    const data = await augmentBatchAsync(this.plan, images, indices, seeds, this.threads ?? 1);
+    const { channels, height, width } = this.plan.output;
+    const y = new Int32Array(indices.length);
+    for (let k = 0; k < indices.length; k++) y[k] = labels[indices[k]];
+    return { x: new Tensor(data, [indices.length, channels, height, width]), y, indices };
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Batch> {

@@ -19,16 +19,16 @@ export function subsetDataset(ds: ImageDataset, indices: ArrayLike<number>, spli
 }
 
 /**
- * Splits off round(fraction × count) images as 'val', the rest as 'train', after a seeded shuffle.
- * Both keep the source's classes and mean/std (the training statistics).
+ * The indices (each sorted) of a seeded split of count items: round(fraction × count) for 'val',
+ * the rest for 'train'. Image-file datasets split their file lists with it, the same way.
  */
-export function splitDataset(ds: ImageDataset, fraction: number, seed = 0): { train: ImageDataset; val: ImageDataset } {
+export function splitIndices(count: number, fraction: number, seed = 0): { train: Uint32Array; val: Uint32Array } {
   if (!(fraction > 0 && fraction < 1)) throw new RangeError(`validation fraction must be between 0 and 1 (exclusive), not ${fraction}`);
-  const valCount = Math.round(ds.count * fraction);
-  if (valCount < 1 || valCount >= ds.count) {
-    throw new RangeError(`a validation fraction of ${fraction} leaves ${valCount} of ${ds.count} images for validation`);
+  const valCount = Math.round(count * fraction);
+  if (valCount < 1 || valCount >= count) {
+    throw new RangeError(`a validation fraction of ${fraction} leaves ${valCount} of ${count} images for validation`);
   }
-  const order = new Uint32Array(ds.count);
+  const order = new Uint32Array(count);
   for (let i = 0; i < order.length; i++) order[i] = i;
   const rng = new Generator(seed);
   for (let i = order.length - 1; i > 0; i--) {
@@ -37,7 +37,14 @@ export function splitDataset(ds: ImageDataset, fraction: number, seed = 0): { tr
     order[i] = order[j]!;
     order[j] = t;
   }
-  const val = order.subarray(0, valCount).slice().sort();
-  const train = order.subarray(valCount).slice().sort();
+  return { val: order.subarray(0, valCount).slice().sort(), train: order.subarray(valCount).slice().sort() };
+}
+
+/**
+ * Splits off round(fraction × count) images as 'val', the rest as 'train', after a seeded shuffle.
+ * Both keep the source's classes and mean/std (the training statistics).
+ */
+export function splitDataset(ds: ImageDataset, fraction: number, seed = 0): { train: ImageDataset; val: ImageDataset } {
+  const { train, val } = splitIndices(ds.count, fraction, seed);
   return { train: subsetDataset(ds, train, 'train'), val: subsetDataset(ds, val, 'val') };
 }

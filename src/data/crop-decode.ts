@@ -1,0 +1,85 @@
+// One image file → the crop a model sees, CHW uint8, in one sharp pipeline on libuv's pool:
+// torchvision's RandomResizedCrop samples its box on the original image and resizes only that
+// box; Resize(shorter side) + CenterCrop resizes the whole image (JPEGs shrink while decoding)
+// and cuts the centre. PIL semantics: EXIF orientation ignored, alpha dropped, RGB or luma.
+import { promises as fs } from 'node:fs';
+import sharp, { type Sharp } from 'sharp';
+import type { Generator } from '../tensor/random.js';
+import { CenterCrop, Compose, Resize, ToTensor, type RandomResizedCrop } from './transforms.js';
+import { augmentBatchAsync, planAugment } from './augment.js';
+import type { ImageShape } from './image.js';
+import { roundHalfEven } from './functional.js';
+import { CorruptFileError } from './errors.js';
+
+export type CropSpec =
+  | { kind: 'randomResizedCrop'; crop: RandomResizedCrop }
+  /** Resize the shorter side to `resize` (torchvision's Resize(int)), then CenterCrop(height, width). */
+  | { kind: 'resizeCenterCrop'; resize: number; height: number; width: number };
+
+/** Output height and width of a crop spec. */
+export function cropOutputSize(spec: CropSpec): [number, number] {
+  return spec.kind === 'randomResizedCrop' ? spec.crop.size : [spec.height, spec.width];
+}
+
+/** Refuse pixel floods before decoding (an 8k × 8k photo is 64 MP). */
+const MAX_INPUT_PIXELS = 16384 * 16384;
+
+/** Decodes `file` (or its bytes) to the crop, written CHW into out at offset; draws from gen for random crops. */
+export async function decodeCrop(file: string, spec: CropSpec, channels: 1 | 3, gen: Generator, out: Uint8Array, offset: number,
+  bytes?: Buffer): Promise<void> {
+  const [outH, outW] = cropOutputSize(spec);
+  try {
+    const input = bytes ?? (await fs.readFile(file));
+    const meta = await sharp(input, { limitInputPixels: MAX_INPUT_PIXELS }).metadata();
+    const width = meta.width, height = meta.height;
+    if (!width || !height) throw new Error('no image size in the header');
+    let pipeline = sharp(input, { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS, sequentialRead: true });
+    if (spec.kind === 'randomResizedCrop') {
+      const [top, left, h, w] = spec.crop.params(height, width, gen);
+      pipeline = pipeline.extract({ left, top, width: w, height: h }).resize(outW, outH, { fit: 'fill', kernel: 'linear' });
+    } else {
+      const [rh, rw] = new Resize(spec.resize).outputSize(height, width);
+      if (rh < outH || rw < outW) throw new Error(`resized to ${rw}x${rh}, smaller than the ${outW}x${outH} crop`);
+      if (rh > height) {
+        // libvips upsamples with another pixel-centre alignment than PIL (up to half a pixel at
+        // edges); small images are cheap, so they are enlarged by the augmenter's PIL-exact resize.
+        const original = await toChw(pipeline, channels, width * height);
+        await resizeCenterCrop(original, { channels, height, width }, [rh, rw], [outH, outW], out, offset);
+        return;
+      }
+      // torchvision's center_crop offsets: int(round((in − out) / 2)).
+      pipeline = pipeline.resize(rw, rh, { fit: 'fill', kernel: 'linear', fastShrinkOnLoad: false })
+        .extract({ left: roundHalfEven((rw - outW) / 2), top: roundHalfEven((rh - outH) / 2), width: outW, height: outH });
+    }
+    out.set(await toChw(pipeline, channels, outH * outW), offset);
+  } catch (err) {
+    throw new CorruptFileError(`cannot decode image ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** Runs the pipeline to `channels` planes of `pixels` bytes each (alpha dropped, RGB or luma as PIL's convert). */
+async function toChw(pipeline: Sharp, channels: 1 | 3, pixels: number): Promise<Uint8Array> {
+  pipeline = pipeline.removeAlpha();
+  const hwc = await (channels === 1 ? pipeline.toColourspace('b-w') : pipeline.toColourspace('srgb')).raw().toBuffer();
+  if (hwc.length !== pixels * channels) throw new Error(`decoded to ${hwc.length} bytes, expected ${pixels * channels}`);
+  const chw = new Uint8Array(hwc.length);
+  hwcToChw(hwc, channels, chw, 0);
+  return chw;
+}
+
+/** Resize(size) + CenterCrop of one CHW image by the native augmenter, rounded back to uint8 as PIL stores it. */
+async function resizeCenterCrop(image: Uint8Array, shape: ImageShape, size: [number, number], crop: [number, number],
+  out: Uint8Array, offset: number): Promise<void> {
+  const plan = planAugment(new Compose([new Resize(size), new CenterCrop(crop), new ToTensor()]), shape);
+  const floats = await augmentBatchAsync(plan, image, Int32Array.of(0), Uint32Array.of(0), 1);
+  for (let i = 0; i < floats.length; i++) out[offset + i] = Math.min(255, Math.max(0, Math.round(floats[i]! * 255)));
+}
+
+/** sharp's interleaved HWC pixels → planar CHW at out[offset…]. */
+export function hwcToChw(pixels: Uint8Array, channels: number, out: Uint8Array, offset: number): void {
+  const plane = pixels.length / channels;
+  for (let c = 0; c < channels; c++) {
+    const dst = offset + c * plane;
+    for (let i = 0, j = c; i < plane; i++, j += channels) out[dst + i] = pixels[j]!;
+  }
+}
