@@ -5,6 +5,7 @@
 // (Not the root's mtime: writing the cache file itself changes it.)
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { DatasetNotFoundError } from './errors.js';
 
 /** torchvision's IMG_EXTENSIONS (matched case-insensitively, as has_file_allowed_extension does). */
@@ -115,17 +116,15 @@ async function readCache(root: string): Promise<FileIndex | null> {
 }
 
 /** Best effort: a read-only data folder just goes without a cache. */
-async function writeCache(root: string, index: FileIndex & { folders: Record<string, number> }): Promise<void> {
+function writeCache(root: string, index: FileIndex & { folders: Record<string, number> }): void {
   const body: CachedIndex = {
     version: CACHE_VERSION, folders: index.folders, classes: index.classes,
     files: index.files.map((f) => path.relative(root, f)), labels: Array.from(index.labels),
   };
-  const tmp = path.join(root, `${INDEX_CACHE_FILE}.${process.pid}.tmp`);
   try {
-    await fs.writeFile(tmp, JSON.stringify(body));
-    await fs.rename(tmp, path.join(root, INDEX_CACHE_FILE));
+    writeFileAtomic(path.join(root, INDEX_CACHE_FILE), JSON.stringify(body));
   } catch {
-    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    // Listing again next run is the only cost.
   }
 }
 
@@ -136,6 +135,6 @@ export async function indexImageFolder(root: string, { cache = true }: { cache?:
     if (hit) return { ...hit, cached: true };
   }
   const listed = await listImageFolder(root);
-  if (cache) await writeCache(root, listed);
+  if (cache) writeCache(root, listed);
   return { classes: listed.classes, files: listed.files, labels: listed.labels, cached: false };
 }
