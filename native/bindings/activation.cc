@@ -2,38 +2,29 @@
 #include <napi.h>
 
 #include "activation/activation.h"
-#include "bindings/args.h"
+#include "bindings/registry.h"
 
 namespace {
 
 using namespace cnn_binding;
 
-int64_t length_of(const Args& a, const Napi::CallbackInfo& info, size_t i, const char* name) {
-  a.floats(i, name, 0, false);
-  return (int64_t)info[i].As<Napi::Float32Array>().ElementLength();
-}
-
 // (x, y, slope, threads)
-Napi::Value LeakyReluForward(const Napi::CallbackInfo& info) {
-  Args a(info, "leakyReluForward");
+Napi::Value LeakyReluForward(const Args& a) {
   a.expect_count(4);
-  const int64_t n = length_of(a, info, 0, "x");
-  const float* x = a.floats(0, "x", n);
-  float* y = a.floats(1, "y", n);
-  cnn::leaky_relu_forward(x, y, n, a.number(2, "slope"), a.threads(3));
-  return info.Env().Undefined();
+  const int64_t n = a.length(0, "x");
+  cnn::leaky_relu_forward(a.floats(0, "x", n), a.floats(1, "y", n), n, (float)a.number(2, "slope"), a.threads(3));
+  return a.undefined();
 }
 
 // (x, dy, dx, slope, threads)
-Napi::Value LeakyReluBackward(const Napi::CallbackInfo& info) {
-  Args a(info, "leakyReluBackward");
+Napi::Value LeakyReluBackward(const Args& a) {
   a.expect_count(5);
-  const int64_t n = length_of(a, info, 0, "x");
+  const int64_t n = a.length(0, "x");
   const float* x = a.floats(0, "x", n);
   const float* dy = a.floats(1, "dy", n);
   float* dx = a.floats(2, "dx", n);
-  cnn::leaky_relu_backward(x, dy, dx, n, a.number(3, "slope"), a.threads(4));
-  return info.Env().Undefined();
+  cnn::leaky_relu_backward(x, dy, dx, n, (float)a.number(3, "slope"), a.threads(4));
+  return a.undefined();
 }
 
 using UnaryForward = void (*)(const float*, float*, int64_t, int);
@@ -41,33 +32,21 @@ using UnaryBackward = void (*)(const float*, const float*, float*, int64_t, int)
 
 // (x, y, threads)
 template <UnaryForward F>
-Napi::Value Forward(const Napi::CallbackInfo& info, const char* name) {
-  Args a(info, name);
+Napi::Value Forward(const Args& a) {
   a.expect_count(3);
-  const int64_t n = length_of(a, info, 0, "x");
-  const float* x = a.floats(0, "x", n);
-  float* y = a.floats(1, "y", n);
-  F(x, y, n, a.threads(2));
-  return info.Env().Undefined();
+  const int64_t n = a.length(0, "x");
+  F(a.floats(0, "x", n), a.floats(1, "y", n), n, a.threads(2));
+  return a.undefined();
 }
 
-// (y, dy, dx, threads)
+// (y, dy, dx, threads): from the forward output y.
 template <UnaryBackward F>
-Napi::Value Backward(const Napi::CallbackInfo& info, const char* name) {
-  Args a(info, name);
+Napi::Value Backward(const Args& a) {
   a.expect_count(4);
-  const int64_t n = length_of(a, info, 0, "y");
-  const float* y = a.floats(0, "y", n);
-  const float* dy = a.floats(1, "dy", n);
-  float* dx = a.floats(2, "dx", n);
-  F(y, dy, dx, n, a.threads(3));
-  return info.Env().Undefined();
+  const int64_t n = a.length(0, "y");
+  F(a.floats(0, "y", n), a.floats(1, "dy", n), a.floats(2, "dx", n), n, a.threads(3));
+  return a.undefined();
 }
-
-Napi::Value SigmoidForward(const Napi::CallbackInfo& info) { return Forward<cnn::sigmoid_forward>(info, "sigmoidForward"); }
-Napi::Value SigmoidBackward(const Napi::CallbackInfo& info) { return Backward<cnn::sigmoid_backward>(info, "sigmoidBackward"); }
-Napi::Value TanhForward(const Napi::CallbackInfo& info) { return Forward<cnn::tanh_forward>(info, "tanhForward"); }
-Napi::Value TanhBackward(const Napi::CallbackInfo& info) { return Backward<cnn::tanh_backward>(info, "tanhBackward"); }
 
 struct Axis {
   int64_t outer, dim, inner, total;
@@ -75,7 +54,7 @@ struct Axis {
 
 // shape and a non-negative dim < rank → (outer, dim, inner)
 Axis read_axis(const Args& a, size_t shape_i, size_t dim_i) {
-  auto shape = a.shape(shape_i, "shape");
+  const auto shape = a.shape(shape_i, "shape");
   if (shape.empty()) a.range_error("expected a shape with at least 1 dimension");
   const int64_t d = a.integer(dim_i, "dim", 0, (int64_t)shape.size() - 1);
   Axis ax{1, shape[d], 1, numel(shape)};
@@ -85,39 +64,37 @@ Axis read_axis(const Args& a, size_t shape_i, size_t dim_i) {
 }
 
 // (x, shape, dim, y, log, threads)
-Napi::Value SoftmaxForward(const Napi::CallbackInfo& info) {
-  Args a(info, "softmaxForward");
+Napi::Value SoftmaxForward(const Args& a) {
   a.expect_count(6);
-  Axis ax = read_axis(a, 1, 2);
+  const Axis ax = read_axis(a, 1, 2);
   const float* x = a.floats(0, "x", ax.total);
   float* y = a.floats(3, "y", ax.total);
   const bool log = a.boolean(4, "log");
   cnn::softmax_forward(x, y, ax.outer, ax.dim, ax.inner, log, a.threads(5));
-  return info.Env().Undefined();
+  return a.undefined();
 }
 
 // (y, dy, shape, dim, dx, log, threads)
-Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
-  Args a(info, "softmaxBackward");
+Napi::Value SoftmaxBackward(const Args& a) {
   a.expect_count(7);
-  Axis ax = read_axis(a, 2, 3);
+  const Axis ax = read_axis(a, 2, 3);
   const float* y = a.floats(0, "y", ax.total);
   const float* dy = a.floats(1, "dy", ax.total);
   float* dx = a.floats(4, "dx", ax.total);
   const bool log = a.boolean(5, "log");
   cnn::softmax_backward(y, dy, dx, ax.outer, ax.dim, ax.inner, log, a.threads(6));
-  return info.Env().Undefined();
+  return a.undefined();
 }
+
+const Registration rows({
+    {"leakyReluForward", LeakyReluForward},
+    {"leakyReluBackward", LeakyReluBackward},
+    {"sigmoidForward", Forward<cnn::sigmoid_forward>},
+    {"sigmoidBackward", Backward<cnn::sigmoid_backward>},
+    {"tanhForward", Forward<cnn::tanh_forward>},
+    {"tanhBackward", Backward<cnn::tanh_backward>},
+    {"softmaxForward", SoftmaxForward},
+    {"softmaxBackward", SoftmaxBackward},
+});
 
 }  // namespace
-
-void register_activation_bindings(Napi::Env env, Napi::Object exports) {
-  exports.Set("leakyReluForward", Napi::Function::New(env, LeakyReluForward));
-  exports.Set("leakyReluBackward", Napi::Function::New(env, LeakyReluBackward));
-  exports.Set("sigmoidForward", Napi::Function::New(env, SigmoidForward));
-  exports.Set("sigmoidBackward", Napi::Function::New(env, SigmoidBackward));
-  exports.Set("tanhForward", Napi::Function::New(env, TanhForward));
-  exports.Set("tanhBackward", Napi::Function::New(env, TanhBackward));
-  exports.Set("softmaxForward", Napi::Function::New(env, SoftmaxForward));
-  exports.Set("softmaxBackward", Napi::Function::New(env, SoftmaxBackward));
-}

@@ -1,114 +1,110 @@
-// Argument checking shared by every binding: each reader throws a JS TypeError/RangeError
-// naming the function and the argument before any kernel touches memory.
+// The one argument reader every binding uses: each read checks type, range and length and
+// throws a JS TypeError/RangeError naming the function and the argument (or field) before any
+// kernel touches memory. Positional arguments and the fields of parameter objects go through
+// the same value readers, so a number, an integer or a buffer is checked the same way wherever
+// it comes from.
 #pragma once
 #include <napi.h>
 
-#include <algorithm>
-#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
-
-#include "eltwise/eltwise.h"
 
 namespace cnn_binding {
 
 constexpr int64_t kMaxIndex = 0x7fffffff;
+constexpr double kInf = std::numeric_limits<double>::infinity();
+// Shapes the boundary accepts (PyTorch's limit is higher; no model here comes close).
+constexpr int kMaxShapeDims = 8;
 
-// Reads positional arguments of one binding and throws a JS error naming the bad one.
+class Fields;
+
 class Args {
  public:
   Args(const Napi::CallbackInfo& info, const char* fn) : info_(info), fn_(fn) {}
 
-  [[noreturn]] void type_error(const std::string& msg) const {
-    throw Napi::TypeError::New(info_.Env(), std::string(fn_) + ": " + msg);
-  }
-  [[noreturn]] void range_error(const std::string& msg) const {
-    throw Napi::RangeError::New(info_.Env(), std::string(fn_) + ": " + msg);
+  const Napi::CallbackInfo& info() const { return info_; }
+  Napi::Env env() const { return info_.Env(); }
+  Napi::Value undefined() const { return info_.Env().Undefined(); }
+  const char* function() const { return fn_; }
+
+  [[noreturn]] void type_error(const std::string& msg) const;
+  [[noreturn]] void range_error(const std::string& msg) const;
+  void expect_count(size_t n) const;
+
+  // ---- one value, named `what` in errors ----
+  int64_t integer_of(Napi::Value v, const std::string& what, int64_t lo, int64_t hi) const;
+  // Any number (NaN and infinities included).
+  double number_of(Napi::Value v, const std::string& what) const;
+  // A number in [lo, hi]; NaN is refused.
+  double number_of(Napi::Value v, const std::string& what, double lo, double hi) const;
+  bool boolean_of(Napi::Value v, const std::string& what) const;
+  std::string string_of(Napi::Value v, const std::string& what) const;
+  // A Float32Array of exactly `need` elements (at least `need` when !exact).
+  float* floats_of(Napi::Value v, const std::string& what, int64_t need, bool exact = true) const;
+  // A plain array of non-negative integers (a shape) of at most kMaxShapeDims dimensions.
+  std::vector<int64_t> shape_of(Napi::Value v, const std::string& what) const;
+  // A typed array of element type T (napi type `type`), any length.
+  template <typename T>
+  Napi::TypedArrayOf<T> typed_of(Napi::Value v, const std::string& what, napi_typedarray_type type,
+                                 const char* type_name) const {
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type)
+      type_error("expected a " + std::string(type_name) + " for " + what);
+    return v.As<Napi::TypedArrayOf<T>>();
   }
 
-  void expect_count(size_t n) const {
-    if (info_.Length() != n)
-      type_error("expected " + std::to_string(n) + " arguments but received " +
-                 std::to_string(info_.Length()));
-  }
-
-  int64_t integer(size_t i, const char* name, int64_t lo, int64_t hi) const {
-    Napi::Value v = info_[i];
-    if (!v.IsNumber()) type_error(std::string("expected a number for ") + name);
-    double d = v.As<Napi::Number>().DoubleValue();
-    if (!std::isfinite(d) || d != std::floor(d))
-      type_error(std::string("expected an integer for ") + name + " but received " + std::to_string(d));
-    if (d < (double)lo || d > (double)hi)
-      range_error(std::string("expected ") + name + " between " + std::to_string(lo) + " and " +
-                  std::to_string(hi) + " but received " + std::to_string((int64_t)d));
-    return (int64_t)d;
-  }
-
-  float number(size_t i, const char* name) const {
-    Napi::Value v = info_[i];
-    if (!v.IsNumber()) type_error(std::string("expected a number for ") + name);
-    return v.As<Napi::Number>().FloatValue();
-  }
-
-  bool boolean(size_t i, const char* name) const {
-    Napi::Value v = info_[i];
-    if (!v.IsBoolean()) type_error(std::string("expected a boolean for ") + name);
-    return v.As<Napi::Boolean>().Value();
-  }
-
-  std::string string(size_t i, const char* name) const {
-    Napi::Value v = info_[i];
-    if (!v.IsString()) type_error(std::string("expected a string for ") + name);
-    return v.As<Napi::String>().Utf8Value();
-  }
-
-  // A Float32Array of at least `need` elements (exactly, when exact).
+  // ---- positional argument i ----
+  int64_t integer(size_t i, const char* name, int64_t lo, int64_t hi) const { return integer_of(info_[i], name, lo, hi); }
+  double number(size_t i, const char* name) const { return number_of(info_[i], name); }
+  bool boolean(size_t i, const char* name) const { return boolean_of(info_[i], name); }
+  std::string string(size_t i, const char* name) const { return string_of(info_[i], name); }
   float* floats(size_t i, const char* name, int64_t need, bool exact = true) const {
-    Napi::Value v = info_[i];
-    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-      type_error(std::string("expected a Float32Array for ") + name);
-    auto arr = v.As<Napi::Float32Array>();
-    int64_t len = (int64_t)arr.ElementLength();
-    if (exact ? len != need : len < need)
-      range_error(std::string("expected ") + name + " to hold " + (exact ? "" : "at least ") +
-                  std::to_string(need) + " floats but it holds " + std::to_string(len));
-    return arr.Data();
+    return floats_of(info_[i], name, need, exact);
   }
-
-  float* floats_or_null(size_t i, const char* name, int64_t need) const {
-    Napi::Value v = info_[i];
-    if (v.IsNull() || v.IsUndefined()) return nullptr;
-    return floats(i, name, need);
-  }
-
-  // A plain array of non-negative integers (a shape).
-  std::vector<int64_t> shape(size_t i, const char* name) const {
-    Napi::Value v = info_[i];
-    if (!v.IsArray()) type_error(std::string("expected an array of integers for ") + name);
-    auto arr = v.As<Napi::Array>();
-    if (arr.Length() > (uint32_t)cnn::kMaxDims)
-      range_error(std::string(name) + " has more than " + std::to_string(cnn::kMaxDims) + " dimensions");
-    std::vector<int64_t> out;
-    int64_t total = 1;
-    for (uint32_t d = 0; d < arr.Length(); ++d) {
-      Napi::Value e = arr.Get(d);
-      if (!e.IsNumber()) type_error(std::string("expected integers in ") + name);
-      double x = e.As<Napi::Number>().DoubleValue();
-      if (!std::isfinite(x) || x != std::floor(x) || x < 0 || x > (double)kMaxIndex)
-        range_error(std::string("expected non-negative integers in ") + name);
-      out.push_back((int64_t)x);
-      total *= out.back();
-      if (total > ((int64_t)1 << 40)) range_error(std::string(name) + " is too large");
-    }
-    return out;
-  }
-
+  // null/undefined → nullptr, else as floats().
+  float* floats_or_null(size_t i, const char* name, int64_t need) const;
+  // The length of a Float32Array argument: the first array of an elementwise call sets n.
+  int64_t length(size_t i, const char* name) const;
+  std::vector<int64_t> shape(size_t i, const char* name) const { return shape_of(info_[i], name); }
   int threads(size_t i) const { return (int)integer(i, "threads", 1, 1024); }
+  // A plain object argument whose fields are read as `name.field`.
+  Fields object(size_t i, const char* name) const;
 
  private:
   const Napi::CallbackInfo& info_;
   const char* fn_;
+};
+
+// The fields of one parameter object, read with Args' value readers and named `prefix.field`.
+class Fields {
+ public:
+  Fields(const Args& a, Napi::Value v, std::string prefix);
+
+  Napi::Value get(const char* name) const { return obj_.Get(name); }
+  bool present(const char* name) const;  // neither missing, undefined nor null
+  std::string what(const char* name) const { return prefix_ + "." + name; }
+  const Args& args() const { return a_; }
+
+  int64_t integer(const char* name, int64_t lo, int64_t hi) const { return a_.integer_of(get(name), what(name), lo, hi); }
+  double number(const char* name) const { return a_.number_of(get(name), what(name)); }
+  double number(const char* name, double lo, double hi) const { return a_.number_of(get(name), what(name), lo, hi); }
+  bool boolean(const char* name) const { return a_.boolean_of(get(name), what(name)); }
+  std::string string(const char* name) const { return a_.string_of(get(name), what(name)); }
+  float* floats(const char* name, int64_t need) const { return a_.floats_of(get(name), what(name), need); }
+  float* floats_or_null(const char* name, int64_t need) const {
+    return present(name) ? floats(name, need) : nullptr;
+  }
+  std::vector<int64_t> shape(const char* name) const { return a_.shape_of(get(name), what(name)); }
+  // An array of exactly `count` numbers, each in [lo, hi].
+  void numbers(const char* name, int count, double lo, double hi, double* out) const;
+  // [min, max] within [lo, hi].
+  void range(const char* name, double lo, double hi, double* out) const;
+
+ private:
+  const Args& a_;
+  Napi::Object obj_;
+  std::string prefix_;
 };
 
 inline int64_t numel(const std::vector<int64_t>& s) {

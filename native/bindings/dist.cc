@@ -46,8 +46,8 @@ struct Buffer {
   bool is_double;
 };
 
-Buffer buffer(const Napi::CallbackInfo& info, const Args& a, size_t i) {
-  Napi::Value v = info[i];
+Buffer buffer(const Args& a, size_t i) {
+  Napi::Value v = a.info()[i];
   if (v.IsTypedArray()) {
     auto t = v.As<Napi::TypedArray>();
     if (t.TypedArrayType() == napi_float32_array) {
@@ -63,106 +63,103 @@ Buffer buffer(const Napi::CallbackInfo& info, const Args& a, size_t i) {
 }
 
 template <typename Fn>
-auto mpi_call(const Napi::CallbackInfo& info, const Args& a, Fn fn) -> decltype(fn()) {
+auto mpi_call(const Args& a, Fn fn) -> decltype(fn()) {
   try {
     return fn();
   } catch (const std::invalid_argument& e) {
     a.range_error(e.what());
   } catch (const std::runtime_error& e) {
-    throw Napi::Error::New(info.Env(), e.what());
+    throw Napi::Error::New(a.env(), e.what());
   }
 }
 
-Napi::Value MpiInfo(const Napi::CallbackInfo& info) { return world_object(info.Env()); }
-
-Napi::Value MpiInit(const Napi::CallbackInfo& info) {
-  Args a(info, "mpiInit");
+Napi::Value MpiInfo(const Args& a) {
   a.expect_count(0);
-  mpi_call(info, a, [] { return cnn::dist::init(); });
-  return world_object(info.Env());
+  return world_object(a.env());
+}
+
+Napi::Value MpiInit(const Args& a) {
+  a.expect_count(0);
+  mpi_call(a, [] { return cnn::dist::init(); });
+  return world_object(a.env());
 }
 
 // (buffer): in place, the sum over all ranks
-Napi::Value MpiAllreduceSum(const Napi::CallbackInfo& info) {
-  Args a(info, "mpiAllreduceSum");
+Napi::Value MpiAllreduceSum(const Args& a) {
   a.expect_count(1);
   require_world(a);
-  Buffer b = buffer(info, a, 0);
-  mpi_call(info, a, [&] {
+  Buffer b = buffer(a, 0);
+  mpi_call(a, [&] {
     if (b.is_double) cnn::dist::allreduce_sum((double*)b.data, b.length);
     else cnn::dist::allreduce_sum((float*)b.data, b.length);
   });
-  return info.Env().Undefined();
+  return a.undefined();
 }
 
 // (buffer: Float32Array) → handle
-Napi::Value MpiIallreduceSum(const Napi::CallbackInfo& info) {
-  Args a(info, "mpiIallreduceSum");
+Napi::Value MpiIallreduceSum(const Args& a) {
   a.expect_count(1);
   require_world(a);
-  a.floats(0, "buffer", 0, false);
-  auto f = info[0].As<Napi::Float32Array>();
-  const int handle = mpi_call(info, a, [&] { return cnn::dist::iallreduce_sum(f.Data(), (int64_t)f.ElementLength()); });
-  return Napi::Number::New(info.Env(), handle);
+  const int64_t n = a.length(0, "buffer");
+  float* data = a.floats(0, "buffer", n);
+  const int handle = mpi_call(a, [&] { return cnn::dist::iallreduce_sum(data, n); });
+  return Napi::Number::New(a.env(), handle);
 }
 
-Napi::Value MpiTest(const Napi::CallbackInfo& info) {
-  Args a(info, "mpiTest");
+Napi::Value MpiTest(const Args& a) {
   a.expect_count(1);
   require_world(a);
   const int handle = (int)a.integer(0, "handle", 0, kMaxIndex);
-  return Napi::Boolean::New(info.Env(), mpi_call(info, a, [&] { return cnn::dist::test(handle); }));
+  return Napi::Boolean::New(a.env(), mpi_call(a, [&] { return cnn::dist::test(handle); }));
 }
 
-Napi::Value MpiWait(const Napi::CallbackInfo& info) {
-  Args a(info, "mpiWait");
+Napi::Value MpiWait(const Args& a) {
   a.expect_count(1);
   require_world(a);
   const int handle = (int)a.integer(0, "handle", 0, kMaxIndex);
-  mpi_call(info, a, [&] { cnn::dist::wait(handle); });
-  return info.Env().Undefined();
+  mpi_call(a, [&] { cnn::dist::wait(handle); });
+  return a.undefined();
 }
 
 // (buffer, root): every rank's buffer becomes root's
-Napi::Value MpiBroadcast(const Napi::CallbackInfo& info) {
-  Args a(info, "mpiBroadcast");
+Napi::Value MpiBroadcast(const Args& a) {
   a.expect_count(2);
   require_world(a);
-  Buffer b = buffer(info, a, 0);
+  Buffer b = buffer(a, 0);
   const int root = (int)a.integer(1, "root", 0, cnn::dist::info().size - 1);
-  mpi_call(info, a, [&] {
+  mpi_call(a, [&] {
     if (b.is_double) cnn::dist::broadcast((double*)b.data, b.length, root);
     else cnn::dist::broadcast((float*)b.data, b.length, root);
   });
-  return info.Env().Undefined();
+  return a.undefined();
 }
 
-Napi::Value MpiBarrier(const Napi::CallbackInfo& info) {
-  Args a(info, "mpiBarrier");
+Napi::Value MpiBarrier(const Args& a) {
   a.expect_count(0);
   require_world(a);
-  mpi_call(info, a, [] { cnn::dist::barrier(); });
-  return info.Env().Undefined();
+  mpi_call(a, [] { cnn::dist::barrier(); });
+  return a.undefined();
 }
 
 // (code): ends every rank of the job; never returns
-Napi::Value MpiAbort(const Napi::CallbackInfo& info) {
-  Args a(info, "mpiAbort");
+Napi::Value MpiAbort(const Args& a) {
   a.expect_count(1);
   const int code = (int)a.integer(0, "code", 0, 255);
   if (!cnn::dist::is_initialized()) std::_Exit(code);
   cnn::dist::abort_job(code);
 }
 
-Napi::Value MpiFinalize(const Napi::CallbackInfo& info) {
+Napi::Value MpiFinalize(const Args& a) {
+  a.expect_count(0);
   cnn::dist::finalize();
-  return info.Env().Undefined();
+  return a.undefined();
 }
 
 #else
 
-Napi::Value MpiInfo(const Napi::CallbackInfo& info) {
-  Napi::Object o = Napi::Object::New(info.Env());
+Napi::Value MpiInfo(const Args& a) {
+  a.expect_count(0);
+  Napi::Object o = Napi::Object::New(a.env());
   o.Set("available", false);
   o.Set("initialized", false);
   return o;
@@ -170,19 +167,19 @@ Napi::Value MpiInfo(const Napi::CallbackInfo& info) {
 
 #endif
 
-}  // namespace
-
-void register_dist_bindings(Napi::Env env, Napi::Object exports) {
-  exports.Set("mpiInfo", Napi::Function::New(env, MpiInfo));
+const Registration rows({
+    {"mpiInfo", MpiInfo},
 #ifdef CNN_MPI
-  exports.Set("mpiInit", Napi::Function::New(env, MpiInit));
-  exports.Set("mpiAllreduceSum", Napi::Function::New(env, MpiAllreduceSum));
-  exports.Set("mpiIallreduceSum", Napi::Function::New(env, MpiIallreduceSum));
-  exports.Set("mpiTest", Napi::Function::New(env, MpiTest));
-  exports.Set("mpiWait", Napi::Function::New(env, MpiWait));
-  exports.Set("mpiBroadcast", Napi::Function::New(env, MpiBroadcast));
-  exports.Set("mpiBarrier", Napi::Function::New(env, MpiBarrier));
-  exports.Set("mpiAbort", Napi::Function::New(env, MpiAbort));
-  exports.Set("mpiFinalize", Napi::Function::New(env, MpiFinalize));
+    {"mpiInit", MpiInit},
+    {"mpiAllreduceSum", MpiAllreduceSum},
+    {"mpiIallreduceSum", MpiIallreduceSum},
+    {"mpiTest", MpiTest},
+    {"mpiWait", MpiWait},
+    {"mpiBroadcast", MpiBroadcast},
+    {"mpiBarrier", MpiBarrier},
+    {"mpiAbort", MpiAbort},
+    {"mpiFinalize", MpiFinalize},
 #endif
-}
+});
+
+}  // namespace

@@ -36,31 +36,29 @@ cnn::Pad2dParams read_pad(const Args& a) {
 }
 
 // (mode, planes, h, w, left, right, top, bottom, value, x, y, threads)
-Napi::Value Pad2dForward(const Napi::CallbackInfo& info) {
-  Args a(info, "pad2dForward");
+Napi::Value Pad2dForward(const Args& a) {
   a.expect_count(12);
   cnn::Pad2dParams p = read_pad(a);
   const float value = a.number(8, "value");
   const float* x = a.floats(9, "x", p.planes * p.h * p.w);
   float* y = a.floats(10, "y", p.planes * p.out_h() * p.out_w());
   cnn::pad2d_forward(p, x, value, y, a.threads(11));
-  return info.Env().Undefined();
+  return a.undefined();
 }
 
 // (mode, planes, h, w, left, right, top, bottom, dy, dx, threads)
-Napi::Value Pad2dBackward(const Napi::CallbackInfo& info) {
-  Args a(info, "pad2dBackward");
+Napi::Value Pad2dBackward(const Args& a) {
   a.expect_count(11);
   cnn::Pad2dParams p = read_pad(a);
   const float* dy = a.floats(8, "dy", p.planes * p.out_h() * p.out_w());
   float* dx = a.floats(9, "dx", p.planes * p.h * p.w);
   cnn::pad2d_backward(p, dy, dx, a.threads(10));
-  return info.Env().Undefined();
+  return a.undefined();
 }
+
+const Registration rows({
+    {"pad2dForward", Pad2dForward},
+    {"pad2dBackward", Pad2dBackward},
+});
 
 }  // namespace
-
-void register_pad_bindings(Napi::Env env, Napi::Object exports) {
-  exports.Set("pad2dForward", Napi::Function::New(env, Pad2dForward));
-  exports.Set("pad2dBackward", Napi::Function::New(env, Pad2dBackward));
-}

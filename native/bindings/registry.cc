@@ -1,21 +1,34 @@
 #include "bindings/registry.h"
 
-void register_norm_bindings(Napi::Env env, Napi::Object exports);
-void register_activation_bindings(Napi::Env env, Napi::Object exports);
-void register_dropout_bindings(Napi::Env env, Napi::Object exports);
-void register_loss_bindings(Napi::Env env, Napi::Object exports);
-void register_augment_bindings(Napi::Env env, Napi::Object exports);
-void register_optim_bindings(Napi::Env env, Napi::Object exports);
-void register_dist_bindings(Napi::Env env, Napi::Object exports);
+#include <deque>
+#include <string>
 
-void register_family_bindings(Napi::Env env, Napi::Object exports) {
-  register_pool_bindings(env, exports);
-  register_pad_bindings(env, exports);
-  register_norm_bindings(env, exports);
-  register_activation_bindings(env, exports);
-  register_dropout_bindings(env, exports);
-  register_loss_bindings(env, exports);
-  register_augment_bindings(env, exports);
-  register_optim_bindings(env, exports);
-  register_dist_bindings(env, exports);
+namespace cnn_binding {
+
+namespace {
+
+// A deque: rows never move once added, so each exported function can keep a pointer to its own.
+std::deque<Binding>& table() {
+  static std::deque<Binding> rows;
+  return rows;
 }
+
+Napi::Value call(const Napi::CallbackInfo& info) {
+  const Binding* row = static_cast<const Binding*>(info.Data());
+  return row->fn(Args(info, row->name));
+}
+
+}  // namespace
+
+Registration::Registration(std::initializer_list<Binding> rows) {
+  for (const Binding& row : rows) table().push_back(row);
+}
+
+void export_bindings(Napi::Env env, Napi::Object exports) {
+  for (Binding& row : table()) {
+    if (exports.Has(row.name)) throw Napi::Error::New(env, std::string("binding ") + row.name + " is registered twice");
+    exports.Set(row.name, Napi::Function::New(env, call, row.name, &row));
+  }
+}
+
+}  // namespace cnn_binding

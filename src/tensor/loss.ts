@@ -1,7 +1,7 @@
 // Classification losses, as torch.nn.functional.cross_entropy / nll_loss with class-index
 // targets, plus top-k accuracy for metrics. The log-softmax and NLL run fused in the addon.
 import { emptyFloat32 } from './storage.js';
-import { native, getThreads } from './native.js';
+import { native, getThreads, type LossParams } from './native.js';
 import { record } from './ops.js';
 import { Tensor, formatShape } from './tensor.js';
 
@@ -22,13 +22,7 @@ export type NllLossOptions = Omit<CrossEntropyOptions, 'labelSmoothing'>;
 const REDUCTIONS: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
 
 interface Checked {
-  n: number;
-  c: number;
-  target: Int32Array;
-  weight: Float32Array | null;
-  labelSmoothing: number;
-  ignoreIndex: number;
-  reduction: number;
+  params: LossParams;
   outShape: number[];
 }
 
@@ -72,7 +66,7 @@ function checkArgs(op: string, input: Tensor, target: Int32Array | readonly numb
   const reduction = REDUCTIONS[reductionName];
   if (reduction === undefined) throw new RangeError(`${op}: ${String(reductionName)} is not a valid value for reduction`);
   return {
-    n, c, target: t, weight: o.weight?.data ?? null, labelSmoothing, ignoreIndex, reduction,
+    params: { input: input.data, n, c, target: t, weight: o.weight?.data ?? null, labelSmoothing, ignoreIndex, reduction },
     outShape: reduction === 0 ? [n] : [],
   };
 }
@@ -80,14 +74,12 @@ function checkArgs(op: string, input: Tensor, target: Int32Array | readonly numb
 /** torch.nn.functional.cross_entropy(logits, target, weight, ignore_index, reduction, label_smoothing) for logits (N, C). */
 export function crossEntropy(logits: Tensor, target: Int32Array | readonly number[], o: CrossEntropyOptions = {}): Tensor {
   const a = checkArgs('crossEntropy', logits, target, o);
-  const out = new Float32Array(a.reduction === 0 ? a.n : 1);
-  const lse = new Float32Array(a.n);
-  native.crossEntropyForward(logits.data, a.n, a.c, a.target, a.weight, a.labelSmoothing,
-    a.ignoreIndex, a.reduction, out, lse, getThreads());
+  const out = new Float32Array(a.params.reduction === 0 ? a.params.n : 1);
+  const lse = new Float32Array(a.params.n);
+  native.crossEntropyForward(a.params, out, lse, getThreads());
   return record(new Tensor(out, a.outShape), 'crossEntropy', [logits], (g) => {
     const dx = emptyFloat32(logits.size);
-    native.crossEntropyBackward(logits.data, a.n, a.c, a.target, a.weight, a.labelSmoothing,
-      a.ignoreIndex, a.reduction, lse, g.data, dx, getThreads());
+    native.crossEntropyBackward(a.params, lse, g.data, dx, getThreads());
     return [new Tensor(dx, logits.shape)];
   });
 }
@@ -95,11 +87,11 @@ export function crossEntropy(logits: Tensor, target: Int32Array | readonly numbe
 /** torch.nn.functional.nll_loss over log-probabilities (N, C). */
 export function nllLoss(logProbs: Tensor, target: Int32Array | readonly number[], o: NllLossOptions = {}): Tensor {
   const a = checkArgs('nllLoss', logProbs, target, o);
-  const out = new Float32Array(a.reduction === 0 ? a.n : 1);
-  native.nllLossForward(logProbs.data, a.n, a.c, a.target, a.weight, 0, a.ignoreIndex, a.reduction, out);
+  const out = new Float32Array(a.params.reduction === 0 ? a.params.n : 1);
+  native.nllLossForward(a.params, out);
   return record(new Tensor(out, a.outShape), 'nllLoss', [logProbs], (g) => {
     const dx = emptyFloat32(logProbs.size);
-    native.nllLossBackward(logProbs.data, a.n, a.c, a.target, a.weight, 0, a.ignoreIndex, a.reduction, g.data, dx);
+    native.nllLossBackward(a.params, g.data, dx);
     return [new Tensor(dx, logProbs.shape)];
   });
 }

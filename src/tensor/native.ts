@@ -65,6 +65,32 @@ export interface MpiWorldInfo {
   threadLevel?: string;
 }
 
+/** One batchNormForward call; running stats are null together, and required when !training. */
+export interface BatchNormForwardCall {
+  x: Float32Array; shape: readonly number[];
+  weight: Float32Array | null; bias: Float32Array | null;
+  runningMean: Float32Array | null; runningVar: Float32Array | null;
+  training: boolean; momentum: number; eps: number;
+  y: Float32Array; saveMean: Float32Array; saveInvstd: Float32Array;
+}
+
+export interface BatchNormBackwardCall {
+  x: Float32Array; dy: Float32Array; shape: readonly number[];
+  weight: Float32Array | null; saveMean: Float32Array; saveInvstd: Float32Array; training: boolean;
+  dx: Float32Array | null; dweight: Float32Array | null; dbias: Float32Array | null;
+}
+
+/** The (N, C) input, targets and settings shared by the cross-entropy and NLL calls. */
+export interface LossParams {
+  input: Float32Array; n: number; c: number; target: Int32Array;
+  weight: Float32Array | null;
+  /** Cross entropy only. */
+  labelSmoothing?: number;
+  ignoreIndex: number;
+  /** 0 none, 1 mean, 2 sum. */
+  reduction: number;
+}
+
 export interface NativeAddon {
   cpuInfo(): CpuInfo;
   setIsa(name: string): void;
@@ -118,14 +144,8 @@ export interface NativeAddon {
 
   // ---- normalization (native/norm) ----
   /** shape (N, C, ...); training uses batch stats and updates the running stats in place. */
-  batchNormForward(x: Float32Array, shape: readonly number[], weight: Float32Array | null,
-    bias: Float32Array | null, runningMean: Float32Array | null, runningVar: Float32Array | null,
-    training: boolean, momentum: number, eps: number, y: Float32Array, saveMean: Float32Array,
-    saveInvstd: Float32Array, threads: number): void;
-  batchNormBackward(x: Float32Array, dy: Float32Array, shape: readonly number[],
-    weight: Float32Array | null, saveMean: Float32Array, saveInvstd: Float32Array,
-    training: boolean, dx: Float32Array | null, dweight: Float32Array | null,
-    dbias: Float32Array | null, threads: number): void;
+  batchNormForward(call: BatchNormForwardCall, threads: number): void;
+  batchNormBackward(call: BatchNormBackwardCall, threads: number): void;
 
   // ---- activations (native/activation) ----
   leakyReluForward(x: Float32Array, y: Float32Array, slope: number, threads: number): void;
@@ -148,18 +168,12 @@ export interface NativeAddon {
   dropoutApply(x: Float32Array, mask: Float32Array, group: number, y: Float32Array, threads: number): void;
 
   // ---- losses (native/loss); reduction: 0 none, 1 mean, 2 sum ----
-  crossEntropyForward(logits: Float32Array, n: number, c: number, target: Int32Array,
-    weight: Float32Array | null, labelSmoothing: number, ignoreIndex: number, reduction: number,
-    out: Float32Array, lse: Float32Array, threads: number): void;
-  crossEntropyBackward(logits: Float32Array, n: number, c: number, target: Int32Array,
-    weight: Float32Array | null, labelSmoothing: number, ignoreIndex: number, reduction: number,
-    lse: Float32Array, gradOut: Float32Array, dlogits: Float32Array, threads: number): void;
-  nllLossForward(logp: Float32Array, n: number, c: number, target: Int32Array,
-    weight: Float32Array | null, labelSmoothing: number, ignoreIndex: number, reduction: number,
-    out: Float32Array): void;
-  nllLossBackward(logp: Float32Array, n: number, c: number, target: Int32Array,
-    weight: Float32Array | null, labelSmoothing: number, ignoreIndex: number, reduction: number,
-    gradOut: Float32Array, dlogp: Float32Array): void;
+  crossEntropyForward(p: LossParams, out: Float32Array, lse: Float32Array, threads: number): void;
+  crossEntropyBackward(p: LossParams, lse: Float32Array, gradOut: Float32Array, dinput: Float32Array,
+    threads: number): void;
+  /** p.input holds log-probabilities; labelSmoothing is not read. */
+  nllLossForward(p: LossParams, out: Float32Array): void;
+  nllLossBackward(p: LossParams, gradOut: Float32Array, dinput: Float32Array): void;
   /** Rows whose target is among the k largest logits. */
   accuracyTopK(logits: Float32Array, n: number, c: number, target: Int32Array, k: number, threads: number): number;
   // ---- optimizers (native/optim): one fused update per parameter tensor, in place ----

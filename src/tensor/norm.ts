@@ -44,17 +44,21 @@ export function batchNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   }
   const y = emptyFloat32(x.size);
   const saveMean = new Float32Array(c), saveInvstd = new Float32Array(c);
-  native.batchNormForward(x.data, x.shape, weight?.data ?? null, bias?.data ?? null,
-    o.runningMean?.data ?? null, o.runningVar?.data ?? null, o.training, o.momentum, o.eps,
-    y, saveMean, saveInvstd, getThreads());
+  native.batchNormForward({
+    x: x.data, shape: x.shape, weight: weight?.data ?? null, bias: bias?.data ?? null,
+    runningMean: o.runningMean?.data ?? null, runningVar: o.runningVar?.data ?? null,
+    training: o.training, momentum: o.momentum, eps: o.eps, y, saveMean, saveInvstd,
+  }, getThreads());
   const training = o.training;
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record(new Tensor(y, x.shape), 'batchNorm', inputs, (g) => {
     const dx = x.requiresGrad ? emptyFloat32(x.size) : null;
     const dw = weight?.requiresGrad ? new Float32Array(c) : null;
     const db = bias?.requiresGrad ? new Float32Array(c) : null;
-    native.batchNormBackward(x.data, g.data, x.shape, weight?.data ?? null, saveMean, saveInvstd,
-      training, dx, dw, db, getThreads());
+    native.batchNormBackward({
+      x: x.data, dy: g.data, shape: x.shape, weight: weight?.data ?? null, saveMean, saveInvstd,
+      training, dx, dweight: dw, dbias: db,
+    }, getThreads());
     const grads: (Tensor | null)[] = [dx ? new Tensor(dx, x.shape) : null];
     if (weight) grads.push(dw ? new Tensor(dw, weight.shape) : null);
     if (bias) grads.push(db ? new Tensor(db, bias.shape) : null);

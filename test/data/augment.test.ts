@@ -123,7 +123,7 @@ test('bad native calls throw TypeError/RangeError with a message', () => {
     ['unknown kind', call((a) => { a[4] = [{ kind: 'sharpen' }]; }), RangeError],
     ['missing field', call((a) => { a[4] = [{ kind: 'horizontalFlip' }]; }), TypeError],
     ['p out of range', call((a) => { a[4] = [{ kind: 'horizontalFlip', p: 2 }]; }), RangeError],
-    ['NaN size', call((a) => { a[4] = [{ kind: 'resize', height: NaN, width: 4 }]; }), RangeError],
+    ['NaN size', call((a) => { a[4] = [{ kind: 'resize', height: NaN, width: 4 }]; }), TypeError],
     ['fractional size', call((a) => { a[4] = [{ kind: 'centerCrop', height: 2.5, width: 4 }]; }), TypeError],
     ['fill per channel', call((a) => { a[4] = [{ kind: 'rotation', degrees: [0, 1], interpolation: 'nearest', fill: [0] }]; }), RangeError],
     ['interpolation', call((a) => { a[4] = [{ kind: 'rotation', degrees: [0, 1], interpolation: 'bicubic', fill: [0, 0, 0] }]; }), RangeError],

@@ -175,7 +175,7 @@ test('bad native calls throw TypeError/RangeError instead of crashing', () => {
   assert.throws(() => native.sgdStep(f(4), f(4), f(4), { ...sgd, lr: 'x' as unknown as number }, 1), /options.lr/);
   assert.throws(() => native.sgdStep(f(4), f(4), f(4), { ...sgd, lr: NaN }, 1), RangeError);
   const g = native.sgdStep as unknown as (...a: unknown[]) => void;
-  assert.throws(() => g(f(4), f(4), f(4), null, 1), /options object/);
+  assert.throws(() => g(f(4), f(4), f(4), null, 1), /object for options/);
   assert.throws(() => g(new Float64Array(4), f(4), f(4), sgd, 1), /Float32Array for param/);
   assert.throws(() => g(f(4), f(4), f(4), sgd), /expected 5 arguments/);
   assert.throws(() => native.sgdStep(f(4), f(4), f(4), sgd, 0), /threads/);

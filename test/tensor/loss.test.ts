@@ -94,18 +94,21 @@ test('accuracyTopK counts rows whose target is among the k largest logits', () =
 test('bad native loss calls throw instead of crashing', () => {
   const x = new Float32Array(12), t = getThreads(), one = new Float32Array(1), lse = new Float32Array(3);
   const tg = Int32Array.from([0, 1, 2]);
+  const p = { input: x, n: 3, c: 4, target: tg, weight: null, labelSmoothing: 0, ignoreIndex: -100, reduction: 1 };
   const call = (f: unknown, ...a: unknown[]) => () => (f as (...a: unknown[]) => void)(...a);
-  assert.throws(call(native.crossEntropyForward, x, 3, 4, Int32Array.from([0, 9, 1]), null, 0, -100, 1, one, lse, t), /target 9 at index 1 is out of bounds/);
-  assert.throws(call(native.crossEntropyForward, x, 3, 4, [0, 1, 2], null, 0, -100, 1, one, lse, t), TypeError);
-  assert.throws(call(native.crossEntropyForward, x, 3, 4, Int32Array.from([0, 1]), null, 0, -100, 1, one, lse, t), RangeError);
-  assert.throws(call(native.crossEntropyForward, x, 4, 4, tg, null, 0, -100, 1, one, lse, t), RangeError);
-  assert.throws(call(native.crossEntropyForward, x, 3, 4, tg, new Float32Array(3), 0, -100, 1, one, lse, t), RangeError);
-  assert.throws(call(native.crossEntropyForward, x, 3, 4, tg, null, 2, -100, 1, one, lse, t), RangeError);
-  assert.throws(call(native.crossEntropyForward, x, 3, 4, tg, null, 0, -100, 3, one, lse, t), RangeError);
-  assert.throws(call(native.crossEntropyForward, x, 3, 4, tg, null, 0, -100, 0, one, lse, t), RangeError);
-  assert.throws(call(native.crossEntropyBackward, x, 3, 4, tg, null, 0, -100, 1, lse, one, new Float32Array(11), t), RangeError);
-  assert.throws(call(native.nllLossForward, x, 3, 4, tg, null, 0, -100, 1), TypeError);
-  assert.throws(call(native.nllLossBackward, x, 3, 4, tg, null, 0, -100, 2, new Float32Array(3), x), RangeError);
+  assert.throws(call(native.crossEntropyForward, { ...p, target: Int32Array.from([0, 9, 1]) }, one, lse, t), /target 9 at index 1 is out of bounds/);
+  assert.throws(call(native.crossEntropyForward, { ...p, target: [0, 1, 2] }, one, lse, t), { name: 'TypeError', message: /Int32Array for params.target/ });
+  assert.throws(call(native.crossEntropyForward, { ...p, target: Int32Array.from([0, 1]) }, one, lse, t), RangeError);
+  assert.throws(call(native.crossEntropyForward, { ...p, n: 4 }, one, lse, t), /params.input to hold 16/);
+  assert.throws(call(native.crossEntropyForward, { ...p, weight: new Float32Array(3) }, one, lse, t), /params.weight to hold 4/);
+  assert.throws(call(native.crossEntropyForward, { ...p, labelSmoothing: 2 }, one, lse, t), /params.labelSmoothing/);
+  assert.throws(call(native.crossEntropyForward, { ...p, reduction: 3 }, one, lse, t), RangeError);
+  assert.throws(call(native.crossEntropyForward, { ...p, reduction: 0 }, one, lse, t), /out to hold 3/);
+  assert.throws(call(native.crossEntropyForward, { ...p, n: undefined }, one, lse, t), /number for params.n/);
+  assert.throws(call(native.crossEntropyForward, null, one, lse, t), /object for params/);
+  assert.throws(call(native.crossEntropyBackward, p, lse, one, new Float32Array(11), t), RangeError);
+  assert.throws(call(native.nllLossForward, p), /expected 2 arguments/);
+  assert.throws(call(native.nllLossBackward, { ...p, reduction: 2 }, new Float32Array(3), x), RangeError);
   assert.throws(call(native.accuracyTopK, x, 3, 4, tg, 5, t), RangeError);
   assert.throws(call(native.accuracyTopK, x, 3, 4, Int32Array.from([0, -100, 1]), 1, t), RangeError);
 });
@@ -118,8 +121,9 @@ test('crossEntropy agrees on one thread and on many (parallel path)', () => {
   const w = Tensor.rand([c], { generator: g, low: 0.5, high: 1.5 });
   const run = (threads: number) => {
     const out = new Float32Array(1), lse = new Float32Array(n), dx = new Float32Array(n * c);
-    native.crossEntropyForward(x.data, n, c, target, w.data, 0.1, -100, 1, out, lse, threads);
-    native.crossEntropyBackward(x.data, n, c, target, w.data, 0.1, -100, 1, lse, Float32Array.of(1), dx, threads);
+    const p = { input: x.data, n, c, target, weight: w.data, labelSmoothing: 0.1, ignoreIndex: -100, reduction: 1 };
+    native.crossEntropyForward(p, out, lse, threads);
+    native.crossEntropyBackward(p, lse, Float32Array.of(1), dx, threads);
     return { out, dx, top5: native.accuracyTopK(x.data, n, c, target.map((v) => Math.max(v, 0)), 5, threads) };
   };
   const serial = run(1), parallel = run(Math.max(2, getThreads()));

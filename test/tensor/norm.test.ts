@@ -90,18 +90,26 @@ test('bad native batchNorm calls throw instead of crashing', () => {
   const x = new Float32Array(12), c3 = new Float32Array(3), t = getThreads();
   const fwd = native.batchNormForward as unknown as (...a: unknown[]) => void;
   const bwd = native.batchNormBackward as unknown as (...a: unknown[]) => void;
-  assert.throws(() => fwd(x, [4, 3], null, null, null, null, true, 0.1, 1e-5, new Float32Array(11), c3, c3, t), RangeError);
-  assert.throws(() => fwd(x, [5, 3], null, null, null, null, true, 0.1, 1e-5, x, c3, c3, t), RangeError);
-  assert.throws(() => fwd(x, [4, 3], new Float32Array(2), null, null, null, true, 0.1, 1e-5, x, c3, c3, t), RangeError);
-  assert.throws(() => fwd(x, [4, 3], null, null, c3, null, true, 0.1, 1e-5, x, c3, c3, t), TypeError);
-  assert.throws(() => fwd(x, [4, 3], null, null, null, null, false, 0.1, 1e-5, x, c3, c3, t), TypeError);
-  assert.throws(() => fwd(x, [12], null, null, null, null, true, 0.1, 1e-5, x, c3, c3, t), RangeError);
-  assert.throws(() => fwd(x, [1, 12], null, null, null, null, true, 0.1, 1e-5, x, new Float32Array(12), new Float32Array(12), t), RangeError);
-  assert.throws(() => fwd([1, 2], [4, 3], null, null, null, null, true, 0.1, 1e-5, x, c3, c3, t), TypeError);
-  assert.throws(() => fwd(x, [4, 3]), TypeError);
-  assert.throws(() => bwd(x, x, [4, 3], null, c3, new Float32Array(2), true, x, null, null, t), RangeError);
-  assert.throws(() => bwd(x, new Float32Array(3), [4, 3], null, c3, c3, true, x, null, null, t), RangeError);
-  assert.throws(() => bwd(x, x, [4, 3], null, c3, c3, 'yes', x, null, null, t), TypeError);
+  const f = { x, shape: [4, 3], weight: null, bias: null, runningMean: null, runningVar: null, training: true,
+    momentum: 0.1, eps: 1e-5, y: x, saveMean: c3, saveInvstd: c3 };
+  fwd(f, t);
+  assert.throws(() => fwd({ ...f, y: new Float32Array(11) }, t), { name: 'RangeError', message: /call.y to hold 12/ });
+  assert.throws(() => fwd({ ...f, shape: [5, 3] }, t), RangeError);
+  assert.throws(() => fwd({ ...f, weight: new Float32Array(2) }, t), /call.weight to hold 3/);
+  assert.throws(() => fwd({ ...f, runningMean: c3 }, t), TypeError);
+  assert.throws(() => fwd({ ...f, training: false }, t), TypeError);
+  assert.throws(() => fwd({ ...f, shape: [12] }, t), RangeError);
+  assert.throws(() => fwd({ ...f, shape: [1, 12], saveMean: new Float32Array(12), saveInvstd: new Float32Array(12) }, t), RangeError);
+  assert.throws(() => fwd({ ...f, x: [1, 2] }, t), { name: 'TypeError', message: /Float32Array for call.x/ });
+  assert.throws(() => fwd({ ...f, eps: -1 }, t), /call.eps/);
+  assert.throws(() => fwd({ ...f, momentum: NaN }, t), /call.momentum is NaN/);
+  assert.throws(() => fwd(f), /expected 2 arguments/);
+  assert.throws(() => fwd(x, t), /object for call/);
+  const b = { x, dy: x, shape: [4, 3], weight: null, saveMean: c3, saveInvstd: c3, training: true, dx: x, dweight: null, dbias: null };
+  bwd(b, t);
+  assert.throws(() => bwd({ ...b, saveInvstd: new Float32Array(2) }, t), RangeError);
+  assert.throws(() => bwd({ ...b, dy: new Float32Array(3) }, t), RangeError);
+  assert.throws(() => bwd({ ...b, training: 'yes' }, t), TypeError);
 });
 
 test('batchNorm gives the same result on one thread and on many (parallel path)', () => {
@@ -112,9 +120,11 @@ test('batchNorm gives the same result on one thread and on many (parallel path)'
   const run = (threads: number) => {
     const y = new Float32Array(x.size), m = new Float32Array(c), s = new Float32Array(c);
     const rm = new Float32Array(c), rv = new Float32Array(c).fill(1);
-    native.batchNormForward(x.data, shape, w.data, b.data, rm, rv, true, 0.1, 1e-5, y, m, s, threads);
+    native.batchNormForward({ x: x.data, shape, weight: w.data, bias: b.data, runningMean: rm, runningVar: rv,
+      training: true, momentum: 0.1, eps: 1e-5, y, saveMean: m, saveInvstd: s }, threads);
     const dx = new Float32Array(x.size), dw = new Float32Array(c), db = new Float32Array(c);
-    native.batchNormBackward(x.data, dy.data, shape, w.data, m, s, true, dx, dw, db, threads);
+    native.batchNormBackward({ x: x.data, dy: dy.data, shape, weight: w.data, saveMean: m, saveInvstd: s,
+      training: true, dx, dweight: dw, dbias: db }, threads);
     return [y, rm, rv, dx, dw, db];
   };
   const serial = run(1), parallel = run(Math.max(2, getThreads()));

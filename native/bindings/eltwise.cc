@@ -1,0 +1,129 @@
+// Bindings for native/eltwise: broadcasting binary ops, reductions and the pointwise ops
+// whose length comes from their first array.
+#include <napi.h>
+
+#include <string>
+#include <vector>
+
+#include "bindings/registry.h"
+#include "eltwise/eltwise.h"
+
+namespace {
+
+using namespace cnn_binding;
+
+static_assert(cnn::kMaxDims >= kMaxShapeDims, "eltwise kernels must take every shape the boundary accepts");
+
+// The strides that broadcast `s` (right-aligned) to `out`, 0 on broadcast axes.
+void broadcast_strides(const Args& a, const std::vector<int64_t>& s, const std::vector<int64_t>& out,
+                       int64_t* st, const char* name) {
+  const int nd = (int)out.size(), off = nd - (int)s.size();
+  int64_t stride = 1;
+  for (int d = nd - 1; d >= 0; --d) {
+    const int64_t ext = d >= off ? s[d - off] : 1;
+    if (ext != out[d] && ext != 1) a.range_error(std::string(name) + " cannot broadcast to outShape");
+    st[d] = ext == 1 ? 0 : stride;
+    stride *= ext;
+  }
+}
+
+// (op, a, aShape, b, bShape, out, outShape, threads): op 0 add, 1 sub, 2 mul, 3 div.
+Napi::Value Binary(const Args& a) {
+  a.expect_count(8);
+  const int op = (int)a.integer(0, "op", 0, 3);
+  const auto as = a.shape(2, "aShape"), bs = a.shape(4, "bShape"), os = a.shape(6, "outShape");
+  const float* pa = a.floats(1, "a", numel(as));
+  const float* pb = a.floats(3, "b", numel(bs));
+  float* po = a.floats(5, "out", numel(os));
+  if (as.size() > os.size() || bs.size() > os.size()) a.range_error("operand has more dimensions than out");
+  int64_t sa[cnn::kMaxDims], sb[cnn::kMaxDims];
+  broadcast_strides(a, as, os, sa, "aShape");
+  broadcast_strides(a, bs, os, sb, "bShape");
+  cnn::binary_broadcast(static_cast<cnn::BinaryOp>(op), pa, sa, pb, sb, po, os.data(), (int)os.size(), a.threads(7));
+  return a.undefined();
+}
+
+// (x, shape, out, target): sums x over the axes where target (same rank) has extent 1.
+Napi::Value SumToShape(const Args& a) {
+  a.expect_count(4);
+  const auto s = a.shape(1, "shape"), t = a.shape(3, "target");
+  if (s.size() != t.size()) a.range_error("shape and target must have the same rank");
+  for (size_t d = 0; d < s.size(); ++d)
+    if (t[d] != s[d] && t[d] != 1) a.range_error("target extents must equal shape's or be 1");
+  const float* x = a.floats(0, "x", numel(s));
+  float* out = a.floats(2, "out", numel(t));
+  cnn::sum_to_shape(x, s.data(), (int)s.size(), out, t.data());
+  return a.undefined();
+}
+
+// (x, y, threads)
+Napi::Value ReluForward(const Args& a) {
+  a.expect_count(3);
+  const int64_t n = a.length(0, "x");
+  cnn::relu_forward(a.floats(0, "x", n), a.floats(1, "y", n), n, a.threads(2));
+  return a.undefined();
+}
+
+// (x, dy, dx, threads)
+Napi::Value ReluBackward(const Args& a) {
+  a.expect_count(4);
+  const int64_t n = a.length(0, "x");
+  cnn::relu_backward(a.floats(0, "x", n), a.floats(1, "dy", n), a.floats(2, "dx", n), n, a.threads(3));
+  return a.undefined();
+}
+
+// (x, y, lo, hi, threads)
+Napi::Value HardtanhForward(const Args& a) {
+  a.expect_count(5);
+  const int64_t n = a.length(0, "x");
+  const float* x = a.floats(0, "x", n);
+  float* y = a.floats(1, "y", n);
+  const float lo = (float)a.number(2, "lo"), hi = (float)a.number(3, "hi");
+  if (!(lo <= hi)) a.range_error("lo must not exceed hi");
+  cnn::hardtanh_forward(x, y, n, lo, hi, a.threads(4));
+  return a.undefined();
+}
+
+// (x, dy, dx, lo, hi, threads)
+Napi::Value HardtanhBackward(const Args& a) {
+  a.expect_count(6);
+  const int64_t n = a.length(0, "x");
+  const float* x = a.floats(0, "x", n);
+  const float* dy = a.floats(1, "dy", n);
+  float* dx = a.floats(2, "dx", n);
+  cnn::hardtanh_backward(x, dy, dx, n, (float)a.number(3, "lo"), (float)a.number(4, "hi"), a.threads(5));
+  return a.undefined();
+}
+
+using AlphaOp = void (*)(float, const float*, float*, int64_t, int);
+
+// (alpha, x, y, threads): axpy y += alpha·x, scale y = alpha·x
+template <AlphaOp F>
+Napi::Value WithAlpha(const Args& a) {
+  a.expect_count(4);
+  const float alpha = (float)a.number(0, "alpha");
+  const int64_t n = a.length(1, "x");
+  F(alpha, a.floats(1, "x", n), a.floats(2, "y", n), n, a.threads(3));
+  return a.undefined();
+}
+
+// (x) → the sum of x, accumulated in double
+Napi::Value Sum(const Args& a) {
+  a.expect_count(1);
+  const int64_t n = a.length(0, "x");
+  return Napi::Number::New(a.env(), cnn::sum(a.floats(0, "x", n), n));
+}
+
+const Registration rows({
+    {"binary", Binary},
+    {"sumToShape", SumToShape},
+    {"reluForward", ReluForward},
+    {"reluBackward", ReluBackward},
+    {"hardtanhForward", HardtanhForward},
+    {"hardtanhBackward", HardtanhBackward},
+    {"axpy", WithAlpha<cnn::axpy>},
+    {"scale", WithAlpha<cnn::scale>},
+    {"sum", Sum},
+});
+
+}  // namespace
