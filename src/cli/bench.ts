@@ -32,12 +32,37 @@ export function addBenchCommand(program: Command): void {
   });
   addThreadsOption(
     bench.command('data')
-      .description('augmented images/s through the native augmenter (CIFAR preset, synthetic 32x32x3 images)')
+      .description('images/s of loading + augmenting alone: the CIFAR preset on synthetic 32x32 images, or an image folder / labels file streamed from disk')
+      .option('--dataset <name>', 'imagefolder: stream --data-dir or --labels (default: synthetic CIFAR-sized images)')
+      .option('--data-dir <dir>', 'an image folder (ROOT/<class>/*.jpg)')
+      .option('--labels <file>', 'a path,label CSV/TSV')
+      .option('--image-size <n>', 'crop side (imagefolder)', parseIntegerOption('image-size', 1, 4096))
+      .option('--augment <level>', 'none | basic | strong (imagefolder: RandomResizedCrop + flip + normalize for basic)')
+      .option('--batch-size <n>', 'images per batch (imagefolder)', parseIntegerOption('batch-size', 1, 65536))
+      .option('--limit <n>', 'stop after n images (imagefolder; default one epoch)', parseIntegerOption('limit', 1, 2 ** 31 - 1))
       .option('--json', 'one JSON object per line'),
-  ).action(async (opts: ThreadsOption & { json?: boolean }) => {
+  ).action(async (opts: ThreadsOption & { dataset?: string; dataDir?: string; labels?: string; imageSize?: number; augment?: string; batchSize?: number; limit?: number; json?: boolean }) => {
     await applyThreadsOption(opts);
+    const augment = opts.augment ?? 'basic';
+    if (!['none', 'basic', 'strong'].includes(augment)) throw new UserError(`Expected none, basic or strong for --augment but received '${augment}'`);
+    const streamed = opts.dataset !== undefined || opts.dataDir !== undefined || opts.labels !== undefined;
+    if (streamed) {
+      if (opts.dataset !== undefined && opts.dataset !== 'imagefolder') throw new UserError(`cnn bench data streams --dataset imagefolder only, not '${opts.dataset}'`);
+      const { benchImageFolder } = await import('../bench/image-folder.js');
+      const { DatasetError } = await import('../data/errors.js');
+      let r;
+      try {
+        r = await benchImageFolder({ ...opts, augment: augment as 'basic' });
+      } catch (err) {
+        if (err instanceof DatasetError) throw new UserError(err.message, err.exitCode);
+        throw err;
+      }
+      if (opts.json) console.log(JSON.stringify(r));
+      else console.log(`data  ${r.source} (${r.augment}, ${r.image_size}px)  ${r.images} images  batch ${r.batch_size}  threads ${r.threads}  ${Math.round(r.images_per_sec)} images/s  peak RSS ${r.peak_rss_mb} MB`);
+      return;
+    }
     const { benchData } = await import('../bench/data.js');
-    const r = benchData();
+    const r = benchData({ augment: augment as 'basic' });
     if (opts.json) console.log(JSON.stringify(r));
     else console.log(`data  preset ${r.preset} (${r.augment})  batch ${r.batch_size}  threads ${r.threads}  ${Math.round(r.images_per_sec)} images/s`);
   });

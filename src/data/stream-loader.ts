@@ -2,6 +2,7 @@
 // libuv's pool (several at once), then the rest of the transform (flips, colour, Normalize) runs
 // in the native augmenter. Batches are prepared `prefetch` ahead of the one the caller holds, so
 // memory is bounded by the batches in flight, whatever the dataset's size.
+import sharp from 'sharp';
 import { Tensor } from '../tensor/tensor.js';
 import { Generator } from '../tensor/random.js';
 import { augmentBatchAsync, planAugment, type AugmentPlan } from './augment.js';
@@ -80,6 +81,11 @@ export class StreamingLoader extends EpochLoader {
     this.threads = positiveInteger(opts.threads ?? 1, 'threads');
     this.prefetch = positiveInteger(opts.prefetch ?? 2, 'prefetch');
     this.limiter = new Limiter(positiveInteger(opts.concurrency ?? 4, 'concurrency'));
+    // Images decode side by side on libuv's pool; libvips threads inside each would only
+    // oversubscribe the cores.
+    sharp.concurrency(1);
+    // Every file is read once per epoch: libvips' operation cache would only hold memory.
+    sharp.cache(false);
     this.skipBadImages = opts.skipBadImages ?? false;
     this.crop = opts.crop;
     const [height, width] = cropOutputSize(opts.crop);
