@@ -114,6 +114,24 @@ Napi::Value Sum(const Args& a) {
   return Napi::Number::New(a.env(), cnn::sum(a.floats(0, "x", n), n));
 }
 
+// (arrays: Float32Array[], threads) → index of the first array holding NaN or ±Inf, or -1
+Napi::Value FirstNonFinite(const Args& a) {
+  a.expect_count(2);
+  Napi::Value v = a.info()[0];
+  if (!v.IsArray()) a.type_error("expected an array of Float32Arrays for arrays");
+  Napi::Array list = v.As<Napi::Array>();
+  const uint32_t count = list.Length();
+  std::vector<const float*> data(count);
+  std::vector<int64_t> lengths(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    auto arr = a.typed_of<float>(list.Get(i), "arrays[" + std::to_string(i) + "]", napi_float32_array, "Float32Array");
+    data[i] = arr.Data();
+    lengths[i] = (int64_t)arr.ElementLength();
+  }
+  const int threads = a.threads(1);
+  return Napi::Number::New(a.env(), (double)cnn::first_nonfinite(data.data(), lengths.data(), count, threads));
+}
+
 const Registration rows({
     {"binary", Binary},
     {"sumToShape", SumToShape},
@@ -124,6 +142,7 @@ const Registration rows({
     {"axpy", WithAlpha<cnn::axpy>},
     {"scale", WithAlpha<cnn::scale>},
     {"sum", Sum},
+    {"firstNonFinite", FirstNonFinite},
 });
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "augment/augment.h"
 #include "conv/conv.h"
 #include "dropout/dropout.h"
+#include "eltwise/eltwise.h"
 #include "norm/norm.h"
 #include "optim/optim.h"
 #include "cpu/cpu.h"
@@ -369,6 +370,38 @@ static void test_optim(std::mt19937& rng) {
   check_close("sgd momentum two steps", q, w2, 1e-6f, 1e-5f);
 }
 
+// Each non-finite kind at each position class (first, inside a block, block edge, last) of
+// small and multi-block arrays: the first bad array index, from 1 and from 3 threads.
+static void test_first_nonfinite() {
+  const int64_t sizes[] = {0, 1, 7, 65536, 65537, 200003};
+  std::vector<std::vector<float>> arrays;
+  for (int64_t n : sizes) arrays.emplace_back(n, 0.5f);
+  std::vector<const float*> ptr;
+  std::vector<int64_t> len;
+  for (auto& v : arrays) { ptr.push_back(v.data()); len.push_back((int64_t)v.size()); }
+  auto check = [&](const std::string& name, int64_t want) {
+    for (int threads : {1, 3}) {
+      const int64_t got = first_nonfinite(ptr.data(), len.data(), (int64_t)ptr.size(), threads);
+      if (got == want) ++g_pass;
+      else { std::printf("FAIL first_nonfinite %s (%d threads): %lld, expected %lld\n", name.c_str(), threads, (long long)got, (long long)want); ++g_fail; }
+    }
+  };
+  check("all finite", -1);
+  const float bad[] = {NAN, INFINITY, -INFINITY};
+  for (size_t a = 1; a < arrays.size(); ++a)
+    for (int64_t pos : {int64_t(0), len[a] / 2, std::min<int64_t>(len[a] - 1, 65536), len[a] - 1})
+      for (float b : bad) {
+        const float keep = arrays[a][pos];
+        arrays[a][pos] = b;
+        arrays.back()[len.back() - 1] = NAN;  // a later bad array must not win
+        check("array " + std::to_string(a) + " at " + std::to_string(pos), (int64_t)a);
+        arrays.back()[len.back() - 1] = 0.5f;
+        arrays[a][pos] = keep;
+      }
+  arrays[2][3] = 3.4e38f;  // the largest floats are finite
+  check("large finite", -1);
+}
+
 int main() {
   std::mt19937 rng(1234);
   for (Isa isa : supported_isas()) {
@@ -383,6 +416,7 @@ int main() {
   test_norm_activation_dropout(rng);
   test_augment(rng);
   test_optim(rng);
+  test_first_nonfinite();
   std::printf("%d passed, %d failed\n", g_pass, g_fail);
   return g_fail == 0 ? 0 : 1;
 }

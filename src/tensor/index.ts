@@ -14,5 +14,6 @@ export { batchNorm } from './norm.js';
 export type { BatchNormOptions } from './norm.js';
 export { leakyRelu, sigmoid, tanh, softmax, logSoftmax } from './activation.js';
 export { dropout, dropout2d } from './dropout.js';
+export { allFinite, firstNonFinite } from './finite.js';
 export { crossEntropy, nllLoss, accuracyTopK } from './loss.js';
 export type { CrossEntropyOptions, NllLossOptions, Reduction } from './loss.js';
