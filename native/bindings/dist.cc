@@ -1,8 +1,10 @@
 // Bindings for native/dist (MPI), present when CMake found MPI (CNN_MPI); otherwise only
-// mpiInfo, which says the build has none. Buffers handed to a non-blocking all-reduce are owned
-// by JS, which keeps them alive and untouched until mpiTest/mpiWait reports them done.
+// mpiInfo, which says the build has none. A buffer handed to a non-blocking all-reduce stays
+// referenced until mpiTest/mpiWait reports it done; JS must not touch it meanwhile, and one
+// detached meanwhile is an error when the operation completes.
 #include <napi.h>
 
+#include <map>
 #include <stdexcept>
 #include <string>
 
@@ -96,6 +98,28 @@ Napi::Value MpiAllreduceSum(const Args& a) {
   return a.undefined();
 }
 
+// A buffer MPI is reducing in the background: referenced, so the garbage collector cannot
+// free it while MPI writes into it, and its length remembered, so a buffer detached meanwhile
+// (transferred to a worker) is reported when the operation completes.
+struct Pinned {
+  Napi::ObjectReference buffer;
+  size_t length;
+};
+
+// Never destroyed: the references must not be released after the JS environment is gone.
+std::map<int, Pinned>& pinned() {
+  static auto* handles = new std::map<int, Pinned>();
+  return *handles;
+}
+
+void unpin(const Args& a, int handle) {
+  auto it = pinned().find(handle);
+  if (it == pinned().end()) return;
+  const bool intact = it->second.buffer.Value().As<Napi::Float32Array>().ElementLength() == it->second.length;
+  pinned().erase(it);
+  if (!intact) a.range_error("the buffer was detached or resized while its all-reduce was pending");
+}
+
 // (buffer: Float32Array) → handle
 Napi::Value MpiIallreduceSum(const Args& a) {
   a.expect_count(1);
@@ -103,6 +127,7 @@ Napi::Value MpiIallreduceSum(const Args& a) {
   const int64_t n = a.length(0, "buffer");
   float* data = a.floats(0, "buffer", n);
   const int handle = mpi_call(a, [&] { return cnn::dist::iallreduce_sum(data, n); });
+  pinned()[handle] = Pinned{Napi::Persistent(a.info()[0].As<Napi::Object>()), (size_t)n};
   return Napi::Number::New(a.env(), handle);
 }
 
@@ -110,7 +135,9 @@ Napi::Value MpiTest(const Args& a) {
   a.expect_count(1);
   require_world(a);
   const int handle = (int)a.integer(0, "handle", 0, kMaxIndex);
-  return Napi::Boolean::New(a.env(), mpi_call(a, [&] { return cnn::dist::test(handle); }));
+  const bool done = mpi_call(a, [&] { return cnn::dist::test(handle); });
+  if (done) unpin(a, handle);
+  return Napi::Boolean::New(a.env(), done);
 }
 
 Napi::Value MpiWait(const Args& a) {
@@ -118,6 +145,7 @@ Napi::Value MpiWait(const Args& a) {
   require_world(a);
   const int handle = (int)a.integer(0, "handle", 0, kMaxIndex);
   mpi_call(a, [&] { cnn::dist::wait(handle); });
+  unpin(a, handle);
   return a.undefined();
 }
 
