@@ -28,11 +28,12 @@ export function addFeaturesCommand(program: Command): void {
       if (layers.length === 0) throw new UserError('Expected at least one layer path for --layers');
       const { featureMaps, findLayer, VizError } = await import('../viz/gradcam.js');
       const { renderFeatureGrid } = await import('../viz/feature-grid.js');
-      const { loadModelForImages, readImageForModel, outputPath, asUserError } = await import('./image-model.js');
+      const { loadModelForImages, readImageForModel, modelLine, outputPath, asUserError } = await import('./image-model.js');
       const loaded = loadModelForImages(opts.checkpoint);
-      if (loaded.defaulted) (opts.json ? console.error : console.log)(`checkpoint: ${loaded.path} (newest runs/**/best.bin)`);
+      (opts.json ? console.error : console.log)(modelLine(loaded));
       for (const layer of layers) asUserError(() => findLayer(loaded.model, layer), VizError);
-      const { input } = await readImageForModel(file, loaded, opts.maxPixels);
+      const { input, mismatch } = await readImageForModel(file, loaded, opts.maxPixels);
+      if (mismatch) (opts.json ? console.error : console.log)(mismatch);
       const maps = asUserError(() => featureMaps(loaded.model, input, layers), VizError);
       if (opts.out) makeFolder(opts.out);
       const reports = [];

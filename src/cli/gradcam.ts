@@ -55,9 +55,9 @@ export function addGradcamCommand(program: Command): void {
       const { gradCam, findLayer, VizError } = await import('../viz/gradcam.js');
       const { heatmapImage, overlayImage } = await import('../viz/heatmap.js');
       const { writePng } = await import('../io/image.js');
-      const { loadModelForImages, readImageForModel, resolveClass, outputPath, asUserError } = await import('./image-model.js');
+      const { loadModelForImages, readImageForModel, modelLine, resolveClass, outputPath, asUserError } = await import('./image-model.js');
       const loaded = loadModelForImages(opts.checkpoint);
-      if (loaded.defaulted) (opts.json ? console.error : console.log)(`checkpoint: ${loaded.path} (newest runs/**/best.bin)`);
+      (opts.json ? console.error : console.log)(modelLine(loaded));
       const classes = loaded.checkpoint.dataset.classes ?? [];
       const numClasses = loaded.checkpoint.model.numClasses;
       const classIndex = opts.class === undefined ? undefined : resolveClass(opts.class, classes, numClasses);
@@ -66,7 +66,8 @@ export function addGradcamCommand(program: Command): void {
       if (opts.out) makeFolder(opts.out);
       const reports: GradcamReport[] = [];
       for (const file of images) {
-        const { image, input } = await readImageForModel(file, loaded, opts.maxPixels);
+        const { image, input, mismatch } = await readImageForModel(file, loaded, opts.maxPixels);
+        if (mismatch) (opts.json ? console.error : console.log)(mismatch);
         const r = asUserError(() => gradCam(loaded.model, input, { layer: opts.layer, classIndex, method }), VizError);
         const [h, w] = r.cam.shape;
         const heat = heatmapImage(r.cam.data, h, w, image.width, image.height, 'jet');

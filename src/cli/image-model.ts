@@ -74,6 +74,26 @@ export interface ImageInput {
   image: DecodedImage;
   /** 1×C×H×W, preprocessed as for training. */
   input: Tensor;
+  /** Set when the image's channels or size differ from what the model was trained on. */
+  mismatch: string | null;
+}
+
+/** "lenet5 trained on fashion-mnist-mini (1x28x28)". */
+export function describeModel(loaded: LoadedModel): string {
+  const { model, dataset } = loaded.checkpoint;
+  return `${model.name} trained on ${dataset.name} (${dataset.inputShape.join('x')})`;
+}
+
+/** The line the image commands print first: which checkpoint and model they use. */
+export function modelLine(loaded: LoadedModel): string {
+  return `checkpoint: ${loaded.path}${loaded.defaulted ? ' (newest runs/**/best.bin)' : ''}, ${describeModel(loaded)}`;
+}
+
+function inputMismatch(file: string, image: DecodedImage, [c, h, w]: readonly number[]): string | null {
+  const kind = (n: number) => (n === 1 ? 'grayscale' : 'RGB');
+  const differs = [image.channels !== c ? `${kind(image.channels)} instead of ${kind(c)}` : '', image.width !== w || image.height !== h ? `${image.width}x${image.height} instead of ${w}x${h}` : '']
+    .filter((s) => s);
+  return differs.length ? `warning: ${file} is ${differs.join(' and ')}; it was converted to the model's input, and the model may never have seen images like it` : null;
 }
 
 export async function readImageForModel(file: string, loaded: LoadedModel, maxPixels?: number): Promise<ImageInput> {
@@ -90,7 +110,7 @@ export async function readImageForModel(file: string, loaded: LoadedModel, maxPi
     throw new UserError(`${file} has ${image.channels} channel${image.channels === 1 ? '' : 's'} but the checkpoint's model takes ${c}-channel input (an image file gives 1 or 3)`);
   }
   try {
-    return { image, input: new Tensor(preprocessForModel(image, facts), [1, c, h, w]) };
+    return { image, input: new Tensor(preprocessForModel(image, facts), [1, c, h, w]), mismatch: inputMismatch(file, image, facts.inputShape) };
   } catch (err) {
     throw new UserError(`${file}: ${(err as Error).message}`);
   }

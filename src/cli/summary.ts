@@ -4,47 +4,62 @@ import type { Command } from 'commander';
 import { UserError, parseIntegerOption } from './errors.js';
 import { parseInputShape, parseStem } from './model-options.js';
 import { thousands, si, mebibytes, table } from './format.js';
+import type { Module } from '../nn/module.js';
 
 interface SummaryOptions {
-  model: string;
+  model?: string;
   input?: [number, number, number];
   numClasses?: number;
   stem?: 'imagenet' | 'cifar';
   json?: boolean;
 }
 
+async function modelByName(opts: SummaryOptions): Promise<{ model: Module; input: [number, number, number]; name: string }> {
+  if (opts.model === undefined) throw new UserError('cnn summary needs --model <name> or a checkpoint file');
+  const { getModel, buildModel } = await import('../models/registry.js');
+  let entry;
+  try {
+    entry = getModel(opts.model);
+  } catch (err) {
+    throw new UserError((err as Error).message);
+  }
+  const input = opts.input ?? entry.defaultInput;
+  try {
+    return { model: buildModel(opts.model, { numClasses: opts.numClasses, inChannels: input[0], stem: opts.stem }), input, name: opts.model };
+  } catch (err) {
+    throw new UserError((err as Error).message);
+  }
+}
+
+async function modelOfCheckpoint(file: string, opts: SummaryOptions): Promise<{ model: Module; input: [number, number, number]; name: string }> {
+  if (opts.model !== undefined || opts.numClasses !== undefined || opts.stem !== undefined) {
+    throw new UserError('--model, --num-classes and --stem come from the checkpoint; give either a checkpoint or --model');
+  }
+  const { loadModelForImages } = await import('./image-model.js');
+  const loaded = loadModelForImages(file);
+  return { model: loaded.model, input: opts.input ?? [...loaded.checkpoint.dataset.inputShape], name: loaded.checkpoint.model.name };
+}
+
 export function addSummaryCommand(program: Command): void {
   program.command('summary')
     .description('per-layer output shapes, parameters, multiply-adds and receptive fields of a model')
-    .requiredOption('--model <name>', 'model name (see `cnn models`)')
+    .argument('[checkpoint]', 'a .bin checkpoint: summarize its model at the input it was trained on')
+    .option('--model <name>', 'model name (see `cnn models`); required without a checkpoint')
     .option('--input <CxHxW>', 'input shape (default: the model\'s own)', parseInputShape)
     .option('--num-classes <n>', 'number of classes', parseIntegerOption('num-classes', 1, 1_000_000))
     .option('--stem <kind>', 'ResNet stem: imagenet or cifar', parseStem)
     .option('--json', 'print one JSON object')
-    .action(async (opts: SummaryOptions) => {
-      const { getModel, buildModel } = await import('../models/registry.js');
+    .action(async (checkpoint: string | undefined, opts: SummaryOptions) => {
       const { summarize } = await import('../nn/summary.js');
-      let entry;
-      try {
-        entry = getModel(opts.model);
-      } catch (err) {
-        throw new UserError((err as Error).message);
-      }
-      const input = opts.input ?? entry.defaultInput;
-      let model;
-      try {
-        model = buildModel(opts.model, { numClasses: opts.numClasses, inChannels: input[0], stem: opts.stem });
-      } catch (err) {
-        throw new UserError((err as Error).message);
-      }
+      const { model, input, name } = checkpoint === undefined ? await modelByName(opts) : await modelOfCheckpoint(checkpoint, opts);
       let s;
       try {
         s = summarize(model, input);
       } catch (err) {
-        throw new UserError(`${opts.model} cannot take a ${input.join('x')} input: ${(err as Error).message}`);
+        throw new UserError(`${name} cannot take a ${input.join('x')} input: ${(err as Error).message}`);
       }
       if (opts.json) {
-        console.log(JSON.stringify({ model: opts.model, ...s }));
+        console.log(JSON.stringify({ model: name, ...s }));
         return;
       }
       const rows = s.layers.map((l) => {
@@ -54,7 +69,7 @@ export function addSummaryCommand(program: Command): void {
           : `${rf.h.size}x${rf.w.size} / ${rf.h.jump}x${rf.w.jump} / ${rf.h.start},${rf.w.start}`;
         return [l.path, l.type, `[${l.outputShape.join(', ')}]`, thousands(l.params), l.macs ? si(l.macs) : '', rfText];
       });
-      console.log(`${opts.model}, input ${input.join('x')}`);
+      console.log(`${name}, input ${input.join('x')}`);
       console.log(table(['layer', 'type', 'output', 'params', 'MACs', 'RF size / jump / start'], rows, new Set([3, 4])));
       console.log('');
       console.log(`parameters:  ${thousands(s.totalParams)} (trainable ${thousands(s.trainableParams)}, frozen ${thousands(s.frozenParams)})`);

@@ -89,6 +89,17 @@ test('gradcam text mode: newest runs/**/best.bin by default, files beside the im
   assert.deepEqual(reps.map((x) => x.classIndex), [3, 3]);
 });
 
+test('gradcam names the model it uses and warns when the image is not what the model was trained on', async () => {
+  const rgb = path.join(tmp.dir, 'rgb-lenet.bin');
+  writeLenetCheckpoint(rgb, 3);
+  const meta = await sharp(picture).metadata();
+  const r = runCli(['gradcam', picture, '--checkpoint', rgb, '--out', path.join(tmp.dir, 'o3')]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /checkpoint: .*rgb-lenet\.bin, lenet5 trained on fixture \(3x28x28\)/);
+  const kind = meta.channels === 1 ? 'grayscale instead of RGB and ' : '';
+  assert.match(r.stdout, new RegExp(`warning: .*picture\\.png is ${kind}${meta.width}x${meta.height} instead of 28x28`));
+});
+
 test('features writes one viridis grid per layer', async () => {
   const out = path.join(tmp.dir, 'feat');
   const r = runCli(['features', picture, '--layers', 'features.0,features.3', '--channels', '4', '--checkpoint', checkpoint, '--out', out]);

@@ -63,3 +63,30 @@ test('models lists every model with torchvision parameter counts', () => {
   assert.equal(list.length, 17);
   assert.match(runCli(['models']).stdout, /resnet18 +11,689,512 +1000 +3x224x224/);
 });
+
+test('summary of a checkpoint: its model at the input it was trained on', async () => {
+  const { withTempDir } = await import('../helpers/tmp.js');
+  const { buildModel } = await import('../../src/models/registry.js');
+  const { saveCheckpoint } = await import('../../src/train/checkpoint.js');
+  const { dir, cleanup } = withTempDir();
+  try {
+    const file = `${dir}/ck.bin`;
+    saveCheckpoint(file, buildModel('simplecnn', { numClasses: 3, inChannels: 3 }), { name: 'simplecnn', numClasses: 3, inChannels: 3 },
+      { name: 'shapes', classes: ['a', 'b', 'c'], mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], inputShape: [3, 32, 32] });
+    const r = runCli(['summary', file, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const s = JSON.parse(r.stdout) as { model: string; layers: Row[] };
+    assert.equal(s.model, 'simplecnn');
+    assert.deepEqual(s.layers.at(-1)!.outputShape, [1, 3]);
+    const text = runCli(['summary', file]);
+    assert.match(text.stdout, /^simplecnn, input 3x32x32/);
+    const both = runCli(['summary', file, '--model', 'lenet5']);
+    assert.equal(both.status, 2);
+    assert.match(both.stderr, /come from the checkpoint/);
+    const neither = runCli(['summary']);
+    assert.equal(neither.status, 2);
+    assert.match(neither.stderr, /needs --model <name> or a checkpoint/);
+  } finally {
+    cleanup();
+  }
+});
