@@ -82,6 +82,31 @@ Napi::Value BackwardWeight(const Args& a) {
   return a.undefined();
 }
 
+// (name): 'auto' | 'depthwise' | 'grid' | 'by-image' | 'batched' (CNN_CONV_ALGO)
+Napi::Value SetConvAlgo(const Args& a) {
+  a.expect_count(1);
+  const std::string name = a.string(0, "algo");
+  cnn::ConvAlgo algo;
+  if (!cnn::parse_conv_algo(name, &algo))
+    a.range_error("unknown convolution algorithm '" + name + "' (expected auto, depthwise, grid, by-image or batched)");
+  cnn::set_conv_algo(algo);
+  return a.undefined();
+}
+
+// (params, pass, threads) → the path conv2d{Forward,BackwardInput,BackwardWeight} takes;
+// pass 'forward' | 'backwardInput' | 'backwardWeight'.
+Napi::Value ConvAlgo(const Args& a) {
+  a.expect_count(3);
+  const cnn::Conv2dParams p = read_conv(a, 0);
+  const std::string pass = a.string(1, "pass");
+  cnn::ConvPass which;
+  if (pass == "forward") which = cnn::ConvPass::Forward;
+  else if (pass == "backwardInput") which = cnn::ConvPass::BackwardInput;
+  else if (pass == "backwardWeight") which = cnn::ConvPass::BackwardWeight;
+  else a.range_error("unknown pass '" + pass + "' (expected forward, backwardInput or backwardWeight)");
+  return Napi::String::New(a.env(), cnn::conv_algo_name(cnn::conv2d_algo(p, which, a.threads(2))));
+}
+
 const Registration rows({
     {"conv2dForward", Forward<false>},
     {"conv2dBackwardInput", BackwardInput<false>},
@@ -89,6 +114,8 @@ const Registration rows({
     {"conv2dRefForward", Forward<true>},
     {"conv2dRefBackwardInput", BackwardInput<true>},
     {"conv2dRefBackwardWeight", BackwardWeight<true>},
+    {"setConvAlgo", SetConvAlgo},
+    {"convAlgo", ConvAlgo},
 });
 
 }  // namespace

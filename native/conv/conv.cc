@@ -1,14 +1,13 @@
-// Convolution entry points. Each first cuts taps that only ever read padding, then tries, in
-// order: the depthwise kernel; the padded-grid GEMM
-// for stride 1 (conv_grid.h, no im2col); one single-threaded GEMM per image or pixel block
-// (conv_by_image.h); and, for small images or too few images for the threads, the batched
-// path in this file: im2col + GEMM over chunks of images, the column matrix of G images side
+// Convolution entry points. Each first cuts taps that only ever read padding, then runs the
+// path conv2d_algo names (conv.h lists them and the order Auto tries them in). The batched
+// path lives in this file: im2col + GEMM over chunks of images, the column matrix of G images side
 // by side (K × G·P), so one threaded GEMM per chunk and group does the work of G small ones.
 // G is as large as a ~32 MB column buffer allows; the copies around the GEMM (im2col, col2im,
 // NCHW ↔ channel-major) are spread over images or channels.
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <vector>
 
@@ -91,16 +90,58 @@ const float* trimmed_weights(const Conv2dParams& p, const Conv2dParams& q, int k
   return out;
 }
 
+std::atomic<int> g_override{(int)ConvAlgo::Auto};
+
+constexpr const char* kAlgoNames[] = {"auto", "depthwise", "grid", "by-image", "batched"};
+
+// The path for p, whose taps are already cut.
+ConvAlgo choose(const Conv2dParams& p, ConvPass pass, int threads) {
+  auto suits = [&](ConvAlgo a) {
+    switch (a) {
+      case ConvAlgo::Depthwise: return p.depthwise();
+      case ConvAlgo::Grid: return conv_grid_suits(p, pass, threads);
+      case ConvAlgo::ByImage: return conv_by_image_suits(p, pass, threads);
+      default: return true;
+    }
+  };
+  const ConvAlgo forced = conv_algo_override();
+  if (forced != ConvAlgo::Auto) return suits(forced) ? forced : ConvAlgo::Batched;
+  for (ConvAlgo a : {ConvAlgo::Depthwise, ConvAlgo::Grid, ConvAlgo::ByImage})
+    if (suits(a)) return a;
+  return ConvAlgo::Batched;
+}
+
 }  // namespace
+
+const char* conv_algo_name(ConvAlgo algo) { return kAlgoNames[(int)algo]; }
+
+bool parse_conv_algo(const std::string& name, ConvAlgo* out) {
+  for (int i = 0; i < (int)(sizeof kAlgoNames / sizeof *kAlgoNames); ++i)
+    if (name == kAlgoNames[i]) return *out = (ConvAlgo)i, true;
+  return false;
+}
+
+void set_conv_algo(ConvAlgo algo) { g_override.store((int)algo, std::memory_order_relaxed); }
+
+ConvAlgo conv_algo_override() { return (ConvAlgo)g_override.load(std::memory_order_relaxed); }
+
+ConvAlgo conv2d_algo(const Conv2dParams& p, ConvPass pass, int threads) {
+  Conv2dParams q;
+  int ki0, kj0;
+  return choose(trim_taps(p, &q, &ki0, &kj0) ? q : p, pass, threads);
+}
 
 void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
                     int threads) {
   Conv2dParams q;
   int ki0, kj0;
   if (trim_taps(p, &q, &ki0, &kj0)) return conv2d_forward(q, x, trimmed_weights(p, q, ki0, kj0, w), b, y, threads);
-  if (p.depthwise()) return depthwise_forward(p, x, w, b, y, threads);
-  if (conv2d_forward_grid(p, x, w, b, y, threads)) return;
-  if (conv2d_forward_by_image(p, x, w, b, y, threads)) return;
+  switch (choose(p, ConvPass::Forward, threads)) {
+    case ConvAlgo::Depthwise: return depthwise_forward(p, x, w, b, y, threads);
+    case ConvAlgo::Grid: if (conv2d_forward_grid(p, x, w, b, y, threads)) return; break;
+    case ConvAlgo::ByImage: if (conv2d_forward_by_image(p, x, w, b, y, threads)) return; break;
+    default: break;
+  }
   const Chunking c = chunking(p);
   thread_local std::vector<float> col_buf, out_buf;
   for (int n0 = 0; n0 < p.n; n0 += c.images) {
@@ -139,9 +180,12 @@ void conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* 
   Conv2dParams q;
   int ki0, kj0;
   if (trim_taps(p, &q, &ki0, &kj0)) return conv2d_backward_input(q, dy, trimmed_weights(p, q, ki0, kj0, w), dx, threads);
-  if (p.depthwise()) return depthwise_backward_input(p, dy, w, dx, threads);
-  if (conv2d_backward_input_grid(p, dy, w, dx, threads)) return;
-  if (conv2d_backward_input_by_image(p, dy, w, dx, threads)) return;
+  switch (choose(p, ConvPass::BackwardInput, threads)) {
+    case ConvAlgo::Depthwise: return depthwise_backward_input(p, dy, w, dx, threads);
+    case ConvAlgo::Grid: if (conv2d_backward_input_grid(p, dy, w, dx, threads)) return; break;
+    case ConvAlgo::ByImage: if (conv2d_backward_input_by_image(p, dy, w, dx, threads)) return; break;
+    default: break;
+  }
   const Chunking c = chunking(p);
   thread_local std::vector<float> col_buf, dy_buf;
   for (int n0 = 0; n0 < p.n; n0 += c.images) {
@@ -182,11 +226,12 @@ void conv2d_backward_weight(const Conv2dParams& p, const float* x, const float* 
         for (int j = 0; j < q.kw; ++j) dw[(pl * p.kh + ki0 + i) * p.kw + kj0 + j] = dwq[(pl * q.kh + i) * q.kw + j];
     return;
   }
-  if (p.depthwise()) return depthwise_backward_weight(p, x, dy, dw, db, threads);
+  const ConvAlgo algo = choose(p, ConvPass::BackwardWeight, threads);
+  if (algo == ConvAlgo::Depthwise) return depthwise_backward_weight(p, x, dy, dw, db, threads);
   const Chunking c = chunking(p);
   thread_local std::vector<float> col_buf, dy_buf;
-  const bool done = conv2d_backward_weight_grid(p, x, dy, dw, threads) ||
-                    conv2d_backward_weight_by_image(p, x, dy, dw, threads);
+  const bool done = (algo == ConvAlgo::Grid && conv2d_backward_weight_grid(p, x, dy, dw, threads)) ||
+                    (algo == ConvAlgo::ByImage && conv2d_backward_weight_by_image(p, x, dy, dw, threads));
   for (int n0 = 0; n0 < p.n && !done; n0 += c.images) {
     const int g_images = std::min(c.images, p.n - n0);
     const long ld = (long)g_images * c.P;

@@ -1,6 +1,7 @@
 // 2-D convolution (cross-correlation, as PyTorch), NCHW float32.
 // x: N×Cin×H×W, w: Cout×(Cin/groups)×KH×KW, b: Cout or null, y: N×Cout×OH×OW.
 #pragma once
+#include <string>
 
 namespace cnn {
 
@@ -20,8 +21,24 @@ struct Conv2dParams {
   }
 };
 
-// Fast paths: depthwise direct, stride 1 on the padded grid, 1×1 without im2col, else im2col +
-// GEMM (conv.cc lists the order). All outputs overwritten.
+// The ways a convolution can be computed. Auto picks, in this order, the first that suits the
+// shape: depthwise direct (groups == Cin == Cout), the padded grid (stride 1, conv_grid.h), one
+// GEMM per image or pixel block (conv_by_image.h), else the batched im2col + GEMM, which
+// computes every shape.
+enum class ConvAlgo { Auto = 0, Depthwise, Grid, ByImage, Batched };
+enum class ConvPass { Forward, BackwardInput, BackwardWeight };
+
+const char* conv_algo_name(ConvAlgo algo);  // "auto", "depthwise", "grid", "by-image", "batched"
+// False when the name is unknown.
+bool parse_conv_algo(const std::string& name, ConvAlgo* out);
+// Forces one path for every convolution it suits (the rest take the batched path); Auto
+// restores the choice by shape. Process-wide (CNN_CONV_ALGO).
+void set_conv_algo(ConvAlgo algo);
+ConvAlgo conv_algo_override();
+// The path a call with these arguments takes (after cutting taps that only read padding).
+ConvAlgo conv2d_algo(const Conv2dParams& p, ConvPass pass, int threads);
+
+// The entry points, dispatching on conv2d_algo. All outputs overwritten.
 void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
                     int threads);
 void conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* w, float* dx,

@@ -45,6 +45,11 @@ bool plan(const Conv2dParams& p, int threads, bool whole, bool deep, Split* s) {
   return threads == 1 || s->items >= 4L * threads;
 }
 
+// The split for a pass: backward input keeps whole images; backward weight wants deep products.
+bool plan_pass(const Conv2dParams& p, ConvPass pass, int threads, Split* s) {
+  return plan(p, threads, pass == ConvPass::BackwardInput, pass == ConvPass::BackwardWeight, s);
+}
+
 // Item `it` of the split: `images` images from i0, group g, output pixels [q0, q1).
 struct Item {
   int i0, images, g, q0, q1;
@@ -82,10 +87,15 @@ void gather_run(const Conv2dParams& p, const Split& s, const Item& t, const floa
 
 }  // namespace
 
+bool conv_by_image_suits(const Conv2dParams& p, ConvPass pass, int threads) {
+  Split s;
+  return plan_pass(p, pass, threads, &s);
+}
+
 bool conv2d_forward_by_image(const Conv2dParams& p, const float* x, const float* w, const float* b,
                              float* y, int threads) {
   Split s;
-  if (!plan(p, threads, false, false, &s)) return false;
+  if (!plan_pass(p, ConvPass::Forward, threads, &s)) return false;
   const Isa isa = active_isa();
   long per_group;
   const float* wp = pack_group_weights(isa, p.groups, false, s.cog, s.K, w, s.K, &per_group);
@@ -126,7 +136,7 @@ bool conv2d_forward_by_image(const Conv2dParams& p, const float* x, const float*
 bool conv2d_backward_input_by_image(const Conv2dParams& p, const float* dy, const float* w,
                                     float* dx, int threads) {
   Split s;
-  if (!plan(p, threads, true, false, &s)) return false;
+  if (!plan_pass(p, ConvPass::BackwardInput, threads, &s)) return false;
   const Isa isa = active_isa();
   long per_group;
   const float* wp = pack_group_weights(isa, p.groups, true, s.K, s.cog, w, s.K, &per_group);
@@ -176,7 +186,7 @@ bool conv2d_backward_input_by_image(const Conv2dParams& p, const float* dy, cons
 bool conv2d_backward_weight_by_image(const Conv2dParams& p, const float* x, const float* dy,
                                      float* dw, int threads) {
   Split s;
-  if (!plan(p, threads, false, true, &s)) return false;
+  if (!plan_pass(p, ConvPass::BackwardWeight, threads, &s)) return false;
   thread_local std::vector<float> col_buf, dy_buf;  // one pair per OpenMP thread
   sum_over_items(s.items, (long)p.c_out * s.K, dw, threads, [&](long it, float* mine, int) {
     const Item t = item(p, s, it);

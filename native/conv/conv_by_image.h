@@ -7,7 +7,9 @@
 
 namespace cnn {
 
-// Each returns false, having done nothing, where the shape suits the batched path better.
+// Whether splitting over images suits the shape (enough output pixels per image, enough items
+// for the threads). Each entry point returns false, having done nothing, where not.
+bool conv_by_image_suits(const Conv2dParams& p, ConvPass pass, int threads);
 bool conv2d_forward_by_image(const Conv2dParams& p, const float* x, const float* w, const float* b,
                              float* y, int threads);
 bool conv2d_backward_input_by_image(const Conv2dParams& p, const float* dy, const float* w,

@@ -110,8 +110,10 @@ bool conv2d_forward_grid(const Conv2dParams& p, const float* x, const float* w, 
   return true;
 }
 
-bool conv2d_backward_input_grid(const Conv2dParams& p, const float* dy, const float* w, float* dx,
-                                int threads) {
+namespace {
+
+// The forward grid convolution that computes dx, or false when it does not suit.
+bool backward_input_as_forward(const Conv2dParams& p, int threads, Conv2dParams* out) {
   if (p.stride_h != 1 || p.stride_w != 1 || p.pointwise()) return false;
   // dx[c, ih, iw] = Σ W[co, c, ki, kj] · dy[co, ih + pad_t − ki·dil, iw + pad_l − kj·dil]: a stride-1
   // convolution of dy padded by dil·(k − 1) − pad, with the kernel flipped and in/out swapped.
@@ -124,7 +126,34 @@ bool conv2d_backward_input_grid(const Conv2dParams& p, const float* dy, const fl
   // convolution multiplies the wide zero border; im2col's products stay on dy's pixels.
   if ((long)p.h * p.w * 4 > (long)q.h * q.w * 5) return false;
   Grid g;
-  if (!plan(q, threads, &g)) return false;
+  *out = q;
+  return plan(q, threads, &g);
+}
+
+// Each tap's product has the group's input channels as its columns: fewer than a GEMM panel
+// and most of the tile would be padding. And its depth is the item's grid columns: small
+// images give short products that the batched runs of the im2col path beat.
+bool backward_weight_plan(const Conv2dParams& p, int threads, Grid* g) {
+  return plan(p, threads, g, kMinDepth) && g->cig >= 16 && g->OH * g->Wp >= kMinDepth;
+}
+
+}  // namespace
+
+bool conv_grid_suits(const Conv2dParams& p, ConvPass pass, int threads) {
+  Grid g;
+  Conv2dParams q;
+  switch (pass) {
+    case ConvPass::Forward: return plan(p, threads, &g);
+    case ConvPass::BackwardInput: return backward_input_as_forward(p, threads, &q);
+    case ConvPass::BackwardWeight: return backward_weight_plan(p, threads, &g);
+  }
+  return false;
+}
+
+bool conv2d_backward_input_grid(const Conv2dParams& p, const float* dy, const float* w, float* dx,
+                                int threads) {
+  Conv2dParams q;
+  if (!backward_input_as_forward(p, threads, &q)) return false;
   const int cig = p.c_in / p.groups, cog = p.c_out / p.groups, taps = p.kh * p.kw;
   thread_local std::vector<float> flipped_buf;
   float* flipped = grow(flipped_buf, (long)p.c_out * cig * taps);
@@ -139,10 +168,7 @@ bool conv2d_backward_input_grid(const Conv2dParams& p, const float* dy, const fl
 bool conv2d_backward_weight_grid(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                                  int threads) {
   Grid g;
-  // Each tap's product has the group's input channels as its columns: fewer than a GEMM panel
-  // and most of the tile would be padding. And its depth is the item's grid columns: small
-  // images give short products that the batched runs of the im2col path beat.
-  if (!plan(p, threads, &g, kMinDepth) || g.cig < 16 || g.OH * g.Wp < kMinDepth) return false;
+  if (!backward_weight_plan(p, threads, &g)) return false;
   const Isa isa = active_isa();
   const long plane = (long)g.Hp * g.Wp;
   const int taps = p.kh * p.kw;

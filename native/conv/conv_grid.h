@@ -8,8 +8,9 @@
 
 namespace cnn {
 
-// Each returns false, having done nothing, where the shape does not suit the grid (stride > 1,
-// 1×1, wide padding, small images, few items for the threads).
+// Whether the grid suits the shape: stride 1, not 1×1, narrow padding, images large enough,
+// enough items for the threads. Each entry point returns false, having done nothing, where not.
+bool conv_grid_suits(const Conv2dParams& p, ConvPass pass, int threads);
 bool conv2d_forward_grid(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
                          int threads);
 // dx as the forward grid convolution of dy with the flipped, transposed weights.

@@ -130,59 +130,97 @@ static void test_gemm_packed(Isa isa, std::mt19937& rng) {
   }
 }
 
+// n, cin, h, w, cout, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw, groups
+static const Conv2dParams kConvCases[] = {
+    {2, 3, 9, 11, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+    {1, 4, 8, 8, 6, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},   // pointwise
+    {3, 6, 7, 9, 6, 3, 3, 2, 1, 1, 0, 2, 1, 1, 1, 6},   // depthwise, stride in one axis
+    {5, 6, 10, 10, 4, 3, 2, 1, 2, 2, 1, 0, 1, 2, 1, 2}, // groups + dilation + asymmetric pad
+    {2, 17, 5, 5, 19, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1}, // 1×1 output, odd channels
+    {4, 9, 12, 6, 18, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 9}, // depthwise multiplier 2 (grouped path)
+    {2, 16, 16, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+    // Split by image: several pixel blocks per image, ragged rows, 8+ items
+    {9, 40, 23, 29, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+    {8, 12, 41, 37, 10, 5, 3, 2, 1, 2, 1, 0, 2, 1, 2, 2},  // strides, groups, dilation, pads
+    {8, 5, 20, 21, 9, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},    // pointwise
+    {8, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1},    // LeNet's first layer
+    // Grid path: asymmetric pads, dilation, groups, 16+ channels per group (dW by taps)
+    {8, 40, 19, 23, 12, 3, 3, 1, 1, 2, 1, 1, 2, 2, 1, 2},
+    {8, 32, 24, 30, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},    // dW by taps over 8-row items
+    {9, 16, 12, 12, 8, 3, 3, 1, 1, 3, 3, 3, 3, 1, 1, 1},   // pad > dil·(k − 1): dx not by grid
+    // Runs of small images side by side (4×4 maps: 3×3, pointwise, strided with groups)
+    {32, 16, 4, 4, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+    {24, 8, 4, 4, 12, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+    {16, 8, 7, 7, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2},
+    // Taps over padding only: 3×3 on 1×1 (centre), stride 2 on 2×2 (2×2 of 3×3), 5×3 on 1×4
+    {6, 24, 1, 1, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+    {5, 12, 2, 2, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},
+    {4, 6, 1, 4, 9, 5, 3, 1, 1, 2, 2, 1, 1, 1, 1, 3},
+    {4, 8, 1, 1, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 8},     // depthwise on a 1×1 map
+};
+
+// One case against conv2d_ref, all three passes; returns the paths they took.
+static void check_conv(const Conv2dParams& p, int threads, const std::string& label, std::mt19937& rng,
+                       ConvAlgo ran[3]) {
+  const size_t xs = (size_t)p.n * p.c_in * p.h * p.w;
+  const size_t ws = (size_t)p.c_out * (p.c_in / p.groups) * p.kh * p.kw;
+  const size_t ys = (size_t)p.n * p.c_out * p.out_h() * p.out_w();
+  auto x = random_vec(xs, rng), w = random_vec(ws, rng), b = random_vec(p.c_out, rng);
+  auto dy = random_vec(ys, rng);
+  const ConvPass passes[3] = {ConvPass::Forward, ConvPass::BackwardInput, ConvPass::BackwardWeight};
+  for (int i = 0; i < 3; ++i) ran[i] = conv2d_algo(p, passes[i], threads);
+  char name[200];
+  std::snprintf(name, sizeof name, "conv[%s] cin=%d cout=%d %dx%d k%dx%d s%d,%d g%d threads=%d paths %s/%s/%s",
+                label.c_str(), p.c_in, p.c_out, p.h, p.w, p.kh, p.kw, p.stride_h, p.stride_w, p.groups, threads,
+                conv_algo_name(ran[0]), conv_algo_name(ran[1]), conv_algo_name(ran[2]));
+  std::vector<float> y_ref(ys), y(ys), dx_ref(xs), dx(xs), dw_ref(ws), dw(ws), db_ref(p.c_out), db(p.c_out);
+  conv2d_ref_forward(p, x.data(), w.data(), b.data(), y_ref.data());
+  conv2d_forward(p, x.data(), w.data(), b.data(), y.data(), threads);
+  check_close(std::string(name) + " forward", y, y_ref, 1e-4f, 1e-4f);
+  conv2d_ref_backward_input(p, dy.data(), w.data(), dx_ref.data());
+  conv2d_backward_input(p, dy.data(), w.data(), dx.data(), threads);
+  check_close(std::string(name) + " dx", dx, dx_ref, 1e-4f, 1e-4f);
+  conv2d_ref_backward_weight(p, x.data(), dy.data(), dw_ref.data(), db_ref.data());
+  conv2d_backward_weight(p, x.data(), dy.data(), dw.data(), db.data(), threads);
+  check_close(std::string(name) + " dw", dw, dw_ref, 1e-3f, 1e-4f);
+  check_close(std::string(name) + " db", db, db_ref, 1e-3f, 1e-4f);
+}
+
 static void test_conv(Isa isa, std::mt19937& rng) {
-  // n, cin, h, w, cout, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw, groups
-  const Conv2dParams cases[] = {
-      {2, 3, 9, 11, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
-      {1, 4, 8, 8, 6, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},   // pointwise
-      {3, 6, 7, 9, 6, 3, 3, 2, 1, 1, 0, 2, 1, 1, 1, 6},   // depthwise, stride in one axis
-      {5, 6, 10, 10, 4, 3, 2, 1, 2, 2, 1, 0, 1, 2, 1, 2}, // groups + dilation + asymmetric pad
-      {2, 17, 5, 5, 19, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1}, // 1×1 output, odd channels
-      {4, 9, 12, 6, 18, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 9}, // depthwise multiplier 2 (grouped path)
-      {2, 16, 16, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
-      // Split by image: several pixel blocks per image, ragged rows, 8+ items
-      {9, 40, 23, 29, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
-      {8, 12, 41, 37, 10, 5, 3, 2, 1, 2, 1, 0, 2, 1, 2, 2},  // strides, groups, dilation, pads
-      {8, 5, 20, 21, 9, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},    // pointwise
-      {8, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1},    // LeNet's first layer
-      // Grid path: asymmetric pads, dilation, groups, 16+ channels per group (dW by taps)
-      {8, 40, 19, 23, 12, 3, 3, 1, 1, 2, 1, 1, 2, 2, 1, 2},
-      {8, 32, 24, 30, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},    // dW by taps over 8-row items
-      {9, 16, 12, 12, 8, 3, 3, 1, 1, 3, 3, 3, 3, 1, 1, 1},   // pad > dil·(k − 1): dx not by grid
-      // Runs of small images side by side (4×4 maps: 3×3, pointwise, strided with groups)
-      {32, 16, 4, 4, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
-      {24, 8, 4, 4, 12, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
-      {16, 8, 7, 7, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2},
-      // Taps over padding only: 3×3 on 1×1 (centre), stride 2 on 2×2 (2×2 of 3×3), 5×3 on 1×4
-      {6, 24, 1, 1, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
-      {5, 12, 2, 2, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},
-      {4, 6, 1, 4, 9, 5, 3, 1, 1, 2, 2, 1, 1, 1, 1, 3},
-      {4, 8, 1, 1, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 8},     // depthwise on a 1×1 map
-  };
-  for (const auto& p : cases) {
-    const size_t xs = (size_t)p.n * p.c_in * p.h * p.w;
-    const size_t ws = (size_t)p.c_out * (p.c_in / p.groups) * p.kh * p.kw;
-    const size_t ys = (size_t)p.n * p.c_out * p.out_h() * p.out_w();
-    auto x = random_vec(xs, rng), w = random_vec(ws, rng), b = random_vec(p.c_out, rng);
-    auto dy = random_vec(ys, rng);
-    for (int threads : {1, 2, 4}) {
-      char name[160];
-      std::snprintf(name, sizeof name, "conv[%s] cin=%d cout=%d %dx%d k%dx%d s%d,%d g%d threads=%d",
-                    isa_name(isa), p.c_in, p.c_out, p.h, p.w, p.kh, p.kw, p.stride_h, p.stride_w,
-                    p.groups, threads);
-      std::vector<float> y_ref(ys), y(ys), dx_ref(xs), dx(xs), dw_ref(ws), dw(ws), db_ref(p.c_out), db(p.c_out);
-      conv2d_ref_forward(p, x.data(), w.data(), b.data(), y_ref.data());
-      conv2d_forward(p, x.data(), w.data(), b.data(), y.data(), threads);
-      check_close(std::string(name) + " forward", y, y_ref, 1e-4f, 1e-4f);
-      conv2d_ref_backward_input(p, dy.data(), w.data(), dx_ref.data());
-      conv2d_backward_input(p, dy.data(), w.data(), dx.data(), threads);
-      check_close(std::string(name) + " dx", dx, dx_ref, 1e-4f, 1e-4f);
-      conv2d_ref_backward_weight(p, x.data(), dy.data(), dw_ref.data(), db_ref.data());
-      conv2d_backward_weight(p, x.data(), dy.data(), dw.data(), db.data(), threads);
-      check_close(std::string(name) + " dw", dw, dw_ref, 1e-3f, 1e-4f);
-      check_close(std::string(name) + " db", db, db_ref, 1e-3f, 1e-4f);
+  ConvAlgo ran[3];
+  for (const auto& p : kConvCases)
+    for (int threads : {1, 2, 4}) check_conv(p, threads, isa_name(isa), rng, ran);
+}
+
+// Each path pinned with the override (as CNN_CONV_ALGO does) over the same odd shapes: a forced
+// path runs every shape it suits, the batched path the rest, and each path must run some case
+// of each pass, so none goes untested.
+static void test_conv_algos(std::mt19937& rng) {
+  for (ConvAlgo algo : {ConvAlgo::Depthwise, ConvAlgo::Grid, ConvAlgo::ByImage, ConvAlgo::Batched}) {
+    set_conv_algo(algo);
+    int pinned[3] = {0, 0, 0};
+    for (const auto& p : kConvCases)
+      for (int threads : {1, 3}) {
+        ConvAlgo ran[3];
+        check_conv(p, threads, std::string("CNN_CONV_ALGO=") + conv_algo_name(algo), rng, ran);
+        for (int i = 0; i < 3; ++i) {
+          pinned[i] += ran[i] == algo;
+          if (ran[i] != algo && ran[i] != ConvAlgo::Batched) {
+            std::printf("FAIL CNN_CONV_ALGO=%s ran %s\n", conv_algo_name(algo), conv_algo_name(ran[i]));
+            ++g_fail;
+          }
+        }
+      }
+    for (int i = 0; i < 3; ++i) {
+      if (pinned[i] > 0) { ++g_pass; continue; }
+      std::printf("FAIL CNN_CONV_ALGO=%s: no case ran it in pass %d\n", conv_algo_name(algo), i);
+      ++g_fail;
     }
   }
+  set_conv_algo(ConvAlgo::Auto);
+  ConvAlgo algo;
+  if (parse_conv_algo("by-image", &algo) && algo == ConvAlgo::ByImage && !parse_conv_algo("im2col", &algo)) ++g_pass;
+  else { std::printf("FAIL parse_conv_algo\n"); ++g_fail; }
 }
 
 static double dot(const std::vector<float>& a, const std::vector<float>& b) {
@@ -412,6 +450,7 @@ int main() {
     set_active_isa(isa);  // convolution dispatches its GEMMs through the active variant
     test_conv(isa, rng);
   }
+  test_conv_algos(rng);
   test_pool_pad(rng);
   test_norm_activation_dropout(rng);
   test_augment(rng);

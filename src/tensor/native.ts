@@ -11,6 +11,10 @@ export interface ConvParams {
   dilH: number; dilW: number; groups: number;
 }
 
+/** Convolution paths (native/conv/conv.h); 'auto' chooses by shape. */
+export type ConvAlgoName = 'auto' | 'depthwise' | 'grid' | 'by-image' | 'batched';
+export type ConvPass = 'forward' | 'backwardInput' | 'backwardWeight';
+
 /** A 2-D pooling window over N·C planes of H×W; padding must be <= half the kernel. */
 export interface PoolParams {
   n: number; c: number; h: number; w: number;
@@ -106,6 +110,10 @@ export interface NativeAddon {
     threads: number): void;
   conv2dBackwardWeight(p: ConvParams, x: Float32Array, dy: Float32Array, dw: Float32Array,
     db: Float32Array | null, threads: number): void;
+  /** Forces one convolution path for every shape it suits (the rest take 'batched'); 'auto' picks by shape. */
+  setConvAlgo(algo: ConvAlgoName): void;
+  /** The path a convolution call with these arguments takes. */
+  convAlgo(p: ConvParams, pass: ConvPass, threads: number): ConvAlgoName;
   conv2dRefForward(p: ConvParams, x: Float32Array, w: Float32Array, b: Float32Array | null,
     y: Float32Array): void;
   conv2dRefBackwardInput(p: ConvParams, dy: Float32Array, w: Float32Array, dx: Float32Array): void;
@@ -224,6 +232,14 @@ export const native: NativeAddon = load();
 
 // CNN_ISA forces a kernel variant (scalar|avx2|avx512|neon); one the CPU lacks is an error.
 if (process.env.CNN_ISA) native.setIsa(process.env.CNN_ISA);
+// CNN_CONV_ALGO forces a convolution path (auto|depthwise|grid|by-image|batched); an unknown name is an error.
+if (process.env.CNN_CONV_ALGO) {
+  try {
+    native.setConvAlgo(process.env.CNN_CONV_ALGO as ConvAlgoName);
+  } catch (err) {
+    throw new RangeError(`CNN_CONV_ALGO: ${(err as Error).message.replace(/^setConvAlgo: /, '')}`);
+  }
+}
 
 function threadsFromEnv(): number {
   const env = process.env.CNN_THREADS;

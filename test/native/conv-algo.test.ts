@@ -1,0 +1,74 @@
+// The convolution path is an explicit choice: convAlgo says which one a call takes, and
+// setConvAlgo (CNN_CONV_ALGO) pins one; every pinned path agrees with conv2d_ref on odd shapes.
+// (build/Release/kernel_tests pins each path over many more shapes, in every pass.)
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { native, type ConvAlgoName, type ConvParams, type ConvPass } from '../../src/tensor/native.js';
+import { Generator } from '../../src/tensor/random.js';
+import { assertClose } from '../helpers/assert.js';
+import { runCli } from '../helpers/cli.js';
+
+const conv = (o: Partial<ConvParams>): ConvParams => ({ n: 8, cIn: 16, h: 13, w: 11, cOut: 12, kh: 3, kw: 3,
+  strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1, groups: 1, ...o });
+const shapes: ConvParams[] = [
+  conv({ groups: 16, cOut: 16 }),                                   // depthwise
+  conv({ n: 8, cIn: 32, h: 24, w: 30, cOut: 8 }),                   // stride 1, large enough for the grid
+  conv({ n: 9, cIn: 12, h: 41, w: 37, cOut: 10, kh: 5, strideH: 2, padT: 2, dilW: 2, groups: 2 }),
+  conv({ n: 3, cIn: 5, h: 6, w: 7, cOut: 9, strideW: 2, padR: 0 }),  // small: batched
+];
+const passes: ConvPass[] = ['forward', 'backwardInput', 'backwardWeight'];
+const g = new Generator(7);
+const rand = (n: number) => Float32Array.from({ length: n }, () => g.nextUint32() / 2 ** 31 - 1);
+
+function checkAgainstReference(p: ConvParams, threads: number): void {
+  const oh = Math.floor((p.h + p.padT + p.padB - p.dilH * (p.kh - 1) - 1) / p.strideH) + 1;
+  const ow = Math.floor((p.w + p.padL + p.padR - p.dilW * (p.kw - 1) - 1) / p.strideW) + 1;
+  const xs = p.n * p.cIn * p.h * p.w, ws = p.cOut * (p.cIn / p.groups) * p.kh * p.kw, ys = p.n * p.cOut * oh * ow;
+  const x = rand(xs), w = rand(ws), b = rand(p.cOut), dy = rand(ys);
+  const out = () => [new Float32Array(ys), new Float32Array(xs), new Float32Array(ws), new Float32Array(p.cOut)];
+  const [y, dx, dw, db] = out(), [yr, dxr, dwr, dbr] = out();
+  native.conv2dForward(p, x, w, b, y, threads);
+  native.conv2dRefForward(p, x, w, b, yr);
+  native.conv2dBackwardInput(p, dy, w, dx, threads);
+  native.conv2dRefBackwardInput(p, dy, w, dxr);
+  native.conv2dBackwardWeight(p, x, dy, dw, db, threads);
+  native.conv2dRefBackwardWeight(p, x, dy, dwr, dbr);
+  for (const [label, got, want] of [['y', y, yr], ['dx', dx, dxr], ['dw', dw, dwr], ['db', db, dbr]] as const) {
+    assertClose(got, want, { atol: 1e-3, rtol: 1e-4 }, label);
+  }
+}
+
+test('by shape, convAlgo names the path each pass takes', () => {
+  assert.deepEqual(passes.map((pass) => native.convAlgo(shapes[0], pass, 2)), ['depthwise', 'depthwise', 'depthwise']);
+  assert.deepEqual(passes.map((pass) => native.convAlgo(shapes[3], pass, 2)), ['batched', 'batched', 'batched']);
+  assert.throws(() => native.convAlgo(shapes[0], 'sideways' as ConvPass, 2), { name: 'RangeError', message: /unknown pass/ });
+});
+
+test('each pinned path runs where it suits, the batched path elsewhere, and matches conv2d_ref', () => {
+  const algos: ConvAlgoName[] = ['depthwise', 'grid', 'by-image', 'batched'];
+  try {
+    for (const algo of algos) {
+      native.setConvAlgo(algo);
+      const ran = new Set<string>();
+      for (const p of shapes) {
+        for (const pass of passes) {
+          const path = native.convAlgo(p, pass, 4);
+          assert.ok(path === algo || path === 'batched', `${algo} pinned but ${path} runs`);
+          ran.add(path);
+        }
+        checkAgainstReference(p, 4);
+      }
+      assert.ok(ran.has(algo), `no shape ran ${algo}`);
+    }
+  } finally {
+    native.setConvAlgo('auto');
+  }
+  assert.throws(() => native.setConvAlgo('im2col' as ConvAlgoName), { name: 'RangeError', message: /unknown convolution algorithm 'im2col'/ });
+});
+
+test('CNN_CONV_ALGO with an unknown name is one line and exit 2', () => {
+  const bad = runCli(['doctor'], { CNN_CONV_ALGO: 'fastest' });
+  assert.equal(bad.status, 2, bad.stderr);
+  assert.equal(bad.stderr, "cnn: CNN_CONV_ALGO: unknown convolution algorithm 'fastest' (expected auto, depthwise, grid, by-image or batched)\n");
+  assert.equal(runCli(['doctor'], { CNN_CONV_ALGO: 'batched' }).status, 0);
+});
