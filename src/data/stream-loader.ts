@@ -71,6 +71,7 @@ export class StreamingLoader extends EpochLoader {
   private readonly threads: number;
   private readonly prefetch: number;
   private readonly limiter: Limiter;
+  private readonly blocks: Uint8Array[] = [];
 
   constructor(dataset: ImageFiles, opts: StreamingLoaderOptions) {
     super(opts);
@@ -105,7 +106,9 @@ export class StreamingLoader extends EpochLoader {
     const { channels, files, labels } = this.dataset;
     const { height, width } = this.plan.input;
     const per = channels * height * width;
-    const block = new Uint8Array(indices.length * per);
+    // Decoded crops live only until the augmenter has read them: their blocks are reused, which
+    // keeps the process's memory flat instead of waiting for the garbage collector.
+    const block = this.blocks.pop() ?? new Uint8Array(this.batchSize * per);
     const decoded = new Uint8Array(indices.length);
     await Promise.all(Array.from(indices, (index, k) => this.limiter.run(async () => {
       try {
@@ -118,8 +121,13 @@ export class StreamingLoader extends EpochLoader {
     })));
     const kept = Int32Array.from(decoded.keys()).filter((k) => decoded[k] === 1);
     const { output } = this.plan;
-    const data = kept.length === 0 ? new Float32Array(0)
-      : await augmentBatchAsync(this.plan, block, kept, Uint32Array.from(kept, (k) => seeds[k]!), this.threads);
+    let data: Float32Array;
+    try {
+      data = kept.length === 0 ? new Float32Array(0)
+        : await augmentBatchAsync(this.plan, block, kept, Uint32Array.from(kept, (k) => seeds[k]!), this.threads);
+    } finally {
+      this.blocks.push(block);
+    }
     const keptIndices = Int32Array.from(kept, (k) => indices[k]!);
     const y = Int32Array.from(keptIndices, (i) => labels[i]!);
     return { x: new Tensor(data, [kept.length, output.channels, output.height, output.width]), y, indices: keptIndices };

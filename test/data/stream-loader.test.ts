@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { openImageFiles } from '../../src/data/image-files.js';
 import { photoTransforms } from '../../src/data/photo-transforms.js';
 import { StreamingLoader, type ImageFiles } from '../../src/data/stream-loader.js';
+import { describeEvalTransform, openPhotoSplits, openPhotoValidation } from '../../src/data/photo-splits.js';
 import { CorruptFileError } from '../../src/data/errors.js';
 import type { Batch } from '../../src/data/loader.js';
 import { withTempDir } from '../helpers/tmp.js';
@@ -99,6 +100,24 @@ test('images are decoded per batch, a bounded number ahead: files rewritten mid-
     }
     assert.equal(means.length, 10);
     for (const [k, m] of means.entries()) assert.ok(k < 3 ? m < -0.9 : m > 0.9, `batch ${k} mean ${m}`);
+  } finally {
+    cleanup();
+  }
+});
+
+test('openPhotoSplits: --val-split holds out a seeded share, and the validation loader alone is the same set', async () => {
+  const { dir, cleanup } = withTempDir();
+  try {
+    await folder(dir, 10);
+    const o = { dataDir: dir, valSplit: 0.2, seed: 5, imageSize: 16, augment: 'basic' as const };
+    const { train, val, valSource } = await openPhotoSplits(o, { batchSize: 4 }, { batchSize: 8 });
+    assert.equal(valSource, `20% of folder ${dir}, seed 5`);
+    assert.deepEqual([train.count, val.count], [16, 4]);
+    assert.equal(val.crop.kind, 'resizeCenterCrop');
+    assert.equal(describeEvalTransform(o), 'Resize(18) + CenterCrop(16)');
+    const alone = await openPhotoValidation(o, { batchSize: 3 });
+    assert.deepEqual(alone.loader.dataset.files, val.dataset.files);
+    assert.equal(new Set([...train.dataset.files, ...val.dataset.files]).size, 20);
   } finally {
     cleanup();
   }
