@@ -24,16 +24,44 @@ export function cropOutputSize(spec: CropSpec): [number, number] {
 /** Refuse pixel floods before decoding (an 8k × 8k photo is 64 MP). */
 const MAX_INPUT_PIXELS = 16384 * 16384;
 
-/** Decodes `file` (or its bytes) to the crop, written CHW into out at offset; draws from gen for random crops. */
+/** A whole image decoded once (HWC, alpha dropped, RGB or luma), for loaders that keep images in memory. */
+export interface DecodedOriginal {
+  pixels: Buffer;
+  width: number;
+  height: number;
+}
+
+export async function decodeOriginal(file: string, channels: 1 | 3): Promise<DecodedOriginal> {
+  try {
+    let pipeline = sharp(file, { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS }).removeAlpha();
+    pipeline = channels === 1 ? pipeline.toColourspace('b-w') : pipeline.toColourspace('srgb');
+    const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
+    if (info.channels !== channels) throw new Error(`decoded to ${info.channels} channels, expected ${channels}`);
+    return { pixels: data, width: info.width, height: info.height };
+  } catch (err) {
+    throw new CorruptFileError(`cannot decode image ${file}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Decodes `file` (or crops its decoded `original`) to the crop, written CHW into out at offset;
+ * draws from gen for random crops.
+ */
 export async function decodeCrop(file: string, spec: CropSpec, channels: 1 | 3, gen: Generator, out: Uint8Array, offset: number,
-  bytes?: Buffer): Promise<void> {
+  original?: DecodedOriginal): Promise<void> {
   const [outH, outW] = cropOutputSize(spec);
   try {
-    const input = bytes ?? (await fs.readFile(file));
-    const meta = await sharp(input, { limitInputPixels: MAX_INPUT_PIXELS }).metadata();
-    const width = meta.width, height = meta.height;
-    if (!width || !height) throw new Error('no image size in the header');
-    let pipeline = sharp(input, { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS, sequentialRead: true });
+    let pipeline: Sharp, width: number, height: number;
+    if (original) {
+      ({ width, height } = original);
+      pipeline = sharp(original.pixels, { raw: { width, height, channels } });
+    } else {
+      const input = await fs.readFile(file);
+      const meta = await sharp(input, { limitInputPixels: MAX_INPUT_PIXELS }).metadata();
+      if (!meta.width || !meta.height) throw new Error('no image size in the header');
+      [width, height] = [meta.width, meta.height];
+      pipeline = sharp(input, { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS, sequentialRead: true });
+    }
     if (spec.kind === 'randomResizedCrop') {
       const [top, left, h, w] = spec.crop.params(height, width, gen);
       pipeline = pipeline.extract({ left, top, width: w, height: h }).resize(outW, outH, { fit: 'fill', kernel: 'linear' });

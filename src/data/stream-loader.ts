@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { Tensor } from '../tensor/tensor.js';
 import { Generator } from '../tensor/random.js';
 import { augmentBatchAsync, planAugment, type AugmentPlan } from './augment.js';
-import { cropOutputSize, decodeCrop, type CropSpec } from './crop-decode.js';
+import { cropOutputSize, decodeCrop, decodeOriginal, type CropSpec, type DecodedOriginal } from './crop-decode.js';
 import { CorruptFileError } from './errors.js';
 import type { FileIndex } from './file-index.js';
 import { EpochLoader, positiveInteger, type Batch, type DataLoaderOptions } from './loader.js';
@@ -40,6 +40,8 @@ export interface StreamingLoaderOptions extends Pick<DataLoaderOptions, 'batchSi
   prefetch?: number;
   /** Skip files that fail to decode (counted in badImages) instead of stopping. */
   skipBadImages?: boolean;
+  /** Keep decoded originals in memory up to this many bytes (0: none): later epochs only crop them. */
+  cacheDecodedBytes?: number;
 }
 
 /** A first-come queue of at most `limit` tasks running at once. */
@@ -72,6 +74,9 @@ export class StreamingLoader extends EpochLoader {
   private readonly prefetch: number;
   private readonly limiter: Limiter;
   private readonly blocks: Uint8Array[] = [];
+  private readonly decoded = new Map<number, DecodedOriginal>();
+  private readonly cacheBudget: number;
+  private cachedBytes = 0;
 
   constructor(dataset: ImageFiles, opts: StreamingLoaderOptions) {
     super(opts);
@@ -88,6 +93,8 @@ export class StreamingLoader extends EpochLoader {
     // Every file is read once per epoch: libvips' operation cache would only hold memory.
     sharp.cache(false);
     this.skipBadImages = opts.skipBadImages ?? false;
+    this.cacheBudget = opts.cacheDecodedBytes ?? 0;
+    if (!(this.cacheBudget >= 0)) throw new RangeError(`StreamingLoader: cacheDecodedBytes must be >= 0 but is ${this.cacheBudget}`);
     this.crop = opts.crop;
     const [height, width] = cropOutputSize(opts.crop);
     this.plan = planAugment(opts.transform ?? new Compose([new ToTensor()]), { channels: dataset.channels, height, width });
@@ -95,6 +102,24 @@ export class StreamingLoader extends EpochLoader {
 
   get count(): number {
     return this.dataset.files.length;
+  }
+
+  /** The decoded image from the cache, or decoded now and kept while the budget allows; undefined without a cache. */
+  private async original(index: number): Promise<DecodedOriginal | undefined> {
+    if (this.cacheBudget === 0) return undefined;
+    const hit = this.decoded.get(index);
+    if (hit || this.cachedBytes >= this.cacheBudget) return hit;
+    const original = await decodeOriginal(this.dataset.files[index]!, this.dataset.channels);
+    if (this.cachedBytes + original.pixels.length <= this.cacheBudget) {
+      this.decoded.set(index, original);
+      this.cachedBytes += original.pixels.length;
+    }
+    return original;
+  }
+
+  /** Images held decoded in memory, and their bytes. */
+  get cached(): { images: number; bytes: number } {
+    return { images: this.decoded.size, bytes: this.cachedBytes };
   }
 
   /**
@@ -112,7 +137,7 @@ export class StreamingLoader extends EpochLoader {
     const decoded = new Uint8Array(indices.length);
     await Promise.all(Array.from(indices, (index, k) => this.limiter.run(async () => {
       try {
-        await decodeCrop(files[index]!, this.crop, channels, new Generator(seeds[k]! + 0x100000000), block, k * per);
+        await decodeCrop(files[index]!, this.crop, channels, new Generator(seeds[k]! + 0x100000000), block, k * per, await this.original(index));
         decoded[k] = 1;
       } catch (err) {
         if (!(this.skipBadImages && err instanceof CorruptFileError)) throw err;

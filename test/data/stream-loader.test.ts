@@ -122,3 +122,26 @@ test('openPhotoSplits: --val-split holds out a seeded share, and the validation 
     cleanup();
   }
 });
+
+test('cacheDecodedBytes keeps decoded originals within the budget; crops of them equal crops from the files', async () => {
+  const { dir, cleanup } = withTempDir();
+  try {
+    await folder(dir, 6);
+    // Different pictures, so a mix-up between images would show.
+    for (let i = 0; i < 6; i++) await solidJpeg(path.join(dir, 'cat', `${String(i).padStart(3, '0')}.jpg`), 20 * i, 50 + i, 40);
+    const ds = await openImageFiles('train', { dataDir: dir });
+    const cached = loader(ds, true, { cacheDecodedBytes: 1e9 });
+    const first = (await collect(cached)).map((b) => Array.from(b.x.data));
+    assert.deepEqual(first, (await collect(loader(ds, true))).map((b) => Array.from(b.x.data)));
+    assert.equal(cached.cached.images, 12);
+    for (let i = 0; i < 6; i++) await solidJpeg(path.join(dir, 'cat', `${String(i).padStart(3, '0')}.jpg`), 255);
+    assert.deepEqual((await collect(cached)).map((b) => Array.from(b.x.data)), first, 'the second pass crops the images in memory');
+    const small = loader(ds, true, { cacheDecodedBytes: 60 * 45 * 3 });
+    await collect(small);
+    // Any one picture fits the budget, no two do (which one depends on which decode finishes first).
+    assert.equal(small.cached.images, 1);
+    assert.ok(small.cached.bytes <= 60 * 45 * 3);
+  } finally {
+    cleanup();
+  }
+});
