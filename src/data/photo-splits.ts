@@ -1,5 +1,6 @@
 // The data side of a run on image files: the training and validation loaders (streamed from disk),
 // and a description of the validation set that `cnn eval` reproduces from the run's options.
+import os from 'node:os';
 import type { AugmentLevel } from './presets.js';
 import { openImageFiles, splitImageFiles, type ImageFilesOptions } from './image-files.js';
 import { defaultEvalResize, photoTransforms } from './photo-transforms.js';
@@ -20,6 +21,13 @@ export interface PhotoRunOptions extends ImageFilesOptions {
   /** Shorter side before the evaluation centre crop (default imageSize / 0.875). */
   evalResize?: number;
   skipBadImages?: boolean;
+  /** Keep decoded images in memory (up to cacheBudgetBytes()): for folders that fit. */
+  cacheDecoded?: boolean;
+}
+
+/** What --cache-decoded may hold: a quarter of the machine's memory, at most 4 GiB. */
+export function cacheBudgetBytes(): number {
+  return Math.min(4 * 2 ** 30, Math.floor(os.totalmem() / 4));
 }
 
 export const DEFAULT_PHOTO_SIZE = 224;
@@ -56,6 +64,7 @@ function loader(files: ImageFiles, o: PhotoRunOptions, train: boolean, s: Loader
   }, train);
   return new StreamingLoader(files, {
     ...t, batchSize: s.batchSize, shuffle: train, seed: o.seed, skipBadImages: o.skipBadImages, concurrency: s.concurrency,
+    cacheDecodedBytes: o.cacheDecoded ? cacheBudgetBytes() : 0,
     shard: train ? s.shard : undefined,
   });
 }
