@@ -3,11 +3,12 @@ import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { makeFolder } from '../io/folders.js';
 import { UserError, parseIntegerOption } from './errors.js';
+import { addAllowNonFiniteOption, type AllowNonFiniteOption } from './nonfinite-option.js';
 import { addThreadsOption, applyThreadsOption, type ThreadsOption } from './threads.js';
 import { table } from './format.js';
 import type { ClassReport } from '../train/metrics.js';
 
-interface EvalOptions extends ThreadsOption {
+interface EvalOptions extends ThreadsOption, AllowNonFiniteOption {
   dataset?: string;
   split: string;
   dataDir?: string;
@@ -17,7 +18,7 @@ interface EvalOptions extends ThreadsOption {
 }
 
 export function addEvalCommand(program: Command): void {
-  addThreadsOption(program.command('eval')
+  addThreadsOption(addAllowNonFiniteOption(program.command('eval')
     .description('evaluate a checkpoint on its dataset\'s test split')
     .argument('<checkpoint>', 'a .bin checkpoint written by cnn train')
     .option('--dataset <name>', 'dataset (default: the one in the checkpoint)')
@@ -25,7 +26,7 @@ export function addEvalCommand(program: Command): void {
     .option('--data-dir <dir>', 'where datasets live')
     .option('--batch-size <n>', 'images per forward pass', parseIntegerOption('batch-size', 1, 65536))
     .option('--out <dir>', 'folder for confusion_matrix.png (default: beside the checkpoint)')
-    .option('--json', 'print one JSON object'))
+    .option('--json', 'print one JSON object')))
     .action(async (checkpoint: string, o: EvalOptions) => {
       await applyThreadsOption(o);
       const { evaluateCheckpoint } = await import('../train/evaluate.js');
@@ -34,7 +35,7 @@ export function addEvalCommand(program: Command): void {
       const { averageReports } = await import('../train/metrics.js');
       let r;
       try {
-        r = await evaluateCheckpoint(checkpoint, o);
+        r = await evaluateCheckpoint(checkpoint, { ...o, allowNonFinite: o.allowNonfinite });
       } catch (err) {
         if (err instanceof CheckpointError) throw new UserError(err.message);
         throw err;

@@ -1,8 +1,9 @@
 // `cnn features`: what chosen layers see in an image, as one PNG grid of channels per layer.
 import type { Command } from 'commander';
 import { makeFolder } from '../io/folders.js';
+import { addAllowNonFiniteOption, type AllowNonFiniteOption } from './nonfinite-option.js';
 import { UserError, parseIntegerOption } from './errors.js';
-import { parseMaxPixels } from './image-options.js';
+import { ALLOW_SVG_HELP, parseMaxPixels } from './image-options.js';
 
 interface FeaturesOptions {
   layers: string;
@@ -10,11 +11,12 @@ interface FeaturesOptions {
   channels: number;
   out?: string;
   maxPixels?: number;
+  allowSvg?: boolean;
   json?: boolean;
 }
 
 export function addFeaturesCommand(program: Command): void {
-  program.command('features')
+  addAllowNonFiniteOption(program.command('features')
     .description('feature maps: the first channels of chosen layers for one image, as PNG grids')
     .argument('<image>', 'image file')
     .requiredOption('--layers <paths>', 'comma-separated module paths (e.g. conv1,layer1 or features.0)')
@@ -22,17 +24,18 @@ export function addFeaturesCommand(program: Command): void {
     .option('--channels <n>', 'channels to show per layer', parseIntegerOption('channels', 1, 4096), 16)
     .option('--out <dir>', 'folder for the PNGs (default: beside the image)')
     .option('--max-pixels <n>', 'refuse images with more pixels than this', parseMaxPixels)
-    .option('--json', 'print a JSON array, one object per layer')
-    .action(async (file: string, opts: FeaturesOptions) => {
+    .option('--allow-svg', ALLOW_SVG_HELP)
+    .option('--json', 'print a JSON array, one object per layer'))
+    .action(async (file: string, opts: FeaturesOptions & AllowNonFiniteOption) => {
       const layers = opts.layers.split(',').map((l) => l.trim()).filter((l) => l !== '');
       if (layers.length === 0) throw new UserError('Expected at least one layer path for --layers');
       const { featureMaps, findLayer, VizError } = await import('../viz/gradcam.js');
       const { renderFeatureGrid } = await import('../viz/feature-grid.js');
       const { loadModelForImages, readImageForModel, modelLine, outputPath, asUserError } = await import('./image-model.js');
-      const loaded = loadModelForImages(opts.checkpoint);
+      const loaded = loadModelForImages(opts.checkpoint, { allowNonFinite: opts.allowNonfinite });
       (opts.json ? console.error : console.log)(modelLine(loaded));
       for (const layer of layers) asUserError(() => findLayer(loaded.model, layer), VizError);
-      const { input, mismatch } = await readImageForModel(file, loaded, opts.maxPixels);
+      const { input, mismatch } = await readImageForModel(file, loaded, { maxPixels: opts.maxPixels, allowSvg: opts.allowSvg });
       if (mismatch) (opts.json ? console.error : console.log)(mismatch);
       const maps = asUserError(() => featureMaps(loaded.model, input, layers), VizError);
       if (opts.out) makeFolder(opts.out);

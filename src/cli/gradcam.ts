@@ -2,8 +2,9 @@
 // and an overlay at each image's own size and prints the class, its probability and the layer.
 import type { Command } from 'commander';
 import { makeFolder } from '../io/folders.js';
+import { addAllowNonFiniteOption, type AllowNonFiniteOption } from './nonfinite-option.js';
 import { UserError } from './errors.js';
-import { parseMaxPixels } from './image-options.js';
+import { ALLOW_SVG_HELP, parseMaxPixels } from './image-options.js';
 
 interface GradcamOptions {
   checkpoint?: string;
@@ -14,6 +15,7 @@ interface GradcamOptions {
   out?: string;
   json?: boolean;
   maxPixels?: number;
+  allowSvg?: boolean;
 }
 
 export interface GradcamReport {
@@ -37,7 +39,7 @@ function parseAlpha(value: string): number {
 }
 
 export function addGradcamCommand(program: Command): void {
-  program.command('gradcam')
+  addAllowNonFiniteOption(program.command('gradcam')
     .description('Grad-CAM heatmaps: which parts of each image raised the class score')
     .argument('<images...>', 'image files (PNG, JPEG, WebP, ...)')
     .option('--checkpoint <file>', 'checkpoint (default: the newest runs/**/best.bin)')
@@ -47,8 +49,9 @@ export function addGradcamCommand(program: Command): void {
     .option('--alpha <a>', 'heatmap weight in the overlay, 0 to 1', '0.5')
     .option('--out <dir>', 'folder for the PNGs (default: beside each image)')
     .option('--max-pixels <n>', 'refuse images with more pixels than this', parseMaxPixels)
-    .option('--json', 'print a JSON array, one object per image')
-    .action(async (images: string[], opts: GradcamOptions) => {
+    .option('--allow-svg', ALLOW_SVG_HELP)
+    .option('--json', 'print a JSON array, one object per image'))
+    .action(async (images: string[], opts: GradcamOptions & AllowNonFiniteOption) => {
       if (opts.method !== 'gradcam' && opts.method !== 'gradcam++') throw new UserError(`Expected gradcam or gradcam++ for --method but received '${opts.method}'`);
       const method = opts.method;
       const alpha = parseAlpha(opts.alpha);
@@ -56,7 +59,7 @@ export function addGradcamCommand(program: Command): void {
       const { heatmapImage, overlayImage } = await import('../viz/heatmap.js');
       const { writePng } = await import('../io/image.js');
       const { loadModelForImages, readImageForModel, modelLine, resolveClass, outputPath, asUserError } = await import('./image-model.js');
-      const loaded = loadModelForImages(opts.checkpoint);
+      const loaded = loadModelForImages(opts.checkpoint, { allowNonFinite: opts.allowNonfinite });
       (opts.json ? console.error : console.log)(modelLine(loaded));
       const classes = loaded.checkpoint.dataset.classes ?? [];
       const numClasses = loaded.checkpoint.model.numClasses;
@@ -66,7 +69,7 @@ export function addGradcamCommand(program: Command): void {
       if (opts.out) makeFolder(opts.out);
       const reports: GradcamReport[] = [];
       for (const file of images) {
-        const { image, input, mismatch } = await readImageForModel(file, loaded, opts.maxPixels);
+        const { image, input, mismatch } = await readImageForModel(file, loaded, { maxPixels: opts.maxPixels, allowSvg: opts.allowSvg });
         if (mismatch) (opts.json ? console.error : console.log)(mismatch);
         const r = asUserError(() => gradCam(loaded.model, input, { layer: opts.layer, classIndex, method }), VizError);
         const [h, w] = r.cam.shape;

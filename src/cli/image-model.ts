@@ -3,8 +3,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from './errors.js';
-import { modelFromCheckpoint, CheckpointError, type Checkpoint } from '../train/checkpoint.js';
-import { readImage, ImageError, type DecodedImage } from '../io/image.js';
+import { modelFromCheckpoint, CheckpointError, type Checkpoint, type LoadOptions } from '../train/checkpoint.js';
+import { readImage, ImageError, type DecodedImage, type ReadImageOptions } from '../io/image.js';
 import { preprocessForModel } from '../data/preprocess.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Module } from '../nn/module.js';
@@ -40,7 +40,7 @@ export interface LoadedModel {
   checkpoint: Checkpoint;
 }
 
-export function loadModelForImages(checkpointPath: string | undefined): LoadedModel {
+export function loadModelForImages(checkpointPath: string | undefined, options: LoadOptions = {}): LoadedModel {
   let file = checkpointPath;
   const defaulted = file === undefined;
   if (file === undefined) {
@@ -55,7 +55,7 @@ export function loadModelForImages(checkpointPath: string | undefined): LoadedMo
     throw new UserError(`checkpoint ${file}: no such file`);
   }
   try {
-    loaded = modelFromCheckpoint(file);
+    loaded = modelFromCheckpoint(file, options);
   } catch (err) {
     if (err instanceof CheckpointError) throw new UserError(err.message);
     throw err;
@@ -96,12 +96,12 @@ function inputMismatch(file: string, image: DecodedImage, [c, h, w]: readonly nu
   return differs.length ? `warning: ${file} is ${differs.join(' and ')}; it was converted to the model's input, and the model may never have seen images like it` : null;
 }
 
-export async function readImageForModel(file: string, loaded: LoadedModel, maxPixels?: number): Promise<ImageInput> {
+export async function readImageForModel(file: string, loaded: LoadedModel, options: ReadImageOptions = {}): Promise<ImageInput> {
   const facts = loaded.checkpoint.dataset;
   const [c, h, w] = facts.inputShape;
   let image: DecodedImage;
   try {
-    image = await readImage(file, { maxPixels });
+    image = await readImage(file, options);
   } catch (err) {
     if (err instanceof ImageError) throw new UserError(err.message);
     throw err;

@@ -14,6 +14,7 @@ import { addGradcamCommand } from './gradcam.js';
 import { addFeaturesCommand } from './features.js';
 import { DatasetError } from '../data/errors.js';
 import { UserError } from './errors.js';
+import { watchStdout } from './stdout-pipe.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -22,6 +23,7 @@ function packageVersion(): string {
 
 export async function main(argv: string[]): Promise<void> {
   const verbose = argv.includes('--verbose');
+  watchStdout();
   try {
     const program = new Command('cnn')
       .description('Train, evaluate and inspect convolutional neural networks on the CPU')

@@ -1,23 +1,26 @@
 // `cnn predict checkpoint.bin image.png [...]`: top-k classes with probabilities per image.
 import type { Command } from 'commander';
 import { UserError, parseIntegerOption } from './errors.js';
+import { ALLOW_SVG_HELP } from './image-options.js';
+import { addAllowNonFiniteOption, type AllowNonFiniteOption } from './nonfinite-option.js';
 import { addThreadsOption, applyThreadsOption, type ThreadsOption } from './threads.js';
 
 export function addPredictCommand(program: Command): void {
-  addThreadsOption(program.command('predict')
+  addThreadsOption(addAllowNonFiniteOption(program.command('predict')
     .description('classify images with a checkpoint')
     .argument('<checkpoint>', 'a .bin checkpoint written by cnn train')
     .argument('<images...>', 'PNG, JPEG or WebP files')
     .option('--top-k <k>', 'classes to show per image', parseIntegerOption('top-k', 1, 1000), 5)
-    .option('--json', 'one JSON object per image, per line'))
-    .action(async (checkpoint: string, images: string[], o: ThreadsOption & { topK: number; json?: boolean }) => {
+    .option('--allow-svg', ALLOW_SVG_HELP)
+    .option('--json', 'one JSON object per image, per line')))
+    .action(async (checkpoint: string, images: string[], o: ThreadsOption & AllowNonFiniteOption & { topK: number; json?: boolean; allowSvg?: boolean }) => {
       await applyThreadsOption(o);
       const { modelFromCheckpoint, CheckpointError } = await import('../train/checkpoint.js');
       const { predictFile } = await import('../train/predict.js');
       const { ImageError } = await import('../io/image.js');
       let loaded;
       try {
-        loaded = modelFromCheckpoint(checkpoint);
+        loaded = modelFromCheckpoint(checkpoint, { allowNonFinite: o.allowNonfinite });
       } catch (err) {
         if (err instanceof CheckpointError) throw new UserError(err.message);
         throw err;
@@ -26,7 +29,7 @@ export function addPredictCommand(program: Command): void {
       for (const file of images) {
         let p;
         try {
-          p = await predictFile(loaded.model, loaded.checkpoint.dataset, file, k);
+          p = await predictFile(loaded.model, loaded.checkpoint.dataset, file, k, { allowSvg: o.allowSvg });
         } catch (err) {
           if (err instanceof ImageError) throw new UserError(err.message);
           throw err;

@@ -88,6 +88,8 @@ export function addTrainCommand(program: Command): void {
     .option('--freeze-backbone', 'train only the classifier head')
     .option('--out <dir>', 'run folder (default: runs/<model>-<dataset>-N)')
     .option('--resume <checkpoint>', 'continue a run from its last.bin (with --epochs N to extend it)')
+    .option('--overwrite', 'replace the run already in --out (without it, cnn refuses to touch it)')
+    .option('--allow-nonfinite', 'let --resume load a checkpoint whose weights hold NaN or Inf')
     .option('--json', 'one JSON event per line')
     .option('--quiet', 'print nothing but errors')
     .action(async (o: Record<string, unknown>) => {
@@ -104,6 +106,11 @@ export function addTrainCommand(program: Command): void {
         if (!o.json && !o.quiet) console.error('\ncnn: stopping after this step and saving last.bin (Ctrl-C again to quit now)');
       };
       process.on('SIGINT', onSigint);
+      // The reader of stdout went away (| head): stop like a Ctrl-C, saving last.bin, and exit 0.
+      const { whenStdoutCloses, stdoutClosed } = await import('./stdout-pipe.js');
+      whenStdoutCloses(() => {
+        stopRequested = true;
+      });
       // Options the user did not give stay undefined, so a resumed run keeps its own.
       const given = (name: string) => (o[name] === undefined ? undefined : o[name]);
       try {
@@ -122,8 +129,8 @@ export function addTrainCommand(program: Command): void {
           seed: given('seed') as number, valSplit: given('valSplit') as number, numClasses: given('numClasses') as number,
           imageSize: given('imageSize') as number, stem: given('stem') as never, patience: given('patience') as number,
           freezeBackbone: o.freezeBackbone === true ? true : undefined, out: o.out as string | undefined, resume: o.resume as string | undefined,
-        }, { reporter, shouldStop: () => stopRequested });
-        if (result.stopped === 'interrupted') process.exitCode = 130;
+        }, { reporter, shouldStop: () => stopRequested, overwrite: o.overwrite === true, allowNonFinite: o.allowNonfinite === true });
+        if (result.stopped === 'interrupted' && !stdoutClosed()) process.exitCode = 130;
       } catch (err) {
         if (err instanceof ConfigError || err instanceof CheckpointError) throw new UserError(err.message);
         if (err instanceof NonFiniteLossError) {

@@ -20,11 +20,17 @@ export interface CifarRecords {
 
 /** Reads and concatenates record files; every file must be a whole number of records. */
 export async function readCifarRecords(files: readonly string[], labelBytes: number): Promise<CifarRecords> {
+  const contents: { file: string; bytes: Uint8Array }[] = [];
+  for (const file of files) contents.push({ file, bytes: await readDataFile(file) });
+  return decodeCifarRecords(contents, labelBytes);
+}
+
+/** The record files' bytes, checked and concatenated; each `file` names its bytes in errors. */
+export function decodeCifarRecords(files: readonly { file: string; bytes: Uint8Array }[], labelBytes: number): CifarRecords {
   const recordSize = labelBytes + CIFAR_IMAGE_BYTES;
-  const buffers: Buffer[] = [];
+  const buffers: Uint8Array[] = [];
   let count = 0;
-  for (const file of files) {
-    const bytes = await readDataFile(file);
+  for (const { file, bytes } of files) {
     if (bytes.length === 0) throw new TruncatedFileError(`${file} is empty`);
     if (bytes.length % recordSize !== 0) {
       throw new TruncatedFileError(`${file} is truncated or corrupt: ${bytes.length} bytes is not a whole number of ${recordSize}-byte records`);

@@ -5,6 +5,7 @@ import { createReadStream, createWriteStream, existsSync, promises as fs, readdi
 import { FolderError, makeFolder } from '../io/folders.js';
 import path from 'node:path';
 import { once } from 'node:events';
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { CorruptFileError, NotAnArchiveError, TruncatedFileError, UnsafeArchiveEntryError } from './errors.js';
 
@@ -281,9 +282,17 @@ function moveInto(src: string, dest: string): void {
 
 /** Lists a .tar.gz without writing anything (used by tests and `cnn datasets`). */
 export async function listTarGz(archive: string): Promise<TarEntryInfo[]> {
+  return listTarGzFrom(createReadStream(archive), archive);
+}
+
+/** Lists a .tar.gz held in memory; `what` names it in errors. */
+export async function listTarGzBytes(bytes: Uint8Array, what = 'archive'): Promise<TarEntryInfo[]> {
+  return listTarGzFrom(Readable.from([bytes]), what);
+}
+
+async function listTarGzFrom(input: Readable, archive: string): Promise<TarEntryInfo[]> {
   const entries: TarEntryInfo[] = [];
   const gunzip = createGunzip();
-  const input = createReadStream(archive);
   input.on('error', (err) => gunzip.destroy(err));
   input.pipe(gunzip);
   try {

@@ -16,7 +16,7 @@ export class FileWriteError extends Error {
 }
 
 /** The host part of temp names, kept to characters that are safe in a file name. */
-const HOST = hostname().replace(/[^A-Za-z0-9.-]/g, '_') || 'host';
+export const HOST = hostname().replace(/[^A-Za-z0-9.-]/g, '_') || 'host';
 const TEMP_PATTERN = /\.tmp-(\d+)-([A-Za-z0-9._-]+)$/;
 
 /** `<target>.tmp-<pid>-<host>`: the pid and host let a later run tell a dead writer's leftovers. */
@@ -124,7 +124,8 @@ export function installFile(tmp: string, path: string): void {
   syncFolder(dirname(path) || '.');
 }
 
-function processIsAlive(pid: number): boolean {
+/** Whether a process with this pid runs on this host (signal 0 probes without sending anything). */
+export function processIsAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

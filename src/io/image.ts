@@ -18,13 +18,18 @@ export interface DecodedImage {
   channels: 1 | 3;
 }
 
+/** An SVG's cost is its drawing (a blur over a large canvas ran 12 minutes), not its pixel count. */
+export const SVG_RENDER_SECONDS = 10;
+
 export interface ReadImageOptions {
   /** Refuse images with more pixels than this before decoding them (default DEFAULT_MAX_PIXELS). */
   maxPixels?: number;
+  /** Render SVG drawings (within SVG_RENDER_SECONDS) instead of refusing them (--allow-svg). */
+  allowSvg?: boolean;
 }
 
 /** Decodes an image file to 8-bit grayscale or RGB, HWC. */
-export async function readImage(path: string, { maxPixels = DEFAULT_MAX_PIXELS }: ReadImageOptions = {}): Promise<DecodedImage> {
+export async function readImage(path: string, { maxPixels = DEFAULT_MAX_PIXELS, allowSvg = false }: ReadImageOptions = {}): Promise<DecodedImage> {
   if (!Number.isInteger(maxPixels) || maxPixels < 1) throw new RangeError(`maxPixels must be a positive integer, not ${maxPixels}`);
   let isFile = false;
   try {
@@ -33,12 +38,21 @@ export async function readImage(path: string, { maxPixels = DEFAULT_MAX_PIXELS }
     throw new ImageError(`${path}: no such file`);
   }
   if (!isFile) throw new ImageError(`${path}: not a file`);
+  return decodeImage(path, path, { maxPixels, allowSvg });
+}
+
+/** Decodes an image file's bytes (or the file at a path); `path` names it in errors. */
+export async function decodeImage(input: string | Uint8Array, path: string, { maxPixels = DEFAULT_MAX_PIXELS, allowSvg = false }: ReadImageOptions = {}): Promise<DecodedImage> {
   // The header alone says how big the image is: refuse a huge one before decoding any pixel.
   let meta: Metadata;
   try {
-    meta = await sharp(path, { limitInputPixels: false }).metadata();
+    meta = await sharp(input, { limitInputPixels: false }).metadata();
   } catch (err) {
     throw new ImageError(`${path} is not a readable image (${(err as Error).message})`);
+  }
+  const svg = meta.format === 'svg';
+  if (svg && !allowSvg) {
+    throw new ImageError(`${path} is an SVG drawing; images are read from PNG, JPEG or WebP (pass --allow-svg to render it, within ${SVG_RENDER_SECONDS} s)`);
   }
   const { width, height } = meta;
   if (!width || !height) throw new ImageError(`${path} is not a readable image (no size in its header)`);
@@ -49,7 +63,8 @@ export async function readImage(path: string, { maxPixels = DEFAULT_MAX_PIXELS }
   const gray = colourChannels === 1 || meta.space === 'b-w' || meta.space === 'grey16';
   let decoded: { data: Buffer; info: OutputInfo };
   try {
-    const pipeline = sharp(path, { failOn: 'error', limitInputPixels: maxPixels }).removeAlpha();
+    let pipeline = sharp(input, { failOn: 'error', limitInputPixels: maxPixels, sequentialRead: true }).removeAlpha();
+    if (svg) pipeline = pipeline.timeout({ seconds: SVG_RENDER_SECONDS });
     decoded = await (gray ? pipeline.toColourspace('b-w') : pipeline.toColourspace('srgb')).raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
   } catch (err) {

@@ -3,6 +3,7 @@
 // config, the dataset facts and the training state. Written atomically (temp file + rename).
 import { saveSafetensors, loadSafetensors, SafetensorsError, type Entry } from '../io/safetensors.js';
 import { Tensor } from '../tensor/tensor.js';
+import { firstNonFinite } from '../tensor/finite.js';
 import type { Module } from '../nn/module.js';
 import { buildModel } from '../models/registry.js';
 import { withoutInit } from '../nn/init.js';
@@ -41,12 +42,40 @@ export interface Checkpoint {
 
 export class CheckpointError extends Error {}
 
+/** A model or optimizer holding NaN or ±Inf was about to be saved: never written (exit code 1). */
+export class NonFiniteModelError extends Error {}
+
+export interface LoadOptions {
+  /** Load tensors holding NaN or ±Inf (--allow-nonfinite) instead of refusing them. */
+  allowNonFinite?: boolean;
+}
+
+/** Names of the tensors holding a NaN or ±Inf (one native pass when all are finite). */
+export function nonFiniteTensors(tensors: Iterable<[string, Tensor]>): string[] {
+  const entries = [...tensors];
+  const bad: string[] = [];
+  for (let from = 0; from < entries.length;) {
+    const i = firstNonFinite(entries.slice(from).map(([, t]) => t));
+    if (i < 0) break;
+    bad.push(entries[from + i]![0]);
+    from += i + 1;
+  }
+  return bad;
+}
+
+/** "conv1.weight" or "conv1.weight and 3 more tensors". */
+export function describeTensors(names: readonly string[]): string {
+  return names.length === 1 ? names[0]! : `${names[0]} and ${names.length - 1} more tensors`;
+}
+
 export function saveCheckpoint(path: string, model: Module, config: ModelConfig, dataset: DatasetFacts,
   training: TrainingState | null = null, optimizerTensors: ReadonlyMap<string, Tensor> = new Map()): void {
   const entries: Record<string, Entry> = {};
   const int64 = model.int64Keys();
   for (const [k, t] of model.stateDict()) entries[k] = int64.has(k) ? { tensor: t, dtype: 'I64' } : t;
   for (const [k, t] of optimizerTensors) entries[OPTIMIZER_PREFIX + k] = t;
+  const bad = nonFiniteTensors(Object.entries(entries).map(([k, e]) => [k, e instanceof Tensor ? e : e.tensor]));
+  if (bad.length > 0) throw new NonFiniteModelError(`not writing ${path}: ${describeTensors(bad)} hold NaN or Inf`);
   const metadata: Record<string, string> = {
     format: CHECKPOINT_FORMAT,
     model: JSON.stringify(config),
@@ -65,7 +94,7 @@ function parseJson<T>(path: string, key: string, raw: string | undefined): T {
   }
 }
 
-export function loadCheckpoint(path: string): Checkpoint {
+export function loadCheckpoint(path: string, { allowNonFinite = false }: LoadOptions = {}): Checkpoint {
   let file;
   try {
     file = loadSafetensors(path);
@@ -76,6 +105,10 @@ export function loadCheckpoint(path: string): Checkpoint {
   const { metadata, tensors } = file;
   if (metadata.format !== CHECKPOINT_FORMAT) {
     throw new CheckpointError(`${path} is not a cnn checkpoint (format '${metadata.format ?? 'none'}', expected '${CHECKPOINT_FORMAT}')`);
+  }
+  if (!allowNonFinite) {
+    const bad = nonFiniteTensors(tensors);
+    if (bad.length > 0) throw new CheckpointError(`${path} holds NaN or Inf in ${describeTensors(bad)}; pass --allow-nonfinite to load it anyway`);
   }
   const modelState = new Map<string, Tensor>();
   const optimizerTensors = new Map<string, Tensor>();
@@ -93,8 +126,8 @@ export function loadCheckpoint(path: string): Checkpoint {
 }
 
 /** Rebuilds the checkpoint's model with its weights, in eval mode. */
-export function modelFromCheckpoint(path: string): { model: Module; checkpoint: Checkpoint } {
-  const checkpoint = loadCheckpoint(path);
+export function modelFromCheckpoint(path: string, loadOptions: LoadOptions = {}): { model: Module; checkpoint: Checkpoint } {
+  const checkpoint = loadCheckpoint(path, loadOptions);
   const { name, ...options } = checkpoint.model;
   let model: Module;
   try {

@@ -41,12 +41,12 @@ export interface CheckpointEvaluation extends Evaluation {
 }
 
 /** Evaluates a checkpoint on a split of its own dataset (or another with the same images). */
-export async function evaluateCheckpoint(path: string, o: { dataset?: string; split?: string; dataDir?: string; batchSize?: number } = {}): Promise<CheckpointEvaluation> {
+export async function evaluateCheckpoint(path: string, o: { dataset?: string; split?: string; dataDir?: string; batchSize?: number; allowNonFinite?: boolean } = {}): Promise<CheckpointEvaluation> {
   const { modelFromCheckpoint, CheckpointError } = await import('./checkpoint.js');
   const { loadDataset } = await import('../data/registry.js');
   const { DataLoader } = await import('../data/loader.js');
   const { transformFor } = await import('./data.js');
-  const { model, checkpoint } = modelFromCheckpoint(path);
+  const { model, checkpoint } = modelFromCheckpoint(path, { allowNonFinite: o.allowNonFinite });
   const [channels, height] = checkpoint.dataset.inputShape;
   const name = o.dataset ?? checkpoint.dataset.name;
   const split = o.split ?? 'test';

@@ -2,7 +2,7 @@
 import { Tensor, noGrad } from '../tensor/tensor.js';
 import { softmax } from '../tensor/activation.js';
 import type { Module } from '../nn/module.js';
-import { readImage } from '../io/image.js';
+import { readImage, type ReadImageOptions } from '../io/image.js';
 import { preprocessForModel } from '../data/preprocess.js';
 import type { DatasetFacts } from './checkpoint.js';
 
@@ -12,8 +12,8 @@ export interface Prediction {
   probs: number[];
 }
 
-export async function predictFile(model: Module, facts: DatasetFacts, file: string, topK: number): Promise<Prediction> {
-  const image = await readImage(file);
+export async function predictFile(model: Module, facts: DatasetFacts, file: string, topK: number, imageOptions: ReadImageOptions = {}): Promise<Prediction> {
+  const image = await readImage(file, imageOptions);
   const [c, h, w] = facts.inputShape;
   const input = new Tensor(preprocessForModel(image, facts), [1, c, h, w]);
   const probs = noGrad(() => softmax(model.eval().call(input), -1)).toArray();

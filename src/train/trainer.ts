@@ -1,7 +1,6 @@
 // The training loop: data → forward → loss → backward → optimizer step → schedule → metrics →
 // progress → checkpoints (last.bin every epoch, best.bin on a new best validation accuracy).
 import { dirname, join } from 'node:path';
-import { existsSync } from 'node:fs';
 import { Tensor, noGrad } from '../tensor/tensor.js';
 import { defaultGenerator, manualSeed, type GeneratorState } from '../tensor/random.js';
 import { getThreads, setThreads } from '../tensor/native.js';
@@ -14,16 +13,16 @@ import { DataLoader } from '../data/loader.js';
 import { datasetStats } from '../data/presets.js';
 import type { DownloadProgress } from '../data/download.js';
 import { renderCurves } from '../viz/curves.js';
-import { saveCheckpoint, loadCheckpoint, type ModelConfig, type DatasetFacts } from './checkpoint.js';
+import { saveCheckpoint, loadCheckpoint, nonFiniteTensors, describeTensors, type ModelConfig, type DatasetFacts } from './checkpoint.js';
 import { ConfigError, resolveConfig, type TrainConfig } from './config.js';
 import { RunningMetrics } from './metrics.js';
 import { evaluate } from './evaluate.js';
 import { Schedule, buildOptimizer } from './schedule.js';
-import { nextRunFolder, ensureFolder, writeArgs, appendMetrics, readMetrics, truncateMetrics } from './run-folder.js';
+import { claimRunFolder, type RunFolder, writeArgs, appendMetrics, readMetrics, truncateMetrics } from './run-folder.js';
 import type { TrainReporter } from './progress.js';
 import { loadSplits, transformFor } from './data.js';
 
-/** Stopped on a non-finite loss; names the last checkpoint that is still good. */
+/** Stopped on a non-finite loss or non-finite weights; names the last checkpoint that is still finite. */
 export class NonFiniteLossError extends Error {}
 
 /** The JSON part of a checkpoint's training state. */
@@ -45,6 +44,10 @@ export interface TrainOptions {
   /** Polled after every step: true finishes the step, writes last.bin and returns. */
   shouldStop?: () => boolean;
   onDownloadProgress?: (p: DownloadProgress) => void;
+  /** --overwrite: replace the run already in --out instead of refusing. */
+  overwrite?: boolean;
+  /** --allow-nonfinite: resume from a checkpoint holding NaN or Inf. */
+  allowNonFinite?: boolean;
 }
 
 export interface TrainResult {
@@ -70,13 +73,23 @@ function setTrainMode(model: Module, frozen: boolean): void {
   }
 }
 
+/** Trains in a locked run folder; the lock is released however the run ends. */
 export async function train(partial: Partial<TrainConfig>, options: TrainOptions): Promise<TrainResult> {
+  const held: RunFolder[] = [];
+  try {
+    return await trainInFolder(partial, options, held);
+  } finally {
+    for (const run of held) run.release();
+  }
+}
+
+async function trainInFolder(partial: Partial<TrainConfig>, options: TrainOptions, held: RunFolder[]): Promise<TrainResult> {
   const { reporter } = options;
   let c = resolveConfig(partial);
   let resumed: ReturnType<typeof loadCheckpoint> | null = null;
   let state: TrainingState | null = null;
   if (c.resume) {
-    resumed = loadCheckpoint(c.resume);
+    resumed = loadCheckpoint(c.resume, { allowNonFinite: options.allowNonFinite });
     state = resumed.training as TrainingState | null;
     if (!state) throw new ConfigError(`${c.resume} holds no training state (was it written by cnn train?)`);
     // A resumed run keeps its options; only --epochs (to extend it) and threads may change.
@@ -91,6 +104,9 @@ export async function train(partial: Partial<TrainConfig>, options: TrainOptions
     throw new ConfigError((err as Error).message);
   }
   getDataset(c.dataset);
+  const run = claimRunFolder({ out: c.out, model: c.model, dataset: c.dataset, resume: c.resume !== undefined, overwrite: options.overwrite });
+  held.push(run);
+  const out = run.folder;
   if (c.threads) setThreads(c.threads);
   manualSeed(c.seed);
 
@@ -121,8 +137,6 @@ export async function train(partial: Partial<TrainConfig>, options: TrainOptions
   const optimizer = buildOptimizer(model.parameters().filter((p) => p.requiresGrad), c);
   let schedule = new Schedule(optimizer, c, trainLoader.length);
   let startEpoch = 1, bestAcc = -Infinity, bestEpoch = 0, sinceBest = 0;
-  const out = c.out ?? nextRunFolder('runs', c.model, c.dataset);
-  ensureFolder(out);
   if (resumed && state) {
     model.loadStateDict(resumed.modelState);
     optimizer.loadStateDict({ json: state.optimizer as never, tensors: resumed.optimizerTensors });
@@ -144,6 +158,10 @@ export async function train(partial: Partial<TrainConfig>, options: TrainOptions
   writeArgs(out, { ...argsToRecord, out, numClasses, inputShape, resumedFrom: c.resume ?? null });
 
   const lastPath = join(out, 'last.bin'), bestPath = join(out, 'best.bin');
+  // Every checkpoint this run writes is checked finite first, so the newest one is a good one.
+  let lastFinite: string | null = resumed && nonFiniteTensors(resumed.modelState).length === 0 ? c.resume! : null;
+  const stopMessage = (what: string) =>
+    `${what}: training stopped (${lastFinite ? `the last finite checkpoint is ${lastFinite}` : 'no checkpoint was written yet'}; try a lower --lr)`;
   const save = (path: string, epoch: number, interrupted = false) => {
     const opt = optimizer.stateDict();
     const training: TrainingState = {
@@ -151,6 +169,7 @@ export async function train(partial: Partial<TrainConfig>, options: TrainOptions
       schedule: schedule.stateDict(), rng: defaultGenerator.getState(), batchesPerEpoch: trainLoader.length, ...(interrupted ? { interrupted } : {}),
     };
     saveCheckpoint(path, model, modelConfig, facts, training as unknown as Record<string, unknown>, opt.tensors);
+    lastFinite = path;
   };
 
   reporter.start({
@@ -172,8 +191,7 @@ export async function train(partial: Partial<TrainConfig>, options: TrainOptions
       const loss = crossEntropy(logits, y, { labelSmoothing: c.labelSmoothing });
       const lossValue = loss.item();
       if (!Number.isFinite(lossValue)) {
-        const good = existsSync(lastPath) ? `the last good checkpoint is ${lastPath}` : 'no checkpoint was written yet';
-        throw new NonFiniteLossError(`loss became ${lossValue} at epoch ${epoch}, batch ${batch + 1}: training stopped (${good}; try a lower --lr)`);
+        throw new NonFiniteLossError(stopMessage(`loss became ${lossValue} at epoch ${epoch}, batch ${batch + 1}`));
       }
       optimizer.zeroGrad();
       loss.backward();
@@ -194,6 +212,9 @@ export async function train(partial: Partial<TrainConfig>, options: TrainOptions
         return { out, bestAcc, bestEpoch, lastEpoch, stopped: 'interrupted' };
       }
     }
+    // A finite loss can come with infinite weights (a huge step after it): never evaluate or save those.
+    const bad = nonFiniteTensors([...model.stateDict(), ...optimizer.stateDict().tensors]);
+    if (bad.length > 0) throw new NonFiniteLossError(stopMessage(`weights became NaN or Inf at epoch ${epoch} (${describeTensors(bad)})`));
     const trainSeconds = (performance.now() - t0) / 1000;
     const val = await evaluate(model, valLoader, facts.classes);
     const seconds = (performance.now() - t0) / 1000;
@@ -207,17 +228,19 @@ export async function train(partial: Partial<TrainConfig>, options: TrainOptions
       sinceBest++;
     }
     lastEpoch = epoch;
+    // The row goes first: a crash between the two leaves a row that resuming from the previous
+    // last.bin truncates, never a checkpoint whose epoch has no row.
+    const imagesPerSec = running.count / trainSeconds;
+    appendMetrics(out, {
+      epoch, train_loss: running.loss, train_acc: running.accuracy, val_loss: val.loss, val_acc: val.accuracy,
+      val_top5: val.top5, lr, seconds, images_per_sec: imagesPerSec,
+    });
     save(lastPath, epoch);
     reporter.checkpoint(lastPath, 'last');
     if (best) {
       save(bestPath, epoch);
       reporter.checkpoint(bestPath, 'best');
     }
-    const imagesPerSec = running.count / trainSeconds;
-    appendMetrics(out, {
-      epoch, train_loss: running.loss, train_acc: running.accuracy, val_loss: val.loss, val_acc: val.accuracy,
-      val_top5: val.top5, lr, seconds, images_per_sec: imagesPerSec,
-    });
     await renderCurves(readMetrics(out), join(out, 'curves.png'));
     reporter.epoch({
       epoch, epochs: c.epochs, trainLoss: running.loss, trainAcc: running.accuracy, valLoss: val.loss, valAcc: val.accuracy,

@@ -13,5 +13,5 @@ export async function writeTinyImageFolder(root: string, perClass = 16): Promise
       await sharp(pixels, { raw: { width: 8, height: 8, channels: 3 } }).png().toFile(join(root, cls, `${i}.png`));
     }
   }
-  return ['--dataset', 'imagefolder', '--data-dir', root, '--image-size', '28', '--val-split', '0.25', '--quiet'];
+  return ['--dataset', 'imagefolder', '--data-dir', root, '--image-size', '28', '--val-split', '0.25', '--epochs', '1', '--quiet'];
 }

@@ -69,3 +69,19 @@ test('readImage: one clear ImageError per kind of bad file', async () => {
     cleanup();
   }
 });
+
+test('an SVG is refused at once unless allowed (a blurred 8000x8000 drawing rendered for minutes)', async () => {
+  const { dir, cleanup } = withTempDir();
+  try {
+    const blur = path.join(dir, 'blur.png');
+    writeFileSync(blur, '<svg xmlns="http://www.w3.org/2000/svg" width="8000" height="8000"><filter id="b"><feGaussianBlur stdDeviation="400"/></filter><rect width="8000" height="8000" fill="red" filter="url(#b)"/></svg>');
+    await assert.rejects(readImage(blur), (e: Error) => e instanceof ImageError && /blur\.png is an SVG drawing; images are read from PNG, JPEG or WebP \(pass --allow-svg/.test(e.message));
+    const small = path.join(dir, 'small.svg');
+    writeFileSync(small, '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="3"><rect width="4" height="3" fill="#00ff00"/></svg>');
+    const img = await readImage(small, { allowSvg: true });
+    assert.deepEqual([img.width, img.height, img.channels], [4, 3, 3]);
+    assert.deepEqual([...img.data.subarray(0, 3)], [0, 255, 0]);
+  } finally {
+    cleanup();
+  }
+});

@@ -1,0 +1,119 @@
+// kill -9 at random moments of `cnn train` runs in one folder (the file writer included), then
+// checks what a crash may leave: every checkpoint loads, the next run removes the dead run's temp
+// files and takes over its lock, and resuming continues the epochs. Used by test/train/kill.test.ts
+// (a few kills) and bench/kill-train.ts (long campaigns).
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { repoRoot } from './fixtures.js';
+import { loadCheckpoint } from '../../src/train/checkpoint.js';
+
+export interface KillLoopResult {
+  kills: number;
+  /** Kills that left a temp file: the process died inside the file writer. */
+  killedInWriter: number;
+  /** Kills after which last.bin existed (each such run was resumed by the next). */
+  resumes: number;
+  checkpointsLoaded: number;
+  /** Epochs in metrics.csv after the final, uninterrupted run. */
+  finalEpochs: number[];
+}
+
+/** mulberry32: a small seeded generator, so a campaign's kill moments can be replayed. */
+function randomFrom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const isTemp = (name: string) => /\.tmp-\d+-/.test(name);
+
+function trainArgs(out: string, data: string[], epochs: number): string[] {
+  const last = join(out, 'last.bin');
+  return existsSync(last) ? ['train', '--resume', last, '--epochs', String(epochs)]
+    : ['train', ...data.filter((a) => a !== '--quiet'), '--epochs', String(epochs), '--out', out, '--overwrite'];
+}
+
+function lockHolder(out: string): number | null {
+  try {
+    return (JSON.parse(readFileSync(join(out, '.lock'), 'utf8')) as { pid: number }).pid;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `kills` runs, each killed with SIGKILL at a random moment of its first two epochs, then one run to completion.
+ * Throws an AssertionError-like Error on the first broken promise.
+ */
+export async function killLoop(out: string, data: string[], kills: number, seed = 1): Promise<KillLoopResult> {
+  const random = randomFrom(seed);
+  const fail = (message: string) => new Error(`kill loop: ${message}`);
+  let killedInWriter = 0, resumes = 0, checkpointsLoaded = 0;
+  let leftovers: string[] = [];
+  // Kill moments are spread over about two epochs after the run started training, whatever the
+  // machine's speed: the epoch time is learnt from the runs that got that far, and doubled after
+  // a run that did not.
+  let epochMs = 1000;
+  for (let k = 0; k < kills; k++) {
+    const child = spawn(process.execPath, [`${repoRoot}bin/cnn.js`, ...trainArgs(out, data, 1000), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '', stdout = '';
+    let startedAt = 0, sawEpoch = false;
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const exited = once(child, 'exit');
+    let timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (!startedAt && stdout.includes('"event":"start"')) {
+        startedAt = performance.now();
+        clearTimeout(timer);
+        timer = setTimeout(() => child.kill('SIGKILL'), random() * 2 * epochMs);
+      }
+      if (startedAt && !sawEpoch && stdout.includes('"event":"epoch"')) {
+        sawEpoch = true;
+        epochMs = (epochMs + (performance.now() - startedAt)) / 2;
+      }
+    });
+    const [code] = await exited as [number | null];
+    clearTimeout(timer);
+    if (!sawEpoch) epochMs *= 1.5;
+    if (code !== null) throw fail(`run ${k + 1} ended by itself with exit code ${code}: ${stderr.trim()}`);
+    // The run had claimed the folder: the temp files of the run killed before it must be gone.
+    if (lockHolder(out) === child.pid) {
+      const survivors = leftovers.filter((f) => existsSync(join(out, f)));
+      if (survivors.length) throw fail(`run ${k + 1} left the dead run's temp files ${survivors.join(', ')}`);
+    }
+    const names = existsSync(out) ? readdirSync(out) : [];
+    leftovers = names.filter(isTemp);
+    if (leftovers.length) killedInWriter++;
+    for (const name of names.filter((n) => n.endsWith('.bin') && !isTemp(n))) {
+      try {
+        loadCheckpoint(join(out, name));
+      } catch (err) {
+        throw fail(`after kill ${k + 1}, ${name} does not load: ${(err as Error).message}`);
+      }
+      checkpointsLoaded++;
+    }
+    if (names.includes('last.bin')) resumes++;
+  }
+  // One more run, to its end: it must continue where the last checkpoint stopped.
+  const last = join(out, 'last.bin');
+  const before = existsSync(last) ? (loadCheckpoint(last).training as { epoch: number }).epoch : 0;
+  const final = spawn(process.execPath, [`${repoRoot}bin/cnn.js`, ...trainArgs(out, data, before + 1)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  final.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const [code] = await once(final, 'exit') as [number | null];
+  if (code !== 0) throw fail(`the final run exited ${code}: ${stderr.trim()}`);
+  const names = readdirSync(out);
+  if (names.some(isTemp) || names.includes('.lock')) throw fail(`the final run left ${names.filter((n) => isTemp(n) || n === '.lock').join(', ')}`);
+  const after = (loadCheckpoint(last).training as { epoch: number }).epoch;
+  if (after !== before + 1) throw fail(`resuming from epoch ${before} ended at epoch ${after}`);
+  const finalEpochs = readFileSync(join(out, 'metrics.csv'), 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[0]));
+  return { kills, killedInWriter, resumes, checkpointsLoaded, finalEpochs };
+}

@@ -1,0 +1,19 @@
+// kill -9 at random moments of training: checkpoints always load, temps and locks of the dead are
+// cleaned by the next run, and resuming continues. (bench/kill-train.ts runs longer campaigns.)
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { killLoop } from '../helpers/kill-loop.js';
+import { writeTinyImageFolder } from '../helpers/tiny-dataset.js';
+
+test('10 kills of a training process leave loadable checkpoints, and a resumed run continues', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cnn-kill-'));
+  const data = await writeTinyImageFolder(join(dir, 'images'));
+  const r = await killLoop(join(dir, 'run'), data, 10, 7);
+  t.diagnostic(JSON.stringify(r));
+  assert.ok(r.resumes > 0, 'some kills came after a checkpoint');
+  // metrics.csv counts each finished epoch once, in order, across all the killed runs.
+  assert.deepEqual(r.finalEpochs, r.finalEpochs.map((_, i) => i + 1));
+});
