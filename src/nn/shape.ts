@@ -1,13 +1,6 @@
-// PyTorch's documented shape formulas, as pure functions.
+// Receptive fields for the model summary; the output-size rules live in src/tensor/shape.ts.
 
-/** Output length of a conv/pool along one axis: ⌊(in + 2p − d(k−1) − 1)/s⌋ + 1 (⌈⌉ with ceilMode). */
-export function convOutputSize(inputSize: number, kernelSize: number, stride = 1, padding = 0, dilation = 1, ceilMode = false): number {
-  const span = inputSize + 2 * padding - dilation * (kernelSize - 1) - 1;
-  let out = (ceilMode ? Math.ceil(span / stride) : Math.floor(span / stride)) + 1;
-  // PyTorch: with ceil mode the last window must start inside the input or left padding.
-  if (ceilMode && (out - 1) * stride >= inputSize + padding) out--;
-  return out;
-}
+export { convOutputSize } from '../tensor/shape.js';
 
 export interface RFLayer {
   kernelSize: number;

@@ -2,6 +2,7 @@
 // the input-gradient of the convolution that maps its output back to its input, so forward,
 // input gradient and weight gradient are the conv kernels with their roles exchanged.
 import { native, getThreads, type ConvParams } from './native.js';
+import { convTransposeOutputSize, intPair } from './shape.js';
 import { record } from './ops.js';
 import { Tensor, formatShape } from './tensor.js';
 
@@ -13,23 +14,6 @@ export interface ConvTranspose2dOptions {
   outputPadding?: [number, number];
   dilation?: [number, number];
   groups?: number;
-}
-
-/** Hout = (H-1)·stride - 2·padding + dilation·(k-1) + outputPadding + 1. */
-export function convTranspose2dOutputSize(inSize: number, kernel: number, stride: number, padding: number,
-  outputPadding: number, dilation: number): number {
-  return (inSize - 1) * stride - 2 * padding + dilation * (kernel - 1) + outputPadding + 1;
-}
-
-function pair(v: readonly number[] | undefined, fallback: [number, number], name: string, min: number): [number, number] {
-  const p = v ?? fallback;
-  if (!Array.isArray(p) || p.length !== 2 || !p.every((e) => Number.isInteger(e))) {
-    throw new TypeError(`convTranspose2d: ${name} must be a pair of integers but got ${JSON.stringify(v)}`);
-  }
-  if (p[0] < min || p[1] < min) {
-    throw new RangeError(`convTranspose2d: ${name} must be ${min === 0 ? 'non-negative' : 'positive'} but got [${p[0]}, ${p[1]}]`);
-  }
-  return [p[0], p[1]];
 }
 
 /**
@@ -44,10 +28,10 @@ export function convTranspose2d(x: Tensor, w: Tensor, b: Tensor | null, o: ConvT
   const [wIn, coutPerGroup, kh, kw] = w.shape;
   const groups = o.groups ?? 1;
   if (!Number.isInteger(groups) || groups < 1) throw new RangeError(`${op}: groups must be a positive integer but got ${groups}`);
-  const stride = pair(o.stride, [1, 1], 'stride', 1);
-  const padding = pair(o.padding, [0, 0], 'padding', 0);
-  const outputPadding = pair(o.outputPadding, [0, 0], 'outputPadding', 0);
-  const dilation = pair(o.dilation, [1, 1], 'dilation', 1);
+  const stride = intPair(o.stride ?? 1, 'stride', 1, op);
+  const padding = intPair(o.padding ?? 0, 'padding', 0, op);
+  const outputPadding = intPair(o.outputPadding ?? 0, 'outputPadding', 0, op);
+  const dilation = intPair(o.dilation ?? 1, 'dilation', 1, op);
   if (n < 1 || cIn < 1 || h < 1 || wd < 1) throw new RangeError(`${op}: expected a non-empty input but got shape ${formatShape(x.shape)}`);
   if (kh < 1 || kw < 1 || coutPerGroup < 1) throw new RangeError(`${op}: expected a non-empty weight but got shape ${formatShape(w.shape)}`);
   if (wIn !== cIn) {
@@ -61,8 +45,8 @@ export function convTranspose2d(x: Tensor, w: Tensor, b: Tensor | null, o: ConvT
   }
   const cOut = coutPerGroup * groups;
   if (b && (b.ndim !== 1 || b.shape[0] !== cOut)) throw new RangeError(`${op}: bias ${formatShape(b.shape)} does not match ${cOut} output channels`);
-  const outH = convTranspose2dOutputSize(h, kh, stride[0], padding[0], outputPadding[0], dilation[0]);
-  const outW = convTranspose2dOutputSize(wd, kw, stride[1], padding[1], outputPadding[1], dilation[1]);
+  const outH = convTransposeOutputSize(h, kh, stride[0], padding[0], outputPadding[0], dilation[0]);
+  const outW = convTransposeOutputSize(wd, kw, stride[1], padding[1], outputPadding[1], dilation[1]);
   if (outH < 1 || outW < 1) {
     throw new RangeError(`${op}: Given input size per channel: (${h} x ${wd}). Calculated output size per channel: (${outH} x ${outW}). Output size is too small`);
   }

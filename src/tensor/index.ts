@@ -8,7 +8,9 @@ export type { ConvParams, CpuInfo, PoolParams, MaxPoolParams, AvgPoolParams, Pad
 export * from './pool.js';
 export { pad2d } from './pad.js';
 export type { Pad2dPadding } from './pad.js';
-export { convTranspose2d, convTranspose2dOutputSize } from './conv_transpose.js';
+export { convTranspose2d } from './conv_transpose.js';
+export { convOutputSize, convTransposeOutputSize, intPair, formatPair } from './shape.js';
+export type { IntPair } from './shape.js';
 export type { ConvTranspose2dOptions } from './conv_transpose.js';
 export { batchNorm } from './norm.js';
 export type { BatchNormOptions } from './norm.js';

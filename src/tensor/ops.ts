@@ -2,6 +2,7 @@
 // recorded, attaches a GradNode whose backward calls the matching native backward kernel.
 import { emptyFloat32 } from './storage.js';
 import { native, getThreads, type ConvParams } from './native.js';
+import { convOutputSize } from './shape.js';
 import { Tensor, isGradEnabled, formatShape, shapeSize, type Shape, type GradNode } from './tensor.js';
 
 /** Attaches a tape node to `out` when any input needs a gradient and recording is on. */
@@ -192,18 +193,17 @@ export function conv2dParams(xShape: Shape, wShape: Shape, opts: Conv2dOptions):
   if (cig * groups !== cIn) {
     throw new RangeError(`conv2d: weight ${formatShape(wShape)} with groups=${groups} expects ${cig * groups} input channels but the input ${formatShape(xShape)} has ${cIn}`);
   }
-  const outH = Math.floor((h + padT + padB - dilH * (kh - 1) - 1) / strideH) + 1;
-  const outW = Math.floor((w + padL + padR - dilW * (kw - 1) - 1) / strideW) + 1;
+  const p = { n, cIn, h, w, cOut, kh, kw, strideH, strideW, padT, padB, padL, padR, dilH, dilW, groups };
+  const [, , outH, outW] = convOutputShape(p);
   if (outH < 1 || outW < 1) {
     throw new RangeError(`conv2d: kernel size ${kh}x${kw} (dilation ${dilH}x${dilW}) is larger than the padded input ${h + padT + padB}x${w + padL + padR}`);
   }
-  return { n, cIn, h, w, cOut, kh, kw, strideH, strideW, padT, padB, padL, padR, dilH, dilW, groups };
+  return p;
 }
 
 export function convOutputShape(p: ConvParams): number[] {
-  return [p.n, p.cOut,
-    Math.floor((p.h + p.padT + p.padB - p.dilH * (p.kh - 1) - 1) / p.strideH) + 1,
-    Math.floor((p.w + p.padL + p.padR - p.dilW * (p.kw - 1) - 1) / p.strideW) + 1];
+  return [p.n, p.cOut, convOutputSize(p.h, p.kh, p.strideH, [p.padT, p.padB], p.dilH),
+    convOutputSize(p.w, p.kw, p.strideW, [p.padL, p.padR], p.dilW)];
 }
 
 /** 2-D cross-correlation, NCHW, as torch.nn.functional.conv2d with per-side zero padding. */

@@ -2,6 +2,7 @@
 // adaptive_avg_pool2d and adaptive_max_pool2d (same output sizes, windows, divisors, argmax).
 import { emptyFloat32 } from './storage.js';
 import { native, getThreads, type MaxPoolParams, type AvgPoolParams } from './native.js';
+import { convOutputSize, intPair } from './shape.js';
 import { record } from './ops.js';
 import { Tensor, formatShape, type Shape } from './tensor.js';
 
@@ -39,26 +40,6 @@ function expect4d(x: Tensor, op: string): [number, number, number, number] {
   return [n, c, h, w];
 }
 
-function intPair(value: readonly number[] | undefined, fallback: readonly number[], name: string,
-  min: number, op: string): [number, number] {
-  const v = value ?? fallback;
-  if (!Array.isArray(v) || v.length !== 2 || !v.every((e) => Number.isInteger(e))) {
-    throw new TypeError(`${op}: ${name} must be a pair of integers but got ${JSON.stringify(value)}`);
-  }
-  if (v[0] < min || v[1] < min) {
-    throw new RangeError(`${op}: ${name} should be ${min === 0 ? 'non-negative' : 'greater than zero'}, but got ${name}: [${v[0]}, ${v[1]}]`);
-  }
-  return [v[0], v[1]];
-}
-
-/** PyTorch's pooling_output_shape (floor or ceil, last window starting inside input + left pad). */
-export function poolOutputSize(inSize: number, kernel: number, pad: number, stride: number,
-  dilation: number, ceilMode: boolean): number {
-  let out = Math.floor((inSize + 2 * pad - dilation * (kernel - 1) - 1 + (ceilMode ? stride - 1 : 0)) / stride) + 1;
-  if (ceilMode && (out - 1) * stride >= inSize + pad) out--;
-  return out;
-}
-
 // pool2d_shape_check: pads at most half the kernel, output at least 1×1.
 function poolShape(op: string, xShape: Shape, k: [number, number], s: [number, number], p: [number, number],
   d: [number, number], ceilMode: boolean): [number, number] {
@@ -66,8 +47,8 @@ function poolShape(op: string, xShape: Shape, k: [number, number], s: [number, n
   if (p[0] > Math.floor(k[0] / 2) || p[1] > Math.floor(k[1] / 2)) {
     throw new RangeError(`${op}: pad should be at most half of kernel size, but got padding [${p[0]}, ${p[1]}] and kernelSize [${k[0]}, ${k[1]}]`);
   }
-  const oh = poolOutputSize(h, k[0], p[0], s[0], d[0], ceilMode);
-  const ow = poolOutputSize(w, k[1], p[1], s[1], d[1], ceilMode);
+  const oh = convOutputSize(h, k[0], s[0], p[0], d[0], ceilMode);
+  const ow = convOutputSize(w, k[1], s[1], p[1], d[1], ceilMode);
   if (oh < 1 || ow < 1) {
     throw new RangeError(`${op}: Given input size: (${c}x${h}x${w}). Calculated output size: (${c}x${oh}x${ow}). Output size is too small`);
   }
@@ -76,10 +57,10 @@ function poolShape(op: string, xShape: Shape, k: [number, number], s: [number, n
 
 function maxPoolParams(x: Tensor, o: MaxPool2dOptions, op: string): { p: MaxPoolParams; outShape: number[] } {
   const [n, c, h, w] = expect4d(x, op);
-  const k = intPair(o.kernelSize, [], 'kernelSize', 1, op);
-  const s = intPair(o.stride, k, 'stride', 1, op);
-  const pad = intPair(o.padding, [0, 0], 'padding', 0, op);
-  const d = intPair(o.dilation, [1, 1], 'dilation', 1, op);
+  const k = intPair(o.kernelSize, 'kernelSize', 1, op);
+  const s = intPair(o.stride ?? k, 'stride', 1, op);
+  const pad = intPair(o.padding ?? 0, 'padding', 0, op);
+  const d = intPair(o.dilation ?? 1, 'dilation', 1, op);
   const ceilMode = o.ceilMode ?? false;
   const [oh, ow] = poolShape(op, x.shape, k, s, pad, d, ceilMode);
   return {
@@ -120,9 +101,9 @@ export function maxPool2d(x: Tensor, o: MaxPool2dOptions): Tensor {
 export function avgPool2d(x: Tensor, o: AvgPool2dOptions): Tensor {
   const op = 'avgPool2d';
   const [n, c, h, w] = expect4d(x, op);
-  const k = intPair(o.kernelSize, [], 'kernelSize', 1, op);
-  const s = intPair(o.stride, k, 'stride', 1, op);
-  const pad = intPair(o.padding, [0, 0], 'padding', 0, op);
+  const k = intPair(o.kernelSize, 'kernelSize', 1, op);
+  const s = intPair(o.stride ?? k, 'stride', 1, op);
+  const pad = intPair(o.padding ?? 0, 'padding', 0, op);
   const ceilMode = o.ceilMode ?? false;
   const divisor = o.divisorOverride;
   if (divisor !== undefined && (!Number.isInteger(divisor) || divisor === 0)) {
@@ -148,7 +129,7 @@ function adaptiveShape(x: Tensor, outputSize: [number, number], op: string): [nu
     throw new RangeError(`${op}: Expected input to have non-zero size for non-batch dimensions, but input has sizes ${formatShape(x.shape)}`);
   }
   const [n, c, h, w] = expect4d(x, op);
-  const [oh, ow] = intPair(outputSize, [], 'outputSize', 1, op);
+  const [oh, ow] = intPair(outputSize, 'outputSize', 1, op);
   return [n, c, h, w, oh, ow];
 }
 

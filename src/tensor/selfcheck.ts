@@ -1,7 +1,9 @@
 // Compares every kernel variant this CPU supports with the scalar references on a small GEMM
 // and convolution (forward and both gradients). `cnn doctor` reports it.
 import { native, getThreads, type ConvParams } from './native.js';
+import { convOutputShape } from './ops.js';
 import { Generator } from './random.js';
+import { shapeSize } from './tensor.js';
 
 export interface VariantCheck {
   isa: string;
@@ -40,9 +42,7 @@ function checkGemm(g: Generator, threads: number): number {
 function checkConv(g: Generator, threads: number): number {
   const p: ConvParams = { n: 3, cIn: 6, h: 9, w: 7, cOut: 10, kh: 3, kw: 3, strideH: 2, strideW: 1,
     padT: 1, padB: 0, padL: 1, padR: 2, dilH: 1, dilW: 2, groups: 2 };
-  const oh = Math.floor((p.h + p.padT + p.padB - p.dilH * (p.kh - 1) - 1) / p.strideH) + 1;
-  const ow = Math.floor((p.w + p.padL + p.padR - p.dilW * (p.kw - 1) - 1) / p.strideW) + 1;
-  const xs = p.n * p.cIn * p.h * p.w, ws = p.cOut * (p.cIn / p.groups) * p.kh * p.kw, ys = p.n * p.cOut * oh * ow;
+  const xs = p.n * p.cIn * p.h * p.w, ws = p.cOut * (p.cIn / p.groups) * p.kh * p.kw, ys = shapeSize(convOutputShape(p));
   const x = randomArray(xs, g), w = randomArray(ws, g), b = randomArray(p.cOut, g), dy = randomArray(ys, g);
   const pairs: [Float32Array, Float32Array][] = [];
   const y = [new Float32Array(ys), new Float32Array(ys)];

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { Tensor } from '../../src/tensor/tensor.js';
 import {
   maxPool2d, maxPool2dWithIndices, avgPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d,
-  adaptiveMaxPool2dWithIndices, poolOutputSize,
+  adaptiveMaxPool2dWithIndices,
 } from '../../src/tensor/pool.js';
 import { native, type MaxPoolParams, type AvgPoolParams } from '../../src/tensor/native.js';
 import { Generator } from '../../src/tensor/random.js';
@@ -60,14 +60,6 @@ test('maxPool2d and adaptiveMaxPool2d return the same output as their WithIndice
   // stride defaults to the kernel size, as PyTorch.
   assert.deepEqual(maxPool2d(x, { kernelSize: [2, 2] }).shape, [1, 2, 3, 3]);
   assert.deepEqual(avgPool2d(x, { kernelSize: [2, 3] }).shape, [1, 2, 3, 2]);
-});
-
-test('output sizes follow PyTorch pooling_output_shape', () => {
-  assert.equal(poolOutputSize(8, 3, 0, 2, 1, false), 3);
-  assert.equal(poolOutputSize(8, 3, 0, 2, 1, true), 4);
-  // The ceil window would start in the right padding only, so it is dropped.
-  assert.equal(poolOutputSize(5, 2, 1, 2, 1, true), 3);
-  assert.equal(poolOutputSize(10, 3, 1, 1, 2, false), 8);
 });
 
 test('max pool ties keep the first maximum, NaN propagates, padding is -inf', () => {
