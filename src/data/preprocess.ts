@@ -1,5 +1,6 @@
 // An image file's pixels made into a model's input, as the checkpoint's training data was.
-import { resize, rgbToGrayscale, normalize } from './functional.js';
+import { centerCrop, resize, rgbToGrayscale, normalize } from './functional.js';
+import { Resize } from './transforms.js';
 import type { FloatImage } from './image.js';
 import { ImageError, type DecodedImage } from '../io/image.js';
 
@@ -9,6 +10,8 @@ export interface ModelInputFacts {
   std: readonly number[];
   /** C×H×W the model was trained on. */
   inputShape: readonly [number, number, number];
+  /** Runs on image files: validation resized the shorter side to this, then centre-cropped H×W. */
+  evalResize?: number;
 }
 
 /** HWC uint8 → CHW float in [0,1] (torchvision's to_tensor). */
@@ -24,7 +27,8 @@ export function imageToFloat(image: DecodedImage): FloatImage {
 
 /**
  * The model's input for one image, 1×C×H×W: bilinear resize (antialiased, as torchvision's Resize
- * on a PIL image) to the trained H×W, grayscale ↔ RGB to the trained channels (luma 0.2989 R +
+ * on a PIL image) to the trained H×W (or, when the run recorded evalResize, Resize(evalResize) +
+ * CenterCrop(H×W) as its validation did), grayscale ↔ RGB to the trained channels (luma 0.2989 R +
  * 0.587 G + 0.114 B, or the gray plane repeated), /255, then (x − mean) / std per channel.
  */
 export function preprocessForModel(image: DecodedImage, facts: ModelInputFacts): Float32Array {
@@ -33,7 +37,12 @@ export function preprocessForModel(image: DecodedImage, facts: ModelInputFacts):
     throw new ImageError(`the model takes ${c}-channel input; only 1 (grayscale) and 3 (RGB) can come from an image file`);
   }
   let img = imageToFloat(image);
-  if (img.height !== h || img.width !== w) img = resize(img, h, w);
+  if (facts.evalResize !== undefined) {
+    const [rh, rw] = new Resize(facts.evalResize).outputSize(img.height, img.width);
+    img = centerCrop(resize(img, rh, rw), h, w);
+  } else if (img.height !== h || img.width !== w) {
+    img = resize(img, h, w);
+  }
   if (img.channels !== c) img = rgbToGrayscale(img, c);
   return normalize(img, facts.mean, facts.std).data;
 }

@@ -14,6 +14,8 @@ import { decodeCrop } from '../../src/data/crop-decode.js';
 import { RandomResizedCrop } from '../../src/data/transforms.js';
 import { CorruptFileError, DatasetNotFoundError, DatasetOptionError } from '../../src/data/errors.js';
 import { Generator } from '../../src/tensor/random.js';
+import { readImage } from '../../src/io/image.js';
+import { preprocessForModel } from '../../src/data/preprocess.js';
 import { withTempDir } from '../helpers/tmp.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures');
@@ -181,4 +183,15 @@ test('a corrupt or missing image is an error naming the file', async () => {
   } finally {
     cleanup();
   }
+});
+
+test('preprocessForModel with a recorded evalResize: Resize + CenterCrop as the run validated (cnn predict)', async () => {
+  const image = await readImage(path.join(FIXTURES, 'images', 'centercrop_input.png'));
+  const x = preprocessForModel(image, { mean: [0, 0, 0], std: [1, 1, 1], inputShape: [3, 56, 56], evalResize: 64 });
+  const want = await rawPixels(path.join(FIXTURES, 'images', 'centercrop_64_56_png.png'));
+  const plane = 56 * 56;
+  let max = 0;
+  // PIL rounds to uint8 after resizing: half a level, and the float path is PIL's filter.
+  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) max = Math.max(max, Math.abs(x[c * plane + i]! * 255 - want[i * 3 + c]!));
+  assert.ok(max <= 1, `max |diff| ${max} levels`);
 });
