@@ -1,7 +1,7 @@
 // The `cnn` command: parses, dispatches to one file per command, and turns every error into
 // one line and an exit code (2 for bad usage or input, 1 for failures, 130 for Ctrl-C).
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, type OutputConfiguration } from 'commander';
 import { addBenchCommand } from './bench.js';
 import { addDatasetsCommand } from './datasets.js';
 import { addDoctorCommand } from './doctor.js';
@@ -21,27 +21,32 @@ function packageVersion(): string {
   return pkg.version;
 }
 
+/** Every command and option; `output` replaces where commander writes (the option fuzzer mutes it). */
+export function buildProgram(output: OutputConfiguration = { outputError: (str, write) => write(str) }): Command {
+  const program = new Command('cnn')
+    .description('Train, evaluate and inspect convolutional neural networks on the CPU')
+    .version(packageVersion(), '-V, --version')
+    .option('--verbose', 'print stack traces for errors')
+    .exitOverride()
+    .configureOutput(output);
+  addTrainCommand(program);
+  addEvalCommand(program);
+  addPredictCommand(program);
+  addDoctorCommand(program);
+  addBenchCommand(program);
+  addModelsCommand(program);
+  addSummaryCommand(program);
+  addDatasetsCommand(program);
+  addGradcamCommand(program);
+  addFeaturesCommand(program);
+  return program;
+}
+
 export async function main(argv: string[]): Promise<void> {
   const verbose = argv.includes('--verbose');
   watchStdout();
   try {
-    const program = new Command('cnn')
-      .description('Train, evaluate and inspect convolutional neural networks on the CPU')
-      .version(packageVersion(), '-V, --version')
-      .option('--verbose', 'print stack traces for errors')
-      .exitOverride()
-      .configureOutput({ outputError: (str, write) => write(str) });
-    addTrainCommand(program);
-    addEvalCommand(program);
-    addPredictCommand(program);
-    addDoctorCommand(program);
-    addBenchCommand(program);
-    addModelsCommand(program);
-    addSummaryCommand(program);
-    addDatasetsCommand(program);
-    addGradcamCommand(program);
-    addFeaturesCommand(program);
-    await program.parseAsync(argv);
+    await buildProgram().parseAsync(argv);
   } catch (err) {
     process.exitCode = exitCodeFor(err, verbose);
   }

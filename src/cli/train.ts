@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { UserError, parseIntegerOption } from './errors.js';
 import { parseStem } from './model-options.js';
 import type { ExtraAugment } from '../train/data.js';
+import { parseMemorySize } from '../train/memory-estimate.js';
 
 function parseNumber(name: string, min = -Infinity) {
   return (value: string): number => {
@@ -35,6 +36,12 @@ function extraAugment(o: Record<string, unknown>): ExtraAugment {
 }
 
 const int = (name: string, min = 0) => parseIntegerOption(name, min, 2 ** 31 - 1);
+
+function parseMaxMemory(value: string): number {
+  const bytes = parseMemorySize(value);
+  if (!(bytes > 0)) throw new UserError(`Expected a size such as 8G or 512M for --max-memory but received '${value}'`);
+  return bytes;
+}
 
 export function addTrainCommand(program: Command): void {
   program.command('train')
@@ -90,6 +97,7 @@ export function addTrainCommand(program: Command): void {
     .option('--resume <checkpoint>', 'continue a run from its last.bin (with --epochs N to extend it)')
     .option('--overwrite', 'replace the run already in --out (without it, cnn refuses to touch it)')
     .option('--allow-nonfinite', 'let --resume load a checkpoint whose weights hold NaN or Inf')
+    .option('--max-memory <size>', 'memory a training step may use, e.g. 8G (default: what is available)', parseMaxMemory)
     .option('--json', 'one JSON event per line')
     .option('--quiet', 'print nothing but errors')
     .action(async (o: Record<string, unknown>) => {
@@ -129,7 +137,7 @@ export function addTrainCommand(program: Command): void {
           seed: given('seed') as number, valSplit: given('valSplit') as number, numClasses: given('numClasses') as number,
           imageSize: given('imageSize') as number, stem: given('stem') as never, patience: given('patience') as number,
           freezeBackbone: o.freezeBackbone === true ? true : undefined, out: o.out as string | undefined, resume: o.resume as string | undefined,
-        }, { reporter, shouldStop: () => stopRequested, overwrite: o.overwrite === true, allowNonFinite: o.allowNonfinite === true });
+        }, { reporter, shouldStop: () => stopRequested, overwrite: o.overwrite === true, allowNonFinite: o.allowNonfinite === true, maxMemory: o.maxMemory as number | undefined });
         if (result.stopped === 'interrupted' && !stdoutClosed()) process.exitCode = 130;
       } catch (err) {
         if (err instanceof ConfigError || err instanceof CheckpointError) throw new UserError(err.message);

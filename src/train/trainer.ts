@@ -1,7 +1,6 @@
 // The training loop: data → forward → loss → backward → optimizer step → schedule → metrics →
 // progress → checkpoints (last.bin every epoch, best.bin on a new best validation accuracy).
 import { dirname, join } from 'node:path';
-import { Tensor, noGrad } from '../tensor/tensor.js';
 import { defaultGenerator, manualSeed, type GeneratorState } from '../tensor/random.js';
 import { getThreads, setThreads } from '../tensor/native.js';
 import { crossEntropy, accuracyTopK } from '../tensor/loss.js';
@@ -16,6 +15,8 @@ import { renderCurves } from '../viz/curves.js';
 import { saveCheckpoint, loadCheckpoint, nonFiniteTensors, describeTensors, type ModelConfig, type DatasetFacts } from './checkpoint.js';
 import { ConfigError, resolveConfig, type TrainConfig } from './config.js';
 import { RunningMetrics } from './metrics.js';
+import { availableMemory, checkStepMemory, estimateStepMemory } from './memory-estimate.js';
+import { summarize } from '../nn/summary.js';
 import { evaluate } from './evaluate.js';
 import { Schedule, buildOptimizer } from './schedule.js';
 import { claimRunFolder, type RunFolder, writeArgs, appendMetrics, readMetrics, truncateMetrics } from './run-folder.js';
@@ -48,6 +49,8 @@ export interface TrainOptions {
   overwrite?: boolean;
   /** --allow-nonfinite: resume from a checkpoint holding NaN or Inf. */
   allowNonFinite?: boolean;
+  /** --max-memory in bytes: the limit a training step's estimate is checked against (default: available memory). */
+  maxMemory?: number;
 }
 
 export interface TrainResult {
@@ -122,11 +125,16 @@ async function trainInFolder(partial: Partial<TrainConfig>, options: TrainOption
 
   const modelConfig: ModelConfig = { name: c.model, numClasses, inChannels: inputShape[0], ...(c.stem ? { stem: c.stem } : {}) };
   const model = buildModel(c.model, modelConfig);
+  let summary;
   try {
-    noGrad(() => model.eval().call(Tensor.zeros([1, ...inputShape])));
+    summary = summarize(model, inputShape);
   } catch (err) {
     throw new ConfigError(`${c.model} cannot take ${c.dataset}'s ${inputShape.join('x')} images: ${(err as Error).message}`);
   }
+  // Refuse a step that cannot fit before its first batch is allocated.
+  const optimizerSlots = c.optimizer === 'sgd' ? (c.momentum > 0 ? 1 : 0) : 2;
+  checkStepMemory(estimateStepMemory(summary, c.batchSize, optimizerSlots), options.maxMemory ?? availableMemory(),
+    `${c.model} on ${c.batchSize} images of ${inputShape.join('x')}`, options.maxMemory === undefined ? 'the memory available' : '--max-memory');
   if (c.freezeBackbone) {
     model.requiresGrad(false);
     headOf(model).requiresGrad(true);

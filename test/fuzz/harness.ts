@@ -1,0 +1,58 @@
+// Runs a parser over a seeded stream of mutated inputs and counts what must never happen: an
+// error that is not one of the parser's own (a crash), one input taking over a second (a hang),
+// resident memory over a bound.
+import { mutate, seededRandom } from './mutate.js';
+
+export interface FuzzTarget {
+  name: string;
+  /** Valid inputs to start from; mutated, never run as they are. */
+  seeds: () => Promise<Uint8Array[]> | Uint8Array[];
+  /** Tokens worth inserting (magic strings, JSON keys, option names). */
+  dictionary?: string[];
+  run: (input: Uint8Array) => unknown;
+  /** The errors the parser is allowed to throw for bad input. */
+  expected: (err: unknown) => boolean;
+}
+
+export interface FuzzReport {
+  target: string;
+  inputs: number;
+  /** Inputs the parser accepted. */
+  accepted: number;
+  crashes: { input: string; error: string }[];
+  hangs: { input: string; ms: number }[];
+  slowestMs: number;
+  peakRssMb: number;
+}
+
+export const HANG_MS = 1000;
+
+export async function fuzz(target: FuzzTarget, inputs: number, seed = 1): Promise<FuzzReport> {
+  const random = seededRandom(seed);
+  // Plain copies: Buffer's slice() is a view, and mutating one would rewrite the seed itself.
+  const corpus = (await target.seeds()).map((s) => Uint8Array.from(s));
+  const dictionary = (target.dictionary ?? []).map((t) => new TextEncoder().encode(t));
+  const report: FuzzReport = { target: target.name, inputs, accepted: 0, crashes: [], hangs: [], slowestMs: 0, peakRssMb: 0 };
+  const keep = (input: Uint8Array) => Buffer.from(input.subarray(0, 4096)).toString('base64');
+  for (let i = 0; i < inputs; i++) {
+    const input = mutate(corpus, random, dictionary);
+    const t0 = performance.now();
+    try {
+      await target.run(input);
+      report.accepted++;
+    } catch (err) {
+      if (!target.expected(err) && report.crashes.length < 10) {
+        report.crashes.push({ input: keep(input), error: err instanceof Error ? `${err.constructor.name}: ${err.message}\n${err.stack}` : String(err) });
+      }
+    }
+    const ms = performance.now() - t0;
+    if (ms > report.slowestMs) report.slowestMs = ms;
+    if (ms > HANG_MS && report.hangs.length < 10) report.hangs.push({ input: keep(input), ms });
+    // Back to the event loop now and then: zlib frees a failed stream's buffers in a nextTick,
+    // which a chain of awaits alone never reaches (memory would grow as if it leaked).
+    if (i % 100 === 99) await new Promise(setImmediate);
+    if (i % 1000 === 0) report.peakRssMb = Math.max(report.peakRssMb, process.memoryUsage().rss / 2 ** 20);
+  }
+  report.peakRssMb = Math.max(report.peakRssMb, process.memoryUsage().rss / 2 ** 20);
+  return report;
+}
