@@ -4,6 +4,7 @@
 // and cuts the centre. PIL semantics: EXIF orientation ignored, alpha dropped, RGB or luma.
 import { promises as fs } from 'node:fs';
 import sharp, { type Sharp } from 'sharp';
+import '../io/svg-policy.js';
 import type { Generator } from '../tensor/random.js';
 import { CenterCrop, Compose, Resize, ToTensor, type RandomResizedCrop } from './transforms.js';
 import { augmentBatchAsync, planAugment } from './augment.js';

@@ -4,6 +4,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import '../io/svg-policy.js';
 import { channelStats, checkDataset, type ImageDataset } from './dataset.js';
 import type { DatasetDefinition, LoadOptions } from './definition.js';
 import { hwcToChw } from './crop-decode.js';

@@ -1,8 +1,10 @@
 // Image files through sharp: decode with one clear error per way a file can be bad, the
 // preprocessing that inference shares with `cnn predict`, and PNG writing.
 import { statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { writeFileAtomic } from './atomic-write.js';
+import { looksLikeSvg, withSvgFiles } from './svg-policy.js';
 
 /** Default refusal threshold: 64 megapixels (an 8k×8k photo), far below sharp's 268 MP. */
 export const DEFAULT_MAX_PIXELS = 64 * 1024 * 1024;
@@ -42,18 +44,23 @@ export async function readImage(path: string, { maxPixels = DEFAULT_MAX_PIXELS, 
 }
 
 /** Decodes an image file's bytes (or the file at a path); `path` names it in errors. */
-export async function decodeImage(input: string | Uint8Array, path: string, { maxPixels = DEFAULT_MAX_PIXELS, allowSvg = false }: ReadImageOptions = {}): Promise<DecodedImage> {
+export async function decodeImage(input: string | Uint8Array, path: string, options: ReadImageOptions = {}): Promise<DecodedImage> {
+  return options.allowSvg ? withSvgFiles(() => decodeChecked(input, path, options)) : decodeChecked(input, path, options);
+}
+
+async function decodeChecked(input: string | Uint8Array, path: string, { maxPixels = DEFAULT_MAX_PIXELS, allowSvg = false }: ReadImageOptions): Promise<DecodedImage> {
+  const refuseSvg = () => new ImageError(`${path} is an SVG drawing; images are read from PNG, JPEG or WebP (pass --allow-svg to render it, within ${SVG_RENDER_SECONDS} s)`);
   // The header alone says how big the image is: refuse a huge one before decoding any pixel.
   let meta: Metadata;
   try {
     meta = await sharp(input, { limitInputPixels: false }).metadata();
   } catch (err) {
+    // The blocked SVG file loader answers "unsupported image format": say what the file is.
+    if (!allowSvg && typeof input === 'string' && looksLikeSvg(await readHead(input))) throw refuseSvg();
     throw new ImageError(`${path} is not a readable image (${(err as Error).message})`);
   }
   const svg = meta.format === 'svg';
-  if (svg && !allowSvg) {
-    throw new ImageError(`${path} is an SVG drawing; images are read from PNG, JPEG or WebP (pass --allow-svg to render it, within ${SVG_RENDER_SECONDS} s)`);
-  }
+  if (svg && !allowSvg) throw refuseSvg();
   const { width, height } = meta;
   if (!width || !height) throw new ImageError(`${path} is not a readable image (no size in its header)`);
   if (width * height > maxPixels) {
@@ -76,6 +83,17 @@ export async function decodeImage(input: string | Uint8Array, path: string, { ma
     throw new ImageError(`${path} decoded to ${decoded.data.length} bytes, expected ${width * height * channels}`);
   }
   return { data: new Uint8Array(decoded.data.buffer, decoded.data.byteOffset, decoded.data.length), width, height, channels };
+}
+
+async function readHead(path: string): Promise<Uint8Array> {
+  const file = await open(path, 'r');
+  try {
+    const head = new Uint8Array(256);
+    const { bytesRead } = await file.read(head, 0, head.length, 0);
+    return head.subarray(0, bytesRead);
+  } finally {
+    await file.close();
+  }
 }
 
 /** Writes 8-bit RGB (HWC) or grayscale pixels as a PNG. */

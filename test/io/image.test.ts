@@ -85,3 +85,19 @@ test('an SVG is refused at once unless allowed (a blurred 8000x8000 drawing rend
     cleanup();
   }
 });
+
+test('the dataset decoders never render an SVG file, even one named .png', async () => {
+  const { dir, cleanup } = withTempDir();
+  try {
+    // Loading them blocks libvips' SVG file loader for the process (the buffer loader draws charts).
+    await import('../../src/data/imagefolder.js');
+    await import('../../src/data/crop-decode.js');
+    const file = path.join(dir, 'drawing.png');
+    writeFileSync(file, '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="3"><rect width="4" height="3"/></svg>');
+    await assert.rejects(sharp(file).raw().toBuffer(), /unsupported image format/);
+    await assert.rejects(readImage(file), /drawing\.png is an SVG drawing/);
+    assert.equal((await sharp(Buffer.from(readFileSync(file))).png().toBuffer()).length > 0, true);
+  } finally {
+    cleanup();
+  }
+});
