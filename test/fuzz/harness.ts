@@ -1,7 +1,8 @@
 // Runs a parser over a seeded stream of mutated inputs and counts what must never happen: an
 // error that is not one of the parser's own (a crash), one input taking over a second (a hang),
 // resident memory over a bound.
-import { mutate, seededRandom } from './mutate.js';
+import { mutate } from './mutate.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
 export interface FuzzTarget {
   name: string;

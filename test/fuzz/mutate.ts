@@ -1,20 +1,7 @@
 // A seeded mutation engine in the style of libFuzzer's: stacked byte-level mutations (bit flips,
 // interesting integers, ranges deleted, inserted, duplicated or spliced from another input) and
 // one aware of text numbers, since several formats keep their sizes in JSON or ASCII.
-
-export type Random = () => number;
-
-/** mulberry32: small, fast and seedable, so every campaign can be replayed from its seed. */
-export function seededRandom(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import type { Random } from '../helpers/seeded-random.js';
 
 const below = (random: Random, n: number) => Math.floor(random() * n);
 

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { repoRoot } from './fixtures.js';
+import { seededRandom } from './seeded-random.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
 
 export interface KillLoopResult {
@@ -18,18 +19,6 @@ export interface KillLoopResult {
   checkpointsLoaded: number;
   /** Epochs in metrics.csv after the final, uninterrupted run. */
   finalEpochs: number[];
-}
-
-/** mulberry32: a small seeded generator, so a campaign's kill moments can be replayed. */
-function randomFrom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const isTemp = (name: string) => /\.tmp-\d+-/.test(name);
@@ -53,7 +42,7 @@ function lockHolder(out: string): number | null {
  * Throws an AssertionError-like Error on the first broken promise.
  */
 export async function killLoop(out: string, data: string[], kills: number, seed = 1): Promise<KillLoopResult> {
-  const random = randomFrom(seed);
+  const random = seededRandom(seed);
   const fail = (message: string) => new Error(`kill loop: ${message}`);
   let killedInWriter = 0, resumes = 0, checkpointsLoaded = 0;
   let leftovers: string[] = [];
