@@ -6,6 +6,7 @@ import { addBenchCommand } from './bench.js';
 import { addDatasetsCommand } from './datasets.js';
 import { addDoctorCommand } from './doctor.js';
 import { addEvalCommand } from './eval.js';
+import { addExportCommand } from './export.js';
 import { addPredictCommand } from './predict.js';
 import { addTrainCommand } from './train.js';
 import { addModelsCommand } from './models.js';
@@ -32,6 +33,7 @@ export function buildProgram(output: OutputConfiguration = { outputError: (str, 
   addTrainCommand(program);
   addEvalCommand(program);
   addPredictCommand(program);
+  addExportCommand(program);
   addDoctorCommand(program);
   addBenchCommand(program);
   addModelsCommand(program);

@@ -2,3 +2,5 @@ export { loadSafetensors, saveSafetensors, encodeSafetensors, decodeSafetensors,
 export type { SafetensorsFile, DType, Entry } from './safetensors.js';
 export { readImage, writePng, ImageError, DEFAULT_MAX_PIXELS } from './image.js';
 export type { DecodedImage, ReadImageOptions } from './image.js';
+export { OnnxGraph, encodeOnnxModel } from './onnx.js';
+export type { OnnxNode, OnnxInitializer, OnnxAttribute, OnnxValueInfo, OnnxModelInfo } from './onnx.js';

@@ -3,6 +3,7 @@ import { Sequential, Conv2d, ReLU, MaxPool2d, Flatten, Linear } from '../nn/inde
 import { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ModelOptions } from './options.js';
+import type { OnnxExporter, OnnxValue } from '../nn/onnx-export.js';
 
 export class LeNet5 extends Module {
   readonly features: Sequential;
@@ -24,5 +25,9 @@ export class LeNet5 extends Module {
 
   forward(x: Tensor): Tensor {
     return this.classifier.call(this.flatten.call(this.features.call(x)));
+  }
+
+  toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
+    return ctx.module(this.classifier, ctx.module(this.flatten, ctx.module(this.features, x)));
   }
 }

@@ -7,6 +7,7 @@ import { initConvBnLinear } from './init.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops.js';
 import type { ModelOptions } from './options.js';
+import type { OnnxExporter, OnnxValue } from '../nn/onnx-export.js';
 
 /** Conv → BatchNorm → activation, as torchvision's Conv2dNormActivation (children 0, 1, 2). */
 function convNormAct(inChannels: number, outChannels: number, kernelSize: number, stride: number, groups: number, act: () => Module): Sequential {
@@ -41,6 +42,10 @@ export class MobileNetV1 extends Module {
   forward(x: Tensor): Tensor {
     return this.fc.call(this.flatten.call(this.avgpool.call(this.features.call(x))));
   }
+
+  toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
+    return ctx.module(this.fc, ctx.module(this.flatten, ctx.module(this.avgpool, ctx.module(this.features, x))));
+  }
 }
 
 export class InvertedResidual extends Module {
@@ -64,6 +69,11 @@ export class InvertedResidual extends Module {
   forward(x: Tensor): Tensor {
     const y = this.conv.call(x);
     return this.useResidual ? ops.add(x, y) : y;
+  }
+
+  toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
+    const y = ctx.module(this.conv, x);
+    return this.useResidual ? ctx.add(x, y) : y;
   }
 }
 
@@ -94,5 +104,9 @@ export class MobileNetV2 extends Module {
 
   forward(x: Tensor): Tensor {
     return this.classifier.call(this.flatten.call(this.avgpool.call(this.features.call(x))));
+  }
+
+  toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
+    return ctx.module(this.classifier, ctx.module(this.flatten, ctx.module(this.avgpool, ctx.module(this.features, x))));
   }
 }

@@ -6,6 +6,7 @@ import { kaimingNormal_, zeros_, ones_ } from '../nn/init.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops.js';
 import type { ModelOptions } from './options.js';
+import type { OnnxExporter, OnnxValue } from '../nn/onnx-export.js';
 
 const conv3x3 = (inChannels: number, outChannels: number, stride = 1) =>
   new Conv2d({ inChannels, outChannels, kernelSize: 3, stride, padding: 1, bias: false });
@@ -36,6 +37,13 @@ export class BasicBlock extends Module {
     out = this.bn2.call(this.conv2.call(out));
     const identity = this.downsample ? this.downsample.call(x) : x;
     return this.relu.call(ops.add(out, identity));
+  }
+
+  toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
+    let out = ctx.module(this.relu, ctx.module(this.bn1, ctx.module(this.conv1, x)));
+    out = ctx.module(this.bn2, ctx.module(this.conv2, out));
+    const identity = this.downsample ? ctx.module(this.downsample, x) : x;
+    return ctx.module(this.relu, ctx.add(out, identity));
   }
 }
 
@@ -69,6 +77,14 @@ export class Bottleneck extends Module {
     out = this.bn3.call(this.conv3.call(out));
     const identity = this.downsample ? this.downsample.call(x) : x;
     return this.relu.call(ops.add(out, identity));
+  }
+
+  toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
+    let out = ctx.module(this.relu, ctx.module(this.bn1, ctx.module(this.conv1, x)));
+    out = ctx.module(this.relu, ctx.module(this.bn2, ctx.module(this.conv2, out)));
+    out = ctx.module(this.bn3, ctx.module(this.conv3, out));
+    const identity = this.downsample ? ctx.module(this.downsample, x) : x;
+    return ctx.module(this.relu, ctx.add(out, identity));
   }
 }
 
@@ -126,6 +142,12 @@ export class ResNet extends Module {
     x = this.maxpool.call(this.relu.call(this.bn1.call(this.conv1.call(x))));
     x = this.layer4.call(this.layer3.call(this.layer2.call(this.layer1.call(x))));
     return this.fc.call(this.flatten.call(this.avgpool.call(x)));
+  }
+
+  toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
+    x = ctx.module(this.maxpool, ctx.module(this.relu, ctx.module(this.bn1, ctx.module(this.conv1, x))));
+    x = ctx.module(this.layer4, ctx.module(this.layer3, ctx.module(this.layer2, ctx.module(this.layer1, x))));
+    return ctx.module(this.fc, ctx.module(this.flatten, ctx.module(this.avgpool, x)));
   }
 }
 

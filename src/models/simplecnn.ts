@@ -3,6 +3,7 @@ import { Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, Dropout, Flatten, Lin
 import { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ModelOptions } from './options.js';
+import type { OnnxExporter, OnnxValue } from '../nn/onnx-export.js';
 
 function convBnRelu(inChannels: number, outChannels: number): Module[] {
   return [new Conv2d({ inChannels, outChannels, kernelSize: 3, padding: 1 }), new BatchNorm2d({ numFeatures: outChannels }), new ReLU()];
@@ -29,5 +30,9 @@ export class SimpleCNN extends Module {
 
   forward(x: Tensor): Tensor {
     return this.classifier.call(this.flatten.call(this.features.call(x)));
+  }
+
+  toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
+    return ctx.module(this.classifier, ctx.module(this.flatten, ctx.module(this.features, x)));
   }
 }

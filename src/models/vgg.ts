@@ -4,6 +4,7 @@ import { Module } from '../nn/module.js';
 import { initConvBnLinear } from './init.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ModelOptions } from './options.js';
+import type { OnnxExporter, OnnxValue } from '../nn/onnx-export.js';
 
 type Cfg = (number | 'M')[];
 
@@ -46,5 +47,9 @@ export class VGG extends Module {
 
   forward(x: Tensor): Tensor {
     return this.classifier.call(this.flatten.call(this.avgpool.call(this.features.call(x))));
+  }
+
+  toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
+    return ctx.module(this.classifier, ctx.module(this.flatten, ctx.module(this.avgpool, ctx.module(this.features, x))));
   }
 }

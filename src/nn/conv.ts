@@ -8,6 +8,7 @@ import { resetLinearLike } from './init.js';
 import { pair, formatPair, positiveInt, type Pair } from './options.js';
 import { BatchNorm2d } from './norm.js';
 import { ReLU } from './activation.js';
+import type { OnnxExporter, OnnxValue } from './onnx-export.js';
 
 export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
 
@@ -215,6 +216,14 @@ export class DepthwiseSeparableConv extends Module {
     for (const m of this.post[0]) y = m.call(y);
     y = this.pointwise.call(y);
     for (const m of this.post[1]) y = m.call(y);
+    return y;
+  }
+
+  toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
+    let y = ctx.module(this.depthwise, x);
+    for (const m of this.post[0]) y = ctx.module(m, y);
+    y = ctx.module(this.pointwise, y);
+    for (const m of this.post[1]) y = ctx.module(m, y);
     return y;
   }
 }

@@ -16,3 +16,5 @@ export type { CrossEntropyLossOptions } from './loss.js';
 export { convOutputSize, receptiveField } from './shape.js';
 export type { ReceptiveField, RFLayer } from './shape.js';
 export * as init from './init.js';
+export { exportOnnx, OnnxExporter, OnnxExportError } from './onnx-export.js';
+export type { OnnxExport, OnnxExportOptions, OnnxExportable, OnnxValue } from './onnx-export.js';

@@ -47,7 +47,10 @@ export function deterministicValues(name: string, shape: readonly number[], gain
   } else {
     throw new RangeError(`no deterministic rule for state-dict entry '${name}'`);
   }
-  for (let i = 0; i < n; i++) out[i] = value(sine(i));
+  // q(i) repeats with period 10007: compute one period, copy it over the rest.
+  const period = Math.min(n, RESIDUE_MODULUS);
+  for (let i = 0; i < period; i++) out[i] = value(sine(i));
+  for (let at = period; at < n; at += period) out.copyWithin(at, 0, Math.min(period, n - at));
   return out;
 }
 
