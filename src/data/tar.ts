@@ -3,9 +3,10 @@
 // paths, `..` segments and links of any kind are refused, since an archive is untrusted input.
 import { createReadStream, createWriteStream, existsSync, promises as fs, readdirSync, renameSync, statSync } from 'node:fs';
 import { FolderError, makeFolder } from '../io/folders.js';
+import { describeWriteError, FileWriteError } from '../io/atomic-write.js';
 import path from 'node:path';
-import { once } from 'node:events';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { CorruptFileError, NotAnArchiveError, TruncatedFileError, UnsafeArchiveEntryError } from './errors.js';
 
@@ -245,18 +246,25 @@ export async function extractTarGz(archive: string, targetDir: string): Promise<
       }
       if (entry.type === 'directory') return;
       if (existsSync(target) && statSync(target).isDirectory()) throw clash();
-      const out = createWriteStream(target);
-      for await (const chunk of body) {
-        if (!out.write(chunk)) await once(out, 'drain');
+      // pipeline() turns a write error (a full disk) into a rejection, never an unhandled event.
+      await pipeline(body, createWriteStream(target));
+      // Synced before anything is renamed into place, so a crash cannot leave empty files there.
+      const file = await fs.open(target, 'r+');
+      try {
+        await file.sync();
+      } finally {
+        await file.close();
       }
-      out.end();
-      await once(out, 'finish');
       written.push(path.relative(staging, target));
     });
     input.destroy();
     for (const name of topLevel) moveInto(path.join(staging, name), path.join(targetDir, name));
     return written.map((rel) => path.join(targetDir, rel));
   } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EFBIG' || code === 'EDQUOT' || code === 'EROFS' || code === 'EACCES') {
+      throw new FileWriteError(`cannot extract ${archive} into ${targetDir}: ${describeWriteError(err)}`);
+    }
     throw withArchive(err, archive);
   } finally {
     await fs.rm(staging, { recursive: true, force: true });

@@ -24,7 +24,8 @@ export function tempPathFor(target: string): string {
   return `${target}.tmp-${process.pid}-${HOST}`;
 }
 
-function describe(err: unknown): string {
+/** A write failure in words ("no space left on device"), for one-line messages. */
+export function describeWriteError(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   switch (e.code) {
     case 'ENOSPC': return 'no space left on device';
@@ -50,7 +51,7 @@ export function writeFully(fd: number, chunks: readonly Uint8Array[], what: stri
       try {
         n = writeSync(fd, bytes, done, bytes.length - done);
       } catch (err) {
-        throw new FileWriteError(`cannot write ${what}: ${describe(err)} (wrote ${written + done} of ${total} bytes)`);
+        throw new FileWriteError(`cannot write ${what}: ${describeWriteError(err)} (wrote ${written + done} of ${total} bytes)`);
       }
       // A zero-byte write makes no progress: treat it as the disk being full rather than loop.
       if (n <= 0) throw new FileWriteError(`cannot write ${what}: no space left on device (wrote ${written + done} of ${total} bytes)`);
@@ -85,20 +86,20 @@ export function writeFileAtomic(path: string, data: Uint8Array | string | readon
     try {
       fd = openSync(tmp, 'w');
     } catch (err) {
-      throw new FileWriteError(`cannot write ${path}: ${describe(err)}`);
+      throw new FileWriteError(`cannot write ${path}: ${describeWriteError(err)}`);
     }
     writeFully(fd, chunks, path);
     try {
       fsyncSync(fd);
     } catch (err) {
-      throw new FileWriteError(`cannot write ${path}: ${describe(err)} while syncing`);
+      throw new FileWriteError(`cannot write ${path}: ${describeWriteError(err)} while syncing`);
     }
     closeSync(fd);
     fd = undefined;
     try {
       renameSync(tmp, path);
     } catch (err) {
-      throw new FileWriteError(`cannot write ${path}: ${describe(err)}`);
+      throw new FileWriteError(`cannot write ${path}: ${describeWriteError(err)}`);
     }
   } catch (err) {
     if (fd !== undefined) closeSync(fd);
@@ -119,7 +120,7 @@ export function installFile(tmp: string, path: string): void {
     renameSync(tmp, path);
   } catch (err) {
     if (fd !== undefined) closeSync(fd);
-    throw new FileWriteError(`cannot write ${path}: ${describe(err)}`);
+    throw new FileWriteError(`cannot write ${path}: ${describeWriteError(err)}`);
   }
   syncFolder(dirname(path) || '.');
 }

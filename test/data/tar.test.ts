@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { extractTarGz, listTarGz, safeEntryPath } from '../../src/data/tar.js';
 import { CorruptFileError, NotAnArchiveError, TruncatedFileError, UnsafeArchiveEntryError } from '../../src/data/errors.js';
@@ -157,6 +158,23 @@ test('a file and then a folder at one path is a clear error, either way round', 
     await assert.rejects(extractTarGz(archive, path.join(dir, 'o1')), (err: Error) => err instanceof CorruptFileError && /tar entry "a\/b" clashes with an earlier entry/.test(err.message));
     writeFileSync(archive, makeTarGz([{ name: 'a', type: '5' }, { name: 'a', data: 'y' }]));
     await assert.rejects(extractTarGz(archive, path.join(dir, 'o2')), /tar entry "a" clashes/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('a full disk while extracting is one clear error, and nothing half-extracted stays', () => {
+  const { dir, cleanup } = withTempDir();
+  try {
+    const archive = path.join(dir, 'big.tar.gz');
+    writeFileSync(archive, makeTarGz([{ name: 'top/big.bin', data: Buffer.alloc(300_000, 5) }]));
+    const out = path.join(dir, 'out');
+    // A 64 KiB file-size limit makes the kernel return short writes, then EFBIG, as a full disk does.
+    const script = `import { extractTarGz } from '${new URL('../../src/data/tar.js', import.meta.url).href}';
+      extractTarGz(${JSON.stringify(archive)}, ${JSON.stringify(out)}).then(() => console.log('extracted'), (e) => console.log(e.constructor.name + ': ' + e.message));`;
+    const r = spawnSync('bash', ['-c', 'ulimit -f 64; exec "$0" --input-type=module -e "$1"', process.execPath, script], { encoding: 'utf8' });
+    assert.match(r.stdout, /^FileWriteError: cannot extract .*big\.tar\.gz into .*out: file too large for this file system or limit\n$/, r.stderr);
+    assert.deepEqual(readdirSync(out), []);
   } finally {
     cleanup();
   }
