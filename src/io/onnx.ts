@@ -105,6 +105,15 @@ export class OnnxGraph {
     return n;
   }
 
+  removeNode(node: OnnxNode): void {
+    this.nodes.splice(this.nodes.indexOf(node), 1);
+  }
+
+  /** Drops initializers nothing reads any more (a folded layer's). */
+  dropUnusedInitializers(): void {
+    for (const name of [...this.initializers.keys()]) if (this.usesOf(name) === 0) this.initializers.delete(name);
+  }
+
   /** Throws unless every value read is defined before it is read (nodes are in topological order). */
   checkWellFormed(): void {
     const defined = new Set<string>([...this.inputs.map((i) => i.name), ...this.initializers.keys()]);

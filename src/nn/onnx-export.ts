@@ -7,6 +7,7 @@
 import { Tensor, noGrad, formatShape } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops.js';
 import { OnnxGraph, encodeOnnxModel, type OnnxAttribute, type OnnxDim } from '../io/onnx.js';
+import { foldBatchNorms } from '../io/onnx-fold-bn.js';
 import { Module } from './module.js';
 import { Sequential, Identity, Flatten } from './container.js';
 import { Conv2d, ConvTranspose2d } from './conv.js';
@@ -65,17 +66,12 @@ export const MAX_OPSET = 21;
 export class OnnxExporter {
   readonly graph = new OnnxGraph('cnn');
   readonly opset: number;
-  readonly foldBn: boolean;
   private readonly paths = new Map<Module, string>();
   private readonly scopes: string[] = [];
-  private readonly convs = new Map<string, Conv2d>();
   private readonly constants = new Map<string, string>();
-  /** BatchNorm layers folded into the convolution before them. */
-  folded = 0;
 
-  constructor(root: Module, o: { opset: number; foldBn: boolean }) {
-    this.opset = o.opset;
-    this.foldBn = o.foldBn;
+  constructor(root: Module, opset: number) {
+    this.opset = opset;
     for (const [path, m] of root.namedModules()) if (!this.paths.has(m)) this.paths.set(m, path);
   }
 
@@ -123,16 +119,6 @@ export class OnnxExporter {
     return this.node('Add', scope ? `${scope}.add` : 'add', [a.name, b.name], {}, ops.add(a.tensor, b.tensor));
   }
 
-  /** Records a Conv node so a BatchNorm right after it can fold into it. */
-  markFoldable(value: string, conv: Conv2d): void {
-    if (this.foldBn) this.convs.set(value, conv);
-  }
-
-  /** The convolution behind x when a BatchNorm on x can fold into it (x produced by it and read by nothing else). */
-  foldTarget(x: OnnxValue): Conv2d | null {
-    const conv = this.convs.get(x.name);
-    return conv && this.graph.usesOf(x.name) === 0 ? conv : null;
-  }
 }
 
 // ---- containers and pass-through layers ----
@@ -174,11 +160,9 @@ op(Conv2d, (ctx, m, x, name) => {
   }
   const inputs = [input, ctx.weight(`${name}.weight`, m.weight)];
   if (m.bias) inputs.push(ctx.weight(`${name}.bias`, m.bias));
-  const out = ctx.node('Conv', name, inputs, {
+  return ctx.node('Conv', name, inputs, {
     kernel_shape: pairAttr(m.kernelSize), strides: pairAttr(m.stride), dilations: pairAttr(m.dilation), pads: { ints: pads }, group: { int: m.groups },
   }, y);
-  ctx.markFoldable(out.name, m);
-  return out;
 });
 
 op(ConvTranspose2d, (ctx, m, x, name) => {
@@ -190,43 +174,9 @@ op(ConvTranspose2d, (ctx, m, x, name) => {
   }, m.forward(x.tensor));
 });
 
-/** scale = γ/√(var+ε) and shift = β − mean·scale per channel, in float64. */
-function batchNormAffine(m: BatchNorm1d | BatchNorm2d): { scale: Float64Array; shift: Float64Array } {
-  const c = m.numFeatures;
-  const scale = new Float64Array(c);
-  const shift = new Float64Array(c);
-  for (let i = 0; i < c; i++) {
-    scale[i] = (m.weight ? m.weight.data[i] : 1) / Math.sqrt(m.runningVar!.data[i] + m.eps);
-    shift[i] = (m.bias ? m.bias.data[i] : 0) - m.runningMean!.data[i] * scale[i];
-  }
-  return { scale, shift };
-}
-
-/** Rewrites the Conv node producing x to compute BatchNorm(conv(x)) and renames its output `name`. */
-function foldIntoConv(ctx: OnnxExporter, conv: Conv2d, bn: BatchNorm2d, x: OnnxValue, name: string, y: Tensor): OnnxValue {
-  const node = ctx.graph.producerOf(x.name)!;
-  const { scale, shift } = batchNormAffine(bn);
-  const perChannel = conv.weight.size / conv.outChannels;
-  const w = new Float32Array(conv.weight.size);
-  for (let i = 0; i < w.length; i++) w[i] = conv.weight.data[i] * scale[Math.floor(i / perChannel)];
-  const b = new Float32Array(conv.outChannels);
-  for (let o = 0; o < b.length; o++) b[o] = (conv.bias ? conv.bias.data[o] : 0) * scale[o] + shift[o];
-  ctx.graph.initializers.get(node.inputs[1])!.data = w;
-  if (node.inputs[2]) ctx.graph.initializers.get(node.inputs[2])!.data = b;
-  else node.inputs.push(ctx.graph.addFloats(`${node.name}.bias`, [b.length], b));
-  // The unfolded value disappears: anything that still read it would fail the graph check.
-  const output = ctx.graph.uniqueName(name);
-  node.outputs = [output];
-  node.name = output;
-  ctx.folded++;
-  return { name: output, tensor: y };
-}
-
 const batchNorm: OnnxOp<BatchNorm1d | BatchNorm2d> = (ctx, m, x, name) => {
   if (!m.runningMean || !m.runningVar) return ctx.refuse(name, m, 'without running statistics it normalizes by batch statistics even in eval mode');
   const y = m.forward(x.tensor);
-  const conv = m instanceof BatchNorm2d ? ctx.foldTarget(x) : null;
-  if (conv) return foldIntoConv(ctx, conv, m as BatchNorm2d, x, name, y);
   const c = m.numFeatures;
   const scale = m.weight ? ctx.weight(`${name}.weight`, m.weight) : ctx.graph.addFloats(`${name}.weight`, [c], new Float32Array(c).fill(1));
   const bias = m.bias ? ctx.weight(`${name}.bias`, m.bias) : ctx.graph.addFloats(`${name}.bias`, [c], new Float32Array(c));
@@ -385,7 +335,7 @@ export function exportOnnx(model: Module, o: OnnxExportOptions): OnnxExport {
   try {
     return noGrad(() => {
       const input = probeInput([1, ...o.inputShape]);
-      const ctx = new OnnxExporter(model, { opset, foldBn: o.foldBn ?? false });
+      const ctx = new OnnxExporter(model, opset);
       const batchDim: OnnxDim = batch === 'dynamic' ? 'batch' : batch;
       const x = { name: ctx.graph.addInput('input', [batchDim, ...o.inputShape]), tensor: input };
       let y = ctx.module(model, x);
@@ -405,8 +355,9 @@ export function exportOnnx(model: Module, o: OnnxExportOptions): OnnxExport {
       } else {
         ctx.graph.addOutput(ctx.graph.addNode('Identity', outName, [y.name]), [batchDim, ...y.tensor.shape.slice(1)]);
       }
+      const foldedBatchNorms = o.foldBn ? foldBatchNorms(ctx.graph) : 0;
       const bytes = encodeOnnxModel(ctx.graph, { opset, producerVersion: o.producerVersion ?? '', docString: o.docString, metadata: o.metadata ?? {} });
-      return { bytes, graph: ctx.graph, foldedBatchNorms: ctx.folded, probe: { input, output } };
+      return { bytes, graph: ctx.graph, foldedBatchNorms, probe: { input, output } };
     });
   } finally {
     [...model.modules()].forEach((m, i) => { m.training = modes[i]; });

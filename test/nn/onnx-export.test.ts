@@ -54,6 +54,12 @@ describe('ONNX export of each layer matches our forward in onnxruntime', () => {
     });
   }
 
+  it('--fold-bn leaves a BatchNorm whose convolution output is also read elsewhere', async () => {
+    const ex = await roundTrip(new ConvPlusNormed(), [2, 5, 5], { foldBn: true });
+    assert.equal(ex.foldedBatchNorms, 0);
+    assert.deepEqual(opTypes(ex), ['Conv', 'BatchNormalization', 'Add']);
+  });
+
   it('MaxPool2d and AvgPool2d with padding, dilation, ceil_mode and count_include_pad', async () => {
     for (const [k, s, p] of [[3, 2, 1], [2, 2, 0], [3, 2, 0], [3, 3, 1], [2, 3, 1]]) {
       for (const ceilMode of [false, true]) {
@@ -109,6 +115,20 @@ describe('ONNX export of each layer matches our forward in onnxruntime', () => {
     assert.equal(fields.get(14)?.length, 1);
   });
 });
+
+/** conv(x) + bn(conv(x)): the convolution's output has two readers. */
+class ConvPlusNormed extends Module {
+  readonly conv = this.registerModule('conv', new Conv2d({ inChannels: 2, outChannels: 2, kernelSize: 3, padding: 1 }));
+  readonly bn = this.registerModule('bn', new BatchNorm2d({ numFeatures: 2 }));
+  forward(x: Tensor): Tensor {
+    const c = this.conv.call(x);
+    return ops.add(c, this.bn.call(c));
+  }
+  toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
+    const c = ctx.module(this.conv, x);
+    return ctx.add(c, ctx.module(this.bn, c));
+  }
+}
 
 /** A layer with no ONNX row and no hook. */
 class Swish extends Module {
