@@ -4,19 +4,11 @@ import { Sequential, Conv2d, BatchNorm2d, ReLU, Flatten, Linear, AdaptiveAvgPool
 import { ReLU6 } from '../nn/activation.js';
 import { Module } from '../nn/module.js';
 import { initConvBnLinear } from './init.js';
+import { convNormAct } from './blocks.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops.js';
 import type { ModelOptions } from './options.js';
 import type { OnnxExporter, OnnxValue } from '../nn/onnx-export.js';
-
-/** Conv → BatchNorm → activation, as torchvision's Conv2dNormActivation (children 0, 1, 2). */
-function convNormAct(inChannels: number, outChannels: number, kernelSize: number, stride: number, groups: number, act: () => Module): Sequential {
-  return new Sequential(
-    new Conv2d({ inChannels, outChannels, kernelSize, stride, padding: (kernelSize - 1) >> 1, groups, bias: false }),
-    new BatchNorm2d({ numFeatures: outChannels }),
-    act(),
-  );
-}
 
 export class MobileNetV1 extends Module {
   readonly features: Sequential;
@@ -31,7 +23,7 @@ export class MobileNetV1 extends Module {
       [512, 512, 1], [512, 512, 1], [512, 512, 1], [512, 512, 1], [512, 512, 1], [512, 1024, 2], [1024, 1024, 1],
     ];
     this.features = this.registerModule('features', new Sequential(
-      convNormAct(inChannels, 32, 3, 2, 1, () => new ReLU()),
+      convNormAct(inChannels, 32, { stride: 2, activation: () => new ReLU() }),
       ...blocks.map(([i, o, s]) => new DepthwiseSeparableConv({ inChannels: i, outChannels: o, stride: s, batchNorm: true })),
     ));
     this.avgpool = this.registerModule('avgpool', new AdaptiveAvgPool2d(1));
@@ -57,9 +49,9 @@ export class InvertedResidual extends Module {
     const hidden = Math.round(inp * expandRatio);
     this.useResidual = stride === 1 && inp === oup;
     const layers: Module[] = [];
-    if (expandRatio !== 1) layers.push(convNormAct(inp, hidden, 1, 1, 1, () => new ReLU6()));
+    if (expandRatio !== 1) layers.push(convNormAct(inp, hidden, { kernelSize: 1, activation: () => new ReLU6() }));
     layers.push(
-      convNormAct(hidden, hidden, 3, stride, hidden, () => new ReLU6()),
+      convNormAct(hidden, hidden, { stride, groups: hidden, activation: () => new ReLU6() }),
       new Conv2d({ inChannels: hidden, outChannels: oup, kernelSize: 1, bias: false }),
       new BatchNorm2d({ numFeatures: oup }),
     );
@@ -88,7 +80,7 @@ export class MobileNetV2 extends Module {
     const settings: [number, number, number, number][] = [
       [1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1],
     ];
-    const layers: Module[] = [convNormAct(inChannels, 32, 3, 2, 1, () => new ReLU6())];
+    const layers: Module[] = [convNormAct(inChannels, 32, { stride: 2, activation: () => new ReLU6() })];
     let input = 32;
     for (const [t, c, n, s] of settings) {
       for (let i = 0; i < n; i++) {
@@ -96,7 +88,7 @@ export class MobileNetV2 extends Module {
         input = c;
       }
     }
-    layers.push(convNormAct(input, 1280, 1, 1, 1, () => new ReLU6()));
+    layers.push(convNormAct(input, 1280, { kernelSize: 1, activation: () => new ReLU6() }));
     this.features = this.registerModule('features', new Sequential(...layers));
     this.classifier = this.registerModule('classifier', new Sequential(new Dropout(0.2), new Linear({ inFeatures: 1280, outFeatures: numClasses })));
     initConvBnLinear(this);

@@ -8,8 +8,8 @@ import * as ops from '../tensor/ops.js';
 import type { ModelOptions } from './options.js';
 import type { OnnxExporter, OnnxValue } from '../nn/onnx-export.js';
 
-const conv3x3 = (inChannels: number, outChannels: number, stride = 1) =>
-  new Conv2d({ inChannels, outChannels, kernelSize: 3, stride, padding: 1, bias: false });
+const conv3x3 = (inChannels: number, outChannels: number, stride = 1, groups = 1) =>
+  new Conv2d({ inChannels, outChannels, kernelSize: 3, stride, padding: 1, groups, bias: false });
 const conv1x1 = (inChannels: number, outChannels: number, stride = 1) =>
   new Conv2d({ inChannels, outChannels, kernelSize: 1, stride, bias: false });
 
@@ -58,12 +58,13 @@ export class Bottleneck extends Module {
   readonly relu: ReLU;
   readonly downsample: Sequential | null;
 
-  constructor(inplanes: number, planes: number, stride = 1, downsample: Sequential | null = null) {
+  /** groups and baseWidth make it ResNeXt's (32×4d: 32 groups of 4·planes/64 channels). */
+  constructor(inplanes: number, planes: number, stride = 1, downsample: Sequential | null = null, groups = 1, baseWidth = 64) {
     super();
-    const width = planes;
+    const width = Math.floor(planes * (baseWidth / 64)) * groups;
     this.conv1 = this.registerModule('conv1', conv1x1(inplanes, width));
     this.bn1 = this.registerModule('bn1', new BatchNorm2d({ numFeatures: width }));
-    this.conv2 = this.registerModule('conv2', conv3x3(width, width, stride));
+    this.conv2 = this.registerModule('conv2', conv3x3(width, width, stride, groups));
     this.bn2 = this.registerModule('bn2', new BatchNorm2d({ numFeatures: width }));
     this.conv3 = this.registerModule('conv3', conv1x1(width, planes * Bottleneck.expansion));
     this.bn3 = this.registerModule('bn3', new BatchNorm2d({ numFeatures: planes * Bottleneck.expansion }));
@@ -103,9 +104,14 @@ export class ResNet extends Module {
   readonly flatten = new Flatten();
   readonly fc: Linear;
   private inplanes = 64;
+  private readonly groups: number;
+  private readonly baseWidth: number;
 
-  constructor(block: Block, layers: [number, number, number, number], { numClasses = 1000, inChannels = 3, stem = 'imagenet' }: ModelOptions = {}) {
+  constructor(block: Block, layers: [number, number, number, number], { numClasses = 1000, inChannels = 3, stem = 'imagenet' }: ModelOptions = {},
+    { groups = 1, widthPerGroup = 64 }: { groups?: number; widthPerGroup?: number } = {}) {
     super();
+    this.groups = groups;
+    this.baseWidth = widthPerGroup;
     this.conv1 = this.registerModule('conv1', stem === 'cifar'
       ? conv3x3(inChannels, 64)
       : new Conv2d({ inChannels, outChannels: 64, kernelSize: 7, stride: 2, padding: 3, bias: false }));
@@ -132,9 +138,9 @@ export class ResNet extends Module {
     if (stride !== 1 || this.inplanes !== planes * block.expansion) {
       downsample = new Sequential(conv1x1(this.inplanes, planes * block.expansion, stride), new BatchNorm2d({ numFeatures: planes * block.expansion }));
     }
-    const out: Module[] = [new block(this.inplanes, planes, stride, downsample)];
+    const out: Module[] = [new block(this.inplanes, planes, stride, downsample, this.groups, this.baseWidth)];
     this.inplanes = planes * block.expansion;
-    for (let i = 1; i < blocks; i++) out.push(new block(this.inplanes, planes));
+    for (let i = 1; i < blocks; i++) out.push(new block(this.inplanes, planes, 1, null, this.groups, this.baseWidth));
     return new Sequential(...out);
   }
 
@@ -156,3 +162,4 @@ export const resnet34 = (o?: ModelOptions) => new ResNet(BasicBlock, [3, 4, 6, 3
 export const resnet50 = (o?: ModelOptions) => new ResNet(Bottleneck, [3, 4, 6, 3], o);
 export const resnet101 = (o?: ModelOptions) => new ResNet(Bottleneck, [3, 4, 23, 3], o);
 export const resnet152 = (o?: ModelOptions) => new ResNet(Bottleneck, [3, 8, 36, 3], o);
+export const resnext50_32x4d = (o?: ModelOptions) => new ResNet(Bottleneck, [3, 4, 6, 3], o, { groups: 32, widthPerGroup: 4 });

@@ -1,5 +1,6 @@
 import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops.js';
+import { permute } from '../tensor/channels.js';
 import { Module } from './module.js';
 
 /** Children named '0', '1', ... run in order, as torch.nn.Sequential. */
@@ -51,5 +52,34 @@ export class Flatten extends Module {
 
   override extraRepr(): string {
     return `start_dim=${this.startDim}, end_dim=${this.endDim}`;
+  }
+}
+
+/** x.permute(dims), as torchvision.ops.Permute (ConvNeXt's NCHW <-> NHWC); see tensor permute for the supported dims. */
+export class Permute extends Module {
+  readonly dims: readonly number[];
+
+  constructor(dims: readonly number[]) {
+    super();
+    this.dims = [...dims];
+  }
+
+  forward(x: Tensor): Tensor {
+    return permute(x, this.dims);
+  }
+}
+
+/** Named children run in order, as torch.nn.Sequential(OrderedDict(...)) (DenseNet's features, RegNet's stages). */
+export class NamedSequential extends Module {
+  private readonly layers: Module[];
+
+  constructor(entries: readonly (readonly [string, Module])[]) {
+    super();
+    this.layers = entries.map(([name, m]) => this.registerModule(name, m));
+  }
+
+  forward(x: Tensor): Tensor {
+    for (const m of this.layers) x = m.call(x);
+    return x;
   }
 }

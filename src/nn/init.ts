@@ -89,3 +89,15 @@ export function resetLinearLike(weight: Tensor, bias: Tensor | null, fanIn = cal
     uniform_(bias, -bound, bound);
   }
 }
+
+/** N(mean, std²) redrawn until inside [a, b] (torch.nn.init.trunc_normal_'s distribution; ConvNeXt's init). */
+export function truncNormal_(t: Tensor, mean = 0, std = 1, a = -2, b = 2, g: Generator = defaultGenerator): Tensor {
+  if (!initEnabled) return t;
+  if (!(a < b) || !(std > 0)) throw new RangeError(`truncNormal_: needs a < b and std > 0 (a=${a}, b=${b}, std=${std})`);
+  for (let i = 0; i < t.size; i++) {
+    let v: number;
+    do v = mean + std * g.normal(); while (v < a || v > b);
+    t.data[i] = v;
+  }
+  return t;
+}

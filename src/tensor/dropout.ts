@@ -44,3 +44,17 @@ export function dropout2d(x: Tensor, p = 0.5, training = true, generator: Genera
   if (!training || p === 0) return x;
   return applyMask(x, x.shape[0] * x.shape[1], p, generator, 'dropout2d');
 }
+
+export type StochasticDepthMode = 'row' | 'batch';
+
+/**
+ * torchvision.ops.stochastic_depth: zeroes the whole input ('batch') or each sample ('row')
+ * with probability p and scales survivors by 1/(1-p); identity unless training.
+ */
+export function stochasticDepth(x: Tensor, p: number, mode: StochasticDepthMode, training = true, generator: Generator = defaultGenerator): Tensor {
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`drop probability has to be between 0 and 1, but got ${p}`);
+  if (mode !== 'row' && mode !== 'batch') throw new RangeError(`mode has to be either 'batch' or 'row', but got ${String(mode)}`);
+  if (!training || p === 0) return x;
+  if (mode === 'row' && x.ndim < 1) throw new RangeError('stochasticDepth: row mode needs an input with a batch axis');
+  return applyMask(x, mode === 'row' ? x.shape[0] : 1, p, generator, 'stochasticDepth');
+}

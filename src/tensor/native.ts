@@ -216,6 +216,39 @@ export interface NativeAddon {
   mpiBarrier?(): void;
   mpiAbort?(code: number): never;
   mpiFinalize?(): void;
+
+  // ---- x·gate(x) activations (native/activation/gated); kind: 0 SiLU, 1 GELU, 2 GELU tanh, 3 Hardswish, 4 Hardsigmoid ----
+  gatedForward(kind: number, x: Float32Array, y: Float32Array, threads: number): void;
+  /** From the input x. */
+  gatedBackward(kind: number, x: Float32Array, dy: Float32Array, dx: Float32Array, threads: number): void;
+
+  // ---- layer/group normalization (native/norm/layer_norm) ----
+  /** x (outer, d, inner) normalized over d; mean/rstd get outer·inner values. */
+  layerNormForward(x: Float32Array, weight: Float32Array | null, bias: Float32Array | null,
+    outer: number, d: number, inner: number, eps: number, y: Float32Array, mean: Float32Array,
+    rstd: Float32Array, threads: number): void;
+  layerNormBackward(x: Float32Array, dy: Float32Array, weight: Float32Array | null, mean: Float32Array,
+    rstd: Float32Array, outer: number, d: number, inner: number, dx: Float32Array | null,
+    dweight: Float32Array | null, dbias: Float32Array | null, threads: number): void;
+  /** x (n, c, s) normalized per (sample, group); mean/rstd get n·groups values. */
+  groupNormForward(x: Float32Array, weight: Float32Array | null, bias: Float32Array | null,
+    n: number, c: number, s: number, groups: number, eps: number, y: Float32Array, mean: Float32Array,
+    rstd: Float32Array, threads: number): void;
+  groupNormBackward(x: Float32Array, dy: Float32Array, weight: Float32Array | null, mean: Float32Array,
+    rstd: Float32Array, n: number, c: number, s: number, groups: number, dx: Float32Array | null,
+    dweight: Float32Array | null, dbias: Float32Array | null, threads: number): void;
+
+  // ---- channel ops (native/eltwise/channels) ----
+  /** y = x·s per channel of x (outer, c, inner); s holds outer·c factors when perSample, else c. */
+  channelScaleForward(x: Float32Array, s: Float32Array, outer: number, c: number, inner: number,
+    perSample: boolean, y: Float32Array, threads: number): void;
+  channelScaleBackward(x: Float32Array, s: Float32Array, dy: Float32Array, outer: number, c: number,
+    inner: number, perSample: boolean, dx: Float32Array | null, ds: Float32Array | null, threads: number): void;
+  /** count rows of block floats from src[srcOffset + r·srcStride] to dst[dstOffset + r·dstStride]. */
+  copyRows(src: Float32Array, srcOffset: number, srcStride: number, dst: Float32Array, dstOffset: number,
+    dstStride: number, block: number, count: number, threads: number): void;
+  /** y[b, j, i] = x[b, i, j] for x (batch, rows, cols). */
+  transposeBatched(x: Float32Array, batch: number, rows: number, cols: number, y: Float32Array, threads: number): void;
 }
 
 const require = createRequire(import.meta.url);

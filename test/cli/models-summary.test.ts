@@ -60,7 +60,14 @@ test('models lists every model with torchvision parameter counts', () => {
   assert.equal(params.get('vgg16'), 138357544);
   assert.equal(params.get('mobilenet_v2'), 3504872);
   assert.equal(params.get('lenet5'), 44426);
-  assert.equal(list.length, 17);
+  // Issue 16's models at torchvision's counts.
+  assert.equal(params.get('efficientnet_b0'), 5288548);
+  assert.equal(params.get('convnext_tiny'), 28589128);
+  assert.equal(params.get('densenet121'), 7978856);
+  assert.equal(params.get('regnet_y_400mf'), 4344144);
+  assert.equal(params.get('mobilenet_v3_small'), 2542856);
+  assert.equal(params.get('resnext50_32x4d'), 25028904);
+  assert.equal(list.length, 23);
   assert.match(runCli(['models']).stdout, /resnet18 +11,689,512 +1000 +3x224x224/);
 });
 
@@ -89,4 +96,16 @@ test('summary of a checkpoint: its model at the input it was trained on', async 
   } finally {
     cleanup();
   }
+});
+
+test('summary shows the newer models layer by layer (ConvNeXt: NHWC inside its blocks)', () => {
+  const r = runCli(['summary', '--model', 'convnext_tiny', '--input', '3x32x32', '--num-classes', '10', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const s = JSON.parse(r.stdout) as { layers: Row[]; totalParams: number };
+  assert.equal(s.totalParams, 27827818);
+  const byPath = new Map(s.layers.map((l) => [l.path, l]));
+  assert.equal(byPath.get('features.0.1')!.type, 'LayerNorm2d');
+  assert.deepEqual(byPath.get('features.1.0.block.3')!.outputShape, [1, 8, 8, 384]);
+  assert.deepEqual(byPath.get('features.1.0.block.6')!.outputShape, [1, 96, 8, 8]);
+  assert.deepEqual(byPath.get('classifier.2')!.outputShape, [1, 10]);
 });

@@ -117,7 +117,8 @@ describe('whole models match PyTorch (deterministic weights through safetensors)
   it('covers every model case gen.py wrote', () => {
     const names = cases.filter((c) => c.params.kind === 'model').map((c) => c.name);
     assert.deepEqual(names, ['lenet5', 'simplecnn', 'simplecnn_train', 'resnet18', 'resnet18_cifar', 'resnet18_cifar_train',
-      'resnet50', 'vgg11_bn', 'mobilenet_v2', 'mobilenet_v1']);
+      'resnet50', 'vgg11_bn', 'mobilenet_v2', 'mobilenet_v1', 'mobilenet_v3_small', 'efficientnet_b0', 'convnext_tiny',
+      'densenet121', 'regnet_y_400mf', 'resnext50_32x4d']);
   });
 
   for (const c of cases) {

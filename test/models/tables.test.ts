@@ -28,7 +28,7 @@ interface TableRow {
 const tables = JSON.parse(loadSafetensors(`${repoRoot}test/fixtures/models.safetensors`).metadata.tables) as TableRow[];
 
 /** Under 2 GMAC at 224×224 (the VGGs need 8-20 and the deeper ResNets 4-12). */
-const LIGHT_AT_DEFAULT_INPUT = new Set(['resnet18', 'mobilenet_v1', 'mobilenet_v2']);
+const LIGHT_AT_DEFAULT_INPUT = new Set(['resnet18', 'mobilenet_v1', 'mobilenet_v2', 'mobilenet_v3_small', 'efficientnet_b0', 'regnet_y_400mf']);
 
 const countParameters = (m: Module): number => m.parameters().reduce((n, p) => n + p.size, 0);
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);

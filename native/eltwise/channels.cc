@@ -1,0 +1,77 @@
+#include "eltwise/channels.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace cnn {
+
+static constexpr int64_t kParallelMin = 1 << 14;
+
+void channel_scale_forward(const float* x, const float* s, float* y, int64_t outer, int64_t c,
+                           int64_t inner, bool per_sample, int threads) {
+  const bool parallel = threads > 1 && outer * c * inner >= kParallelMin;
+#pragma omp parallel for num_threads(threads) schedule(static) if (parallel)
+  for (int64_t oc = 0; oc < outer * c; ++oc) {
+    const float f = s[per_sample ? oc : oc % c];
+    const float* xr = x + oc * inner;
+    float* yr = y + oc * inner;
+    for (int64_t i = 0; i < inner; ++i) yr[i] = xr[i] * f;
+  }
+}
+
+void channel_scale_backward(const float* x, const float* s, const float* dy, float* dx, float* ds,
+                            int64_t outer, int64_t c, int64_t inner, bool per_sample, int threads) {
+  const bool parallel = threads > 1 && outer * c * inner >= kParallelMin;
+  if (dx) channel_scale_forward(dy, s, dx, outer, c, inner, per_sample, threads);
+  if (!ds) return;
+  auto dot = [inner](const float* a, const float* b) {
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};  // 8 independent sums: not latency-bound
+    int64_t i = 0;
+    for (; i + 8 <= inner; i += 8)
+      for (int k = 0; k < 8; ++k) acc[k] += a[i + k] * b[i + k];
+    double total = 0;
+    for (int k = 0; k < 8; ++k) total += acc[k];
+    for (; i < inner; ++i) total += (double)a[i] * b[i];
+    return total;
+  };
+  if (per_sample) {
+#pragma omp parallel for num_threads(threads) schedule(static) if (parallel)
+    for (int64_t oc = 0; oc < outer * c; ++oc) ds[oc] = (float)dot(dy + oc * inner, x + oc * inner);
+  } else {
+    // One channel per iteration, every sample inside it: no two threads write the same ds[j].
+#pragma omp parallel for num_threads(threads) schedule(static) if (parallel)
+    for (int64_t j = 0; j < c; ++j) {
+      double total = 0;
+      for (int64_t o = 0; o < outer; ++o) total += dot(dy + (o * c + j) * inner, x + (o * c + j) * inner);
+      ds[j] = (float)total;
+    }
+  }
+}
+
+void copy_rows(const float* src, int64_t src_stride, float* dst, int64_t dst_stride,
+               int64_t block, int64_t count, int threads) {
+  const bool parallel = threads > 1 && block * count >= kParallelMin;
+#pragma omp parallel for num_threads(threads) schedule(static) if (parallel)
+  for (int64_t r = 0; r < count; ++r)
+    std::memcpy(dst + r * dst_stride, src + r * src_stride, (size_t)block * sizeof(float));
+}
+
+// 16×16 tiles: a tile's reads and writes both stay within a few cache lines per row.
+void transpose_batched(const float* x, float* y, int64_t batch, int64_t rows, int64_t cols, int threads) {
+  constexpr int64_t T = 16;
+  const int64_t row_tiles = (rows + T - 1) / T, col_tiles = (cols + T - 1) / T;
+  const bool parallel = threads > 1 && batch * rows * cols >= kParallelMin;
+#pragma omp parallel for num_threads(threads) schedule(static) if (parallel)
+  for (int64_t t = 0; t < batch * row_tiles; ++t) {
+    const int64_t b = t / row_tiles, r0 = (t % row_tiles) * T, r1 = std::min(rows, r0 + T);
+    const float* xb = x + b * rows * cols;
+    float* yb = y + b * rows * cols;
+    for (int64_t ct = 0; ct < col_tiles; ++ct) {
+      const int64_t c0 = ct * T, c1 = std::min(cols, c0 + T);
+      for (int64_t c = c0; c < c1; ++c)
+        for (int64_t r = r0; r < r1; ++r) yb[c * rows + r] = xb[r * cols + c];
+    }
+  }
+}
+
+}  // namespace cnn

@@ -1,0 +1,107 @@
+// DenseNet-121 as torchvision builds it: dense blocks whose layers (BN → ReLU → 1×1 conv →
+// BN → ReLU → 3×3 conv) each see the concatenation of every earlier feature map of the block,
+// and transitions (BN → ReLU → 1×1 conv → 2×2 average pool) halving channels and size.
+import { Conv2d, BatchNorm2d, ReLU, MaxPool2d, AvgPool2d, Linear, AdaptiveAvgPool2d, Flatten, NamedSequential } from '../nn/index.js';
+import { Module } from '../nn/module.js';
+import { kaimingNormal_, zeros_, ones_ } from '../nn/init.js';
+import type { Tensor } from '../tensor/tensor.js';
+import * as ops from '../tensor/ops.js';
+import { cat } from '../tensor/channels.js';
+import { dropout } from '../tensor/dropout.js';
+import { probability, type ModelOptions } from './options.js';
+
+export class DenseLayer extends Module {
+  readonly norm1: BatchNorm2d;
+  readonly relu1 = new ReLU();
+  readonly conv1: Conv2d;
+  readonly norm2: BatchNorm2d;
+  readonly relu2 = new ReLU();
+  readonly conv2: Conv2d;
+  private readonly dropRate: number;
+
+  constructor(inputFeatures: number, growthRate: number, bnSize: number, dropRate: number) {
+    super();
+    this.norm1 = this.registerModule('norm1', new BatchNorm2d({ numFeatures: inputFeatures }));
+    this.registerModule('relu1', this.relu1);
+    this.conv1 = this.registerModule('conv1', new Conv2d({ inChannels: inputFeatures, outChannels: bnSize * growthRate, kernelSize: 1, bias: false }));
+    this.norm2 = this.registerModule('norm2', new BatchNorm2d({ numFeatures: bnSize * growthRate }));
+    this.registerModule('relu2', this.relu2);
+    this.conv2 = this.registerModule('conv2', new Conv2d({ inChannels: bnSize * growthRate, outChannels: growthRate, kernelSize: 3, padding: 1, bias: false }));
+    this.dropRate = dropRate;
+  }
+
+  /** x: the block's features so far, already concatenated. */
+  forward(x: Tensor): Tensor {
+    const bottleneck = this.conv1.call(this.relu1.call(this.norm1.call(x)));
+    return dropout(this.conv2.call(this.relu2.call(this.norm2.call(bottleneck))), this.dropRate, this.training);
+  }
+}
+
+export class DenseBlock extends Module {
+  private readonly layers: DenseLayer[] = [];
+
+  constructor(numLayers: number, inputFeatures: number, bnSize: number, growthRate: number, dropRate: number) {
+    super();
+    for (let i = 0; i < numLayers; i++) {
+      this.layers.push(this.registerModule(`denselayer${i + 1}`, new DenseLayer(inputFeatures + i * growthRate, growthRate, bnSize, dropRate)));
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    const features = [x];
+    for (const layer of this.layers) features.push(layer.call(features.length === 1 ? x : cat(features, 1)));
+    return cat(features, 1);
+  }
+}
+
+const transition = (inputFeatures: number, outputFeatures: number) => new NamedSequential([
+  ['norm', new BatchNorm2d({ numFeatures: inputFeatures })],
+  ['relu', new ReLU()],
+  ['conv', new Conv2d({ inChannels: inputFeatures, outChannels: outputFeatures, kernelSize: 1, bias: false })],
+  ['pool', new AvgPool2d({ kernelSize: 2, stride: 2 })],
+]);
+
+export class DenseNet extends Module {
+  readonly features: NamedSequential;
+  readonly avgpool = new AdaptiveAvgPool2d(1);
+  readonly flatten = new Flatten();
+  readonly classifier: Linear;
+
+  constructor(growthRate: number, blockConfig: readonly number[], initFeatures: number, { numClasses = 1000, inChannels = 3, dropout }: ModelOptions = {}) {
+    super();
+    // torchvision's drop_rate: dropout after every dense layer (default 0).
+    const dropRate = probability(dropout, 0, 'dropout');
+    const bnSize = 4;
+    const entries: [string, Module][] = [
+      ['conv0', new Conv2d({ inChannels, outChannels: initFeatures, kernelSize: 7, stride: 2, padding: 3, bias: false })],
+      ['norm0', new BatchNorm2d({ numFeatures: initFeatures })],
+      ['relu0', new ReLU()],
+      ['pool0', new MaxPool2d({ kernelSize: 3, stride: 2, padding: 1 })],
+    ];
+    let features = initFeatures;
+    blockConfig.forEach((layers, i) => {
+      entries.push([`denseblock${i + 1}`, new DenseBlock(layers, features, bnSize, growthRate, dropRate)]);
+      features += layers * growthRate;
+      if (i !== blockConfig.length - 1) {
+        entries.push([`transition${i + 1}`, transition(features, features >> 1)]);
+        features >>= 1;
+      }
+    });
+    entries.push(['norm5', new BatchNorm2d({ numFeatures: features })]);
+    this.features = this.registerModule('features', new NamedSequential(entries));
+    this.classifier = this.registerModule('classifier', new Linear({ inFeatures: features, outFeatures: numClasses }));
+    for (const m of this.modules()) {
+      if (m instanceof Conv2d) kaimingNormal_(m.weight);
+      else if (m instanceof BatchNorm2d) {
+        ones_(m.weight!);
+        zeros_(m.bias!);
+      } else if (m instanceof Linear && m.bias) zeros_(m.bias);
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.classifier.call(this.flatten.call(this.avgpool.call(ops.relu(this.features.call(x)))));
+  }
+}
+
+export const densenet121 = (o?: ModelOptions) => new DenseNet(32, [6, 12, 24, 16], 64, o);

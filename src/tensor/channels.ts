@@ -1,0 +1,96 @@
+// Channel ops the newer CNNs need, in the addon (native/eltwise/channels): a per-channel scale
+// (squeeze-and-excitation, ConvNeXt's layer scale), concatenation (DenseNet) and the
+// NCHW <-> NHWC permutes of ConvNeXt's blocks.
+import { emptyFloat32 } from './storage.js';
+import { native, getThreads } from './native.js';
+import { record } from './ops.js';
+import { Tensor, formatShape } from './tensor.js';
+import { normalizeDim } from './activation.js';
+
+/**
+ * x (N, C, ...) times s of shape (N, C, 1, ...) (one factor per sample and channel, as SE's
+ * gate) or (C, 1, ...) (one per channel, as layer scale): PyTorch's broadcasting multiply for
+ * those two shapes.
+ */
+export function channelScale(x: Tensor, s: Tensor): Tensor {
+  if (x.ndim < 2) throw new RangeError(`channelScale: expected an input (N, C, ...) but got ${formatShape(x.shape)}`);
+  const [n, c] = x.shape;
+  const ones = (shape: readonly number[]) => shape.every((d) => d === 1);
+  let perSample: boolean;
+  if (s.ndim === x.ndim && s.shape[0] === n && s.shape[1] === c && ones(s.shape.slice(2))) perSample = true;
+  else if (s.ndim === x.ndim - 1 && s.shape[0] === c && ones(s.shape.slice(1))) perSample = false;
+  else throw new RangeError(`channelScale: factors ${formatShape(s.shape)} are neither [N, C, 1, ...] nor [C, 1, ...] for input ${formatShape(x.shape)}`);
+  const inner = n * c === 0 ? 0 : x.size / (n * c);
+  const y = emptyFloat32(x.size);
+  if (x.size > 0) native.channelScaleForward(x.data, s.data, n, c, inner, perSample, y, getThreads());
+  return record(new Tensor(y, x.shape), 'channelScale', [x, s], (g) => {
+    const dx = x.requiresGrad ? emptyFloat32(x.size) : null;
+    const ds = s.requiresGrad ? new Float32Array(s.size) : null;
+    if (x.size > 0) native.channelScaleBackward(x.data, s.data, g.data, n, c, inner, perSample, dx, ds, getThreads());
+    return [dx ? new Tensor(dx, x.shape) : null, ds ? new Tensor(ds, s.shape) : null];
+  });
+}
+
+/** Joins tensors along dim (negative counts from the end); all other extents must agree, as torch.cat. */
+export function cat(list: readonly Tensor[], dim = 0): Tensor {
+  const tensors = [...list];  // the caller may grow its list afterwards (DenseNet does)
+  if (tensors.length === 0) throw new RangeError('cat: expected a non-empty list of tensors');
+  const first = tensors[0];
+  const axis = normalizeDim(dim, first.ndim, 'cat');
+  for (const t of tensors) {
+    if (t.ndim !== first.ndim || t.shape.some((d, i) => i !== axis && d !== first.shape[i])) {
+      throw new RangeError(`cat: Sizes of tensors must match except in dimension ${axis}; got ${formatShape(first.shape)} and ${formatShape(t.shape)}`);
+    }
+  }
+  const outer = first.shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const inner = first.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const total = tensors.reduce((a, t) => a + t.shape[axis], 0);
+  const shape = [...first.shape];
+  shape[axis] = total;
+  const out = emptyFloat32(outer * total * inner);
+  const rowOut = total * inner;
+  const offsets: number[] = [];
+  let offset = 0;
+  for (const t of tensors) {
+    offsets.push(offset);
+    const block = t.shape[axis] * inner;
+    native.copyRows(t.data, 0, block, out, offset, rowOut, block, outer, getThreads());
+    offset += block;
+  }
+  return record(new Tensor(out, shape), 'cat', tensors, (g) => tensors.map((t, k) => {
+    if (!t.requiresGrad) return null;
+    const block = t.shape[axis] * inner;
+    const dx = emptyFloat32(t.size);
+    native.copyRows(g.data, offsets[k], rowOut, dx, 0, block, block, outer, getThreads());
+    return new Tensor(dx, t.shape);
+  }));
+}
+
+/**
+ * x.permute(dims) for the permutations that keep a leading run of axes and swap the two blocks
+ * after it (e.g. [0, 2, 3, 1]: NCHW -> NHWC and [0, 3, 1, 2] back); the result is contiguous.
+ */
+export function permute(x: Tensor, dims: readonly number[]): Tensor {
+  const nd = x.ndim;
+  if (dims.length !== nd) throw new RangeError(`permute: number of dims don't match in permute (input ${formatShape(x.shape)}, dims [${dims.join(', ')}])`);
+  const axes = dims.map((d) => normalizeDim(d, nd, 'permute'));
+  if (new Set(axes).size !== nd) throw new RangeError(`permute: repeated dim in [${dims.join(', ')}]`);
+  let lead = 0;
+  while (lead < nd && axes[lead] === lead) lead++;
+  if (lead === nd) return record(new Tensor(x.data, x.shape), 'permute', [x], (g) => [g]);
+  // After the lead, axes must read split..nd-1 then lead..split-1.
+  const split = axes[lead];
+  const rest = axes.slice(lead);
+  const expected = [...Array(nd - split).keys()].map((i) => split + i).concat([...Array(split - lead).keys()].map((i) => lead + i));
+  if (rest.some((a, i) => a !== expected[i])) throw new RangeError(`permute: [${dims.join(', ')}] is not a swap of two trailing blocks of axes, the only permutations supported`);
+  const size = (from: number, to: number) => x.shape.slice(from, to).reduce((a, b) => a * b, 1);
+  const batch = size(0, lead), rows = size(lead, split), cols = size(split, nd);
+  const shape = axes.map((a) => x.shape[a]);
+  const y = emptyFloat32(x.size);
+  native.transposeBatched(x.data, batch, rows, cols, y, getThreads());
+  return record(new Tensor(y, shape), 'permute', [x], (g) => {
+    const dx = emptyFloat32(x.size);
+    native.transposeBatched(g.data, batch, cols, rows, dx, getThreads());
+    return [new Tensor(dx, x.shape)];
+  });
+}
