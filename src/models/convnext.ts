@@ -9,6 +9,7 @@ import * as ops from '../tensor/ops.js';
 import { channelScale } from '../tensor/channels.js';
 import { convNormAct } from './blocks.js';
 import { probability, type ModelOptions } from './options.js';
+import type { OnnxExporter, OnnxValue } from '../nn/onnx-export.js';
 
 /** One stage: its channels, the next stage's (null for the last) and its blocks. */
 interface StageConfig {
@@ -50,6 +51,11 @@ export class CNBlock extends Module {
   forward(x: Tensor): Tensor {
     return ops.add(this.stochasticDepth.call(channelScale(this.block.call(x), this.layerScale)), x);
   }
+
+  toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
+    const scaled = ctx.channelScale(ctx.module(this.block, x), ctx.parameter('layer_scale', this.layerScale));
+    return ctx.add(ctx.module(this.stochasticDepth, scaled), x);
+  }
 }
 
 export class ConvNeXt extends Module {
@@ -86,6 +92,10 @@ export class ConvNeXt extends Module {
 
   forward(x: Tensor): Tensor {
     return this.classifier.call(this.avgpool.call(this.features.call(x)));
+  }
+
+  toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
+    return ctx.module(this.classifier, ctx.module(this.avgpool, ctx.module(this.features, x)));
   }
 }
 

@@ -9,6 +9,7 @@ import * as ops from '../tensor/ops.js';
 import { cat } from '../tensor/channels.js';
 import { dropout } from '../tensor/dropout.js';
 import { probability, type ModelOptions } from './options.js';
+import type { OnnxExporter, OnnxValue } from '../nn/onnx-export.js';
 
 export class DenseLayer extends Module {
   readonly norm1: BatchNorm2d;
@@ -35,6 +36,12 @@ export class DenseLayer extends Module {
     const bottleneck = this.conv1.call(this.relu1.call(this.norm1.call(x)));
     return dropout(this.conv2.call(this.relu2.call(this.norm2.call(bottleneck))), this.dropRate, this.training);
   }
+
+  /** Dropout is the identity in eval mode. */
+  toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
+    const bottleneck = ctx.module(this.conv1, ctx.module(this.relu1, ctx.module(this.norm1, x)));
+    return ctx.module(this.conv2, ctx.module(this.relu2, ctx.module(this.norm2, bottleneck)));
+  }
 }
 
 export class DenseBlock extends Module {
@@ -51,6 +58,12 @@ export class DenseBlock extends Module {
     const features = [x];
     for (const layer of this.layers) features.push(layer.call(features.length === 1 ? x : cat(features, 1)));
     return cat(features, 1);
+  }
+
+  toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
+    const features = [x];
+    for (const layer of this.layers) features.push(ctx.module(layer, features.length === 1 ? x : ctx.concat(features)));
+    return ctx.concat(features);
   }
 }
 
@@ -101,6 +114,12 @@ export class DenseNet extends Module {
 
   forward(x: Tensor): Tensor {
     return this.classifier.call(this.flatten.call(this.avgpool.call(ops.relu(this.features.call(x)))));
+  }
+
+  toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
+    const features = ctx.module(this.features, x);
+    const relu = ctx.apply('Relu', [features], ops.relu(features.tensor));
+    return ctx.module(this.classifier, ctx.module(this.flatten, ctx.module(this.avgpool, relu)));
   }
 }
 

@@ -8,6 +8,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops.js';
 import { convNormAct } from './blocks.js';
 import { probability, type ModelOptions } from './options.js';
+import type { OnnxExporter, OnnxValue } from '../nn/onnx-export.js';
 
 /** One stage: expand ratio, kernel, first stride, input and output channels, blocks. */
 interface StageConfig {
@@ -54,6 +55,11 @@ export class MBConv extends Module {
     const y = this.block.call(x);
     return this.useResidual ? ops.add(this.stochasticDepth.call(y), x) : y;
   }
+
+  toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
+    const y = ctx.module(this.block, x);
+    return this.useResidual ? ctx.add(ctx.module(this.stochasticDepth, y), x) : y;
+  }
 }
 
 export class EfficientNet extends Module {
@@ -87,6 +93,10 @@ export class EfficientNet extends Module {
 
   forward(x: Tensor): Tensor {
     return this.classifier.call(this.flatten.call(this.avgpool.call(this.features.call(x))));
+  }
+
+  toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
+    return ctx.module(this.classifier, ctx.module(this.flatten, ctx.module(this.avgpool, ctx.module(this.features, x))));
   }
 }
 

@@ -7,6 +7,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops.js';
 import { convNormAct, makeDivisible } from './blocks.js';
 import { probability, type ModelOptions } from './options.js';
+import type { OnnxExporter, OnnxValue } from '../nn/onnx-export.js';
 
 /** input, kernel, expanded, output channels, SE, Hardswish (else ReLU), stride. */
 type Bneck = [number, number, number, number, boolean, boolean, number];
@@ -54,6 +55,11 @@ export class InvertedResidualV3 extends Module {
     const y = this.block.call(x);
     return this.useResidual ? ops.add(y, x) : y;
   }
+
+  toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
+    const y = ctx.module(this.block, x);
+    return this.useResidual ? ctx.add(y, x) : y;
+  }
 }
 
 export class MobileNetV3 extends Module {
@@ -83,6 +89,10 @@ export class MobileNetV3 extends Module {
 
   forward(x: Tensor): Tensor {
     return this.classifier.call(this.flatten.call(this.avgpool.call(this.features.call(x))));
+  }
+
+  toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
+    return ctx.module(this.classifier, ctx.module(this.flatten, ctx.module(this.avgpool, ctx.module(this.features, x))));
   }
 }
 

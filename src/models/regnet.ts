@@ -8,6 +8,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops.js';
 import { convNormAct, makeDivisible } from './blocks.js';
 import type { ModelOptions } from './options.js';
+import type { OnnxExporter, OnnxValue } from '../nn/onnx-export.js';
 
 export interface RegNetParams {
   depth: number;
@@ -80,6 +81,11 @@ export class ResBottleneckBlock extends Module {
     const shortcut = this.proj ? this.proj.call(x) : x;
     return this.activation.call(ops.add(shortcut, this.f.call(x)));
   }
+
+  toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
+    const shortcut = this.proj ? ctx.module(this.proj, x) : x;
+    return ctx.module(this.activation, ctx.add(shortcut, ctx.module(this.f, x)));
+  }
 }
 
 export class RegNet extends Module {
@@ -111,6 +117,10 @@ export class RegNet extends Module {
 
   forward(x: Tensor): Tensor {
     return this.fc.call(this.flatten.call(this.avgpool.call(this.trunkOutput.call(this.stem.call(x)))));
+  }
+
+  toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
+    return ctx.module(this.fc, ctx.module(this.flatten, ctx.module(this.avgpool, ctx.module(this.trunkOutput, ctx.module(this.stem, x)))));
   }
 }
 

@@ -9,11 +9,14 @@ import * as ops from '../tensor/ops.js';
 import { OnnxGraph, encodeOnnxModel, type OnnxAttribute, type OnnxDim } from '../io/onnx.js';
 import { foldBatchNorms } from '../io/onnx-fold-bn.js';
 import { Module } from './module.js';
-import { Sequential, Identity, Flatten } from './container.js';
+import { Sequential, NamedSequential, Identity, Flatten, Permute } from './container.js';
 import { Conv2d, ConvTranspose2d } from './conv.js';
 import { BatchNorm1d, BatchNorm2d } from './norm.js';
-import { ReLU, ReLU6, LeakyReLU, Sigmoid, Tanh, Softmax } from './activation.js';
-import { Dropout, Dropout2d } from './dropout.js';
+import { ReLU, ReLU6, LeakyReLU, Sigmoid, Tanh, Softmax, SiLU, GELU, Hardswish, Hardsigmoid } from './activation.js';
+import { Dropout, Dropout2d, StochasticDepth } from './dropout.js';
+import { LayerNorm, LayerNorm2d, GroupNorm } from './layer_norm.js';
+import { SqueezeExcitation } from './squeeze_excitation.js';
+import { channelScale, cat } from '../tensor/channels.js';
 import { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d } from './pool.js';
 import { Linear } from './linear.js';
 import { convOutputSize } from './shape.js';
@@ -113,25 +116,57 @@ export class OnnxExporter {
     return name;
   }
 
+  /** An operator inside a composite's hook, named after the composite; `result` is what its forward computes. */
+  apply(opType: string, inputs: readonly OnnxValue[], result: Tensor, attributes: Record<string, OnnxAttribute> = {}): OnnxValue {
+    const scope = this.scopes.at(-1);
+    const op = opType.toLowerCase();
+    return this.node(opType, scope ? `${scope}.${op}` : op, inputs.map((v) => v.name), attributes, result);
+  }
+
   /** a + b, as a composite's forward adds (residual connections). */
   add(a: OnnxValue, b: OnnxValue): OnnxValue {
+    return this.apply('Add', [a, b], ops.add(a.tensor, b.tensor));
+  }
+
+  /** x scaled per channel by s ([N, C, 1, 1] or [C, 1, 1]): squeeze-and-excitation's gate, layer scale. */
+  channelScale(x: OnnxValue, s: OnnxValue): OnnxValue {
+    return this.apply('Mul', [x, s], channelScale(x.tensor, s.tensor));
+  }
+
+  /** Values joined along the channels (DenseNet). */
+  concat(values: readonly OnnxValue[]): OnnxValue {
+    return this.apply('Concat', values, cat(values.map((v) => v.tensor), 1), { axis: { int: 1 } });
+  }
+
+  /** A module's own parameter used in its forward (ConvNeXt's layer scale). */
+  parameter(name: string, t: Tensor): OnnxValue {
     const scope = this.scopes.at(-1);
-    return this.node('Add', scope ? `${scope}.add` : 'add', [a.name, b.name], {}, ops.add(a.tensor, b.tensor));
+    return { name: this.weight(scope ? `${scope}.${name}` : name, t), tensor: t };
   }
 
 }
 
 // ---- containers and pass-through layers ----
 
-op(Sequential, (ctx, m, x) => {
+const inOrder: OnnxOp<Module> = (ctx, m, x) => {
   for (const child of m.children()) x = ctx.module(child, x);
   return x;
-});
+};
+op(Sequential, inOrder);
+op(NamedSequential, inOrder);
 const passThrough: OnnxOp<Module> = (_ctx, _m, x) => x;
 op(Identity, passThrough);
-// Dropout is the identity in eval mode: removed from the graph.
+// Dropout and stochastic depth are the identity in eval mode: removed from the graph.
 op(Dropout, passThrough);
 op(Dropout2d, passThrough);
+op(StochasticDepth, passThrough);
+
+op(SqueezeExcitation, (ctx, m, x) => {
+  const scale = ctx.module(m.scaleActivation, ctx.module(m.fc2, ctx.module(m.activation, ctx.module(m.fc1, ctx.module(m.avgpool, x)))));
+  return ctx.channelScale(x, scale);
+});
+
+op(Permute, (ctx, m, x, name) => ctx.node('Transpose', name, [x.name], { perm: { ints: m.dims } }, m.forward(x.tensor)));
 
 op(Flatten, (ctx, m, x, name) => {
   const y = m.forward(x.tensor);
@@ -194,6 +229,66 @@ op(LeakyReLU, (ctx, m, x, name) => ctx.node('LeakyRelu', name, [x.name], { alpha
 op(Sigmoid, (ctx, m, x, name) => ctx.node('Sigmoid', name, [x.name], {}, m.forward(x.tensor)));
 op(Tanh, (ctx, m, x, name) => ctx.node('Tanh', name, [x.name], {}, m.forward(x.tensor)));
 op(Softmax, (ctx, m, x, name) => ctx.node('Softmax', name, [x.name], { axis: { int: m.dim } }, m.forward(x.tensor)));
+op(Hardswish, (ctx, m, x, name) => ctx.node('HardSwish', name, [x.name], {}, m.forward(x.tensor)));
+// ONNX's HardSigmoid defaults to alpha 0.2; PyTorch's is relu6(x + 3)/6.
+op(Hardsigmoid, (ctx, m, x, name) => ctx.node('HardSigmoid', name, [x.name], { alpha: { float: 1 / 6 }, beta: { float: 0.5 } }, m.forward(x.tensor)));
+op(SiLU, (ctx, m, x, name) => {
+  const gate = ctx.graph.addNode('Sigmoid', `${name}.sigmoid`, [x.name]);
+  return ctx.node('Mul', name, [x.name, gate], {}, m.forward(x.tensor));
+});
+op(GELU, (ctx, m, x, name) => {
+  const c = (v: number) => ctx.constant([v], 'float', true);
+  let inner: string;
+  if (m.approximate === 'none') {
+    // x·Φ(x) = x · ½(1 + erf(x/√2))
+    inner = ctx.graph.addNode('Erf', `${name}.erf`, [ctx.graph.addNode('Mul', `${name}.scaled`, [x.name, c(Math.SQRT1_2)])]);
+  } else {
+    // ½x(1 + tanh(√(2/π)(x + 0.044715x³)))
+    const cube = ctx.graph.addNode('Mul', `${name}.cube`, [ctx.graph.addNode('Mul', `${name}.square`, [x.name, x.name]), x.name]);
+    const poly = ctx.graph.addNode('Add', `${name}.poly`, [x.name, ctx.graph.addNode('Mul', `${name}.cubic`, [cube, c(0.044715)])]);
+    inner = ctx.graph.addNode('Tanh', `${name}.tanh`, [ctx.graph.addNode('Mul', `${name}.scaled`, [poly, c(Math.sqrt(2 / Math.PI))])]);
+  }
+  const half = ctx.graph.addNode('Mul', `${name}.half`, [x.name, c(0.5)]);
+  return ctx.node('Mul', name, [half, ctx.graph.addNode('Add', `${name}.one_plus`, [inner, c(1)])], {}, m.forward(x.tensor));
+});
+
+/** LayerNormalization's scale and bias: the module's, or ones and zeros. */
+function layerNormAffine(ctx: OnnxExporter, m: LayerNorm, name: string): string[] {
+  const size = m.normalizedShape.reduce((a, b) => a * b, 1);
+  return [
+    m.weight ? ctx.weight(`${name}.weight`, m.weight) : ctx.graph.addFloats(`${name}.weight`, m.normalizedShape, new Float32Array(size).fill(1)),
+    m.bias ? ctx.weight(`${name}.bias`, m.bias) : ctx.graph.addFloats(`${name}.bias`, m.normalizedShape, new Float32Array(size)),
+  ];
+}
+
+const LAYER_NORM_OPSET = 17;
+
+op(LayerNorm, (ctx, m, x, name) => {
+  if (ctx.opset < LAYER_NORM_OPSET) return ctx.refuse(name, m, `LayerNormalization needs --opset ${LAYER_NORM_OPSET} or later (this export is opset ${ctx.opset})`);
+  return ctx.node('LayerNormalization', name, [x.name, ...layerNormAffine(ctx, m, name)], { axis: { int: -m.normalizedShape.length }, epsilon: { float: m.eps } }, m.forward(x.tensor));
+});
+
+// Over the channels at each pixel: NCHW → NHWC, LayerNormalization on the last axis, back.
+op(LayerNorm2d, (ctx, m, x, name) => {
+  if (ctx.opset < LAYER_NORM_OPSET) return ctx.refuse(name, m, `LayerNormalization needs --opset ${LAYER_NORM_OPSET} or later (this export is opset ${ctx.opset})`);
+  const nhwc = ctx.graph.addNode('Transpose', `${name}.nhwc`, [x.name], { perm: { ints: [0, 2, 3, 1] } });
+  const normed = ctx.graph.addNode('LayerNormalization', `${name}.norm`, [nhwc, ...layerNormAffine(ctx, m, name)], { axis: { int: -1 }, epsilon: { float: m.eps } });
+  return ctx.node('Transpose', name, [normed], { perm: { ints: [0, 3, 1, 2] } }, m.forward(x.tensor));
+});
+
+// (N, C, ...) as (N, G, rest): InstanceNormalization normalizes each group; then the per-channel affine.
+op(GroupNorm, (ctx, m, x, name) => {
+  const g = m.numGroups;
+  const grouped = ctx.graph.addNode('Reshape', `${name}.groups`, [x.name, ctx.constant([0, g, -1], 'int64')]);
+  const unit = ctx.graph.addNode('InstanceNormalization', `${name}.norm`, [grouped, ctx.constant(Array(g).fill(1), 'float'), ctx.constant(Array(g).fill(0), 'float')], { epsilon: { float: m.eps } });
+  const shape = x.tensor.shape.map((d, i) => (i === 0 ? 0 : d));
+  let y = ctx.graph.addNode('Reshape', `${name}.back`, [unit, ctx.constant(shape, 'int64')]);
+  const perChannel = [m.numChannels, ...Array(x.tensor.ndim - 2).fill(1)];
+  const out = m.forward(x.tensor);
+  if (!m.weight || !m.bias) return { name: y, tensor: out };
+  y = ctx.graph.addNode('Mul', `${name}.scale`, [y, ctx.graph.addFloats(`${name}.weight`, perChannel, m.weight.data)]);
+  return ctx.node('Add', name, [y, ctx.graph.addFloats(`${name}.bias`, perChannel, m.bias.data)], {}, out);
+});
 
 // ---- pooling ----
 

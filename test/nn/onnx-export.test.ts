@@ -1,12 +1,13 @@
 // Layers one by one, exported to ONNX and run by onnxruntime against our forward: the four
 // Conv2d padding modes (and 'same' with an even, dilated kernel), ceil-mode and padded pools,
-// adaptive pools, transposed convolution, activations, a head; BatchNorm folded or not; dynamic
+// adaptive pools, transposed convolution, activations, layer and group norms, a head; BatchNorm folded or not; dynamic
 // and fixed batch; and the refusals: a layer ONNX cannot express exactly is named, never exported.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   Module, Sequential, Conv2d, ConvTranspose2d, BatchNorm1d, BatchNorm2d, ReLU, ReLU6, LeakyReLU, Sigmoid, Tanh, Softmax,
   MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, Flatten, Linear, Dropout, type PaddingMode,
+  SiLU, GELU, Hardswish, Hardsigmoid, LayerNorm, LayerNorm2d, GroupNorm, Permute, StochasticDepth, SqueezeExcitation, NamedSequential,
 } from '../../src/nn/index.js';
 import { exportOnnx, OnnxExportError, type OnnxExportOptions, type OnnxExporter, type OnnxValue } from '../../src/nn/onnx-export.js';
 import { Tensor, noGrad } from '../../src/tensor/tensor.js';
@@ -95,6 +96,24 @@ describe('ONNX export of each layer matches our forward in onnxruntime', () => {
     assert.deepEqual(opTypes(ex), ['ConvTranspose', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Clip', 'Conv', 'Reshape', 'MatMul', 'Add', 'Flatten', 'Gemm', 'BatchNormalization', 'Softmax']);
   });
 
+  it('SiLU, GELU (erf and tanh), Hardswish, Hardsigmoid, squeeze-and-excitation, stochastic depth removed', async () => {
+    const ex = await roundTrip(new NamedSequential([
+      ['conv', new Conv2d({ inChannels: 3, outChannels: 8, kernelSize: 3, padding: 1 })],
+      ['silu', new SiLU()], ['gelu', new GELU()], ['gelu_tanh', new GELU('tanh')], ['hardswish', new Hardswish()],
+      ['se', new SqueezeExcitation({ inputChannels: 8, squeezeChannels: 2, activation: () => new SiLU(), scaleActivation: () => new Hardsigmoid() })],
+      ['drop_path', new StochasticDepth(0.5)], ['gate', new Hardsigmoid()],
+    ]), [3, 5, 4]);
+    assert.ok(!opTypes(ex).includes('Identity') && opTypes(ex).includes('Erf') && opTypes(ex).includes('HardSwish') && opTypes(ex).includes('HardSigmoid'));
+  });
+
+  it('LayerNorm over trailing dims, LayerNorm2d over channels, Permute, GroupNorm with and without affine', async () => {
+    await roundTrip(new Sequential(new LayerNorm({ normalizedShape: [3, 5, 4] })), [3, 5, 4]);
+    await roundTrip(new Sequential(new Permute([0, 2, 3, 1]), new LayerNorm({ normalizedShape: 3, eps: 1e-6 }), new Linear({ inFeatures: 3, outFeatures: 4 }), new Permute([0, 3, 1, 2])), [3, 5, 4]);
+    await roundTrip(new Sequential(new LayerNorm2d({ normalizedShape: 3, eps: 1e-6 })), [3, 5, 4]);
+    await roundTrip(new Sequential(new GroupNorm({ numGroups: 2, numChannels: 6 })), [6, 3, 4]);
+    await roundTrip(new Sequential(new GroupNorm({ numGroups: 3, numChannels: 6, affine: false, eps: 1e-3 })), [6, 3, 4]);
+  });
+
   it('a fixed --batch is fixed; --softmax outputs probabilities', async () => {
     const model = new Sequential(new Conv2d({ inChannels: 1, outChannels: 2, kernelSize: 3 }), new Flatten(), new Linear({ inFeatures: 8, outFeatures: 3 }));
     const ex = await roundTrip(model, [1, 4, 4], { batch: 3 });
@@ -170,6 +189,7 @@ describe('ONNX export refuses what it cannot express, naming the layer', () => {
     refuses(new Sequential(new Conv2d({ inChannels: 2, outChannels: 2, kernelSize: 3, padding: 1, paddingMode: 'circular' })), [2, 5, 5], /'0' \(Conv2d\).*--opset 19/);
     refuses(new Sequential(new BatchNorm2d({ numFeatures: 2, trackRunningStats: false })), [2, 3, 3], /'0' \(BatchNorm2d\).*batch statistics/);
     refuses(new Sequential(new AvgPool2d({ kernelSize: 2, divisorOverride: 3 })), [2, 4, 4], /'0' \(AvgPool2d\).*divisor_override/);
+    refuses(new Sequential(new LayerNorm2d({ normalizedShape: 2 })), [2, 3, 3], /'0' \(LayerNorm2d\).*--opset 17/, { opset: 16 });
   });
 
   it('an export hook that does not reproduce forward()', () => {
