@@ -229,9 +229,14 @@ op(LeakyReLU, (ctx, m, x, name) => ctx.node('LeakyRelu', name, [x.name], { alpha
 op(Sigmoid, (ctx, m, x, name) => ctx.node('Sigmoid', name, [x.name], {}, m.forward(x.tensor)));
 op(Tanh, (ctx, m, x, name) => ctx.node('Tanh', name, [x.name], {}, m.forward(x.tensor)));
 op(Softmax, (ctx, m, x, name) => ctx.node('Softmax', name, [x.name], { axis: { int: m.dim } }, m.forward(x.tensor)));
-op(Hardswish, (ctx, m, x, name) => ctx.node('HardSwish', name, [x.name], {}, m.forward(x.tensor)));
-// ONNX's HardSigmoid defaults to alpha 0.2; PyTorch's is relu6(x + 3)/6.
-op(Hardsigmoid, (ctx, m, x, name) => ctx.node('HardSigmoid', name, [x.name], { alpha: { float: 1 / 6 }, beta: { float: 0.5 } }, m.forward(x.tensor)));
+// PyTorch's hardsigmoid is relu6(x + 3)/6: ONNX's HardSigmoid with alpha 1/6 (its default is 0.2).
+const HARD_SIGMOID = { alpha: { float: 1 / 6 }, beta: { float: 0.5 } };
+op(Hardsigmoid, (ctx, m, x, name) => ctx.node('HardSigmoid', name, [x.name], HARD_SIGMOID, m.forward(x.tensor)));
+// x · hardsigmoid(x): ONNX's HardSwish needs opset 14, this works from 13 on.
+op(Hardswish, (ctx, m, x, name) => {
+  const gate = ctx.graph.addNode('HardSigmoid', `${name}.gate`, [x.name], HARD_SIGMOID);
+  return ctx.node('Mul', name, [x.name, gate], {}, m.forward(x.tensor));
+});
 op(SiLU, (ctx, m, x, name) => {
   const gate = ctx.graph.addNode('Sigmoid', `${name}.sigmoid`, [x.name]);
   return ctx.node('Mul', name, [x.name, gate], {}, m.forward(x.tensor));

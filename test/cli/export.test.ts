@@ -11,6 +11,7 @@ import { runOnnx } from '../helpers/onnxruntime.js';
 import { onnxMetadata } from '../helpers/protobuf-reader.js';
 import { fillDeterministic } from '../helpers/deterministic-weights.js';
 import { buildModel } from '../../src/models/registry.js';
+import { withoutInit } from '../../src/nn/init.js';
 import { saveCheckpoint, modelFromCheckpoint, type DatasetFacts } from '../../src/train/checkpoint.js';
 import { Tensor, noGrad } from '../../src/tensor/tensor.js';
 import { softmax } from '../../src/tensor/activation.js';
@@ -73,6 +74,18 @@ test('cnn export --fold-bn --softmax --batch 2 --opset 19', async () => {
   const bytes = readFileSync(out);
   assertClose(await runOnnx(bytes, x), noGrad(() => softmax(model.call(x), -1)), { atol: 1e-4, rtol: 0 }, 'simplecnn probabilities');
   assert.equal(onnxMetadata(bytes).output_name, 'probabilities');
+});
+
+test('a layer the requested opset cannot express is refused by its name with exit code 2, and nothing is written', () => {
+  const file = path.join(tmp.dir, 'convnext.bin');
+  const out = path.join(tmp.dir, 'convnext.onnx');
+  const model = withoutInit(() => buildModel('convnext_tiny', { numClasses: 3 }));
+  saveCheckpoint(file, model, { name: 'convnext_tiny', numClasses: 3, inChannels: 3 }, { name: 'fixture', classes: ['a', 'b', 'c'], mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], inputShape: [3, 32, 32] });
+  const r = runCli(['export', file, '--onnx', out, '--opset', '16']);
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /cannot export layer 'features\.0\.1' \(LayerNorm2d\) to ONNX: LayerNormalization needs --opset 17/);
+  assert.ok(!existsSync(out));
 });
 
 test('bad options and inputs are one line and exit code 2, and write nothing', () => {

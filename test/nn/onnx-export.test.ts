@@ -96,14 +96,16 @@ describe('ONNX export of each layer matches our forward in onnxruntime', () => {
     assert.deepEqual(opTypes(ex), ['ConvTranspose', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Clip', 'Conv', 'Reshape', 'MatMul', 'Add', 'Flatten', 'Gemm', 'BatchNormalization', 'Softmax']);
   });
 
-  it('SiLU, GELU (erf and tanh), Hardswish, Hardsigmoid, squeeze-and-excitation, stochastic depth removed', async () => {
-    const ex = await roundTrip(new NamedSequential([
-      ['conv', new Conv2d({ inChannels: 3, outChannels: 8, kernelSize: 3, padding: 1 })],
-      ['silu', new SiLU()], ['gelu', new GELU()], ['gelu_tanh', new GELU('tanh')], ['hardswish', new Hardswish()],
-      ['se', new SqueezeExcitation({ inputChannels: 8, squeezeChannels: 2, activation: () => new SiLU(), scaleActivation: () => new Hardsigmoid() })],
-      ['drop_path', new StochasticDepth(0.5)], ['gate', new Hardsigmoid()],
-    ]), [3, 5, 4]);
-    assert.ok(!opTypes(ex).includes('Identity') && opTypes(ex).includes('Erf') && opTypes(ex).includes('HardSwish') && opTypes(ex).includes('HardSigmoid'));
+  it('SiLU, GELU (erf and tanh), Hardswish, Hardsigmoid, squeeze-and-excitation, stochastic depth removed, at opsets 13 to 21', async () => {
+    for (const opset of [13, 17, 21]) {
+      const ex = await roundTrip(new NamedSequential([
+        ['conv', new Conv2d({ inChannels: 3, outChannels: 8, kernelSize: 3, padding: 1 })],
+        ['silu', new SiLU()], ['gelu', new GELU()], ['gelu_tanh', new GELU('tanh')], ['hardswish', new Hardswish()],
+        ['se', new SqueezeExcitation({ inputChannels: 8, squeezeChannels: 2, activation: () => new SiLU(), scaleActivation: () => new Hardsigmoid() })],
+        ['drop_path', new StochasticDepth(0.5)], ['gate', new Hardsigmoid()],
+      ]), [3, 5, 4], { opset });
+      assert.ok(!opTypes(ex).includes('Identity') && opTypes(ex).includes('Erf') && opTypes(ex).includes('HardSigmoid'));
+    }
   });
 
   it('LayerNorm over trailing dims, LayerNorm2d over channels, Permute, GroupNorm with and without affine', async () => {
