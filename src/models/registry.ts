@@ -18,6 +18,8 @@ export interface ModelEntry {
   /** C×H×W the model is designed for (channels follow inChannels). */
   defaultInput: [number, number, number];
   defaultClasses: number;
+  /** Which of the dropout/dropPath builder options the model has a place for. */
+  takes?: readonly ('dropout' | 'dropPath')[];
   build(o?: ModelOptions): Module;
 }
 
@@ -29,8 +31,8 @@ const vgg = (depth: 11 | 13 | 16 | 19, bn: boolean): ModelEntry => ({
   build: (o) => new VGG(VGG_CONFIGS[depth], bn, o),
 });
 
-const imagenet = (name: string, fn: (o?: ModelOptions) => Module, description: string): ModelEntry => ({
-  name, description, defaultInput: [3, 224, 224], defaultClasses: 1000, build: fn,
+const imagenet = (name: string, fn: (o?: ModelOptions) => Module, description: string, takes: ModelEntry['takes'] = []): ModelEntry => ({
+  name, description, defaultInput: [3, 224, 224], defaultClasses: 1000, takes, build: fn,
 });
 
 const ENTRIES: ModelEntry[] = [
@@ -44,10 +46,10 @@ const ENTRIES: ModelEntry[] = [
   imagenet('resnet152', resnet152, 'ResNet-152 (Bottleneck ×[3,8,36,3])'),
   { name: 'mobilenet_v1', description: 'MobileNet v1 from depthwise-separable convolutions', defaultInput: [3, 224, 224], defaultClasses: 1000, build: (o) => new MobileNetV1(o) },
   { name: 'mobilenet_v2', description: 'MobileNet v2 (torchvision layout, inverted residuals)', defaultInput: [3, 224, 224], defaultClasses: 1000, build: (o) => new MobileNetV2(o) },
-  imagenet('mobilenet_v3_small', mobilenetV3Small, 'MobileNet v3 Small (Hardswish, squeeze-and-excitation)'),
-  imagenet('efficientnet_b0', efficientnetB0, 'EfficientNet-B0 (MBConv with SiLU and squeeze-and-excitation, stochastic depth)'),
-  imagenet('convnext_tiny', convnextTiny, 'ConvNeXt-Tiny (7×7 depthwise, LayerNorm, GELU, layer scale, stochastic depth)'),
-  imagenet('densenet121', densenet121, 'DenseNet-121 (dense blocks of concatenated features)'),
+  imagenet('mobilenet_v3_small', mobilenetV3Small, 'MobileNet v3 Small (Hardswish, squeeze-and-excitation)', ['dropout']),
+  imagenet('efficientnet_b0', efficientnetB0, 'EfficientNet-B0 (MBConv with SiLU and squeeze-and-excitation, stochastic depth)', ['dropout', 'dropPath']),
+  imagenet('convnext_tiny', convnextTiny, 'ConvNeXt-Tiny (7×7 depthwise, LayerNorm, GELU, layer scale, stochastic depth)', ['dropPath']),
+  imagenet('densenet121', densenet121, 'DenseNet-121 (dense blocks of concatenated features)', ['dropout']),
   imagenet('regnet_y_400mf', regnetY400mf, 'RegNetY-400MF (grouped bottlenecks with squeeze-and-excitation)'),
   imagenet('resnext50_32x4d', resnext50_32x4d, 'ResNeXt-50 32×4d (Bottleneck ×[3,4,6,3], 32 groups)'),
 ];
@@ -63,5 +65,11 @@ export function getModel(name: string): ModelEntry {
 export function buildModel(name: string, o: ModelOptions = {}): Module {
   const entry = getModel(name);
   if (o.stem === 'cifar' && !name.startsWith('resnet')) throw new RangeError(`--stem applies to ResNets only, not ${name}`);
+  for (const [option, flag] of [['dropout', '--dropout'], ['dropPath', '--drop-path']] as const) {
+    if (o[option] !== undefined && !entry.takes?.includes(option)) {
+      const which = [...MODELS.values()].filter((e) => e.takes?.includes(option)).map((e) => e.name);
+      throw new RangeError(`${flag} applies to ${which.join(', ')}, not ${name}`);
+    }
+  }
   return entry.build({ numClasses: entry.defaultClasses, ...o });
 }
