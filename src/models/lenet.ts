@@ -1,14 +1,13 @@
 // LeNet-5 for 1×28×28 inputs: two 5×5 convolutions with max-pooling, then 256→120→84→classes.
-import { Sequential, Conv2d, ReLU, MaxPool2d, Flatten, Linear } from '../nn/index.js';
+import { Sequential, Conv2d, ReLU, MaxPool2d, flatten, Linear } from '../nn/index.js';
 import { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ModelOptions } from './options.js';
 import type { OnnxExporter, OnnxValue } from '../nn/onnx-export.js';
 
 export class LeNet5 extends Module {
-  readonly features: Sequential;
-  readonly flatten = new Flatten();
-  readonly classifier: Sequential;
+  features: Sequential;
+  classifier: Sequential;
 
   constructor({ numClasses = 10, inChannels = 1 }: ModelOptions = {}) {
     super();
@@ -24,7 +23,7 @@ export class LeNet5 extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.classifier.call(this.flatten.call(this.features.call(x)));
+    return this.classifier.call(flatten(this.features.call(x)));
   }
 
   toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {

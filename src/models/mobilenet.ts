@@ -1,20 +1,20 @@
 // MobileNet v1 (Howard et al. 2017) from DepthwiseSeparableConv blocks, and MobileNet v2 as
 // torchvision builds it (inverted residuals with ReLU6, torchvision's names).
-import { Sequential, Conv2d, BatchNorm2d, ReLU, Flatten, Linear, AdaptiveAvgPool2d, Dropout, DepthwiseSeparableConv } from '../nn/index.js';
+import { Sequential, Conv2d, BatchNorm2d, ReLU, flatten, Linear, AdaptiveAvgPool2d, Dropout, DepthwiseSeparableConv } from '../nn/index.js';
 import { ReLU6 } from '../nn/activation.js';
 import { Module } from '../nn/module.js';
 import { initConvBnLinear } from './init.js';
 import { convNormAct } from './blocks.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops.js';
+import { adaptiveAvgPool2d } from '../tensor/pool.js';
 import type { ModelOptions } from './options.js';
 import type { OnnxExporter, OnnxValue } from '../nn/onnx-export.js';
 
 export class MobileNetV1 extends Module {
-  readonly features: Sequential;
-  readonly avgpool: AdaptiveAvgPool2d;
-  readonly flatten = new Flatten();
-  readonly fc: Linear;
+  features: Sequential;
+  avgpool: AdaptiveAvgPool2d;
+  fc: Linear;
 
   constructor({ numClasses = 1000, inChannels = 3 }: ModelOptions = {}) {
     super();
@@ -32,7 +32,7 @@ export class MobileNetV1 extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.fc.call(this.flatten.call(this.avgpool.call(this.features.call(x))));
+    return this.fc.call(flatten(this.avgpool.call(this.features.call(x))));
   }
 
   toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
@@ -41,7 +41,7 @@ export class MobileNetV1 extends Module {
 }
 
 export class InvertedResidual extends Module {
-  readonly conv: Sequential;
+  conv: Sequential;
   private readonly useResidual: boolean;
 
   constructor(inp: number, oup: number, stride: number, expandRatio: number) {
@@ -70,10 +70,8 @@ export class InvertedResidual extends Module {
 }
 
 export class MobileNetV2 extends Module {
-  readonly features: Sequential;
-  readonly avgpool = new AdaptiveAvgPool2d(1);
-  readonly flatten = new Flatten();
-  readonly classifier: Sequential;
+  features: Sequential;
+  classifier: Sequential;
 
   constructor({ numClasses = 1000, inChannels = 3 }: ModelOptions = {}) {
     super();
@@ -95,7 +93,7 @@ export class MobileNetV2 extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.classifier.call(this.flatten.call(this.avgpool.call(this.features.call(x))));
+    return this.classifier.call(flatten(adaptiveAvgPool2d(this.features.call(x), [1, 1])));
   }
 
   toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {

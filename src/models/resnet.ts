@@ -1,6 +1,6 @@
 // ResNet 18/34/50/101/152 as torchvision builds them (BasicBlock; Bottleneck with expansion 4
 // and the stride on its 3×3), plus a small-input stem for 32×32 data.
-import { Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, Flatten, Linear, AdaptiveAvgPool2d, Identity } from '../nn/index.js';
+import { Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, flatten, Linear, AdaptiveAvgPool2d, Identity } from '../nn/index.js';
 import { Module } from '../nn/module.js';
 import { kaimingNormal_, zeros_, ones_ } from '../nn/init.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -15,12 +15,12 @@ const conv1x1 = (inChannels: number, outChannels: number, stride = 1) =>
 
 export class BasicBlock extends Module {
   static readonly expansion = 1;
-  readonly conv1: Conv2d;
-  readonly bn1: BatchNorm2d;
-  readonly relu: ReLU;
-  readonly conv2: Conv2d;
-  readonly bn2: BatchNorm2d;
-  readonly downsample: Sequential | null;
+  conv1: Conv2d;
+  bn1: BatchNorm2d;
+  relu: ReLU;
+  conv2: Conv2d;
+  bn2: BatchNorm2d;
+  downsample: Sequential | null;
 
   constructor(inplanes: number, planes: number, stride = 1, downsample: Sequential | null = null) {
     super();
@@ -49,14 +49,14 @@ export class BasicBlock extends Module {
 
 export class Bottleneck extends Module {
   static readonly expansion = 4;
-  readonly conv1: Conv2d;
-  readonly bn1: BatchNorm2d;
-  readonly conv2: Conv2d;
-  readonly bn2: BatchNorm2d;
-  readonly conv3: Conv2d;
-  readonly bn3: BatchNorm2d;
-  readonly relu: ReLU;
-  readonly downsample: Sequential | null;
+  conv1: Conv2d;
+  bn1: BatchNorm2d;
+  conv2: Conv2d;
+  bn2: BatchNorm2d;
+  conv3: Conv2d;
+  bn3: BatchNorm2d;
+  relu: ReLU;
+  downsample: Sequential | null;
 
   /** groups and baseWidth make it ResNeXt's (32×4d: 32 groups of 4·planes/64 channels). */
   constructor(inplanes: number, planes: number, stride = 1, downsample: Sequential | null = null, groups = 1, baseWidth = 64) {
@@ -92,17 +92,16 @@ export class Bottleneck extends Module {
 type Block = typeof BasicBlock | typeof Bottleneck;
 
 export class ResNet extends Module {
-  readonly conv1: Conv2d;
-  readonly bn1: BatchNorm2d;
-  readonly relu: ReLU;
-  readonly maxpool: Module;
-  readonly layer1: Sequential;
-  readonly layer2: Sequential;
-  readonly layer3: Sequential;
-  readonly layer4: Sequential;
-  readonly avgpool: AdaptiveAvgPool2d;
-  readonly flatten = new Flatten();
-  readonly fc: Linear;
+  conv1: Conv2d;
+  bn1: BatchNorm2d;
+  relu: ReLU;
+  maxpool: Module;
+  layer1: Sequential;
+  layer2: Sequential;
+  layer3: Sequential;
+  layer4: Sequential;
+  avgpool: AdaptiveAvgPool2d;
+  fc: Linear;
   private inplanes = 64;
   private readonly groups: number;
   private readonly baseWidth: number;
@@ -147,7 +146,7 @@ export class ResNet extends Module {
   forward(x: Tensor): Tensor {
     x = this.maxpool.call(this.relu.call(this.bn1.call(this.conv1.call(x))));
     x = this.layer4.call(this.layer3.call(this.layer2.call(this.layer1.call(x))));
-    return this.fc.call(this.flatten.call(this.avgpool.call(x)));
+    return this.fc.call(flatten(this.avgpool.call(x)));
   }
 
   toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {

@@ -1,5 +1,5 @@
 // The CIFAR network: three conv stages (3×3, BN, ReLU; pool; dropout 0.25), then 2048→512→classes.
-import { Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, Dropout, Flatten, Linear } from '../nn/index.js';
+import { Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, Dropout, flatten, Linear } from '../nn/index.js';
 import { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ModelOptions } from './options.js';
@@ -10,9 +10,8 @@ function convBnRelu(inChannels: number, outChannels: number): Module[] {
 }
 
 export class SimpleCNN extends Module {
-  readonly features: Sequential;
-  readonly flatten = new Flatten();
-  readonly classifier: Sequential;
+  features: Sequential;
+  classifier: Sequential;
 
   constructor({ numClasses = 10, inChannels = 3 }: ModelOptions = {}) {
     super();
@@ -29,7 +28,7 @@ export class SimpleCNN extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.classifier.call(this.flatten.call(this.features.call(x)));
+    return this.classifier.call(flatten(this.features.call(x)));
   }
 
   toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {

@@ -1,5 +1,5 @@
 // VGG 11/13/16/19 with and without BatchNorm, torchvision's layout and initialization.
-import { Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, Dropout, Flatten, Linear, AdaptiveAvgPool2d } from '../nn/index.js';
+import { Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, Dropout, flatten, Linear, AdaptiveAvgPool2d } from '../nn/index.js';
 import { Module } from '../nn/module.js';
 import { initConvBnLinear } from './init.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -16,10 +16,9 @@ export const VGG_CONFIGS: Record<11 | 13 | 16 | 19, Cfg> = {
 };
 
 export class VGG extends Module {
-  readonly features: Sequential;
-  readonly avgpool: AdaptiveAvgPool2d;
-  readonly flatten = new Flatten();
-  readonly classifier: Sequential;
+  features: Sequential;
+  avgpool: AdaptiveAvgPool2d;
+  classifier: Sequential;
 
   constructor(cfg: Cfg, batchNorm: boolean, { numClasses = 1000, inChannels = 3 }: ModelOptions = {}) {
     super();
@@ -46,7 +45,7 @@ export class VGG extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.classifier.call(this.flatten.call(this.avgpool.call(this.features.call(x))));
+    return this.classifier.call(flatten(this.avgpool.call(this.features.call(x))));
   }
 
   toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {

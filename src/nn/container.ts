@@ -3,30 +3,44 @@ import * as ops from '../tensor/ops.js';
 import { permute } from '../tensor/channels.js';
 import { Module } from './module.js';
 
-/** Children named '0', '1', ... run in order, as torch.nn.Sequential. */
+/**
+ * Children named '0', '1', ... run in order, as torch.nn.Sequential. Each is also the property
+ * of its index, so `seq[3] = new Conv2d(...)` replaces the fourth layer everywhere (forward,
+ * parameters(), stateDict(), hooks), as PyTorch's __setitem__ does.
+ */
 export class Sequential extends Module {
-  private readonly layers: Module[];
+  [index: number]: Module;
 
   constructor(...layers: Module[]) {
     super();
-    this.layers = layers;
-    layers.forEach((m, i) => this.registerModule(String(i), m));
+    layers.forEach((m, i) => { this[i] = m; });
   }
 
   get length(): number {
-    return this.layers.length;
+    return [...this.children()].length;
   }
 
   at(index: number): Module {
-    const m = this.layers.at(index);
-    if (!m) throw new RangeError(`index ${index} is out of range for Sequential of length ${this.layers.length}`);
+    const layers = [...this.children()];
+    const m = layers.at(index);
+    if (!m) throw new RangeError(`index ${index} is out of range for Sequential of length ${layers.length}`);
     return m;
   }
 
   forward(x: Tensor): Tensor {
-    for (const m of this.layers) x = m.call(x);
+    for (const m of this.children()) x = m.call(x);
     return x;
   }
+}
+
+/** Flattens axes startDim..endDim into one, as torch.flatten. */
+export function flatten(x: Tensor, startDim = 1, endDim = -1): Tensor {
+  const nd = x.ndim;
+  const s = startDim < 0 ? nd + startDim : startDim;
+  const e = endDim < 0 ? nd + endDim : endDim;
+  if (s < 0 || e >= nd || s > e) throw new RangeError(`Flatten: dims ${startDim}..${endDim} are out of range for a ${nd}-D input`);
+  const merged = x.shape.slice(s, e + 1).reduce((a, b) => a * b, 1);
+  return ops.reshape(x, [...x.shape.slice(0, s), merged, ...x.shape.slice(e + 1)]);
 }
 
 export class Identity extends Module {
@@ -42,12 +56,7 @@ export class Flatten extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const nd = x.ndim;
-    const s = this.startDim < 0 ? nd + this.startDim : this.startDim;
-    const e = this.endDim < 0 ? nd + this.endDim : this.endDim;
-    if (s < 0 || e >= nd || s > e) throw new RangeError(`Flatten: dims ${this.startDim}..${this.endDim} are out of range for a ${nd}-D input`);
-    const merged = x.shape.slice(s, e + 1).reduce((a, b) => a * b, 1);
-    return ops.reshape(x, [...x.shape.slice(0, s), merged, ...x.shape.slice(e + 1)]);
+    return flatten(x, this.startDim, this.endDim);
   }
 
   override extraRepr(): string {
@@ -71,15 +80,13 @@ export class Permute extends Module {
 
 /** Named children run in order, as torch.nn.Sequential(OrderedDict(...)) (DenseNet's features, RegNet's stages). */
 export class NamedSequential extends Module {
-  private readonly layers: Module[];
-
   constructor(entries: readonly (readonly [string, Module])[]) {
     super();
-    this.layers = entries.map(([name, m]) => this.registerModule(name, m));
+    for (const [name, m] of entries) this.registerModule(name, m);
   }
 
   forward(x: Tensor): Tensor {
-    for (const m of this.layers) x = m.call(x);
+    for (const m of this.children()) x = m.call(x);
     return x;
   }
 }

@@ -58,8 +58,8 @@ export class Conv2d extends Module {
   readonly padding: [number, number] | 'same' | 'valid';
   /** Resolved [top, bottom, left, right]; 'same' puts an odd extra pixel at bottom/right. */
   readonly pads: [number, number, number, number];
-  readonly weight: Tensor;
-  readonly bias: Tensor | null;
+  weight: Tensor;
+  bias: Tensor | null;
 
   constructor(o: Conv2dOptions) {
     super();
@@ -146,8 +146,8 @@ export class ConvTranspose2d extends Module {
   readonly outputPadding: [number, number];
   readonly dilation: [number, number];
   readonly groups: number;
-  readonly weight: Tensor;
-  readonly bias: Tensor | null;
+  weight: Tensor;
+  bias: Tensor | null;
 
   constructor(o: ConvTranspose2dOptions) {
     super();

@@ -1,10 +1,11 @@
 export { Module, StateDictError } from './module.js';
-export type { ForwardHook, BackwardHook, BufferOptions } from './module.js';
+export type { ForwardHook, BackwardHook, BufferOptions, LoadStateDictOptions, LoadStateDictReport, SkippedTensor } from './module.js';
 export { Conv2d, ConvTranspose2d, DepthwiseSeparableConv } from './conv.js';
 export type { Conv2dOptions, ConvTranspose2dOptions, DepthwiseSeparableConvOptions, PaddingMode } from './conv.js';
 export { Linear } from './linear.js';
 export type { LinearOptions } from './linear.js';
-export { Sequential, NamedSequential, Identity, Flatten, Permute } from './container.js';
+export { Sequential, NamedSequential, Identity, Flatten, Permute, flatten } from './container.js';
+export { Parameter } from './parameter.js';
 export { ReLU, ReLU6, LeakyReLU, Sigmoid, Tanh, Softmax, SiLU, GELU, Hardswish, Hardsigmoid } from './activation.js';
 export { Dropout, Dropout2d, StochasticDepth } from './dropout.js';
 export { LayerNorm, LayerNorm2d, GroupNorm } from './layer_norm.js';

@@ -1,8 +1,10 @@
 // Module: parameters, buffers and children under torchvision's state-dict names, train/eval
 // mode, and forward/backward hooks with PyTorch's meaning. Subclasses implement forward();
-// callers use call(), which runs the hooks (PyTorch's __call__).
-import { Tensor, formatShape, type RemovableHandle } from '../tensor/tensor.js';
+// callers use call(), which runs the hooks (PyTorch's __call__). Every module is seen through a
+// proxy so that assigning a property registers what it holds, as PyTorch's __setattr__ does.
+import { Tensor, formatShape, type RemovableHandle, type Shape } from '../tensor/tensor.js';
 import { record } from '../tensor/ops.js';
+import { Parameter } from './parameter.js';
 
 export type ForwardHook = (module: Module, inputs: Tensor[], output: Tensor) => Tensor | void;
 /** gradInput holds null where the input needs no gradient; a returned array replaces it. */
@@ -17,13 +19,103 @@ export interface BufferOptions {
 
 export class StateDictError extends Error {}
 
+export interface LoadStateDictOptions {
+  /** Missing and unexpected keys are errors (default true). */
+  strict?: boolean;
+  /** Leave tensors whose shape differs from the model's as they are and report them, instead of failing. */
+  skipMismatched?: boolean;
+}
+
+export interface SkippedTensor {
+  key: string;
+  /** Why it was not loaded, e.g. "shape [1000, 512] in the file, [3, 512] in the model". */
+  reason: string;
+  fileShape: Shape;
+  modelShape: Shape;
+}
+
+export interface LoadStateDictReport {
+  /** Model keys that took the file's values. */
+  loaded: string[];
+  /** Keys present on both sides whose shapes differ (only with skipMismatched). */
+  skipped: SkippedTensor[];
+  /** Model keys the file lacks. */
+  missing: string[];
+  /** File keys the model lacks. */
+  unexpected: string[];
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'Object';
+  return typeof value;
+}
+
 export abstract class Module {
   training = true;
   private readonly params = new Map<string, Tensor | null>();
   private readonly buffers = new Map<string, { tensor: Tensor | null; options: BufferOptions }>();
-  private readonly children_ = new Map<string, Module>();
+  /** null where a child was set to null (PyTorch keeps the slot, so a later module returns to it). */
+  private readonly children_ = new Map<string, Module | null>();
   private forwardHooks: ForwardHook[] = [];
   private backwardHooks: BackwardHook[] = [];
+
+  constructor() {
+    // Subclass field initializers and every later assignment go through the proxy's traps.
+    return new Proxy(this, Module.attributeTraps);
+  }
+
+  // A property write on the proxy ends in [[DefineOwnProperty]] (plain assignment included), so
+  // one trap sees class fields, constructor assignments and `model.fc = new Linear(...)` alike.
+  private static readonly attributeTraps: ProxyHandler<Module> = {
+    defineProperty(target, prop, descriptor) {
+      if (typeof prop === 'string' && 'value' in descriptor) target.registerAttribute(prop, descriptor.value);
+      return Reflect.defineProperty(target, prop, descriptor);
+    },
+    deleteProperty(target, prop) {
+      if (typeof prop === 'string') {
+        target.params.delete(prop);
+        target.buffers.delete(prop);
+        target.children_.delete(prop);
+      }
+      return Reflect.deleteProperty(target, prop);
+    },
+  };
+
+  /** PyTorch's __setattr__: a Parameter or Module is registered under the property's name. */
+  private registerAttribute(name: string, value: unknown): void {
+    if (value instanceof Parameter) {
+      this.buffers.delete(name);
+      this.children_.delete(name);
+      this.params.set(name, value);
+    } else if (value instanceof Module) {
+      this.params.delete(name);
+      this.buffers.delete(name);
+      this.children_.set(name, value);
+    } else if (this.params.has(name)) {
+      if (value === null || value === undefined) this.params.set(name, null);
+      else if (value !== this.params.get(name)) {
+        throw new TypeError(`cannot assign '${describeValue(value)}' as parameter '${name}' (nn.Parameter or null expected)`);
+      }
+    } else if (this.children_.has(name)) {
+      if (value === null || value === undefined) this.children_.set(name, null);
+      else throw new TypeError(`cannot assign '${describeValue(value)}' as child module '${name}' (nn.Module or null expected)`);
+    } else {
+      const buffer = this.buffers.get(name);
+      if (!buffer) return;
+      if (value !== null && value !== undefined && !(value instanceof Tensor)) {
+        throw new TypeError(`cannot assign '${describeValue(value)}' as buffer '${name}' (Tensor or null expected)`);
+      }
+      buffer.tensor = (value ?? null) as Tensor | null;
+    }
+  }
+
+  /** Keeps a property of the registered name pointing at the registered value (the proxy's trap sees it is the same). */
+  private syncProperty(name: string, value: unknown): void {
+    if (Object.prototype.hasOwnProperty.call(this, name) && (this as Record<string, unknown>)[name] !== value) {
+      (this as Record<string, unknown>)[name] = value;
+    }
+  }
 
   abstract forward(input: Tensor): Tensor;
 
@@ -35,13 +127,19 @@ export abstract class Module {
   // ---- registration ----
 
   protected registerParameter(name: string, tensor: Tensor | null): Tensor {
-    if (tensor) tensor.requiresGrad = true;
+    if (tensor && !(tensor instanceof Parameter)) tensor.requiresGrad = true;
+    this.buffers.delete(name);
+    this.children_.delete(name);
     this.params.set(name, tensor);
+    this.syncProperty(name, tensor);
     return tensor as Tensor;
   }
 
   protected registerBuffer(name: string, tensor: Tensor | null, options: BufferOptions = {}): Tensor {
+    this.params.delete(name);
+    this.children_.delete(name);
     this.buffers.set(name, { tensor, options: { persistent: true, ...options } });
+    this.syncProperty(name, tensor);
     return tensor as Tensor;
   }
 
@@ -52,26 +150,30 @@ export abstract class Module {
     entry.tensor = tensor;
   }
 
+  /** Registers (or replaces, keeping its place) a child; a property of that name follows it. */
   registerModule<M extends Module>(name: string, module: M): M {
     if (name.includes('.') || name === '') throw new Error(`invalid module name '${name}'`);
+    this.params.delete(name);
+    this.buffers.delete(name);
     this.children_.set(name, module);
+    this.syncProperty(name, module);
     return module;
   }
 
   // ---- traversal ----
 
   *namedChildren(): IterableIterator<[string, Module]> {
-    yield* this.children_;
+    for (const [name, child] of this.children_) if (child) yield [name, child];
   }
 
   *children(): IterableIterator<Module> {
-    yield* this.children_.values();
+    for (const [, child] of this.namedChildren()) yield child;
   }
 
   /** This module ('') and every descendant, depth first, with dotted paths. */
   *namedModules(prefix = ''): IterableIterator<[string, Module]> {
     yield [prefix, this];
-    for (const [name, child] of this.children_) yield* child.namedModules(prefix ? `${prefix}.${name}` : name);
+    for (const [name, child] of this.namedChildren()) yield* child.namedModules(prefix ? `${prefix}.${name}` : name);
   }
 
   *modules(): IterableIterator<Module> {
@@ -109,7 +211,7 @@ export abstract class Module {
   getSubmodule(path: string): Module | null {
     let m: Module | undefined = this;
     for (const part of path === '' ? [] : path.split('.')) {
-      m = m.children_.get(part);
+      m = m.children_.get(part) ?? undefined;
       if (!m) return null;
     }
     return m;
@@ -117,7 +219,7 @@ export abstract class Module {
 
   /** fn on every descendant, then on this module (PyTorch's order). */
   apply(fn: (m: Module) => void): this {
-    for (const child of this.children_.values()) child.apply(fn);
+    for (const child of this.children()) child.apply(fn);
     fn(this);
     return this;
   }
@@ -167,32 +269,34 @@ export abstract class Module {
 
   /**
    * Copies values into this module's tensors in place (optimizers keep their references).
-   * Shape mismatches are always errors; strict mode also rejects missing and unexpected keys.
+   * Shape mismatches are errors unless skipMismatched leaves those tensors as they are (reported
+   * in `skipped`); strict mode also rejects missing and unexpected keys.
    */
-  loadStateDict(dict: ReadonlyMap<string, Tensor> | Record<string, Tensor>, { strict = true } = {}): { missing: string[]; unexpected: string[] } {
+  loadStateDict(dict: ReadonlyMap<string, Tensor> | Record<string, Tensor>, { strict = true, skipMismatched = false }: LoadStateDictOptions = {}): LoadStateDictReport {
     const source: ReadonlyMap<string, Tensor> = dict instanceof Map ? dict : new Map(Object.entries(dict));
     const own = this.stateDict();
     const missing = [...own.keys()].filter((k) => !source.has(k));
     const unexpected = [...source.keys()].filter((k) => !own.has(k));
-    const mismatched: string[] = [];
+    const skipped: SkippedTensor[] = [];
+    const loaded: string[] = [];
     for (const [k, target] of own) {
       const src = source.get(k);
-      if (src && (src.shape.length !== target.shape.length || src.shape.some((d, i) => d !== target.shape[i]))) {
-        mismatched.push(`size mismatch for ${k}: copying a param with shape ${formatShape(src.shape)} from checkpoint, the shape in current model is ${formatShape(target.shape)}`);
+      if (!src) continue;
+      if (src.shape.length !== target.shape.length || src.shape.some((d, i) => d !== target.shape[i])) {
+        skipped.push({ key: k, reason: `shape ${formatShape(src.shape)} in the file, ${formatShape(target.shape)} in the model`, fileShape: src.shape, modelShape: target.shape });
+      } else {
+        loaded.push(k);
       }
     }
     const quote = (keys: string[]) => keys.map((k) => `"${k}"`).join(', ');
     const problems = [
       ...(strict && missing.length ? [`Missing key(s) in state_dict: ${quote(missing)}`] : []),
       ...(strict && unexpected.length ? [`Unexpected key(s) in state_dict: ${quote(unexpected)}`] : []),
-      ...mismatched,
+      ...(skipMismatched ? [] : skipped.map((s) => `size mismatch for ${s.key}: copying a param with shape ${formatShape(s.fileShape)} from checkpoint, the shape in current model is ${formatShape(s.modelShape)}`)),
     ];
     if (problems.length) throw new StateDictError(`Error(s) in loading state_dict for ${this.typeName}: ${problems.join('; ')}`);
-    for (const [k, target] of own) {
-      const src = source.get(k);
-      if (src) target.data.set(src.data);
-    }
-    return { missing, unexpected };
+    for (const k of loaded) own.get(k)!.data.set(source.get(k)!.data);
+    return { loaded, skipped, missing, unexpected };
   }
 
   // ---- hooks ----
@@ -247,7 +351,7 @@ export abstract class Module {
   }
 
   toString(): string {
-    const kids = [...this.children_];
+    const kids = [...this.namedChildren()];
     if (!kids.length) return `${this.typeName}(${this.extraRepr()})`;
     const lines = kids.map(([name, m]) => `  (${name}): ${m.toString().split('\n').join('\n  ')}`);
     return `${this.typeName}(\n${lines.join('\n')}\n)`;

@@ -19,8 +19,8 @@ abstract class BatchNormBase extends Module {
   readonly momentum: number | null;
   readonly affine: boolean;
   readonly trackRunningStats: boolean;
-  readonly weight: Tensor | null;
-  readonly bias: Tensor | null;
+  weight: Tensor | null;
+  bias: Tensor | null;
   readonly runningMean: Tensor | null;
   readonly runningVar: Tensor | null;
   readonly numBatchesTracked: Tensor | null;

@@ -45,10 +45,28 @@ test('loadStateDict copies in place and names missing, unexpected and mismatched
   assert.throws(() => b.loadStateDict(partial), (e: Error) => e instanceof StateDictError
     && /Missing key\(s\) in state_dict: "head.2.bias"/.test(e.message) && /Unexpected key\(s\) in state_dict: "extra.weight"/.test(e.message));
   const r = b.loadStateDict(partial, { strict: false });
-  assert.deepEqual(r, { missing: ['head.2.bias'], unexpected: ['extra.weight'] });
+  assert.deepEqual(r.missing, ['head.2.bias']);
+  assert.deepEqual(r.unexpected, ['extra.weight']);
+  assert.deepEqual(r.skipped, []);
+  assert.equal(r.loaded.length, 8);
   const wrong = new Map(a.stateDict());
   wrong.set('head.2.weight', Tensor.zeros([3, 5]));
   assert.throws(() => b.loadStateDict(wrong, { strict: false }), /size mismatch for head.2.weight: copying a param with shape \[3, 5\] from checkpoint, the shape in current model is \[3, 32\]/);
+});
+
+test('loadStateDict skips mismatched shapes only when asked, and reports them', () => {
+  const a = new Net(), b = new Net();
+  const before = b.head.at(2).getLocal('weight')!.toArray();
+  const wrong = new Map(a.stateDict());
+  wrong.set('head.2.weight', Tensor.ones([3, 5]));
+  const r = b.loadStateDict(wrong, { strict: false, skipMismatched: true });
+  assert.deepEqual(r.skipped.map((s) => [s.key, s.reason]), [['head.2.weight', 'shape [3, 5] in the file, [3, 32] in the model']]);
+  assert.deepEqual(r.loaded, [...a.stateDict().keys()].filter((k) => k !== 'head.2.weight'));
+  assert.deepEqual(b.head.at(2).getLocal('weight')!.toArray(), before, 'the skipped tensor keeps its own values');
+  assert.deepEqual(b.conv1.weight.toArray(), a.conv1.weight.toArray());
+  // strict still applies to missing and unexpected keys when mismatches are skipped
+  wrong.delete('conv1.bias');
+  assert.throws(() => b.loadStateDict(wrong, { skipMismatched: true }), /Missing key\(s\) in state_dict: "conv1.bias"/);
 });
 
 test('train/eval reach every module; zeroGrad and requiresGrad(false) freeze', () => {
