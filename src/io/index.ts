@@ -5,3 +5,7 @@ export type { DecodedImage, ReadImageOptions } from './image.js';
 export { OnnxGraph, encodeOnnxModel } from './onnx.js';
 export { foldBatchNorms } from './onnx-fold-bn.js';
 export type { OnnxNode, OnnxInitializer, OnnxAttribute, OnnxValueInfo, OnnxModelInfo } from './onnx.js';
+export { loadWeights, sniffWeights, WeightsError } from './weights.js';
+export type { WeightsFile, WeightsFormat } from './weights.js';
+export { loadTorchFile, decodeTorchZip, TorchFileError } from './torch.js';
+export type { TorchStateDict } from './torch.js';

@@ -151,7 +151,8 @@ export function decodeSafetensors(buf: Buffer, what = 'file'): SafetensorsFile {
 
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-function toFloat32(buf: Buffer, count: number, dtype: DType): Float32Array {
+/** `count` little-endian values of `dtype` from `buf`, as float32 (F16/BF16 exactly, I64 rounded). */
+export function toFloat32(buf: Buffer, count: number, dtype: DType): Float32Array {
   const out = new Float32Array(count);
   switch (dtype) {
     case 'F32':

@@ -6,6 +6,8 @@ export { Linear } from './linear.js';
 export type { LinearOptions } from './linear.js';
 export { Sequential, NamedSequential, Identity, Flatten, Permute, flatten } from './container.js';
 export { Parameter } from './parameter.js';
+export { adaptInputConv } from './adapt-input.js';
+export type { AdaptedInput } from './adapt-input.js';
 export { ReLU, ReLU6, LeakyReLU, Sigmoid, Tanh, Softmax, SiLU, GELU, Hardswish, Hardsigmoid } from './activation.js';
 export { Dropout, Dropout2d, StochasticDepth } from './dropout.js';
 export { LayerNorm, LayerNorm2d, GroupNorm } from './layer_norm.js';
