@@ -8,11 +8,14 @@ import { ChecksumMismatchError, TruncatedFileError } from './errors.js';
 
 export type HashAlgorithm = 'md5' | 'sha256';
 
-/** What a published file must look like. At least one of md5/sha256. */
+/** What a published file must look like. At least one of md5/sha256/sha256Prefix. */
 export interface FileChecksum {
-  size: number;
+  /** Bytes; absent when the publisher does not say (torchvision's weights). */
+  size?: number;
   md5?: string;
   sha256?: string;
+  /** The first hex digits of the SHA-256, as torch.hub's file names carry them. */
+  sha256Prefix?: string;
 }
 
 export const VERIFIED_MARKER = '.verified.json';
@@ -30,15 +33,22 @@ export async function hashFile(file: string, algorithm: HashAlgorithm): Promise<
   return hash.digest('hex');
 }
 
-function primaryChecksum(expected: FileChecksum): { algorithm: HashAlgorithm; value: string } {
-  if (expected.sha256) return { algorithm: 'sha256', value: expected.sha256.toLowerCase() };
-  if (expected.md5) return { algorithm: 'md5', value: expected.md5.toLowerCase() };
-  throw new TypeError('a FileChecksum needs md5 or sha256');
+function primaryChecksum(expected: FileChecksum): { algorithm: HashAlgorithm; value: string; prefix: boolean } {
+  if (expected.sha256) return { algorithm: 'sha256', value: expected.sha256.toLowerCase(), prefix: false };
+  if (expected.md5) return { algorithm: 'md5', value: expected.md5.toLowerCase(), prefix: false };
+  if (expected.sha256Prefix) return { algorithm: 'sha256', value: expected.sha256Prefix.toLowerCase(), prefix: true };
+  throw new TypeError('a FileChecksum needs md5, sha256 or sha256Prefix');
+}
+
+function hashMatches(hash: string, expected: FileChecksum): boolean {
+  const { value, prefix } = primaryChecksum(expected);
+  return prefix ? hash.startsWith(value) : hash === value;
 }
 
 export function describeChecksum(expected: FileChecksum): string {
-  const { algorithm, value } = primaryChecksum(expected);
-  return `${expected.size.toLocaleString('en-US')} bytes, ${algorithm} ${value}`;
+  const { algorithm, value, prefix } = primaryChecksum(expected);
+  const size = expected.size === undefined ? '' : `${expected.size.toLocaleString('en-US')} bytes, `;
+  return `${size}${algorithm} ${value}${prefix ? '…' : ''}`;
 }
 
 async function readMarker(dir: string): Promise<Record<string, MarkerEntry>> {
@@ -56,7 +66,7 @@ export async function isMarkedVerified(file: string, expected: FileChecksum): Pr
   const [stat, marker] = await Promise.all([fs.stat(file), readMarker(path.dirname(file))]);
   const entry = marker[path.basename(file)];
   return entry !== undefined && entry.size === stat.size && entry.mtimeMs === stat.mtimeMs
-    && entry.algorithm === algorithm && entry.checksum === value && stat.size === expected.size;
+    && entry.algorithm === algorithm && entry.checksum === value && (expected.size === undefined || stat.size === expected.size);
 }
 
 /** Records a verified file; best effort (a read-only folder such as /usr/share just skips it). */
@@ -83,19 +93,19 @@ export async function verifyFile(file: string, accepted: readonly FileChecksum[]
     if (await isMarkedVerified(file, expected).catch(() => false)) return expected;
   }
   const { size } = await fs.stat(file);
-  const sized = accepted.filter((c) => c.size === size);
+  const sized = accepted.filter((c) => c.size === undefined || c.size === size);
   if (sized.length === 0) {
     const want = accepted[0]!;
-    if (size < want.size) {
+    if (size < want.size!) {
       throw new TruncatedFileError(`${label} is truncated: ${size.toLocaleString('en-US')} bytes, expected ${describeChecksum(want)}`);
     }
     throw new ChecksumMismatchError(`${label} has the wrong size: ${size.toLocaleString('en-US')} bytes, expected ${describeChecksum(want)}`);
   }
   const hashes = new Map<HashAlgorithm, string>();
   for (const expected of sized) {
-    const { algorithm, value } = primaryChecksum(expected);
+    const { algorithm } = primaryChecksum(expected);
     if (!hashes.has(algorithm)) hashes.set(algorithm, await hashFile(file, algorithm));
-    if (hashes.get(algorithm) === value) {
+    if (hashMatches(hashes.get(algorithm)!, expected)) {
       if (remember) await markVerified(file, expected);
       return expected;
     }

@@ -51,7 +51,7 @@ const GZIP_MAGIC = [0x1f, 0x8b];
 const MAX_REDIRECTS = 5;
 
 export function acceptedChecksums(remote: RemoteFile): FileChecksum[] {
-  return [{ size: remote.size, md5: remote.md5, sha256: remote.sha256 }, ...(remote.alternatives ?? [])];
+  return [{ size: remote.size, md5: remote.md5, sha256: remote.sha256, sha256Prefix: remote.sha256Prefix }, ...(remote.alternatives ?? [])];
 }
 
 /** The one-line "what to do offline" text for a file. */
@@ -186,7 +186,7 @@ async function attempt(remote: RemoteFile, url: string, part: string, options: D
       }
       received += chunk.length;
       if (!sink.write(chunk)) await Promise.race([once(sink, 'drain'), sinkError]);
-      options.onProgress?.({ file: remote.file, url, received, total: remote.size });
+      options.onProgress?.({ file: remote.file, url, received, total: remote.size ?? offset + (Number(response.headers['content-length']) || 0) });
     }
     if (head !== null && head.length > 0) throw notAnArchive(remote, url, head);
   } catch (err) {
@@ -223,7 +223,7 @@ export async function downloadFile(remote: RemoteFile, destination: string, opti
     for (let n = 1; n <= attempts; n++) {
       try {
         const have = await sizeOf(part);
-        if (have > remote.size) await fs.rm(part, { force: true });
+        if (remote.size !== undefined && have > remote.size) await fs.rm(part, { force: true });
         if (have !== remote.size) await attempt(remote, url, part, options);
         const matched = await verifyFile(part, acceptedChecksums(remote), `${remote.file} from ${url}`, false);
         installFile(part, destination);

@@ -25,3 +25,5 @@ export { openImageFiles, splitImageFiles, subsetImageFiles, usesLabelsFiles, typ
 export { decodeCrop, cropOutputSize, type CropSpec } from './crop-decode.js';
 export { photoTransforms, defaultEvalResize, type PhotoTransformOptions } from './photo-transforms.js';
 export { StreamingLoader, IMAGENET_STATS, type ImageFiles, type StreamingLoaderOptions } from './stream-loader.js';
+export { imagenetFacts, type ImagenetFacts, type ImagenetPreprocessing, type ImagenetWeights } from './imagenet.js';
+export { ensurePretrained, fetchWeights, pretrainedFile, pretrainedModels, weightsDir, type PretrainedOptions } from './pretrained.js';

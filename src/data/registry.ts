@@ -78,11 +78,11 @@ export interface DatasetStatus {
 
 async function fileState(remote: RemoteFile, dirs: readonly string[]): Promise<DatasetStatus['files'][number]> {
   const found = findFile(dirs, remote.file);
-  if (!found) return { file: remote.file, size: remote.size, state: 'missing' };
+  if (!found) return { file: remote.file, size: remote.size ?? 0, state: 'missing' };
   for (const expected of acceptedChecksums(remote)) {
-    if (await isMarkedVerified(found, expected).catch(() => false)) return { file: remote.file, size: remote.size, path: found, state: 'verified' };
+    if (await isMarkedVerified(found, expected).catch(() => false)) return { file: remote.file, size: remote.size ?? 0, path: found, state: 'verified' };
   }
-  return { file: remote.file, size: remote.size, path: found, state: 'present' };
+  return { file: remote.file, size: remote.size ?? 0, path: found, state: 'present' };
 }
 
 async function folderBytes(dir: string): Promise<number> {
@@ -111,5 +111,5 @@ export async function datasetStatus(def: DatasetDefinition, options: DataLocatio
     : files.every((f) => f.state === 'verified') ? 'ready' : 'unverified';
   let localBytes = 0;
   for (const f of present) localBytes += (await fs.stat(f.path!)).size;
-  return { ...base, state, downloadBytes: def.files.reduce((s, f) => s + f.size, 0), localBytes, files };
+  return { ...base, state, downloadBytes: def.files.reduce((s, f) => s + (f.size ?? 0), 0), localBytes, files };
 }
