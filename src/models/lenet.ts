@@ -1,5 +1,5 @@
 // LeNet-5 for 1×28×28 inputs: two 5×5 convolutions with max-pooling, then 256→120→84→classes.
-import { Sequential, Conv2d, ReLU, MaxPool2d, flatten, Linear } from '../nn/index.js';
+import { Sequential, Conv2d, ReLU, MaxPool2d, flatten, Flatten, Linear } from '../nn/index.js';
 import { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ModelOptions } from './options.js';
@@ -27,6 +27,6 @@ export class LeNet5 extends Module {
   }
 
   toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
-    return ctx.module(this.classifier, ctx.module(this.flatten, ctx.module(this.features, x)));
+    return ctx.module(this.classifier, ctx.module(new Flatten(), ctx.module(this.features, x)));
   }
 }

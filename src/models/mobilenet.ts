@@ -1,6 +1,6 @@
 // MobileNet v1 (Howard et al. 2017) from DepthwiseSeparableConv blocks, and MobileNet v2 as
 // torchvision builds it (inverted residuals with ReLU6, torchvision's names).
-import { Sequential, Conv2d, BatchNorm2d, ReLU, flatten, Linear, AdaptiveAvgPool2d, Dropout, DepthwiseSeparableConv } from '../nn/index.js';
+import { Sequential, Conv2d, BatchNorm2d, ReLU, flatten, Flatten, Linear, AdaptiveAvgPool2d, Dropout, DepthwiseSeparableConv } from '../nn/index.js';
 import { ReLU6 } from '../nn/activation.js';
 import { Module } from '../nn/module.js';
 import { initConvBnLinear } from './init.js';
@@ -36,7 +36,7 @@ export class MobileNetV1 extends Module {
   }
 
   toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
-    return ctx.module(this.fc, ctx.module(this.flatten, ctx.module(this.avgpool, ctx.module(this.features, x))));
+    return ctx.module(this.fc, ctx.module(new Flatten(), ctx.module(this.avgpool, ctx.module(this.features, x))));
   }
 }
 
@@ -97,6 +97,6 @@ export class MobileNetV2 extends Module {
   }
 
   toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
-    return ctx.module(this.classifier, ctx.module(this.flatten, ctx.module(this.avgpool, ctx.module(this.features, x))));
+    return ctx.module(this.classifier, ctx.module(new Flatten(), ctx.module(new AdaptiveAvgPool2d(1), ctx.module(this.features, x))));
   }
 }

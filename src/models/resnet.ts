@@ -1,6 +1,6 @@
 // ResNet 18/34/50/101/152 as torchvision builds them (BasicBlock; Bottleneck with expansion 4
 // and the stride on its 3×3), plus a small-input stem for 32×32 data.
-import { Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, flatten, Linear, AdaptiveAvgPool2d, Identity } from '../nn/index.js';
+import { Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, flatten, Flatten, Linear, AdaptiveAvgPool2d, Identity } from '../nn/index.js';
 import { Module } from '../nn/module.js';
 import { kaimingNormal_, zeros_, ones_ } from '../nn/init.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -152,7 +152,7 @@ export class ResNet extends Module {
   toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
     x = ctx.module(this.maxpool, ctx.module(this.relu, ctx.module(this.bn1, ctx.module(this.conv1, x))));
     x = ctx.module(this.layer4, ctx.module(this.layer3, ctx.module(this.layer2, ctx.module(this.layer1, x))));
-    return ctx.module(this.fc, ctx.module(this.flatten, ctx.module(this.avgpool, x)));
+    return ctx.module(this.fc, ctx.module(new Flatten(), ctx.module(this.avgpool, x)));
   }
 }
 

@@ -1,5 +1,5 @@
 // The CIFAR network: three conv stages (3×3, BN, ReLU; pool; dropout 0.25), then 2048→512→classes.
-import { Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, Dropout, flatten, Linear } from '../nn/index.js';
+import { Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, Dropout, flatten, Flatten, Linear } from '../nn/index.js';
 import { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ModelOptions } from './options.js';
@@ -32,6 +32,6 @@ export class SimpleCNN extends Module {
   }
 
   toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
-    return ctx.module(this.classifier, ctx.module(this.flatten, ctx.module(this.features, x)));
+    return ctx.module(this.classifier, ctx.module(new Flatten(), ctx.module(this.features, x)));
   }
 }

@@ -1,5 +1,5 @@
 // VGG 11/13/16/19 with and without BatchNorm, torchvision's layout and initialization.
-import { Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, Dropout, flatten, Linear, AdaptiveAvgPool2d } from '../nn/index.js';
+import { Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, Dropout, flatten, Flatten, Linear, AdaptiveAvgPool2d } from '../nn/index.js';
 import { Module } from '../nn/module.js';
 import { initConvBnLinear } from './init.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -49,6 +49,6 @@ export class VGG extends Module {
   }
 
   toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
-    return ctx.module(this.classifier, ctx.module(this.flatten, ctx.module(this.avgpool, ctx.module(this.features, x))));
+    return ctx.module(this.classifier, ctx.module(new Flatten(), ctx.module(this.avgpool, ctx.module(this.features, x))));
   }
 }
