@@ -1,11 +1,12 @@
 // DenseNet-121 as torchvision builds it: dense blocks whose layers (BN → ReLU → 1×1 conv →
 // BN → ReLU → 3×3 conv) each see the concatenation of every earlier feature map of the block,
 // and transitions (BN → ReLU → 1×1 conv → 2×2 average pool) halving channels and size.
-import { Conv2d, BatchNorm2d, ReLU, MaxPool2d, AvgPool2d, Linear, AdaptiveAvgPool2d, Flatten, NamedSequential } from '../nn/index.js';
+import { Conv2d, BatchNorm2d, ReLU, MaxPool2d, AvgPool2d, Linear, AdaptiveAvgPool2d, flatten, NamedSequential } from '../nn/index.js';
 import { Module } from '../nn/module.js';
 import { kaimingNormal_, zeros_, ones_ } from '../nn/init.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops.js';
+import { adaptiveAvgPool2d } from '../tensor/pool.js';
 import { cat } from '../tensor/channels.js';
 import { dropout } from '../tensor/dropout.js';
 import { probability, type ModelOptions } from './options.js';
@@ -75,10 +76,8 @@ const transition = (inputFeatures: number, outputFeatures: number) => new NamedS
 ]);
 
 export class DenseNet extends Module {
-  readonly features: NamedSequential;
-  readonly avgpool = new AdaptiveAvgPool2d(1);
-  readonly flatten = new Flatten();
-  readonly classifier: Linear;
+  features: NamedSequential;
+  classifier: Linear;
 
   constructor(growthRate: number, blockConfig: readonly number[], initFeatures: number, { numClasses = 1000, inChannels = 3, dropout }: ModelOptions = {}) {
     super();
@@ -113,7 +112,7 @@ export class DenseNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.classifier.call(this.flatten.call(this.avgpool.call(ops.relu(this.features.call(x)))));
+    return this.classifier.call(flatten(adaptiveAvgPool2d(ops.relu(this.features.call(x)), [1, 1])));
   }
 
   toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {

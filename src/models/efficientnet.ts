@@ -1,6 +1,6 @@
 // EfficientNet-B0 as torchvision builds it: MBConv blocks (expand 1×1, depthwise k×k, squeeze-
 // and-excitation with SiLU, project 1×1) with stochastic depth growing linearly over the blocks.
-import { Sequential, Linear, AdaptiveAvgPool2d, Flatten, Dropout, SiLU, StochasticDepth, SqueezeExcitation } from '../nn/index.js';
+import { Sequential, Linear, AdaptiveAvgPool2d, flatten, Dropout, SiLU, StochasticDepth, SqueezeExcitation } from '../nn/index.js';
 import { Module } from '../nn/module.js';
 import { uniform_ } from '../nn/init.js';
 import { initConvBnLinear } from './init.js';
@@ -63,10 +63,9 @@ export class MBConv extends Module {
 }
 
 export class EfficientNet extends Module {
-  readonly features: Sequential;
+  features: Sequential;
   readonly avgpool: AdaptiveAvgPool2d;
-  readonly flatten = new Flatten();
-  readonly classifier: Sequential;
+  classifier: Sequential;
 
   constructor(stages: StageConfig[], { numClasses = 1000, inChannels = 3, dropout, dropPath }: ModelOptions = {}) {
     super();
@@ -92,7 +91,7 @@ export class EfficientNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.classifier.call(this.flatten.call(this.avgpool.call(this.features.call(x))));
+    return this.classifier.call(flatten(this.avgpool.call(this.features.call(x))));
   }
 
   toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {

@@ -1,6 +1,6 @@
 // MobileNet v3 Small as torchvision builds it: inverted residuals with ReLU or Hardswish,
 // squeeze-and-excitation gated by Hardsigmoid, BatchNorm with eps 1e-3 and momentum 0.01.
-import { Sequential, BatchNorm2d, ReLU, Linear, AdaptiveAvgPool2d, Flatten, Dropout, Hardswish, Hardsigmoid, SqueezeExcitation } from '../nn/index.js';
+import { Sequential, BatchNorm2d, ReLU, Linear, AdaptiveAvgPool2d, flatten, Dropout, Hardswish, Hardsigmoid, SqueezeExcitation } from '../nn/index.js';
 import { Module } from '../nn/module.js';
 import { initConvBnLinear } from './init.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -63,10 +63,9 @@ export class InvertedResidualV3 extends Module {
 }
 
 export class MobileNetV3 extends Module {
-  readonly features: Sequential;
+  features: Sequential;
   readonly avgpool: AdaptiveAvgPool2d;
-  readonly flatten = new Flatten();
-  readonly classifier: Sequential;
+  classifier: Sequential;
 
   constructor(setting: Bneck[], lastChannel: number, { numClasses = 1000, inChannels = 3, dropout }: ModelOptions = {}) {
     super();
@@ -88,7 +87,7 @@ export class MobileNetV3 extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.classifier.call(this.flatten.call(this.avgpool.call(this.features.call(x))));
+    return this.classifier.call(flatten(this.avgpool.call(this.features.call(x))));
   }
 
   toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {

@@ -1,7 +1,7 @@
 // RegNetY-400MF as torchvision builds it: stage widths and depths from the RegNet design
 // space's quantized linear rule (BlockParams.from_init_params), residual bottleneck blocks
 // with grouped 3×3 convolutions and squeeze-and-excitation.
-import { ReLU, Linear, AdaptiveAvgPool2d, Flatten, NamedSequential, SqueezeExcitation, Sequential } from '../nn/index.js';
+import { ReLU, Linear, AdaptiveAvgPool2d, flatten, NamedSequential, SqueezeExcitation, Sequential } from '../nn/index.js';
 import { Module } from '../nn/module.js';
 import { initConvBnLinear } from './init.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -92,8 +92,7 @@ export class RegNet extends Module {
   readonly stem: Sequential;
   readonly trunkOutput: NamedSequential;
   readonly avgpool: AdaptiveAvgPool2d;
-  readonly flatten = new Flatten();
-  readonly fc: Linear;
+  fc: Linear;
 
   constructor(params: RegNetParams, { numClasses = 1000, inChannels = 3 }: ModelOptions = {}) {
     super();
@@ -116,7 +115,7 @@ export class RegNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.fc.call(this.flatten.call(this.avgpool.call(this.trunkOutput.call(this.stem.call(x)))));
+    return this.fc.call(flatten(this.avgpool.call(this.trunkOutput.call(this.stem.call(x)))));
   }
 
   toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
