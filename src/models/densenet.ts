@@ -1,7 +1,7 @@
 // DenseNet-121 as torchvision builds it: dense blocks whose layers (BN → ReLU → 1×1 conv →
 // BN → ReLU → 3×3 conv) each see the concatenation of every earlier feature map of the block,
 // and transitions (BN → ReLU → 1×1 conv → 2×2 average pool) halving channels and size.
-import { Conv2d, BatchNorm2d, ReLU, MaxPool2d, AvgPool2d, Linear, AdaptiveAvgPool2d, flatten, NamedSequential } from '../nn/index.js';
+import { Conv2d, BatchNorm2d, ReLU, MaxPool2d, AvgPool2d, Linear, AdaptiveAvgPool2d, flatten, Flatten, NamedSequential } from '../nn/index.js';
 import { Module } from '../nn/module.js';
 import { kaimingNormal_, zeros_, ones_ } from '../nn/init.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -118,7 +118,7 @@ export class DenseNet extends Module {
   toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
     const features = ctx.module(this.features, x);
     const relu = ctx.apply('Relu', [features], ops.relu(features.tensor));
-    return ctx.module(this.classifier, ctx.module(this.flatten, ctx.module(this.avgpool, relu)));
+    return ctx.module(this.classifier, ctx.module(new Flatten(), ctx.module(new AdaptiveAvgPool2d(1), relu)));
   }
 }
 

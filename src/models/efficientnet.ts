@@ -1,6 +1,6 @@
 // EfficientNet-B0 as torchvision builds it: MBConv blocks (expand 1×1, depthwise k×k, squeeze-
 // and-excitation with SiLU, project 1×1) with stochastic depth growing linearly over the blocks.
-import { Sequential, Linear, AdaptiveAvgPool2d, flatten, Dropout, SiLU, StochasticDepth, SqueezeExcitation } from '../nn/index.js';
+import { Sequential, Linear, AdaptiveAvgPool2d, flatten, Flatten, Dropout, SiLU, StochasticDepth, SqueezeExcitation } from '../nn/index.js';
 import { Module } from '../nn/module.js';
 import { uniform_ } from '../nn/init.js';
 import { initConvBnLinear } from './init.js';
@@ -95,7 +95,7 @@ export class EfficientNet extends Module {
   }
 
   toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
-    return ctx.module(this.classifier, ctx.module(this.flatten, ctx.module(this.avgpool, ctx.module(this.features, x))));
+    return ctx.module(this.classifier, ctx.module(new Flatten(), ctx.module(this.avgpool, ctx.module(this.features, x))));
   }
 }
 

@@ -1,6 +1,6 @@
 // MobileNet v3 Small as torchvision builds it: inverted residuals with ReLU or Hardswish,
 // squeeze-and-excitation gated by Hardsigmoid, BatchNorm with eps 1e-3 and momentum 0.01.
-import { Sequential, BatchNorm2d, ReLU, Linear, AdaptiveAvgPool2d, flatten, Dropout, Hardswish, Hardsigmoid, SqueezeExcitation } from '../nn/index.js';
+import { Sequential, BatchNorm2d, ReLU, Linear, AdaptiveAvgPool2d, flatten, Flatten, Dropout, Hardswish, Hardsigmoid, SqueezeExcitation } from '../nn/index.js';
 import { Module } from '../nn/module.js';
 import { initConvBnLinear } from './init.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -91,7 +91,7 @@ export class MobileNetV3 extends Module {
   }
 
   toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
-    return ctx.module(this.classifier, ctx.module(this.flatten, ctx.module(this.avgpool, ctx.module(this.features, x))));
+    return ctx.module(this.classifier, ctx.module(new Flatten(), ctx.module(this.avgpool, ctx.module(this.features, x))));
   }
 }
 

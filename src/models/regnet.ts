@@ -1,7 +1,7 @@
 // RegNetY-400MF as torchvision builds it: stage widths and depths from the RegNet design
 // space's quantized linear rule (BlockParams.from_init_params), residual bottleneck blocks
 // with grouped 3×3 convolutions and squeeze-and-excitation.
-import { ReLU, Linear, AdaptiveAvgPool2d, flatten, NamedSequential, SqueezeExcitation, Sequential } from '../nn/index.js';
+import { ReLU, Linear, AdaptiveAvgPool2d, flatten, Flatten, NamedSequential, SqueezeExcitation, Sequential } from '../nn/index.js';
 import { Module } from '../nn/module.js';
 import { initConvBnLinear } from './init.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -119,7 +119,7 @@ export class RegNet extends Module {
   }
 
   toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
-    return ctx.module(this.fc, ctx.module(this.flatten, ctx.module(this.avgpool, ctx.module(this.trunkOutput, ctx.module(this.stem, x)))));
+    return ctx.module(this.fc, ctx.module(new Flatten(), ctx.module(this.avgpool, ctx.module(this.trunkOutput, ctx.module(this.stem, x)))));
   }
 }
 
