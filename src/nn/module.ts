@@ -57,6 +57,8 @@ export abstract class Module {
   private readonly buffers = new Map<string, { tensor: Tensor | null; options: BufferOptions }>();
   /** null where a child was set to null (PyTorch keeps the slot, so a later module returns to it). */
   private readonly children_ = new Map<string, Module | null>();
+  /** Properties whose value is registered under another name (camelCase → snake_case). */
+  private readonly aliases = new Map<string, string>();
   private forwardHooks: ForwardHook[] = [];
   private backwardHooks: BackwardHook[] = [];
 
@@ -82,8 +84,19 @@ export abstract class Module {
     },
   };
 
-  /** PyTorch's __setattr__: a Parameter or Module is registered under the property's name. */
-  private registerAttribute(name: string, value: unknown): void {
+  /**
+   * PyTorch's __setattr__: a Parameter or Module is registered under the property's name. A
+   * property holding something already registered under another name (`this.trunkOutput =
+   * this.registerModule('trunk_output', ...)`, camelCase for a state-dict name) becomes an alias,
+   * and later assignments to it replace what that name registers.
+   */
+  private registerAttribute(property: string, value: unknown): void {
+    const name = this.aliases.get(property) ?? property;
+    const other = value !== null && typeof value === 'object' ? this.registeredNameOf(value) : undefined;
+    if (other !== undefined && other !== name) {
+      this.aliases.set(property, other);
+      return;
+    }
     if (value instanceof Parameter) {
       this.buffers.delete(name);
       this.children_.delete(name);
@@ -108,6 +121,14 @@ export abstract class Module {
       }
       buffer.tensor = (value ?? null) as Tensor | null;
     }
+  }
+
+  /** The name a child, parameter or buffer is registered under, if it is. */
+  private registeredNameOf(value: object): string | undefined {
+    for (const [name, child] of this.children_) if (child === value) return name;
+    for (const [name, p] of this.params) if (p === value) return name;
+    for (const [name, b] of this.buffers) if (b.tensor === value) return name;
+    return undefined;
   }
 
   /** Keeps a property of the registered name pointing at the registered value (the proxy's trap sees it is the same). */

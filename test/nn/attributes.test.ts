@@ -100,3 +100,28 @@ test('class fields and registerModule both register, and a property follows regi
   delete (h as unknown as { act?: nn.Module }).act;
   assert.deepEqual([...h.namedModules()].map(([k]) => k), ['', 'fc']);
 });
+
+test('a camelCase property for a snake_case registration is an alias: assigning it replaces what that name registers', () => {
+  class Trunk extends nn.Module {
+    trunkOutput: nn.Module;
+    constructor() {
+      super();
+      this.trunkOutput = this.registerModule('trunk_output', new nn.Linear({ inFeatures: 2, outFeatures: 2 }));
+    }
+    forward(x: Tensor): Tensor {
+      return this.trunkOutput.call(x);
+    }
+  }
+  const t = new Trunk();
+  assert.deepEqual([...t.namedModules()].map(([k]) => k), ['', 'trunk_output']);
+  const replacement = new nn.Linear({ inFeatures: 2, outFeatures: 4 });
+  t.trunkOutput = replacement;
+  assert.deepEqual([...t.namedModules()].map(([k]) => k), ['', 'trunk_output']);
+  assert.equal(t.getSubmodule('trunk_output'), replacement);
+  assert.deepEqual([...t.call(Tensor.ones([1, 2])).shape], [1, 4]);
+  // a buffer read through a camelCase property: assigning the property replaces the buffer
+  const bn = new nn.BatchNorm2d({ numFeatures: 2 });
+  const mean = Tensor.full([2], 0.5);
+  (bn as unknown as { runningMean: Tensor }).runningMean = mean;
+  assert.equal(bn.stateDict().get('running_mean'), mean);
+});
