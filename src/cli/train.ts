@@ -93,6 +93,7 @@ export function addTrainCommand(program: Command): void {
     .option('--stem <kind>', 'ResNet stem: imagenet or cifar (3×3 stride-1, no max-pool)', parseStem)
     .option('--patience <n>', 'stop early after n epochs without a better validation accuracy', int('patience'))
     .option('--freeze-backbone', 'train only the classifier head')
+    .option('--sync-bn', 'under mpirun: BatchNorm statistics over the global batch (SyncBatchNorm)')
     .option('--out <dir>', 'run folder (default: runs/<model>-<dataset>-N)')
     .option('--resume <checkpoint>', 'continue a run from its last.bin (with --epochs N to extend it)')
     .option('--overwrite', 'replace the run already in --out (without it, cnn refuses to touch it)')
@@ -105,13 +106,14 @@ export function addTrainCommand(program: Command): void {
       const { ConfigError } = await import('../train/config.js');
       const { CheckpointError } = await import('../train/checkpoint.js');
       const { TtyReporter, PlainReporter, JsonReporter, QuietReporter } = await import('../train/progress.js');
+      const { launchedAsRanks, isLeaderRank, finishRank, rankFailure } = await import('./distributed.js');
       const reporter = o.json ? new JsonReporter() : o.quiet ? new QuietReporter()
         : process.stdout.isTTY && process.env.CI !== 'true' ? new TtyReporter() : new PlainReporter();
       let stopRequested = false;
       const onSigint = () => {
         if (stopRequested) process.exit(130);
         stopRequested = true;
-        if (!o.json && !o.quiet) console.error('\ncnn: stopping after this step and saving last.bin (Ctrl-C again to quit now)');
+        if (!o.json && !o.quiet && isLeaderRank()) console.error('\ncnn: stopping after this step and saving last.bin (Ctrl-C again to quit now)');
       };
       process.on('SIGINT', onSigint);
       // The reader of stdout went away (| head): stop like a Ctrl-C, saving last.bin, and exit 0.
@@ -119,6 +121,8 @@ export function addTrainCommand(program: Command): void {
       whenStdoutCloses(() => {
         stopRequested = true;
       });
+      // mpirun passes Ctrl-C on to the ranks as SIGTERM (then SIGKILL after odls_base_sigkill_timeout).
+      if (launchedAsRanks()) process.on('SIGTERM', onSigint);
       // Options the user did not give stay undefined, so a resumed run keeps its own.
       const given = (name: string) => (o[name] === undefined ? undefined : o[name]);
       try {
@@ -136,10 +140,16 @@ export function addTrainCommand(program: Command): void {
           labelSmoothing: given('labelSmoothing') as number, augment: o.augment as never, extraAugment: extraAugment(o), threads: given('threads') as number,
           seed: given('seed') as number, valSplit: given('valSplit') as number, numClasses: given('numClasses') as number,
           imageSize: given('imageSize') as number, stem: given('stem') as never, patience: given('patience') as number,
-          freezeBackbone: o.freezeBackbone === true ? true : undefined, out: o.out as string | undefined, resume: o.resume as string | undefined,
+          freezeBackbone: o.freezeBackbone === true ? true : undefined, syncBn: o.syncBn === true ? true : undefined, out: o.out as string | undefined, resume: o.resume as string | undefined,
         }, { reporter, shouldStop: () => stopRequested, overwrite: o.overwrite === true, allowNonFinite: o.allowNonfinite === true, maxMemory: o.maxMemory as number | undefined });
         if (result.stopped === 'interrupted' && !stdoutClosed()) process.exitCode = 130;
-      } catch (err) {
+        finishRank();
+      } catch (thrown) {
+        const err = launchedAsRanks() ? rankFailure(thrown, thrown instanceof NonFiniteLossError, thrown instanceof ConfigError || thrown instanceof CheckpointError ? 2 : 1) : thrown;
+        if (err instanceof UserError && err.message === '') {
+          process.exitCode = err.exitCode;
+          return;
+        }
         if (err instanceof ConfigError || err instanceof CheckpointError) throw new UserError(err.message);
         if (err instanceof NonFiniteLossError) {
           if (o.json) console.log(JSON.stringify({ event: 'error', message: err.message }));
@@ -149,6 +159,7 @@ export function addTrainCommand(program: Command): void {
         throw err;
       } finally {
         process.off('SIGINT', onSigint);
+        process.off('SIGTERM', onSigint);
       }
     });
 }

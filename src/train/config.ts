@@ -54,6 +54,8 @@ export interface TrainConfig {
   /** Stop when validation accuracy has not improved for this many epochs (0: never). */
   patience: number;
   freezeBackbone: boolean;
+  /** Data-parallel runs: BatchNorm statistics over the global batch (SyncBatchNorm). */
+  syncBn: boolean;
   out?: string;
   resume?: string;
   /** Download the dataset when it is missing (CLI runs do; the library defaults to no). */
@@ -66,7 +68,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   scheduler: 'none', stepSize: 30, milestones: [], gamma: 0.1, minLr: 0, t0: 10, tMult: 1,
   plateauPatience: 10, plateauFactor: 0.1, plateauThreshold: 1e-4, plateauCooldown: 0,
   pctStart: 0.3, divFactor: 25, finalDivFactor: 1e4, warmupEpochs: 0, labelSmoothing: 0, augment: 'none', extraAugment: {},
-  seed: 0, valSplit: 0, patience: 0, freezeBackbone: false, download: true,
+  seed: 0, valSplit: 0, patience: 0, freezeBackbone: false, syncBn: false, download: true,
 };
 
 /** The learning rate PyTorch examples use when none is given. */

@@ -4,6 +4,7 @@ import { crossEntropy, accuracyTopK } from '../tensor/loss.js';
 import type { Module } from '../nn/module.js';
 import type { DataLoader } from '../data/loader.js';
 import { RunningMetrics, ConfusionMatrix, predictions } from './metrics.js';
+import type { DataParallel } from './distributed.js';
 
 export interface Evaluation {
   loss: number;
@@ -13,7 +14,8 @@ export interface Evaluation {
   confusion: ConfusionMatrix;
 }
 
-export async function evaluate(model: Module, loader: DataLoader, classes: string[]): Promise<Evaluation> {
+/** With dp, each rank evaluates its shard and the sums are all-reduced: every rank gets the whole set's figures. */
+export async function evaluate(model: Module, loader: DataLoader, classes: string[], dp?: DataParallel): Promise<Evaluation> {
   const wasTraining = model.training;
   model.eval();
   const metrics = new RunningMetrics();
@@ -31,6 +33,7 @@ export async function evaluate(model: Module, loader: DataLoader, classes: strin
   } finally {
     model.train(wasTraining);
   }
+  dp?.reduceMetrics(metrics, confusion);
   return { loss: metrics.loss, accuracy: metrics.accuracy, top5: metrics.top5Accuracy, count: metrics.count, confusion };
 }
 
@@ -40,8 +43,8 @@ export interface CheckpointEvaluation extends Evaluation {
   classes: string[];
 }
 
-/** Evaluates a checkpoint on a split of its own dataset (or another with the same images). */
-export async function evaluateCheckpoint(path: string, o: { dataset?: string; split?: string; dataDir?: string; batchSize?: number; allowNonFinite?: boolean } = {}): Promise<CheckpointEvaluation> {
+/** Evaluates a checkpoint on a split of its own dataset (or another with the same images); with dp, each rank its shard. */
+export async function evaluateCheckpoint(path: string, o: { dataset?: string; split?: string; dataDir?: string; batchSize?: number; allowNonFinite?: boolean } = {}, dp?: DataParallel): Promise<CheckpointEvaluation> {
   const { modelFromCheckpoint, CheckpointError } = await import('./checkpoint.js');
   const { loadDataset } = await import('../data/registry.js');
   const { DataLoader } = await import('../data/loader.js');
@@ -54,10 +57,10 @@ export async function evaluateCheckpoint(path: string, o: { dataset?: string; sp
   if (ds.channels !== channels) {
     throw new CheckpointError(`${path} expects ${channels}-channel images but ${name} has ${ds.channels}`);
   }
-  const loader = new DataLoader(ds, { batchSize: o.batchSize ?? 256, transform: transformFor(ds, 'none', false, height) });
+  const loader = new DataLoader(ds, { batchSize: o.batchSize ?? 256, transform: transformFor(ds, 'none', false, height), shard: dp?.shard(false) });
   const classes = checkpoint.dataset.classes;
   const maxLabel = ds.labels.reduce((m, v) => Math.max(m, v), 0);
   if (maxLabel >= classes.length) throw new CheckpointError(`${name} has labels up to ${maxLabel} but ${path} knows ${classes.length} classes`);
-  const result = await evaluate(model, loader, classes);
+  const result = await evaluate(model, loader, classes, dp);
   return { ...result, dataset: name, split, classes };
 }

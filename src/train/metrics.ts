@@ -16,6 +16,15 @@ export class RunningMetrics {
     this.count += batchSize;
   }
 
+  /** [loss·n, top-1, top-5, n]: what the ranks of a data-parallel run add up. */
+  sums(): Float64Array {
+    return Float64Array.of(this.lossSum, this.top1, this.top5, this.count);
+  }
+
+  setSums(s: ArrayLike<number>): void {
+    [this.lossSum, this.top1, this.top5, this.count] = [s[0], s[1], s[2], s[3]];
+  }
+
   get loss(): number {
     return this.count ? this.lossSum / this.count : NaN;
   }

@@ -13,6 +13,9 @@ export interface RunInfo {
   batches: number;
   out: string;
   params: number;
+  /** Data-parallel runs: the ranks and the batch each takes per step. */
+  ranks?: number;
+  batchSize?: number;
   threads: number;
 }
 
@@ -61,7 +64,7 @@ function epochLine(r: EpochResult): string {
 
 function startLine(i: RunInfo): string {
   return `training ${i.model} (${i.params.toLocaleString('en-US')} parameters) on ${i.dataset}: ${i.trainCount} images, ` +
-    `validating on ${i.valCount} (${i.valSource}); ${i.threads} threads; run folder ${i.out}`;
+    `validating on ${i.valCount} (${i.valSource}); ${i.ranks ? `${i.ranks} ranks × ${i.threads} threads, batch ${i.batchSize} per rank = global batch ${i.ranks * i.batchSize!}` : `${i.threads} threads`}; run folder ${i.out}`;
 }
 
 /** A cli-progress bar per epoch, then one summary line. */

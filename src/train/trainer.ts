@@ -22,6 +22,9 @@ import { Schedule, buildOptimizer } from './schedule.js';
 import { claimRunFolder, type RunFolder, writeArgs, appendMetrics, readMetrics, truncateMetrics } from './run-folder.js';
 import type { TrainReporter } from './progress.js';
 import { loadSplits, transformFor } from './data.js';
+import { QuietReporter } from './progress.js';
+import { DataParallel } from './distributed.js';
+import { joinWorld } from '../dist/world.js';
 
 /** Stopped on a non-finite loss or non-finite weights; names the last checkpoint that is still finite. */
 export class NonFiniteLossError extends Error {}
@@ -41,6 +44,7 @@ interface TrainingState {
 }
 
 export interface TrainOptions {
+  /** Rank 0's; the other ranks of a data-parallel run report nothing. */
   reporter: TrainReporter;
   /** Polled after every step: true finishes the step, writes last.bin and returns. */
   shouldStop?: () => boolean;
@@ -87,7 +91,10 @@ export async function train(partial: Partial<TrainConfig>, options: TrainOptions
 }
 
 async function trainInFolder(partial: Partial<TrainConfig>, options: TrainOptions, held: RunFolder[]): Promise<TrainResult> {
-  const { reporter } = options;
+  // Under mpirun: this rank's part of a data-parallel run (a world of one otherwise).
+  const dp = new DataParallel(joinWorld());
+  const reporter = dp.isLeader ? options.reporter : new QuietReporter();
+  const leader = dp.isLeader;
   let c = resolveConfig(partial);
   let resumed: ReturnType<typeof loadCheckpoint> | null = null;
   let state: TrainingState | null = null;
@@ -107,10 +114,12 @@ async function trainInFolder(partial: Partial<TrainConfig>, options: TrainOption
     throw new ConfigError((err as Error).message);
   }
   getDataset(c.dataset);
-  const run = claimRunFolder({ out: c.out, model: c.model, dataset: c.dataset, resume: c.resume !== undefined, overwrite: options.overwrite });
-  held.push(run);
-  const out = run.folder;
-  if (c.threads) setThreads(c.threads);
+  // Rank 0 alone claims and writes the run folder.
+  const run = leader ? claimRunFolder({ out: c.out, model: c.model, dataset: c.dataset, resume: c.resume !== undefined, overwrite: options.overwrite }) : null;
+  if (run) held.push(run);
+  const out = run?.folder ?? c.out ?? "rank 0's run folder";
+  const threads = c.threads ?? dp.defaultThreads();
+  if (threads) setThreads(threads);
   manualSeed(c.seed);
 
   const { train: trainSet, val: valSet, valSource } = await loadSplits(c, options.onDownloadProgress);
@@ -119,8 +128,8 @@ async function trainInFolder(partial: Partial<TrainConfig>, options: TrainOption
   if (maxLabel >= numClasses) throw new ConfigError(`--num-classes ${numClasses} is too small: ${c.dataset} has labels up to ${maxLabel}`);
   const trainTransform = transformFor(trainSet, c.augment, true, c.imageSize, c.extraAugment);
   const valTransform = transformFor(valSet, c.augment, false, c.imageSize);
-  const trainLoader = new DataLoader(trainSet, { batchSize: c.batchSize, shuffle: true, seed: c.seed, transform: trainTransform });
-  const valLoader = new DataLoader(valSet, { batchSize: Math.max(c.batchSize, 256), transform: valTransform });
+  const trainLoader = new DataLoader(trainSet, { batchSize: c.batchSize, shuffle: true, seed: c.seed, transform: trainTransform, shard: dp.shard(true) });
+  const valLoader = new DataLoader(valSet, { batchSize: Math.max(c.batchSize, 256), transform: valTransform, shard: dp.shard(false) });
   const inputShape = [trainLoader.plan.output.channels, trainLoader.plan.output.height, trainLoader.plan.output.width] as [number, number, number];
 
   const modelConfig: ModelConfig = { name: c.model, numClasses, inChannels: inputShape[0], ...(c.stem ? { stem: c.stem } : {}) };
@@ -160,10 +169,11 @@ async function trainInFolder(partial: Partial<TrainConfig>, options: TrainOption
     startEpoch = state.epoch + 1;
     ({ bestAcc, bestEpoch } = state);
     sinceBest = state.epochsWithoutImprovement;
-    truncateMetrics(out, state.epoch);
+    if (leader) truncateMetrics(out, state.epoch);
   }
+  dp.attach(model, optimizer.paramGroups.flatMap((g) => g.params), c.syncBn);
   const { resume: _resume, ...argsToRecord } = c;
-  writeArgs(out, { ...argsToRecord, out, numClasses, inputShape, resumedFrom: c.resume ?? null });
+  if (leader) writeArgs(out, { ...argsToRecord, out, numClasses, inputShape, resumedFrom: c.resume ?? null, ...(dp.size > 1 ? { ranks: dp.size } : {}) });
 
   const lastPath = join(out, 'last.bin'), bestPath = join(out, 'best.bin');
   // Every checkpoint this run writes is checked finite first, so the newest one is a good one.
@@ -171,6 +181,7 @@ async function trainInFolder(partial: Partial<TrainConfig>, options: TrainOption
   const stopMessage = (what: string) =>
     `${what}: training stopped (${lastFinite ? `the last finite checkpoint is ${lastFinite}` : 'no checkpoint was written yet'}; try a lower --lr)`;
   const save = (path: string, epoch: number, interrupted = false) => {
+    if (!leader) return;
     const opt = optimizer.stateDict();
     const training: TrainingState = {
       epoch, bestAcc, bestEpoch, epochsWithoutImprovement: sinceBest, config: c, optimizer: opt.json,
@@ -183,6 +194,7 @@ async function trainInFolder(partial: Partial<TrainConfig>, options: TrainOption
   reporter.start({
     model: c.model, dataset: c.dataset, trainCount: trainSet.count, valCount: valSet.count, valSource,
     epochs: c.epochs, startEpoch, batches: trainLoader.length, out, params: model.parameters().reduce((s, p) => s + p.size, 0), threads: getThreads(),
+    ...(dp.size > 1 ? { ranks: dp.size, batchSize: c.batchSize } : {}),
   });
 
   let stopped: TrainResult['stopped'] = 'completed';
@@ -198,11 +210,15 @@ async function trainInFolder(partial: Partial<TrainConfig>, options: TrainOption
       const logits = model.call(x);
       const loss = crossEntropy(logits, y, { labelSmoothing: c.labelSmoothing });
       const lossValue = loss.item();
-      if (!Number.isFinite(lossValue)) {
-        throw new NonFiniteLossError(stopMessage(`loss became ${lossValue} at epoch ${epoch}, batch ${batch + 1}`));
+      // Every rank learns of a non-finite loss or a stop request on any rank at the same step.
+      const agreed = dp.agree(!Number.isFinite(lossValue), dp.size > 1 && (options.shouldStop?.() ?? false));
+      if (agreed.nonFinite) {
+        const what = dp.size === 1 ? `loss became ${lossValue}` : `loss became non-finite on ${agreed.nonFinite} of ${dp.size} ranks`;
+        throw new NonFiniteLossError(stopMessage(`${what} at epoch ${epoch}, batch ${batch + 1}`));
       }
       optimizer.zeroGrad();
       loss.backward();
+      dp.averageGradients();
       optimizer.step();
       schedule.afterBatch();
       running.add(lossValue, y.length, accuracyTopK(logits, y, 1));
@@ -210,9 +226,9 @@ async function trainInFolder(partial: Partial<TrainConfig>, options: TrainOption
       const seconds = (performance.now() - t0) / 1000;
       reporter.batch({
         epoch, batch, batches: trainLoader.length, loss: running.loss, accuracy: running.accuracy,
-        imagesPerSec: running.count / seconds, lr: schedule.lr, etaSeconds: (seconds / batch) * (trainLoader.length - batch),
+        imagesPerSec: (running.count * dp.size) / seconds, lr: schedule.lr, etaSeconds: (seconds / batch) * (trainLoader.length - batch),
       });
-      if (options.shouldStop?.()) {
+      if (dp.size > 1 ? agreed.stop : options.shouldStop?.()) {
         save(lastPath, epoch - 1, true);
         reporter.checkpoint(lastPath, 'last');
         reporter.note(`interrupted at epoch ${epoch}, batch ${batch}: saved ${lastPath} (resume with --resume ${lastPath}; the interrupted epoch restarts)`);
@@ -224,7 +240,8 @@ async function trainInFolder(partial: Partial<TrainConfig>, options: TrainOption
     const bad = nonFiniteTensors([...model.stateDict(), ...optimizer.stateDict().tensors]);
     if (bad.length > 0) throw new NonFiniteLossError(stopMessage(`weights became NaN or Inf at epoch ${epoch} (${describeTensors(bad)})`));
     const trainSeconds = (performance.now() - t0) / 1000;
-    const val = await evaluate(model, valLoader, facts.classes);
+    dp.reduceMetrics(running);
+    const val = await evaluate(model, valLoader, facts.classes, dp);
     const seconds = (performance.now() - t0) / 1000;
     schedule.afterEpoch(val.loss);
     const best = val.accuracy > bestAcc;
@@ -239,7 +256,7 @@ async function trainInFolder(partial: Partial<TrainConfig>, options: TrainOption
     // The row goes first: a crash between the two leaves a row that resuming from the previous
     // last.bin truncates, never a checkpoint whose epoch has no row.
     const imagesPerSec = running.count / trainSeconds;
-    appendMetrics(out, {
+    if (leader) appendMetrics(out, {
       epoch, train_loss: running.loss, train_acc: running.accuracy, val_loss: val.loss, val_acc: val.accuracy,
       val_top5: val.top5, lr, seconds, images_per_sec: imagesPerSec,
     });
@@ -249,7 +266,7 @@ async function trainInFolder(partial: Partial<TrainConfig>, options: TrainOption
       save(bestPath, epoch);
       reporter.checkpoint(bestPath, 'best');
     }
-    await renderCurves(readMetrics(out), join(out, 'curves.png'));
+    if (leader) await renderCurves(readMetrics(out), join(out, 'curves.png'));
     reporter.epoch({
       epoch, epochs: c.epochs, trainLoss: running.loss, trainAcc: running.accuracy, valLoss: val.loss, valAcc: val.accuracy,
       valTop5: val.top5, lr, seconds, imagesPerSec, best,
