@@ -48,8 +48,11 @@ export function syncBatchNorm(x: Tensor, bn: BatchNorm, momentum: number, world:
   const invstd = Float64Array.from(variance, (v) => 1 / Math.sqrt(v + bn.eps));
   // The normalization itself is eval-mode BatchNorm with the global statistics.
   const y = new Float32Array(x.size);
-  native.batchNormForward(x.data, x.shape, bn.weight?.data ?? null, bn.bias?.data ?? null, Float32Array.from(mean), Float32Array.from(variance),
-    false, 0, bn.eps, y, new Float32Array(c), new Float32Array(c), getThreads());
+  native.batchNormForward({
+    x: x.data, shape: x.shape, weight: bn.weight?.data ?? null, bias: bn.bias?.data ?? null,
+    runningMean: Float32Array.from(mean), runningVar: Float32Array.from(variance),
+    training: false, momentum: 0, eps: bn.eps, y, saveMean: new Float32Array(c), saveInvstd: new Float32Array(c),
+  }, getThreads());
   const { weight, bias } = bn;
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record(new Tensor(y, x.shape), 'syncBatchNorm', inputs, (g) => {
