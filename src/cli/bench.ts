@@ -89,9 +89,23 @@ export function addBenchCommand(program: Command): void {
       } catch (err) {
         throw new UserError((err as Error).message);
       }
-      const r = benchTrainStep(kind, { model: opts.model, input, batch: opts.batch, numClasses: opts.numClasses, stem: opts.stem, steps: opts.steps });
+      // Under mpirun: one data-parallel step per rank, figures from rank 0.
+      const { joinWorld, NoMpiSupportError } = await import('../dist/world.js');
+      let world;
+      try {
+        world = joinWorld();
+      } catch (err) {
+        throw err instanceof NoMpiSupportError ? new UserError(err.message) : err;
+      }
+      const r = benchTrainStep(kind, { model: opts.model, input, batch: opts.batch, numClasses: opts.numClasses, stem: opts.stem, steps: opts.steps, world });
+      world.finalize();
+      if (world.rank !== 0) return;
       if (opts.json) console.log(JSON.stringify(r));
-      else console.log(`${kind}  ${r.model} ${r.input.join('x')} batch ${r.batch}  threads ${r.threads}  ${r.images_per_sec.toFixed(1)} images/s  peak RSS ${r.peak_rss_mb} MB`);
+      else if (r.ranks) {
+        console.log(`${kind}  ${r.model} ${r.input.join('x')} batch ${r.batch} per rank × ${r.ranks} ranks = ${r.global_batch}  threads ${r.threads} per rank  ` +
+          `per rank ${r.rank_images_per_sec!.map((v) => v.toFixed(1)).join(', ')} images/s  global ${r.images_per_sec.toFixed(1)} images/s  ` +
+          `waiting on communication ${(100 * r.communication_share!).toFixed(1)}% of a step  peak RSS ${r.peak_rss_mb} MB (rank 0)`);
+      } else console.log(`${kind}  ${r.model} ${r.input.join('x')} batch ${r.batch}  threads ${r.threads}  ${r.images_per_sec.toFixed(1)} images/s  peak RSS ${r.peak_rss_mb} MB`);
     });
   }
 }

@@ -146,3 +146,16 @@ test('Ctrl-C to mpirun: every rank stops after the same step and rank 0 writes l
   const training = loadCheckpoint(join(job.folder, 'last.bin')).training as { epoch: number; interrupted?: boolean };
   assert.deepEqual([training.epoch, training.interrupted], [3, true]);
 });
+
+test('mpirun -np 2 cnn bench train: per-rank and global images/s and the communication share, from rank 0 alone', () => {
+  const r = runMpi(2, 'bin/cnn.js', ['bench', 'train', '--model', 'lenet5', '--batch', '8', '--steps', '2', '--threads', '1', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = jsonLines(r.stdout);
+  assert.equal(lines.length, 1);
+  const b = lines[0] as { ranks: number; rank_images_per_sec: number[]; images_per_sec: number; global_batch: number; communication_share: number };
+  assert.equal(b.ranks, 2);
+  assert.equal(b.global_batch, 16);
+  assert.equal(b.rank_images_per_sec.length, 2);
+  assert.ok(Math.abs(b.images_per_sec - b.rank_images_per_sec[0] - b.rank_images_per_sec[1]) < 1e-6 * b.images_per_sec);
+  assert.ok(b.communication_share >= 0 && b.communication_share < 1);
+});
