@@ -10,7 +10,7 @@ export function mpirunArgs(np: number): string[] {
 }
 
 /** mpirun -np N node <script> args… (script relative to the repository root). */
-export function runMpi(np: number, script: string, args: string[] = [], env: Record<string, string> = {}, timeout = 180_000): SpawnSyncReturns<string> {
+export function runMpi(np: number, script: string, args: string[] = [], env: Record<string, string> = {}, timeout = 600_000): SpawnSyncReturns<string> {
   return spawnSync('mpirun', [...mpirunArgs(np), process.execPath, `${repoRoot}${script}`, ...args], {
     encoding: 'utf8', cwd: repoRoot, env: { ...process.env, ...mpiEnv, ...env }, timeout,
   });
