@@ -3,8 +3,9 @@
 import type { Command } from 'commander';
 import { UserError, parseIntegerOption } from './errors.js';
 import { thousands, mebibytes } from './format.js';
+import { addThreadsOption, applyThreadsOption, type ThreadsOption } from './threads.js';
 
-interface ExportOptions {
+interface ExportOptions extends ThreadsOption {
   onnx: string;
   opset: number;
   batch: number | 'dynamic';
@@ -17,15 +18,17 @@ function parseBatch(value: string): number | 'dynamic' {
 }
 
 export function addExportCommand(program: Command): void {
-  program.command('export')
+  addThreadsOption(program.command('export')
     .description('write a checkpoint\'s model as an ONNX file for deployment')
     .argument('<checkpoint>', 'a .bin checkpoint written by cnn train')
     .requiredOption('--onnx <file>', 'the ONNX file to write')
     .option('--opset <n>', 'ONNX opset version (13 to 21)', parseIntegerOption('opset', 13, 21), 17)
     .option('--batch <n>', "'dynamic' or a fixed batch size", parseBatch, 'dynamic' as const)
     .option('--fold-bn', 'fold BatchNorm layers into the convolutions before them')
-    .option('--softmax', 'end with Softmax: the output is probabilities instead of logits')
+    .option('--softmax', 'end with Softmax: the output is probabilities instead of logits'))
     .action(async (checkpoint: string, o: ExportOptions) => {
+      // The export runs the model's forward on a probe input to check itself.
+      await applyThreadsOption(o);
       const { modelFromCheckpoint, CheckpointError } = await import('../train/checkpoint.js');
       const { exportOnnx, OnnxExportError } = await import('../nn/onnx-export.js');
       const { writeFileAtomic } = await import('../io/atomic-write.js');

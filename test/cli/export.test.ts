@@ -66,7 +66,7 @@ test('cnn export writes an ONNX file onnxruntime runs to the checkpoint\'s logit
 
 test('cnn export --fold-bn --softmax --batch 2 --opset 19', async () => {
   const out = path.join(tmp.dir, 'simplecnn.onnx');
-  const r = runCli(['export', simplecnn, '--onnx', out, '--fold-bn', '--softmax', '--batch', '2', '--opset', '19']);
+  const r = runCli(['export', simplecnn, '--onnx', out, '--fold-bn', '--softmax', '--batch', '2', '--opset', '19', '--threads', '1']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^wrote .*: simplecnn, opset 19, input \[2, 3, 32, 32\] → probabilities \[2, 10\], \d+ nodes \(5 BatchNorm folded\), 1,194,282 parameters/);
   const { model } = modelFromCheckpoint(simplecnn);
@@ -96,6 +96,7 @@ test('bad options and inputs are one line and exit code 2, and write nothing', (
     [['export', lenet, '--onnx', out, '--opset', '12'], /opset/],
     [['export', lenet, '--onnx', out, '--batch', '0'], /batch/],
     [['export', lenet, '--onnx', out, '--batch', 'any'], /batch/],
+    [['export', lenet, '--onnx', out, '--threads', '0'], /threads/],
     [['export', lenet], /--onnx/],
     [['export', path.join(tmp.dir, 'missing.bin'), '--onnx', out], /missing\.bin/],
     [['export', notCheckpoint, '--onnx', out], /plain\.txt/],
