@@ -206,10 +206,22 @@ export function convOutputShape(p: ConvParams): number[] {
     convOutputSize(p.w, p.kw, p.strideW, [p.padL, p.padR], p.dilW)];
 }
 
+/** A 1×1 ungrouped convolution without stride, padding or dilation over 1×1 maps. */
+function isPointwiseOnPixels(p: ConvParams): boolean {
+  return p.h === 1 && p.w === 1 && p.kh === 1 && p.kw === 1 && p.groups === 1 && p.strideH === 1 && p.strideW === 1 &&
+    p.padT === 0 && p.padB === 0 && p.padL === 0 && p.padR === 0;
+}
+
 /** 2-D cross-correlation, NCHW, as torch.nn.functional.conv2d with per-side zero padding. */
 export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions = {}): Tensor {
   const p = conv2dParams(x.shape, w.shape, opts);
   if (b && (b.ndim !== 1 || b.shape[0] !== p.cOut)) throw new RangeError(`conv2d: bias ${formatShape(b.shape)} does not match ${p.cOut} output channels`);
+  if (isPointwiseOnPixels(p)) {
+    // Each image is one pixel: the convolution is one matrix product over the batch (x·wᵀ + b),
+    // not one small product per image (squeeze-and-excitation, the last stages at small inputs).
+    const y = linear(reshape(x, [p.n, p.cIn]), reshape(w, [p.cOut, p.cIn]), b);
+    return reshape(y, [p.n, p.cOut, 1, 1]);
+  }
   const shape = convOutputShape(p);
   const y = emptyFloat32(shapeSize(shape));
   native.conv2dForward(p, x.data, w.data, b ? b.data : null, y, getThreads());
