@@ -10,6 +10,7 @@ import { CenterCrop, Compose, Resize, ToTensor, type RandomResizedCrop } from '.
 import { augmentBatchAsync, planAugment } from './augment.js';
 import type { ImageShape } from './image.js';
 import { roundHalfEven } from './functional.js';
+import { headerDimensions } from './image-size.js';
 import { CorruptFileError } from './errors.js';
 
 export type CropSpec =
@@ -58,9 +59,14 @@ export async function decodeCrop(file: string, spec: CropSpec, channels: 1 | 3, 
       pipeline = sharp(original.pixels, { raw: { width, height, channels } });
     } else {
       const input = await fs.readFile(file);
-      const meta = await sharp(input, { limitInputPixels: MAX_INPUT_PIXELS }).metadata();
-      if (!meta.width || !meta.height) throw new Error('no image size in the header');
-      [width, height] = [meta.width, meta.height];
+      const known = headerDimensions(input);
+      if (known) {
+        [width, height] = known;
+      } else {
+        const meta = await sharp(input, { limitInputPixels: MAX_INPUT_PIXELS }).metadata();
+        if (!meta.width || !meta.height) throw new Error('no image size in the header');
+        [width, height] = [meta.width, meta.height];
+      }
       pipeline = sharp(input, { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS, sequentialRead: true });
     }
     if (spec.kind === 'randomResizedCrop') {

@@ -11,6 +11,7 @@ import { indexImageFolder, listImageFolder, INDEX_CACHE_FILE } from '../../src/d
 import { readLabelsFile } from '../../src/data/csv-labels.js';
 import { openImageFiles, splitImageFiles } from '../../src/data/image-files.js';
 import { decodeCrop } from '../../src/data/crop-decode.js';
+import { headerDimensions } from '../../src/data/image-size.js';
 import { RandomResizedCrop } from '../../src/data/transforms.js';
 import { CorruptFileError, DatasetNotFoundError, DatasetOptionError } from '../../src/data/errors.js';
 import { Generator } from '../../src/tensor/random.js';
@@ -194,4 +195,18 @@ test('preprocessForModel with a recorded evalResize: Resize + CenterCrop as the 
   // PIL rounds to uint8 after resizing: half a level, and the float path is PIL's filter.
   for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) max = Math.max(max, Math.abs(x[c * plane + i]! * 255 - want[i * 3 + c]!));
   assert.ok(max <= 1, `max |diff| ${max} levels`);
+});
+
+test('headerDimensions reads JPEG (baseline, progressive, with EXIF) and PNG sizes as sharp does; anything else is null', async () => {
+  for (const file of ['centercrop_input.jpg', 'centercrop_input.png']) {
+    const bytes = readFileSync(path.join(FIXTURES, 'images', file));
+    const meta = await sharp(bytes).metadata();
+    assert.deepEqual(headerDimensions(bytes), [meta.width, meta.height], file);
+  }
+  for (const jpeg of [{ progressive: true }, {}]) {
+    const bytes = await sharp({ create: { width: 37, height: 21, channels: 3, background: 'red' } }).withMetadata({ orientation: 6 }).jpeg(jpeg).toBuffer();
+    assert.deepEqual(headerDimensions(bytes), [37, 21]);
+  }
+  const webp = await sharp({ create: { width: 5, height: 4, channels: 3, background: 'red' } }).webp().toBuffer();
+  for (const b of [webp, Buffer.from([0xff, 0xd8, 0xff]), Buffer.from('not an image at all'), Buffer.alloc(0)]) assert.equal(headerDimensions(b), null);
 });
