@@ -27,3 +27,4 @@ export { photoTransforms, defaultEvalResize, type PhotoTransformOptions } from '
 export { StreamingLoader, IMAGENET_STATS, type ImageFiles, type StreamingLoaderOptions } from './stream-loader.js';
 export { imagenetFacts, type ImagenetFacts, type ImagenetPreprocessing, type ImagenetWeights } from './imagenet.js';
 export { ensurePretrained, fetchWeights, pretrainedFile, pretrainedModels, weightsDir, type PretrainedOptions } from './pretrained.js';
+export { openPhotoSplits, openPhotoValidation, describeEvalTransform, type PhotoRunOptions } from './photo-splits.js';
