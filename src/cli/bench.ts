@@ -97,6 +97,11 @@ export function addBenchCommand(program: Command): void {
       } catch (err) {
         throw err instanceof NoMpiSupportError ? new UserError(err.message) : err;
       }
+      // Ranks on one machine share its cores unless --threads says otherwise.
+      const { DataParallel } = await import('../train/distributed.js');
+      const { setThreads } = await import('../tensor/native.js');
+      const perRank = opts.threads === undefined ? new DataParallel(world).defaultThreads() : undefined;
+      if (perRank) setThreads(perRank);
       const r = benchTrainStep(kind, { model: opts.model, input, batch: opts.batch, numClasses: opts.numClasses, stem: opts.stem, steps: opts.steps, world });
       world.finalize();
       if (world.rank !== 0) return;

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { runMpi, mpiEnv, mpirunArgs } from '../helpers/mpirun.js';
 import { runCli } from '../helpers/cli.js';
 import { withTempDir } from '../helpers/tmp.js';
@@ -164,12 +165,14 @@ function registerProofs(): void {
   });
 
   test('mpirun -np 2 cnn bench train: per-rank and global images/s and the communication share, from rank 0 alone', () => {
-    const r = runMpi(2, 'bin/cnn.js', ['bench', 'train', '--model', 'lenet5', '--batch', '8', '--steps', '2', '--threads', '1', '--json']);
+    const r = runMpi(2, 'bin/cnn.js', ['bench', 'train', '--model', 'lenet5', '--batch', '8', '--steps', '2', '--json']);
     assert.equal(r.status, 0, r.stderr);
     const lines = jsonLines(r.stdout);
     assert.equal(lines.length, 1);
-    const b = lines[0] as { ranks: number; rank_images_per_sec: number[]; images_per_sec: number; global_batch: number; communication_share: number };
+    const b = lines[0] as { threads: number; ranks: number; rank_images_per_sec: number[]; images_per_sec: number; global_batch: number; communication_share: number };
     assert.equal(b.ranks, 2);
+    // Without --threads, the two ranks share this machine's cores.
+    assert.equal(b.threads, Math.max(1, Math.floor(availableParallelism() / 2)));
     assert.equal(b.global_batch, 16);
     assert.equal(b.rank_images_per_sec.length, 2);
     assert.ok(Math.abs(b.images_per_sec - b.rank_images_per_sec[0] - b.rank_images_per_sec[1]) < 1e-6 * b.images_per_sec);
