@@ -4,7 +4,7 @@
 // tested for what it does instead: refuse to run as one of several ranks.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
@@ -112,6 +112,16 @@ function registerProofs(): void {
     assert.notEqual(r.status, 0);
     assert.equal(r.stderr.match(/loss became non-finite on [12] of 2 ranks at epoch 1, batch \d+/g)?.length, 1, r.stderr);
     assert.ok(!existsSync(join(out, 'last.bin')));
+  });
+
+  test('an error on one rank aborts the whole job at once, the message naming the rank', () => {
+    // MPMD: rank 1 alone is given a model that does not exist; rank 0 would wait for it forever.
+    const train = (model: string) => [process.execPath, cnn, 'train', '--model', model, '--epochs', '1', '--threads', '1', '--out', join(tmp.dir, 'abort')];
+    const r = spawnSync('mpirun', [...mpirunArgs(1), ...train('lenet5'), ':', '-np', '1', ...train('lenet9')],
+      { encoding: 'utf8', cwd: repoRoot, env: { ...process.env, ...mpiEnv, CI: 'true' }, timeout: 600_000 });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /^cnn: error: rank 1 of 2: .*lenet9/m);
+    assert.match(r.stderr, /MPI_ABORT was invoked on rank 1/);
   });
 
   /** mpirun in the background, resuming a copy of the 2-rank run for more epochs. */
