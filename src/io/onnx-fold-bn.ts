@@ -1,6 +1,7 @@
-// Folds each BatchNormalization that is the only reader of a Conv's output into that Conv:
-// W' = W·s and b' = (b − mean)·s + β per output channel, s = γ/√(var + ε), in float64. A graph
-// pass, so a convolution output that anything else reads is never folded away.
+// Folds each BatchNormalization that is the only reader of a Conv's output into that Conv
+// (foldBatchNorm's arithmetic). A graph pass, so a convolution output that anything else reads
+// is never folded away.
+import { foldBatchNorm } from '../nn/fold-batch-norm.js';
 import type { OnnxGraph, OnnxInitializer } from './onnx.js';
 
 type FloatInitializer = OnnxInitializer & { data: Float32Array };
@@ -23,15 +24,8 @@ export function foldBatchNorms(graph: OnnxGraph): number {
     if (!weight || graph.usesOf(weight.name) !== 1 || (conv.inputs[2] && (!bias || graph.usesOf(bias.name) !== 1))) continue;
     if (!gamma || !beta || !mean || !variance || !epsilon || !('float' in epsilon)) continue;
     const out = weight.dims[0];
-    const perChannel = weight.data.length / out;
-    const w = new Float32Array(weight.data.length);
-    const b = new Float32Array(out);
-    for (let o = 0; o < out; o++) {
-      const s = gamma.data[o] / Math.sqrt(variance.data[o] + epsilon.float);
-      for (let i = o * perChannel; i < (o + 1) * perChannel; i++) w[i] = weight.data[i] * s;
-      b[o] = ((bias ? bias.data[o] : 0) - mean.data[o]) * s + beta.data[o];
-    }
-    // New arrays: the initializers may share memory with the model's own tensors.
+    const { weight: w, bias: b } = foldBatchNorm(weight.data, bias ? bias.data : null, out,
+      { gamma: gamma.data, beta: beta.data, mean: mean.data, variance: variance.data, eps: epsilon.float });
     weight.data = w;
     if (bias) bias.data = b;
     else conv.inputs[2] = graph.addFloats(`${conv.name}.bias`, [out], b);

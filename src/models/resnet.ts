@@ -2,6 +2,7 @@
 // and the stride on its 3×3), plus a small-input stem for 32×32 data.
 import { Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, flatten, Flatten, Linear, AdaptiveAvgPool2d, Identity } from '../nn/index.js';
 import { Module } from '../nn/module.js';
+import { runLayers } from '../nn/fusion.js';
 import { kaimingNormal_, zeros_, ones_ } from '../nn/init.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops.js';
@@ -33,8 +34,8 @@ export class BasicBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let out = this.relu.call(this.bn1.call(this.conv1.call(x)));
-    out = this.bn2.call(this.conv2.call(out));
+    let out = runLayers([this.conv1, this.bn1, this.relu], x);
+    out = runLayers([this.conv2, this.bn2], out);
     const identity = this.downsample ? this.downsample.call(x) : x;
     return this.relu.call(ops.add(out, identity));
   }
@@ -73,9 +74,9 @@ export class Bottleneck extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let out = this.relu.call(this.bn1.call(this.conv1.call(x)));
-    out = this.relu.call(this.bn2.call(this.conv2.call(out)));
-    out = this.bn3.call(this.conv3.call(out));
+    let out = runLayers([this.conv1, this.bn1, this.relu], x);
+    out = runLayers([this.conv2, this.bn2, this.relu], out);
+    out = runLayers([this.conv3, this.bn3], out);
     const identity = this.downsample ? this.downsample.call(x) : x;
     return this.relu.call(ops.add(out, identity));
   }
@@ -144,7 +145,7 @@ export class ResNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    x = this.maxpool.call(this.relu.call(this.bn1.call(this.conv1.call(x))));
+    x = this.maxpool.call(runLayers([this.conv1, this.bn1, this.relu], x));
     x = this.layer4.call(this.layer3.call(this.layer2.call(this.layer1.call(x))));
     return this.fc.call(flatten(this.avgpool.call(x)));
   }

@@ -2,6 +2,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops.js';
 import { permute } from '../tensor/channels.js';
 import { Module } from './module.js';
+import { runLayers } from './fusion.js';
 
 /**
  * Children named '0', '1', ... run in order, as torch.nn.Sequential. Each is also the property
@@ -28,8 +29,7 @@ export class Sequential extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    for (const m of this.children()) x = m.call(x);
-    return x;
+    return runLayers([...this.children()], x);
   }
 }
 
@@ -86,7 +86,6 @@ export class NamedSequential extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    for (const m of this.children()) x = m.call(x);
-    return x;
+    return runLayers([...this.children()], x);
   }
 }

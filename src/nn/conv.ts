@@ -8,6 +8,7 @@ import { resetLinearLike } from './init.js';
 import { pair, formatPair, positiveInt, type Pair } from './options.js';
 import { BatchNorm2d } from './norm.js';
 import { ReLU } from './activation.js';
+import { runLayers } from './fusion.js';
 import type { OnnxExporter, OnnxValue } from './onnx-export.js';
 
 export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
@@ -100,15 +101,20 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    return this.convolve(x, this.weight, this.bias);
+  }
+
+  /** This layer's convolution with other weights (eval-mode fusion passes BatchNorm-folded ones). */
+  convolve(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
     return batched(x, 'conv2d', (x4) => {
       if (x4.shape[1] !== this.inChannels) {
-        throw new RangeError(`Given groups=${this.groups}, weight of size ${formatShape(this.weight.shape)}, expected input${formatShape(x4.shape)} to have ${this.inChannels} channels, but got ${x4.shape[1]} channels instead`);
+        throw new RangeError(`Given groups=${this.groups}, weight of size ${formatShape(weight.shape)}, expected input${formatShape(x4.shape)} to have ${this.inChannels} channels, but got ${x4.shape[1]} channels instead`);
       }
       const conv = { stride: this.stride, dilation: this.dilation, groups: this.groups };
-      if (this.paddingMode === 'zeros') return ops.conv2d(x4, this.weight, this.bias, { ...conv, padding: this.pads });
+      if (this.paddingMode === 'zeros') return ops.conv2d(x4, weight, bias, { ...conv, padding: this.pads });
       const [t, b, l, r] = this.pads;
       const padded = pad2d(x4, [l, r, t, b], this.paddingMode);
-      return ops.conv2d(padded, this.weight, this.bias, conv);
+      return ops.conv2d(padded, weight, bias, conv);
     });
   }
 
@@ -212,11 +218,7 @@ export class DepthwiseSeparableConv extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let y = this.depthwise.call(x);
-    for (const m of this.post[0]) y = m.call(y);
-    y = this.pointwise.call(y);
-    for (const m of this.post[1]) y = m.call(y);
-    return y;
+    return runLayers([this.depthwise, ...this.post[0], this.pointwise, ...this.post[1]], x);
   }
 
   toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {

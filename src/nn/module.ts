@@ -5,6 +5,7 @@
 import { Tensor, formatShape, type RemovableHandle, type Shape } from '../tensor/tensor.js';
 import { record } from '../tensor/ops.js';
 import { Parameter } from './parameter.js';
+import { weightsChanged } from '../tensor/weights-generation.js';
 
 export type ForwardHook = (module: Module, inputs: Tensor[], output: Tensor) => Tensor | void;
 /** gradInput holds null where the input needs no gradient; a returned array replaces it. */
@@ -249,6 +250,7 @@ export abstract class Module {
 
   train(mode = true): this {
     for (const m of this.modules()) m.training = mode;
+    weightsChanged();
     return this;
   }
 
@@ -317,6 +319,7 @@ export abstract class Module {
     ];
     if (problems.length) throw new StateDictError(`Error(s) in loading state_dict for ${this.typeName}: ${problems.join('; ')}`);
     for (const k of loaded) own.get(k)!.data.set(source.get(k)!.data);
+    weightsChanged();
     return { loaded, skipped, missing, unexpected };
   }
 
@@ -336,6 +339,11 @@ export abstract class Module {
   registerFullBackwardHook(fn: BackwardHook): RemovableHandle {
     this.backwardHooks.push(fn);
     return { remove: () => { this.backwardHooks = this.backwardHooks.filter((h) => h !== fn); } };
+  }
+
+  /** Whether forward or backward hooks observe this module (fused paths must then keep its own output). */
+  hasHooks(): boolean {
+    return this.forwardHooks.length > 0 || this.backwardHooks.length > 0;
   }
 
   /** Runs forward with hooks: PyTorch's module(x). */

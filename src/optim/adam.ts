@@ -1,6 +1,7 @@
 // Adam and AdamW (torch.optim.Adam / AdamW): bias-corrected moment estimates, optional AMSGrad;
 // AdamW decays the weights directly instead of through the gradient.
 import { Tensor } from '../tensor/tensor.js';
+import { weightsChanged } from '../tensor/weights-generation.js';
 import { native, getThreads } from '../tensor/native.js';
 import { Optimizer, booleanOption, numberOption, type ParamGroupInput } from './optimizer.js';
 
@@ -46,6 +47,7 @@ abstract class AdamBase extends Optimizer {
   }
 
   step(): void {
+    weightsChanged();
     const threads = getThreads();
     for (const g of this.paramGroups) {
       const [beta1, beta2] = betasOption(g);

@@ -1,5 +1,6 @@
 // Stochastic gradient descent with momentum, dampening, Nesterov and weight decay (torch.optim.SGD).
 import { Tensor } from '../tensor/tensor.js';
+import { weightsChanged } from '../tensor/weights-generation.js';
 import { native, getThreads } from '../tensor/native.js';
 import { Optimizer, booleanOption, numberOption, type ParamGroupInput } from './optimizer.js';
 
@@ -39,6 +40,7 @@ export class SGD extends Optimizer {
   }
 
   step(): void {
+    weightsChanged();
     const threads = getThreads();
     for (const g of this.paramGroups) {
       const lr = numberOption(g, 'lr');

@@ -1,6 +1,7 @@
 // Tensor: float32 storage, a shape, and a place on the autograd tape. An op's output records
 // a GradNode (its inputs and a backward function); backward() walks the tape in reverse.
 import * as ops from './ops.js';
+import { weightsChanged } from './weights-generation.js';
 import { defaultGenerator, type Generator } from './random.js';
 
 export type Shape = readonly number[];
@@ -183,6 +184,7 @@ export class Tensor {
       if (this.size !== 1) throw new Error('grad can be implicitly created only for scalar outputs');
       seed = Tensor.ones(this.shape);
     }
+    weightsChanged();
     noGrad(() => runBackward(this, seed));
   }
 

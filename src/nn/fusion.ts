@@ -1,0 +1,76 @@
+// Eval-mode inference without autograd: Conv2d → BatchNorm2d (→ ReLU/ReLU6) runs as one
+// convolution whose weights and bias have the normalization folded in, with the activation
+// applied in place on its output. The folded weights are cached per convolution and rebuilt
+// when weights may have changed (weights-generation). Training, recorded gradients and hooks on
+// any of the layers (Grad-CAM, summaries) take the unfused path, which keeps every intermediate.
+import { Tensor, isGradEnabled } from '../tensor/tensor.js';
+import { native, getThreads } from '../tensor/native.js';
+import { weightsGeneration } from '../tensor/weights-generation.js';
+import type { Module } from './module.js';
+import { Conv2d } from './conv.js';
+import { BatchNorm2d } from './norm.js';
+import { ReLU, ReLU6 } from './activation.js';
+import { foldBatchNorm } from './fold-batch-norm.js';
+
+interface Folded {
+  generation: number;
+  /** The tensors folded, so replacing one (layer.weight = new Parameter(...)) rebuilds. */
+  sources: (Tensor | null)[];
+  weight: Tensor;
+  bias: Tensor;
+}
+
+const folded = new WeakMap<Conv2d, Folded>();
+
+/** Whether conv → bn may run folded now. */
+function foldable(conv: Module, bn: Module | undefined): bn is BatchNorm2d {
+  return conv instanceof Conv2d && bn instanceof BatchNorm2d && !isGradEnabled() && !conv.training && !bn.training &&
+    bn.runningMean !== null && bn.runningVar !== null && bn.numFeatures === conv.outChannels && !conv.hasHooks() && !bn.hasHooks();
+}
+
+function foldedWeights(conv: Conv2d, bn: BatchNorm2d): Folded {
+  const sources = [conv.weight, conv.bias, bn.weight, bn.bias, bn.runningMean, bn.runningVar];
+  const cached = folded.get(conv);
+  if (cached && cached.generation === weightsGeneration() && cached.sources.every((t, i) => t === sources[i])) return cached;
+  const c = conv.outChannels;
+  const { weight, bias } = foldBatchNorm(conv.weight.data, conv.bias ? conv.bias.data : null, c, {
+    gamma: bn.weight ? bn.weight.data : null, beta: bn.bias ? bn.bias.data : null, mean: bn.runningMean!.data, variance: bn.runningVar!.data, eps: bn.eps,
+  });
+  const entry = { generation: weightsGeneration(), sources, weight: new Tensor(weight, conv.weight.shape), bias: new Tensor(bias, [c]) };
+  folded.set(conv, entry);
+  return entry;
+}
+
+/** Applies ReLU or ReLU6 to y in place; false for any other module. */
+function activateInPlace(act: Module | undefined, y: Tensor): boolean {
+  if (act === undefined || act.hasHooks()) return false;
+  if (act instanceof ReLU) native.reluForward(y.data, y.data, getThreads());
+  else if (act instanceof ReLU6) native.hardtanhForward(y.data, y.data, 0, 6, getThreads());
+  else return false;
+  return true;
+}
+
+/** Runs layers[i] (and the BatchNorm and activation after it when they fuse); returns the output and how many layers it used. */
+function runFrom(layers: readonly Module[], i: number, x: Tensor): [Tensor, number] {
+  const conv = layers[i], bn = layers[i + 1];
+  if (!foldable(conv, bn)) return [conv.call(x), 1];
+  const { weight, bias } = foldedWeights(conv as Conv2d, bn);
+  const y = (conv as Conv2d).convolve(x, weight, bias);
+  return activateInPlace(layers[i + 2], y) ? [y, 3] : [y, 2];
+}
+
+/** Runs modules in order (Sequential's forward), fusing each Conv2d → BatchNorm2d (→ ReLU/ReLU6) run where it may. */
+export function runLayers(layers: readonly Module[], x: Tensor): Tensor {
+  for (let i = 0; i < layers.length;) {
+    const [y, used] = runFrom(layers, i, x);
+    x = y;
+    i += used;
+  }
+  return x;
+}
+
+/** Whether conv has folded weights cached for the current weights (tests check the fused path ran). */
+export function hasFoldedWeights(conv: Conv2d): boolean {
+  const cached = folded.get(conv);
+  return cached !== undefined && cached.generation === weightsGeneration();
+}
