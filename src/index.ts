@@ -7,3 +7,4 @@ export * as viz from './viz/index.js';
 export * as nn from './nn/index.js';
 export * as models from './models/index.js';
 export * as train from './train/index.js';
+export { CnnError, ConfigError, type ExitCode } from './errors.js';

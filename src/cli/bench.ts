@@ -83,12 +83,7 @@ export function addBenchCommand(program: Command): void {
       await applyThreadsOption(opts);
       const { getModel } = await import('../models/registry.js');
       const { benchTrainStep } = await import('../bench/train.js');
-      let input = opts.input;
-      try {
-        input ??= getModel(opts.model).defaultInput;
-      } catch (err) {
-        throw new UserError((err as Error).message);
-      }
+      const input = opts.input ?? getModel(opts.model).defaultInput;
       // Under mpirun: one data-parallel step per rank, figures from rank 0.
       const { joinWorld, NoMpiSupportError } = await import('../dist/world.js');
       let world;

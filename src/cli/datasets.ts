@@ -2,11 +2,9 @@
 // and verify a dataset's files (progress bar on a terminal, plain lines otherwise).
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { DatasetError } from '../data/errors.js';
 import { dataRoot } from '../data/location.js';
 import { datasetStatus, downloadDataset, listDatasets, type DatasetStatus } from '../data/registry.js';
 import type { DownloadProgress } from '../data/download.js';
-import { UserError } from './errors.js';
 
 interface DataDirOption { dataDir?: string }
 
@@ -23,11 +21,6 @@ function describeState(s: DatasetStatus): string {
     case 'partial': return `partly downloaded (${megabytes(s.localBytes)} of ${megabytes(s.downloadBytes)})`;
     case 'missing': return `not downloaded (${megabytes(s.downloadBytes)})`;
   }
-}
-
-/** Dataset errors are the user's to fix (or the network's): one line, their exit code. */
-export function asUserError(err: unknown): unknown {
-  return err instanceof DatasetError ? new UserError(err.message, err.exitCode) : err;
 }
 
 function progressReporter(): { onProgress: (p: DownloadProgress) => void; stop: () => void } {
@@ -96,7 +89,7 @@ export function addDatasetsCommand(program: Command): void {
         for (const f of files) console.log(`verified ${f}`);
       } catch (err) {
         progress.stop();
-        throw asUserError(err);
+        throw err;
       }
     });
 }

@@ -4,6 +4,7 @@
 import { launchFacts } from '../dist/launch.js';
 import { joinWorld, NoMpiSupportError } from '../dist/world.js';
 import { UserError } from './errors.js';
+import type { ExitCode } from '../errors.js';
 
 /** True when this process is one rank of several. */
 export function launchedAsRanks(): boolean {
@@ -24,7 +25,7 @@ export function finishRank(): void {
  * The error a rank ends with. Agreed errors come back for the CLI to print on rank 0 (the other
  * ranks exit with the same code silently); anything else aborts the job from here.
  */
-export function rankFailure(err: unknown, agreed: boolean, exitCode: number): unknown {
+export function rankFailure(err: unknown, agreed: boolean, exitCode: ExitCode): unknown {
   const { rank, size } = launchFacts();
   if (err instanceof NoMpiSupportError) return rank === 0 ? new UserError(err.message) : new UserError('', 2);
   if (agreed) {
@@ -32,7 +33,7 @@ export function rankFailure(err: unknown, agreed: boolean, exitCode: number): un
     return rank === 0 ? err : new UserError('', exitCode);
   }
   const message = err instanceof Error ? err.message : String(err);
-  console.error(`cnn: error: rank ${rank} of ${size}: ${message}`);
+  console.error(`cnn: rank ${rank} of ${size}: ${message}`);
   if (process.env.CNN_DEBUG && err instanceof Error) console.error(err.stack);
   return joinWorld().abort(exitCode);
 }

@@ -2,7 +2,7 @@
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { makeFolder } from '../io/folders.js';
-import { UserError, parseIntegerOption } from './errors.js';
+import { parseIntegerOption } from './errors.js';
 import { addAllowNonFiniteOption, type AllowNonFiniteOption } from './nonfinite-option.js';
 import { addThreadsOption, applyThreadsOption, type ThreadsOption } from './threads.js';
 import { table } from './format.js';
@@ -30,16 +30,9 @@ export function addEvalCommand(program: Command): void {
     .action(async (checkpoint: string, o: EvalOptions) => {
       await applyThreadsOption(o);
       const { evaluateCheckpoint } = await import('../train/evaluate.js');
-      const { CheckpointError } = await import('../train/checkpoint.js');
       const { renderConfusionMatrix } = await import('../viz/confusion.js');
       const { averageReports } = await import('../train/metrics.js');
-      let r;
-      try {
-        r = await evaluateCheckpoint(checkpoint, { ...o, allowNonFinite: o.allowNonfinite });
-      } catch (err) {
-        if (err instanceof CheckpointError) throw new UserError(err.message);
-        throw err;
-      }
+      const r = await evaluateCheckpoint(checkpoint, { ...o, allowNonFinite: o.allowNonfinite });
       const outDir = o.out ?? dirname(checkpoint);
       makeFolder(outDir);
       const imagePath = join(outDir, 'confusion_matrix.png');

@@ -29,13 +29,12 @@ export function addExportCommand(program: Command): void {
     .action(async (checkpoint: string, o: ExportOptions) => {
       // The export runs the model's forward on a probe input to check itself.
       await applyThreadsOption(o);
-      const { modelFromCheckpoint, CheckpointError } = await import('../train/checkpoint.js');
-      const { exportOnnx, OnnxExportError } = await import('../nn/onnx-export.js');
+      const { modelFromCheckpoint } = await import('../train/checkpoint.js');
+      const { exportOnnx } = await import('../nn/onnx-export.js');
       const { writeFileAtomic } = await import('../io/atomic-write.js');
-      const { asUserError } = await import('./image-model.js');
-      const loaded = asUserError(() => modelFromCheckpoint(checkpoint), CheckpointError);
+      const loaded = modelFromCheckpoint(checkpoint);
       const { model: config, dataset } = loaded.checkpoint;
-      const result = asUserError(() => exportOnnx(loaded.model, {
+      const result = exportOnnx(loaded.model, {
         inputShape: dataset.inputShape,
         batch: o.batch,
         opset: o.opset,
@@ -44,7 +43,7 @@ export function addExportCommand(program: Command): void {
         producerVersion: program.version() ?? '',
         docString: `${config.name} trained on ${dataset.name} by cnn`,
         metadata: onnxMetadata(config, dataset, o.batch, o.softmax ? 'probabilities' : 'logits'),
-      }), OnnxExportError);
+      });
       writeFileAtomic(o.onnx, result.bytes);
       const bytes = result.bytes.reduce((s, c) => s + c.length, 0);
       const { inputs, outputs, nodes } = result.graph;

@@ -2,10 +2,11 @@
 import type { Command } from 'commander';
 import { makeFolder } from '../io/folders.js';
 import { addAllowNonFiniteOption, type AllowNonFiniteOption } from './nonfinite-option.js';
+import { addThreadsOption, applyThreadsOption, type ThreadsOption } from './threads.js';
 import { UserError, parseIntegerOption } from './errors.js';
 import { ALLOW_SVG_HELP, parseMaxPixels } from './image-options.js';
 
-interface FeaturesOptions {
+interface FeaturesOptions extends ThreadsOption {
   layers: string;
   checkpoint?: string;
   channels: number;
@@ -16,7 +17,7 @@ interface FeaturesOptions {
 }
 
 export function addFeaturesCommand(program: Command): void {
-  addAllowNonFiniteOption(program.command('features')
+  addThreadsOption(addAllowNonFiniteOption(program.command('features')
     .description('feature maps: the first channels of chosen layers for one image, as PNG grids')
     .argument('<image>', 'image file')
     .requiredOption('--layers <paths>', 'comma-separated module paths (e.g. conv1,layer1 or features.0)')
@@ -25,19 +26,20 @@ export function addFeaturesCommand(program: Command): void {
     .option('--out <dir>', 'folder for the PNGs (default: beside the image)')
     .option('--max-pixels <n>', 'refuse images with more pixels than this', parseMaxPixels)
     .option('--allow-svg', ALLOW_SVG_HELP)
-    .option('--json', 'print a JSON array, one object per layer'))
+    .option('--json', 'print a JSON array, one object per layer')))
     .action(async (file: string, opts: FeaturesOptions & AllowNonFiniteOption) => {
+      await applyThreadsOption(opts);
       const layers = opts.layers.split(',').map((l) => l.trim()).filter((l) => l !== '');
       if (layers.length === 0) throw new UserError('Expected at least one layer path for --layers');
-      const { featureMaps, findLayer, VizError } = await import('../viz/gradcam.js');
+      const { featureMaps, findLayer } = await import('../viz/gradcam.js');
       const { renderFeatureGrid } = await import('../viz/feature-grid.js');
-      const { loadModelForImages, readImageForModel, modelLine, outputPath, asUserError } = await import('./image-model.js');
+      const { loadModelForImages, readImageForModel, modelLine, outputPath } = await import('./image-model.js');
       const loaded = loadModelForImages(opts.checkpoint, { allowNonFinite: opts.allowNonfinite });
       (opts.json ? console.error : console.log)(modelLine(loaded));
-      for (const layer of layers) asUserError(() => findLayer(loaded.model, layer), VizError);
+      for (const layer of layers) findLayer(loaded.model, layer);
       const { input, mismatch } = await readImageForModel(file, loaded, { maxPixels: opts.maxPixels, allowSvg: opts.allowSvg });
       if (mismatch) (opts.json ? console.error : console.log)(mismatch);
-      const maps = asUserError(() => featureMaps(loaded.model, input, layers), VizError);
+      const maps = featureMaps(loaded.model, input, layers);
       if (opts.out) makeFolder(opts.out);
       const reports = [];
       for (const [layer, activation] of maps) {

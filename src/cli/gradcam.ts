@@ -3,10 +3,11 @@
 import type { Command } from 'commander';
 import { makeFolder } from '../io/folders.js';
 import { addAllowNonFiniteOption, type AllowNonFiniteOption } from './nonfinite-option.js';
+import { addThreadsOption, applyThreadsOption, type ThreadsOption } from './threads.js';
 import { UserError } from './errors.js';
 import { ALLOW_SVG_HELP, parseMaxPixels } from './image-options.js';
 
-interface GradcamOptions {
+interface GradcamOptions extends ThreadsOption {
   checkpoint?: string;
   class?: string;
   layer?: string;
@@ -39,7 +40,7 @@ function parseAlpha(value: string): number {
 }
 
 export function addGradcamCommand(program: Command): void {
-  addAllowNonFiniteOption(program.command('gradcam')
+  addThreadsOption(addAllowNonFiniteOption(program.command('gradcam')
     .description('Grad-CAM heatmaps: which parts of each image raised the class score')
     .argument('<images...>', 'image files (PNG, JPEG, WebP, ...)')
     .option('--checkpoint <file>', 'checkpoint (default: the newest runs/**/best.bin)')
@@ -50,28 +51,29 @@ export function addGradcamCommand(program: Command): void {
     .option('--out <dir>', 'folder for the PNGs (default: beside each image)')
     .option('--max-pixels <n>', 'refuse images with more pixels than this', parseMaxPixels)
     .option('--allow-svg', ALLOW_SVG_HELP)
-    .option('--json', 'print a JSON array, one object per image'))
+    .option('--json', 'print a JSON array, one object per image')))
     .action(async (images: string[], opts: GradcamOptions & AllowNonFiniteOption) => {
+      await applyThreadsOption(opts);
       if (opts.method !== 'gradcam' && opts.method !== 'gradcam++') throw new UserError(`Expected gradcam or gradcam++ for --method but received '${opts.method}'`);
       const method = opts.method;
       const alpha = parseAlpha(opts.alpha);
-      const { gradCam, findLayer, VizError } = await import('../viz/gradcam.js');
+      const { gradCam, findLayer } = await import('../viz/gradcam.js');
       const { heatmapImage, overlayImage } = await import('../viz/heatmap.js');
       const { writePng } = await import('../io/image.js');
-      const { loadModelForImages, readImageForModel, modelLine, resolveClass, outputPath, asUserError } = await import('./image-model.js');
+      const { loadModelForImages, readImageForModel, modelLine, resolveClass, outputPath } = await import('./image-model.js');
       const loaded = loadModelForImages(opts.checkpoint, { allowNonFinite: opts.allowNonfinite });
       (opts.json ? console.error : console.log)(modelLine(loaded));
       const classes = loaded.checkpoint.dataset.classes ?? [];
       const numClasses = loaded.checkpoint.model.numClasses;
       const classIndex = opts.class === undefined ? undefined : resolveClass(opts.class, classes, numClasses);
       // An unknown layer is reported before any image is read.
-      if (opts.layer !== undefined) asUserError(() => findLayer(loaded.model, opts.layer!), VizError);
+      if (opts.layer !== undefined) findLayer(loaded.model, opts.layer!);
       if (opts.out) makeFolder(opts.out);
       const reports: GradcamReport[] = [];
       for (const file of images) {
         const { image, input, mismatch } = await readImageForModel(file, loaded, { maxPixels: opts.maxPixels, allowSvg: opts.allowSvg });
         if (mismatch) (opts.json ? console.error : console.log)(mismatch);
-        const r = asUserError(() => gradCam(loaded.model, input, { layer: opts.layer, classIndex, method }), VizError);
+        const r = gradCam(loaded.model, input, { layer: opts.layer, classIndex, method });
         const [h, w] = r.cam.shape;
         const heat = heatmapImage(r.cam.data, h, w, image.width, image.height, 'jet');
         const overlay = overlayImage(heat, image, alpha);

@@ -3,8 +3,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from './errors.js';
-import { modelFromCheckpoint, CheckpointError, type Checkpoint, type LoadOptions } from '../train/checkpoint.js';
-import { readImage, ImageError, type DecodedImage, type ReadImageOptions } from '../io/image.js';
+import { modelFromCheckpoint, type Checkpoint, type LoadOptions } from '../train/checkpoint.js';
+import { readImage, type DecodedImage, type ReadImageOptions } from '../io/image.js';
 import { preprocessForModel } from '../data/preprocess.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Module } from '../nn/module.js';
@@ -48,18 +48,12 @@ export function loadModelForImages(checkpointPath: string | undefined, options: 
     if (!file) throw new UserError('no --checkpoint given and no runs/**/best.bin found here; train a model or pass --checkpoint <file>');
     file = path.relative(process.cwd(), file) || file;
   }
-  let loaded;
   try {
     statSync(file);
   } catch {
     throw new UserError(`checkpoint ${file}: no such file`);
   }
-  try {
-    loaded = modelFromCheckpoint(file, options);
-  } catch (err) {
-    if (err instanceof CheckpointError) throw new UserError(err.message);
-    throw err;
-  }
+  const loaded = modelFromCheckpoint(file, options);
   const { model: config, dataset } = loaded.checkpoint;
   if (!Array.isArray(dataset?.inputShape) || dataset.inputShape.length !== 3) {
     throw new UserError(`checkpoint ${file} does not record the input shape its model was trained on`);
@@ -99,13 +93,7 @@ function inputMismatch(file: string, image: DecodedImage, [c, h, w]: readonly nu
 export async function readImageForModel(file: string, loaded: LoadedModel, options: ReadImageOptions = {}): Promise<ImageInput> {
   const facts = loaded.checkpoint.dataset;
   const [c, h, w] = facts.inputShape;
-  let image: DecodedImage;
-  try {
-    image = await readImage(file, options);
-  } catch (err) {
-    if (err instanceof ImageError) throw new UserError(err.message);
-    throw err;
-  }
+  const image = await readImage(file, options);
   if (c !== 1 && c !== 3) {
     throw new UserError(`${file} has ${image.channels} channel${image.channels === 1 ? '' : 's'} but the checkpoint's model takes ${c}-channel input (an image file gives 1 or 3)`);
   }
@@ -133,15 +121,4 @@ export function resolveClass(value: string, classes: readonly string[], numClass
 export function outputPath(imageFile: string, outDir: string | undefined, suffix: string): string {
   const base = path.basename(imageFile, path.extname(imageFile));
   return path.join(outDir ?? path.dirname(imageFile), `${base}${suffix}`);
-}
-
-
-/** Runs fn, turning errors of the given class into UserErrors with the same message. */
-export function asUserError<T>(fn: () => T, kind: new (...args: never[]) => Error): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof kind) throw new UserError(err.message);
-    throw err;
-  }
 }

@@ -1,5 +1,6 @@
 // The `cnn` command: parses, dispatches to one file per command, and turns every error into
-// one line and an exit code (2 for bad usage or input, 1 for failures, 130 for Ctrl-C).
+// one line `cnn: <message>` and an exit code (2 for bad usage or input, 1 for failures, 130 for
+// Ctrl-C); the stack only with --verbose or CNN_DEBUG=1.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, type OutputConfiguration } from 'commander';
 import { addBenchCommand } from './bench.js';
@@ -13,8 +14,7 @@ import { addModelsCommand } from './models.js';
 import { addSummaryCommand } from './summary.js';
 import { addGradcamCommand } from './gradcam.js';
 import { addFeaturesCommand } from './features.js';
-import { DatasetError } from '../data/errors.js';
-import { UserError } from './errors.js';
+import { CnnError } from '../errors.js';
 import { watchStdout } from './stdout-pipe.js';
 
 function packageVersion(): string {
@@ -23,7 +23,7 @@ function packageVersion(): string {
 }
 
 /** Every command and option; `output` replaces where commander writes (the option fuzzer mutes it). */
-export function buildProgram(output: OutputConfiguration = { outputError: (str, write) => write(str) }): Command {
+export function buildProgram(output: OutputConfiguration = { outputError: (str, write) => write(`cnn: ${str.replace(/^error: /, '')}`) }): Command {
   const program = new Command('cnn')
     .description('Train, evaluate and inspect convolutional neural networks on the CPU')
     .version(packageVersion(), '-V, --version')
@@ -45,7 +45,7 @@ export function buildProgram(output: OutputConfiguration = { outputError: (str, 
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const verbose = argv.includes('--verbose');
+  const verbose = argv.includes('--verbose') || process.env.CNN_DEBUG === '1';
   watchStdout();
   try {
     await buildProgram().parseAsync(argv);
@@ -60,12 +60,8 @@ function exitCodeFor(err: unknown, verbose: boolean): number {
     return err.exitCode === 0 ? 0 : 2;
   }
   if (verbose && err instanceof Error) console.error(err.stack);
-  if (err instanceof UserError || err instanceof DatasetError) {
-    console.error(`cnn: error: ${err.message}`);
-    return err.exitCode;
-  }
-  // Range/type errors from the native boundary or tensor ops are bad input, not crashes.
   const message = err instanceof Error ? err.message : String(err);
-  console.error(`cnn: error: ${message}`);
-  return 1;
+  console.error(`cnn: ${message}`);
+  // Anything that is not a CnnError was not foreseen: a runtime failure.
+  return err instanceof CnnError ? err.exitCode : 1;
 }

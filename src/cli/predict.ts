@@ -1,6 +1,6 @@
 // `cnn predict checkpoint.bin image.png [...]`: top-k classes with probabilities per image.
 import type { Command } from 'commander';
-import { UserError, parseIntegerOption } from './errors.js';
+import { parseIntegerOption } from './errors.js';
 import { ALLOW_SVG_HELP } from './image-options.js';
 import { addAllowNonFiniteOption, type AllowNonFiniteOption } from './nonfinite-option.js';
 import { addThreadsOption, applyThreadsOption, type ThreadsOption } from './threads.js';
@@ -15,25 +15,12 @@ export function addPredictCommand(program: Command): void {
     .option('--json', 'one JSON object per image, per line')))
     .action(async (checkpoint: string, images: string[], o: ThreadsOption & AllowNonFiniteOption & { topK: number; json?: boolean; allowSvg?: boolean }) => {
       await applyThreadsOption(o);
-      const { modelFromCheckpoint, CheckpointError } = await import('../train/checkpoint.js');
+      const { modelFromCheckpoint } = await import('../train/checkpoint.js');
       const { predictFile } = await import('../train/predict.js');
-      const { ImageError } = await import('../io/image.js');
-      let loaded;
-      try {
-        loaded = modelFromCheckpoint(checkpoint, { allowNonFinite: o.allowNonfinite });
-      } catch (err) {
-        if (err instanceof CheckpointError) throw new UserError(err.message);
-        throw err;
-      }
+      const loaded = modelFromCheckpoint(checkpoint, { allowNonFinite: o.allowNonfinite });
       const k = Math.min(o.topK, loaded.checkpoint.dataset.classes.length);
       for (const file of images) {
-        let p;
-        try {
-          p = await predictFile(loaded.model, loaded.checkpoint.dataset, file, k, { allowSvg: o.allowSvg });
-        } catch (err) {
-          if (err instanceof ImageError) throw new UserError(err.message);
-          throw err;
-        }
+        const p = await predictFile(loaded.model, loaded.checkpoint.dataset, file, k, { allowSvg: o.allowSvg });
         if (o.json) {
           console.log(JSON.stringify(p));
         } else {

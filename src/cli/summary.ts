@@ -1,12 +1,13 @@
 // `cnn summary`: one row per layer of a model — path, type, output shape, parameters,
 // multiply-adds, receptive field — then totals.
 import type { Command } from 'commander';
+import { addThreadsOption, applyThreadsOption, type ThreadsOption } from './threads.js';
 import { UserError, parseIntegerOption } from './errors.js';
 import { parseInputShape, parseStem } from './model-options.js';
 import { thousands, si, mebibytes, table } from './format.js';
 import type { Module } from '../nn/module.js';
 
-interface SummaryOptions {
+interface SummaryOptions extends ThreadsOption {
   model?: string;
   input?: [number, number, number];
   numClasses?: number;
@@ -17,18 +18,8 @@ interface SummaryOptions {
 async function modelByName(opts: SummaryOptions): Promise<{ model: Module; input: [number, number, number]; name: string }> {
   if (opts.model === undefined) throw new UserError('cnn summary needs --model <name> or a checkpoint file');
   const { getModel, buildModel } = await import('../models/registry.js');
-  let entry;
-  try {
-    entry = getModel(opts.model);
-  } catch (err) {
-    throw new UserError((err as Error).message);
-  }
-  const input = opts.input ?? entry.defaultInput;
-  try {
-    return { model: buildModel(opts.model, { numClasses: opts.numClasses, inChannels: input[0], stem: opts.stem }), input, name: opts.model };
-  } catch (err) {
-    throw new UserError((err as Error).message);
-  }
+  const input = opts.input ?? getModel(opts.model).defaultInput;
+  return { model: buildModel(opts.model, { numClasses: opts.numClasses, inChannels: input[0], stem: opts.stem }), input, name: opts.model };
 }
 
 async function modelOfCheckpoint(file: string, opts: SummaryOptions): Promise<{ model: Module; input: [number, number, number]; name: string }> {
@@ -41,15 +32,16 @@ async function modelOfCheckpoint(file: string, opts: SummaryOptions): Promise<{ 
 }
 
 export function addSummaryCommand(program: Command): void {
-  program.command('summary')
+  addThreadsOption(program.command('summary')
     .description('per-layer output shapes, parameters, multiply-adds and receptive fields of a model')
     .argument('[checkpoint]', 'a .bin checkpoint: summarize its model at the input it was trained on')
     .option('--model <name>', 'model name (see `cnn models`); required without a checkpoint')
     .option('--input <CxHxW>', 'input shape (default: the model\'s own)', parseInputShape)
     .option('--num-classes <n>', 'number of classes', parseIntegerOption('num-classes', 1, 1_000_000))
     .option('--stem <kind>', 'ResNet stem: imagenet or cifar', parseStem)
-    .option('--json', 'print one JSON object')
+    .option('--json', 'print one JSON object'))
     .action(async (checkpoint: string | undefined, opts: SummaryOptions) => {
+      await applyThreadsOption(opts);
       const { summarize } = await import('../nn/summary.js');
       const { model, input, name } = checkpoint === undefined ? await modelByName(opts) : await modelOfCheckpoint(checkpoint, opts);
       let s;

@@ -1,13 +1,11 @@
 // Errors a dataset user can cause or meet (missing, corrupt or undownloadable files). Each carries
 // a message that is complete on one line; the CLI prints it without a stack trace.
+import { CnnError, type ExitCode } from '../errors.js';
 
-export class DatasetError extends Error {
-  /** Exit code the CLI uses: 2 for bad input files or options, 1 for network failures. */
-  readonly exitCode: number;
-  constructor(message: string, exitCode = 2) {
-    super(message);
-    this.name = new.target.name;
-    this.exitCode = exitCode;
+/** Exit code 2 for bad input files or options, 1 for network failures. */
+export class DatasetError extends CnnError {
+  constructor(message: string, exitCode: ExitCode = 2) {
+    super(message, { exitCode });
   }
 }
 

@@ -17,8 +17,6 @@ import { ensureRemoteFiles, type FetchOptions } from './remote-files.js';
 
 export type { DatasetDefinition, LoadOptions } from './definition.js';
 
-/** The dataset `cnn train` uses when none is named: bundled, so it works offline. */
-export const DEFAULT_DATASET = 'fashion-mnist-mini';
 
 const DATASETS: readonly DatasetDefinition[] = [fashionMnistMini, mnist, fashionMnist, cifar10, cifar100, imageFolder];
 

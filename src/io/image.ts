@@ -2,6 +2,7 @@
 // preprocessing that inference shares with `cnn predict`, and PNG writing.
 import { statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { CnnError } from '../errors.js';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { writeFileAtomic } from './atomic-write.js';
 import { looksLikeSvg, withSvgFiles } from './svg-policy.js';
@@ -9,7 +10,8 @@ import { looksLikeSvg, withSvgFiles } from './svg-policy.js';
 /** Default refusal threshold: 64 megapixels (an 8k×8k photo), far below sharp's 268 MP. */
 export const DEFAULT_MAX_PIXELS = 64 * 1024 * 1024;
 
-export class ImageError extends Error {}
+/** A missing, unreadable or unsupported image file (exit 2). */
+export class ImageError extends CnnError {}
 
 /** 8-bit pixels, height × width × channels (interleaved, as sharp gives them). */
 export interface DecodedImage {

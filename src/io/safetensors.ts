@@ -3,6 +3,7 @@
 // load in Python's `safetensors` unchanged.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { writeFileAtomic } from './atomic-write.js';
+import { CnnError } from '../errors.js';
 import { Tensor, shapeSize } from '../tensor/tensor.js';
 
 export type DType = 'F32' | 'F64' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
@@ -16,7 +17,8 @@ export interface SafetensorsFile {
   metadata: Record<string, string>;
 }
 
-export class SafetensorsError extends Error {}
+/** A file that breaks the safetensors format (exit 2). */
+export class SafetensorsError extends CnnError {}
 
 /** An entry to write: a tensor, stored as float32 unless dtype says I64 (e.g. counters). */
 export type Entry = Tensor | { tensor: Tensor; dtype: 'F32' | 'I64' };

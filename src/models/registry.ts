@@ -11,6 +11,7 @@ import { convnextTiny } from './convnext.js';
 import { densenet121 } from './densenet.js';
 import { regnetY400mf } from './regnet.js';
 import type { ModelOptions } from './options.js';
+import { ConfigError } from '../errors.js';
 
 export interface ModelEntry {
   name: string;
@@ -58,17 +59,22 @@ export const MODELS: ReadonlyMap<string, ModelEntry> = new Map(ENTRIES.map((e) =
 
 export function getModel(name: string): ModelEntry {
   const entry = MODELS.get(name);
-  if (!entry) throw new RangeError(`unknown model '${name}' (known: ${[...MODELS.keys()].join(', ')})`);
+  if (!entry) throw new ConfigError(`unknown model '${name}' (known: ${[...MODELS.keys()].join(', ')})`, '--model');
   return entry;
+}
+
+/** Whether the model has a choice of stem (--stem). */
+export function modelTakesStem(name: string): boolean {
+  return name.startsWith('resnet');
 }
 
 export function buildModel(name: string, o: ModelOptions = {}): Module {
   const entry = getModel(name);
-  if (o.stem === 'cifar' && !name.startsWith('resnet')) throw new RangeError(`--stem applies to ResNets only, not ${name}`);
+  if (o.stem === 'cifar' && !modelTakesStem(name)) throw new ConfigError(`--stem applies to ResNets only, not ${name}`, '--stem');
   for (const [option, flag] of [['dropout', '--dropout'], ['dropPath', '--drop-path']] as const) {
     if (o[option] !== undefined && !entry.takes?.includes(option)) {
       const which = [...MODELS.values()].filter((e) => e.takes?.includes(option)).map((e) => e.name);
-      throw new RangeError(`${flag} applies to ${which.join(', ')}, not ${name}`);
+      throw new ConfigError(`${flag} applies to ${which.join(', ')}, not ${name}`, flag);
     }
   }
   return entry.build({ numClasses: entry.defaultClasses, ...o });

@@ -5,6 +5,7 @@
 // input, which gives every value its true shape and lets the export check the hooks against
 // model.forward before anything is written.
 import { Tensor, noGrad, formatShape } from '../tensor/tensor.js';
+import { CnnError } from '../errors.js';
 import * as ops from '../tensor/ops.js';
 import { OnnxGraph, encodeOnnxModel, type OnnxAttribute, type OnnxDim } from '../io/onnx.js';
 import { foldBatchNorms } from '../io/onnx-fold-bn.js';
@@ -28,7 +29,7 @@ export interface OnnxValue {
 }
 
 /** The model holds something ONNX cannot express exactly; the message names the layer. */
-export class OnnxExportError extends Error {}
+export class OnnxExportError extends CnnError {}
 
 /** A composite module's export: the same composition as its forward, through ctx. */
 export interface OnnxExportable {

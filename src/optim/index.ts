@@ -12,3 +12,6 @@ export { ReduceLROnPlateau, type ReduceLROnPlateauOptions, type PlateauMode, typ
 export { OneCycleLR, type OneCycleLROptions, type AnnealStrategy } from './one-cycle-lr.js';
 export { LinearLR, type LinearLROptions } from './linear-lr.js';
 export { SequentialLR, type SequentialLROptions } from './sequential-lr.js';
+export { clipGradNorm, clipGradValue } from './clip-grad.js';
+export { OPTIMIZERS, OPTIMIZER_NAMES, buildOptimizer, type OptimizerName } from './optimizers.js';
+export { SCHEDULERS, SCHEDULER_NAMES, type SchedulerName } from './schedulers.js';

@@ -1,7 +1,8 @@
 // Checkpoints are safetensors files: the model's state dict under torchvision's names, the
 // optimizer's tensors under `optimizer.`, and JSON strings in __metadata__ for the model
 // config, the dataset facts and the training state. Written atomically (temp file + rename).
-import { saveSafetensors, loadSafetensors, SafetensorsError, type Entry } from '../io/safetensors.js';
+import { saveSafetensors, loadSafetensors, type Entry } from '../io/safetensors.js';
+import { CnnError } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { firstNonFinite } from '../tensor/finite.js';
 import type { Module } from '../nn/module.js';
@@ -28,22 +29,29 @@ export interface DatasetFacts {
   inputShape: [number, number, number];
 }
 
-/** JSON-safe training state; its exact fields belong to the trainer. */
-export type TrainingState = Record<string, unknown>;
-
 export interface Checkpoint {
   model: ModelConfig;
   dataset: DatasetFacts;
-  training: TrainingState | null;
+  /** The training state as stored; the Checkpointer (checkpointer.ts) checks and types it. */
+  training: unknown;
   modelState: Map<string, Tensor>;
   /** Optimizer tensors, keys without the `optimizer.` prefix. */
   optimizerTensors: Map<string, Tensor>;
 }
 
-export class CheckpointError extends Error {}
+/** A checkpoint file that is missing, corrupt or not what the command needs (exit 2). */
+export class CheckpointError extends CnnError {
+  constructor(message: string, file: string) {
+    super(message, { file });
+  }
+}
 
 /** A model or optimizer holding NaN or ±Inf was about to be saved: never written (exit code 1). */
-export class NonFiniteModelError extends Error {}
+export class NonFiniteModelError extends CnnError {
+  constructor(message: string) {
+    super(message, { exitCode: 1 });
+  }
+}
 
 export interface LoadOptions {
   /** Load tensors holding NaN or ±Inf (--allow-nonfinite) instead of refusing them. */
@@ -69,7 +77,7 @@ export function describeTensors(names: readonly string[]): string {
 }
 
 export function saveCheckpoint(path: string, model: Module, config: ModelConfig, dataset: DatasetFacts,
-  training: TrainingState | null = null, optimizerTensors: ReadonlyMap<string, Tensor> = new Map()): void {
+  training: object | null = null, optimizerTensors: ReadonlyMap<string, Tensor> = new Map()): void {
   const entries: Record<string, Entry> = {};
   const int64 = model.int64Keys();
   for (const [k, t] of model.stateDict()) entries[k] = int64.has(k) ? { tensor: t, dtype: 'I64' } : t;
@@ -85,30 +93,49 @@ export function saveCheckpoint(path: string, model: Module, config: ModelConfig,
   saveSafetensors(path, entries, metadata);
 }
 
-function parseJson<T>(path: string, key: string, raw: string | undefined): T {
-  if (raw === undefined) throw new CheckpointError(`${path} is not a cnn checkpoint (no '${key}' in its metadata)`);
+function parseJson<T = unknown>(path: string, key: string, raw: string | undefined): T {
+  if (raw === undefined) throw new CheckpointError(`${path} is not a cnn checkpoint (no '${key}' in its metadata)`, path);
   try {
     return JSON.parse(raw) as T;
   } catch {
-    throw new CheckpointError(`${path} has corrupt '${key}' metadata`);
+    throw new CheckpointError(`${path} has corrupt '${key}' metadata`, path);
   }
 }
 
+const isInt = (v: unknown, min: number, max: number): v is number => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
+const isNumbers = (v: unknown, length: number): v is number[] => Array.isArray(v) && v.length === length && v.every((x) => Number.isFinite(x));
+
+/** The model metadata, checked field by field so a bad file is one line naming the field. */
+function checkModelConfig(path: string, m: unknown): ModelConfig {
+  const bad = (field: string) => new CheckpointError(`${path} has bad 'model' metadata: ${field}`, path);
+  if (typeof m !== 'object' || m === null) throw bad('not an object');
+  const { name, numClasses, inChannels, stem } = m as Record<string, unknown>;
+  if (typeof name !== 'string') throw bad('no model name');
+  if (!isInt(numClasses, 1, 100000)) throw bad(`numClasses ${JSON.stringify(numClasses)} is not an integer between 1 and 100000`);
+  if (!isInt(inChannels, 1, 4096)) throw bad(`inChannels ${JSON.stringify(inChannels)} is not an integer between 1 and 4096`);
+  if (stem !== undefined && stem !== 'imagenet' && stem !== 'cifar') throw bad(`stem ${JSON.stringify(stem)} is not imagenet or cifar`);
+  return m as ModelConfig;
+}
+
+function checkDatasetFacts(path: string, d: unknown): DatasetFacts {
+  const bad = (field: string) => new CheckpointError(`${path} has bad 'dataset' metadata: ${field}`, path);
+  if (typeof d !== 'object' || d === null) throw bad('not an object');
+  const { name, classes, mean, std, inputShape } = d as Record<string, unknown>;
+  if (typeof name !== 'string') throw bad('no dataset name');
+  if (!Array.isArray(classes) || classes.length === 0 || !classes.every((c) => typeof c === 'string')) throw bad('classes is not a list of names');
+  if (!Array.isArray(inputShape) || inputShape.length !== 3 || !inputShape.every((v) => isInt(v, 1, 8192))) throw bad(`inputShape ${JSON.stringify(inputShape)} is not C×H×W`);
+  if (!isNumbers(mean, inputShape[0]) || !isNumbers(std, inputShape[0])) throw bad(`mean and std need ${inputShape[0]} numbers each`);
+  return d as DatasetFacts;
+}
+
 export function loadCheckpoint(path: string, { allowNonFinite = false }: LoadOptions = {}): Checkpoint {
-  let file;
-  try {
-    file = loadSafetensors(path);
-  } catch (err) {
-    if (err instanceof SafetensorsError) throw new CheckpointError(err.message);
-    throw err;
-  }
-  const { metadata, tensors } = file;
+  const { metadata, tensors } = loadSafetensors(path);
   if (metadata.format !== CHECKPOINT_FORMAT) {
-    throw new CheckpointError(`${path} is not a cnn checkpoint (format '${metadata.format ?? 'none'}', expected '${CHECKPOINT_FORMAT}')`);
+    throw new CheckpointError(`${path} is not a cnn checkpoint (format '${metadata.format ?? 'none'}', expected '${CHECKPOINT_FORMAT}')`, path);
   }
   if (!allowNonFinite) {
     const bad = nonFiniteTensors(tensors);
-    if (bad.length > 0) throw new CheckpointError(`${path} holds NaN or Inf in ${describeTensors(bad)}; pass --allow-nonfinite to load it anyway`);
+    if (bad.length > 0) throw new CheckpointError(`${path} holds NaN or Inf in ${describeTensors(bad)}; pass --allow-nonfinite to load it anyway`, path);
   }
   const modelState = new Map<string, Tensor>();
   const optimizerTensors = new Map<string, Tensor>();
@@ -117,9 +144,9 @@ export function loadCheckpoint(path: string, { allowNonFinite = false }: LoadOpt
     else modelState.set(k, t);
   }
   return {
-    model: parseJson<ModelConfig>(path, 'model', metadata.model),
-    dataset: parseJson<DatasetFacts>(path, 'dataset', metadata.dataset),
-    training: metadata.training === undefined ? null : parseJson<TrainingState>(path, 'training', metadata.training),
+    model: checkModelConfig(path, parseJson(path, 'model', metadata.model)),
+    dataset: checkDatasetFacts(path, parseJson(path, 'dataset', metadata.dataset)),
+    training: metadata.training === undefined ? null : parseJson(path, 'training', metadata.training),
     modelState,
     optimizerTensors,
   };
@@ -134,7 +161,7 @@ export function modelFromCheckpoint(path: string, loadOptions: LoadOptions = {})
     model = withoutInit(() => buildModel(name, options));
     model.loadStateDict(checkpoint.modelState);
   } catch (err) {
-    throw new CheckpointError(`${path}: ${(err as Error).message}`);
+    throw new CheckpointError(`${path}: ${(err as Error).message}`, path);
   }
   model.eval();
   return { model, checkpoint };

@@ -2,13 +2,13 @@
 import { loadDataset, getDataset } from '../data/registry.js';
 import { splitDataset } from '../data/split.js';
 import type { ImageDataset } from '../data/dataset.js';
-import { presetTransform } from '../data/presets.js';
+import { presetTransform, type AugmentLevel } from '../data/presets.js';
 import {
   Compose, Resize, ToTensor, RandomCrop, RandomResizedCrop, RandomHorizontalFlip, RandomVerticalFlip, RandomRotation,
   ColorJitter, RandomGrayscale, RandomErasing, type Transform,
 } from '../data/transforms.js';
 import type { DownloadProgress } from '../data/download.js';
-import type { AugmentName, TrainConfig } from './config.js';
+import type { TrainConfig } from './options.js';
 
 export async function loadSplits(c: TrainConfig, onProgress?: (p: DownloadProgress) => void): Promise<{ train: ImageDataset; val: ImageDataset; valSource: string }> {
   const def = getDataset(c.dataset);
@@ -23,28 +23,14 @@ export async function loadSplits(c: TrainConfig, onProgress?: (p: DownloadProgre
 }
 
 /** Single augmentations added on top of the --augment preset (training only). */
-export interface ExtraAugment {
-  /** RandomCrop to the image size with this padding. */
-  randomCrop?: number;
-  /** RandomResizedCrop to the image size, scale from this minimum to 1. */
-  randomResizedCrop?: number;
-  hflip?: number;
-  vflip?: number;
-  /** RandomRotation(±degrees). */
-  rotation?: number;
-  /** ColorJitter(brightness, contrast, saturation, hue). */
-  colorJitter?: [number, number, number, number];
-  grayscale?: number;
-  /** RandomErasing with this probability, after Normalize. */
-  erasing?: number;
-}
+export type ExtraAugment = Pick<TrainConfig, 'randomCrop' | 'randomResizedCrop' | 'hflip' | 'vflip' | 'rotation' | 'colorJitter' | 'grayscale' | 'erasing'>;
 
 /**
  * Train: [Resize] → preset's uint8 steps → extra geometric and colour steps → ToTensor →
  * Normalize → preset's and extra tensor steps (RandomErasing). Validation: [Resize] → ToTensor →
  * Normalize. The preset is planned at the resized size, so its crops keep that size.
  */
-export function transformFor(ds: ImageDataset, augment: AugmentName, train: boolean, imageSize?: number, extra: ExtraAugment = {}): Compose {
+export function transformFor(ds: ImageDataset, augment: AugmentLevel, train: boolean, imageSize?: number, extra: ExtraAugment = {}): Compose {
   const resize = imageSize && (ds.height !== imageSize || ds.width !== imageSize);
   const size: [number, number] = resize ? [imageSize, imageSize] : [ds.height, ds.width];
   const preset = presetTransform({ ...ds, height: size[0], width: size[1] }, augment, train).transforms;

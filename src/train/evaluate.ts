@@ -5,6 +5,7 @@ import type { Module } from '../nn/module.js';
 import type { DataLoader } from '../data/loader.js';
 import { RunningMetrics, ConfusionMatrix, predictions } from './metrics.js';
 import type { DataParallel } from './distributed.js';
+import type { Run } from './run.js';
 
 export interface Evaluation {
   loss: number;
@@ -14,8 +15,11 @@ export interface Evaluation {
   confusion: ConfusionMatrix;
 }
 
-/** With dp, each rank evaluates its shard and the sums are all-reduced: every rank gets the whole set's figures. */
-export async function evaluate(model: Module, loader: DataLoader, classes: string[], dp?: DataParallel): Promise<Evaluation> {
+/** A run's validation after an epoch, or any model on any loader; with dp, each rank evaluates its shard and the sums are all-reduced. */
+export async function evaluate(run: Run): Promise<Evaluation>;
+export async function evaluate(model: Module, loader: DataLoader, classes: string[], dp?: DataParallel): Promise<Evaluation>;
+export async function evaluate(...args: [Run] | [Module, DataLoader, string[], DataParallel?]): Promise<Evaluation> {
+  const [model, loader, classes, dp] = args.length === 1 ? [args[0].model, args[0].valLoader, args[0].facts.classes, args[0].dp] : args;
   const wasTraining = model.training;
   model.eval();
   const metrics = new RunningMetrics();
@@ -55,12 +59,12 @@ export async function evaluateCheckpoint(path: string, o: { dataset?: string; sp
   const split = o.split ?? 'test';
   const ds = await loadDataset(name, split, { dataDir: o.dataDir, download: true, imageSize: height, channels: channels as 1 | 3 });
   if (ds.channels !== channels) {
-    throw new CheckpointError(`${path} expects ${channels}-channel images but ${name} has ${ds.channels}`);
+    throw new CheckpointError(`${path} expects ${channels}-channel images but ${name} has ${ds.channels}`, path);
   }
   const loader = new DataLoader(ds, { batchSize: o.batchSize ?? 256, transform: transformFor(ds, 'none', false, height), shard: dp?.shard(false) });
   const classes = checkpoint.dataset.classes;
   const maxLabel = ds.labels.reduce((m, v) => Math.max(m, v), 0);
-  if (maxLabel >= classes.length) throw new CheckpointError(`${name} has labels up to ${maxLabel} but ${path} knows ${classes.length} classes`);
+  if (maxLabel >= classes.length) throw new CheckpointError(`${name} has labels up to ${maxLabel} but ${path} knows ${classes.length} classes`, path);
   const result = await evaluate(model, loader, classes, dp);
   return { ...result, dataset: name, split, classes };
 }

@@ -1,7 +1,13 @@
 export { train, NonFiniteLossError } from './trainer.js';
 export type { TrainOptions, TrainResult } from './trainer.js';
+export { prepareRun } from './run.js';
+export type { Run } from './run.js';
+export { trainEpoch } from './train-epoch.js';
+export { Checkpointer } from './checkpointer.js';
+export type { TrainingState, Progress } from './checkpointer.js';
 export { resolveConfig, DEFAULT_CONFIG, ConfigError } from './config.js';
-export type { TrainConfig } from './config.js';
+export { TRAIN_OPTIONS } from './options.js';
+export type { TrainConfig } from './options.js';
 export { saveCheckpoint, loadCheckpoint, modelFromCheckpoint, CheckpointError } from './checkpoint.js';
 export type { Checkpoint, ModelConfig, DatasetFacts } from './checkpoint.js';
 export { evaluate, evaluateCheckpoint } from './evaluate.js';

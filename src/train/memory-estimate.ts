@@ -3,7 +3,7 @@
 // and be killed by the system instead of refused with a reason.
 import { freemem } from 'node:os';
 import type { ModelSummary } from '../nn/summary.js';
-import { ConfigError } from './config.js';
+import { ConfigError } from '../errors.js';
 
 /**
  * Backward keeps each layer's output, its gradient and what the kernels save (BatchNorm's

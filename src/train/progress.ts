@@ -37,7 +37,8 @@ export interface EpochResult {
   trainAcc: number;
   valLoss: number;
   valAcc: number;
-  valTop5: number;
+  /** null where top-5 says nothing (5 classes or fewer). */
+  valTop5: number | null;
   lr: number;
   seconds: number;
   imagesPerSec: number;
@@ -58,13 +59,20 @@ const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 
 function epochLine(r: EpochResult): string {
   return `epoch ${r.epoch}/${r.epochs}  train loss ${r.trainLoss.toFixed(4)} acc ${pct(r.trainAcc)}  ` +
-    `val loss ${r.valLoss.toFixed(4)} top-1 ${pct(r.valAcc)} top-5 ${pct(r.valTop5)}  ` +
+    `val loss ${r.valLoss.toFixed(4)} top-1 ${pct(r.valAcc)}${r.valTop5 === null ? '' : ` top-5 ${pct(r.valTop5)}`}  ` +
     `lr ${r.lr.toPrecision(3)}  ${r.seconds.toFixed(1)}s  ${Math.round(r.imagesPerSec)} img/s${r.best ? '  * best' : ''}`;
 }
 
 function startLine(i: RunInfo): string {
   return `training ${i.model} (${i.params.toLocaleString('en-US')} parameters) on ${i.dataset}: ${i.trainCount} images, ` +
-    `validating on ${i.valCount} (${i.valSource}); ${i.ranks ? `${i.ranks} ranks × ${i.threads} threads, batch ${i.batchSize} per rank = global batch ${i.ranks * i.batchSize!}` : `${i.threads} threads`}; run folder ${i.out}`;
+    `validating on ${i.valCount} (${i.valSource}); ${i.ranks ? `${i.ranks} ranks × ${i.threads} threads, batch ${i.batchSize} per rank = global batch ${i.ranks * i.batchSize!}` : `${i.threads} thread${i.threads === 1 ? '' : 's'}`}; run folder ${i.out}`;
+}
+
+type DoneSummary = { bestAcc: number; bestEpoch: number; out: string };
+
+function doneLine(s: DoneSummary): string {
+  if (s.bestEpoch === 0) return `no epoch finished; the run folder is ${s.out}`;
+  return `best val top-1 ${pct(s.bestAcc)} at epoch ${s.bestEpoch}; checkpoints and metrics in ${s.out}`;
 }
 
 /** A cli-progress bar per epoch, then one summary line. */
@@ -105,9 +113,9 @@ export class TtyReporter implements TrainReporter {
     console.log(message);
   }
 
-  done(s: { bestAcc: number; bestEpoch: number; out: string }): void {
+  done(s: DoneSummary): void {
     this.closeBar();
-    console.log(`best val top-1 ${pct(s.bestAcc)} at epoch ${s.bestEpoch}; checkpoints and metrics in ${s.out}`);
+    console.log(doneLine(s));
   }
 }
 
@@ -138,8 +146,8 @@ export class PlainReporter implements TrainReporter {
     console.log(message);
   }
 
-  done(s: { bestAcc: number; bestEpoch: number; out: string }): void {
-    console.log(`best val top-1 ${pct(s.bestAcc)} at epoch ${s.bestEpoch}; checkpoints and metrics in ${s.out}`);
+  done(s: DoneSummary): void {
+    console.log(doneLine(s));
   }
 }
 

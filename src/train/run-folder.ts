@@ -179,8 +179,7 @@ export function readMetrics(folder: string): MetricsRow[] {
   });
 }
 
-/** Keeps rows up to `epoch` (a resumed run rewrites what came after its checkpoint). */
-export function truncateMetrics(folder: string, epoch: number): void {
-  if (!existsSync(join(folder, 'metrics.csv'))) return;
-  writeFileAtomic(join(folder, 'metrics.csv'), metricsText(readMetrics(folder).filter((r) => r.epoch <= epoch)));
+/** The rows of `from` up to `epoch` become `to`'s metrics (a resumed run rewrites what came after its checkpoint). */
+export function carryMetrics(from: string, to: string, epoch: number): void {
+  writeFileAtomic(join(to, 'metrics.csv'), metricsText(readMetrics(from).filter((r) => r.epoch <= epoch)));
 }

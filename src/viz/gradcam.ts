@@ -2,6 +2,7 @@
 // keeps the target layer's activation A, a full backward hook keeps dScore/dA, and the map is
 // ReLU(Σ_k α_k A^k), min-max normalized. The score is the class logit (pytorch-grad-cam's
 // ClassifierOutputTarget).
+import { CnnError } from '../errors.js';
 import { Tensor, formatShape, isGradEnabled, noGrad } from '../tensor/tensor.js';
 import { Conv2d } from '../nn/conv.js';
 import type { Module } from '../nn/module.js';
@@ -31,7 +32,7 @@ export interface GradCamResult {
 }
 
 /** Bad layer or class requests: the CLI reports these as user errors. */
-export class VizError extends Error {}
+export class VizError extends CnnError {}
 
 // pytorch-grad-cam's scale_cam_image epsilon: a flat map divides 0 by it and stays 0.
 const NORMALIZE_EPS = 1e-7;

@@ -147,7 +147,7 @@ test('bad input: one line, exit code 2, no stack trace', () => {
     assert.equal(r.status, 2, `${args.join(' ')}: exit ${r.status}, stderr ${r.stderr}`);
     const lines = r.stderr.trim().split('\n');
     assert.equal(lines.length, 1, `${args.join(' ')}: one line, got ${r.stderr}`);
-    assert.match(lines[0], /^cnn: error: /);
+    assert.match(lines[0], /^cnn: /);
     assert.match(lines[0], message, args.join(' '));
   }
   const noRuns = runCli(['gradcam', picture], {}, dir);

@@ -1,0 +1,119 @@
+// The run spec: every option of `cnn train` is one row of this table. The commander options and
+// their --help, the TrainConfig type, the defaults and the checks (config.ts) all come from it;
+// optimizers and schedulers bring their own rows (optim/optimizers.ts, optim/schedulers.ts).
+import { numberRow, listRow, choiceRow, switchRow, textRow, type AnyOptionRow, type ConfigFrom } from '../option-row.js';
+import { OPTIMIZERS, OPTIMIZER_NAMES, OPTIMIZER_ROWS } from '../optim/optimizers.js';
+import { SCHEDULERS, SCHEDULER_NAMES, SCHEDULER_ROWS } from '../optim/schedulers.js';
+import { MODELS } from '../models/registry.js';
+import { datasetNames } from '../data/registry.js';
+import { AUGMENT_LEVELS } from '../data/presets.js';
+import { ConfigError } from '../errors.js';
+import { parseMemorySize } from './memory-estimate.js';
+
+const maxMemory = {
+  key: 'maxMemory', flag: '--max-memory <size>', group: 'run', defaultText: 'the memory available',
+  help: 'memory a training step may use, e.g. 8G (checked against an estimate before the first step)',
+  parse: (raw: string): number => {
+    const bytes = parseMemorySize(raw);
+    if (!(bytes > 0)) throw new ConfigError(`Expected a size such as 8G or 512M for --max-memory but received '${raw}'`, '--max-memory');
+    return bytes;
+  },
+  check: (v: number) => (v > 0 ? undefined : 'a positive number of bytes'),
+} as const;
+
+const probability = (key: 'hflip' | 'vflip' | 'grayscale' | 'erasing', help: string) =>
+  numberRow(key, `--${key} <p>`, { min: 0, max: 1, expected: 'a probability in [0, 1]', defaultText: 'off', help, group: 'augment' });
+
+const RUN_ROWS = [
+  choiceRow('model', '--model <name>', () => [...MODELS.keys()], { default: 'lenet5', help: 'model from `cnn models`', group: 'run' }),
+  choiceRow('dataset', '--dataset <name>', datasetNames, { default: 'fashion-mnist-mini', help: 'dataset from `cnn datasets`', group: 'run' }),
+  textRow('dataDir', '--data-dir <dir>', { defaultText: '$CNN_DATA, else ./data', help: 'where datasets live (for imagefolder: the image folder)', group: 'run' }),
+  numberRow('epochs', '--epochs <n>', { integer: true, min: 1, max: 1e6, default: 10, help: 'epochs to train', group: 'run' }),
+  numberRow('batchSize', '--batch-size <n>', { integer: true, min: 1, max: 65536, default: 32, help: 'images per step', group: 'run' }),
+  numberRow('numClasses', '--num-classes <n>', { integer: true, min: 1, max: 100000, defaultText: "the dataset's classes", help: 'classifier outputs', group: 'run' }),
+  numberRow('imageSize', '--image-size <n>', { integer: true, min: 1, max: 1024, defaultText: "the dataset's size", help: 'resize images to n×n', group: 'run' }),
+  choiceRow('stem', '--stem <kind>', () => ['imagenet', 'cifar'] as const, { defaultText: 'imagenet', help: 'ResNet stem: imagenet, or cifar (3×3 stride-1, no max-pool)', group: 'run' }),
+  switchRow('freezeBackbone', '--freeze-backbone', { help: 'train only the fc/classifier head', group: 'run' }),
+  switchRow('syncBn', '--sync-bn', { help: 'under mpirun: BatchNorm statistics over the global batch (SyncBatchNorm)', group: 'run' }),
+  numberRow('valSplit', '--val-split <x>', { min: 0, max: 1, open: 'max', default: 0, help: 'hold out this fraction of train for validation (0: validate on the test split)', group: 'run' }),
+  numberRow('seed', '--seed <n>', { integer: true, min: 0, max: Number.MAX_SAFE_INTEGER, default: 0, help: 'seed for initialization, shuffling, augmentation and dropout', group: 'run' }),
+  numberRow('patience', '--patience <n>', { integer: true, min: 0, default: 0, help: 'stop after n epochs without a better validation accuracy (0: never)', group: 'run' }),
+  textRow('out', '--out <dir>', { defaultText: 'runs/<model>-<dataset>-N', help: 'run folder', group: 'run' }),
+  textRow('resume', '--resume <checkpoint>', { defaultText: 'off', help: 'continue a run from its last.bin (--epochs N extends it)', group: 'run' }),
+  switchRow('overwrite', '--overwrite', { help: 'replace the run already in --out (without it, cnn refuses to touch it)', group: 'run' }),
+  switchRow('allowNonFinite', '--allow-nonfinite', { help: 'let --resume load a checkpoint whose weights hold NaN or Inf', group: 'run' }),
+  maxMemory,
+] as const;
+
+const OPTIMIZATION_ROWS = [
+  choiceRow('optimizer', '--optimizer <name>', () => OPTIMIZER_NAMES, { default: 'adam', help: OPTIMIZER_NAMES.join(' | '), group: 'optimizer' }),
+  numberRow('lr', '--lr <x>', {
+    min: 0, open: 'min', help: 'learning rate', group: 'optimizer',
+    defaultText: OPTIMIZER_NAMES.map((n) => `${OPTIMIZERS[n].defaultLr} for ${n}`).join(', '),
+  }),
+  ...Object.values(OPTIMIZER_ROWS),
+  numberRow('gradClip', '--grad-clip <norm>', { min: 0, open: 'min', defaultText: 'off', help: "scale the gradients so their global L2 norm is at most this (clip_grad_norm_)", group: 'optimizer' }),
+  numberRow('gradClipValue', '--grad-clip-value <v>', { min: 0, open: 'min', defaultText: 'off', help: 'clamp every gradient element to [-v, v] (clip_grad_value_)', group: 'optimizer' }),
+  numberRow('labelSmoothing', '--label-smoothing <x>', { min: 0, max: 1, default: 0, help: 'cross-entropy label smoothing', group: 'optimizer' }),
+] as const;
+
+const SCHEDULE_ROWS = [
+  choiceRow('scheduler', '--scheduler <name>', () => SCHEDULER_NAMES, { default: 'none', help: SCHEDULER_NAMES.join(' | '), group: 'scheduler' }),
+  numberRow('warmupEpochs', '--warmup-epochs <n>', { integer: true, min: 0, default: 0, help: 'linear warm-up epochs before the schedule', group: 'scheduler' }),
+  ...Object.values(SCHEDULER_ROWS),
+] as const;
+
+const AUGMENT_ROWS = [
+  choiceRow('augment', '--augment <level>', () => AUGMENT_LEVELS, { default: 'none', help: "none | basic | strong (the dataset's preset)", group: 'augment' }),
+  numberRow('randomCrop', '--random-crop <padding>', { integer: true, min: 0, max: 256, defaultText: 'off', help: 'add RandomCrop(image size, padding)', group: 'augment' }),
+  numberRow('randomResizedCrop', '--random-resized-crop <min-scale>', { min: 0, max: 1, open: 'min', expected: 'a minimum scale in (0, 1]', defaultText: 'off', help: 'add RandomResizedCrop(image size, scale=(min, 1))', group: 'augment' }),
+  probability('hflip', 'add RandomHorizontalFlip(p)'),
+  probability('vflip', 'add RandomVerticalFlip(p)'),
+  numberRow('rotation', '--rotation <degrees>', { min: 0, max: 360, defaultText: 'off', help: 'add RandomRotation(±degrees)', group: 'augment' }),
+  listRow<'colorJitter', [number, number, number, number]>('colorJitter', '--color-jitter <b,c,s,h>', {
+    length: 4, min: 0, ok: (v) => v[3] <= 0.5, expected: 'four numbers (non-negative; hue at most 0.5)', defaultText: 'off',
+    help: 'add ColorJitter(brightness, contrast, saturation, hue)', group: 'augment',
+  }),
+  probability('grayscale', 'add RandomGrayscale(p)'),
+  probability('erasing', 'add RandomErasing(p) after Normalize'),
+] as const;
+
+export const TRAIN_OPTIONS = [...RUN_ROWS, ...OPTIMIZATION_ROWS, ...SCHEDULE_ROWS, ...AUGMENT_ROWS] as const;
+
+/**
+ * Every option of a training run. `lr` is always set once resolved (its default follows the
+ * optimizer); `threads` comes from cli/threads.ts like every computing command's; `download`
+ * is the library's choice (CLI runs download, programs default to not).
+ */
+export type TrainConfig = ConfigFrom<typeof TRAIN_OPTIONS> & { lr: number; threads?: number; download: boolean };
+
+export type OptionKey = (typeof TRAIN_OPTIONS)[number]['key'];
+
+/** The defaults of every row that has one. */
+export const DEFAULT_CONFIG = Object.freeze(Object.fromEntries([
+  ...TRAIN_OPTIONS.filter((r) => 'default' in r).map((r) => [r.key, (r as AnyOptionRow).default]),
+  ['download', true],
+])) as Omit<TrainConfig, 'lr'>;
+
+/** The optimizers or schedulers that read a row ('sgd'), for --help. */
+export function usedBy(row: AnyOptionRow): string[] {
+  const entries = [...Object.entries(OPTIMIZERS), ...Object.entries(SCHEDULERS)] as [string, { options: readonly AnyOptionRow[] }][];
+  return entries.filter(([, e]) => e.options.includes(row)).map(([name]) => name);
+}
+
+/** The row's help with who reads it and its default: "decay factor (step, multistep; default: 0.1)". */
+export function helpText(row: AnyOptionRow): string {
+  const users = usedBy(row);
+  const value = row.default;
+  const shown = row.defaultText ?? (value === false ? 'off' : Array.isArray(value) ? (value.length ? value.join(',') : 'none') : String(value));
+  return `${row.help} (${users.length ? `${users.join(', ')}; ` : ''}default: ${shown})`;
+}
+
+/** The rows an optimizer or scheduler reads, to refuse options given for another one. */
+export function rowsOf(kind: 'optimizer' | 'scheduler', name: string): readonly AnyOptionRow[] {
+  const map = (kind === 'optimizer' ? OPTIMIZERS : SCHEDULERS) as Record<string, { options: readonly AnyOptionRow[] }>;
+  return map[name]?.options ?? [];
+}
+
+/** Rows that only some optimizer or scheduler reads. */
+export const CHOICE_ROWS: ReadonlySet<AnyOptionRow> = new Set<AnyOptionRow>([...Object.values(OPTIMIZER_ROWS), ...Object.values(SCHEDULER_ROWS)]);

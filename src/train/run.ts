@@ -1,0 +1,161 @@
+// prepareRun(config) → Run: everything a training run needs before its first step — the options
+// resolved (or taken from the checkpoint it resumes), the data and loaders, the model checked
+// against the data, the optimizer and schedule, the run folder and its Checkpointer.
+import { dirname } from 'node:path';
+import type { Tensor } from '../tensor/tensor.js';
+import { manualSeed } from '../tensor/random.js';
+import { setThreads } from '../tensor/native.js';
+import type { Module } from '../nn/module.js';
+import { buildModel, getModel } from '../models/registry.js';
+import { getDataset } from '../data/registry.js';
+import { DataLoader } from '../data/loader.js';
+import { datasetStats } from '../data/presets.js';
+import type { DownloadProgress } from '../data/download.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { buildOptimizer } from '../optim/optimizers.js';
+import { ConfigError } from '../errors.js';
+import type { ModelConfig, DatasetFacts, Checkpoint } from './checkpoint.js';
+import { resolveConfig } from './config.js';
+import type { TrainConfig } from './options.js';
+import { resumedConfig } from './resume.js';
+import { Checkpointer, type Progress, type TrainingState } from './checkpointer.js';
+import { Schedule } from './schedule.js';
+import { claimRunFolder, writeArgs, readMetrics, carryMetrics } from './run-folder.js';
+import { summarize } from '../nn/summary.js';
+import { availableMemory, checkStepMemory, estimateStepMemory } from './memory-estimate.js';
+import { loadSplits, transformFor } from './data.js';
+import { DataParallel } from './distributed.js';
+import { joinWorld } from '../dist/world.js';
+
+export interface Run {
+  config: TrainConfig;
+  model: Module;
+  modelConfig: ModelConfig;
+  facts: DatasetFacts;
+  /** The parameters the optimizer steps (all but a frozen backbone). */
+  trainable: Tensor[];
+  trainLoader: DataLoader;
+  valLoader: DataLoader;
+  trainCount: number;
+  valCount: number;
+  valSource: string;
+  optimizer: Optimizer;
+  schedule: Schedule;
+  folder: string;
+  /** This rank's part of a data-parallel run under mpirun (a world of one otherwise). */
+  dp: DataParallel;
+  /** Unlocks the run folder (and removes it if this run made it and wrote nothing); safe to call twice. */
+  release: () => void;
+  checkpointer: Checkpointer;
+  /** Where the run stands; the next epoch is progress.epoch + 1. */
+  progress: Progress;
+}
+
+/** The classifier head that --freeze-backbone leaves trainable: a top-level fc or classifier. */
+function headOf(model: Module): Module {
+  for (const [name, child] of model.namedChildren()) if (name === 'fc' || name === 'classifier') return child;
+  throw new ConfigError(`--freeze-backbone: ${model.typeName} has no fc or classifier head`, '--freeze-backbone');
+}
+
+async function loadData(c: TrainConfig, dp: DataParallel, onProgress?: (p: DownloadProgress) => void) {
+  const { train, val, valSource } = await loadSplits(c, onProgress);
+  const numClasses = c.numClasses ?? train.classes.length;
+  const maxLabel = train.labels.reduce((m, v) => Math.max(m, v), 0);
+  if (maxLabel >= numClasses) throw new ConfigError(`--num-classes ${numClasses} is too small: ${c.dataset} has labels up to ${maxLabel}`, '--num-classes');
+  const trainLoader = new DataLoader(train, { batchSize: c.batchSize, shuffle: true, seed: c.seed, transform: transformFor(train, c.augment, true, c.imageSize, c), shard: dp.shard(true) });
+  const valLoader = new DataLoader(val, { batchSize: Math.max(c.batchSize, 256), transform: transformFor(val, c.augment, false, c.imageSize), shard: dp.shard(false) });
+  const { channels, height, width } = trainLoader.plan.output;
+  const inputShape: [number, number, number] = [channels, height, width];
+  const { mean, std } = datasetStats(train);
+  const facts: DatasetFacts = { name: c.dataset, classes: train.classes.slice(0, numClasses), mean, std, inputShape };
+  return { trainLoader, valLoader, trainCount: train.count, valCount: val.count, valSource, numClasses, facts };
+}
+
+/**
+ * The model for the data's input, probed once (a size it cannot take is a clear error) and its
+ * training step's memory estimated before anything is allocated.
+ */
+function buildRunModel(c: TrainConfig, numClasses: number, inputShape: [number, number, number]): { model: Module; modelConfig: ModelConfig } {
+  const modelConfig: ModelConfig = { name: c.model, numClasses, inChannels: inputShape[0], ...(c.stem ? { stem: c.stem } : {}) };
+  const model = buildModel(c.model, modelConfig);
+  let summary;
+  try {
+    summary = summarize(model, inputShape);
+  } catch (err) {
+    const [, h, w] = getModel(c.model).defaultInput;
+    throw new ConfigError(`${c.model} is built for ${h}×${w} images and cannot take ${c.dataset}'s ${inputShape[1]}×${inputShape[2]} `
+      + `(${(err as Error).message}); pass --image-size ${h} or choose another model (cnn models)`, '--image-size');
+  }
+  const optimizerSlots = c.optimizer === 'sgd' ? (c.momentum > 0 ? 1 : 0) : 2;
+  checkStepMemory(estimateStepMemory(summary, c.batchSize, optimizerSlots), c.maxMemory ?? availableMemory(),
+    `${c.model} on ${c.batchSize} images of ${inputShape.join('x')}`, c.maxMemory === undefined ? 'the memory available' : '--max-memory');
+  if (c.freezeBackbone) {
+    model.requiresGrad(false);
+    headOf(model).requiresGrad(true);
+  }
+  return { model, modelConfig };
+}
+
+/** The options (resolved, or the resumed run's) and the checkpoint resumed from. */
+function configFor(given: Partial<TrainConfig>): { config: TrainConfig; resumed: { checkpoint: Checkpoint; state: TrainingState } | null } {
+  if (!given.resume) return { config: resolveConfig(given), resumed: null };
+  resolveConfig(given);
+  const resumed = Checkpointer.read(given.resume, given.allowNonFinite);
+  return { config: resumedConfig(given, given.resume, resumed.state), resumed };
+}
+
+/** Puts a resumed run where its checkpoint left it; a changed length re-plans the schedule and replays it. */
+function resume(run: Run, checkpoint: Checkpoint, state: TrainingState): void {
+  const c = run.config;
+  run.progress = run.checkpointer.restore(checkpoint, state, c.resume!);
+  if (state.config.epochs === c.epochs && state.batchesPerEpoch === run.trainLoader.length) {
+    run.schedule.loadStateDict(state.schedule);
+  } else {
+    for (const g of run.optimizer.paramGroups) g.lr = g.initialLr;
+    run.schedule = new Schedule(run.optimizer, c, run.trainLoader.length);
+    run.schedule.fastForward(state.epoch, run.trainLoader.length, readMetrics(dirname(c.resume!)).map((r) => r.val_loss));
+  }
+  if (run.dp.isLeader) carryMetrics(dirname(c.resume!), run.folder, state.epoch);
+}
+
+/** The run with its folder claimed (locked); on any failure the folder is released again. */
+export async function prepareRun(given: Partial<TrainConfig>, onDownloadProgress?: (p: DownloadProgress) => void): Promise<Run> {
+  const { config: c, resumed } = configFor(given);
+  getDataset(c.dataset);
+  const dp = new DataParallel(joinWorld());
+  // Rank 0 alone claims and writes the run folder.
+  const { folder, release } = dp.isLeader
+    ? claimRunFolder({ out: c.out, model: c.model, dataset: c.dataset, resume: resumed !== null, overwrite: c.overwrite })
+    : { folder: c.out ?? "rank 0's run folder", release: () => {} };
+  try {
+    return await prepareInFolder(c, resumed, { folder, release, dp }, onDownloadProgress);
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+async function prepareInFolder(c: TrainConfig, resumed: { checkpoint: Checkpoint; state: TrainingState } | null,
+  { folder, release, dp }: { folder: string; release: () => void; dp: DataParallel }, onDownloadProgress?: (p: DownloadProgress) => void): Promise<Run> {
+  const threads = c.threads ?? dp.defaultThreads();
+  if (threads) setThreads(threads);
+  manualSeed(c.seed);
+  const data = await loadData(c, dp, onDownloadProgress);
+  const { model, modelConfig } = buildRunModel(c, data.numClasses, data.facts.inputShape);
+  const trainable = model.parameters().filter((p) => p.requiresGrad);
+  const optimizer = buildOptimizer(c.optimizer, trainable, c);
+  const schedule = new Schedule(optimizer, c, data.trainLoader.length);
+  dp.attach(model, trainable, c.syncBn);
+  const parts = {
+    ...data, config: c, model, modelConfig, optimizer, schedule, trainable, folder, release, dp,
+    progress: { epoch: 0, bestAcc: -Infinity, bestEpoch: 0, epochsWithoutImprovement: 0 },
+  };
+  // The Checkpointer reads the run itself, so a schedule re-planned on resume is the one it saves.
+  const run: Run = Object.assign(parts, { checkpointer: new Checkpointer(parts, folder) });
+  if (resumed) resume(run, resumed.checkpoint, resumed.state);
+  const { resume: resumedFrom, ...args } = c;
+  if (dp.isLeader) {
+    writeArgs(folder, { ...args, out: folder, numClasses: data.numClasses, inputShape: data.facts.inputShape, resumedFrom: resumedFrom ?? null, ...(dp.size > 1 ? { ranks: dp.size } : {}) });
+  }
+  return run;
+}

@@ -1,0 +1,80 @@
+// trainEpoch(run): one pass over the training data — forward, loss, backward, gradient clipping,
+// optimizer step, per-batch schedule — reporting progress and polling for a stop after each step.
+import { crossEntropy, accuracyTopK } from '../tensor/loss.js';
+import { BatchNorm1d, BatchNorm2d } from '../nn/norm.js';
+import type { Module } from '../nn/module.js';
+import { clipGradNorm, clipGradValue } from '../optim/clip-grad.js';
+import { CnnError } from '../errors.js';
+import { RunningMetrics } from './metrics.js';
+import type { TrainReporter } from './progress.js';
+import type { Run } from './run.js';
+
+/** Stopped on a non-finite loss or non-finite weights; names the last checkpoint that is still finite. */
+export class NonFiniteLossError extends CnnError {
+  constructor(message: string) {
+    super(message, { exitCode: 1 });
+  }
+}
+
+export interface EpochTraining {
+  loss: number;
+  accuracy: number;
+  count: number;
+  /** The lr the epoch started with. */
+  lr: number;
+  seconds: number;
+  /** True when shouldStop() ended the epoch early. */
+  interrupted: boolean;
+}
+
+/** train() mode, except frozen BatchNorm layers, which keep their running statistics (eval). */
+function setTrainMode(model: Module, frozen: boolean): void {
+  model.train();
+  if (!frozen) return;
+  for (const m of model.modules()) {
+    if ((m instanceof BatchNorm2d || m instanceof BatchNorm1d) && m.parameters().every((p) => !p.requiresGrad)) m.eval();
+  }
+}
+
+export async function trainEpoch(run: Run, epoch: number, reporter: TrainReporter, shouldStop?: () => boolean): Promise<EpochTraining> {
+  const { config: c, model, optimizer, trainLoader } = run;
+  trainLoader.setEpoch(epoch);
+  setTrainMode(model, c.freezeBackbone);
+  const running = new RunningMetrics();
+  const lr = run.schedule.lr;
+  const t0 = performance.now();
+  let batch = 0;
+  for await (const { x, y } of trainLoader) {
+    const logits = model.call(x);
+    const loss = crossEntropy(logits, y, { labelSmoothing: c.labelSmoothing });
+    const lossValue = loss.item();
+    // Every rank learns of a non-finite loss or a stop request on any rank at the same step.
+    const { dp } = run;
+    const agreed = dp.agree(!Number.isFinite(lossValue), dp.size > 1 && (shouldStop?.() ?? false));
+    if (agreed.nonFinite) {
+      const what = dp.size === 1 ? `loss became ${lossValue}` : `loss became non-finite on ${agreed.nonFinite} of ${dp.size} ranks`;
+      throw new NonFiniteLossError(run.checkpointer.stopMessage(`${what} at epoch ${epoch}, batch ${batch + 1}`));
+    }
+    optimizer.zeroGrad();
+    loss.backward();
+    dp.averageGradients();
+    if (c.gradClipValue !== undefined) clipGradValue(run.trainable, c.gradClipValue);
+    if (c.gradClip !== undefined) clipGradNorm(run.trainable, c.gradClip);
+    optimizer.step();
+    run.schedule.afterBatch();
+    running.add(lossValue, y.length, accuracyTopK(logits, y, 1));
+    batch++;
+    const seconds = (performance.now() - t0) / 1000;
+    reporter.batch({
+      epoch, batch, batches: trainLoader.length, loss: running.loss, accuracy: running.accuracy,
+      imagesPerSec: (running.count * dp.size) / seconds, lr: run.schedule.lr, etaSeconds: (seconds / batch) * (trainLoader.length - batch),
+    });
+    if (dp.size > 1 ? agreed.stop : shouldStop?.()) return { ...summary(running), lr, seconds, interrupted: true };
+  }
+  run.dp.reduceMetrics(running);
+  return { ...summary(running), lr, seconds: (performance.now() - t0) / 1000, interrupted: false };
+}
+
+function summary(m: RunningMetrics): { loss: number; accuracy: number; count: number } {
+  return { loss: m.loss, accuracy: m.accuracy, count: m.count };
+}

@@ -1,0 +1,100 @@
+// Every bad option or input file we know of, run through the real `cnn`: exactly one stderr line
+// starting `cnn: `, naming what is wrong, and exit code 2 (before any training starts).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { saveSafetensors } from '../../src/io/safetensors.js';
+import { Tensor } from '../../src/tensor/tensor.js';
+import { runCli } from '../helpers/cli.js';
+import { withTempDir } from '../helpers/tmp.js';
+
+const tmp = withTempDir();
+after(tmp.cleanup);
+
+const model = { name: 'lenet5', numClasses: 10, inChannels: 1 };
+const dataset = { name: 'fashion-mnist-mini', classes: 'abcdefghij'.split(''), mean: [0.5], std: [0.5], inputShape: [1, 28, 28] };
+const training = {
+  epoch: 1, bestAcc: 0.5, bestEpoch: 1, epochsWithoutImprovement: 0, config: {}, optimizer: { groups: [], step: [] },
+  schedule: {}, rng: { words: [1, 2, 3, 4], spareNormal: null }, batchesPerEpoch: 10,
+};
+
+/** A checkpoint whose metadata is `meta` (values JSON-encoded unless already strings). */
+function checkpoint(name: string, meta: Record<string, unknown>): string {
+  const path = join(tmp.dir, `${name}.bin`);
+  const metadata = Object.fromEntries(Object.entries(meta).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+  saveSafetensors(path, { 'fc.bias': Tensor.zeros([10]) }, { format: 'cnn-checkpoint-1', ...metadata });
+  return path;
+}
+
+const cases: { args: () => string[]; message: RegExp }[] = [
+  // Issue 10 and issue 12 item 10.
+  { args: () => ['train', '--threads', '1e9'], message: /threads/ },
+  { args: () => ['train', '--num-classes', '1e9'], message: /--num-classes/ },
+  { args: () => ['train', '--image-size', '1e9'], message: /--image-size/ },
+  { args: () => ['train', '--random-crop', '100000'], message: /--random-crop/ },
+  { args: () => ['train', '--rotation', '1e9'], message: /--rotation/ },
+  { args: () => ['train', '--model', 'lenet5', '--stem', 'cifar'], message: /--stem applies to ResNets only/ },
+  { args: () => ['train', '--model', 'resnet18', '--image-size', '2048'], message: /--image-size/ },
+  { args: () => ['train', '--scheduler', 'onecycle', '--div-factor', '0'], message: /--div-factor/ },
+  { args: () => ['train', '--scheduler', 'onecycle', '--div-factor', '-1'], message: /--div-factor/ },
+  // Values and combinations the run spec refuses.
+  { args: () => ['train', '--epochs', '0'], message: /--epochs/ },
+  { args: () => ['train', '--lr', 'abc'], message: /--lr/ },
+  { args: () => ['train', '--lr', '-1'], message: /--lr/ },
+  { args: () => ['train', '--optimizer', 'rmsprop'], message: /--optimizer/ },
+  { args: () => ['train', '--scheduler', 'linear'], message: /--scheduler/ },
+  { args: () => ['train', '--model', 'resnet9'], message: /--model/ },
+  { args: () => ['train', '--dataset', 'imagenet'], message: /dataset/ },
+  { args: () => ['train', '--augment', 'extreme'], message: /--augment/ },
+  { args: () => ['train', '--betas', '0.9'], message: /--betas/ },
+  { args: () => ['train', '--color-jitter', '0.1,0.1,0.1,0.9'], message: /--color-jitter/ },
+  { args: () => ['train', '--hflip', '2'], message: /--hflip/ },
+  { args: () => ['train', '--val-split', '1'], message: /--val-split/ },
+  { args: () => ['train', '--grad-clip', '0'], message: /--grad-clip/ },
+  { args: () => ['train', '--grad-clip-value', '-1'], message: /--grad-clip-value/ },
+  { args: () => ['train', '--momentum', '0.5'], message: /--momentum is an option of sgd; it has no effect with --optimizer adam/ },
+  { args: () => ['train', '--gamma', '0.5', '--scheduler', 'cosine'], message: /--gamma .* no effect with --scheduler cosine/ },
+  { args: () => ['train', '--nesterov', '--optimizer', 'adam'], message: /--nesterov/ },
+  { args: () => ['train', '--scheduler', 'multistep'], message: /--milestones/ },
+  { args: () => ['train', '--warmup-epochs', '5', '--epochs', '5'], message: /--warmup-epochs/ },
+  { args: () => ['train', '--no-such-option'], message: /unknown option/ },
+  { args: () => ['train', '--resume', join(tmp.dir, 'missing.bin')], message: /missing\.bin/ },
+  // Checkpoints with missing, null or wrong metadata.
+  { args: () => ['eval', checkpoint('null-model', { model: 'null', dataset })], message: /'model' metadata: not an object/ },
+  { args: () => ['eval', checkpoint('no-dataset', { model })], message: /no 'dataset' in its metadata/ },
+  { args: () => ['predict', checkpoint('bad-classes', { model: { ...model, numClasses: 1e9 }, dataset }), 'x.png'], message: /numClasses/ },
+  { args: () => ['predict', checkpoint('short-dataset', { model, dataset: { name: 'x', classes: ['a'] } }), 'x.png'], message: /inputShape/ },
+  { args: () => ['train', '--resume', checkpoint('string-epoch', { model, dataset, training: { ...training, epoch: '1' } })], message: /epoch "1" is not a whole number/ },
+  { args: () => ['train', '--resume', checkpoint('no-training', { model, dataset })], message: /holds no training state/ },
+  // Other commands.
+  { args: () => ['predict', 'x.bin', 'x.png', '--top-k', '0'], message: /top-k/ },
+  { args: () => ['eval', 'x.bin', '--batch-size', '0'], message: /batch-size/ },
+  { args: () => ['summary', '--model', 'resnet9'], message: /unknown model/ },
+  { args: () => ['summary', '--model', 'lenet5', '--stem', 'cifar'], message: /--stem applies to ResNets only/ },
+  { args: () => ['summary', '--model', 'lenet5', '--input', '3x0x2'], message: /--input/ },
+  { args: () => ['doctor', '--threads', '0'], message: /threads/ },
+  { args: () => ['gradcam', 'x.png', '--alpha', '2'], message: /--alpha/ },
+  { args: () => ['features', 'x.png', '--threads', '2000', '--layers', 'features.0'], message: /threads/ },
+  { args: () => ['bench', 'train', '--model', 'resnet9'], message: /unknown model/ },
+  { args: () => ['datasets', 'download', 'imagenet'], message: /unknown dataset/ },
+];
+
+for (const c of cases) {
+  test(`cnn ${c.args().map((a) => a.replace(tmp.dir, '…')).join(' ')} → one line, exit 2`, () => {
+    const r = runCli(c.args(), { CI: 'true' });
+    const lines = r.stderr.split('\n').filter((l) => l !== '');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], /^cnn: /);
+    assert.doesNotMatch(lines[0], /^cnn: error:/);
+    assert.match(lines[0], c.message);
+    assert.equal(r.status, 2, r.stderr);
+  });
+}
+
+test('CNN_DEBUG=1 adds the stack; without it there is none', () => {
+  const plain = runCli(['train', '--epochs', '0']);
+  assert.doesNotMatch(plain.stderr, /\n\s+at /);
+  const debug = runCli(['train', '--epochs', '0'], { CNN_DEBUG: '1' });
+  assert.match(debug.stderr, /\n\s+at /);
+  assert.equal(debug.status, 2);
+});
