@@ -12,8 +12,7 @@ function parseSizes(value: string): number[] {
   return sizes;
 }
 
-export function addBenchCommand(program: Command): void {
-  const bench = program.command('bench').description('measure kernel and training speed');
+function addGemmBench(bench: Command): void {
   addThreadsOption(
     bench.command('gemm')
       .description('SGEMM GFLOP/s on square sizes 256-2048 and convolution-shaped cases')
@@ -30,6 +29,9 @@ export function addBenchCommand(program: Command): void {
       else console.log(`${String(r.m).padStart(6)} ${String(r.n).padStart(6)} ${String(r.k).padStart(6)}  ${r.transA ? '  Aᵀ ' : '  A  '} ${r.transB ? '  Bᵀ ' : '  B  '}  ${String(r.threads).padStart(7)}  ${r.isa.padStart(7)}  ${r.gflops.toFixed(1).padStart(7)}`);
     }
   });
+}
+
+function addDataBench(bench: Command): void {
   addThreadsOption(
     bench.command('data')
       .description('images/s of loading + augmenting alone: the CIFAR preset on synthetic 32x32 images, or an image folder / labels file streamed from disk')
@@ -49,14 +51,7 @@ export function addBenchCommand(program: Command): void {
     if (streamed) {
       if (opts.dataset !== undefined && opts.dataset !== 'imagefolder') throw new UserError(`cnn bench data streams --dataset imagefolder only, not '${opts.dataset}'`);
       const { benchImageFolder } = await import('../bench/image-folder.js');
-      const { DatasetError } = await import('../data/errors.js');
-      let r;
-      try {
-        r = await benchImageFolder({ ...opts, augment: augment as 'basic' });
-      } catch (err) {
-        if (err instanceof DatasetError) throw new UserError(err.message, err.exitCode);
-        throw err;
-      }
+      const r = await benchImageFolder({ ...opts, augment: augment as 'basic' });
       if (opts.json) console.log(JSON.stringify(r));
       else console.log(`data  ${r.source} (${r.augment}, ${r.image_size}px)  ${r.images} images  batch ${r.batch_size}  threads ${r.threads}  ${Math.round(r.images_per_sec)} images/s  peak RSS ${r.peak_rss_mb} MB`);
       return;
@@ -66,46 +61,57 @@ export function addBenchCommand(program: Command): void {
     if (opts.json) console.log(JSON.stringify(r));
     else console.log(`data  preset ${r.preset} (${r.augment})  batch ${r.batch_size}  threads ${r.threads}  ${Math.round(r.images_per_sec)} images/s`);
   });
-  for (const kind of ['train', 'eval'] as const) {
-    addThreadsOption(
-      bench.command(kind)
-        .description(kind === 'train'
-          ? 'images/s of a full training step (forward, loss, backward, Adam step)'
-          : 'images/s of a forward pass in eval mode')
-        .requiredOption('--model <name>', 'model from `cnn models`')
-        .option('--input <CxHxW>', 'input shape (default: the model\'s own)', parseInputShape)
-        .option('--batch <n>', 'batch size', parseIntegerOption('batch', 1, 65536), 64)
-        .option('--num-classes <n>', 'classifier outputs', parseIntegerOption('num-classes', 1, 1_000_000), 10)
-        .option('--stem <kind>', 'ResNet stem: imagenet or cifar', parseStem)
-        .option('--steps <n>', 'timed steps after warm-up (at least 2 steps and 1 s)', parseIntegerOption('steps', 1, 10000), 5)
-        .option('--json', 'one JSON object per line'),
-    ).action(async (opts: ThreadsOption & { model: string; input?: [number, number, number]; batch: number; numClasses: number; stem?: 'imagenet' | 'cifar'; steps: number; json?: boolean }) => {
-      await applyThreadsOption(opts);
-      const { getModel } = await import('../models/registry.js');
-      const { benchTrainStep } = await import('../bench/train.js');
-      const input = opts.input ?? getModel(opts.model).defaultInput;
-      // Under mpirun: one data-parallel step per rank, figures from rank 0.
-      const { joinWorld, NoMpiSupportError } = await import('../dist/world.js');
-      let world;
-      try {
-        world = joinWorld();
-      } catch (err) {
-        throw err instanceof NoMpiSupportError ? new UserError(err.message) : err;
-      }
-      // Ranks on one machine share its cores unless --threads says otherwise.
-      const { DataParallel } = await import('../train/distributed.js');
-      const { setThreads } = await import('../tensor/native.js');
-      const perRank = opts.threads === undefined ? new DataParallel(world).defaultThreads() : undefined;
-      if (perRank) setThreads(perRank);
-      const r = benchTrainStep(kind, { model: opts.model, input, batch: opts.batch, numClasses: opts.numClasses, stem: opts.stem, steps: opts.steps, world });
-      world.finalize();
-      if (world.rank !== 0) return;
-      if (opts.json) console.log(JSON.stringify(r));
-      else if (r.ranks) {
-        console.log(`${kind}  ${r.model} ${r.input.join('x')} batch ${r.batch} per rank × ${r.ranks} ranks = ${r.global_batch}  threads ${r.threads} per rank  ` +
-          `per rank ${r.rank_images_per_sec!.map((v) => v.toFixed(1)).join(', ')} images/s  global ${r.images_per_sec.toFixed(1)} images/s  ` +
-          `waiting on communication ${(100 * r.communication_share!).toFixed(1)}% of a step  peak RSS ${r.peak_rss_mb} MB (rank 0)`);
-      } else console.log(`${kind}  ${r.model} ${r.input.join('x')} batch ${r.batch}  threads ${r.threads}  ${r.images_per_sec.toFixed(1)} images/s  peak RSS ${r.peak_rss_mb} MB`);
-    });
-  }
+}
+
+/** One line of a model bench: per rank and global figures under mpirun. */
+function modelBenchLine(kind: string, r: ReturnType<typeof import('../bench/train.js').benchTrainStep>): string {
+  if (!r.ranks) return `${kind}  ${r.model} ${r.input.join('x')} batch ${r.batch}  threads ${r.threads}  ${r.images_per_sec.toFixed(1)} images/s  peak RSS ${r.peak_rss_mb} MB`;
+  return `${kind}  ${r.model} ${r.input.join('x')} batch ${r.batch} per rank × ${r.ranks} ranks = ${r.global_batch}  threads ${r.threads} per rank  `
+    + `per rank ${r.rank_images_per_sec!.map((v) => v.toFixed(1)).join(', ')} images/s  global ${r.images_per_sec.toFixed(1)} images/s  `
+    + `waiting on communication ${(100 * r.communication_share!).toFixed(1)}% of a step  peak RSS ${r.peak_rss_mb} MB (rank 0)`;
+}
+
+function addModelBench(bench: Command, kind: 'train' | 'eval'): void {
+  addThreadsOption(
+    bench.command(kind)
+      .description(kind === 'train'
+        ? 'images/s of a full training step (forward, loss, backward, Adam step)'
+        : 'images/s of a forward pass in eval mode')
+      .requiredOption('--model <name>', 'model from `cnn models`')
+      .option('--input <CxHxW>', 'input shape (default: the model\'s own)', parseInputShape)
+      .option('--batch <n>', 'batch size', parseIntegerOption('batch', 1, 65536), 64)
+      .option('--num-classes <n>', 'classifier outputs', parseIntegerOption('num-classes', 1, 1_000_000), 10)
+      .option('--stem <kind>', 'ResNet stem: imagenet or cifar (default: imagenet)', parseStem)
+      .option('--steps <n>', 'timed steps after warm-up (at least 2 steps and 1 s)', parseIntegerOption('steps', 1, 10000), 5)
+      .option('--json', 'one JSON object per line'),
+  ).action(async (opts: ThreadsOption & { model: string; input?: [number, number, number]; batch: number; numClasses: number; stem?: 'imagenet' | 'cifar'; steps: number; json?: boolean }) => {
+    await applyThreadsOption(opts);
+    const { getModel } = await import('../models/registry.js');
+    const { benchTrainStep } = await import('../bench/train.js');
+    const input = opts.input ?? getModel(opts.model).defaultInput;
+    // Under mpirun: one data-parallel step per rank, figures from rank 0.
+    const { joinWorld, NoMpiSupportError } = await import('../dist/world.js');
+    let world;
+    try {
+      world = joinWorld();
+    } catch (err) {
+      throw err instanceof NoMpiSupportError ? new UserError(err.message) : err;
+    }
+    // Ranks on one machine share its cores unless --threads says otherwise.
+    const { DataParallel } = await import('../train/distributed.js');
+    const { setThreads } = await import('../tensor/native.js');
+    const perRank = opts.threads === undefined ? new DataParallel(world).defaultThreads() : undefined;
+    if (perRank) setThreads(perRank);
+    const r = benchTrainStep(kind, { model: opts.model, input, batch: opts.batch, numClasses: opts.numClasses, stem: opts.stem, steps: opts.steps, world });
+    world.finalize();
+    if (world.rank !== 0) return;
+    console.log(opts.json ? JSON.stringify(r) : modelBenchLine(kind, r));
+  });
+}
+
+export function addBenchCommand(program: Command): void {
+  const bench = program.command('bench').description('measure kernel and training speed');
+  addGemmBench(bench);
+  addDataBench(bench);
+  for (const kind of ['train', 'eval'] as const) addModelBench(bench, kind);
 }

@@ -4,7 +4,7 @@ import { checkDataset } from './dataset.js';
 import type { DatasetDefinition, LoadOptions } from './definition.js';
 import type { RemoteFile } from './download.js';
 import { checkLabels, ensureExtracted, readCifarRecords, readLabelNames } from './cifar-binary.js';
-import { splitFiles } from './mnist.js';
+import { splitFiles } from './split-files.js';
 
 export const CIFAR10_ARCHIVE: RemoteFile = {
   file: 'cifar-10-binary.tar.gz',

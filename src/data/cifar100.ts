@@ -7,7 +7,7 @@ import type { DatasetDefinition, LoadOptions } from './definition.js';
 import type { RemoteFile } from './download.js';
 import { CorruptFileError } from './errors.js';
 import { checkLabels, ensureExtracted, readCifarRecords, readLabelNames } from './cifar-binary.js';
-import { splitFiles } from './mnist.js';
+import { splitFiles } from './split-files.js';
 
 export const CIFAR100_ARCHIVE: RemoteFile = {
   file: 'cifar-100-binary.tar.gz',

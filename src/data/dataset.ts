@@ -19,6 +19,8 @@ export interface ImageDataset {
   /** Per-channel mean and std in [0,1] units (for Normalize). */
   mean: number[];
   std: number[];
+  /** false where a left-right flip changes what an image shows (digits); augmentation presets ask. */
+  flipsKeepClass?: boolean;
 }
 
 /** Bytes of one image (channels × height × width). */

@@ -23,7 +23,7 @@ export interface DatasetDefinition {
   license: string;
   /** Folders searched after the data root, e.g. where a distribution package installs it. */
   extraDirs?: readonly string[];
-  /** Shipped in the package's data/ folder: works offline on a fresh clone. */
-  bundled?: boolean;
+  /** Shipped with the package (works offline on a fresh clone): the folder its files are in. */
+  bundledDir?: () => string;
   load(split: string, options?: LoadOptions): Promise<ImageDataset>;
 }

@@ -8,7 +8,7 @@ import { CorruptFileError } from './errors.js';
 import { FASHION_MNIST_CLASSES } from './fashion-mnist.js';
 import { loadIdxImageDataset } from './idx-dataset.js';
 import { packageDataDir } from './location.js';
-import { splitFiles } from './mnist.js';
+import { splitFiles } from './split-files.js';
 
 interface MiniMeta {
   splits: Record<string, { mean: number; std: number }>;
@@ -42,7 +42,7 @@ export const fashionMnistMini: DatasetDefinition = {
   files: [],
   source: 'https://github.com/zalandoresearch/fashion-mnist (subset made by scripts/make-bundled-data.mjs)',
   license: 'MIT (Zalando SE)',
-  bundled: true,
+  bundledDir: fashionMnistMiniDir,
   async load(split: string) {
     const names = splitFiles('fashion-mnist-mini', FILES, split);
     const dir = fashionMnistMiniDir();

@@ -5,7 +5,7 @@ import type { DatasetDefinition, LoadOptions } from './definition.js';
 import type { RemoteFile } from './download.js';
 import type { FileChecksum } from './checksum.js';
 import { loadIdxImageDataset } from './idx-dataset.js';
-import { splitFiles } from './mnist.js';
+import { splitFiles } from './split-files.js';
 import { ensureRemoteFile } from './remote-files.js';
 
 const MIRRORS = [

@@ -11,6 +11,7 @@ export interface IdxPair {
   classes: string[];
   mean: number[];
   std: number[];
+  flipsKeepClass?: boolean;
 }
 
 export async function loadIdxImageDataset(pair: IdxPair): Promise<ImageDataset> {
@@ -34,5 +35,6 @@ export async function loadIdxImageDataset(pair: IdxPair): Promise<ImageDataset> 
   return checkDataset({
     name: pair.name, split: pair.split, images: images.data, labels: labels32, count,
     channels: 1, height, width, classes: [...pair.classes], mean: [...pair.mean], std: [...pair.std],
+    ...(pair.flipsKeepClass === false ? { flipsKeepClass: false } : {}),
   });
 }

@@ -1,7 +1,7 @@
 // MNIST handwritten digits (LeCun, Cortes, Burges), gzipped IDX; URLs and checksums as torchvision.
 import type { DatasetDefinition, LoadOptions } from './definition.js';
 import type { RemoteFile } from './download.js';
-import { DatasetOptionError } from './errors.js';
+import { splitFiles } from './split-files.js';
 import { loadIdxImageDataset } from './idx-dataset.js';
 import { ensureRemoteFile } from './remote-files.js';
 
@@ -24,10 +24,6 @@ export const MNIST_FILES = {
 
 export const MNIST_CLASSES = ['0 - zero', '1 - one', '2 - two', '3 - three', '4 - four', '5 - five', '6 - six', '7 - seven', '8 - eight', '9 - nine'];
 
-export function splitFiles<T>(name: string, files: { train: T; test: T }, split: string): T {
-  if (split !== 'train' && split !== 'test') throw new DatasetOptionError(`${name} has splits train and test, not ${JSON.stringify(split)}`);
-  return files[split];
-}
 
 export const mnist: DatasetDefinition = {
   name: 'mnist',
@@ -42,6 +38,6 @@ export const mnist: DatasetDefinition = {
     const files = splitFiles('mnist', MNIST_FILES, split);
     const imagesFile = await ensureRemoteFile('mnist', files.images, options);
     const labelsFile = await ensureRemoteFile('mnist', files.labels, options);
-    return loadIdxImageDataset({ name: 'mnist', split, imagesFile, labelsFile, classes: MNIST_CLASSES, mean: [0.1307], std: [0.3081] });
+    return loadIdxImageDataset({ name: 'mnist', split, imagesFile, labelsFile, classes: MNIST_CLASSES, mean: [0.1307], std: [0.3081], flipsKeepClass: false });
   },
 };

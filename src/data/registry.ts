@@ -9,7 +9,7 @@ import type { DatasetDefinition, LoadOptions } from './definition.js';
 import { acceptedChecksums, type RemoteFile } from './download.js';
 import { DatasetOptionError } from './errors.js';
 import { fashionMnist } from './fashion-mnist.js';
-import { fashionMnistMini, fashionMnistMiniDir } from './fashion-mnist-mini.js';
+import { fashionMnistMini } from './fashion-mnist-mini.js';
 import { imageFolder } from './imagefolder.js';
 import { findFile, searchDirs, type DataLocationOptions } from './location.js';
 import { mnist } from './mnist.js';
@@ -50,7 +50,7 @@ export async function loadDataset(name: string, split: string, options: LoadOpti
 export async function downloadDataset(name: string, options: FetchOptions = {}): Promise<string[]> {
   const def = getDataset(name);
   if (def.files.length === 0) {
-    throw new DatasetOptionError(def.bundled ? `${def.name} is bundled with cnn; nothing to download` : `${def.name} is read from your own folder; nothing to download`);
+    throw new DatasetOptionError(def.bundledDir ? `${def.name} is bundled with cnn; nothing to download` : `${def.name} is read from your own folder; nothing to download`);
   }
   return ensureRemoteFiles(def.name, def.files, withExtraDirs(def, { ...options, download: true }));
 }
@@ -97,8 +97,9 @@ export async function datasetStatus(def: DatasetDefinition, options: DataLocatio
     name: def.name, description: def.description, splits: def.splits, shape: def.shape, numClasses: def.numClasses,
     license: def.license, source: def.source,
   };
-  if (def.bundled) {
-    const bytes = existsSync(fashionMnistMiniDir()) ? await folderBytes(fashionMnistMiniDir()) : 0;
+  if (def.bundledDir) {
+    const dir = def.bundledDir();
+    const bytes = existsSync(dir) ? await folderBytes(dir) : 0;
     return { ...base, state: 'bundled', downloadBytes: 0, localBytes: bytes, files: [] };
   }
   if (def.files.length === 0) return { ...base, state: 'local', downloadBytes: 0, localBytes: 0, files: [] };

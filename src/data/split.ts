@@ -3,6 +3,7 @@
 import type { ImageDataset } from './dataset.js';
 import { imageSize } from './dataset.js';
 import { Generator } from '../tensor/random.js';
+import { DatasetOptionError } from './errors.js';
 
 /** A copy holding the images at `indices`, in that order. */
 export function subsetDataset(ds: ImageDataset, indices: ArrayLike<number>, split = ds.split): ImageDataset {
@@ -23,10 +24,10 @@ export function subsetDataset(ds: ImageDataset, indices: ArrayLike<number>, spli
  * the rest for 'train'. Image-file datasets split their file lists with it, the same way.
  */
 export function splitIndices(count: number, fraction: number, seed = 0): { train: Uint32Array; val: Uint32Array } {
-  if (!(fraction > 0 && fraction < 1)) throw new RangeError(`validation fraction must be between 0 and 1 (exclusive), not ${fraction}`);
+  if (!(fraction > 0 && fraction < 1)) throw new DatasetOptionError(`validation fraction must be between 0 and 1 (exclusive), not ${fraction}`);
   const valCount = Math.round(count * fraction);
   if (valCount < 1 || valCount >= count) {
-    throw new RangeError(`a validation fraction of ${fraction} leaves ${valCount} of ${count} images for validation`);
+    throw new DatasetOptionError(`--val-split ${fraction} leaves ${valCount} of ${count} images for validation`);
   }
   const order = new Uint32Array(count);
   for (let i = 0; i < order.length; i++) order[i] = i;

@@ -9,7 +9,6 @@ import type { Module } from '../nn/module.js';
 import { buildModel, getModel } from '../models/registry.js';
 import { getDataset } from '../data/registry.js';
 import { DataLoader } from '../data/loader.js';
-import { datasetStats } from '../data/presets.js';
 import type { DownloadProgress } from '../data/download.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { buildOptimizer } from '../optim/optimizers.js';
@@ -66,8 +65,7 @@ async function loadData(c: TrainConfig, dp: DataParallel, onProgress?: (p: Downl
   const valLoader = new DataLoader(val, { batchSize: Math.max(c.batchSize, 256), transform: transformFor(val, c.augment, false, c.imageSize), shard: dp.shard(false) });
   const { channels, height, width } = trainLoader.plan.output;
   const inputShape: [number, number, number] = [channels, height, width];
-  const { mean, std } = datasetStats(train);
-  const facts: DatasetFacts = { name: c.dataset, classes: train.classes.slice(0, numClasses), mean, std, inputShape };
+  const facts: DatasetFacts = { name: c.dataset, classes: train.classes.slice(0, numClasses), mean: [...train.mean], std: [...train.std], inputShape };
   return { trainLoader, valLoader, trainCount: train.count, valCount: val.count, valSource, numClasses, facts };
 }
 

@@ -1,8 +1,10 @@
 // Every bad option or input file we know of, run through the real `cnn`: exactly one stderr line
 // starting `cnn: `, naming what is wrong, and exit code 2 (before any training starts).
-import { test, after } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { saveSafetensors } from '../../src/io/safetensors.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { runCli } from '../helpers/cli.js';
@@ -10,6 +12,18 @@ import { withTempDir } from '../helpers/tmp.js';
 
 const tmp = withTempDir();
 after(tmp.cleanup);
+
+// A tiny folder of 32×32 RGB images, two classes.
+const rgbFolder = join(tmp.dir, 'rgb');
+before(async () => {
+  for (const cls of ['cat', 'dog']) {
+    mkdirSync(join(rgbFolder, cls), { recursive: true });
+    for (let i = 0; i < 2; i++) {
+      const pixels = Buffer.alloc(32 * 32 * 3, cls === 'cat' ? 40 + i : 200 - i);
+      await sharp(pixels, { raw: { width: 32, height: 32, channels: 3 } }).png().toFile(join(rgbFolder, cls, `${i}.png`));
+    }
+  }
+});
 
 const model = { name: 'lenet5', numClasses: 10, inChannels: 1 };
 const dataset = { name: 'fashion-mnist-mini', classes: 'abcdefghij'.split(''), mean: [0.5], std: [0.5], inputShape: [1, 28, 28] };
@@ -58,6 +72,8 @@ const cases: { args: () => string[]; message: RegExp }[] = [
   { args: () => ['train', '--scheduler', 'multistep'], message: /--milestones/ },
   { args: () => ['train', '--warmup-epochs', '5', '--epochs', '5'], message: /--warmup-epochs/ },
   { args: () => ['train', '--no-such-option'], message: /unknown option/ },
+  { args: () => ['train', '--val-split', '0.00001'], message: /--val-split 0.00001 leaves 0 of 10000 images/ },
+  { args: () => ['train', '--dataset', 'imagefolder', '--data-dir', rgbFolder, '--val-split', '0.5'], message: /lenet5 is built for 28×28 images and cannot take imagefolder's 32×32 .*pass --image-size 28/ },
   { args: () => ['train', '--resume', join(tmp.dir, 'missing.bin')], message: /missing\.bin/ },
   // Checkpoints with missing, null or wrong metadata.
   { args: () => ['eval', checkpoint('null-model', { model: 'null', dataset })], message: /'model' metadata: not an object/ },

@@ -26,10 +26,13 @@ const seeds = drawSeeds(g, N);
 /** float32 kernel vs float64 reference: rounding only. */
 const TOL = { atol: 2e-5, rtol: 1e-5 };
 
+// The presets read these facts from the dataset: CIFAR-10's statistics, and digits not flipped.
+const cifar10 = { name: 'cifar10', ...rgb, mean: [0.4914, 0.4822, 0.4465], std: [0.2470, 0.2435, 0.2616] };
+const mnist = { name: 'mnist', ...gray, mean: [0.1307], std: [0.3081], flipsKeepClass: false };
 const pipelines: Record<string, { shape: typeof rgb; t: T.Transform[] }> = {
-  cifar: { shape: rgb, t: presetTransform({ name: 'cifar10', ...rgb, mean: [], std: [] }, 'basic').transforms as T.Transform[] },
-  cifarStrong: { shape: rgb, t: presetTransform({ name: 'cifar10', ...rgb, mean: [], std: [] }, 'strong').transforms as T.Transform[] },
-  mnistStrong: { shape: gray, t: presetTransform({ name: 'mnist', ...gray, mean: [], std: [] }, 'strong').transforms as T.Transform[] },
+  cifar: { shape: rgb, t: presetTransform(cifar10, 'basic').transforms as T.Transform[] },
+  cifarStrong: { shape: rgb, t: presetTransform(cifar10, 'strong').transforms as T.Transform[] },
+  mnistStrong: { shape: gray, t: presetTransform(mnist, 'strong').transforms as T.Transform[] },
   padModes: { shape: rgb, t: [
     new T.RandomCrop([11, 9], { padding: [1, 2, 3, 0], paddingMode: 'reflect' }),
     new T.RandomCrop([14, 13], { padding: 2, paddingMode: 'symmetric' }),

@@ -10,7 +10,7 @@ import { loadImageFolder } from '../../src/data/imagefolder.js';
 import { loadDataset } from '../../src/data/registry.js';
 import { imageAt, type ImageDataset } from '../../src/data/dataset.js';
 import { splitDataset } from '../../src/data/split.js';
-import { CorruptFileError, DatasetNotFoundError } from '../../src/data/errors.js';
+import { CorruptFileError, DatasetNotFoundError, DatasetOptionError } from '../../src/data/errors.js';
 import { withTempDir } from '../helpers/tmp.js';
 
 async function solid(file: string, rgb: [number, number, number], size: number, alpha = false): Promise<void> {
@@ -115,9 +115,9 @@ test('splitDataset: seeded, disjoint, complete, images follow their labels', () 
   assert.deepEqual(ids(splitDataset(ds, 0.1, 7).val), ids(val), 'same seed, same split');
   assert.notDeepEqual(ids(splitDataset(ds, 0.1, 8).val), ids(val), 'another seed, another split');
   assert.deepEqual(train.mean, ds.mean);
-  assert.throws(() => splitDataset(ds, 0), RangeError);
-  assert.throws(() => splitDataset(ds, 1), RangeError);
-  assert.throws(() => splitDataset(toy(3), 0.01), RangeError);
+  assert.throws(() => splitDataset(ds, 0), DatasetOptionError);
+  assert.throws(() => splitDataset(ds, 1), DatasetOptionError);
+  assert.throws(() => splitDataset(toy(3), 0.01), DatasetOptionError);
 });
 
 test('cnn datasets --json lists the registry and what is on disk; bad names exit 2', () => {
