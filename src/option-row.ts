@@ -22,15 +22,9 @@ export interface OptionRow<K extends string = string, T = unknown> {
 }
 
 /** Any row, whatever its value type (what tables of rows hold). */
-export interface AnyOptionRow {
-  key: string;
-  flag: string;
+export interface AnyOptionRow extends Omit<OptionRow<string, never>, 'parse' | 'default'> {
   parse?: (raw: string) => unknown;
   default?: unknown;
-  defaultText?: string;
-  check?: (value: never) => string | undefined;
-  help: string;
-  group: string;
 }
 
 /** Rows with a default give required config fields, rows without one optional fields. */
