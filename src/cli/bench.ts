@@ -16,7 +16,7 @@ function addGemmBench(bench: Command): void {
   addThreadsOption(
     bench.command('gemm')
       .description('SGEMM GFLOP/s on square sizes 256-2048 and convolution-shaped cases')
-      .option('--sizes <list>', 'square sizes only, e.g. 256,1024', parseSizes)
+      .option('--sizes <list>', 'square sizes only, e.g. 256,1024 (default: 256 to 2048 and convolution shapes)', parseSizes)
       .option('--json', 'one JSON object per line'),
   ).action(async (opts: ThreadsOption & { sizes?: number[]; json?: boolean }) => {
     await applyThreadsOption(opts);
@@ -36,12 +36,12 @@ function addDataBench(bench: Command): void {
     bench.command('data')
       .description('images/s of loading + augmenting alone: the CIFAR preset on synthetic 32x32 images, or an image folder / labels file streamed from disk')
       .option('--dataset <name>', 'imagefolder: stream --data-dir or --labels (default: synthetic CIFAR-sized images)')
-      .option('--data-dir <dir>', 'an image folder (ROOT/<class>/*.jpg)')
-      .option('--labels <file>', 'a path,label CSV/TSV')
-      .option('--image-size <n>', 'crop side (imagefolder)', parseIntegerOption('image-size', 1, 4096))
-      .option('--augment <level>', 'none | basic | strong (imagefolder: RandomResizedCrop + flip + normalize for basic)')
-      .option('--batch-size <n>', 'images per batch (imagefolder)', parseIntegerOption('batch-size', 1, 65536))
-      .option('--limit <n>', 'stop after n images (imagefolder; default one epoch)', parseIntegerOption('limit', 1, 2 ** 31 - 1))
+      .option('--data-dir <dir>', 'an image folder (ROOT/<class>/*.jpg) (default: none)')
+      .option('--labels <file>', 'a path,label CSV/TSV (default: none)')
+      .option('--image-size <n>', 'crop side (imagefolder; default: 224)', parseIntegerOption('image-size', 1, 4096))
+      .option('--augment <level>', 'none | basic | strong (imagefolder: RandomResizedCrop + flip + normalize for basic; default: basic)')
+      .option('--batch-size <n>', 'images per batch (imagefolder; default: 64)', parseIntegerOption('batch-size', 1, 65536))
+      .option('--limit <n>', 'stop after n images (imagefolder; default: one epoch)', parseIntegerOption('limit', 1, 2 ** 31 - 1))
       .option('--json', 'one JSON object per line'),
   ).action(async (opts: ThreadsOption & { dataset?: string; dataDir?: string; labels?: string; imageSize?: number; augment?: string; batchSize?: number; limit?: number; json?: boolean }) => {
     await applyThreadsOption(opts);

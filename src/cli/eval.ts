@@ -23,8 +23,8 @@ export function addEvalCommand(program: Command): void {
     .argument('<checkpoint>', 'a .bin checkpoint written by cnn train')
     .option('--dataset <name>', 'dataset (default: the one in the checkpoint)')
     .option('--split <name>', 'split to evaluate', 'test')
-    .option('--data-dir <dir>', 'where datasets live')
-    .option('--batch-size <n>', 'images per forward pass', parseIntegerOption('batch-size', 1, 65536))
+    .option('--data-dir <dir>', 'where datasets live (default: $CNN_DATA, else ./data)')
+    .option('--batch-size <n>', 'images per forward pass (default: 256)', parseIntegerOption('batch-size', 1, 65536))
     .option('--out <dir>', 'folder for confusion_matrix.png (default: beside the checkpoint)')
     .option('--json', 'print one JSON object')))
     .action(async (checkpoint: string, o: EvalOptions) => {

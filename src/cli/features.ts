@@ -24,7 +24,7 @@ export function addFeaturesCommand(program: Command): void {
     .option('--checkpoint <file>', 'checkpoint (default: the newest runs/**/best.bin)')
     .option('--channels <n>', 'channels to show per layer', parseIntegerOption('channels', 1, 4096), 16)
     .option('--out <dir>', 'folder for the PNGs (default: beside the image)')
-    .option('--max-pixels <n>', 'refuse images with more pixels than this', parseMaxPixels)
+    .option('--max-pixels <n>', 'refuse images with more pixels than this (default: 67108864, 64 megapixels)', parseMaxPixels)
     .option('--allow-svg', ALLOW_SVG_HELP)
     .option('--json', 'print a JSON array, one object per layer')))
     .action(async (file: string, opts: FeaturesOptions & AllowNonFiniteOption) => {

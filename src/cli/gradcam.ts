@@ -49,7 +49,7 @@ export function addGradcamCommand(program: Command): void {
     .option('--method <name>', 'gradcam or gradcam++', 'gradcam')
     .option('--alpha <a>', 'heatmap weight in the overlay, 0 to 1', '0.5')
     .option('--out <dir>', 'folder for the PNGs (default: beside each image)')
-    .option('--max-pixels <n>', 'refuse images with more pixels than this', parseMaxPixels)
+    .option('--max-pixels <n>', 'refuse images with more pixels than this (default: 67108864, 64 megapixels)', parseMaxPixels)
     .option('--allow-svg', ALLOW_SVG_HELP)
     .option('--json', 'print a JSON array, one object per image')))
     .action(async (images: string[], opts: GradcamOptions & AllowNonFiniteOption) => {

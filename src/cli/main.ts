@@ -2,7 +2,7 @@
 // one line `cnn: <message>` and an exit code (2 for bad usage or input, 1 for failures, 130 for
 // Ctrl-C); the stack only with --verbose or CNN_DEBUG=1.
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, type OutputConfiguration } from 'commander';
+import { Command, CommanderError, Help, type Option, type OutputConfiguration } from 'commander';
 import { addBenchCommand } from './bench.js';
 import { addDatasetsCommand } from './datasets.js';
 import { addDoctorCommand } from './doctor.js';
@@ -22,6 +22,13 @@ function packageVersion(): string {
   return pkg.version;
 }
 
+/** An on/off switch without a default in its text says it is off by default. */
+function describeOption(option: Option): string {
+  const text = Help.prototype.optionDescription.call(new Help(), option);
+  const plain = option.isBoolean() && !option.negate && !/default:/.test(text) && !['--help', '--version'].includes(option.long ?? '');
+  return plain ? `${text} (default: off)` : text;
+}
+
 /** Every command and option; `output` replaces where commander writes (the option fuzzer mutes it). */
 export function buildProgram(output: OutputConfiguration = { outputError: (str, write) => write(`cnn: ${str.replace(/^error: /, '')}`) }): Command {
   const program = new Command('cnn')
@@ -29,7 +36,8 @@ export function buildProgram(output: OutputConfiguration = { outputError: (str, 
     .version(packageVersion(), '-V, --version')
     .option('--verbose', 'print stack traces for errors')
     .exitOverride()
-    .configureOutput(output);
+    .configureOutput(output)
+    .configureHelp({ optionDescription: describeOption });
   addTrainCommand(program);
   addEvalCommand(program);
   addPredictCommand(program);

@@ -35,10 +35,10 @@ export function addSummaryCommand(program: Command): void {
   addThreadsOption(program.command('summary')
     .description('per-layer output shapes, parameters, multiply-adds and receptive fields of a model')
     .argument('[checkpoint]', 'a .bin checkpoint: summarize its model at the input it was trained on')
-    .option('--model <name>', 'model name (see `cnn models`); required without a checkpoint')
+    .option('--model <name>', 'model name (see `cnn models`); required without a checkpoint (default: the checkpoint\'s)')
     .option('--input <CxHxW>', 'input shape (default: the model\'s own)', parseInputShape)
-    .option('--num-classes <n>', 'number of classes', parseIntegerOption('num-classes', 1, 1_000_000))
-    .option('--stem <kind>', 'ResNet stem: imagenet or cifar', parseStem)
+    .option('--num-classes <n>', 'number of classes (default: the model\'s own)', parseIntegerOption('num-classes', 1, 1_000_000))
+    .option('--stem <kind>', 'ResNet stem: imagenet or cifar (default: imagenet)', parseStem)
     .option('--json', 'print one JSON object'))
     .action(async (checkpoint: string | undefined, opts: SummaryOptions) => {
       await applyThreadsOption(opts);

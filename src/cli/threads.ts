@@ -7,7 +7,7 @@ export interface ThreadsOption {
 }
 
 export function addThreadsOption(cmd: Command): Command {
-  return cmd.option('--threads <n>', 'OpenMP threads for every kernel (default: CNN_THREADS or all cores)',
+  return cmd.option('--threads <n>', 'OpenMP threads for every kernel (default: CNN_THREADS, else all cores)',
     parseIntegerOption('threads', 1, 1024));
 }
 

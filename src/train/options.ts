@@ -29,7 +29,7 @@ const RUN_ROWS = [
   choiceRow('dataset', '--dataset <name>', datasetNames, { default: 'fashion-mnist-mini', help: 'dataset from `cnn datasets`', group: 'run' }),
   textRow('dataDir', '--data-dir <dir>', { defaultText: '$CNN_DATA, else ./data', help: 'where datasets live (for imagefolder: the image folder)', group: 'run' }),
   numberRow('epochs', '--epochs <n>', { integer: true, min: 1, max: 1e6, default: 10, help: 'epochs to train', group: 'run' }),
-  numberRow('batchSize', '--batch-size <n>', { integer: true, min: 1, max: 65536, default: 32, help: 'images per step', group: 'run' }),
+  numberRow('batchSize', '--batch-size <n>', { integer: true, min: 1, max: 2 ** 31 - 1, default: 32, help: 'images per step', group: 'run' }),
   numberRow('numClasses', '--num-classes <n>', { integer: true, min: 1, max: 100000, defaultText: "the dataset's classes", help: 'classifier outputs', group: 'run' }),
   numberRow('imageSize', '--image-size <n>', { integer: true, min: 1, max: 1024, defaultText: "the dataset's size", help: 'resize images to n×n', group: 'run' }),
   choiceRow('stem', '--stem <kind>', () => ['imagenet', 'cifar'] as const, { defaultText: 'imagenet', help: 'ResNet stem: imagenet, or cifar (3×3 stride-1, no max-pool)', group: 'run' }),

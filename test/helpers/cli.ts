@@ -7,6 +7,7 @@ export function runCli(args: string[], env: Record<string, string> = {}, cwd = r
     encoding: 'utf8',
     cwd,
     env: { ...process.env, ...env },
-    timeout: 120_000,
+    // Generous: the test machines are shared, and a guard against a hang, not a speed check.
+    timeout: 600_000,
   });
 }
