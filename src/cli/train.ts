@@ -16,7 +16,7 @@ interface OutputOptions extends ThreadsOption {
 }
 
 const GROUPS: Record<string, string> = {
-  run: 'Run:', optimizer: 'Optimizer:', scheduler: 'Learning-rate schedule:', augment: 'Augmentation (training only):', output: 'Output:',
+  run: 'Run:', optimizer: 'Optimizer:', scheduler: 'Learning-rate schedule:', augment: 'Augmentation (training only):', images: 'Your images (imagefolder, labels files):', output: 'Output:',
 };
 
 function optionFor(row: AnyOptionRow): Option {

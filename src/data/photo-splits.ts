@@ -65,7 +65,7 @@ function loader(files: ImageFiles, o: PhotoRunOptions, train: boolean, s: Loader
   return new StreamingLoader(files, {
     ...t, batchSize: s.batchSize, shuffle: train, seed: o.seed, skipBadImages: o.skipBadImages, concurrency: s.concurrency,
     cacheDecodedBytes: o.cacheDecoded ? cacheBudgetBytes() : 0,
-    shard: train ? s.shard : undefined,
+    shard: s.shard,
   });
 }
 

@@ -27,6 +27,11 @@ export interface DatasetFacts {
   std: number[];
   /** C×H×W the model was trained on. */
   inputShape: [number, number, number];
+  /** Runs on image files: validation's Resize(evalResize) before CenterCrop(H×W) (cnn predict does the same). */
+  evalResize?: number;
+  /** Runs on image files: where the training images came from, and which images validated. */
+  source?: string;
+  valSource?: string;
 }
 
 export interface Checkpoint {
@@ -125,6 +130,8 @@ function checkDatasetFacts(path: string, d: unknown): DatasetFacts {
   if (!Array.isArray(classes) || classes.length === 0 || !classes.every((c) => typeof c === 'string')) throw bad('classes is not a list of names');
   if (!Array.isArray(inputShape) || inputShape.length !== 3 || !inputShape.every((v) => isInt(v, 1, 8192))) throw bad(`inputShape ${JSON.stringify(inputShape)} is not C×H×W`);
   if (!isNumbers(mean, inputShape[0]) || !isNumbers(std, inputShape[0])) throw bad(`mean and std need ${inputShape[0]} numbers each`);
+  const { evalResize } = d as Record<string, unknown>;
+  if (evalResize !== undefined && !isInt(evalResize, 1, 8192)) throw bad(`evalResize ${JSON.stringify(evalResize)} is not a size`);
   return d as DatasetFacts;
 }
 

@@ -2,10 +2,11 @@
 import { noGrad } from '../tensor/tensor.js';
 import { crossEntropy, accuracyTopK } from '../tensor/loss.js';
 import type { Module } from '../nn/module.js';
-import type { DataLoader } from '../data/loader.js';
+import type { EpochLoader } from '../data/loader.js';
 import { RunningMetrics, ConfusionMatrix, predictions } from './metrics.js';
 import type { DataParallel } from './distributed.js';
 import type { Run } from './run.js';
+import type { EvalChoice } from './eval-data.js';
 
 export interface Evaluation {
   loss: number;
@@ -17,8 +18,8 @@ export interface Evaluation {
 
 /** A run's validation after an epoch, or any model on any loader; with dp, each rank evaluates its shard and the sums are all-reduced. */
 export async function evaluate(run: Run): Promise<Evaluation>;
-export async function evaluate(model: Module, loader: DataLoader, classes: string[], dp?: DataParallel): Promise<Evaluation>;
-export async function evaluate(...args: [Run] | [Module, DataLoader, string[], DataParallel?]): Promise<Evaluation> {
+export async function evaluate(model: Module, loader: EpochLoader, classes: string[], dp?: DataParallel): Promise<Evaluation>;
+export async function evaluate(...args: [Run] | [Module, EpochLoader, string[], DataParallel?]): Promise<Evaluation> {
   const [model, loader, classes, dp] = args.length === 1 ? [args[0].model, args[0].valLoader, args[0].facts.classes, args[0].dp] : args;
   const wasTraining = model.training;
   model.eval();
@@ -45,26 +46,29 @@ export interface CheckpointEvaluation extends Evaluation {
   dataset: string;
   split: string;
   classes: string[];
+  /** Which images, in words ("20% of folder /data/pets, seed 0"), and whether they are the run's validation set. */
+  source: string;
+  runValidation: boolean;
+  /** Image files: the evaluation transform. */
+  transform?: string;
 }
 
-/** Evaluates a checkpoint on a split of its own dataset (or another with the same images); with dp, each rank its shard. */
-export async function evaluateCheckpoint(path: string, o: { dataset?: string; split?: string; dataDir?: string; batchSize?: number; allowNonFinite?: boolean } = {}, dp?: DataParallel): Promise<CheckpointEvaluation> {
+/**
+ * Evaluates a checkpoint: by default on the validation set of the run that wrote it, exactly as
+ * that run validated (see eval-data.ts); `o` chooses another dataset, folder, split or fraction.
+ * With dp, each rank evaluates its shard.
+ */
+export async function evaluateCheckpoint(path: string, o: EvalChoice & { allowNonFinite?: boolean } = {}, dp?: DataParallel): Promise<CheckpointEvaluation> {
   const { modelFromCheckpoint, CheckpointError } = await import('./checkpoint.js');
-  const { loadDataset } = await import('../data/registry.js');
-  const { DataLoader } = await import('../data/loader.js');
-  const { transformFor } = await import('./data.js');
+  const { evalData } = await import('./eval-data.js');
   const { model, checkpoint } = modelFromCheckpoint(path, { allowNonFinite: o.allowNonFinite });
-  const [channels, height] = checkpoint.dataset.inputShape;
-  const name = o.dataset ?? checkpoint.dataset.name;
-  const split = o.split ?? 'test';
-  const ds = await loadDataset(name, split, { dataDir: o.dataDir, download: true, imageSize: height, channels: channels as 1 | 3 });
-  if (ds.channels !== channels) {
-    throw new CheckpointError(`${path} expects ${channels}-channel images but ${name} has ${ds.channels}`, path);
-  }
-  const loader = new DataLoader(ds, { batchSize: o.batchSize ?? 256, transform: transformFor(ds, 'none', false, height), shard: dp?.shard(false) });
+  const data = await evalData(path, checkpoint, o, dp?.shard(false));
   const classes = checkpoint.dataset.classes;
-  const maxLabel = ds.labels.reduce((m, v) => Math.max(m, v), 0);
-  if (maxLabel >= classes.length) throw new CheckpointError(`${name} has labels up to ${maxLabel} but ${path} knows ${classes.length} classes`, path);
-  const result = await evaluate(model, loader, classes, dp);
-  return { ...result, dataset: name, split, classes };
+  if (data.dataset === 'imagefolder' && data.classes.join('\n') !== classes.slice(0, data.classes.length).join('\n')) {
+    throw new CheckpointError(`the images' classes (${data.classes.join(', ')}) are not those ${path} was trained on (${classes.join(', ')})`, path);
+  }
+  const maxClasses = data.classes.length;
+  if (maxClasses > classes.length) throw new CheckpointError(`${data.dataset} has ${maxClasses} classes but ${path} knows ${classes.length}`, path);
+  const result = await evaluate(model, data.loader, classes, dp);
+  return { ...result, dataset: data.dataset, split: data.split, classes, source: data.source, runValidation: data.runValidation, transform: data.transform };
 }

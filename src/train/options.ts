@@ -78,7 +78,21 @@ const AUGMENT_ROWS = [
   probability('erasing', 'add RandomErasing(p) after Normalize'),
 ] as const;
 
-export const TRAIN_OPTIONS = [...RUN_ROWS, ...OPTIMIZATION_ROWS, ...SCHEDULE_ROWS, ...AUGMENT_ROWS] as const;
+/** Runs on image files (--dataset imagefolder or a labels file), streamed from disk. */
+const IMAGE_FILE_ROWS = [
+  textRow('labels', '--labels <file>', { defaultText: 'off', help: 'a path,label CSV/TSV of your images (paths relative to it; labels as names or indices)', group: 'images' }),
+  textRow('trainCsv', '--train-csv <file>', { defaultText: 'off', help: 'the training images as a path,label CSV/TSV', group: 'images' }),
+  textRow('valCsv', '--val-csv <file>', { defaultText: 'off', help: 'the validation images as a path,label CSV/TSV (with --train-csv)', group: 'images' }),
+  listRow<'rrcRatio', [number, number]>('rrcRatio', '--rrc-ratio <min,max>', {
+    length: 2, min: 0, ok: (v) => v[0] > 0 && v[0] <= v[1], expected: 'two aspect ratios 0 < min <= max', defaultText: '0.75,1.333',
+    help: "RandomResizedCrop's aspect-ratio range (width / height) for --augment basic/strong", group: 'images',
+  }),
+  numberRow('evalResize', '--eval-resize <n>', { integer: true, min: 1, max: 8192, defaultText: 'image size / 0.875: 256 for 224', help: 'validation: Resize(n) of the shorter side, then CenterCrop(image size)', group: 'images' }),
+  switchRow('skipBadImages', '--skip-bad-images', { help: 'skip unreadable images (counted at the end of each epoch) instead of stopping', group: 'images' }),
+  switchRow('cacheDecoded', '--cache-decoded', { help: 'keep decoded images in memory (up to a quarter of RAM) for folders that fit', group: 'images' }),
+] as const;
+
+export const TRAIN_OPTIONS = [...RUN_ROWS, ...OPTIMIZATION_ROWS, ...SCHEDULE_ROWS, ...AUGMENT_ROWS, ...IMAGE_FILE_ROWS] as const;
 
 /**
  * Every option of a training run. `lr` is always set once resolved (its default follows the

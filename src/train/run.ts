@@ -8,7 +8,7 @@ import { setThreads } from '../tensor/native.js';
 import type { Module } from '../nn/module.js';
 import { buildModel, getModel } from '../models/registry.js';
 import { getDataset } from '../data/registry.js';
-import { DataLoader } from '../data/loader.js';
+import { DataLoader, type EpochLoader } from '../data/loader.js';
 import type { DownloadProgress } from '../data/download.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { buildOptimizer } from '../optim/optimizers.js';
@@ -25,6 +25,7 @@ import { availableMemory, checkStepMemory, estimateStepMemory } from './memory-e
 import { loadSplits, transformFor } from './data.js';
 import { DataParallel } from './distributed.js';
 import { joinWorld } from '../dist/world.js';
+import { isPhotoRun, loadPhotoData } from './photo-data.js';
 
 export interface Run {
   config: TrainConfig;
@@ -33,8 +34,9 @@ export interface Run {
   facts: DatasetFacts;
   /** The parameters the optimizer steps (all but a frozen backbone). */
   trainable: Tensor[];
-  trainLoader: DataLoader;
-  valLoader: DataLoader;
+  /** In-memory batches (built-in datasets) or streamed ones (image files). */
+  trainLoader: EpochLoader;
+  valLoader: EpochLoader;
   trainCount: number;
   valCount: number;
   valSource: string;
@@ -57,6 +59,7 @@ function headOf(model: Module): Module {
 }
 
 async function loadData(c: TrainConfig, dp: DataParallel, onProgress?: (p: DownloadProgress) => void) {
+  if (isPhotoRun(c)) return loadPhotoData(c, dp);
   const { train, val, valSource } = await loadSplits(c, onProgress);
   const numClasses = c.numClasses ?? train.classes.length;
   const maxLabel = train.labels.reduce((m, v) => Math.max(m, v), 0);

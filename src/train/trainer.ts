@@ -9,6 +9,7 @@ import type { TrainConfig } from './options.js';
 import { prepareRun, type Run } from './run.js';
 import { trainEpoch, type EpochTraining } from './train-epoch.js';
 import { evaluate, type Evaluation } from './evaluate.js';
+import { badImagesNote } from './photo-data.js';
 import { appendMetrics, readMetrics } from './run-folder.js';
 import { QuietReporter, type TrainReporter } from './progress.js';
 
@@ -99,6 +100,8 @@ async function trainRun(run: Run, options: TrainOptions): Promise<TrainResult> {
     run.checkpointer.assertFinite(epoch);
     const v0 = performance.now();
     const val = await evaluate(run);
+    const bad = badImagesNote(epoch, [run.trainLoader, run.valLoader]);
+    if (bad) reporter.note(bad);
     await finishEpoch(run, epoch, t, { ...val, seconds: (performance.now() - v0) / 1000 }, reporter);
     const p = run.progress;
     if (c.patience > 0 && p.epochsWithoutImprovement >= c.patience && epoch < c.epochs) {

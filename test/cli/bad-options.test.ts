@@ -73,7 +73,7 @@ const cases: { args: () => string[]; message: RegExp }[] = [
   { args: () => ['train', '--warmup-epochs', '5', '--epochs', '5'], message: /--warmup-epochs/ },
   { args: () => ['train', '--no-such-option'], message: /unknown option/ },
   { args: () => ['train', '--val-split', '0.00001'], message: /--val-split 0.00001 leaves 0 of 10000 images/ },
-  { args: () => ['train', '--dataset', 'imagefolder', '--data-dir', rgbFolder, '--val-split', '0.5'], message: /lenet5 is built for 28×28 images and cannot take imagefolder's 32×32 .*pass --image-size 28/ },
+  { args: () => ['train', '--dataset', 'imagefolder', '--data-dir', rgbFolder, '--val-split', '0.5', '--image-size', '32'], message: /lenet5 is built for 28×28 images and cannot take imagefolder's 32×32 .*pass --image-size 28/ },
   { args: () => ['train', '--resume', join(tmp.dir, 'missing.bin')], message: /missing\.bin/ },
   // Checkpoints with missing, null or wrong metadata.
   { args: () => ['eval', checkpoint('null-model', { model: 'null', dataset })], message: /'model' metadata: not an object/ },
