@@ -9,6 +9,7 @@ import { table } from './format.js';
 import { TRAIN_OPTIONS } from '../train/options.js';
 import { checkRow, type AnyOptionRow } from '../option-row.js';
 import type { ClassReport } from '../train/metrics.js';
+import type { EvalChoice } from '../train/eval-data.js';
 
 /** --val-split and --eval-resize parse and check as `cnn train`'s rows do. */
 function trainRowParser(key: 'valSplit' | 'evalResize') {
@@ -20,14 +21,7 @@ function trainRowParser(key: 'valSplit' | 'evalResize') {
   };
 }
 
-interface EvalOptions extends ThreadsOption, AllowNonFiniteOption {
-  dataset?: string;
-  split?: string;
-  dataDir?: string;
-  valSplit?: number;
-  evalResize?: number;
-  crop?: number;
-  batchSize?: number;
+interface EvalOptions extends ThreadsOption, AllowNonFiniteOption, EvalChoice {
   out?: string;
   json?: boolean;
 }

@@ -100,7 +100,7 @@ export function imageFolderSplitRoot(root: string, split: string): string {
 
 export const imageFolder: DatasetDefinition = {
   name: 'imagefolder',
-  description: 'your images: --data-dir ROOT with ROOT/<class>/*.png|jpg|webp (or ROOT/train/ and ROOT/val/), resized to --image-size',
+  description: 'your images: --data-dir ROOT with ROOT/<class>/*.png|jpg|webp (or ROOT/train/ and ROOT/val/), or --labels FILE.csv; streamed from disk with torchvision\'s crops at --image-size',
   splits: ['train', 'val', 'test'],
   files: [],
   source: '(local folder)',
