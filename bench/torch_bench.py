@@ -6,6 +6,9 @@ Prints one JSON line per case, in the same form as `cnn bench train --json`.
 Usage: torch_bench.py KIND MODEL CxHxW BATCH THREADS STEPS [--stem cifar]
 Runs each case in both memory layouts (contiguous NCHW and channels_last) and reports the
 faster, so the comparison is against PyTorch at its best on this CPU.
+
+torch_bench.py export MODEL CxHxW BATCH FILE.onnx [--stem cifar] writes the eval-mode model as
+ONNX (torch.onnx.export, input 'input') for bench/ort_bench.mjs, onnxruntime's side.
 """
 import json
 import resource
@@ -78,7 +81,18 @@ def measure(kind, model, x, y, steps, channels_last):
     return statistics.median(times)
 
 
+def export(name, shape, batch, path, stem):
+    c, h, w = (int(v) for v in shape.lower().split("x"))
+    torch.manual_seed(0)
+    model = build(name, 10, stem).eval()
+    torch.onnx.export(model, torch.randn(int(batch), c, h, w), path, input_names=["input"], output_names=["logits"],
+                      opset_version=13)
+
+
 def main():
+    if sys.argv[1] == "export":
+        name, shape, batch, path = sys.argv[2:6]
+        return export(name, shape, batch, path, sys.argv[7] if len(sys.argv) > 7 and sys.argv[6] == "--stem" else None)
     kind, name, shape, batch, threads, steps = sys.argv[1:7]
     stem = sys.argv[8] if len(sys.argv) > 8 and sys.argv[7] == "--stem" else None
     c, h, w = (int(v) for v in shape.lower().split("x"))
