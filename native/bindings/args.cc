@@ -98,6 +98,15 @@ int64_t Args::length(size_t i, const char* name) const {
   return (int64_t)typed_of<float>(info_[i], name, napi_float32_array, "Float32Array").ElementLength();
 }
 
+void Args::check_size(std::initializer_list<int64_t> factors, const char* what, int64_t limit) const {
+  int64_t total = 1;
+  for (int64_t f : factors) {
+    if (f == 0) return;
+    if (total > limit / f) range_error(std::string(what) + " is too large");
+    total *= f;
+  }
+}
+
 Fields Args::object(size_t i, const char* name) const { return Fields(*this, info_[i], name); }
 
 Fields::Fields(const Args& a, Napi::Value v, std::string prefix) : a_(a), prefix_(std::move(prefix)) {

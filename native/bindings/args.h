@@ -7,6 +7,7 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 #include <string>
 #include <vector>
@@ -14,6 +15,8 @@
 namespace cnn_binding {
 
 constexpr int64_t kMaxIndex = 0x7fffffff;
+// Elements one tensor may hold at the boundary (256 GiB of floats).
+constexpr int64_t kMaxElements = 1LL << 36;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 // Shapes the boundary accepts (PyTorch's limit is higher; no model here comes close).
 constexpr int kMaxShapeDims = 8;
@@ -68,6 +71,9 @@ class Args {
   int64_t length(size_t i, const char* name) const;
   std::vector<int64_t> shape(size_t i, const char* name) const { return shape_of(info_[i], name); }
   int threads(size_t i) const { return (int)integer(i, "threads", 1, 1024); }
+  // RangeError "<what> is too large" unless the product of these non-negative factors is at most
+  // `limit`; checked factor by factor, so huge factors cannot overflow on the way.
+  void check_size(std::initializer_list<int64_t> factors, const char* what, int64_t limit = kMaxElements) const;
   // A plain object argument whose fields are read as `name.field`.
   Fields object(size_t i, const char* name) const;
 

@@ -12,7 +12,6 @@ namespace {
 using namespace cnn_binding;
 
 constexpr int64_t kMaxSide = 100000000;
-constexpr int64_t kMaxElements = 1LL << 36;
 
 // {n, cIn, h, w, cOut, kh, kw, strideH, strideW, padT, padB, padL, padR, dilH, dilW, groups}
 cnn::Conv2dParams read_conv(const Args& a, size_t i) {
@@ -31,9 +30,10 @@ cnn::Conv2dParams read_conv(const Args& a, size_t i) {
   if ((int64_t)p.h + p.pad_t + p.pad_b < eff_h || (int64_t)p.w + p.pad_l + p.pad_r < eff_w)
     a.range_error("kernel (" + std::to_string(eff_h) + "x" + std::to_string(eff_w) +
                   " with dilation) is larger than the padded input");
-  const int64_t K = (int64_t)(p.c_in / p.groups) * p.kh * p.kw, P = (int64_t)p.out_h() * p.out_w();
-  if ((int64_t)p.n * p.c_in * p.h * p.w > kMaxElements || K * P > kMaxIndex || (int64_t)p.n * p.c_out * P > kMaxElements)
-    a.range_error("convolution is too large");
+  a.check_size({p.n, p.c_in, p.h, p.w}, "convolution input");
+  a.check_size({p.n, p.c_out, p.out_h(), p.out_w()}, "convolution output");
+  a.check_size({p.c_in / p.groups, p.kh, p.kw, p.out_h(), p.out_w()}, "convolution column matrix", kMaxIndex);
+  a.check_size({p.c_out, p.c_in / p.groups, p.kh, p.kw}, "convolution weight");
   return p;
 }
 

@@ -29,6 +29,7 @@ Napi::Value DropoutApply(const Args& a) {
   const int64_t m = a.length(1, "mask");
   const float* mask = a.floats(1, "mask", m);
   const int64_t group = a.integer(2, "group", 1, kMaxIndex);
+  a.check_size({m, group}, "x");
   const float* x = a.floats(0, "x", m * group);
   float* y = a.floats(3, "y", m * group);
   cnn::dropout_apply(x, mask, group, y, m * group, a.threads(4));

@@ -28,7 +28,7 @@ const int32_t* read_targets(const Args& a, Napi::Value v, const std::string& wha
 }
 
 int64_t logit_count(const Args& a, int64_t n, int64_t c) {
-  if (n * c > (1LL << 36)) a.range_error("logits are too large");
+  a.check_size({n, c}, "logits");
   return n * c;
 }
 

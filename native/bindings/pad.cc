@@ -27,9 +27,9 @@ cnn::Pad2dParams read_pad(const Args& a) {
   p.right = a.integer(5, "right", 0, kMaxIndex);
   p.top = a.integer(6, "top", 0, kMaxIndex);
   p.bottom = a.integer(7, "bottom", 0, kMaxIndex);
-  if (p.out_h() > kMaxIndex || p.out_w() > kMaxIndex || p.planes * p.out_h() * p.out_w() > (1LL << 36) ||
-      p.planes * p.h * p.w > (1LL << 36))
-    a.range_error("padded tensor is too large");
+  if (p.out_h() > kMaxIndex || p.out_w() > kMaxIndex) a.range_error("padded tensor is too large");
+  a.check_size({p.planes, p.out_h(), p.out_w()}, "padded tensor");
+  a.check_size({p.planes, p.h, p.w}, "input");
   const std::string why = cnn::pad2d_check(p);
   if (!why.empty()) a.range_error(why);
   return p;

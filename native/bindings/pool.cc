@@ -14,11 +14,10 @@ using namespace cnn_binding;
 
 // Indices travel as float32: flat plane positions must stay exactly representable.
 constexpr int64_t kMaxPlane = 1LL << 24;
-constexpr int64_t kMaxElements = 1LL << 36;
 
 void check_plane(const Args& a, int64_t planes, int64_t h, int64_t w) {
   if (h * w > kMaxPlane) a.range_error("an input plane larger than 2^24 elements is not supported");
-  if (planes * h * w > kMaxElements) a.range_error("input is too large");
+  a.check_size({planes, h, w}, "input");
 }
 
 // Reads {n, c, h, w, kh, kw, strideH, strideW, padH, padW, [dilH, dilW,] ceilMode} and applies
@@ -45,7 +44,7 @@ cnn::Pool2dParams read_pool(const Fields& f, bool dilation, bool* ceil_mode) {
   if (p.out_h < 1 || p.out_w < 1)
     a.range_error("output size " + std::to_string(p.out_h) + "x" + std::to_string(p.out_w) +
                   " is too small for input " + std::to_string(p.h) + "x" + std::to_string(p.w));
-  if (p.planes * p.out_h * p.out_w > kMaxElements) a.range_error("output is too large");
+  a.check_size({p.planes, p.out_h, p.out_w}, "output");
   return p;
 }
 
@@ -74,7 +73,8 @@ PlaneArgs read_planes(const Args& a) {
   r.oh = a.integer(3, "outH", 1, kMaxIndex);
   r.ow = a.integer(4, "outW", 1, kMaxIndex);
   check_plane(a, r.planes, r.h, r.w);
-  if (r.oh * r.ow > kMaxPlane || r.planes * r.oh * r.ow > kMaxElements) a.range_error("output is too large");
+  a.check_size({r.oh, r.ow}, "an output plane", kMaxPlane);
+  a.check_size({r.planes, r.oh, r.ow}, "output");
   return r;
 }
 

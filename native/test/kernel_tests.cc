@@ -108,14 +108,14 @@ static void test_gemm_packed(Isa isa, std::mt19937& rng) {
         const bool tb = mode == 1;
         const int ldb = (tb ? k : n) + 3, ldc = n + 1;
         auto B = random_vec((size_t)(tb ? n : k) * ldb, rng);
-        // Rows in reverse order inside B's storage: rows[p] = row k − 1 − p of B.
-        std::vector<const float*> rows(k);
-        for (int p = 0; p < k; ++p) rows[p] = B.data() + (long)(k - 1 - p) * ldb;
-        std::vector<float> Bv((size_t)k * n);  // the matrix the rows describe
-        for (int p = 0; p < k; ++p)
-          for (int j = 0; j < n; ++j) Bv[(size_t)p * n + j] = rows[p][j];
         auto want = random_vec((size_t)m * ldc, rng), got = want;
         if (mode == 2) {
+          // Rows in reverse order inside B's storage (k × n here): rows[p] = row k − 1 − p of B.
+          std::vector<const float*> rows(k);
+          for (int p = 0; p < k; ++p) rows[p] = B.data() + (long)(k - 1 - p) * ldb;
+          std::vector<float> Bv((size_t)k * n);  // the matrix the rows describe
+          for (int p = 0; p < k; ++p)
+            for (int j = 0; j < n; ++j) Bv[(size_t)p * n + j] = rows[p][j];
           gemm_ref(ta, false, m, n, k, 0.5f, A.data(), lda, Bv.data(), n, 0.25f, want.data(), ldc);
           sgemm_packed_rows(isa, m, n, k, 0.5f, Ap.data(), rows.data(), 0.25f, got.data(), ldc);
         } else {

@@ -2,6 +2,8 @@
 // throws TypeError/RangeError with a message; nothing here repeats those checks.
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface ConvParams {
   n: number; cIn: number; h: number; w: number;
@@ -253,11 +255,17 @@ export interface NativeAddon {
 
 const require = createRequire(import.meta.url);
 
+/** The folder holding cnn.node and kernel_tests: build/Release, or CNN_NATIVE_BUILD (`npm run test:asan`). */
+export function nativeBuildDir(): string {
+  return resolve(process.env.CNN_NATIVE_BUILD || fileURLToPath(new URL('../../../build/Release', import.meta.url)));
+}
+
 function load(): NativeAddon {
+  const file = join(nativeBuildDir(), 'cnn.node');
   try {
-    return require('../../../build/Release/cnn.node') as NativeAddon;
+    return require(file) as NativeAddon;
   } catch (err) {
-    throw new Error(`cannot load the native addon build/Release/cnn.node (run \`npm install\` to build it): ${(err as Error).message}`);
+    throw new Error(`cannot load the native addon ${file} (run \`npm install\` to build it): ${(err as Error).message}`);
   }
 }
 

@@ -4,10 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { repoRoot } from '../helpers/fixtures.js';
+import { join } from 'node:path';
+import { nativeBuildDir } from '../../src/tensor/native.js';
 
 test('native kernel tests pass for every supported variant', () => {
-  const exe = `${repoRoot}build/Release/kernel_tests`;
+  const exe = join(nativeBuildDir(), 'kernel_tests');
   assert.ok(existsSync(exe), `${exe} is missing: the native build did not produce it`);
   const r = spawnSync(exe, { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stdout + r.stderr);
