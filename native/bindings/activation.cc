@@ -11,19 +11,16 @@ using namespace cnn_binding;
 // (x, y, slope, threads)
 Napi::Value LeakyReluForward(const Args& a) {
   a.expect_count(4);
-  const int64_t n = a.length(0, "x");
-  cnn::leaky_relu_forward(a.floats(0, "x", n), a.floats(1, "y", n), n, (float)a.number(2, "slope"), a.threads(3));
+  const Pointwise b = a.pointwise(0, {"x", "y"});
+  cnn::leaky_relu_forward(b.at[0], b.at[1], b.n, (float)a.number(2, "slope"), a.threads(3));
   return a.undefined();
 }
 
 // (x, dy, dx, slope, threads)
 Napi::Value LeakyReluBackward(const Args& a) {
   a.expect_count(5);
-  const int64_t n = a.length(0, "x");
-  const float* x = a.floats(0, "x", n);
-  const float* dy = a.floats(1, "dy", n);
-  float* dx = a.floats(2, "dx", n);
-  cnn::leaky_relu_backward(x, dy, dx, n, (float)a.number(3, "slope"), a.threads(4));
+  const Pointwise b = a.pointwise(0, {"x", "dy", "dx"});
+  cnn::leaky_relu_backward(b.at[0], b.at[1], b.at[2], b.n, (float)a.number(3, "slope"), a.threads(4));
   return a.undefined();
 }
 
@@ -34,8 +31,8 @@ using UnaryBackward = void (*)(const float*, const float*, float*, int64_t, int)
 template <UnaryForward F>
 Napi::Value Forward(const Args& a) {
   a.expect_count(3);
-  const int64_t n = a.length(0, "x");
-  F(a.floats(0, "x", n), a.floats(1, "y", n), n, a.threads(2));
+  const Pointwise b = a.pointwise(0, {"x", "y"});
+  F(b.at[0], b.at[1], b.n, a.threads(2));
   return a.undefined();
 }
 
@@ -43,8 +40,8 @@ Napi::Value Forward(const Args& a) {
 template <UnaryBackward F>
 Napi::Value Backward(const Args& a) {
   a.expect_count(4);
-  const int64_t n = a.length(0, "y");
-  F(a.floats(0, "y", n), a.floats(1, "dy", n), a.floats(2, "dx", n), n, a.threads(3));
+  const Pointwise b = a.pointwise(0, {"y", "dy", "dx"});
+  F(b.at[0], b.at[1], b.at[2], b.n, a.threads(3));
   return a.undefined();
 }
 

@@ -94,6 +94,13 @@ float* Args::floats_or_null(size_t i, const char* name, int64_t need) const {
   return floats(i, name, need);
 }
 
+Pointwise Args::pointwise(size_t first, std::initializer_list<const char*> names) const {
+  Pointwise p{length(first, *names.begin()), {nullptr, nullptr, nullptr, nullptr}};
+  size_t i = 0;
+  for (const char* name : names) p.at[i] = floats(first + i, name, p.n), ++i;
+  return p;
+}
+
 int64_t Args::length(size_t i, const char* name) const {
   return (int64_t)typed_of<float>(info_[i], name, napi_float32_array, "Float32Array").ElementLength();
 }

@@ -23,6 +23,12 @@ constexpr int kMaxShapeDims = 8;
 
 class Fields;
 
+// Float32Arrays of one length at consecutive positions: the buffers of a pointwise op.
+struct Pointwise {
+  int64_t n;       // the first array's length
+  float* at[4];    // in argument order
+};
+
 class Args {
  public:
   Args(const Napi::CallbackInfo& info, const char* fn) : info_(info), fn_(fn) {}
@@ -67,6 +73,18 @@ class Args {
   }
   // null/undefined → nullptr, else as floats().
   float* floats_or_null(size_t i, const char* name, int64_t need) const;
+  // A string argument naming one of a set: `parse(name, &value)` false means unknown, a
+  // RangeError "unknown <what> '<name>' (expected <expected>)".
+  template <typename T, typename Parse>
+  T choice(size_t i, const char* name, Parse parse, const char* what, const char* expected) const {
+    const std::string s = string(i, name);
+    T value;
+    if (!parse(s, &value)) range_error("unknown " + std::string(what) + " '" + s + "' (expected " + expected + ")");
+    return value;
+  }
+  // Float32Arrays at positions first, first+1, ... named `names` (at most 4), all as long as
+  // the first.
+  Pointwise pointwise(size_t first, std::initializer_list<const char*> names) const;
   // The length of a Float32Array argument: the first array of an elementwise call sets n.
   int64_t length(size_t i, const char* name) const;
   std::vector<int64_t> shape(size_t i, const char* name) const { return shape_of(info_[i], name); }

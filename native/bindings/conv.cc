@@ -37,59 +37,62 @@ cnn::Conv2dParams read_conv(const Args& a, size_t i) {
   return p;
 }
 
-int64_t x_size(const cnn::Conv2dParams& p) { return (int64_t)p.n * p.c_in * p.h * p.w; }
-int64_t w_size(const cnn::Conv2dParams& p) { return (int64_t)p.c_out * (p.c_in / p.groups) * p.kh * p.kw; }
-int64_t y_size(const cnn::Conv2dParams& p) { return (int64_t)p.n * p.c_out * p.out_h() * p.out_w(); }
+// The buffers each pass takes after params, in argument order; sizes are those of x, w, y or
+// the bias, and a nullable one may be null.
+enum class Size { X, W, Y, Bias };
+struct Buffer {
+  const char* name;
+  Size size;
+  bool nullable;
+};
+constexpr Buffer kForward[] = {{"x", Size::X, false}, {"w", Size::W, false}, {"b", Size::Bias, true}, {"y", Size::Y, false}};
+constexpr Buffer kBackwardInput[] = {{"dy", Size::Y, false}, {"w", Size::W, false}, {"dx", Size::X, false}};
+constexpr Buffer kBackwardWeight[] = {{"x", Size::X, false}, {"dy", Size::Y, false}, {"dw", Size::W, false}, {"db", Size::Bias, true}};
 
-// (params, x, w, b|null, y[, threads]): the reference takes no thread count.
-template <bool Ref>
-Napi::Value Forward(const Args& a) {
-  a.expect_count(Ref ? 5 : 6);
-  const cnn::Conv2dParams p = read_conv(a, 0);
-  const float* x = a.floats(1, "x", x_size(p));
-  const float* w = a.floats(2, "w", w_size(p));
-  const float* b = a.floats_or_null(3, "b", p.c_out);
-  float* y = a.floats(4, "y", y_size(p));
-  if (Ref) cnn::conv2d_ref_forward(p, x, w, b, y);
-  else cnn::conv2d_forward(p, x, w, b, y, a.threads(5));
-  return a.undefined();
+int64_t elements(const cnn::Conv2dParams& p, Size s) {
+  switch (s) {
+    case Size::X: return (int64_t)p.n * p.c_in * p.h * p.w;
+    case Size::W: return (int64_t)p.c_out * (p.c_in / p.groups) * p.kh * p.kw;
+    case Size::Y: return (int64_t)p.n * p.c_out * p.out_h() * p.out_w();
+    case Size::Bias: return p.c_out;
+  }
+  return 0;
 }
 
-// (params, dy, w, dx[, threads])
-template <bool Ref>
-Napi::Value BackwardInput(const Args& a) {
-  a.expect_count(Ref ? 4 : 5);
+// (params, ...the pass's buffers[, threads]): the reference takes no thread count.
+template <cnn::ConvPass Pass, bool Ref>
+Napi::Value Convolution(const Args& a) {
+  const Buffer* spec = Pass == cnn::ConvPass::Forward ? kForward : Pass == cnn::ConvPass::BackwardInput ? kBackwardInput : kBackwardWeight;
+  const size_t count = Pass == cnn::ConvPass::BackwardInput ? 3 : 4;
+  a.expect_count(1 + count + (Ref ? 0 : 1));
   const cnn::Conv2dParams p = read_conv(a, 0);
-  const float* dy = a.floats(1, "dy", y_size(p));
-  const float* w = a.floats(2, "w", w_size(p));
-  float* dx = a.floats(3, "dx", x_size(p));
-  if (Ref) cnn::conv2d_ref_backward_input(p, dy, w, dx);
-  else cnn::conv2d_backward_input(p, dy, w, dx, a.threads(4));
-  return a.undefined();
-}
-
-// (params, x, dy, dw, db|null[, threads])
-template <bool Ref>
-Napi::Value BackwardWeight(const Args& a) {
-  a.expect_count(Ref ? 5 : 6);
-  const cnn::Conv2dParams p = read_conv(a, 0);
-  const float* x = a.floats(1, "x", x_size(p));
-  const float* dy = a.floats(2, "dy", y_size(p));
-  float* dw = a.floats(3, "dw", w_size(p));
-  float* db = a.floats_or_null(4, "db", p.c_out);
-  if (Ref) cnn::conv2d_ref_backward_weight(p, x, dy, dw, db);
-  else cnn::conv2d_backward_weight(p, x, dy, dw, db, a.threads(5));
+  float* buf[4];
+  for (size_t i = 0; i < count; ++i)
+    buf[i] = spec[i].nullable ? a.floats_or_null(1 + i, spec[i].name, elements(p, spec[i].size))
+                              : a.floats(1 + i, spec[i].name, elements(p, spec[i].size));
+  const int threads = Ref ? 1 : a.threads(1 + count);
+  switch (Pass) {
+    case cnn::ConvPass::Forward:
+      if (Ref) cnn::conv2d_ref_forward(p, buf[0], buf[1], buf[2], buf[3]);
+      else cnn::conv2d_forward(p, buf[0], buf[1], buf[2], buf[3], threads);
+      break;
+    case cnn::ConvPass::BackwardInput:
+      if (Ref) cnn::conv2d_ref_backward_input(p, buf[0], buf[1], buf[2]);
+      else cnn::conv2d_backward_input(p, buf[0], buf[1], buf[2], threads);
+      break;
+    case cnn::ConvPass::BackwardWeight:
+      if (Ref) cnn::conv2d_ref_backward_weight(p, buf[0], buf[1], buf[2], buf[3]);
+      else cnn::conv2d_backward_weight(p, buf[0], buf[1], buf[2], buf[3], threads);
+      break;
+  }
   return a.undefined();
 }
 
 // (name): 'auto' | 'depthwise' | 'grid' | 'by-image' | 'batched' (CNN_CONV_ALGO)
 Napi::Value SetConvAlgo(const Args& a) {
   a.expect_count(1);
-  const std::string name = a.string(0, "algo");
-  cnn::ConvAlgo algo;
-  if (!cnn::parse_conv_algo(name, &algo))
-    a.range_error("unknown convolution algorithm '" + name + "' (expected auto, depthwise, grid, by-image or batched)");
-  cnn::set_conv_algo(algo);
+  cnn::set_conv_algo(a.choice<cnn::ConvAlgo>(0, "algo", cnn::parse_conv_algo, "convolution algorithm",
+                                             "auto, depthwise, grid, by-image or batched"));
   return a.undefined();
 }
 
@@ -98,22 +101,23 @@ Napi::Value SetConvAlgo(const Args& a) {
 Napi::Value ConvAlgo(const Args& a) {
   a.expect_count(3);
   const cnn::Conv2dParams p = read_conv(a, 0);
-  const std::string pass = a.string(1, "pass");
-  cnn::ConvPass which;
-  if (pass == "forward") which = cnn::ConvPass::Forward;
-  else if (pass == "backwardInput") which = cnn::ConvPass::BackwardInput;
-  else if (pass == "backwardWeight") which = cnn::ConvPass::BackwardWeight;
-  else a.range_error("unknown pass '" + pass + "' (expected forward, backwardInput or backwardWeight)");
+  auto parse_pass = [](const std::string& s, cnn::ConvPass* out) {
+    if (s == "forward") return *out = cnn::ConvPass::Forward, true;
+    if (s == "backwardInput") return *out = cnn::ConvPass::BackwardInput, true;
+    if (s == "backwardWeight") return *out = cnn::ConvPass::BackwardWeight, true;
+    return false;
+  };
+  const cnn::ConvPass which = a.choice<cnn::ConvPass>(1, "pass", parse_pass, "pass", "forward, backwardInput or backwardWeight");
   return Napi::String::New(a.env(), cnn::conv_algo_name(cnn::conv2d_algo(p, which, a.threads(2))));
 }
 
 const Registration rows({
-    {"conv2dForward", Forward<false>},
-    {"conv2dBackwardInput", BackwardInput<false>},
-    {"conv2dBackwardWeight", BackwardWeight<false>},
-    {"conv2dRefForward", Forward<true>},
-    {"conv2dRefBackwardInput", BackwardInput<true>},
-    {"conv2dRefBackwardWeight", BackwardWeight<true>},
+    {"conv2dForward", Convolution<cnn::ConvPass::Forward, false>},
+    {"conv2dBackwardInput", Convolution<cnn::ConvPass::BackwardInput, false>},
+    {"conv2dBackwardWeight", Convolution<cnn::ConvPass::BackwardWeight, false>},
+    {"conv2dRefForward", Convolution<cnn::ConvPass::Forward, true>},
+    {"conv2dRefBackwardInput", Convolution<cnn::ConvPass::BackwardInput, true>},
+    {"conv2dRefBackwardWeight", Convolution<cnn::ConvPass::BackwardWeight, true>},
     {"setConvAlgo", SetConvAlgo},
     {"convAlgo", ConvAlgo},
 });

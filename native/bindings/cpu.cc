@@ -31,12 +31,9 @@ Napi::Value CpuInfo(const Args& a) {
 // (isa): 'scalar' | 'neon' | 'avx2' | 'avx512'
 Napi::Value SetIsa(const Args& a) {
   a.expect_count(1);
-  const std::string name = a.string(0, "isa");
-  cnn::Isa isa;
-  if (!cnn::parse_isa(name, &isa))
-    a.range_error("unknown kernel variant '" + name + "' (expected scalar, neon, avx2 or avx512)");
+  const cnn::Isa isa = a.choice<cnn::Isa>(0, "isa", cnn::parse_isa, "kernel variant", "scalar, neon, avx2 or avx512");
   if (!cnn::set_active_isa(isa))
-    a.range_error("this CPU does not support the '" + name + "' kernels (best here: " +
+    a.range_error(std::string("this CPU does not support the '") + cnn::isa_name(isa) + "' kernels (best here: " +
                   cnn::isa_name(cnn::best_isa()) + ")");
   return a.undefined();
 }

@@ -59,39 +59,34 @@ Napi::Value SumToShape(const Args& a) {
 // (x, y, threads)
 Napi::Value ReluForward(const Args& a) {
   a.expect_count(3);
-  const int64_t n = a.length(0, "x");
-  cnn::relu_forward(a.floats(0, "x", n), a.floats(1, "y", n), n, a.threads(2));
+  const Pointwise b = a.pointwise(0, {"x", "y"});
+  cnn::relu_forward(b.at[0], b.at[1], b.n, a.threads(2));
   return a.undefined();
 }
 
 // (x, dy, dx, threads)
 Napi::Value ReluBackward(const Args& a) {
   a.expect_count(4);
-  const int64_t n = a.length(0, "x");
-  cnn::relu_backward(a.floats(0, "x", n), a.floats(1, "dy", n), a.floats(2, "dx", n), n, a.threads(3));
+  const Pointwise b = a.pointwise(0, {"x", "dy", "dx"});
+  cnn::relu_backward(b.at[0], b.at[1], b.at[2], b.n, a.threads(3));
   return a.undefined();
 }
 
 // (x, y, lo, hi, threads)
 Napi::Value HardtanhForward(const Args& a) {
   a.expect_count(5);
-  const int64_t n = a.length(0, "x");
-  const float* x = a.floats(0, "x", n);
-  float* y = a.floats(1, "y", n);
+  const Pointwise b = a.pointwise(0, {"x", "y"});
   const float lo = (float)a.number(2, "lo"), hi = (float)a.number(3, "hi");
   if (!(lo <= hi)) a.range_error("lo must not exceed hi");
-  cnn::hardtanh_forward(x, y, n, lo, hi, a.threads(4));
+  cnn::hardtanh_forward(b.at[0], b.at[1], b.n, lo, hi, a.threads(4));
   return a.undefined();
 }
 
 // (x, dy, dx, lo, hi, threads)
 Napi::Value HardtanhBackward(const Args& a) {
   a.expect_count(6);
-  const int64_t n = a.length(0, "x");
-  const float* x = a.floats(0, "x", n);
-  const float* dy = a.floats(1, "dy", n);
-  float* dx = a.floats(2, "dx", n);
-  cnn::hardtanh_backward(x, dy, dx, n, (float)a.number(3, "lo"), (float)a.number(4, "hi"), a.threads(5));
+  const Pointwise b = a.pointwise(0, {"x", "dy", "dx"});
+  cnn::hardtanh_backward(b.at[0], b.at[1], b.at[2], b.n, (float)a.number(3, "lo"), (float)a.number(4, "hi"), a.threads(5));
   return a.undefined();
 }
 
@@ -101,9 +96,8 @@ using AlphaOp = void (*)(float, const float*, float*, int64_t, int);
 template <AlphaOp F>
 Napi::Value WithAlpha(const Args& a) {
   a.expect_count(4);
-  const float alpha = (float)a.number(0, "alpha");
-  const int64_t n = a.length(1, "x");
-  F(alpha, a.floats(1, "x", n), a.floats(2, "y", n), n, a.threads(3));
+  const Pointwise b = a.pointwise(1, {"x", "y"});
+  F((float)a.number(0, "alpha"), b.at[0], b.at[1], b.n, a.threads(3));
   return a.undefined();
 }
 

@@ -17,9 +17,10 @@ double hyper(const Fields& o, const char* name) { return o.number(name, -kInf, k
 // (param, grad, momentumBuffer|null, {lr, momentum, dampening, weightDecay, nesterov, maximize, newBuffer}, threads)
 Napi::Value SgdStep(const Args& a) {
   a.expect_count(5);
-  const int64_t n = a.length(0, "param");
-  float* param = a.floats(0, "param", n);
-  const float* grad = a.floats(1, "grad", n);
+  const Pointwise b = a.pointwise(0, {"param", "grad"});
+  const int64_t n = b.n;
+  float* param = b.at[0];
+  const float* grad = b.at[1];
   const Fields opt = a.object(3, "options");
   cnn::SgdOptions o;
   o.lr = (float)hyper(opt, "lr");
@@ -41,11 +42,10 @@ Napi::Value SgdStep(const Args& a) {
 //  {lr, beta1, beta2, eps, weightDecay, step, amsgrad, decoupled, maximize}, threads)
 Napi::Value AdamStep(const Args& a) {
   a.expect_count(7);
-  const int64_t n = a.length(0, "param");
-  float* param = a.floats(0, "param", n);
-  const float* grad = a.floats(1, "grad", n);
-  float* m = a.floats(2, "expAvg", n);
-  float* v = a.floats(3, "expAvgSq", n);
+  const Pointwise b = a.pointwise(0, {"param", "grad", "expAvg", "expAvgSq"});
+  const int64_t n = b.n;
+  float *param = b.at[0], *m = b.at[2], *v = b.at[3];
+  const float* grad = b.at[1];
   const Fields opt = a.object(5, "options");
   cnn::AdamOptions o;
   o.lr = hyper(opt, "lr");

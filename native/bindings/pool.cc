@@ -114,44 +114,41 @@ AvgArgs read_avg(const Args& a, size_t i) {
   return r;
 }
 
-// (params, x, y, threads)
-Napi::Value AvgPool2dForward(const Args& a) {
+// The buffers of a pass that reads one array and writes another: forward reads the input
+// (x, in_size) and writes the output (y, out_size); backward reads dy and writes dx.
+struct Pass {
+  const float* src;
+  float* dst;
+};
+
+Pass read_pass(const Args& a, size_t i, bool forward, int64_t in_size, int64_t out_size) {
+  Pass r;
+  r.src = a.floats(i, forward ? "x" : "dy", forward ? in_size : out_size);
+  r.dst = a.floats(i + 1, forward ? "y" : "dx", forward ? out_size : in_size);
+  return r;
+}
+
+using AvgKernel = void (*)(const cnn::Pool2dParams&, bool, int, const float*, float*, int);
+
+// (params, x, y, threads) forward; (params, dy, dx, threads) backward
+template <AvgKernel F, bool Forward>
+Napi::Value AvgPool2d(const Args& a) {
   a.expect_count(4);
-  AvgArgs r = read_avg(a, 0);
-  const float* x = a.floats(1, "x", r.p.planes * r.p.h * r.p.w);
-  float* y = a.floats(2, "y", r.p.planes * r.p.out_h * r.p.out_w);
-  cnn::avg_pool2d_forward(r.p, r.count_include_pad, r.divisor_override, x, y, a.threads(3));
+  const AvgArgs r = read_avg(a, 0);
+  const Pass b = read_pass(a, 1, Forward, r.p.planes * r.p.h * r.p.w, r.p.planes * r.p.out_h * r.p.out_w);
+  F(r.p, r.count_include_pad, r.divisor_override, b.src, b.dst, a.threads(3));
   return a.undefined();
 }
 
-// (params, dy, dx, threads)
-Napi::Value AvgPool2dBackward(const Args& a) {
-  a.expect_count(4);
-  AvgArgs r = read_avg(a, 0);
-  const float* dy = a.floats(1, "dy", r.p.planes * r.p.out_h * r.p.out_w);
-  float* dx = a.floats(2, "dx", r.p.planes * r.p.h * r.p.w);
-  cnn::avg_pool2d_backward(r.p, r.count_include_pad, r.divisor_override, dy, dx, a.threads(3));
-  return a.undefined();
-}
+using AdaptiveKernel = void (*)(int64_t, int64_t, int64_t, int64_t, int64_t, const float*, float*, int);
 
-
-// (planes, h, w, outH, outW, x, y, threads)
-Napi::Value AdaptiveAvgPool2dForward(const Args& a) {
+// (planes, h, w, outH, outW, x, y, threads) forward; (..., dy, dx, threads) backward
+template <AdaptiveKernel F, bool Forward>
+Napi::Value AdaptiveAvgPool2d(const Args& a) {
   a.expect_count(8);
-  PlaneArgs r = read_planes(a);
-  const float* x = a.floats(5, "x", r.planes * r.h * r.w);
-  float* y = a.floats(6, "y", r.planes * r.oh * r.ow);
-  cnn::adaptive_avg_pool2d_forward(r.planes, r.h, r.w, r.oh, r.ow, x, y, a.threads(7));
-  return a.undefined();
-}
-
-// (planes, h, w, outH, outW, dy, dx, threads)
-Napi::Value AdaptiveAvgPool2dBackward(const Args& a) {
-  a.expect_count(8);
-  PlaneArgs r = read_planes(a);
-  const float* dy = a.floats(5, "dy", r.planes * r.oh * r.ow);
-  float* dx = a.floats(6, "dx", r.planes * r.h * r.w);
-  cnn::adaptive_avg_pool2d_backward(r.planes, r.h, r.w, r.oh, r.ow, dy, dx, a.threads(7));
+  const PlaneArgs r = read_planes(a);
+  const Pass b = read_pass(a, 5, Forward, r.planes * r.h * r.w, r.planes * r.oh * r.ow);
+  F(r.planes, r.h, r.w, r.oh, r.ow, b.src, b.dst, a.threads(7));
   return a.undefined();
 }
 
@@ -169,10 +166,10 @@ Napi::Value AdaptiveMaxPool2dForward(const Args& a) {
 const Registration rows({
     {"maxPool2dForward", MaxPool2dForward},
     {"maxPoolBackward", MaxPoolBackward},
-    {"avgPool2dForward", AvgPool2dForward},
-    {"avgPool2dBackward", AvgPool2dBackward},
-    {"adaptiveAvgPool2dForward", AdaptiveAvgPool2dForward},
-    {"adaptiveAvgPool2dBackward", AdaptiveAvgPool2dBackward},
+    {"avgPool2dForward", AvgPool2d<cnn::avg_pool2d_forward, true>},
+    {"avgPool2dBackward", AvgPool2d<cnn::avg_pool2d_backward, false>},
+    {"adaptiveAvgPool2dForward", AdaptiveAvgPool2d<cnn::adaptive_avg_pool2d_forward, true>},
+    {"adaptiveAvgPool2dBackward", AdaptiveAvgPool2d<cnn::adaptive_avg_pool2d_backward, false>},
     {"adaptiveMaxPool2dForward", AdaptiveMaxPool2dForward},
 });
 
