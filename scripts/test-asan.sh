@@ -3,12 +3,14 @@
 # the kernels, the addon and kernel_tests are built with CNN_SANITIZE=ON into build-asan/ (the
 # normal build/ is left alone), and every node process loads that addon (CNN_NATIVE_BUILD) with
 # libasan preloaded, since node itself is not instrumented. Any report fails the run.
+# Usage: npm run test:asan [-- test files or folders under dist/test/] (default: all of them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npx cmake-js build --out build-asan --CDCNN_SANITIZE=ON --parallel 2 >/dev/null
 npm run build >/dev/null
 export CNN_NATIVE_BUILD="$PWD/build-asan/Release"
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export CNN_TEST_SLOWDOWN=5  # the CLI tests' hang guard (test/helpers/cli.ts)
 # The kernel tests are ours from main() to exit: leaks count there.
 LSAN_OPTIONS="suppressions=$PWD/native/test/lsan.supp" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   "$CNN_NATIVE_BUILD/kernel_tests" | tail -1

@@ -19,38 +19,40 @@ struct GemmCall {
   int lda, ldb, ldc;
 };
 
-// (transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, ...)
+// (params {transA, transB, m, n, k, alpha, beta, lda, ldb, ldc}, A, B, C, ...)
 GemmCall read_gemm(const Args& a) {
+  const Fields f = a.object(0, "params");
   GemmCall g;
-  g.ta = a.boolean(0, "transA");
-  g.tb = a.boolean(1, "transB");
-  g.m = (int)a.integer(2, "m", 0, kMaxIndex);
-  g.n = (int)a.integer(3, "n", 0, kMaxIndex);
-  g.k = (int)a.integer(4, "k", 0, kMaxIndex);
-  g.alpha = (float)a.number(5, "alpha");
+  g.ta = f.boolean("transA");
+  g.tb = f.boolean("transB");
+  g.m = (int)f.integer("m", 0, kMaxIndex);
+  g.n = (int)f.integer("n", 0, kMaxIndex);
+  g.k = (int)f.integer("k", 0, kMaxIndex);
+  g.alpha = (float)f.number("alpha");
+  g.beta = (float)f.number("beta");
   const int64_t a_rows = g.ta ? g.k : g.m, a_cols = g.ta ? g.m : g.k;
   const int64_t b_rows = g.tb ? g.n : g.k, b_cols = g.tb ? g.k : g.n;
-  g.lda = (int)a.integer(7, "lda", std::max<int64_t>(1, a_cols), kMaxIndex);
-  g.ldb = (int)a.integer(9, "ldb", std::max<int64_t>(1, b_cols), kMaxIndex);
-  g.beta = (float)a.number(10, "beta");
-  g.ldc = (int)a.integer(12, "ldc", std::max<int64_t>(1, g.n), kMaxIndex);
+  g.lda = (int)f.integer("lda", std::max<int64_t>(1, a_cols), kMaxIndex);
+  g.ldb = (int)f.integer("ldb", std::max<int64_t>(1, b_cols), kMaxIndex);
+  g.ldc = (int)f.integer("ldc", std::max<int64_t>(1, g.n), kMaxIndex);
   auto need = [](int64_t rows, int64_t cols, int64_t ld) { return rows == 0 || cols == 0 ? 0 : (rows - 1) * ld + cols; };
-  g.A = a.floats(6, "A", need(a_rows, a_cols, g.lda), false);
-  g.B = a.floats(8, "B", need(b_rows, b_cols, g.ldb), false);
-  g.C = a.floats(11, "C", need(g.m, g.n, g.ldc), false);
+  g.A = a.floats(1, "A", need(a_rows, a_cols, g.lda), false);
+  g.B = a.floats(2, "B", need(b_rows, b_cols, g.ldb), false);
+  g.C = a.floats(3, "C", need(g.m, g.n, g.ldc), false);
   return g;
 }
 
-// (..., threads)
+// (params, A, B, C, threads)
 Napi::Value Gemm(const Args& a) {
-  a.expect_count(14);
+  a.expect_count(5);
   const GemmCall g = read_gemm(a);
-  cnn::sgemm(g.ta, g.tb, g.m, g.n, g.k, g.alpha, g.A, g.lda, g.B, g.ldb, g.beta, g.C, g.ldc, a.threads(13));
+  cnn::sgemm(g.ta, g.tb, g.m, g.n, g.k, g.alpha, g.A, g.lda, g.B, g.ldb, g.beta, g.C, g.ldc, a.threads(4));
   return a.undefined();
 }
 
+// (params, A, B, C)
 Napi::Value GemmRef(const Args& a) {
-  a.expect_count(13);
+  a.expect_count(4);
   const GemmCall g = read_gemm(a);
   cnn::gemm_ref(g.ta, g.tb, g.m, g.n, g.k, g.alpha, g.A, g.lda, g.B, g.ldb, g.beta, g.C, g.ldc);
   return a.undefined();

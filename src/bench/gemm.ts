@@ -44,7 +44,8 @@ export function benchGemm(shape: GemmShape, threads = getThreads()): GemmResult 
     return a;
   };
   const a = fill(m * k), b = fill(k * n), c = new Float32Array(m * n);
-  const seconds = timeMedian(() => native.gemm(transA, transB, m, n, k, 1, a, transA ? m : k, b, transB ? k : n, 0, c, n, threads),
+  const p = { transA, transB, m, n, k, alpha: 1, beta: 0, lda: transA ? m : k, ldb: transB ? k : n, ldc: n };
+  const seconds = timeMedian(() => native.gemm(p, a, b, c, threads),
     { warmup: 2, minReps: 5, budgetSeconds: 1 });
   return { op: 'gemm', m, n, k, transA, transB, threads, isa: native.cpuInfo().active, gflops: (2 * m * n * k) / seconds / 1e9 };
 }

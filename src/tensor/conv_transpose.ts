@@ -1,7 +1,7 @@
 // torch.nn.functional.conv_transpose2d without kernels of its own: a transposed convolution is
 // the input-gradient of the convolution that maps its output back to its input, so forward,
 // input gradient and weight gradient are the conv kernels with their roles exchanged.
-import { native, getThreads, type ConvParams } from './native.js';
+import { native, getThreads, type ConvParams, type PadParams } from './native.js';
 import { convTransposeOutputSize, intPair } from './shape.js';
 import { record } from './ops.js';
 import { Tensor, formatShape } from './tensor.js';
@@ -67,6 +67,8 @@ export function convTranspose2d(x: Tensor, w: Tensor, b: Tensor | null, o: ConvT
   const reachable = innerH >= 1 && innerW >= 1;
   const planes = n * cOut;
   const threads = getThreads();
+  // The output is the inner result cropped by padding − outputPadding: zero padding on the far sides.
+  const crop: PadParams = { mode: 'zeros', planes, h: innerH, w: innerW, left: 0, right: cropW, top: 0, bottom: cropH };
 
   const inner = new Float32Array(reachable ? planes * innerH * innerW : 0);
   if (reachable) native.conv2dBackwardInput(p, x.data, w.data, inner, threads);
@@ -75,7 +77,7 @@ export function convTranspose2d(x: Tensor, w: Tensor, b: Tensor | null, o: ConvT
     y = inner;
   } else {
     y = new Float32Array(planes * outH * outW);
-    if (reachable) native.pad2dForward('zeros', planes, innerH, innerW, 0, cropW, 0, cropH, 0, inner, y, threads);
+    if (reachable) native.pad2dForward(crop, 0, inner, y, threads);
   }
   if (b) {
     const hw = outH * outW;
@@ -93,7 +95,7 @@ export function convTranspose2d(x: Tensor, w: Tensor, b: Tensor | null, o: ConvT
     let gInner = g.data;
     if (reachable && (cropH > 0 || cropW > 0)) {
       gInner = new Float32Array(planes * innerH * innerW);
-      native.pad2dBackward('zeros', planes, innerH, innerW, 0, cropW, 0, cropH, g.data, gInner, threads);
+      native.pad2dBackward(crop, g.data, gInner, threads);
     }
     let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
     if (x.requiresGrad) {

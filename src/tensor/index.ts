@@ -4,7 +4,7 @@ export * as ops from './ops.js';
 export { Generator, defaultGenerator, manualSeed } from './random.js';
 export type { GeneratorState } from './random.js';
 export { native, getThreads, setThreads } from './native.js';
-export type { ConvParams, CpuInfo, PoolParams, MaxPoolParams, AvgPoolParams, PadMode } from './native.js';
+export type { ConvParams, CpuInfo, PoolParams, MaxPoolParams, AvgPoolParams, PadMode, PadParams } from './native.js';
 export * from './pool.js';
 export { pad2d } from './pad.js';
 export type { Pad2dPadding } from './pad.js';

@@ -13,6 +13,12 @@ export interface ConvParams {
   dilH: number; dilW: number; groups: number;
 }
 
+/** C (m×n) = alpha·op(A)·op(B) + beta·C; op(A) is m×k, op(B) k×n; ld* are row strides of the stored matrices. */
+export interface GemmParams {
+  transA: boolean; transB: boolean; m: number; n: number; k: number;
+  alpha: number; beta: number; lda: number; ldb: number; ldc: number;
+}
+
 /** Convolution paths (native/conv/conv.h); 'auto' chooses by shape. */
 export type ConvAlgoName = 'auto' | 'depthwise' | 'grid' | 'by-image' | 'batched';
 export type ConvPass = 'forward' | 'backwardInput' | 'backwardWeight';
@@ -37,6 +43,12 @@ export interface AvgPoolParams extends PoolParams {
 }
 
 export type PadMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
+
+/** Padding of `planes` H×W planes by left/right columns and top/bottom rows. */
+export interface PadParams {
+  mode: PadMode; planes: number; h: number; w: number;
+  left: number; right: number; top: number; bottom: number;
+}
 
 export interface CpuInfo {
   model: string;
@@ -100,12 +112,9 @@ export interface LossParams {
 export interface NativeAddon {
   cpuInfo(): CpuInfo;
   setIsa(name: string): void;
-  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-    A: Float32Array, lda: number, B: Float32Array, ldb: number, beta: number,
-    C: Float32Array, ldc: number, threads: number): void;
-  gemmRef(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-    A: Float32Array, lda: number, B: Float32Array, ldb: number, beta: number,
-    C: Float32Array, ldc: number): void;
+  /** C = alpha·op(A)·op(B) + beta·C, row-major with leading dimensions. */
+  gemm(p: GemmParams, A: Float32Array, B: Float32Array, C: Float32Array, threads: number): void;
+  gemmRef(p: GemmParams, A: Float32Array, B: Float32Array, C: Float32Array): void;
   conv2dForward(p: ConvParams, x: Float32Array, w: Float32Array, b: Float32Array | null,
     y: Float32Array, threads: number): void;
   conv2dBackwardInput(p: ConvParams, dy: Float32Array, w: Float32Array, dx: Float32Array,
@@ -148,11 +157,9 @@ export interface NativeAddon {
     dy: Float32Array, dx: Float32Array, threads: number): void;
   adaptiveMaxPool2dForward(planes: number, h: number, w: number, outH: number, outW: number,
     x: Float32Array, y: Float32Array, indices: Float32Array, threads: number): void;
-  pad2dForward(mode: PadMode, planes: number, h: number, w: number, left: number, right: number,
-    top: number, bottom: number, value: number, x: Float32Array, y: Float32Array, threads: number): void;
+  pad2dForward(p: PadParams, value: number, x: Float32Array, y: Float32Array, threads: number): void;
   /** dx = 0, then each output's gradient is added to the input it copies. */
-  pad2dBackward(mode: PadMode, planes: number, h: number, w: number, left: number, right: number,
-    top: number, bottom: number, dy: Float32Array, dx: Float32Array, threads: number): void;
+  pad2dBackward(p: PadParams, dy: Float32Array, dx: Float32Array, threads: number): void;
 
   // ---- normalization (native/norm) ----
   /** shape (N, C, ...); training uses batch stats and updates the running stats in place. */

@@ -138,7 +138,7 @@ export function mean(x: Tensor): Tensor {
 function gemm(transA: boolean, transB: boolean, m: number, n: number, k: number,
   a: Float32Array, b: Float32Array): Float32Array {
   const c = emptyFloat32(m * n);
-  native.gemm(transA, transB, m, n, k, 1, a, transA ? m : k, b, transB ? k : n, 0, c, n, getThreads());
+  native.gemm({ transA, transB, m, n, k, alpha: 1, beta: 0, lda: transA ? m : k, ldb: transB ? k : n, ldc: n }, a, b, c, getThreads());
   return c;
 }
 
@@ -162,7 +162,8 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
   if (b && (b.ndim !== 1 || b.shape[0] !== outF)) throw new RangeError(`linear: bias ${formatShape(b.shape)} does not match ${outF} outputs`);
   const y = new Float32Array(n * outF);
   if (b) for (let i = 0; i < n; i++) y.set(b.data, i * outF);
-  native.gemm(false, true, n, outF, inF, 1, x.data, inF, w.data, inF, b ? 1 : 0, y, outF, getThreads());
+  native.gemm({ transA: false, transB: true, m: n, n: outF, k: inF, alpha: 1, beta: b ? 1 : 0, lda: inF, ldb: inF, ldc: outF },
+    x.data, w.data, y, getThreads());
   const inputs = b ? [x, w, b] : [x, w];
   return record(new Tensor(y, [n, outF]), 'linear', inputs, (g) => [
     x.requiresGrad ? new Tensor(gemm(false, false, n, inF, outF, g.data, w.data), x.shape) : null,

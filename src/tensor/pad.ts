@@ -53,10 +53,11 @@ export function pad2d(x: Tensor, pad: Pad2dPadding, mode: PadMode = 'zeros', val
   }
   const outShape = [...x.shape.slice(0, -2), h + top + bottom, w + left + right];
   const y = emptyFloat32(planes * (h + top + bottom) * (w + left + right));
-  native.pad2dForward(mode, planes, h, w, left, right, top, bottom, value, x.data, y, getThreads());
+  const p = { mode, planes, h, w, left, right, top, bottom };
+  native.pad2dForward(p, value, x.data, y, getThreads());
   return record(new Tensor(y, outShape), op, [x], (g) => {
     const dx = emptyFloat32(x.size);
-    native.pad2dBackward(mode, planes, h, w, left, right, top, bottom, g.data, dx, getThreads());
+    native.pad2dBackward(p, g.data, dx, getThreads());
     return [new Tensor(dx, x.shape)];
   });
 }

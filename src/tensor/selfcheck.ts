@@ -34,8 +34,9 @@ function checkGemm(g: Generator, threads: number): number {
   const m = 37, n = 53, k = 71;
   const a = randomArray(k * m, g), b = randomArray(k * n, g), c0 = randomArray(m * n, g);
   const want = c0.slice(), got = c0.slice();
-  native.gemmRef(true, false, m, n, k, 1.25, a, m, b, n, 0.5, want, n);
-  native.gemm(true, false, m, n, k, 1.25, a, m, b, n, 0.5, got, n, threads);
+  const p = { transA: true, transB: false, m, n, k, alpha: 1.25, beta: 0.5, lda: m, ldb: n, ldc: n };
+  native.gemmRef(p, a, b, want);
+  native.gemm(p, a, b, got, threads);
   return maxRelativeError(got, want);
 }
 

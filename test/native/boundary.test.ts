@@ -2,27 +2,27 @@
 // message, never crash the process (a crash would fail this whole file).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { native, setThreads, getThreads, type ConvParams } from '../../src/tensor/native.js';
+import { native, setThreads, getThreads, type ConvParams, type GemmParams } from '../../src/tensor/native.js';
 
 const f = (n: number) => new Float32Array(n);
 const conv: ConvParams = { n: 1, cIn: 2, h: 5, w: 5, cOut: 3, kh: 3, kw: 3, strideH: 1, strideW: 1,
   padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1, groups: 1 };
 
 test('gemm rejects wrong types, short buffers, bad dimensions and leading dimensions', () => {
-  const ok = () => native.gemm(false, false, 2, 3, 4, 1, f(8), 4, f(12), 3, 0, f(6), 3, 1);
-  ok();
-  assert.throws(() => native.gemm(false, false, 2, 3, 4, 1, f(7), 4, f(12), 3, 0, f(6), 3, 1), { name: 'RangeError', message: /A to hold at least 8/ });
-  assert.throws(() => native.gemm(false, false, 2, 3, 4, 1, f(8), 4, f(12), 3, 0, f(5), 3, 1), RangeError);
-  assert.throws(() => native.gemm(false, false, 2, 3, 4, 1, f(8), 3, f(12), 3, 0, f(6), 3, 1), /lda/);
-  assert.throws(() => native.gemm(false, false, -1, 3, 4, 1, f(8), 4, f(12), 3, 0, f(6), 3, 1), RangeError);
-  assert.throws(() => native.gemm(false, false, 2.5, 3, 4, 1, f(8), 4, f(12), 3, 0, f(6), 3, 1), TypeError);
+  const p: GemmParams = { transA: false, transB: false, m: 2, n: 3, k: 4, alpha: 1, beta: 0, lda: 4, ldb: 3, ldc: 3 };
+  native.gemm(p, f(8), f(12), f(6), 1);
+  assert.throws(() => native.gemm(p, f(7), f(12), f(6), 1), { name: 'RangeError', message: /A to hold at least 8/ });
+  assert.throws(() => native.gemm(p, f(8), f(12), f(5), 1), RangeError);
+  assert.throws(() => native.gemm({ ...p, lda: 3 }, f(8), f(12), f(6), 1), /params.lda/);
+  assert.throws(() => native.gemm({ ...p, m: -1 }, f(8), f(12), f(6), 1), RangeError);
+  assert.throws(() => native.gemm({ ...p, m: 2.5 }, f(8), f(12), f(6), 1), TypeError);
   const g = native.gemm as unknown as (...a: unknown[]) => void;
-  assert.throws(() => g(false, false, 2, 3, 4, 1, new Float64Array(8), 4, f(12), 3, 0, f(6), 3, 1), { name: 'TypeError', message: /Float32Array for A/ });
-  assert.throws(() => g(false, false, 2, 3, 4, 1, [1, 2], 4, f(12), 3, 0, f(6), 3, 1), TypeError);
-  assert.throws(() => g('no', false, 2, 3, 4, 1, f(8), 4, f(12), 3, 0, f(6), 3, 1), TypeError);
-  assert.throws(() => g(), /expected 14 arguments/);
-  assert.throws(() => native.gemm(false, false, 2, 3, 4, 1, f(8), 4, f(12), 3, 0, f(6), 3, 0), /threads/);
-  assert.throws(() => native.gemm(false, false, 2 ** 40, 3, 4, 1, f(8), 4, f(12), 3, 0, f(6), 3, 1), RangeError);
+  assert.throws(() => g(p, new Float64Array(8), f(12), f(6), 1), { name: 'TypeError', message: /Float32Array for A/ });
+  assert.throws(() => g(p, [1, 2], f(12), f(6), 1), TypeError);
+  assert.throws(() => g({ ...p, transA: 'no' }, f(8), f(12), f(6), 1), /boolean for params.transA/);
+  assert.throws(() => g(), /expected 5 arguments/);
+  assert.throws(() => native.gemm(p, f(8), f(12), f(6), 0), /threads/);
+  assert.throws(() => native.gemm({ ...p, m: 2 ** 40 }, f(8), f(12), f(6), 1), RangeError);
 });
 
 test('convolution rejects bad parameters and buffers of the wrong length', () => {

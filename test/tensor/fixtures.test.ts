@@ -13,9 +13,10 @@ test('gemm matches PyTorch for every shape, transpose and alpha/beta', () => {
   const cases = loadFixture<GemmCase>('gemm.safetensors');
   assert.ok(cases.length >= 10);
   for (const { name, params: p, t } of cases) {
+    const gp = { ...p, lda: p.transA ? p.m : p.k, ldb: p.transB ? p.k : p.n, ldc: p.n };
     for (const [label, run] of [
-      ['gemm', (c: Float32Array) => native.gemm(p.transA, p.transB, p.m, p.n, p.k, p.alpha, t.A.data, p.transA ? p.m : p.k, t.B.data, p.transB ? p.k : p.n, p.beta, c, p.n, getThreads())],
-      ['gemmRef', (c: Float32Array) => native.gemmRef(p.transA, p.transB, p.m, p.n, p.k, p.alpha, t.A.data, p.transA ? p.m : p.k, t.B.data, p.transB ? p.k : p.n, p.beta, c, p.n)],
+      ['gemm', (c: Float32Array) => native.gemm(gp, t.A.data, t.B.data, c, getThreads())],
+      ['gemmRef', (c: Float32Array) => native.gemmRef(gp, t.A.data, t.B.data, c)],
     ] as const) {
       const c = t.C.data.slice();
       run(c);
