@@ -11,6 +11,9 @@ test('convOutputSize follows conv2d and pooling_output_shape', () => {
   // The ceil window would start in the right padding only, so it is dropped.
   assert.equal(convOutputSize(5, 2, 2, 1, 1, true), 3);
   assert.equal(convOutputSize(10, 3, 1, 1, 2), 8);
+  assert.equal(convOutputSize(7, 3, 2, 0, 1, true), 3);
+  assert.equal(convOutputSize(6, 3, 2, 0, 1, true), 3);
+  assert.equal(convOutputSize(10, 3, 1, 0, 2), 6);
   // Per-side padding ('same' with an even kernel pads one more after).
   assert.equal(convOutputSize(7, 4, 1, [1, 2]), 7);
   assert.equal(convOutputSize(9, 3, 2, [0, 1], 2), 3);
