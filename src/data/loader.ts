@@ -3,6 +3,7 @@
 // pool while the caller trains on the current one.
 import { Tensor } from '../tensor/tensor.js';
 import { Generator } from '../tensor/random.js';
+import { weightedDraw } from './weighted-sampler.js';
 import type { ImageDataset } from './dataset.js';
 import { augmentBatchAsync, drawSeeds, planAugment, type AugmentPlan } from './augment.js';
 import { Compose, ToTensor, type Transform } from './transforms.js';
@@ -45,6 +46,8 @@ export abstract class EpochLoader implements AsyncIterable<Batch> {
   readonly dropLast: boolean;
   readonly seed: number;
   readonly shard: Shard | undefined;
+  /** Set: each epoch draws `count` samples with replacement in proportion to these (WeightedRandomSampler). */
+  sampleWeights: ArrayLike<number> | null = null;
   private epoch = 0;
 
   constructor(opts: Pick<DataLoaderOptions, 'batchSize' | 'shuffle' | 'dropLast' | 'seed' | 'shard'>) {
@@ -91,8 +94,12 @@ export abstract class EpochLoader implements AsyncIterable<Batch> {
     return new Generator(mixed * 0x200000 + (b >>> 11));
   }
 
-  /** The dataset indices of this epoch, in order (a seeded Fisher–Yates shuffle when shuffle). */
+  /** The dataset indices of this epoch, in order (a seeded Fisher–Yates shuffle when shuffle, or weighted draws). */
   order(gen = this.epochGenerator()): Int32Array {
+    if (this.sampleWeights) {
+      if (this.sampleWeights.length !== this.count) throw new RangeError(`DataLoader: ${this.sampleWeights.length} sample weights for ${this.count} samples`);
+      return weightedDraw(this.sampleWeights, this.count, gen);
+    }
     const order = Int32Array.from({ length: this.count }, (_, i) => i);
     if (this.shuffle) {
       for (let i = order.length - 1; i > 0; i--) {

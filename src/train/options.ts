@@ -9,6 +9,7 @@ import { datasetNames } from '../data/registry.js';
 import { AUGMENT_LEVELS } from '../data/presets.js';
 import { ConfigError } from '../errors.js';
 import { parseMemorySize } from './memory-estimate.js';
+import { parseClassWeights, type ClassWeightsSpec } from './class-weights.js';
 
 const maxMemory = {
   key: 'maxMemory', flag: '--max-memory <size>', group: 'run', defaultText: 'the memory available',
@@ -19,6 +20,13 @@ const maxMemory = {
     return bytes;
   },
   check: (v: number) => (v > 0 ? undefined : 'a positive number of bytes'),
+} as const;
+
+const classWeights = {
+  key: 'classWeights', flag: '--class-weights <auto|w1,w2,…>', group: 'optimizer', defaultText: 'off',
+  help: "cross-entropy's per-class weights; auto: n_samples / (n_classes · class count), sklearn's balanced",
+  parse: parseClassWeights,
+  check: (v: ClassWeightsSpec) => (v === 'auto' || (Array.isArray(v) && v.every((w) => w >= 0 && Number.isFinite(w))) ? undefined : 'auto or non-negative weights'),
 } as const;
 
 const probability = (key: 'hflip' | 'vflip' | 'grayscale' | 'erasing', help: string) =>
@@ -33,6 +41,8 @@ const RUN_ROWS = [
   numberRow('numClasses', '--num-classes <n>', { integer: true, min: 1, max: 100000, defaultText: "the dataset's classes", help: 'classifier outputs', group: 'run' }),
   numberRow('imageSize', '--image-size <n>', { integer: true, min: 1, max: 1024, defaultText: "the dataset's size", help: 'resize images to n×n', group: 'run' }),
   choiceRow('stem', '--stem <kind>', () => ['imagenet', 'cifar'] as const, { defaultText: 'imagenet', help: 'ResNet stem: imagenet, or cifar (3×3 stride-1, no max-pool)', group: 'run' }),
+  numberRow('dropout', '--dropout <p>', { min: 0, max: 1, expected: 'a probability in [0, 1]', defaultText: "the model's", help: 'dropout before the classifier (models that have one)', group: 'run' }),
+  numberRow('dropPath', '--drop-path <p>', { min: 0, max: 1, expected: 'a probability in [0, 1]', defaultText: "the model's", help: "stochastic depth: the last block's drop probability (models that have it)", group: 'run' }),
   switchRow('freezeBackbone', '--freeze-backbone', { help: 'train only the fc/classifier head', group: 'run' }),
   switchRow('syncBn', '--sync-bn', { help: 'under mpirun: BatchNorm statistics over the global batch (SyncBatchNorm)', group: 'run' }),
   numberRow('valSplit', '--val-split <x>', { min: 0, max: 1, open: 'max', default: 0, help: 'hold out this fraction of train for validation (0: validate on the test split)', group: 'run' }),
@@ -54,6 +64,9 @@ const OPTIMIZATION_ROWS = [
   ...Object.values(OPTIMIZER_ROWS),
   numberRow('gradClip', '--grad-clip <norm>', { min: 0, open: 'min', defaultText: 'off', help: "scale the gradients so their global L2 norm is at most this (clip_grad_norm_)", group: 'optimizer' }),
   numberRow('gradClipValue', '--grad-clip-value <v>', { min: 0, open: 'min', defaultText: 'off', help: 'clamp every gradient element to [-v, v] (clip_grad_value_)', group: 'optimizer' }),
+  numberRow('accumSteps', '--accum-steps <k>', { integer: true, min: 1, max: 1e6, default: 1, help: 'accumulate the gradients of k batches into one optimizer step (as one k× larger batch, BatchNorm aside)', group: 'optimizer' }),
+  classWeights,
+  choiceRow('sampler', '--sampler <kind>', () => ['shuffle', 'balanced'] as const, { default: 'shuffle', help: 'shuffle: each image once an epoch; balanced: draw with replacement, each class equally often (WeightedRandomSampler)', group: 'optimizer' }),
   numberRow('labelSmoothing', '--label-smoothing <x>', { min: 0, max: 1, default: 0, help: 'cross-entropy label smoothing', group: 'optimizer' }),
 ] as const;
 

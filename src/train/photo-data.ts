@@ -47,7 +47,7 @@ export async function loadPhotoData(c: TrainConfig, dp: DataParallel) {
     name: 'imagefolder', classes: train.classes.slice(0, numClasses), mean: train.mean, std: train.std,
     inputShape: [train.channels, size, size], evalResize: c.evalResize ?? defaultEvalResize(size), source: train.source, valSource,
   };
-  return { trainLoader, valLoader, trainCount: trainLoader.count, valCount: valLoader.count, valSource, numClasses, facts };
+  return { trainLoader, valLoader, trainCount: trainLoader.count, valCount: valLoader.count, valSource, numClasses, facts, trainLabels: train.labels };
 }
 
 /** "epoch 3: skipped 2 unreadable images (a.jpg, b.jpg)" when --skip-bad-images skipped any. */

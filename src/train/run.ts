@@ -2,7 +2,7 @@
 // resolved (or taken from the checkpoint it resumes), the data and loaders, the model checked
 // against the data, the optimizer and schedule, the run folder and its Checkpointer.
 import { dirname } from 'node:path';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { manualSeed } from '../tensor/random.js';
 import { setThreads } from '../tensor/native.js';
 import type { Module } from '../nn/module.js';
@@ -19,6 +19,9 @@ import type { TrainConfig } from './options.js';
 import { resumedConfig } from './resume.js';
 import { Checkpointer, type Progress, type TrainingState } from './checkpointer.js';
 import { Schedule } from './schedule.js';
+import { GradientAccumulation } from './accumulation.js';
+import { classWeightsFor } from './class-weights.js';
+import { balancedSampleWeights } from '../data/weighted-sampler.js';
 import { claimRunFolder, writeArgs, readMetrics, carryMetrics } from './run-folder.js';
 import { summarize } from '../nn/summary.js';
 import { availableMemory, checkStepMemory, estimateStepMemory } from './memory-estimate.js';
@@ -32,6 +35,8 @@ export interface Run {
   model: Module;
   modelConfig: ModelConfig;
   facts: DatasetFacts;
+  /** Cross-entropy's per-class weight (--class-weights), if any. */
+  lossWeight?: Tensor;
   /** The parameters the optimizer steps (all but a frozen backbone). */
   trainable: Tensor[];
   /** In-memory batches (built-in datasets) or streamed ones (image files). */
@@ -69,7 +74,7 @@ async function loadData(c: TrainConfig, dp: DataParallel, onProgress?: (p: Downl
   const { channels, height, width } = trainLoader.plan.output;
   const inputShape: [number, number, number] = [channels, height, width];
   const facts: DatasetFacts = { name: c.dataset, classes: train.classes.slice(0, numClasses), mean: [...train.mean], std: [...train.std], inputShape };
-  return { trainLoader, valLoader, trainCount: train.count, valCount: val.count, valSource, numClasses, facts };
+  return { trainLoader, valLoader, trainCount: train.count, valCount: val.count, valSource, numClasses, facts, trainLabels: train.labels };
 }
 
 /**
@@ -77,7 +82,8 @@ async function loadData(c: TrainConfig, dp: DataParallel, onProgress?: (p: Downl
  * training step's memory estimated before anything is allocated.
  */
 function buildRunModel(c: TrainConfig, numClasses: number, inputShape: [number, number, number]): { model: Module; modelConfig: ModelConfig } {
-  const modelConfig: ModelConfig = { name: c.model, numClasses, inChannels: inputShape[0], ...(c.stem ? { stem: c.stem } : {}) };
+  const modelConfig: ModelConfig = { name: c.model, numClasses, inChannels: inputShape[0], ...(c.stem ? { stem: c.stem } : {}),
+    ...(c.dropout !== undefined ? { dropout: c.dropout } : {}), ...(c.dropPath !== undefined ? { dropPath: c.dropPath } : {}) };
   const model = buildModel(c.model, modelConfig);
   let summary;
   try {
@@ -97,6 +103,11 @@ function buildRunModel(c: TrainConfig, numClasses: number, inputShape: [number, 
   return { model, modelConfig };
 }
 
+/** Optimizer steps per epoch: what a per-step scheduler (onecycle) counts. */
+function stepsPerEpoch(c: TrainConfig, batches: number): number {
+  return new GradientAccumulation(batches, c.accumSteps).stepsPerEpoch;
+}
+
 /** The options (resolved, or the resumed run's) and the checkpoint resumed from. */
 function configFor(given: Partial<TrainConfig>): { config: TrainConfig; resumed: { checkpoint: Checkpoint; state: TrainingState } | null } {
   if (!given.resume) return { config: resolveConfig(given), resumed: null };
@@ -113,8 +124,9 @@ function resume(run: Run, checkpoint: Checkpoint, state: TrainingState): void {
     run.schedule.loadStateDict(state.schedule);
   } else {
     for (const g of run.optimizer.paramGroups) g.lr = g.initialLr;
-    run.schedule = new Schedule(run.optimizer, c, run.trainLoader.length);
-    run.schedule.fastForward(state.epoch, run.trainLoader.length, readMetrics(dirname(c.resume!)).map((r) => r.val_loss));
+    const steps = stepsPerEpoch(c, run.trainLoader.length);
+    run.schedule = new Schedule(run.optimizer, c, steps);
+    run.schedule.fastForward(state.epoch, steps, readMetrics(dirname(c.resume!)).map((r) => r.val_loss));
   }
   if (run.dp.isLeader) carryMetrics(dirname(c.resume!), run.folder, state.epoch);
 }
@@ -141,14 +153,16 @@ async function prepareInFolder(c: TrainConfig, resumed: { checkpoint: Checkpoint
   const threads = c.threads ?? dp.defaultThreads();
   if (threads) setThreads(threads);
   manualSeed(c.seed);
-  const data = await loadData(c, dp, onDownloadProgress);
+  const { trainLabels, ...data } = await loadData(c, dp, onDownloadProgress);
+  const lossWeight = c.classWeights ? new Tensor(classWeightsFor(c.classWeights, trainLabels, data.numClasses), [data.numClasses]) : undefined;
+  if (c.sampler === 'balanced') data.trainLoader.sampleWeights = balancedSampleWeights(trainLabels);
   const { model, modelConfig } = buildRunModel(c, data.numClasses, data.facts.inputShape);
   const trainable = model.parameters().filter((p) => p.requiresGrad);
   const optimizer = buildOptimizer(c.optimizer, trainable, c);
-  const schedule = new Schedule(optimizer, c, data.trainLoader.length);
+  const schedule = new Schedule(optimizer, c, stepsPerEpoch(c, data.trainLoader.length));
   dp.attach(model, trainable, c.syncBn);
   const parts = {
-    ...data, config: c, model, modelConfig, optimizer, schedule, trainable, folder, release, dp,
+    ...data, ...(lossWeight ? { lossWeight } : {}), config: c, model, modelConfig, optimizer, schedule, trainable, folder, release, dp,
     progress: { epoch: 0, bestAcc: -Infinity, bestEpoch: 0, epochsWithoutImprovement: 0 },
   };
   // The Checkpointer reads the run itself, so a schedule re-planned on resume is the one it saves.

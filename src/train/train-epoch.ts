@@ -1,10 +1,13 @@
-// trainEpoch(run): one pass over the training data — forward, loss, backward, gradient clipping,
-// optimizer step, per-batch schedule — reporting progress and polling for a stop after each step.
+// trainEpoch(run): one pass over the training data — forward, loss, backward, and every
+// --accum-steps batches gradient clipping, optimizer step, per-step schedule — reporting progress
+// and polling for a stop after each batch.
 import { crossEntropy, accuracyTopK } from '../tensor/loss.js';
 import { BatchNorm1d, BatchNorm2d } from '../nn/norm.js';
 import type { Module } from '../nn/module.js';
 import { clipGradNorm, clipGradValue } from '../optim/clip-grad.js';
+import { mulScalar } from '../tensor/ops.js';
 import { CnnError } from '../errors.js';
+import { GradientAccumulation } from './accumulation.js';
 import { RunningMetrics } from './metrics.js';
 import type { TrainReporter } from './progress.js';
 import type { Run } from './run.js';
@@ -43,10 +46,11 @@ export async function trainEpoch(run: Run, epoch: number, reporter: TrainReporte
   const running = new RunningMetrics();
   const lr = run.schedule.lr;
   const t0 = performance.now();
+  const accumulation = new GradientAccumulation(trainLoader.length, c.accumSteps);
   let batch = 0;
   for await (const { x, y } of trainLoader) {
     const logits = model.call(x);
-    const loss = crossEntropy(logits, y, { labelSmoothing: c.labelSmoothing });
+    const loss = crossEntropy(logits, y, { labelSmoothing: c.labelSmoothing, ...(run.lossWeight ? { weight: run.lossWeight } : {}) });
     const lossValue = loss.item();
     // Every rank learns of a non-finite loss or a stop request on any rank at the same step.
     const { dp } = run;
@@ -55,13 +59,16 @@ export async function trainEpoch(run: Run, epoch: number, reporter: TrainReporte
       const what = dp.size === 1 ? `loss became ${lossValue}` : `loss became non-finite on ${agreed.nonFinite} of ${dp.size} ranks`;
       throw new NonFiniteLossError(run.checkpointer.stopMessage(`${what} at epoch ${epoch}, batch ${batch + 1}`));
     }
-    optimizer.zeroGrad();
-    loss.backward();
+    if (accumulation.startsGroup(batch)) optimizer.zeroGrad();
+    (c.accumSteps === 1 ? loss : mulScalar(loss, accumulation.lossScale(batch))).backward();
+    // Under mpirun every backward is all-reduced; the sum so far is the same on every rank, so the mean stays exact.
     dp.averageGradients();
-    if (c.gradClipValue !== undefined) clipGradValue(run.trainable, c.gradClipValue);
-    if (c.gradClip !== undefined) clipGradNorm(run.trainable, c.gradClip);
-    optimizer.step();
-    run.schedule.afterBatch();
+    if (accumulation.endsGroup(batch)) {
+      if (c.gradClipValue !== undefined) clipGradValue(run.trainable, c.gradClipValue);
+      if (c.gradClip !== undefined) clipGradNorm(run.trainable, c.gradClip);
+      optimizer.step();
+      run.schedule.afterBatch();
+    }
     running.add(lossValue, y.length, accuracyTopK(logits, y, 1));
     batch++;
     const seconds = (performance.now() - t0) / 1000;
