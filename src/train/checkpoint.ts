@@ -12,6 +12,13 @@ import type { ModelOptions } from '../models/options.js';
 
 export const CHECKPOINT_FORMAT = 'cnn-checkpoint-1';
 const OPTIMIZER_PREFIX = 'optimizer.';
+/** A second set of weights beside the model's: the EMA's (`ema.`), or the raw model's in a best.bin chosen by --ema-eval ema (`raw.`). */
+export const WEIGHT_SET_PREFIXES = ['ema.', 'raw.'] as const;
+export type WeightSetPrefix = (typeof WEIGHT_SET_PREFIXES)[number];
+export interface WeightSet {
+  prefix: WeightSetPrefix;
+  model: Module;
+}
 
 export interface ModelConfig extends ModelOptions {
   name: string;
@@ -42,6 +49,8 @@ export interface Checkpoint {
   modelState: Map<string, Tensor>;
   /** Optimizer tensors, keys without the `optimizer.` prefix. */
   optimizerTensors: Map<string, Tensor>;
+  /** The second weight set, keys without its prefix (see WEIGHT_SET_PREFIXES), if any. */
+  weightSet: { prefix: WeightSetPrefix; state: Map<string, Tensor> } | null;
 }
 
 /** A checkpoint file that is missing, corrupt or not what the command needs (exit 2). */
@@ -82,10 +91,12 @@ export function describeTensors(names: readonly string[]): string {
 }
 
 export function saveCheckpoint(path: string, model: Module, config: ModelConfig, dataset: DatasetFacts,
-  training: object | null = null, optimizerTensors: ReadonlyMap<string, Tensor> = new Map()): void {
+  training: object | null = null, optimizerTensors: ReadonlyMap<string, Tensor> = new Map(), weightSet: WeightSet | null = null): void {
   const entries: Record<string, Entry> = {};
-  const int64 = model.int64Keys();
-  for (const [k, t] of model.stateDict()) entries[k] = int64.has(k) ? { tensor: t, dtype: 'I64' } : t;
+  for (const [m, prefix] of [[model, ''], ...(weightSet ? [[weightSet.model, weightSet.prefix]] as const : [])] as const) {
+    const int64 = m.int64Keys();
+    for (const [k, t] of m.stateDict()) entries[prefix + k] = int64.has(k) ? { tensor: t, dtype: 'I64' } : t;
+  }
   for (const [k, t] of optimizerTensors) entries[OPTIMIZER_PREFIX + k] = t;
   const bad = nonFiniteTensors(Object.entries(entries).map(([k, e]) => [k, e instanceof Tensor ? e : e.tensor]));
   if (bad.length > 0) throw new NonFiniteModelError(`not writing ${path}: ${describeTensors(bad)} hold NaN or Inf`);
@@ -146,9 +157,15 @@ export function loadCheckpoint(path: string, { allowNonFinite = false }: LoadOpt
   }
   const modelState = new Map<string, Tensor>();
   const optimizerTensors = new Map<string, Tensor>();
+  let weightSet: Checkpoint['weightSet'] = null;
   for (const [k, t] of tensors) {
+    const prefix = WEIGHT_SET_PREFIXES.find((p) => k.startsWith(p));
     if (k.startsWith(OPTIMIZER_PREFIX)) optimizerTensors.set(k.slice(OPTIMIZER_PREFIX.length), t);
-    else modelState.set(k, t);
+    else if (prefix) {
+      if (weightSet && weightSet.prefix !== prefix) throw new CheckpointError(`${path} holds both ema. and raw. weights`, path);
+      weightSet ??= { prefix, state: new Map() };
+      weightSet.state.set(k.slice(prefix.length), t);
+    } else modelState.set(k, t);
   }
   return {
     model: checkModelConfig(path, parseJson(path, 'model', metadata.model)),
@@ -156,6 +173,7 @@ export function loadCheckpoint(path: string, { allowNonFinite = false }: LoadOpt
     training: metadata.training === undefined ? null : parseJson(path, 'training', metadata.training),
     modelState,
     optimizerTensors,
+    weightSet,
   };
 }
 

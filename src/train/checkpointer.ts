@@ -14,6 +14,7 @@ import { NonFiniteLossError } from './train-epoch.js';
 import { checkTrainingState, type TrainingState } from './training-state.js';
 import type { Schedule } from './schedule.js';
 import type { TrainConfig } from './options.js';
+import type { ModelEma } from './model-ema.js';
 
 export type { TrainingState };
 
@@ -35,12 +36,15 @@ export interface CheckpointedParts {
   optimizer: Optimizer;
   schedule: Schedule;
   trainLoader: { length: number };
+  /** --ema's averaged copy of the model, saved beside it under `ema.`. */
+  ema?: ModelEma;
   /** Only the leader rank of a data-parallel run writes. */
   dp: { isLeader: boolean };
 }
 
 interface Snapshot {
   modelState: Map<string, Tensor>;
+  emaState: Map<string, Tensor> | null;
   optimizer: OptimizerState;
   schedule: Record<string, unknown>;
   rng: GeneratorState;
@@ -66,16 +70,23 @@ export class Checkpointer {
     return { checkpoint, state: checkTrainingState(path, checkpoint.training) };
   }
 
-  /** Writes the run as it is now. */
-  save(path: string, progress: Progress, interrupted = false): void {
+  /**
+   * Writes the run as it is now. With --ema both weight sets go in: the raw model's as the
+   * checkpoint's weights and the EMA's under `ema.`, or with `weights: 'ema'` (best.bin under
+   * --ema-eval ema) the EMA's as the weights that eval/predict/export use and the raw ones under `raw.`.
+   */
+  save(path: string, progress: Progress, interrupted = false, weights: 'raw' | 'ema' = 'raw'): void {
     if (!this.parts.dp.isLeader) return;
-    const { config, model, modelConfig, facts, optimizer, schedule, trainLoader } = this.parts;
+    const { config, modelConfig, facts, optimizer, schedule, trainLoader, ema } = this.parts;
+    const raw = this.parts.model;
+    const model = weights === 'ema' && ema ? ema.module : raw;
+    const weightSet = !ema ? null : model === raw ? { prefix: 'ema.' as const, model: ema.module } : { prefix: 'raw.' as const, model: raw };
     const opt = optimizer.stateDict();
     const training: TrainingState = {
       ...progress, config, optimizer: opt.json, schedule: schedule.stateDict(), rng: defaultGenerator.getState(), batchesPerEpoch: trainLoader.length,
       ...(interrupted ? { interrupted } : {}),
     };
-    saveCheckpoint(path, model, modelConfig, facts, training, opt.tensors);
+    saveCheckpoint(path, model, modelConfig, facts, training, opt.tensors, weightSet);
     this.lastFinite = path;
   }
 
@@ -87,16 +98,19 @@ export class Checkpointer {
 
   /** A finite loss can come with infinite weights (a huge step after it): never evaluate or save those. */
   assertFinite(epoch: number): void {
-    const { model, optimizer } = this.parts;
-    const bad = nonFiniteTensors([...model.stateDict(), ...optimizer.stateDict().tensors]);
+    const { model, optimizer, ema } = this.parts;
+    const emaTensors = ema ? [...ema.module.stateDict()].map(([k, t]) => [`ema.${k}`, t] as [string, Tensor]) : [];
+    const bad = nonFiniteTensors([...model.stateDict(), ...emaTensors, ...optimizer.stateDict().tensors]);
     if (bad.length > 0) throw new NonFiniteLossError(this.stopMessage(`weights became NaN or Inf at epoch ${epoch} (${describeTensors(bad)})`));
   }
 
   /** Remembers the state the epoch after `progress.epoch` starts from (copies of every tensor). */
   markEpochStart(progress: Progress): void {
-    const { model, optimizer, schedule } = this.parts;
+    const { model, optimizer, schedule, ema } = this.parts;
+    const copy = (m: Module) => new Map([...m.stateDict()].map(([k, t]) => [k, t.clone()]));
     this.epochStart = {
-      modelState: new Map([...model.stateDict()].map(([k, t]) => [k, t.clone()])),
+      modelState: copy(model),
+      emaState: ema ? copy(ema.module) : null,
       optimizer: optimizer.stateDict(),
       schedule: structuredClone(schedule.stateDict()),
       rng: defaultGenerator.getState(),
@@ -108,8 +122,9 @@ export class Checkpointer {
   saveInterrupted(): Progress {
     const start = this.epochStart;
     if (!start) throw new Error('saveInterrupted() before markEpochStart()');
-    const { model, optimizer, schedule } = this.parts;
+    const { model, optimizer, schedule, ema } = this.parts;
     model.loadStateDict(start.modelState);
+    if (ema && start.emaState) ema.module.loadStateDict(start.emaState);
     optimizer.loadStateDict(start.optimizer);
     schedule.loadStateDict(start.schedule);
     defaultGenerator.setState(start.rng);
@@ -119,9 +134,13 @@ export class Checkpointer {
 
   /** Loads a checkpoint's weights, optimizer and random state into the run (its schedule is the caller's). */
   restore(checkpoint: Checkpoint, state: TrainingState, path: string): Progress {
-    const { model, optimizer } = this.parts;
+    const { model, optimizer, ema } = this.parts;
     if (nonFiniteTensors(checkpoint.modelState).length === 0) this.lastFinite = path;
     model.loadStateDict(checkpoint.modelState);
+    if (ema) {
+      if (checkpoint.weightSet?.prefix !== 'ema.') throw new CheckpointError(`${path} holds no EMA weights to resume --ema from`, path);
+      ema.module.loadStateDict(checkpoint.weightSet.state);
+    }
     optimizer.loadStateDict({ json: state.optimizer, tensors: checkpoint.optimizerTensors });
     defaultGenerator.setState(state.rng);
     const { epoch, bestAcc, bestEpoch, epochsWithoutImprovement } = state;

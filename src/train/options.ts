@@ -65,6 +65,8 @@ const OPTIMIZATION_ROWS = [
   numberRow('gradClip', '--grad-clip <norm>', { min: 0, open: 'min', defaultText: 'off', help: "scale the gradients so their global L2 norm is at most this (clip_grad_norm_)", group: 'optimizer' }),
   numberRow('gradClipValue', '--grad-clip-value <v>', { min: 0, open: 'min', defaultText: 'off', help: 'clamp every gradient element to [-v, v] (clip_grad_value_)', group: 'optimizer' }),
   numberRow('accumSteps', '--accum-steps <k>', { integer: true, min: 1, max: 1e6, default: 1, help: 'accumulate the gradients of k batches into one optimizer step (as one k× larger batch, BatchNorm aside)', group: 'optimizer' }),
+  numberRow('ema', '--ema <decay>', { min: 0, max: 1, expected: 'a decay in [0, 1]', defaultText: 'off', help: "keep an exponential moving average of the weights and buffers after each step (timm's ModelEmaV2), evaluated each epoch beside the model", group: 'optimizer' }),
+  choiceRow('emaEval', '--ema-eval <weights>', () => ['raw', 'ema'] as const, { default: 'raw', help: 'which weights choose and fill best.bin with --ema: raw or ema', group: 'optimizer' }),
   classWeights,
   choiceRow('sampler', '--sampler <kind>', () => ['shuffle', 'balanced'] as const, { default: 'shuffle', help: 'shuffle: each image once an epoch; balanced: draw with replacement, each class equally often (WeightedRandomSampler)', group: 'optimizer' }),
   numberRow('labelSmoothing', '--label-smoothing <x>', { min: 0, max: 1, default: 0, help: 'cross-entropy label smoothing', group: 'optimizer' }),

@@ -21,6 +21,8 @@ import { Checkpointer, type Progress, type TrainingState } from './checkpointer.
 import { Schedule } from './schedule.js';
 import { GradientAccumulation } from './accumulation.js';
 import { classWeightsFor } from './class-weights.js';
+import { ModelEma } from './model-ema.js';
+import { withoutInit } from '../nn/init.js';
 import { balancedSampleWeights } from '../data/weighted-sampler.js';
 import { claimRunFolder, writeArgs, readMetrics, carryMetrics } from './run-folder.js';
 import { summarize } from '../nn/summary.js';
@@ -35,6 +37,8 @@ export interface Run {
   model: Module;
   modelConfig: ModelConfig;
   facts: DatasetFacts;
+  /** --ema's moving average of the model. */
+  ema?: ModelEma;
   /** Cross-entropy's per-class weight (--class-weights), if any. */
   lossWeight?: Tensor;
   /** The parameters the optimizer steps (all but a frozen backbone). */
@@ -161,8 +165,10 @@ async function prepareInFolder(c: TrainConfig, resumed: { checkpoint: Checkpoint
   const optimizer = buildOptimizer(c.optimizer, trainable, c);
   const schedule = new Schedule(optimizer, c, stepsPerEpoch(c, data.trainLoader.length));
   dp.attach(model, trainable, c.syncBn);
+  // A resumed run's EMA comes from its checkpoint (Checkpointer.restore), a fresh one starts as the model.
+  const ema = c.ema === undefined ? undefined : new ModelEma(withoutInit(() => buildModel(c.model, modelConfig)), c.ema, model);
   const parts = {
-    ...data, ...(lossWeight ? { lossWeight } : {}), config: c, model, modelConfig, optimizer, schedule, trainable, folder, release, dp,
+    ...data, ...(lossWeight ? { lossWeight } : {}), ...(ema ? { ema } : {}), config: c, model, modelConfig, optimizer, schedule, trainable, folder, release, dp,
     progress: { epoch: 0, bestAcc: -Infinity, bestEpoch: 0, epochsWithoutImprovement: 0 },
   };
   // The Checkpointer reads the run itself, so a schedule re-planned on resume is the one it saves.

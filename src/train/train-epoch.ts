@@ -67,6 +67,7 @@ export async function trainEpoch(run: Run, epoch: number, reporter: TrainReporte
       if (c.gradClipValue !== undefined) clipGradValue(run.trainable, c.gradClipValue);
       if (c.gradClip !== undefined) clipGradNorm(run.trainable, c.gradClip);
       optimizer.step();
+      run.ema?.update(model);
       run.schedule.afterBatch();
     }
     running.add(lossValue, y.length, accuracyTopK(logits, y, 1));

@@ -31,11 +31,13 @@ export interface TrainResult {
 }
 
 /** After an epoch's validation: schedule, best tracking, checkpoints, metrics, curves, report. */
-async function finishEpoch(run: Run, epoch: number, t: EpochTraining, val: Evaluation & { seconds: number }, reporter: TrainReporter): Promise<void> {
+async function finishEpoch(run: Run, epoch: number, t: EpochTraining, val: Evaluation & { seconds: number }, reporter: TrainReporter, emaVal: Evaluation | null): Promise<void> {
   const { progress, checkpointer } = run;
   run.schedule.afterEpoch(val.loss);
-  const best = val.accuracy > progress.bestAcc;
-  if (best) Object.assign(progress, { bestAcc: val.accuracy, bestEpoch: epoch, epochsWithoutImprovement: 0 });
+  // --ema-eval ema: the EMA's accuracy chooses best.bin (and drives --patience), and best.bin holds its weights.
+  const chosen = emaVal && run.config.emaEval === 'ema' ? emaVal : val;
+  const best = chosen.accuracy > progress.bestAcc;
+  if (best) Object.assign(progress, { bestAcc: chosen.accuracy, bestEpoch: epoch, epochsWithoutImprovement: 0 });
   else progress.epochsWithoutImprovement++;
   progress.epoch = epoch;
   const seconds = t.seconds + val.seconds;
@@ -48,7 +50,7 @@ async function finishEpoch(run: Run, epoch: number, t: EpochTraining, val: Evalu
   checkpointer.save(checkpointer.lastPath, progress);
   reporter.checkpoint(checkpointer.lastPath, 'last');
   if (best) {
-    checkpointer.save(checkpointer.bestPath, progress);
+    checkpointer.save(checkpointer.bestPath, progress, false, chosen === val ? 'raw' : 'ema');
     reporter.checkpoint(checkpointer.bestPath, 'best');
   }
   if (run.dp.isLeader) await renderCurves(readMetrics(run.folder), join(run.folder, 'curves.png'));
@@ -100,9 +102,11 @@ async function trainRun(run: Run, options: TrainOptions): Promise<TrainResult> {
     run.checkpointer.assertFinite(epoch);
     const v0 = performance.now();
     const val = await evaluate(run);
+    const emaVal = run.ema ? await evaluate(run.ema.module, run.valLoader, run.facts.classes, run.dp) : null;
+    if (emaVal) reporter.note(`epoch ${epoch} EMA: val loss ${emaVal.loss.toFixed(4)}, val acc ${(100 * emaVal.accuracy).toFixed(2)}% (model: ${(100 * val.accuracy).toFixed(2)}%)`);
     const bad = badImagesNote(epoch, [run.trainLoader, run.valLoader]);
     if (bad) reporter.note(bad);
-    await finishEpoch(run, epoch, t, { ...val, seconds: (performance.now() - v0) / 1000 }, reporter);
+    await finishEpoch(run, epoch, t, { ...val, seconds: (performance.now() - v0) / 1000 }, reporter, emaVal);
     const p = run.progress;
     if (c.patience > 0 && p.epochsWithoutImprovement >= c.patience && epoch < c.epochs) {
       reporter.note(`early stop: validation accuracy has not improved for ${c.patience} epochs (best ${(100 * p.bestAcc).toFixed(2)}% at epoch ${p.bestEpoch})`);

@@ -1,0 +1,28 @@
+// --ema DECAY: timm's ModelEmaV2 — a copy of the model whose every state-dict entry (parameters
+// and buffers) follows ema = decay·ema + (1−decay)·value after each optimizer step. Integer
+// buffers (num_batches_tracked) are copied back into their dtype, truncated as torch's copy_ does.
+import { noGrad } from '../tensor/tensor.js';
+import type { Module } from '../nn/module.js';
+
+export class ModelEma {
+  /** `module` starts as a copy of the model's weights (ModelEmaV2's deepcopy). */
+  constructor(readonly module: Module, readonly decay: number, model?: Module) {
+    if (!(decay >= 0 && decay <= 1)) throw new RangeError(`ModelEma: decay must be in [0, 1] but is ${decay}`);
+    if (model) module.loadStateDict(model.stateDict());
+    module.eval();
+    module.requiresGrad(false);
+  }
+
+  update(model: Module): void {
+    const d = this.decay;
+    const own = this.module.stateDict();
+    const int64 = this.module.int64Keys();
+    noGrad(() => {
+      for (const [k, t] of model.stateDict()) {
+        const e = own.get(k)!.data, v = t.data;
+        if (int64.has(k)) for (let i = 0; i < e.length; i++) e[i] = Math.trunc(Math.fround(e[i] * d + (1 - d) * v[i]));
+        else for (let i = 0; i < e.length; i++) e[i] = d * e[i] + (1 - d) * v[i];
+      }
+    });
+  }
+}
