@@ -91,6 +91,10 @@ const AUGMENT_ROWS = [
   }),
   probability('grayscale', 'add RandomGrayscale(p)'),
   probability('erasing', 'add RandomErasing(p) after Normalize'),
+  numberRow('mixup', '--mixup <alpha>', { min: 0, max: 1000, defaultText: 'off', help: "mixup with λ ~ Beta(α, α), timm's Mixup per batch with soft targets", group: 'augment' }),
+  numberRow('cutmix', '--cutmix <alpha>', { min: 0, max: 1000, defaultText: 'off', help: "cutmix with λ ~ Beta(α, α), timm's Mixup per batch with soft targets", group: 'augment' }),
+  numberRow('mixProb', '--mix-prob <p>', { min: 0, max: 1, expected: 'a probability in [0, 1]', default: 1, help: 'probability that a batch is mixed (with --mixup/--cutmix)', group: 'augment' }),
+  numberRow('switchProb', '--switch-prob <p>', { min: 0, max: 1, expected: 'a probability in [0, 1]', default: 0.5, help: 'probability of cutmix rather than mixup when both are on', group: 'augment' }),
 ] as const;
 
 /** Runs on image files (--dataset imagefolder or a labels file), streamed from disk. */

@@ -22,6 +22,7 @@ import { Schedule } from './schedule.js';
 import { GradientAccumulation } from './accumulation.js';
 import { classWeightsFor } from './class-weights.js';
 import { ModelEma } from './model-ema.js';
+import { Mixup } from './mixup.js';
 import { withoutInit } from '../nn/init.js';
 import { balancedSampleWeights } from '../data/weighted-sampler.js';
 import { claimRunFolder, writeArgs, readMetrics, carryMetrics } from './run-folder.js';
@@ -37,6 +38,8 @@ export interface Run {
   model: Module;
   modelConfig: ModelConfig;
   facts: DatasetFacts;
+  /** --mixup/--cutmix: mixes each training batch and gives its soft targets. */
+  mixup?: Mixup;
   /** --ema's moving average of the model. */
   ema?: ModelEma;
   /** Cross-entropy's per-class weight (--class-weights), if any. */
@@ -107,6 +110,14 @@ function buildRunModel(c: TrainConfig, numClasses: number, inputShape: [number, 
   return { model, modelConfig };
 }
 
+/** timm's Mixup when --mixup or --cutmix is on (their soft targets leave no place for --class-weights). */
+function mixupFor(c: TrainConfig, numClasses: number): Mixup | undefined {
+  const mixupAlpha = c.mixup ?? 0, cutmixAlpha = c.cutmix ?? 0;
+  if (mixupAlpha === 0 && cutmixAlpha === 0) return undefined;
+  if (c.classWeights) throw new ConfigError('--class-weights cannot be combined with --mixup/--cutmix (their soft-target loss has no class weights, as in timm)', '--class-weights');
+  return new Mixup({ mixupAlpha, cutmixAlpha, mixProb: c.mixProb, switchProb: c.switchProb, labelSmoothing: c.labelSmoothing, numClasses });
+}
+
 /** Optimizer steps per epoch: what a per-step scheduler (onecycle) counts. */
 function stepsPerEpoch(c: TrainConfig, batches: number): number {
   return new GradientAccumulation(batches, c.accumSteps).stepsPerEpoch;
@@ -167,8 +178,9 @@ async function prepareInFolder(c: TrainConfig, resumed: { checkpoint: Checkpoint
   dp.attach(model, trainable, c.syncBn);
   // A resumed run's EMA comes from its checkpoint (Checkpointer.restore), a fresh one starts as the model.
   const ema = c.ema === undefined ? undefined : new ModelEma(withoutInit(() => buildModel(c.model, modelConfig)), c.ema, model);
+  const mixup = mixupFor(c, data.numClasses);
   const parts = {
-    ...data, ...(lossWeight ? { lossWeight } : {}), ...(ema ? { ema } : {}), config: c, model, modelConfig, optimizer, schedule, trainable, folder, release, dp,
+    ...data, ...(lossWeight ? { lossWeight } : {}), ...(ema ? { ema } : {}), ...(mixup ? { mixup } : {}), config: c, model, modelConfig, optimizer, schedule, trainable, folder, release, dp,
     progress: { epoch: 0, bestAcc: -Infinity, bestEpoch: 0, epochsWithoutImprovement: 0 },
   };
   // The Checkpointer reads the run itself, so a schedule re-planned on resume is the one it saves.

@@ -8,6 +8,8 @@ import { clipGradNorm, clipGradValue } from '../optim/clip-grad.js';
 import { mulScalar } from '../tensor/ops.js';
 import { CnnError } from '../errors.js';
 import { GradientAccumulation } from './accumulation.js';
+import { softTargetCrossEntropy } from './mixup.js';
+import { Generator } from '../tensor/random.js';
 import { RunningMetrics } from './metrics.js';
 import type { TrainReporter } from './progress.js';
 import type { Run } from './run.js';
@@ -47,10 +49,15 @@ export async function trainEpoch(run: Run, epoch: number, reporter: TrainReporte
   const lr = run.schedule.lr;
   const t0 = performance.now();
   const accumulation = new GradientAccumulation(trainLoader.length, c.accumSteps);
+  // Mixup's draws for this epoch, so a restarted epoch repeats them.
+  const mixGen = new Generator((c.seed % 2 ** 31) * 65537 + epoch);
   let batch = 0;
   for await (const { x, y } of trainLoader) {
-    const logits = model.call(x);
-    const loss = crossEntropy(logits, y, { labelSmoothing: c.labelSmoothing, ...(run.lossWeight ? { weight: run.lossWeight } : {}) });
+    const mixed = run.mixup?.apply(x, y, mixGen);
+    const logits = model.call(mixed ? mixed.x : x);
+    // Mixed batches train on soft targets (label smoothing inside them); accuracy is against the unmixed labels.
+    const loss = mixed ? softTargetCrossEntropy(logits, mixed.target)
+      : crossEntropy(logits, y, { labelSmoothing: c.labelSmoothing, ...(run.lossWeight ? { weight: run.lossWeight } : {}) });
     const lossValue = loss.item();
     // Every rank learns of a non-finite loss or a stop request on any rank at the same step.
     const { dp } = run;

@@ -70,6 +70,8 @@ const cases: { args: () => string[]; message: RegExp }[] = [
   { args: () => ['train', '--class-weights', 'x'], message: /--class-weights/ },
   { args: () => ['train', '--sampler', 'random'], message: /--sampler/ },
   { args: () => ['train', '--ema', '1.5'], message: /--ema/ },
+  { args: () => ['train', '--mixup', '-1'], message: /--mixup/ },
+  { args: () => ['train', '--switch-prob', '2'], message: /--switch-prob/ },
   { args: () => ['train', '--ema-eval', 'best'], message: /--ema-eval/ },
   { args: () => ['train', '--dropout', '0.2'], message: /--dropout applies to .*mobilenet_v3_small.*, not lenet5/ },
   { args: () => ['train', '--drop-path', '0.1', '--model', 'densenet121'], message: /--drop-path applies to .*convnext_tiny.*, not densenet121/ },
