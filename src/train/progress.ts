@@ -65,7 +65,7 @@ function epochLine(r: EpochResult): string {
 
 function startLine(i: RunInfo): string {
   return `training ${i.model} (${i.params.toLocaleString('en-US')} parameters) on ${i.dataset}: ${i.trainCount} images, ` +
-    `validating on ${i.valCount} (${i.valSource}); ${i.ranks ? `${i.ranks} ranks × ${i.threads} threads, batch ${i.batchSize} per rank = global batch ${i.ranks * i.batchSize!}` : `${i.threads} thread${i.threads === 1 ? '' : 's'}`}; run folder ${i.out}`;
+    `validating on ${i.valCount} (${i.valSource}); ${i.ranks ? `${i.ranks} ranks × ${i.threads} thread${i.threads === 1 ? '' : 's'}, batch ${i.batchSize} per rank = global batch ${i.ranks * i.batchSize!}` : `${i.threads} thread${i.threads === 1 ? '' : 's'}`}; run folder ${i.out}`;
 }
 
 type DoneSummary = { bestAcc: number; bestEpoch: number; out: string };

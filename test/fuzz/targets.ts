@@ -9,7 +9,7 @@ import { encodeIdx, parseIdx } from '../../src/data/idx.js';
 import { CIFAR_IMAGE_BYTES, checkLabels, decodeCifarRecords } from '../../src/data/cifar-binary.js';
 import { listTarGzBytes } from '../../src/data/tar.js';
 import { DatasetError } from '../../src/data/errors.js';
-import { UserError } from '../../src/cli/errors.js';
+import { CnnError } from '../../src/errors.js';
 import { buildProgram } from '../../src/cli/main.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { makeTar } from '../helpers/tar.js';
@@ -115,7 +115,8 @@ export const optionsTarget: FuzzTarget = {
       if (!(err instanceof ParsedOnly)) throw err;
     }
   },
-  expected: (err) => err instanceof CommanderError || err instanceof UserError,
+  // Bad options are CnnErrors with exit code 2 (one line `cnn: …`), or commander's own usage errors.
+  expected: (err) => err instanceof CommanderError || (err instanceof CnnError && err.exitCode === 2),
 };
 
 let program: ReturnType<typeof buildProgram> | undefined;
