@@ -13,6 +13,11 @@ import { CnnError } from '../../src/errors.js';
 import { buildProgram } from '../../src/cli/main.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { makeTar } from '../helpers/tar.js';
+import { readFileSync } from 'node:fs';
+import { decodeTorchZip, TorchFileError } from '../../src/io/torch.js';
+import { ZipError } from '../../src/io/zip.js';
+import { PickleError } from '../../src/io/pickle.js';
+import { repoRoot } from '../helpers/fixtures.js';
 
 const bytesOf = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed * 17) & 255);
 
@@ -134,4 +139,13 @@ function parsingProgram(): ReturnType<typeof buildProgram> {
   return program;
 }
 
-export const targets = [safetensorsTarget, idxTarget, cifarTarget, tarTarget, gzipTarget, imageTarget, optionsTarget];
+// torch.save zip archives: the ZIP reader, the restricted unpickler and the storage views behind them.
+export const torchTarget: FuzzTarget = {
+  name: 'pth',
+  seeds: () => ['small.pth', 'small_bf16.pth'].map((f) => new Uint8Array(readFileSync(`${repoRoot}test/fixtures/torch/${f}`))),
+  dictionary: ['PK\x03\x04', 'PK\x01\x02', 'PK\x05\x06', 'archive/data.pkl', 'archive/data/0', '\x80\x02', 'ctorch._utils\n_rebuild_tensor_v2\n', 'cposix\nsystem\n', 'q\x00', 'R', '.'],
+  run: (input) => decodeTorchZip(Buffer.from(input.buffer, input.byteOffset, input.length)),
+  expected: (err) => err instanceof TorchFileError || err instanceof ZipError || err instanceof PickleError,
+};
+
+export const targets = [safetensorsTarget, idxTarget, cifarTarget, tarTarget, gzipTarget, imageTarget, optionsTarget, torchTarget];
