@@ -13,6 +13,10 @@ export interface RunInfo {
   batches: number;
   out: string;
   params: number;
+  /** Parameters the optimizer steps (fewer than params with a frozen backbone). */
+  trainableParams: number;
+  /** What --init loaded and skipped, as a sentence. */
+  init?: string;
   /** Data-parallel runs: the ranks and the batch each takes per step. */
   ranks?: number;
   batchSize?: number;
@@ -64,8 +68,9 @@ function epochLine(r: EpochResult): string {
 }
 
 function startLine(i: RunInfo): string {
-  return `training ${i.model} (${i.params.toLocaleString('en-US')} parameters) on ${i.dataset}: ${i.trainCount} images, ` +
-    `validating on ${i.valCount} (${i.valSource}); ${i.ranks ? `${i.ranks} ranks × ${i.threads} thread${i.threads === 1 ? '' : 's'}, batch ${i.batchSize} per rank = global batch ${i.ranks * i.batchSize!}` : `${i.threads} thread${i.threads === 1 ? '' : 's'}`}; run folder ${i.out}`;
+  const n = (v: number) => v.toLocaleString('en-US');
+  return `training ${i.model} (${n(i.trainableParams)} of ${n(i.params)} parameters trainable) on ${i.dataset}: ${i.trainCount} images, ` +
+    `validating on ${i.valCount} (${i.valSource}); ${i.ranks ? `${i.ranks} ranks × ${i.threads} thread${i.threads === 1 ? '' : 's'}, batch ${i.batchSize} per rank = global batch ${i.ranks * i.batchSize!}` : `${i.threads} thread${i.threads === 1 ? '' : 's'}`}; run folder ${i.out}${i.init ? `\n${i.init}` : ''}`;
 }
 
 type DoneSummary = { bestAcc: number; bestEpoch: number; out: string };

@@ -32,6 +32,7 @@ import { loadSplits, transformFor } from './data.js';
 import { DataParallel } from './distributed.js';
 import { joinWorld } from '../dist/world.js';
 import { isPhotoRun, loadPhotoData } from './photo-data.js';
+import { initFromWeights, type InitReport } from './init-weights.js';
 
 export interface Run {
   config: TrainConfig;
@@ -62,6 +63,8 @@ export interface Run {
   checkpointer: Checkpointer;
   /** Where the run stands; the next epoch is progress.epoch + 1. */
   progress: Progress;
+  /** What --init loaded (null without it). */
+  init: InitReport | null;
 }
 
 /** The classifier head that --freeze-backbone leaves trainable: a top-level fc or classifier. */
@@ -125,7 +128,12 @@ function stepsPerEpoch(c: TrainConfig, batches: number): number {
 
 /** The options (resolved, or the resumed run's) and the checkpoint resumed from. */
 function configFor(given: Partial<TrainConfig>): { config: TrainConfig; resumed: { checkpoint: Checkpoint; state: TrainingState } | null } {
-  if (!given.resume) return { config: resolveConfig(given), resumed: null };
+  if (!given.resume) {
+    const config = resolveConfig(given);
+    if (config.initNonStrict && !config.init) throw new ConfigError('--init-non-strict needs --init FILE', '--init-non-strict');
+    return { config, resumed: null };
+  }
+  if (given.init) throw new ConfigError('--init starts a new run and --resume continues one: pass one of them', '--init');
   resolveConfig(given);
   const resumed = Checkpointer.read(given.resume, given.allowNonFinite);
   return { config: resumedConfig(given, given.resume, resumed.state), resumed };
@@ -172,6 +180,7 @@ async function prepareInFolder(c: TrainConfig, resumed: { checkpoint: Checkpoint
   const lossWeight = c.classWeights ? new Tensor(classWeightsFor(c.classWeights, trainLabels, data.numClasses), [data.numClasses]) : undefined;
   if (c.sampler === 'balanced') data.trainLoader.sampleWeights = balancedSampleWeights(trainLabels);
   const { model, modelConfig } = buildRunModel(c, data.numClasses, data.facts.inputShape);
+  const init = c.init && !resumed ? initFromWeights(model, c.init, c.initNonStrict) : null;
   const trainable = model.parameters().filter((p) => p.requiresGrad);
   const optimizer = buildOptimizer(c.optimizer, trainable, c);
   const schedule = new Schedule(optimizer, c, stepsPerEpoch(c, data.trainLoader.length));
@@ -180,7 +189,7 @@ async function prepareInFolder(c: TrainConfig, resumed: { checkpoint: Checkpoint
   const ema = c.ema === undefined ? undefined : new ModelEma(withoutInit(() => buildModel(c.model, modelConfig)), c.ema, model);
   const mixup = mixupFor(c, data.numClasses);
   const parts = {
-    ...data, ...(lossWeight ? { lossWeight } : {}), ...(ema ? { ema } : {}), ...(mixup ? { mixup } : {}), config: c, model, modelConfig, optimizer, schedule, trainable, folder, release, dp,
+    ...data, ...(lossWeight ? { lossWeight } : {}), ...(ema ? { ema } : {}), ...(mixup ? { mixup } : {}), config: c, model, modelConfig, optimizer, schedule, trainable, folder, release, dp, init,
     progress: { epoch: 0, bestAcc: -Infinity, bestEpoch: 0, epochsWithoutImprovement: 0 },
   };
   // The Checkpointer reads the run itself, so a schedule re-planned on resume is the one it saves.

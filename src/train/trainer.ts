@@ -12,6 +12,7 @@ import { evaluate, type Evaluation } from './evaluate.js';
 import { badImagesNote } from './photo-data.js';
 import { appendMetrics, readMetrics } from './run-folder.js';
 import { QuietReporter, type TrainReporter } from './progress.js';
+import { describeInit } from './init-weights.js';
 
 export { NonFiniteLossError } from './train-epoch.js';
 
@@ -61,11 +62,14 @@ async function finishEpoch(run: Run, epoch: number, t: EpochTraining, val: Evalu
   });
 }
 
+const count = (tensors: { size: number }[]) => tensors.reduce((s, p) => s + p.size, 0);
+
 function reportStart(run: Run, reporter: TrainReporter): void {
   const c = run.config;
   reporter.start({
     model: c.model, dataset: c.dataset, trainCount: run.trainCount, valCount: run.valCount, valSource: run.valSource, epochs: c.epochs,
-    startEpoch: run.progress.epoch + 1, batches: run.trainLoader.length, out: run.folder, params: run.model.parameters().reduce((s, p) => s + p.size, 0), threads: getThreads(),
+    startEpoch: run.progress.epoch + 1, batches: run.trainLoader.length, out: run.folder, params: count(run.model.parameters()), trainableParams: count(run.trainable), threads: getThreads(),
+    ...(run.init ? { init: describeInit(run.init) } : {}),
     ...(run.dp.size > 1 ? { ranks: run.dp.size, batchSize: c.batchSize } : {}),
   });
 }
