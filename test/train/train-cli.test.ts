@@ -92,7 +92,7 @@ test('a diverging run stops with a message naming the last good checkpoint and n
 
 test('bad options are one line and exit code 2, before any work', () => {
   const cases: [string[], RegExp][] = [
-    [['--model', 'resnet9000'], /unknown model 'resnet9000'/],
+    [['--model', 'resnet9000'], /Expected one of .* for --model but received 'resnet9000'/],
     [['--lr', '-0.1'], /Expected a positive number for --lr but received -0.1/],
     [['--batch-size', '0'], /Expected an integer between 1 and \d+ for --batch-size but received 0/],
     [['--dataset', 'nosuch'], /unknown dataset "nosuch"/],
