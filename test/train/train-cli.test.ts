@@ -95,7 +95,7 @@ test('bad options are one line and exit code 2, before any work', () => {
     [['--model', 'resnet9000'], /Expected one of .* for --model but received 'resnet9000'/],
     [['--lr', '-0.1'], /Expected a positive number for --lr but received -0.1/],
     [['--batch-size', '0'], /Expected an integer between 1 and \d+ for --batch-size but received 0/],
-    [['--dataset', 'nosuch'], /unknown dataset "nosuch"/],
+    [['--dataset', 'nosuch'], /Expected one of .* for --dataset but received 'nosuch'/],
     [['--optimizer', 'rmsprop'], /Expected one of sgd, adam, adamw for --optimizer/],
     [['--scheduler', 'multistep'], /needs --milestones/],
     [['--dataset', 'imagefolder', '--data-dir', '/nonexistent/images'], /nonexistent/],
