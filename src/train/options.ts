@@ -44,6 +44,7 @@ const RUN_ROWS = [
   numberRow('dropout', '--dropout <p>', { min: 0, max: 1, expected: 'a probability in [0, 1]', defaultText: "the model's", help: 'dropout before the classifier (models that have one)', group: 'run' }),
   numberRow('dropPath', '--drop-path <p>', { min: 0, max: 1, expected: 'a probability in [0, 1]', defaultText: "the model's", help: "stochastic depth: the last block's drop probability (models that have it)", group: 'run' }),
   textRow('init', '--init <file>', { defaultText: 'off', help: 'start a new run from these weights: a cnn checkpoint, a safetensors state dict or a PyTorch .pth/.pt (tensors of another shape are re-initialised)', group: 'run' }),
+  switchRow('pretrained', '--pretrained', { help: "start a new run from torchvision's ImageNet weights for --model (fetched once into <data root>/weights/, then loaded as --init)", group: 'run' }),
   switchRow('initNonStrict', '--init-non-strict', { help: "with --init: load the keys that match instead of refusing a file whose keys do not all match the model's", group: 'run' }),
   switchRow('freezeBackbone', '--freeze-backbone', { help: 'train only the fc/classifier head', group: 'run' }),
   switchRow('syncBn', '--sync-bn', { help: 'under mpirun: BatchNorm statistics over the global batch (SyncBatchNorm)', group: 'run' }),

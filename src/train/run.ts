@@ -33,6 +33,7 @@ import { DataParallel } from './distributed.js';
 import { joinWorld } from '../dist/world.js';
 import { isPhotoRun, loadPhotoData } from './photo-data.js';
 import { initFromWeights, type InitReport } from './init-weights.js';
+import { ensurePretrained } from '../data/pretrained.js';
 
 export interface Run {
   config: TrainConfig;
@@ -126,14 +127,20 @@ function stepsPerEpoch(c: TrainConfig, batches: number): number {
   return new GradientAccumulation(batches, c.accumSteps).stepsPerEpoch;
 }
 
+/** --pretrained's file, beside the datasets (an image folder's --data-dir is the photos, so not there). */
+function pretrainedWeights(c: TrainConfig, onProgress?: (p: DownloadProgress) => void): Promise<string> {
+  return ensurePretrained(c.model, { ...(isPhotoRun(c) ? {} : { dataDir: c.dataDir }), download: c.download, ...(onProgress ? { onProgress } : {}) });
+}
+
 /** The options (resolved, or the resumed run's) and the checkpoint resumed from. */
 function configFor(given: Partial<TrainConfig>): { config: TrainConfig; resumed: { checkpoint: Checkpoint; state: TrainingState } | null } {
   if (!given.resume) {
     const config = resolveConfig(given);
-    if (config.initNonStrict && !config.init) throw new ConfigError('--init-non-strict needs --init FILE', '--init-non-strict');
+    if (config.pretrained && config.init) throw new ConfigError('--pretrained and --init both choose the starting weights: pass one of them', '--pretrained');
+    if (config.initNonStrict && !config.init && !config.pretrained) throw new ConfigError('--init-non-strict needs --init FILE', '--init-non-strict');
     return { config, resumed: null };
   }
-  if (given.init) throw new ConfigError('--init starts a new run and --resume continues one: pass one of them', '--init');
+  if (given.init || given.pretrained) throw new ConfigError(`${given.init ? '--init' : '--pretrained'} starts a new run and --resume continues one: pass one of them`, given.init ? '--init' : '--pretrained');
   resolveConfig(given);
   const resumed = Checkpointer.read(given.resume, given.allowNonFinite);
   return { config: resumedConfig(given, given.resume, resumed.state), resumed };
@@ -180,7 +187,8 @@ async function prepareInFolder(c: TrainConfig, resumed: { checkpoint: Checkpoint
   const lossWeight = c.classWeights ? new Tensor(classWeightsFor(c.classWeights, trainLabels, data.numClasses), [data.numClasses]) : undefined;
   if (c.sampler === 'balanced') data.trainLoader.sampleWeights = balancedSampleWeights(trainLabels);
   const { model, modelConfig } = buildRunModel(c, data.numClasses, data.facts.inputShape);
-  const init = c.init && !resumed ? initFromWeights(model, c.init, c.initNonStrict) : null;
+  const initFile = resumed ? undefined : c.pretrained ? await pretrainedWeights(c, onDownloadProgress) : c.init;
+  const init = initFile ? initFromWeights(model, initFile, c.initNonStrict) : null;
   const trainable = model.parameters().filter((p) => p.requiresGrad);
   const optimizer = buildOptimizer(c.optimizer, trainable, c);
   const schedule = new Schedule(optimizer, c, stepsPerEpoch(c, data.trainLoader.length));
