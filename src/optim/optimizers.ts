@@ -2,6 +2,7 @@
 // option rows it reads (shared rows are one object, listed by every optimizer that reads them);
 // adding an optimizer is one file and one entry here.
 import type { Tensor } from '../tensor/tensor.js';
+import type { ParamGroupInput } from './optimizer.js';
 import { numberRow, listRow, switchRow, type ConfigFrom } from '../option-row.js';
 import type { Optimizer } from './optimizer.js';
 import { SGD } from './sgd.js';
@@ -27,10 +28,10 @@ export interface OptimizerEntry<K extends keyof Rows> {
   /** The learning rate PyTorch examples use when none is given. */
   defaultLr: number;
   options: readonly Rows[K][];
-  build(params: Tensor[], o: Values<K>): Optimizer;
+  build(params: Tensor[] | ParamGroupInput[], o: Values<K>): Optimizer;
 }
 
-const entry = <K extends keyof Rows>(description: string, defaultLr: number, keys: readonly K[], build: (params: Tensor[], o: Values<K>) => Optimizer): OptimizerEntry<K> =>
+const entry = <K extends keyof Rows>(description: string, defaultLr: number, keys: readonly K[], build: (params: Tensor[] | ParamGroupInput[], o: Values<K>) => Optimizer): OptimizerEntry<K> =>
   ({ description, defaultLr, options: keys.map((k) => OPTIMIZER_ROWS[k]), build });
 
 export const OPTIMIZERS = {
@@ -46,6 +47,6 @@ export type OptimizerName = keyof typeof OPTIMIZERS;
 export const OPTIMIZER_NAMES = Object.keys(OPTIMIZERS) as OptimizerName[];
 
 /** Builds the named optimizer from a config that holds every option row's value. */
-export function buildOptimizer(name: OptimizerName, params: Tensor[], o: Values<keyof Rows>): Optimizer {
+export function buildOptimizer(name: OptimizerName, params: Tensor[] | ParamGroupInput[], o: Values<keyof Rows>): Optimizer {
   return (OPTIMIZERS[name] as OptimizerEntry<keyof Rows>).build(params, o);
 }

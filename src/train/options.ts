@@ -65,6 +65,7 @@ const OPTIMIZATION_ROWS = [
     defaultText: OPTIMIZER_NAMES.map((n) => `${OPTIMIZERS[n].defaultLr} for ${n}`).join(', '),
   }),
   ...Object.values(OPTIMIZER_ROWS),
+  numberRow('backboneLr', '--backbone-lr <x>', { min: 0, defaultText: '--lr', help: 'learning rate of everything but the fc/classifier head (two param groups: the head at --lr)', group: 'optimizer' }),
   numberRow('gradClip', '--grad-clip <norm>', { min: 0, open: 'min', defaultText: 'off', help: "scale the gradients so their global L2 norm is at most this (clip_grad_norm_)", group: 'optimizer' }),
   numberRow('gradClipValue', '--grad-clip-value <v>', { min: 0, open: 'min', defaultText: 'off', help: 'clamp every gradient element to [-v, v] (clip_grad_value_)', group: 'optimizer' }),
   numberRow('accumSteps', '--accum-steps <k>', { integer: true, min: 1, max: 1e6, default: 1, help: 'accumulate the gradients of k batches into one optimizer step (as one k× larger batch, BatchNorm aside)', group: 'optimizer' }),

@@ -10,7 +10,7 @@ import { buildModel, getModel } from '../models/registry.js';
 import { getDataset } from '../data/registry.js';
 import { DataLoader, type EpochLoader } from '../data/loader.js';
 import type { DownloadProgress } from '../data/download.js';
-import type { Optimizer } from '../optim/optimizer.js';
+import type { Optimizer, ParamGroupInput } from '../optim/optimizer.js';
 import { buildOptimizer } from '../optim/optimizers.js';
 import { ConfigError } from '../errors.js';
 import type { ModelConfig, DatasetFacts, Checkpoint } from './checkpoint.js';
@@ -69,9 +69,9 @@ export interface Run {
 }
 
 /** The classifier head that --freeze-backbone leaves trainable: a top-level fc or classifier. */
-function headOf(model: Module): Module {
+function headOf(model: Module, option = '--freeze-backbone'): Module {
   for (const [name, child] of model.namedChildren()) if (name === 'fc' || name === 'classifier') return child;
-  throw new ConfigError(`--freeze-backbone: ${model.typeName} has no fc or classifier head`, '--freeze-backbone');
+  throw new ConfigError(`${option}: ${model.typeName} has no fc or classifier head`, option);
 }
 
 async function loadData(c: TrainConfig, dp: DataParallel, onProgress?: (p: DownloadProgress) => void) {
@@ -125,6 +125,14 @@ function mixupFor(c: TrainConfig, numClasses: number): Mixup | undefined {
 /** Optimizer steps per epoch: what a per-step scheduler (onecycle) counts. */
 function stepsPerEpoch(c: TrainConfig, batches: number): number {
   return new GradientAccumulation(batches, c.accumSteps).stepsPerEpoch;
+}
+
+/** One group at --lr, or with --backbone-lr the head at --lr and the rest at the backbone's (as PyTorch users write it). */
+function paramGroups(c: TrainConfig, model: Module, trainable: Tensor[]): Tensor[] | ParamGroupInput[] {
+  if (c.backboneLr === undefined) return trainable;
+  if (c.freezeBackbone) throw new ConfigError('--backbone-lr has no effect with --freeze-backbone (the backbone does not train)', '--backbone-lr');
+  const head = new Set(headOf(model, '--backbone-lr').parameters());
+  return [{ params: trainable.filter((p) => head.has(p)) }, { params: trainable.filter((p) => !head.has(p)), lr: c.backboneLr }];
 }
 
 /** --pretrained's file, beside the datasets (an image folder's --data-dir is the photos, so not there). */
@@ -190,7 +198,7 @@ async function prepareInFolder(c: TrainConfig, resumed: { checkpoint: Checkpoint
   const initFile = resumed ? undefined : c.pretrained ? await pretrainedWeights(c, onDownloadProgress) : c.init;
   const init = initFile ? initFromWeights(model, initFile, c.initNonStrict) : null;
   const trainable = model.parameters().filter((p) => p.requiresGrad);
-  const optimizer = buildOptimizer(c.optimizer, trainable, c);
+  const optimizer = buildOptimizer(c.optimizer, paramGroups(c, model, trainable), c);
   const schedule = new Schedule(optimizer, c, stepsPerEpoch(c, data.trainLoader.length));
   dp.attach(model, trainable, c.syncBn);
   // A resumed run's EMA comes from its checkpoint (Checkpointer.restore), a fresh one starts as the model.
