@@ -47,6 +47,7 @@ const RUN_ROWS = [
   switchRow('pretrained', '--pretrained', { help: "start a new run from torchvision's ImageNet weights for --model (fetched once into <data root>/weights/, then loaded as --init)", group: 'run' }),
   switchRow('initNonStrict', '--init-non-strict', { help: "with --init: load the keys that match instead of refusing a file whose keys do not all match the model's", group: 'run' }),
   switchRow('freezeBackbone', '--freeze-backbone', { help: 'train only the fc/classifier head', group: 'run' }),
+  numberRow('unfreezeAt', '--unfreeze-at <epoch>', { integer: true, min: 2, max: 1e6, defaultText: 'never', help: 'with --freeze-backbone: from this epoch the backbone trains too (its BatchNorm back in train mode)', group: 'run' }),
   switchRow('syncBn', '--sync-bn', { help: 'under mpirun: BatchNorm statistics over the global batch (SyncBatchNorm)', group: 'run' }),
   numberRow('valSplit', '--val-split <x>', { min: 0, max: 1, open: 'max', default: 0, help: 'hold out this fraction of train for validation (0: validate on the test split)', group: 'run' }),
   numberRow('seed', '--seed <n>', { integer: true, min: 0, max: Number.MAX_SAFE_INTEGER, default: 0, help: 'seed for initialization, shuffling, augmentation and dropout', group: 'run' }),

@@ -130,7 +130,7 @@ function stepsPerEpoch(c: TrainConfig, batches: number): number {
 /** One group at --lr, or with --backbone-lr the head at --lr and the rest at the backbone's (as PyTorch users write it). */
 function paramGroups(c: TrainConfig, model: Module, trainable: Tensor[]): Tensor[] | ParamGroupInput[] {
   if (c.backboneLr === undefined) return trainable;
-  if (c.freezeBackbone) throw new ConfigError('--backbone-lr has no effect with --freeze-backbone (the backbone does not train)', '--backbone-lr');
+  if (c.freezeBackbone && c.unfreezeAt === undefined) throw new ConfigError('--backbone-lr has no effect with --freeze-backbone (the backbone does not train) unless --unfreeze-at', '--backbone-lr');
   const head = new Set(headOf(model, '--backbone-lr').parameters());
   return [{ params: trainable.filter((p) => head.has(p)) }, { params: trainable.filter((p) => !head.has(p)), lr: c.backboneLr }];
 }
@@ -145,6 +145,7 @@ function configFor(given: Partial<TrainConfig>): { config: TrainConfig; resumed:
   if (!given.resume) {
     const config = resolveConfig(given);
     if (config.pretrained && config.init) throw new ConfigError('--pretrained and --init both choose the starting weights: pass one of them', '--pretrained');
+    if (config.unfreezeAt !== undefined && !config.freezeBackbone) throw new ConfigError('--unfreeze-at needs --freeze-backbone (it ends the freeze)', '--unfreeze-at');
     if (config.initNonStrict && !config.init && !config.pretrained) throw new ConfigError('--init-non-strict needs --init FILE', '--init-non-strict');
     return { config, resumed: null };
   }
@@ -197,7 +198,8 @@ async function prepareInFolder(c: TrainConfig, resumed: { checkpoint: Checkpoint
   const { model, modelConfig } = buildRunModel(c, data.numClasses, data.facts.inputShape);
   const initFile = resumed ? undefined : c.pretrained ? await pretrainedWeights(c, onDownloadProgress) : c.init;
   const init = initFile ? initFromWeights(model, initFile, c.initNonStrict) : null;
-  const trainable = model.parameters().filter((p) => p.requiresGrad);
+  // Staged unfreezing: the optimizer holds the backbone from the start; it steps only what has gradients.
+  const trainable = c.unfreezeAt === undefined ? model.parameters().filter((p) => p.requiresGrad) : model.parameters();
   const optimizer = buildOptimizer(c.optimizer, paramGroups(c, model, trainable), c);
   const schedule = new Schedule(optimizer, c, stepsPerEpoch(c, data.trainLoader.length));
   dp.attach(model, trainable, c.syncBn);

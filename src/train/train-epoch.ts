@@ -44,6 +44,7 @@ function setTrainMode(model: Module, frozen: boolean): void {
 export async function trainEpoch(run: Run, epoch: number, reporter: TrainReporter, shouldStop?: () => boolean): Promise<EpochTraining> {
   const { config: c, model, optimizer, trainLoader } = run;
   trainLoader.setEpoch(epoch);
+  if (c.unfreezeAt !== undefined && epoch >= c.unfreezeAt) model.requiresGrad(true);
   setTrainMode(model, c.freezeBackbone);
   const running = new RunningMetrics();
   const lr = run.schedule.lr;

@@ -68,7 +68,7 @@ function reportStart(run: Run, reporter: TrainReporter): void {
   const c = run.config;
   reporter.start({
     model: c.model, dataset: c.dataset, trainCount: run.trainCount, valCount: run.valCount, valSource: run.valSource, epochs: c.epochs,
-    startEpoch: run.progress.epoch + 1, batches: run.trainLoader.length, out: run.folder, params: count(run.model.parameters()), trainableParams: count(run.trainable), threads: getThreads(),
+    startEpoch: run.progress.epoch + 1, batches: run.trainLoader.length, out: run.folder, params: count(run.model.parameters()), trainableParams: count(run.model.parameters().filter((p) => p.requiresGrad)), threads: getThreads(),
     ...(run.init ? { init: describeInit(run.init) } : {}),
     ...(run.dp.size > 1 ? { ranks: run.dp.size, batchSize: c.batchSize } : {}),
   });
