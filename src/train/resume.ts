@@ -1,11 +1,12 @@
 // --resume continues a run exactly as it was recorded: only --epochs (to extend it) and --threads
 // may change, and a checkpoint older than the run's last epoch may not overwrite the later ones.
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { flagName } from '../option-row.js';
 import { TRAIN_OPTIONS, type TrainConfig } from './options.js';
 import { resolveConfig } from './config.js';
-import { readMetrics } from './run-folder.js';
+import { loadCheckpoint } from './checkpoint.js';
 import type { TrainingState } from './training-state.js';
 
 /** Keys a resumed run may set anew; everything else must equal the run's args.json. */
@@ -23,10 +24,25 @@ function refuseChangedOptions(given: Partial<TrainConfig>, recorded: TrainConfig
     + `only --epochs and --threads may change (to start a new run from these weights, use --init ${path})`, flag(differing[0][0]));
 }
 
+/** The epoch the run folder's last.bin finished (0 when it has none to read). */
+function lastSavedEpoch(folder: string): number {
+  const last = join(folder, 'last.bin');
+  if (!existsSync(last)) return 0;
+  try {
+    const epoch = (loadCheckpoint(last, { allowNonFinite: true }).training as { epoch?: unknown } | null)?.epoch;
+    return typeof epoch === 'number' ? epoch : 0;
+  } catch {
+    return 0;
+  }
+}
+
+// The later epochs are those of the folder's last.bin. metrics.csv is written just before last.bin,
+// so after a kill between the two it runs one epoch ahead, and resuming from last.bin must still work.
 function refuseOverwritingLaterEpochs(path: string, state: TrainingState, out: string | undefined): void {
   const folder = dirname(path);
-  const later = readMetrics(folder).filter((r) => r.epoch > state.epoch).length;
-  if (later === 0 || (out !== undefined && resolve(out) !== resolve(folder))) return;
+  if (resolve(path) === resolve(folder, 'last.bin') || (out !== undefined && resolve(out) !== resolve(folder))) return;
+  const later = lastSavedEpoch(folder) - state.epoch;
+  if (later <= 0) return;
   throw new ConfigError(`${path} is from epoch ${state.epoch} but ${folder} already holds ${later} later epoch${later === 1 ? '' : 's'}; `
     + 'resuming there would overwrite them: pass --out with a new folder, or resume from last.bin', '--out');
 }

@@ -2,7 +2,7 @@
 // options are refused by name; an old best.bin may not overwrite the later epochs of its run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { train } from '../../src/train/trainer.js';
@@ -73,4 +73,15 @@ test('resuming from an epoch-1 checkpoint of a run with later epochs needs a new
   assert.equal(r.lastEpoch, 2);
   assert.deepEqual(deterministic(elsewhere), deterministic(out));
   assert.equal(deterministic(out).length, 3, 'the original run is untouched');
+});
+
+test('a kill between the metrics row and last.bin leaves metrics.csv an epoch ahead; resuming from last.bin still works', async () => {
+  const out = join(tmp(), 'run');
+  await train({ ...common, epochs: 1, out }, { reporter });
+  const metrics = join(out, 'metrics.csv');
+  const rows = readFileSync(metrics, 'utf8').trim().split('\n');
+  writeFileSync(metrics, `${[...rows, rows[1].replace(/^1,/, '2,')].join('\n')}\n`);
+  const r = await train({ resume: join(out, 'last.bin'), epochs: 2 }, { reporter });
+  assert.equal(r.lastEpoch, 2);
+  assert.deepEqual(readFileSync(metrics, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]), ['1', '2']);
 });
