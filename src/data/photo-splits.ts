@@ -8,6 +8,8 @@ import { StreamingLoader, type ImageFiles } from './stream-loader.js';
 import type { Shard } from './distributed-sampler.js';
 
 /** The options of a run that decide its image files and how they are cut (all recorded in the run). */
+import { resolveNormalization, type NormalizeSpec } from './normalization.js';
+
 export interface PhotoRunOptions extends ImageFilesOptions {
   /** Hold out this fraction of train for validation (0: the val/test folder or --val-csv). */
   valSplit: number;
@@ -23,6 +25,8 @@ export interface PhotoRunOptions extends ImageFilesOptions {
   skipBadImages?: boolean;
   /** Keep decoded images in memory (up to cacheBudgetBytes()): for folders that fit. */
   cacheDecoded?: boolean;
+  /** Normalize's statistics (default: the files' own). */
+  normalize?: NormalizeSpec;
 }
 
 /** What --cache-decoded may hold: a quarter of the machine's memory, at most 4 GiB. */
@@ -59,7 +63,7 @@ export interface LoaderSettings {
 function loader(files: ImageFiles, o: PhotoRunOptions, train: boolean, s: LoaderSettings): StreamingLoader {
   const size = o.imageSize ?? DEFAULT_PHOTO_SIZE;
   const t = photoTransforms({
-    size, augment: o.augment, mean: files.mean, std: files.std, evalResize: o.evalResize,
+    size, augment: o.augment, ...resolveNormalization(o.normalize ?? 'dataset', files, files.channels), evalResize: o.evalResize,
     scale: o.rrcScale === undefined ? undefined : [o.rrcScale, 1], ratio: o.rrcRatio,
   }, train);
   return new StreamingLoader(files, {

@@ -10,6 +10,7 @@ import { AUGMENT_LEVELS } from '../data/presets.js';
 import { ConfigError } from '../errors.js';
 import { parseMemorySize } from './memory-estimate.js';
 import { parseClassWeights, type ClassWeightsSpec } from './class-weights.js';
+import { parseNormalize, normalizeProblem, type NormalizeSpec } from '../data/normalization.js';
 
 const maxMemory = {
   key: 'maxMemory', flag: '--max-memory <size>', group: 'run', defaultText: 'the memory available',
@@ -29,12 +30,20 @@ const classWeights = {
   check: (v: ClassWeightsSpec) => (v === 'auto' || (Array.isArray(v) && v.every((w) => w >= 0 && Number.isFinite(w))) ? undefined : 'auto or non-negative weights'),
 } as const;
 
+const normalize = {
+  key: 'normalize', flag: '--normalize <spec>', group: 'run', defaultText: "dataset (imagenet with --pretrained)",
+  help: "Normalize's mean/std: dataset (its own statistics), imagenet (a pretrained backbone's), or m1,m2,m3:s1,s2,s3",
+  parse: parseNormalize,
+  check: (v: NormalizeSpec) => normalizeProblem(v),
+} as const;
+
 const probability = (key: 'hflip' | 'vflip' | 'grayscale' | 'erasing', help: string) =>
   numberRow(key, `--${key} <p>`, { min: 0, max: 1, expected: 'a probability in [0, 1]', defaultText: 'off', help, group: 'augment' });
 
 const RUN_ROWS = [
   choiceRow('model', '--model <name>', () => [...MODELS.keys()], { default: 'lenet5', help: 'model from `cnn models`', group: 'run' }),
   choiceRow('dataset', '--dataset <name>', datasetNames, { default: 'fashion-mnist-mini', help: 'dataset from `cnn datasets`', group: 'run' }),
+  normalize,
   textRow('dataDir', '--data-dir <dir>', { defaultText: '$CNN_DATA, else ./data', help: 'where datasets live (for imagefolder: the image folder)', group: 'run' }),
   numberRow('epochs', '--epochs <n>', { integer: true, min: 1, max: 1e6, default: 10, help: 'epochs to train', group: 'run' }),
   numberRow('batchSize', '--batch-size <n>', { integer: true, min: 1, max: 2 ** 31 - 1, default: 32, help: 'images per step', group: 'run' }),

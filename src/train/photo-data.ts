@@ -6,13 +6,14 @@ import type { EpochLoader } from '../data/loader.js';
 import { StreamingLoader } from '../data/stream-loader.js';
 import { DEFAULT_PHOTO_SIZE, openPhotoSplits, type PhotoRunOptions } from '../data/photo-splits.js';
 import { defaultEvalResize } from '../data/photo-transforms.js';
+import { normalizeSpec, resolveNormalization } from '../data/normalization.js';
 import { ConfigError } from '../errors.js';
 import { getModel } from '../models/registry.js';
 import type { DatasetFacts } from './checkpoint.js';
 import type { TrainConfig } from './options.js';
 import type { DataParallel } from './distributed.js';
 
-type PhotoKeys = 'dataset' | 'dataDir' | 'labels' | 'trainCsv' | 'valCsv' | 'valSplit' | 'seed' | 'imageSize' | 'augment'
+type PhotoKeys = 'normalize' | 'pretrained' | 'dataset' | 'dataDir' | 'labels' | 'trainCsv' | 'valCsv' | 'valSplit' | 'seed' | 'imageSize' | 'augment'
   | 'randomResizedCrop' | 'rrcRatio' | 'evalResize' | 'skipBadImages' | 'cacheDecoded';
 
 /** Image files streamed from disk, rather than a built-in dataset held in memory. */
@@ -30,7 +31,7 @@ export function photoOptions(c: Pick<TrainConfig, PhotoKeys | 'model'>): PhotoRu
     channels: channels === 1 ? 1 : 3, imageSize: c.imageSize ?? size,
     dataDir: c.dataDir, labels: c.labels, trainCsv: c.trainCsv, valCsv: c.valCsv, valSplit: c.valSplit, seed: c.seed,
     augment: c.augment, rrcScale: c.randomResizedCrop, rrcRatio: c.rrcRatio, evalResize: c.evalResize,
-    skipBadImages: c.skipBadImages, cacheDecoded: c.cacheDecoded,
+    skipBadImages: c.skipBadImages, cacheDecoded: c.cacheDecoded, normalize: normalizeSpec(c),
   };
 }
 
@@ -44,7 +45,7 @@ export async function loadPhotoData(c: TrainConfig, dp: DataParallel) {
   if (maxLabel >= numClasses) throw new ConfigError(`--num-classes ${numClasses} is too small: ${train.source} has labels up to ${maxLabel}`, '--num-classes');
   const size = o.imageSize ?? DEFAULT_PHOTO_SIZE;
   const facts: DatasetFacts = {
-    name: 'imagefolder', classes: train.classes.slice(0, numClasses), mean: train.mean, std: train.std,
+    name: 'imagefolder', classes: train.classes.slice(0, numClasses), ...resolveNormalization(o.normalize ?? 'dataset', train, train.channels),
     inputShape: [train.channels, size, size], evalResize: c.evalResize ?? defaultEvalResize(size), source: train.source, valSource,
   };
   return { trainLoader, valLoader, trainCount: trainLoader.count, valCount: valLoader.count, valSource, numClasses, facts, trainLabels: train.labels };

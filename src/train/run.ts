@@ -34,6 +34,7 @@ import { joinWorld } from '../dist/world.js';
 import { isPhotoRun, loadPhotoData } from './photo-data.js';
 import { initFromWeights, type InitReport } from './init-weights.js';
 import { ensurePretrained } from '../data/pretrained.js';
+import { normalizeSpec, resolveNormalization } from '../data/normalization.js';
 
 export interface Run {
   config: TrainConfig;
@@ -80,11 +81,12 @@ async function loadData(c: TrainConfig, dp: DataParallel, onProgress?: (p: Downl
   const numClasses = c.numClasses ?? train.classes.length;
   const maxLabel = train.labels.reduce((m, v) => Math.max(m, v), 0);
   if (maxLabel >= numClasses) throw new ConfigError(`--num-classes ${numClasses} is too small: ${c.dataset} has labels up to ${maxLabel}`, '--num-classes');
-  const trainLoader = new DataLoader(train, { batchSize: c.batchSize, shuffle: true, seed: c.seed, transform: transformFor(train, c.augment, true, c.imageSize, c), shard: dp.shard(true) });
-  const valLoader = new DataLoader(val, { batchSize: Math.max(c.batchSize, 256), transform: transformFor(val, c.augment, false, c.imageSize), shard: dp.shard(false) });
+  const norm = resolveNormalization(normalizeSpec(c), train, train.channels);
+  const trainLoader = new DataLoader(train, { batchSize: c.batchSize, shuffle: true, seed: c.seed, transform: transformFor({ ...train, ...norm }, c.augment, true, c.imageSize, c), shard: dp.shard(true) });
+  const valLoader = new DataLoader(val, { batchSize: Math.max(c.batchSize, 256), transform: transformFor({ ...val, ...norm }, c.augment, false, c.imageSize), shard: dp.shard(false) });
   const { channels, height, width } = trainLoader.plan.output;
   const inputShape: [number, number, number] = [channels, height, width];
-  const facts: DatasetFacts = { name: c.dataset, classes: train.classes.slice(0, numClasses), mean: [...train.mean], std: [...train.std], inputShape };
+  const facts: DatasetFacts = { name: c.dataset, classes: train.classes.slice(0, numClasses), ...norm, inputShape };
   return { trainLoader, valLoader, trainCount: train.count, valCount: val.count, valSource, numClasses, facts, trainLabels: train.labels };
 }
 
