@@ -161,7 +161,8 @@ function registerProofs(): void {
     assert.ok(Date.now() - t0 < 30_000);
     assert.notEqual(code, 0);
     assert.match(job.output(), /rank 1\b/);
-    assert.equal((loadCheckpoint(join(job.folder, 'last.bin')).training as { epoch: number }).epoch, 3);
+    // At least epoch 3's (mpirun forwards output in chunks, so the kill may land an epoch or two later).
+    assert.ok((loadCheckpoint(join(job.folder, 'last.bin')).training as { epoch: number }).epoch >= 3);
   });
 
   test('Ctrl-C to mpirun: every rank stops after the same step and rank 0 writes last.bin', async () => {
@@ -169,9 +170,14 @@ function registerProofs(): void {
     await job.progressed;
     job.child.kill('SIGINT');
     await job.exited;
-    assert.match(job.output(), /interrupted in epoch 4: saved .*last\.bin as of the epoch's start/);
+    // mpirun forwards the ranks' output in chunks, so on a fast machine the run may be an epoch further on than the
+    // line that triggered the Ctrl-C: the interrupted epoch is whichever the output names.
+    const stopped = /interrupted in epoch (\d+): saved .*last\.bin as of the epoch's start/.exec(job.output());
+    assert.ok(stopped, job.output());
+    const epoch = Number(stopped[1]);
+    assert.ok(epoch >= 4 && epoch < 30, `interrupted in epoch ${epoch}`);
     const training = loadCheckpoint(join(job.folder, 'last.bin')).training as { epoch: number; interrupted?: boolean };
-    assert.deepEqual([training.epoch, training.interrupted], [3, true]);
+    assert.deepEqual([training.epoch, training.interrupted], [epoch - 1, true]);
   });
 
   test('mpirun -np 2 cnn bench train: per-rank and global images/s and the communication share, from rank 0 alone', () => {
