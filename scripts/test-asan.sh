@@ -10,7 +10,6 @@ npx cmake-js build --out build-asan --CDCNN_SANITIZE=ON --parallel 2 >/dev/null
 npm run build >/dev/null
 export CNN_NATIVE_BUILD="$PWD/build-asan/Release"
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-export CNN_TEST_SLOWDOWN=5  # the CLI tests' hang guard (test/helpers/cli.ts)
 # The kernel tests are ours from main() to exit: leaks count there.
 LSAN_OPTIONS="suppressions=$PWD/native/test/lsan.supp" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   "$CNN_NATIVE_BUILD/kernel_tests" | tail -1
