@@ -13,12 +13,25 @@ import { CorruptFileError, NotAnArchiveError, TruncatedFileError, UnsafeArchiveE
 const BLOCK = 512;
 /** pax and GNU long-name bodies are read whole; real ones are a few hundred bytes. */
 const MAX_META_BYTES = 1 << 20;
+/**
+ * Deflate cannot expand its input more than 1032 times (a 258-byte match per 2 bits), so a gzip
+ * file of n bytes holds at most 1032·n bytes of tar, however many members it has. The gzip trailer's
+ * ISIZE is not used instead: it is the last member's size only, and modulo 2^32.
+ */
+const DEFLATE_MAX_RATIO = 1032;
+
+/** The most tar bytes a gzip file of `compressedBytes` can hold. */
+export function maxInflatedBytes(compressedBytes: number): number {
+  return compressedBytes * DEFLATE_MAX_RATIO;
+}
 
 /** Reads exact byte counts from an async stream of chunks. */
 class ChunkReader {
   private chunks: Buffer[] = [];
   private buffered = 0;
   private done = false;
+  /** Bytes handed out so far (read, readSome and skip): the position in the tar stream. */
+  consumed = 0;
 
   constructor(private readonly source: AsyncIterator<Buffer>) {}
 
@@ -43,6 +56,7 @@ class ChunkReader {
     const rest = all.subarray(n);
     this.chunks = rest.length > 0 ? [rest] : [];
     this.buffered = rest.length;
+    this.consumed += n;
     return out;
   }
 
@@ -54,10 +68,12 @@ class ChunkReader {
     if (first.length <= n) {
       this.chunks.shift();
       this.buffered -= first.length;
+      this.consumed += first.length;
       return first;
     }
     this.chunks[0] = first.subarray(n);
     this.buffered -= n;
+    this.consumed += n;
     return first.subarray(0, n);
   }
 
@@ -128,9 +144,13 @@ export interface TarEntryInfo {
   type: 'file' | 'directory';
 }
 
-/** Calls `onFile` with each regular file's bytes streamed as an async iterable; refuses links. */
+/**
+ * Calls `onEntry` with each regular file's bytes streamed as an async iterable; refuses links.
+ * `maxTarBytes` bounds the whole tar stream: an entry claiming more than is left is refused at its header.
+ */
 async function walkTar(
   source: AsyncIterator<Buffer>,
+  maxTarBytes: number,
   onEntry: (entry: TarEntryInfo, body: AsyncIterable<Buffer>) => Promise<void>,
 ): Promise<void> {
   const reader = new ChunkReader(source);
@@ -167,6 +187,10 @@ async function walkTar(
       else longName = cString(body, 0, size);
       continue;
     }
+    // Checked before anything streams, so a few bytes claiming terabytes are refused at once rather than
+    // inflated to the end of the archive.
+    const left = maxTarBytes - reader.consumed;
+    if (size > left) throw new CorruptFileError(`tar ${what} claims ${size} bytes, more than the archive can hold (at most ${left} bytes left)`);
     longName = undefined;
     pax = {};
     if (type === 'g' || type === 'K') {
@@ -184,17 +208,17 @@ async function walkTar(
     if (type !== '0' && type !== '\0' && type !== '7') {
       throw new UnsafeArchiveEntryError(`refusing tar entry ${JSON.stringify(name)}: unsupported type ${JSON.stringify(type)}`);
     }
-    let left = size;
+    let unread = size;
     const body = (async function* () {
-      while (left > 0) {
-        const chunk = await reader.readSome(left, what);
-        left -= chunk.length;
+      while (unread > 0) {
+        const chunk = await reader.readSome(unread, what);
+        unread -= chunk.length;
         yield chunk;
       }
     })();
     await onEntry({ name, size, type: 'file' }, body);
     // Whatever the callback did not consume, and the padding, is skipped.
-    await reader.skip(left + (padded - size), what);
+    await reader.skip(unread + (padded - size), what);
   }
 }
 
@@ -234,7 +258,7 @@ export async function extractTarGz(archive: string, targetDir: string): Promise<
     const input = createReadStream(archive);
     input.on('error', (err) => gunzip.destroy(err));
     input.pipe(gunzip);
-    await walkTar(gunzip[Symbol.asyncIterator](), async (entry, body) => {
+    await walkTar(gunzip[Symbol.asyncIterator](), maxInflatedBytes(statSync(archive).size), async (entry, body) => {
       const target = safeEntryPath(staging, entry.name);
       if (target === staging) return;
       topLevel.add(path.relative(staging, target).split(path.sep)[0]!);
@@ -290,21 +314,21 @@ function moveInto(src: string, dest: string): void {
 
 /** Lists a .tar.gz without writing anything (used by tests and `cnn datasets`). */
 export async function listTarGz(archive: string): Promise<TarEntryInfo[]> {
-  return listTarGzFrom(createReadStream(archive), archive);
+  return listTarGzFrom(createReadStream(archive), statSync(archive).size, archive);
 }
 
 /** Lists a .tar.gz held in memory; `what` names it in errors. */
 export async function listTarGzBytes(bytes: Uint8Array, what = 'archive'): Promise<TarEntryInfo[]> {
-  return listTarGzFrom(Readable.from([bytes]), what);
+  return listTarGzFrom(Readable.from([bytes]), bytes.length, what);
 }
 
-async function listTarGzFrom(input: Readable, archive: string): Promise<TarEntryInfo[]> {
+async function listTarGzFrom(input: Readable, compressedBytes: number, archive: string): Promise<TarEntryInfo[]> {
   const entries: TarEntryInfo[] = [];
   const gunzip = createGunzip();
   input.on('error', (err) => gunzip.destroy(err));
   input.pipe(gunzip);
   try {
-    await walkTar(gunzip[Symbol.asyncIterator](), async (entry) => {
+    await walkTar(gunzip[Symbol.asyncIterator](), maxInflatedBytes(compressedBytes), async (entry) => {
       entries.push(entry);
     });
   } catch (err) {

@@ -127,6 +127,33 @@ test('a pax header claiming 8 GB is refused before it is read', async () => {
   }
 });
 
+test('a regular entry claiming more than the archive can inflate to is refused at its header, in bounded memory', async () => {
+  const { dir, cleanup } = withTempDir();
+  try {
+    // 1 TiB claimed (base-256 size field), followed by 32 MiB of zeros: about 32 KiB of gzip,
+    // so at most 1032 times that of tar. Before the cap the reader inflated all of it to disk.
+    const archive = path.join(dir, 'huge.tar.gz');
+    writeFileSync(archive, gzipSync(Buffer.concat([tarHeader({ name: 'top/huge.bin' }, 2 ** 40), Buffer.alloc(32 << 20)])));
+    const out = path.join(dir, 'out');
+    const script = `import('${new URL('../../src/data/tar.js', import.meta.url).href}').then(async (m) => {
+      try { await m.extractTarGz(${JSON.stringify(archive)}, ${JSON.stringify(out)}); console.log('extracted'); } catch (e) { console.log(e.message); }
+      console.log(process.resourceUsage().maxRSS);
+    });`;
+    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    const [message, maxRssKb] = run.stdout.trim().split('\n');
+    assert.match(message!, /huge\.tar\.gz: tar entry "top\/huge\.bin" claims 1099511627776 bytes, more than the archive can hold \(at most \d+ bytes left\)/, run.stderr);
+    assert.ok(Number(maxRssKb) < 200 * 1024, `peak RSS ${maxRssKb} kB`);
+    assert.deepEqual(readdirSync(out), [], 'nothing extracted');
+    await assert.rejects(listTarGz(archive), /claims 1099511627776 bytes/);
+    // An honest archive near deflate's best ratio (32 MiB of zeros) is well inside the cap.
+    const zeros = path.join(dir, 'zeros.tar.gz');
+    writeFileSync(zeros, makeTarGz([{ name: 'top/zeros.bin', data: Buffer.alloc(32 << 20) }]));
+    assert.deepEqual((await listTarGz(zeros)).map((e) => e.size), [32 << 20]);
+  } finally {
+    cleanup();
+  }
+});
+
 test('extraction merges into an existing folder and never deletes what is there', async () => {
   const { dir, cleanup } = withTempDir();
   try {

@@ -14,7 +14,13 @@ function writeString(block: Buffer, offset: number, length: number, value: strin
 }
 
 function writeOctal(block: Buffer, offset: number, length: number, value: number): void {
-  writeString(block, offset, length - 1, value.toString(8).padStart(length - 1, '0'));
+  if (value < 8 ** (length - 1)) {
+    writeString(block, offset, length - 1, value.toString(8).padStart(length - 1, '0'));
+    return;
+  }
+  // GNU base-256, as tar writes sizes of 8 GiB and more: a 0x80 flag byte, then big-endian bytes.
+  block[offset] = 0x80;
+  for (let i = offset + length - 1, v = value; i > offset; i--, v = Math.floor(v / 256)) block[i] = v % 256;
 }
 
 export function tarHeader(entry: TarEntry, size: number): Buffer {
