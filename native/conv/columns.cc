@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "conv/geometry.h"
+#include "cpu/profile.h"
 
 namespace cnn {
 
@@ -37,6 +38,7 @@ const int* tap_offsets(const Conv2dParams& p, int q0, int q1) {
 // Output pixels run row by row: pixel q is (q / OW, q % OW), so [q0, q1) is a ragged first row,
 // whole rows, and a ragged last row; each row segment is one contiguous copy when stride is 1.
 void im2col(const Conv2dParams& p, const float* x, int cig, int q0, int q1, float* col, long ldc) {
+  const ProfileScope timed(ProfileCategory::Im2col);
   const int OW = p.out_w();
   if (OW < kNarrow) {
     const int taps = p.kh * p.kw, n = q1 - q0;
@@ -77,6 +79,7 @@ void im2col(const Conv2dParams& p, const float* x, int cig, int q0, int q1, floa
 }
 
 void col2im_add(const Conv2dParams& p, const float* col, int cig, int q0, int q1, long ldc, float* dx) {
+  const ProfileScope timed(ProfileCategory::Im2col);
   const int OW = p.out_w();
   if (OW < kNarrow) {
     const int taps = p.kh * p.kw, n = q1 - q0;

@@ -8,6 +8,7 @@
 // tm == 1 (no barriers at all). beta is applied by the first k-block's micro-kernel calls, so
 // C is never swept separately.
 #include "gemm/gemm.h"
+#include "cpu/profile.h"
 
 #include <omp.h>
 
@@ -89,6 +90,7 @@ void copy_row(float* dst, const float* src, int nr) {
 // Packs op(A) rows [i0, i0+rows) × k-range [p0, p0+kc) as mr-row panels, zero-padding the last.
 static void pack_a(const GemmKernel& K, bool transA, const float* A, int lda, int i0, int rows,
                    int p0, int kc, float* out) {
+  const ProfileScope timed(ProfileCategory::Packing);
   const int mr = K.mr;
   for (int r0 = 0; r0 < rows; r0 += mr) {
     const int h = std::min(mr, rows - r0);
@@ -119,6 +121,7 @@ static void pack_a(const GemmKernel& K, bool transA, const float* A, int lda, in
 static void pack_b(const GemmKernel& K, bool transB, const float* B, int ldb, int p0, int j0,
                    int kc, int nc, int jp0, int jp1, int first, long stride, float* out,
                    const float* const* rows = nullptr) {
+  const ProfileScope timed(ProfileCategory::Packing);
   const int nr = K.nr;
   if (jp0 >= jp1) return;
   if (transB) {
@@ -175,6 +178,7 @@ static void scale_c(int m, int n, float beta, float* C, int ldc) {
 static void macro_kernel(const GemmKernel& K, int kc, int mc, int nc, int jp0, int jp1,
                          const float* Ap, const float* Bp, long stride, float* C, long ldc,
                          float alpha, float beta) {
+  const ProfileScope timed(ProfileCategory::GemmKernel);
   const int MR = K.mr, NR = K.nr;
   for (int jr = jp0; jr < jp1; ++jr) {
     const float* b = Bp + (long)(jr - jp0) * stride;

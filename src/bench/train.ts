@@ -13,6 +13,8 @@ import { Adam } from '../optim/index.js';
 import { timeMedian, median } from './timing.js';
 import { soloWorld, type World } from '../dist/world.js';
 import { DataParallel } from '../train/distributed.js';
+import { profileModel } from '../nn/profile.js';
+import type { Profiler, ProfileReport } from '../tensor/profile.js';
 
 export interface TrainBenchOptions {
   model: string;
@@ -24,6 +26,8 @@ export interface TrainBenchOptions {
   steps?: number;
   /** The ranks of a data-parallel run (default: this process alone). */
   world?: World;
+  /** --profile: after the timed steps, as many again under the profiler (its overhead stays out of images/s). */
+  profile?: boolean;
 }
 
 export interface TrainBenchResult {
@@ -39,9 +43,10 @@ export interface TrainBenchResult {
   rank_images_per_sec?: number[];
   global_batch?: number;
   communication_share?: number;
+  profile?: ProfileReport;
 }
 
-export function benchTrainStep(kind: 'train' | 'eval', o: TrainBenchOptions): TrainBenchResult {
+export async function benchTrainStep(kind: 'train' | 'eval', o: TrainBenchOptions): Promise<TrainBenchResult> {
   const numClasses = o.numClasses ?? 10;
   const model = buildModel(o.model, { numClasses, inChannels: o.input[0], stem: o.stem });
   const g = new Generator(0);
@@ -51,22 +56,32 @@ export function benchTrainStep(kind: 'train' | 'eval', o: TrainBenchOptions): Tr
   const dp = new DataParallel(world);
   const waitShares: number[] = [];
   let step: () => void;
+  let profiler: Profiler | undefined;
   if (kind === 'train') {
     model.train();
     dp.attach(model, model.parameters(), false);
     const optimizer = new Adam(model.parameters(), { lr: 1e-3 });
     step = () => {
       const t0 = performance.now();
+      profiler?.beginStep();
       const loss = crossEntropy(model.call(x), y);
+      profiler?.setPhase('backward');
       optimizer.zeroGrad();
       loss.backward();
       dp.averageGradients();
-      optimizer.step();
+      profiler?.setPhase('optimizer');
+      if (profiler) profiler.within('optimizer', () => optimizer.step());
+      else optimizer.step();
+      profiler?.endStep();
       waitShares.push(dp.takeWaitMs() / (performance.now() - t0));
     };
   } else {
     model.eval();
-    step = () => noGrad(() => { model.call(x); });
+    step = () => noGrad(() => {
+      profiler?.beginStep();
+      model.call(x);
+      profiler?.endStep();
+    });
   }
   const warmup = o.warmup ?? 2, steps = o.steps ?? 5;
   // Ranks warm up by count, not by time: every rank must take the same steps.
@@ -75,6 +90,12 @@ export function benchTrainStep(kind: 'train' | 'eval', o: TrainBenchOptions): Tr
     bench: kind, model: o.model, input: [...o.input], batch: o.batch, threads: getThreads(),
     images_per_sec: o.batch / seconds, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
+  if (o.profile) {
+    profiler = profileModel(model);
+    for (let i = 0; i < steps; i++) step();
+    result.profile = await profiler.stop();
+    profiler = undefined;
+  }
   if (world.size === 1) return result;
   // Gather: each rank fills its slot; the sum over ranks puts them all everywhere.
   const perRank = new Float64Array(2 * world.size);

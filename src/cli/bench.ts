@@ -64,7 +64,7 @@ function addDataBench(bench: Command): void {
 }
 
 /** One line of a model bench: per rank and global figures under mpirun. */
-function modelBenchLine(kind: string, r: ReturnType<typeof import('../bench/train.js').benchTrainStep>): string {
+function modelBenchLine(kind: string, r: import('../bench/train.js').TrainBenchResult): string {
   if (!r.ranks) return `${kind}  ${r.model} ${r.input.join('x')} batch ${r.batch}  threads ${r.threads}  ${r.images_per_sec.toFixed(1)} images/s  peak RSS ${r.peak_rss_mb} MB`;
   return `${kind}  ${r.model} ${r.input.join('x')} batch ${r.batch} per rank × ${r.ranks} ranks = ${r.global_batch}  threads ${r.threads} per rank  `
     + `per rank ${r.rank_images_per_sec!.map((v) => v.toFixed(1)).join(', ')} images/s  global ${r.images_per_sec.toFixed(1)} images/s  `
@@ -83,8 +83,9 @@ function addModelBench(bench: Command, kind: 'train' | 'eval'): void {
       .option('--num-classes <n>', 'classifier outputs', parseIntegerOption('num-classes', 1, 1_000_000), 10)
       .option('--stem <kind>', 'ResNet stem: imagenet or cifar (default: imagenet)', parseStem)
       .option('--steps <n>', 'timed steps after warm-up (at least 2 steps and 1 s)', parseIntegerOption('steps', 1, 10000), 5)
+      .option('--profile', 'then as many steps again under the profiler: time per layer and the share of GEMM, packing/im2col, elementwise, allocation, optimizer (a table, or "profile" in --json)')
       .option('--json', 'one JSON object per line'),
-  ).action(async (opts: ThreadsOption & { model: string; input?: [number, number, number]; batch: number; numClasses: number; stem?: 'imagenet' | 'cifar'; steps: number; json?: boolean }) => {
+  ).action(async (opts: ThreadsOption & { model: string; input?: [number, number, number]; batch: number; numClasses: number; stem?: 'imagenet' | 'cifar'; steps: number; profile?: boolean; json?: boolean }) => {
     await applyThreadsOption(opts);
     const { getModel } = await import('../models/registry.js');
     const { benchTrainStep } = await import('../bench/train.js');
@@ -102,10 +103,14 @@ function addModelBench(bench: Command, kind: 'train' | 'eval'): void {
     const { setThreads } = await import('../tensor/native.js');
     const perRank = opts.threads === undefined ? new DataParallel(world).defaultThreads() : undefined;
     if (perRank) setThreads(perRank);
-    const r = benchTrainStep(kind, { model: opts.model, input, batch: opts.batch, numClasses: opts.numClasses, stem: opts.stem, steps: opts.steps, world });
+    const r = await benchTrainStep(kind, { model: opts.model, input, batch: opts.batch, numClasses: opts.numClasses, stem: opts.stem, steps: opts.steps, world, profile: opts.profile });
     world.finalize();
     if (world.rank !== 0) return;
     console.log(opts.json ? JSON.stringify(r) : modelBenchLine(kind, r));
+    if (r.profile && !opts.json) {
+      const { formatProfile } = await import('../tensor/profile.js');
+      console.log(formatProfile(r.profile));
+    }
   });
 }
 

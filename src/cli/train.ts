@@ -13,6 +13,7 @@ import { CnnError } from '../errors.js';
 interface OutputOptions extends ThreadsOption {
   json?: boolean;
   quiet?: boolean;
+  profile?: boolean;
 }
 
 const GROUPS: Record<string, string> = {
@@ -59,7 +60,7 @@ async function runTrain(o: Record<string, unknown> & OutputOptions): Promise<voi
   const { train } = await import('../train/trainer.js');
   const interrupt = onInterrupt(o);
   try {
-    const result = await train(givenConfig(o), { reporter: await reporterFor(o), shouldStop: interrupt.stopRequested });
+    const result = await train(givenConfig(o), { reporter: await reporterFor(o), shouldStop: interrupt.stopRequested, profile: o.profile });
     // A closed stdout (| head) is a normal end: exit 0.
     if (result.stopped === 'interrupted' && !stdoutClosed()) process.exitCode = 130;
     finishRank();
@@ -86,5 +87,6 @@ export function addTrainCommand(program: Command): void {
   addThreadsOption(cmd);
   cmd.addOption(new Option('--json', 'one JSON event per line').helpGroup(GROUPS.output))
     .addOption(new Option('--quiet', 'print nothing but errors').helpGroup(GROUPS.output))
+    .addOption(new Option('--profile', 'after the run, time per layer (forward, backward) and the share of GEMM, packing/im2col, elementwise, allocation, optimizer and data wait').helpGroup(GROUPS.output))
     .action(runTrain);
 }

@@ -4,6 +4,7 @@
 // proxy so that assigning a property registers what it holds, as PyTorch's __setattr__ does.
 import { Tensor, formatShape, type RemovableHandle, type Shape } from '../tensor/tensor.js';
 import { record } from '../tensor/ops.js';
+import { activeProfiler } from '../tensor/profile.js';
 import { Parameter } from './parameter.js';
 import { weightsChanged } from '../tensor/weights-generation.js';
 
@@ -348,6 +349,11 @@ export abstract class Module {
 
   /** Runs forward with hooks: PyTorch's module(x). */
   call(input: Tensor): Tensor {
+    const profiler = activeProfiler();
+    return profiler ? profiler.forward(this, () => this.callWithHooks(input)) : this.callWithHooks(input);
+  }
+
+  private callWithHooks(input: Tensor): Tensor {
     const hooks = this.backwardHooks.length ? [...this.backwardHooks] : null;
     const tracked = hooks !== null && (input.requiresGrad || this.parameters().some((p) => p.requiresGrad));
     const x = tracked && input.requiresGrad ? identity(input) : input;

@@ -258,6 +258,15 @@ export interface NativeAddon {
     dstStride: number, block: number, count: number, threads: number): void;
   /** y[b, j, i] = x[b, i, j] for x (batch, rows, cols). */
   transposeBatched(x: Float32Array, batch: number, rows: number, cols: number, y: Float32Array, threads: number): void;
+
+  /** --profile's native timers (native/cpu/profile.h): on times the calling thread from now on. */
+  profileEnable(on: boolean): void;
+  /** Seconds in the GEMM micro-kernels, in packing GEMM operands and in im2col/col2im since the last reset. */
+  profileRead(reset: boolean): NativeProfileTotals;
+}
+
+export interface NativeProfileTotals {
+  gemmKernel: number; packing: number; im2col: number;
 }
 
 const require = createRequire(import.meta.url);

@@ -3,6 +3,7 @@
 import { emptyFloat32 } from './storage.js';
 import { native, getThreads, type ConvParams } from './native.js';
 import { convOutputSize } from './shape.js';
+import { activeProfiler } from './profile.js';
 import { Tensor, isGradEnabled, formatShape, shapeSize, type Shape, type GradNode } from './tensor.js';
 
 /** Attaches a tape node to `out` when any input needs a gradient and recording is on. */
@@ -10,6 +11,8 @@ export function record(out: Tensor, name: string, inputs: readonly Tensor[],
   backward: (grad: Tensor) => (Tensor | null)[]): Tensor {
   if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
     const node: GradNode = { name, inputs, backward };
+    const layer = activeProfiler()?.currentLayer();
+    if (layer) node.layer = layer;
     out.gradFn = node;
     out.requiresGrad = true;
   }

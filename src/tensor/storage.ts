@@ -11,8 +11,20 @@ export function setPoisonEmpty(on: boolean): void {
   poison = on;
 }
 
+type AllocationWatch = (bytes: number, allocate: () => Float32Array) => Float32Array;
+let watch: AllocationWatch | null = null;
+
+/** --profile: times and counts every allocation through emptyFloat32 (null: stop). */
+export function setAllocationWatch(w: AllocationWatch | null): void {
+  watch = w;
+}
+
 /** A Float32Array of n elements whose contents are unspecified; the caller writes all of them. */
 export function emptyFloat32(n: number): Float32Array {
+  return watch ? watch(n * 4, () => allocate(n)) : allocate(n);
+}
+
+function allocate(n: number): Float32Array {
   if (poison) return new Float32Array(n).fill(NaN);
   if (n < SMALL) return new Float32Array(n);
   return new Float32Array(Buffer.allocUnsafeSlow(n * 4).buffer, 0, n);

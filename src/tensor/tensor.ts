@@ -3,6 +3,7 @@
 import * as ops from './ops.js';
 import { weightsChanged } from './weights-generation.js';
 import { defaultGenerator, type Generator } from './random.js';
+import { activeProfiler } from './profile.js';
 
 export type Shape = readonly number[];
 
@@ -12,6 +13,8 @@ export interface GradNode {
   readonly inputs: readonly Tensor[];
   /** Gradients of the inputs from the output's gradient; null where an input needs none. */
   backward(grad: Tensor): (Tensor | null)[];
+  /** --profile: the layer whose forward recorded this node. */
+  layer?: object;
 }
 
 export type TensorHook = (grad: Tensor) => Tensor | void;
@@ -245,7 +248,9 @@ function runBackward(root: Tensor, seed: Tensor): void {
     pending.delete(t);
     grad = t.acceptGrad(grad);
     if (!t.gradFn) continue;
-    const inputGrads = t.gradFn.backward(grad);
+    const node = t.gradFn, g = grad;
+    const profiler = activeProfiler();
+    const inputGrads = profiler ? profiler.backward(node.layer, () => node.backward(g)) : node.backward(g);
     t.gradFn.inputs.forEach((input, k) => {
       const g = inputGrads[k];
       if (!g || !input.requiresGrad) return;

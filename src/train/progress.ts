@@ -1,6 +1,7 @@
 // What a training run tells its user: a progress bar in a terminal, plain lines elsewhere,
 // or one JSON event per line.
 import cliProgress from 'cli-progress';
+import { formatProfile, type ProfileReport } from '../tensor/profile.js';
 
 export interface RunInfo {
   model: string;
@@ -57,6 +58,8 @@ export interface TrainReporter {
   /** A message worth a line of its own (early stop, interruption). */
   note(message: string): void;
   done(summary: { bestAcc: number; bestEpoch: number; out: string; stopped: 'completed' | 'early-stopped' | 'interrupted' }): void;
+  /** --profile: where the training steps' time went, after the run. */
+  profile(report: ProfileReport): void;
 }
 
 const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
@@ -122,6 +125,11 @@ export class TtyReporter implements TrainReporter {
     this.closeBar();
     console.log(doneLine(s));
   }
+
+  profile(r: ProfileReport): void {
+    this.closeBar();
+    console.log(formatProfile(r));
+  }
 }
 
 /** No terminal (or CI=true): a line per epoch and one at each 10% of an epoch. */
@@ -154,6 +162,10 @@ export class PlainReporter implements TrainReporter {
   done(s: DoneSummary): void {
     console.log(doneLine(s));
   }
+
+  profile(r: ProfileReport): void {
+    console.log(formatProfile(r));
+  }
 }
 
 /** --json: one event per line. */
@@ -168,6 +180,7 @@ export class JsonReporter implements TrainReporter {
   checkpoint(path: string, kind: 'last' | 'best'): void { this.emit('checkpoint', { path, kind }); }
   note(message: string): void { this.emit('note', { message }); }
   done(s: object): void { this.emit('done', s); }
+  profile(r: ProfileReport): void { this.emit('profile', r); }
 }
 
 /** Silent (--quiet, and programs). */
@@ -178,4 +191,5 @@ export class QuietReporter implements TrainReporter {
   checkpoint(): void {}
   note(): void {}
   done(): void {}
+  profile(): void {}
 }

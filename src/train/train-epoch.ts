@@ -13,6 +13,7 @@ import { Generator } from '../tensor/random.js';
 import { RunningMetrics } from './metrics.js';
 import type { TrainReporter } from './progress.js';
 import type { Run } from './run.js';
+import type { Profiler } from '../tensor/profile.js';
 
 /** Stopped on a non-finite loss or non-finite weights; names the last checkpoint that is still finite. */
 export class NonFiniteLossError extends CnnError {
@@ -41,7 +42,8 @@ function setTrainMode(model: Module, frozen: boolean): void {
   }
 }
 
-export async function trainEpoch(run: Run, epoch: number, reporter: TrainReporter, shouldStop?: () => boolean): Promise<EpochTraining> {
+/** profiler (--profile): times each step, the wait for its batch, and the step's phases. */
+export async function trainEpoch(run: Run, epoch: number, reporter: TrainReporter, shouldStop?: () => boolean, profiler?: Profiler): Promise<EpochTraining> {
   const { config: c, model, optimizer, trainLoader } = run;
   trainLoader.setEpoch(epoch);
   if (c.unfreezeAt !== undefined && epoch >= c.unfreezeAt) model.requiresGrad(true);
@@ -54,6 +56,7 @@ export async function trainEpoch(run: Run, epoch: number, reporter: TrainReporte
   const mixGen = new Generator((c.seed % 2 ** 31) * 65537 + epoch);
   let batch = 0;
   for await (const { x, y } of trainLoader) {
+    profiler?.beginStep();
     const mixed = run.mixup?.apply(x, y, mixGen);
     const logits = model.call(mixed ? mixed.x : x);
     // Mixed batches train on soft targets (label smoothing inside them); accuracy is against the unmixed labels.
@@ -67,14 +70,17 @@ export async function trainEpoch(run: Run, epoch: number, reporter: TrainReporte
       const what = dp.size === 1 ? `loss became ${lossValue}` : `loss became non-finite on ${agreed.nonFinite} of ${dp.size} ranks`;
       throw new NonFiniteLossError(run.checkpointer.stopMessage(`${what} at epoch ${epoch}, batch ${batch + 1}`));
     }
+    profiler?.setPhase('backward');
     if (accumulation.startsGroup(batch)) optimizer.zeroGrad();
     (c.accumSteps === 1 ? loss : mulScalar(loss, accumulation.lossScale(batch))).backward();
     // Under mpirun every backward is all-reduced; the sum so far is the same on every rank, so the mean stays exact.
     dp.averageGradients();
     if (accumulation.endsGroup(batch)) {
+      profiler?.setPhase('optimizer');
       if (c.gradClipValue !== undefined) clipGradValue(run.trainable, c.gradClipValue);
       if (c.gradClip !== undefined) clipGradNorm(run.trainable, c.gradClip);
-      optimizer.step();
+      if (profiler) profiler.within('optimizer', () => optimizer.step());
+      else optimizer.step();
       run.ema?.update(model);
       run.schedule.afterBatch();
     }
@@ -85,6 +91,7 @@ export async function trainEpoch(run: Run, epoch: number, reporter: TrainReporte
       epoch, batch, batches: trainLoader.length, loss: running.loss, accuracy: running.accuracy,
       imagesPerSec: (running.count * dp.size) / seconds, lr: run.schedule.lr, etaSeconds: (seconds / batch) * (trainLoader.length - batch),
     });
+    profiler?.endStep();
     if (dp.size > 1 ? agreed.stop : shouldStop?.()) return { ...summary(running), lr, seconds, interrupted: true };
   }
   run.dp.reduceMetrics(running);

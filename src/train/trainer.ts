@@ -13,6 +13,8 @@ import { badImagesNote } from './photo-data.js';
 import { appendMetrics, readMetrics } from './run-folder.js';
 import { QuietReporter, type TrainReporter } from './progress.js';
 import { describeInit } from './init-weights.js';
+import { profileModel } from '../nn/profile.js';
+import type { Profiler } from '../tensor/profile.js';
 
 export { NonFiniteLossError } from './train-epoch.js';
 
@@ -21,6 +23,8 @@ export interface TrainOptions {
   /** Polled after every step: true ends the epoch, writes its start to last.bin and returns. */
   shouldStop?: () => boolean;
   onDownloadProgress?: (p: DownloadProgress) => void;
+  /** --profile: time the training steps and report where the time went after the run. */
+  profile?: boolean;
 }
 
 export interface TrainResult {
@@ -96,12 +100,26 @@ export async function train(given: Partial<TrainConfig>, options: TrainOptions):
 async function trainRun(run: Run, options: TrainOptions): Promise<TrainResult> {
   // Rank 0's; the other ranks of a data-parallel run report nothing.
   const reporter = run.dp.isLeader ? options.reporter : new QuietReporter();
+  const profiler = options.profile ? profileModel(run.model) : undefined;
+  let finished = false;
+  try {
+    const result = await trainEpochs(run, options, reporter, profiler);
+    finished = true;
+    return result;
+  } finally {
+    // A failed run puts the bindings back but prints no profile.
+    const report = await profiler?.stop();
+    if (report && finished) reporter.profile(report);
+  }
+}
+
+async function trainEpochs(run: Run, options: TrainOptions, reporter: TrainReporter, profiler: Profiler | undefined): Promise<TrainResult> {
   const c = run.config;
   reportStart(run, reporter);
   let stopped: TrainResult['stopped'] = 'completed';
   for (let epoch = run.progress.epoch + 1; epoch <= c.epochs; epoch++) {
     run.checkpointer.markEpochStart(run.progress);
-    const t = await trainEpoch(run, epoch, reporter, options.shouldStop);
+    const t = await trainEpoch(run, epoch, reporter, options.shouldStop, profiler);
     if (t.interrupted) return interrupted(run, epoch, reporter);
     run.checkpointer.assertFinite(epoch);
     const v0 = performance.now();
