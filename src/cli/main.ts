@@ -10,6 +10,7 @@ import { addEvalCommand } from './eval.js';
 import { addExportCommand } from './export.js';
 import { addPredictCommand } from './predict.js';
 import { addTrainCommand } from './train.js';
+import { addLrFindCommand } from './lr-find.js';
 import { addModelsCommand } from './models.js';
 import { addSummaryCommand } from './summary.js';
 import { addGradcamCommand } from './gradcam.js';
@@ -39,6 +40,7 @@ export function buildProgram(output: OutputConfiguration = { outputError: (str, 
     .configureOutput(output)
     .configureHelp({ optionDescription: describeOption });
   addTrainCommand(program);
+  addLrFindCommand(program);
   addEvalCommand(program);
   addPredictCommand(program);
   addExportCommand(program);

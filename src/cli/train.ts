@@ -16,11 +16,11 @@ interface OutputOptions extends ThreadsOption {
   profile?: boolean;
 }
 
-const GROUPS: Record<string, string> = {
+export const GROUPS: Record<string, string> = {
   run: 'Run:', optimizer: 'Optimizer:', scheduler: 'Learning-rate schedule:', augment: 'Augmentation (training only):', images: 'Your images (imagefolder, labels files):', output: 'Output:',
 };
 
-function optionFor(row: AnyOptionRow): Option {
+export function optionFor(row: AnyOptionRow): Option {
   const option = new Option(row.flag, helpText(row)).helpGroup(GROUPS[row.group]);
   // No commander defaults: an option the user did not give stays undefined (a resumed run keeps its own).
   if (row.parse) option.argParser(row.parse);

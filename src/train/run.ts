@@ -172,17 +172,20 @@ function resume(run: Run, checkpoint: Checkpoint, state: TrainingState): void {
   if (run.dp.isLeader) carryMetrics(dirname(c.resume!), run.folder, state.epoch);
 }
 
-/** The run with its folder claimed (locked); on any failure the folder is released again. */
-export async function prepareRun(given: Partial<TrainConfig>, onDownloadProgress?: (p: DownloadProgress) => void): Promise<Run> {
+/**
+ * The run with its folder claimed (locked); on any failure the folder is released again.
+ * `runFolder: false` (cnn lr-find) prepares the same run without one: nothing is written.
+ */
+export async function prepareRun(given: Partial<TrainConfig>, onDownloadProgress?: (p: DownloadProgress) => void, { runFolder = true } = {}): Promise<Run> {
   const { config: c, resumed } = configFor(given);
   getDataset(c.dataset);
   const dp = new DataParallel(joinWorld());
   // Rank 0 alone claims and writes the run folder.
-  const { folder, release } = dp.isLeader
+  const { folder, release } = dp.isLeader && runFolder
     ? claimRunFolder({ out: c.out, model: c.model, dataset: c.dataset, resume: resumed !== null, overwrite: c.overwrite })
-    : { folder: c.out ?? "rank 0's run folder", release: () => {} };
+    : { folder: c.out ?? (runFolder ? "rank 0's run folder" : 'no run folder'), release: () => {} };
   try {
-    return await prepareInFolder(c, resumed, { folder, release, dp }, onDownloadProgress);
+    return await prepareInFolder(c, resumed, { folder, release, dp, writes: runFolder }, onDownloadProgress);
   } catch (err) {
     release();
     throw err;
@@ -190,7 +193,7 @@ export async function prepareRun(given: Partial<TrainConfig>, onDownloadProgress
 }
 
 async function prepareInFolder(c: TrainConfig, resumed: { checkpoint: Checkpoint; state: TrainingState } | null,
-  { folder, release, dp }: { folder: string; release: () => void; dp: DataParallel }, onDownloadProgress?: (p: DownloadProgress) => void): Promise<Run> {
+  { folder, release, dp, writes }: { folder: string; release: () => void; dp: DataParallel; writes: boolean }, onDownloadProgress?: (p: DownloadProgress) => void): Promise<Run> {
   const threads = c.threads ?? dp.defaultThreads();
   if (threads) setThreads(threads);
   manualSeed(c.seed);
@@ -216,7 +219,7 @@ async function prepareInFolder(c: TrainConfig, resumed: { checkpoint: Checkpoint
   const run: Run = Object.assign(parts, { checkpointer: new Checkpointer(parts, folder) });
   if (resumed) resume(run, resumed.checkpoint, resumed.state);
   const { resume: resumedFrom, ...args } = c;
-  if (dp.isLeader) {
+  if (dp.isLeader && writes) {
     writeArgs(folder, { ...args, out: folder, numClasses: data.numClasses, inputShape: data.facts.inputShape, resumedFrom: resumedFrom ?? null, ...(dp.size > 1 ? { ranks: dp.size } : {}) });
   }
   return run;

@@ -14,6 +14,7 @@ import { RunningMetrics } from './metrics.js';
 import type { TrainReporter } from './progress.js';
 import type { Run } from './run.js';
 import type { Profiler } from '../tensor/profile.js';
+import type { Tensor } from '../tensor/tensor.js';
 
 /** Stopped on a non-finite loss or non-finite weights; names the last checkpoint that is still finite. */
 export class NonFiniteLossError extends CnnError {
@@ -34,12 +35,38 @@ export interface EpochTraining {
 }
 
 /** train() mode, except frozen BatchNorm layers, which keep their running statistics (eval). */
-function setTrainMode(model: Module, frozen: boolean): void {
+export function setTrainMode(model: Module, frozen: boolean): void {
   model.train();
   if (!frozen) return;
   for (const m of model.modules()) {
     if ((m instanceof BatchNorm2d || m instanceof BatchNorm1d) && m.parameters().every((p) => !p.requiresGrad)) m.eval();
   }
+}
+
+/** Mixup's draws for an epoch, seeded by it, so a restarted epoch repeats them. */
+export function mixGenerator(seed: number, epoch: number): Generator {
+  return new Generator((seed % 2 ** 31) * 65537 + epoch);
+}
+
+/** The batch's forward pass and loss (mixed with --mixup/--cutmix, weighted with --class-weights). */
+export function forwardLoss(run: Run, x: Tensor, y: Int32Array, mixGen: Generator): { logits: Tensor; loss: Tensor; lossValue: number } {
+  const c = run.config;
+  const mixed = run.mixup?.apply(x, y, mixGen);
+  const logits = run.model.call(mixed ? mixed.x : x);
+  // Mixed batches train on soft targets (label smoothing inside them); accuracy is against the unmixed labels.
+  const loss = mixed ? softTargetCrossEntropy(logits, mixed.target)
+    : crossEntropy(logits, y, { labelSmoothing: c.labelSmoothing, ...(run.lossWeight ? { weight: run.lossWeight } : {}) });
+  return { logits, loss, lossValue: loss.item() };
+}
+
+/** The update once the gradients are in: clipping, the optimizer step (timed under --profile), the EMA. */
+export function optimizerStep(run: Run, profiler?: Profiler): void {
+  const c = run.config;
+  if (c.gradClipValue !== undefined) clipGradValue(run.trainable, c.gradClipValue);
+  if (c.gradClip !== undefined) clipGradNorm(run.trainable, c.gradClip);
+  if (profiler) profiler.within('optimizer', () => run.optimizer.step());
+  else run.optimizer.step();
+  run.ema?.update(run.model);
 }
 
 /** profiler (--profile): times each step, the wait for its batch, and the step's phases. */
@@ -52,17 +79,11 @@ export async function trainEpoch(run: Run, epoch: number, reporter: TrainReporte
   const lr = run.schedule.lr;
   const t0 = performance.now();
   const accumulation = new GradientAccumulation(trainLoader.length, c.accumSteps);
-  // Mixup's draws for this epoch, so a restarted epoch repeats them.
-  const mixGen = new Generator((c.seed % 2 ** 31) * 65537 + epoch);
+  const mixGen = mixGenerator(c.seed, epoch);
   let batch = 0;
   for await (const { x, y } of trainLoader) {
     profiler?.beginStep();
-    const mixed = run.mixup?.apply(x, y, mixGen);
-    const logits = model.call(mixed ? mixed.x : x);
-    // Mixed batches train on soft targets (label smoothing inside them); accuracy is against the unmixed labels.
-    const loss = mixed ? softTargetCrossEntropy(logits, mixed.target)
-      : crossEntropy(logits, y, { labelSmoothing: c.labelSmoothing, ...(run.lossWeight ? { weight: run.lossWeight } : {}) });
-    const lossValue = loss.item();
+    const { logits, loss, lossValue } = forwardLoss(run, x, y, mixGen);
     // Every rank learns of a non-finite loss or a stop request on any rank at the same step.
     const { dp } = run;
     const agreed = dp.agree(!Number.isFinite(lossValue), dp.size > 1 && (shouldStop?.() ?? false));
@@ -77,11 +98,7 @@ export async function trainEpoch(run: Run, epoch: number, reporter: TrainReporte
     dp.averageGradients();
     if (accumulation.endsGroup(batch)) {
       profiler?.setPhase('optimizer');
-      if (c.gradClipValue !== undefined) clipGradValue(run.trainable, c.gradClipValue);
-      if (c.gradClip !== undefined) clipGradNorm(run.trainable, c.gradClip);
-      if (profiler) profiler.within('optimizer', () => optimizer.step());
-      else optimizer.step();
-      run.ema?.update(model);
+      optimizerStep(run, profiler);
       run.schedule.afterBatch();
     }
     running.add(lossValue, y.length, accuracyTopK(logits, y, 1));
