@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include <algorithm>
+#include <string>
 
 #include "bindings/registry.h"
 #include "gemm/gemm.h"
@@ -58,9 +59,18 @@ Napi::Value GemmRef(const Args& a) {
   return a.undefined();
 }
 
+// (isa, threads) → GFLOP/s of the ISA's FMA loop on `threads` threads at once.
+Napi::Value FmaPeak(const Args& a) {
+  a.expect_count(2);
+  const cnn::Isa isa = a.choice<cnn::Isa>(0, "isa", cnn::parse_isa, "kernel variant", "scalar, neon, avx2 or avx512");
+  if (!cnn::isa_supported(isa)) a.range_error(std::string("this CPU does not support the '") + cnn::isa_name(isa) + "' kernels");
+  return Napi::Number::New(a.env(), cnn::fma_peak_gflops(isa, a.threads(1)));
+}
+
 const Registration rows({
     {"gemm", Gemm},
     {"gemmRef", GemmRef},
+    {"fmaPeak", FmaPeak},
 });
 
 }  // namespace

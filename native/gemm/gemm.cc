@@ -21,7 +21,7 @@
 
 namespace cnn {
 
-static const GemmKernel& kernel_for(Isa isa) {
+const GemmKernel& gemm_kernel_for(Isa isa) {
   switch (isa) {
 #if defined(CNN_X86)
     case Isa::Avx2: return gemm_kernel_avx2;
@@ -206,7 +206,7 @@ void sgemm_isa(Isa isa, bool transA, bool transB, int m, int n, int k, float alp
                int lda, const float* B, int ldb, float beta, float* C, int ldc, int threads) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0 || alpha == 0.0f) return scale_c(m, n, beta, C, ldc);
-  const GemmKernel& K = kernel_for(isa);
+  const GemmKernel& K = gemm_kernel_for(isa);
   const int MR = K.mr, NR = K.nr;
   const int KC = even_block(k, K.kc, 1);
   const int NC = even_block(n, K.nc, NR);
@@ -284,7 +284,7 @@ void sgemm_isa(Isa isa, bool transA, bool transB, int m, int n, int k, float alp
 }
 
 long sgemm_packed_a_floats(Isa isa, int m, int k) {
-  const GemmKernel& K = kernel_for(isa);
+  const GemmKernel& K = gemm_kernel_for(isa);
   return (long)ceil_div(m, K.mr) * K.mr * k;
 }
 
@@ -292,7 +292,7 @@ long sgemm_packed_a_floats(Isa isa, int m, int k) {
 // layout pack_a gives one block, so sgemm_packed can hand any row range to the macro-kernel.
 void sgemm_pack_a(Isa isa, bool transA, int m, int k, const float* A, int lda, float* out) {
   if (m <= 0 || k <= 0) return;
-  const GemmKernel& K = kernel_for(isa);
+  const GemmKernel& K = gemm_kernel_for(isa);
   const int KC = even_block(k, K.kc, 1), rows = ceil_div(m, K.mr) * K.mr;
   for (int pc = 0; pc < k; pc += KC) pack_a(K, transA, A, lda, 0, m, pc, std::min(KC, k - pc), out + (long)pc * rows);
 }
@@ -302,7 +302,7 @@ static void packed_driver(Isa isa, int m, int n, int k, float alpha, const float
                           const float* B, int ldb, const float* const* b_rows, float beta, float* C, int ldc) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) return scale_c(m, n, beta, C, ldc);
-  const GemmKernel& K = kernel_for(isa);
+  const GemmKernel& K = gemm_kernel_for(isa);
   const int MR = K.mr, NR = K.nr;
   const int KC = even_block(k, K.kc, 1), NC = even_block(n, K.nc, NR);
   const int rows = ceil_div(m, MR) * MR, MC = even_block(rows, K.mc, MR);

@@ -42,6 +42,9 @@ using GemmMicroKernel = void (*)(int kc, const float* Ap, const float* Bp, float
 // column p0 of the n×k source) into out[p*nr + j].
 using GemmPackA = void (*)(const float* A, long lda, int kc, float* out);
 using GemmPackBT = void (*)(const float* B, long ldb, int kc, float* out);
+// `iters` rounds of independent FMA chains, as many as the micro-kernel keeps accumulators, in
+// the ISA's widest registers: the ceiling a micro-kernel can reach. Returns the flops done.
+using FmaLoop = double (*)(long iters);
 
 struct GemmKernel {
   int mr, nr;      // register tile
@@ -49,7 +52,14 @@ struct GemmKernel {
   GemmMicroKernel micro;
   GemmPackA pack_a;    // for op(A) = A
   GemmPackBT pack_bt;  // for op(B) = Bᵀ
+  FmaLoop fma_loop;
 };
+
+const GemmKernel& gemm_kernel_for(Isa isa);
+
+// The measured FMA peak in GFLOP/s of `threads` cores running the ISA's FMA loop at once
+// (what `cnn bench ops` divides by): the best of many short rounds.
+double fma_peak_gflops(Isa isa, int threads);
 
 extern const GemmKernel gemm_kernel_scalar;
 #if defined(CNN_X86)

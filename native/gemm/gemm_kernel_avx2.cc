@@ -138,6 +138,22 @@ static void pack_bt_16(const float* B, long ldb, int kc, float* out) {
 #undef CNN_TRANSPOSE_8X8
 
 // kc·16 floats of B (16 KiB) stay in L1 across a column of tiles; mc·kc of A (144 KiB) in L2.
-const GemmKernel gemm_kernel_avx2 = {6, 16, 256, 144, 4080, micro_6x16, pack_a_6, pack_bt_16};
+// 12 independent ymm chains (the tile's accumulator count), so FMA latency never stalls.
+static volatile float fma_sink;
+static double fma_loop_12(long iters) {
+  __m256 acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = _mm256_set1_ps((float)i);
+  const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
+  for (long it = 0; it < iters; ++it) {
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; ++i) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
+  }
+  __m256 s = acc[0];
+  for (int i = 1; i < 12; ++i) s = _mm256_add_ps(s, acc[i]);
+  fma_sink = _mm256_cvtss_f32(s);
+  return (double)iters * 12 * 8 * 2;
+}
+
+const GemmKernel gemm_kernel_avx2 = {6, 16, 256, 144, 4080, micro_6x16, pack_a_6, pack_bt_16, fma_loop_12};
 
 }  // namespace cnn

@@ -44,6 +44,22 @@ static void micro_12x32(int kc, const float* Ap, const float* Bp, float* C, long
 }
 
 // kc·32 floats of B (32 KiB) stay in L1/L2 across a column of tiles; mc·kc of A in L2.
-const GemmKernel gemm_kernel_avx512 = {12, 32, 256, 144, 4096, micro_12x32, nullptr, nullptr};
+// 24 independent zmm chains (the tile's accumulator count), so FMA latency never stalls.
+static volatile float fma_sink;
+static double fma_loop_24(long iters) {
+  __m512 acc[24];
+  for (int i = 0; i < 24; ++i) acc[i] = _mm512_set1_ps((float)i);
+  const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
+  for (long it = 0; it < iters; ++it) {
+#pragma GCC unroll 24
+    for (int i = 0; i < 24; ++i) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
+  }
+  __m512 s = acc[0];
+  for (int i = 1; i < 24; ++i) s = _mm512_add_ps(s, acc[i]);
+  fma_sink = _mm512_cvtss_f32(s);
+  return (double)iters * 24 * 16 * 2;
+}
+
+const GemmKernel gemm_kernel_avx512 = {12, 32, 256, 144, 4096, micro_12x32, nullptr, nullptr, fma_loop_24};
 
 }  // namespace cnn

@@ -17,8 +17,8 @@ export function median(values: readonly number[]): number {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-/** Median seconds per call of fn. */
-export function timeMedian(fn: () => void, opts: TimingOptions = {}): number {
+/** Seconds of each timed call of fn, after the warm-up. */
+export function timeReps(fn: () => void, opts: TimingOptions = {}): number[] {
   const { warmup = 1, warmupSeconds = 0, minReps = 3, maxReps = 50, budgetSeconds = 1 } = opts;
   const warmStart = process.hrtime.bigint();
   for (let i = 0; i < warmup || Number(process.hrtime.bigint() - warmStart) / 1e9 < warmupSeconds; i++) fn();
@@ -31,5 +31,10 @@ export function timeMedian(fn: () => void, opts: TimingOptions = {}): number {
     const spent = Number(process.hrtime.bigint() - start) / 1e9;
     if (times.length >= minReps && spent >= budgetSeconds) break;
   }
-  return median(times);
+  return times;
+}
+
+/** Median seconds per call of fn. */
+export function timeMedian(fn: () => void, opts: TimingOptions = {}): number {
+  return median(timeReps(fn, opts));
 }

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { UserError, parseIntegerOption } from './errors.js';
 import { parseInputShape, parseStem } from './model-options.js';
+import { OP_KINDS, type OpKind } from '../bench/op-kinds.js';
 import { addThreadsOption, applyThreadsOption, type ThreadsOption } from './threads.js';
 
 function parseSizes(value: string): number[] {
@@ -63,6 +64,31 @@ function addDataBench(bench: Command): void {
   });
 }
 
+function parseOpKinds(value: string): OpKind[] {
+  const kinds = value.split(',').map((s) => s.trim());
+  const bad = kinds.find((k) => !(OP_KINDS as readonly string[]).includes(k));
+  if (bad !== undefined) throw new UserError(`Expected a comma-separated list of ${OP_KINDS.join(', ')} for --kind but received '${value}'`);
+  return kinds as OpKind[];
+}
+
+function addOpsBench(bench: Command): void {
+  addThreadsOption(
+    bench.command('ops')
+      .description('GFLOP/s per layer kind (3x3 conv forward / backward input / backward weight at 64-512 channels, 1x1 conv, depthwise, GEMM) against the FMA peak measured on 1 thread and on --threads')
+      .option('--kind <list>', `only these kinds: ${OP_KINDS.join(', ')} (default: all)`, parseOpKinds)
+      .option('--batch <n>', 'images per convolution call', parseIntegerOption('batch', 1, 4096), 8)
+      .option('--json', 'one JSON object per line'),
+  ).action(async (opts: ThreadsOption & { kind?: OpKind[]; batch: number; json?: boolean }) => {
+    await applyThreadsOption(opts);
+    const { benchOps } = await import('../bench/ops.js');
+    if (!opts.json) console.log('kind       pass            shape                      threads  algo       GFLOP/s   peak  % of peak');
+    benchOps({ batch: opts.batch, kinds: opts.kind }, (r) => {
+      if (opts.json) return console.log(JSON.stringify(r));
+      console.log(`${r.kind.padEnd(10)} ${r.pass.padEnd(15)} ${r.shape.join(',').padEnd(26)} ${String(r.threads).padStart(7)}  ${r.algo.padEnd(9)} ${r.gflops.toFixed(1).padStart(8)} ${r.peak_gflops.toFixed(0).padStart(6)}  ${(100 * r.fraction_of_peak).toFixed(1).padStart(8)}%`);
+    });
+  });
+}
+
 /** One line of a model bench: per rank and global figures under mpirun. */
 function modelBenchLine(kind: string, r: import('../bench/train.js').TrainBenchResult): string {
   if (!r.ranks) return `${kind}  ${r.model} ${r.input.join('x')} batch ${r.batch}  threads ${r.threads}  ${r.images_per_sec.toFixed(1)} images/s  peak RSS ${r.peak_rss_mb} MB`;
@@ -118,5 +144,6 @@ export function addBenchCommand(program: Command): void {
   const bench = program.command('bench').description('measure kernel and training speed');
   addGemmBench(bench);
   addDataBench(bench);
+  addOpsBench(bench);
   for (const kind of ['train', 'eval'] as const) addModelBench(bench, kind);
 }

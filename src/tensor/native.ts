@@ -115,6 +115,8 @@ export interface NativeAddon {
   /** C = alpha·op(A)·op(B) + beta·C, row-major with leading dimensions. */
   gemm(p: GemmParams, A: Float32Array, B: Float32Array, C: Float32Array, threads: number): void;
   gemmRef(p: GemmParams, A: Float32Array, B: Float32Array, C: Float32Array): void;
+  /** GFLOP/s of the ISA's FMA loop on `threads` threads at once (the peak `cnn bench ops` divides by). */
+  fmaPeak(isa: string, threads: number): number;
   conv2dForward(p: ConvParams, x: Float32Array, w: Float32Array, b: Float32Array | null,
     y: Float32Array, threads: number): void;
   conv2dBackwardInput(p: ConvParams, dy: Float32Array, w: Float32Array, dx: Float32Array,
