@@ -17,20 +17,21 @@
 #include "gemm/gemm.h"
 #include "pad/pad.h"
 #include "pool/pool.h"
+#include "test/check.h"
 
 using namespace cnn;
 
-static int g_pass = 0, g_fail = 0;
+int g_pass = 0, g_fail = 0;
 
-static std::vector<float> random_vec(size_t n, std::mt19937& rng) {
+std::vector<float> random_vec(size_t n, std::mt19937& rng) {
   std::uniform_real_distribution<float> d(-1.0f, 1.0f);
   std::vector<float> v(n);
   for (auto& x : v) x = d(rng);
   return v;
 }
 
-static void check_close(const std::string& name, const std::vector<float>& got,
-                        const std::vector<float>& want, float atol, float rtol) {
+void check_close(const std::string& name, const std::vector<float>& got,
+                 const std::vector<float>& want, float atol, float rtol) {
   for (size_t i = 0; i < want.size(); ++i) {
     if (!(std::fabs(got[i] - want[i]) <= atol + rtol * std::fabs(want[i]))) {
       std::printf("FAIL %s: element %zu is %g, expected %g\n", name.c_str(), i, got[i], want[i]);
@@ -456,6 +457,7 @@ int main() {
   test_augment(rng);
   test_optim(rng);
   test_first_nonfinite();
+  test_layer_kernels(rng);
   std::printf("%d passed, %d failed\n", g_pass, g_fail);
   return g_fail == 0 ? 0 : 1;
 }

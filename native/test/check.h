@@ -1,0 +1,14 @@
+// What the kernel test files share: the pass/fail counters, random inputs and the comparison.
+#pragma once
+#include <random>
+#include <string>
+#include <vector>
+
+extern int g_pass, g_fail;
+
+std::vector<float> random_vec(size_t n, std::mt19937& rng);
+// Fails (one line) at the first element outside atol + rtol·|want|.
+void check_close(const std::string& name, const std::vector<float>& got, const std::vector<float>& want, float atol, float rtol);
+
+// Issue 16's layer kernels (layer_kernels_test.cc).
+void test_layer_kernels(std::mt19937& rng);
