@@ -18,7 +18,23 @@ import time
 
 import torch
 import torch.nn as nn
-import torchvision
+
+
+def import_torchvision():
+    try:
+        import torchvision
+    except (RuntimeError, OSError):
+        # PyPI's torchvision wheel is built for CUDA: beside a +cpu torch its C ops (nms and the
+        # other detection ops) cannot load and registering their fake kernels fails. The models
+        # are plain Python: import again without those registrations.
+        for name in [k for k in sys.modules if k.startswith("torchvision")]:
+            del sys.modules[name]
+        torch.library.register_fake = lambda *args, **kwargs: (lambda fn: fn)
+        import torchvision
+    return torchvision
+
+
+torchvision = import_torchvision()
 
 
 def lenet5(num_classes):
@@ -41,6 +57,8 @@ def build(name, num_classes, stem):
         return lenet5(num_classes)
     if name == "simplecnn":
         return simplecnn(num_classes)
+    if not hasattr(torchvision.models, name):
+        return None
     m = getattr(torchvision.models, name)(num_classes=num_classes)
     if stem == "cifar" and name.startswith("resnet"):
         m.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
@@ -84,7 +102,10 @@ def measure(kind, model, x, y, steps, channels_last):
 def export(name, shape, batch, path, stem):
     c, h, w = (int(v) for v in shape.lower().split("x"))
     torch.manual_seed(0)
-    model = build(name, 10, stem).eval()
+    model = build(name, 10, stem)
+    if model is None:  # a model torchvision lacks (mobilenet_v1): no peer figure
+        return
+    model.eval()
     torch.onnx.export(model, torch.randn(int(batch), c, h, w), path, input_names=["input"], output_names=["logits"],
                       opset_version=13)
 
@@ -101,6 +122,8 @@ def main():
     torch.manual_seed(0)
     x = torch.randn(batch, c, h, w)
     y = torch.randint(0, 10, (batch,))
+    if build(name, 10, stem) is None:  # a model torchvision lacks (mobilenet_v1): no peer figure
+        return
     best = min(measure(kind, build(name, 10, stem), x, y, steps, cl) for cl in (False, True))
     print(json.dumps({
         "bench": kind, "impl": "pytorch " + torch.__version__, "model": name, "input": [c, h, w], "batch": batch,
