@@ -45,41 +45,42 @@ Napi::Value Backward(const Args& a) {
   return a.undefined();
 }
 
-struct Axis {
+// The settings of a (log-)softmax over one axis, and that axis as (outer, dim, inner).
+struct Softmax {
   int64_t outer, dim, inner, total;
+  bool log;
 };
 
-// shape and a non-negative dim < rank → (outer, dim, inner)
-Axis read_axis(const Args& a, size_t shape_i, size_t dim_i) {
-  const auto shape = a.shape(shape_i, "shape");
-  if (shape.empty()) a.range_error("expected a shape with at least 1 dimension");
-  const int64_t d = a.integer(dim_i, "dim", 0, (int64_t)shape.size() - 1);
-  Axis ax{1, shape[d], 1, numel(shape)};
-  for (int64_t i = 0; i < d; ++i) ax.outer *= shape[i];
-  for (size_t i = d + 1; i < shape.size(); ++i) ax.inner *= shape[i];
-  return ax;
+// params {shape, dim (non-negative, < rank), log}
+Softmax read_softmax(const Args& a) {
+  const Fields f = a.object(0, "params");
+  const auto shape = f.shape("shape");
+  if (shape.empty()) a.range_error("expected params.shape with at least 1 dimension");
+  const int64_t d = f.integer("dim", 0, (int64_t)shape.size() - 1);
+  Softmax s{1, shape[d], 1, numel(shape), f.boolean("log")};
+  for (int64_t i = 0; i < d; ++i) s.outer *= shape[i];
+  for (size_t i = d + 1; i < shape.size(); ++i) s.inner *= shape[i];
+  return s;
 }
 
-// (x, shape, dim, y, log, threads)
+// (params, x, y, threads)
 Napi::Value SoftmaxForward(const Args& a) {
-  a.expect_count(6);
-  const Axis ax = read_axis(a, 1, 2);
-  const float* x = a.floats(0, "x", ax.total);
-  float* y = a.floats(3, "y", ax.total);
-  const bool log = a.boolean(4, "log");
-  cnn::softmax_forward(x, y, ax.outer, ax.dim, ax.inner, log, a.threads(5));
+  a.expect_count(4);
+  const Softmax s = read_softmax(a);
+  const float* x = a.floats(1, "x", s.total);
+  float* y = a.floats(2, "y", s.total);
+  cnn::softmax_forward(x, y, s.outer, s.dim, s.inner, s.log, a.threads(3));
   return a.undefined();
 }
 
-// (y, dy, shape, dim, dx, log, threads)
+// (params, y, dy, dx, threads): from the forward output y.
 Napi::Value SoftmaxBackward(const Args& a) {
-  a.expect_count(7);
-  const Axis ax = read_axis(a, 2, 3);
-  const float* y = a.floats(0, "y", ax.total);
-  const float* dy = a.floats(1, "dy", ax.total);
-  float* dx = a.floats(4, "dx", ax.total);
-  const bool log = a.boolean(5, "log");
-  cnn::softmax_backward(y, dy, dx, ax.outer, ax.dim, ax.inner, log, a.threads(6));
+  a.expect_count(5);
+  const Softmax s = read_softmax(a);
+  const float* y = a.floats(1, "y", s.total);
+  const float* dy = a.floats(2, "dy", s.total);
+  float* dx = a.floats(3, "dx", s.total);
+  cnn::softmax_backward(y, dy, dx, s.outer, s.dim, s.inner, s.log, a.threads(4));
   return a.undefined();
 }
 

@@ -16,48 +16,55 @@ struct ScaleShape {
   int64_t factors() const { return per_sample ? outer * c : c; }
 };
 
-ScaleShape read_scale_shape(const Args& a, size_t i) {
-  ScaleShape s{a.integer(i, "outer", 1, kMaxIndex), a.integer(i + 1, "c", 1, kMaxIndex),
-               a.integer(i + 2, "inner", 1, kMaxIndex), a.boolean(i + 3, "perSample")};
-  if (s.outer * s.c > kMaxIndex || s.total() > ((int64_t)1 << 36)) a.range_error("tensor is too large");
-  return s;
+// call {outer, c, inner, perSample, x, s, ...}: x is (outer, c, inner), s holds one factor per
+// channel, or per sample and channel.
+struct ScaleCall {
+  ScaleShape sh;
+  Fields f;
+  const float *x, *s;
+};
+
+ScaleCall read_scale(const Args& a) {
+  const Fields f = a.object(0, "call");
+  ScaleShape sh{f.integer("outer", 1, kMaxIndex), f.integer("c", 1, kMaxIndex), f.integer("inner", 1, kMaxIndex),
+                f.boolean("perSample")};
+  if (sh.outer * sh.c > kMaxIndex || sh.total() > ((int64_t)1 << 36)) a.range_error("tensor is too large");
+  return {sh, f, f.floats("x", sh.total()), f.floats("s", sh.factors())};
 }
 
-// (x, s, outer, c, inner, perSample, y, threads)
+// (call {x, s, outer, c, inner, perSample, y}, threads)
 Napi::Value ChannelScaleForward(const Args& a) {
-  a.expect_count(8);
-  const ScaleShape sh = read_scale_shape(a, 2);
-  const float* x = a.floats(0, "x", sh.total());
-  const float* s = a.floats(1, "s", sh.factors());
-  float* y = a.floats(6, "y", sh.total());
-  cnn::channel_scale_forward(x, s, y, sh.outer, sh.c, sh.inner, sh.per_sample, a.threads(7));
+  a.expect_count(2);
+  const ScaleCall k = read_scale(a);
+  float* y = k.f.floats("y", k.sh.total());
+  cnn::channel_scale_forward(k.x, k.s, y, k.sh.outer, k.sh.c, k.sh.inner, k.sh.per_sample, a.threads(1));
   return a.undefined();
 }
 
-// (x, s, dy, outer, c, inner, perSample, dx|null, ds|null, threads)
+// (call {x, s, dy, outer, c, inner, perSample, dx|null, ds|null}, threads)
 Napi::Value ChannelScaleBackward(const Args& a) {
-  a.expect_count(10);
-  const ScaleShape sh = read_scale_shape(a, 3);
-  const float* x = a.floats(0, "x", sh.total());
-  const float* s = a.floats(1, "s", sh.factors());
-  const float* dy = a.floats(2, "dy", sh.total());
-  float* dx = a.floats_or_null(7, "dx", sh.total());
-  float* ds = a.floats_or_null(8, "ds", sh.factors());
-  cnn::channel_scale_backward(x, s, dy, dx, ds, sh.outer, sh.c, sh.inner, sh.per_sample, a.threads(9));
+  a.expect_count(2);
+  const ScaleCall k = read_scale(a);
+  const float* dy = k.f.floats("dy", k.sh.total());
+  float* dx = k.f.floats_or_null("dx", k.sh.total());
+  float* ds = k.f.floats_or_null("ds", k.sh.factors());
+  cnn::channel_scale_backward(k.x, k.s, dy, dx, ds, k.sh.outer, k.sh.c, k.sh.inner, k.sh.per_sample, a.threads(1));
   return a.undefined();
 }
 
-// (src, srcOffset, srcStride, dst, dstOffset, dstStride, block, count, threads)
+// (params {srcOffset, srcStride, dstOffset, dstStride, block, count}, src, dst, threads): count
+// rows of block floats from src[srcOffset + r·srcStride] to dst[dstOffset + r·dstStride].
 Napi::Value CopyRows(const Args& a) {
-  a.expect_count(9);
-  const int64_t block = a.integer(6, "block", 0, kMaxIndex), count = a.integer(7, "count", 0, kMaxIndex);
-  const int64_t so = a.integer(1, "srcOffset", 0, kMaxIndex), ss = a.integer(2, "srcStride", block, kMaxIndex);
-  const int64_t dofs = a.integer(4, "dstOffset", 0, kMaxIndex), ds = a.integer(5, "dstStride", block, kMaxIndex);
+  a.expect_count(4);
+  const Fields f = a.object(0, "params");
+  const int64_t block = f.integer("block", 0, kMaxIndex), count = f.integer("count", 0, kMaxIndex);
+  const int64_t so = f.integer("srcOffset", 0, kMaxIndex), ss = f.integer("srcStride", block, kMaxIndex);
+  const int64_t dofs = f.integer("dstOffset", 0, kMaxIndex), ds = f.integer("dstStride", block, kMaxIndex);
   // The last row ends at offset + (count - 1)·stride + block.
   auto span = [&](int64_t off, int64_t stride) { return count == 0 || block == 0 ? 0 : off + (count - 1) * stride + block; };
-  const float* src = a.floats(0, "src", span(so, ss), false);
-  float* dst = a.floats(3, "dst", span(dofs, ds), false);
-  if (count > 0 && block > 0) cnn::copy_rows(src + so, ss, dst + dofs, ds, block, count, a.threads(8));
+  const float* src = a.floats(1, "src", span(so, ss), false);
+  float* dst = a.floats(2, "dst", span(dofs, ds), false);
+  if (count > 0 && block > 0) cnn::copy_rows(src + so, ss, dst + dofs, ds, block, count, a.threads(3));
   return a.undefined();
 }
 

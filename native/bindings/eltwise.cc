@@ -27,19 +27,20 @@ void broadcast_strides(const Args& a, const std::vector<int64_t>& s, const std::
   }
 }
 
-// (op, a, aShape, b, bShape, out, outShape, threads): op 0 add, 1 sub, 2 mul, 3 div.
+// (params {op, aShape, bShape, outShape}, a, b, out, threads): op 0 add, 1 sub, 2 mul, 3 div.
 Napi::Value Binary(const Args& a) {
-  a.expect_count(8);
-  const int op = (int)a.integer(0, "op", 0, 3);
-  const auto as = a.shape(2, "aShape"), bs = a.shape(4, "bShape"), os = a.shape(6, "outShape");
+  a.expect_count(5);
+  const Fields f = a.object(0, "params");
+  const int op = (int)f.integer("op", 0, 3);
+  const auto as = f.shape("aShape"), bs = f.shape("bShape"), os = f.shape("outShape");
   const float* pa = a.floats(1, "a", numel(as));
-  const float* pb = a.floats(3, "b", numel(bs));
-  float* po = a.floats(5, "out", numel(os));
+  const float* pb = a.floats(2, "b", numel(bs));
+  float* po = a.floats(3, "out", numel(os));
   if (as.size() > os.size() || bs.size() > os.size()) a.range_error("operand has more dimensions than out");
   int64_t sa[cnn::kMaxDims], sb[cnn::kMaxDims];
   broadcast_strides(a, as, os, sa, "aShape");
   broadcast_strides(a, bs, os, sb, "bShape");
-  cnn::binary_broadcast(static_cast<cnn::BinaryOp>(op), pa, sa, pb, sb, po, os.data(), (int)os.size(), a.threads(7));
+  cnn::binary_broadcast(static_cast<cnn::BinaryOp>(op), pa, sa, pb, sb, po, os.data(), (int)os.size(), a.threads(4));
   return a.undefined();
 }
 

@@ -10,98 +10,90 @@ namespace {
 
 using namespace cnn_binding;
 
-struct Extents {
-  int64_t a, b, c;  // (outer, d, inner) for layer norm; (n, c, s) for group norm
+// Layer and group norm see x as (a, b, c): (outer, d, inner) normalized over d for layer norm,
+// (n, c, s) normalized per (sample, group) for group norm; `stats` values of mean and rstd.
+struct NormCall {
+  int64_t a, b, c, groups, stats;
+  double eps;
+  const float *x, *dy, *weight, *bias, *mean_in, *rstd_in;
+  float *y, *mean, *rstd, *dx, *dweight, *dbias;
   int64_t total() const { return a * b * c; }
 };
 
-Extents read_extents(const Args& a, size_t i, const char* na, const char* nb, const char* nc) {
-  Extents e{a.integer(i, na, 1, kMaxIndex), a.integer(i + 1, nb, 1, kMaxIndex), a.integer(i + 2, nc, 1, kMaxIndex)};
-  if (e.a * e.b > kMaxIndex || e.total() > ((int64_t)1 << 36)) a.range_error("tensor is too large");
-  return e;
+// The extents named na, nb, nc, then groups (group norm: groups > 0 must divide c).
+NormCall read_extents(const Fields& f, const char* na, const char* nb, const char* nc, bool grouped) {
+  const Args& a = f.args();
+  NormCall k{};
+  k.a = f.integer(na, 1, kMaxIndex);
+  k.b = f.integer(nb, 1, kMaxIndex);
+  k.c = f.integer(nc, 1, kMaxIndex);
+  if (k.a * k.b > kMaxIndex || k.total() > ((int64_t)1 << 36)) a.range_error("tensor is too large");
+  k.groups = grouped ? f.integer("groups", 1, kMaxIndex) : 1;
+  if (k.b % k.groups)
+    a.range_error("groups (" + std::to_string(k.groups) + ") must divide c (" + std::to_string(k.b) + ")");
+  k.stats = grouped ? k.a * k.groups : k.a * k.c;
+  return k;
 }
 
-double read_eps(const Args& a, size_t i) {
-  const double eps = a.number(i, "eps");
-  if (!(eps >= 0) || !std::isfinite(eps)) a.range_error("eps must be a finite non-negative number");
-  return eps;
+// {x, weight|null, bias|null, <extents>, eps, y, mean, rstd}
+NormCall read_forward(const Fields& f, NormCall k) {
+  k.x = f.floats("x", k.total());
+  k.weight = f.floats_or_null("weight", k.b);
+  k.bias = f.floats_or_null("bias", k.b);
+  k.eps = f.number("eps");
+  if (!(k.eps >= 0) || !std::isfinite(k.eps)) f.args().range_error("eps must be a finite non-negative number");
+  k.y = f.floats("y", k.total());
+  k.mean = f.floats("mean", k.stats);
+  k.rstd = f.floats("rstd", k.stats);
+  return k;
 }
 
-// (x, weight|null, bias|null, outer, d, inner, eps, y, mean, rstd, threads)
-Napi::Value LayerNormForward(const Args& a) {
-  a.expect_count(11);
-  const Extents e = read_extents(a, 3, "outer", "d", "inner");
-  const float* x = a.floats(0, "x", e.total());
-  const float* w = a.floats_or_null(1, "weight", e.b);
-  const float* b = a.floats_or_null(2, "bias", e.b);
-  const double eps = read_eps(a, 6);
-  float* y = a.floats(7, "y", e.total());
-  float* mean = a.floats(8, "mean", e.a * e.c);
-  float* rstd = a.floats(9, "rstd", e.a * e.c);
-  cnn::layer_norm_forward(x, w, b, y, mean, rstd, e.a, e.b, e.c, eps, a.threads(10));
-  return a.undefined();
+// {x, dy, weight|null, mean, rstd, <extents>, dx|null, dweight|null, dbias|null}
+NormCall read_backward(const Fields& f, NormCall k) {
+  k.x = f.floats("x", k.total());
+  k.dy = f.floats("dy", k.total());
+  k.weight = f.floats_or_null("weight", k.b);
+  k.mean_in = f.floats("mean", k.stats);
+  k.rstd_in = f.floats("rstd", k.stats);
+  k.dx = f.floats_or_null("dx", k.total());
+  k.dweight = f.floats_or_null("dweight", k.b);
+  k.dbias = f.floats_or_null("dbias", k.b);
+  return k;
 }
 
-// (x, dy, weight|null, mean, rstd, outer, d, inner, dx|null, dweight|null, dbias|null, threads)
-Napi::Value LayerNormBackward(const Args& a) {
-  a.expect_count(12);
-  const Extents e = read_extents(a, 5, "outer", "d", "inner");
-  const float* x = a.floats(0, "x", e.total());
-  const float* dy = a.floats(1, "dy", e.total());
-  const float* w = a.floats_or_null(2, "weight", e.b);
-  const float* mean = a.floats(3, "mean", e.a * e.c);
-  const float* rstd = a.floats(4, "rstd", e.a * e.c);
-  float* dx = a.floats_or_null(8, "dx", e.total());
-  float* dw = a.floats_or_null(9, "dweight", e.b);
-  float* db = a.floats_or_null(10, "dbias", e.b);
-  cnn::layer_norm_backward(x, dy, w, mean, rstd, dx, dw, db, e.a, e.b, e.c, a.threads(11));
-  return a.undefined();
+// The kernels, called with a read NormCall.
+void layer_norm_forward(const NormCall& k, int threads) {
+  cnn::layer_norm_forward(k.x, k.weight, k.bias, k.y, k.mean, k.rstd, k.a, k.b, k.c, k.eps, threads);
+}
+void layer_norm_backward(const NormCall& k, int threads) {
+  cnn::layer_norm_backward(k.x, k.dy, k.weight, k.mean_in, k.rstd_in, k.dx, k.dweight, k.dbias, k.a, k.b, k.c, threads);
+}
+void group_norm_forward(const NormCall& k, int threads) {
+  cnn::group_norm_forward(k.x, k.weight, k.bias, k.y, k.mean, k.rstd, k.a, k.b, k.c, k.groups, k.eps, threads);
+}
+void group_norm_backward(const NormCall& k, int threads) {
+  cnn::group_norm_backward(k.x, k.dy, k.weight, k.mean_in, k.rstd_in, k.dx, k.dweight, k.dbias, k.a, k.b, k.c,
+                           k.groups, threads);
 }
 
-int64_t read_groups(const Args& a, size_t i, const Extents& e) {
-  const int64_t g = a.integer(i, "groups", 1, kMaxIndex);
-  if (e.b % g) a.range_error("groups (" + std::to_string(g) + ") must divide c (" + std::to_string(e.b) + ")");
-  return g;
-}
+using NormKernel = void (*)(const NormCall&, int);
 
-// (x, weight|null, bias|null, n, c, s, groups, eps, y, mean, rstd, threads)
-Napi::Value GroupNormForward(const Args& a) {
-  a.expect_count(12);
-  const Extents e = read_extents(a, 3, "n", "c", "s");
-  const int64_t g = read_groups(a, 6, e);
-  const float* x = a.floats(0, "x", e.total());
-  const float* w = a.floats_or_null(1, "weight", e.b);
-  const float* b = a.floats_or_null(2, "bias", e.b);
-  const double eps = read_eps(a, 7);
-  float* y = a.floats(8, "y", e.total());
-  float* mean = a.floats(9, "mean", e.a * g);
-  float* rstd = a.floats(10, "rstd", e.a * g);
-  cnn::group_norm_forward(x, w, b, y, mean, rstd, e.a, e.b, e.c, g, eps, a.threads(11));
-  return a.undefined();
-}
-
-// (x, dy, weight|null, mean, rstd, n, c, s, groups, dx|null, dweight|null, dbias|null, threads)
-Napi::Value GroupNormBackward(const Args& a) {
-  a.expect_count(13);
-  const Extents e = read_extents(a, 5, "n", "c", "s");
-  const int64_t g = read_groups(a, 8, e);
-  const float* x = a.floats(0, "x", e.total());
-  const float* dy = a.floats(1, "dy", e.total());
-  const float* w = a.floats_or_null(2, "weight", e.b);
-  const float* mean = a.floats(3, "mean", e.a * g);
-  const float* rstd = a.floats(4, "rstd", e.a * g);
-  float* dx = a.floats_or_null(9, "dx", e.total());
-  float* dw = a.floats_or_null(10, "dweight", e.b);
-  float* db = a.floats_or_null(11, "dbias", e.b);
-  cnn::group_norm_backward(x, dy, w, mean, rstd, dx, dw, db, e.a, e.b, e.c, g, a.threads(12));
+// (call, threads): layer norm's call holds {outer, d, inner}, group norm's {n, c, s, groups};
+// forward adds {x, weight, bias, eps, y, mean, rstd}, backward {x, dy, weight, mean, rstd, dx, dweight, dbias}.
+template <NormKernel K, bool Grouped, bool Forward>
+Napi::Value Norm(const Args& a) {
+  a.expect_count(2);
+  const Fields f = a.object(0, "call");
+  const NormCall extents = Grouped ? read_extents(f, "n", "c", "s", true) : read_extents(f, "outer", "d", "inner", false);
+  K(Forward ? read_forward(f, extents) : read_backward(f, extents), a.threads(1));
   return a.undefined();
 }
 
 const Registration rows({
-    {"layerNormForward", LayerNormForward},
-    {"layerNormBackward", LayerNormBackward},
-    {"groupNormForward", GroupNormForward},
-    {"groupNormBackward", GroupNormBackward},
+    {"layerNormForward", Norm<layer_norm_forward, false, true>},
+    {"layerNormBackward", Norm<layer_norm_backward, false, false>},
+    {"groupNormForward", Norm<group_norm_forward, true, true>},
+    {"groupNormBackward", Norm<group_norm_backward, true, false>},
 });
 
 }  // namespace

@@ -14,13 +14,22 @@ using namespace cnn_binding;
 // Hyper-parameters may be any number but NaN (PyTorch checks their ranges in the optimizer).
 double hyper(const Fields& o, const char* name) { return o.number(name, -kInf, kInf); }
 
+// The leading (param, grad) of a step, of one length n.
+struct ParamGrad {
+  int64_t n;
+  float* param;
+  const float* grad;
+};
+
+ParamGrad read_param_grad(const Args& a) {
+  const Pointwise b = a.pointwise(0, {"param", "grad"});
+  return {b.n, b.at[0], b.at[1]};
+}
+
 // (param, grad, momentumBuffer|null, {lr, momentum, dampening, weightDecay, nesterov, maximize, newBuffer}, threads)
 Napi::Value SgdStep(const Args& a) {
   a.expect_count(5);
-  const Pointwise b = a.pointwise(0, {"param", "grad"});
-  const int64_t n = b.n;
-  float* param = b.at[0];
-  const float* grad = b.at[1];
+  const auto [n, param, grad] = read_param_grad(a);
   const Fields opt = a.object(3, "options");
   cnn::SgdOptions o;
   o.lr = (float)hyper(opt, "lr");
@@ -38,15 +47,16 @@ Napi::Value SgdStep(const Args& a) {
   return a.undefined();
 }
 
-// (param, grad, expAvg, expAvgSq, maxExpAvgSq|null,
-//  {lr, beta1, beta2, eps, weightDecay, step, amsgrad, decoupled, maximize}, threads)
+// (param, grad, state {expAvg, expAvgSq, maxExpAvgSq|null},
+//  options {lr, beta1, beta2, eps, weightDecay, step, amsgrad, decoupled, maximize}, threads)
 Napi::Value AdamStep(const Args& a) {
-  a.expect_count(7);
-  const Pointwise b = a.pointwise(0, {"param", "grad", "expAvg", "expAvgSq"});
-  const int64_t n = b.n;
-  float *param = b.at[0], *m = b.at[2], *v = b.at[3];
-  const float* grad = b.at[1];
-  const Fields opt = a.object(5, "options");
+  a.expect_count(5);
+  const auto [n, param, grad] = read_param_grad(a);
+  const Fields state = a.object(2, "state");
+  float* m = state.floats("expAvg", n);
+  float* v = state.floats("expAvgSq", n);
+  float* vmax = state.floats_or_null("maxExpAvgSq", n);
+  const Fields opt = a.object(3, "options");
   cnn::AdamOptions o;
   o.lr = hyper(opt, "lr");
   o.beta1 = hyper(opt, "beta1");
@@ -59,10 +69,9 @@ Napi::Value AdamStep(const Args& a) {
   o.amsgrad = opt.boolean("amsgrad");
   o.decoupled = opt.boolean("decoupled");
   o.maximize = opt.boolean("maximize");
-  float* vmax = a.floats_or_null(4, "maxExpAvgSq", n);
   if ((vmax != nullptr) != o.amsgrad)
     a.type_error(o.amsgrad ? "amsgrad needs maxExpAvgSq" : "maxExpAvgSq is only used with amsgrad");
-  cnn::adam_step(param, grad, m, v, vmax, n, o, a.threads(6));
+  cnn::adam_step(param, grad, m, v, vmax, n, o, a.threads(4));
   return a.undefined();
 }
 

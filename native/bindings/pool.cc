@@ -60,34 +60,35 @@ Napi::Value MaxPool2dForward(const Args& a) {
   return a.undefined();
 }
 
-// The leading (planes, h, w, outH, outW) of the plane-wise pooling calls.
+// params {planes, h, w, outH, outW} of the plane-wise pooling calls (adaptive pooling, max-pool backward).
 struct PlaneArgs {
   int64_t planes, h, w, oh, ow;
 };
 
 PlaneArgs read_planes(const Args& a) {
+  const Fields f = a.object(0, "params");
   PlaneArgs r;
-  r.planes = a.integer(0, "planes", 1, kMaxIndex);
-  r.h = a.integer(1, "h", 1, kMaxIndex);
-  r.w = a.integer(2, "w", 1, kMaxIndex);
-  r.oh = a.integer(3, "outH", 1, kMaxIndex);
-  r.ow = a.integer(4, "outW", 1, kMaxIndex);
+  r.planes = f.integer("planes", 1, kMaxIndex);
+  r.h = f.integer("h", 1, kMaxIndex);
+  r.w = f.integer("w", 1, kMaxIndex);
+  r.oh = f.integer("outH", 1, kMaxIndex);
+  r.ow = f.integer("outW", 1, kMaxIndex);
   check_plane(a, r.planes, r.h, r.w);
   a.check_size({r.oh, r.ow}, "an output plane", kMaxPlane);
   a.check_size({r.planes, r.oh, r.ow}, "output");
   return r;
 }
 
-// (planes, h, w, outH, outW, dy, indices, dx, threads): indices from maxPool2dForward or
-// adaptiveMaxPool2dForward, each checked to be an integer in [-1, h·w).
+// (params, dy, indices, dx, threads): indices from maxPool2dForward or adaptiveMaxPool2dForward,
+// each checked to be an integer in [-1, h·w).
 Napi::Value MaxPoolBackward(const Args& a) {
-  a.expect_count(9);
+  a.expect_count(5);
   const auto [planes, h, w, oh, ow] = read_planes(a);
   const int64_t out_n = planes * oh * ow;
-  const float* dy = a.floats(5, "dy", out_n);
-  const float* idx = a.floats(6, "indices", out_n);
-  float* dx = a.floats(7, "dx", planes * h * w);
-  const int threads = a.threads(8);
+  const float* dy = a.floats(1, "dy", out_n);
+  const float* idx = a.floats(2, "indices", out_n);
+  float* dx = a.floats(3, "dx", planes * h * w);
+  const int threads = a.threads(4);
   const int64_t bad = cnn::first_bad_index(idx, out_n, h * w, threads);
   if (bad >= 0)
     a.range_error("indices[" + std::to_string(bad) + "] is " + std::to_string(idx[bad]) +
@@ -142,24 +143,24 @@ Napi::Value AvgPool2d(const Args& a) {
 
 using AdaptiveKernel = void (*)(int64_t, int64_t, int64_t, int64_t, int64_t, const float*, float*, int);
 
-// (planes, h, w, outH, outW, x, y, threads) forward; (..., dy, dx, threads) backward
+// (params, x, y, threads) forward; (params, dy, dx, threads) backward
 template <AdaptiveKernel F, bool Forward>
 Napi::Value AdaptiveAvgPool2d(const Args& a) {
-  a.expect_count(8);
+  a.expect_count(4);
   const PlaneArgs r = read_planes(a);
-  const Pass b = read_pass(a, 5, Forward, r.planes * r.h * r.w, r.planes * r.oh * r.ow);
-  F(r.planes, r.h, r.w, r.oh, r.ow, b.src, b.dst, a.threads(7));
+  const Pass b = read_pass(a, 1, Forward, r.planes * r.h * r.w, r.planes * r.oh * r.ow);
+  F(r.planes, r.h, r.w, r.oh, r.ow, b.src, b.dst, a.threads(3));
   return a.undefined();
 }
 
-// (planes, h, w, outH, outW, x, y, indices, threads)
+// (params, x, y, indices, threads)
 Napi::Value AdaptiveMaxPool2dForward(const Args& a) {
-  a.expect_count(9);
+  a.expect_count(5);
   PlaneArgs r = read_planes(a);
-  const float* x = a.floats(5, "x", r.planes * r.h * r.w);
-  float* y = a.floats(6, "y", r.planes * r.oh * r.ow);
-  float* idx = a.floats(7, "indices", r.planes * r.oh * r.ow);
-  cnn::adaptive_max_pool2d_forward(r.planes, r.h, r.w, r.oh, r.ow, x, y, idx, a.threads(8));
+  const float* x = a.floats(1, "x", r.planes * r.h * r.w);
+  float* y = a.floats(2, "y", r.planes * r.oh * r.ow);
+  float* idx = a.floats(3, "indices", r.planes * r.oh * r.ow);
+  cnn::adaptive_max_pool2d_forward(r.planes, r.h, r.w, r.oh, r.ow, x, y, idx, a.threads(4));
   return a.undefined();
 }
 

@@ -74,7 +74,7 @@ abstract class AdamBase extends Optimizer {
         const maxExpAvgSq = amsgrad ? buffer('max_exp_avg_sq') : null;
         s.step += 1;
         options.step = s.step;
-        native.adamStep(p.data, grad.data, expAvg.data, expAvgSq.data, maxExpAvgSq ? maxExpAvgSq.data : null, options, threads);
+        native.adamStep(p.data, grad.data, { expAvg: expAvg.data, expAvgSq: expAvgSq.data, maxExpAvgSq: maxExpAvgSq ? maxExpAvgSq.data : null }, options, threads);
       }
     }
   }

@@ -49,11 +49,12 @@ function softmaxImpl(x: Tensor, dim: number, log: boolean): Tensor {
   const name = log ? 'logSoftmax' : 'softmax';
   const axis = normalizeDim(dim, x.ndim, name);
   const shape = x.ndim === 0 ? [1] : x.shape;
+  const params = { shape, dim: axis, log };
   const y = emptyFloat32(x.size);
-  native.softmaxForward(x.data, shape, axis, y, log, getThreads());
+  native.softmaxForward(params, x.data, y, getThreads());
   return record(new Tensor(y, x.shape), name, [x], (g) => {
     const dx = emptyFloat32(x.size);
-    native.softmaxBackward(y, g.data, shape, axis, dx, log, getThreads());
+    native.softmaxBackward(params, y, g.data, dx, getThreads());
     return [new Tensor(dx, x.shape)];
   });
 }

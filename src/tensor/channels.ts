@@ -21,12 +21,13 @@ export function channelScale(x: Tensor, s: Tensor): Tensor {
   else if (s.ndim === x.ndim - 1 && s.shape[0] === c && ones(s.shape.slice(1))) perSample = false;
   else throw new RangeError(`channelScale: factors ${formatShape(s.shape)} are neither [N, C, 1, ...] nor [C, 1, ...] for input ${formatShape(x.shape)}`);
   const inner = n * c === 0 ? 0 : x.size / (n * c);
+  const extents = { outer: n, c, inner, perSample };
   const y = emptyFloat32(x.size);
-  if (x.size > 0) native.channelScaleForward(x.data, s.data, n, c, inner, perSample, y, getThreads());
+  if (x.size > 0) native.channelScaleForward({ x: x.data, s: s.data, y, ...extents }, getThreads());
   return record(new Tensor(y, x.shape), 'channelScale', [x, s], (g) => {
     const dx = x.requiresGrad ? emptyFloat32(x.size) : null;
     const ds = s.requiresGrad ? new Float32Array(s.size) : null;
-    if (x.size > 0) native.channelScaleBackward(x.data, s.data, g.data, n, c, inner, perSample, dx, ds, getThreads());
+    if (x.size > 0) native.channelScaleBackward({ x: x.data, s: s.data, dy: g.data, dx, ds, ...extents }, getThreads());
     return [dx ? new Tensor(dx, x.shape) : null, ds ? new Tensor(ds, s.shape) : null];
   });
 }
@@ -54,14 +55,14 @@ export function cat(list: readonly Tensor[], dim = 0): Tensor {
   for (const t of tensors) {
     offsets.push(offset);
     const block = t.shape[axis] * inner;
-    native.copyRows(t.data, 0, block, out, offset, rowOut, block, outer, getThreads());
+    native.copyRows({ srcOffset: 0, srcStride: block, dstOffset: offset, dstStride: rowOut, block, count: outer }, t.data, out, getThreads());
     offset += block;
   }
   return record(new Tensor(out, shape), 'cat', tensors, (g) => tensors.map((t, k) => {
     if (!t.requiresGrad) return null;
     const block = t.shape[axis] * inner;
     const dx = emptyFloat32(t.size);
-    native.copyRows(g.data, offsets[k], rowOut, dx, 0, block, block, outer, getThreads());
+    native.copyRows({ srcOffset: offsets[k], srcStride: rowOut, dstOffset: 0, dstStride: block, block, count: outer }, g.data, dx, getThreads());
     return new Tensor(dx, t.shape);
   }));
 }

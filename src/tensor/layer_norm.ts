@@ -18,13 +18,13 @@ function normalizeMiddle(x: Tensor, weight: Tensor | null, bias: Tensor | null, 
   inner: number, eps: number, name: string): Tensor {
   const y = emptyFloat32(x.size);
   const mean = new Float32Array(outer * inner), rstd = new Float32Array(outer * inner);
-  if (x.size > 0) native.layerNormForward(x.data, weight?.data ?? null, bias?.data ?? null, outer, d, inner, eps, y, mean, rstd, getThreads());
+  if (x.size > 0) native.layerNormForward({ x: x.data, weight: weight?.data ?? null, bias: bias?.data ?? null, outer, d, inner, eps, y, mean, rstd }, getThreads());
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record(new Tensor(y, x.shape), name, inputs, (g) => {
     const dx = x.requiresGrad ? emptyFloat32(x.size) : null;
     const dw = weight?.requiresGrad ? new Float32Array(d) : null;
     const db = bias?.requiresGrad ? new Float32Array(d) : null;
-    if (x.size > 0) native.layerNormBackward(x.data, g.data, weight?.data ?? null, mean, rstd, outer, d, inner, dx, dw, db, getThreads());
+    if (x.size > 0) native.layerNormBackward({ x: x.data, dy: g.data, weight: weight?.data ?? null, mean, rstd, outer, d, inner, dx, dweight: dw, dbias: db }, getThreads());
     const grads: (Tensor | null)[] = [dx ? new Tensor(dx, x.shape) : null];
     if (weight) grads.push(dw ? new Tensor(dw, weight.shape) : null);
     if (bias) grads.push(db ? new Tensor(db, bias.shape) : null);
@@ -70,13 +70,13 @@ export function groupNorm(x: Tensor, numGroups: number, weight: Tensor | null = 
   const s = n * c === 0 ? 0 : x.size / (n * c);
   const y = emptyFloat32(x.size);
   const mean = new Float32Array(n * numGroups), rstd = new Float32Array(n * numGroups);
-  if (x.size > 0) native.groupNormForward(x.data, weight?.data ?? null, bias?.data ?? null, n, c, s, numGroups, eps, y, mean, rstd, getThreads());
+  if (x.size > 0) native.groupNormForward({ x: x.data, weight: weight?.data ?? null, bias: bias?.data ?? null, n, c, s, groups: numGroups, eps, y, mean, rstd }, getThreads());
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record(new Tensor(y, x.shape), 'groupNorm', inputs, (g) => {
     const dx = x.requiresGrad ? emptyFloat32(x.size) : null;
     const dw = weight?.requiresGrad ? new Float32Array(c) : null;
     const db = bias?.requiresGrad ? new Float32Array(c) : null;
-    if (x.size > 0) native.groupNormBackward(x.data, g.data, weight?.data ?? null, mean, rstd, n, c, s, numGroups, dx, dw, db, getThreads());
+    if (x.size > 0) native.groupNormBackward({ x: x.data, dy: g.data, weight: weight?.data ?? null, mean, rstd, n, c, s, groups: numGroups, dx, dweight: dw, dbias: db }, getThreads());
     const grads: (Tensor | null)[] = [dx ? new Tensor(dx, x.shape) : null];
     if (weight) grads.push(dw ? new Tensor(dw, weight.shape) : null);
     if (bias) grads.push(db ? new Tensor(db, bias.shape) : null);

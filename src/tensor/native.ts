@@ -42,6 +42,69 @@ export interface AvgPoolParams extends PoolParams {
   divisorOverride: number;
 }
 
+/** N·C planes of H×W pooled to outH×outW (adaptive pooling, and max-pool backward through indices). */
+export interface PlaneParams {
+  planes: number; h: number; w: number; outH: number; outW: number;
+}
+
+/** A broadcasting binary op; op: 0 add, 1 sub, 2 mul, 3 div; shapes broadcast as in PyTorch. */
+export interface BinaryParams {
+  op: number; aShape: readonly number[]; bShape: readonly number[]; outShape: readonly number[];
+}
+
+/** A (log-)softmax over axis dim (non-negative) of shape. */
+export interface SoftmaxParams {
+  shape: readonly number[]; dim: number; log: boolean;
+}
+
+/** count rows of block floats from src[srcOffset + r·srcStride] to dst[dstOffset + r·dstStride]. */
+export interface CopyRowsParams {
+  srcOffset: number; srcStride: number; dstOffset: number; dstStride: number; block: number; count: number;
+}
+
+/** x (outer, c, inner) scaled per channel; s holds outer·c factors when perSample, else c. */
+export interface ChannelScaleExtents {
+  outer: number; c: number; inner: number; perSample: boolean;
+}
+
+export interface ChannelScaleForwardCall extends ChannelScaleExtents {
+  x: Float32Array; s: Float32Array; y: Float32Array;
+}
+
+export interface ChannelScaleBackwardCall extends ChannelScaleExtents {
+  x: Float32Array; s: Float32Array; dy: Float32Array; dx: Float32Array | null; ds: Float32Array | null;
+}
+
+/** x (outer, d, inner) normalized over d; mean/rstd hold outer·inner values. */
+export interface LayerNormExtents {
+  outer: number; d: number; inner: number;
+}
+
+/** x (n, c, s) normalized per (sample, group); mean/rstd hold n·groups values. */
+export interface GroupNormExtents {
+  n: number; c: number; s: number; groups: number;
+}
+
+export interface NormForwardBuffers {
+  x: Float32Array; weight: Float32Array | null; bias: Float32Array | null; eps: number;
+  y: Float32Array; mean: Float32Array; rstd: Float32Array;
+}
+
+export interface NormBackwardBuffers {
+  x: Float32Array; dy: Float32Array; weight: Float32Array | null; mean: Float32Array; rstd: Float32Array;
+  dx: Float32Array | null; dweight: Float32Array | null; dbias: Float32Array | null;
+}
+
+export interface LayerNormForwardCall extends LayerNormExtents, NormForwardBuffers {}
+export interface LayerNormBackwardCall extends LayerNormExtents, NormBackwardBuffers {}
+export interface GroupNormForwardCall extends GroupNormExtents, NormForwardBuffers {}
+export interface GroupNormBackwardCall extends GroupNormExtents, NormBackwardBuffers {}
+
+/** Adam's per-parameter state; maxExpAvgSq is non-null exactly when amsgrad. */
+export interface AdamState {
+  expAvg: Float32Array; expAvgSq: Float32Array; maxExpAvgSq: Float32Array | null;
+}
+
 export type PadMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
 
 /** Padding of `planes` H×W planes by left/right columns and top/bottom rows. */
@@ -132,9 +195,7 @@ export interface NativeAddon {
   conv2dRefBackwardInput(p: ConvParams, dy: Float32Array, w: Float32Array, dx: Float32Array): void;
   conv2dRefBackwardWeight(p: ConvParams, x: Float32Array, dy: Float32Array, dw: Float32Array,
     db: Float32Array | null): void;
-  /** op: 0 add, 1 sub, 2 mul, 3 div; shapes broadcast as in PyTorch. */
-  binary(op: number, a: Float32Array, aShape: readonly number[], b: Float32Array,
-    bShape: readonly number[], out: Float32Array, outShape: readonly number[], threads: number): void;
+  binary(p: BinaryParams, a: Float32Array, b: Float32Array, out: Float32Array, threads: number): void;
   sumToShape(x: Float32Array, shape: readonly number[], out: Float32Array, target: readonly number[]): void;
   reluForward(x: Float32Array, y: Float32Array, threads: number): void;
   reluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, threads: number): void;
@@ -149,16 +210,12 @@ export interface NativeAddon {
   maxPool2dForward(p: MaxPoolParams, x: Float32Array, y: Float32Array, indices: Float32Array,
     threads: number): void;
   /** dx = 0, then dx[plane][indices] += dy (max_pool2d and adaptive_max_pool2d). */
-  maxPoolBackward(planes: number, h: number, w: number, outH: number, outW: number,
-    dy: Float32Array, indices: Float32Array, dx: Float32Array, threads: number): void;
+  maxPoolBackward(p: PlaneParams, dy: Float32Array, indices: Float32Array, dx: Float32Array, threads: number): void;
   avgPool2dForward(p: AvgPoolParams, x: Float32Array, y: Float32Array, threads: number): void;
   avgPool2dBackward(p: AvgPoolParams, dy: Float32Array, dx: Float32Array, threads: number): void;
-  adaptiveAvgPool2dForward(planes: number, h: number, w: number, outH: number, outW: number,
-    x: Float32Array, y: Float32Array, threads: number): void;
-  adaptiveAvgPool2dBackward(planes: number, h: number, w: number, outH: number, outW: number,
-    dy: Float32Array, dx: Float32Array, threads: number): void;
-  adaptiveMaxPool2dForward(planes: number, h: number, w: number, outH: number, outW: number,
-    x: Float32Array, y: Float32Array, indices: Float32Array, threads: number): void;
+  adaptiveAvgPool2dForward(p: PlaneParams, x: Float32Array, y: Float32Array, threads: number): void;
+  adaptiveAvgPool2dBackward(p: PlaneParams, dy: Float32Array, dx: Float32Array, threads: number): void;
+  adaptiveMaxPool2dForward(p: PlaneParams, x: Float32Array, y: Float32Array, indices: Float32Array, threads: number): void;
   pad2dForward(p: PadParams, value: number, x: Float32Array, y: Float32Array, threads: number): void;
   /** dx = 0, then each output's gradient is added to the input it copies. */
   pad2dBackward(p: PadParams, dy: Float32Array, dx: Float32Array, threads: number): void;
@@ -176,11 +233,9 @@ export interface NativeAddon {
   sigmoidBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, threads: number): void;
   tanhForward(x: Float32Array, y: Float32Array, threads: number): void;
   tanhBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, threads: number): void;
-  /** dim is non-negative; log selects log-softmax. */
-  softmaxForward(x: Float32Array, shape: readonly number[], dim: number, y: Float32Array,
-    log: boolean, threads: number): void;
-  softmaxBackward(y: Float32Array, dy: Float32Array, shape: readonly number[], dim: number,
-    dx: Float32Array, log: boolean, threads: number): void;
+  softmaxForward(p: SoftmaxParams, x: Float32Array, y: Float32Array, threads: number): void;
+  /** From the forward output y. */
+  softmaxBackward(p: SoftmaxParams, y: Float32Array, dy: Float32Array, dx: Float32Array, threads: number): void;
 
   // ---- dropout (native/dropout) ----
   /** mask[i] = 1/(1-p) with probability 1-p, else 0, from a counter-based stream `seed`. */
@@ -201,9 +256,8 @@ export interface NativeAddon {
   /** momentumBuffer is null exactly when momentum is 0; newBuffer makes the buffer d_p itself (first step). */
   sgdStep(param: Float32Array, grad: Float32Array, momentumBuffer: Float32Array | null,
     options: SgdStepOptions, threads: number): void;
-  /** maxExpAvgSq is non-null exactly when amsgrad; step counts this update (1 on the first). */
-  adamStep(param: Float32Array, grad: Float32Array, expAvg: Float32Array, expAvgSq: Float32Array,
-    maxExpAvgSq: Float32Array | null, options: AdamStepOptions, threads: number): void;
+  /** step counts this update (1 on the first). */
+  adamStep(param: Float32Array, grad: Float32Array, state: AdamState, options: AdamStepOptions, threads: number): void;
   /**
    * Augments images[indices[k]] (uint8 CHW of imageShape) with seeds[k] through ops (the plain
    * descriptions of src/data/transforms.ts) into out, float32 N × outShape.
@@ -234,30 +288,15 @@ export interface NativeAddon {
   gatedBackward(kind: number, x: Float32Array, dy: Float32Array, dx: Float32Array, threads: number): void;
 
   // ---- layer/group normalization (native/norm/layer_norm) ----
-  /** x (outer, d, inner) normalized over d; mean/rstd get outer·inner values. */
-  layerNormForward(x: Float32Array, weight: Float32Array | null, bias: Float32Array | null,
-    outer: number, d: number, inner: number, eps: number, y: Float32Array, mean: Float32Array,
-    rstd: Float32Array, threads: number): void;
-  layerNormBackward(x: Float32Array, dy: Float32Array, weight: Float32Array | null, mean: Float32Array,
-    rstd: Float32Array, outer: number, d: number, inner: number, dx: Float32Array | null,
-    dweight: Float32Array | null, dbias: Float32Array | null, threads: number): void;
-  /** x (n, c, s) normalized per (sample, group); mean/rstd get n·groups values. */
-  groupNormForward(x: Float32Array, weight: Float32Array | null, bias: Float32Array | null,
-    n: number, c: number, s: number, groups: number, eps: number, y: Float32Array, mean: Float32Array,
-    rstd: Float32Array, threads: number): void;
-  groupNormBackward(x: Float32Array, dy: Float32Array, weight: Float32Array | null, mean: Float32Array,
-    rstd: Float32Array, n: number, c: number, s: number, groups: number, dx: Float32Array | null,
-    dweight: Float32Array | null, dbias: Float32Array | null, threads: number): void;
+  layerNormForward(call: LayerNormForwardCall, threads: number): void;
+  layerNormBackward(call: LayerNormBackwardCall, threads: number): void;
+  groupNormForward(call: GroupNormForwardCall, threads: number): void;
+  groupNormBackward(call: GroupNormBackwardCall, threads: number): void;
 
   // ---- channel ops (native/eltwise/channels) ----
-  /** y = x·s per channel of x (outer, c, inner); s holds outer·c factors when perSample, else c. */
-  channelScaleForward(x: Float32Array, s: Float32Array, outer: number, c: number, inner: number,
-    perSample: boolean, y: Float32Array, threads: number): void;
-  channelScaleBackward(x: Float32Array, s: Float32Array, dy: Float32Array, outer: number, c: number,
-    inner: number, perSample: boolean, dx: Float32Array | null, ds: Float32Array | null, threads: number): void;
-  /** count rows of block floats from src[srcOffset + r·srcStride] to dst[dstOffset + r·dstStride]. */
-  copyRows(src: Float32Array, srcOffset: number, srcStride: number, dst: Float32Array, dstOffset: number,
-    dstStride: number, block: number, count: number, threads: number): void;
+  channelScaleForward(call: ChannelScaleForwardCall, threads: number): void;
+  channelScaleBackward(call: ChannelScaleBackwardCall, threads: number): void;
+  copyRows(p: CopyRowsParams, src: Float32Array, dst: Float32Array, threads: number): void;
   /** y[b, j, i] = x[b, i, j] for x (batch, rows, cols). */
   transposeBatched(x: Float32Array, batch: number, rows: number, cols: number, y: Float32Array, threads: number): void;
 

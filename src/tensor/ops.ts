@@ -68,7 +68,7 @@ const enum Binary { Add = 0, Sub = 1, Mul = 2, Div = 3 }
 function binaryRaw(op: Binary, a: Tensor, b: Tensor, name: string): Tensor {
   const shape = broadcastShapes(a.shape, b.shape, name);
   const out = emptyFloat32(shapeSize(shape));
-  native.binary(op, a.data, a.shape, b.data, b.shape, out, shape, getThreads());
+  native.binary({ op, aShape: a.shape, bShape: b.shape, outShape: shape }, a.data, b.data, out, getThreads());
   return new Tensor(out, shape);
 }
 

@@ -1,7 +1,7 @@
 // Differentiable 2-D pooling over NCHW tensors, as torch.nn.functional's max_pool2d, avg_pool2d,
 // adaptive_avg_pool2d and adaptive_max_pool2d (same output sizes, windows, divisors, argmax).
 import { emptyFloat32 } from './storage.js';
-import { native, getThreads, type MaxPoolParams, type AvgPoolParams } from './native.js';
+import { native, getThreads, type MaxPoolParams, type AvgPoolParams, type PlaneParams } from './native.js';
 import { convOutputSize, intPair } from './shape.js';
 import { record } from './ops.js';
 import { Tensor, formatShape, type Shape } from './tensor.js';
@@ -77,9 +77,10 @@ function maxPoolWithIndices(x: Tensor, name: string, outShape: number[],
   const size = n * c * oh * ow;
   const y = emptyFloat32(size), indices = emptyFloat32(size);
   forward(y, indices);
+  const planes: PlaneParams = { planes: n * c, h, w, outH: oh, outW: ow };
   const out = record(new Tensor(y, outShape), name, [x], (g) => {
     const dx = emptyFloat32(x.size);
-    native.maxPoolBackward(n * c, h, w, oh, ow, g.data, indices, dx, getThreads());
+    native.maxPoolBackward(planes, g.data, indices, dx, getThreads());
     return [new Tensor(dx, x.shape)];
   });
   return [out, new Tensor(indices, outShape)];
@@ -124,24 +125,25 @@ export function avgPool2d(x: Tensor, o: AvgPool2dOptions): Tensor {
   });
 }
 
-function adaptiveShape(x: Tensor, outputSize: [number, number], op: string): [number, number, number, number, number, number] {
+/** x's N, C and the planes an adaptive pool to outputSize walks. */
+function adaptiveShape(x: Tensor, outputSize: [number, number], op: string): { n: number; c: number; planes: PlaneParams } {
   if (x.ndim === 4 && x.shape.slice(2).some((d) => d === 0)) {
     throw new RangeError(`${op}: Expected input to have non-zero size for non-batch dimensions, but input has sizes ${formatShape(x.shape)}`);
   }
   const [n, c, h, w] = expect4d(x, op);
   const [oh, ow] = intPair(outputSize, 'outputSize', 1, op);
-  return [n, c, h, w, oh, ow];
+  return { n, c, planes: { planes: n * c, h, w, outH: oh, outW: ow } };
 }
 
 /** torch.nn.functional.adaptive_avg_pool2d: bin i covers [floor(i·H/oh), ceil((i+1)·H/oh)). */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: [number, number]): Tensor {
   const op = 'adaptiveAvgPool2d';
-  const [n, c, h, w, oh, ow] = adaptiveShape(x, outputSize, op);
-  const y = emptyFloat32(n * c * oh * ow);
-  native.adaptiveAvgPool2dForward(n * c, h, w, oh, ow, x.data, y, getThreads());
-  return record(new Tensor(y, [n, c, oh, ow]), op, [x], (g) => {
+  const { n, c, planes } = adaptiveShape(x, outputSize, op);
+  const y = emptyFloat32(planes.planes * planes.outH * planes.outW);
+  native.adaptiveAvgPool2dForward(planes, x.data, y, getThreads());
+  return record(new Tensor(y, [n, c, planes.outH, planes.outW]), op, [x], (g) => {
     const dx = emptyFloat32(x.size);
-    native.adaptiveAvgPool2dBackward(n * c, h, w, oh, ow, g.data, dx, getThreads());
+    native.adaptiveAvgPool2dBackward(planes, g.data, dx, getThreads());
     return [new Tensor(dx, x.shape)];
   });
 }
@@ -149,9 +151,9 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: [number, number]): Tens
 /** torch.nn.functional.adaptive_max_pool2d with return_indices=True. */
 export function adaptiveMaxPool2dWithIndices(x: Tensor, outputSize: [number, number]): [Tensor, Tensor] {
   const op = 'adaptiveMaxPool2d';
-  const [n, c, h, w, oh, ow] = adaptiveShape(x, outputSize, op);
-  return maxPoolWithIndices(x, op, [n, c, oh, ow],
-    (y, indices) => native.adaptiveMaxPool2dForward(n * c, h, w, oh, ow, x.data, y, indices, getThreads()));
+  const { n, c, planes } = adaptiveShape(x, outputSize, op);
+  return maxPoolWithIndices(x, op, [n, c, planes.outH, planes.outW],
+    (y, indices) => native.adaptiveMaxPool2dForward(planes, x.data, y, indices, getThreads()));
 }
 
 /** torch.nn.functional.adaptive_max_pool2d. */

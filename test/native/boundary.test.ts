@@ -46,10 +46,10 @@ test('convolution rejects bad parameters and buffers of the wrong length', () =>
 });
 
 test('elementwise bindings check lengths and broadcastability', () => {
-  assert.throws(() => native.binary(0, f(6), [2, 3], f(4), [4], f(6), [2, 3], 1), /cannot broadcast/);
-  assert.throws(() => native.binary(7, f(1), [1], f(1), [1], f(1), [1], 1), /op/);
-  assert.throws(() => native.binary(0, f(5), [2, 3], f(3), [3], f(6), [2, 3], 1), /a to hold 6/);
-  assert.throws(() => native.binary(0, f(6), [2, -3], f(3), [3], f(6), [2, 3], 1), /non-negative/);
+  assert.throws(() => native.binary({ op: 0, aShape: [2, 3], bShape: [4], outShape: [2, 3] }, f(6), f(4), f(6), 1), /cannot broadcast/);
+  assert.throws(() => native.binary({ op: 7, aShape: [1], bShape: [1], outShape: [1] }, f(1), f(1), f(1), 1), /op/);
+  assert.throws(() => native.binary({ op: 0, aShape: [2, 3], bShape: [3], outShape: [2, 3] }, f(5), f(3), f(6), 1), /a to hold 6/);
+  assert.throws(() => native.binary({ op: 0, aShape: [2, -3], bShape: [3], outShape: [2, 3] }, f(6), f(3), f(6), 1), /non-negative/);
   assert.throws(() => native.sumToShape(f(6), [2, 3], f(3), [2, 1]), /out to hold 2/);
   assert.throws(() => native.sumToShape(f(6), [2, 3], f(2), [2, 2]), /target extents/);
   assert.throws(() => native.reluForward(f(3), f(2), 1), /y to hold 3/);

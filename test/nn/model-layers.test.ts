@@ -184,12 +184,12 @@ describe('model layers reject bad input as PyTorch does', () => {
     const f = (n: number) => new Float32Array(n);
     assert.throws(() => native.gatedForward(5, f(4), f(4), 1), /kind/);
     assert.throws(() => native.gatedBackward(0, f(4), f(3), f(4), 1), /dy/);
-    assert.throws(() => native.layerNormForward(f(12), null, null, 2, 3, 2, 1e-5, f(12), f(3), f(4), 1), /mean/);
-    assert.throws(() => native.layerNormForward(f(12), f(2), null, 2, 3, 2, 1e-5, f(12), f(4), f(4), 1), /weight/);
-    assert.throws(() => native.groupNormForward(f(12), null, null, 1, 6, 2, 4, 1e-5, f(12), f(4), f(4), 1), /groups/);
-    assert.throws(() => native.channelScaleForward(f(24), f(3), 2, 3, 4, true, f(24), 1), /s to hold 6/);
-    assert.throws(() => native.copyRows(f(10), 0, 5, f(10), 6, 5, 5, 2, 1), /dst/);
-    assert.throws(() => native.copyRows(f(10), 0, 4, f(20), 0, 10, 5, 2, 1), /srcStride/);
+    assert.throws(() => native.layerNormForward({ x: f(12), weight: null, bias: null, outer: 2, d: 3, inner: 2, eps: 1e-5, y: f(12), mean: f(3), rstd: f(4) }, 1), /mean/);
+    assert.throws(() => native.layerNormForward({ x: f(12), weight: f(2), bias: null, outer: 2, d: 3, inner: 2, eps: 1e-5, y: f(12), mean: f(4), rstd: f(4) }, 1), /weight/);
+    assert.throws(() => native.groupNormForward({ x: f(12), weight: null, bias: null, n: 1, c: 6, s: 2, groups: 4, eps: 1e-5, y: f(12), mean: f(4), rstd: f(4) }, 1), /groups/);
+    assert.throws(() => native.channelScaleForward({ x: f(24), s: f(3), outer: 2, c: 3, inner: 4, perSample: true, y: f(24) }, 1), /s to hold 6/);
+    assert.throws(() => native.copyRows({ srcOffset: 0, srcStride: 5, dstOffset: 6, dstStride: 5, block: 5, count: 2 }, f(10), f(10), 1), /dst/);
+    assert.throws(() => native.copyRows({ srcOffset: 0, srcStride: 4, dstOffset: 0, dstStride: 10, block: 5, count: 2 }, f(10), f(20), 1), /srcStride/);
     assert.throws(() => native.transposeBatched(f(5), 1, 2, 3, f(6), 1), /x/);
   });
 });

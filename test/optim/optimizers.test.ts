@@ -180,13 +180,13 @@ test('bad native calls throw TypeError/RangeError instead of crashing', () => {
   assert.throws(() => g(f(4), f(4), f(4), sgd), /expected 5 arguments/);
   assert.throws(() => native.sgdStep(f(4), f(4), f(4), sgd, 0), /threads/);
   const adam = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, step: 1, amsgrad: false, decoupled: false, maximize: false };
-  native.adamStep(f(4), f(4), f(4), f(4), null, adam, 1);
-  assert.throws(() => native.adamStep(f(4), f(4), f(3), f(4), null, adam, 1), { name: 'RangeError', message: /expAvg to hold 4/ });
-  assert.throws(() => native.adamStep(f(4), f(4), f(4), f(4), null, { ...adam, amsgrad: true }, 1), { name: 'TypeError', message: /amsgrad needs/ });
-  assert.throws(() => native.adamStep(f(4), f(4), f(4), f(4), f(4), adam, 1), TypeError);
-  assert.throws(() => native.adamStep(f(4), f(4), f(4), f(4), null, { ...adam, step: 0 }, 1), { name: 'RangeError', message: /step/ });
-  assert.throws(() => native.adamStep(f(4), f(4), f(4), f(4), null, { ...adam, step: 1.5 }, 1), RangeError);
-  assert.throws(() => native.adamStep(f(4), f(4), f(4), f(4), null, { ...adam, decoupled: 1 as unknown as boolean }, 1), /options.decoupled/);
+  native.adamStep(f(4), f(4), { expAvg: f(4), expAvgSq: f(4), maxExpAvgSq: null }, adam, 1);
+  assert.throws(() => native.adamStep(f(4), f(4), { expAvg: f(3), expAvgSq: f(4), maxExpAvgSq: null }, adam, 1), { name: 'RangeError', message: /expAvg to hold 4/ });
+  assert.throws(() => native.adamStep(f(4), f(4), { expAvg: f(4), expAvgSq: f(4), maxExpAvgSq: null }, { ...adam, amsgrad: true }, 1), { name: 'TypeError', message: /amsgrad needs/ });
+  assert.throws(() => native.adamStep(f(4), f(4), { expAvg: f(4), expAvgSq: f(4), maxExpAvgSq: f(4) }, adam, 1), TypeError);
+  assert.throws(() => native.adamStep(f(4), f(4), { expAvg: f(4), expAvgSq: f(4), maxExpAvgSq: null }, { ...adam, step: 0 }, 1), { name: 'RangeError', message: /step/ });
+  assert.throws(() => native.adamStep(f(4), f(4), { expAvg: f(4), expAvgSq: f(4), maxExpAvgSq: null }, { ...adam, step: 1.5 }, 1), RangeError);
+  assert.throws(() => native.adamStep(f(4), f(4), { expAvg: f(4), expAvgSq: f(4), maxExpAvgSq: null }, { ...adam, decoupled: 1 as unknown as boolean }, 1), /options.decoupled/);
 });
 
 test('large tensors take the threaded path and agree with one thread', () => {
@@ -195,7 +195,7 @@ test('large tensors take the threaded path and agree with one thread', () => {
   const opts = { lr: 1e-2, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.01, step: 3, amsgrad: true, decoupled: true, maximize: false };
   const run = (threads: number) => {
     const p = param.data.slice(), m = new Float32Array(n).fill(0.1), v = new Float32Array(n).fill(0.2), vm = new Float32Array(n).fill(0.3);
-    native.adamStep(p, grad.data, m, v, vm, opts, threads);
+    native.adamStep(p, grad.data, { expAvg: m, expAvgSq: v, maxExpAvgSq: vm }, opts, threads);
     return p;
   };
   assert.deepEqual(run(2), run(1));

@@ -78,11 +78,11 @@ test('bad native activation calls throw instead of crashing', () => {
   assert.throws(call(native.tanhBackward, x, x, new Float32Array(7), t), RangeError);
   assert.throws(call(native.leakyReluForward, x, x, 'a', t), TypeError);
   assert.throws(call(native.leakyReluBackward, x, x, x, 0.1, 0), RangeError);
-  assert.throws(call(native.softmaxForward, x, [2, 3], 2, x, false, t), RangeError);
-  assert.throws(call(native.softmaxForward, x, [2, 4], 1, x, false, t), RangeError);
-  assert.throws(call(native.softmaxForward, x, [], 0, x, false, t), RangeError);
-  assert.throws(call(native.softmaxBackward, x, x, [2, 3], -1, x, true, t), RangeError);
-  assert.throws(call(native.softmaxBackward, x, new Int32Array(6), [2, 3], 1, x, true, t), TypeError);
+  assert.throws(call(native.softmaxForward, { shape: [2, 3], dim: 2, log: false }, x, x, t), RangeError);
+  assert.throws(call(native.softmaxForward, { shape: [2, 4], dim: 1, log: false }, x, x, t), RangeError);
+  assert.throws(call(native.softmaxForward, { shape: [], dim: 0, log: false }, x, x, t), RangeError);
+  assert.throws(call(native.softmaxBackward, { shape: [2, 3], dim: -1, log: true }, x, x, x, t), RangeError);
+  assert.throws(call(native.softmaxBackward, { shape: [2, 3], dim: 1, log: true }, x, new Int32Array(6), x, t), TypeError);
   assert.throws(call(native.softmaxForward, x), TypeError);
 });
 
@@ -94,8 +94,8 @@ test('softmax gives the same result on one thread and on many (parallel path)', 
     for (const log of [false, true]) {
       const run = (threads: number) => {
         const y = new Float32Array(x.size), dx = new Float32Array(x.size);
-        native.softmaxForward(x.data, shape, dim, y, log, threads);
-        native.softmaxBackward(y, dy.data, shape, dim, dx, log, threads);
+        native.softmaxForward({ shape, dim, log }, x.data, y, threads);
+        native.softmaxBackward({ shape, dim, log }, y, dy.data, dx, threads);
         return [y, dx];
       };
       const serial = run(1), parallel = run(Math.max(2, getThreads()));

@@ -114,8 +114,8 @@ test('kernels give identical results on 1 and several threads', () => {
   assert.deepEqual(Array.from(y3), Array.from(y1));
   assert.deepEqual(Array.from(i3), Array.from(i1));
   const dx1 = new Float32Array(x.size), dx3 = new Float32Array(x.size);
-  native.maxPoolBackward(15, 33, 31, 17, 16, y1, i1, dx1, 1);
-  native.maxPoolBackward(15, 33, 31, 17, 16, y1, i1, dx3, 3);
+  native.maxPoolBackward({ planes: 15, h: 33, w: 31, outH: 17, outW: 16 }, y1, i1, dx1, 1);
+  native.maxPoolBackward({ planes: 15, h: 33, w: 31, outH: 17, outW: 16 }, y1, i1, dx3, 3);
   assert.deepEqual(Array.from(dx3), Array.from(dx1));
 });
 
@@ -150,16 +150,16 @@ test('bad native pooling calls throw TypeError/RangeError instead of crashing', 
   assert.throws(() => (native.maxPool2dForward as unknown as (...a: unknown[]) => void)(p, x, y, idx), TypeError);
   assert.throws(() => native.maxPool2dForward(p, Array.from(x) as unknown as Float32Array, y, idx, 1), TypeError);
   const dx = new Float32Array(32);
-  assert.throws(() => native.maxPoolBackward(2, 4, 4, 2, 2, y, Float32Array.from([16, 0, 0, 0, 0, 0, 0, 0]), dx, 1), RangeError);
-  assert.throws(() => native.maxPoolBackward(2, 4, 4, 2, 2, y, Float32Array.from([0.5, 0, 0, 0, 0, 0, 0, 0]), dx, 1), RangeError);
-  assert.throws(() => native.maxPoolBackward(2, 4, 4, 2, 2, y, Float32Array.from([NaN, 0, 0, 0, 0, 0, 0, 0]), dx, 1), RangeError);
-  assert.throws(() => native.maxPoolBackward(2, 4, 4, 2, 2, y, idx, new Float32Array(33), 1), RangeError);
+  assert.throws(() => native.maxPoolBackward({ planes: 2, h: 4, w: 4, outH: 2, outW: 2 }, y, Float32Array.from([16, 0, 0, 0, 0, 0, 0, 0]), dx, 1), RangeError);
+  assert.throws(() => native.maxPoolBackward({ planes: 2, h: 4, w: 4, outH: 2, outW: 2 }, y, Float32Array.from([0.5, 0, 0, 0, 0, 0, 0, 0]), dx, 1), RangeError);
+  assert.throws(() => native.maxPoolBackward({ planes: 2, h: 4, w: 4, outH: 2, outW: 2 }, y, Float32Array.from([NaN, 0, 0, 0, 0, 0, 0, 0]), dx, 1), RangeError);
+  assert.throws(() => native.maxPoolBackward({ planes: 2, h: 4, w: 4, outH: 2, outW: 2 }, y, idx, new Float32Array(33), 1), RangeError);
   const a: AvgPoolParams = { n: 1, c: 2, h: 4, w: 4, kh: 2, kw: 2, strideH: 2, strideW: 2, padH: 0, padW: 0, ceilMode: false, countIncludePad: true, divisorOverride: 0 };
   native.avgPool2dForward(a, x, y, 1);
   assert.throws(() => native.avgPool2dForward({ ...a, countIncludePad: 1 as unknown as boolean }, x, y, 1), TypeError);
   assert.throws(() => native.avgPool2dBackward(a, new Float32Array(9), dx, 1), RangeError);
-  assert.throws(() => native.adaptiveAvgPool2dForward(2, 4, 4, 3, 3, x, y, 1), RangeError);
-  assert.throws(() => native.adaptiveAvgPool2dForward(1.5, 4, 4, 2, 2, x, y, 1), TypeError);
-  assert.throws(() => native.adaptiveAvgPool2dBackward(2, 4, 4, 0, 2, y, dx, 1), RangeError);
-  assert.throws(() => native.adaptiveMaxPool2dForward(2, 4, 4, 2, 2, x, y, new Float32Array(4), 1), RangeError);
+  assert.throws(() => native.adaptiveAvgPool2dForward({ planes: 2, h: 4, w: 4, outH: 3, outW: 3 }, x, y, 1), RangeError);
+  assert.throws(() => native.adaptiveAvgPool2dForward({ planes: 1.5, h: 4, w: 4, outH: 2, outW: 2 }, x, y, 1), TypeError);
+  assert.throws(() => native.adaptiveAvgPool2dBackward({ planes: 2, h: 4, w: 4, outH: 0, outW: 2 }, y, dx, 1), RangeError);
+  assert.throws(() => native.adaptiveMaxPool2dForward({ planes: 2, h: 4, w: 4, outH: 2, outW: 2 }, x, y, new Float32Array(4), 1), RangeError);
 });

@@ -1,0 +1,64 @@
+// One valid call of every binding that takes a parameter object, typed by NativeAddon (so tsc
+// checks each against native.ts). names.test.ts runs them through recording proxies to compare
+// the fields each binding reads with the fields native.ts declares; parameter-objects.test.ts
+// breaks them one argument and one field at a time.
+import type { NativeAddon, ConvParams, PoolParams } from '../../src/tensor/native.js';
+
+type Calls = { [K in keyof NativeAddon]?: () => Parameters<NonNullable<NativeAddon[K]>> };
+
+const f = (n: number) => new Float32Array(n);
+// 1×2×4×4 input, 3 filters of 3×3: a 1×3×2×2 output.
+const conv = (): ConvParams => ({ n: 1, cIn: 2, h: 4, w: 4, cOut: 3, kh: 3, kw: 3, strideH: 1, strideW: 1,
+  padT: 0, padB: 0, padL: 0, padR: 0, dilH: 1, dilW: 1, groups: 1 });
+// 2 planes of 4×4 pooled 2×2 with stride 2: 2 planes of 2×2.
+const pool = (): PoolParams => ({ n: 1, c: 2, h: 4, w: 4, kh: 2, kw: 2, strideH: 2, strideW: 2, padH: 0, padW: 0, ceilMode: false });
+const planes = () => ({ planes: 2, h: 4, w: 4, outH: 2, outW: 2 });
+const pad = () => ({ mode: 'zeros' as const, planes: 2, h: 3, w: 3, left: 1, right: 1, top: 1, bottom: 1 });
+const loss = () => ({ input: f(6), n: 2, c: 3, target: Int32Array.from([0, 2]), weight: null, labelSmoothing: 0, ignoreIndex: -100, reduction: 1 });
+const gemm = () => ({ transA: false, transB: false, m: 2, n: 3, k: 4, alpha: 1, beta: 0, lda: 4, ldb: 3, ldc: 3 });
+const sgd = () => ({ lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, newBuffer: true });
+const adam = () => ({ lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, step: 1, amsgrad: false, decoupled: false, maximize: false });
+const scale = () => ({ outer: 2, c: 3, inner: 4, perSample: false });
+const norm = () => ({ x: f(24), weight: f(3), bias: f(3), eps: 1e-5, y: f(24) });
+const normBack = () => ({ x: f(24), dy: f(24), weight: f(3), dx: f(24), dweight: f(3), dbias: f(3) });
+
+export const validCalls: Calls = {
+  gemm: () => [gemm(), f(8), f(12), f(6), 1],
+  gemmRef: () => [gemm(), f(8), f(12), f(6)],
+  conv2dForward: () => [conv(), f(32), f(54), f(3), f(12), 1],
+  conv2dBackwardInput: () => [conv(), f(12), f(54), f(32), 1],
+  conv2dBackwardWeight: () => [conv(), f(32), f(12), f(54), f(3), 1],
+  convAlgo: () => [conv(), 'forward', 1],
+  conv2dRefForward: () => [conv(), f(32), f(54), f(3), f(12)],
+  conv2dRefBackwardInput: () => [conv(), f(12), f(54), f(32)],
+  conv2dRefBackwardWeight: () => [conv(), f(32), f(12), f(54), f(3)],
+  binary: () => [{ op: 2, aShape: [2, 3], bShape: [3], outShape: [2, 3] }, f(6), f(3), f(6), 1],
+  maxPool2dForward: () => [{ ...pool(), dilH: 1, dilW: 1 }, f(32), f(8), f(8), 1],
+  maxPoolBackward: () => [planes(), f(8), f(8), f(32), 1],
+  avgPool2dForward: () => [{ ...pool(), countIncludePad: true, divisorOverride: 0 }, f(32), f(8), 1],
+  avgPool2dBackward: () => [{ ...pool(), countIncludePad: true, divisorOverride: 0 }, f(8), f(32), 1],
+  adaptiveAvgPool2dForward: () => [planes(), f(32), f(8), 1],
+  adaptiveAvgPool2dBackward: () => [planes(), f(8), f(32), 1],
+  adaptiveMaxPool2dForward: () => [planes(), f(32), f(8), f(8), 1],
+  pad2dForward: () => [pad(), 0, f(18), f(50), 1],
+  pad2dBackward: () => [pad(), f(50), f(18), 1],
+  batchNormForward: () => [{ x: f(12), shape: [2, 3, 2], weight: f(3), bias: f(3), runningMean: f(3), runningVar: f(3),
+    training: true, momentum: 0.1, eps: 1e-5, y: f(12), saveMean: f(3), saveInvstd: f(3) }, 1],
+  batchNormBackward: () => [{ x: f(12), dy: f(12), shape: [2, 3, 2], weight: f(3), saveMean: f(3), saveInvstd: f(3),
+    training: true, dx: f(12), dweight: f(3), dbias: f(3) }, 1],
+  softmaxForward: () => [{ shape: [2, 3], dim: 1, log: false }, f(6), f(6), 1],
+  softmaxBackward: () => [{ shape: [2, 3], dim: 1, log: true }, f(6), f(6), f(6), 1],
+  crossEntropyForward: () => [loss(), f(1), f(2), 1],
+  crossEntropyBackward: () => [loss(), f(2), f(1), f(6), 1],
+  nllLossForward: () => [loss(), f(1)],
+  nllLossBackward: () => [loss(), f(1), f(6)],
+  sgdStep: () => [f(4), f(4), f(4), sgd(), 1],
+  adamStep: () => [f(4), f(4), { expAvg: f(4), expAvgSq: f(4), maxExpAvgSq: null }, adam(), 1],
+  layerNormForward: () => [{ ...norm(), outer: 2, d: 3, inner: 4, mean: f(8), rstd: f(8) }, 1],
+  layerNormBackward: () => [{ ...normBack(), outer: 2, d: 3, inner: 4, mean: f(8), rstd: f(8) }, 1],
+  groupNormForward: () => [{ ...norm(), n: 2, c: 3, s: 4, groups: 3, mean: f(6), rstd: f(6) }, 1],
+  groupNormBackward: () => [{ ...normBack(), n: 2, c: 3, s: 4, groups: 3, mean: f(6), rstd: f(6) }, 1],
+  channelScaleForward: () => [{ ...scale(), x: f(24), s: f(3), y: f(24) }, 1],
+  channelScaleBackward: () => [{ ...scale(), x: f(24), s: f(3), dy: f(24), dx: f(24), ds: f(3) }, 1],
+  copyRows: () => [{ srcOffset: 0, srcStride: 3, dstOffset: 1, dstStride: 5, block: 3, count: 2 }, f(6), f(9), 1],
+};
