@@ -61,6 +61,34 @@ export function writeFully(fd: number, chunks: readonly Uint8Array[], what: stri
   }
 }
 
+/**
+ * Kill tests only: with CNN_TEST_WRITE_PAUSE_MS=N every write stops N ms with its temp file half
+ * written, so a SIGKILL can be aimed inside the writer instead of hoping to hit its few milliseconds.
+ */
+const writePauseMs = Number(process.env.CNN_TEST_WRITE_PAUSE_MS ?? 0);
+
+/** `chunks` cut at byte `at`: the chunks before it and the chunks from it on. */
+function splitChunks(chunks: readonly Uint8Array[], at: number): [Uint8Array[], Uint8Array[]] {
+  const before: Uint8Array[] = [], after: Uint8Array[] = [];
+  let offset = 0;
+  for (const c of chunks) {
+    const cut = Math.min(Math.max(at - offset, 0), c.length);
+    if (cut > 0) before.push(c.subarray(0, cut));
+    if (cut < c.length) after.push(c.subarray(cut));
+    offset += c.length;
+  }
+  return [before, after];
+}
+
+/** writeFully, with the test pause halfway when CNN_TEST_WRITE_PAUSE_MS is set. */
+function writeAll(fd: number, chunks: readonly Uint8Array[], what: string): void {
+  if (!(writePauseMs > 0)) return writeFully(fd, chunks, what);
+  const [first, second] = splitChunks(chunks, Math.floor(chunks.reduce((s, c) => s + c.length, 0) / 2));
+  writeFully(fd, first, what);
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, writePauseMs);
+  writeFully(fd, second, what);
+}
+
 /** fsync on a folder makes a rename in it durable; some file systems refuse it, which is harmless. */
 export function syncFolder(folder: string): void {
   let fd: number | undefined;
@@ -88,7 +116,7 @@ export function writeFileAtomic(path: string, data: Uint8Array | string | readon
     } catch (err) {
       throw new FileWriteError(`cannot write ${path}: ${describeWriteError(err)}`);
     }
-    writeFully(fd, chunks, path);
+    writeAll(fd, chunks, path);
     try {
       fsyncSync(fd);
     } catch (err) {

@@ -14,6 +14,10 @@ test('10 kills of a training process leave loadable checkpoints, and a resumed r
   const r = await killLoop(join(dir, 'run'), data, 10, 7);
   t.diagnostic(JSON.stringify(r));
   assert.ok(r.resumes > 0, 'some kills came after a checkpoint');
+  // Half the kills are aimed inside the file writer; a temp file left by the killed run proves one landed there
+  // (and the loop checked the next run removed it).
+  assert.equal(r.aimedAtWriter, 5);
+  assert.ok(r.killedInWriter > 0, 'some kills landed inside the file writer');
   // metrics.csv counts each finished epoch once, in order, across all the killed runs.
   assert.deepEqual(r.finalEpochs, r.finalEpochs.map((_, i) => i + 1));
 });
