@@ -1,6 +1,7 @@
 // 2-D convolution (cross-correlation, as PyTorch), NCHW float32.
 // x: N×Cin×H×W, w: Cout×(Cin/groups)×KH×KW, b: Cout or null, y: N×Cout×OH×OW.
 #pragma once
+#include <cmath>
 #include <string>
 
 namespace cnn {
@@ -47,9 +48,10 @@ void conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* 
 void conv2d_backward_weight(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                             float* db, int threads);
 
-// Depthwise kernels (groups == Cin == Cout).
+// Depthwise kernels (groups == Cin == Cout). The forward pass clamps its output to [lo, hi]
+// (ReLU: 0, ∞; ReLU6: 0, 6) as it stores it; NaN passes through as PyTorch's clamp lets it.
 void depthwise_forward(const Conv2dParams& p, const float* x, const float* w, const float* b,
-                       float* y, int threads);
+                       float* y, int threads, float lo = -INFINITY, float hi = INFINITY);
 void depthwise_backward_input(const Conv2dParams& p, const float* dy, const float* w, float* dx,
                               int threads);
 void depthwise_backward_weight(const Conv2dParams& p, const float* x, const float* dy, float* dw,

@@ -158,6 +158,15 @@ static const Conv2dParams kConvCases[] = {
     {5, 12, 2, 2, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},
     {4, 6, 1, 4, 9, 5, 3, 1, 1, 2, 2, 1, 1, 1, 1, 3},
     {4, 8, 1, 1, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 8},     // depthwise on a 1×1 map
+    // Depthwise by stride phases: row tails past 16 and 32 lanes, both strides, dilation with
+    // asymmetric pads, 5×5 and 7×7 (EfficientNet, ConvNeXt), a grid wider than the output
+    {3, 5, 17, 35, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5},
+    {2, 7, 19, 23, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 7},
+    {2, 4, 21, 18, 4, 5, 5, 2, 3, 2, 1, 3, 0, 2, 1, 4},
+    {3, 6, 15, 13, 6, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 6},
+    {2, 3, 14, 14, 3, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 3},
+    {5, 9, 4, 4, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 9},
+    {2, 6, 9, 11, 6, 3, 3, 1, 1, 0, 0, 0, 0, 2, 2, 6},
 };
 
 // One case against conv2d_ref, all three passes; returns the paths they took.

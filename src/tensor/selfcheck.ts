@@ -1,5 +1,5 @@
 // Compares every kernel variant this CPU supports with the scalar references on a small GEMM
-// and convolution (forward and both gradients). `cnn doctor` reports it.
+// and convolutions (forward and both gradients): the GEMM paths and the depthwise kernel. `cnn doctor` reports it.
 import { native, getThreads, type ConvParams } from './native.js';
 import { convOutputShape } from './ops.js';
 import { Generator } from './random.js';
@@ -40,9 +40,17 @@ function checkGemm(g: Generator, threads: number): number {
   return maxRelativeError(got, want);
 }
 
+/** A grouped convolution (the GEMM paths) and a strided 5×5 depthwise one (its own vector kernel). */
+const CONV_CHECKS: ConvParams[] = [
+  { n: 3, cIn: 6, h: 9, w: 7, cOut: 10, kh: 3, kw: 3, strideH: 2, strideW: 1, padT: 1, padB: 0, padL: 1, padR: 2, dilH: 1, dilW: 2, groups: 2 },
+  { n: 2, cIn: 5, h: 19, w: 37, cOut: 5, kh: 5, kw: 5, strideH: 2, strideW: 2, padT: 2, padB: 1, padL: 2, padR: 2, dilH: 1, dilW: 1, groups: 5 },
+];
+
 function checkConv(g: Generator, threads: number): number {
-  const p: ConvParams = { n: 3, cIn: 6, h: 9, w: 7, cOut: 10, kh: 3, kw: 3, strideH: 2, strideW: 1,
-    padT: 1, padB: 0, padL: 1, padR: 2, dilH: 1, dilW: 2, groups: 2 };
+  return Math.max(...CONV_CHECKS.map((p) => checkConvShape(p, g, threads)));
+}
+
+function checkConvShape(p: ConvParams, g: Generator, threads: number): number {
   const xs = p.n * p.cIn * p.h * p.w, ws = p.cOut * (p.cIn / p.groups) * p.kh * p.kw, ys = shapeSize(convOutputShape(p));
   const x = randomArray(xs, g), w = randomArray(ws, g), b = randomArray(p.cOut, g), dy = randomArray(ys, g);
   const pairs: [Float32Array, Float32Array][] = [];

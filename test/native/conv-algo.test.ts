@@ -14,6 +14,7 @@ const conv = (o: Partial<ConvParams>): ConvParams => ({ n: 8, cIn: 16, h: 13, w:
   strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1, groups: 1, ...o });
 const shapes: ConvParams[] = [
   conv({ groups: 16, cOut: 16 }),                                   // depthwise
+  conv({ n: 3, cIn: 6, h: 17, w: 37, cOut: 6, groups: 6, kh: 5, kw: 5, strideH: 2, strideW: 2, padT: 2, padB: 1, padL: 2, padR: 2 }), // depthwise 5×5, stride 2
   conv({ n: 8, cIn: 32, h: 24, w: 30, cOut: 8 }),                   // stride 1, large enough for the grid
   conv({ n: 9, cIn: 12, h: 41, w: 37, cOut: 10, kh: 5, strideH: 2, padT: 2, dilW: 2, groups: 2 }),
   conv({ n: 3, cIn: 5, h: 6, w: 7, cOut: 9, strideW: 2, padR: 0 }),  // small: batched
@@ -40,7 +41,7 @@ function checkAgainstReference(p: ConvParams, threads: number): void {
 
 test('by shape, convAlgo names the path each pass takes', () => {
   assert.deepEqual(passes.map((pass) => native.convAlgo(shapes[0], pass, 2)), ['depthwise', 'depthwise', 'depthwise']);
-  assert.deepEqual(passes.map((pass) => native.convAlgo(shapes[3], pass, 2)), ['batched', 'batched', 'batched']);
+  assert.deepEqual(passes.map((pass) => native.convAlgo(shapes[4], pass, 2)), ['batched', 'batched', 'batched']);
   assert.throws(() => native.convAlgo(shapes[0], 'sideways' as ConvPass, 2), { name: 'RangeError', message: /unknown pass/ });
 });
 
