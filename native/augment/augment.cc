@@ -7,57 +7,11 @@
 #include <cstring>
 #include <utility>
 
+#include "augment/auto_augment.h"
+#include "augment/rng.h"
+
 namespace cnn {
 namespace {
-
-// The TypeScript Generator (src/tensor/random.ts), bit for bit: splitmix32 seeding, xoshiro128**.
-class Rng {
- public:
-  explicit Rng(uint32_t seed) {
-    uint32_t x = seed;
-    for (int i = 0; i < 4; ++i) {
-      x += 0x9e3779b9u;
-      uint32_t z = x;
-      z = (z ^ (z >> 16)) * 0x85ebca6bu;
-      z = (z ^ (z >> 13)) * 0xc2b2ae35u;
-      s_[i] = z ^ (z >> 16);
-    }
-    if (!s_[0] && !s_[1] && !s_[2] && !s_[3]) s_[0] = 1;
-  }
-  uint32_t next() {
-    const uint32_t result = rotl(s_[1] * 5u, 7) * 9u;
-    const uint32_t t = s_[1] << 9;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = rotl(s_[3], 11);
-    return result;
-  }
-  double random() { return next() / 4294967296.0; }
-  double uniform(double lo, double hi) { return lo + (hi - lo) * random(); }
-  int randint(int n) { return (int)std::floor(random() * n); }
-  double normal() {
-    if (has_spare_) {
-      has_spare_ = false;
-      return spare_;
-    }
-    double u = 0;
-    while (u == 0) u = random();
-    const double v = random();
-    const double r = std::sqrt(-2 * std::log(u));
-    spare_ = r * std::sin(2 * M_PI * v);
-    has_spare_ = true;
-    return r * std::cos(2 * M_PI * v);
-  }
-
- private:
-  static uint32_t rotl(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
-  uint32_t s_[4];
-  bool has_spare_ = false;
-  double spare_ = 0;
-};
 
 // Python's round(): half to even.
 int round_half_even(double x) { return (int)std::nearbyint(x); }
@@ -315,6 +269,21 @@ bool sample_box(Rng& rng, int h, int w, const double* scale, const double* ratio
   return false;
 }
 
+// The auto-augment ops work on uint8 images, as torchvision's: the [0,1] floats are rounded to
+// pixel values (exact for images that were only cropped or flipped) and back. bytes holds 2·c·h·w.
+// The op draws from its own generator, seeded by the sample's next draw, so that one image can be
+// augmented alone exactly as inside a pipeline (native autoAugmentImage).
+void auto_augment(const AutoAugmentSpec& s, Rng& rng, float* img, int c, int h, int w, uint8_t* bytes) {
+  Rng own(rng.next());
+  AaApplied applied[64];
+  const int n = aa_sample(s, own, applied, 64);
+  if (n == 0) return;
+  const int64_t size = (int64_t)c * h * w;
+  for (int64_t i = 0; i < size; ++i) bytes[i] = (uint8_t)std::nearbyint(clamp01(img[i]) * 255.f);
+  for (int k = 0; k < n; ++k) aa_apply(applied[k].op, applied[k].magnitude, s, bytes, c, h, w, bytes + size);
+  for (int64_t i = 0; i < size; ++i) img[i] = (float)bytes[i] / 255.f;
+}
+
 }  // namespace
 
 std::string aug_prepare(AugPipeline& p) {
@@ -348,6 +317,7 @@ std::string aug_prepare(AugPipeline& p) {
         break;
       case AugKind::ColorJitter:
       case AugKind::Grayscale:
+      case AugKind::AutoAugment:
         if (c != 1 && c != 3) return at + "color transforms need 1 or 3 channels but the image has " + std::to_string(c);
         break;
       default:
@@ -482,6 +452,9 @@ void aug_sample(const AugPipeline& p, const uint8_t* src, uint32_t seed, float* 
                   op.erase_random ? noise[((size_t)ch * eh + y) * ew + x] : op.erase_value[ch];
         break;
       }
+      case AugKind::AutoAugment:
+        auto_augment(op.auto_augment, rng, cur, c, h, w, reinterpret_cast<uint8_t*>(other));
+        break;
     }
   }
   std::memcpy(out, cur, sizeof(float) * (size_t)c * h * w);

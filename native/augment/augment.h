@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "augment/auto_augment.h"
+
 namespace cnn {
 
 constexpr int kAugMaxChannels = 4;
@@ -24,6 +26,7 @@ enum class AugKind {
   Grayscale,         // with probability p; keeps the channel count
   Normalize,
   Erasing,           // RandomErasing on the (normalized) float image
+  AutoAugment,       // AutoAugment / RandAugment / TrivialAugmentWide on the image as uint8
 };
 
 enum class ImagePadMode { Constant = 0, Edge = 1, Reflect = 2, Symmetric = 3 };
@@ -44,6 +47,7 @@ struct AugOp {
   float mean[kAugMaxChannels] = {0, 0, 0, 0}, std[kAugMaxChannels] = {1, 1, 1, 1};
   bool erase_random = false;                 // value 'random': standard normal noise
   float erase_value[kAugMaxChannels] = {0, 0, 0, 0};
+  AutoAugmentSpec auto_augment;
 };
 
 struct AugPipeline {

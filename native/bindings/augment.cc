@@ -5,6 +5,7 @@
 // settings are per OS thread) and resolves a Promise, so the JS thread can train meanwhile.
 #include <napi.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -26,6 +27,77 @@ void floats(const Fields& r, const char* name, int count, double lo, double hi, 
 }
 
 constexpr int kMaxSide = 1 << 15;
+
+// A JS array of at most `max` elements.
+Napi::Array array_of(const Args& a, Napi::Value v, const std::string& what, uint32_t max) {
+  if (!v.IsArray()) a.type_error("expected an array for " + what);
+  Napi::Array arr = v.As<Napi::Array>();
+  if (arr.Length() > max) a.range_error(what + " holds more than " + std::to_string(max) + " elements");
+  return arr;
+}
+
+cnn::AaOp aa_op(const Fields& r) {
+  const std::string name = r.string("op");
+  for (int k = 0; k < cnn::kAaOpCount; ++k)
+    if (name == cnn::kAaOpNames[k]) return (cnn::AaOp)k;
+  r.args().range_error(r.what("op") + " '" + name + "' is not an auto-augment op");
+}
+
+// {mode, space | policies, numOps, level, levelStd, levelMax, interpolation, fill}: see
+// src/data/auto-augment.ts. Magnitudes are bounded so that every op's arithmetic stays finite.
+cnn::AutoAugmentSpec read_auto_augment(const Args& a, const Fields& r, int c) {
+  cnn::AutoAugmentSpec s;
+  const std::string mode = r.string("mode");
+  if (mode == "policy") s.mode = cnn::AaMode::Policy;
+  else if (mode == "trivial") s.mode = cnn::AaMode::Trivial;
+  else if (mode == "rand") s.mode = cnn::AaMode::Rand;
+  else a.range_error(r.what("mode") + " must be 'policy', 'trivial' or 'rand'");
+  const std::string interp = r.string("interpolation");
+  if (interp != "nearest" && interp != "bilinear") a.range_error(r.what("interpolation") + " must be 'nearest' or 'bilinear'");
+  s.bilinear = interp == "bilinear";
+  s.has_fill = r.present("fill");
+  if (s.has_fill) floats(r, "fill", c, 0, 255, s.fill);
+  constexpr double kMaxMagnitude = 1e4;
+  if (s.mode == cnn::AaMode::Policy) {
+    Napi::Array policies = array_of(a, r.get("policies"), r.what("policies"), 4096);
+    if (policies.Length() == 0) a.range_error(r.what("policies") + " must not be empty");
+    for (uint32_t i = 0; i < policies.Length(); ++i) {
+      const std::string at = r.what("policies") + "[" + std::to_string(i) + "]";
+      Napi::Array steps = array_of(a, policies.Get(i), at, 16);
+      std::vector<cnn::AaStep> policy;
+      for (uint32_t j = 0; j < steps.Length(); ++j) {
+        const Fields f(a, steps.Get(j), at + "[" + std::to_string(j) + "]");
+        cnn::AaStep step;
+        step.op = aa_op(f);
+        step.p = f.number("p", 0, 1);
+        step.magnitude = f.number("magnitude", -kMaxMagnitude, kMaxMagnitude);
+        step.is_signed = f.boolean("signed");
+        policy.push_back(step);
+      }
+      s.policies.push_back(std::move(policy));
+    }
+    return s;
+  }
+  Napi::Array space = array_of(a, r.get("space"), r.what("space"), 64);
+  if (space.Length() == 0) a.range_error(r.what("space") + " must not be empty");
+  for (uint32_t i = 0; i < space.Length(); ++i) {
+    const Fields f(a, space.Get(i), r.what("space") + "[" + std::to_string(i) + "]");
+    cnn::AaSpaceOp op;
+    op.op = aa_op(f);
+    op.is_signed = f.boolean("signed");
+    Napi::Array m = array_of(a, f.get("magnitudes"), f.what("magnitudes"), 1024);
+    for (uint32_t k = 0; k < m.Length(); ++k)
+      op.magnitudes.push_back(a.number_of(m.Get(k), f.what("magnitudes") + "[" + std::to_string(k) + "]", -kMaxMagnitude, kMaxMagnitude));
+    s.space.push_back(std::move(op));
+  }
+  if (s.mode == cnn::AaMode::Rand) {
+    s.num_ops = (int)r.integer("numOps", 0, 64);
+    s.level = r.number("level", 0, 1024);
+    s.level_std = r.number("levelStd", 0, 1e6);
+    s.level_max = r.number("levelMax", 0, 1024);
+  }
+  return s;
+}
 
 cnn::AugOp read_op(const Args& a, Napi::Value v, size_t k, int c) {
   const std::string where = "ops[" + std::to_string(k) + "]";
@@ -91,6 +163,9 @@ cnn::AugOp read_op(const Args& a, Napi::Value v, size_t k, int c) {
     r.range("ratio", 1e-6, 1e6, op.ratio);
     op.erase_random = r.boolean("random");
     if (!op.erase_random) floats(r, "value", c, -1e30, 1e30, op.erase_value);
+  } else if (kind == "autoAugment") {
+    op.kind = cnn::AugKind::AutoAugment;
+    op.auto_augment = read_auto_augment(a, r, c);
   } else {
     a.range_error(where + ".kind '" + kind + "' is not an augmentation op");
   }
@@ -242,7 +317,41 @@ Napi::Value AugmentOutputShape(const Args& a) {
   return out;
 }
 
+// ({image, imageShape, op, seed}) → the [name, magnitude] pairs an autoAugment op applied to
+// this uint8 CHW image, in place, with its own generator seeded `seed` (the augmenter seeds it
+// with the sample generator's next draw). The TypeScript transform's apply() and the policy tests.
+Napi::Value AutoAugmentImage(const Args& a) {
+  a.expect_count(1);
+  const Fields r = a.object(0, "params");
+  const auto shape = r.shape("imageShape");
+  if (shape.size() != 3 || (shape[0] != 1 && shape[0] != 3) || shape[1] < 1 || shape[1] > kMaxSide || shape[2] < 1 || shape[2] > kMaxSide)
+    a.range_error("params.imageShape must be [1 or 3 channels, height, width] with sides up to " + std::to_string(kMaxSide));
+  const int c = (int)shape[0], h = (int)shape[1], w = (int)shape[2];
+  const cnn::AugOp op = read_op(a, r.get("op"), 0, c);
+  if (op.kind != cnn::AugKind::AutoAugment) a.range_error("params.op must be an autoAugment op");
+  auto image = a.typed_of<uint8_t>(r.get("image"), r.what("image"), napi_uint8_array, "Uint8Array");
+  const size_t size = (size_t)c * h * w;
+  if (image.ElementLength() != size)
+    a.range_error("params.image holds " + std::to_string(image.ElementLength()) + " bytes but imageShape needs " + std::to_string(size));
+  const uint32_t seed = (uint32_t)r.integer("seed", 0, 0xffffffffLL);
+  const cnn::AutoAugmentSpec& s = op.auto_augment;
+  std::vector<cnn::AaApplied> applied(std::max(1, cnn::aa_max_applied(s)));
+  cnn::Rng rng(seed);
+  const int n = cnn::aa_sample(s, rng, applied.data(), (int)applied.size());
+  std::vector<uint8_t> tmp(size);
+  Napi::Array out = Napi::Array::New(a.env(), n);
+  for (int i = 0; i < n; ++i) {
+    cnn::aa_apply(applied[i].op, applied[i].magnitude, s, image.Data(), c, h, w, tmp.data());
+    Napi::Array pair = Napi::Array::New(a.env(), 2);
+    pair.Set(0u, cnn::kAaOpNames[(int)applied[i].op]);
+    pair.Set(1u, applied[i].magnitude);
+    out.Set((uint32_t)i, pair);
+  }
+  return out;
+}
+
 const Registration rows({
+    {"autoAugmentImage", AutoAugmentImage},
     {"augmentBatch", AugmentBatch},
     {"augmentBatchAsync", AugmentBatchAsync},
     {"augmentOutputShape", AugmentOutputShape},

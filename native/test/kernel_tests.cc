@@ -1,5 +1,6 @@
 // Runs the C++ kernels directly: every ISA variant this CPU supports against gemm_ref and
 // conv2d_ref on odd shapes. Prints one line per failure and "N passed, M failed".
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -399,6 +400,95 @@ static void test_augment(std::mt19937& rng) {
   check_close("augment normalize", out, want, 1e-6f, 0);
 }
 
+static void check_bytes(const std::string& name, const std::vector<uint8_t>& got, const std::vector<uint8_t>& want) {
+  for (size_t i = 0; i < want.size(); ++i)
+    if (got[i] != want[i]) {
+      std::printf("FAIL %s: byte %zu is %d, expected %d\n", name.c_str(), i, got[i], want[i]);
+      ++g_fail;
+      return;
+    }
+  ++g_pass;
+}
+
+// The auto-augment ops by their algebra (torchvision's values are checked from JS against
+// fixtures): identities, inverses and closed forms, and the op counts each mode draws.
+static void test_auto_augment(std::mt19937& rng) {
+  const int c = 3, h = 7, w = 9, n = c * h * w;
+  std::vector<uint8_t> img(n), tmp(n);
+  for (auto& v : img) v = (uint8_t)(rng() & 255);
+  AutoAugmentSpec s;
+  auto run = [&](AaOp op, double m) {
+    std::vector<uint8_t> x = img;
+    aa_apply(op, m, s, x.data(), c, h, w, tmp.data());
+    return x;
+  };
+  for (AaOp op : {AaOp::Identity, AaOp::ShearX, AaOp::ShearY, AaOp::TranslateX, AaOp::TranslateY, AaOp::Rotate})
+    check_bytes(std::string("auto-augment ") + kAaOpNames[(int)op] + " at 0 is the identity", run(op, 0), img);
+  for (AaOp op : {AaOp::Brightness, AaOp::Color, AaOp::Contrast, AaOp::Sharpness})
+    check_bytes(std::string("auto-augment ") + kAaOpNames[(int)op] + " factor 1 is the identity", run(op, 0), img);
+  check_bytes("auto-augment Posterize 8 bits is the identity", run(AaOp::Posterize, 8), img);
+  check_bytes("auto-augment Solarize above 255 is the identity", run(AaOp::Solarize, 256), img);
+  std::vector<uint8_t> inv(n), post(n), sol(n), dark(n);
+  for (int i = 0; i < n; ++i) {
+    inv[i] = (uint8_t)(255 - img[i]);
+    post[i] = (uint8_t)(img[i] & 0xf0);
+    sol[i] = img[i] >= 128 ? inv[i] : img[i];
+    dark[i] = (uint8_t)(0.5f * img[i]);
+  }
+  check_bytes("auto-augment Invert", run(AaOp::Invert, 0), inv);
+  check_bytes("auto-augment Posterize 4 bits", run(AaOp::Posterize, 4.7), post);
+  check_bytes("auto-augment Solarize 128", run(AaOp::Solarize, 128), sol);
+  check_bytes("auto-augment Brightness 0.5 truncates", run(AaOp::Brightness, -0.5), dark);
+  // A whole-pixel translation moves the image and fills the uncovered column with zeros.
+  std::vector<uint8_t> moved = run(AaOp::TranslateX, 2.9), shifted(n, 0);
+  for (int ch = 0; ch < c; ++ch)
+    for (int y = 0; y < h; ++y)
+      for (int x = 2; x < w; ++x) shifted[(ch * h + y) * w + x] = img[(ch * h + y) * w + x - 2];
+  check_bytes("auto-augment TranslateX 2.9 moves 2 pixels right", moved, shifted);
+  // Rotating by 180° about the centre of an odd-sized image reverses it.
+  std::vector<uint8_t> odd(3 * 7 * 7), turned(odd.size()), want(odd.size());
+  for (auto& v : odd) v = (uint8_t)(rng() & 255);
+  for (int ch = 0; ch < 3; ++ch)
+    for (int i = 0; i < 49; ++i) want[ch * 49 + i] = odd[ch * 49 + 48 - i];
+  turned = odd;
+  aa_apply(AaOp::Rotate, 180, s, turned.data(), 3, 7, 7, tmp.data());
+  check_bytes("auto-augment Rotate 180", turned, want);
+  // AutoContrast stretches each channel to 0..255; Equalize of a two-valued channel maps the
+  // lower value to 0.
+  std::vector<uint8_t> stretched = run(AaOp::AutoContrast, 0);
+  bool full = true;
+  for (int ch = 0; ch < c; ++ch) {
+    const auto mm = std::minmax_element(stretched.begin() + ch * h * w, stretched.begin() + (ch + 1) * h * w);
+    full = full && *mm.first == 0 && *mm.second == 255;
+  }
+  if (full) ++g_pass; else { std::printf("FAIL auto-augment AutoContrast range\n"); ++g_fail; }
+
+  // Op counts: Trivial one, Rand num_ops, Policy at most a sub-policy's steps.
+  AutoAugmentSpec trivial;
+  trivial.mode = AaMode::Trivial;
+  trivial.space = {{AaOp::Invert, false, {}}, {AaOp::Rotate, true, {0, 10, 20}}};
+  AutoAugmentSpec rand = trivial;
+  rand.mode = AaMode::Rand;
+  rand.num_ops = 3;
+  rand.level = 1.5;
+  AutoAugmentSpec policy;
+  policy.mode = AaMode::Policy;
+  policy.policies = {{{AaOp::Invert, 1.0, 0, false}, {AaOp::Rotate, 0.0, 30, true}}};
+  bool counts = true, between = true;
+  for (uint32_t seed = 0; seed < 200; ++seed) {
+    AaApplied a[8];
+    Rng r1(seed), r2(seed), r3(seed);
+    counts = counts && aa_sample(trivial, r1, a, 8) == 1;
+    const int k = aa_sample(rand, r2, a, 8);
+    counts = counts && k == 3;
+    for (int i = 0; i < k; ++i)
+      if (a[i].op == AaOp::Rotate) between = between && std::fabs(a[i].magnitude) == 15;
+    counts = counts && aa_sample(policy, r3, a, 8) == 1 && a[0].op == AaOp::Invert;
+  }
+  if (counts && between) ++g_pass;
+  else { std::printf("FAIL auto-augment op counts / interpolated level\n"); ++g_fail; }
+}
+
 // Optimizer steps against closed forms: Adam's first step moves each weight by lr·g/(|g|+eps)
 // (bias corrections cancel); SGD's first momentum step is plain SGD, its second adds momentum.
 static void test_optim(std::mt19937& rng) {
@@ -464,6 +554,7 @@ int main() {
   test_pool_pad(rng);
   test_norm_activation_dropout(rng);
   test_augment(rng);
+  test_auto_augment(rng);
   test_optim(rng);
   test_first_nonfinite();
   test_layer_kernels(rng);

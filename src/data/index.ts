@@ -4,6 +4,12 @@ export type { FloatImage, ImageShape } from './image.js';
 export { toTensorImage } from './image.js';
 export * as functional from './functional.js';
 export * from './transforms.js';
+export {
+  AutoAugment, RandAugment, TrivialAugmentWide, augmentationSpace, parseAutoAugment, autoAugmentProblem, autoAugmentTransform, formatAutoAugment,
+  AUTO_AUGMENT_OPS, IMAGENET_POLICY, TIMM_LEVEL_DENOM,
+  type AutoAugmentOptions, type RandAugmentOptions, type TrivialAugmentWideOptions, type AutoAugmentCommonOptions,
+  type AutoAugmentSpec, type AutoAugmentOpName, type AutoAugmentPolicy,
+} from './auto-augment.js';
 export * from './presets.js';
 export { planAugment, augmentBatch, augmentBatchAsync, augmentBatchReference, drawSeeds, type AugmentPlan } from './augment.js';
 export { DataLoader, EpochLoader, type DataLoaderOptions, type Batch } from './loader.js';

@@ -20,6 +20,8 @@ export interface PhotoRunOptions extends ImageFilesOptions {
   /** RandomResizedCrop's smallest scale (default 0.08) and its ratio range (default 3/4, 4/3). */
   rrcScale?: number;
   rrcRatio?: [number, number];
+  /** --auto-augment (training loader only). */
+  autoAugment?: string;
   /** Shorter side before the evaluation centre crop (default imageSize / 0.875). */
   evalResize?: number;
   skipBadImages?: boolean;
@@ -64,7 +66,7 @@ function loader(files: ImageFiles, o: PhotoRunOptions, train: boolean, s: Loader
   const size = o.imageSize ?? DEFAULT_PHOTO_SIZE;
   const t = photoTransforms({
     size, augment: o.augment, ...resolveNormalization(o.normalize ?? 'dataset', files, files.channels), evalResize: o.evalResize,
-    scale: o.rrcScale === undefined ? undefined : [o.rrcScale, 1], ratio: o.rrcRatio,
+    scale: o.rrcScale === undefined ? undefined : [o.rrcScale, 1], ratio: o.rrcRatio, autoAugment: o.autoAugment,
   }, train);
   return new StreamingLoader(files, {
     ...t, batchSize: s.batchSize, shuffle: train, seed: o.seed, skipBadImages: o.skipBadImages, concurrency: s.concurrency,

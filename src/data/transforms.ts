@@ -9,6 +9,7 @@
 import type { Generator } from '../tensor/random.js';
 import * as F from './functional.js';
 import { formatImageShape, type FloatImage, type ImageShape } from './image.js';
+import type { AutoAugmentOp } from './auto-augment.js';
 
 type Pair = [number, number];
 
@@ -22,7 +23,8 @@ export type AugmentOp =
   | { kind: 'rotation'; degrees: Pair; interpolation: F.Interpolation; fill: number[] }
   | { kind: 'colorJitter'; brightness: Pair | null; contrast: Pair | null; saturation: Pair | null; hue: Pair | null }
   | { kind: 'normalize'; mean: number[]; std: number[] }
-  | { kind: 'erasing'; p: number; scale: Pair; ratio: Pair; random: boolean; value: number[] };
+  | { kind: 'erasing'; p: number; scale: Pair; ratio: Pair; random: boolean; value: number[] }
+  | AutoAugmentOp;
 
 export interface Described {
   ops: AugmentOp[];

@@ -267,6 +267,11 @@ export interface NativeAddon {
   /** The same on the libuv pool; argument errors throw synchronously. Do not touch the arrays until it settles. */
   augmentBatchAsync(images: Uint8Array, imageShape: readonly number[], indices: Int32Array, seeds: Uint32Array,
     ops: readonly object[], out: Float32Array, threads: number): Promise<void>;
+  /**
+   * One autoAugment op (src/data/auto-augment.ts) on one uint8 CHW image, in place, with its own
+   * generator seeded `seed`; returns the [op name, magnitude] pairs it applied.
+   */
+  autoAugmentImage(params: { image: Uint8Array; imageShape: readonly number[]; op: object; seed: number }): [string, number][];
   /** [channels, height, width] that ops make of imageShape; RangeError when they cannot apply. */
   augmentOutputShape(imageShape: readonly number[], ops: readonly object[]): [number, number, number];
 

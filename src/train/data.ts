@@ -7,6 +7,7 @@ import {
   Compose, Resize, ToTensor, RandomCrop, RandomResizedCrop, RandomHorizontalFlip, RandomVerticalFlip, RandomRotation,
   ColorJitter, RandomGrayscale, RandomErasing, type Transform,
 } from '../data/transforms.js';
+import { autoAugmentTransform, parseAutoAugment } from '../data/auto-augment.js';
 import type { DownloadProgress } from '../data/download.js';
 import type { TrainConfig } from './options.js';
 
@@ -23,10 +24,10 @@ export async function loadSplits(c: TrainConfig, onProgress?: (p: DownloadProgre
 }
 
 /** Single augmentations added on top of the --augment preset (training only). */
-export type ExtraAugment = Pick<TrainConfig, 'randomCrop' | 'randomResizedCrop' | 'hflip' | 'vflip' | 'rotation' | 'colorJitter' | 'grayscale' | 'erasing'>;
+export type ExtraAugment = Pick<TrainConfig, 'randomCrop' | 'randomResizedCrop' | 'hflip' | 'vflip' | 'rotation' | 'colorJitter' | 'grayscale' | 'erasing' | 'autoAugment'>;
 
 /**
- * Train: [Resize] → preset's uint8 steps → extra geometric and colour steps → ToTensor →
+ * Train: [Resize] → preset's uint8 steps → extra geometric and colour steps → --auto-augment → ToTensor →
  * Normalize → preset's and extra tensor steps (RandomErasing). Validation: [Resize] → ToTensor →
  * Normalize. The preset is planned at the resized size, so its crops keep that size.
  */
@@ -48,6 +49,7 @@ export function transformFor(ds: ImageDataset, augment: AugmentLevel, train: boo
       before.push(new ColorJitter({ brightness, contrast, saturation, hue }));
     }
     if (extra.grayscale !== undefined) before.push(new RandomGrayscale(extra.grayscale));
+    if (extra.autoAugment !== undefined) before.push(autoAugmentTransform(parseAutoAugment(extra.autoAugment)));
     if (extra.erasing !== undefined) after.push(new RandomErasing({ p: extra.erasing }));
   }
   return new Compose([...before, ...after]);

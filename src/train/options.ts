@@ -11,6 +11,7 @@ import { ConfigError } from '../errors.js';
 import { parseMemorySize } from './memory-estimate.js';
 import { parseClassWeights, type ClassWeightsSpec } from './class-weights.js';
 import { parseNormalize, normalizeProblem, type NormalizeSpec } from '../data/normalization.js';
+import { autoAugmentProblem } from '../data/auto-augment.js';
 
 const maxMemory = {
   key: 'maxMemory', flag: '--max-memory <size>', group: 'run', defaultText: 'the memory available',
@@ -35,6 +36,18 @@ const normalize = {
   help: "Normalize's mean/std: dataset (its own statistics), imagenet (a pretrained backbone's), or m1,m2,m3:s1,s2,s3",
   parse: parseNormalize,
   check: (v: NormalizeSpec) => normalizeProblem(v),
+} as const;
+
+const autoAugment = {
+  key: 'autoAugment', flag: '--auto-augment <policy>', group: 'augment', defaultText: 'off',
+  help: "trivial (TrivialAugmentWide), imagenet (AutoAugment's ImageNet policy) or rand-m<M>[-n<N>][-mstd<S>] " +
+    "(RandAugment in timm's grammar: M and S on timm's 0–10 scale, M = torchvision's bin 3·M of 31; n 2 by default)",
+  parse: (raw: string): string => {
+    const problem = autoAugmentProblem(raw);
+    if (problem) throw new ConfigError(`--auto-augment: ${problem}`, '--auto-augment');
+    return raw;
+  },
+  check: (v: string) => (autoAugmentProblem(v) === undefined ? undefined : 'trivial, imagenet or rand-m<M>[-n<N>][-mstd<S>]'),
 } as const;
 
 const probability = (key: 'hflip' | 'vflip' | 'grayscale' | 'erasing', help: string) =>
@@ -105,6 +118,7 @@ const AUGMENT_ROWS = [
   }),
   probability('grayscale', 'add RandomGrayscale(p)'),
   probability('erasing', 'add RandomErasing(p) after Normalize'),
+  autoAugment,
   numberRow('mixup', '--mixup <alpha>', { min: 0, max: 1000, defaultText: 'off', help: "mixup with λ ~ Beta(α, α), timm's Mixup per batch with soft targets", group: 'augment' }),
   numberRow('cutmix', '--cutmix <alpha>', { min: 0, max: 1000, defaultText: 'off', help: "cutmix with λ ~ Beta(α, α), timm's Mixup per batch with soft targets", group: 'augment' }),
   numberRow('mixProb', '--mix-prob <p>', { min: 0, max: 1, expected: 'a probability in [0, 1]', default: 1, help: 'probability that a batch is mixed (with --mixup/--cutmix)', group: 'augment' }),

@@ -14,7 +14,7 @@ import type { TrainConfig } from './options.js';
 import type { DataParallel } from './distributed.js';
 
 type PhotoKeys = 'normalize' | 'pretrained' | 'dataset' | 'dataDir' | 'labels' | 'trainCsv' | 'valCsv' | 'valSplit' | 'seed' | 'imageSize' | 'augment'
-  | 'randomResizedCrop' | 'rrcRatio' | 'evalResize' | 'skipBadImages' | 'cacheDecoded';
+  | 'randomResizedCrop' | 'rrcRatio' | 'evalResize' | 'skipBadImages' | 'cacheDecoded' | 'autoAugment';
 
 /** Image files streamed from disk, rather than a built-in dataset held in memory. */
 export function isPhotoRun(c: Pick<TrainConfig, 'dataset' | 'labels' | 'trainCsv' | 'valCsv'>): boolean {
@@ -31,7 +31,7 @@ export function photoOptions(c: Pick<TrainConfig, PhotoKeys | 'model'>): PhotoRu
     channels: channels === 1 ? 1 : 3, imageSize: c.imageSize ?? size,
     dataDir: c.dataDir, labels: c.labels, trainCsv: c.trainCsv, valCsv: c.valCsv, valSplit: c.valSplit, seed: c.seed,
     augment: c.augment, rrcScale: c.randomResizedCrop, rrcRatio: c.rrcRatio, evalResize: c.evalResize,
-    skipBadImages: c.skipBadImages, cacheDecoded: c.cacheDecoded, normalize: normalizeSpec(c),
+    skipBadImages: c.skipBadImages, cacheDecoded: c.cacheDecoded, normalize: normalizeSpec(c), autoAugment: c.autoAugment,
   };
 }
 
