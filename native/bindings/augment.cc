@@ -1,4 +1,4 @@
-// Bindings of the batch augmenter: (images, imageShape, indices, seeds, ops, out, threads).
+// Bindings of the batch augmenter: ({images, imageShape, indices, seeds, ops, out, threads}).
 // The op list (plain objects from src/data/transforms.ts describe()) becomes an AugPipeline
 // here, once per call, checked against the image shape; the kernel never sees a JS value.
 // augmentBatchAsync runs the same kernel on the libuv pool (threads passed explicitly: OpenMP
@@ -172,9 +172,9 @@ cnn::AugOp read_op(const Args& a, Napi::Value v, size_t k, int c) {
   return op;
 }
 
-// (imageShape, ops) at positions shape_i, ops_i → the checked pipeline.
-cnn::AugPipeline read_pipeline(const Args& a, size_t shape_i, size_t ops_i) {
-  const auto shape = a.shape(shape_i, "imageShape");
+// (imageShape, ops) → the checked pipeline; `prefix` names them in errors ("" or "params.").
+cnn::AugPipeline read_pipeline(const Args& a, Napi::Value shape_v, Napi::Value v, const std::string& prefix) {
+  const auto shape = a.shape_of(shape_v, prefix + "imageShape");
   if (shape.size() != 3) a.range_error("imageShape must be [channels, height, width]");
   if (shape[0] < 1 || shape[0] > cnn::kAugMaxChannels)
     a.range_error("images must have 1 to " + std::to_string(cnn::kAugMaxChannels) + " channels");
@@ -182,8 +182,7 @@ cnn::AugPipeline read_pipeline(const Args& a, size_t shape_i, size_t ops_i) {
     a.range_error("image height and width must be between 1 and " + std::to_string(kMaxSide));
   cnn::AugPipeline p;
   p.c = (int)shape[0]; p.h = (int)shape[1]; p.w = (int)shape[2];
-  Napi::Value v = a.info()[ops_i];
-  if (!v.IsArray()) a.type_error("expected an array of op objects for ops");
+  if (!v.IsArray()) a.type_error("expected an array of op objects for " + prefix + "ops");
   Napi::Array ops = v.As<Napi::Array>();
   if (ops.Length() > 64) a.range_error("ops holds more than 64 ops");
   for (uint32_t k = 0; k < ops.Length(); ++k) p.ops.push_back(read_op(a, ops.Get(k), k, p.c));
@@ -203,39 +202,41 @@ struct BatchCall {
   int n = 0;
   int threads = 1;
   int64_t out_len = 0;
+  Napi::Value out_value;  // the caller's out array (the async worker copies into it at the end)
 };
 
-// (images, imageShape, indices, seeds, ops, out, threads)
+// {images, imageShape, indices, seeds, ops, out, threads}
 BatchCall read_call(const Args& a) {
-  a.expect_count(7);
-  const Napi::CallbackInfo& info = a.info();
+  a.expect_count(1);
+  const Fields f = a.object(0, "params");
   BatchCall call;
-  call.pipeline = read_pipeline(a, 1, 4);
+  call.pipeline = read_pipeline(a, f.get("imageShape"), f.get("ops"), "params.");
   const cnn::AugPipeline& p = call.pipeline;
-  auto images = a.typed_of<uint8_t>(info[0], "images", napi_uint8_array, "Uint8Array");
+  auto images = a.typed_of<uint8_t>(f.get("images"), f.what("images"), napi_uint8_array, "Uint8Array");
   const int64_t per_image = (int64_t)p.c * p.h * p.w;
   const int64_t len = (int64_t)images.ElementLength();
   if (len % per_image)
-    a.range_error("images holds " + std::to_string(len) + " bytes, not a whole number of " +
+    a.range_error("params.images holds " + std::to_string(len) + " bytes, not a whole number of " +
                   std::to_string(p.c) + "x" + std::to_string(p.h) + "x" + std::to_string(p.w) + " images");
   const int64_t count = len / per_image;
-  auto indices = a.typed_of<int32_t>(info[2], "indices", napi_int32_array, "Int32Array");
-  auto seeds = a.typed_of<uint32_t>(info[3], "seeds", napi_uint32_array, "Uint32Array");
+  auto indices = a.typed_of<int32_t>(f.get("indices"), f.what("indices"), napi_int32_array, "Int32Array");
+  auto seeds = a.typed_of<uint32_t>(f.get("seeds"), f.what("seeds"), napi_uint32_array, "Uint32Array");
   call.n = (int)indices.ElementLength();
   if (seeds.ElementLength() != indices.ElementLength())
-    a.range_error("seeds must hold one seed per index (" + std::to_string(call.n) + ") but holds " +
+    a.range_error("params.seeds must hold one seed per index (" + std::to_string(call.n) + ") but holds " +
                   std::to_string(seeds.ElementLength()));
   const int32_t* idx = indices.Data();
   for (int k = 0; k < call.n; ++k)
     if (idx[k] < 0 || idx[k] >= count)
-      a.range_error("indices[" + std::to_string(k) + "] = " + std::to_string(idx[k]) + " is outside the " +
+      a.range_error("params.indices[" + std::to_string(k) + "] = " + std::to_string(idx[k]) + " is outside the " +
                     std::to_string(count) + " images");
   call.out_len = (int64_t)p.out_c * p.out_h * p.out_w * call.n;
-  call.out = a.floats(5, "out", call.out_len);
+  call.out_value = f.get("out");
+  call.out = a.floats_of(call.out_value, f.what("out"), call.out_len);
   call.images = images.Data();
   call.indices = idx;
   call.seeds = seeds.Data();
-  call.threads = a.threads(6);
+  call.threads = (int)f.integer("threads", 1, 1024);
   return call;
 }
 
@@ -264,7 +265,7 @@ class AugmentWorker : public Napi::AsyncWorker {
       std::memcpy(images_.data() + per_image * k, call.images + per_image * call.indices[k], per_image);
       order_[k] = k;
     }
-    caller_out_ = Napi::Persistent(a.info()[5].As<Napi::Object>());
+    caller_out_ = Napi::Persistent(call.out_value.As<Napi::Object>());
   }
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
@@ -309,7 +310,7 @@ Napi::Value AugmentBatchAsync(const Args& a) {
 // (imageShape, ops) → [channels, height, width] the pipeline produces, or a RangeError.
 Napi::Value AugmentOutputShape(const Args& a) {
   a.expect_count(2);
-  const cnn::AugPipeline p = read_pipeline(a, 0, 1);
+  const cnn::AugPipeline p = read_pipeline(a, a.info()[0], a.info()[1], "");
   Napi::Array out = Napi::Array::New(a.env(), 3);
   out.Set(0u, p.out_c);
   out.Set(1u, p.out_h);

@@ -41,7 +41,7 @@ export function drawSeeds(gen: Generator, n: number): Uint32Array {
 /** Native, on this thread: images[indices[k]] → float32 N×C×H×W. */
 export function augmentBatch(plan: AugmentPlan, images: Uint8Array, indices: Int32Array, seeds: Uint32Array,
   threads = getThreads(), out = new Float32Array(outputLength(plan, indices.length))): Float32Array {
-  native.augmentBatch(images, shapeArray(plan.input), indices, seeds, plan.ops, out, threads);
+  native.augmentBatch({ images, imageShape: shapeArray(plan.input), indices, seeds, ops: plan.ops, out, threads });
   return out;
 }
 
@@ -49,7 +49,7 @@ export function augmentBatch(plan: AugmentPlan, images: Uint8Array, indices: Int
 export async function augmentBatchAsync(plan: AugmentPlan, images: Uint8Array, indices: Int32Array, seeds: Uint32Array,
   threads = getThreads()): Promise<Float32Array> {
   const out = new Float32Array(outputLength(plan, indices.length));
-  await native.augmentBatchAsync(images, shapeArray(plan.input), indices, seeds, plan.ops, out, threads);
+  await native.augmentBatchAsync({ images, imageShape: shapeArray(plan.input), indices, seeds, ops: plan.ops, out, threads });
   return out;
 }
 

@@ -162,6 +162,17 @@ export interface BatchNormBackwardCall {
 }
 
 /** The (N, C) input, targets and settings shared by the cross-entropy and NLL calls. */
+/** One batch of the native augmenter (src/data/augment.ts). */
+export interface AugmentBatchParams {
+  images: Uint8Array;
+  imageShape: readonly number[];
+  indices: Int32Array;
+  seeds: Uint32Array;
+  ops: readonly object[];
+  out: Float32Array;
+  threads: number;
+}
+
 export interface LossParams {
   input: Float32Array; n: number; c: number; target: Int32Array;
   weight: Float32Array | null;
@@ -262,11 +273,9 @@ export interface NativeAddon {
    * Augments images[indices[k]] (uint8 CHW of imageShape) with seeds[k] through ops (the plain
    * descriptions of src/data/transforms.ts) into out, float32 N × outShape.
    */
-  augmentBatch(images: Uint8Array, imageShape: readonly number[], indices: Int32Array, seeds: Uint32Array,
-    ops: readonly object[], out: Float32Array, threads: number): void;
+  augmentBatch(p: AugmentBatchParams): void;
   /** The same on the libuv pool; argument errors throw synchronously. Do not touch the arrays until it settles. */
-  augmentBatchAsync(images: Uint8Array, imageShape: readonly number[], indices: Int32Array, seeds: Uint32Array,
-    ops: readonly object[], out: Float32Array, threads: number): Promise<void>;
+  augmentBatchAsync(p: AugmentBatchParams): Promise<void>;
   /**
    * One autoAugment op (src/data/auto-augment.ts) on one uint8 CHW image, in place, with its own
    * generator seeded `seed`; returns the [op name, magnitude] pairs it applied.

@@ -100,51 +100,55 @@ test('bad native calls throw TypeError/RangeError with a message', () => {
   const plan = planAugment(new T.Compose(pipelines.cifar.t), rgb);
   const shape = [3, 12, 10];
   const out = new Float32Array(N * 3 * 12 * 10);
-  const ok = () => native.augmentBatch(rgbImages, shape, indices, seeds, plan.ops, out, 1);
+  const params = () => ({ images: rgbImages, imageShape: shape, indices, seeds, ops: plan.ops, out, threads: 1 });
+  const ok = () => native.augmentBatch(params());
   ok();
-  type Call = Parameters<typeof native.augmentBatch>;
-  const call = (patch: (args: Call) => void) => () => {
-    const args: Call = [rgbImages, shape, indices, seeds, plan.ops, out, 1];
-    patch(args);
-    native.augmentBatch(...args);
+  type Params = Parameters<typeof native.augmentBatch>[0];
+  const call = (patch: (p: { -readonly [K in keyof Params]: Params[K] }) => void) => () => {
+    const p = params();
+    patch(p);
+    native.augmentBatch(p);
   };
   const bad = (v: unknown) => v as never;
   const cases: [string, () => void, ErrorConstructor][] = [
-    ['too few arguments', () => (native.augmentBatch as unknown as (...a: unknown[]) => void)(rgbImages, shape), TypeError],
-    ['images not Uint8Array', call((a) => { a[0] = bad(new Float32Array(rgbImages.length)); }), TypeError],
-    ['images not whole', call((a) => { a[0] = rgbImages.subarray(1); }), RangeError],
-    ['shape rank', call((a) => { a[1] = [3, 12]; }), RangeError],
-    ['five channels', call((a) => { a[1] = [5, 12, 10]; }), RangeError],
-    ['shape not array', call((a) => { a[1] = bad('3x12x10'); }), TypeError],
-    ['indices type', call((a) => { a[2] = bad(Uint32Array.from(indices)); }), TypeError],
-    ['index too large', call((a) => { a[2] = Int32Array.from(indices, (v, i) => (i === 3 ? N : v)); }), RangeError],
-    ['negative index', call((a) => { a[2] = Int32Array.from(indices, (v, i) => (i === 0 ? -1 : v)); }), RangeError],
-    ['seeds type', call((a) => { a[3] = bad(new Int32Array(N)); }), TypeError],
-    ['seeds length', call((a) => { a[3] = seeds.subarray(1); }), RangeError],
-    ['ops not array', call((a) => { a[4] = bad({}); }), TypeError],
-    ['op not object', call((a) => { a[4] = bad([42]); }), TypeError],
-    ['unknown kind', call((a) => { a[4] = [{ kind: 'sharpen' }]; }), RangeError],
-    ['missing field', call((a) => { a[4] = [{ kind: 'horizontalFlip' }]; }), TypeError],
-    ['p out of range', call((a) => { a[4] = [{ kind: 'horizontalFlip', p: 2 }]; }), RangeError],
-    ['NaN size', call((a) => { a[4] = [{ kind: 'resize', height: NaN, width: 4 }]; }), TypeError],
-    ['fractional size', call((a) => { a[4] = [{ kind: 'centerCrop', height: 2.5, width: 4 }]; }), TypeError],
-    ['fill per channel', call((a) => { a[4] = [{ kind: 'rotation', degrees: [0, 1], interpolation: 'nearest', fill: [0] }]; }), RangeError],
-    ['interpolation', call((a) => { a[4] = [{ kind: 'rotation', degrees: [0, 1], interpolation: 'bicubic', fill: [0, 0, 0] }]; }), RangeError],
-    ['reversed range', call((a) => { a[4] = [{ kind: 'randomResizedCrop', height: 4, width: 4, scale: [1, 0.5], ratio: [1, 1] }]; }), RangeError],
-    ['zero std', call((a) => { a[4] = [{ kind: 'normalize', mean: [0, 0, 0], std: [1, 0, 1] }]; }), RangeError],
-    ['padding mode', call((a) => { a[4] = [{ kind: 'randomCrop', height: 4, width: 4, padding: [0, 0, 0, 0], padIfNeeded: false, paddingMode: 7, fill: [0, 0, 0] }]; }), RangeError],
-    ['crop too large', call((a) => { a[4] = [{ kind: 'randomCrop', height: 40, width: 4, padding: [0, 0, 0, 0], padIfNeeded: false, paddingMode: 0, fill: [0, 0, 0] }]; }), RangeError],
-    ['out type', call((a) => { a[5] = bad(new Float64Array(out.length)); }), TypeError],
-    ['out too short', call((a) => { a[5] = out.subarray(1); }), RangeError],
-    ['out for another shape', call((a) => { a[4] = [{ kind: 'centerCrop', height: 4, width: 4 }]; }), RangeError],
-    ['threads zero', call((a) => { a[6] = 0; }), RangeError],
-    ['threads fractional', call((a) => { a[6] = 1.5; }), TypeError],
+    ['too few arguments', () => (native.augmentBatch as unknown as (...a: unknown[]) => void)(), TypeError],
+    ['positional arguments', () => (native.augmentBatch as unknown as (...a: unknown[]) => void)(rgbImages, shape, indices, seeds, plan.ops, out, 1), TypeError],
+    ['params not object', () => native.augmentBatch(bad([rgbImages])), TypeError],
+    ['missing images', call((a) => { a.images = bad(undefined); }), TypeError],
+    ['images not Uint8Array', call((a) => { a.images = bad(new Float32Array(rgbImages.length)); }), TypeError],
+    ['images not whole', call((a) => { a.images = rgbImages.subarray(1); }), RangeError],
+    ['shape rank', call((a) => { a.imageShape = [3, 12]; }), RangeError],
+    ['five channels', call((a) => { a.imageShape = [5, 12, 10]; }), RangeError],
+    ['shape not array', call((a) => { a.imageShape = bad('3x12x10'); }), TypeError],
+    ['indices type', call((a) => { a.indices = bad(Uint32Array.from(indices)); }), TypeError],
+    ['index too large', call((a) => { a.indices = Int32Array.from(indices, (v, i) => (i === 3 ? N : v)); }), RangeError],
+    ['negative index', call((a) => { a.indices = Int32Array.from(indices, (v, i) => (i === 0 ? -1 : v)); }), RangeError],
+    ['seeds type', call((a) => { a.seeds = bad(new Int32Array(N)); }), TypeError],
+    ['seeds length', call((a) => { a.seeds = seeds.subarray(1); }), RangeError],
+    ['ops not array', call((a) => { a.ops = bad({}); }), TypeError],
+    ['op not object', call((a) => { a.ops = bad([42]); }), TypeError],
+    ['unknown kind', call((a) => { a.ops = [{ kind: 'sharpen' }]; }), RangeError],
+    ['missing field', call((a) => { a.ops = [{ kind: 'horizontalFlip' }]; }), TypeError],
+    ['p out of range', call((a) => { a.ops = [{ kind: 'horizontalFlip', p: 2 }]; }), RangeError],
+    ['NaN size', call((a) => { a.ops = [{ kind: 'resize', height: NaN, width: 4 }]; }), TypeError],
+    ['fractional size', call((a) => { a.ops = [{ kind: 'centerCrop', height: 2.5, width: 4 }]; }), TypeError],
+    ['fill per channel', call((a) => { a.ops = [{ kind: 'rotation', degrees: [0, 1], interpolation: 'nearest', fill: [0] }]; }), RangeError],
+    ['interpolation', call((a) => { a.ops = [{ kind: 'rotation', degrees: [0, 1], interpolation: 'bicubic', fill: [0, 0, 0] }]; }), RangeError],
+    ['reversed range', call((a) => { a.ops = [{ kind: 'randomResizedCrop', height: 4, width: 4, scale: [1, 0.5], ratio: [1, 1] }]; }), RangeError],
+    ['zero std', call((a) => { a.ops = [{ kind: 'normalize', mean: [0, 0, 0], std: [1, 0, 1] }]; }), RangeError],
+    ['padding mode', call((a) => { a.ops = [{ kind: 'randomCrop', height: 4, width: 4, padding: [0, 0, 0, 0], padIfNeeded: false, paddingMode: 7, fill: [0, 0, 0] }]; }), RangeError],
+    ['crop too large', call((a) => { a.ops = [{ kind: 'randomCrop', height: 40, width: 4, padding: [0, 0, 0, 0], padIfNeeded: false, paddingMode: 0, fill: [0, 0, 0] }]; }), RangeError],
+    ['out type', call((a) => { a.out = bad(new Float64Array(out.length)); }), TypeError],
+    ['out too short', call((a) => { a.out = out.subarray(1); }), RangeError],
+    ['out for another shape', call((a) => { a.ops = [{ kind: 'centerCrop', height: 4, width: 4 }]; }), RangeError],
+    ['threads zero', call((a) => { a.threads = 0; }), RangeError],
+    ['threads fractional', call((a) => { a.threads = 1.5; }), TypeError],
   ];
   for (const [label, fn, kind] of cases) {
     assert.throws(fn, (err: Error) => err instanceof kind && err.message.startsWith('augmentBatch: '), label);
   }
   // The async form checks the same arguments synchronously.
-  assert.throws(() => native.augmentBatchAsync(rgbImages, shape, indices, seeds.subarray(1), plan.ops, out, 1), RangeError);
+  assert.throws(() => native.augmentBatchAsync({ ...params(), seeds: seeds.subarray(1) }), RangeError);
   ok();
 });
 

@@ -42,11 +42,11 @@ function fresh() {
 
 test('augmentBatchAsync uses the arguments as they were at the call, whatever JS does to them meanwhile', async () => {
   const want = fresh();
-  native.augmentBatch(want.images, shape, want.indices, want.seeds, ops, want.out, 2);
+  native.augmentBatch({ images: want.images, imageShape: shape, indices: want.indices, seeds: want.seeds, ops, out: want.out, threads: 2 });
 
   const busy = busyPool();
   const a = fresh();
-  const pending = native.augmentBatchAsync(a.images, shape, a.indices, a.seeds, ops, a.out, 2);
+  const pending = native.augmentBatchAsync({ images: a.images, imageShape: shape, indices: a.indices, seeds: a.seeds, ops, out: a.out, threads: 2 });
   a.indices.fill(1 << 30);  // would read far outside images
   a.seeds.fill(0);
   a.images.fill(255);
@@ -54,7 +54,7 @@ test('augmentBatchAsync uses the arguments as they were at the call, whatever JS
   assert.deepEqual(a.out, want.out);
 
   const b = fresh();
-  const detached = native.augmentBatchAsync(b.images, shape, b.indices, b.seeds, ops, b.out, 2);
+  const detached = native.augmentBatchAsync({ images: b.images, imageShape: shape, indices: b.indices, seeds: b.seeds, ops, out: b.out, threads: 2 });
   detach(b.indices);
   detach(b.seeds);
   detach(b.images);
@@ -66,7 +66,7 @@ test('augmentBatchAsync uses the arguments as they were at the call, whatever JS
 test('augmentBatchAsync rejects, without writing anywhere, when out is detached meanwhile', async () => {
   const busy = busyPool();
   const c = fresh();
-  const pending = native.augmentBatchAsync(c.images, shape, c.indices, c.seeds, ops, c.out, 2);
+  const pending = native.augmentBatchAsync({ images: c.images, imageShape: shape, indices: c.indices, seeds: c.seeds, ops, out: c.out, threads: 2 });
   detach(c.out);
   await assert.rejects(pending, /augmentBatchAsync: out was detached or resized while the call was pending/);
   await busy;

@@ -20,6 +20,8 @@ const sgd = () => ({ lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0, neste
 const adam = () => ({ lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, step: 1, amsgrad: false, decoupled: false, maximize: false });
 const scale = () => ({ outer: 2, c: 3, inner: 4, perSample: false });
 const norm = () => ({ x: f(24), weight: f(3), bias: f(3), eps: 1e-5, y: f(24) });
+const augment = () => ({ images: new Uint8Array(8), imageShape: [1, 2, 2], indices: Int32Array.of(1, 0), seeds: Uint32Array.of(3, 4),
+  ops: [{ kind: 'horizontalFlip', p: 0.5 }], out: f(8), threads: 1 });
 const normBack = () => ({ x: f(24), dy: f(24), weight: f(3), dx: f(24), dweight: f(3), dbias: f(3) });
 
 export const validCalls: Calls = {
@@ -60,5 +62,9 @@ export const validCalls: Calls = {
   groupNormBackward: () => [{ ...normBack(), n: 2, c: 3, s: 4, groups: 3, mean: f(6), rstd: f(6) }, 1],
   channelScaleForward: () => [{ ...scale(), x: f(24), s: f(3), y: f(24) }, 1],
   channelScaleBackward: () => [{ ...scale(), x: f(24), s: f(3), dy: f(24), dx: f(24), ds: f(3) }, 1],
+  augmentBatch: () => [augment()],
+  augmentBatchAsync: () => [augment()],
+  autoAugmentImage: () => [{ image: new Uint8Array(4), imageShape: [1, 2, 2], seed: 5,
+    op: { kind: 'autoAugment', mode: 'trivial', space: [{ op: 'Invert', signed: false, magnitudes: [] }], interpolation: 'nearest', fill: null } }],
   copyRows: () => [{ srcOffset: 0, srcStride: 3, dstOffset: 1, dstStride: 5, block: 3, count: 2 }, f(6), f(9), 1],
 };
