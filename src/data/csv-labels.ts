@@ -1,9 +1,11 @@
 // A labels file: one `path,label` row per image (CSV, or TSV when the file ends in .tsv or its
 // first line has a tab). Paths are relative to the file's folder; labels are class names or
-// class indices. A first row whose label column reads label/class/target is a header.
+// class indices. A first row whose label column reads label/class/target is a header. Each file's
+// size is read too (NaN for one missing: decoding it then names it, or skips it).
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { byCodePoint, type FileIndex } from './file-index.js';
+import { byCodePoint, fileSizes, type FileIndex } from './file-index.js';
+import { PathTable } from './path-table.js';
 import { CorruptFileError, DatasetNotFoundError } from './errors.js';
 
 const HEADER_LABELS = new Set(['label', 'class', 'target', 'category']);
@@ -54,6 +56,7 @@ export async function readLabelsFile(file: string, classes?: readonly string[]):
   const lines = text.split(/\r?\n/);
   const delimiter = file.toLowerCase().endsWith('.tsv') || lines[0]?.includes('\t') ? '\t' : ',';
   const rows: { file: string; label: string; line: number }[] = [];
+  const folder = path.dirname(file);
   for (const [i, line] of lines.entries()) {
     if (line.trim() === '') continue;
     const fields = splitCsvLine(line, delimiter);
@@ -61,7 +64,7 @@ export async function readLabelsFile(file: string, classes?: readonly string[]):
       throw new CorruptFileError(`${file}, line ${i + 1}: expected path${delimiter === '\t' ? '<tab>' : ','}label but found ${JSON.stringify(line)}`);
     }
     if (rows.length === 0 && i === lines.findIndex((l) => l.trim() !== '') && HEADER_LABELS.has(fields[1]!.toLowerCase())) continue;
-    rows.push({ file: path.resolve(path.dirname(file), fields[0]!), label: fields[1]!, line: i + 1 });
+    rows.push({ file: fields[0]!, label: fields[1]!, line: i + 1 });
   }
   if (rows.length === 0) throw new CorruptFileError(`${file} lists no images`);
   const numeric = rows.every((r) => isIndex(r.label));
@@ -83,5 +86,6 @@ export async function readLabelsFile(file: string, classes?: readonly string[]):
     }
     labels[k] = label;
   }
-  return { classes: names, files: rows.map((r) => r.file), labels };
+  const files = PathTable.from(folder, rows.map((r) => r.file));
+  return { classes: names, files, labels, sizes: await fileSizes(Array.from(files)) };
 }

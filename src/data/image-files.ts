@@ -66,9 +66,9 @@ export async function openImageFiles(split: string, o: ImageFilesOptions): Promi
 
 /** The files at `indices`, in that order, as split `split`. */
 export function subsetImageFiles(ds: ImageFiles, indices: ArrayLike<number>, split: string): ImageFiles {
-  const files = Array.from(indices, (i) => ds.files[i]!);
   const labels = Int32Array.from(indices, (i) => ds.labels[i]!);
-  return { ...ds, split, files, labels };
+  const sizes = Float64Array.from(indices, (i) => ds.sizes[i]!);
+  return { ...ds, split, files: ds.files.subset(indices), labels, sizes };
 }
 
 /** --val-split on image files: the same seeded permutation as splitDataset. */

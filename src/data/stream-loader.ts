@@ -109,7 +109,7 @@ export class StreamingLoader extends EpochLoader {
     if (this.cacheBudget === 0) return undefined;
     const hit = this.decoded.get(index);
     if (hit || this.cachedBytes >= this.cacheBudget) return hit;
-    const original = await decodeOriginal(this.dataset.files[index]!, this.dataset.channels);
+    const original = await decodeOriginal(this.dataset.files.at(index), this.dataset.channels);
     if (this.cachedBytes + original.pixels.length <= this.cacheBudget) {
       this.decoded.set(index, original);
       this.cachedBytes += original.pixels.length;
@@ -137,11 +137,11 @@ export class StreamingLoader extends EpochLoader {
     const decoded = new Uint8Array(indices.length);
     await Promise.all(Array.from(indices, (index, k) => this.limiter.run(async () => {
       try {
-        await decodeCrop(files[index]!, this.crop, channels, new Generator(seeds[k]! + 0x100000000), block, k * per, await this.original(index));
+        await decodeCrop(files.at(index), this.crop, channels, new Generator(seeds[k]! + 0x100000000), block, k * per, await this.original(index));
         decoded[k] = 1;
       } catch (err) {
         if (!(this.skipBadImages && err instanceof CorruptFileError)) throw err;
-        this.badImages.push(files[index]!);
+        this.badImages.push(files.at(index));
       }
     })));
     const kept = Int32Array.from(decoded.keys()).filter((k) => decoded[k] === 1);

@@ -35,7 +35,7 @@ test('ImageFolder listing: the classes and (file, label) order of torchvision', 
     writeTree(dir, want.tree);
     const got = await listImageFolder(dir);
     assert.deepEqual(got.classes, want.classes);
-    assert.deepEqual(got.files.map((f, i) => [path.relative(dir, f).split(path.sep).join('/'), got.labels[i]]), want.samples);
+    assert.deepEqual([...got.files].map((f, i) => [path.relative(dir, f).split(path.sep).join('/'), got.labels[i]]), want.samples);
   } finally {
     cleanup();
   }
@@ -50,7 +50,7 @@ test('ImageFolder listing is cached beside the data until a folder changes', asy
     assert.ok(readFileSync(path.join(dir, INDEX_CACHE_FILE), 'utf8').includes('dog'));
     const second = await indexImageFolder(dir);
     assert.equal(second.cached, true);
-    assert.deepEqual(second.files, first.files);
+    assert.deepEqual([...second.files], [...first.files]);
     assert.deepEqual(Array.from(second.labels), [0, 0, 1]);
     // A file added deep down changes only its own folder's mtime; that is enough.
     writeTree(dir, ['dog/a/2.jpg']);
@@ -77,7 +77,7 @@ test('labels files: names (sorted as torchvision) or indices, paths relative to 
     writeFileSync(path.join(dir, 'train.csv'), 'path,label\nimg/a.png,zebra\nimg/b.png,Ant\n"img/d e.png",zebra\n\n');
     const byName = await readLabelsFile(path.join(dir, 'train.csv'));
     assert.deepEqual(byName.classes, ['Ant', 'zebra']);
-    assert.deepEqual(byName.files, ['a.png', 'b.png', 'd e.png'].map((f) => path.join(dir, 'img', f)));
+    assert.deepEqual([...byName.files], ['a.png', 'b.png', 'd e.png'].map((f) => path.join(dir, 'img', f)));
     assert.deepEqual(Array.from(byName.labels), [1, 0, 1]);
     writeFileSync(path.join(dir, 'val.tsv'), 'img/c.png\tAnt\n');
     const val = await readLabelsFile(path.join(dir, 'val.tsv'), byName.classes);
@@ -87,7 +87,7 @@ test('labels files: names (sorted as torchvision) or indices, paths relative to 
     const byIndex = await readLabelsFile(path.join(dir, 'lists', 'idx.tsv'));
     assert.deepEqual(byIndex.classes, ['0', '1', '2']);
     assert.deepEqual(Array.from(byIndex.labels), [2, 0]);
-    assert.equal(byIndex.files[0], path.join(dir, 'img', 'a.png'));
+    assert.equal(byIndex.files.at(0), path.join(dir, 'img', 'a.png'));
     writeFileSync(path.join(dir, 'bad.csv'), 'img/a.png,Ant\nimg/b.png,Bee\n');
     await assert.rejects(readLabelsFile(path.join(dir, 'bad.csv'), byName.classes), (e: Error) => e instanceof CorruptFileError && /line 2.*"Bee"/.test(e.message));
     writeFileSync(path.join(dir, 'short.csv'), 'img/a.png\n');
@@ -112,7 +112,7 @@ test('splitImageFiles holds out the same seeded share as splitDataset', async ()
     assert.equal(val.files.length, 2);
     assert.equal(train.files.length + val.files.length, 10);
     assert.deepEqual(new Set([...train.files, ...val.files]), new Set(all.files));
-    assert.deepEqual(splitImageFiles(all, 0.2, 7).val.files, val.files);
+    assert.deepEqual([...splitImageFiles(all, 0.2, 7).val.files], [...val.files]);
   } finally {
     cleanup();
   }

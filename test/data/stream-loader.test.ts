@@ -116,7 +116,7 @@ test('openPhotoSplits: --val-split holds out a seeded share, and the validation 
     assert.equal(val.crop.kind, 'resizeCenterCrop');
     assert.equal(describeEvalTransform(o), 'Resize(18) + CenterCrop(16)');
     const alone = await openPhotoValidation(o, { batchSize: 3 });
-    assert.deepEqual(alone.loader.dataset.files, val.dataset.files);
+    assert.deepEqual([...alone.loader.dataset.files], [...val.dataset.files]);
     assert.equal(new Set([...train.dataset.files, ...val.dataset.files]).size, 20);
   } finally {
     cleanup();
