@@ -2,6 +2,7 @@
 // padded input, sizes) and every buffer against the lengths it implies.
 #include <napi.h>
 
+#include <cmath>
 #include <string>
 
 #include "bindings/registry.h"
@@ -73,8 +74,15 @@ Napi::Value Convolution(const Args& a) {
   const int threads = Ref ? 1 : a.threads(1 + count);
   switch (Pass) {
     case cnn::ConvPass::Forward:
-      if (Ref) cnn::conv2d_ref_forward(p, buf[0], buf[1], buf[2], buf[3]);
-      else cnn::conv2d_forward(p, buf[0], buf[1], buf[2], buf[3], threads);
+      if (Ref) {
+        cnn::conv2d_ref_forward(p, buf[0], buf[1], buf[2], buf[3]);
+      } else {
+        // params.clamp: [lo, hi] applied as the output is stored (eval fusion's ReLU/ReLU6).
+        double clamp[2] = {-INFINITY, INFINITY};
+        const Fields f = a.object(0, "params");
+        if (f.present("clamp")) f.range("clamp", -INFINITY, INFINITY, clamp);
+        cnn::conv2d_forward(p, buf[0], buf[1], buf[2], buf[3], threads, (float)clamp[0], (float)clamp[1]);
+      }
       break;
     case cnn::ConvPass::BackwardInput:
       if (Ref) cnn::conv2d_ref_backward_input(p, buf[0], buf[1], buf[2]);

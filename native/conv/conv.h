@@ -39,17 +39,19 @@ ConvAlgo conv_algo_override();
 // The path a call with these arguments takes (after cutting taps that only read padding).
 ConvAlgo conv2d_algo(const Conv2dParams& p, ConvPass pass, int threads);
 
-// The entry points, dispatching on conv2d_algo. All outputs overwritten.
+// The entry points, dispatching on conv2d_algo. All outputs overwritten. The forward pass adds
+// the bias and clamps to [lo, hi] (eval fusion's ReLU: 0, ∞; ReLU6: 0, 6) in the same sweep
+// that stores each block of output right after its product, while it is still in cache; NaN
+// passes through, as PyTorch's clamp lets it.
 void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
-                    int threads);
+                    int threads, float lo = -INFINITY, float hi = INFINITY);
 void conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* w, float* dx,
                            int threads);
 // db may be null.
 void conv2d_backward_weight(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                             float* db, int threads);
 
-// Depthwise kernels (groups == Cin == Cout). The forward pass clamps its output to [lo, hi]
-// (ReLU: 0, ∞; ReLU6: 0, 6) as it stores it; NaN passes through as PyTorch's clamp lets it.
+// Depthwise kernels (groups == Cin == Cout); the forward pass clamps as conv2d_forward does.
 void depthwise_forward(const Conv2dParams& p, const float* x, const float* w, const float* b,
                        float* y, int threads, float lo = -INFINITY, float hi = INFINITY);
 void depthwise_backward_input(const Conv2dParams& p, const float* dy, const float* w, float* dx,

@@ -20,6 +20,9 @@ constexpr int kMinPixels = 16;
 // writing the dW accumulator costs more than the products, so small images go in runs.
 constexpr int kMinDepth = 256;
 
+// The forward epilogue's clamp; NaN passes through (both comparisons are false).
+inline float clamp_to(float v, float lo, float hi) { return v < lo ? lo : v > hi ? hi : v; }
+
 // Per-thread buffers that only grow, so steady-state steps do not allocate.
 inline float* grow(std::vector<float>& v, long n) {
   if ((long)v.size() < n) v.resize(n);

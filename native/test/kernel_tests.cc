@@ -188,6 +188,17 @@ static void check_conv(const Conv2dParams& p, int threads, const std::string& la
   conv2d_ref_forward(p, x.data(), w.data(), b.data(), y_ref.data());
   conv2d_forward(p, x.data(), w.data(), b.data(), y.data(), threads);
   check_close(std::string(name) + " forward", y, y_ref, 1e-4f, 1e-4f);
+  // The epilogue: the clamped output equals the reference clamped, with and without a bias
+  // (ReLU6-like both sides, then ReLU's open top).
+  const float clamps[2][2] = {{0.0f, 0.5f}, {0.0f, INFINITY}};
+  for (int with_bias = 0; with_bias < 2; ++with_bias) {
+    const float* bias = with_bias ? b.data() : nullptr;
+    const float lo = clamps[with_bias][0], hi = clamps[with_bias][1];
+    conv2d_ref_forward(p, x.data(), w.data(), bias, y_ref.data());
+    for (float& v : y_ref) v = std::min(std::max(v, lo), hi);
+    conv2d_forward(p, x.data(), w.data(), bias, y.data(), threads, lo, hi);
+    check_close(std::string(name) + (with_bias ? " forward+bias clamped" : " forward clamped"), y, y_ref, 1e-4f, 1e-4f);
+  }
   conv2d_ref_backward_input(p, dy.data(), w.data(), dx_ref.data());
   conv2d_backward_input(p, dy.data(), w.data(), dx.data(), threads);
   check_close(std::string(name) + " dx", dx, dx_ref, 1e-4f, 1e-4f);

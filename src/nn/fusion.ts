@@ -1,10 +1,9 @@
 // Eval-mode inference without autograd: Conv2d → BatchNorm2d (→ ReLU/ReLU6) runs as one
 // convolution whose weights and bias have the normalization folded in, with the activation
-// applied in place on its output. The folded weights are cached per convolution and rebuilt
+// applied as the kernel stores each block of output (its clamp epilogue), not as another pass. The folded weights are cached per convolution and rebuilt
 // when weights may have changed (weights-generation). Training, recorded gradients and hooks on
 // any of the layers (Grad-CAM, summaries) take the unfused path, which keeps every intermediate.
 import { Tensor, isGradEnabled } from '../tensor/tensor.js';
-import { native, getThreads } from '../tensor/native.js';
 import { weightsGeneration } from '../tensor/weights-generation.js';
 import type { Module } from './module.js';
 import { Conv2d } from './conv.js';
@@ -41,13 +40,12 @@ function foldedWeights(conv: Conv2d, bn: BatchNorm2d): Folded {
   return entry;
 }
 
-/** Applies ReLU or ReLU6 to y in place; false for any other module. */
-function activateInPlace(act: Module | undefined, y: Tensor): boolean {
-  if (act === undefined || act.hasHooks()) return false;
-  if (act instanceof ReLU) native.reluForward(y.data, y.data, getThreads());
-  else if (act instanceof ReLU6) native.hardtanhForward(y.data, y.data, 0, 6, getThreads());
-  else return false;
-  return true;
+/** ReLU and ReLU6 as the range the convolution clamps its output to; undefined for any other module. */
+function activationClamp(act: Module | undefined): [number, number] | undefined {
+  if (act === undefined || act.hasHooks()) return undefined;
+  if (act instanceof ReLU) return [0, Infinity];
+  if (act instanceof ReLU6) return [0, 6];
+  return undefined;
 }
 
 /** Runs layers[i] (and the BatchNorm and activation after it when they fuse); returns the output and how many layers it used. */
@@ -55,8 +53,8 @@ function runFrom(layers: readonly Module[], i: number, x: Tensor): [Tensor, numb
   const conv = layers[i], bn = layers[i + 1];
   if (!foldable(conv, bn)) return [conv.call(x), 1];
   const { weight, bias } = foldedWeights(conv as Conv2d, bn);
-  const y = (conv as Conv2d).convolve(x, weight, bias);
-  return activateInPlace(layers[i + 2], y) ? [y, 3] : [y, 2];
+  const clamp = activationClamp(layers[i + 2]);
+  return [(conv as Conv2d).convolve(x, weight, bias, clamp), clamp ? 3 : 2];
 }
 
 /** Runs modules in order (Sequential's forward), fusing each Conv2d → BatchNorm2d (→ ReLU/ReLU6) run where it may. */

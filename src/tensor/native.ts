@@ -13,6 +13,11 @@ export interface ConvParams {
   dilH: number; dilW: number; groups: number;
 }
 
+/** A forward convolution's settings; clamp: [lo, hi] applied to the output as it is stored (eval fusion's ReLU: [0, Infinity], ReLU6: [0, 6]). */
+export interface ConvForwardParams extends ConvParams {
+  clamp?: [number, number];
+}
+
 /** C (m×n) = alpha·op(A)·op(B) + beta·C; op(A) is m×k, op(B) k×n; ld* are row strides of the stored matrices. */
 export interface GemmParams {
   transA: boolean; transB: boolean; m: number; n: number; k: number;
@@ -191,7 +196,7 @@ export interface NativeAddon {
   gemmRef(p: GemmParams, A: Float32Array, B: Float32Array, C: Float32Array): void;
   /** GFLOP/s of the ISA's FMA loop on `threads` threads at once (the peak `cnn bench ops` divides by). */
   fmaPeak(isa: string, threads: number): number;
-  conv2dForward(p: ConvParams, x: Float32Array, w: Float32Array, b: Float32Array | null,
+  conv2dForward(p: ConvForwardParams, x: Float32Array, w: Float32Array, b: Float32Array | null,
     y: Float32Array, threads: number): void;
   conv2dBackwardInput(p: ConvParams, dy: Float32Array, w: Float32Array, dx: Float32Array,
     threads: number): void;

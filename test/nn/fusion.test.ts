@@ -10,6 +10,8 @@ import { hasFoldedWeights } from '../../src/nn/fusion.js';
 import type { Module } from '../../src/nn/module.js';
 import { Tensor, noGrad } from '../../src/tensor/tensor.js';
 import { cat } from '../../src/tensor/channels.js';
+import { conv2d } from '../../src/tensor/ops.js';
+import { native } from '../../src/tensor/native.js';
 import { crossEntropy } from '../../src/tensor/loss.js';
 import { SGD } from '../../src/optim/sgd.js';
 import { gradCam, featureMaps } from '../../src/viz/gradcam.js';
@@ -50,6 +52,35 @@ describe('eval-mode fusion gives the unfused logits', () => {
       if (hasConvBn && name !== 'densenet121') assert.ok(foldedConvs(model) > 0, `${name}: some convolution ran folded`);
     });
   }
+});
+
+describe('the activation is the convolution\'s epilogue', () => {
+  it('resnet18: each conv → bn → relu runs as one convolution clamped to [0, ∞), no separate ReLU pass for them', () => {
+    const { model, x } = zooModel('resnet18');
+    const calls = { clamped: 0, relu: 0 };
+    const { conv2dForward, reluForward } = native;
+    native.conv2dForward = (p, ...rest) => {
+      if (p.clamp) assert.deepEqual(p.clamp, [0, Infinity]), calls.clamped++;
+      return conv2dForward(p, ...rest);
+    };
+    native.reluForward = (...args) => (calls.relu++, reluForward(...args));
+    try {
+      noGrad(() => model.call(x));
+    } finally {
+      Object.assign(native, { conv2dForward, reluForward });
+    }
+    // The stem and each of the 8 basic blocks' first convolution; the relu after each residual add stays a pass.
+    assert.deepEqual(calls, { clamped: 9, relu: 8 });
+  });
+
+  it('conv2d refuses a clamp where it would record a gradient', () => {
+    const w = new Tensor(new Float32Array(2 * 3 * 9).fill(0.1), [2, 3, 3, 3]);
+    w.requiresGrad = true;
+    const x = image([3, 5, 5]);
+    assert.throws(() => conv2d(x, w, null, { padding: [1, 1, 1, 1], clamp: [0, Infinity] }), /clamp is an inference epilogue/);
+    const y = noGrad(() => conv2d(x, w, null, { padding: [1, 1, 1, 1], clamp: [0, 0.2] }));
+    assertClose(y, conv2d(x, w, null, { padding: [1, 1, 1, 1] }).detach().data.map((v) => Math.min(Math.max(v, 0), 0.2)), WITHIN, 'clamped');
+  });
 });
 
 describe('folded weights follow weight changes', () => {
