@@ -1,4 +1,5 @@
 #include "activation/activation.h"
+#include "cpu/work_split.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,32 +12,32 @@ namespace cnn {
 static constexpr int64_t kParallelMin = 1 << 15;
 
 void leaky_relu_forward(const float* x, float* y, int64_t n, float slope, int threads) {
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && n >= kParallelMin)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, kChunkFloats) if (threads > 1 && n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0 ? x[i] : x[i] * slope;
 }
 
 void leaky_relu_backward(const float* x, const float* dy, float* dx, int64_t n, float slope, int threads) {
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && n >= kParallelMin)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, kChunkFloats) if (threads > 1 && n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0 ? dy[i] : dy[i] * slope;
 }
 
 void sigmoid_forward(const float* x, float* y, int64_t n, int threads) {
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && n >= kParallelMin)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, kChunkFloats) if (threads > 1 && n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) y[i] = 1.0f / (1.0f + std::exp(-x[i]));
 }
 
 void sigmoid_backward(const float* y, const float* dy, float* dx, int64_t n, int threads) {
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && n >= kParallelMin)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, kChunkFloats) if (threads > 1 && n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * (1.0f - y[i]) * y[i];
 }
 
 void tanh_forward(const float* x, float* y, int64_t n, int threads) {
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && n >= kParallelMin)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, kChunkFloats) if (threads > 1 && n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
 }
 
 void tanh_backward(const float* y, const float* dy, float* dx, int64_t n, int threads) {
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && n >= kParallelMin)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, kChunkFloats) if (threads > 1 && n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
 }
 
@@ -93,7 +94,7 @@ void softmax_forward(const float* x, float* y, int64_t outer, int64_t dim, int64
   {
     std::vector<float> mx(inner > 1 ? inner : 0);
     std::vector<double> sum(inner > 1 ? inner : 0);
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, chunk_items(dim * inner))
     for (int64_t o = 0; o < outer; ++o) {
       const float* xo = x + o * dim * inner;
       float* yo = y + o * dim * inner;
@@ -110,7 +111,7 @@ void softmax_backward(const float* y, const float* dy, float* dx, int64_t outer,
 #pragma omp parallel num_threads(threads) if (parallel)
   {
     std::vector<double> acc(inner);
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, chunk_items(dim * inner))
     for (int64_t o = 0; o < outer; ++o) {
       const float* yo = y + o * dim * inner;
       const float* go = dy + o * dim * inner;

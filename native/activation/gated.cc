@@ -1,4 +1,5 @@
 #include "activation/gated.h"
+#include "cpu/work_split.h"
 
 #include <algorithm>
 #include <cmath>
@@ -49,13 +50,13 @@ struct Hardsigmoid {
 
 template <class F>
 void forward(const float* x, float* y, int64_t n, int threads) {
-#pragma omp parallel for simd num_threads(threads) schedule(static) if (threads > 1 && n >= kParallelMin)
+#pragma omp parallel for simd num_threads(threads) schedule(dynamic, kChunkFloats) if (threads > 1 && n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) y[i] = F::f(x[i]);
 }
 
 template <class F>
 void backward(const float* x, const float* dy, float* dx, int64_t n, int threads) {
-#pragma omp parallel for simd num_threads(threads) schedule(static) if (threads > 1 && n >= kParallelMin)
+#pragma omp parallel for simd num_threads(threads) schedule(dynamic, kChunkFloats) if (threads > 1 && n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * F::df(x[i]);
 }
 

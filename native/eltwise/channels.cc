@@ -1,4 +1,5 @@
 #include "eltwise/channels.h"
+#include "cpu/work_split.h"
 
 #include <algorithm>
 #include <cstring>
@@ -10,7 +11,7 @@ static constexpr int64_t kParallelMin = 1 << 14;
 void channel_scale_forward(const float* x, const float* s, float* y, int64_t outer, int64_t c,
                            int64_t inner, bool per_sample, int threads) {
   const bool parallel = threads > 1 && outer * c * inner >= kParallelMin;
-#pragma omp parallel for num_threads(threads) schedule(static) if (parallel)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk_items(inner)) if (parallel)
   for (int64_t oc = 0; oc < outer * c; ++oc) {
     const float f = s[per_sample ? oc : oc % c];
     const float* xr = x + oc * inner;
@@ -35,11 +36,11 @@ void channel_scale_backward(const float* x, const float* s, const float* dy, flo
     return total;
   };
   if (per_sample) {
-#pragma omp parallel for num_threads(threads) schedule(static) if (parallel)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk_items(2 * inner)) if (parallel)
     for (int64_t oc = 0; oc < outer * c; ++oc) ds[oc] = (float)dot(dy + oc * inner, x + oc * inner);
   } else {
     // One channel per iteration, every sample inside it: no two threads write the same ds[j].
-#pragma omp parallel for num_threads(threads) schedule(static) if (parallel)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk_items(2 * outer * inner)) if (parallel)
     for (int64_t j = 0; j < c; ++j) {
       double total = 0;
       for (int64_t o = 0; o < outer; ++o) total += dot(dy + (o * c + j) * inner, x + (o * c + j) * inner);
@@ -51,7 +52,7 @@ void channel_scale_backward(const float* x, const float* s, const float* dy, flo
 void copy_rows(const float* src, int64_t src_stride, float* dst, int64_t dst_stride,
                int64_t block, int64_t count, int threads) {
   const bool parallel = threads > 1 && block * count >= kParallelMin;
-#pragma omp parallel for num_threads(threads) schedule(static) if (parallel)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk_items(block)) if (parallel)
   for (int64_t r = 0; r < count; ++r)
     std::memcpy(dst + r * dst_stride, src + r * src_stride, (size_t)block * sizeof(float));
 }
@@ -61,7 +62,7 @@ void transpose_batched(const float* x, float* y, int64_t batch, int64_t rows, in
   constexpr int64_t T = 16;
   const int64_t row_tiles = (rows + T - 1) / T, col_tiles = (cols + T - 1) / T;
   const bool parallel = threads > 1 && batch * rows * cols >= kParallelMin;
-#pragma omp parallel for num_threads(threads) schedule(static) if (parallel)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk_items(16 * cols)) if (parallel)
   for (int64_t t = 0; t < batch * row_tiles; ++t) {
     const int64_t b = t / row_tiles, r0 = (t % row_tiles) * T, r1 = std::min(rows, r0 + T);
     const float* xb = x + b * rows * cols;

@@ -1,4 +1,5 @@
 #include "eltwise/eltwise.h"
+#include "cpu/work_split.h"
 
 #include <omp.h>
 
@@ -31,7 +32,7 @@ void binary_broadcast(BinaryOp op, const float* a, const int64_t* a_strides, con
   const int64_t inner = ndim ? shape[ndim - 1] : 1;
   const int64_t sa = ndim ? a_strides[ndim - 1] : 0, sb = ndim ? b_strides[ndim - 1] : 0;
   const int64_t rows = total / inner;
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && total >= kParallelMin)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk_items(inner)) if (threads > 1 && total >= kParallelMin)
   for (int64_t r = 0; r < rows; ++r) {
     int64_t rem = r, oa = 0, ob = 0;
     for (int d = ndim - 2; d >= 0; --d) {
@@ -83,12 +84,12 @@ void sum_to_shape(const float* x, const int64_t* shape, int ndim, float* out,
 }
 
 void relu_forward(const float* x, float* y, int64_t n, int threads) {
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && n >= kParallelMin)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, kChunkFloats) if (threads > 1 && n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
 void relu_backward(const float* x, const float* dy, float* dx, int64_t n, int threads) {
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && n >= kParallelMin)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, kChunkFloats) if (threads > 1 && n >= kParallelMin)
   // A bit mask instead of a branch: random signs would mispredict half the time, and the
   // mask keeps PyTorch's exact zero where x <= 0 even if dy is infinite.
   for (int64_t i = 0; i < n; ++i) {
@@ -100,22 +101,22 @@ void relu_backward(const float* x, const float* dy, float* dx, int64_t n, int th
 }
 
 void hardtanh_forward(const float* x, float* y, int64_t n, float lo, float hi, int threads) {
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && n >= kParallelMin)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, kChunkFloats) if (threads > 1 && n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] < lo ? lo : (x[i] > hi ? hi : x[i]);
 }
 
 void hardtanh_backward(const float* x, const float* dy, float* dx, int64_t n, float lo, float hi, int threads) {
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && n >= kParallelMin)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, kChunkFloats) if (threads > 1 && n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) dx[i] = (x[i] > lo && x[i] < hi) ? dy[i] : 0.0f;
 }
 
 void axpy(float alpha, const float* x, float* y, int64_t n, int threads) {
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && n >= kParallelMin)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, kChunkFloats) if (threads > 1 && n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
 }
 
 void scale(float alpha, const float* x, float* y, int64_t n, int threads) {
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && n >= kParallelMin)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, kChunkFloats) if (threads > 1 && n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) y[i] = alpha * x[i];
 }
 

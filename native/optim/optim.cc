@@ -1,6 +1,7 @@
 // Optimizer updates: one pass over each parameter tensor, float32 arithmetic as PyTorch's CPU
 // kernels do it, scalars (bias corrections, step size) computed once in double.
 #include "optim/optim.h"
+#include "cpu/work_split.h"
 
 #include <cmath>
 
@@ -16,7 +17,7 @@ void sgd_step(float* param, const float* grad, float* buf, int64_t n, const SgdO
   const float lr = o.lr, wd = o.weight_decay, mom = o.momentum;
   const float keep = 1.0f - o.dampening;
   const float sign = o.maximize ? -1.0f : 1.0f;
-#pragma omp parallel for simd num_threads(threads) if (n >= kParallelMin)
+#pragma omp parallel for simd num_threads(threads) schedule(dynamic, kChunkFloats) if (n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) {
     float d = sign * grad[i];
     if (wd != 0.0f) d = d + wd * param[i];
@@ -42,7 +43,7 @@ void adam_step(float* param, const float* grad, float* m, float* v, float* vmax,
   const float shrink = (float)(1.0 - o.lr * o.weight_decay);
   const bool coupled = !o.decoupled && o.weight_decay != 0.0;
   const float sign = o.maximize ? -1.0f : 1.0f;
-#pragma omp parallel for simd num_threads(threads) if (n >= kParallelMin)
+#pragma omp parallel for simd num_threads(threads) schedule(dynamic, kChunkFloats) if (n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) {
     float g = sign * grad[i];
     float p = param[i];
