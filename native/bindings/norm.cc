@@ -24,10 +24,11 @@ struct ForwardCall {
   bool training;
   double momentum, eps;
   float *y, *save_mean, *save_invstd;
+  bool relu;
 };
 
 // {x, shape, weight|null, bias|null, runningMean|null, runningVar|null, training, momentum, eps,
-//  y, saveMean, saveInvstd}
+//  y, saveMean, saveInvstd, relu?} — relu (default false): y = max(0, normalized)
 ForwardCall read_forward(const Fields& f) {
   const Args& a = f.args();
   ForwardCall c;
@@ -44,6 +45,7 @@ ForwardCall read_forward(const Fields& f) {
   c.y = f.floats("y", total);
   c.save_mean = f.floats("saveMean", c.sh.c);
   c.save_invstd = f.floats("saveInvstd", c.sh.c);
+  c.relu = f.present("relu") && f.boolean("relu");
   if ((c.running_mean == nullptr) != (c.running_var == nullptr))
     a.type_error("runningMean and runningVar must both be given or both be null");
   if (!c.training && !c.running_mean) a.type_error("running statistics are required when training is false");
@@ -56,7 +58,7 @@ Napi::Value BatchNormForward(const Args& a) {
   a.expect_count(2);
   const ForwardCall c = read_forward(a.object(0, "call"));
   cnn::batch_norm_forward(c.sh, c.x, c.weight, c.bias, c.running_mean, c.running_var, c.training, c.momentum, c.eps,
-                          c.y, c.save_mean, c.save_invstd, a.threads(1));
+                          c.y, c.save_mean, c.save_invstd, a.threads(1), c.relu);
   return a.undefined();
 }
 
@@ -65,9 +67,11 @@ struct BackwardCall {
   const float *x, *dy, *weight, *save_mean, *save_invstd;
   bool training;
   float *dx, *dweight, *dbias;
+  const float* relu_output;
 };
 
-// {x, dy, shape, weight|null, saveMean, saveInvstd, training, dx|null, dweight|null, dbias|null}
+// {x, dy, shape, weight|null, saveMean, saveInvstd, training, dx|null, dweight|null, dbias|null,
+//  reluOutput?} — reluOutput: the fused forward's y; dy counts only where it is > 0
 BackwardCall read_backward(const Fields& f) {
   BackwardCall c;
   c.sh = read_shape(f);
@@ -81,6 +85,7 @@ BackwardCall read_backward(const Fields& f) {
   c.dx = f.floats_or_null("dx", total);
   c.dweight = f.floats_or_null("dweight", c.sh.c);
   c.dbias = f.floats_or_null("dbias", c.sh.c);
+  c.relu_output = f.floats_or_null("reluOutput", total);
   return c;
 }
 
@@ -89,7 +94,7 @@ Napi::Value BatchNormBackward(const Args& a) {
   a.expect_count(2);
   const BackwardCall c = read_backward(a.object(0, "call"));
   cnn::batch_norm_backward(c.sh, c.x, c.dy, c.weight, c.save_mean, c.save_invstd, c.training, c.dx, c.dweight,
-                           c.dbias, a.threads(1));
+                           c.dbias, a.threads(1), c.relu_output);
   return a.undefined();
 }
 

@@ -1,4 +1,5 @@
 #include "norm/norm.h"
+#include "cpu/work_split.h"
 
 #include <cmath>
 
@@ -37,21 +38,76 @@ double plane_sq_dev(const float* p, int64_t S, double mean) {
   return reduce(a);
 }
 
+// The gradient reaching the normalization: dy, or (fused ReLU) dy where the output y > 0, else 0
+// (PyTorch's threshold_backward: exactly 0 there, even for an infinite dy).
+template <bool kRelu>
+inline float grad_at(const float* g, const float* y, int64_t s) {
+  if constexpr (kRelu) return y[s] > 0.0f ? g[s] : 0.0f;
+  else return g[s];
+}
+
 // Σ g[s] and Σ g[s]·(p[s] − mean), added to *sum_g and *sum_gx.
-void plane_grad_sums(const float* p, const float* g, int64_t S, double mean, double* sum_g, double* sum_gx) {
+template <bool kRelu>
+void plane_grad_sums(const float* p, const float* g, const float* y, int64_t S, double mean, double* sum_g, double* sum_gx) {
   double a[kLanes] = {0}, b[kLanes] = {0};
   int64_t s = 0;
   for (; s + kLanes <= S; s += kLanes)
     for (int j = 0; j < kLanes; ++j) {
-      a[j] += g[s + j];
-      b[j] += (double)g[s + j] * (p[s + j] - mean);
+      const float gj = grad_at<kRelu>(g, y, s + j);
+      a[j] += gj;
+      b[j] += (double)gj * (p[s + j] - mean);
     }
   for (; s < S; ++s) {
-    a[s % kLanes] += g[s];
-    b[s % kLanes] += (double)g[s] * (p[s] - mean);
+    const float gs = grad_at<kRelu>(g, y, s);
+    a[s % kLanes] += gs;
+    b[s % kLanes] += (double)gs * (p[s] - mean);
   }
   *sum_g += reduce(a);
   *sum_gx += reduce(b);
+}
+
+template <bool kRelu>
+void backward_channels(const BatchNormShape& sh, const float* x, const float* dy, const float* yr,
+                       const float* weight, const float* save_mean, const float* save_invstd,
+                       bool use_batch_stats, float* dx, float* dweight, float* dbias, int threads) {
+  const int64_t N = sh.n, C = sh.c, S = sh.s, M = N * S;
+  const bool parallel = threads > 1 && N * C * S >= (1 << 14) && C > 1;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk_items(N * S)) if (parallel)
+  for (int64_t c = 0; c < C; ++c) {
+    const double mean = save_mean[c], invstd = save_invstd[c];
+    double sum_dy = 0, sum_dy_xc = 0;  // Σdy and Σdy·(x - mean)
+    for (int64_t n = 0; n < N; ++n) {
+      const int64_t o = (n * C + c) * S;
+      plane_grad_sums<kRelu>(x + o, dy + o, kRelu ? yr + o : nullptr, S, mean, &sum_dy, &sum_dy_xc);
+    }
+    if (dbias) dbias[c] = (float)sum_dy;
+    if (dweight) dweight[c] = (float)(sum_dy_xc * invstd);
+    if (!dx) continue;
+    const double w = weight ? weight[c] : 1.0;
+    const float k = (float)(w * invstd);
+    if (use_batch_stats && M > 0) {
+      // dx = w·invstd·(dy - mean(dy) - (x - mean)·invstd²·mean(dy·(x - mean)))
+      const float mean_dy = (float)(sum_dy / M);
+      const float proj = (float)(sum_dy_xc / M * invstd * invstd);
+      const float m = (float)mean;
+      for (int64_t n = 0; n < N; ++n) {
+        const int64_t o = (n * C + c) * S;
+        const float* p = x + o;
+        const float* g = dy + o;
+        const float* y = kRelu ? yr + o : nullptr;
+        float* q = dx + o;
+        for (int64_t s = 0; s < S; ++s) q[s] = k * (grad_at<kRelu>(g, y, s) - mean_dy - (p[s] - m) * proj);
+      }
+    } else {
+      for (int64_t n = 0; n < N; ++n) {
+        const int64_t o = (n * C + c) * S;
+        const float* g = dy + o;
+        const float* y = kRelu ? yr + o : nullptr;
+        float* q = dx + o;
+        for (int64_t s = 0; s < S; ++s) q[s] = k * grad_at<kRelu>(g, y, s);
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -60,10 +116,10 @@ void plane_grad_sums(const float* p, const float* g, int64_t S, double mean, dou
 void batch_norm_forward(const BatchNormShape& sh, const float* x, const float* weight,
                         const float* bias, float* running_mean, float* running_var,
                         bool use_batch_stats, double momentum, double eps, float* y,
-                        float* save_mean, float* save_invstd, int threads) {
+                        float* save_mean, float* save_invstd, int threads, bool relu) {
   const int64_t N = sh.n, C = sh.c, S = sh.s, M = N * S;
   const bool parallel = threads > 1 && N * C * S >= (1 << 14) && C > 1;
-#pragma omp parallel for num_threads(threads) schedule(static) if (parallel)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk_items(N * S)) if (parallel)
   for (int64_t c = 0; c < C; ++c) {
     double mean, invstd;
     if (use_batch_stats) {
@@ -94,7 +150,14 @@ void batch_norm_forward(const BatchNormShape& sh, const float* x, const float* w
     for (int64_t n = 0; n < N; ++n) {
       const float* p = x + (n * C + c) * S;
       float* q = y + (n * C + c) * S;
-      for (int64_t s = 0; s < S; ++s) q[s] = p[s] * a + shift;
+      if (relu) {
+        for (int64_t s = 0; s < S; ++s) {
+          const float v = p[s] * a + shift;
+          q[s] = v > 0.0f ? v : 0.0f;  // as relu_forward
+        }
+      } else {
+        for (int64_t s = 0; s < S; ++s) q[s] = p[s] * a + shift;
+      }
     }
   }
 }
@@ -102,38 +165,11 @@ void batch_norm_forward(const BatchNormShape& sh, const float* x, const float* w
 void batch_norm_backward(const BatchNormShape& sh, const float* x, const float* dy,
                          const float* weight, const float* save_mean, const float* save_invstd,
                          bool use_batch_stats, float* dx, float* dweight, float* dbias,
-                         int threads) {
-  const int64_t N = sh.n, C = sh.c, S = sh.s, M = N * S;
-  const bool parallel = threads > 1 && N * C * S >= (1 << 14) && C > 1;
-#pragma omp parallel for num_threads(threads) schedule(static) if (parallel)
-  for (int64_t c = 0; c < C; ++c) {
-    const double mean = save_mean[c], invstd = save_invstd[c];
-    double sum_dy = 0, sum_dy_xc = 0;  // Σdy and Σdy·(x - mean)
-    for (int64_t n = 0; n < N; ++n) plane_grad_sums(x + (n * C + c) * S, dy + (n * C + c) * S, S, mean, &sum_dy, &sum_dy_xc);
-    if (dbias) dbias[c] = (float)sum_dy;
-    if (dweight) dweight[c] = (float)(sum_dy_xc * invstd);
-    if (!dx) continue;
-    const double w = weight ? weight[c] : 1.0;
-    const float k = (float)(w * invstd);
-    if (use_batch_stats && M > 0) {
-      // dx = w·invstd·(dy - mean(dy) - (x - mean)·invstd²·mean(dy·(x - mean)))
-      const float mean_dy = (float)(sum_dy / M);
-      const float proj = (float)(sum_dy_xc / M * invstd * invstd);
-      const float m = (float)mean;
-      for (int64_t n = 0; n < N; ++n) {
-        const float* p = x + (n * C + c) * S;
-        const float* g = dy + (n * C + c) * S;
-        float* q = dx + (n * C + c) * S;
-        for (int64_t s = 0; s < S; ++s) q[s] = k * (g[s] - mean_dy - (p[s] - m) * proj);
-      }
-    } else {
-      for (int64_t n = 0; n < N; ++n) {
-        const float* g = dy + (n * C + c) * S;
-        float* q = dx + (n * C + c) * S;
-        for (int64_t s = 0; s < S; ++s) q[s] = k * g[s];
-      }
-    }
-  }
+                         int threads, const float* relu_output) {
+  if (relu_output)
+    backward_channels<true>(sh, x, dy, relu_output, weight, save_mean, save_invstd, use_batch_stats, dx, dweight, dbias, threads);
+  else
+    backward_channels<false>(sh, x, dy, nullptr, weight, save_mean, save_invstd, use_batch_stats, dx, dweight, dbias, threads);
 }
 
 }  // namespace cnn

@@ -3,11 +3,13 @@
 // applied as the kernel stores each block of output (its clamp epilogue), not as another pass. The folded weights are cached per convolution and rebuilt
 // when weights may have changed (weights-generation). Training, recorded gradients and hooks on
 // any of the layers (Grad-CAM, summaries) take the unfused path, which keeps every intermediate.
+// Elsewhere (training, recorded gradients) BatchNorm → ReLU runs as one pass forward and backward
+// (BatchNorm's callWithRelu) when no hook observes either.
 import { Tensor, isGradEnabled } from '../tensor/tensor.js';
 import { weightsGeneration } from '../tensor/weights-generation.js';
 import type { Module } from './module.js';
 import { Conv2d } from './conv.js';
-import { BatchNorm2d } from './norm.js';
+import { BatchNorm1d, BatchNorm2d } from './norm.js';
 import { ReLU, ReLU6 } from './activation.js';
 import { foldBatchNorm } from './fold-batch-norm.js';
 
@@ -51,13 +53,19 @@ function activationClamp(act: Module | undefined): [number, number] | undefined 
 /** Runs layers[i] (and the BatchNorm and activation after it when they fuse); returns the output and how many layers it used. */
 function runFrom(layers: readonly Module[], i: number, x: Tensor): [Tensor, number] {
   const conv = layers[i], bn = layers[i + 1];
-  if (!foldable(conv, bn)) return [conv.call(x), 1];
+  if (!foldable(conv, bn)) {
+    const relu = layers[i + 1];
+    if ((conv instanceof BatchNorm2d || conv instanceof BatchNorm1d) && relu instanceof ReLU && !conv.hasHooks() && !relu.hasHooks()) {
+      return [conv.callWithRelu(x), 2];
+    }
+    return [conv.call(x), 1];
+  }
   const { weight, bias } = foldedWeights(conv as Conv2d, bn);
   const clamp = activationClamp(layers[i + 2]);
   return [(conv as Conv2d).convolve(x, weight, bias, clamp), clamp ? 3 : 2];
 }
 
-/** Runs modules in order (Sequential's forward), fusing each Conv2d → BatchNorm2d (→ ReLU/ReLU6) run where it may. */
+/** Runs modules in order (Sequential's forward), fusing each Conv2d → BatchNorm2d (→ ReLU/ReLU6) run where it may, and BatchNorm → ReLU. */
 export function runLayers(layers: readonly Module[], x: Tensor): Tensor {
   for (let i = 0; i < layers.length;) {
     const [y, used] = runFrom(layers, i, x);

@@ -2,6 +2,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { batchNorm } from '../tensor/norm.js';
 import { Module } from './module.js';
 import { positiveInt } from './options.js';
+import { activeProfiler } from '../tensor/profile.js';
 
 export interface BatchNormOptions {
   numFeatures: number;
@@ -43,6 +44,19 @@ abstract class BatchNormBase extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    return this.normalize(x, false);
+  }
+
+  /**
+   * relu(this(x)) as one native pass forward and one backward, for a ReLU that follows this layer
+   * and that no hook observes (runLayers checks): the intermediate tensor is never allocated.
+   */
+  callWithRelu(x: Tensor): Tensor {
+    const profiler = activeProfiler();
+    return profiler ? profiler.forward(this, () => this.normalize(x, true)) : this.normalize(x, true);
+  }
+
+  private normalize(x: Tensor, relu: boolean): Tensor {
     this.checkInput(x);
     if (x.shape[1] !== this.numFeatures) {
       throw new RangeError(`running_mean should contain ${x.shape[1]} elements not ${this.numFeatures}`);
@@ -59,6 +73,7 @@ abstract class BatchNormBase extends Module {
       training: this.training || this.runningMean === null,
       momentum: factor,
       eps: this.eps,
+      relu,
     });
   }
 

@@ -158,12 +158,16 @@ export interface BatchNormForwardCall {
   runningMean: Float32Array | null; runningVar: Float32Array | null;
   training: boolean; momentum: number; eps: number;
   y: Float32Array; saveMean: Float32Array; saveInvstd: Float32Array;
+  /** y = max(0, normalized): BatchNorm → ReLU in one pass (default false). */
+  relu?: boolean;
 }
 
 export interface BatchNormBackwardCall {
   x: Float32Array; dy: Float32Array; shape: readonly number[];
   weight: Float32Array | null; saveMean: Float32Array; saveInvstd: Float32Array; training: boolean;
   dx: Float32Array | null; dweight: Float32Array | null; dbias: Float32Array | null;
+  /** The fused forward's y: dy counts only where it is > 0 (the ReLU's backward in the same pass). */
+  reluOutput?: Float32Array | null;
 }
 
 /** The (N, C) input, targets and settings shared by the cross-entropy and NLL calls. */

@@ -12,6 +12,8 @@ export interface BatchNormOptions {
   /** The running-stat update weight for this step (1/numBatchesTracked for PyTorch's momentum=None). */
   momentum: number;
   eps: number;
+  /** relu(batchNorm(x)) in one pass forward and one backward (the ReLU's mask from the output). */
+  relu?: boolean;
 }
 
 function checkChannelVector(t: Tensor | null, c: number, what: string): void {
@@ -47,17 +49,18 @@ export function batchNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   native.batchNormForward({
     x: x.data, shape: x.shape, weight: weight?.data ?? null, bias: bias?.data ?? null,
     runningMean: o.runningMean?.data ?? null, runningVar: o.runningVar?.data ?? null,
-    training: o.training, momentum: o.momentum, eps: o.eps, y, saveMean, saveInvstd,
+    training: o.training, momentum: o.momentum, eps: o.eps, y, saveMean, saveInvstd, relu: o.relu ?? false,
   }, getThreads());
   const training = o.training;
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
-  return record(new Tensor(y, x.shape), 'batchNorm', inputs, (g) => {
+  const reluOutput = o.relu ? y : null;
+  return record(new Tensor(y, x.shape), o.relu ? 'batchNormRelu' : 'batchNorm', inputs, (g) => {
     const dx = x.requiresGrad ? emptyFloat32(x.size) : null;
     const dw = weight?.requiresGrad ? new Float32Array(c) : null;
     const db = bias?.requiresGrad ? new Float32Array(c) : null;
     native.batchNormBackward({
       x: x.data, dy: g.data, shape: x.shape, weight: weight?.data ?? null, saveMean, saveInvstd,
-      training, dx, dweight: dw, dbias: db,
+      training, dx, dweight: dw, dbias: db, reluOutput,
     }, getThreads());
     const grads: (Tensor | null)[] = [dx ? new Tensor(dx, x.shape) : null];
     if (weight) grads.push(dw ? new Tensor(dw, weight.shape) : null);
