@@ -6,10 +6,10 @@ import { openImageFiles, splitImageFiles, type ImageFilesOptions } from './image
 import { defaultEvalResize, photoTransforms } from './photo-transforms.js';
 import { StreamingLoader, type ImageFiles } from './stream-loader.js';
 import type { Shard } from './distributed-sampler.js';
+import { resolveNormalization, type NormalizeSpec } from './normalization.js';
+import { estimateDecodedBytes } from './decoded-size.js';
 
 /** The options of a run that decide its image files and how they are cut (all recorded in the run). */
-import { resolveNormalization, type NormalizeSpec } from './normalization.js';
-
 export interface PhotoRunOptions extends ImageFilesOptions {
   /** Hold out this fraction of train for validation (0: the val/test folder or --val-csv). */
   valSplit: number;
@@ -25,15 +25,47 @@ export interface PhotoRunOptions extends ImageFilesOptions {
   /** Shorter side before the evaluation centre crop (default imageSize / 0.875). */
   evalResize?: number;
   skipBadImages?: boolean;
-  /** Keep decoded images in memory (up to cacheBudgetBytes()): for folders that fit. */
-  cacheDecoded?: boolean;
+  /**
+   * Keep decoded images in memory: true keeps what fits the budget (--cache-decoded), 'auto' (the
+   * default) keeps them when all of them are estimated to fit, false never (one pass, as `cnn eval`).
+   */
+  cacheDecoded?: boolean | 'auto';
+  /** Bytes decoded images may hold (default cacheBudgetBytes()). */
+  cacheBudget?: number;
   /** Normalize's statistics (default: the files' own). */
   normalize?: NormalizeSpec;
 }
 
-/** What --cache-decoded may hold: a quarter of the machine's memory, at most 4 GiB. */
-export function cacheBudgetBytes(): number {
-  return Math.min(4 * 2 ** 30, Math.floor(os.totalmem() / 4));
+/** What decoded images may hold: a quarter of `memory` (default: what is free now), at most 4 GiB. */
+export function cacheBudgetBytes(memory = os.freemem()): number {
+  return Math.min(4 * 2 ** 30, Math.floor(memory / 4));
+}
+
+const megabytes = (n: number) => `${Math.ceil(n / 2 ** 20).toLocaleString('en-US')} MB`;
+
+/** Bytes of decoded images each split's loader may keep, and the sentence that says so. */
+export interface DecodedCachePlan {
+  bytes: number[];
+  note: string;
+}
+
+/**
+ * Whether the splits' decoded images stay in memory: estimated from the index (estimateDecodedBytes)
+ * against the budget; when they do, each split gets a share of the budget in proportion to its estimate.
+ */
+export async function planDecodedCache(splits: ImageFiles[], o: Pick<PhotoRunOptions, 'cacheDecoded' | 'cacheBudget'>): Promise<DecodedCachePlan> {
+  const mode = o.cacheDecoded ?? 'auto';
+  if (mode === false) return { bytes: splits.map(() => 0), note: 'images decoded per batch' };
+  const budget = o.cacheBudget ?? cacheBudgetBytes();
+  const estimates = await Promise.all(splits.map((f) => estimateDecodedBytes(f, f.channels)));
+  const total = estimates.reduce((a, b) => a + b, 0);
+  const about = Number.isFinite(total) ? `about ${megabytes(total)} decoded` : 'decoded size unknown';
+  if (mode === 'auto' && !(total <= budget)) {
+    return { bytes: splits.map(() => 0), note: `images decoded per batch (${about}, over the ${megabytes(budget)} budget for keeping them)` };
+  }
+  const share = (k: number) => (Number.isFinite(total) && total > 0 ? Math.floor((budget * estimates[k]!) / total) : Math.floor(budget / splits.length));
+  const why = mode === true ? '--cache-decoded' : `${about}, within the ${megabytes(budget)} budget`;
+  return { bytes: splits.map((_, k) => share(k)), note: `decoded images kept in memory once read (${why})` };
 }
 
 export const DEFAULT_PHOTO_SIZE = 224;
@@ -62,7 +94,7 @@ export interface LoaderSettings {
   shard?: Shard;
 }
 
-function loader(files: ImageFiles, o: PhotoRunOptions, train: boolean, s: LoaderSettings): StreamingLoader {
+function loader(files: ImageFiles, o: PhotoRunOptions, train: boolean, s: LoaderSettings, cacheBytes: number): StreamingLoader {
   const size = o.imageSize ?? DEFAULT_PHOTO_SIZE;
   const t = photoTransforms({
     size, augment: o.augment, ...resolveNormalization(o.normalize ?? 'dataset', files, files.channels), evalResize: o.evalResize,
@@ -70,21 +102,26 @@ function loader(files: ImageFiles, o: PhotoRunOptions, train: boolean, s: Loader
   }, train);
   return new StreamingLoader(files, {
     ...t, batchSize: s.batchSize, shuffle: train, seed: o.seed, skipBadImages: o.skipBadImages, concurrency: s.concurrency,
-    cacheDecodedBytes: o.cacheDecoded ? cacheBudgetBytes() : 0,
+    cacheDecodedBytes: cacheBytes,
     shard: s.shard,
   });
 }
 
-/** Both loaders of a training run. */
+/** Both loaders of a training run; `dataNote` says whether decoded images stay in memory. */
 export async function openPhotoSplits(o: PhotoRunOptions, train: LoaderSettings, val: LoaderSettings):
-  Promise<{ train: StreamingLoader; val: StreamingLoader; valSource: string }> {
+  Promise<{ train: StreamingLoader; val: StreamingLoader; valSource: string; dataNote: string }> {
   const v = await photoValidationFiles(o);
   const trainFiles = v.train ?? (await openImageFiles('train', o));
-  return { train: loader(trainFiles, o, true, train), val: loader(v.files, o, false, val), valSource: v.valSource };
+  const cache = await planDecodedCache([trainFiles, v.files], o);
+  return {
+    train: loader(trainFiles, o, true, train, cache.bytes[0]!), val: loader(v.files, o, false, val, cache.bytes[1]!),
+    valSource: v.valSource, dataNote: cache.note,
+  };
 }
 
 /** The run's validation loader alone (what `cnn eval` reproduces). */
 export async function openPhotoValidation(o: PhotoRunOptions, s: LoaderSettings): Promise<{ loader: StreamingLoader; valSource: string }> {
   const v = await photoValidationFiles(o);
-  return { loader: loader(v.files, o, false, s), valSource: v.valSource };
+  const cache = await planDecodedCache([v.files], o);
+  return { loader: loader(v.files, o, false, s, cache.bytes[0]!), valSource: v.valSource };
 }

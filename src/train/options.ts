@@ -136,7 +136,7 @@ const IMAGE_FILE_ROWS = [
   }),
   numberRow('evalResize', '--eval-resize <n>', { integer: true, min: 1, max: 8192, defaultText: 'image size / 0.875: 256 for 224', help: 'validation: Resize(n) of the shorter side, then CenterCrop(image size)', group: 'images' }),
   switchRow('skipBadImages', '--skip-bad-images', { help: 'skip unreadable images (counted at the end of each epoch) instead of stopping', group: 'images' }),
-  switchRow('cacheDecoded', '--cache-decoded', { help: 'keep decoded images in memory (up to a quarter of RAM) for folders that fit', group: 'images' }),
+  switchRow('cacheDecoded', '--cache-decoded', { help: 'keep decoded images in memory up to the budget (a quarter of --max-memory or of free memory, at most 4 GB) even when not all fit; without it they are kept only when all are estimated to fit', group: 'images' }),
 ] as const;
 
 export const TRAIN_OPTIONS = [...RUN_ROWS, ...OPTIMIZATION_ROWS, ...SCHEDULE_ROWS, ...AUGMENT_ROWS, ...IMAGE_FILE_ROWS] as const;

@@ -18,6 +18,8 @@ export interface RunInfo {
   trainableParams: number;
   /** What --init loaded and skipped, as a sentence. */
   init?: string;
+  /** Image files: whether decoded images stay in memory, as a phrase. */
+  data?: string;
   /** Data-parallel runs: the ranks and the batch each takes per step. */
   ranks?: number;
   batchSize?: number;
@@ -73,7 +75,7 @@ function epochLine(r: EpochResult): string {
 function startLine(i: RunInfo): string {
   const n = (v: number) => v.toLocaleString('en-US');
   return `training ${i.model} (${n(i.trainableParams)} of ${n(i.params)} parameters trainable) on ${i.dataset}: ${i.trainCount} images, ` +
-    `validating on ${i.valCount} (${i.valSource}); ${i.ranks ? `${i.ranks} ranks × ${i.threads} thread${i.threads === 1 ? '' : 's'}, batch ${i.batchSize} per rank = global batch ${i.ranks * i.batchSize!}` : `${i.threads} thread${i.threads === 1 ? '' : 's'}`}; run folder ${i.out}${i.init ? `\n${i.init}` : ''}`;
+    `validating on ${i.valCount} (${i.valSource}); ${i.data ? `${i.data}; ` : ''}${i.ranks ? `${i.ranks} ranks × ${i.threads} thread${i.threads === 1 ? '' : 's'}, batch ${i.batchSize} per rank = global batch ${i.ranks * i.batchSize!}` : `${i.threads} thread${i.threads === 1 ? '' : 's'}`}; run folder ${i.out}${i.init ? `\n${i.init}` : ''}`;
 }
 
 type DoneSummary = { bestAcc: number; bestEpoch: number; out: string };

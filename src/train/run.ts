@@ -55,6 +55,8 @@ export interface Run {
   trainCount: number;
   valCount: number;
   valSource: string;
+  /** Image files: whether decoded images stay in memory (planDecodedCache's sentence). */
+  dataNote?: string;
   optimizer: Optimizer;
   schedule: Schedule;
   folder: string;

@@ -74,6 +74,7 @@ function reportStart(run: Run, reporter: TrainReporter): void {
     model: c.model, dataset: c.dataset, trainCount: run.trainCount, valCount: run.valCount, valSource: run.valSource, epochs: c.epochs,
     startEpoch: run.progress.epoch + 1, batches: run.trainLoader.length, out: run.folder, params: count(run.model.parameters()), trainableParams: count(run.model.parameters().filter((p) => p.requiresGrad)), threads: getThreads(),
     ...(run.init ? { init: describeInit(run.init) } : {}),
+    ...(run.dataNote ? { data: run.dataNote } : {}),
     ...(run.dp.size > 1 ? { ranks: run.dp.size, batchSize: c.batchSize } : {}),
   });
 }

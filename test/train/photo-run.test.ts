@@ -45,6 +45,8 @@ test('cnn eval ckpt.bin alone evaluates the run\'s --val-split 0.2 share as the 
     const train = cnn(['train', '--model', 'simplecnn', '--dataset', 'imagefolder', '--data-dir', path.join(dir, 'photos'), '--val-split', '0.2',
       '--image-size', '32', '--augment', 'basic', '--epochs', '2', '--batch-size', '6', '--seed', '3', '--out', run, '--json']);
     assert.equal(train.status, 0, train.stderr);
+    // 30 small photos fit any memory budget: decoded once, kept, and the start says so.
+    assert.match(String(events(train.stdout).find((e) => e.event === 'start')!.data), /^decoded images kept in memory once read \(about 1 MB decoded, within the [\d,]+ MB budget\)$/);
     const last = events(train.stdout).filter((e) => e.event === 'epoch').at(-1)!;
     const r = cnn(['eval', path.join(run, 'last.bin'), '--json']);
     assert.equal(r.status, 0, r.stderr);
