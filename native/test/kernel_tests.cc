@@ -168,6 +168,9 @@ static const Conv2dParams kConvCases[] = {
     {2, 3, 14, 14, 3, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 3},
     {5, 9, 4, 4, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 9},
     {2, 6, 9, 11, 6, 3, 3, 1, 1, 0, 0, 0, 0, 2, 2, 6},
+    // Depthwise stacks of images: 8 then 3 (stride 1), 7 then 2 (stride 2)
+    {11, 3, 30, 30, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3},
+    {9, 2, 33, 33, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2},
 };
 
 // One case against conv2d_ref, all three passes; returns the paths they took.
