@@ -2,12 +2,24 @@
 // of named buffers and settings, read once into a plain struct.
 #include <napi.h>
 
+#include <string>
+
 #include "bindings/registry.h"
 #include "norm/norm.h"
 
 namespace {
 
 using namespace cnn_binding;
+
+// activation: absent, 'relu' or 'relu6'.
+cnn::NormActivation read_activation(const Fields& f) {
+  if (!f.present("activation")) return cnn::NormActivation::None;
+  const std::string name = f.string("activation");
+  if (name == "relu") return cnn::NormActivation::Relu;
+  if (name == "relu6") return cnn::NormActivation::Relu6;
+  f.args().range_error(f.what("activation") + " must be 'relu' or 'relu6', not '" + name + "'");
+  return cnn::NormActivation::None;
+}
 
 cnn::BatchNormShape read_shape(const Fields& f) {
   const auto shape = f.shape("shape");
@@ -24,11 +36,11 @@ struct ForwardCall {
   bool training;
   double momentum, eps;
   float *y, *save_mean, *save_invstd;
-  bool relu;
+  cnn::NormActivation act;
 };
 
 // {x, shape, weight|null, bias|null, runningMean|null, runningVar|null, training, momentum, eps,
-//  y, saveMean, saveInvstd, relu?} — relu (default false): y = max(0, normalized)
+//  y, saveMean, saveInvstd, activation?} — activation 'relu' | 'relu6': y = the activation of the normalized value
 ForwardCall read_forward(const Fields& f) {
   const Args& a = f.args();
   ForwardCall c;
@@ -45,7 +57,7 @@ ForwardCall read_forward(const Fields& f) {
   c.y = f.floats("y", total);
   c.save_mean = f.floats("saveMean", c.sh.c);
   c.save_invstd = f.floats("saveInvstd", c.sh.c);
-  c.relu = f.present("relu") && f.boolean("relu");
+  c.act = read_activation(f);
   if ((c.running_mean == nullptr) != (c.running_var == nullptr))
     a.type_error("runningMean and runningVar must both be given or both be null");
   if (!c.training && !c.running_mean) a.type_error("running statistics are required when training is false");
@@ -58,7 +70,7 @@ Napi::Value BatchNormForward(const Args& a) {
   a.expect_count(2);
   const ForwardCall c = read_forward(a.object(0, "call"));
   cnn::batch_norm_forward(c.sh, c.x, c.weight, c.bias, c.running_mean, c.running_var, c.training, c.momentum, c.eps,
-                          c.y, c.save_mean, c.save_invstd, a.threads(1), c.relu);
+                          c.y, c.save_mean, c.save_invstd, a.threads(1), c.act);
   return a.undefined();
 }
 
@@ -67,11 +79,13 @@ struct BackwardCall {
   const float *x, *dy, *weight, *save_mean, *save_invstd;
   bool training;
   float *dx, *dweight, *dbias;
-  const float* relu_output;
+  cnn::NormActivation act;
+  const float* act_output;
 };
 
 // {x, dy, shape, weight|null, saveMean, saveInvstd, training, dx|null, dweight|null, dbias|null,
-//  reluOutput?} — reluOutput: the fused forward's y; dy counts only where it is > 0
+//  activation?, activationOutput?} — the fused forward's activation and its y (required together):
+//  dy counts only where the activation passes it
 BackwardCall read_backward(const Fields& f) {
   BackwardCall c;
   c.sh = read_shape(f);
@@ -85,7 +99,10 @@ BackwardCall read_backward(const Fields& f) {
   c.dx = f.floats_or_null("dx", total);
   c.dweight = f.floats_or_null("dweight", c.sh.c);
   c.dbias = f.floats_or_null("dbias", c.sh.c);
-  c.relu_output = f.floats_or_null("reluOutput", total);
+  c.act = read_activation(f);
+  c.act_output = f.floats_or_null("activationOutput", total);
+  if ((c.act == cnn::NormActivation::None) != (c.act_output == nullptr))
+    f.args().type_error("activation and activationOutput must both be given or both be absent");
   return c;
 }
 
@@ -94,7 +111,7 @@ Napi::Value BatchNormBackward(const Args& a) {
   a.expect_count(2);
   const BackwardCall c = read_backward(a.object(0, "call"));
   cnn::batch_norm_backward(c.sh, c.x, c.dy, c.weight, c.save_mean, c.save_invstd, c.training, c.dx, c.dweight,
-                           c.dbias, a.threads(1), c.relu_output);
+                           c.dbias, a.threads(1), c.act, c.act_output);
   return a.undefined();
 }
 

@@ -38,27 +38,29 @@ double plane_sq_dev(const float* p, int64_t S, double mean) {
   return reduce(a);
 }
 
-// The gradient reaching the normalization: dy, or (fused ReLU) dy where the output y > 0, else 0
-// (PyTorch's threshold_backward: exactly 0 there, even for an infinite dy).
-template <bool kRelu>
+// The gradient reaching the normalization: dy, or (fused activation) dy where the activation
+// passes it, else exactly 0 even for an infinite dy (relu_backward's and hardtanh_backward's
+// masks, read from the output: 0 < z ⟺ 0 < y, and 0 < z < 6 ⟺ 0 < y < 6 for y = clamp(z)).
+template <NormActivation kAct>
 inline float grad_at(const float* g, const float* y, int64_t s) {
-  if constexpr (kRelu) return y[s] > 0.0f ? g[s] : 0.0f;
+  if constexpr (kAct == NormActivation::Relu) return y[s] > 0.0f ? g[s] : 0.0f;
+  else if constexpr (kAct == NormActivation::Relu6) return (y[s] > 0.0f && y[s] < 6.0f) ? g[s] : 0.0f;
   else return g[s];
 }
 
 // Σ g[s] and Σ g[s]·(p[s] − mean), added to *sum_g and *sum_gx.
-template <bool kRelu>
+template <NormActivation kAct>
 void plane_grad_sums(const float* p, const float* g, const float* y, int64_t S, double mean, double* sum_g, double* sum_gx) {
   double a[kLanes] = {0}, b[kLanes] = {0};
   int64_t s = 0;
   for (; s + kLanes <= S; s += kLanes)
     for (int j = 0; j < kLanes; ++j) {
-      const float gj = grad_at<kRelu>(g, y, s + j);
+      const float gj = grad_at<kAct>(g, y, s + j);
       a[j] += gj;
       b[j] += (double)gj * (p[s + j] - mean);
     }
   for (; s < S; ++s) {
-    const float gs = grad_at<kRelu>(g, y, s);
+    const float gs = grad_at<kAct>(g, y, s);
     a[s % kLanes] += gs;
     b[s % kLanes] += (double)gs * (p[s] - mean);
   }
@@ -66,7 +68,7 @@ void plane_grad_sums(const float* p, const float* g, const float* y, int64_t S, 
   *sum_gx += reduce(b);
 }
 
-template <bool kRelu>
+template <NormActivation kAct>
 void backward_channels(const BatchNormShape& sh, const float* x, const float* dy, const float* yr,
                        const float* weight, const float* save_mean, const float* save_invstd,
                        bool use_batch_stats, float* dx, float* dweight, float* dbias, int threads) {
@@ -78,7 +80,7 @@ void backward_channels(const BatchNormShape& sh, const float* x, const float* dy
     double sum_dy = 0, sum_dy_xc = 0;  // Σdy and Σdy·(x - mean)
     for (int64_t n = 0; n < N; ++n) {
       const int64_t o = (n * C + c) * S;
-      plane_grad_sums<kRelu>(x + o, dy + o, kRelu ? yr + o : nullptr, S, mean, &sum_dy, &sum_dy_xc);
+      plane_grad_sums<kAct>(x + o, dy + o, kAct != NormActivation::None ? yr + o : nullptr, S, mean, &sum_dy, &sum_dy_xc);
     }
     if (dbias) dbias[c] = (float)sum_dy;
     if (dweight) dweight[c] = (float)(sum_dy_xc * invstd);
@@ -94,17 +96,17 @@ void backward_channels(const BatchNormShape& sh, const float* x, const float* dy
         const int64_t o = (n * C + c) * S;
         const float* p = x + o;
         const float* g = dy + o;
-        const float* y = kRelu ? yr + o : nullptr;
+        const float* y = kAct != NormActivation::None ? yr + o : nullptr;
         float* q = dx + o;
-        for (int64_t s = 0; s < S; ++s) q[s] = k * (grad_at<kRelu>(g, y, s) - mean_dy - (p[s] - m) * proj);
+        for (int64_t s = 0; s < S; ++s) q[s] = k * (grad_at<kAct>(g, y, s) - mean_dy - (p[s] - m) * proj);
       }
     } else {
       for (int64_t n = 0; n < N; ++n) {
         const int64_t o = (n * C + c) * S;
         const float* g = dy + o;
-        const float* y = kRelu ? yr + o : nullptr;
+        const float* y = kAct != NormActivation::None ? yr + o : nullptr;
         float* q = dx + o;
-        for (int64_t s = 0; s < S; ++s) q[s] = k * grad_at<kRelu>(g, y, s);
+        for (int64_t s = 0; s < S; ++s) q[s] = k * grad_at<kAct>(g, y, s);
       }
     }
   }
@@ -116,7 +118,7 @@ void backward_channels(const BatchNormShape& sh, const float* x, const float* dy
 void batch_norm_forward(const BatchNormShape& sh, const float* x, const float* weight,
                         const float* bias, float* running_mean, float* running_var,
                         bool use_batch_stats, double momentum, double eps, float* y,
-                        float* save_mean, float* save_invstd, int threads, bool relu) {
+                        float* save_mean, float* save_invstd, int threads, NormActivation act) {
   const int64_t N = sh.n, C = sh.c, S = sh.s, M = N * S;
   const bool parallel = threads > 1 && N * C * S >= (1 << 14) && C > 1;
 #pragma omp parallel for num_threads(threads) schedule(dynamic, chunk_items(N * S)) if (parallel)
@@ -150,10 +152,15 @@ void batch_norm_forward(const BatchNormShape& sh, const float* x, const float* w
     for (int64_t n = 0; n < N; ++n) {
       const float* p = x + (n * C + c) * S;
       float* q = y + (n * C + c) * S;
-      if (relu) {
+      if (act == NormActivation::Relu) {
         for (int64_t s = 0; s < S; ++s) {
           const float v = p[s] * a + shift;
           q[s] = v > 0.0f ? v : 0.0f;  // as relu_forward
+        }
+      } else if (act == NormActivation::Relu6) {
+        for (int64_t s = 0; s < S; ++s) {
+          const float v = p[s] * a + shift;
+          q[s] = v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);  // as hardtanh_forward(0, 6)
         }
       } else {
         for (int64_t s = 0; s < S; ++s) q[s] = p[s] * a + shift;
@@ -165,11 +172,15 @@ void batch_norm_forward(const BatchNormShape& sh, const float* x, const float* w
 void batch_norm_backward(const BatchNormShape& sh, const float* x, const float* dy,
                          const float* weight, const float* save_mean, const float* save_invstd,
                          bool use_batch_stats, float* dx, float* dweight, float* dbias,
-                         int threads, const float* relu_output) {
-  if (relu_output)
-    backward_channels<true>(sh, x, dy, relu_output, weight, save_mean, save_invstd, use_batch_stats, dx, dweight, dbias, threads);
-  else
-    backward_channels<false>(sh, x, dy, nullptr, weight, save_mean, save_invstd, use_batch_stats, dx, dweight, dbias, threads);
+                         int threads, NormActivation act, const float* act_output) {
+  switch (act) {
+    case NormActivation::Relu:
+      return backward_channels<NormActivation::Relu>(sh, x, dy, act_output, weight, save_mean, save_invstd, use_batch_stats, dx, dweight, dbias, threads);
+    case NormActivation::Relu6:
+      return backward_channels<NormActivation::Relu6>(sh, x, dy, act_output, weight, save_mean, save_invstd, use_batch_stats, dx, dweight, dbias, threads);
+    default:
+      return backward_channels<NormActivation::None>(sh, x, dy, nullptr, weight, save_mean, save_invstd, use_batch_stats, dx, dweight, dbias, threads);
+  }
 }
 
 }  // namespace cnn

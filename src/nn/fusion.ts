@@ -3,8 +3,8 @@
 // applied as the kernel stores each block of output (its clamp epilogue), not as another pass. The folded weights are cached per convolution and rebuilt
 // when weights may have changed (weights-generation). Training, recorded gradients and hooks on
 // any of the layers (Grad-CAM, summaries) take the unfused path, which keeps every intermediate.
-// Elsewhere (training, recorded gradients) BatchNorm → ReLU runs as one pass forward and backward
-// (BatchNorm's callWithRelu) when no hook observes either.
+// Elsewhere (training, recorded gradients) BatchNorm → ReLU/ReLU6 runs as one pass forward and
+// backward (BatchNorm's callWithActivation) when no hook observes either.
 import { Tensor, isGradEnabled } from '../tensor/tensor.js';
 import { weightsGeneration } from '../tensor/weights-generation.js';
 import type { Module } from './module.js';
@@ -54,9 +54,10 @@ function activationClamp(act: Module | undefined): [number, number] | undefined 
 function runFrom(layers: readonly Module[], i: number, x: Tensor): [Tensor, number] {
   const conv = layers[i], bn = layers[i + 1];
   if (!foldable(conv, bn)) {
-    const relu = layers[i + 1];
-    if ((conv instanceof BatchNorm2d || conv instanceof BatchNorm1d) && relu instanceof ReLU && !conv.hasHooks() && !relu.hasHooks()) {
-      return [conv.callWithRelu(x), 2];
+    const act = layers[i + 1];
+    const activation = act instanceof ReLU ? 'relu' : act instanceof ReLU6 ? 'relu6' : undefined;
+    if ((conv instanceof BatchNorm2d || conv instanceof BatchNorm1d) && activation && !conv.hasHooks() && !act.hasHooks()) {
+      return [conv.callWithActivation(x, activation), 2];
     }
     return [conv.call(x), 1];
   }
@@ -65,7 +66,7 @@ function runFrom(layers: readonly Module[], i: number, x: Tensor): [Tensor, numb
   return [(conv as Conv2d).convolve(x, weight, bias, clamp), clamp ? 3 : 2];
 }
 
-/** Runs modules in order (Sequential's forward), fusing each Conv2d → BatchNorm2d (→ ReLU/ReLU6) run where it may, and BatchNorm → ReLU. */
+/** Runs modules in order (Sequential's forward), fusing each Conv2d → BatchNorm2d (→ ReLU/ReLU6) run where it may, and BatchNorm → ReLU/ReLU6. */
 export function runLayers(layers: readonly Module[], x: Tensor): Tensor {
   for (let i = 0; i < layers.length;) {
     const [y, used] = runFrom(layers, i, x);

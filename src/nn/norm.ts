@@ -3,6 +3,7 @@ import { batchNorm } from '../tensor/norm.js';
 import { Module } from './module.js';
 import { positiveInt } from './options.js';
 import { activeProfiler } from '../tensor/profile.js';
+import type { NormActivation } from '../tensor/native.js';
 
 export interface BatchNormOptions {
   numFeatures: number;
@@ -44,19 +45,20 @@ abstract class BatchNormBase extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.normalize(x, false);
+    return this.normalize(x);
   }
 
   /**
-   * relu(this(x)) as one native pass forward and one backward, for a ReLU that follows this layer
-   * and that no hook observes (runLayers checks): the intermediate tensor is never allocated.
+   * relu(this(x)) or relu6(this(x)) as one native pass forward and one backward, for a ReLU/ReLU6
+   * that follows this layer and that no hook observes (runLayers checks): the intermediate tensor
+   * is never allocated.
    */
-  callWithRelu(x: Tensor): Tensor {
+  callWithActivation(x: Tensor, activation: NormActivation): Tensor {
     const profiler = activeProfiler();
-    return profiler ? profiler.forward(this, () => this.normalize(x, true)) : this.normalize(x, true);
+    return profiler ? profiler.forward(this, () => this.normalize(x, activation)) : this.normalize(x, activation);
   }
 
-  private normalize(x: Tensor, relu: boolean): Tensor {
+  private normalize(x: Tensor, activation?: NormActivation): Tensor {
     this.checkInput(x);
     if (x.shape[1] !== this.numFeatures) {
       throw new RangeError(`running_mean should contain ${x.shape[1]} elements not ${this.numFeatures}`);
@@ -73,7 +75,7 @@ abstract class BatchNormBase extends Module {
       training: this.training || this.runningMean === null,
       momentum: factor,
       eps: this.eps,
-      relu,
+      ...(activation ? { activation } : {}),
     });
   }
 

@@ -151,6 +151,9 @@ export interface MpiWorldInfo {
   threadLevel?: string;
 }
 
+/** An activation fused into batch normalization's output. */
+export type NormActivation = 'relu' | 'relu6';
+
 /** One batchNormForward call; running stats are null together, and required when !training. */
 export interface BatchNormForwardCall {
   x: Float32Array; shape: readonly number[];
@@ -158,16 +161,17 @@ export interface BatchNormForwardCall {
   runningMean: Float32Array | null; runningVar: Float32Array | null;
   training: boolean; momentum: number; eps: number;
   y: Float32Array; saveMean: Float32Array; saveInvstd: Float32Array;
-  /** y = max(0, normalized): BatchNorm → ReLU in one pass (default false). */
-  relu?: boolean;
+  /** y = relu or relu6 of the normalized value: BatchNorm → activation in one pass (default none). */
+  activation?: NormActivation;
 }
 
 export interface BatchNormBackwardCall {
   x: Float32Array; dy: Float32Array; shape: readonly number[];
   weight: Float32Array | null; saveMean: Float32Array; saveInvstd: Float32Array; training: boolean;
   dx: Float32Array | null; dweight: Float32Array | null; dbias: Float32Array | null;
-  /** The fused forward's y: dy counts only where it is > 0 (the ReLU's backward in the same pass). */
-  reluOutput?: Float32Array | null;
+  /** The fused forward's activation and y (both or neither): dy counts only where the activation passes it. */
+  activation?: NormActivation;
+  activationOutput?: Float32Array | null;
 }
 
 /** The (N, C) input, targets and settings shared by the cross-entropy and NLL calls. */

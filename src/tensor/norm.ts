@@ -1,6 +1,6 @@
 // Batch normalization, as torch.nn.functional.batch_norm over the channel axis 1.
 import { emptyFloat32 } from './storage.js';
-import { native, getThreads } from './native.js';
+import { native, getThreads, type NormActivation } from './native.js';
 import { record } from './ops.js';
 import { Tensor, formatShape } from './tensor.js';
 
@@ -12,8 +12,8 @@ export interface BatchNormOptions {
   /** The running-stat update weight for this step (1/numBatchesTracked for PyTorch's momentum=None). */
   momentum: number;
   eps: number;
-  /** relu(batchNorm(x)) in one pass forward and one backward (the ReLU's mask from the output). */
-  relu?: boolean;
+  /** relu/relu6(batchNorm(x)) in one pass forward and one backward (the activation's mask from the output). */
+  activation?: NormActivation;
 }
 
 function checkChannelVector(t: Tensor | null, c: number, what: string): void {
@@ -49,18 +49,19 @@ export function batchNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   native.batchNormForward({
     x: x.data, shape: x.shape, weight: weight?.data ?? null, bias: bias?.data ?? null,
     runningMean: o.runningMean?.data ?? null, runningVar: o.runningVar?.data ?? null,
-    training: o.training, momentum: o.momentum, eps: o.eps, y, saveMean, saveInvstd, relu: o.relu ?? false,
+    training: o.training, momentum: o.momentum, eps: o.eps, y, saveMean, saveInvstd, ...(o.activation ? { activation: o.activation } : {}),
   }, getThreads());
   const training = o.training;
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
-  const reluOutput = o.relu ? y : null;
-  return record(new Tensor(y, x.shape), o.relu ? 'batchNormRelu' : 'batchNorm', inputs, (g) => {
+  const activation = o.activation;
+  const name = activation === 'relu' ? 'batchNormRelu' : activation === 'relu6' ? 'batchNormRelu6' : 'batchNorm';
+  return record(new Tensor(y, x.shape), name, inputs, (g) => {
     const dx = x.requiresGrad ? emptyFloat32(x.size) : null;
     const dw = weight?.requiresGrad ? new Float32Array(c) : null;
     const db = bias?.requiresGrad ? new Float32Array(c) : null;
     native.batchNormBackward({
       x: x.data, dy: g.data, shape: x.shape, weight: weight?.data ?? null, saveMean, saveInvstd,
-      training, dx, dweight: dw, dbias: db, reluOutput,
+      training, dx, dweight: dw, dbias: db, ...(activation ? { activation, activationOutput: y } : {}),
     }, getThreads());
     const grads: (Tensor | null)[] = [dx ? new Tensor(dx, x.shape) : null];
     if (weight) grads.push(dw ? new Tensor(dw, weight.shape) : null);
