@@ -1,7 +1,8 @@
 // One image file → the crop a model sees, CHW uint8, in one sharp pipeline on libuv's pool:
 // torchvision's RandomResizedCrop samples its box on the original image and resizes only that
-// box; Resize(shorter side) + CenterCrop resizes the whole image (JPEGs shrink while decoding)
-// and cuts the centre. PIL semantics: EXIF orientation ignored, alpha dropped, RGB or luma.
+// box (a JPEG box 8× the output or more: the whole image shrunk while decoding, then the box cut);
+// Resize(shorter side) + CenterCrop resizes the whole image (JPEGs shrink while decoding) and cuts
+// the centre. PIL semantics: EXIF orientation ignored, alpha dropped, RGB or luma.
 import { promises as fs } from 'node:fs';
 import sharp, { type Sharp } from 'sharp';
 import '../io/svg-policy.js';
@@ -53,12 +54,13 @@ export async function decodeCrop(file: string, spec: CropSpec, channels: 1 | 3, 
   original?: DecodedOriginal): Promise<void> {
   const [outH, outW] = cropOutputSize(spec);
   try {
-    let pipeline: Sharp, width: number, height: number;
+    let pipeline: Sharp, width: number, height: number, jpeg = false;
     if (original) {
       ({ width, height } = original);
       pipeline = sharp(original.pixels, { raw: { width, height, channels } });
     } else {
       const input = await fs.readFile(file);
+      jpeg = input[0] === 0xff && input[1] === 0xd8;
       const known = headerDimensions(input);
       if (known) {
         [width, height] = known;
@@ -70,8 +72,9 @@ export async function decodeCrop(file: string, spec: CropSpec, channels: 1 | 3, 
       pipeline = sharp(input, { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS, sequentialRead: true });
     }
     if (spec.kind === 'randomResizedCrop') {
-      const [top, left, h, w] = spec.crop.params(height, width, gen);
-      pipeline = pipeline.extract({ left, top, width: w, height: h }).resize(outW, outH, { fit: 'fill', kernel: 'linear' });
+      const box = spec.crop.params(height, width, gen);
+      pipeline = jpeg && shrinksOnLoad(box, outH, outW) ? resizeThenExtract(pipeline, box, height, width, outH, outW)
+        : pipeline.extract({ left: box[1], top: box[0], width: box[3], height: box[2] }).resize(outW, outH, { fit: 'fill', kernel: 'linear' });
     } else {
       const [rh, rw] = new Resize(spec.resize).outputSize(height, width);
       if (rh < outH || rw < outW) throw new Error(`resized to ${rw}x${rh}, smaller than the ${outW}x${outH} crop`);
@@ -90,6 +93,29 @@ export async function decodeCrop(file: string, spec: CropSpec, channels: 1 | 3, 
   } catch (err) {
     throw new CorruptFileError(`cannot decode image ${file}: ${(err as Error).message}`);
   }
+}
+
+/**
+ * A JPEG box at least 8× the output on both sides is decoded shrunk: on a 4000×3000 photo a
+ * 2600×2000 box costs 10 ms instead of 22 (a 224 crop). Under 8× the whole image at 1/2 or 1/4
+ * scale costs about as much as the box at full size (1000×1000 box: 12.5 against 14.7 ms; a
+ * 1000×750 photo: no gain), and cutting first is exact.
+ */
+export function shrinksOnLoad(box: readonly number[], outH: number, outW: number): boolean {
+  return box[2]! >= 8 * outH && box[3]! >= 8 * outW;
+}
+
+/**
+ * RandomResizedCrop's box, cut after resizing the whole image by the box's scale, so libvips
+ * decodes the JPEG at 1/4 or 1/8 scale (DCT scaling) and resizes what remains. The box is the
+ * one sampled on the original; whole-pixel rounding of the scaled image and libvips' block
+ * shrink (aligned to the image, not the box) move its content by under one output pixel.
+ */
+function resizeThenExtract(pipeline: Sharp, [top, left, h, w]: readonly number[], height: number, width: number, outH: number, outW: number): Sharp {
+  const sy = outH / h!, sx = outW / w!;
+  const rh = Math.max(outH, Math.round(height * sy)), rw = Math.max(outW, Math.round(width * sx));
+  const y = Math.min(Math.round(top! * sy), rh - outH), x = Math.min(Math.round(left! * sx), rw - outW);
+  return pipeline.resize(rw, rh, { fit: 'fill', kernel: 'linear' }).extract({ left: x, top: y, width: outW, height: outH });
 }
 
 /** Runs the pipeline to `channels` planes of `pixels` bytes each (alpha dropped, RGB or luma as PIL's convert). */

@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { indexImageFolder, listImageFolder, INDEX_CACHE_FILE } from '../../src/data/file-index.js';
 import { readLabelsFile } from '../../src/data/csv-labels.js';
 import { openImageFiles, splitImageFiles } from '../../src/data/image-files.js';
-import { decodeCrop } from '../../src/data/crop-decode.js';
+import { decodeCrop, shrinksOnLoad } from '../../src/data/crop-decode.js';
 import { headerDimensions } from '../../src/data/image-size.js';
 import { RandomResizedCrop } from '../../src/data/transforms.js';
 import { CorruptFileError, DatasetNotFoundError, DatasetOptionError } from '../../src/data/errors.js';
@@ -170,6 +170,48 @@ test('Resize + CenterCrop while decoding equals torchvision (PIL) within the res
       const mean = sum / out.length;
       assert.ok(mean <= tolerances[kind].mean && max <= tolerances[kind].max, `${kind} Resize(${resize}) + CenterCrop(${crop}): mean |diff| ${mean.toFixed(3)}, max ${max}`);
     }
+  }
+});
+
+/** Mean and largest |difference| in uint8 levels between a CHW crop and an HWC PNG, and the share within 16 levels. */
+function levelDiff(chw: Uint8Array, hwc: Buffer, channels: number): { mean: number; max: number; within16: number } {
+  assert.equal(hwc.length, chw.length);
+  const plane = chw.length / channels;
+  let sum = 0, max = 0, close = 0;
+  for (let i = 0; i < plane; i++) {
+    for (let c = 0; c < channels; c++) {
+      const d = Math.abs(chw[c * plane + i]! - hwc[i * channels + c]!);
+      sum += d;
+      max = Math.max(max, d);
+      if (d <= 16) close++;
+    }
+  }
+  return { mean: sum / chw.length, max, within16: close / chw.length };
+}
+
+test('RandomResizedCrop while decoding equals torchvision\'s resized_crop of the same box within the resampling tolerance; big JPEG boxes shrink on load', async () => {
+  // Boxes under 8× the output are cut at full size, then resized (sharp's linear kernel against
+  // PIL's antialiased bilinear), measured in uint8 levels: JPEG mean 0.2-0.4, max 2-6; PNG mean
+  // 0.07, max 2. A JPEG box 8× the output or more is cut from the whole image resized by the box's
+  // scale, which libvips decodes at 1/4 or 1/8 scale: on this picture's hard synthetic edges mean
+  // 2.3 levels, max 85, 98.5% of values within 16 (edges move by under one output pixel);
+  // a wrong box, flip or scale would be off by tens of levels on average.
+  const exact = { mean: 0.5, max: 8, within16: 1 }, shrunk = { mean: 3.5, max: 255, within16: 0.95 };
+  const cases = [
+    { kind: 'jpg', box: [60, 90, 640, 820], size: 224, tol: exact },
+    { kind: 'jpg', box: [20, 30, 700, 900], size: 112, tol: exact },
+    { kind: 'jpg', box: [20, 30, 700, 900], size: 64, tol: shrunk },
+    { kind: 'png', box: [10, 20, 150, 200], size: 64, tol: exact },
+  ] as const;
+  for (const c of cases) {
+    assert.equal(shrinksOnLoad(c.box, c.size, c.size), c.tol === shrunk);
+    const out = new Uint8Array(3 * c.size * c.size);
+    const crop = { size: [c.size, c.size], params: () => [...c.box] } as unknown as RandomResizedCrop;
+    await decodeCrop(path.join(FIXTURES, 'images', `centercrop_input.${c.kind}`), { kind: 'randomResizedCrop', crop }, 3, new Generator(0), out, 0);
+    const want = await rawPixels(path.join(FIXTURES, 'images', `rrc_${c.box.join('_')}_${c.size}_${c.kind}.png`));
+    const { mean, max, within16 } = levelDiff(out, want, 3);
+    assert.ok(mean <= c.tol.mean && max <= c.tol.max && within16 >= c.tol.within16,
+      `${c.kind} box ${c.box} → ${c.size}: mean |diff| ${mean.toFixed(3)}, max ${max}, ${(100 * within16).toFixed(1)}% within 16 levels`);
   }
 });
 
