@@ -279,7 +279,7 @@ void auto_augment(const AutoAugmentSpec& s, Rng& rng, float* img, int c, int h, 
   const int n = aa_sample(s, own, applied, 64);
   if (n == 0) return;
   const int64_t size = (int64_t)c * h * w;
-  for (int64_t i = 0; i < size; ++i) bytes[i] = (uint8_t)std::nearbyint(clamp01(img[i]) * 255.f);
+  for (int64_t i = 0; i < size; ++i) bytes[i] = (uint8_t)round_even(clamp01(img[i]) * 255.f);
   for (int k = 0; k < n; ++k) aa_apply(applied[k].op, applied[k].magnitude, s, bytes, c, h, w, bytes + size);
   for (int64_t i = 0; i < size; ++i) img[i] = (float)bytes[i] / 255.f;
 }

@@ -60,15 +60,17 @@ void affine(const uint8_t* src, int c, int h, int w, const double* matrix, bool 
       const int64_t o = (int64_t)y * w + x;
       float value[4] = {0, 0, 0, 0};
       float mask = 0;
+      // Beyond ±2^22 the rounding is inexact, but such a point is far outside the image anyway.
+      const bool near = std::fabs(ix) < 4194304.f && std::fabs(iy) < 4194304.f;
       if (!bilinear) {
-        const int sx = (int)std::nearbyint(ix), sy = (int)std::nearbyint(iy);
+        const int sx = near ? (int)round_even(ix) : -1, sy = near ? (int)round_even(iy) : -1;
         if (sx >= 0 && sx < w && sy >= 0 && sy < h) {
           mask = 1;
           for (int ch = 0; ch < c; ++ch) value[ch] = src[ch * plane + (int64_t)sy * w + sx];
         }
         if (has_fill && mask < 0.5f)
           for (int ch = 0; ch < c; ++ch) value[ch] = fill[ch];
-      } else {
+      } else if (near) {
         const float x0 = std::floor(ix), y0 = std::floor(iy);
         const float x1 = x0 + 1, y1 = y0 + 1;
         const float wts[4] = {(x1 - ix) * (y1 - iy), (ix - x0) * (y1 - iy), (x1 - ix) * (iy - y0), (ix - x0) * (iy - y0)};
@@ -78,12 +80,12 @@ void affine(const uint8_t* src, int c, int h, int w, const double* matrix, bool 
           mask += wts[k];
           for (int ch = 0; ch < c; ++ch) value[ch] += src[ch * plane + (int64_t)ys[k] * w + xs[k]] * wts[k];
         }
-        // torchvision blends the zero-padded sample with the fill by the sampled mask.
-        if (has_fill)
-          for (int ch = 0; ch < c; ++ch) value[ch] = value[ch] * mask + (1.f - mask) * fill[ch];
       }
+      // torchvision blends the zero-padded bilinear sample with the fill by the sampled mask.
+      if (bilinear && has_fill)
+        for (int ch = 0; ch < c; ++ch) value[ch] = value[ch] * mask + (1.f - mask) * fill[ch];
       for (int ch = 0; ch < c; ++ch) {
-        const float r = std::nearbyint(value[ch]);
+        const float r = round_even(value[ch]);
         dst[ch * plane + o] = (uint8_t)std::min(255.f, std::max(0.f, r));
       }
     }
@@ -149,7 +151,7 @@ void sharpness(uint8_t* img, int c, int h, int w, double factor, uint8_t* tmp) {
         for (int dy = -1; dy <= 1; ++dy)
           for (int dx = -1; dx <= 1; ++dx)
             acc += s[(int64_t)(y + dy) * w + x + dx] * (dy == 0 && dx == 0 ? center : edge);
-        d[(int64_t)y * w + x] = (uint8_t)std::nearbyint(acc);
+        d[(int64_t)y * w + x] = (uint8_t)round_even(acc);
       }
   }
   blend_with_image(img, tmp, c * plane, factor);

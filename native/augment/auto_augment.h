@@ -64,6 +64,13 @@ int aa_sample(const AutoAugmentSpec& s, Rng& rng, AaApplied* out, int max);
 // Most ops one sample can get under this spec (sizes the buffer of aa_sample).
 int aa_max_applied(const AutoAugmentSpec& s);
 
+// Round half to even for |v| < 2^22 in the default rounding mode, as std::nearbyint but inline:
+// baseline x86-64 has no rounding instruction, and the libm call dominated these kernels.
+inline float round_even(float v) {
+  const float magic = 12582912.f;  // 1.5 · 2^23: adding it leaves no fraction bits
+  return (v + magic) - magic;
+}
+
 // One op on a uint8 image (c·h·w, c = 1 or 3) in place; tmp holds c·h·w bytes.
 void aa_apply(AaOp op, double magnitude, const AutoAugmentSpec& s, uint8_t* img, int c, int h, int w, uint8_t* tmp);
 
