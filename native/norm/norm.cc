@@ -2,6 +2,8 @@
 #include "cpu/work_split.h"
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 namespace cnn {
 
@@ -41,10 +43,21 @@ double plane_sq_dev(const float* p, int64_t S, double mean) {
 // The gradient reaching the normalization: dy, or (fused activation) dy where the activation
 // passes it, else exactly 0 even for an infinite dy (relu_backward's and hardtanh_backward's
 // masks, read from the output: 0 < z ⟺ 0 < y, and 0 < z < 6 ⟺ 0 < y < 6 for y = clamp(z)).
+// A bit mask instead of a condition, as relu_backward: the compiler turned a conditional
+// choice into a branch that mispredicted on half the elements and kept the loops scalar (the
+// fused backward ran 4x slower than BatchNorm's and ReLU's backward together).
+inline float keep_if(float g, bool keep) {
+  uint32_t bits;
+  std::memcpy(&bits, &g, 4);
+  bits &= -(uint32_t)keep;
+  std::memcpy(&g, &bits, 4);
+  return g;
+}
+
 template <NormActivation kAct>
 inline float grad_at(const float* g, const float* y, int64_t s) {
-  if constexpr (kAct == NormActivation::Relu) return y[s] > 0.0f ? g[s] : 0.0f;
-  else if constexpr (kAct == NormActivation::Relu6) return (y[s] > 0.0f && y[s] < 6.0f) ? g[s] : 0.0f;
+  if constexpr (kAct == NormActivation::Relu) return keep_if(g[s], y[s] > 0.0f);
+  else if constexpr (kAct == NormActivation::Relu6) return keep_if(g[s], (y[s] > 0.0f) & (y[s] < 6.0f));
   else return g[s];
 }
 
