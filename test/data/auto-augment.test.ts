@@ -12,7 +12,14 @@ import { Compose, RandomCrop, RandomHorizontalFlip, ToTensor, type Transform } f
 import type { ImageShape } from '../../src/data/image.js';
 import { native } from '../../src/tensor/native.js';
 import { Generator } from '../../src/tensor/random.js';
+import { openPhotoSplits } from '../../src/data/photo-splits.js';
+import type { StreamingLoader } from '../../src/data/stream-loader.js';
+import { loadCheckpoint } from '../../src/train/checkpoint.js';
 import { loadFixture } from '../helpers/fixtures.js';
+import { writeTinyImageFolder } from '../helpers/tiny-dataset.js';
+import { withTempDir } from '../helpers/tmp.js';
+import { runCli } from '../helpers/cli.js';
+import { join } from 'node:path';
 
 interface OpCase { kind: 'op'; image: string; op: string; magnitude: number; interpolation: 'nearest' | 'bilinear'; fill: number[] | null }
 interface SpaceCase { kind: 'space'; transform: 'randAugment' | 'trivialAugmentWide' | 'autoAugment'; numBins: number; height: number; width: number; space: SpaceOp[] }
@@ -223,4 +230,31 @@ test('bad autoAugment ops and calls throw TypeError/RangeError', () => {
   ];
   for (const [name, fn, type] of bad) assert.throws(fn, (e: Error) => e instanceof type && e.message.length > 0, name);
   assert.throws(() => planAugment(new Compose([new TrivialAugmentWide()]), { channels: 2, height: 4, width: 4 }), RangeError);
+});
+
+async function batches(loader: StreamingLoader): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for await (const b of loader) out.push(b.x.data);
+  return out;
+}
+
+test('streamed image folders: --auto-augment changes the training batches only, and `cnn train` records it', async () => {
+  const { dir, cleanup } = withTempDir();
+  try {
+    const images = join(dir, 'images');
+    const args = await writeTinyImageFolder(images, 8);
+    const o = { dataDir: images, valSplit: 0.25, seed: 4, imageSize: 12, augment: 'basic' as const };
+    const plain = await openPhotoSplits(o, { batchSize: 4 }, { batchSize: 4 });
+    const auto = await openPhotoSplits({ ...o, autoAugment: 'imagenet' }, { batchSize: 4 }, { batchSize: 4 });
+    assert.deepEqual(await batches(auto.val), await batches(plain.val));
+    const [a, b] = [await batches(auto.train), await batches(plain.train)];
+    assert.equal(a.length, b.length);
+    assert.ok(a.some((x, i) => x.some((v, k) => v !== b[i]![k])), 'AutoAugment left every training batch as it was');
+    const out = join(dir, 'run');
+    const r = runCli(['train', ...args, '--auto-augment', 'trivial', '--out', out]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((loadCheckpoint(join(out, 'last.bin')).training as { config: { autoAugment?: string } }).config.autoAugment, 'trivial');
+  } finally {
+    cleanup();
+  }
 });
