@@ -191,17 +191,25 @@ export class Tensor {
     noGrad(() => runBackward(this, seed));
   }
 
+  /** Whether hooks see (and may keep or replace) this tensor's gradient. */
+  get hasGradHooks(): boolean {
+    return this.hooks.length > 0;
+  }
+
   /**
    * Called by the backward walk: applies hooks and stores .grad where PyTorch would (leaves,
-   * and non-leaves that retain it). Returns the gradient, possibly replaced by a hook.
+   * and non-leaves that retain it). Returns the gradient, possibly replaced by a hook. owned:
+   * nothing else holds grad's storage, so a leaf's first .grad takes it instead of a copy (as
+   * PyTorch's AccumulateGrad steals a gradient no one else references).
    */
-  acceptGrad(grad: Tensor): Tensor {
+  acceptGrad(grad: Tensor, owned = false): Tensor {
     for (const hook of this.hooks) {
       const replaced = hook(grad);
       if (replaced) grad = replaced;
     }
     if (this.isLeaf || this.retainsGrad) {
-      this.grad = this.grad ? ops.add(this.grad, grad) : new Tensor(grad.data.slice(), this.shape);
+      const adopt = owned && this.isLeaf && this.hooks.length === 0;
+      this.grad = this.grad ? ops.add(this.grad, grad) : new Tensor(adopt ? grad.data : grad.data.slice(), this.shape);
     }
     return grad;
   }
@@ -241,12 +249,22 @@ function runBackward(root: Tensor, seed: Tensor): void {
     }
   }
   const pending = new Map<Tensor, Tensor>([[root, seed]]);
+  // How many gradients of this walk share each storage (a backward may hand its incoming gradient
+  // or a view of it on, or one tensor to several inputs); storage that hooks or the caller saw
+  // counts twice. A leaf may take its gradient's storage only when the count is 1.
+  const holders = new Map<Float32Array, number>([[seed.data, 2]]);
+  const hold = (g: Tensor, n = 1) => holders.set(g.data, (holders.get(g.data) ?? 0) + n);
   for (let i = order.length - 1; i >= 0; i--) {
     const t = order[i];
     let grad = pending.get(t);
     if (!grad) continue;
     pending.delete(t);
-    grad = t.acceptGrad(grad);
+    const received = grad;
+    grad = t.acceptGrad(grad, holders.get(grad.data) === 1);
+    if (t.hasGradHooks) {
+      hold(received, 2);
+      hold(grad, 2);
+    }
     if (!t.gradFn) continue;
     const node = t.gradFn, g = grad;
     const profiler = activeProfiler();
@@ -258,7 +276,10 @@ function runBackward(root: Tensor, seed: Tensor): void {
         throw new Error(`${t.gradFn!.name} backward returned a gradient of shape ${formatShape(g.shape)} for an input of shape ${formatShape(input.shape)}`);
       }
       const existing = pending.get(input);
-      pending.set(input, existing ? ops.add(existing, g) : g);
+      hold(g);
+      const sum = existing ? ops.add(existing, g) : g;
+      if (existing) hold(sum);
+      pending.set(input, sum);
     });
   }
 }
