@@ -3,7 +3,7 @@
 // box (a JPEG box 8× the output or more: the whole image shrunk while decoding, then the box cut);
 // Resize(shorter side) + CenterCrop resizes the whole image (JPEGs shrink while decoding) and cuts
 // the centre. PIL semantics: EXIF orientation ignored, alpha dropped, RGB or luma.
-import { promises as fs } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import sharp, { type Sharp } from 'sharp';
 import '../io/svg-policy.js';
 import type { Generator } from '../tensor/random.js';
@@ -59,7 +59,9 @@ export async function decodeCrop(file: string, spec: CropSpec, channels: 1 | 3, 
       ({ width, height } = original);
       pipeline = sharp(original.pixels, { raw: { width, height, channels } });
     } else {
-      const input = await fs.readFile(file);
+      // One synchronous read (tens of µs from the page cache) rather than fs.readFile's open, stat,
+      // read and close, each a trip through libuv's pool queued behind the decodes running there.
+      const input = readFileSync(file);
       jpeg = input[0] === 0xff && input[1] === 0xd8;
       const known = headerDimensions(input);
       if (known) {
@@ -81,7 +83,8 @@ export async function decodeCrop(file: string, spec: CropSpec, channels: 1 | 3, 
       if (rh > height) {
         // libvips upsamples with another pixel-centre alignment than PIL (up to half a pixel at
         // edges); small images are cheap, so they are enlarged by the augmenter's PIL-exact resize.
-        const original = await toChw(pipeline, channels, width * height);
+        const original = new Uint8Array(channels * width * height);
+        await toChw(pipeline, channels, width * height, original, 0);
         await resizeCenterCrop(original, { channels, height, width }, [rh, rw], [outH, outW], out, offset);
         return;
       }
@@ -89,7 +92,7 @@ export async function decodeCrop(file: string, spec: CropSpec, channels: 1 | 3, 
       pipeline = pipeline.resize(rw, rh, { fit: 'fill', kernel: 'linear', fastShrinkOnLoad: false })
         .extract({ left: roundHalfEven((rw - outW) / 2), top: roundHalfEven((rh - outH) / 2), width: outW, height: outH });
     }
-    out.set(await toChw(pipeline, channels, outH * outW), offset);
+    await toChw(pipeline, channels, outH * outW, out, offset);
   } catch (err) {
     throw new CorruptFileError(`cannot decode image ${file}: ${(err as Error).message}`);
   }
@@ -118,14 +121,12 @@ function resizeThenExtract(pipeline: Sharp, [top, left, h, w]: readonly number[]
   return pipeline.resize(rw, rh, { fit: 'fill', kernel: 'linear' }).extract({ left: x, top: y, width: outW, height: outH });
 }
 
-/** Runs the pipeline to `channels` planes of `pixels` bytes each (alpha dropped, RGB or luma as PIL's convert). */
-async function toChw(pipeline: Sharp, channels: 1 | 3, pixels: number): Promise<Uint8Array> {
+/** Runs the pipeline to `channels` planes of `pixels` bytes each at out[offset…] (alpha dropped, RGB or luma as PIL's convert). */
+async function toChw(pipeline: Sharp, channels: 1 | 3, pixels: number, out: Uint8Array, offset: number): Promise<void> {
   pipeline = pipeline.removeAlpha();
   const hwc = await (channels === 1 ? pipeline.toColourspace('b-w') : pipeline.toColourspace('srgb')).raw().toBuffer();
   if (hwc.length !== pixels * channels) throw new Error(`decoded to ${hwc.length} bytes, expected ${pixels * channels}`);
-  const chw = new Uint8Array(hwc.length);
-  hwcToChw(hwc, channels, chw, 0);
-  return chw;
+  hwcToChw(hwc, channels, out, offset);
 }
 
 /** Resize(size) + CenterCrop of one CHW image by the native augmenter, rounded back to uint8 as PIL stores it. */
@@ -139,6 +140,16 @@ async function resizeCenterCrop(image: Uint8Array, shape: ImageShape, size: [num
 /** sharp's interleaved HWC pixels → planar CHW at out[offset…]. */
 export function hwcToChw(pixels: Uint8Array, channels: number, out: Uint8Array, offset: number): void {
   const plane = pixels.length / channels;
+  if (channels === 3) {
+    // One pass over the pixels (the common case): about twice as fast as a strided pass per plane.
+    const r = offset, g = offset + plane, b = offset + 2 * plane;
+    for (let i = 0, j = 0; i < plane; i++, j += 3) {
+      out[r + i] = pixels[j]!;
+      out[g + i] = pixels[j + 1]!;
+      out[b + i] = pixels[j + 2]!;
+    }
+    return;
+  }
   for (let c = 0; c < channels; c++) {
     const dst = offset + c * plane;
     for (let i = 0, j = c; i < plane; i++, j += channels) out[dst + i] = pixels[j]!;
