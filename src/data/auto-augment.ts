@@ -1,10 +1,10 @@
 // torchvision's AutoAugment (ImageNet policy), RandAugment and TrivialAugmentWide, run by the
-// native augmenter (native/augment/auto_augment.cc) on the image as uint8, as torchvision runs
-// them on uint8 tensors. This file builds what torchvision's _augmentation_space builds (the
+// native augmenter (native/augment/auto_augment.cc; its TypeScript reference is
+// auto-augment-ops.ts) on the image as uint8, as torchvision runs them on uint8 tensors. This file builds what torchvision's _augmentation_space builds (the
 // magnitude of every op per bin, for the image size at that point of the pipeline) and hands
 // it over; the native side draws the ops and applies them.
-import { native } from '../tensor/native.js';
-import type { Generator } from '../tensor/random.js';
+import { Generator } from '../tensor/random.js';
+import { applyAutoAugmentOp, sampleAutoAugment } from './auto-augment-ops.js';
 import { fillPerChannel, roundHalfEven, type Fill, type Interpolation } from './functional.js';
 import type { FloatImage, ImageShape } from './image.js';
 import { formatImageShape } from './image.js';
@@ -128,7 +128,7 @@ function checkBins(n: number, what: string): number {
   return n;
 }
 
-/** Shared by the three: the uint8 round trip through the native op, and the channel check. */
+/** Shared by the three: the channel and fill checks, and the uint8 round trip of the reference. */
 abstract class AutoAugmentBase implements Transform {
   readonly needsTensor = false;
   readonly interpolation: Interpolation;
@@ -147,12 +147,14 @@ abstract class AutoAugmentBase implements Transform {
     const fill = this.fill === null ? null : fillPerChannel(this.fill, shape.channels, `${this.name} fill`);
     return { ops: [this.op(shape, fill)], shape };
   }
-  /** The native op on this one image, drawing its seed from gen as the augmenter does. */
+  /** The reference (auto-augment-ops.ts): its own generator seeded by gen's next draw, as the augmenter. */
   apply(img: FloatImage, gen: Generator): FloatImage {
-    const [op] = this.describe(img).ops;
-    const bytes = Uint8Array.from(img.data, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
-    native.autoAugmentImage({ image: bytes, imageShape: [img.channels, img.height, img.width], op, seed: gen.nextUint32() });
-    return { ...img, data: Float32Array.from(bytes, (v) => Math.fround(v / 255)) };
+    const op = this.describe(img).ops[0] as AutoAugmentOp;
+    const own = new Generator(gen.nextUint32());
+    const bytes = Uint8Array.from(img.data, (v) => roundHalfEven(Math.fround(Math.min(1, Math.max(0, v)) * 255)));
+    const sampling = { bilinear: op.interpolation === 'bilinear', fill: op.fill };
+    for (const [name, m] of sampleAutoAugment(op, own)) applyAutoAugmentOp(name, m, sampling, bytes, img.channels, img.height, img.width);
+    return { ...img, data: Float32Array.from(bytes, (v) => v / 255) };
   }
 }
 
