@@ -115,7 +115,65 @@ export const IMAGENET_POLICY: readonly (readonly [PolicyRow, PolicyRow])[] = [
   [['Equalize', 0.8, null], ['Equalize', 0.6, null]],
 ];
 
-const POLICIES = { imagenet: IMAGENET_POLICY } as const;
+/** AutoAugmentPolicy.CIFAR10. */
+export const CIFAR10_POLICY: readonly (readonly [PolicyRow, PolicyRow])[] = [
+  [['Invert', 0.1, null], ['Contrast', 0.2, 6]],
+  [['Rotate', 0.7, 2], ['TranslateX', 0.3, 9]],
+  [['Sharpness', 0.8, 1], ['Sharpness', 0.9, 3]],
+  [['ShearY', 0.5, 8], ['TranslateY', 0.7, 9]],
+  [['AutoContrast', 0.5, null], ['Equalize', 0.9, null]],
+  [['ShearY', 0.2, 7], ['Posterize', 0.3, 7]],
+  [['Color', 0.4, 3], ['Brightness', 0.6, 7]],
+  [['Sharpness', 0.3, 9], ['Brightness', 0.7, 9]],
+  [['Equalize', 0.6, null], ['Equalize', 0.5, null]],
+  [['Contrast', 0.6, 7], ['Sharpness', 0.6, 5]],
+  [['Color', 0.7, 7], ['TranslateX', 0.5, 8]],
+  [['Equalize', 0.3, null], ['AutoContrast', 0.4, null]],
+  [['TranslateY', 0.4, 3], ['Sharpness', 0.2, 6]],
+  [['Brightness', 0.9, 6], ['Color', 0.2, 8]],
+  [['Solarize', 0.5, 2], ['Invert', 0.0, null]],
+  [['Equalize', 0.2, null], ['AutoContrast', 0.6, null]],
+  [['Equalize', 0.2, null], ['Equalize', 0.6, null]],
+  [['Color', 0.9, 9], ['Equalize', 0.6, null]],
+  [['AutoContrast', 0.8, null], ['Solarize', 0.2, 8]],
+  [['Brightness', 0.1, 3], ['Color', 0.7, 0]],
+  [['Solarize', 0.4, 5], ['AutoContrast', 0.9, null]],
+  [['TranslateY', 0.9, 9], ['TranslateY', 0.7, 9]],
+  [['AutoContrast', 0.9, null], ['Solarize', 0.8, 3]],
+  [['Equalize', 0.8, null], ['Invert', 0.1, null]],
+  [['TranslateY', 0.7, 9], ['AutoContrast', 0.9, null]],
+];
+
+/** AutoAugmentPolicy.SVHN. */
+export const SVHN_POLICY: readonly (readonly [PolicyRow, PolicyRow])[] = [
+  [['ShearX', 0.9, 4], ['Invert', 0.2, null]],
+  [['ShearY', 0.9, 8], ['Invert', 0.7, null]],
+  [['Equalize', 0.6, null], ['Solarize', 0.6, 6]],
+  [['Invert', 0.9, null], ['Equalize', 0.6, null]],
+  [['Equalize', 0.6, null], ['Rotate', 0.9, 3]],
+  [['ShearX', 0.9, 4], ['AutoContrast', 0.8, null]],
+  [['ShearY', 0.9, 8], ['Invert', 0.4, null]],
+  [['ShearY', 0.9, 5], ['Solarize', 0.2, 6]],
+  [['Invert', 0.9, null], ['AutoContrast', 0.8, null]],
+  [['Equalize', 0.6, null], ['Rotate', 0.9, 3]],
+  [['ShearX', 0.9, 4], ['Solarize', 0.3, 3]],
+  [['ShearY', 0.8, 8], ['Invert', 0.7, null]],
+  [['Equalize', 0.9, null], ['TranslateY', 0.6, 6]],
+  [['Invert', 0.9, null], ['Equalize', 0.6, null]],
+  [['Contrast', 0.3, 3], ['Rotate', 0.8, 4]],
+  [['Invert', 0.8, null], ['TranslateY', 0.0, 2]],
+  [['ShearY', 0.7, 6], ['Solarize', 0.4, 8]],
+  [['Invert', 0.6, null], ['Rotate', 0.8, 4]],
+  [['ShearY', 0.3, 7], ['TranslateX', 0.9, 3]],
+  [['ShearX', 0.1, 6], ['Invert', 0.6, null]],
+  [['Solarize', 0.7, 2], ['TranslateY', 0.6, 7]],
+  [['ShearY', 0.8, 4], ['Invert', 0.8, null]],
+  [['ShearX', 0.7, 9], ['TranslateY', 0.8, 3]],
+  [['ShearY', 0.8, 5], ['AutoContrast', 0.7, null]],
+  [['ShearX', 0.7, 2], ['Invert', 0.1, null]],
+];
+
+const POLICIES = { imagenet: IMAGENET_POLICY, cifar10: CIFAR10_POLICY, svhn: SVHN_POLICY } as const;
 export type AutoAugmentPolicy = keyof typeof POLICIES;
 
 function checkInterpolation(i: Interpolation, what: string): Interpolation {
@@ -159,7 +217,7 @@ abstract class AutoAugmentBase implements Transform {
 }
 
 export interface AutoAugmentOptions extends AutoAugmentCommonOptions {
-  /** Only 'imagenet' (torchvision's default policy). */
+  /** 'imagenet' (torchvision's default), 'cifar10' or 'svhn'. */
   policy?: AutoAugmentPolicy;
 }
 
@@ -169,7 +227,7 @@ export class AutoAugment extends AutoAugmentBase {
   constructor(opts: AutoAugmentOptions = {}) {
     super(opts, 'AutoAugment');
     this.policy = opts.policy ?? 'imagenet';
-    if (!(this.policy in POLICIES)) throw new RangeError(`AutoAugment: policy must be one of ${Object.keys(POLICIES).join(', ')} but is '${String(this.policy)}'`);
+    if (!Object.hasOwn(POLICIES, this.policy)) throw new RangeError(`AutoAugment: policy must be one of ${Object.keys(POLICIES).join(', ')} but is '${String(this.policy)}'`);
   }
   protected op(shape: ImageShape, fill: number[] | null): AutoAugmentOp {
     const space = new Map(augmentationSpace('autoAugment', 10, shape.height, shape.width).map((s) => [s.op, s]));
@@ -237,23 +295,23 @@ export class TrivialAugmentWide extends AutoAugmentBase {
   }
 }
 
-/** The three `--auto-augment` forms: `trivial`, `imagenet`, or timm's `rand[-m<M>][-n<N>][-mstd<S>]`. */
+/** The `--auto-augment` forms: `trivial`, an AutoAugment policy, or timm's `rand[-m<M>][-n<N>][-mstd<S>]`. */
 export type AutoAugmentSpec =
   | { kind: 'trivial' }
-  | { kind: 'imagenet' }
+  | { kind: AutoAugmentPolicy }
   | { kind: 'rand'; m: number; n: number; mstd: number };
 
 /** timm's scale: m and mstd run 0–10 over the whole range, i.e. bin m · (bins − 1) / 10 of torchvision's. */
 export const TIMM_LEVEL_DENOM = 10;
 
 /**
- * Parses `trivial`, `imagenet` or timm's grammar `rand-m9-n2-mstd0.5` (defaults m 10, n 2, mstd 0,
+ * Parses `trivial`, `imagenet` (`cifar10`, `svhn`: AutoAugment's other policies) or timm's grammar `rand-m9-n2-mstd0.5` (defaults m 10, n 2, mstd 0,
  * as timm). Throws RangeError with the accepted forms.
  */
 export function parseAutoAugment(text: string): AutoAugmentSpec {
-  if (text === 'trivial' || text === 'imagenet') return { kind: text };
+  if (text === 'trivial' || Object.hasOwn(POLICIES, text)) return { kind: text as 'trivial' | AutoAugmentPolicy };
   const parts = text.split('-');
-  const bad = (why: string) => new RangeError(`'${text}' is not an auto-augment policy (${why}): expected trivial, imagenet or rand[-m<0..10>][-n<ops>][-mstd<std>], e.g. rand-m9-mstd0.5`);
+  const bad = (why: string) => new RangeError(`'${text}' is not an auto-augment policy (${why}): expected trivial, imagenet, cifar10, svhn or rand[-m<0..10>][-n<ops>][-mstd<std>], e.g. rand-m9-mstd0.5`);
   if (parts[0] !== 'rand') throw bad('unknown name');
   const spec = { kind: 'rand' as const, m: TIMM_LEVEL_DENOM, n: 2, mstd: 0 };
   for (const part of parts.slice(1)) {
@@ -286,7 +344,7 @@ export function autoAugmentProblem(text: string): string | undefined {
 /** The transform of a parsed spec; timm's m and mstd become bins of torchvision's 31. */
 export function autoAugmentTransform(spec: AutoAugmentSpec, opts: AutoAugmentCommonOptions = {}): Transform {
   if (spec.kind === 'trivial') return new TrivialAugmentWide(opts);
-  if (spec.kind === 'imagenet') return new AutoAugment({ ...opts, policy: 'imagenet' });
+  if (spec.kind !== 'rand') return new AutoAugment({ ...opts, policy: spec.kind });
   const bins = 31, perLevel = (bins - 1) / TIMM_LEVEL_DENOM;
   return new RandAugment({ ...opts, numOps: spec.n, magnitude: spec.m * perLevel, numMagnitudeBins: bins, magnitudeStd: spec.mstd * perLevel });
 }

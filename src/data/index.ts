@@ -6,7 +6,7 @@ export * as functional from './functional.js';
 export * from './transforms.js';
 export {
   AutoAugment, RandAugment, TrivialAugmentWide, augmentationSpace, parseAutoAugment, autoAugmentProblem, autoAugmentTransform, formatAutoAugment,
-  AUTO_AUGMENT_OPS, IMAGENET_POLICY, TIMM_LEVEL_DENOM,
+  AUTO_AUGMENT_OPS, IMAGENET_POLICY, CIFAR10_POLICY, SVHN_POLICY, TIMM_LEVEL_DENOM,
   type AutoAugmentOptions, type RandAugmentOptions, type TrivialAugmentWideOptions, type AutoAugmentCommonOptions,
   type AutoAugmentSpec, type AutoAugmentOpName, type AutoAugmentPolicy,
 } from './auto-augment.js';

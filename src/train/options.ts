@@ -40,14 +40,14 @@ const normalize = {
 
 const autoAugment = {
   key: 'autoAugment', flag: '--auto-augment <policy>', group: 'augment', defaultText: 'off',
-  help: "trivial (TrivialAugmentWide), imagenet (AutoAugment's ImageNet policy) or rand-m<M>[-n<N>][-mstd<S>] " +
+  help: "trivial (TrivialAugmentWide), imagenet|cifar10|svhn (AutoAugment's policies) or rand-m<M>[-n<N>][-mstd<S>] " +
     "(RandAugment in timm's grammar: M and S on timm's 0–10 scale, M = torchvision's bin 3·M of 31; n 2 by default)",
   parse: (raw: string): string => {
     const problem = autoAugmentProblem(raw);
     if (problem) throw new ConfigError(`--auto-augment: ${problem}`, '--auto-augment');
     return raw;
   },
-  check: (v: string) => (autoAugmentProblem(v) === undefined ? undefined : 'trivial, imagenet or rand-m<M>[-n<N>][-mstd<S>]'),
+  check: (v: string) => (autoAugmentProblem(v) === undefined ? undefined : 'trivial, imagenet, cifar10, svhn or rand-m<M>[-n<N>][-mstd<S>]'),
 } as const;
 
 const probability = (key: 'hflip' | 'vflip' | 'grayscale' | 'erasing', help: string) =>

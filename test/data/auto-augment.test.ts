@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  AutoAugment, RandAugment, TrivialAugmentWide, IMAGENET_POLICY, augmentationSpace, autoAugmentTransform, parseAutoAugment,
+  AutoAugment, RandAugment, TrivialAugmentWide, IMAGENET_POLICY, CIFAR10_POLICY, SVHN_POLICY, augmentationSpace, autoAugmentTransform, parseAutoAugment,
   type AutoAugmentOp, type SpaceOp,
 } from '../../src/data/auto-augment.js';
 import { applyAutoAugmentOp, sampleAutoAugment } from '../../src/data/auto-augment-ops.js';
@@ -24,7 +24,7 @@ import { join } from 'node:path';
 
 interface OpCase { kind: 'op'; image: string; op: string; magnitude: number; interpolation: 'nearest' | 'bilinear'; fill: number[] | null }
 interface SpaceCase { kind: 'space'; transform: 'randAugment' | 'trivialAugmentWide' | 'autoAugment'; numBins: number; height: number; width: number; space: SpaceOp[] }
-interface PolicyCase { kind: 'policy'; policies: [string, number, number | null][][] }
+interface PolicyCase { kind: 'policy'; policy: string; policies: [string, number, number | null][][] }
 type Case = OpCase | SpaceCase | PolicyCase | { kind: 'image' };
 
 const cases = loadFixture<Case>('auto_augment.safetensors');
@@ -89,8 +89,10 @@ test("magnitude tables are torchvision's _augmentation_space (within one float32
       if (s.op === 'Posterize') assert.equal(m, want);
     }));
   }
-  const policy = cases.find((c) => c.params.kind === 'policy')!.params as PolicyCase;
-  assert.deepEqual(IMAGENET_POLICY.map((steps) => steps.map((s) => [...s])), policy.policies);
+  const tables: Record<string, typeof IMAGENET_POLICY> = { imagenet: IMAGENET_POLICY, cifar10: CIFAR10_POLICY, svhn: SVHN_POLICY };
+  const policies = cases.filter((c) => c.params.kind === 'policy').map((c) => c.params as PolicyCase);
+  assert.deepEqual(policies.map((p) => p.policy).sort(), Object.keys(tables).sort());
+  for (const p of policies) assert.deepEqual(tables[p.policy]!.map((steps) => steps.map((s) => [...s])), p.policies, p.policy);
 });
 
 /** The ops a transform applies to `n` samples (a pipeline of it alone). */
@@ -165,24 +167,27 @@ test('RandAugment applies numOps ops at the bin of its magnitude; timm mstd adds
   assert.ok(new Set(rotations).size > 1000, 'magnitudes between bins');
 });
 
-test('AutoAugment ImageNet: each (op, magnitude) as often as the 25 sub-policies and their probabilities say', () => {
-  const n = 20000;
-  const draws = drawMany(new AutoAugment(), shape, n);
+test('AutoAugment (ImageNet, CIFAR-10, SVHN): each (op, magnitude) as often as the 25 sub-policies and their probabilities say', () => {
+  const n = 10000;
+  const tables = { imagenet: IMAGENET_POLICY, cifar10: CIFAR10_POLICY, svhn: SVHN_POLICY };
   const space = new Map(augmentationSpace('autoAugment', 10, shape.height, shape.width).map((s) => [s.op, s]));
-  const expected = new Map<string, number>();
-  for (const steps of IMAGENET_POLICY) {
-    for (const [op, p, bin] of steps) {
-      const s = space.get(op)!;
-      const m = bin === null ? 0 : s.magnitudes[bin]!;
-      const signs = s.signed && m !== 0 ? [m, -m] : [m];
-      for (const v of signs) expected.set(`${op} ${v}`, (expected.get(`${op} ${v}`) ?? 0) + p / 25 / signs.length);
+  for (const [policy, table] of Object.entries(tables) as [keyof typeof tables, typeof IMAGENET_POLICY][]) {
+    const draws = drawMany(new AutoAugment({ policy }), shape, n);
+    const expected = new Map<string, number>();
+    for (const steps of table) {
+      for (const [op, p, bin] of steps) {
+        const s = space.get(op)!;
+        const m = bin === null ? 0 : s.magnitudes[bin]!;
+        const signs = s.signed && m !== 0 ? [m, -m] : [m];
+        for (const v of signs) expected.set(`${op} ${v}`, (expected.get(`${op} ${v}`) ?? 0) + p / 25 / signs.length);
+      }
     }
+    const observed = new Map<string, number>();
+    for (const [op, m] of draws.flat()) observed.set(`${op} ${m}`, (observed.get(`${op} ${m}`) ?? 0) + 1);
+    assert.deepEqual([...observed.keys()].filter((k) => !expected.has(k)), [], policy);
+    for (const [key, rate] of expected) assertCount(observed.get(key) ?? 0, n, Math.min(rate, 1), `${policy} ${key}`);
+    assert.ok(draws.every((d) => d.length <= 2));
   }
-  const observed = new Map<string, number>();
-  for (const [op, m] of draws.flat()) observed.set(`${op} ${m}`, (observed.get(`${op} ${m}`) ?? 0) + 1);
-  assert.deepEqual([...observed.keys()].filter((k) => !expected.has(k)), []);
-  for (const [key, rate] of expected) assertCount(observed.get(key) ?? 0, n, Math.min(rate, 1), key);
-  assert.ok(draws.every((d) => d.length <= 2));
 });
 
 test('the same seed gives the same images at any thread count, other seeds differ, and the TypeScript reference gives them too', () => {
@@ -210,13 +215,15 @@ test("timm's grammar: rand[-m<M>][-n<N>][-mstd<S>], trivial and imagenet; anythi
   assert.deepEqual(parseAutoAugment('rand'), { kind: 'rand', m: 10, n: 2, mstd: 0 });
   assert.deepEqual(parseAutoAugment('trivial'), { kind: 'trivial' });
   assert.ok(autoAugmentTransform(parseAutoAugment('imagenet')) instanceof AutoAugment);
+  assert.equal((autoAugmentTransform(parseAutoAugment('svhn')) as AutoAugment).policy, 'svhn');
+  assert.equal((autoAugmentTransform(parseAutoAugment('cifar10')) as AutoAugment).policy, 'cifar10');
   assert.ok(autoAugmentTransform(parseAutoAugment('trivial')) instanceof TrivialAugmentWide);
-  for (const bad of ['rand-m11', 'rand-x3', 'rand-n2.5', 'augmix', 'rand-m', 'cifar10', 'rand-mstd-1']) {
+  for (const bad of ['rand-m11', 'rand-x3', 'rand-n2.5', 'augmix', 'rand-m', 'cifar100', 'toString', 'rand-mstd-1']) {
     assert.throws(() => parseAutoAugment(bad), RangeError, bad);
   }
   assert.throws(() => new RandAugment({ magnitude: 31 }), RangeError);
   assert.throws(() => new TrivialAugmentWide({ fill: 300 }), RangeError);
-  assert.throws(() => new AutoAugment({ policy: 'svhn' as never }), RangeError);
+  assert.throws(() => new AutoAugment({ policy: 'mnist' as never }), RangeError);
   assert.throws(() => new TrivialAugmentWide().describe({ channels: 4, height: 4, width: 4 }), RangeError);
 });
 
