@@ -77,11 +77,16 @@ Napi::Value Convolution(const Args& a) {
       if (Ref) {
         cnn::conv2d_ref_forward(p, buf[0], buf[1], buf[2], buf[3]);
       } else {
-        // params.clamp: [lo, hi] applied as the output is stored (eval fusion's ReLU/ReLU6).
-        double clamp[2] = {-INFINITY, INFINITY};
+        // params.clamp [lo, hi] and params.residual (y's size): the epilogue of eval fusion.
+        cnn::ConvEpilogue e;
         const Fields f = a.object(0, "params");
-        if (f.present("clamp")) f.range("clamp", -INFINITY, INFINITY, clamp);
-        cnn::conv2d_forward(p, buf[0], buf[1], buf[2], buf[3], threads, (float)clamp[0], (float)clamp[1]);
+        if (f.present("clamp")) {
+          double clamp[2];
+          f.range("clamp", -INFINITY, INFINITY, clamp);
+          e.lo = (float)clamp[0], e.hi = (float)clamp[1];
+        }
+        e.residual = f.floats_or_null("residual", elements(p, Size::Y));
+        cnn::conv2d_forward(p, buf[0], buf[1], buf[2], buf[3], threads, e);
       }
       break;
     case cnn::ConvPass::BackwardInput:

@@ -132,14 +132,14 @@ ConvAlgo conv2d_algo(const Conv2dParams& p, ConvPass pass, int threads) {
 }
 
 void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
-                    int threads, float lo, float hi) {
+                    int threads, const ConvEpilogue& e) {
   Conv2dParams q;
   int ki0, kj0;
-  if (trim_taps(p, &q, &ki0, &kj0)) return conv2d_forward(q, x, trimmed_weights(p, q, ki0, kj0, w), b, y, threads, lo, hi);
+  if (trim_taps(p, &q, &ki0, &kj0)) return conv2d_forward(q, x, trimmed_weights(p, q, ki0, kj0, w), b, y, threads, e);
   switch (choose(p, ConvPass::Forward, threads)) {
-    case ConvAlgo::Depthwise: return depthwise_forward(p, x, w, b, y, threads, lo, hi);
-    case ConvAlgo::Grid: if (conv2d_forward_grid(p, x, w, b, y, threads, lo, hi)) return; break;
-    case ConvAlgo::ByImage: if (conv2d_forward_by_image(p, x, w, b, y, threads, lo, hi)) return; break;
+    case ConvAlgo::Depthwise: return depthwise_forward(p, x, w, b, y, threads, e);
+    case ConvAlgo::Grid: if (conv2d_forward_grid(p, x, w, b, y, threads, e)) return; break;
+    case ConvAlgo::ByImage: if (conv2d_forward_by_image(p, x, w, b, y, threads, e)) return; break;
     default: break;
   }
   const Chunking c = chunking(p);
@@ -152,14 +152,14 @@ void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const
     for (int g = 0; g < p.groups; ++g) {
       fill_columns(p, c, x, n0, g_images, g, col, threads);
       sgemm(false, false, c.cog, (int)ld, c.K, 1.0f, w + (long)g * c.cog * c.K, c.K, col, (int)ld, 0.0f, out, (int)ld, threads);
-      // Channel-major (cog × images·P) back to NCHW, adding the bias and clamping on the way.
+      // Channel-major (cog × images·P) back to NCHW, through the epilogue.
 #pragma omp parallel for collapse(2) num_threads(threads) schedule(static) if (threads > 1)
       for (int i = 0; i < g_images; ++i)
         for (int co = 0; co < c.cog; ++co) {
           const float* s = out + (long)co * ld + (long)i * c.P;
           float* d = y + ((long)(n0 + i) * p.c_out + g * c.cog + co) * c.P;
           const float bias = b ? b[g * c.cog + co] : 0.0f;
-          for (int q = 0; q < c.P; ++q) d[q] = clamp_to(s[q] + bias, lo, hi);
+          epilogue_run(d, s, c.P, bias, e.residual ? e.residual + (d - y) : nullptr, e);
         }
     }
   }

@@ -39,21 +39,29 @@ ConvAlgo conv_algo_override();
 // The path a call with these arguments takes (after cutting taps that only read padding).
 ConvAlgo conv2d_algo(const Conv2dParams& p, ConvPass pass, int threads);
 
+// What the forward pass does to each output as it stores it, after the bias: add the residual
+// (a ResNet block's identity) and clamp to [lo, hi] (ReLU: 0, ∞; ReLU6: 0, 6); NaN passes
+// through the clamp, as PyTorch's lets it. Eval fusion's tail of a layer, in one sweep.
+struct ConvEpilogue {
+  float lo = -INFINITY, hi = INFINITY;
+  const float* residual = nullptr;  // N × Cout × OH × OW, as y
+  bool any() const { return residual || lo > -INFINITY || hi < INFINITY; }
+};
+
 // The entry points, dispatching on conv2d_algo. All outputs overwritten. The forward pass adds
-// the bias and clamps to [lo, hi] (eval fusion's ReLU: 0, ∞; ReLU6: 0, 6) in the same sweep
-// that stores each block of output right after its product, while it is still in cache; NaN
-// passes through, as PyTorch's clamp lets it.
+// the bias and applies the epilogue in the sweep that stores each block of output right after
+// its product, while it is still in cache.
 void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
-                    int threads, float lo = -INFINITY, float hi = INFINITY);
+                    int threads, const ConvEpilogue& e = {});
 void conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* w, float* dx,
                            int threads);
 // db may be null.
 void conv2d_backward_weight(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                             float* db, int threads);
 
-// Depthwise kernels (groups == Cin == Cout); the forward pass clamps as conv2d_forward does.
+// Depthwise kernels (groups == Cin == Cout); the forward pass applies the epilogue too.
 void depthwise_forward(const Conv2dParams& p, const float* x, const float* w, const float* b,
-                       float* y, int threads, float lo = -INFINITY, float hi = INFINITY);
+                       float* y, int threads, const ConvEpilogue& e = {});
 void depthwise_backward_input(const Conv2dParams& p, const float* dy, const float* w, float* dx,
                               int threads);
 void depthwise_backward_weight(const Conv2dParams& p, const float* x, const float* dy, float* dw,

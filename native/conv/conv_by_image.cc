@@ -93,8 +93,7 @@ bool conv_by_image_suits(const Conv2dParams& p, ConvPass pass, int threads) {
 }
 
 bool conv2d_forward_by_image(const Conv2dParams& p, const float* x, const float* w, const float* b,
-                             float* y, int threads, float lo, float hi) {
-  const bool clamps = lo > -INFINITY || hi < INFINITY;
+                             float* y, int threads, const ConvEpilogue& e) {
   Split s;
   if (!plan_pass(p, ConvPass::Forward, threads, &s)) return false;
   const Isa isa = active_isa();
@@ -121,13 +120,13 @@ bool conv2d_forward_by_image(const Conv2dParams& p, const float* x, const float*
         B = col, ldb = cols;
       }
       sgemm_packed(isa, s.cog, (int)cols, s.K, 1.0f, wp + t.g * per_group, false, B, (int)ldb, 0.0f, out, (int)ldc);
-      if (t.images == 1 && !b && !clamps) continue;
+      if (t.images == 1 && !b && !e.any()) continue;
       for (int j = 0; j < t.images; ++j)
         for (int co = 0; co < s.cog; ++co) {
           float* dst = y + ((long)(t.i0 + j) * p.c_out + t.g * s.cog + co) * s.P;
           const float* src = t.images > 1 ? out + co * ldc + (long)j * s.P - t.q0 : dst;
           const float bias = b ? b[t.g * s.cog + co] : 0.0f;
-          for (int q = t.q0; q < t.q1; ++q) dst[q] = clamp_to(src[q] + bias, lo, hi);
+          epilogue_run(dst + t.q0, src + t.q0, t.q1 - t.q0, bias, e.residual ? e.residual + (dst - y) + t.q0 : nullptr, e);
         }
     }
   }

@@ -10,9 +10,9 @@ namespace cnn {
 // Whether splitting over images suits the shape (enough output pixels per image, enough items
 // for the threads). Each entry point returns false, having done nothing, where not.
 bool conv_by_image_suits(const Conv2dParams& p, ConvPass pass, int threads);
-// The output clamped to [lo, hi] with the bias, per item (conv2d_forward's epilogue).
+// The bias and the epilogue applied per item, right after its product.
 bool conv2d_forward_by_image(const Conv2dParams& p, const float* x, const float* w, const float* b,
-                             float* y, int threads, float lo = -INFINITY, float hi = INFINITY);
+                             float* y, int threads, const ConvEpilogue& e = {});
 bool conv2d_backward_input_by_image(const Conv2dParams& p, const float* dy, const float* w,
                                     float* dx, int threads);
 // dW only; the bias gradient is the caller's.

@@ -72,7 +72,7 @@ const float* padded(const Conv2dParams& p, const Grid& g, const float* x, int i,
 }  // namespace
 
 bool conv2d_forward_grid(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
-                         int threads, float lo, float hi) {
+                         int threads, const ConvEpilogue& e) {
   Grid g;
   if (!plan(p, threads, &g)) return false;
   const Isa isa = active_isa();
@@ -96,13 +96,14 @@ bool conv2d_forward_grid(const Conv2dParams& p, const float* x, const float* w, 
             tap_rows[(c * p.kh + ki) * p.kw + kj] = xp + c * plane + (long)(oh0 + ki * p.dil_h) * g.Wp + kj * p.dil_w;
       float* out = grow(out_buf, (long)g.cog * n);
       sgemm_packed_rows(isa, g.cog, n, g.K, 1.0f, wp + gi * per_group, tap_rows.data(), 0.0f, out, n);
-      // Grid rows back to output rows, adding the bias and clamping on the way.
+      // Grid rows back to output rows, through the epilogue.
       for (int co = 0; co < g.cog; ++co) {
         const float bias = b ? b[gi * g.cog + co] : 0.0f;
         float* dst = y + (((long)i * p.c_out + gi * g.cog + co) * g.OH + oh0) * g.OW;
         for (int r = 0; r < oh1 - oh0; ++r) {
           const float* src = out + (long)co * n + (long)r * g.Wp;
-          for (int ow = 0; ow < g.OW; ++ow) dst[(long)r * g.OW + ow] = clamp_to(src[ow] + bias, lo, hi);
+          float* d = dst + (long)r * g.OW;
+          epilogue_run(d, src, g.OW, bias, e.residual ? e.residual + (d - y) : nullptr, e);
         }
       }
     }

@@ -11,9 +11,9 @@ namespace cnn {
 // Whether the grid suits the shape: stride 1, not 1×1, narrow padding, images large enough,
 // enough items for the threads. Each entry point returns false, having done nothing, where not.
 bool conv_grid_suits(const Conv2dParams& p, ConvPass pass, int threads);
-// The output clamped to [lo, hi] as it leaves the grid (conv2d_forward's epilogue).
+// The epilogue applied as the output leaves the grid.
 bool conv2d_forward_grid(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
-                         int threads, float lo = -INFINITY, float hi = INFINITY);
+                         int threads, const ConvEpilogue& e = {});
 // dx as the forward grid convolution of dy with the flipped, transposed weights.
 bool conv2d_backward_input_grid(const Conv2dParams& p, const float* dy, const float* w, float* dx,
                                 int threads);

@@ -125,7 +125,7 @@ void tap_pointers(const Phases& ph, T* base, T** out) {
 }  // namespace
 
 void depthwise_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
-                       int threads, float lo, float hi) {
+                       int threads, const ConvEpilogue& e) {
   const Phases ph(p);
   const DepthwiseRows& K = depthwise_rows_for(active_isa());
   const long items = (long)p.c_in * ph.chunks;
@@ -143,16 +143,22 @@ void depthwise_forward(const Conv2dParams& p, const float* x, const float* w, co
       const int count = ph.images(p, (int)(it % ph.chunks), &i0);
       split_phases(p, ph, x, c, i0, count, in);
       tap_pointers(ph, (const float*)in, src.data());
-      // Where one image's grid is as wide as its output, the grid is the output.
-      const bool direct = count == 1 && ph.Wq == ph.OW;
+      // Where one image's grid is as wide as its output, the grid is the output; the clamp is
+      // the vector loop's unless a residual comes before it.
+      const bool direct = count == 1 && ph.Wq == ph.OW && !e.residual;
       float* y0 = y + ((long)i0 * p.c_out + c) * ph.OH * ph.OW;
       const long n = count == ph.stack ? ph.grid : (count - 1) * ph.plane + (long)(ph.OH - 1) * ph.Wq + ph.OW;
+      const float lo = e.residual ? -INFINITY : e.lo, hi = e.residual ? INFINITY : e.hi;
       K.taps_fma(n, ph.taps, src.data(), w + (long)c * ph.taps, b ? b[c] : 0.0f, lo, hi, direct ? y0 : out);
       if (direct) continue;
       for (int s = 0; s < count; ++s) {
-        float* yp = y + ((long)(i0 + s) * p.c_out + c) * ph.OH * ph.OW;
-        for (int oh = 0; oh < ph.OH; ++oh)
-          std::memcpy(yp + (long)oh * ph.OW, out + s * ph.plane + (long)oh * ph.Wq, sizeof(float) * ph.OW);
+        const long at = ((long)(i0 + s) * p.c_out + c) * ph.OH * ph.OW;
+        for (int oh = 0; oh < ph.OH; ++oh) {
+          float* d = y + at + (long)oh * ph.OW;
+          const float* from = out + s * ph.plane + (long)oh * ph.Wq;
+          if (e.residual) epilogue_run(d, from, ph.OW, 0.0f, e.residual + at + (long)oh * ph.OW, e);
+          else std::memcpy(d, from, sizeof(float) * ph.OW);
+        }
       }
     }
   }

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "conv/conv.h"
 #include "gemm/gemm.h"
 
 namespace cnn {
@@ -22,6 +23,13 @@ constexpr int kMinDepth = 256;
 
 // The forward epilogue's clamp; NaN passes through (both comparisons are false).
 inline float clamp_to(float v, float lo, float hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+// dst[q] = clamp(src[q] + bias (+ res[q])) for q < n: the epilogue over one run of outputs
+// (src may be dst). res is the residual at dst's place, or null.
+inline void epilogue_run(float* dst, const float* src, long n, float bias, const float* res, const ConvEpilogue& e) {
+  if (res) for (long q = 0; q < n; ++q) dst[q] = clamp_to(src[q] + bias + res[q], e.lo, e.hi);
+  else for (long q = 0; q < n; ++q) dst[q] = clamp_to(src[q] + bias, e.lo, e.hi);
+}
 
 // Per-thread buffers that only grow, so steady-state steps do not allocate.
 inline float* grow(std::vector<float>& v, long n) {

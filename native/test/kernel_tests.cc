@@ -191,16 +191,19 @@ static void check_conv(const Conv2dParams& p, int threads, const std::string& la
   conv2d_ref_forward(p, x.data(), w.data(), b.data(), y_ref.data());
   conv2d_forward(p, x.data(), w.data(), b.data(), y.data(), threads);
   check_close(std::string(name) + " forward", y, y_ref, 1e-4f, 1e-4f);
-  // The epilogue: the clamped output equals the reference clamped, with and without a bias
-  // (ReLU6-like both sides, then ReLU's open top).
-  const float clamps[2][2] = {{0.0f, 0.5f}, {0.0f, INFINITY}};
-  for (int with_bias = 0; with_bias < 2; ++with_bias) {
-    const float* bias = with_bias ? b.data() : nullptr;
-    const float lo = clamps[with_bias][0], hi = clamps[with_bias][1];
+  // The epilogue equals the reference plus the residual, clamped: with a bias and a residual
+  // (ReLU6-like both sides), without either (ReLU's open top), with a residual alone.
+  const auto residual = random_vec(ys, rng);
+  struct { bool bias, residual; float lo, hi; } epilogues[] = {{true, true, 0.0f, 0.5f}, {false, false, 0.0f, INFINITY},
+                                                               {false, true, -INFINITY, INFINITY}};
+  for (const auto& c : epilogues) {
+    const float* bias = c.bias ? b.data() : nullptr;
+    ConvEpilogue e;
+    e.lo = c.lo, e.hi = c.hi, e.residual = c.residual ? residual.data() : nullptr;
     conv2d_ref_forward(p, x.data(), w.data(), bias, y_ref.data());
-    for (float& v : y_ref) v = std::min(std::max(v, lo), hi);
-    conv2d_forward(p, x.data(), w.data(), bias, y.data(), threads, lo, hi);
-    check_close(std::string(name) + (with_bias ? " forward+bias clamped" : " forward clamped"), y, y_ref, 1e-4f, 1e-4f);
+    for (size_t i = 0; i < ys; ++i) y_ref[i] = std::min(std::max(y_ref[i] + (c.residual ? residual[i] : 0.0f), c.lo), c.hi);
+    conv2d_forward(p, x.data(), w.data(), bias, y.data(), threads, e);
+    check_close(std::string(name) + " forward epilogue bias=" + std::to_string(c.bias) + " residual=" + std::to_string(c.residual), y, y_ref, 1e-4f, 1e-4f);
   }
   conv2d_ref_backward_input(p, dy.data(), w.data(), dx_ref.data());
   conv2d_backward_input(p, dy.data(), w.data(), dx.data(), threads);

@@ -2,10 +2,9 @@
 // and the stride on its 3×3), plus a small-input stem for 32×32 data.
 import { Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, flatten, Flatten, Linear, AdaptiveAvgPool2d, Identity } from '../nn/index.js';
 import { Module } from '../nn/module.js';
-import { runLayers } from '../nn/fusion.js';
+import { runLayers, runResidual } from '../nn/fusion.js';
 import { kaimingNormal_, zeros_, ones_ } from '../nn/init.js';
 import type { Tensor } from '../tensor/tensor.js';
-import * as ops from '../tensor/ops.js';
 import type { ModelOptions } from './options.js';
 import type { OnnxExporter, OnnxValue } from '../nn/onnx-export.js';
 
@@ -34,10 +33,8 @@ export class BasicBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let out = runLayers([this.conv1, this.bn1, this.relu], x);
-    out = runLayers([this.conv2, this.bn2], out);
-    const identity = this.downsample ? this.downsample.call(x) : x;
-    return this.relu.call(ops.add(out, identity));
+    const out = runLayers([this.conv1, this.bn1, this.relu], x);
+    return runResidual(this.conv2, this.bn2, out, () => (this.downsample ? this.downsample.call(x) : x), this.relu);
   }
 
   toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
@@ -76,9 +73,7 @@ export class Bottleneck extends Module {
   forward(x: Tensor): Tensor {
     let out = runLayers([this.conv1, this.bn1, this.relu], x);
     out = runLayers([this.conv2, this.bn2, this.relu], out);
-    out = runLayers([this.conv3, this.bn3], out);
-    const identity = this.downsample ? this.downsample.call(x) : x;
-    return this.relu.call(ops.add(out, identity));
+    return runResidual(this.conv3, this.bn3, out, () => (this.downsample ? this.downsample.call(x) : x), this.relu);
   }
 
   toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {

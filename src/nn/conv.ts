@@ -105,13 +105,13 @@ export class Conv2d extends Module {
   }
 
   /** This layer's convolution with other weights (eval-mode fusion passes BatchNorm-folded ones, and
-   * the activation after them as a clamp of the output, which records no gradient). */
-  convolve(x: Tensor, weight: Tensor, bias: Tensor | null, clamp?: [number, number]): Tensor {
+   * what follows them as the kernel's epilogue, which records no gradient: a residual, a clamp). */
+  convolve(x: Tensor, weight: Tensor, bias: Tensor | null, epilogue: Pick<ops.Conv2dOptions, 'clamp' | 'residual'> = {}): Tensor {
     return batched(x, 'conv2d', (x4) => {
       if (x4.shape[1] !== this.inChannels) {
         throw new RangeError(`Given groups=${this.groups}, weight of size ${formatShape(weight.shape)}, expected input${formatShape(x4.shape)} to have ${this.inChannels} channels, but got ${x4.shape[1]} channels instead`);
       }
-      const conv = { stride: this.stride, dilation: this.dilation, groups: this.groups, clamp };
+      const conv = { stride: this.stride, dilation: this.dilation, groups: this.groups, ...epilogue };
       if (this.paddingMode === 'zeros') return ops.conv2d(x4, weight, bias, { ...conv, padding: this.pads });
       const [t, b, l, r] = this.pads;
       const padded = pad2d(x4, [l, r, t, b], this.paddingMode);

@@ -6,6 +6,7 @@
 // Elsewhere (training, recorded gradients) BatchNorm → ReLU/ReLU6 runs as one pass forward and
 // backward (BatchNorm's callWithActivation) when no hook observes either.
 import { Tensor, isGradEnabled } from '../tensor/tensor.js';
+import { add } from '../tensor/ops.js';
 import { weightsGeneration } from '../tensor/weights-generation.js';
 import type { Module } from './module.js';
 import { Conv2d } from './conv.js';
@@ -63,7 +64,23 @@ function runFrom(layers: readonly Module[], i: number, x: Tensor): [Tensor, numb
   }
   const { weight, bias } = foldedWeights(conv as Conv2d, bn);
   const clamp = activationClamp(layers[i + 2]);
-  return [(conv as Conv2d).convolve(x, weight, bias, clamp), clamp ? 3 : 2];
+  return [(conv as Conv2d).convolve(x, weight, bias, { clamp }), clamp ? 3 : 2];
+}
+
+/**
+ * act(bn(conv(x)) + identity()): a ResNet block's tail. Where it may fuse (and act is ReLU/ReLU6),
+ * one convolution with BatchNorm folded in whose epilogue adds the identity and clamps as it
+ * stores the output, instead of a convolution, an add and an activation pass; else layer by layer.
+ */
+export function runResidual(conv: Module, bn: Module, x: Tensor, identity: () => Tensor, act: Module): Tensor {
+  const clamp = activationClamp(act);
+  if (foldable(conv, bn) && clamp && x.ndim === 4) {
+    const residual = identity();
+    const { weight, bias } = foldedWeights(conv as Conv2d, bn);
+    return (conv as Conv2d).convolve(x, weight, bias, { clamp, residual });
+  }
+  const out = runLayers([conv, bn], x);
+  return act.call(add(out, identity()));
 }
 
 /** Runs modules in order (Sequential's forward), fusing each Conv2d → BatchNorm2d (→ ReLU/ReLU6) run where it may, and BatchNorm → ReLU/ReLU6. */

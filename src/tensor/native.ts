@@ -13,9 +13,11 @@ export interface ConvParams {
   dilH: number; dilW: number; groups: number;
 }
 
-/** A forward convolution's settings; clamp: [lo, hi] applied to the output as it is stored (eval fusion's ReLU: [0, Infinity], ReLU6: [0, 6]). */
+/** A forward convolution's settings with eval fusion's epilogue, applied as the output is stored:
+ * residual (y's size) added after the bias, then clamp [lo, hi] (ReLU: [0, Infinity], ReLU6: [0, 6]). */
 export interface ConvForwardParams extends ConvParams {
   clamp?: [number, number];
+  residual?: Float32Array | null;
 }
 
 /** C (m×n) = alpha·op(A)·op(B) + beta·C; op(A) is m×k, op(B) k×n; ld* are row strides of the stored matrices. */

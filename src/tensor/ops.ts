@@ -183,7 +183,10 @@ export interface Conv2dOptions {
   padding?: [number, number, number, number];
   dilation?: [number, number];
   groups?: number;
-  /** [lo, hi]: the output clamped as the kernel stores it (eval fusion's ReLU/ReLU6); only where no gradient is recorded. */
+  /** Eval fusion's epilogue, applied as the kernel stores the output; only where no gradient is
+   * recorded. residual: a tensor of the output's shape added after the bias (a ResNet block's identity). */
+  residual?: Tensor;
+  /** [lo, hi]: the output (with the residual) clamped (ReLU/ReLU6). */
   clamp?: [number, number];
 }
 
@@ -222,20 +225,25 @@ function isPointwiseOnPixels(p: ConvParams): boolean {
 export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions = {}): Tensor {
   const p = conv2dParams(x.shape, w.shape, opts);
   if (b && (b.ndim !== 1 || b.shape[0] !== p.cOut)) throw new RangeError(`conv2d: bias ${formatShape(b.shape)} does not match ${p.cOut} output channels`);
-  const { clamp } = opts;
-  if (clamp && isGradEnabled() && [x, w, b].some((t) => t?.requiresGrad)) {
-    throw new RangeError('conv2d: clamp is an inference epilogue; it has no gradient (record none: noGrad, or inputs without requiresGrad)');
+  const { clamp, residual } = opts;
+  if ((clamp || residual) && isGradEnabled() && [x, w, b, residual].some((t) => t?.requiresGrad)) {
+    throw new RangeError('conv2d: clamp and residual are an inference epilogue; they have no gradient (record none: noGrad, or inputs without requiresGrad)');
+  }
+  const shape = convOutputShape(p);
+  if (residual && formatShape(residual.shape) !== formatShape(shape)) {
+    throw new RangeError(`conv2d: residual ${formatShape(residual.shape)} does not match the output ${formatShape(shape)}`);
   }
   if (isPointwiseOnPixels(p)) {
     // Each image is one pixel: the convolution is one matrix product over the batch (x·wᵀ + b),
     // not one small product per image (squeeze-and-excitation, the last stages at small inputs).
     const y = linear(reshape(x, [p.n, p.cIn]), reshape(w, [p.cOut, p.cIn]), b);
+    if (residual) for (let i = 0; i < y.size; i++) y.data[i] += residual.data[i];
     if (clamp) native.hardtanhForward(y.data, y.data, clamp[0], clamp[1], getThreads());
     return reshape(y, [p.n, p.cOut, 1, 1]);
   }
-  const shape = convOutputShape(p);
   const y = emptyFloat32(shapeSize(shape));
-  native.conv2dForward(clamp ? { ...p, clamp } : p, x.data, w.data, b ? b.data : null, y, getThreads());
+  const epilogue = { ...(clamp ? { clamp } : {}), ...(residual ? { residual: residual.data } : {}) };
+  native.conv2dForward({ ...p, ...epilogue }, x.data, w.data, b ? b.data : null, y, getThreads());
   const inputs = b ? [x, w, b] : [x, w];
   return record(new Tensor(y, shape), 'conv2d', inputs, (g) => {
     let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;

@@ -34,10 +34,10 @@ function checkAgainstReference(p: ConvParams, threads: number): void {
   native.conv2dRefBackwardInput(p, dy, w, dxr);
   native.conv2dBackwardWeight(p, x, dy, dw, db, threads);
   native.conv2dRefBackwardWeight(p, x, dy, dwr, dbr);
-  // The clamp epilogue (eval fusion's ReLU6) equals clamping the reference's output.
-  const yc = new Float32Array(ys);
-  native.conv2dForward({ ...p, clamp: [0, 0.5] }, x, w, b, yc, threads);
-  const yrc = yr.map((v) => Math.min(Math.max(v, 0), 0.5));
+  // The epilogue (a residual, then eval fusion's ReLU6) equals the reference's output plus the residual, clamped.
+  const yc = new Float32Array(ys), residual = rand(ys);
+  native.conv2dForward({ ...p, clamp: [0, 0.5], residual }, x, w, b, yc, threads);
+  const yrc = yr.map((v, i) => Math.min(Math.max(v + residual[i], 0), 0.5));
   for (const [label, got, want] of [['y', y, yr], ['y clamped', yc, yrc], ['dx', dx, dxr], ['dw', dw, dwr], ['db', db, dbr]] as const) {
     assertClose(got, want, { atol: 1e-3, rtol: 1e-4 }, label);
   }
@@ -71,12 +71,14 @@ test('each pinned path runs where it suits, the batched path elsewhere, and matc
   assert.throws(() => native.setConvAlgo('im2col' as ConvAlgoName), { name: 'RangeError', message: /unknown convolution algorithm 'im2col'/ });
 });
 
-test('conv2dForward refuses a clamp that is not [lo, hi] with lo <= hi', () => {
+test('conv2dForward refuses a clamp that is not [lo, hi] with lo <= hi and a residual of another size', () => {
   const p = shapes[0], ys = shapeSize(convOutputShape(p));
   const call = (clamp: unknown) => native.conv2dForward({ ...p, clamp } as ConvParams, rand(p.n * p.cIn * p.h * p.w), rand(p.cOut * 9), null, new Float32Array(ys), 1);
   assert.throws(() => call([1, 0]), { name: 'RangeError', message: /params\.clamp to be \[min, max\] with min <= max/ });
   assert.throws(() => call([0]), { name: 'RangeError', message: /params\.clamp to hold 2 numbers/ });
   assert.throws(() => call(0), { name: 'TypeError', message: /array of numbers for params\.clamp/ });
+  assert.throws(() => native.conv2dForward({ ...p, residual: new Float32Array(ys - 1) }, rand(p.n * p.cIn * p.h * p.w), rand(p.cOut * 9), null, new Float32Array(ys), 1),
+    { name: 'RangeError', message: /params\.residual/ });
 });
 
 test('CNN_CONV_ALGO with an unknown name is one line and exit 2', () => {

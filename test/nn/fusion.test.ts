@@ -55,31 +55,38 @@ describe('eval-mode fusion gives the unfused logits', () => {
 });
 
 describe('the activation is the convolution\'s epilogue', () => {
-  it('resnet18: each conv → bn → relu runs as one convolution clamped to [0, ∞), no separate ReLU pass for them', () => {
+  it('resnet18: each conv → bn → relu and each block\'s conv → bn → + identity → relu runs as one convolution, no add or ReLU pass', () => {
     const { model, x } = zooModel('resnet18');
-    const calls = { clamped: 0, relu: 0 };
-    const { conv2dForward, reluForward } = native;
+    const calls = { clamped: 0, residual: 0, relu: 0, add: 0 };
+    const { conv2dForward, reluForward, binary } = native;
     native.conv2dForward = (p, ...rest) => {
       if (p.clamp) assert.deepEqual(p.clamp, [0, Infinity]), calls.clamped++;
+      if (p.residual) calls.residual++;
       return conv2dForward(p, ...rest);
     };
+    native.binary = (...args) => (calls.add++, binary(...args));
     native.reluForward = (...args) => (calls.relu++, reluForward(...args));
     try {
       noGrad(() => model.call(x));
     } finally {
-      Object.assign(native, { conv2dForward, reluForward });
+      Object.assign(native, { conv2dForward, reluForward, binary });
     }
-    // The stem and each of the 8 basic blocks' first convolution; the relu after each residual add stays a pass.
-    assert.deepEqual(calls, { clamped: 9, relu: 8 });
+    // The stem and the 8 basic blocks' two convolutions; the second takes the identity.
+    assert.deepEqual(calls, { clamped: 17, residual: 8, relu: 0, add: 0 });
   });
 
-  it('conv2d refuses a clamp where it would record a gradient', () => {
+  it('conv2d adds a residual and clamps without recording, and refuses both where it would record a gradient', () => {
     const w = new Tensor(new Float32Array(2 * 3 * 9).fill(0.1), [2, 3, 3, 3]);
     w.requiresGrad = true;
     const x = image([3, 5, 5]);
-    assert.throws(() => conv2d(x, w, null, { padding: [1, 1, 1, 1], clamp: [0, Infinity] }), /clamp is an inference epilogue/);
-    const y = noGrad(() => conv2d(x, w, null, { padding: [1, 1, 1, 1], clamp: [0, 0.2] }));
-    assertClose(y, conv2d(x, w, null, { padding: [1, 1, 1, 1] }).detach().data.map((v) => Math.min(Math.max(v, 0), 0.2)), WITHIN, 'clamped');
+    assert.throws(() => conv2d(x, w, null, { padding: [1, 1, 1, 1], clamp: [0, Infinity] }), /clamp and residual are an inference epilogue/);
+    const residual = image([2, 5, 5], 1);
+    assert.throws(() => conv2d(x, w, null, { padding: [1, 1, 1, 1], residual }), /clamp and residual are an inference epilogue/);
+    const y = noGrad(() => conv2d(x, w, null, { padding: [1, 1, 1, 1], clamp: [0, 0.2], residual }));
+    const plain = conv2d(x, w, null, { padding: [1, 1, 1, 1] }).detach().data;
+    assertClose(y, plain.map((v, i) => Math.min(Math.max(v + residual.data[i], 0), 0.2)), WITHIN, 'residual added, then clamped');
+    assert.throws(() => noGrad(() => conv2d(x, w, null, { padding: [1, 1, 1, 1], residual: image([2, 5, 4]) })),
+      /residual \[1, 2, 5, 4\] does not match the output \[1, 2, 5, 5\]/);
   });
 });
 
