@@ -19,6 +19,8 @@ export interface OptionRow<K extends string = string, T = unknown> {
   help: string;
   /** Heading the option is listed under in --help and the README. */
   group: string;
+  /** The command cannot run without it (commander's requiredOption). */
+  required?: boolean;
 }
 
 /** Any row, whatever its value type (what tables of rows hold). */
@@ -27,11 +29,12 @@ export interface AnyOptionRow extends Omit<OptionRow<string, never>, 'parse' | '
   default?: unknown;
 }
 
-/** Rows with a default give required config fields, rows without one optional fields. */
+/** Rows with a default (or required ones) give required config fields, the others optional fields. */
 type ValueOf<R> = R extends OptionRow<string, infer T> ? T : never;
+type Always = { default: unknown } | { required: true };
 export type ConfigFrom<Rows extends readonly AnyOptionRow[]> =
-  { [R in Rows[number] as R extends { default: unknown } ? R['key'] : never]: ValueOf<R> }
-  & { [R in Rows[number] as R extends { default: unknown } ? never : R['key']]?: ValueOf<R> };
+  { [R in Rows[number] as R extends Always ? R['key'] : never]: ValueOf<R> }
+  & { [R in Rows[number] as R extends Always ? never : R['key']]?: ValueOf<R> };
 
 type WithDefault<D, T> = [D] extends [undefined] ? unknown : { default: T };
 
@@ -51,6 +54,13 @@ interface Common<D> {
   group: string;
   default?: D;
   defaultText?: string;
+}
+
+/** The row's help with its default, and who reads it when only some do: "decay factor (step, multistep; default: 0.1)". */
+export function describeRow(row: AnyOptionRow, users: readonly string[] = []): string {
+  const value = row.default;
+  const shown = row.required ? 'required' : row.defaultText ?? (value === false ? 'off' : Array.isArray(value) ? (value.length ? value.join(',') : 'none') : String(value));
+  return `${row.help} (${users.length ? `${users.join(', ')}; ` : ''}${row.required ? shown : `default: ${shown}`})`;
 }
 
 /** A number in [min, max] (bounds inclusive unless named in `open`), optionally an integer. */
@@ -106,15 +116,20 @@ export function switchRow<K extends string>(key: K, flag: string, o: { help: str
 }
 
 /** Free text (a path). */
-export function textRow<K extends string>(key: K, flag: string, o: { help: string; group: string; defaultText?: string }): OptionRow<K, string> {
-  return { key, flag, help: o.help, group: o.group, defaultText: o.defaultText, parse: (raw) => raw, check: (v) => (typeof v === 'string' && v !== '' ? undefined : 'a non-empty text') };
+export function textRow<K extends string, Q extends boolean = false>(key: K, flag: string,
+  o: { help: string; group: string; defaultText?: string; required?: Q }): OptionRow<K, string> & ([Q] extends [true] ? { required: true } : unknown) {
+  return {
+    key, flag, help: o.help, group: o.group, defaultText: o.defaultText, required: o.required,
+    parse: (raw: string) => raw, check: (v: string) => (typeof v === 'string' && v !== '' ? undefined : 'a non-empty text'),
+  } as OptionRow<K, string> & ([Q] extends [true] ? { required: true } : unknown);
 }
 
 /** The row's check as a thrown ConfigError naming the flag: "Expected a positive integer for --epochs but received 0". */
 export function checkRow(row: AnyOptionRow, value: unknown): void {
   const expected = (row.check as ((v: unknown) => string | undefined) | undefined)?.(value);
   if (expected !== undefined) {
-    const shown = Array.isArray(value) ? value.join(',') : typeof value === 'string' ? `'${value}'` : String(value);
+    const text = Array.isArray(value) ? value.join(',') : String(value);
+    const shown = typeof value === 'string' || (Array.isArray(value) && value.some((v) => typeof v === 'string')) ? `'${text}'` : text;
     throw new ConfigError(`Expected ${expected} for ${flagName(row)} but received ${shown}`, flagName(row));
   }
 }

@@ -1,26 +1,25 @@
 // `cnn bench <what>`: machine-readable speed figures (one JSON object per line with --json).
 import type { Command } from 'commander';
-import { UserError, parseIntegerOption } from './errors.js';
-import { parseInputShape, parseStem } from './model-options.js';
+import { UserError } from './errors.js';
+import { choiceRow, listRow, numberRow, switchRow, textRow, type OptionRow } from '../option-row.js';
+import { INPUT_ROW, MODEL_ROW, STEM_ROW, jsonRow } from './shared-rows.js';
 import { OP_KINDS, type OpKind } from '../bench/op-kinds.js';
-import { addThreadsOption, applyThreadsOption, type ThreadsOption } from './threads.js';
+import { computingCommand, type CommandOptions } from './threads.js';
 
-function parseSizes(value: string): number[] {
-  const sizes = value.split(',').map((s) => Number(s.trim()));
-  if (sizes.some((s) => !Number.isInteger(s) || s < 1 || s > 16384)) {
-    throw new UserError(`Expected a comma-separated list of sizes between 1 and 16384 for --sizes but received '${value}'`);
-  }
-  return sizes;
-}
+const group = 'command';
+const JSON_ROW = jsonRow('one JSON object per line');
+
+const GEMM_ROWS = [
+  listRow('sizes', '--sizes <list>', {
+    integer: true, min: 1, max: 16384, expected: 'comma-separated sizes between 1 and 16384', defaultText: '256 to 2048 and convolution shapes',
+    help: 'square sizes only, e.g. 256,1024', group,
+  }),
+  JSON_ROW,
+] as const;
 
 function addGemmBench(bench: Command): void {
-  addThreadsOption(
-    bench.command('gemm')
-      .description('SGEMM GFLOP/s on square sizes 256-2048 and convolution-shaped cases')
-      .option('--sizes <list>', 'square sizes only, e.g. 256,1024 (default: 256 to 2048 and convolution shapes)', parseSizes)
-      .option('--json', 'one JSON object per line'),
-  ).action(async (opts: ThreadsOption & { sizes?: number[]; json?: boolean }) => {
-    await applyThreadsOption(opts);
+  computingCommand(bench, 'gemm', 'SGEMM GFLOP/s on square sizes 256-2048 and convolution-shaped cases', GEMM_ROWS)
+    .action(async (opts: CommandOptions<typeof GEMM_ROWS>) => {
     const { benchGemm, DEFAULT_GEMM_SHAPES } = await import('../bench/gemm.js');
     const shapes = opts.sizes ? opts.sizes.map((s) => ({ m: s, n: s, k: s })) : DEFAULT_GEMM_SHAPES;
     if (!opts.json) console.log('     m      n      k  op(A) op(B)  threads  kernels  GFLOP/s');
@@ -32,25 +31,25 @@ function addGemmBench(bench: Command): void {
   });
 }
 
+const DATA_ROWS = [
+  choiceRow('dataset', '--dataset <name>', () => ['imagefolder'] as const, { defaultText: 'synthetic CIFAR-sized images', help: 'imagefolder: stream --data-dir or --labels', group }),
+  textRow('dataDir', '--data-dir <dir>', { defaultText: 'none', help: 'an image folder (ROOT/<class>/*.jpg)', group }),
+  textRow('labels', '--labels <file>', { defaultText: 'none', help: 'a path,label CSV/TSV', group }),
+  numberRow('imageSize', '--image-size <n>', { integer: true, min: 1, max: 4096, defaultText: '224', help: 'crop side (imagefolder)', group }),
+  choiceRow('augment', '--augment <level>', () => ['none', 'basic', 'strong'] as const, {
+    default: 'basic', help: 'none | basic | strong (imagefolder: RandomResizedCrop + flip + normalize for basic)', group,
+  }),
+  numberRow('batchSize', '--batch-size <n>', { integer: true, min: 1, max: 65536, defaultText: '64', help: 'images per batch (imagefolder)', group }),
+  numberRow('limit', '--limit <n>', { integer: true, min: 1, max: 2 ** 31 - 1, defaultText: 'one epoch', help: 'stop after n images (imagefolder)', group }),
+  JSON_ROW,
+] as const;
+
 function addDataBench(bench: Command): void {
-  addThreadsOption(
-    bench.command('data')
-      .description('images/s of loading + augmenting alone: the CIFAR preset on synthetic 32x32 images, or an image folder / labels file streamed from disk')
-      .option('--dataset <name>', 'imagefolder: stream --data-dir or --labels (default: synthetic CIFAR-sized images)')
-      .option('--data-dir <dir>', 'an image folder (ROOT/<class>/*.jpg) (default: none)')
-      .option('--labels <file>', 'a path,label CSV/TSV (default: none)')
-      .option('--image-size <n>', 'crop side (imagefolder; default: 224)', parseIntegerOption('image-size', 1, 4096))
-      .option('--augment <level>', 'none | basic | strong (imagefolder: RandomResizedCrop + flip + normalize for basic; default: basic)')
-      .option('--batch-size <n>', 'images per batch (imagefolder; default: 64)', parseIntegerOption('batch-size', 1, 65536))
-      .option('--limit <n>', 'stop after n images (imagefolder; default: one epoch)', parseIntegerOption('limit', 1, 2 ** 31 - 1))
-      .option('--json', 'one JSON object per line'),
-  ).action(async (opts: ThreadsOption & { dataset?: string; dataDir?: string; labels?: string; imageSize?: number; augment?: string; batchSize?: number; limit?: number; json?: boolean }) => {
-    await applyThreadsOption(opts);
-    const augment = opts.augment ?? 'basic';
-    if (!['none', 'basic', 'strong'].includes(augment)) throw new UserError(`Expected none, basic or strong for --augment but received '${augment}'`);
+  computingCommand(bench, 'data', 'images/s of loading + augmenting alone: the CIFAR preset on synthetic 32x32 images, or an image folder / labels file streamed from disk', DATA_ROWS)
+    .action(async (opts: CommandOptions<typeof DATA_ROWS>) => {
+    const augment = opts.augment;
     const streamed = opts.dataset !== undefined || opts.dataDir !== undefined || opts.labels !== undefined;
     if (streamed) {
-      if (opts.dataset !== undefined && opts.dataset !== 'imagefolder') throw new UserError(`cnn bench data streams --dataset imagefolder only, not '${opts.dataset}'`);
       const { benchImageFolder } = await import('../bench/image-folder.js');
       const r = await benchImageFolder({ ...opts, augment: augment as 'basic' });
       if (opts.json) console.log(JSON.stringify(r));
@@ -64,22 +63,22 @@ function addDataBench(bench: Command): void {
   });
 }
 
-function parseOpKinds(value: string): OpKind[] {
-  const kinds = value.split(',').map((s) => s.trim());
-  const bad = kinds.find((k) => !(OP_KINDS as readonly string[]).includes(k));
-  if (bad !== undefined) throw new UserError(`Expected a comma-separated list of ${OP_KINDS.join(', ')} for --kind but received '${value}'`);
-  return kinds as OpKind[];
-}
+/** --kind conv3x3,gemm: some of OP_KINDS. */
+const KINDS_ROW: OptionRow<'kind', OpKind[]> = {
+  key: 'kind', flag: '--kind <list>', group, defaultText: 'all', help: `only these kinds: ${OP_KINDS.join(', ')}`,
+  parse: (raw) => raw.split(',').map((s) => s.trim()) as OpKind[],
+  check: (v) => (v.every((k) => OP_KINDS.includes(k)) ? undefined : `a comma-separated list of ${OP_KINDS.join(', ')}`),
+};
+
+const OPS_ROWS = [
+  KINDS_ROW,
+  numberRow('batch', '--batch <n>', { integer: true, min: 1, max: 4096, default: 8, help: 'images per convolution call', group }),
+  JSON_ROW,
+] as const;
 
 function addOpsBench(bench: Command): void {
-  addThreadsOption(
-    bench.command('ops')
-      .description('GFLOP/s per layer kind (3x3 conv forward / backward input / backward weight at 64-512 channels, 1x1 conv, depthwise, GEMM) against the FMA peak measured on 1 thread and on --threads')
-      .option('--kind <list>', `only these kinds: ${OP_KINDS.join(', ')} (default: all)`, parseOpKinds)
-      .option('--batch <n>', 'images per convolution call', parseIntegerOption('batch', 1, 4096), 8)
-      .option('--json', 'one JSON object per line'),
-  ).action(async (opts: ThreadsOption & { kind?: OpKind[]; batch: number; json?: boolean }) => {
-    await applyThreadsOption(opts);
+  computingCommand(bench, 'ops', 'GFLOP/s per layer kind (3x3 conv forward / backward input / backward weight at 64-512 channels, 1x1 conv, depthwise, GEMM) against the FMA peak measured on 1 thread and on --threads', OPS_ROWS)
+    .action(async (opts: CommandOptions<typeof OPS_ROWS>) => {
     const { benchOps } = await import('../bench/ops.js');
     if (!opts.json) console.log('kind       pass            shape                      threads  algo       GFLOP/s   peak  % of peak');
     benchOps({ batch: opts.batch, kinds: opts.kind }, (r) => {
@@ -97,22 +96,22 @@ function modelBenchLine(kind: string, r: import('../bench/train.js').TrainBenchR
     + `waiting on communication ${(100 * r.communication_share!).toFixed(1)}% of a step  peak RSS ${r.peak_rss_mb} MB (rank 0)`;
 }
 
+const MODEL_BENCH_ROWS = [
+  MODEL_ROW,
+  INPUT_ROW,
+  numberRow('batch', '--batch <n>', { integer: true, min: 1, max: 65536, default: 64, help: 'batch size', group }),
+  numberRow('numClasses', '--num-classes <n>', { integer: true, min: 1, max: 1_000_000, default: 10, help: 'classifier outputs', group }),
+  STEM_ROW,
+  numberRow('steps', '--steps <n>', { integer: true, min: 1, max: 10000, default: 5, help: 'timed steps after warm-up (at least 2 steps and 1 s)', group }),
+  switchRow('profile', '--profile', {
+    help: 'then as many steps again under the profiler: time per layer and the share of GEMM, packing/im2col, elementwise, allocation, optimizer (a table, or "profile" in --json)', group,
+  }),
+  JSON_ROW,
+] as const;
+
 function addModelBench(bench: Command, kind: 'train' | 'eval'): void {
-  addThreadsOption(
-    bench.command(kind)
-      .description(kind === 'train'
-        ? 'images/s of a full training step (forward, loss, backward, Adam step)'
-        : 'images/s of a forward pass in eval mode')
-      .requiredOption('--model <name>', 'model from `cnn models`')
-      .option('--input <CxHxW>', 'input shape (default: the model\'s own)', parseInputShape)
-      .option('--batch <n>', 'batch size', parseIntegerOption('batch', 1, 65536), 64)
-      .option('--num-classes <n>', 'classifier outputs', parseIntegerOption('num-classes', 1, 1_000_000), 10)
-      .option('--stem <kind>', 'ResNet stem: imagenet or cifar (default: imagenet)', parseStem)
-      .option('--steps <n>', 'timed steps after warm-up (at least 2 steps and 1 s)', parseIntegerOption('steps', 1, 10000), 5)
-      .option('--profile', 'then as many steps again under the profiler: time per layer and the share of GEMM, packing/im2col, elementwise, allocation, optimizer (a table, or "profile" in --json)')
-      .option('--json', 'one JSON object per line'),
-  ).action(async (opts: ThreadsOption & { model: string; input?: [number, number, number]; batch: number; numClasses: number; stem?: 'imagenet' | 'cifar'; steps: number; profile?: boolean; json?: boolean }) => {
-    await applyThreadsOption(opts);
+  const description = kind === 'train' ? 'images/s of a full training step (forward, loss, backward, Adam step)' : 'images/s of a forward pass in eval mode';
+  computingCommand(bench, kind, description, MODEL_BENCH_ROWS).action(async (opts: CommandOptions<typeof MODEL_BENCH_ROWS>) => {
     const { getModel } = await import('../models/registry.js');
     const { benchTrainStep } = await import('../bench/train.js');
     const input = opts.input ?? getModel(opts.model).defaultInput;

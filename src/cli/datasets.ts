@@ -5,8 +5,15 @@ import cliProgress from 'cli-progress';
 import { dataRoot } from '../data/location.js';
 import { datasetStatus, downloadDataset, listDatasets, type DatasetStatus } from '../data/registry.js';
 import type { DownloadProgress } from '../data/download.js';
+import { textRow } from '../option-row.js';
+import { addRows } from './row-options.js';
+import { jsonRow } from './shared-rows.js';
 
 interface DataDirOption { dataDir?: string }
+
+const dataDirRow = (where: string) => textRow('dataDir', '--data-dir <dir>', {
+  defaultText: '$CNN_DATA, else ./data', help: `dataset root; ${where}`, group: 'command',
+});
 
 function megabytes(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;
@@ -59,10 +66,9 @@ function progressReporter(): { onProgress: (p: DownloadProgress) => void; stop: 
 }
 
 export function addDatasetsCommand(program: Command): void {
-  const datasets = program.command('datasets')
-    .description('list the datasets, what is on disk and where; `datasets download <name>` fetches one')
-    .option('--json', 'print one JSON object')
-    .option('--data-dir <dir>', 'dataset root (default $CNN_DATA, else ./data); each dataset lives in <dir>/<name>')
+  const datasets = addRows(program.command('datasets')
+    .description('list the datasets, what is on disk and where; `datasets download <name>` fetches one'),
+  [jsonRow('print one JSON object'), dataDirRow('each dataset lives in <dir>/<name>')])
     .action(async (opts: DataDirOption & { json?: boolean }) => {
       const statuses = await Promise.all(listDatasets().map((d) => datasetStatus(d, { dataDir: opts.dataDir })));
       if (opts.json) {
@@ -77,9 +83,8 @@ export function addDatasetsCommand(program: Command): void {
         console.log(`${''.padEnd(width)}  ${s.description}`);
       }
     });
-  datasets.command('download <name>')
-    .description('download and verify a dataset (resumes a partial download)')
-    .option('--data-dir <dir>', 'dataset root (default $CNN_DATA, else ./data); files go to <dir>/<name>')
+  addRows(datasets.command('download <name>')
+    .description('download and verify a dataset (resumes a partial download)'), [dataDirRow('files go to <dir>/<name>')])
     .action(async (name: string, opts: DataDirOption, cmd: Command) => {
       const dataDir = opts.dataDir ?? (cmd.parent?.opts() as DataDirOption | undefined)?.dataDir;
       const progress = progressReporter();

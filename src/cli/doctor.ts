@@ -1,17 +1,14 @@
 // `cnn doctor`: what this machine is, which kernels run, and whether every variant agrees
 // with the scalar reference. Exit 1 if any disagree.
 import type { Command } from 'commander';
-import { addThreadsOption, applyThreadsOption, type ThreadsOption } from './threads.js';
+import { computingCommand } from './threads.js';
+import { jsonRow } from './shared-rows.js';
 
 export function addDoctorCommand(program: Command): void {
-  addThreadsOption(
-    program.command('doctor')
-      .description('show the CPU, the kernel variant in use and OpenMP threads; self-check every variant')
-      .option('--json', 'print one JSON object'),
-  ).action(async (opts: ThreadsOption & { json?: boolean }) => {
+  const description = 'show the CPU, the kernel variant in use and OpenMP threads; self-check every variant';
+  computingCommand(program, 'doctor', description, [jsonRow('print one JSON object')]).action(async (opts: { json: boolean }) => {
     const { native, getThreads } = await import('../tensor/native.js');
     const { checkKernelVariants } = await import('../tensor/selfcheck.js');
-    await applyThreadsOption(opts);
     const info = native.cpuInfo();
     const { probeMpi } = await import('../dist/world.js');
     const checks = checkKernelVariants();

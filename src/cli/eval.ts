@@ -2,49 +2,41 @@
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { makeFolder } from '../io/folders.js';
-import { parseIntegerOption } from './errors.js';
-import { addAllowNonFiniteOption, type AllowNonFiniteOption } from './nonfinite-option.js';
-import { addThreadsOption, applyThreadsOption, type ThreadsOption } from './threads.js';
+import { computingCommand, type CommandOptions } from './threads.js';
+import { CHECKPOINT_ARGUMENT, ALLOW_NONFINITE_ROW, jsonRow } from './shared-rows.js';
 import { table } from './format.js';
 import { TRAIN_OPTIONS } from '../train/options.js';
-import { checkRow, type AnyOptionRow } from '../option-row.js';
+import { numberRow, textRow, type OptionRow } from '../option-row.js';
 import type { ClassReport } from '../train/metrics.js';
-import type { EvalChoice } from '../train/eval-data.js';
 
-/** --val-split and --eval-resize parse and check as `cnn train`'s rows do. */
-function trainRowParser(key: 'valSplit' | 'evalResize') {
-  const row = TRAIN_OPTIONS.find((r) => r.key === key)! as AnyOptionRow;
-  return (raw: string): number => {
-    const value = row.parse!(raw) as number;
-    checkRow(row, value);
-    return value;
-  };
+const group = 'command';
+
+/** `cnn train`'s row for key (its parse and check), with eval's help and no default. */
+function trainRow<K extends 'valSplit' | 'evalResize'>(key: K, help: string, defaultText: string): OptionRow<K, number> {
+  const row = TRAIN_OPTIONS.find((r) => r.key === key)! as OptionRow<K, number>;
+  return { key, flag: row.flag, parse: row.parse, check: row.check, help, defaultText, group };
 }
 
-interface EvalOptions extends ThreadsOption, AllowNonFiniteOption, EvalChoice {
-  out?: string;
-  json?: boolean;
-}
+const EVAL_ROWS = [
+  textRow('dataset', '--dataset <name>', { defaultText: 'the one in the checkpoint', help: 'dataset', group }),
+  textRow('split', '--split <name>', { defaultText: "the run's validation set: its --val-split share of train, or its held-out split", help: 'split to evaluate', group }),
+  textRow('dataDir', '--data-dir <dir>', { defaultText: "the run's, else $CNN_DATA, else ./data", help: 'where datasets live, or the image folder', group }),
+  trainRow('valSplit', "evaluate this fraction of train, split with the run's seed", "the run's"),
+  trainRow('evalResize', 'image files: Resize(n) before the centre crop', "the run's"),
+  numberRow('crop', '--crop <n>', { integer: true, min: 1, max: 8192, defaultText: "the run's image size", help: 'image files: CenterCrop(n)', group }),
+  numberRow('batchSize', '--batch-size <n>', { integer: true, min: 1, max: 65536, defaultText: '256, 64 for image files', help: 'images per forward pass', group }),
+  textRow('out', '--out <dir>', { defaultText: 'beside the checkpoint', help: 'folder for confusion_matrix.png', group }),
+  ALLOW_NONFINITE_ROW,
+  jsonRow('print one JSON object'),
+] as const;
 
 export function addEvalCommand(program: Command): void {
-  addThreadsOption(addAllowNonFiniteOption(program.command('eval')
-    .description('evaluate a checkpoint on the validation set of the run that wrote it (or another split)')
-    .argument('<checkpoint>', 'a .bin checkpoint written by cnn train')
-    .option('--dataset <name>', 'dataset (default: the one in the checkpoint)')
-    .option('--split <name>', 'split to evaluate (default: the run\'s validation set: its --val-split share of train, or its held-out split)')
-    .option('--data-dir <dir>', 'where datasets live, or the image folder (default: the run\'s, else $CNN_DATA, else ./data)')
-    .option('--val-split <x>', 'evaluate this fraction of train, split with the run\'s seed (default: the run\'s)', trainRowParser('valSplit'))
-    .option('--eval-resize <n>', 'image files: Resize(n) before the centre crop (default: the run\'s)', trainRowParser('evalResize'))
-    .option('--crop <n>', 'image files: CenterCrop(n) (default: the run\'s image size)', parseIntegerOption('crop', 1, 8192))
-    .option('--batch-size <n>', 'images per forward pass (default: 256, 64 for image files)', parseIntegerOption('batch-size', 1, 65536))
-    .option('--out <dir>', 'folder for confusion_matrix.png (default: beside the checkpoint)')
-    .option('--json', 'print one JSON object')))
-    .action(async (checkpoint: string, o: EvalOptions) => {
-      await applyThreadsOption(o);
-      const { evaluateCheckpoint } = await import('../train/evaluate.js');
-      const { renderConfusionMatrix } = await import('../viz/confusion.js');
-      const { averageReports } = await import('../train/metrics.js');
-      const r = await evaluateCheckpoint(checkpoint, { ...o, allowNonFinite: o.allowNonfinite });
+  computingCommand(program, 'eval', 'evaluate a checkpoint on the validation set of the run that wrote it (or another split)', EVAL_ROWS)
+    .addArgument(CHECKPOINT_ARGUMENT)
+    .action(async (checkpoint: string, o: CommandOptions<typeof EVAL_ROWS>) => {
+      const [{ evaluateCheckpoint }, { renderConfusionMatrix }, { averageReports }] = await Promise.all([
+        import('../train/evaluate.js'), import('../viz/confusion.js'), import('../train/metrics.js')]);
+      const r = await evaluateCheckpoint(checkpoint, o);
       const outDir = o.out ?? dirname(checkpoint);
       makeFolder(outDir);
       const imagePath = join(outDir, 'confusion_matrix.png');

@@ -1,34 +1,35 @@
 // `cnn export checkpoint.bin --onnx model.onnx`: the eval-mode model as an ONNX file, with the
 // class names and preprocessing in its metadata, or a refusal naming the layer ONNX cannot express.
 import type { Command } from 'commander';
-import { UserError, parseIntegerOption } from './errors.js';
+import { numberRow, switchRow, textRow, type OptionRow } from '../option-row.js';
 import { thousands, mebibytes } from './format.js';
-import { addThreadsOption, applyThreadsOption, type ThreadsOption } from './threads.js';
+import { CHECKPOINT_ARGUMENT } from './shared-rows.js';
+import { computingCommand, type CommandOptions } from './threads.js';
 
-interface ExportOptions extends ThreadsOption {
-  onnx: string;
-  opset: number;
-  batch: number | 'dynamic';
-  foldBn?: boolean;
-  softmax?: boolean;
-}
+const group = 'command';
 
-function parseBatch(value: string): number | 'dynamic' {
-  return value === 'dynamic' ? value : parseIntegerOption('batch', 1, 65536)(value);
-}
+const FIXED_BATCH = numberRow('batch', '--batch <n>', { integer: true, min: 1, max: 65536, help: '', group });
+
+/** 'dynamic' or a fixed batch size. */
+const BATCH_ROW: OptionRow<'batch', number | 'dynamic'> & { default: 'dynamic' } = {
+  key: 'batch', flag: '--batch <n>', group, default: 'dynamic', help: "'dynamic' or a fixed batch size",
+  parse: (raw) => (raw === 'dynamic' ? raw : FIXED_BATCH.parse!(raw)),
+  check: (v) => (v === 'dynamic' ? undefined : FIXED_BATCH.check!(v) && "'dynamic' or an integer between 1 and 65536"),
+};
+
+const EXPORT_ROWS = [
+  textRow('onnx', '--onnx <file>', { required: true, help: 'the ONNX file to write', group }),
+  numberRow('opset', '--opset <n>', { integer: true, min: 13, max: 21, default: 17, help: 'ONNX opset version (13 to 21)', group }),
+  BATCH_ROW,
+  switchRow('foldBn', '--fold-bn', { help: 'fold BatchNorm layers into the convolutions before them', group }),
+  switchRow('softmax', '--softmax', { help: 'end with Softmax: the output is probabilities instead of logits', group }),
+] as const;
 
 export function addExportCommand(program: Command): void {
-  addThreadsOption(program.command('export')
-    .description('write a checkpoint\'s model as an ONNX file for deployment')
-    .argument('<checkpoint>', 'a .bin checkpoint written by cnn train')
-    .requiredOption('--onnx <file>', 'the ONNX file to write')
-    .option('--opset <n>', 'ONNX opset version (13 to 21)', parseIntegerOption('opset', 13, 21), 17)
-    .option('--batch <n>', "'dynamic' or a fixed batch size", parseBatch, 'dynamic' as const)
-    .option('--fold-bn', 'fold BatchNorm layers into the convolutions before them')
-    .option('--softmax', 'end with Softmax: the output is probabilities instead of logits'))
-    .action(async (checkpoint: string, o: ExportOptions) => {
+  computingCommand(program, 'export', 'write a checkpoint\'s model as an ONNX file for deployment', EXPORT_ROWS)
+    .addArgument(CHECKPOINT_ARGUMENT)
+    .action(async (checkpoint: string, o: CommandOptions<typeof EXPORT_ROWS>) => {
       // The export runs the model's forward on a probe input to check itself.
-      await applyThreadsOption(o);
       const { modelFromCheckpoint } = await import('../train/checkpoint.js');
       const { exportOnnx } = await import('../nn/onnx-export.js');
       const { writeFileAtomic } = await import('../io/atomic-write.js');

@@ -1,40 +1,34 @@
 // `cnn features`: what chosen layers see in an image, as one PNG grid of channels per layer.
 import type { Command } from 'commander';
 import { makeFolder } from '../io/folders.js';
-import { addAllowNonFiniteOption, type AllowNonFiniteOption } from './nonfinite-option.js';
-import { addThreadsOption, applyThreadsOption, type ThreadsOption } from './threads.js';
-import { UserError, parseIntegerOption } from './errors.js';
-import { ALLOW_SVG_HELP, parseMaxPixels } from './image-options.js';
+import { numberRow, textRow } from '../option-row.js';
+import { ALLOW_NONFINITE_ROW, ALLOW_SVG_ROW, MAX_PIXELS_ROW, NEWEST_CHECKPOINT_ROW, jsonRow } from './shared-rows.js';
+import { computingCommand, type CommandOptions } from './threads.js';
+import { UserError } from './errors.js';
 
-interface FeaturesOptions extends ThreadsOption {
-  layers: string;
-  checkpoint?: string;
-  channels: number;
-  out?: string;
-  maxPixels?: number;
-  allowSvg?: boolean;
-  json?: boolean;
-}
+const group = 'command';
+
+const FEATURES_ROWS = [
+  textRow('layers', '--layers <paths>', { required: true, help: 'comma-separated module paths (e.g. conv1,layer1 or features.0)', group }),
+  NEWEST_CHECKPOINT_ROW,
+  numberRow('channels', '--channels <n>', { integer: true, min: 1, max: 4096, default: 16, help: 'channels to show per layer', group }),
+  textRow('out', '--out <dir>', { defaultText: 'beside the image', help: 'folder for the PNGs', group }),
+  MAX_PIXELS_ROW,
+  ALLOW_SVG_ROW,
+  ALLOW_NONFINITE_ROW,
+  jsonRow('print a JSON array, one object per layer'),
+] as const;
 
 export function addFeaturesCommand(program: Command): void {
-  addThreadsOption(addAllowNonFiniteOption(program.command('features')
-    .description('feature maps: the first channels of chosen layers for one image, as PNG grids')
+  computingCommand(program, 'features', 'feature maps: the first channels of chosen layers for one image, as PNG grids', FEATURES_ROWS)
     .argument('<image>', 'image file')
-    .requiredOption('--layers <paths>', 'comma-separated module paths (e.g. conv1,layer1 or features.0)')
-    .option('--checkpoint <file>', 'checkpoint (default: the newest runs/**/best.bin)')
-    .option('--channels <n>', 'channels to show per layer', parseIntegerOption('channels', 1, 4096), 16)
-    .option('--out <dir>', 'folder for the PNGs (default: beside the image)')
-    .option('--max-pixels <n>', 'refuse images with more pixels than this (default: 67108864, 64 megapixels)', parseMaxPixels)
-    .option('--allow-svg', ALLOW_SVG_HELP)
-    .option('--json', 'print a JSON array, one object per layer')))
-    .action(async (file: string, opts: FeaturesOptions & AllowNonFiniteOption) => {
-      await applyThreadsOption(opts);
+    .action(async (file: string, opts: CommandOptions<typeof FEATURES_ROWS>) => {
       const layers = opts.layers.split(',').map((l) => l.trim()).filter((l) => l !== '');
       if (layers.length === 0) throw new UserError('Expected at least one layer path for --layers');
       const { featureMaps, findLayer } = await import('../viz/gradcam.js');
       const { renderFeatureGrid } = await import('../viz/feature-grid.js');
       const { loadModelForImages, readImageForModel, modelLine, outputPath } = await import('./image-model.js');
-      const loaded = loadModelForImages(opts.checkpoint, { allowNonFinite: opts.allowNonfinite });
+      const loaded = loadModelForImages(opts.checkpoint, { allowNonFinite: opts.allowNonFinite });
       (opts.json ? console.error : console.log)(modelLine(loaded));
       for (const layer of layers) findLayer(loaded.model, layer);
       const { input, mismatch } = await readImageForModel(file, loaded, { maxPixels: opts.maxPixels, allowSvg: opts.allowSvg });

@@ -2,22 +2,26 @@
 // and an overlay at each image's own size and prints the class, its probability and the layer.
 import type { Command } from 'commander';
 import { makeFolder } from '../io/folders.js';
-import { addAllowNonFiniteOption, type AllowNonFiniteOption } from './nonfinite-option.js';
-import { addThreadsOption, applyThreadsOption, type ThreadsOption } from './threads.js';
-import { UserError } from './errors.js';
-import { ALLOW_SVG_HELP, parseMaxPixels } from './image-options.js';
+import { choiceRow, numberRow, textRow } from '../option-row.js';
+import { ALLOW_NONFINITE_ROW, ALLOW_SVG_ROW, MAX_PIXELS_ROW, NEWEST_CHECKPOINT_ROW, jsonRow } from './shared-rows.js';
+import { computingCommand, type CommandOptions } from './threads.js';
 
-interface GradcamOptions extends ThreadsOption {
-  checkpoint?: string;
-  class?: string;
-  layer?: string;
-  method: string;
-  alpha: string;
-  out?: string;
-  json?: boolean;
-  maxPixels?: number;
-  allowSvg?: boolean;
-}
+const group = 'command';
+
+const GRADCAM_ROWS = [
+  NEWEST_CHECKPOINT_ROW,
+  textRow('class', '--class <k|name>', { defaultText: 'the predicted class', help: 'class to explain', group }),
+  textRow('layer', '--layer <path>', { defaultText: 'the last conv layer with at least a 2x2 output', help: 'module path of the layer', group }),
+  choiceRow('method', '--method <name>', () => ['gradcam', 'gradcam++'] as const, { default: 'gradcam', help: 'gradcam or gradcam++', group }),
+  numberRow('alpha', '--alpha <a>', { min: 0, max: 1, expected: 'a number between 0 and 1', default: 0.5, help: 'heatmap weight in the overlay, 0 to 1', group }),
+  textRow('out', '--out <dir>', { defaultText: 'beside each image', help: 'folder for the PNGs', group }),
+  MAX_PIXELS_ROW,
+  ALLOW_SVG_ROW,
+  ALLOW_NONFINITE_ROW,
+  jsonRow('print a JSON array, one object per image'),
+] as const;
+
+type GradcamOptions = CommandOptions<typeof GRADCAM_ROWS>;
 
 export interface GradcamReport {
   file: string;
@@ -33,35 +37,16 @@ export interface GradcamReport {
   cam: number[][];
 }
 
-function parseAlpha(value: string): number {
-  const a = Number(value);
-  if (value.trim() === '' || !(a >= 0 && a <= 1)) throw new UserError(`Expected a number between 0 and 1 for --alpha but received '${value}'`);
-  return a;
-}
-
 export function addGradcamCommand(program: Command): void {
-  addThreadsOption(addAllowNonFiniteOption(program.command('gradcam')
-    .description('Grad-CAM heatmaps: which parts of each image raised the class score')
+  computingCommand(program, 'gradcam', 'Grad-CAM heatmaps: which parts of each image raised the class score', GRADCAM_ROWS)
     .argument('<images...>', 'image files (PNG, JPEG, WebP, ...)')
-    .option('--checkpoint <file>', 'checkpoint (default: the newest runs/**/best.bin)')
-    .option('--class <k|name>', 'class to explain (default: the predicted class)')
-    .option('--layer <path>', 'module path of the layer (default: the last conv layer with at least a 2x2 output)')
-    .option('--method <name>', 'gradcam or gradcam++', 'gradcam')
-    .option('--alpha <a>', 'heatmap weight in the overlay, 0 to 1', '0.5')
-    .option('--out <dir>', 'folder for the PNGs (default: beside each image)')
-    .option('--max-pixels <n>', 'refuse images with more pixels than this (default: 67108864, 64 megapixels)', parseMaxPixels)
-    .option('--allow-svg', ALLOW_SVG_HELP)
-    .option('--json', 'print a JSON array, one object per image')))
-    .action(async (images: string[], opts: GradcamOptions & AllowNonFiniteOption) => {
-      await applyThreadsOption(opts);
-      if (opts.method !== 'gradcam' && opts.method !== 'gradcam++') throw new UserError(`Expected gradcam or gradcam++ for --method but received '${opts.method}'`);
-      const method = opts.method;
-      const alpha = parseAlpha(opts.alpha);
+    .action(async (images: string[], opts: GradcamOptions) => {
+      const { method, alpha } = opts;
       const { gradCam, findLayer } = await import('../viz/gradcam.js');
       const { heatmapImage, overlayImage } = await import('../viz/heatmap.js');
       const { writePng } = await import('../io/image.js');
       const { loadModelForImages, readImageForModel, modelLine, resolveClass, outputPath } = await import('./image-model.js');
-      const loaded = loadModelForImages(opts.checkpoint, { allowNonFinite: opts.allowNonfinite });
+      const loaded = loadModelForImages(opts.checkpoint, { allowNonFinite: opts.allowNonFinite });
       (opts.json ? console.error : console.log)(modelLine(loaded));
       const classes = loaded.checkpoint.dataset.classes ?? [];
       const numClasses = loaded.checkpoint.model.numClasses;

@@ -1,10 +1,12 @@
 // `cnn lr-find`: fastai's learning-rate range test with `cnn train`'s options (the same rows,
 // commander options built as train builds them); prints both suggestions and writes the curve.
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { LR_FIND_OPTIONS } from '../train/lr-find-options.js';
+import { usedBy } from '../train/options.js';
+import { switchRow } from '../option-row.js';
 import type { LrFindResult, LrFindStart, LrFindStep } from '../train/lr-find.js';
 import { addThreadsOption, type ThreadsOption } from './threads.js';
-import { GROUPS, optionFor } from './train.js';
+import { rowOption } from './row-options.js';
 
 const formatLr = (lr: number) => lr.toExponential(2);
 
@@ -43,8 +45,9 @@ async function runLrFind(o: Record<string, unknown> & ThreadsOption & { json?: b
 export function addLrFindCommand(program: Command): void {
   const cmd = program.command('lr-find')
     .description("learning-rate range test (fastai's lr_find): train at an exponentially rising lr and suggest one; saves no model");
-  for (const row of LR_FIND_OPTIONS) cmd.addOption(optionFor(row).helpGroup(row.group === 'sweep' ? 'Sweep:' : GROUPS[row.group]));
+  // As `cnn train`'s: checked together by the run spec, defaults filled there.
+  for (const row of LR_FIND_OPTIONS) cmd.addOption(rowOption(row, { checked: false, defaults: false, users: usedBy(row) }));
   addThreadsOption(cmd);
-  cmd.addOption(new Option('--json', 'print the sweep and the suggestions as one JSON object').helpGroup(GROUPS.output))
+  cmd.addOption(rowOption(switchRow('json', '--json', { help: 'print the sweep and the suggestions as one JSON object', group: 'output' }), { checked: true, defaults: false }))
     .action(runLrFind);
 }

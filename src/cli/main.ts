@@ -17,21 +17,28 @@ import { addGradcamCommand } from './gradcam.js';
 import { addFeaturesCommand } from './features.js';
 import { CnnError } from '../errors.js';
 import { watchStdout } from './stdout-pipe.js';
+import { isRowOption } from './row-options.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
 
-/** An on/off switch without a default in its text says it is off by default. */
+/** Options from rows state their default; an on/off switch without a default in its text says it is off by default. */
 function describeOption(option: Option): string {
+  if (isRowOption(option)) return option.description;
   const text = Help.prototype.optionDescription.call(new Help(), option);
   const plain = option.isBoolean() && !option.negate && !/default:/.test(text) && !['--help', '--version'].includes(option.long ?? '');
   return plain ? `${text} (default: off)` : text;
 }
 
+/** Commander's usage error as one line: "unknown option '--epochs' (Did you mean --eps?)". */
+function oneLine(str: string): string {
+  return str.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ');
+}
+
 /** Every command and option; `output` replaces where commander writes (the option fuzzer mutes it). */
-export function buildProgram(output: OutputConfiguration = { outputError: (str, write) => write(`cnn: ${str.replace(/^error: /, '')}`) }): Command {
+export function buildProgram(output: OutputConfiguration = { outputError: (str, write) => write(`cnn: ${oneLine(str)}\n`) }): Command {
   const program = new Command('cnn')
     .description('Train, evaluate and inspect convolutional neural networks on the CPU')
     .version(packageVersion(), '-V, --version')

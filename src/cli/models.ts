@@ -1,12 +1,13 @@
 // `cnn models`: the model registry with parameter counts and default input sizes.
 import type { Command } from 'commander';
 import { thousands, table } from './format.js';
+import { addRows } from './row-options.js';
+import { jsonRow } from './shared-rows.js';
 
 export function addModelsCommand(program: Command): void {
-  program.command('models')
-    .description('list the models with parameter counts and default input sizes')
-    .option('--json', 'print one JSON array')
-    .action(async (opts: { json?: boolean }) => {
+  addRows(program.command('models')
+    .description('list the models with parameter counts and default input sizes'), [jsonRow('print one JSON array')])
+    .action(async (opts: { json: boolean }) => {
       const { MODELS } = await import('../models/registry.js');
       const { withoutInit } = await import('../nn/init.js');
       const list = [...MODELS.values()].map((e) => {

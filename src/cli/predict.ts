@@ -1,23 +1,24 @@
 // `cnn predict checkpoint.bin image.png [...]`: top-k classes with probabilities per image.
 import type { Command } from 'commander';
-import { parseIntegerOption } from './errors.js';
-import { ALLOW_SVG_HELP } from './image-options.js';
-import { addAllowNonFiniteOption, type AllowNonFiniteOption } from './nonfinite-option.js';
-import { addThreadsOption, applyThreadsOption, type ThreadsOption } from './threads.js';
+import { numberRow } from '../option-row.js';
+import { CHECKPOINT_ARGUMENT, ALLOW_NONFINITE_ROW, ALLOW_SVG_ROW, jsonRow } from './shared-rows.js';
+import { computingCommand, type CommandOptions } from './threads.js';
+
+const PREDICT_ROWS = [
+  numberRow('topK', '--top-k <k>', { integer: true, min: 1, max: 1000, default: 5, help: 'classes to show per image', group: 'command' }),
+  ALLOW_SVG_ROW,
+  ALLOW_NONFINITE_ROW,
+  jsonRow('one JSON object per image, per line'),
+] as const;
 
 export function addPredictCommand(program: Command): void {
-  addThreadsOption(addAllowNonFiniteOption(program.command('predict')
-    .description('classify images with a checkpoint')
-    .argument('<checkpoint>', 'a .bin checkpoint written by cnn train')
+  computingCommand(program, 'predict', 'classify images with a checkpoint', PREDICT_ROWS)
+    .addArgument(CHECKPOINT_ARGUMENT)
     .argument('<images...>', 'PNG, JPEG or WebP files')
-    .option('--top-k <k>', 'classes to show per image', parseIntegerOption('top-k', 1, 1000), 5)
-    .option('--allow-svg', ALLOW_SVG_HELP)
-    .option('--json', 'one JSON object per image, per line')))
-    .action(async (checkpoint: string, images: string[], o: ThreadsOption & AllowNonFiniteOption & { topK: number; json?: boolean; allowSvg?: boolean }) => {
-      await applyThreadsOption(o);
+    .action(async (checkpoint: string, images: string[], o: CommandOptions<typeof PREDICT_ROWS>) => {
       const { modelFromCheckpoint } = await import('../train/checkpoint.js');
       const { predictFile } = await import('../train/predict.js');
-      const loaded = modelFromCheckpoint(checkpoint, { allowNonFinite: o.allowNonfinite });
+      const loaded = modelFromCheckpoint(checkpoint, { allowNonFinite: o.allowNonFinite });
       const k = Math.min(o.topK, loaded.checkpoint.dataset.classes.length);
       for (const file of images) {
         const p = await predictFile(loaded.model, loaded.checkpoint.dataset, file, k, { allowSvg: o.allowSvg });

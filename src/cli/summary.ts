@@ -1,19 +1,22 @@
 // `cnn summary`: one row per layer of a model — path, type, output shape, parameters,
 // multiply-adds, receptive field — then totals.
 import type { Command } from 'commander';
-import { addThreadsOption, applyThreadsOption, type ThreadsOption } from './threads.js';
-import { UserError, parseIntegerOption } from './errors.js';
-import { parseInputShape, parseStem } from './model-options.js';
+import { computingCommand, type CommandOptions } from './threads.js';
+import { UserError } from './errors.js';
+import { numberRow } from '../option-row.js';
+import { INPUT_ROW, STEM_ROW, jsonRow, modelRow } from './shared-rows.js';
 import { thousands, si, mebibytes, table } from './format.js';
 import type { Module } from '../nn/module.js';
 
-interface SummaryOptions extends ThreadsOption {
-  model?: string;
-  input?: [number, number, number];
-  numClasses?: number;
-  stem?: 'imagenet' | 'cifar';
-  json?: boolean;
-}
+const SUMMARY_ROWS = [
+  modelRow("the checkpoint's; required without a checkpoint"),
+  INPUT_ROW,
+  numberRow('numClasses', '--num-classes <n>', { integer: true, min: 1, max: 1_000_000, defaultText: "the model's own", help: 'number of classes', group: 'command' }),
+  STEM_ROW,
+  jsonRow('print one JSON object'),
+] as const;
+
+type SummaryOptions = CommandOptions<typeof SUMMARY_ROWS>;
 
 async function modelByName(opts: SummaryOptions): Promise<{ model: Module; input: [number, number, number]; name: string }> {
   if (opts.model === undefined) throw new UserError('cnn summary needs --model <name> or a checkpoint file');
@@ -32,16 +35,9 @@ async function modelOfCheckpoint(file: string, opts: SummaryOptions): Promise<{ 
 }
 
 export function addSummaryCommand(program: Command): void {
-  addThreadsOption(program.command('summary')
-    .description('per-layer output shapes, parameters, multiply-adds and receptive fields of a model')
+  computingCommand(program, 'summary', 'per-layer output shapes, parameters, multiply-adds and receptive fields of a model', SUMMARY_ROWS)
     .argument('[checkpoint]', 'a .bin checkpoint: summarize its model at the input it was trained on')
-    .option('--model <name>', 'model name (see `cnn models`); required without a checkpoint (default: the checkpoint\'s)')
-    .option('--input <CxHxW>', 'input shape (default: the model\'s own)', parseInputShape)
-    .option('--num-classes <n>', 'number of classes (default: the model\'s own)', parseIntegerOption('num-classes', 1, 1_000_000))
-    .option('--stem <kind>', 'ResNet stem: imagenet or cifar (default: imagenet)', parseStem)
-    .option('--json', 'print one JSON object'))
     .action(async (checkpoint: string | undefined, opts: SummaryOptions) => {
-      await applyThreadsOption(opts);
       const { summarize } = await import('../nn/summary.js');
       const { model, input, name } = checkpoint === undefined ? await modelByName(opts) : await modelOfCheckpoint(checkpoint, opts);
       let s;

@@ -1,9 +1,10 @@
 // `cnn train`: one commander option per row of the run spec (train/options.ts), then the trainer
 // with the right progress display.
-import { Option, type Command } from 'commander';
-import { TRAIN_OPTIONS, helpText, type TrainConfig } from '../train/options.js';
-import type { AnyOptionRow } from '../option-row.js';
+import type { Command } from 'commander';
+import { TRAIN_OPTIONS, usedBy, type TrainConfig } from '../train/options.js';
+import { switchRow } from '../option-row.js';
 import { addThreadsOption, type ThreadsOption } from './threads.js';
+import { rowOption } from './row-options.js';
 import type { TrainReporter } from '../train/progress.js';
 import { whenStdoutCloses, stdoutClosed } from './stdout-pipe.js';
 import { launchedAsRanks, isLeaderRank, finishRank, rankFailure } from './distributed.js';
@@ -16,16 +17,11 @@ interface OutputOptions extends ThreadsOption {
   profile?: boolean;
 }
 
-export const GROUPS: Record<string, string> = {
-  run: 'Run:', optimizer: 'Optimizer:', scheduler: 'Learning-rate schedule:', augment: 'Augmentation (training only):', images: 'Your images (imagefolder, labels files):', output: 'Output:',
-};
-
-export function optionFor(row: AnyOptionRow): Option {
-  const option = new Option(row.flag, helpText(row)).helpGroup(GROUPS[row.group]);
-  // No commander defaults: an option the user did not give stays undefined (a resumed run keeps its own).
-  if (row.parse) option.argParser(row.parse);
-  return option;
-}
+const OUTPUT_ROWS = [
+  switchRow('json', '--json', { help: 'one JSON event per line', group: 'output' }),
+  switchRow('quiet', '--quiet', { help: 'print nothing but errors', group: 'output' }),
+  switchRow('profile', '--profile', { help: 'after the run, time per layer (forward, backward) and the share of GEMM, packing/im2col, elementwise, allocation, optimizer and data wait', group: 'output' }),
+];
 
 /** The options the user gave, by config key. */
 function givenConfig(o: Record<string, unknown>): Partial<TrainConfig> {
@@ -83,10 +79,9 @@ async function runTrain(o: Record<string, unknown> & OutputOptions): Promise<voi
 export function addTrainCommand(program: Command): void {
   const cmd = program.command('train')
     .description('train a model (default: lenet5 on the bundled Fashion-MNIST subset)');
-  for (const row of TRAIN_OPTIONS) cmd.addOption(optionFor(row));
+  // Checked together by the run spec, and without defaults: a resumed run keeps its own.
+  for (const row of TRAIN_OPTIONS) cmd.addOption(rowOption(row, { checked: false, defaults: false, users: usedBy(row) }));
   addThreadsOption(cmd);
-  cmd.addOption(new Option('--json', 'one JSON event per line').helpGroup(GROUPS.output))
-    .addOption(new Option('--quiet', 'print nothing but errors').helpGroup(GROUPS.output))
-    .addOption(new Option('--profile', 'after the run, time per layer (forward, backward) and the share of GEMM, packing/im2col, elementwise, allocation, optimizer and data wait').helpGroup(GROUPS.output))
-    .action(runTrain);
+  for (const row of OUTPUT_ROWS) cmd.addOption(rowOption(row, { checked: true, defaults: false }));
+  cmd.action(runTrain);
 }

@@ -363,7 +363,13 @@ function load(): NativeAddon {
 export const native: NativeAddon = load();
 
 // CNN_ISA forces a kernel variant (scalar|avx2|avx512|neon); one the CPU lacks is an error.
-if (process.env.CNN_ISA) native.setIsa(process.env.CNN_ISA);
+if (process.env.CNN_ISA) {
+  try {
+    native.setIsa(process.env.CNN_ISA);
+  } catch (err) {
+    throw new RangeError(`CNN_ISA: ${(err as Error).message.replace(/^setIsa: /, '')}`);
+  }
+}
 // CNN_CONV_ALGO forces a convolution path (auto|depthwise|grid|by-image|batched); an unknown name is an error.
 if (process.env.CNN_CONV_ALGO) {
   try {

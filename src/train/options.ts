@@ -162,14 +162,6 @@ export function usedBy(row: AnyOptionRow): string[] {
   return entries.filter(([, e]) => e.options.includes(row)).map(([name]) => name);
 }
 
-/** The row's help with who reads it and its default: "decay factor (step, multistep; default: 0.1)". */
-export function helpText(row: AnyOptionRow): string {
-  const users = usedBy(row);
-  const value = row.default;
-  const shown = row.defaultText ?? (value === false ? 'off' : Array.isArray(value) ? (value.length ? value.join(',') : 'none') : String(value));
-  return `${row.help} (${users.length ? `${users.join(', ')}; ` : ''}default: ${shown})`;
-}
-
 /** The rows an optimizer or scheduler reads, to refuse options given for another one. */
 export function rowsOf(kind: 'optimizer' | 'scheduler', name: string): readonly AnyOptionRow[] {
   const map = (kind === 'optimizer' ? OPTIMIZERS : SCHEDULERS) as Record<string, { options: readonly AnyOptionRow[] }>;

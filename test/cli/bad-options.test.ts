@@ -2,7 +2,8 @@
 // starting `cnn: `, naming what is wrong, and exit code 2 (before any training starts).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { saveSafetensors } from '../../src/io/safetensors.js';
@@ -33,14 +34,29 @@ const training = {
 };
 
 /** A checkpoint whose metadata is `meta` (values JSON-encoded unless already strings). */
-function checkpoint(name: string, meta: Record<string, unknown>): string {
+function checkpoint(name: string, meta: Record<string, unknown>, bias = Tensor.zeros([10])): string {
   const path = join(tmp.dir, `${name}.bin`);
   const metadata = Object.fromEntries(Object.entries(meta).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
-  saveSafetensors(path, { 'fc.bias': Tensor.zeros([10]) }, { format: 'cnn-checkpoint-1', ...metadata });
+  saveSafetensors(path, { 'fc.bias': bias }, { format: 'cnn-checkpoint-1', ...metadata });
   return path;
 }
 
-const cases: { args: () => string[]; message: RegExp }[] = [
+/** A folder holding `files` (name → content). */
+function folder(name: string, files: Record<string, string>): string {
+  const dir = join(tmp.dir, name);
+  mkdirSync(dir, { recursive: true });
+  for (const [file, content] of Object.entries(files)) writeFileSync(join(dir, file), content);
+  return dir;
+}
+
+/** A safetensors state dict whose keys match no model. */
+function stateDict(name: string): string {
+  const path = join(tmp.dir, `${name}.safetensors`);
+  saveSafetensors(path, { 'nothing.weight': Tensor.zeros([2]) });
+  return path;
+}
+
+const cases: { args: () => string[]; message: RegExp; env?: Record<string, string> }[] = [
   // Issue 10 and issue 12 item 10.
   { args: () => ['train', '--threads', '1e9'], message: /threads/ },
   { args: () => ['train', '--num-classes', '1e9'], message: /--num-classes/ },
@@ -104,11 +120,52 @@ const cases: { args: () => string[]; message: RegExp }[] = [
   { args: () => ['features', 'x.png', '--threads', '2000', '--layers', 'features.0'], message: /threads/ },
   { args: () => ['bench', 'train', '--model', 'resnet9'], message: /unknown model/ },
   { args: () => ['datasets', 'download', 'imagenet'], message: /unknown dataset/ },
+  // The README's refusals (cnn train, lr-find, Options everywhere).
+  { args: () => ['train', '--out', folder('old-run', { 'metrics.csv': 'epoch\n' })], message: /already holds a run \(metrics.csv\).*--overwrite/ },
+  { args: () => ['train', '--out', folder('live-run', { '.lock': JSON.stringify({ pid: process.pid, host: hostname(), started: 'now' }) }), '--overwrite'], message: /is in use by process/ },
+  { args: () => ['train', '--backbone-lr', '0.001', '--freeze-backbone'], message: /--backbone-lr/ },
+  { args: () => ['train', '--max-memory', '1K'], message: /--max-memory/ },
+  { args: () => ['train', '--max-memory', 'lots'], message: /--max-memory/ },
+  { args: () => ['train', '--resume', checkpoint('resumable', { model, dataset, training: { ...training, config: { lr: 0.01 } } }), '--lr', '0.5'], message: /--resume continues a run with its recorded options, and these differ: --lr 0.5/ },
+  { args: () => ['eval', checkpoint('nonfinite', { model, dataset }, Tensor.full([10], Number.NaN))], message: /NaN|non-finite|allow-nonfinite/ },
+  { args: () => ['train', '--init', stateDict('foreign'), '--epochs', '1'], message: /nothing\.weight/ },
+  { args: () => ['train', '--pretrained', '--init', stateDict('both')], message: /--pretrained/ },
+  { args: () => ['train', '--normalize', 'sometimes'], message: /--normalize/ },
+  { args: () => ['train', '--unfreeze-at', '3'], message: /--unfreeze-at/ },
+  { args: () => ['lr-find', '--epochs', '3'], message: /--epochs/ },
+  { args: () => ['lr-find', '--scheduler', 'cosine'], message: /--scheduler/ },
+  { args: () => ['lr-find', '--ema', '0.99'], message: /--ema/ },
+  { args: () => ['lr-find', '--accum-steps', '2'], message: /--accum-steps/ },
+  { args: () => ['lr-find', '--steps', '0'], message: /--steps/ },
+  // Every command's own rows refuse bad values as they are parsed.
+  { args: () => ['eval', 'x.bin', '--val-split', '2'], message: /Expected a number in \[0, 1\) for --val-split but received 2/ },
+  { args: () => ['eval', 'x.bin', '--crop', '0'], message: /--crop/ },
+  { args: () => ['predict', 'x.bin', 'x.png', '--top-k', 'many'], message: /--top-k/ },
+  { args: () => ['gradcam', 'x.png', '--method', 'cam'], message: /Expected one of gradcam, gradcam\+\+ for --method but received 'cam'/ },
+  { args: () => ['gradcam', 'x.png', '--max-pixels', '0'], message: /--max-pixels/ },
+  { args: () => ['features', 'x.png'], message: /required option '--layers <paths>' not specified/ },
+  { args: () => ['features', 'x.png', '--layers', 'conv1', '--channels', '0'], message: /--channels/ },
+  { args: () => ['export', 'x.bin'], message: /required option '--onnx <file>' not specified/ },
+  { args: () => ['export', 'x.bin', '--onnx', 'x.onnx', '--opset', '12'], message: /Expected an integer between 13 and 21 for --opset but received 12/ },
+  { args: () => ['export', 'x.bin', '--onnx', 'x.onnx', '--batch', '0'], message: /'dynamic' or an integer between 1 and 65536 for --batch/ },
+  { args: () => ['summary', '--model', 'lenet5', '--num-classes', '0'], message: /--num-classes/ },
+  { args: () => ['bench', 'gemm', '--sizes', '0,256'], message: /--sizes/ },
+  { args: () => ['bench', 'data', '--augment', 'extreme'], message: /--augment/ },
+  { args: () => ['bench', 'ops', '--batch', '0'], message: /--batch/ },
+  { args: () => ['bench', 'eval', '--model', 'lenet5', '--steps', '0'], message: /--steps/ },
+  { args: () => ['bench', 'train'], message: /required option '--model <name>' not specified/ },
+  { args: () => ['models', '--threads', '2'], message: /unknown option '--threads'/ },
+  { args: () => ['no-such-command'], message: /unknown command/ },
+  // Options everywhere: the environment's settings.
+  { args: () => ['doctor'], env: { CNN_THREADS: 'lots' }, message: /CNN_THREADS must be an integer between 1 and 1024 but is 'lots'/ },
+  { args: () => ['doctor'], env: { CNN_ISA: 'sse9' }, message: /CNN_ISA/ },
+  { args: () => ['doctor'], env: { CNN_CONV_ALGO: 'fastest' }, message: /CNN_CONV_ALGO: unknown/ },
 ];
 
 for (const c of cases) {
-  test(`cnn ${c.args().map((a) => a.replace(tmp.dir, '…')).join(' ')} → one line, exit 2`, () => {
-    const r = runCli(c.args(), { CI: 'true' });
+  const env = Object.entries(c.env ?? {}).map(([k, v]) => `${k}=${v} `).join('');
+  test(`${env}cnn ${c.args().map((a) => a.replace(tmp.dir, '…')).join(' ')} → one line, exit 2`, () => {
+    const r = runCli(c.args(), { CI: 'true', ...c.env });
     const lines = r.stderr.split('\n').filter((l) => l !== '');
     assert.equal(lines.length, 1, r.stderr);
     assert.match(lines[0], /^cnn: /);

@@ -50,7 +50,7 @@ test('CNN_ISA forces each supported variant; an unsupported or unknown one is on
 test('CNN_THREADS and --threads are validated with one line and exit code 2', () => {
   const bad = runCli(['doctor', '--threads', '0']);
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /^cnn: Expected integer between 1 and 1024 for threads but received 0/);
+  assert.match(bad.stderr, /^cnn: Expected an integer between 1 and 1024 for --threads but received 0/);
   const env = runCli(['doctor', '--json'], { CNN_THREADS: 'lots' });
   assert.notEqual(env.status, 0);
   assert.match(env.stderr, /CNN_THREADS must be an integer/);

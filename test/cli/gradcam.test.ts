@@ -134,7 +134,7 @@ test('bad input: one line, exit code 2, no stack trace', () => {
     [['gradcam', picture, ...ck, '--layer', 'classifier.0'], /not a feature map/],
     [['gradcam', picture, ...ck, '--class', '10'], /class 10 is out of range: the model has 10 classes \(0 to 9\)/],
     [['gradcam', picture, ...ck, '--class', 'eleven'], /unknown class 'eleven' \(classes: zero, one/],
-    [['gradcam', picture, ...ck, '--method', 'cam'], /gradcam or gradcam\+\+ for --method/],
+    [['gradcam', picture, ...ck, '--method', 'cam'], /one of gradcam, gradcam\+\+ for --method/],
     [['gradcam', picture, ...ck, '--alpha', '2'], /between 0 and 1 for --alpha/],
     [['gradcam', picture, '--checkpoint', path.join(dir, 'nope.bin')], /checkpoint .*nope\.bin: no such file/],
     [['gradcam', picture, '--checkpoint', text], /not/],
