@@ -5,6 +5,7 @@ import { ReLU6 } from '../nn/activation.js';
 import { Module } from '../nn/module.js';
 import { initConvBnLinear } from './init.js';
 import { convNormAct } from './blocks.js';
+import { runLayers, runResidual } from '../nn/fusion.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops.js';
 import { adaptiveAvgPool2d } from '../tensor/pool.js';
@@ -59,8 +60,12 @@ export class InvertedResidual extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const y = this.conv.call(x);
-    return this.useResidual ? ops.add(x, y) : y;
+    if (!this.useResidual) return this.conv.call(x);
+    if (this.conv.hasHooks()) return ops.add(x, this.conv.call(x));
+    // The projection (conv → bn) takes x as its epilogue's residual where eval fusion applies.
+    const layers = [...this.conv.children()];
+    const hidden = runLayers(layers.slice(0, -2), x);
+    return runResidual(layers[layers.length - 2], layers[layers.length - 1], hidden, () => x);
   }
 
   toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {

@@ -68,19 +68,20 @@ function runFrom(layers: readonly Module[], i: number, x: Tensor): [Tensor, numb
 }
 
 /**
- * act(bn(conv(x)) + identity()): a ResNet block's tail. Where it may fuse (and act is ReLU/ReLU6),
- * one convolution with BatchNorm folded in whose epilogue adds the identity and clamps as it
- * stores the output, instead of a convolution, an add and an activation pass; else layer by layer.
+ * act(bn(conv(x)) + identity()), act optional: a ResNet block's tail (act ReLU) or an inverted
+ * residual's (none). Where it may fuse (and act, if any, is ReLU/ReLU6), one convolution with
+ * BatchNorm folded in whose epilogue adds the identity and clamps as it stores the output,
+ * instead of a convolution, an add and an activation pass; else layer by layer.
  */
-export function runResidual(conv: Module, bn: Module, x: Tensor, identity: () => Tensor, act: Module): Tensor {
-  const clamp = activationClamp(act);
-  if (foldable(conv, bn) && clamp && x.ndim === 4) {
+export function runResidual(conv: Module, bn: Module, x: Tensor, identity: () => Tensor, act?: Module): Tensor {
+  const clamp = act && activationClamp(act);
+  if (foldable(conv, bn) && (!act || clamp) && x.ndim === 4) {
     const residual = identity();
     const { weight, bias } = foldedWeights(conv as Conv2d, bn);
     return (conv as Conv2d).convolve(x, weight, bias, { clamp, residual });
   }
-  const out = runLayers([conv, bn], x);
-  return act.call(add(out, identity()));
+  const out = add(runLayers([conv, bn], x), identity());
+  return act ? act.call(out) : out;
 }
 
 /** Runs modules in order (Sequential's forward), fusing each Conv2d → BatchNorm2d (→ ReLU/ReLU6) run where it may, and BatchNorm → ReLU/ReLU6. */

@@ -75,6 +75,22 @@ describe('the activation is the convolution\'s epilogue', () => {
     assert.deepEqual(calls, { clamped: 17, residual: 8, relu: 0, add: 0 });
   });
 
+  it('mobilenet_v2: each inverted residual\'s projection takes x as its epilogue\'s residual, no add pass', () => {
+    const { model, x } = zooModel('mobilenet_v2');
+    const calls = { residual: 0, add: 0 };
+    const { conv2dForward, binary } = native;
+    native.conv2dForward = (p, ...rest) => (p.residual && calls.residual++, conv2dForward(p, ...rest));
+    native.binary = (...args) => (calls.add++, binary(...args));
+    try {
+      noGrad(() => model.call(x));
+    } finally {
+      Object.assign(native, { conv2dForward, binary });
+    }
+    // torchvision's 10 blocks with stride 1 and inp == oup; at 32×32 the last 2 see 1×1 maps, where
+    // the projection is one matrix product that adds the residual itself (no conv2dForward call).
+    assert.deepEqual(calls, { residual: 8, add: 0 });
+  });
+
   it('conv2d adds a residual and clamps without recording, and refuses both where it would record a gradient', () => {
     const w = new Tensor(new Float32Array(2 * 3 * 9).fill(0.1), [2, 3, 3, 3]);
     w.requiresGrad = true;
