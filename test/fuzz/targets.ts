@@ -106,11 +106,13 @@ export const optionsTarget: FuzzTarget = {
     'train\0--lr\x000.1\0--epochs\x003\0--batch-size\x0064',
     'train\0--optimizer\0sgd\0--momentum\x000.9\0--scheduler\0onecycle\0--div-factor\x0025\0--color-jitter\x000.1,0.2,0.3,0.1',
     'train\0--scheduler\0multistep\0--milestones\x0030,60\0--threads\x002\0--random-crop\x004\0--hflip\x000.5',
+    'train\0--auto-augment\0rand-m9-n2-mstd0.5\0--augment\0basic',
     'eval\0ck.bin\0--batch-size\x00128\0--split\0test',
     'predict\0ck.bin\0a.png\0--top-k\x005',
     'gradcam\0a.png\0--alpha\x000.5\0--max-pixels\x001000',
   ].map((s) => new TextEncoder().encode(s)),
   dictionary: ['\0--lr\0', '\0--epochs\0', '\0--threads\0', '\0--image-size\0', '\0--num-classes\0', '\0--rotation\0', '\0--betas\0',
+    '\0--auto-augment\0', '-mstd', '-m1',
     '\0--max-lr\0', '\0--pct-start\0', '\0--top-k\0', '\0--help', '\0-V', '\0--', '\0NaN', '\0-1', '\x001e9', '\0Infinity', '\0--no-such'],
   run: async (input) => {
     const argv = new TextDecoder().decode(input).split('\0');
