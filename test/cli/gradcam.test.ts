@@ -123,7 +123,13 @@ test('bad input: one line, exit code 2, no stack trace', () => {
   const twoChannel = path.join(dir, 'two.bin');
   writeLenetCheckpoint(twoChannel, 2);
   const ck = ['--checkpoint', checkpoint];
+  // The README: SVG drawings are refused unless --allow-svg (predict, gradcam, features).
+  const drawing = path.join(dir, 'drawing.svg');
+  writeFileSync(drawing, '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="3"><rect width="4" height="3"/></svg>');
   const expectations: [string[], RegExp][] = [
+    [['predict', checkpoint, drawing], /drawing\.svg is an SVG drawing; .*--allow-svg/],
+    [['gradcam', drawing, ...ck], /drawing\.svg is an SVG drawing; .*--allow-svg/],
+    [['features', drawing, ...ck, '--layers', 'features.0'], /drawing\.svg is an SVG drawing; .*--allow-svg/],
     [['gradcam', path.join(dir, 'missing.png'), ...ck], /missing\.png: no such file/],
     [['gradcam', text, ...ck], /notes\.png is not a readable image/],
     [['gradcam', cut, ...ck], /cut\.png is damaged or truncated/],
