@@ -27,8 +27,10 @@ inline float clamp_to(float v, float lo, float hi) { return v < lo ? lo : v > hi
 // dst[q] = clamp(src[q] + bias (+ res[q])) for q < n: the epilogue over one run of outputs
 // (src may be dst). res is the residual at dst's place, or null.
 inline void epilogue_run(float* dst, const float* src, long n, float bias, const float* res, const ConvEpilogue& e) {
-  if (res) for (long q = 0; q < n; ++q) dst[q] = clamp_to(src[q] + bias + res[q], e.lo, e.hi);
-  else for (long q = 0; q < n; ++q) dst[q] = clamp_to(src[q] + bias, e.lo, e.hi);
+  // Locals: dst might alias e's fields as far as the compiler knows, which would stop it vectorizing.
+  const float lo = e.lo, hi = e.hi;
+  if (res) for (long q = 0; q < n; ++q) dst[q] = clamp_to(src[q] + bias + res[q], lo, hi);
+  else for (long q = 0; q < n; ++q) dst[q] = clamp_to(src[q] + bias, lo, hi);
 }
 
 // Per-thread buffers that only grow, so steady-state steps do not allocate.
