@@ -10,7 +10,11 @@ import { nativeBuildDir } from '../../src/tensor/native.js';
 test('native kernel tests pass for every supported variant', () => {
   const exe = join(nativeBuildDir(), 'kernel_tests');
   assert.ok(existsSync(exe), `${exe} is missing: the native build did not produce it`);
-  const r = spawnSync(exe, { encoding: 'utf8' });
+  // Under npm run test:asan leaks count here (node itself runs with leak checking off): the kernel
+  // tests are ours from main() to exit. A later ASAN_OPTIONS entry overrides an earlier one.
+  const asan = process.env.ASAN_OPTIONS;
+  const env = asan === undefined ? process.env : { ...process.env, ASAN_OPTIONS: `${asan}:detect_leaks=1` };
+  const r = spawnSync(exe, { encoding: 'utf8', env });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   const summary = /(\d+) passed, (\d+) failed/.exec(r.stdout);
   assert.ok(summary, r.stdout);
