@@ -1,4 +1,5 @@
 #include "norm/layer_norm.h"
+#include "cpu/work_split.h"
 
 #include <algorithm>
 #include <cmath>
@@ -49,12 +50,15 @@ struct AffineSums {
 
 }  // namespace
 
+// The forward passes split rows dynamically (cpu/work_split.h): each row's statistics are its own.
+// The backward passes keep their static split: each thread sums its rows into its own
+// accumulators, and a fixed assignment keeps those sums, and so the gradients, the same run to run.
 void layer_norm_forward(const float* x, const float* weight, const float* bias, float* y,
                         float* mean, float* rstd, int64_t outer, int64_t d, int64_t inner,
                         double eps, int threads) {
   const bool parallel = threads > 1 && outer * d * inner >= kParallelMin;
   if (inner == 1) {
-#pragma omp parallel for num_threads(threads) schedule(static) if (parallel)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk_items(2 * d)) if (parallel)
     for (int64_t o = 0; o < outer; ++o) {
       const float* xr = x + o * d;
       float* yr = y + o * d;
@@ -72,7 +76,7 @@ void layer_norm_forward(const float* x, const float* weight, const float* bias, 
 #pragma omp parallel num_threads(threads) if (parallel)
   {
     std::vector<double> s((size_t)inner), q((size_t)inner);
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, chunk_items(3 * d * inner))
     for (int64_t o = 0; o < outer; ++o) {
       const float* xo = x + o * d * inner;
       float* yo = y + o * d * inner;
@@ -161,7 +165,7 @@ void group_norm_forward(const float* x, const float* weight, const float* bias, 
                         double eps, int threads) {
   const int64_t cg = c / groups, block = cg * s;
   const bool parallel = threads > 1 && n * c * s >= kParallelMin;
-#pragma omp parallel for num_threads(threads) schedule(static) if (parallel)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk_items(2 * block)) if (parallel)
   for (int64_t ng = 0; ng < n * groups; ++ng) {
     const float* xb = x + ng * block;
     float* yb = y + ng * block;

@@ -68,3 +68,21 @@ test('SGD and Adam steps give the same bits at any thread count', () => {
     return [p, buffer];
   });
 });
+
+test('layer norm (row and channel forms) and group norm forward give the same bits at any thread count', () => {
+  const forms = [{ outer: 3000, d: 96, inner: 1 }, { outer: 16, d: 64, inner: 196 }];
+  for (const { outer, d, inner } of forms) {
+    const n = outer * d * inner, x = randn(n), weight = randn(d), bias = randn(d);
+    sameAtEveryThreadCount(`layerNorm ${outer}x${d}x${inner}`, (t) => {
+      const y = new Float32Array(n), mean = new Float32Array(outer * inner), rstd = new Float32Array(outer * inner);
+      native.layerNormForward({ outer, d, inner, x, weight, bias, eps: 1e-5, y, mean, rstd }, t);
+      return [y, mean, rstd];
+    });
+  }
+  const [batch, c, s, groups] = [16, 64, 196, 8], n = batch * c * s, x = randn(n), weight = randn(c), bias = randn(c);
+  sameAtEveryThreadCount('groupNorm', (t) => {
+    const y = new Float32Array(n), mean = new Float32Array(batch * groups), rstd = new Float32Array(batch * groups);
+    native.groupNormForward({ n: batch, c, s, groups, x, weight, bias, eps: 1e-5, y, mean, rstd }, t);
+    return [y, mean, rstd];
+  });
+});
