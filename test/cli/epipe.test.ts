@@ -2,14 +2,13 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/fixtures.js';
 import { writeTinyImageFolder } from '../helpers/tiny-dataset.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
+import { scratchDir } from '../helpers/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'cnn-epipe-'));
+const dir = scratchDir('cnn-epipe-');
 let data: string[] = [];
 before(async () => {
   data = await writeTinyImageFolder(join(dir, 'images'));

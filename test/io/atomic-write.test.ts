@@ -2,13 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { removeStaleTempFiles, tempPathFor, writeFileAtomic, FileWriteError } from '../../src/io/atomic-write.js';
+import { scratchDir } from '../helpers/tmp.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'cnn-write-'));
+const tmp = () => scratchDir('cnn-write-');
 const moduleUrl = (file: string) => new URL(`../../src/${file}`, import.meta.url).href;
 
 /** Runs a Node script with the file-size limit at `kib` KiB: the kernel then returns short writes, then EFBIG. */

@@ -1,13 +1,13 @@
 // makeFolder: one level at a time, with errors that say which part of the path is wrong.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeFolder, FolderError } from '../../src/io/folders.js';
+import { scratchDir } from '../helpers/tmp.js';
 
 test('makeFolder creates missing parents and says whether it made the folder', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cnn-folders-'));
+  const dir = scratchDir('cnn-folders-');
   assert.equal(makeFolder(join(dir, 'a', 'b', 'c')), true);
   assert.ok(statSync(join(dir, 'a', 'b', 'c')).isDirectory());
   assert.equal(makeFolder(join(dir, 'a', 'b')), false);

@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { decodeSafetensors, encodeSafetensors, loadSafetensors, saveSafetensors, SafetensorsError } from '../../src/io/safetensors.js';
+import { scratchDir } from '../helpers/tmp.js';
 
 test('round trip keeps names, shapes, values, int64 counters and metadata', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cnn-st-'));
+  const dir = scratchDir('cnn-st-');
   const path = join(dir, 'model.bin');
   const w = Tensor.from([1.5, -2, 3.25, 0], [2, 2]);
   saveSafetensors(path, { 'conv1.weight': w, 'bn1.num_batches_tracked': { tensor: Tensor.scalar(17), dtype: 'I64' } }, { config: '{"model":"x"}' });
@@ -34,7 +34,7 @@ test('truncated and corrupt files are clear errors', () => {
   const huge = Buffer.alloc(16);
   huge.writeBigUInt64LE(1n << 40n, 0);
   assert.throws(() => decodeSafetensors(huge), /truncated/);
-  const dir = mkdtempSync(join(tmpdir(), 'cnn-st-'));
+  const dir = scratchDir('cnn-st-');
   writeFileSync(join(dir, 'text.bin'), 'hello, this is not a checkpoint');
   assert.throws(() => loadSafetensors(join(dir, 'text.bin')), SafetensorsError);
   assert.throws(() => loadSafetensors(join(dir, 'missing.bin')), /cannot read .*ENOENT/);
@@ -65,7 +65,7 @@ test('the format rules are enforced: overlapping offsets, holes, trailing bytes,
 });
 
 test('loadSafetensors reads the header before the tensors: a 2 GB file with a bad header costs no memory', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cnn-st-'));
+  const dir = scratchDir('cnn-st-');
   const path = join(dir, 'sparse.bin');
   // A sparse file: 2 GB long, almost nothing on disk, header length 2 ("{}") followed by zeros.
   const fd = openSync(path, 'w');
@@ -84,7 +84,7 @@ test('loadSafetensors reads the header before the tensors: a 2 GB file with a ba
 });
 
 test('loadSafetensors names a folder and a file that is not one', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cnn-st-'));
+  const dir = scratchDir('cnn-st-');
   assert.throws(() => loadSafetensors(dir), /it is a folder/);
   rmSync(dir, { recursive: true, force: true });
 });

@@ -10,8 +10,7 @@
 // variance), so a miss by more than the tolerance is a bug, not rounding.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadFixture, type FixtureCase } from '../helpers/fixtures.js';
 import { assertClose, FORWARD, GRADIENT } from '../helpers/assert.js';
@@ -23,6 +22,7 @@ import { Dropout } from '../../src/nn/dropout.js';
 import { withoutInit } from '../../src/nn/init.js';
 import { loadSafetensors, saveSafetensors, type Entry } from '../../src/io/safetensors.js';
 import { Tensor } from '../../src/tensor/tensor.js';
+import { scratchDir } from '../helpers/tmp.js';
 
 interface ModelCase {
   kind: 'model';
@@ -47,7 +47,7 @@ interface WeightsCase {
 }
 
 const cases = loadFixture<ModelCase | WeightsCase>('models.safetensors');
-const scratch = mkdtempSync(join(tmpdir(), 'cnn-parity-'));
+const scratch = scratchDir('cnn-parity-');
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
 function options(p: ModelCase): ModelOptions {

@@ -2,8 +2,6 @@
 // timers behind the GEMM/packing split, that profiling off leaves no trace, and the CLI output.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchTrainStep } from '../../src/bench/train.js';
 import { native } from '../../src/tensor/native.js';
@@ -13,6 +11,7 @@ import { crossEntropy } from '../../src/tensor/loss.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { profileModel } from '../../src/nn/profile.js';
 import { runCli } from '../helpers/cli.js';
+import { scratchDir } from '../helpers/tmp.js';
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
@@ -68,7 +67,7 @@ test('a profiler times only between beginStep and endStep, and only one runs at 
 });
 
 test('cnn train --profile prints the table after the run, and --json a profile event with the data wait', () => {
-  const out = mkdtempSync(join(tmpdir(), 'cnn-profile-'));
+  const out = scratchDir('cnn-profile-');
   const plain = runCli(['train', '--epochs', '1', '--out', join(out, 'a'), '--profile'], { CI: 'true' });
   assert.equal(plain.status, 0, plain.stderr);
   assert.match(plain.stdout, /^profile: \d+ steps/m);

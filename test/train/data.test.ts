@@ -8,9 +8,8 @@ import { planAugment } from '../../src/data/augment.js';
 import { photoTransforms } from '../../src/data/photo-transforms.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
 import { runCli } from '../helpers/cli.js';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { scratchDir } from '../helpers/tmp.js';
 
 const ds = { name: 'cifar10', split: 'train', images: new Uint8Array(0), labels: new Int32Array(0), count: 0, channels: 3, height: 32, width: 32,
   classes: [], mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] } as ImageDataset;
@@ -35,7 +34,7 @@ test('--auto-augment comes after the uint8 steps, before ToTensor, for built-in 
 });
 
 test('--auto-augment is recorded in the checkpoint and --resume refuses another', () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'cnn-autoaug-')), 'run');
+  const out = join(scratchDir('cnn-autoaug-'), 'run');
   const r = runCli(['train', '--epochs', '1', '--out', out, '--auto-augment', 'rand-m9-mstd0.5']);
   assert.equal(r.status, 0, r.stderr);
   const training = loadCheckpoint(join(out, 'last.bin')).training as { config: { autoAugment?: string } };

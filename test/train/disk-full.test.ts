@@ -3,12 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/fixtures.js';
 import { writeTinyImageFolder } from '../helpers/tiny-dataset.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
+import { scratchDir } from '../helpers/tmp.js';
 
 /** Mounts a tmpfs of `kib` KiB at `dir`; false where mounting is not allowed (not root, a container). */
 function mountTmpfs(dir: string, kib: number): boolean {
@@ -16,7 +16,7 @@ function mountTmpfs(dir: string, kib: number): boolean {
 }
 
 test('disk full while writing last.bin: exit 1 naming the file, the previous checkpoint intact, no temp file', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cnn-diskfull-'));
+  const dir = scratchDir('cnn-diskfull-');
   const data = await writeTinyImageFolder(join(dir, 'images'));
   const disk = join(dir, 'disk');
   mkdirSync(disk);

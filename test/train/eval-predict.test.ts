@@ -1,8 +1,7 @@
 // cnn eval and cnn predict on a checkpoint trained here; --freeze-backbone.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { runCli } from '../helpers/cli.js';
@@ -10,8 +9,9 @@ import { loadCheckpoint } from '../../src/train/checkpoint.js';
 import { loadDataset } from '../../src/data/registry.js';
 import { buildModel } from '../../src/models/registry.js';
 import { manualSeed } from '../../src/tensor/random.js';
+import { scratchDir } from '../helpers/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'cnn-eval-'));
+const dir = scratchDir('cnn-eval-');
 const run = join(dir, 'run');
 const checkpoint = join(run, 'best.bin');
 

@@ -1,16 +1,16 @@
 // Non-finite weights are never saved, and a checkpoint holding them is refused unless asked for.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { writeTinyImageFolder } from '../helpers/tiny-dataset.js';
 import { loadSafetensors, saveSafetensors } from '../../src/io/safetensors.js';
 import { loadCheckpoint, nonFiniteTensors } from '../../src/train/checkpoint.js';
 import { Tensor } from '../../src/tensor/tensor.js';
+import { scratchDir } from '../helpers/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'cnn-finite-'));
+const dir = scratchDir('cnn-finite-');
 let data: string[] = [];
 before(async () => {
   data = await writeTinyImageFolder(join(dir, 'images'));

@@ -2,14 +2,13 @@
 // cleaned by the next run, and resuming continues. (bench/kill-train.ts runs longer campaigns.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killLoop } from '../helpers/kill-loop.js';
 import { writeTinyImageFolder } from '../helpers/tiny-dataset.js';
+import { scratchDir } from '../helpers/tmp.js';
 
 test('10 kills of a training process leave loadable checkpoints, and a resumed run continues', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'cnn-kill-'));
+  const dir = scratchDir('cnn-kill-');
   const data = await writeTinyImageFolder(join(dir, 'images'));
   const r = await killLoop(join(dir, 'run'), data, 10, 7);
   t.diagnostic(JSON.stringify(r));

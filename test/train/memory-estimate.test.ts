@@ -2,16 +2,16 @@
 // before anything is allocated when it would not fit.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { writeTinyImageFolder } from '../helpers/tiny-dataset.js';
 import { estimateStepMemory, parseMemorySize } from '../../src/train/memory-estimate.js';
 import { summarize } from '../../src/nn/summary.js';
 import { buildModel } from '../../src/models/registry.js';
+import { scratchDir } from '../helpers/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'cnn-memory-'));
+const dir = scratchDir('cnn-memory-');
 let data: string[] = [];
 before(async () => {
   data = await writeTinyImageFolder(join(dir, 'images'));

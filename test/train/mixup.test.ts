@@ -2,8 +2,6 @@
 // and SoftTargetCrossEntropy for given λ and box centres (fixture), Beta draws, and a CLI run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { Generator } from '../../src/tensor/random.js';
@@ -11,6 +9,7 @@ import { cutmixBox, mixBatch, mixupTarget, softTargetCrossEntropy, sampleBeta, M
 import { loadFixture } from '../helpers/fixtures.js';
 import { assertClose, FORWARD } from '../helpers/assert.js';
 import { runCli } from '../helpers/cli.js';
+import { scratchDir } from '../helpers/tmp.js';
 
 interface MixCase { kind: 'mixup' | 'cutmix'; lam: number; cy: number; cx: number; smoothing: number; numClasses: number; correctedLam: number }
 const cases = loadFixture<MixCase>('recipe.safetensors').filter((c) => c.name.startsWith('mixup') || c.name.startsWith('cutmix'));
@@ -62,7 +61,7 @@ test('mix-prob 0 leaves the batch alone; switch-prob chooses cutmix or mixup whe
 });
 
 test('cnn train --mixup --cutmix runs, and --class-weights with them is refused', () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'cnn-mixup-')), 'run');
+  const out = join(scratchDir('cnn-mixup-'), 'run');
   const r = runCli(['train', '--epochs', '1', '--out', out, '--quiet', '--mixup', '0.2', '--cutmix', '1', '--label-smoothing', '0.1']);
   assert.equal(r.status, 0, r.stderr);
   const refused = runCli(['train', '--epochs', '1', '--mixup', '0.2', '--class-weights', 'auto', '--out', join(out, 'x')]);

@@ -2,8 +2,6 @@
 // the checkpoints, best.bin chosen and filled by --ema-eval.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Sequential } from '../../src/nn/container.js';
 import { Conv2d } from '../../src/nn/conv.js';
@@ -14,6 +12,7 @@ import { loadCheckpoint } from '../../src/train/checkpoint.js';
 import { loadFixture } from '../helpers/fixtures.js';
 import { assertClose, FORWARD } from '../helpers/assert.js';
 import { runCli } from '../helpers/cli.js';
+import { scratchDir } from '../helpers/tmp.js';
 
 const fixture = loadFixture<{ decay: number; steps: number }>('recipe.safetensors').find((c) => c.name === 'ema')!;
 
@@ -36,7 +35,7 @@ test("ModelEma follows timm's ModelEmaV2 over parameters and buffers for every s
 });
 
 test('--ema saves the EMA beside the model; --ema-eval ema fills best.bin with the EMA weights and keeps the raw ones', () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'cnn-ema-')), 'run');
+  const out = join(scratchDir('cnn-ema-'), 'run');
   const r = runCli(['train', '--epochs', '1', '--out', out, '--json', '--ema', '0.9', '--ema-eval', 'ema']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /epoch 1 EMA: val loss [\d.]+, val acc [\d.]+%/);

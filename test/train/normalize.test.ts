@@ -2,8 +2,7 @@
 // used again by cnn eval, so the evaluation repeats the run's last validation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { train } from '../../src/train/trainer.js';
 import { QuietReporter } from '../../src/train/progress.js';
@@ -12,6 +11,7 @@ import { evaluateCheckpoint } from '../../src/train/evaluate.js';
 import { parseNormalize, resolveNormalization } from '../../src/data/normalization.js';
 import { imagenetFacts } from '../../src/data/imagenet.js';
 import { ConfigError } from '../../src/errors.js';
+import { scratchDir } from '../helpers/tmp.js';
 
 test('parseNormalize and resolveNormalization', () => {
   assert.equal(parseNormalize('imagenet'), 'imagenet');
@@ -30,7 +30,7 @@ test('parseNormalize and resolveNormalization', () => {
 });
 
 test('a run with --normalize records it, and cnn eval repeats its last validation with it', async () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'cnn-normalize-')), 'run');
+  const out = join(scratchDir('cnn-normalize-'), 'run');
   await train({ epochs: 1, batchSize: 100, valSplit: 0.9, optimizer: 'sgd', download: false, normalize: { mean: [0.9], std: [0.1] }, out }, { reporter: new QuietReporter() });
   const facts = loadCheckpoint(join(out, 'last.bin')).dataset;
   assert.deepEqual([facts.mean, facts.std], [[0.9], [0.1]]);

@@ -2,16 +2,16 @@
 // options are refused by name; an old best.bin may not overwrite the later epochs of its run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { train } from '../../src/train/trainer.js';
 import { QuietReporter } from '../../src/train/progress.js';
 import { Checkpointer } from '../../src/train/checkpointer.js';
 import type { TrainConfig } from '../../src/train/options.js';
 import { ConfigError } from '../../src/errors.js';
+import { scratchDir } from '../helpers/tmp.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'cnn-resume-'));
+const tmp = () => scratchDir('cnn-resume-');
 const reporter = new QuietReporter();
 // Augmentation draws from the generator, so an exact repeat needs the random state of the epoch's
 // start as well as its weights. Training on 10% of the bundled set (10 steps an epoch) keeps it quick.

@@ -2,15 +2,16 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { runCli } from '../helpers/cli.js';
 import { writeTinyImageFolder } from '../helpers/tiny-dataset.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
+import { scratchDir } from '../helpers/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'cnn-runfolder-'));
+const dir = scratchDir('cnn-runfolder-');
 let data: string[] = [];
 before(async () => {
   data = await writeTinyImageFolder(join(dir, 'images'));
@@ -72,7 +73,7 @@ test('--out that is a file or cannot be a folder is one line and exit 2, at once
 });
 
 test('default runs/<model>-<dataset>-N takes the next free N, and a failed run leaves no empty folder', () => {
-  const cwd = mkdtempSync(join(tmpdir(), 'cnn-runs-'));
+  const cwd = scratchDir('cnn-runs-');
   assert.equal(runCli(['train', ...data], {}, cwd).status, 0);
   assert.equal(runCli(['train', ...data], {}, cwd).status, 0);
   assert.deepEqual(readdirSync(join(cwd, 'runs')).sort(), ['lenet5-imagefolder-1', 'lenet5-imagefolder-2']);

@@ -2,14 +2,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { repoRoot } from '../helpers/fixtures.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
+import { scratchDir } from '../helpers/tmp.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'cnn-train-'));
+const tmp = () => scratchDir('cnn-train-');
 const events = (stdout: string) => stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
 
 test('lenet5 on the bundled data passes 75% test accuracy in 3 epochs, and the run folder is complete', () => {
