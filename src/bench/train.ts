@@ -10,6 +10,7 @@ import { getThreads } from '../tensor/native.js';
 import { crossEntropy } from '../tensor/loss.js';
 import { buildModel } from '../models/registry.js';
 import { Adam } from '../optim/index.js';
+import { StepBuffers } from '../tensor/storage.js';
 import { timeMedian, median } from './timing.js';
 import { soloWorld, type World } from '../dist/world.js';
 import { DataParallel } from '../train/distributed.js';
@@ -61,9 +62,11 @@ export async function benchTrainStep(kind: 'train' | 'eval', o: TrainBenchOption
     model.train();
     dp.attach(model, model.parameters(), false);
     const optimizer = new Adam(model.parameters(), { lr: 1e-3 });
+    const buffers = new StepBuffers();
     step = () => {
       const t0 = performance.now();
       profiler?.beginStep();
+      buffers.begin();
       const loss = crossEntropy(model.call(x), y);
       profiler?.setPhase('backward');
       optimizer.zeroGrad();
@@ -72,6 +75,7 @@ export async function benchTrainStep(kind: 'train' | 'eval', o: TrainBenchOption
       profiler?.setPhase('optimizer');
       if (profiler) profiler.within('optimizer', () => optimizer.step());
       else optimizer.step();
+      buffers.end();
       profiler?.endStep();
       waitShares.push(dp.takeWaitMs() / (performance.now() - t0));
     };

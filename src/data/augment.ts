@@ -23,7 +23,7 @@ export function planAugment(transform: Transform, input: ImageShape): AugmentPla
   return { input, output: shape, ops };
 }
 
-function outputLength(plan: AugmentPlan, n: number): number {
+export function outputLength(plan: AugmentPlan, n: number): number {
   return n * plan.output.channels * plan.output.height * plan.output.width;
 }
 
@@ -47,8 +47,7 @@ export function augmentBatch(plan: AugmentPlan, images: Uint8Array, indices: Int
 
 /** Native, on the libuv pool: the JS thread stays free until the promise settles. */
 export async function augmentBatchAsync(plan: AugmentPlan, images: Uint8Array, indices: Int32Array, seeds: Uint32Array,
-  threads = getThreads()): Promise<Float32Array> {
-  const out = new Float32Array(outputLength(plan, indices.length));
+  threads = getThreads(), out = new Float32Array(outputLength(plan, indices.length))): Promise<Float32Array> {
   await native.augmentBatchAsync({ images, imageShape: shapeArray(plan.input), indices, seeds, ops: plan.ops, out, threads });
   return out;
 }

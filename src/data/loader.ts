@@ -5,7 +5,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { Generator } from '../tensor/random.js';
 import { weightedDraw } from './weighted-sampler.js';
 import type { ImageDataset } from './dataset.js';
-import { augmentBatchAsync, drawSeeds, planAugment, type AugmentPlan } from './augment.js';
+import { augmentBatchAsync, drawSeeds, outputLength, planAugment, type AugmentPlan } from './augment.js';
 import { Compose, ToTensor, type Transform } from './transforms.js';
 import { checkShard, shardLength, shardPositions, type Shard } from './distributed-sampler.js';
 
@@ -24,6 +24,9 @@ export interface DataLoaderOptions {
   threads?: number;
   /** This rank's share of every epoch in a data-parallel job (see distributed-sampler.ts). */
   shard?: Shard;
+  /** Two batch storages taken in turn instead of a new one per batch (the trainer's steady state):
+   *  a batch's x is overwritten once the batch after the next is asked for, so keep no batch past its step. */
+  reuseBatchStorage?: boolean;
 }
 
 export interface Batch {
@@ -133,9 +136,12 @@ export class DataLoader extends EpochLoader {
   readonly dataset: ImageDataset;
   readonly plan: AugmentPlan;
   private readonly threads: number | undefined;
+  /** With reuseBatchStorage: the two batch storages, full batches long. */
+  private readonly batchStorage: Float32Array<ArrayBuffer>[] | null;
 
   constructor(dataset: ImageDataset, opts: DataLoaderOptions = {}) {
     super(opts);
+    this.batchStorage = opts.reuseBatchStorage ? [] : null;
     const { count, channels, height, width } = dataset;
     if (dataset.images.length !== count * channels * height * width || dataset.labels.length !== count) {
       throw new RangeError(`DataLoader: dataset '${dataset.name}' holds ${dataset.images.length} bytes and ${dataset.labels.length} labels, not ${count} images of ${channels}x${height}x${width}`);
@@ -149,9 +155,18 @@ export class DataLoader extends EpochLoader {
     return this.dataset.count;
   }
 
-  private async makeBatch(indices: Int32Array, seeds: Uint32Array): Promise<Batch> {
+  /** Batch b's output storage: new, or with reuseBatchStorage the one batch b - 2 had. */
+  private storageFor(b: number, length: number): Float32Array<ArrayBuffer> | undefined {
+    if (!this.batchStorage) return undefined;
+    const full = outputLength(this.plan, this.batchSize);
+    this.batchStorage[b % 2] ??= new Float32Array(full);
+    return this.batchStorage[b % 2].subarray(0, length);
+  }
+
+  private async makeBatch(b: number, indices: Int32Array, seeds: Uint32Array): Promise<Batch> {
     const { images, labels } = this.dataset;
-    const data = await augmentBatchAsync(this.plan, images, indices, seeds, this.threads ?? 1);
+    const out = this.storageFor(b, outputLength(this.plan, indices.length));
+    const data = await augmentBatchAsync(this.plan, images, indices, seeds, this.threads ?? 1, out);
     const { channels, height, width } = this.plan.output;
     const y = new Int32Array(indices.length);
     for (let k = 0; k < indices.length; k++) y[k] = labels[indices[k]];
@@ -163,7 +178,7 @@ export class DataLoader extends EpochLoader {
     const batches = this.length;
     const start = (b: number): Promise<Batch> => {
       const from = b * this.batchSize, to = Math.min((b + 1) * this.batchSize, order.length);
-      return this.makeBatch(order.slice(from, to), seeds.slice(from, to));
+      return this.makeBatch(b, order.slice(from, to), seeds.slice(from, to));
     };
     let next: Promise<Batch> | null = batches > 0 ? start(0) : null;
     try {

@@ -1,7 +1,7 @@
 // Channel ops the newer CNNs need, in the addon (native/eltwise/channels): a per-channel scale
 // (squeeze-and-excitation, ConvNeXt's layer scale), concatenation (DenseNet) and the
 // NCHW <-> NHWC permutes of ConvNeXt's blocks.
-import { emptyFloat32 } from './storage.js';
+import { emptyFloat32, zeroFloat32 } from './storage.js';
 import { native, getThreads } from './native.js';
 import { record } from './ops.js';
 import { Tensor, formatShape } from './tensor.js';
@@ -26,7 +26,7 @@ export function channelScale(x: Tensor, s: Tensor): Tensor {
   if (x.size > 0) native.channelScaleForward({ x: x.data, s: s.data, y, ...extents }, getThreads());
   return record(new Tensor(y, x.shape), 'channelScale', [x, s], (g) => {
     const dx = x.requiresGrad ? emptyFloat32(x.size) : null;
-    const ds = s.requiresGrad ? new Float32Array(s.size) : null;
+    const ds = s.requiresGrad ? zeroFloat32(s.size) : null;
     if (x.size > 0) native.channelScaleBackward({ x: x.data, s: s.data, dy: g.data, dx, ds, ...extents }, getThreads());
     return [dx ? new Tensor(dx, x.shape) : null, ds ? new Tensor(ds, s.shape) : null];
   });

@@ -4,6 +4,7 @@
 import { native, getThreads, type ConvParams, type PadParams } from './native.js';
 import { convTransposeOutputSize, intPair } from './shape.js';
 import { record } from './ops.js';
+import { zeroFloat32 } from './storage.js';
 import { Tensor, formatShape } from './tensor.js';
 
 export interface ConvTranspose2dOptions {
@@ -70,13 +71,13 @@ export function convTranspose2d(x: Tensor, w: Tensor, b: Tensor | null, o: ConvT
   // The output is the inner result cropped by padding − outputPadding: zero padding on the far sides.
   const crop: PadParams = { mode: 'zeros', planes, h: innerH, w: innerW, left: 0, right: cropW, top: 0, bottom: cropH };
 
-  const inner = new Float32Array(reachable ? planes * innerH * innerW : 0);
+  const inner = zeroFloat32(reachable ? planes * innerH * innerW : 0);
   if (reachable) native.conv2dBackwardInput(p, x.data, w.data, inner, threads);
   let y: Float32Array;
   if (cropH === 0 && cropW === 0) {
     y = inner;
   } else {
-    y = new Float32Array(planes * outH * outW);
+    y = zeroFloat32(planes * outH * outW);
     if (reachable) native.pad2dForward(crop, 0, inner, y, threads);
   }
   if (b) {
@@ -94,21 +95,21 @@ export function convTranspose2d(x: Tensor, w: Tensor, b: Tensor | null, o: ConvT
   return record(new Tensor(y, outShape), op, inputs, (g) => {
     let gInner = g.data;
     if (reachable && (cropH > 0 || cropW > 0)) {
-      gInner = new Float32Array(planes * innerH * innerW);
+      gInner = zeroFloat32(planes * innerH * innerW);
       native.pad2dBackward(crop, g.data, gInner, threads);
     }
     let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
     if (x.requiresGrad) {
-      dx = Tensor.zeros(x.shape);
+      dx = new Tensor(zeroFloat32(x.size), x.shape);
       if (reachable) native.conv2dForward(p, gInner, w.data, null, dx.data, threads);
     }
     if (w.requiresGrad) {
-      dw = Tensor.zeros(w.shape);
+      dw = new Tensor(zeroFloat32(w.size), w.shape);
       // The conv's input is the transposed output (its gradient here), its output gradient is x.
       if (reachable) native.conv2dBackwardWeight(p, gInner, x.data, dw.data, null, threads);
     }
     if (b && b.requiresGrad) {
-      db = Tensor.zeros([cOut]);
+      db = new Tensor(zeroFloat32(cOut), [cOut]);
       native.sumToShape(g.data, outShape, db.data, [1, cOut, 1, 1]);
     }
     return [dx, dw, db];

@@ -1,7 +1,7 @@
 // Dropout, as torch.nn.functional.dropout / dropout2d. The mask comes from one 32-bit seed
 // drawn from the Generator and expanded in the addon by a counter-based RNG, so a seeded run
 // is reproducible without a per-element JS loop.
-import { emptyFloat32 } from './storage.js';
+import { emptyFloat32, zeroFloat32 } from './storage.js';
 import { native, getThreads } from './native.js';
 import { record } from './ops.js';
 import { defaultGenerator, type Generator } from './random.js';
@@ -13,7 +13,7 @@ function checkProbability(p: number): void {
 
 // Multiplies groups of `group` consecutive elements by one mask entry each.
 function applyMask(x: Tensor, maskSize: number, p: number, generator: Generator, name: string): Tensor {
-  const mask = new Float32Array(maskSize);  // all zeros: p = 1 drops everything
+  const mask = zeroFloat32(maskSize);  // all zeros: p = 1 drops everything
   if (p < 1) native.dropoutMask(generator.nextUint32(), p, mask, getThreads());
   const group = maskSize === 0 ? 1 : x.size / maskSize;
   const y = emptyFloat32(x.size);

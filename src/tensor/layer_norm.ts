@@ -1,6 +1,6 @@
 // Layer and group normalization, as torch.nn.functional.layer_norm and group_norm, plus the
 // channel LayerNorm of NCHW that ConvNeXt uses (torchvision's LayerNorm2d), in the addon.
-import { emptyFloat32 } from './storage.js';
+import { emptyFloat32, zeroFloat32 } from './storage.js';
 import { native, getThreads } from './native.js';
 import { record } from './ops.js';
 import { Tensor, formatShape } from './tensor.js';
@@ -17,13 +17,13 @@ function checkAffine(t: Tensor | null, size: number, what: string, op: string): 
 function normalizeMiddle(x: Tensor, weight: Tensor | null, bias: Tensor | null, outer: number, d: number,
   inner: number, eps: number, name: string): Tensor {
   const y = emptyFloat32(x.size);
-  const mean = new Float32Array(outer * inner), rstd = new Float32Array(outer * inner);
+  const mean = zeroFloat32(outer * inner), rstd = zeroFloat32(outer * inner);
   if (x.size > 0) native.layerNormForward({ x: x.data, weight: weight?.data ?? null, bias: bias?.data ?? null, outer, d, inner, eps, y, mean, rstd }, getThreads());
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record(new Tensor(y, x.shape), name, inputs, (g) => {
     const dx = x.requiresGrad ? emptyFloat32(x.size) : null;
-    const dw = weight?.requiresGrad ? new Float32Array(d) : null;
-    const db = bias?.requiresGrad ? new Float32Array(d) : null;
+    const dw = weight?.requiresGrad ? zeroFloat32(d) : null;
+    const db = bias?.requiresGrad ? zeroFloat32(d) : null;
     if (x.size > 0) native.layerNormBackward({ x: x.data, dy: g.data, weight: weight?.data ?? null, mean, rstd, outer, d, inner, dx, dweight: dw, dbias: db }, getThreads());
     const grads: (Tensor | null)[] = [dx ? new Tensor(dx, x.shape) : null];
     if (weight) grads.push(dw ? new Tensor(dw, weight.shape) : null);
@@ -69,13 +69,13 @@ export function groupNorm(x: Tensor, numGroups: number, weight: Tensor | null = 
   checkAffine(bias, c, 'bias', 'groupNorm');
   const s = n * c === 0 ? 0 : x.size / (n * c);
   const y = emptyFloat32(x.size);
-  const mean = new Float32Array(n * numGroups), rstd = new Float32Array(n * numGroups);
+  const mean = zeroFloat32(n * numGroups), rstd = zeroFloat32(n * numGroups);
   if (x.size > 0) native.groupNormForward({ x: x.data, weight: weight?.data ?? null, bias: bias?.data ?? null, n, c, s, groups: numGroups, eps, y, mean, rstd }, getThreads());
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record(new Tensor(y, x.shape), 'groupNorm', inputs, (g) => {
     const dx = x.requiresGrad ? emptyFloat32(x.size) : null;
-    const dw = weight?.requiresGrad ? new Float32Array(c) : null;
-    const db = bias?.requiresGrad ? new Float32Array(c) : null;
+    const dw = weight?.requiresGrad ? zeroFloat32(c) : null;
+    const db = bias?.requiresGrad ? zeroFloat32(c) : null;
     if (x.size > 0) native.groupNormBackward({ x: x.data, dy: g.data, weight: weight?.data ?? null, mean, rstd, n, c, s, groups: numGroups, dx, dweight: dw, dbias: db }, getThreads());
     const grads: (Tensor | null)[] = [dx ? new Tensor(dx, x.shape) : null];
     if (weight) grads.push(dw ? new Tensor(dw, weight.shape) : null);

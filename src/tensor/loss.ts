@@ -1,6 +1,6 @@
 // Classification losses, as torch.nn.functional.cross_entropy / nll_loss with class-index
 // targets, plus top-k accuracy for metrics. The log-softmax and NLL run fused in the addon.
-import { emptyFloat32 } from './storage.js';
+import { emptyFloat32, zeroFloat32 } from './storage.js';
 import { native, getThreads, type LossParams } from './native.js';
 import { record } from './ops.js';
 import { Tensor, formatShape } from './tensor.js';
@@ -74,8 +74,8 @@ function checkArgs(op: string, input: Tensor, target: Int32Array | readonly numb
 /** torch.nn.functional.cross_entropy(logits, target, weight, ignore_index, reduction, label_smoothing) for logits (N, C). */
 export function crossEntropy(logits: Tensor, target: Int32Array | readonly number[], o: CrossEntropyOptions = {}): Tensor {
   const a = checkArgs('crossEntropy', logits, target, o);
-  const out = new Float32Array(a.params.reduction === 0 ? a.params.n : 1);
-  const lse = new Float32Array(a.params.n);
+  const out = zeroFloat32(a.params.reduction === 0 ? a.params.n : 1);
+  const lse = zeroFloat32(a.params.n);
   native.crossEntropyForward(a.params, out, lse, getThreads());
   return record(new Tensor(out, a.outShape), 'crossEntropy', [logits], (g) => {
     const dx = emptyFloat32(logits.size);
@@ -87,7 +87,7 @@ export function crossEntropy(logits: Tensor, target: Int32Array | readonly numbe
 /** torch.nn.functional.nll_loss over log-probabilities (N, C). */
 export function nllLoss(logProbs: Tensor, target: Int32Array | readonly number[], o: NllLossOptions = {}): Tensor {
   const a = checkArgs('nllLoss', logProbs, target, o);
-  const out = new Float32Array(a.params.reduction === 0 ? a.params.n : 1);
+  const out = zeroFloat32(a.params.reduction === 0 ? a.params.n : 1);
   native.nllLossForward(a.params, out);
   return record(new Tensor(out, a.outShape), 'nllLoss', [logProbs], (g) => {
     const dx = emptyFloat32(logProbs.size);

@@ -1,5 +1,5 @@
 // Batch normalization, as torch.nn.functional.batch_norm over the channel axis 1.
-import { emptyFloat32 } from './storage.js';
+import { emptyFloat32, zeroFloat32 } from './storage.js';
 import { native, getThreads, type NormActivation } from './native.js';
 import { record } from './ops.js';
 import { Tensor, formatShape } from './tensor.js';
@@ -45,7 +45,7 @@ export function batchNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
     throw new RangeError(`Expected more than 1 value per channel when training, got input size ${formatShape(x.shape)}`);
   }
   const y = emptyFloat32(x.size);
-  const saveMean = new Float32Array(c), saveInvstd = new Float32Array(c);
+  const saveMean = zeroFloat32(c), saveInvstd = zeroFloat32(c);
   native.batchNormForward({
     x: x.data, shape: x.shape, weight: weight?.data ?? null, bias: bias?.data ?? null,
     runningMean: o.runningMean?.data ?? null, runningVar: o.runningVar?.data ?? null,
@@ -57,8 +57,8 @@ export function batchNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   const name = activation === 'relu' ? 'batchNormRelu' : activation === 'relu6' ? 'batchNormRelu6' : 'batchNorm';
   return record(new Tensor(y, x.shape), name, inputs, (g) => {
     const dx = x.requiresGrad ? emptyFloat32(x.size) : null;
-    const dw = weight?.requiresGrad ? new Float32Array(c) : null;
-    const db = bias?.requiresGrad ? new Float32Array(c) : null;
+    const dw = weight?.requiresGrad ? zeroFloat32(c) : null;
+    const db = bias?.requiresGrad ? zeroFloat32(c) : null;
     native.batchNormBackward({
       x: x.data, dy: g.data, shape: x.shape, weight: weight?.data ?? null, saveMean, saveInvstd,
       training, dx, dweight: dw, dbias: db, ...(activation ? { activation, activationOutput: y } : {}),

@@ -1,6 +1,6 @@
 // Differentiable ops. Each computes its output in the addon and, when gradients are being
 // recorded, attaches a GradNode whose backward calls the matching native backward kernel.
-import { emptyFloat32 } from './storage.js';
+import { emptyFloat32, zeroFloat32 } from './storage.js';
 import { native, getThreads, type ConvParams } from './native.js';
 import { convOutputSize } from './shape.js';
 import { activeProfiler } from './profile.js';
@@ -38,7 +38,7 @@ export function broadcastShapes(a: Shape, b: Shape, op: string): number[] {
 export function sumTo(grad: Tensor, shape: Shape): Tensor {
   if (grad.shape.length === shape.length && grad.shape.every((d, i) => d === shape[i])) return grad;
   const padded = [...new Array(grad.ndim - shape.length).fill(1), ...shape];
-  const out = new Float32Array(shapeSize(shape));
+  const out = zeroFloat32(shapeSize(shape));
   native.sumToShape(grad.data, grad.shape, out, padded);
   return new Tensor(out, shape);
 }
@@ -70,6 +70,12 @@ function binaryRaw(op: Binary, a: Tensor, b: Tensor, name: string): Tensor {
   const out = emptyFloat32(shapeSize(shape));
   native.binary({ op, aShape: a.shape, bShape: b.shape, outShape: shape }, a.data, b.data, out, getThreads());
   return new Tensor(out, shape);
+}
+
+/** out = a + b for a and b of one size, out may be a's or b's storage (a gradient accumulated in place). */
+export function addInto(out: Float32Array, a: Tensor, b: Tensor): void {
+  if (a.size !== b.size || out.length !== a.size) throw new RangeError(`addInto: sizes ${a.size}, ${b.size} and ${out.length} differ`);
+  native.binary({ op: Binary.Add, aShape: [a.size], bShape: [b.size], outShape: [a.size] }, a.data, b.data, out, getThreads());
 }
 
 export function add(a: Tensor, b: Tensor): Tensor {
@@ -126,14 +132,25 @@ export function hardtanh(x: Tensor, lo: number, hi: number): Tensor {
 
 // ---- reductions ----
 
+// Tensor.scalar and Tensor.full, in step storage (recycled inside a training step).
+function scalar(value: number): Tensor {
+  const out = emptyFloat32(1);
+  out[0] = value;
+  return new Tensor(out, []);
+}
+
+function filled(shape: Shape, value: number): Tensor {
+  return new Tensor(emptyFloat32(shapeSize(shape)).fill(value), shape);
+}
+
 export function sum(x: Tensor): Tensor {
-  return record(Tensor.scalar(native.sum(x.data)), 'sum', [x], (g) => [Tensor.full(x.shape, g.item())]);
+  return record(scalar(native.sum(x.data)), 'sum', [x], (g) => [filled(x.shape, g.item())]);
 }
 
 export function mean(x: Tensor): Tensor {
   if (x.size === 0) throw new RangeError('mean of an empty tensor');
   const n = x.size;
-  return record(Tensor.scalar(native.sum(x.data) / n), 'mean', [x], (g) => [Tensor.full(x.shape, g.item() / n)]);
+  return record(scalar(native.sum(x.data) / n), 'mean', [x], (g) => [filled(x.shape, g.item() / n)]);
 }
 
 // ---- linear algebra ----
@@ -163,7 +180,7 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
   }
   const [n, inF] = x.shape, outF = w.shape[0];
   if (b && (b.ndim !== 1 || b.shape[0] !== outF)) throw new RangeError(`linear: bias ${formatShape(b.shape)} does not match ${outF} outputs`);
-  const y = new Float32Array(n * outF);
+  const y = zeroFloat32(n * outF);
   if (b) for (let i = 0; i < n; i++) y.set(b.data, i * outF);
   native.gemm({ transA: false, transB: true, m: n, n: outF, k: inF, alpha: 1, beta: b ? 1 : 0, lda: inF, ldb: inF, ldc: outF },
     x.data, w.data, y, getThreads());

@@ -36,13 +36,16 @@ export interface ProfileReport {
   stepMs: number;
   categories: { name: ProfileCategory; ms: number; share: number }[];
   phases: { name: ProfilePhase; ms: number; share: number }[];
-  /** GC pauses per step; they overlap the categories (mostly allocation), so they are not among them. */
+  /** GC pauses per step after the first two; they overlap the categories (mostly allocation), so they are not among them. */
   gcMs: number;
-  /** Tensor storage allocated per step (steady state: after the first two steps). */
+  /** Tensor storage allocated per step (steady state: after the first two steps of the profiled run). */
   allocations: number;
   allocatedMb: number;
   layers: LayerProfile[];
 }
+
+/** Steps before the steady state: the first takes the buffers the later ones recycle. */
+const WARM_STEPS = 2;
 
 type Frame = 'conv' | 'loss' | 'optimizer' | 'elementwise' | 'allocation' | 'other';
 
@@ -94,8 +97,10 @@ export class Profiler {
     }
     setAllocationWatch((bytes, fn) => {
       if (!this.inStep()) return fn();
-      this.allocations++;
-      this.allocatedBytes += bytes;
+      if (this.steps >= WARM_STEPS) {
+        this.allocations++;
+        this.allocatedBytes += bytes;
+      }
       return this.within('allocation', fn, false);
     });
     native.profileRead(true);
@@ -206,8 +211,9 @@ export class Profiler {
     }
   }
 
+  /** GC pauses that began inside a step after the first WARM_STEPS. */
   private gcInSteps(): number {
-    let total = 0, span = 0;
+    let total = 0, span = 2 * WARM_STEPS;
     const pauses = [...this.gcPauses].sort((a, b) => a.startTime - b.startTime);
     for (const e of pauses) {
       while (span < this.stepSpans.length && this.stepSpans[span + 1] < e.startTime) span += 2;
@@ -218,6 +224,7 @@ export class Profiler {
 
   private report(): ProfileReport {
     const steps = Math.max(1, this.steps);
+    const steady = Math.max(1, this.steps - WARM_STEPS);
     const ms = (frame: Frame | 'data wait') => this.wall.get(frame) ?? 0;
     // The native timers split the convolution and GEMM calls' wall time; what they do not cover
     // (bias, depthwise and direct kernels, copies, threads waiting at barriers) stays "other".
@@ -241,9 +248,9 @@ export class Profiler {
       stepMs: total / steps,
       categories: PROFILE_CATEGORIES.map((name) => ({ name, ms: byCategory[name] / steps, share: share(byCategory[name]) })),
       phases: phases.map((name) => ({ name, ms: (this.phaseMs.get(name) ?? 0) / steps, share: share(this.phaseMs.get(name) ?? 0) })),
-      gcMs: this.gcInSteps() / steps,
-      allocations: this.allocations / steps,
-      allocatedMb: this.allocatedBytes / steps / 2 ** 20,
+      gcMs: this.gcInSteps() / steady,
+      allocations: this.allocations / steady,
+      allocatedMb: this.allocatedBytes / steady / 2 ** 20,
       layers,
     };
   }
@@ -255,7 +262,7 @@ const pct = (v: number) => `${(100 * v).toFixed(1)}%`.padStart(7);
 /** The table printed after a profiled run. */
 export function formatProfile(r: ProfileReport): string {
   const lines = [
-    `profile: ${r.steps} steps, ${r.stepMs.toFixed(2)} ms per step (data wait included); ${r.allocations.toFixed(1)} tensor allocations (${r.allocatedMb.toFixed(1)} MB) and ${r.gcMs.toFixed(2)} ms of GC pauses per step`,
+    `profile: ${r.steps} steps, ${r.stepMs.toFixed(2)} ms per step (data wait included); ${r.allocations.toFixed(1)} tensor allocations (${r.allocatedMb.toFixed(1)} MB) and ${r.gcMs.toFixed(2)} ms of GC pauses per step after the first two`,
     `phase       ms/step   share`,
     ...r.phases.map((p) => `${p.name.padEnd(10)} ${fmt(p.ms, 8)} ${pct(p.share)}`),
     `category          ms/step   share`,

@@ -1,6 +1,8 @@
-// Storage for kernel outputs that the kernel overwrites in full. `new Float32Array(n)` zero-fills,
-// which for a 16 MB activation costs about as much as the ReLU that writes it; large outputs come
-// uninitialized from Buffer.allocUnsafeSlow instead (its own ArrayBuffer, 8-byte aligned at 0).
+// Storage for tensors. Kernel outputs that the kernel overwrites in full come from emptyFloat32:
+// `new Float32Array(n)` zero-fills, which for a 16 MB activation costs about as much as the ReLU
+// that writes it, so large ones come uninitialized from Buffer.allocUnsafeSlow (their own
+// ArrayBuffer, 8-byte aligned at 0). Inside a training step that recycles (StepBuffers), storage
+// comes from the buffers earlier steps released, so a steady-state step allocates nothing.
 const SMALL = 16 * 1024;
 
 // CNN_POISON_EMPTY=1 turns poisoning on for a whole run (npm test with it set must still pass).
@@ -14,18 +16,110 @@ export function setPoisonEmpty(on: boolean): void {
 type AllocationWatch = (bytes: number, allocate: () => Float32Array) => Float32Array;
 let watch: AllocationWatch | null = null;
 
-/** --profile: times and counts every allocation through emptyFloat32 (null: stop). */
+/** --profile: times and counts every storage allocation (null: stop). */
 export function setAllocationWatch(w: AllocationWatch | null): void {
   watch = w;
 }
 
+let allocations = 0, allocatedBytes = 0;
+
+/** Float32 tensor storages allocated so far in this process (pool reuse does not count), and their bytes. */
+export function storageAllocations(): { count: number; bytes: number } {
+  return { count: allocations, bytes: allocatedBytes };
+}
+
+/**
+ * The buffers of training steps: what a step takes is lent from free lists keyed by length, the
+ * backward walk gives back gradients it has consumed, and end() gives back everything else the
+ * step took (its activations), for the next step to take again. Nothing a step took may be used
+ * after end(): the trainer keeps only numbers, and .grad storage is the parameters' own.
+ */
+export class StepBuffers {
+  private readonly free = new Map<number, Float32Array[]>();
+  /** Each buffer lent out since begin(), with the order it was lent in. */
+  private readonly lent = new Map<Float32Array, number>();
+  /** Per length, the last step that took one. */
+  private readonly lastTaken = new Map<number, number>();
+  private steps = 0;
+  private lentCount = 0;
+
+  /** The step begins: storage comes from here until end(). */
+  begin(): void {
+    if (active) throw new Error('a training step is already recycling buffers');
+    active = this;
+    this.steps++;
+  }
+
+  /**
+   * The step ended: what it took is free again. Lengths that neither it nor the step before took
+   * are dropped, so a batch of another size (an epoch's last) does not keep its buffers beside
+   * the full batches' for the rest of the run, and the next epoch's full batches find theirs.
+   */
+  end(): void {
+    if (active === this) active = null;
+    for (const buf of this.lent.keys()) this.put(buf);
+    this.lent.clear();
+    for (const n of this.free.keys()) {
+      if (this.steps - (this.lastTaken.get(n) ?? 0) >= 2) {
+        this.free.delete(n);
+        this.lastTaken.delete(n);
+      }
+    }
+  }
+
+  take(n: number): Float32Array {
+    this.lastTaken.set(n, this.steps);
+    const buf = this.free.get(n)?.pop() ?? allocate(n);
+    if (poison) buf.fill(NaN);
+    this.lent.set(buf, this.lentCount++);
+    return buf;
+  }
+
+  /** A mark: buffers lent after it are releasable() (the backward walk's own gradients). */
+  mark(): number {
+    return this.lentCount;
+  }
+
+  /** buf was lent after `since` and is still out. */
+  releasable(buf: Float32Array, since: number): boolean {
+    const order = this.lent.get(buf);
+    return order !== undefined && order >= since;
+  }
+
+  release(buf: Float32Array): void {
+    if (this.lent.delete(buf)) this.put(buf);
+  }
+
+  private put(buf: Float32Array): void {
+    let list = this.free.get(buf.length);
+    if (!list) this.free.set(buf.length, (list = []));
+    list.push(buf);
+  }
+}
+
+let active: StepBuffers | null = null;
+
+/** The StepBuffers of the step running now, or null outside a recycling step. */
+export function recyclingBuffers(): StepBuffers | null {
+  return active;
+}
+
 /** A Float32Array of n elements whose contents are unspecified; the caller writes all of them. */
 export function emptyFloat32(n: number): Float32Array {
-  return watch ? watch(n * 4, () => allocate(n)) : allocate(n);
+  if (active) return active.take(n);
+  const buf = allocate(n);
+  if (poison) buf.fill(NaN);
+  return buf;
+}
+
+/** A Float32Array of n zeros (for kernels that accumulate into their output). */
+export function zeroFloat32(n: number): Float32Array {
+  return active ? active.take(n).fill(0) : allocate(n).fill(0);
 }
 
 function allocate(n: number): Float32Array {
-  if (poison) return new Float32Array(n).fill(NaN);
-  if (n < SMALL) return new Float32Array(n);
-  return new Float32Array(Buffer.allocUnsafeSlow(n * 4).buffer, 0, n);
+  allocations++;
+  allocatedBytes += n * 4;
+  const make = () => (n < SMALL ? new Float32Array(n) : new Float32Array(Buffer.allocUnsafeSlow(n * 4).buffer, 0, n));
+  return watch ? watch(n * 4, make) : make();
 }

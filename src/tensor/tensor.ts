@@ -4,6 +4,7 @@ import * as ops from './ops.js';
 import { weightsChanged } from './weights-generation.js';
 import { defaultGenerator, type Generator } from './random.js';
 import { activeProfiler } from './profile.js';
+import { recyclingBuffers, emptyFloat32, type StepBuffers } from './storage.js';
 
 export type Shape = readonly number[];
 
@@ -61,6 +62,8 @@ export class Tensor {
   gradFn: GradNode | null = null;
   private retainsGrad = false;
   private hooks: TensorHook[] = [];
+  /** A leaf's gradient storage, kept when zeroGrad drops .grad, for the next recycling step's gradient. */
+  private gradStorage: Float32Array | null = null;
 
   constructor(data: Float32Array, shape: Shape, requiresGrad = false) {
     const n = shapeSize(shape);
@@ -185,7 +188,7 @@ export class Tensor {
       seed = gradient.detach();
     } else {
       if (this.size !== 1) throw new Error('grad can be implicitly created only for scalar outputs');
-      seed = Tensor.ones(this.shape);
+      seed = new Tensor(emptyFloat32(this.size).fill(1), this.shape);
     }
     weightsChanged();
     noGrad(() => runBackward(this, seed));
@@ -207,11 +210,27 @@ export class Tensor {
       const replaced = hook(grad);
       if (replaced) grad = replaced;
     }
-    if (this.isLeaf || this.retainsGrad) {
+    if (this.isLeaf && recyclingBuffers()) this.accumulateInOwnStorage(grad);
+    else if (this.isLeaf || this.retainsGrad) {
       const adopt = owned && this.isLeaf && this.hooks.length === 0;
       this.grad = this.grad ? ops.add(this.grad, grad) : new Tensor(adopt ? grad.data : grad.data.slice(), this.shape);
     }
     return grad;
+  }
+
+  /**
+   * Inside a recycling step a leaf's .grad must outlive the step's buffers: it is the leaf's own
+   * storage (kept across zeroGrad), written with the first gradient and added to in place after.
+   */
+  private accumulateInOwnStorage(grad: Tensor): void {
+    if (this.grad) {
+      const own = this.grad.data;
+      ops.addInto(own, this.grad, grad);
+      return;
+    }
+    if (this.gradStorage?.length !== this.size) this.gradStorage = new Float32Array(this.size);
+    this.gradStorage.set(grad.data);
+    this.grad = new Tensor(this.gradStorage, this.shape);
   }
 
   // ---- op shorthands (see ops.ts) ----
@@ -228,7 +247,9 @@ export class Tensor {
   matmul(other: Tensor): Tensor { return ops.matmul(this, other); }
 }
 
-// Reverse topological walk from `root`; gradients of shared inputs are summed.
+// Reverse topological walk from `root`; gradients of shared inputs are summed. In a recycling
+// step, a gradient the walk made is given back to the step's buffers once every node that
+// receives it has run (forward activations stay until the step ends: the caller may still read them).
 function runBackward(root: Tensor, seed: Tensor): void {
   const order: Tensor[] = [];
   const seen = new Set<Tensor>();
@@ -254,6 +275,8 @@ function runBackward(root: Tensor, seed: Tensor): void {
   // counts twice. A leaf may take its gradient's storage only when the count is 1.
   const holders = new Map<Float32Array, number>([[seed.data, 2]]);
   const hold = (g: Tensor, n = 1) => holders.set(g.data, (holders.get(g.data) ?? 0) + n);
+  const recycler = recyclingBuffers();
+  const reuse = recycler ? new GradientReuse(recycler) : null;
   for (let i = order.length - 1; i >= 0; i--) {
     const t = order[i];
     let grad = pending.get(t);
@@ -264,22 +287,64 @@ function runBackward(root: Tensor, seed: Tensor): void {
     if (t.hasGradHooks) {
       hold(received, 2);
       hold(grad, 2);
+      reuse?.pin(received);
+      reuse?.pin(grad);
     }
-    if (!t.gradFn) continue;
-    const node = t.gradFn, g = grad;
-    const profiler = activeProfiler();
-    const inputGrads = profiler ? profiler.backward(node.layer, () => node.backward(g)) : node.backward(g);
-    t.gradFn.inputs.forEach((input, k) => {
-      const g = inputGrads[k];
-      if (!g || !input.requiresGrad) return;
-      if (g.size !== input.size) {
-        throw new Error(`${t.gradFn!.name} backward returned a gradient of shape ${formatShape(g.shape)} for an input of shape ${formatShape(input.shape)}`);
-      }
-      const existing = pending.get(input);
-      hold(g);
-      const sum = existing ? ops.add(existing, g) : g;
-      if (existing) hold(sum);
-      pending.set(input, sum);
-    });
+    if (t.gradFn) {
+      const node = t.gradFn, g = grad;
+      const profiler = activeProfiler();
+      const inputGrads = profiler ? profiler.backward(node.layer, () => node.backward(g)) : node.backward(g);
+      node.inputs.forEach((input, k) => {
+        const g = inputGrads[k];
+        if (!g || !input.requiresGrad) return;
+        if (g.size !== input.size) {
+          throw new Error(`${node.name} backward returned a gradient of shape ${formatShape(g.shape)} for an input of shape ${formatShape(input.shape)}`);
+        }
+        const existing = pending.get(input);
+        hold(g);
+        const sum = existing ? ops.add(existing, g) : g;
+        if (existing) hold(sum);
+        pending.set(input, sum);
+        if (reuse) {
+          reuse.use(sum);
+          if (existing) {
+            reuse.done(existing);
+            reuse.done(g, false);
+          }
+        }
+      });
+    }
+    reuse?.done(received);
+  }
+}
+
+// The walk's count of pending gradients per storage: at zero, storage the walk itself took (and
+// no hook saw) goes back to the step's buffers for the next node's gradient.
+class GradientReuse {
+  private readonly uses = new Map<Float32Array, number>();
+  private readonly pinned = new Set<Float32Array>();
+  private readonly since: number;
+
+  constructor(private readonly buffers: StepBuffers) {
+    this.since = buffers.mark();
+  }
+
+  pin(g: Tensor): void {
+    this.pinned.add(g.data);
+  }
+
+  use(g: Tensor): void {
+    this.uses.set(g.data, (this.uses.get(g.data) ?? 0) + 1);
+  }
+
+  /** One pending use of g ended (counted: false for a gradient never counted, summed on arrival). */
+  done(g: Tensor, counted = true): void {
+    const left = (this.uses.get(g.data) ?? 0) - (counted ? 1 : 0);
+    if (left > 0) {
+      this.uses.set(g.data, left);
+      return;
+    }
+    this.uses.delete(g.data);
+    if (!this.pinned.has(g.data) && this.buffers.releasable(g.data, this.since)) this.buffers.release(g.data);
   }
 }

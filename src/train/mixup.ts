@@ -3,6 +3,7 @@
 // is mixed with itself reversed (x.flip(0)): mixup blends whole images, cutmix pastes a box of
 // timm's rand_bbox and corrects λ to the box's clipped area. The targets become timm's
 // mixup_target (one-hot with label smoothing, blended by λ) for softTargetCrossEntropy.
+import { emptyFloat32, zeroFloat32 } from '../tensor/storage.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Generator } from '../tensor/random.js';
 import { logSoftmax } from '../tensor/activation.js';
@@ -35,7 +36,7 @@ export function cutmixBox(h: number, w: number, lam: number, cy: number, cx: num
 export function mixBatch(x: Tensor, lam: number, box: Box | null): Tensor {
   const [n, c, h, w] = x.shape;
   const per = c * h * w;
-  const src = x.data, out = new Float32Array(src.length);
+  const src = x.data, out = emptyFloat32(src.length);
   for (let i = 0; i < n; i++) {
     const a = i * per, b = (n - 1 - i) * per;
     if (!box) {
@@ -57,7 +58,7 @@ export function mixBatch(x: Tensor, lam: number, box: Box | null): Tensor {
 export function mixupTarget(y: ArrayLike<number>, numClasses: number, lam: number, smoothing: number): Tensor {
   const n = y.length;
   const off = smoothing / numClasses, on = 1 - smoothing + off;
-  const out = new Float32Array(n * numClasses);
+  const out = zeroFloat32(n * numClasses);
   for (let i = 0; i < n; i++) {
     for (let k = 0; k < numClasses; k++) {
       const y1 = k === y[i] ? on : off, y2 = k === y[n - 1 - i] ? on : off;

@@ -84,7 +84,8 @@ async function loadData(c: TrainConfig, dp: DataParallel, onProgress?: (p: Downl
   const maxLabel = train.labels.reduce((m, v) => Math.max(m, v), 0);
   if (maxLabel >= numClasses) throw new ConfigError(`--num-classes ${numClasses} is too small: ${c.dataset} has labels up to ${maxLabel}`, '--num-classes');
   const norm = resolveNormalization(normalizeSpec(c), train, train.channels);
-  const trainLoader = new DataLoader(train, { batchSize: c.batchSize, shuffle: true, seed: c.seed, transform: transformFor({ ...train, ...norm }, c.augment, true, c.imageSize, c), shard: dp.shard(true) });
+  // The trainer keeps nothing of a batch past its step: two batch storages serve the whole run.
+  const trainLoader = new DataLoader(train, { batchSize: c.batchSize, shuffle: true, seed: c.seed, transform: transformFor({ ...train, ...norm }, c.augment, true, c.imageSize, c), shard: dp.shard(true), reuseBatchStorage: true });
   const valLoader = new DataLoader(val, { batchSize: Math.max(c.batchSize, 256), transform: transformFor({ ...val, ...norm }, c.augment, false, c.imageSize), shard: dp.shard(false) });
   const { channels, height, width } = trainLoader.plan.output;
   const inputShape: [number, number, number] = [channels, height, width];

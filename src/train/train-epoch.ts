@@ -10,6 +10,7 @@ import { CnnError } from '../errors.js';
 import { GradientAccumulation } from './accumulation.js';
 import { softTargetCrossEntropy } from './mixup.js';
 import { Generator } from '../tensor/random.js';
+import { StepBuffers } from '../tensor/storage.js';
 import { RunningMetrics } from './metrics.js';
 import type { TrainReporter } from './progress.js';
 import type { Run } from './run.js';
@@ -69,6 +70,16 @@ export function optimizerStep(run: Run, profiler?: Profiler): void {
   run.ema?.update(run.model);
 }
 
+// Every step takes its activations and gradients from the buffers the steps before gave back,
+// epoch after epoch.
+const stepBuffers = new WeakMap<Run, StepBuffers>();
+
+function stepBuffersOf(run: Run): StepBuffers {
+  let b = stepBuffers.get(run);
+  if (!b) stepBuffers.set(run, (b = new StepBuffers()));
+  return b;
+}
+
 /** profiler (--profile): times each step, the wait for its batch, and the step's phases. */
 export async function trainEpoch(run: Run, epoch: number, reporter: TrainReporter, shouldStop?: () => boolean, profiler?: Profiler): Promise<EpochTraining> {
   const { config: c, model, optimizer, trainLoader } = run;
@@ -81,35 +92,43 @@ export async function trainEpoch(run: Run, epoch: number, reporter: TrainReporte
   const accumulation = new GradientAccumulation(trainLoader.length, c.accumSteps);
   const mixGen = mixGenerator(c.seed, epoch);
   let batch = 0;
+  const buffers = stepBuffersOf(run);
   for await (const { x, y } of trainLoader) {
     profiler?.beginStep();
-    const { logits, loss, lossValue } = forwardLoss(run, x, y, mixGen);
-    // Every rank learns of a non-finite loss or a stop request on any rank at the same step.
-    const { dp } = run;
-    const agreed = dp.agree(!Number.isFinite(lossValue), dp.size > 1 && (shouldStop?.() ?? false));
-    if (agreed.nonFinite) {
-      const what = dp.size === 1 ? `loss became ${lossValue}` : `loss became non-finite on ${agreed.nonFinite} of ${dp.size} ranks`;
-      throw new NonFiniteLossError(run.checkpointer.stopMessage(`${what} at epoch ${epoch}, batch ${batch + 1}`));
+    buffers.begin();
+    let stop: boolean, seconds: number;
+    try {
+      const { logits, loss, lossValue } = forwardLoss(run, x, y, mixGen);
+      // Every rank learns of a non-finite loss or a stop request on any rank at the same step.
+      const { dp } = run;
+      const agreed = dp.agree(!Number.isFinite(lossValue), dp.size > 1 && (shouldStop?.() ?? false));
+      if (agreed.nonFinite) {
+        const what = dp.size === 1 ? `loss became ${lossValue}` : `loss became non-finite on ${agreed.nonFinite} of ${dp.size} ranks`;
+        throw new NonFiniteLossError(run.checkpointer.stopMessage(`${what} at epoch ${epoch}, batch ${batch + 1}`));
+      }
+      profiler?.setPhase('backward');
+      if (accumulation.startsGroup(batch)) optimizer.zeroGrad();
+      (c.accumSteps === 1 ? loss : mulScalar(loss, accumulation.lossScale(batch))).backward();
+      // Under mpirun every backward is all-reduced; the sum so far is the same on every rank, so the mean stays exact.
+      dp.averageGradients();
+      if (accumulation.endsGroup(batch)) {
+        profiler?.setPhase('optimizer');
+        optimizerStep(run, profiler);
+        run.schedule.afterBatch();
+      }
+      running.add(lossValue, y.length, accuracyTopK(logits, y, 1));
+      batch++;
+      seconds = (performance.now() - t0) / 1000;
+      reporter.batch({
+        epoch, batch, batches: trainLoader.length, loss: running.loss, accuracy: running.accuracy,
+        imagesPerSec: (running.count * dp.size) / seconds, lr: run.schedule.lr, etaSeconds: (seconds / batch) * (trainLoader.length - batch),
+      });
+      stop = dp.size > 1 ? agreed.stop : shouldStop?.() ?? false;
+    } finally {
+      buffers.end();
     }
-    profiler?.setPhase('backward');
-    if (accumulation.startsGroup(batch)) optimizer.zeroGrad();
-    (c.accumSteps === 1 ? loss : mulScalar(loss, accumulation.lossScale(batch))).backward();
-    // Under mpirun every backward is all-reduced; the sum so far is the same on every rank, so the mean stays exact.
-    dp.averageGradients();
-    if (accumulation.endsGroup(batch)) {
-      profiler?.setPhase('optimizer');
-      optimizerStep(run, profiler);
-      run.schedule.afterBatch();
-    }
-    running.add(lossValue, y.length, accuracyTopK(logits, y, 1));
-    batch++;
-    const seconds = (performance.now() - t0) / 1000;
-    reporter.batch({
-      epoch, batch, batches: trainLoader.length, loss: running.loss, accuracy: running.accuracy,
-      imagesPerSec: (running.count * dp.size) / seconds, lr: run.schedule.lr, etaSeconds: (seconds / batch) * (trainLoader.length - batch),
-    });
     profiler?.endStep();
-    if (dp.size > 1 ? agreed.stop : shouldStop?.()) return { ...summary(running), lr, seconds, interrupted: true };
+    if (stop) return { ...summary(running), lr, seconds, interrupted: true };
   }
   run.dp.reduceMetrics(running);
   return { ...summary(running), lr, seconds: (performance.now() - t0) / 1000, interrupted: false };

@@ -122,3 +122,26 @@ test('bad loader options are refused', () => {
   assert.throws(() => new DataLoader({ ...ds, count: 5 }), RangeError);
   assert.throws(() => new DataLoader(ds).setEpoch(-1), RangeError);
 });
+
+test('reuseBatchStorage: the same batches from two storages taken in turn, across epochs', async () => {
+  const ds = syntheticDataset(11);
+  const transform = presetTransform({ ...ds, name: 'cifar10' }, 'basic');
+  const plain = new DataLoader(ds, { batchSize: 4, shuffle: true, seed: 5, transform });
+  const reusing = new DataLoader(ds, { batchSize: 4, shuffle: true, seed: 5, transform, reuseBatchStorage: true });
+  const buffers: ArrayBufferLike[] = [];
+  for (const epoch of [0, 1]) {
+    plain.setEpoch(epoch);
+    reusing.setEpoch(epoch);
+    const expected = await collect(plain);
+    let b = 0;
+    // Each batch is read before the next is asked for, as the trainer does.
+    for await (const batch of reusing) {
+      assert.deepEqual(batch.x.shape, expected[b].x.shape);
+      assert.deepEqual(batch.x.data, expected[b].x.data, `epoch ${epoch} batch ${b}`);
+      assert.deepEqual(batch.y, expected[b].y);
+      buffers.push(batch.x.data.buffer);
+      b++;
+    }
+  }
+  assert.equal(new Set(buffers).size, 2);
+});
