@@ -189,6 +189,8 @@ static void macro_kernel(const GemmKernel& K, int kc, int mc, int nc, int jp0, i
       const int rows = std::min(MR, mc - ir);
       if (rows == MR && cols == NR) {
         K.micro(kc, a, b, c, ldc, alpha, beta);
+      } else if (K.edge) {
+        K.edge(kc, a, b, c, ldc, alpha, beta, rows, cols);
       } else {
         alignas(64) float tile[16 * 32];
         K.micro(kc, a, b, tile, NR, alpha, 0.0f);

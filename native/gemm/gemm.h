@@ -36,6 +36,12 @@ void gemm_ref(bool transA, bool transB, int m, int n, int k, float alpha, const 
 using GemmMicroKernel = void (*)(int kc, const float* Ap, const float* Bp, float* C, long ldc,
                                  float alpha, float beta);
 
+// A leftover tile: the micro-kernel's product restricted to its first rows × cols (rows <= mr,
+// cols <= nr, packed as for the full tile), C touched only there. Optional (nullptr: the driver
+// computes a full tile into scratch and copies the part it needs).
+using GemmEdgeKernel = void (*)(int kc, const float* Ap, const float* Bp, float* C, long ldc, float alpha,
+                                float beta, int rows, int cols);
+
 // Optional SIMD packers for the transposing copies (nullptr: the driver's portable loops).
 // GemmPackA: one full mr-row panel of row-major A (A points at row i0, column p0) into
 // out[p*mr + i]. GemmPackBT: one full nr-column panel of op(B) = Bᵀ (B points at row j0,
@@ -50,6 +56,7 @@ struct GemmKernel {
   int mr, nr;      // register tile
   int kc, mc, nc;  // cache blocks: kc×nr fits L1, mc×kc fits L2, kc×nc fits L3
   GemmMicroKernel micro;
+  GemmEdgeKernel edge;
   GemmPackA pack_a;    // for op(A) = A
   GemmPackBT pack_bt;  // for op(B) = Bᵀ
   FmaLoop fma_loop;

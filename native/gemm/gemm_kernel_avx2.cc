@@ -84,58 +84,55 @@ static void micro_6x16(int kc, const float* Ap, const float* Bp, float* C, long 
   }
 }
 
-// In-register 8×8 transpose: r[i] holds row i on entry and column i on exit.
-#define CNN_TRANSPOSE_8X8(r)                                                                  \
-  {                                                                                           \
-    const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);    \
-    const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);    \
-    const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);    \
-    const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);    \
-    const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);  \
-    const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);  \
-    const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);  \
-    const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);  \
-    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20); r[1] = _mm256_permute2f128_ps(u1, u5, 0x20); \
-    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20); r[3] = _mm256_permute2f128_ps(u3, u7, 0x20); \
-    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31); r[5] = _mm256_permute2f128_ps(u1, u5, 0x31); \
-    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31); r[7] = _mm256_permute2f128_ps(u3, u7, 0x31); \
-  }
+#include "gemm/pack_x86.inc"
 
-// Packs 6 rows of row-major A into out[p*6 + i], 8 columns at a time through a transpose
-// (the scalar gather is the slow part of packing A for row-major NN/NT products).
-static void pack_a_6(const float* A, long lda, int kc, float* out) {
-  int p = 0;
-  for (; p + 8 <= kc; p += 8) {
-    __m256 r[8];
-    for (int i = 0; i < 6; ++i) r[i] = _mm256_loadu_ps(A + i * lda + p);
-    r[6] = r[7] = _mm256_setzero_ps();
-    CNN_TRANSPOSE_8X8(r)
-    for (int q = 0; q < 8; ++q) {
-      float* d = out + (p + q) * 6;
-      _mm_storeu_ps(d, _mm256_castps256_ps128(r[q]));
-      _mm_storel_pi((__m64*)(d + 4), _mm256_extractf128_ps(r[q], 1));
+namespace {
+
+// A leftover tile (rows < 6 or columns < 16): the same loop on R rows and V ymm of columns,
+// C read and written through lane masks, so an edge costs in proportion to its size and
+// needs no copy through a scratch tile. Ap keeps the 6-row packing, Bp the 16-column one.
+template <int R, int V>
+void micro_edge(int kc, const float* Ap, const float* Bp, float* C, long ldc, float alpha, float beta,
+                __m256i m0, __m256i m1) {
+  __m256 c[R][V];
+  for (int i = 0; i < R; ++i)
+    for (int v = 0; v < V; ++v) c[i][v] = _mm256_setzero_ps();
+  for (int p = 0; p < kc; ++p) {
+    __m256 b[V];
+    for (int v = 0; v < V; ++v) b[v] = _mm256_load_ps(Bp + 8 * v);
+#pragma GCC unroll 6
+    for (int i = 0; i < R; ++i) {
+      const __m256 a = _mm256_broadcast_ss(Ap + i);
+      for (int v = 0; v < V; ++v) c[i][v] = _mm256_fmadd_ps(a, b[v], c[i][v]);
     }
+    Ap += 6;
+    Bp += 16;
   }
-  for (; p < kc; ++p)
-    for (int i = 0; i < 6; ++i) out[p * 6 + i] = A[i * lda + p];
+  const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+  for (int i = 0; i < R; ++i)
+    for (int v = 0; v < V; ++v) {
+      float* r = C + i * ldc + 8 * v;
+      const __m256i m = v ? m1 : m0;
+      __m256 x = _mm256_mul_ps(va, c[i][v]);
+      if (beta != 0.0f) x = _mm256_fmadd_ps(vb, _mm256_maskload_ps(r, m), x);
+      _mm256_maskstore_ps(r, m, x);
+    }
 }
 
-// Packs 16 rows of the n×k source of op(B) = Bᵀ into out[p*16 + j], as two 8×8 transposes
-// per 8 columns of k.
-static void pack_bt_16(const float* B, long ldb, int kc, float* out) {
-  int p = 0;
-  for (; p + 8 <= kc; p += 8) {
-    for (int h = 0; h < 2; ++h) {
-      __m256 r[8];
-      for (int j = 0; j < 8; ++j) r[j] = _mm256_loadu_ps(B + (h * 8 + j) * ldb + p);
-      CNN_TRANSPOSE_8X8(r)
-      for (int q = 0; q < 8; ++q) _mm256_store_ps(out + (p + q) * 16 + h * 8, r[q]);
-    }
-  }
-  for (; p < kc; ++p)
-    for (int j = 0; j < 16; ++j) out[p * 16 + j] = B[j * ldb + p];
+using EdgeTile = void (*)(int, const float*, const float*, float*, long, float, float, __m256i, __m256i);
+#define CNN_EDGE_ROW(R) {micro_edge<R, 1>, micro_edge<R, 2>}
+const EdgeTile kEdgeTiles[6][2] = {CNN_EDGE_ROW(1), CNN_EDGE_ROW(2), CNN_EDGE_ROW(3),
+                                   CNN_EDGE_ROW(4), CNN_EDGE_ROW(5), CNN_EDGE_ROW(6)};
+#undef CNN_EDGE_ROW
+
+}  // namespace
+
+static void edge_6x16(int kc, const float* Ap, const float* Bp, float* C, long ldc, float alpha, float beta,
+                      int rows, int cols) {
+  const int wide = cols > 8;
+  kEdgeTiles[rows - 1][wide](kc, Ap, Bp, C, ldc, alpha, beta, first_lanes(wide ? 8 : cols),
+                             first_lanes(wide ? cols - 8 : 0));
 }
-#undef CNN_TRANSPOSE_8X8
 
 // kc·16 floats of B (16 KiB) stay in L1 across a column of tiles; mc·kc of A (144 KiB) in L2.
 // 12 independent ymm chains (the tile's accumulator count), so FMA latency never stalls.
@@ -154,6 +151,6 @@ static double fma_loop_12(long iters) {
   return (double)iters * 12 * 8 * 2;
 }
 
-const GemmKernel gemm_kernel_avx2 = {6, 16, 256, 144, 4080, micro_6x16, pack_a_6, pack_bt_16, fma_loop_12};
+const GemmKernel gemm_kernel_avx2 = {6, 16, 256, 144, 4080, micro_6x16, edge_6x16, pack_a_panel<6>, pack_bt_panel<16>, fma_loop_12};
 
 }  // namespace cnn

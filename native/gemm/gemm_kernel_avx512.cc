@@ -43,6 +43,58 @@ static void micro_12x32(int kc, const float* Ap, const float* Bp, float* C, long
   }
 }
 
+#include "gemm/pack_x86.inc"
+
+namespace {
+
+// A leftover tile (rows < 12 or columns < 32): the same loop on R rows and V zmm of columns,
+// C read and written through lane masks, so an edge costs in proportion to its size and
+// needs no copy through a scratch tile. Ap keeps the 12-row packing, Bp the 32-column one.
+template <int R, int V>
+void micro_edge(int kc, const float* Ap, const float* Bp, float* C, long ldc, float alpha, float beta,
+                __mmask16 m0, __mmask16 m1) {
+  __m512 c[R][V];
+  for (int i = 0; i < R; ++i)
+    for (int v = 0; v < V; ++v) c[i][v] = _mm512_setzero_ps();
+  for (int p = 0; p < kc; ++p) {
+    __m512 b[V];
+    for (int v = 0; v < V; ++v) b[v] = _mm512_load_ps(Bp + 16 * v);
+#pragma GCC unroll 12
+    for (int i = 0; i < R; ++i) {
+      const __m512 a = _mm512_set1_ps(Ap[i]);
+      for (int v = 0; v < V; ++v) c[i][v] = _mm512_fmadd_ps(a, b[v], c[i][v]);
+    }
+    Ap += 12;
+    Bp += 32;
+  }
+  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+  for (int i = 0; i < R; ++i)
+    for (int v = 0; v < V; ++v) {
+      float* r = C + i * ldc + 16 * v;
+      const __mmask16 m = v ? m1 : m0;
+      __m512 x = _mm512_mul_ps(va, c[i][v]);
+      if (beta != 0.0f) x = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, r), x);
+      _mm512_mask_storeu_ps(r, m, x);
+    }
+}
+
+using EdgeTile = void (*)(int, const float*, const float*, float*, long, float, float, __mmask16, __mmask16);
+#define CNN_EDGE_ROW(R) {micro_edge<R, 1>, micro_edge<R, 2>}
+const EdgeTile kEdgeTiles[12][2] = {CNN_EDGE_ROW(1), CNN_EDGE_ROW(2), CNN_EDGE_ROW(3), CNN_EDGE_ROW(4),
+                                    CNN_EDGE_ROW(5), CNN_EDGE_ROW(6), CNN_EDGE_ROW(7), CNN_EDGE_ROW(8),
+                                    CNN_EDGE_ROW(9), CNN_EDGE_ROW(10), CNN_EDGE_ROW(11), CNN_EDGE_ROW(12)};
+#undef CNN_EDGE_ROW
+
+}  // namespace
+
+static void edge_12x32(int kc, const float* Ap, const float* Bp, float* C, long ldc, float alpha, float beta,
+                       int rows, int cols) {
+  const int wide = cols > 16;
+  const __mmask16 m0 = wide ? 0xFFFF : (__mmask16)((1u << cols) - 1);
+  const __mmask16 m1 = wide ? (__mmask16)((1u << (cols - 16)) - 1) : 0;
+  kEdgeTiles[rows - 1][wide](kc, Ap, Bp, C, ldc, alpha, beta, m0, m1);
+}
+
 // kc·32 floats of B (32 KiB) stay in L1/L2 across a column of tiles; mc·kc of A in L2.
 // 24 independent zmm chains (the tile's accumulator count), so FMA latency never stalls.
 static volatile float fma_sink;
@@ -60,6 +112,6 @@ static double fma_loop_24(long iters) {
   return (double)iters * 24 * 16 * 2;
 }
 
-const GemmKernel gemm_kernel_avx512 = {12, 32, 256, 144, 4096, micro_12x32, nullptr, nullptr, fma_loop_24};
+const GemmKernel gemm_kernel_avx512 = {12, 32, 256, 144, 4096, micro_12x32, edge_12x32, pack_a_panel<12>, pack_bt_panel<32>, fma_loop_24};
 
 }  // namespace cnn
