@@ -165,6 +165,22 @@ void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const
   }
 }
 
+// Σ of n floats in 8 independent lanes, which the compiler keeps in vector registers (a single
+// double chain ran at one add per FMA latency: a tenth of a 64-channel 3×3 weight gradient).
+// The lanes go into the double every 512 floats, so float rounding never builds up over a large image.
+static double sum_floats(const float* d, long n) {
+  double s = 0.0;
+  long i = 0;
+  while (i + 8 <= n) {
+    float lanes[8] = {};
+    for (const long end = std::min(n, i + 512); i + 8 <= end; i += 8)
+      for (int l = 0; l < 8; ++l) lanes[l] += d[i + l];
+    for (int l = 0; l < 8; ++l) s += lanes[l];
+  }
+  for (; i < n; ++i) s += d[i];
+  return s;
+}
+
 // Gathers dy of images [n0, n0+g_images) and group g into channel-major (cog × images·P).
 static void gather_dy(const Conv2dParams& p, const Chunking& c, const float* dy, int n0, int g_images,
                       int g, float* out, int threads) {
@@ -249,10 +265,7 @@ void conv2d_backward_weight(const Conv2dParams& p, const float* x, const float* 
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
     for (int co = 0; co < p.c_out; ++co) {
       double acc = 0.0;
-      for (int n = 0; n < p.n; ++n) {
-        const float* d = dy + ((long)n * p.c_out + co) * c.P;
-        for (int i = 0; i < c.P; ++i) acc += d[i];
-      }
+      for (int n = 0; n < p.n; ++n) acc += sum_floats(dy + ((long)n * p.c_out + co) * c.P, c.P);
       db[co] = (float)acc;
     }
   }

@@ -173,9 +173,12 @@ bool conv2d_backward_weight_grid(const Conv2dParams& p, const float* x, const fl
   const Isa isa = active_isa();
   const long plane = (long)g.Hp * g.Wp;
   const int taps = p.kh * p.kw;
-  thread_local std::vector<float> dy_buf, packed_buf, tap_buf;
+  thread_local std::vector<float> dy_buf, packed_buf, tap_major_buf;
   std::vector<long> held(threads, -1);
-  sum_over_items(g.items, (long)p.c_out * g.K, dw, threads, [&](long it, float* mine, int t) {
+  // Summed tap-major, [group][tap][co][c], so that each tap's product adds straight into its own
+  // block (beta 1) instead of being scattered 9 floats apart; one pass at the end reorders.
+  float* dw_taps = grow(tap_major_buf, (long)p.c_out * g.K);
+  sum_over_items(g.items, (long)p.c_out * g.K, dw_taps, threads, [&](long it, float* mine, int t) {
     const int blk = (int)(it % g.blocks), gi = (int)(it / g.blocks % p.groups), i = (int)(it / g.blocks / p.groups);
     const int oh0 = blk * g.rows, oh1 = std::min(g.OH, oh0 + g.rows), n = grid_columns(g, oh0, oh1);
     const float* xp = padded(p, g, x, i, gi, &held[t]);
@@ -190,16 +193,20 @@ bool conv2d_backward_weight_grid(const Conv2dParams& p, const float* x, const fl
     float* dyp = grow(packed_buf, sgemm_packed_a_floats(isa, g.cog, n));
     sgemm_pack_a(isa, false, g.cog, n, dyg, n, dyp);
     // Tap (ki, kj): dW[:, :, ki, kj] (cog × cig) += dY (cog × n) · (the tap's shifted planes)ᵀ.
-    float* tap = grow(tap_buf, (long)g.cog * g.cig);
     for (int ki = 0; ki < p.kh; ++ki)
       for (int kj = 0; kj < p.kw; ++kj) {
         const float* rows = xp + (long)(oh0 + ki * p.dil_h) * g.Wp + kj * p.dil_w;
-        sgemm_packed(isa, g.cog, g.cig, n, 1.0f, dyp, true, rows, (int)plane, 0.0f, tap, g.cig);
-        float* acc = mine + (long)gi * g.cog * g.K + ki * p.kw + kj;
-        for (int co = 0; co < g.cog; ++co)
-          for (int c = 0; c < g.cig; ++c) acc[(long)co * g.K + c * taps] += tap[co * g.cig + c];
+        float* acc = mine + (long)gi * g.cog * g.K + (long)(ki * p.kw + kj) * g.cog * g.cig;
+        sgemm_packed(isa, g.cog, g.cig, n, 1.0f, dyp, true, rows, (int)plane, 1.0f, acc, g.cig);
       }
   });
+  for (int gi = 0; gi < p.groups; ++gi) {
+    const float* src = dw_taps + (long)gi * g.cog * g.K;
+    float* dst = dw + (long)gi * g.cog * g.K;
+    for (int t = 0; t < taps; ++t)
+      for (int co = 0; co < g.cog; ++co)
+        for (int c = 0; c < g.cig; ++c) dst[((long)co * g.cig + c) * taps + t] = src[((long)t * g.cog + co) * g.cig + c];
+  }
   return true;
 }
 
