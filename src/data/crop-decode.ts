@@ -78,8 +78,7 @@ export async function decodeCrop(file: string, spec: CropSpec, channels: 1 | 3, 
       pipeline = jpeg && shrinksOnLoad(box, outH, outW) ? resizeThenExtract(pipeline, box, height, width, outH, outW)
         : pipeline.extract({ left: box[1], top: box[0], width: box[3], height: box[2] }).resize(outW, outH, { fit: 'fill', kernel: 'linear' });
     } else {
-      const [rh, rw] = new Resize(spec.resize).outputSize(height, width);
-      if (rh < outH || rw < outW) throw new Error(`resized to ${rw}x${rh}, smaller than the ${outW}x${outH} crop`);
+      const [rh, rw] = resizedSize(spec, height, width);
       if (rh > height) {
         // libvips upsamples with another pixel-centre alignment than PIL (up to half a pixel at
         // edges); small images are cheap, so they are enlarged by the augmenter's PIL-exact resize.
@@ -88,14 +87,40 @@ export async function decodeCrop(file: string, spec: CropSpec, channels: 1 | 3, 
         await resizeCenterCrop(original, { channels, height, width }, [rh, rw], [outH, outW], out, offset);
         return;
       }
-      // torchvision's center_crop offsets: int(round((in − out) / 2)).
+      const [top, left] = centerCropOffsets(rh, rw, outH, outW);
       pipeline = pipeline.resize(rw, rh, { fit: 'fill', kernel: 'linear', fastShrinkOnLoad: false })
-        .extract({ left: roundHalfEven((rw - outW) / 2), top: roundHalfEven((rh - outH) / 2), width: outW, height: outH });
+        .extract({ left, top, width: outW, height: outH });
     }
     await toChw(pipeline, channels, outH * outW, out, offset);
   } catch (err) {
     throw new CorruptFileError(`cannot decode image ${file}: ${(err as Error).message}`);
   }
+}
+
+/** Resize(shorter side)'s output size for an image; an error when it is smaller than the crop. */
+function resizedSize(spec: Extract<CropSpec, { kind: 'resizeCenterCrop' }>, height: number, width: number): [number, number] {
+  const [rh, rw] = new Resize(spec.resize).outputSize(height, width);
+  if (rh < spec.height || rw < spec.width) throw new Error(`resized to ${rw}x${rh}, smaller than the ${spec.width}x${spec.height} crop`);
+  return [rh, rw];
+}
+
+/** torchvision's center_crop offsets (top, left): int(round((in − out) / 2)). */
+function centerCropOffsets(rh: number, rw: number, outH: number, outW: number): [number, number] {
+  return [roundHalfEven((rh - outH) / 2), roundHalfEven((rw - outW) / 2)];
+}
+
+/**
+ * The crop of an image of height × width as a box in its own pixels (top, left, height, width),
+ * resized to the output size. Random crops: the box RandomResizedCrop samples from gen, cut
+ * before resizing (the filter stops at the box's edges). Resize + CenterCrop: the centre of the
+ * resized image mapped back onto the original, fractional, the filter stopping at the image's edges.
+ */
+export function originalBox(spec: CropSpec, height: number, width: number, gen: Generator): { box: number[]; clipToImage: boolean } {
+  if (spec.kind === 'randomResizedCrop') return { box: spec.crop.params(height, width, gen), clipToImage: false };
+  const [rh, rw] = resizedSize(spec, height, width);
+  const [top, left] = centerCropOffsets(rh, rw, spec.height, spec.width);
+  const sy = height / rh, sx = width / rw;
+  return { box: [top * sy, left * sx, spec.height * sy, spec.width * sx], clipToImage: true };
 }
 
 /**

@@ -1,5 +1,6 @@
-// Batches of image files decoded per batch: each image is read, cropped and resized by sharp on
-// libuv's pool (several at once), then the rest of the transform (flips, colour, Normalize) runs
+// Batches of image files decoded per batch: each image is read, cropped and resized on libuv's
+// pool (JPEGs by the addon's libjpeg-turbo decoder, a share of the batch per call; other files,
+// or every file without that decoder, by sharp one at a time, several at once), then the rest of the transform (flips, colour, Normalize) runs
 // in the native augmenter. Batches are prepared `prefetch` ahead of the one the caller holds, so
 // memory is bounded by the batches in flight, whatever the dataset's size.
 import sharp from 'sharp';
@@ -9,6 +10,7 @@ import { augmentBatchAsync, planAugment, type AugmentPlan } from './augment.js';
 import { cropOutputSize, decodeCrop, decodeOriginal, type CropSpec, type DecodedOriginal } from './crop-decode.js';
 import { CorruptFileError } from './errors.js';
 import type { FileIndex } from './file-index.js';
+import { decodeJpegCrops, nativeJpegDecoder, type CropJob } from './jpeg-crops.js';
 import { EpochLoader, positiveInteger, type Batch, type DataLoaderOptions } from './loader.js';
 import { Compose, ToTensor, type Transform } from './transforms.js';
 
@@ -42,6 +44,13 @@ export interface StreamingLoaderOptions extends Pick<DataLoaderOptions, 'batchSi
   skipBadImages?: boolean;
   /** Keep decoded originals in memory up to this many bytes (0: none): later epochs only crop them. */
   cacheDecodedBytes?: number;
+  /** 'native': JPEGs through the addon's decoder when it has one (the default); 'sharp': every file through sharp. */
+  decoder?: 'native' | 'sharp';
+}
+
+/** The decoder a loader uses for JPEGs: the addon's ('libjpeg-turbo 2.1.5') or sharp's. */
+export function jpegDecoderName(decoder: 'native' | 'sharp' = 'native'): string {
+  return decoder === 'native' && nativeJpegDecoder ? nativeJpegDecoder : `sharp (libvips ${sharp.versions.vips})`;
 }
 
 /** A first-come queue of at most `limit` tasks running at once. */
@@ -63,6 +72,25 @@ class Limiter {
   }
 }
 
+interface FusedTransform {
+  flipP: number;
+  mean: number[];
+  std: number[];
+}
+
+/** RandomHorizontalFlip(p)? then ToTensor + Normalize? on 3 channels, else null (the augmenter applies the rest). */
+function fusedTransform(plan: AugmentPlan): FusedTransform | null {
+  const { input, output, ops } = plan;
+  if (input.channels !== 3 || output.channels !== 3 || output.height !== input.height || output.width !== input.width) return null;
+  const fused: FusedTransform = { flipP: 0, mean: [0, 0, 0], std: [1, 1, 1] };
+  let i = 0;
+  const flip = ops[i];
+  if (flip?.kind === 'horizontalFlip') fused.flipP = flip.p, i++;
+  const normalize = ops[i];
+  if (normalize?.kind === 'normalize') fused.mean = normalize.mean, fused.std = normalize.std, i++;
+  return i === ops.length ? fused : null;
+}
+
 export class StreamingLoader extends EpochLoader {
   readonly dataset: ImageFiles;
   readonly crop: CropSpec;
@@ -73,6 +101,11 @@ export class StreamingLoader extends EpochLoader {
   private readonly threads: number;
   private readonly prefetch: number;
   private readonly limiter: Limiter;
+  private readonly concurrency: number;
+  /** JPEGs go to the addon's decoder (3 channels, no decoded cache). */
+  private readonly nativeJpeg: boolean;
+  /** The transform after the crop when the JPEG decoder can apply it itself (a flip, Normalize), else null. */
+  private readonly fused: FusedTransform | null;
   private readonly blocks: Uint8Array[] = [];
   private readonly decoded = new Map<number, DecodedOriginal>();
   private readonly cacheBudget: number;
@@ -86,7 +119,8 @@ export class StreamingLoader extends EpochLoader {
     this.dataset = dataset;
     this.threads = positiveInteger(opts.threads ?? 1, 'threads');
     this.prefetch = positiveInteger(opts.prefetch ?? 2, 'prefetch');
-    this.limiter = new Limiter(positiveInteger(opts.concurrency ?? 4, 'concurrency'));
+    this.concurrency = positiveInteger(opts.concurrency ?? 4, 'concurrency');
+    this.limiter = new Limiter(this.concurrency);
     // Images decode side by side on libuv's pool; libvips threads inside each would only
     // oversubscribe the cores.
     sharp.concurrency(1);
@@ -96,8 +130,14 @@ export class StreamingLoader extends EpochLoader {
     this.cacheBudget = opts.cacheDecodedBytes ?? 0;
     if (!(this.cacheBudget >= 0)) throw new RangeError(`StreamingLoader: cacheDecodedBytes must be >= 0 but is ${this.cacheBudget}`);
     this.crop = opts.crop;
+    if (opts.decoder !== undefined && opts.decoder !== 'native' && opts.decoder !== 'sharp') {
+      throw new RangeError(`StreamingLoader: decoder must be 'native' or 'sharp' but is '${String(opts.decoder)}'`);
+    }
+    // Gray datasets keep sharp's luma (PIL's convert('L')), and the decoded cache keeps sharp's originals.
+    this.nativeJpeg = (opts.decoder ?? 'native') === 'native' && nativeJpegDecoder !== null && dataset.channels === 3 && this.cacheBudget === 0;
     const [height, width] = cropOutputSize(opts.crop);
     this.plan = planAugment(opts.transform ?? new Compose([new ToTensor()]), { channels: dataset.channels, height, width });
+    this.fused = fusedTransform(this.plan);
   }
 
   get count(): number {
@@ -123,35 +163,71 @@ export class StreamingLoader extends EpochLoader {
   }
 
   /**
-   * Decodes the batch's files (in flight together, at most `concurrency` at once), then augments.
+   * Decodes the batch's files (in flight together, at most `concurrency` decodes at once), then augments.
    * Sample k's crop draws from new Generator(seeds[k] + 2^32) and the augmenter from seeds[k]:
    * one seed per sample, as the in-memory loader (so sharding gives each sample the same crop).
+   * When the transform after the crop is only a flip and Normalize, the JPEG decoder writes the
+   * batch's floats itself (the flip drawn from seeds[k] as the augmenter draws it): the augmenter's
+   * pass cost as much as decoding a 500×375 JPEG's crop.
    */
   private async makeBatch(indices: Int32Array, seeds: Uint32Array): Promise<Batch> {
     const { channels, files, labels } = this.dataset;
-    const { height, width } = this.plan.input;
-    const per = channels * height * width;
+    const { input, output } = this.plan;
+    const per = channels * input.height * input.width, outPer = output.channels * output.height * output.width;
     // Decoded crops live only until the augmenter has read them: their blocks are reused, which
     // keeps the process's memory flat instead of waiting for the garbage collector.
     const block = this.blocks.pop() ?? new Uint8Array(this.batchSize * per);
+    const fused = this.nativeJpeg ? this.fused : null;
+    const floats = fused ? new Float32Array(indices.length * outPer) : null;
+    // Per sample: 0 not decoded, 1 uint8 crop in block, 2 floats written by the JPEG decoder.
     const decoded = new Uint8Array(indices.length);
-    await Promise.all(Array.from(indices, (index, k) => this.limiter.run(async () => {
+    const failed = (file: string, err: unknown) => {
+      if (!(this.skipBadImages && err instanceof CorruptFileError)) throw err;
+      this.badImages.push(file);
+    };
+    const cropGenerator = (k: number) => new Generator(seeds[k]! + 0x100000000);
+    let viaSharp = Array.from(indices.keys());
+    if (this.nativeJpeg) {
+      const jobs: CropJob[] = Array.from(indices, (index, k) => ({
+        file: files.at(index), slot: k, gen: cropGenerator(k), flip: fused !== null && new Generator(seeds[k]!).random() < fused.flipP,
+      }));
+      // A share of the batch per call, at most `concurrency` calls at once over all batches in flight:
+      // the pool's threads decode side by side, one OpenMP thread each.
+      const share = Math.ceil(jobs.length / this.concurrency);
+      const parts = Array.from({ length: Math.ceil(jobs.length / share) }, (_, p) => jobs.slice(p * share, (p + 1) * share));
+      const outcomes = await Promise.all(parts.map((part) => this.limiter.run(() => decodeJpegCrops(part, this.crop, floats ?? block, 1, fused ?? undefined))));
+      viaSharp = [];
+      for (const [p, outcome] of outcomes.entries()) {
+        const rest = new Set([...outcome.others, ...outcome.failed.map((f) => f.job)]);
+        for (const job of parts[p]!) if (!rest.has(job)) decoded[job.slot] = floats ? 2 : 1;
+        viaSharp.push(...outcome.others.map((job) => job.slot));
+        for (const { job, error } of outcome.failed) failed(job.file, error);
+      }
+    }
+    await Promise.all(viaSharp.map((k) => this.limiter.run(async () => {
+      const index = indices[k]!;
       try {
-        await decodeCrop(files.at(index), this.crop, channels, new Generator(seeds[k]! + 0x100000000), block, k * per, await this.original(index));
+        await decodeCrop(files.at(index), this.crop, channels, cropGenerator(k), block, k * per, await this.original(index));
         decoded[k] = 1;
       } catch (err) {
-        if (!(this.skipBadImages && err instanceof CorruptFileError)) throw err;
-        this.badImages.push(files.at(index));
+        failed(files.at(index), err);
       }
     })));
-    const kept = Int32Array.from(decoded.keys()).filter((k) => decoded[k] === 1);
-    const { output } = this.plan;
-    let data: Float32Array;
+    const kept = Int32Array.from(decoded.keys()).filter((k) => decoded[k] !== 0);
+    const inBlock = kept.filter((k) => decoded[k] === 1);
+    let augmented: Float32Array;
     try {
-      data = kept.length === 0 ? new Float32Array(0)
-        : await augmentBatchAsync(this.plan, block, kept, Uint32Array.from(kept, (k) => seeds[k]!), this.threads);
+      augmented = inBlock.length === 0 ? new Float32Array(0)
+        : await augmentBatchAsync(this.plan, block, inBlock, Uint32Array.from(inBlock, (k) => seeds[k]!), this.threads);
     } finally {
       this.blocks.push(block);
+    }
+    let data = augmented;
+    if (floats) {
+      // Files sharp decoded (PNGs, CMYK JPEGs) join the decoder's floats; failed ones leave gaps, closed up.
+      for (const [j, k] of inBlock.entries()) floats.set(augmented.subarray(j * outPer, (j + 1) * outPer), k * outPer);
+      data = kept.length === indices.length ? floats : new Float32Array(kept.length * outPer);
+      if (data !== floats) for (const [j, k] of kept.entries()) data.set(floats.subarray(k * outPer, (k + 1) * outPer), j * outPer);
     }
     const keptIndices = Int32Array.from(kept, (k) => indices[k]!);
     const y = Int32Array.from(keptIndices, (i) => labels[i]!);
@@ -166,19 +242,18 @@ export class StreamingLoader extends EpochLoader {
     const start = (): Promise<Batch> => {
       const from = started * this.batchSize, to = Math.min((started + 1) * this.batchSize, order.length);
       started++;
-      return this.makeBatch(order.slice(from, to), seeds.slice(from, to));
+      const batch = this.makeBatch(order.slice(from, to), seeds.slice(from, to));
+      // A batch ahead may fail before its turn (a corrupt file), or never be awaited (a caller
+      // that stops early): its error is thrown where it is awaited, never reported as unhandled.
+      batch.catch(() => undefined);
+      return batch;
     };
     const ahead: Promise<Batch>[] = [];
-    try {
-      while (started < Math.min(batches, this.prefetch)) ahead.push(start());
-      for (let b = 0; b < batches; b++) {
-        const batch = await ahead.shift()!;
-        if (started < batches) ahead.push(start());
-        if (batch.y.length > 0) yield batch;
-      }
-    } finally {
-      // A caller that stops early (break, an error) leaves the batches ahead unread.
-      for (const p of ahead) p.catch(() => undefined);
+    while (started < Math.min(batches, this.prefetch)) ahead.push(start());
+    for (let b = 0; b < batches; b++) {
+      const batch = await ahead.shift()!;
+      if (started < batches) ahead.push(start());
+      if (batch.y.length > 0) yield batch;
     }
   }
 }

@@ -299,6 +299,18 @@ export interface NativeAddon {
   /** [channels, height, width] that ops make of imageShape; RangeError when they cannot apply. */
   augmentOutputShape(imageShape: readonly number[], ops: readonly object[]): [number, number, number];
 
+  // ---- JPEG crops (native/image): exported by every build; without libjpeg-turbo jpegDecoder() is null ----
+  /**
+   * Decodes files[k] (a JPEG's bytes) cropped to boxes[4k..4k+3] (top, left, height, width in the
+   * original's pixels), resized to height × width and mirrored where flips[k], CHW RGB into out at
+   * slot slots[k]: uint8 levels into a Uint8Array, (v / 255 − mean) / std into a Float32Array. On
+   * the libuv pool, `threads` OpenMP threads over the images. status[k]: 0 decoded, 1 not for this
+   * decoder (not a JPEG, CMYK, or no decoder in this build), 2 failed with messages[k]. Do not touch out until it settles.
+   */
+  decodeJpegCropsAsync(p: JpegCropsParams): Promise<JpegCropsResult>;
+  /** 'libjpeg-turbo 2.1.5', or null when the addon was built without a JPEG decoder. */
+  jpegDecoder(): string | null;
+
   // ---- MPI (native/dist): only mpiInfo when the addon was built without MPI ----
   mpiInfo(): MpiWorldInfo;
   mpiInit?(): MpiWorldInfo;
@@ -333,6 +345,30 @@ export interface NativeAddon {
   profileEnable(on: boolean): void;
   /** Seconds in the GEMM micro-kernels, in packing GEMM operands and in im2col/col2im since the last reset. */
   profileRead(reset: boolean): NativeProfileTotals;
+}
+
+/**
+ * clipToImage: the resampling filter stops at the image's edges (Resize + CenterCrop: the box is the
+ * centre of the resized image mapped back, fractional) instead of the box's (crop, then resize).
+ */
+export interface JpegCropsParams {
+  files: Uint8Array[];
+  boxes: Float64Array;
+  clipToImage: boolean;
+  slots: Int32Array;
+  flips: Uint8Array;
+  height: number;
+  width: number;
+  out: Uint8Array | Float32Array;
+  /** Per channel; a Uint8Array out does not use them. */
+  mean: readonly number[];
+  std: readonly number[];
+  threads: number;
+}
+
+export interface JpegCropsResult {
+  status: number[];
+  messages: string[];
 }
 
 export interface NativeProfileTotals {

@@ -25,8 +25,10 @@ test('doctor reports the CPU, the variant in use, threads and a passing self-che
   assert.equal(d.kernel, d.supported[d.supported.length - 1]);
   assert.deepEqual(d.checks.map((c) => c.isa), d.supported);
   assert.ok(d.ok && d.checks.every((c) => c.ok));
+  assert.match((d as unknown as { jpegDecoder: string }).jpegDecoder, /^(libjpeg-turbo \d|sharp \(libvips)/);
   const text = runCli(['doctor']);
   assert.equal(text.status, 0);
+  assert.match(text.stdout, /jpeg: +(libjpeg-turbo|sharp)/);
   assert.match(text.stdout, /kernels: +\w+/);
   assert.match(text.stdout, /self-check scalar .*: ok/);
 });

@@ -18,6 +18,7 @@ import { Generator } from '../../src/tensor/random.js';
 import { readImage } from '../../src/io/image.js';
 import { preprocessForModel } from '../../src/data/preprocess.js';
 import { withTempDir } from '../helpers/tmp.js';
+import { levelDiff } from '../helpers/level-diff.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures');
 
@@ -172,22 +173,6 @@ test('Resize + CenterCrop while decoding equals torchvision (PIL) within the res
     }
   }
 });
-
-/** Mean and largest |difference| in uint8 levels between a CHW crop and an HWC PNG, and the share within 16 levels. */
-function levelDiff(chw: Uint8Array, hwc: Buffer, channels: number): { mean: number; max: number; within16: number } {
-  assert.equal(hwc.length, chw.length);
-  const plane = chw.length / channels;
-  let sum = 0, max = 0, close = 0;
-  for (let i = 0; i < plane; i++) {
-    for (let c = 0; c < channels; c++) {
-      const d = Math.abs(chw[c * plane + i]! - hwc[i * channels + c]!);
-      sum += d;
-      max = Math.max(max, d);
-      if (d <= 16) close++;
-    }
-  }
-  return { mean: sum / chw.length, max, within16: close / chw.length };
-}
 
 test('RandomResizedCrop while decoding equals torchvision\'s resized_crop of the same box within the resampling tolerance; big JPEG boxes shrink on load', async () => {
   // Boxes under 8× the output are cut at full size, then resized (sharp's linear kernel against
