@@ -61,7 +61,7 @@ export async function benchTrainStep(kind: 'train' | 'eval', o: TrainBenchOption
   if (kind === 'train') {
     model.train();
     dp.attach(model, model.parameters(), false);
-    const optimizer = new Adam(model.parameters(), { lr: 1e-3 });
+    const optimizer = new Adam(model.parameters(), { lr: 1e-3 }).useFlatStorage();
     const buffers = new StepBuffers();
     step = () => {
       const t0 = performance.now();

@@ -57,24 +57,14 @@ abstract class AdamBase extends Optimizer {
         weightDecay: numberOption(g, 'weightDecay'), step: 0, amsgrad, decoupled: this.decoupled,
         maximize: booleanOption(g, 'maximize'),
       };
-      for (const p of g.params) {
-        const grad = this.gradOf(p);
-        if (grad === null) continue;
-        const s = this.stateOf(p);
-        const buffer = (name: string): Tensor => {
-          let t = s.buffers.get(name);
-          if (!t) {
-            t = Tensor.zeros(p.shape);
-            s.buffers.set(name, t);
-          }
-          return t;
-        };
-        const expAvg = buffer('exp_avg');
-        const expAvgSq = buffer('exp_avg_sq');
-        const maxExpAvgSq = amsgrad ? buffer('max_exp_avg_sq') : null;
-        s.step += 1;
-        options.step = s.step;
-        native.adamStep(p.data, grad.data, { expAvg: expAvg.data, expAvgSq: expAvgSq.data, maxExpAvgSq: maxExpAvgSq ? maxExpAvgSq.data : null }, options, threads);
+      // Bias correction takes the step count: runs hold parameters at the same count.
+      const stepCount = (p: Tensor) => this.state.get(p)?.step ?? 0;
+      for (const run of this.updateRuns(g.params, stepCount)) {
+        const expAvg = run.state('exp_avg');
+        const expAvgSq = run.state('exp_avg_sq');
+        const maxExpAvgSq = amsgrad ? run.state('max_exp_avg_sq') : null;
+        for (const p of run.params) options.step = ++this.stateOf(p).step;
+        native.adamStep(run.data, run.grad, { expAvg, expAvgSq, maxExpAvgSq }, options, threads);
       }
     }
   }

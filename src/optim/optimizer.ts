@@ -1,6 +1,7 @@
 // The optimizer base: parameter groups with per-group options, per-parameter state, and a
 // checkpointable state dict (JSON + tensors), as torch.optim.Optimizer.
 import { Tensor, formatShape } from '../tensor/tensor.js';
+import { FlatStorage } from './flat-storage.js';
 
 export interface ParamGroup {
   params: Tensor[];
@@ -28,6 +29,17 @@ export interface ParamState {
   buffers: Map<string, Tensor>;
 }
 
+/** Parameters of one group that update together: one native call over their data, grad and state. */
+export interface UpdateRun {
+  params: Tensor[];
+  data: Float32Array;
+  grad: Float32Array;
+  /** The run's state buffer `name` (PyTorch's names), zeros where a parameter had none. */
+  state(name: string): Float32Array;
+  /** Whether every parameter of the run had state `name` before this step. */
+  hadState(name: string): boolean;
+}
+
 // Groups whose initialLr a scheduler has set (PyTorch: 'initial_lr' in group). The field itself
 // always exists on ParamGroup, so "set" is tracked here to keep setdefault semantics: a second
 // scheduler on the same optimizer keeps the first one's base lr.
@@ -47,6 +59,7 @@ export abstract class Optimizer {
   /** The constructor's options (PyTorch's optimizer.defaults); OneCycleLR looks for momentum/betas here. */
   readonly defaults: Record<string, unknown>;
   protected readonly state = new Map<Tensor, ParamState>();
+  private flat: FlatStorage | null = null;
 
   constructor(params: Tensor[] | ParamGroupInput[], defaults: Record<string, unknown>) {
     this.defaults = { ...defaults };
@@ -91,6 +104,82 @@ export abstract class Optimizer {
   /** Sets every parameter's grad to null (PyTorch 2's set_to_none=True). */
   zeroGrad(): void {
     for (const g of this.paramGroups) for (const p of g.params) p.grad = null;
+  }
+
+  /**
+   * Moves every parameter, its gradient and its state into one contiguous buffer each (views):
+   * step() then updates each run of a group's parameters that step alike with one native call.
+   * Values, checkpoints and results stay as they were. Call it once the parameter groups are final.
+   */
+  useFlatStorage(): this {
+    this.flat ??= new FlatStorage(this.allParams());
+    return this;
+  }
+
+  /** The flat buffers after useFlatStorage(), else null. */
+  get flatStorage(): FlatStorage | null {
+    return this.flat;
+  }
+
+  /**
+   * The parameters of a group that have a gradient, as runs that update together: with flat
+   * storage, consecutive parameters whose gradients are in place and whose `key` (the state they
+   * start the step in: step count, buffer made or not) is equal; otherwise one parameter a run.
+   */
+  protected updateRuns(params: readonly Tensor[], key: (p: Tensor) => number): UpdateRun[] {
+    const runs: UpdateRun[] = [];
+    let run: Tensor[] = [], runKey = 0;
+    const close = () => {
+      if (run.length) runs.push(this.flat ? this.flatRun(this.flat, run) : this.singleRun(run[0]));
+      run = [];
+    };
+    for (const p of params) {
+      const grad = this.gradOf(p);
+      if (grad === null || !this.flat?.hasFlatGrad(p)) {
+        close();
+        if (grad !== null) runs.push(this.singleRun(p));
+        continue;
+      }
+      const k = key(p);
+      if (run.length && k !== runKey) close();
+      run.push(p);
+      runKey = k;
+    }
+    close();
+    return runs;
+  }
+
+  private singleRun(p: Tensor): UpdateRun {
+    return {
+      params: [p], data: p.data, grad: p.grad!.data,
+      hadState: (name) => this.state.get(p)?.buffers.has(name) ?? false,
+      state: (name) => {
+        const s = this.stateOf(p);
+        let t = s.buffers.get(name);
+        if (!t) s.buffers.set(name, (t = Tensor.zeros(p.shape)));
+        return t.data;
+      },
+    };
+  }
+
+  private flatRun(flat: FlatStorage, params: Tensor[]): UpdateRun {
+    const first = params[0], last = params[params.length - 1];
+    return {
+      params, data: flat.range('data', first, last), grad: flat.range('grad', first, last),
+      hadState: (name) => params.every((p) => this.stateOf(p).buffers.has(name)),
+      state: (name) => {
+        for (const p of params) {
+          const s = this.stateOf(p);
+          const view = flat.stateOf(name, p), own = s.buffers.get(name);
+          if (own?.data === view) continue;
+          // New state starts at zero; state loaded from a checkpoint moves into its place.
+          if (own) view.set(own.data);
+          else view.fill(0);
+          s.buffers.set(name, new Tensor(view, p.shape));
+        }
+        return flat.range(name, first, last);
+      },
+    };
   }
 
   /** The state of p, created empty on first use. */

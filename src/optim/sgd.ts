@@ -43,27 +43,16 @@ export class SGD extends Optimizer {
     weightsChanged();
     const threads = getThreads();
     for (const g of this.paramGroups) {
-      const lr = numberOption(g, 'lr');
       const momentum = numberOption(g, 'momentum');
       const options = {
-        lr, momentum, dampening: numberOption(g, 'dampening'), weightDecay: numberOption(g, 'weightDecay'),
+        lr: numberOption(g, 'lr'), momentum, dampening: numberOption(g, 'dampening'), weightDecay: numberOption(g, 'weightDecay'),
         nesterov: booleanOption(g, 'nesterov'), maximize: booleanOption(g, 'maximize'), newBuffer: false,
       };
-      for (const p of g.params) {
-        const grad = this.gradOf(p);
-        if (grad === null) continue;
-        let buffer: Tensor | null = null;
-        options.newBuffer = false;
-        if (momentum !== 0) {
-          const s = this.stateOf(p);
-          buffer = s.buffers.get('momentum_buffer') ?? null;
-          if (buffer === null) {
-            buffer = Tensor.zeros(p.shape);
-            s.buffers.set('momentum_buffer', buffer);
-            options.newBuffer = true;
-          }
-        }
-        native.sgdStep(p.data, grad.data, buffer ? buffer.data : null, options, threads);
+      // A parameter's first step with momentum starts its buffer from the gradient: runs keep those apart.
+      const hasBuffer = (p: Tensor) => (this.state.get(p)?.buffers.has('momentum_buffer') ? 1 : 0);
+      for (const run of this.updateRuns(g.params, hasBuffer)) {
+        options.newBuffer = momentum !== 0 && !run.hadState('momentum_buffer');
+        native.sgdStep(run.data, run.grad, momentum !== 0 ? run.state('momentum_buffer') : null, options, threads);
       }
     }
   }

@@ -64,6 +64,8 @@ export class Tensor {
   private hooks: TensorHook[] = [];
   /** A leaf's gradient storage, kept when zeroGrad drops .grad, for the next recycling step's gradient. */
   private gradStorage: Float32Array | null = null;
+  /** gradStorage is a view of an optimizer's flat gradient buffer: every gradient goes there. */
+  private gradStorageFixed = false;
 
   constructor(data: Float32Array, shape: Shape, requiresGrad = false) {
     const n = shapeSize(shape);
@@ -210,12 +212,31 @@ export class Tensor {
       const replaced = hook(grad);
       if (replaced) grad = replaced;
     }
-    if (this.isLeaf && recyclingBuffers()) this.accumulateInOwnStorage(grad);
+    if (this.isLeaf && (this.gradStorageFixed || recyclingBuffers())) this.accumulateInOwnStorage(grad);
     else if (this.isLeaf || this.retainsGrad) {
       const adopt = owned && this.isLeaf && this.hooks.length === 0;
       this.grad = this.grad ? ops.add(this.grad, grad) : new Tensor(adopt ? grad.data : grad.data.slice(), this.shape);
     }
     return grad;
+  }
+
+  /**
+   * An optimizer's flat storage: this leaf's values move into `data` and its gradients go to
+   * `grad` from now on (views of one buffer for all parameters, so an update is one native call).
+   */
+  moveToFlatStorage(data: Float32Array, grad: Float32Array): void {
+    if (!this.isLeaf || data.length !== this.size || grad.length !== this.size) {
+      throw new RangeError(`flat storage of ${data.length} and ${grad.length} elements for a leaf of ${this.size}`);
+    }
+    data.set(this.data);
+    (this as { data: Float32Array }).data = data;
+    if (this.grad) {
+      grad.set(this.grad.data);
+      this.grad = new Tensor(grad, this.shape);
+    }
+    this.gradStorage = grad;
+    this.gradStorageFixed = true;
+    weightsChanged();
   }
 
   /**

@@ -208,7 +208,8 @@ async function prepareInFolder(c: TrainConfig, resumed: { checkpoint: Checkpoint
   const init = initFile ? initFromWeights(model, initFile, c.initNonStrict) : null;
   // Staged unfreezing: the optimizer holds the backbone from the start; it steps only what has gradients.
   const trainable = c.unfreezeAt === undefined ? model.parameters().filter((p) => p.requiresGrad) : model.parameters();
-  const optimizer = buildOptimizer(c.optimizer, paramGroups(c, model, trainable), c);
+  // Parameters, gradients and optimizer state in one flat buffer each: one update per param group.
+  const optimizer = buildOptimizer(c.optimizer, paramGroups(c, model, trainable), c).useFlatStorage();
   const schedule = new Schedule(optimizer, c, stepsPerEpoch(c, data.trainLoader.length));
   dp.attach(model, trainable, c.syncBn);
   // A resumed run's EMA comes from its checkpoint (Checkpointer.restore), a fresh one starts as the model.
