@@ -1,13 +1,16 @@
 // Bindings of the JPEG crop decoder (native/image), built when libjpeg-turbo was found
 // (CNN_JPEG); without it they are still exported, jpegDecoder() says null and
 // decodeJpegCropsAsync, after checking its arguments, hands every file back (status 1) for sharp.
-// decodeJpegCropsAsync({files, boxes, clipToImage, slots, flips, height, width, out, mean, std,
-// threads}) decodes a batch on the libuv pool (OpenMP over the images inside) into uint8 crops (a
-// Uint8Array out) or normalized floats (a Float32Array out), and resolves {status, messages}.
+// decodeJpegCropsAsync({files, boxes, clipToImage, slots, flips, count, height, width, floats,
+// mean, std, threads}) decodes a batch on the libuv pool (OpenMP over the images inside) into a
+// batch it allocates, uint8 crops or normalized floats, and resolves {pixels, status, messages}.
 #include <napi.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -25,19 +28,62 @@ constexpr int kMaxSide = 1 << 15;
 constexpr uint32_t kMaxImages = 1 << 16;
 constexpr double kMaxCoordinate = 1 << 30;
 
-// One call's arguments, copied: the worker owns every byte it reads and writes (JS may change
-// or detach its arrays while the call is pending).
+// Batch buffers kept for reuse once JS has let go of them (the ArrayBuffer's finalizer): writing a
+// fresh 38 MB batch (64 × 3 × 224 × 224 floats) faulted in every page, a fifth of the loader's CPU.
+// A few buffers of the sizes in use are kept; each starts with a header holding its size.
+class BatchBuffers {
+ public:
+  static constexpr size_t kHeader = 64;
+  static constexpr size_t kKept = 4;
+  // A buffer of `bytes` (its data starts kHeader bytes in), or nullptr when out of memory.
+  uint8_t* take(size_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (size_t i = 0; i < kept_.size(); ++i)
+        if (size_of(kept_[i]) == bytes) {
+          uint8_t* b = kept_[i];
+          kept_.erase(kept_.begin() + i);
+          return b + kHeader;
+        }
+    }
+    auto* b = static_cast<uint8_t*>(std::malloc(kHeader + bytes));
+    if (!b) return nullptr;
+    std::memcpy(b, &bytes, sizeof bytes);
+    return b + kHeader;
+  }
+  void give(uint8_t* data) {
+    uint8_t* b = data - kHeader;
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (kept_.size() == kKept) {
+      std::free(kept_.front());
+      kept_.erase(kept_.begin());
+    }
+    kept_.push_back(b);
+  }
+
+ private:
+  static size_t size_of(const uint8_t* b) {
+    size_t bytes;
+    std::memcpy(&bytes, b, sizeof bytes);
+    return bytes;
+  }
+  std::mutex mutex_;
+  std::vector<uint8_t*> kept_;
+};
+BatchBuffers batch_buffers;
+
+// One call's arguments, copied: the worker owns every byte it reads (JS may change or detach
+// its arrays while the call is pending), and writes only the output it allocated itself.
 struct CropsCall {
   std::vector<uint8_t> bytes;      // the files, back to back
   std::vector<size_t> starts;      // n + 1 offsets into bytes
   std::vector<double> boxes;       // 4n: top, left, height, width
-  std::vector<int32_t> slots;      // image k goes to out[slots[k] · 3 · height · width]
+  std::vector<int32_t> slots;      // image k goes to output image slots[k] of count
   std::vector<uint8_t> flips;
   bool clip_to_image = false;
-  bool floats = false;             // out is a Float32Array: normalized with mean and std
+  bool floats = false;             // normalized floats, else uint8 levels
   float mean[3] = {0, 0, 0}, std[3] = {1, 1, 1};
-  int height = 0, width = 0, threads = 1;
-  Napi::Value out_value;
+  int height = 0, width = 0, count = 0, threads = 1;
 };
 
 CropsCall read_call(const Args& a) {
@@ -66,25 +112,21 @@ CropsCall read_call(const Args& a) {
                     (side ? "positive side" : "non-negative offset") + " up to 2^30");
   }
   call.clip_to_image = f.boolean("clipToImage");
+  call.count = (int)f.integer("count", 0, kMaxImages);
   auto slots = a.typed_of<int32_t>(f.get("slots"), f.what("slots"), napi_int32_array, "Int32Array");
   if (slots.ElementLength() != n)
     a.range_error("params.slots must hold one slot per file (" + std::to_string(n) + ") but holds " + std::to_string(slots.ElementLength()));
+  for (uint32_t k = 0; k < n; ++k)
+    if (slots[k] < 0 || slots[k] >= call.count)
+      a.range_error("params.slots[" + std::to_string(k) + "] = " + std::to_string(slots[k]) + " is outside the " +
+                    std::to_string(call.count) + " images of params.count");
   auto flips = a.typed_of<uint8_t>(f.get("flips"), f.what("flips"), napi_uint8_array, "Uint8Array");
   if (flips.ElementLength() != n)
     a.range_error("params.flips must hold one flag per file (" + std::to_string(n) + ") but holds " + std::to_string(flips.ElementLength()));
   call.height = (int)f.integer("height", 1, kMaxSide);
   call.width = (int)f.integer("width", 1, kMaxSide);
-  call.out_value = f.get("out");
-  const bool is_floats = call.out_value.IsTypedArray() && call.out_value.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array;
-  if (!is_floats && !(call.out_value.IsTypedArray() && call.out_value.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array))
-    a.type_error("expected a Uint8Array or a Float32Array for params.out");
-  call.floats = is_floats;
-  const int64_t per = 3LL * call.height * call.width;
-  const int64_t capacity = (int64_t)call.out_value.As<Napi::TypedArray>().ElementLength() / per;
-  for (uint32_t k = 0; k < n; ++k)
-    if (slots[k] < 0 || slots[k] >= capacity)
-      a.range_error("params.slots[" + std::to_string(k) + "] = " + std::to_string(slots[k]) + " is outside the " +
-                    std::to_string(capacity) + " images params.out holds");
+  a.check_size({call.count, 3, call.height, call.width}, "params.count x 3 x params.height x params.width");
+  call.floats = f.boolean("floats");
   double mean[3], std[3];
   f.numbers("mean", 3, -1e30, 1e30, mean);
   f.numbers("std", 3, -1e30, 1e30, std);
@@ -106,23 +148,60 @@ CropsCall read_call(const Args& a) {
   return call;
 }
 
+size_t output_bytes(const CropsCall& call) {
+  return (size_t)call.count * 3 * call.height * call.width * (call.floats ? sizeof(float) : 1);
+}
+
+// {pixels, status, messages} → the Promise's value. pixels takes over `data` (from batch_buffers,
+// given back by the garbage collector's finalizer), so the batch reaches JS without a copy on the JS thread.
+Napi::Object crops_result(Napi::Env env, const CropsCall& call, uint8_t* data, const int32_t* status, const std::string* messages) {
+  const size_t elements = (size_t)call.count * 3 * call.height * call.width;
+  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, data, output_bytes(call),
+                                                    [](Napi::Env, void* p) { batch_buffers.give(static_cast<uint8_t*>(p)); });
+  Napi::Object result = Napi::Object::New(env);
+  if (call.floats) result.Set("pixels", Napi::Float32Array::New(env, elements, buffer, 0));
+  else result.Set("pixels", Napi::Uint8Array::New(env, elements, buffer, 0));
+  const uint32_t n = (uint32_t)call.slots.size();
+  Napi::Array status_a = Napi::Array::New(env, n), messages_a = Napi::Array::New(env, n);
+  for (uint32_t k = 0; k < n; ++k) {
+    status_a.Set(k, status[k]);
+    messages_a.Set(k, messages[k]);
+  }
+  result.Set("status", status_a);
+  result.Set("messages", messages_a);
+  return result;
+}
+
+// Slots no file filled: zeros (the caller fills them from other decoders, or drops them).
+void zero_unfilled(const CropsCall& call, const int32_t* status, uint8_t* data) {
+  const size_t per = 3 * (size_t)call.height * call.width * (call.floats ? sizeof(float) : 1);
+  std::vector<uint8_t> filled(call.count, 0);
+  for (size_t k = 0; k < call.slots.size(); ++k)
+    if (status[k] == 0) filled[call.slots[k]] = 1;
+  for (int s = 0; s < call.count; ++s)
+    if (!filled[s]) std::memset(data + s * per, 0, per);
+}
+
 #ifdef CNN_JPEG
 class CropsWorker : public Napi::AsyncWorker {
  public:
   CropsWorker(const Args& a, CropsCall call)
       : Napi::AsyncWorker(a.env(), "cnn.decodeJpegCropsAsync"),
         deferred_(Napi::Promise::Deferred::New(a.env())),
-        call_(std::move(call)) {
-    caller_out_ = Napi::Persistent(call_.out_value.As<Napi::Object>());
-    call_.out_value = Napi::Value();
+        call_(std::move(call)) {}
+  ~CropsWorker() override {
+    if (data_) batch_buffers.give(data_);
   }
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
  protected:
   void Execute() override {
     const size_t n = call_.slots.size(), per = 3 * (size_t)call_.height * call_.width;
-    if (call_.floats) floats_.resize(n * per);
-    else pixels_.resize(n * per);
+    data_ = batch_buffers.take(output_bytes(call_));
+    if (!data_) {
+      SetError("decodeJpegCropsAsync: out of memory for the batch");
+      return;
+    }
     std::vector<cnn::JpegCrop> crops(n);
     for (size_t k = 0; k < n; ++k) {
       cnn::JpegCrop& c = crops[k];
@@ -136,50 +215,31 @@ class CropsWorker : public Napi::AsyncWorker {
       c.out_h = call_.height;
       c.out_w = call_.width;
       c.flip = call_.flips[k] != 0;
-      if (call_.floats) c.out_f = floats_.data() + k * per;
-      else c.out = pixels_.data() + k * per;
+      if (call_.floats) c.out_f = reinterpret_cast<float*>(data_) + call_.slots[k] * per;
+      else c.out = data_ + call_.slots[k] * per;
       c.mean = call_.mean;
       c.std = call_.std;
     }
-    status_.resize(n);
+    std::vector<cnn::JpegStatus> status(n);
     messages_.resize(n);
-    cnn::jpeg_decode_crops(crops.data(), (int)n, call_.threads, status_.data(), messages_.data());
+    cnn::jpeg_decode_crops(crops.data(), (int)n, call_.threads, status.data(), messages_.data());
+    status_.resize(n);
+    for (size_t k = 0; k < n; ++k) status_[k] = (int32_t)status[k];
+    zero_unfilled(call_, status_.data(), data_);
   }
   void OnOK() override {
-    Napi::Env env = Env();
-    auto out = caller_out_.Value().As<Napi::TypedArray>();
-    const size_t n = call_.slots.size(), per = 3 * (size_t)call_.height * call_.width;
-    const size_t bytes = call_.floats ? sizeof(float) : 1;
-    for (size_t k = 0; k < n; ++k)
-      if ((size_t)(call_.slots[k] + 1) * per > out.ElementLength()) {
-        deferred_.Reject(Napi::Error::New(env, "decodeJpegCropsAsync: out was detached or resized while the call was pending").Value());
-        return;
-      }
-    Napi::Array status = Napi::Array::New(env, n), messages = Napi::Array::New(env, n);
-    for (size_t k = 0; k < n; ++k) {
-      if (status_[k] == cnn::JpegStatus::Ok) {
-        uint8_t* dst = static_cast<uint8_t*>(out.ArrayBuffer().Data()) + out.ByteOffset() + call_.slots[k] * per * bytes;
-        const void* src = call_.floats ? (const void*)(floats_.data() + k * per) : (const void*)(pixels_.data() + k * per);
-        std::memcpy(dst, src, per * bytes);
-      }
-      status.Set((uint32_t)k, (int)status_[k]);
-      messages.Set((uint32_t)k, messages_[k]);
-    }
-    Napi::Object result = Napi::Object::New(env);
-    result.Set("status", status);
-    result.Set("messages", messages);
-    deferred_.Resolve(result);
+    uint8_t* data = data_;
+    data_ = nullptr;  // the ArrayBuffer holds it now
+    deferred_.Resolve(crops_result(Env(), call_, data, status_.data(), messages_.data()));
   }
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
   Napi::Promise::Deferred deferred_;
   CropsCall call_;
-  std::vector<uint8_t> pixels_;
-  std::vector<float> floats_;
-  std::vector<cnn::JpegStatus> status_;
+  uint8_t* data_ = nullptr;
+  std::vector<int32_t> status_;
   std::vector<std::string> messages_;
-  Napi::ObjectReference caller_out_;
 };
 #endif
 
@@ -192,17 +252,14 @@ Napi::Value DecodeJpegCropsAsync(const Args& a) {
   return promise;
 #else
   // No decoder in this build: it takes none of the files (status 1), and the caller uses sharp.
-  const uint32_t n = (uint32_t)call.slots.size();
-  Napi::Array status = Napi::Array::New(a.env(), n), messages = Napi::Array::New(a.env(), n);
-  for (uint32_t k = 0; k < n; ++k) {
-    status.Set(k, 1);
-    messages.Set(k, "this build has no JPEG decoder (libjpeg-turbo was not found)");
-  }
-  Napi::Object result = Napi::Object::New(a.env());
-  result.Set("status", status);
-  result.Set("messages", messages);
+  const size_t n = call.slots.size();
+  std::vector<int32_t> status(n, 1);
+  std::vector<std::string> messages(n, "this build has no JPEG decoder (libjpeg-turbo was not found)");
+  uint8_t* data = batch_buffers.take(output_bytes(call));
+  if (!data) throw Napi::Error::New(a.env(), "decodeJpegCropsAsync: out of memory for the batch");
+  zero_unfilled(call, status.data(), data);
   auto deferred = Napi::Promise::Deferred::New(a.env());
-  deferred.Resolve(result);
+  deferred.Resolve(crops_result(a.env(), call, data, status.data(), messages.data()));
   return deferred.Promise();
 #endif
 }

@@ -1,9 +1,10 @@
-// JPEG crops decoded by the addon's libjpeg-turbo decoder (native/image), many files per call on
-// libuv's pool: sharp costs a pipeline per image, and on 500×375 photos that overhead, not the
-// decoding, was most of the loader's time. JS reads each file and its header, samples the box on
-// the original exactly as the sharp path does (same generator draws), and the addon decodes only
-// the box's blocks at the largest DCT scale that keeps it at least the output size, then resizes
-// it with PIL's filter. Files it does not take (not JPEG, CMYK) are handed back for sharp.
+// JPEG crops decoded by the addon's libjpeg-turbo decoder (native/image), a whole batch per call
+// on libuv's pool with OpenMP threads over its images: sharp costs a pipeline per image, and on
+// 500×375 photos that overhead, not the decoding, was most of the loader's time. JS reads each
+// file and its header and samples the box on the original exactly as the sharp path does (same
+// generator draws); the addon decodes only the box's blocks at the largest DCT scale that keeps
+// it at least the output size, resizes it with PIL's filter and writes the batch into memory it
+// hands to JS (no copy on the JS thread). Files it does not take (not JPEG, CMYK) are handed back.
 import { readFileSync } from 'node:fs';
 import { native } from '../tensor/native.js';
 import type { Generator } from '../tensor/random.js';
@@ -14,7 +15,7 @@ import { headerDimensions } from './image-size.js';
 /** The addon's JPEG decoder ('libjpeg-turbo 2.1.5'), or null: then every file decodes with sharp. */
 export const nativeJpegDecoder: string | null = native.jpegDecoder();
 
-/** One image of a batch: its file, the slot of the batch block it fills, its crop's generator, whether it is mirrored. */
+/** One image of a batch: its file, its slot in the batch, its crop's generator, whether it is mirrored. */
 export interface CropJob {
   file: string;
   slot: number;
@@ -22,7 +23,9 @@ export interface CropJob {
   flip: boolean;
 }
 
-export interface JpegCropsOutcome {
+export interface JpegCrops<P extends Uint8Array | Float32Array> {
+  /** `count` images, CHW, 3 channels: the decoded slots filled, the others zeros. */
+  pixels: P;
   /** Jobs this decoder does not take (not a JPEG, CMYK, an unreadable header): decode them with sharp. */
   others: CropJob[];
   /** Jobs whose file could not be read or decoded. */
@@ -33,15 +36,16 @@ const STATUS_OK = 0, STATUS_UNSUPPORTED = 1;
 
 const isJpeg = (b: Uint8Array): boolean => b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
 
-/**
- * Decodes the jobs' crops (CHW, 3 channels) into out, slot k at k·3·height·width: uint8 levels, or
- * into a Float32Array ToTensor + Normalize's floats with `normalize`'s mean and std; with
- * `threads` OpenMP threads inside one call on libuv's pool.
- */
-export async function decodeJpegCrops(jobs: readonly CropJob[], spec: CropSpec, out: Uint8Array | Float32Array, threads: number,
-  normalize: { mean: readonly number[]; std: readonly number[] } = { mean: [0, 0, 0], std: [1, 1, 1] }): Promise<JpegCropsOutcome> {
-  const outcome: JpegCropsOutcome = { others: [], failed: [] };
-  const fail = (job: CropJob, why: string) => outcome.failed.push({ job, error: new CorruptFileError(`cannot decode image ${job.file}: ${why}`) });
+/** uint8 levels, or ToTensor + Normalize's floats with this mean and std. */
+export type CropOutput = { floats: false } | { floats: true; mean: readonly number[]; std: readonly number[] };
+
+/** Decodes the jobs' crops into a batch of `count` images, with `threads` OpenMP threads in one call on libuv's pool. */
+export async function decodeJpegCrops(jobs: readonly CropJob[], spec: CropSpec, count: number, threads: number, output: { floats: true; mean: readonly number[]; std: readonly number[] }): Promise<JpegCrops<Float32Array>>;
+export async function decodeJpegCrops(jobs: readonly CropJob[], spec: CropSpec, count: number, threads: number, output?: { floats: false }): Promise<JpegCrops<Uint8Array>>;
+export async function decodeJpegCrops(jobs: readonly CropJob[], spec: CropSpec, count: number, threads: number,
+  output: CropOutput = { floats: false }): Promise<JpegCrops<Uint8Array | Float32Array>> {
+  const others: CropJob[] = [], failed: { job: CropJob; error: CorruptFileError }[] = [];
+  const fail = (job: CropJob, why: string) => failed.push({ job, error: new CorruptFileError(`cannot decode image ${job.file}: ${why}`) });
   const taken: CropJob[] = [], files: Uint8Array[] = [], boxes: number[] = [];
   let clipToImage = false;
   for (const job of jobs) {
@@ -54,7 +58,7 @@ export async function decodeJpegCrops(jobs: readonly CropJob[], spec: CropSpec, 
     }
     const size = isJpeg(bytes) ? headerDimensions(bytes) : null;
     if (!size) {
-      outcome.others.push(job);
+      others.push(job);
       continue;
     }
     try {
@@ -68,15 +72,15 @@ export async function decodeJpegCrops(jobs: readonly CropJob[], spec: CropSpec, 
     taken.push(job);
     files.push(bytes);
   }
-  if (taken.length === 0) return outcome;
   const [height, width] = cropOutputSize(spec);
-  const { status, messages } = await native.decodeJpegCropsAsync({
+  const { pixels, status, messages } = await native.decodeJpegCropsAsync({
     files, boxes: Float64Array.from(boxes), clipToImage, slots: Int32Array.from(taken, (j) => j.slot),
-    flips: Uint8Array.from(taken, (j) => (j.flip ? 1 : 0)), height, width, out, mean: normalize.mean, std: normalize.std, threads,
+    flips: Uint8Array.from(taken, (j) => (j.flip ? 1 : 0)), count, height, width, floats: output.floats,
+    mean: output.floats ? output.mean : [0, 0, 0], std: output.floats ? output.std : [1, 1, 1], threads,
   });
   for (const [k, job] of taken.entries()) {
-    if (status[k] === STATUS_UNSUPPORTED) outcome.others.push(job);
+    if (status[k] === STATUS_UNSUPPORTED) others.push(job);
     else if (status[k] !== STATUS_OK) fail(job, messages[k]!);
   }
-  return outcome;
+  return { pixels, others, failed };
 }

@@ -1,6 +1,6 @@
 // Batches of image files decoded per batch: each image is read, cropped and resized on libuv's
-// pool (JPEGs by the addon's libjpeg-turbo decoder, a share of the batch per call; other files,
-// or every file without that decoder, by sharp one at a time, several at once), then the rest of the transform (flips, colour, Normalize) runs
+// pool (JPEGs by the addon's libjpeg-turbo decoder, the whole batch in one call; other files, or
+// every file without that decoder, by sharp one at a time, several at once), then the rest of the transform (flips, colour, Normalize) runs
 // in the native augmenter. Batches are prepared `prefetch` ahead of the one the caller holds, so
 // memory is bounded by the batches in flight, whatever the dataset's size.
 import sharp from 'sharp';
@@ -163,75 +163,122 @@ export class StreamingLoader extends EpochLoader {
   }
 
   /**
-   * Decodes the batch's files (in flight together, at most `concurrency` decodes at once), then augments.
-   * Sample k's crop draws from new Generator(seeds[k] + 2^32) and the augmenter from seeds[k]:
-   * one seed per sample, as the in-memory loader (so sharding gives each sample the same crop).
-   * When the transform after the crop is only a flip and Normalize, the JPEG decoder writes the
-   * batch's floats itself (the flip drawn from seeds[k] as the augmenter draws it): the augmenter's
-   * pass cost as much as decoding a 500×375 JPEG's crop.
+   * Decodes the batch's files, then augments. Sample k's crop draws from new Generator(seeds[k] + 2^32)
+   * and the augmenter from seeds[k]: one seed per sample, as the in-memory loader (so sharding
+   * gives each sample the same crop).
    */
   private async makeBatch(indices: Int32Array, seeds: Uint32Array): Promise<Batch> {
-    const { channels, files, labels } = this.dataset;
-    const { input, output } = this.plan;
-    const per = channels * input.height * input.width, outPer = output.channels * output.height * output.width;
+    const { output } = this.plan;
+    const { data, kept } = this.nativeJpeg ? await this.decodeNative(indices, seeds) : await this.decodeWithSharp(indices, seeds);
+    const keptIndices = Int32Array.from(kept, (k) => indices[k]!);
+    const y = Int32Array.from(keptIndices, (i) => this.dataset.labels[i]!);
+    return { x: new Tensor(data, [kept.length, output.channels, output.height, output.width]), y, indices: keptIndices };
+  }
+
+  /** A failed file: counted when skipping bad images, else the batch's error. */
+  private failed(file: string, err: unknown): void {
+    if (!(this.skipBadImages && err instanceof CorruptFileError)) throw err;
+    this.badImages.push(file);
+  }
+
+  /** Sample k's crop generator. */
+  private static cropGenerator(seeds: Uint32Array, k: number): Generator {
+    return new Generator(seeds[k]! + 0x100000000);
+  }
+
+  /**
+   * Samples `slots` of the batch decoded by sharp (at most `concurrency` at once) as uint8 crops into
+   * block at slot · per; returns those that decoded.
+   */
+  private async sharpCrops(indices: Int32Array, seeds: Uint32Array, slots: readonly number[], block: Uint8Array): Promise<number[]> {
+    const { channels, files } = this.dataset;
+    const per = channels * this.plan.input.height * this.plan.input.width;
+    const done: number[] = [];
+    await Promise.all(slots.map((k) => this.limiter.run(async () => {
+      const index = indices[k]!;
+      try {
+        await decodeCrop(files.at(index), this.crop, channels, StreamingLoader.cropGenerator(seeds, k), block, k * per, await this.original(index));
+        done.push(k);
+      } catch (err) {
+        this.failed(files.at(index), err);
+      }
+    })));
+    return done.sort((a, b) => a - b);
+  }
+
+  /** Every file through sharp, then the augmenter over the decoded ones. */
+  private async decodeWithSharp(indices: Int32Array, seeds: Uint32Array): Promise<{ data: Float32Array; kept: Int32Array }> {
+    const per = this.dataset.channels * this.plan.input.height * this.plan.input.width;
     // Decoded crops live only until the augmenter has read them: their blocks are reused, which
     // keeps the process's memory flat instead of waiting for the garbage collector.
     const block = this.blocks.pop() ?? new Uint8Array(this.batchSize * per);
-    const fused = this.nativeJpeg ? this.fused : null;
-    const floats = fused ? new Float32Array(indices.length * outPer) : null;
-    // Per sample: 0 not decoded, 1 uint8 crop in block, 2 floats written by the JPEG decoder.
-    const decoded = new Uint8Array(indices.length);
-    const failed = (file: string, err: unknown) => {
-      if (!(this.skipBadImages && err instanceof CorruptFileError)) throw err;
-      this.badImages.push(file);
-    };
-    const cropGenerator = (k: number) => new Generator(seeds[k]! + 0x100000000);
-    let viaSharp = Array.from(indices.keys());
-    if (this.nativeJpeg) {
-      const jobs: CropJob[] = Array.from(indices, (index, k) => ({
-        file: files.at(index), slot: k, gen: cropGenerator(k), flip: fused !== null && new Generator(seeds[k]!).random() < fused.flipP,
-      }));
-      // A share of the batch per call, at most `concurrency` calls at once over all batches in flight:
-      // the pool's threads decode side by side, one OpenMP thread each.
-      const share = Math.ceil(jobs.length / this.concurrency);
-      const parts = Array.from({ length: Math.ceil(jobs.length / share) }, (_, p) => jobs.slice(p * share, (p + 1) * share));
-      const outcomes = await Promise.all(parts.map((part) => this.limiter.run(() => decodeJpegCrops(part, this.crop, floats ?? block, 1, fused ?? undefined))));
-      viaSharp = [];
-      for (const [p, outcome] of outcomes.entries()) {
-        const rest = new Set([...outcome.others, ...outcome.failed.map((f) => f.job)]);
-        for (const job of parts[p]!) if (!rest.has(job)) decoded[job.slot] = floats ? 2 : 1;
-        viaSharp.push(...outcome.others.map((job) => job.slot));
-        for (const { job, error } of outcome.failed) failed(job.file, error);
-      }
-    }
-    await Promise.all(viaSharp.map((k) => this.limiter.run(async () => {
-      const index = indices[k]!;
-      try {
-        await decodeCrop(files.at(index), this.crop, channels, cropGenerator(k), block, k * per, await this.original(index));
-        decoded[k] = 1;
-      } catch (err) {
-        failed(files.at(index), err);
-      }
-    })));
-    const kept = Int32Array.from(decoded.keys()).filter((k) => decoded[k] !== 0);
-    const inBlock = kept.filter((k) => decoded[k] === 1);
-    let augmented: Float32Array;
+    const kept = Int32Array.from(await this.sharpCrops(indices, seeds, Array.from(indices.keys()), block));
     try {
-      augmented = inBlock.length === 0 ? new Float32Array(0)
-        : await augmentBatchAsync(this.plan, block, inBlock, Uint32Array.from(inBlock, (k) => seeds[k]!), this.threads);
+      const data = kept.length === 0 ? new Float32Array(0)
+        : await augmentBatchAsync(this.plan, block, kept, Uint32Array.from(kept, (k) => seeds[k]!), this.threads);
+      return { data, kept };
     } finally {
       this.blocks.push(block);
     }
-    let data = augmented;
-    if (floats) {
-      // Files sharp decoded (PNGs, CMYK JPEGs) join the decoder's floats; failed ones leave gaps, closed up.
-      for (const [j, k] of inBlock.entries()) floats.set(augmented.subarray(j * outPer, (j + 1) * outPer), k * outPer);
-      data = kept.length === indices.length ? floats : new Float32Array(kept.length * outPer);
-      if (data !== floats) for (const [j, k] of kept.entries()) data.set(floats.subarray(k * outPer, (k + 1) * outPer), j * outPer);
+  }
+
+  /**
+   * JPEGs through the addon's decoder, the whole batch in one call with `concurrency` OpenMP threads,
+   * the rest through sharp. When the transform after the crop is only a flip and Normalize, the
+   * decoder writes the batch's floats itself (the flip drawn from seeds[k] as the augmenter draws
+   * it): the augmenter's pass cost as much as decoding a 500×375 JPEG's crop.
+   */
+  private async decodeNative(indices: Int32Array, seeds: Uint32Array): Promise<{ data: Float32Array; kept: Int32Array }> {
+    const { files } = this.dataset;
+    const fused = this.fused;
+    const jobs: CropJob[] = Array.from(indices, (index, k) => ({
+      file: files.at(index), slot: k, gen: StreamingLoader.cropGenerator(seeds, k),
+      flip: fused !== null && new Generator(seeds[k]!).random() < fused.flipP,
+    }));
+    const n = indices.length;
+    const decoded = new Uint8Array(n).fill(1);
+    const crops = fused ? await decodeJpegCrops(jobs, this.crop, n, this.concurrency, { floats: true, mean: fused.mean, std: fused.std })
+      : await decodeJpegCrops(jobs, this.crop, n, this.concurrency);
+    for (const { job, error } of crops.failed) {
+      decoded[job.slot] = 0;
+      this.failed(job.file, error);
     }
-    const keptIndices = Int32Array.from(kept, (k) => indices[k]!);
-    const y = Int32Array.from(keptIndices, (i) => labels[i]!);
-    return { x: new Tensor(data, [kept.length, output.channels, output.height, output.width]), y, indices: keptIndices };
+    const viaSharp = crops.others.map((job) => job.slot);
+    for (const k of viaSharp) decoded[k] = 0;
+    const outPer = 3 * this.plan.output.height * this.plan.output.width;
+    let data: Float32Array;
+    if (crops.pixels instanceof Float32Array) {
+      data = crops.pixels;
+      if (viaSharp.length > 0) {
+        // Files sharp decodes (PNGs, CMYK JPEGs) go through the augmenter and join the decoder's floats.
+        const block = this.blocks.pop() ?? new Uint8Array(this.batchSize * 3 * this.plan.input.height * this.plan.input.width);
+        try {
+          const done = Int32Array.from(await this.sharpCrops(indices, seeds, viaSharp, block));
+          const floats = done.length === 0 ? new Float32Array(0)
+            : await augmentBatchAsync(this.plan, block, done, Uint32Array.from(done, (k) => seeds[k]!), this.threads);
+          for (const [j, k] of done.entries()) {
+            data.set(floats.subarray(j * outPer, (j + 1) * outPer), k * outPer);
+            decoded[k] = 1;
+          }
+        } finally {
+          this.blocks.push(block);
+        }
+      }
+    } else {
+      const block = crops.pixels;
+      for (const k of await this.sharpCrops(indices, seeds, viaSharp, block)) decoded[k] = 1;
+      const done = Int32Array.from(decoded.keys()).filter((k) => decoded[k] === 1);
+      return { data: done.length === 0 ? new Float32Array(0)
+        : await augmentBatchAsync(this.plan, block, done, Uint32Array.from(done, (k) => seeds[k]!), this.threads), kept: done };
+    }
+    const kept = Int32Array.from(decoded.keys()).filter((k) => decoded[k] === 1);
+    if (kept.length < n) {
+      // Failed files leave gaps: closed up.
+      const packed = new Float32Array(kept.length * outPer);
+      for (const [j, k] of kept.entries()) packed.set(data.subarray(k * outPer, (k + 1) * outPer), j * outPer);
+      data = packed;
+    }
+    return { data, kept };
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Batch> {

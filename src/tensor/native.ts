@@ -302,10 +302,11 @@ export interface NativeAddon {
   // ---- JPEG crops (native/image): exported by every build; without libjpeg-turbo jpegDecoder() is null ----
   /**
    * Decodes files[k] (a JPEG's bytes) cropped to boxes[4k..4k+3] (top, left, height, width in the
-   * original's pixels), resized to height × width and mirrored where flips[k], CHW RGB into out at
-   * slot slots[k]: uint8 levels into a Uint8Array, (v / 255 − mean) / std into a Float32Array. On
-   * the libuv pool, `threads` OpenMP threads over the images. status[k]: 0 decoded, 1 not for this
-   * decoder (not a JPEG, CMYK, or no decoder in this build), 2 failed with messages[k]. Do not touch out until it settles.
+   * original's pixels), resized to height × width and mirrored where flips[k], CHW RGB, as image
+   * slots[k] of a batch of `count` it allocates: uint8 levels, or with `floats` (v / 255 − mean) / std.
+   * On the libuv pool, `threads` OpenMP threads over the images. status[k]: 0 decoded, 1 not for this
+   * decoder (not a JPEG, CMYK, or no decoder in this build), 2 failed with messages[k]. Slots no
+   * file filled are zeros.
    */
   decodeJpegCropsAsync(p: JpegCropsParams): Promise<JpegCropsResult>;
   /** 'libjpeg-turbo 2.1.5', or null when the addon was built without a JPEG decoder. */
@@ -357,16 +358,19 @@ export interface JpegCropsParams {
   clipToImage: boolean;
   slots: Int32Array;
   flips: Uint8Array;
+  count: number;
   height: number;
   width: number;
-  out: Uint8Array | Float32Array;
-  /** Per channel; a Uint8Array out does not use them. */
+  floats: boolean;
+  /** Per channel; uint8 output does not use them. */
   mean: readonly number[];
   std: readonly number[];
   threads: number;
 }
 
 export interface JpegCropsResult {
+  /** count × 3 × height × width: a Float32Array with floats, else a Uint8Array. */
+  pixels: Uint8Array | Float32Array;
   status: number[];
   messages: string[];
 }

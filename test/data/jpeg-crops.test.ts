@@ -28,11 +28,10 @@ const job = (file: string, slot = 0, flip = false): CropJob => ({ file, slot, ge
 const boxSpec = (box: number[], size: number): CropSpec =>
   ({ kind: 'randomResizedCrop', crop: { size: [size, size], params: () => [...box] } as unknown as RandomResizedCrop });
 
-async function nativeCrop(file: string, spec: CropSpec, size: number): Promise<Uint8Array> {
-  const out = new Uint8Array(3 * size * size);
-  const { others, failed } = await decodeJpegCrops([job(file)], spec, out, 1);
+async function nativeCrop(file: string, spec: CropSpec): Promise<Uint8Array> {
+  const { pixels, others, failed } = await decodeJpegCrops([job(file)], spec, 1, 1);
   assert.deepEqual([others.length, failed.map((f) => f.error.message)], [0, []]);
-  return out;
+  return pixels;
 }
 
 test('this build has the native JPEG decoder (libjpeg62-turbo-dev; .ci/run installs it)', () => {
@@ -47,13 +46,13 @@ test('the native decoder gives torchvision\'s Resize + CenterCrop and resized_cr
   // levels off on average.
   const tol = { mean: 0.75, max: 32 };
   for (const [resize, crop] of [[64, 56], [256, 224]] as const) {
-    const out = await nativeCrop(INPUT, { kind: 'resizeCenterCrop', resize, height: crop, width: crop }, crop);
+    const out = await nativeCrop(INPUT, { kind: 'resizeCenterCrop', resize, height: crop, width: crop });
     const want = await sharp(path.join(IMAGES, `centercrop_${resize}_${crop}_jpg.png`)).removeAlpha().raw().toBuffer();
     const { mean, max } = levelDiff(out, want, 3);
     assert.ok(mean <= tol.mean && max <= tol.max, `Resize(${resize}) + CenterCrop(${crop}): mean |diff| ${mean.toFixed(3)}, max ${max}`);
   }
   for (const [box, size] of [[[60, 90, 640, 820], 224], [[20, 30, 700, 900], 112], [[20, 30, 700, 900], 64]] as const) {
-    const out = await nativeCrop(INPUT, boxSpec([...box], size), size);
+    const out = await nativeCrop(INPUT, boxSpec([...box], size));
     const want = await sharp(path.join(IMAGES, `rrc_${box.join('_')}_${size}_jpg.png`)).removeAlpha().raw().toBuffer();
     const { mean, max } = levelDiff(out, want, 3);
     assert.ok(mean <= tol.mean && max <= tol.max, `box ${box} -> ${size}: mean |diff| ${mean.toFixed(3)}, max ${max}`);
@@ -65,12 +64,11 @@ test('the decoder\'s normalized, flipped floats are the uint8 crop through the a
   const per = 3 * 48 * 48, seeds = Uint32Array.of(1, 2, 3, 4, 5, 6);
   const mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225];
   const plan = planAugment(new Compose([new RandomHorizontalFlip(), new ToTensor(), new Normalize(mean, std)]), { channels: 3, height: 48, width: 48 });
-  const bytes = new Uint8Array(seeds.length * per);
   const jobs = Array.from(seeds, (seed, k) => ({ ...job(INPUT, k), flip: new Generator(seed).random() < 0.5 }));
-  await decodeJpegCrops(jobs.map((j) => ({ ...j, flip: false })), spec, bytes, 2);
+  const bytes = (await decodeJpegCrops(jobs.map((j) => ({ ...j, flip: false })), spec, seeds.length, 2)).pixels;
+  assert.equal(bytes.length, seeds.length * per);
   const want = augmentBatch(plan, bytes, Int32Array.from(seeds.keys()), seeds, 1);
-  const got = new Float32Array(seeds.length * per);
-  await decodeJpegCrops(jobs, spec, got, 2, { mean, std });
+  const got = (await decodeJpegCrops(jobs, spec, seeds.length, 2, { floats: true, mean, std })).pixels;
   assert.ok(jobs.some((j) => j.flip) && jobs.some((j) => !j.flip), 'the seeds flip some images and not others');
   assert.deepEqual(got, want);
 });
@@ -91,14 +89,15 @@ test('corrupt and truncated JPEGs fail naming the file; PNGs and CMYK JPEGs are 
     const spec: CropSpec = { kind: 'resizeCenterCrop', resize: 64, height: 56, width: 56 };
     const per = 3 * 56 * 56;
     const jobs = Object.values(files).map((f, k) => job(f, k));
-    const out = new Uint8Array(jobs.length * per);
-    const { others, failed } = await decodeJpegCrops(jobs, spec, out, 2);
+    const { pixels: out, others, failed } = await decodeJpegCrops(jobs, spec, jobs.length, 2);
     assert.deepEqual(others.map((j) => j.file).sort(), [files.cmyk, files.png].sort());
     assert.deepEqual(failed.map((f) => f.job.file).sort(), [files.garbage, files.missing, files.truncated].sort());
     for (const { job: j, error } of failed) {
       assert.ok(error instanceof CorruptFileError && error.message.startsWith(`cannot decode image ${j.file}: `), error.message);
     }
     assert.match(failed.find((f) => f.job.file === files.truncated)!.error.message, /Premature end of JPEG file/);
+    // Slots no file filled are zeros.
+    for (const j of [...others, ...failed.map((f) => f.job)]) assert.ok(out.subarray(j.slot * per, (j.slot + 1) * per).every((v) => v === 0));
     // Grayscale: the three channels equal (PIL's convert('RGB')), and the picture sharp's path gives.
     const slot = jobs.findIndex((j) => j.file === files.gray);
     const gray = out.subarray(slot * per, (slot + 1) * per);
@@ -166,26 +165,25 @@ test('the loader: PNGs and CMYK JPEGs through sharp beside the decoder\'s JPEGs,
   }
 });
 
-test('decodeJpegCropsAsync checks its arguments before touching memory', () => {
+test('decodeJpegCropsAsync checks its arguments before decoding anything', () => {
   const params = () => ({ files: [readFileSync(INPUT)], boxes: Float64Array.of(0, 0, 100, 100), clipToImage: false, slots: Int32Array.of(1),
-    flips: Uint8Array.of(0), height: 8, width: 8, out: new Uint8Array(2 * 3 * 64), mean: [0, 0, 0], std: [1, 1, 1], threads: 1 });
-  const bad: [Partial<ReturnType<typeof params>> | Record<string, unknown>, RegExp][] = [
+    flips: Uint8Array.of(0), count: 2, height: 8, width: 8, floats: false, mean: [0, 0, 0], std: [1, 1, 1], threads: 1 });
+  const bad: [Record<string, unknown>, RegExp][] = [
     [{ boxes: Float64Array.of(0, 0, 100) }, /boxes must hold 4 numbers per file/],
     [{ boxes: Float64Array.of(0, 0, 0, 100) }, /boxes\[2\] = 0\.0+ is not a positive side/],
     [{ boxes: Float64Array.of(-1, 0, 10, 10) }, /boxes\[0\] .* is not a non-negative offset/],
     [{ boxes: Float64Array.of(0, NaN, 10, 10) }, /boxes\[1\]/],
-    [{ slots: Int32Array.of(2) }, /slots\[0\] = 2 is outside the 2 images params.out holds/],
+    [{ slots: Int32Array.of(2) }, /slots\[0\] = 2 is outside the 2 images of params.count/],
     [{ slots: Int32Array.of(0, 1) }, /slots must hold one slot per file/],
     [{ flips: new Uint8Array(0) }, /flips must hold one flag per file/],
-    [{ out: new Float64Array(384) }, /expected a Uint8Array or a Float32Array for params.out/],
+    [{ count: -1 }, /params.count/],
+    [{ count: 65536, height: 30000, width: 30000 }, /is too large/],
     [{ files: ['not bytes'] }, /expected a Uint8Array for params.files\[0\]/],
     [{ std: [1, 0, 1] }, /std must not contain 0/],
     [{ height: 0 }, /params.height/],
   ];
   for (const [change, message] of bad) {
-    const p = { ...params(), ...change };
-    assert.throws(() => native.decodeJpegCropsAsync(p as never), (e: Error) => (e instanceof RangeError || e instanceof TypeError)
+    assert.throws(() => native.decodeJpegCropsAsync({ ...params(), ...change } as never), (e: Error) => (e instanceof RangeError || e instanceof TypeError)
       && e.message.startsWith('decodeJpegCropsAsync: ') && message.test(e.message), `${JSON.stringify(Object.keys(change))}: ${message}`);
-    if (p.out instanceof Uint8Array) assert.ok(p.out.every((v) => v === 0), 'out untouched');
   }
 });

@@ -67,6 +67,6 @@ export const validCalls: Calls = {
   autoAugmentImage: () => [{ image: new Uint8Array(4), imageShape: [1, 2, 2], seed: 5,
     op: { kind: 'autoAugment', mode: 'trivial', space: [{ op: 'Invert', signed: false, magnitudes: [] }], interpolation: 'nearest', fill: null } }],
   decodeJpegCropsAsync: () => [{ files: [new Uint8Array(4)], boxes: Float64Array.of(0, 0, 2, 2), clipToImage: false, slots: Int32Array.of(0),
-    flips: Uint8Array.of(0), height: 2, width: 2, out: new Uint8Array(12), mean: [0, 0, 0], std: [1, 1, 1], threads: 1 }],
+    flips: Uint8Array.of(0), count: 1, height: 2, width: 2, floats: false, mean: [0, 0, 0], std: [1, 1, 1], threads: 1 }],
   copyRows: () => [{ srcOffset: 0, srcStride: 3, dstOffset: 1, dstStride: 5, block: 3, count: 2 }, f(6), f(9), 1],
 };
