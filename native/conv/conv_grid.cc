@@ -83,28 +83,25 @@ bool conv2d_forward_grid(const Conv2dParams& p, const float* x, const float* w, 
   {
     long held = -1;  // which image's padded planes this thread holds
     thread_local std::vector<const float*> tap_rows;
-    thread_local std::vector<float> out_buf;
     tap_rows.resize(g.K);
 #pragma omp for schedule(static)
     for (long it = 0; it < g.items; ++it) {
       const int blk = (int)(it % g.blocks), gi = (int)(it / g.blocks % p.groups), i = (int)(it / g.blocks / p.groups);
-      const int oh0 = blk * g.rows, oh1 = std::min(g.OH, oh0 + g.rows), n = grid_columns(g, oh0, oh1);
+      const int oh0 = blk * g.rows, oh1 = std::min(g.OH, oh0 + g.rows), n = (oh1 - oh0) * g.OW;
       const float* xp = padded(p, g, x, i, gi, &held);
       for (int c = 0; c < g.cig; ++c)
         for (int ki = 0; ki < p.kh; ++ki)
           for (int kj = 0; kj < p.kw; ++kj)
             tap_rows[(c * p.kh + ki) * p.kw + kj] = xp + c * plane + (long)(oh0 + ki * p.dil_h) * g.Wp + kj * p.dil_w;
-      float* out = grow(out_buf, (long)g.cog * n);
-      sgemm_packed_rows(isa, g.cog, n, g.K, 1.0f, wp + gi * per_group, tap_rows.data(), 0.0f, out, n);
-      // Grid rows back to output rows, through the epilogue.
+      // Output rows [oh0, oh1) of each channel lie together in y, so the product goes straight
+      // there; its columns are packed OW at a time from the padded rows, skipping the padding.
+      float* out = y + (((long)i * p.c_out + gi * g.cog) * g.OH + oh0) * g.OW;
+      sgemm_packed_rows(isa, g.cog, n, g.K, 1.0f, wp + gi * per_group, tap_rows.data(), g.OW, g.Wp, 0.0f, out,
+                        g.OH * g.OW);
+      if (!b && !e.any()) continue;
       for (int co = 0; co < g.cog; ++co) {
-        const float bias = b ? b[gi * g.cog + co] : 0.0f;
-        float* dst = y + (((long)i * p.c_out + gi * g.cog + co) * g.OH + oh0) * g.OW;
-        for (int r = 0; r < oh1 - oh0; ++r) {
-          const float* src = out + (long)co * n + (long)r * g.Wp;
-          float* d = dst + (long)r * g.OW;
-          epilogue_run(d, src, g.OW, bias, e.residual ? e.residual + (d - y) : nullptr, e);
-        }
+        float* d = out + (long)co * g.OH * g.OW;
+        epilogue_run(d, d, n, b ? b[gi * g.cog + co] : 0.0f, e.residual ? e.residual + (d - y) : nullptr, e);
       }
     }
   }

@@ -1,8 +1,9 @@
 // Stride-1 convolution without im2col. On the zero-padded image (Hp × Wp per channel), output
 // pixel (oh, ow) sits at grid column oh·Wp + ow and its tap (c, ki, kj) at that column plus
 // c·Hp·Wp + ki·dil·Wp + kj·dil; so every row of the column matrix is the padded image itself at
-// a shifted offset, and the GEMM packs its panels straight from those rows. The Wp − OW grid
-// columns past each output row are computed and dropped.
+// a shifted offset, and the GEMM packs its panels straight from those rows: the forward pass
+// packs each output row's OW columns and skips the padding; the weight gradient computes the
+// Wp − OW grid columns past each output row and drops them.
 #pragma once
 #include "conv/conv.h"
 

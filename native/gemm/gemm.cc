@@ -115,15 +115,36 @@ static void pack_a(const GemmKernel& K, bool transA, const float* A, int lda, in
   }
 }
 
+// Columns [c, c + w) of a row made of `seg`-float segments `seg_stride` floats apart, into dst.
+static void copy_segmented(float* dst, const float* row, int c, int w, int seg, long seg_stride) {
+  for (int s = c / seg, o = c % seg; w > 0; ++s, o = 0) {
+    const int len = std::min(seg - o, w);
+    std::memcpy(dst, row + s * seg_stride + o, sizeof(float) * len);
+    dst += len, w -= len;
+  }
+}
+
 // Packs op(B) k-range [p0, p0+kc) × nr-column panels [jp0, jp1) of the nc-column block that
 // starts at column j0, zero-padding the last panel. Panel jp starts at out + (jp − first)·stride.
-// With `rows` (op(B) = B only), row p of B is rows[p] instead of B + p·ldb.
+// With `rows` (op(B) = B only), row p of B is rows[p] instead of B + p·ldb, and with seg > 0
+// that row is seg-float segments seg_stride floats apart (a convolution's output rows read from
+// its padded input rows, whose padding columns are skipped).
 static void pack_b(const GemmKernel& K, bool transB, const float* B, int ldb, int p0, int j0,
                    int kc, int nc, int jp0, int jp1, int first, long stride, float* out,
-                   const float* const* rows = nullptr) {
+                   const float* const* rows = nullptr, int seg = 0, long seg_stride = 0) {
   const ProfileScope timed(ProfileCategory::Packing);
   const int nr = K.nr;
   if (jp0 >= jp1) return;
+  if (rows && seg > 0 && seg != seg_stride) {
+    for (int p = 0; p < kc; ++p)
+      for (int jp = jp0; jp < jp1; ++jp) {
+        const int w = std::min(nr, nc - jp * nr);
+        float* dst = out + (jp - first) * stride + (long)p * nr;
+        copy_segmented(dst, rows[p0 + p], j0 + jp * nr, w, seg, seg_stride);
+        for (int j = w; j < nr; ++j) dst[j] = 0.0f;
+      }
+    return;
+  }
   if (transB) {
     for (int jp = jp0; jp < jp1; ++jp) {
       const int c0 = jp * nr;
@@ -301,7 +322,8 @@ void sgemm_pack_a(Isa isa, bool transA, int m, int k, const float* A, int lda, f
 
 // One thread, A prepacked; B as a strided matrix or (rows) as row pointers.
 static void packed_driver(Isa isa, int m, int n, int k, float alpha, const float* Ap, bool transB,
-                          const float* B, int ldb, const float* const* b_rows, float beta, float* C, int ldc) {
+                          const float* B, int ldb, const float* const* b_rows, int seg, long seg_stride,
+                          float beta, float* C, int ldc) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) return scale_c(m, n, beta, C, ldc);
   const GemmKernel& K = gemm_kernel_for(isa);
@@ -314,7 +336,7 @@ static void packed_driver(Isa isa, int m, int n, int k, float alpha, const float
     const int nc = std::min(NC, n - jc), npn = ceil_div(nc, NR);
     for (int pc = 0; pc < k; pc += KC) {
       const int kc = std::min(KC, k - pc);
-      pack_b(K, transB, B, ldb, pc, jc, kc, nc, 0, npn, 0, (long)NR * KC, Bp, b_rows);
+      pack_b(K, transB, B, ldb, pc, jc, kc, nc, 0, npn, 0, (long)NR * KC, Bp, b_rows, seg, seg_stride);
       for (int ic = 0; ic < m; ic += MC)
         macro_kernel(K, kc, std::min(MC, m - ic), nc, 0, npn, Ap + (long)pc * rows + (long)ic * kc, Bp,
                      (long)NR * KC, C + (long)ic * ldc + jc, ldc, alpha, pc == 0 ? beta : 1.0f);
@@ -324,12 +346,13 @@ static void packed_driver(Isa isa, int m, int n, int k, float alpha, const float
 
 void sgemm_packed(Isa isa, int m, int n, int k, float alpha, const float* Ap, bool transB,
                   const float* B, int ldb, float beta, float* C, int ldc) {
-  packed_driver(isa, m, n, k, alpha, Ap, transB, B, ldb, nullptr, beta, C, ldc);
+  packed_driver(isa, m, n, k, alpha, Ap, transB, B, ldb, nullptr, 0, 0, beta, C, ldc);
 }
 
 void sgemm_packed_rows(Isa isa, int m, int n, int k, float alpha, const float* Ap,
-                       const float* const* rows, float beta, float* C, int ldc) {
-  packed_driver(isa, m, n, k, alpha, Ap, false, nullptr, 0, rows, beta, C, ldc);
+                       const float* const* rows, int seg, long seg_stride, float beta, float* C, int ldc) {
+  if (seg <= 0 || seg_stride < seg) seg = n, seg_stride = n;
+  packed_driver(isa, m, n, k, alpha, Ap, false, nullptr, 0, rows, seg, seg_stride, beta, C, ldc);
 }
 
 void sgemm(bool transA, bool transB, int m, int n, int k, float alpha, const float* A, int lda,

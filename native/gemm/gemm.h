@@ -20,10 +20,12 @@ void sgemm_pack_a(Isa isa, bool transA, int m, int k, const float* A, int lda, f
 // C(m×n) = alpha·A·op(B) + beta·C on the calling thread, A packed by sgemm_pack_a (same isa, m, k).
 void sgemm_packed(Isa isa, int m, int n, int k, float alpha, const float* Ap, bool transB,
                   const float* B, int ldb, float beta, float* C, int ldc);
-// The same with B (k × n) given by rows: row p is the n floats at rows[p]. A convolution's
-// column matrix is rows of the padded image at shifted offsets, so it need not be copied out.
+// The same with B (k × n) given by rows: row p is n floats from rows[p], in segments of `seg`
+// floats `seg_stride` apart (column j at rows[p][(j / seg)·seg_stride + j % seg]; seg = n: one run).
+// A convolution's column matrix is rows of the padded image at shifted offsets, each output
+// row a segment, so it is packed straight from the image, skipping the padding columns.
 void sgemm_packed_rows(Isa isa, int m, int n, int k, float alpha, const float* Ap,
-                       const float* const* rows, float beta, float* C, int ldc);
+                       const float* const* rows, int seg, long seg_stride, float beta, float* C, int ldc);
 
 // Triple loop with double accumulation: the reference every variant is tested against.
 void gemm_ref(bool transA, bool transB, int m, int n, int k, float alpha, const float* A, int lda,

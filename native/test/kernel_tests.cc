@@ -127,20 +127,25 @@ static void test_gemm_packed(Isa isa, std::mt19937& rng) {
       auto A = random_vec((size_t)(ta ? k : m) * lda, rng);
       std::vector<float> Ap(sgemm_packed_a_floats(isa, m, k));
       sgemm_pack_a(isa, ta, m, k, A.data(), lda, Ap.data());
-      for (int mode = 0; mode < 3; ++mode) {  // B strided, Bᵀ strided, B by rows
+      // B strided, Bᵀ strided, B by rows, B by rows of 7-float segments 10 floats apart
+      for (int mode = 0; mode < 4; ++mode) {
         const bool tb = mode == 1;
-        const int ldb = (tb ? k : n) + 3, ldc = n + 1;
-        auto B = random_vec((size_t)(tb ? n : k) * ldb, rng);
-        auto want = random_vec((size_t)m * ldc, rng), got = want;
-        if (mode == 2) {
-          // Rows in reverse order inside B's storage (k × n here): rows[p] = row k − 1 − p of B.
+        const int seg = mode == 3 ? 7 : n, seg_stride = mode == 3 ? 10 : n;
+        const int ldb = mode == 3 ? (n / seg + 1) * seg_stride : (tb ? k : n) + 3, ldc = n + 1;
+        // The segmented mode draws from its own generator: the later tests' inputs stay as they were.
+        std::mt19937 own(m * 131 + n);
+        std::mt19937& r = mode == 3 ? own : rng;
+        auto B = random_vec((size_t)(tb ? n : k) * ldb, r);
+        auto want = random_vec((size_t)m * ldc, r), got = want;
+        if (mode >= 2) {
+          // Rows in reverse order inside B's storage: rows[p] = row k − 1 − p.
           std::vector<const float*> rows(k);
           for (int p = 0; p < k; ++p) rows[p] = B.data() + (long)(k - 1 - p) * ldb;
           std::vector<float> Bv((size_t)k * n);  // the matrix the rows describe
           for (int p = 0; p < k; ++p)
-            for (int j = 0; j < n; ++j) Bv[(size_t)p * n + j] = rows[p][j];
+            for (int j = 0; j < n; ++j) Bv[(size_t)p * n + j] = rows[p][j / seg * seg_stride + j % seg];
           gemm_ref(ta, false, m, n, k, 0.5f, A.data(), lda, Bv.data(), n, 0.25f, want.data(), ldc);
-          sgemm_packed_rows(isa, m, n, k, 0.5f, Ap.data(), rows.data(), 0.25f, got.data(), ldc);
+          sgemm_packed_rows(isa, m, n, k, 0.5f, Ap.data(), rows.data(), seg, seg_stride, 0.25f, got.data(), ldc);
         } else {
           gemm_ref(ta, tb, m, n, k, 0.5f, A.data(), lda, B.data(), ldb, 0.25f, want.data(), ldc);
           sgemm_packed(isa, m, n, k, 0.5f, Ap.data(), tb, B.data(), ldb, 0.25f, got.data(), ldc);
