@@ -34,7 +34,7 @@ constexpr double kMaxCoordinate = 1 << 30;
 class BatchBuffers {
  public:
   static constexpr size_t kHeader = 64;
-  static constexpr size_t kKept = 4;
+  static constexpr size_t kKept = 2;
   // A buffer of `bytes` (its data starts kHeader bytes in), or nullptr when out of memory.
   uint8_t* take(size_t bytes) {
     {
@@ -156,8 +156,13 @@ size_t output_bytes(const CropsCall& call) {
 // given back by the garbage collector's finalizer), so the batch reaches JS without a copy on the JS thread.
 Napi::Object crops_result(Napi::Env env, const CropsCall& call, uint8_t* data, const int32_t* status, const std::string* messages) {
   const size_t elements = (size_t)call.count * 3 * call.height * call.width;
-  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, data, output_bytes(call),
-                                                    [](Napi::Env, void* p) { batch_buffers.give(static_cast<uint8_t*>(p)); });
+  const size_t bytes = output_bytes(call);
+  // Told to V8 as external memory, so that it collects spent batches as soon as they add up.
+  Napi::MemoryManagement::AdjustExternalMemory(env, (int64_t)bytes);
+  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, data, bytes, [bytes](Napi::Env e, void* p) {
+    batch_buffers.give(static_cast<uint8_t*>(p));
+    Napi::MemoryManagement::AdjustExternalMemory(e, -(int64_t)bytes);
+  });
   Napi::Object result = Napi::Object::New(env);
   if (call.floats) result.Set("pixels", Napi::Float32Array::New(env, elements, buffer, 0));
   else result.Set("pixels", Napi::Uint8Array::New(env, elements, buffer, 0));

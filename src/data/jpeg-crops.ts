@@ -39,11 +39,20 @@ const isJpeg = (b: Uint8Array): boolean => b.length >= 3 && b[0] === 0xff && b[1
 /** uint8 levels, or ToTensor + Normalize's floats with this mean and std. */
 export type CropOutput = { floats: false } | { floats: true; mean: readonly number[]; std: readonly number[] };
 
-/** Decodes the jobs' crops into a batch of `count` images, with `threads` OpenMP threads in one call on libuv's pool. */
-export async function decodeJpegCrops(jobs: readonly CropJob[], spec: CropSpec, count: number, threads: number, output: { floats: true; mean: readonly number[]; std: readonly number[] }): Promise<JpegCrops<Float32Array>>;
-export async function decodeJpegCrops(jobs: readonly CropJob[], spec: CropSpec, count: number, threads: number, output?: { floats: false }): Promise<JpegCrops<Uint8Array>>;
+/** Runs the native call when its turn comes (the files are read and the boxes drawn before). */
+export type Gate = <T>(call: () => Promise<T>) => Promise<T>;
+const now: Gate = (call) => call();
+
+/**
+ * Decodes the jobs' crops into a batch of `count` images, with `threads` OpenMP threads in one
+ * call on libuv's pool, started through `gate`.
+ */
 export async function decodeJpegCrops(jobs: readonly CropJob[], spec: CropSpec, count: number, threads: number,
-  output: CropOutput = { floats: false }): Promise<JpegCrops<Uint8Array | Float32Array>> {
+  output: { floats: true; mean: readonly number[]; std: readonly number[] }, gate?: Gate): Promise<JpegCrops<Float32Array>>;
+export async function decodeJpegCrops(jobs: readonly CropJob[], spec: CropSpec, count: number, threads: number,
+  output?: { floats: false }, gate?: Gate): Promise<JpegCrops<Uint8Array>>;
+export async function decodeJpegCrops(jobs: readonly CropJob[], spec: CropSpec, count: number, threads: number,
+  output: CropOutput = { floats: false }, gate: Gate = now): Promise<JpegCrops<Uint8Array | Float32Array>> {
   const others: CropJob[] = [], failed: { job: CropJob; error: CorruptFileError }[] = [];
   const fail = (job: CropJob, why: string) => failed.push({ job, error: new CorruptFileError(`cannot decode image ${job.file}: ${why}`) });
   const taken: CropJob[] = [], files: Uint8Array[] = [], boxes: number[] = [];
@@ -73,11 +82,11 @@ export async function decodeJpegCrops(jobs: readonly CropJob[], spec: CropSpec, 
     files.push(bytes);
   }
   const [height, width] = cropOutputSize(spec);
-  const { pixels, status, messages } = await native.decodeJpegCropsAsync({
+  const { pixels, status, messages } = await gate(() => native.decodeJpegCropsAsync({
     files, boxes: Float64Array.from(boxes), clipToImage, slots: Int32Array.from(taken, (j) => j.slot),
     flips: Uint8Array.from(taken, (j) => (j.flip ? 1 : 0)), count, height, width, floats: output.floats,
     mean: output.floats ? output.mean : [0, 0, 0], std: output.floats ? output.std : [1, 1, 1], threads,
-  });
+  }));
   for (const [k, job] of taken.entries()) {
     if (status[k] === STATUS_UNSUPPORTED) others.push(job);
     else if (status[k] !== STATUS_OK) fail(job, messages[k]!);

@@ -101,6 +101,7 @@ export class StreamingLoader extends EpochLoader {
   private readonly threads: number;
   private readonly prefetch: number;
   private readonly limiter: Limiter;
+  private readonly nativeGate = new Limiter(1);
   private readonly concurrency: number;
   /** JPEGs go to the addon's decoder (3 channels, no decoded cache). */
   private readonly nativeJpeg: boolean;
@@ -237,8 +238,12 @@ export class StreamingLoader extends EpochLoader {
     }));
     const n = indices.length;
     const decoded = new Uint8Array(n).fill(1);
-    const crops = fused ? await decodeJpegCrops(jobs, this.crop, n, this.concurrency, { floats: true, mean: fused.mean, std: fused.std })
-      : await decodeJpegCrops(jobs, this.crop, n, this.concurrency);
+    // One batch decodes at a time, on all `concurrency` threads: batches side by side would only
+    // share the cores and hold another batch's memory (38 MB of floats at 224). The next batch's
+    // files are read meanwhile, so its call starts as soon as this one ends.
+    const gate = <T>(call: () => Promise<T>) => this.nativeGate.run(call);
+    const crops = fused ? await decodeJpegCrops(jobs, this.crop, n, this.concurrency, { floats: true, mean: fused.mean, std: fused.std }, gate)
+      : await decodeJpegCrops(jobs, this.crop, n, this.concurrency, undefined, gate);
     for (const { job, error } of crops.failed) {
       decoded[job.slot] = 0;
       this.failed(job.file, error);
