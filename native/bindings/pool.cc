@@ -2,6 +2,7 @@
 // call from JavaScript can make a kernel read or write outside the arrays it was given.
 #include <napi.h>
 
+#include <cmath>
 #include <string>
 
 #include "bindings/args.h"
@@ -48,15 +49,24 @@ cnn::Pool2dParams read_pool(const Fields& f, bool dilation, bool* ceil_mode) {
   return p;
 }
 
-// (params, x, y, indices, threads)
+// (params, x, y, indices, threads) or, for the reference loop, (params, x, y, indices). indices
+// may be null (inference); params.clamp [lo, hi] is eval fusion's ReLU/ReLU6 (not with Ref).
+template <bool Ref>
 Napi::Value MaxPool2dForward(const Args& a) {
-  a.expect_count(5);
+  a.expect_count(Ref ? 4 : 5);
   bool ceil_mode;
-  cnn::Pool2dParams p = read_pool(a.object(0, "params"), true, &ceil_mode);
+  const Fields f = a.object(0, "params");
+  cnn::Pool2dParams p = read_pool(f, true, &ceil_mode);
   const float* x = a.floats(1, "x", p.planes * p.h * p.w);
   float* y = a.floats(2, "y", p.planes * p.out_h * p.out_w);
-  float* idx = a.floats(3, "indices", p.planes * p.out_h * p.out_w);
-  cnn::max_pool2d_forward(p, x, y, idx, a.threads(4));
+  if (Ref) {
+    cnn::max_pool2d_ref(p, x, y, a.floats(3, "indices", p.planes * p.out_h * p.out_w), 1);
+    return a.undefined();
+  }
+  float* idx = a.floats_or_null(3, "indices", p.planes * p.out_h * p.out_w);
+  double clamp[2] = {-INFINITY, INFINITY};
+  if (f.present("clamp")) f.range("clamp", -INFINITY, INFINITY, clamp);
+  cnn::max_pool2d_forward(p, x, y, idx, a.threads(4), (float)clamp[0], (float)clamp[1]);
   return a.undefined();
 }
 
@@ -131,13 +141,14 @@ Pass read_pass(const Args& a, size_t i, bool forward, int64_t in_size, int64_t o
 
 using AvgKernel = void (*)(const cnn::Pool2dParams&, bool, int, const float*, float*, int);
 
-// (params, x, y, threads) forward; (params, dy, dx, threads) backward
-template <AvgKernel F, bool Forward>
+// (params, x, y, threads) forward; (params, dy, dx, threads) backward; (params, x, y) the
+// reference forward loop.
+template <AvgKernel F, bool Forward, bool Ref = false>
 Napi::Value AvgPool2d(const Args& a) {
-  a.expect_count(4);
+  a.expect_count(Ref ? 3 : 4);
   const AvgArgs r = read_avg(a, 0);
   const Pass b = read_pass(a, 1, Forward, r.p.planes * r.p.h * r.p.w, r.p.planes * r.p.out_h * r.p.out_w);
-  F(r.p, r.count_include_pad, r.divisor_override, b.src, b.dst, a.threads(3));
+  F(r.p, r.count_include_pad, r.divisor_override, b.src, b.dst, Ref ? 1 : a.threads(3));
   return a.undefined();
 }
 
@@ -165,10 +176,12 @@ Napi::Value AdaptiveMaxPool2dForward(const Args& a) {
 }
 
 const Registration rows({
-    {"maxPool2dForward", MaxPool2dForward},
+    {"maxPool2dForward", MaxPool2dForward<false>},
+    {"maxPool2dRefForward", MaxPool2dForward<true>},
     {"maxPoolBackward", MaxPoolBackward},
     {"avgPool2dForward", AvgPool2d<cnn::avg_pool2d_forward, true>},
     {"avgPool2dBackward", AvgPool2d<cnn::avg_pool2d_backward, false>},
+    {"avgPool2dRefForward", AvgPool2d<cnn::avg_pool2d_ref, true, true>},
     {"adaptiveAvgPool2dForward", AdaptiveAvgPool2d<cnn::adaptive_avg_pool2d_forward, true>},
     {"adaptiveAvgPool2dBackward", AdaptiveAvgPool2d<cnn::adaptive_avg_pool2d_backward, false>},
     {"adaptiveMaxPool2dForward", AdaptiveMaxPool2dForward},

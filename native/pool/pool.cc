@@ -6,6 +6,11 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <vector>
+
+#include "cpu/cpu.h"
+#include "cpu/work_split.h"
+#include "pool/pool_rows.h"
 
 namespace cnn {
 
@@ -31,20 +36,144 @@ int64_t pool_output_size(int64_t in, int k, int pad, int stride, int dilation, b
   return out;
 }
 
-// The common 2×2 / stride-2 window without padding or dilation, with the generic loop's tie and
-// NaN rules (a later tap wins only if greater or NaN). Written as lane-wise selects over the four
-// taps of a row of outputs so that the compiler vectorizes it; `at` is the winner's offset in the
-// window (0, 1, w, w + 1).
-static void max_pool2x2_forward(const Pool2dParams& p, const float* x, float* y, float* idx, int threads) {
+// One max-pool window, clipped as ATen clips it: the first valid position seeds the index, -inf
+// the value; a later tap wins only if greater or NaN (so the last NaN is kept). A window of
+// padding only has no valid position: -inf and index -1.
+static inline void max_window(const Pool2dParams& p, const float* xp, int64_t oh, int64_t ow, float* value,
+                              int64_t* index) {
+  int64_t ih0 = oh * p.stride_h - p.pad_h;
+  const int64_t ih1 = std::min<int64_t>(ih0 + (int64_t)(p.kh - 1) * p.dil_h + 1, p.h);
+  while (ih0 < 0) ih0 += p.dil_h;
+  int64_t iw0 = ow * p.stride_w - p.pad_w;
+  const int64_t iw1 = std::min<int64_t>(iw0 + (int64_t)(p.kw - 1) * p.dil_w + 1, p.w);
+  while (iw0 < 0) iw0 += p.dil_w;
+  float best = -std::numeric_limits<float>::infinity();
+  int64_t best_i = (ih0 < ih1 && iw0 < iw1) ? ih0 * p.w + iw0 : -1;
+  for (int64_t ih = ih0; ih < ih1; ih += p.dil_h)
+    for (int64_t iw = iw0; iw < iw1; iw += p.dil_w) {
+      const int64_t i = ih * p.w + iw;
+      const float v = xp[i];
+      if (v > best || std::isnan(v)) { best = v; best_i = i; }
+    }
+  *value = best;
+  *index = best_i;
+}
+
+void max_pool2d_ref(const Pool2dParams& p, const float* x, float* y, float* idx, int threads) {
+  const int64_t in_size = p.h * p.w, out_size = p.out_h * p.out_w;
+#pragma omp parallel for num_threads(threads) if (worth_threads(p.planes, p.planes * out_size * p.kh * p.kw))
+  for (int64_t pl = 0; pl < p.planes; ++pl) {
+    const float* xp = x + pl * in_size;
+    for (int64_t oh = 0; oh < p.out_h; ++oh)
+      for (int64_t ow = 0; ow < p.out_w; ++ow) {
+        int64_t at;
+        max_window(p, xp, oh, ow, &y[pl * out_size + oh * p.out_w + ow], &at);
+        idx[pl * out_size + oh * p.out_w + ow] = (float)at;
+      }
+  }
+}
+
+namespace {
+
+// Windows up to this many rows and taps a row take the vector loops; larger ones the reference's.
+constexpr int kMaxRowTaps = 8;
+
+bool vector_rows_fit(const Pool2dParams& p) {
+  return (p.stride_w == 1 || p.stride_w == 2) && p.kh <= kMaxRowTaps && p.kw <= kMaxRowTaps;
+}
+
+// The plane geometry for the vector loops: the output columns whose windows lie inside the
+// input horizontally ([col_begin, col_end)), and each output row's window rows inside the input
+// (the same for every plane); x and y are set per plane.
+struct PlaneGeometry {
+  PoolPlane g;
+  std::vector<long> row_first;
+  std::vector<int> row_count;
+
+  explicit PlaneGeometry(const Pool2dParams& p) : row_first(p.out_h), row_count(p.out_h) {
+    g = PoolPlane{nullptr, (long)p.w, (long)p.out_h, (long)p.out_w, p.kh, p.kw, p.stride_w, p.pad_w, p.dil_h, p.dil_w,
+                  0, 0, row_first.data(), row_count.data(), nullptr};
+    g.col_begin = std::min<long>((p.pad_w + p.stride_w - 1) / p.stride_w, g.out_w);
+    const long last = g.w - 1 + p.pad_w - (long)(p.kw - 1) * p.dil_w;  // the last interior window's start + pad_w
+    g.col_end = std::max(g.col_begin, last < 0 ? 0 : std::min<long>(last / p.stride_w + 1, g.out_w));
+    for (int64_t oh = 0; oh < p.out_h; ++oh) {
+      int64_t ih0 = oh * p.stride_h - p.pad_h;
+      const int64_t ih1 = std::min<int64_t>(ih0 + (int64_t)(p.kh - 1) * p.dil_h + 1, p.h);
+      while (ih0 < 0) ih0 += p.dil_h;
+      row_first[oh] = (long)ih0;
+      row_count[oh] = ih0 < ih1 ? (int)((ih1 - 1 - ih0) / p.dil_h + 1) : 0;
+    }
+  }
+};
+
+// Calls out(oh, ow) for every output the vector loops leave: the edge columns, and whole rows
+// without input.
+template <class F>
+void each_edge_output(const PoolPlane& g, F out) {
+  const bool any_interior = g.col_end > g.col_begin;
+  for (int64_t oh = 0; oh < g.out_h; ++oh) {
+    const bool inside = any_interior && g.row_count[oh] > 0;
+    for (int64_t ow = 0; ow < g.out_w; ++ow) {
+      if (inside && ow == g.col_begin) ow = g.col_end;
+      if (ow < g.out_w) out(oh, ow);
+    }
+  }
+}
+
+inline float clamp_relu(float v, float lo, float hi) {
+  v = v > lo ? v : lo;
+  return v < hi ? v : hi;
+}
+
+// Whether planes one after another form one taller plane with the same windows: no vertical
+// padding, and each output row's window inside its own stride_h band of input rows.
+bool planes_stack(const Pool2dParams& p) {
+  return p.pad_h == 0 && p.out_h * p.stride_h == p.h && (int64_t)(p.kh - 1) * p.dil_h < p.stride_h;
+}
+
+// Runs fn(g, first) for the planes of x and y, in groups of about kChunkFloats stacked into one
+// taller plane g (planes first .. first + g.out_h / out_h) where stack allows it (fewer, longer
+// calls for small planes), else one plane at a time; the groups are shared out dynamically.
+template <class F>
+void each_plane_group(const Pool2dParams& p, bool stack, const float* x, float* y, int threads, F fn) {
+  const int64_t in_size = p.h * p.w, out_size = p.out_h * p.out_w;
+  const int64_t group = stack ? std::max<int64_t>(1, kChunkFloats / (in_size + out_size)) : 1;
+  Pool2dParams tall = p;
+  tall.h = p.h * group;
+  tall.out_h = p.out_h * group;
+  const PlaneGeometry geometry(tall);
+  const int64_t groups = (p.planes + group - 1) / group;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk_items(group * (in_size + out_size))) \
+    if (threads > 1 && groups > 1 && p.planes * in_size >= (1 << 15))
+  for (int64_t gi = 0; gi < groups; ++gi) {
+    const int64_t first = gi * group;
+    PoolPlane g = geometry.g;
+    g.x = x + first * in_size;
+    g.y = y + first * out_size;
+    g.out_h = (long)(p.out_h * std::min(group, p.planes - first));
+    fn(g, first);
+  }
+}
+
+}  // namespace
+
+// The 2×2 / stride-2 window without padding or dilation (LeNet, VGG, simplecnn), with the
+// reference's tie and NaN rules (a later tap wins only if greater or NaN) as lane-wise selects
+// over the four taps of a row of outputs, which the compiler vectorizes; it beats the vector
+// loops on this window, with or without indices. `at` is the winner's offset in the window
+// (0, 1, w, w + 1); with clamp, each output as ReLU/ReLU6 would clamp it (clamp_relu).
+template <bool IDX, bool CLAMP>
+static void max_pool2x2_forward(const Pool2dParams& p, const float* x, float* y, float* idx, int threads, float lo, float hi) {
   const int64_t in_size = p.h * p.w, out_size = p.out_h * p.out_w;
   const int w = (int)p.w, ow_n = (int)p.out_w;
-#pragma omp parallel for num_threads(threads) if (worth_threads(p.planes, p.planes * out_size * 4))
+#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk_items(in_size + out_size)) \
+    if (threads > 1 && p.planes > 1 && p.planes * in_size >= (1 << 15))
   for (int64_t pl = 0; pl < p.planes; ++pl) {
     for (int64_t oh = 0; oh < p.out_h; ++oh) {
       const float* r0 = x + pl * in_size + 2 * oh * p.w;
       const float* r1 = r0 + p.w;
       float* yr = y + pl * out_size + oh * ow_n;
-      float* ir = idx + pl * out_size + oh * ow_n;
+      float* ir = IDX ? idx + pl * out_size + oh * ow_n : nullptr;
       const int row0 = (int)(2 * oh * p.w);
       for (int ow = 0; ow < ow_n; ++ow) {
         float best = r0[2 * ow];
@@ -56,48 +185,41 @@ static void max_pool2x2_forward(const Pool2dParams& p, const float* x, float* y,
         best = take ? c : best, at = take ? w : at;
         take = (d > best) | (d != d);
         best = take ? d : best, at = take ? w + 1 : at;
+        if (CLAMP) best = clamp_relu(best, lo, hi);
         yr[ow] = best;
-        ir[ow] = (float)(row0 + 2 * ow + at);
+        if (IDX) ir[ow] = (float)(row0 + 2 * ow + at);
       }
     }
   }
 }
 
-void max_pool2d_forward(const Pool2dParams& p, const float* x, float* y, float* idx, int threads) {
+void max_pool2d_forward(const Pool2dParams& p, const float* x, float* y, float* idx, int threads, float lo, float hi) {
+  const bool clamp = lo > -std::numeric_limits<float>::infinity() || hi < std::numeric_limits<float>::infinity();
+  const int64_t in_size = p.h * p.w, out_size = p.out_h * p.out_w;
+  if (!vector_rows_fit(p)) {
+    std::vector<float> scratch(idx ? 0 : p.planes * out_size);
+    max_pool2d_ref(p, x, y, idx ? idx : scratch.data(), threads);
+    if (clamp)
+      for (int64_t i = 0; i < p.planes * out_size; ++i) y[i] = clamp_relu(y[i], lo, hi);
+    return;
+  }
   if (p.kh == 2 && p.kw == 2 && p.stride_h == 2 && p.stride_w == 2 && p.pad_h == 0 && p.pad_w == 0 &&
       p.dil_h == 1 && p.dil_w == 1 && 2 * p.out_h <= p.h && 2 * p.out_w <= p.w) {
-    return max_pool2x2_forward(p, x, y, idx, threads);
+    if (idx) return (clamp ? max_pool2x2_forward<true, true> : max_pool2x2_forward<true, false>)(p, x, y, idx, threads, lo, hi);
+    return (clamp ? max_pool2x2_forward<false, true> : max_pool2x2_forward<false, false>)(p, x, y, idx, threads, lo, hi);
   }
-  const int64_t in_size = p.h * p.w, out_size = p.out_h * p.out_w;
-  const float neg_inf = -std::numeric_limits<float>::infinity();
-#pragma omp parallel for num_threads(threads) if (worth_threads(p.planes, p.planes * out_size * p.kh * p.kw))
-  for (int64_t pl = 0; pl < p.planes; ++pl) {
-    const float* xp = x + pl * in_size;
-    float* yp = y + pl * out_size;
-    float* ip = idx + pl * out_size;
-    for (int64_t oh = 0; oh < p.out_h; ++oh) {
-      int64_t ih0 = oh * p.stride_h - p.pad_h;
-      const int64_t ih1 = std::min<int64_t>(ih0 + (int64_t)(p.kh - 1) * p.dil_h + 1, p.h);
-      while (ih0 < 0) ih0 += p.dil_h;
-      for (int64_t ow = 0; ow < p.out_w; ++ow) {
-        int64_t iw0 = ow * p.stride_w - p.pad_w;
-        const int64_t iw1 = std::min<int64_t>(iw0 + (int64_t)(p.kw - 1) * p.dil_w + 1, p.w);
-        while (iw0 < 0) iw0 += p.dil_w;
-        // As ATen: the first valid position seeds the index, -inf the value; NaN always wins
-        // (so the last NaN is kept). A window of padding only has no valid position.
-        float best = neg_inf;
-        int64_t best_i = (ih0 < ih1 && iw0 < iw1) ? ih0 * p.w + iw0 : -1;
-        for (int64_t ih = ih0; ih < ih1; ih += p.dil_h)
-          for (int64_t iw = iw0; iw < iw1; iw += p.dil_w) {
-            const int64_t i = ih * p.w + iw;
-            const float v = xp[i];
-            if (v > best || std::isnan(v)) { best = v; best_i = i; }
-          }
-        yp[oh * p.out_w + ow] = best;
-        ip[oh * p.out_w + ow] = (float)best_i;
-      }
-    }
-  }
+  const PoolRows& K = pool_rows_for(active_isa());
+  each_plane_group(p, !idx && planes_stack(p), x, y, threads, [&](const PoolPlane& g, int64_t first) {
+    float* ip = idx ? idx + first * out_size : nullptr;
+    if (g.col_end > g.col_begin) K.max_plane(g, clamp, lo, hi, ip);
+    each_edge_output(g, [&](int64_t oh, int64_t ow) {
+      float v;
+      int64_t at;
+      max_window(p, g.x + oh / p.out_h * in_size, oh % p.out_h, ow, &v, &at);
+      g.y[oh * p.out_w + ow] = clamp ? clamp_relu(v, lo, hi) : v;
+      if (ip) ip[oh * p.out_w + ow] = (float)at;
+    });
+  });
 }
 
 void max_pool_backward(int64_t planes, int64_t in_size, int64_t out_size, const float* dy,
@@ -157,26 +279,46 @@ inline bool avg_window(const Pool2dParams& p, bool count_include_pad, int diviso
 
 }  // namespace
 
-void avg_pool2d_forward(const Pool2dParams& p, bool count_include_pad, int divisor_override,
-                        const float* x, float* y, int threads) {
+// One average-pool output as the reference computes it (0 for a window holding no input).
+static inline float avg_output(const Pool2dParams& p, bool count_include_pad, int divisor_override,
+                               const float* xp, int64_t oh, int64_t ow) {
+  AvgWindow win;
+  if (!avg_window(p, count_include_pad, divisor_override, oh, ow, &win)) return 0.0f;
+  float s = 0.0f;
+  for (int64_t ih = win.ih0; ih < win.ih1; ++ih)
+    for (int64_t iw = win.iw0; iw < win.iw1; ++iw) s += xp[ih * p.w + iw];
+  return s / win.divisor;
+}
+
+void avg_pool2d_ref(const Pool2dParams& p, bool count_include_pad, int divisor_override,
+                    const float* x, float* y, int threads) {
   const int64_t in_size = p.h * p.w, out_size = p.out_h * p.out_w;
 #pragma omp parallel for num_threads(threads) if (worth_threads(p.planes, p.planes * out_size * p.kh * p.kw))
-  for (int64_t pl = 0; pl < p.planes; ++pl) {
-    const float* xp = x + pl * in_size;
-    float* yp = y + pl * out_size;
+  for (int64_t pl = 0; pl < p.planes; ++pl)
     for (int64_t oh = 0; oh < p.out_h; ++oh)
-      for (int64_t ow = 0; ow < p.out_w; ++ow) {
-        AvgWindow win;
-        if (!avg_window(p, count_include_pad, divisor_override, oh, ow, &win)) {
-          yp[oh * p.out_w + ow] = 0.0f;
-          continue;
-        }
-        float s = 0.0f;
-        for (int64_t ih = win.ih0; ih < win.ih1; ++ih)
-          for (int64_t iw = win.iw0; iw < win.iw1; ++iw) s += xp[ih * p.w + iw];
-        yp[oh * p.out_w + ow] = s / win.divisor;
-      }
-  }
+      for (int64_t ow = 0; ow < p.out_w; ++ow)
+        y[pl * out_size + oh * p.out_w + ow] = avg_output(p, count_include_pad, divisor_override, x + pl * in_size, oh, ow);
+}
+
+void avg_pool2d_forward(const Pool2dParams& p, bool count_include_pad, int divisor_override,
+                        const float* x, float* y, int threads) {
+  if (!vector_rows_fit(p)) return avg_pool2d_ref(p, count_include_pad, divisor_override, x, y, threads);
+  const PoolRows& K = pool_rows_for(active_isa());
+  const bool stack = planes_stack(p);
+  const int64_t in_size = p.h * p.w, rows = stack ? kChunkFloats / (in_size + p.out_h * p.out_w) + 1 : 1;
+  // Interior windows of a row share its divisor: their rows are clipped alike (and stacked planes alike).
+  std::vector<float> divisor(p.out_h * rows, 1.0f);
+  const int64_t col_begin = std::min<int64_t>((p.pad_w + p.stride_w - 1) / p.stride_w, p.out_w);
+  AvgWindow win;
+  for (int64_t oh = 0; oh < p.out_h; ++oh)
+    if (col_begin < p.out_w && avg_window(p, count_include_pad, divisor_override, oh, col_begin, &win))
+      for (int64_t k = 0; k < rows; ++k) divisor[k * p.out_h + oh] = win.divisor;
+  each_plane_group(p, stack, x, y, threads, [&](const PoolPlane& g, int64_t) {
+    if (g.col_end > g.col_begin) K.sum_plane(g, divisor.data());
+    each_edge_output(g, [&](int64_t oh, int64_t ow) {
+      g.y[oh * p.out_w + ow] = avg_output(p, count_include_pad, divisor_override, g.x + oh / p.out_h * in_size, oh % p.out_h, ow);
+    });
+  });
 }
 
 void avg_pool2d_backward(const Pool2dParams& p, bool count_include_pad, int divisor_override,

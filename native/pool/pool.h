@@ -2,6 +2,7 @@
 // Max-pool indices are flat positions in the input plane (ih·W + iw) stored as float, as the
 // Tensor API holds only float32; an empty window (all padding) gets -inf and index -1.
 #pragma once
+#include <cmath>
 #include <cstdint>
 
 namespace cnn {
@@ -19,8 +20,15 @@ struct Pool2dParams {
 // must start inside the input or the left padding. May return < 1 (the caller reports it).
 int64_t pool_output_size(int64_t in, int k, int pad, int stride, int dilation, bool ceil_mode);
 
-// y, idx: planes×out_h×out_w. Ties keep the first maximum; NaN wins, as ATen.
-void max_pool2d_forward(const Pool2dParams& p, const float* x, float* y, float* idx, int threads);
+// y, idx: planes×out_h×out_w. Ties keep the first maximum; NaN wins, as ATen. idx may be null
+// (inference needs no argmax). lo/hi: eval fusion's ReLU (0, ∞) or ReLU6 (0, 6) applied to each
+// output as ReLU would apply it to each input (max commutes with it): v > lo ? v : lo, then
+// v < hi ? v : hi. Windows of up to 8×8 with horizontal stride 1 or 2 run the per-ISA vector
+// loops (pool_rows.h) and give max_pool2d_ref's values and indices bit for bit.
+void max_pool2d_forward(const Pool2dParams& p, const float* x, float* y, float* idx, int threads,
+                        float lo = -INFINITY, float hi = INFINITY);
+// The direct loop over each window: the reference, and the path of every other window.
+void max_pool2d_ref(const Pool2dParams& p, const float* x, float* y, float* idx, int threads);
 
 // dx (planes×in_h×in_w) = 0, then dx[plane][idx] += dy for every output; idx < 0 is skipped.
 // Shared by max_pool2d and adaptive_max_pool2d. idx must hold integers in [-1, in_h·in_w).
@@ -33,8 +41,12 @@ int64_t first_bad_index(const float* idx, int64_t n, int64_t limit, int threads)
 
 // divisor_override 0 means none. ATen's AvgPool2d divisor rules (pool size clipped to the
 // padded input, count_include_pad, divisor_override).
+// The forward pass runs the vector loops where max_pool2d_forward does, summing in the
+// reference's order: avg_pool2d_ref's values bit for bit.
 void avg_pool2d_forward(const Pool2dParams& p, bool count_include_pad, int divisor_override,
                         const float* x, float* y, int threads);
+void avg_pool2d_ref(const Pool2dParams& p, bool count_include_pad, int divisor_override,
+                    const float* x, float* y, int threads);
 void avg_pool2d_backward(const Pool2dParams& p, bool count_include_pad, int divisor_override,
                          const float* dy, float* dx, int threads);
 

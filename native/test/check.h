@@ -4,11 +4,15 @@
 #include <string>
 #include <vector>
 
+#include "cpu/cpu.h"
+
 extern int g_pass, g_fail;
 
 std::vector<float> random_vec(size_t n, std::mt19937& rng);
 // Fails (one line) at the first element outside atol + rtol·|want|.
 void check_close(const std::string& name, const std::vector<float>& got, const std::vector<float>& want, float atol, float rtol);
 
+// The vector pooling loops of one ISA against the direct loops (pool_kernels_test.cc).
+void test_pool_vectors(cnn::Isa isa);
 // Issue 16's layer kernels (layer_kernels_test.cc).
 void test_layer_kernels(std::mt19937& rng);

@@ -593,6 +593,7 @@ int main() {
     test_gemm_packed(isa, rng);
     set_active_isa(isa);  // convolution dispatches its GEMMs through the active variant
     test_conv(isa, rng);
+    test_pool_vectors(isa);  // pooling dispatches through the active variant
   }
   test_conv_algos(rng);
   test_pool_pad(rng);

@@ -3,7 +3,9 @@
 // applied as the kernel stores each block of output (its clamp epilogue), not as another pass. The folded weights are cached per convolution and rebuilt
 // when weights may have changed (weights-generation). Training, recorded gradients and hooks on
 // any of the layers (Grad-CAM, summaries) take the unfused path, which keeps every intermediate.
-// Elsewhere (training, recorded gradients) BatchNorm → ReLU/ReLU6 runs as one pass forward and
+// Without BatchNorm, Conv2d → ReLU/ReLU6 takes the activation as the same epilogue, and a
+// ReLU/ReLU6 that no convolution took runs after a MaxPool2d that follows it, on its 4× smaller
+// output. Elsewhere (training, recorded gradients) BatchNorm → ReLU/ReLU6 runs as one pass forward and
 // backward (BatchNorm's callWithActivation) when no hook observes either.
 import { Tensor, isGradEnabled } from '../tensor/tensor.js';
 import { add } from '../tensor/ops.js';
@@ -12,6 +14,7 @@ import type { Module } from './module.js';
 import { Conv2d } from './conv.js';
 import { BatchNorm1d, BatchNorm2d } from './norm.js';
 import { ReLU, ReLU6 } from './activation.js';
+import { MaxPool2d } from './pool.js';
 import { foldBatchNorm } from './fold-batch-norm.js';
 
 interface Folded {
@@ -51,20 +54,31 @@ function activationClamp(act: Module | undefined): [number, number] | undefined 
   return undefined;
 }
 
+/** Whether layers run fused without recording: no gradient, and no hook wants a fused layer's own output. */
+function inferenceFusable(...layers: (Module | undefined)[]): boolean {
+  return !isGradEnabled() && layers.every((m) => m !== undefined && !m.hasHooks());
+}
+
 /** Runs layers[i] (and the BatchNorm and activation after it when they fuse); returns the output and how many layers it used. */
 function runFrom(layers: readonly Module[], i: number, x: Tensor): [Tensor, number] {
   const conv = layers[i], bn = layers[i + 1];
-  if (!foldable(conv, bn)) {
-    const act = layers[i + 1];
-    const activation = act instanceof ReLU ? 'relu' : act instanceof ReLU6 ? 'relu6' : undefined;
-    if ((conv instanceof BatchNorm2d || conv instanceof BatchNorm1d) && activation && !conv.hasHooks() && !act.hasHooks()) {
-      return [conv.callWithActivation(x, activation), 2];
-    }
-    return [conv.call(x), 1];
+  if (foldable(conv, bn)) {
+    const { weight, bias } = foldedWeights(conv as Conv2d, bn);
+    const clamp = activationClamp(layers[i + 2]);
+    return [(conv as Conv2d).convolve(x, weight, bias, { clamp }), clamp ? 3 : 2];
   }
-  const { weight, bias } = foldedWeights(conv as Conv2d, bn);
-  const clamp = activationClamp(layers[i + 2]);
-  return [(conv as Conv2d).convolve(x, weight, bias, { clamp }), clamp ? 3 : 2];
+  const next = layers[i + 1];
+  const clamp = activationClamp(next);
+  // Conv2d → ReLU/ReLU6 without BatchNorm (LeNet, VGG): the clamp is the convolution's epilogue.
+  if (conv instanceof Conv2d && clamp && inferenceFusable(conv, next)) return [conv.convolve(x, conv.weight, conv.bias, { clamp }), 2];
+  // ReLU/ReLU6 → MaxPool2d where no convolution took the activation: pool, then clamp the smaller output.
+  const actClamp = activationClamp(conv);
+  if (actClamp && next instanceof MaxPool2d && inferenceFusable(conv, next)) return [next.poolClamped(x, actClamp), 2];
+  const activation = next instanceof ReLU ? 'relu' : next instanceof ReLU6 ? 'relu6' : undefined;
+  if ((conv instanceof BatchNorm2d || conv instanceof BatchNorm1d) && activation && !conv.hasHooks() && !next.hasHooks()) {
+    return [conv.callWithActivation(x, activation), 2];
+  }
+  return [conv.call(x), 1];
 }
 
 /**

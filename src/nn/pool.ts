@@ -41,6 +41,12 @@ export class MaxPool2d extends Module {
     return batched(x, 'max_pool2d', (x4) => maxPool2d(x4, this.opts));
   }
 
+  /** forward(act(x)) for act ReLU (clamp [0, Infinity]) or ReLU6 ([0, 6]): the pool first, the
+   * activation on its output (eval fusion; no gradient is recorded). */
+  poolClamped(x: Tensor, clamp: [number, number]): Tensor {
+    return batched(x, 'max_pool2d', (x4) => maxPool2d(x4, { ...this.opts, clamp }));
+  }
+
   /** [output, indices]: indices are flat positions in each input plane, as PyTorch's. */
   forwardWithIndices(x: Tensor): [Tensor, Tensor] {
     return maxPool2dWithIndices(x, this.opts);

@@ -41,6 +41,8 @@ export interface PoolParams {
 
 export interface MaxPoolParams extends PoolParams {
   dilH: number; dilW: number;
+  /** [lo, hi]: eval fusion's ReLU (0, Infinity) or ReLU6 (0, 6), applied to each output as ReLU applies it (NaN becomes lo). */
+  clamp?: readonly [number, number];
 }
 
 export interface AvgPoolParams extends PoolParams {
@@ -232,12 +234,15 @@ export interface NativeAddon {
   sum(x: Float32Array): number;
   /** Index of the first array holding NaN or ±Inf, or -1; one parallel pass over all of them. */
   firstNonFinite(arrays: readonly Float32Array[], threads: number): number;
-  /** indices: flat positions in each input plane (ih·W + iw), -1 for a window of padding only. */
-  maxPool2dForward(p: MaxPoolParams, x: Float32Array, y: Float32Array, indices: Float32Array,
+  /** indices: flat positions in each input plane (ih·W + iw), -1 for a window of padding only; null when no gradient needs them. */
+  maxPool2dForward(p: MaxPoolParams, x: Float32Array, y: Float32Array, indices: Float32Array | null,
     threads: number): void;
+  /** The direct loop the vector paths are checked against (cnn doctor); p.clamp is not read. */
+  maxPool2dRefForward(p: MaxPoolParams, x: Float32Array, y: Float32Array, indices: Float32Array): void;
   /** dx = 0, then dx[plane][indices] += dy (max_pool2d and adaptive_max_pool2d). */
   maxPoolBackward(p: PlaneParams, dy: Float32Array, indices: Float32Array, dx: Float32Array, threads: number): void;
   avgPool2dForward(p: AvgPoolParams, x: Float32Array, y: Float32Array, threads: number): void;
+  avgPool2dRefForward(p: AvgPoolParams, x: Float32Array, y: Float32Array): void;
   avgPool2dBackward(p: AvgPoolParams, dy: Float32Array, dx: Float32Array, threads: number): void;
   adaptiveAvgPool2dForward(p: PlaneParams, x: Float32Array, y: Float32Array, threads: number): void;
   adaptiveAvgPool2dBackward(p: PlaneParams, dy: Float32Array, dx: Float32Array, threads: number): void;

@@ -4,7 +4,7 @@ import { emptyFloat32 } from './storage.js';
 import { native, getThreads, type MaxPoolParams, type AvgPoolParams, type PlaneParams } from './native.js';
 import { convOutputSize, intPair } from './shape.js';
 import { record } from './ops.js';
-import { Tensor, formatShape, type Shape } from './tensor.js';
+import { Tensor, formatShape, isGradEnabled, shapeSize, type Shape } from './tensor.js';
 
 export interface MaxPool2dOptions {
   kernelSize: [number, number];
@@ -93,9 +93,20 @@ export function maxPool2dWithIndices(x: Tensor, o: MaxPool2dOptions): [Tensor, T
     (y, indices) => native.maxPool2dForward(p, x.data, y, indices, getThreads()));
 }
 
-/** torch.nn.functional.max_pool2d (NCHW). */
-export function maxPool2d(x: Tensor, o: MaxPool2dOptions): Tensor {
-  return maxPool2dWithIndices(x, o)[0];
+/**
+ * torch.nn.functional.max_pool2d (NCHW). clamp [lo, hi]: eval fusion's ReLU (0, Infinity) or
+ * ReLU6 (0, 6) before the pool, applied to the 4× smaller output instead (max commutes with
+ * them); it records no gradient. Without a gradient to record, no argmax is kept.
+ */
+export function maxPool2d(x: Tensor, o: MaxPool2dOptions & { clamp?: [number, number] }): Tensor {
+  if (isGradEnabled() && x.requiresGrad) {
+    if (o.clamp) throw new RangeError('maxPool2d: clamp is an inference epilogue; it has no gradient (record none: noGrad, or an input without requiresGrad)');
+    return maxPool2dWithIndices(x, o)[0];
+  }
+  const { p, outShape } = maxPoolParams(x, o, 'maxPool2d');
+  const y = emptyFloat32(shapeSize(outShape));
+  native.maxPool2dForward(o.clamp ? { ...p, clamp: o.clamp } : p, x.data, y, null, getThreads());
+  return new Tensor(y, outShape);
 }
 
 /** torch.nn.functional.avg_pool2d (NCHW), with PyTorch's divisor rules. */

@@ -1,14 +1,18 @@
-// Compares every kernel variant this CPU supports with the scalar references on a small GEMM
-// and convolutions (forward and both gradients): the GEMM paths and the depthwise kernel. `cnn doctor` reports it.
-import { native, getThreads, type ConvParams } from './native.js';
+// Compares every kernel variant this CPU supports with the scalar references on a small GEMM,
+// convolutions (forward and both gradients: the GEMM paths and the depthwise kernel) and pooling
+// (the vector row loops against the direct ones). `cnn doctor` reports it.
+import { native, getThreads, type ConvParams, type MaxPoolParams } from './native.js';
 import { convOutputShape } from './ops.js';
 import { Generator } from './random.js';
+import { convOutputSize } from './shape.js';
 import { shapeSize } from './tensor.js';
 
 export interface VariantCheck {
   isa: string;
   gemmMaxError: number;
   convMaxError: number;
+  /** Max and average pooling: the largest difference of values, Infinity if an argmax differs. */
+  poolMaxError: number;
   ok: boolean;
 }
 
@@ -73,6 +77,32 @@ function checkConvShape(p: ConvParams, g: Generator, threads: number): number {
   return Math.max(...pairs.map(([got, want]) => maxRelativeError(got, want)));
 }
 
+/** The ResNet stem's 3×3 stride-2 window with padding and a 2×2 one, on rows of 23 and 40 (a full vector and a tail). */
+const POOL_CHECKS: MaxPoolParams[] = [
+  { n: 2, c: 3, h: 17, w: 23, kh: 3, kw: 3, strideH: 2, strideW: 2, padH: 1, padW: 1, dilH: 1, dilW: 1, ceilMode: true },
+  { n: 1, c: 4, h: 12, w: 40, kh: 2, kw: 2, strideH: 2, strideW: 2, padH: 0, padW: 0, dilH: 1, dilW: 1, ceilMode: false },
+];
+
+function checkPool(g: Generator, threads: number): number {
+  let worst = 0;
+  for (const p of POOL_CHECKS) {
+    const x = randomArray(p.n * p.c * p.h * p.w, g);
+    const outH = convOutputSize(p.h, p.kh, p.strideH, p.padH, p.dilH, p.ceilMode);
+    const outW = convOutputSize(p.w, p.kw, p.strideW, p.padW, p.dilW, p.ceilMode);
+    const size = p.n * p.c * outH * outW;
+    const [y, want, idx, wantIdx] = [0, 1, 2, 3].map(() => new Float32Array(size));
+    native.maxPool2dRefForward(p, x, want, wantIdx);
+    native.maxPool2dForward(p, x, y, idx, threads);
+    if (idx.some((v, i) => v !== wantIdx[i])) return Infinity;
+    const avg = { ...p, countIncludePad: false, divisorOverride: 0 };
+    const [ya, wantA] = [new Float32Array(size), new Float32Array(size)];
+    native.avgPool2dRefForward(avg, x, wantA);
+    native.avgPool2dForward(avg, x, ya, threads);
+    worst = Math.max(worst, maxRelativeError(y, want), maxRelativeError(ya, wantA));
+  }
+  return worst;
+}
+
 /** Runs the check on every supported variant, then restores the active one. */
 export function checkKernelVariants(threads = getThreads()): VariantCheck[] {
   const info = native.cpuInfo();
@@ -83,7 +113,8 @@ export function checkKernelVariants(threads = getThreads()): VariantCheck[] {
       const g = new Generator(42);
       const gemmMaxError = checkGemm(g, threads);
       const convMaxError = checkConv(g, threads);
-      results.push({ isa, gemmMaxError, convMaxError, ok: gemmMaxError <= TOLERANCE && convMaxError <= TOLERANCE });
+      const poolMaxError = checkPool(g, threads);
+      results.push({ isa, gemmMaxError, convMaxError, poolMaxError, ok: Math.max(gemmMaxError, convMaxError, poolMaxError) <= TOLERANCE });
     }
   } finally {
     native.setIsa(info.active);

@@ -6,6 +6,10 @@ import assert from 'node:assert/strict';
 import { MODELS, buildModel } from '../../src/models/registry.js';
 import { withoutInit } from '../../src/nn/init.js';
 import { Conv2d } from '../../src/nn/conv.js';
+import { Sequential, Identity } from '../../src/nn/container.js';
+import { ReLU, ReLU6 } from '../../src/nn/activation.js';
+import { MaxPool2d } from '../../src/nn/pool.js';
+import { maxPool2d } from '../../src/tensor/pool.js';
 import { hasFoldedWeights } from '../../src/nn/fusion.js';
 import type { Module } from '../../src/nn/module.js';
 import { Tensor, noGrad } from '../../src/tensor/tensor.js';
@@ -103,6 +107,68 @@ describe('the activation is the convolution\'s epilogue', () => {
     assertClose(y, plain.map((v, i) => Math.min(Math.max(v + residual.data[i], 0), 0.2)), WITHIN, 'residual added, then clamped');
     assert.throws(() => noGrad(() => conv2d(x, w, null, { padding: [1, 1, 1, 1], residual: image([2, 5, 4]) })),
       /residual \[1, 2, 5, 4\] does not match the output \[1, 2, 5, 5\]/);
+  });
+});
+
+describe('without BatchNorm, the activation still fuses', () => {
+  /** Counts the calls of the bindings fusion replaces or changes while fn runs. */
+  function countCalls(fn: () => void) {
+    const calls = { clampedConv: 0, relu: 0, hardtanh: 0, poolWithoutIndices: 0, poolClamped: 0 };
+    const { conv2dForward, reluForward, hardtanhForward, maxPool2dForward } = native;
+    native.conv2dForward = (p, ...rest) => (p.clamp && calls.clampedConv++, conv2dForward(p, ...rest));
+    native.reluForward = (...args) => (calls.relu++, reluForward(...args));
+    native.hardtanhForward = (...args) => (calls.hardtanh++, hardtanhForward(...args));
+    native.maxPool2dForward = (p, x, y, indices, threads) => {
+      if (indices === null) calls.poolWithoutIndices++;
+      if (p.clamp) calls.poolClamped++;
+      return maxPool2dForward(p, x, y, indices, threads);
+    };
+    try {
+      fn();
+    } finally {
+      Object.assign(native, { conv2dForward, reluForward, hardtanhForward, maxPool2dForward });
+    }
+    return calls;
+  }
+
+  it('lenet5: conv → relu is one clamped convolution, the pools keep no argmax, the logits are the unfused ones bit for bit', () => {
+    const { model, x } = zooModel('lenet5');
+    const batch = cat([0, 1, 2, 3].map((phase) => image(x.shape.slice(1), phase)), 0);
+    const unfused = model.call(batch).detach();
+    let fused = batch;
+    // Two convolutions take their ReLU; the classifier's two ReLUs after Linear stay passes.
+    assert.deepEqual(countCalls(() => { fused = noGrad(() => model.call(batch)); }),
+      { clampedConv: 2, relu: 2, hardtanh: 0, poolWithoutIndices: 2, poolClamped: 0 });
+    assertClose(fused, unfused, { atol: 0, rtol: 0 }, 'lenet5 logits');
+  });
+
+  for (const [name, act] of [['ReLU', () => new ReLU()], ['ReLU6', () => new ReLU6()]] as const) {
+    it(`${name} → MaxPool2d with no convolution before it pools first and clamps the output: the unfused values`, () => {
+      const x = image([3, 11, 14]);
+      for (let i = 0; i < x.size; i++) x.data[i] *= 8;  // some above ReLU6's 6
+      const seq = new Sequential(new Identity(), act(), new MaxPool2d({ kernelSize: 3, stride: 2, padding: 1 }));
+      const unfused = seq.call(x).detach();
+      let fused = x;
+      const calls = countCalls(() => { fused = noGrad(() => seq.call(x)); });
+      assert.deepEqual(calls, { clampedConv: 0, relu: 0, hardtanh: 0, poolWithoutIndices: 1, poolClamped: 1 });
+      assertClose(fused, unfused, { atol: 0, rtol: 0 }, `${name} then max pool`);
+      // A hook on the activation sees its own output: the layers run one by one.
+      let seen: Tensor | undefined;
+      const handle = seq.at(1).registerForwardHook((_m, _in, y) => { seen = y; });
+      const hooked = countCalls(() => { fused = noGrad(() => seq.call(x)); });
+      handle.remove();
+      assert.equal(hooked.poolClamped, 0);
+      assert.equal(seen?.size, x.size);
+      assertClose(fused, unfused, { atol: 0, rtol: 0 }, `${name} then max pool, hooked`);
+    });
+  }
+
+  it('maxPool2d refuses a clamp where it would record a gradient', () => {
+    const x = image([2, 4, 4]);
+    x.requiresGrad = true;
+    assert.throws(() => maxPool2d(x, { kernelSize: [2, 2], clamp: [0, Infinity] }), /clamp is an inference epilogue/);
+    assertClose(noGrad(() => maxPool2d(x, { kernelSize: [2, 2], clamp: [0, 0.5] })),
+      maxPool2d(x, { kernelSize: [2, 2] }).detach().data.map((v) => Math.min(Math.max(v, 0), 0.5)), WITHIN, 'clamped');
   });
 });
 

@@ -1,0 +1,41 @@
+// The vector loops of 2-D pooling, one set per ISA. The driver (pool.cc) hands them one plane's
+// interior columns (windows that need no horizontal clipping, stride 1 or 2); the loops clip the
+// window's rows themselves and never read padding. The driver does the edge columns.
+#pragma once
+#include "cpu/cpu.h"
+
+namespace cnn {
+
+// One H×W input plane and its out_h×out_w output plane. Output (oh, ow) for ow in [col_begin,
+// col_end) reads the input rows row_first[oh] + r·dil_h, r < row_count[oh] (the window's rows
+// inside the input), and in each the taps ow·stride_w - pad_w + t·dil_w, t < kw: row after row,
+// tap after tap (the reference's order, so ties and NaN resolve the same). A row with
+// row_count 0 is left alone.
+struct PoolPlane {
+  const float* x;
+  long w, out_h, out_w;
+  int kh, kw, stride_w, pad_w, dil_h, dil_w;
+  long col_begin, col_end;
+  const long* row_first;
+  const int* row_count;
+  float* y;
+};
+
+struct PoolRows {
+  // y = clamp(max over the window), a later tap winning only if greater or NaN; with clamp, as
+  // ReLU: v > lo ? v : lo, then v < hi ? v : hi. idx, when not null (out_h×out_w), gets the
+  // winner's flat plane position (the first tap's when nothing beats -inf).
+  void (*max_plane)(const PoolPlane& p, bool clamp, float lo, float hi, float* idx);
+  // y = (0 + every tap in order) / divisor[oh], as the reference sums.
+  void (*sum_plane)(const PoolPlane& p, const float* divisor);
+};
+
+extern const PoolRows pool_rows_portable;
+#if defined(CNN_X86)
+extern const PoolRows pool_rows_avx2;
+extern const PoolRows pool_rows_avx512;
+#endif
+
+const PoolRows& pool_rows_for(Isa isa);
+
+}  // namespace cnn
