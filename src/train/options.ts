@@ -1,7 +1,7 @@
 // The run spec: every option of `cnn train` is one row of this table. The commander options and
 // their --help, the TrainConfig type, the defaults and the checks (config.ts) all come from it;
 // optimizers and schedulers bring their own rows (optim/optimizers.ts, optim/schedulers.ts).
-import { numberRow, listRow, choiceRow, switchRow, textRow, type AnyOptionRow, type ConfigFrom } from '../option-row.js';
+import { numberRow, listRow, choiceRow, switchRow, textRow, type AnyOptionRow, type ConfigFrom, type OptionRow } from '../option-row.js';
 import { OPTIMIZERS, OPTIMIZER_NAMES, OPTIMIZER_ROWS } from '../optim/optimizers.js';
 import { SCHEDULERS, SCHEDULER_NAMES, SCHEDULER_ROWS } from '../optim/schedulers.js';
 import { MODELS } from '../models/registry.js';
@@ -126,6 +126,12 @@ const AUGMENT_ROWS = [
 ] as const;
 
 /** Runs on image files (--dataset imagefolder or a labels file), streamed from disk. */
+/** A switch of the decoded-image cache, which has no default (absent: decided from the data). */
+function cacheDecodedRow(flag: string, help: string): OptionRow<'cacheDecoded', boolean> {
+  const { default: _, ...row } = switchRow('cacheDecoded', flag, { help, group: 'images' });
+  return { ...row, defaultText: 'automatic' };
+}
+
 const IMAGE_FILE_ROWS = [
   textRow('labels', '--labels <file>', { defaultText: 'off', help: 'a path,label CSV/TSV of your images (paths relative to it; labels as names or indices)', group: 'images' }),
   textRow('trainCsv', '--train-csv <file>', { defaultText: 'off', help: 'the training images as a path,label CSV/TSV', group: 'images' }),
@@ -136,7 +142,9 @@ const IMAGE_FILE_ROWS = [
   }),
   numberRow('evalResize', '--eval-resize <n>', { integer: true, min: 1, max: 8192, defaultText: 'image size / 0.875: 256 for 224', help: 'validation: Resize(n) of the shorter side, then CenterCrop(image size)', group: 'images' }),
   switchRow('skipBadImages', '--skip-bad-images', { help: 'skip unreadable images (counted at the end of each epoch) instead of stopping', group: 'images' }),
-  switchRow('cacheDecoded', '--cache-decoded', { help: 'keep decoded images in memory up to the budget (a quarter of --max-memory or of free memory, at most 4 GB) even when not all fit; without it they are kept only when all are estimated to fit', group: 'images' }),
+  // One key, three states: absent (automatic), --cache-decoded (true), --no-cache-decoded (false).
+  cacheDecodedRow('--cache-decoded', 'keep decoded images in memory up to the budget (a quarter of --max-memory or of free memory, at most 4 GB) even when not all fit; without it or --no-cache-decoded they are kept only when all are estimated to fit and are not JPEGs that the native decoder reads faster'),
+  cacheDecodedRow('--no-cache-decoded', 'never keep decoded images in memory: decode each image every epoch'),
 ] as const;
 
 export const TRAIN_OPTIONS = [...RUN_ROWS, ...OPTIMIZATION_ROWS, ...SCHEDULE_ROWS, ...AUGMENT_ROWS, ...IMAGE_FILE_ROWS] as const;

@@ -32,7 +32,7 @@ export function photoOptions(c: Pick<TrainConfig, PhotoKeys | 'model'>): PhotoRu
     channels: channels === 1 ? 1 : 3, imageSize: c.imageSize ?? size,
     dataDir: c.dataDir, labels: c.labels, trainCsv: c.trainCsv, valCsv: c.valCsv, valSplit: c.valSplit, seed: c.seed,
     augment: c.augment, rrcScale: c.randomResizedCrop, rrcRatio: c.rrcRatio, evalResize: c.evalResize,
-    skipBadImages: c.skipBadImages, cacheDecoded: c.cacheDecoded || 'auto', normalize: normalizeSpec(c), autoAugment: c.autoAugment,
+    skipBadImages: c.skipBadImages, cacheDecoded: c.cacheDecoded ?? 'auto', normalize: normalizeSpec(c), autoAugment: c.autoAugment,
     // A quarter of what a step may use (--max-memory) or of the memory available.
     cacheBudget: cacheBudgetBytes(c.maxMemory ?? availableMemory()),
   };

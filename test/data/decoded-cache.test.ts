@@ -10,14 +10,14 @@ import { openImageFiles } from '../../src/data/image-files.js';
 import { openPhotoSplits, planDecodedCache } from '../../src/data/photo-splits.js';
 import { withTempDir } from '../helpers/tmp.js';
 
-/** n noisy JPEGs (they compress alike, so file size follows pixel count) of alternating sizes; their decoded RGB bytes. */
-async function noisyFolder(root: string, n: number): Promise<number> {
+/** n noisy JPEGs or PNGs (they compress alike, so file size follows pixel count) of alternating sizes; their decoded RGB bytes. */
+async function noisyFolder(root: string, n: number, format: 'jpg' | 'png' = 'jpg'): Promise<number> {
   let decoded = 0;
   for (let i = 0; i < n; i++) {
     const [width, height] = i % 2 ? [64, 48] : [96, 80];
     mkdirSync(path.join(root, `c${i % 3}`), { recursive: true });
     await sharp({ create: { width, height, channels: 3, background: { r: 90, g: 120, b: 200 }, noise: { type: 'gaussian', mean: 128, sigma: 50 } } })
-      .jpeg({ quality: 90 }).toFile(path.join(root, `c${i % 3}`, `${String(i).padStart(3, '0')}.jpg`));
+      .toFormat(format === 'jpg' ? 'jpeg' : 'png', { quality: 90 }).toFile(path.join(root, `c${i % 3}`, `${String(i).padStart(3, '0')}.${format}`));
     decoded += width * height * 3;
   }
   return decoded;
@@ -40,7 +40,8 @@ test('estimateDecodedBytes: exact when every file is sampled, close from a sampl
 test('planDecodedCache keeps decoded images when all are estimated to fit the budget, else decodes per batch; --cache-decoded keeps what fits', async () => {
   const { dir, cleanup } = withTempDir();
   try {
-    const decoded = await noisyFolder(dir, 12);
+    // PNGs: JPEGs go to the native decoder, which crops from the file faster than sharp from memory.
+    const decoded = await noisyFolder(dir, 12, 'png');
     const files = await openImageFiles('train', { dataDir: dir });
     const fits = await planDecodedCache([files], { cacheBudget: 2 * decoded });
     assert.deepEqual(fits.bytes, [2 * decoded]);
@@ -62,6 +63,18 @@ test('planDecodedCache keeps decoded images when all are estimated to fit the bu
       const { train, dataNote } = await openPhotoSplits({ ...o, cacheBudget: budget }, { batchSize: 4 }, { batchSize: 4 });
       for await (const batch of train) assert.ok(batch.y.length > 0);
       assert.equal(train.cached.images, images, dataNote);
+    }
+    // JPEGs the native decoder reads are not kept automatically; --cache-decoded still keeps them.
+    const jpegDir = withTempDir();
+    try {
+      await noisyFolder(jpegDir.dir, 12);
+      const jpegs = await openImageFiles('train', { dataDir: jpegDir.dir });
+      const native = await planDecodedCache([jpegs], { cacheBudget: 1e12 });
+      assert.deepEqual(native.bytes, [0]);
+      assert.match(native.note, /^images decoded per batch \(JPEGs by libjpeg-turbo [\d.]+, faster than cropping kept images\)$/);
+      assert.deepEqual((await planDecodedCache([jpegs], { cacheDecoded: true, cacheBudget: 1e12 })).bytes, [1e12]);
+    } finally {
+      jpegDir.cleanup();
     }
   } finally {
     cleanup();
