@@ -1,10 +1,13 @@
 // A labels file: one `path,label` row per image (CSV, or TSV when the file ends in .tsv or its
 // first line has a tab). Paths are relative to the file's folder; labels are class names or
 // class indices. A first row whose label column reads label/class/target is a header. Each file's
-// size is read too (NaN for one missing: decoding it then names it, or skips it).
-import { promises as fs } from 'node:fs';
+// size is read too (NaN for one missing: decoding it then names it, or skips it), and cached beside
+// the labels file, keyed by its modification time and size, so a million rows are not a million
+// stats every run.
+import { promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
-import { byCodePoint, fileSizes, type FileIndex } from './file-index.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { byCodePoint, fileSizes, fromBase64, INDEX_CACHE_FILE, toBase64, type FileIndex } from './file-index.js';
 import { PathTable } from './path-table.js';
 import { CorruptFileError, DatasetNotFoundError } from './errors.js';
 
@@ -46,10 +49,10 @@ const isIndex = (label: string) => /^\d+$/.test(label);
  * their numbers (classes '0'…'max'). `classes` (the training split's) fixes the class list, so a
  * validation file is read with the training file's labels.
  */
-export async function readLabelsFile(file: string, classes?: readonly string[]): Promise<FileIndex> {
-  let text: string;
+export async function readLabelsFile(file: string, classes?: readonly string[], { cache = true }: { cache?: boolean } = {}): Promise<FileIndex> {
+  let text: string, stat: Stats;
   try {
-    text = await fs.readFile(file, 'utf8');
+    [text, stat] = await Promise.all([fs.readFile(file, 'utf8'), fs.stat(file)]);
   } catch {
     throw new DatasetNotFoundError(`labels file ${file} does not exist or cannot be read`);
   }
@@ -87,5 +90,44 @@ export async function readLabelsFile(file: string, classes?: readonly string[]):
     labels[k] = label;
   }
   const files = PathTable.from(folder, rows.map((r) => r.file));
-  return { classes: names, files, labels, sizes: await fileSizes(Array.from(files)) };
+  return { classes: names, files, labels, sizes: await listedSizes(file, stat, files, cache) };
+}
+
+/** The sizes cache of a labels file: `.train.csv.cnn-index.json` beside `train.csv`. */
+export const labelsCacheFile = (file: string): string => path.join(path.dirname(file), `.${path.basename(file)}${INDEX_CACHE_FILE}`);
+
+interface CachedSizes {
+  version: number;
+  mtimeMs: number;
+  size: number;
+  count: number;
+  sizes: string;
+}
+
+const SIZES_CACHE_VERSION = 1;
+
+/** The listed files' sizes: from the cache while the labels file is unchanged, else stat'ed (and cached, best effort). */
+async function listedSizes(file: string, stat: Stats, files: PathTable, cache: boolean): Promise<Float64Array> {
+  const cacheFile = labelsCacheFile(file);
+  if (cache) {
+    try {
+      const c = JSON.parse(await fs.readFile(cacheFile, 'utf8')) as CachedSizes;
+      if (c.version === SIZES_CACHE_VERSION && c.mtimeMs === stat.mtimeMs && c.size === stat.size && c.count === files.length) {
+        const sizes = fromBase64(c.sizes, (b) => new Float64Array(b));
+        if (sizes.length === files.length) return sizes;
+      }
+    } catch {
+      // No cache, or not one this version reads: stat the files.
+    }
+  }
+  const sizes = await fileSizes(Array.from(files));
+  if (cache) {
+    const body: CachedSizes = { version: SIZES_CACHE_VERSION, mtimeMs: stat.mtimeMs, size: stat.size, count: files.length, sizes: toBase64(sizes) };
+    try {
+      writeFileAtomic(cacheFile, JSON.stringify(body));
+    } catch {
+      // A read-only folder: stat again next run.
+    }
+  }
+  return sizes;
 }

@@ -138,8 +138,8 @@ function concat(parts: Float64Array[]): Float64Array {
 }
 
 /** A typed array's bytes as base64, and back (copied, so the array owns aligned memory). */
-const toBase64 = (a: Int32Array | Float64Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
-function fromBase64<T extends Int32Array | Float64Array>(text: string, make: (bytes: ArrayBuffer) => T): T {
+export const toBase64 = (a: Int32Array | Float64Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+export function fromBase64<T extends Int32Array | Float64Array>(text: string, make: (bytes: ArrayBuffer) => T): T {
   const bytes = Buffer.from(text, 'base64');
   return make(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }

@@ -44,12 +44,12 @@ export async function openImageFiles(split: string, o: ImageFilesOptions): Promi
   if (usesLabelsFiles(o)) {
     const trainFile = o.labels ?? o.trainCsv;
     if (trainFile === undefined) throw new DatasetOptionError('--val-csv needs --train-csv (the classes come from the training file)');
-    const train = await readLabelsFile(at(trainFile));
+    const train = await readLabelsFile(at(trainFile), undefined, { cache: o.cacheIndex ?? true });
     if (split === 'train') return withStats(train, split, `labels ${at(trainFile)}`, channels);
     if (o.valCsv === undefined) {
       throw new DatasetNotFoundError(`${o.labels !== undefined ? '--labels' : '--train-csv'} gives only a train split: add --val-csv FILE or --val-split FRACTION`);
     }
-    return withStats(await readLabelsFile(at(o.valCsv), train.classes), split, `labels ${at(o.valCsv)}`, channels);
+    return withStats(await readLabelsFile(at(o.valCsv), train.classes, { cache: o.cacheIndex ?? true }), split, `labels ${at(o.valCsv)}`, channels);
   }
   if (o.dataDir === undefined) throw new DatasetOptionError('imagefolder needs --data-dir (a folder with one sub-folder per class) or --labels FILE.csv');
   const root = at(o.dataDir);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { indexImageFolder, listImageFolder, INDEX_CACHE_FILE } from '../../src/data/file-index.js';
-import { readLabelsFile } from '../../src/data/csv-labels.js';
+import { labelsCacheFile, readLabelsFile } from '../../src/data/csv-labels.js';
 import { openImageFiles, splitImageFiles } from '../../src/data/image-files.js';
 import { decodeCrop, shrinksOnLoad } from '../../src/data/crop-decode.js';
 import { headerDimensions } from '../../src/data/image-size.js';
@@ -99,6 +99,35 @@ test('labels files: names (sorted as torchvision) or indices, paths relative to 
     assert.deepEqual([train.files.length, v.files.length, v.classes], [3, 1, ['Ant', 'zebra']]);
     await assert.rejects(openImageFiles('val', { labels: 'train.csv', cwd: dir }), /--val-split/);
     await assert.rejects(openImageFiles('train', { labels: 'train.csv', trainCsv: 'train.csv', cwd: dir }), DatasetOptionError);
+  } finally {
+    cleanup();
+  }
+});
+
+test('a labels file\'s file sizes are cached beside it until it changes: a second read stats no image', async () => {
+  const { dir, cleanup } = withTempDir();
+  try {
+    mkdirSync(path.join(dir, 'img'));
+    for (const [name, bytes] of [['a.jpg', 10], ['b.jpg', 20], ['c.png', 30]] as const) writeFileSync(path.join(dir, 'img', name), Buffer.alloc(bytes));
+    const csv = path.join(dir, 'train.csv');
+    writeFileSync(csv, 'path,label\nimg/a.jpg,x\nimg/b.jpg,y\nimg/c.png,x\n');
+    const first = await readLabelsFile(csv);
+    assert.deepEqual(Array.from(first.sizes), [10, 20, 30]);
+    assert.ok(readFileSync(labelsCacheFile(csv), 'utf8').includes('"count":3'));
+    // Files changed behind an unchanged labels file are not looked at again (one stat a file was the cost).
+    writeFileSync(path.join(dir, 'img', 'b.jpg'), Buffer.alloc(99));
+    assert.deepEqual(Array.from((await readLabelsFile(csv)).sizes), [10, 20, 30]);
+    assert.deepEqual(Array.from((await readLabelsFile(csv, undefined, { cache: false })).sizes), [10, 99, 30]);
+    // The labels file changed (its time, or its size): listed again.
+    utimesSync(csv, new Date(), new Date(Date.now() + 5000));
+    assert.deepEqual(Array.from((await readLabelsFile(csv)).sizes), [10, 99, 30]);
+    writeFileSync(csv, 'path,label\nimg/a.jpg,x\nimg/c.png,y\n');
+    utimesSync(csv, new Date(), new Date(Date.now() + 5000));
+    const changed = await readLabelsFile(csv);
+    assert.deepEqual([Array.from(changed.sizes), Array.from(changed.labels)], [[10, 30], [0, 1]]);
+    // The images' folder is not an image folder's class: the cache is a dot file beside the labels file.
+    assert.equal(path.dirname(labelsCacheFile(csv)), dir);
+    assert.ok(path.basename(labelsCacheFile(csv)).startsWith('.train.csv'));
   } finally {
     cleanup();
   }
