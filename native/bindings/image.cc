@@ -70,7 +70,11 @@ class BatchBuffers {
   std::mutex mutex_;
   std::vector<uint8_t*> kept_;
 };
-BatchBuffers batch_buffers;
+// Never destroyed: a finalizer may give a buffer back while the process exits.
+BatchBuffers& batch_buffers() {
+  static auto* pool = new BatchBuffers;
+  return *pool;
+}
 
 // One call's arguments, copied: the worker owns every byte it reads (JS may change or detach
 // its arrays while the call is pending), and writes only the output it allocated itself.
@@ -152,7 +156,7 @@ size_t output_bytes(const CropsCall& call) {
   return (size_t)call.count * 3 * call.height * call.width * (call.floats ? sizeof(float) : 1);
 }
 
-// {pixels, status, messages} → the Promise's value. pixels takes over `data` (from batch_buffers,
+// {pixels, status, messages} → the Promise's value. pixels takes over `data` (from batch_buffers(),
 // given back by the garbage collector's finalizer), so the batch reaches JS without a copy on the JS thread.
 Napi::Object crops_result(Napi::Env env, const CropsCall& call, uint8_t* data, const int32_t* status, const std::string* messages) {
   const size_t elements = (size_t)call.count * 3 * call.height * call.width;
@@ -160,7 +164,7 @@ Napi::Object crops_result(Napi::Env env, const CropsCall& call, uint8_t* data, c
   // Told to V8 as external memory, so that it collects spent batches as soon as they add up.
   Napi::MemoryManagement::AdjustExternalMemory(env, (int64_t)bytes);
   Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, data, bytes, [bytes](Napi::Env e, void* p) {
-    batch_buffers.give(static_cast<uint8_t*>(p));
+    batch_buffers().give(static_cast<uint8_t*>(p));
     Napi::MemoryManagement::AdjustExternalMemory(e, -(int64_t)bytes);
   });
   Napi::Object result = Napi::Object::New(env);
@@ -195,14 +199,14 @@ class CropsWorker : public Napi::AsyncWorker {
         deferred_(Napi::Promise::Deferred::New(a.env())),
         call_(std::move(call)) {}
   ~CropsWorker() override {
-    if (data_) batch_buffers.give(data_);
+    if (data_) batch_buffers().give(data_);
   }
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
  protected:
   void Execute() override {
     const size_t n = call_.slots.size(), per = 3 * (size_t)call_.height * call_.width;
-    data_ = batch_buffers.take(output_bytes(call_));
+    data_ = batch_buffers().take(output_bytes(call_));
     if (!data_) {
       SetError("decodeJpegCropsAsync: out of memory for the batch");
       return;
@@ -260,7 +264,7 @@ Napi::Value DecodeJpegCropsAsync(const Args& a) {
   const size_t n = call.slots.size();
   std::vector<int32_t> status(n, 1);
   std::vector<std::string> messages(n, "this build has no JPEG decoder (libjpeg-turbo was not found)");
-  uint8_t* data = batch_buffers.take(output_bytes(call));
+  uint8_t* data = batch_buffers().take(output_bytes(call));
   if (!data) throw Napi::Error::New(a.env(), "decodeJpegCropsAsync: out of memory for the batch");
   zero_unfilled(call, status.data(), data);
   auto deferred = Napi::Promise::Deferred::New(a.env());

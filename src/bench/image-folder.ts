@@ -3,7 +3,7 @@
 import { openImageFiles, type ImageFilesOptions } from '../data/image-files.js';
 import { photoTransforms } from '../data/photo-transforms.js';
 import type { AugmentLevel } from '../data/presets.js';
-import { StreamingLoader } from '../data/stream-loader.js';
+import { jpegDecoderName, StreamingLoader } from '../data/stream-loader.js';
 
 export interface ImageFolderBenchOptions extends ImageFilesOptions {
   imageSize?: number;
@@ -24,6 +24,8 @@ export interface ImageFolderBenchResult {
   augment: AugmentLevel;
   batch_size: number;
   threads: number;
+  /** What decodes the JPEGs: 'libjpeg-turbo 2.1.5' (the addon's) or 'sharp (libvips …)'. */
+  decoder: string;
   index_seconds: number;
   images_per_sec: number;
   peak_rss_mb: number;
@@ -48,6 +50,6 @@ export async function benchImageFolder(o: ImageFolderBenchOptions): Promise<Imag
   const seconds = (performance.now() - t1) / 1000;
   return {
     bench: 'data', dataset: 'imagefolder', source: files.source, images, image_size: size, augment, batch_size: batchSize, threads,
-    index_seconds: indexSeconds, images_per_sec: images / seconds, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    decoder: jpegDecoderName(), index_seconds: indexSeconds, images_per_sec: images / seconds, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }

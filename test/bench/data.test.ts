@@ -31,6 +31,7 @@ test('benchImageFolder streams a folder with the training crops and reports imag
     assert.deepEqual([r.bench, r.dataset, r.images, r.image_size, r.augment, r.batch_size, r.threads], ['data', 'imagefolder', 6, 24, 'basic', 4, 2]);
     assert.ok(Number.isFinite(r.images_per_sec) && r.images_per_sec > 0);
     assert.ok(r.peak_rss_mb > 0);
+    assert.match(r.decoder, /^(libjpeg-turbo \d|sharp \(libvips)/);
     assert.equal((await benchImageFolder({ dataDir: dir, imageSize: 24, batchSize: 4, limit: 4 })).images, 4);
   } finally {
     cleanup();

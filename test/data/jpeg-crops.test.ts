@@ -114,6 +114,25 @@ test('corrupt and truncated JPEGs fail naming the file; PNGs and CMYK JPEGs are 
   }
 });
 
+test('EXIF orientation is ignored, as the sharp path and PIL\'s ImageFolder loader ignore it', async () => {
+  const { dir, cleanup } = withTempDir();
+  try {
+    const file = path.join(dir, 'rotated.jpg');
+    await sharp(INPUT).resize(300, 200).withMetadata({ orientation: 6 }).jpeg({ quality: 95 }).toFile(file);
+    // A box only the unrotated 300x200 picture holds: rotating first would make it 200 wide.
+    const spec = boxSpec([10, 20, 180, 260], 32);
+    const ours = await nativeCrop(file, spec);
+    const theirs = new Uint8Array(3 * 32 * 32);
+    await decodeCrop(file, spec, 3, new Generator(0), theirs, 0);
+    const hwc = new Uint8Array(theirs.length);
+    for (let i = 0; i < 32 * 32; i++) for (let c = 0; c < 3; c++) hwc[i * 3 + c] = theirs[c * 32 * 32 + i]!;
+    const { mean, max } = levelDiff(ours, hwc, 3);
+    assert.ok(mean <= 0.75 && max <= 8, `against sharp: mean ${mean.toFixed(3)}, max ${max}`);
+  } finally {
+    cleanup();
+  }
+});
+
 async function collect(loader: StreamingLoader): Promise<Batch[]> {
   const out: Batch[] = [];
   for await (const b of loader) out.push(b);
