@@ -246,6 +246,22 @@ static void test_conv(Isa isa, std::mt19937& rng) {
     for (int threads : {1, 2, 4}) check_conv(p, threads, isa_name(isa), rng, ran);
 }
 
+// Stride 2 across rows wide enough (OW >= 16) for the row-segment im2col and col2im (vector
+// gathers and scatter-adds): one pad side 0, the other 2, and a dilated case; on each path that
+// uses them. Its own random stream, so the later tests' inputs stay as they were.
+static void test_conv_stride2(Isa isa) {
+  std::mt19937 rng(7);
+  const Conv2dParams cases[] = {{4, 5, 35, 37, 7, 3, 3, 2, 2, 1, 1, 0, 2, 1, 1, 1},
+                                {3, 4, 30, 44, 6, 3, 3, 2, 2, 2, 1, 2, 1, 2, 2, 1}};
+  for (ConvAlgo algo : {ConvAlgo::Auto, ConvAlgo::ByImage, ConvAlgo::Batched}) {
+    set_conv_algo(algo);
+    ConvAlgo ran[3];
+    for (const auto& p : cases)
+      for (int threads : {1, 2}) check_conv(p, threads, std::string(isa_name(isa)) + " " + conv_algo_name(algo), rng, ran);
+  }
+  set_conv_algo(ConvAlgo::Auto);
+}
+
 // Each path pinned with the override (as CNN_CONV_ALGO does) over the same odd shapes: a forced
 // path runs every shape it suits, the batched path the rest, and each path must run some case
 // of each pass, so none goes untested.
@@ -593,6 +609,7 @@ int main() {
     test_gemm_packed(isa, rng);
     set_active_isa(isa);  // convolution dispatches its GEMMs through the active variant
     test_conv(isa, rng);
+    test_conv_stride2(isa);
     test_pool_vectors(isa);  // pooling dispatches through the active variant
   }
   test_conv_algos(rng);
