@@ -3,6 +3,7 @@
 // every file without that decoder, by sharp one at a time, several at once), then the rest of the transform (flips, colour, Normalize) runs
 // in the native augmenter. Batches are prepared `prefetch` ahead of the one the caller holds, so
 // memory is bounded by the batches in flight, whatever the dataset's size.
+import { availableParallelism } from 'node:os';
 import sharp from 'sharp';
 import { Tensor } from '../tensor/tensor.js';
 import { Generator } from '../tensor/random.js';
@@ -36,7 +37,7 @@ export interface StreamingLoaderOptions extends Pick<DataLoaderOptions, 'batchSi
   transform?: Transform;
   /** OpenMP threads of the native augmenter (default 1, beside the training step). */
   threads?: number;
-  /** Images decoding at once (default 4, libuv's pool size). */
+  /** Images decoding at once (default 4, libuv's pool size): sharp's files, or the JPEG decoder's OpenMP threads (at most the cores). */
   concurrency?: number;
   /** Batches prepared ahead of the one the caller holds (default 2). */
   prefetch?: number;
@@ -242,8 +243,10 @@ export class StreamingLoader extends EpochLoader {
     // share the cores and hold another batch's memory (38 MB of floats at 224). The next batch's
     // files are read meanwhile, so its call starts as soon as this one ends.
     const gate = <T>(call: () => Promise<T>) => this.nativeGate.run(call);
-    const crops = fused ? await decodeJpegCrops(jobs, this.crop, n, this.concurrency, { floats: true, mean: fused.mean, std: fused.std }, gate)
-      : await decodeJpegCrops(jobs, this.crop, n, this.concurrency, undefined, gate);
+    // More OpenMP threads than cores would only take turns.
+    const threads = Math.min(this.concurrency, availableParallelism());
+    const crops = fused ? await decodeJpegCrops(jobs, this.crop, n, threads, { floats: true, mean: fused.mean, std: fused.std }, gate)
+      : await decodeJpegCrops(jobs, this.crop, n, threads, undefined, gate);
     for (const { job, error } of crops.failed) {
       decoded[job.slot] = 0;
       this.failed(job.file, error);
