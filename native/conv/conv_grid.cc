@@ -170,7 +170,7 @@ bool conv2d_backward_weight_grid(const Conv2dParams& p, const float* x, const fl
   const Isa isa = active_isa();
   const long plane = (long)g.Hp * g.Wp;
   const int taps = p.kh * p.kw;
-  thread_local std::vector<float> dy_buf, packed_buf, tap_major_buf;
+  thread_local std::vector<float> dy_buf, packed_buf, tap_major_buf, image_buf;
   std::vector<long> held(threads, -1);
   // Summed tap-major, [group][tap][co][c], so that each tap's product adds straight into its own
   // block (beta 1) instead of being scattered 9 floats apart; one pass at the end reorders.
@@ -189,12 +189,17 @@ bool conv2d_backward_weight_grid(const Conv2dParams& p, const float* x, const fl
       }
     float* dyp = grow(packed_buf, sgemm_packed_a_floats(isa, g.cog, n));
     sgemm_pack_a(isa, false, g.cog, n, dyg, n, dyp);
+    // The item's padded planes from row oh0 on, as far as the last tap reaches, transposed into
+    // GEMM panels once: each tap's factor is the same panels from its own offset on.
+    const int span = n + (p.kh - 1) * p.dil_h * g.Wp + (p.kw - 1) * p.dil_w;
+    float* image = aligned_64(grow(image_buf, sgemm_packed_bt_floats(isa, g.cig, span) + 16));
+    sgemm_pack_bt(isa, g.cig, span, xp + (long)oh0 * g.Wp, (int)plane, image);
     // Tap (ki, kj): dW[:, :, ki, kj] (cog × cig) += dY (cog × n) · (the tap's shifted planes)ᵀ.
     for (int ki = 0; ki < p.kh; ++ki)
       for (int kj = 0; kj < p.kw; ++kj) {
-        const float* rows = xp + (long)(oh0 + ki * p.dil_h) * g.Wp + kj * p.dil_w;
         float* acc = mine + (long)gi * g.cog * g.K + (long)(ki * p.kw + kj) * g.cog * g.cig;
-        sgemm_packed(isa, g.cog, g.cig, n, 1.0f, dyp, true, rows, (int)plane, 1.0f, acc, g.cig);
+        sgemm_packed_both(isa, g.cog, g.cig, n, 1.0f, dyp, image, span, ki * p.dil_h * g.Wp + kj * p.dil_w, 1.0f, acc,
+                          g.cig);
       }
   });
   for (int gi = 0; gi < p.groups; ++gi) {

@@ -3,6 +3,7 @@
 #pragma once
 #include <omp.h>
 
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -32,6 +33,9 @@ inline void epilogue_run(float* dst, const float* src, long n, float bias, const
   if (res) for (long q = 0; q < n; ++q) dst[q] = clamp_to(src[q] + bias + res[q], lo, hi);
   else for (long q = 0; q < n; ++q) dst[q] = clamp_to(src[q] + bias, lo, hi);
 }
+
+// The first 64-byte boundary at or after p (the buffer holds 16 floats to spare).
+inline float* aligned_64(float* p) { return (float*)(((uintptr_t)p + 63) & ~(uintptr_t)63); }
 
 // Per-thread buffers that only grow, so steady-state steps do not allocate.
 inline float* grow(std::vector<float>& v, long n) {

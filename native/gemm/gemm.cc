@@ -320,6 +320,32 @@ void sgemm_pack_a(Isa isa, bool transA, int m, int k, const float* A, int lda, f
   for (int pc = 0; pc < k; pc += KC) pack_a(K, transA, A, lda, 0, m, pc, std::min(KC, k - pc), out + (long)pc * rows);
 }
 
+long sgemm_packed_bt_floats(Isa isa, int n, int k) {
+  const GemmKernel& K = gemm_kernel_for(isa);
+  return (long)ceil_div(n, K.nr) * K.nr * k;
+}
+
+void sgemm_pack_bt(Isa isa, int n, int k, const float* B, int ldb, float* out) {
+  if (n <= 0 || k <= 0) return;
+  const GemmKernel& K = gemm_kernel_for(isa);
+  pack_b(K, true, B, ldb, 0, 0, k, n, 0, ceil_div(n, K.nr), 0, (long)K.nr * k, out);
+}
+
+void sgemm_packed_both(Isa isa, int m, int n, int k, float alpha, const float* Ap, const float* Bp, int depth,
+                       int p0, float beta, float* C, int ldc) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) return scale_c(m, n, beta, C, ldc);
+  const GemmKernel& K = gemm_kernel_for(isa);
+  const int MR = K.mr, NR = K.nr;
+  const int KC = even_block(k, K.kc, 1), rows = ceil_div(m, MR) * MR, MC = even_block(rows, K.mc, MR);
+  for (int pc = 0; pc < k; pc += KC) {
+    const int kc = std::min(KC, k - pc);
+    for (int ic = 0; ic < m; ic += MC)
+      macro_kernel(K, kc, std::min(MC, m - ic), n, 0, ceil_div(n, NR), Ap + (long)pc * rows + (long)ic * kc,
+                   Bp + (long)(p0 + pc) * NR, (long)NR * depth, C + (long)ic * ldc, ldc, alpha, pc == 0 ? beta : 1.0f);
+  }
+}
+
 // One thread, A prepacked; B as a strided matrix or (rows) as row pointers.
 static void packed_driver(Isa isa, int m, int n, int k, float alpha, const float* Ap, bool transB,
                           const float* B, int ldb, const float* const* b_rows, int seg, long seg_stride,

@@ -27,6 +27,16 @@ void sgemm_packed(Isa isa, int m, int n, int k, float alpha, const float* Ap, bo
 void sgemm_packed_rows(Isa isa, int m, int n, int k, float alpha, const float* Ap,
                        const float* const* rows, int seg, long seg_stride, float beta, float* C, int ldc);
 
+// A right factor op(B) = Bᵀ (B is n × k, rows ldb apart) packed whole, k rows deep, into
+// sgemm_packed_bt_floats(isa, n, k) floats at 64-byte aligned out; a product may start at any
+// row p0 of it. The weight gradient's taps are shifted windows of one packed image.
+long sgemm_packed_bt_floats(Isa isa, int n, int k);
+void sgemm_pack_bt(Isa isa, int n, int k, const float* B, int ldb, float* out);
+// C(m×n) = alpha·A·B + beta·C on the calling thread: A packed by sgemm_pack_a (same isa, m, k), B
+// rows [p0, p0 + k) of factors packed by sgemm_pack_bt `depth` rows deep (p0 + k <= depth).
+void sgemm_packed_both(Isa isa, int m, int n, int k, float alpha, const float* Ap, const float* Bp, int depth,
+                       int p0, float beta, float* C, int ldc);
+
 // Triple loop with double accumulation: the reference every variant is tested against.
 void gemm_ref(bool transA, bool transB, int m, int n, int k, float alpha, const float* A, int lda,
               const float* B, int ldb, float beta, float* C, int ldc);

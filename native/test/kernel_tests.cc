@@ -2,6 +2,7 @@
 // conv2d_ref on odd shapes. Prints one line per failure and "N passed, M failed".
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <random>
 #include <string>
@@ -155,6 +156,29 @@ static void test_gemm_packed(Isa isa, std::mt19937& rng) {
         check_close(name, got, want, 1e-4f, 1e-4f);
       }
     }
+  }
+}
+
+// Both factors packed (A by sgemm_pack_a, Bᵀ whole by sgemm_pack_bt), products starting at rows
+// p0 of the packed B (a tap's window): against gemm_ref on the window, over several k blocks,
+// ragged column panels and row tiles. Its own random stream, so later tests' inputs stay put.
+static void test_gemm_packed_both(Isa isa) {
+  std::mt19937 rng(11);
+  const int shapes[][4] = {{64, 40, 600, 37}, {13, 33, 9, 5}, {7, 8, 300, 0}};  // m, n, k, p0
+  for (auto& s : shapes) {
+    const int m = s[0], n = s[1], k = s[2], p0 = s[3], depth = k + p0 + 3, ldb = depth + 2, ldc = n + 1;
+    auto A = random_vec((size_t)m * k, rng), B = random_vec((size_t)n * ldb, rng);  // B: n × depth
+    std::vector<float> Ap(sgemm_packed_a_floats(isa, m, k));
+    sgemm_pack_a(isa, false, m, k, A.data(), k, Ap.data());
+    std::vector<float> Bp(sgemm_packed_bt_floats(isa, n, depth) + 16);
+    float* bp = (float*)(((uintptr_t)Bp.data() + 63) & ~(uintptr_t)63);
+    sgemm_pack_bt(isa, n, depth, B.data(), ldb, bp);
+    auto want = random_vec((size_t)m * ldc, rng), got = want;
+    gemm_ref(false, true, m, n, k, 0.5f, A.data(), k, B.data() + p0, ldb, 0.25f, want.data(), ldc);
+    sgemm_packed_both(isa, m, n, k, 0.5f, Ap.data(), bp, depth, p0, 0.25f, got.data(), ldc);
+    char name[96];
+    std::snprintf(name, sizeof name, "gemm_packed_both[%s] m=%d n=%d k=%d p0=%d", isa_name(isa), m, n, k, p0);
+    check_close(name, got, want, 1e-4f, 1e-4f);
   }
 }
 
@@ -607,6 +631,7 @@ int main() {
     test_gemm_edges(isa, rng);
     test_gemm_races(isa, rng);
     test_gemm_packed(isa, rng);
+    test_gemm_packed_both(isa);
     set_active_isa(isa);  // convolution dispatches its GEMMs through the active variant
     test_conv(isa, rng);
     test_conv_stride2(isa);
