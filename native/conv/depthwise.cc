@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "conv/conv.h"
@@ -65,46 +66,64 @@ struct Phases {
   }
 };
 
-// Where padded row r's pixels of phase column b start in stacked image s, and the first input
-// column that lands there, so rows copy without division.
-struct PhaseRow {
-  long start;
-  int iw0;
+// Phase column b of every padded row: the first input column that lands in it, how many do,
+// and the offset of the first in its phase row.
+struct PhaseColumn {
+  int b, iw0, cols;
+  long offset;
 };
-PhaseRow phase_row(const Conv2dParams& p, const Phases& ph, int s, int r, int b) {
-  const int iw0 = ((b - p.pad_l) % ph.sw + ph.sw) % ph.sw;  // first iw with (iw + pad_l) mod sw == b
-  return {ph.at(s, r, iw0 + p.pad_l), iw0};
+
+std::vector<PhaseColumn> phase_columns(const Conv2dParams& p, const Phases& ph) {
+  std::vector<PhaseColumn> columns;
+  for (int b = 0; b < ph.sw; ++b) {
+    const int iw0 = ((b - p.pad_l) % ph.sw + ph.sw) % ph.sw;  // first iw with (iw + pad_l) mod sw == b
+    if (iw0 < p.w) columns.push_back({b, iw0, (p.w - 1 - iw0) / ph.sw + 1, (long)(iw0 + p.pad_l) / ph.sw});
+  }
+  return columns;
 }
 
-// Channel c of images [i0, i0 + count) into their padded phases.
-void split_phases(const Conv2dParams& p, const Phases& ph, const float* x, int c, int i0, int count, float* out) {
-  std::memset(out, 0, sizeof(float) * ph.floats());
+// Calls copy(phase_row, input_row, cols) for every input row of channel c of images [i0, i0 +
+// count), in order, and every phase column: the input row's pixels iw0, iw0 + sw, ... (cols of
+// them) sit one after another at phase_row. Row after row, so each is read while in cache, and
+// the phase row found by counting, not dividing.
+template <class F>
+void each_phase_row(const Conv2dParams& p, const Phases& ph, const std::vector<PhaseColumn>& columns, int c, int i0,
+                    int count, F copy) {
   for (int s = 0; s < count; ++s) {
-    const float* xp = x + ((long)(i0 + s) * p.c_in + c) * p.h * p.w;
+    const long image = ((long)(i0 + s) * p.c_in + c) * p.h * p.w;
+    int a = p.pad_t % ph.sh;  // padded row ih + pad_t is row q of phase row a
+    long q = p.pad_t / ph.sh;
     for (int ih = 0; ih < p.h; ++ih) {
-      const float* row = xp + (long)ih * p.w;
-      for (int b = 0; b < ph.sw; ++b) {
-        const PhaseRow pr = phase_row(p, ph, s, ih + p.pad_t, b);
-        float* d = out + pr.start;
-        for (int iw = pr.iw0; iw < p.w; iw += ph.sw) *d++ = row[iw];
-      }
+      const long row = (long)a * ph.sw * ph.block + s * ph.plane + q * ph.Wq;
+      for (const PhaseColumn& col : columns) copy(row + col.b * ph.block + col.offset, image + (long)ih * p.w + col.iw0, col.cols);
+      if (++a == ph.sh) a = 0, ++q;
     }
   }
+}
+
+// Channel c of images [i0, i0 + count) into their padded phases. Only the pixels are written:
+// the padding must already be zero (no pass writes it). Rows are short: plain loops, not memcpy,
+// with the common strides fixed so that the compiler vectorizes them.
+void split_phases(const Conv2dParams& p, const Phases& ph, const std::vector<PhaseColumn>& columns, const float* x,
+                  int c, int i0, int count, float* out) {
+  auto strided = [&](auto sw) {
+    each_phase_row(p, ph, columns, c, i0, count, [&](long at, long from, int cols) {
+      float* __restrict d = out + at;
+      const float* __restrict src = x + from;
+      for (int k = 0; k < cols; ++k) d[k] = src[(long)k * sw];
+    });
+  };
+  if (ph.sw == 1) strided(std::integral_constant<int, 1>());
+  else if (ph.sw == 2) strided(std::integral_constant<int, 2>());
+  else strided(ph.sw);
 }
 
 // The inverse: channel c of images [i0, i0 + count) out of the padded phases.
-void join_phases(const Conv2dParams& p, const Phases& ph, const float* in, int c, int i0, int count, float* x) {
-  for (int s = 0; s < count; ++s) {
-    float* xp = x + ((long)(i0 + s) * p.c_in + c) * p.h * p.w;
-    for (int ih = 0; ih < p.h; ++ih) {
-      float* row = xp + (long)ih * p.w;
-      for (int b = 0; b < ph.sw; ++b) {
-        const PhaseRow pr = phase_row(p, ph, s, ih + p.pad_t, b);
-        const float* src = in + pr.start;
-        for (int iw = pr.iw0; iw < p.w; iw += ph.sw) row[iw] = *src++;
-      }
-    }
-  }
+void join_phases(const Conv2dParams& p, const Phases& ph, const std::vector<PhaseColumn>& columns, const float* in,
+                 int c, int i0, int count, float* x) {
+  each_phase_row(p, ph, columns, c, i0, count, [&](long at, long to, int cols) {
+    for (int k = 0; k < cols; ++k) x[to + (long)k * ph.sw] = in[at + k];
+  });
 }
 
 // dy of channel c, images [i0, i0 + count), stacked on the grid, zero between the outputs.
@@ -127,6 +146,7 @@ void tap_pointers(const Phases& ph, T* base, T** out) {
 void depthwise_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
                        int threads, const ConvEpilogue& e) {
   const Phases ph(p);
+  const std::vector<PhaseColumn> columns = phase_columns(p, ph);
   const DepthwiseRows& K = depthwise_rows_for(active_isa());
   const long items = (long)p.c_in * ph.chunks;
 #pragma omp parallel num_threads(threads) if (threads > 1)
@@ -135,13 +155,14 @@ void depthwise_forward(const Conv2dParams& p, const float* x, const float* w, co
     thread_local std::vector<const float*> src;
     float* in = grow(phase_buf, ph.floats());
     float* out = grow(out_buf, ph.block);
+    std::memset(in, 0, sizeof(float) * ph.floats());  // the padding; items write only pixels
     src.resize(ph.taps);
 #pragma omp for schedule(static)
     for (long it = 0; it < items; ++it) {
       const int c = (int)(it / ph.chunks);
       int i0;
       const int count = ph.images(p, (int)(it % ph.chunks), &i0);
-      split_phases(p, ph, x, c, i0, count, in);
+      split_phases(p, ph, columns, x, c, i0, count, in);
       tap_pointers(ph, (const float*)in, src.data());
       // Where one image's grid is as wide as its output, the grid is the output; the clamp is
       // the vector loop's unless a residual comes before it.
@@ -166,6 +187,7 @@ void depthwise_forward(const Conv2dParams& p, const float* x, const float* w, co
 
 void depthwise_backward_input(const Conv2dParams& p, const float* dy, const float* w, float* dx, int threads) {
   const Phases ph(p);
+  const std::vector<PhaseColumn> columns = phase_columns(p, ph);
   const DepthwiseRows& K = depthwise_rows_for(active_isa());
   const long items = (long)p.c_in * ph.chunks;
 #pragma omp parallel num_threads(threads) if (threads > 1)
@@ -185,7 +207,7 @@ void depthwise_backward_input(const Conv2dParams& p, const float* dy, const floa
       // The stacked grid scatters into every tap's run of the padded phases.
       tap_pointers(ph, acc, dst.data());
       K.taps_axpy(ph.grid, ph.taps, dst.data(), w + (long)c * ph.taps, dyg);
-      join_phases(p, ph, acc, c, i0, count, dx);
+      join_phases(p, ph, columns, acc, c, i0, count, dx);
     }
   }
 }
@@ -193,6 +215,7 @@ void depthwise_backward_input(const Conv2dParams& p, const float* dy, const floa
 void depthwise_backward_weight(const Conv2dParams& p, const float* x, const float* dy, float* dw, float* db,
                                int threads) {
   const Phases ph(p);
+  const std::vector<PhaseColumn> columns = phase_columns(p, ph);
   const DepthwiseRows& K = depthwise_rows_for(active_isa());
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
@@ -216,7 +239,9 @@ void depthwise_backward_weight(const Conv2dParams& p, const float* x, const floa
       for (int chunk = 0; chunk < ph.chunks; ++chunk) {
         int i0;
         const int count = ph.images(p, chunk, &i0);
-        split_phases(p, ph, x, c, i0, count, in);
+        // Zeroed each time: planes past count are read too (against dy = 0), and must hold 0.
+        std::memset(in, 0, sizeof(float) * ph.floats());
+        split_phases(p, ph, columns, x, c, i0, count, in);
         dy_on_grid(p, ph, dy, c, i0, count, dyg);
         tap_pointers(ph, (const float*)in, src.data());
         if (db) src[ph.taps] = ones;
