@@ -60,8 +60,8 @@ export async function benchTrainStep(kind: 'train' | 'eval', o: TrainBenchOption
   let profiler: Profiler | undefined;
   if (kind === 'train') {
     model.train();
-    dp.attach(model, model.parameters(), false);
     const optimizer = new Adam(model.parameters(), { lr: 1e-3 }).useFlatStorage();
+    dp.attach(model, model.parameters(), false, optimizer.flatStorage);
     const buffers = new StepBuffers();
     step = () => {
       const t0 = performance.now();

@@ -26,6 +26,11 @@ export class FlatStorage {
     return buffer.subarray(at, at + p.size);
   }
 
+  /** Where p starts in the flat buffers, or undefined for a tensor this storage does not hold. */
+  offsetOf(p: Tensor): number | undefined {
+    return this.offsets.get(p);
+  }
+
   /** p's gradient is in its place in grad (not one a caller assigned to .grad). */
   hasFlatGrad(p: Tensor): boolean {
     const g = p.grad;

@@ -62,6 +62,7 @@ export class Tensor {
   gradFn: GradNode | null = null;
   private retainsGrad = false;
   private hooks: TensorHook[] = [];
+  private postAccumulateHooks: ((leaf: Tensor) => void)[] = [];
   /** A leaf's gradient storage, kept when zeroGrad drops .grad, for the next recycling step's gradient. */
   private gradStorage: Float32Array | null = null;
   /** gradStorage is a view of an optimizer's flat gradient buffer: every gradient goes there. */
@@ -177,6 +178,14 @@ export class Tensor {
     return { remove: () => { this.hooks = this.hooks.filter((h) => h !== fn); } };
   }
 
+  /** fn(this) runs each time backward has added a gradient into this leaf's .grad (PyTorch's register_post_accumulate_grad_hook). */
+  registerPostAccumulateGradHook(fn: (leaf: Tensor) => void): RemovableHandle {
+    if (!this.isLeaf) throw new Error('post accumulate grad hooks cannot be registered on non-leaf tensors');
+    if (!this.requiresGrad) throw new Error("can't register a hook on a tensor that does not require grad");
+    this.postAccumulateHooks.push(fn);
+    return { remove: () => { this.postAccumulateHooks = this.postAccumulateHooks.filter((h) => h !== fn); } };
+  }
+
   /** Back-propagates from this tensor; gradients accumulate into leaves' .grad as in PyTorch. */
   backward(gradient?: Tensor): void {
     if (!this.requiresGrad) {
@@ -217,6 +226,7 @@ export class Tensor {
       const adopt = owned && this.isLeaf && this.hooks.length === 0;
       this.grad = this.grad ? ops.add(this.grad, grad) : new Tensor(adopt ? grad.data : grad.data.slice(), this.shape);
     }
+    if (this.isLeaf) for (const hook of this.postAccumulateHooks) hook(this);
     return grad;
   }
 

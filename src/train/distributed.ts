@@ -7,7 +7,8 @@ import type { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Shard } from '../data/distributed-sampler.js';
 import type { World } from '../dist/world.js';
-import { GradientBuckets } from '../dist/gradient-buckets.js';
+import { GradientBuckets, DEFAULT_BUCKET_BYTES } from '../dist/gradient-buckets.js';
+import type { FlatStorage } from '../optim/flat-storage.js';
 import { convertSyncBatchNorm } from '../dist/sync-batchnorm.js';
 import type { ConfusionMatrix, RunningMetrics } from './metrics.js';
 
@@ -40,12 +41,13 @@ export class DataParallel {
 
   /**
    * Every rank starts from rank 0's weights and buffers (after --init/--resume too); gradients
-   * are averaged from now on, and --sync-bn shares BatchNorm's batch statistics.
+   * are averaged from now on (in place in the optimizer's flat gradient buffer when given), and
+   * --sync-bn shares BatchNorm's batch statistics.
    */
-  attach(model: Module, trainable: readonly Tensor[], syncBn: boolean): void {
+  attach(model: Module, trainable: readonly Tensor[], syncBn: boolean, flat: FlatStorage | null = null): void {
     if (this.size === 1) return;
     for (const t of model.stateDict().values()) this.world.broadcast(t.data, 0);
-    this.buckets = new GradientBuckets(this.world, trainable);
+    this.buckets = new GradientBuckets(this.world, trainable, DEFAULT_BUCKET_BYTES, flat);
     if (syncBn) convertSyncBatchNorm(model, this.world);
   }
 

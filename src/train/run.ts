@@ -211,7 +211,7 @@ async function prepareInFolder(c: TrainConfig, resumed: { checkpoint: Checkpoint
   // Parameters, gradients and optimizer state in one flat buffer each: one update per param group.
   const optimizer = buildOptimizer(c.optimizer, paramGroups(c, model, trainable), c).useFlatStorage();
   const schedule = new Schedule(optimizer, c, stepsPerEpoch(c, data.trainLoader.length));
-  dp.attach(model, trainable, c.syncBn);
+  dp.attach(model, trainable, c.syncBn, optimizer.flatStorage);
   // A resumed run's EMA comes from its checkpoint (Checkpointer.restore), a fresh one starts as the model.
   const ema = c.ema === undefined ? undefined : new ModelEma(withoutInit(() => buildModel(c.model, modelConfig)), c.ema, model);
   const mixup = mixupFor(c, data.numClasses);

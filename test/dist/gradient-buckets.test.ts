@@ -12,6 +12,7 @@ import { ReLU } from '../../src/nn/activation.js';
 import { crossEntropy } from '../../src/tensor/loss.js';
 import { manualSeed } from '../../src/tensor/random.js';
 import { assertClose } from '../helpers/assert.js';
+import { SGD } from '../../src/optim/sgd.js';
 
 /** A second rank whose gradients are all `other`: the sum adds it; records when buckets start. */
 function twoRankWorld(other: number, log: string[]): World {
@@ -50,8 +51,9 @@ test('buckets hold the parameters in reverse order and start while backward runs
   step(m);
   log.push('backward returned');
   hidden.remove();
-  // Each bucket went out from inside backward, last layer first.
-  assert.deepEqual(log, ['start 3', 'start 15', 'last layer weight', 'start 5', 'start 30', 'backward returned']);
+  // Each bucket went out from inside backward, last layer first, once its gradient was in .grad
+  // (after the tensor hook, which sees the gradient before it is added there).
+  assert.deepEqual(log, ['start 3', 'last layer weight', 'start 15', 'start 5', 'start 30', 'backward returned']);
   buckets.finish();
   assert.equal(log.length, 6);
 });
@@ -86,3 +88,55 @@ test('frozen parameters are left out; one that got no gradient here still gets t
   assert.deepEqual([...w2.grad!.data], new Array(15).fill(1));
   assert.equal(w1.grad, null);
 });
+
+test('over an optimizer\'s flat storage the buckets are ranges of its gradient buffer, all-reduced in place', () => {
+  const reference = model();
+  const m = model();
+  const flat = new SGD(m.parameters(), { lr: 0.1 }).useFlatStorage().flatStorage!;
+  const log: string[] = [];
+  const buckets = new GradientBuckets(twoRankWorld(0.5, log), m.parameters(), 16 * 4, flat);
+  assert.deepEqual(buckets.buckets.map((b) => b.params.map((p) => p.size)), [[3], [15], [5], [30]]);
+  for (const b of buckets.buckets) assert.equal(b.buffer.buffer, flat.grad.buffer);
+  for (let s = 0; s < 2; s++) {
+    manualSeed(10 + s);
+    step(reference);
+    manualSeed(10 + s);
+    step(m);
+    buckets.finish();
+    m.parameters().forEach((p, i) => {
+      assert.equal(p.grad!.data.buffer, flat.grad.buffer);
+      const expected = Float32Array.from(reference.parameters()[i].grad!.data, (g) => (g + 0.5) / 2);
+      assertClose(p.grad!.data, expected, { atol: 1e-7, rtol: 0 }, `step ${s} parameter ${i}`);
+    });
+    for (const p of [...m.parameters(), ...reference.parameters()]) p.grad = null;
+  }
+  assert.deepEqual(log, ['start 3', 'start 15', 'start 5', 'start 30', 'start 3', 'start 15', 'start 5', 'start 30']);
+  buckets.remove();
+});
+
+for (const flat of [false, true]) {
+  test(`accumulated backward passes average what .grad holds (${flat ? 'flat storage' : 'own buckets'}): the earlier passes' mean is kept`, () => {
+    const reference = model();
+    const m = model();
+    const storage = flat ? new SGD(m.parameters(), { lr: 0.1 }).useFlatStorage().flatStorage : null;
+    const buckets = new GradientBuckets(twoRankWorld(0.5, []), m.parameters(), 40, storage);
+    // The other rank's .grad sums are 0.5 more than this rank's after each pass: mean(a, a + 0.5) twice.
+    manualSeed(10);
+    step(reference);
+    const first = reference.parameters().map((p) => p.grad!.data.slice());
+    for (const p of reference.parameters()) p.grad = null;
+    manualSeed(11);
+    step(reference);
+    manualSeed(10);
+    step(m);
+    buckets.finish();
+    manualSeed(11);
+    step(m);
+    buckets.finish();
+    m.parameters().forEach((p, i) => {
+      const expected = Float32Array.from(first[i], (g1, k) => ((g1 + 0.5) / 2 + reference.parameters()[i].grad!.data[k] + 0.5) / 2);
+      assertClose(p.grad!.data, expected, { atol: 1e-6, rtol: 0 }, `parameter ${i}`);
+    });
+    buckets.remove();
+  });
+}

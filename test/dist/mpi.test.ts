@@ -63,6 +63,19 @@ function registerProofs(): void {
     assert.equal(loadCheckpoint(join(ranks, 'last.bin')).model.name, 'lenet5');
   });
 
+  test('2 ranks × batch 16 × --accum-steps 2 also give the numbers of 1 process × batch 64: every accumulated pass is averaged', () => {
+    const accumulated = join(tmp.dir, 'accumulated');
+    const two = runMpi(2, 'bin/cnn.js', [...lenet, '--batch-size', '16', '--accum-steps', '2', '--out', accumulated]);
+    assert.equal(two.status, 0, two.stderr);
+    const a = readMetrics(single), b = readMetrics(accumulated);
+    assert.equal(b.length, 3);
+    for (let e = 0; e < 3; e++) {
+      for (const key of ['train_loss', 'train_acc', 'val_loss', 'val_acc', 'val_top5'] as const) {
+        assert.ok(Math.abs(a[e][key] - b[e][key]) <= 1e-4, `epoch ${e + 1} ${key}: ${a[e][key]} vs ${b[e][key]}`);
+      }
+    }
+  });
+
   test('all-reduced evaluation equals a 1-process evaluation of the same checkpoint, per-class counts included', async () => {
     const checkpoint = join(ranks, 'last.bin');
     const solo = await evaluateCheckpoint(checkpoint);

@@ -100,3 +100,16 @@ test('the seeded generator reproduces and its state round-trips through JSON', (
   assert.ok(Math.abs(nm) < 0.05 && Math.abs(nv - 1) < 0.05, `normal mean ${nm} var ${nv}`);
   assert.notDeepEqual(Tensor.randn([5], { generator: defaultGenerator }).toArray(), Tensor.randn([5], { generator: defaultGenerator }).toArray());
 });
+
+test('registerPostAccumulateGradHook: runs after each backward has added into .grad, leaves only, removable', () => {
+  const w = Tensor.from([1, 2, 3], [3], true);
+  const seen: number[][] = [];
+  const handle = w.registerPostAccumulateGradHook((leaf) => seen.push([...leaf.grad!.data]));
+  w.mul(Tensor.from([2, 2, 2])).sum().backward();
+  w.mul(Tensor.from([1, 1, 1])).sum().backward();
+  assert.deepEqual(seen, [[2, 2, 2], [3, 3, 3]]);
+  handle.remove();
+  w.sum().backward();
+  assert.equal(seen.length, 2);
+  assert.throws(() => w.mul(w).registerPostAccumulateGradHook(() => {}), /non-leaf/);
+});
