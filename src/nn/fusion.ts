@@ -3,7 +3,8 @@
 // applied as the kernel stores each block of output (its clamp epilogue), not as another pass. The folded weights are cached per convolution and rebuilt
 // when weights may have changed (weights-generation). Training, recorded gradients and hooks on
 // any of the layers (Grad-CAM, summaries) take the unfused path, which keeps every intermediate.
-// Without BatchNorm, Conv2d → ReLU/ReLU6 takes the activation as the same epilogue, and a
+// Without BatchNorm, Conv2d → ReLU/ReLU6 takes the activation as the same epilogue, Linear →
+// ReLU/ReLU6 applies it in place on the product, and a
 // ReLU/ReLU6 that no convolution took runs after a MaxPool2d that follows it, on its 4× smaller
 // output. Elsewhere (training, recorded gradients) BatchNorm → ReLU/ReLU6 runs as one pass forward and
 // backward (BatchNorm's callWithActivation) when no hook observes either.
@@ -15,6 +16,8 @@ import { Conv2d } from './conv.js';
 import { BatchNorm1d, BatchNorm2d } from './norm.js';
 import { ReLU, ReLU6 } from './activation.js';
 import { MaxPool2d } from './pool.js';
+import { Linear } from './linear.js';
+import { native, getThreads } from '../tensor/native.js';
 import { foldBatchNorm } from './fold-batch-norm.js';
 
 interface Folded {
@@ -59,6 +62,13 @@ function inferenceFusable(...layers: (Module | undefined)[]): boolean {
   return !isGradEnabled() && layers.every((m) => m !== undefined && !m.hasHooks());
 }
 
+/** ReLU's or ReLU6's kernel over y's own storage (a fresh product no one else holds). */
+function activateInPlace(y: Tensor, [lo, hi]: [number, number]): Tensor {
+  if (hi === Infinity) native.reluForward(y.data, y.data, getThreads());
+  else native.hardtanhForward(y.data, y.data, lo, hi, getThreads());
+  return y;
+}
+
 /** Runs layers[i] (and the BatchNorm and activation after it when they fuse); returns the output and how many layers it used. */
 function runFrom(layers: readonly Module[], i: number, x: Tensor): [Tensor, number] {
   const conv = layers[i], bn = layers[i + 1];
@@ -71,6 +81,8 @@ function runFrom(layers: readonly Module[], i: number, x: Tensor): [Tensor, numb
   const clamp = activationClamp(next);
   // Conv2d → ReLU/ReLU6 without BatchNorm (LeNet, VGG): the clamp is the convolution's epilogue.
   if (conv instanceof Conv2d && clamp && inferenceFusable(conv, next)) return [conv.convolve(x, conv.weight, conv.bias, { clamp }), 2];
+  // Linear → ReLU/ReLU6: the activation in place on the product, no second tensor.
+  if (conv instanceof Linear && clamp && inferenceFusable(conv, next)) return [activateInPlace(conv.forward(x), clamp), 2];
   // ReLU/ReLU6 → MaxPool2d where no convolution took the activation: pool, then clamp the smaller output.
   const actClamp = activationClamp(conv);
   if (actClamp && next instanceof MaxPool2d && inferenceFusable(conv, next)) return [next.poolClamped(x, actClamp), 2];

@@ -7,6 +7,7 @@ import { MODELS, buildModel } from '../../src/models/registry.js';
 import { withoutInit } from '../../src/nn/init.js';
 import { Conv2d } from '../../src/nn/conv.js';
 import { Sequential, Identity } from '../../src/nn/container.js';
+import { Linear } from '../../src/nn/linear.js';
 import { ReLU, ReLU6 } from '../../src/nn/activation.js';
 import { MaxPool2d } from '../../src/nn/pool.js';
 import { maxPool2d } from '../../src/tensor/pool.js';
@@ -113,10 +114,10 @@ describe('the activation is the convolution\'s epilogue', () => {
 describe('without BatchNorm, the activation still fuses', () => {
   /** Counts the calls of the bindings fusion replaces or changes while fn runs. */
   function countCalls(fn: () => void) {
-    const calls = { clampedConv: 0, relu: 0, hardtanh: 0, poolWithoutIndices: 0, poolClamped: 0 };
+    const calls = { clampedConv: 0, relu: 0, reluInPlace: 0, hardtanh: 0, poolWithoutIndices: 0, poolClamped: 0 };
     const { conv2dForward, reluForward, hardtanhForward, maxPool2dForward } = native;
     native.conv2dForward = (p, ...rest) => (p.clamp && calls.clampedConv++, conv2dForward(p, ...rest));
-    native.reluForward = (...args) => (calls.relu++, reluForward(...args));
+    native.reluForward = (x, y, threads) => (x === y ? calls.reluInPlace++ : calls.relu++, reluForward(x, y, threads));
     native.hardtanhForward = (...args) => (calls.hardtanh++, hardtanhForward(...args));
     native.maxPool2dForward = (p, x, y, indices, threads) => {
       if (indices === null) calls.poolWithoutIndices++;
@@ -131,14 +132,14 @@ describe('without BatchNorm, the activation still fuses', () => {
     return calls;
   }
 
-  it('lenet5: conv → relu is one clamped convolution, the pools keep no argmax, the logits are the unfused ones bit for bit', () => {
+  it('lenet5: conv → relu is one clamped convolution, linear → relu one product clamped in place, the pools keep no argmax; the logits are the unfused ones bit for bit', () => {
     const { model, x } = zooModel('lenet5');
     const batch = cat([0, 1, 2, 3].map((phase) => image(x.shape.slice(1), phase)), 0);
     const unfused = model.call(batch).detach();
     let fused = batch;
-    // Two convolutions take their ReLU; the classifier's two ReLUs after Linear stay passes.
+    // Two convolutions take their ReLU; the classifier's two ReLUs run in place on the Linear outputs.
     assert.deepEqual(countCalls(() => { fused = noGrad(() => model.call(batch)); }),
-      { clampedConv: 2, relu: 2, hardtanh: 0, poolWithoutIndices: 2, poolClamped: 0 });
+      { clampedConv: 2, relu: 0, reluInPlace: 2, hardtanh: 0, poolWithoutIndices: 2, poolClamped: 0 });
     assertClose(fused, unfused, { atol: 0, rtol: 0 }, 'lenet5 logits');
   });
 
@@ -150,7 +151,7 @@ describe('without BatchNorm, the activation still fuses', () => {
       const unfused = seq.call(x).detach();
       let fused = x;
       const calls = countCalls(() => { fused = noGrad(() => seq.call(x)); });
-      assert.deepEqual(calls, { clampedConv: 0, relu: 0, hardtanh: 0, poolWithoutIndices: 1, poolClamped: 1 });
+      assert.deepEqual(calls, { clampedConv: 0, relu: 0, reluInPlace: 0, hardtanh: 0, poolWithoutIndices: 1, poolClamped: 1 });
       assertClose(fused, unfused, { atol: 0, rtol: 0 }, `${name} then max pool`);
       // A hook on the activation sees its own output: the layers run one by one.
       let seen: Tensor | undefined;
@@ -162,6 +163,22 @@ describe('without BatchNorm, the activation still fuses', () => {
       assertClose(fused, unfused, { atol: 0, rtol: 0 }, `${name} then max pool, hooked`);
     });
   }
+
+  it('Linear → ReLU6 clamps the product in place; a hook on the activation or a recorded gradient keeps the layers apart', () => {
+    const x = image([5, 7]).reshape([5, 7]);
+    const seq = new Sequential(new Linear({ inFeatures: 7, outFeatures: 9 }), new ReLU6());
+    for (let i = 0; i < seq.at(0).parameters()[0].size; i++) seq.at(0).parameters()[0].data[i] *= 20;  // some above 6
+    const unfused = seq.call(x).detach();
+    let fused = x;
+    assert.equal(countCalls(() => { fused = noGrad(() => seq.call(x)); }).hardtanh, 1);
+    assertClose(fused, unfused, { atol: 0, rtol: 0 }, 'linear then relu6');
+    assert.ok(unfused.data.some((v) => v === 6) && unfused.data.some((v) => v === 0), 'both ends of the clamp reached');
+    let seen: Tensor | undefined;
+    const handle = seq.at(1).registerForwardHook((_m, inputs) => { seen = inputs[0]; });
+    noGrad(() => seq.call(x));
+    handle.remove();
+    assert.ok(seen && seen.data.some((v) => v > 6 || v < 0), 'the hook saw the product before the clamp');
+  });
 
   it('maxPool2d refuses a clamp where it would record a gradient', () => {
     const x = image([2, 4, 4]);
