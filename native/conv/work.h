@@ -30,6 +30,13 @@ inline float clamp_to(float v, float lo, float hi) { return v < lo ? lo : v > hi
 inline void epilogue_run(float* dst, const float* src, long n, float bias, const float* res, const ConvEpilogue& e) {
   // Locals: dst might alias e's fields as far as the compiler knows, which would stop it vectorizing.
   const float lo = e.lo, hi = e.hi;
+  // In place through one pointer: with two equal ones the compiler's overlap check fails and
+  // it runs its scalar fallback.
+  if (dst == src) {
+    if (res) for (long q = 0; q < n; ++q) dst[q] = clamp_to(dst[q] + bias + res[q], lo, hi);
+    else for (long q = 0; q < n; ++q) dst[q] = clamp_to(dst[q] + bias, lo, hi);
+    return;
+  }
   if (res) for (long q = 0; q < n; ++q) dst[q] = clamp_to(src[q] + bias + res[q], lo, hi);
   else for (long q = 0; q < n; ++q) dst[q] = clamp_to(src[q] + bias, lo, hi);
 }

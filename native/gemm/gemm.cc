@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
@@ -115,15 +116,6 @@ static void pack_a(const GemmKernel& K, bool transA, const float* A, int lda, in
   }
 }
 
-// Columns [c, c + w) of a row made of `seg`-float segments `seg_stride` floats apart, into dst.
-static void copy_segmented(float* dst, const float* row, int c, int w, int seg, long seg_stride) {
-  for (int s = c / seg, o = c % seg; w > 0; ++s, o = 0) {
-    const int len = std::min(seg - o, w);
-    std::memcpy(dst, row + s * seg_stride + o, sizeof(float) * len);
-    dst += len, w -= len;
-  }
-}
-
 // Packs op(B) k-range [p0, p0+kc) × nr-column panels [jp0, jp1) of the nc-column block that
 // starts at column j0, zero-padding the last panel. Panel jp starts at out + (jp − first)·stride.
 // With `rows` (op(B) = B only), row p of B is rows[p] instead of B + p·ldb, and with seg > 0
@@ -136,13 +128,28 @@ static void pack_b(const GemmKernel& K, bool transB, const float* B, int ldb, in
   const int nr = K.nr;
   if (jp0 >= jp1) return;
   if (rows && seg > 0 && seg != seg_stride) {
-    for (int p = 0; p < kc; ++p)
-      for (int jp = jp0; jp < jp1; ++jp) {
-        const int w = std::min(nr, nc - jp * nr);
-        float* dst = out + (jp - first) * stride + (long)p * nr;
-        copy_segmented(dst, rows[p0 + p], j0 + jp * nr, w, seg, seg_stride);
-        for (int j = w; j < nr; ++j) dst[j] = 0.0f;
+    // Each panel's pieces (offset in a row, length) are the same in every row: found once.
+    thread_local std::vector<long> pieces;
+    pieces.clear();
+    for (int jp = jp0; jp < jp1; ++jp) {
+      int c = j0 + jp * nr, w = std::min(nr, nc - jp * nr);
+      for (int s = c / seg, o = c % seg; w > 0; ++s, o = 0) {
+        const int len = std::min(seg - o, w);
+        pieces.push_back(s * seg_stride + o), pieces.push_back(len);
+        w -= len;
       }
+      pieces.push_back(-1);  // end of the panel
+    }
+    for (int p = 0; p < kc; ++p) {
+      const float* row = rows[p0 + p];
+      const long* piece = pieces.data();
+      for (int jp = jp0; jp < jp1; ++jp, ++piece) {
+        float* dst = out + (jp - first) * stride + (long)p * nr;
+        int j = 0;
+        for (; *piece >= 0; piece += 2) copy_row(dst + j, row + piece[0], (int)piece[1]), j += (int)piece[1];
+        for (; j < nr; ++j) dst[j] = 0.0f;
+      }
+    }
     return;
   }
   if (transB) {
