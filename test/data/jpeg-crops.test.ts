@@ -150,10 +150,12 @@ test('the loader: PNGs and CMYK JPEGs through sharp beside the decoder\'s JPEGs,
       await picture.clone().jpeg().toFile(path.join(dir, 'b', `${i}.jpg`));
     }
     const ds = await openImageFiles('train', { dataDir: dir });
-    const make = (train: boolean, extra: Partial<ConstructorParameters<typeof StreamingLoader>[1]> = {}) => new StreamingLoader(ds,
-      { batchSize: 4, shuffle: train, seed: 9, ...photoTransforms({ size: 32, augment: train ? 'basic' : 'none', mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] }, train), ...extra });
-    for (const train of [false, true]) {
-      const [ours, theirs] = [await collect(make(train)), await collect(make(train, { decoder: 'sharp' }))];
+    type Level = 'none' | 'basic' | 'strong';
+    const make = (augment: Level, extra: Partial<ConstructorParameters<typeof StreamingLoader>[1]> = {}) => new StreamingLoader(ds,
+      { batchSize: 4, shuffle: augment !== 'none', seed: 9, ...photoTransforms({ size: 32, augment, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] }, augment !== 'none'), ...extra });
+    // none and basic: the decoder writes the floats; strong (ColorJitter, RandomErasing): uint8 crops through the augmenter.
+    for (const augment of ['none', 'basic', 'strong'] as const) {
+      const [ours, theirs] = [await collect(make(augment)), await collect(make(augment, { decoder: 'sharp' }))];
       assert.deepEqual(ours.map((b) => Array.from(b.indices)), theirs.map((b) => Array.from(b.indices)));
       for (const [k, b] of ours.entries()) {
         const other = theirs[k]!.x.data;
@@ -173,12 +175,17 @@ test('the loader: PNGs and CMYK JPEGs through sharp beside the decoder\'s JPEGs,
     }
     const bad = path.join(dir, 'b', '2.jpg');
     writeFileSync(bad, readFileSync(bad).subarray(0, 700));
-    await assert.rejects(collect(make(false)), (e: Error) => e instanceof CorruptFileError && e.message.includes(bad));
-    const skipping = make(true, { skipBadImages: true });
-    const batches = await collect(skipping);
-    assert.deepEqual(skipping.badImages, [bad]);
-    assert.equal(batches.reduce((n, b) => n + b.y.length, 0), 9);
-    for (const b of batches) assert.deepEqual(b.x.shape, [b.y.length, 3, 32, 32]);
+    await assert.rejects(collect(make('none')), (e: Error) => e instanceof CorruptFileError && e.message.includes(bad));
+    for (const augment of ['basic', 'strong'] as const) {
+      const skipping = make(augment, { skipBadImages: true });
+      const batches = await collect(skipping);
+      assert.deepEqual(skipping.badImages, [bad]);
+      assert.equal(batches.reduce((n, b) => n + b.y.length, 0), 9);
+      for (const b of batches) assert.deepEqual(b.x.shape, [b.y.length, 3, 32, 32]);
+      // The images kept are those of the run with the sharp decoder that also skips it, in the same order.
+      const viaSharp = await collect(make(augment, { skipBadImages: true, decoder: 'sharp' }));
+      assert.deepEqual(batches.map((b) => Array.from(b.indices)), viaSharp.map((b) => Array.from(b.indices)));
+    }
   } finally {
     cleanup();
   }
