@@ -58,10 +58,9 @@ test('buckets hold the parameters in reverse order and start while backward runs
   assert.equal(log.length, 6);
 });
 
-test('finish() leaves the mean over ranks in .grad, step after step', () => {
-  const reference = model();
-  const m = model();
-  const buckets = new GradientBuckets(twoRankWorld(0.5, []), m.parameters(), 40);
+/** Two steps of `m` beside `reference`: after finish() each .grad is the mean with the other rank's
+ * (this rank's + 0.5); `check` looks at each parameter too. */
+function assertMeanOverTwoSteps(reference: Sequential, m: Sequential, buckets: GradientBuckets, check: (p: Tensor) => void = () => {}): void {
   for (let s = 0; s < 2; s++) {
     manualSeed(10 + s);
     step(reference);
@@ -69,11 +68,19 @@ test('finish() leaves the mean over ranks in .grad, step after step', () => {
     step(m);
     buckets.finish();
     m.parameters().forEach((p, i) => {
+      check(p);
       const expected = Float32Array.from(reference.parameters()[i].grad!.data, (g) => (g + 0.5) / 2);
       assertClose(p.grad!.data, expected, { atol: 1e-7, rtol: 0 }, `step ${s} parameter ${i}`);
     });
     for (const p of [...m.parameters(), ...reference.parameters()]) p.grad = null;
   }
+}
+
+test('finish() leaves the mean over ranks in .grad, step after step', () => {
+  const reference = model();
+  const m = model();
+  const buckets = new GradientBuckets(twoRankWorld(0.5, []), m.parameters(), 40);
+  assertMeanOverTwoSteps(reference, m, buckets);
   buckets.remove();
 });
 
@@ -97,19 +104,7 @@ test('over an optimizer\'s flat storage the buckets are ranges of its gradient b
   const buckets = new GradientBuckets(twoRankWorld(0.5, log), m.parameters(), 16 * 4, flat);
   assert.deepEqual(buckets.buckets.map((b) => b.params.map((p) => p.size)), [[3], [15], [5], [30]]);
   for (const b of buckets.buckets) assert.equal(b.buffer.buffer, flat.grad.buffer);
-  for (let s = 0; s < 2; s++) {
-    manualSeed(10 + s);
-    step(reference);
-    manualSeed(10 + s);
-    step(m);
-    buckets.finish();
-    m.parameters().forEach((p, i) => {
-      assert.equal(p.grad!.data.buffer, flat.grad.buffer);
-      const expected = Float32Array.from(reference.parameters()[i].grad!.data, (g) => (g + 0.5) / 2);
-      assertClose(p.grad!.data, expected, { atol: 1e-7, rtol: 0 }, `step ${s} parameter ${i}`);
-    });
-    for (const p of [...m.parameters(), ...reference.parameters()]) p.grad = null;
-  }
+  assertMeanOverTwoSteps(reference, m, buckets, (p) => assert.equal(p.grad!.data.buffer, flat.grad.buffer));
   assert.deepEqual(log, ['start 3', 'start 15', 'start 5', 'start 30', 'start 3', 'start 15', 'start 5', 'start 30']);
   buckets.remove();
 });

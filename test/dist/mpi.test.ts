@@ -30,6 +30,16 @@ else {
   });
 }
 
+/** Three epochs of the same training numbers, within float32 reordering (1e-4). */
+function assertSameMetrics(a: ReturnType<typeof readMetrics>, b: ReturnType<typeof readMetrics>): void {
+  assert.equal(b.length, 3);
+  for (let e = 0; e < 3; e++) {
+    for (const key of ['train_loss', 'train_acc', 'val_loss', 'val_acc', 'val_top5'] as const) {
+      assert.ok(Math.abs(a[e][key] - b[e][key]) <= 1e-4, `epoch ${e + 1} ${key}: ${a[e][key]} vs ${b[e][key]}`);
+    }
+  }
+}
+
 function registerProofs(): void {
   const tmp = withTempDir();
   after(() => tmp.cleanup());
@@ -50,13 +60,7 @@ function registerProofs(): void {
     assert.equal(one.status, 0, one.stderr);
     const two = runMpi(2, 'bin/cnn.js', [...lenet, '--batch-size', '32', '--out', ranks]);
     assert.equal(two.status, 0, two.stderr);
-    const a = readMetrics(single), b = readMetrics(ranks);
-    assert.equal(b.length, 3);
-    for (let e = 0; e < 3; e++) {
-      for (const key of ['train_loss', 'train_acc', 'val_loss', 'val_acc', 'val_top5'] as const) {
-        assert.ok(Math.abs(a[e][key] - b[e][key]) <= 1e-4, `epoch ${e + 1} ${key}: ${a[e][key]} vs ${b[e][key]}`);
-      }
-    }
+    assertSameMetrics(readMetrics(single), readMetrics(ranks));
     // Only rank 0 wrote, and the checkpoint is the ordinary kind.
     assert.deepEqual(readdirSync(ranks).sort(), ['args.json', 'best.bin', 'curves.png', 'last.bin', 'metrics.csv']);
     assert.equal(two.stdout, '');
@@ -67,13 +71,7 @@ function registerProofs(): void {
     const accumulated = join(tmp.dir, 'accumulated');
     const two = runMpi(2, 'bin/cnn.js', [...lenet, '--batch-size', '16', '--accum-steps', '2', '--out', accumulated]);
     assert.equal(two.status, 0, two.stderr);
-    const a = readMetrics(single), b = readMetrics(accumulated);
-    assert.equal(b.length, 3);
-    for (let e = 0; e < 3; e++) {
-      for (const key of ['train_loss', 'train_acc', 'val_loss', 'val_acc', 'val_top5'] as const) {
-        assert.ok(Math.abs(a[e][key] - b[e][key]) <= 1e-4, `epoch ${e + 1} ${key}: ${a[e][key]} vs ${b[e][key]}`);
-      }
-    }
+    assertSameMetrics(readMetrics(single), readMetrics(accumulated));
   });
 
   test('all-reduced evaluation equals a 1-process evaluation of the same checkpoint, per-class counts included', async () => {
