@@ -1,67 +1,55 @@
 // Optimizer updates: one pass over each parameter tensor, float32 arithmetic as PyTorch's CPU
 // kernels do it, scalars (bias corrections, step size) computed once in double.
 #include "optim/optim.h"
-#include "cpu/work_split.h"
 
+#include <algorithm>
 #include <cmath>
+
+#include "cpu/work_split.h"
+#include "optim/optim_rows.h"
 
 namespace cnn {
 
 namespace {
 // Below this many elements a parallel region costs more than it saves.
 constexpr int64_t kParallelMin = 1 << 15;
+
+// fn(begin, count) over [0, n) in chunks handed out to threads as they come free.
+template <class F>
+void in_chunks(int64_t n, int threads, F fn) {
+  const int64_t chunks = (n + kChunkFloats - 1) / kChunkFloats;
+#pragma omp parallel for num_threads(threads) schedule(dynamic) if (n >= kParallelMin && threads > 1)
+  for (int64_t c = 0; c < chunks; ++c) {
+    const int64_t begin = c * kChunkFloats;
+    fn(begin, std::min(kChunkFloats, n - begin));
+  }
+}
 }  // namespace
 
-void sgd_step(float* param, const float* grad, float* buf, int64_t n, const SgdOptions& o,
-              int threads) {
-  const float lr = o.lr, wd = o.weight_decay, mom = o.momentum;
-  const float keep = 1.0f - o.dampening;
-  const float sign = o.maximize ? -1.0f : 1.0f;
-#pragma omp parallel for simd num_threads(threads) schedule(dynamic, kChunkFloats) if (n >= kParallelMin)
-  for (int64_t i = 0; i < n; ++i) {
-    float d = sign * grad[i];
-    if (wd != 0.0f) d = d + wd * param[i];
-    if (buf) {
-      const float b = o.new_buffer ? d : buf[i] * mom + keep * d;
-      buf[i] = b;
-      d = o.nesterov ? d + mom * b : b;
-    }
-    param[i] = param[i] - lr * d;
-  }
+void sgd_step(float* param, const float* grad, float* buf, int64_t n, const SgdOptions& o, int threads) {
+  const OptimRows& rows = optim_rows_for(active_isa());
+  in_chunks(n, threads, [&](int64_t i, int64_t count) { rows.sgd(param + i, grad + i, buf ? buf + i : nullptr, count, o); });
 }
 
 void adam_step(float* param, const float* grad, float* m, float* v, float* vmax, int64_t n,
                const AdamOptions& o, int threads) {
+  AdamScalars s;
   const double bias1 = 1.0 - std::pow(o.beta1, (double)o.step);
   const double bias2 = 1.0 - std::pow(o.beta2, (double)o.step);
-  const float step_size = (float)(o.lr / bias1);
-  const float bias2_sqrt = (float)std::sqrt(bias2);
-  const float b1 = (float)o.beta1, b2 = (float)o.beta2;
-  const float a1 = (float)(1.0 - o.beta1), a2 = (float)(1.0 - o.beta2);
-  const float eps = (float)o.eps;
-  const float wd = (float)o.weight_decay;
-  const float shrink = (float)(1.0 - o.lr * o.weight_decay);
-  const bool coupled = !o.decoupled && o.weight_decay != 0.0;
-  const float sign = o.maximize ? -1.0f : 1.0f;
-#pragma omp parallel for simd num_threads(threads) schedule(dynamic, kChunkFloats) if (n >= kParallelMin)
-  for (int64_t i = 0; i < n; ++i) {
-    float g = sign * grad[i];
-    float p = param[i];
-    if (o.decoupled) p = p * shrink;
-    if (coupled) g = g + wd * p;
-    const float mi = m[i] * b1 + a1 * g;
-    float vi = v[i] * b2 + a2 * g * g;
-    m[i] = mi;
-    v[i] = vi;
-    if (vmax) {
-      // torch.maximum propagates NaN
-      const float old = vmax[i];
-      vi = (vi > old || vi != vi) ? vi : old;
-      vmax[i] = vi;
-    }
-    const float denom = std::sqrt(vi) / bias2_sqrt + eps;
-    param[i] = p - step_size * (mi / denom);
-  }
+  s.step_size = (float)(o.lr / bias1);
+  s.bias2_sqrt = (float)std::sqrt(bias2);
+  s.b1 = (float)o.beta1, s.b2 = (float)o.beta2;
+  s.a1 = (float)(1.0 - o.beta1), s.a2 = (float)(1.0 - o.beta2);
+  s.eps = (float)o.eps;
+  s.wd = (float)o.weight_decay;
+  s.shrink = (float)(1.0 - o.lr * o.weight_decay);
+  s.decoupled = o.decoupled;
+  s.coupled = !o.decoupled && o.weight_decay != 0.0;
+  s.sign = o.maximize ? -1.0f : 1.0f;
+  const OptimRows& rows = optim_rows_for(active_isa());
+  in_chunks(n, threads, [&](int64_t i, int64_t count) {
+    rows.adam(param + i, grad + i, m + i, v + i, vmax ? vmax + i : nullptr, count, s);
+  });
 }
 
 }  // namespace cnn

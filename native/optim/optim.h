@@ -25,6 +25,12 @@ struct AdamOptions {
   bool maximize;
 };
 
+// Adam's per-call scalars in float32, as the loops use them (computed once, in double).
+struct AdamScalars {
+  float step_size, bias2_sqrt, b1, b2, a1, a2, eps, wd, shrink, sign;
+  bool decoupled, coupled;
+};
+
 void adam_step(float* param, const float* grad, float* exp_avg, float* exp_avg_sq,
                float* max_exp_avg_sq, int64_t n, const AdamOptions& o, int threads);
 

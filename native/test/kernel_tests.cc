@@ -641,6 +641,7 @@ int main() {
     test_conv(isa, rng);
     test_conv_stride2(isa);
     test_pool_vectors(isa);  // pooling dispatches through the active variant
+    test_optim_vectors(isa, rng);  // so do the optimizers
   }
   test_conv_algos(rng);
   test_pool_pad(rng);

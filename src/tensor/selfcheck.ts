@@ -1,6 +1,7 @@
 // Compares every kernel variant this CPU supports with the scalar references on a small GEMM,
 // convolutions (forward and both gradients: the GEMM paths and the depthwise kernel) and pooling
-// (the vector row loops against the direct ones). `cnn doctor` reports it.
+// (the vector row loops against the direct ones) and the optimizers' update loops (against the
+// update rules in float32 written out here). `cnn doctor` reports it.
 import { native, getThreads, type ConvParams, type MaxPoolParams } from './native.js';
 import { convOutputShape } from './ops.js';
 import { Generator } from './random.js';
@@ -13,6 +14,8 @@ export interface VariantCheck {
   convMaxError: number;
   /** Max and average pooling: the largest difference of values, Infinity if an argmax differs. */
   poolMaxError: number;
+  /** SGD (momentum, Nesterov, weight decay) and Adam (weight decay, AMSGrad): updated parameters and state. */
+  optimMaxError: number;
   ok: boolean;
 }
 
@@ -103,6 +106,34 @@ function checkPool(g: Generator, threads: number): number {
   return worst;
 }
 
+const f = Math.fround;
+
+/** One Nesterov SGD step with weight decay, then one AMSGrad Adam step with coupled weight decay
+ * (its third), from a non-zero state, on 40,003 floats (chunks over threads and a vector tail),
+ * against the rules computed in float32 one operation at a time. */
+function checkOptim(g: Generator, threads: number): number {
+  const n = 40_003;
+  const p = randomArray(n, g), grad = randomArray(n, g), buf = randomArray(n, g);
+  const m = randomArray(n, g), v = randomArray(n, g).map(Math.abs), vmax = v.map((x) => f(x * 1.5));
+  const want = { p: p.slice(), buf: buf.slice(), m: m.slice(), v: v.slice(), vmax: vmax.slice() };
+  native.sgdStep(p, grad, buf, { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0.01, nesterov: true, maximize: false, newBuffer: false }, threads);
+  const [lr, b1, b2, eps, wd, step] = [0.01, 0.9, 0.999, 1e-8, 0.05, 3];
+  native.adamStep(p, grad, { expAvg: m, expAvgSq: v, maxExpAvgSq: vmax }, { lr, beta1: b1, beta2: b2, eps, weightDecay: wd, step, amsgrad: true, decoupled: false, maximize: false }, threads);
+  const stepSize = f(lr / (1 - b1 ** step)), bias2Sqrt = f(Math.sqrt(1 - b2 ** step));
+  for (let i = 0; i < n; i++) {
+    const d = f(grad[i] + f(f(0.01) * want.p[i]));
+    want.buf[i] = f(f(want.buf[i] * f(0.9)) + d);
+    want.p[i] = f(want.p[i] - f(f(0.1) * f(d + f(f(0.9) * want.buf[i]))));
+    const ga = f(grad[i] + f(f(wd) * want.p[i]));
+    want.m[i] = f(f(want.m[i] * f(b1)) + f(f(1 - b1) * ga));
+    want.v[i] = f(f(want.v[i] * f(b2)) + f(f(f(1 - b2) * ga) * ga));
+    want.vmax[i] = Math.max(want.vmax[i], want.v[i]);
+    want.p[i] = f(want.p[i] - f(stepSize * f(want.m[i] / f(f(f(Math.sqrt(want.vmax[i])) / bias2Sqrt) + f(eps)))));
+  }
+  return Math.max(maxRelativeError(p, want.p), maxRelativeError(buf, want.buf), maxRelativeError(m, want.m),
+    maxRelativeError(v, want.v), maxRelativeError(vmax, want.vmax));
+}
+
 /** Runs the check on every supported variant, then restores the active one. */
 export function checkKernelVariants(threads = getThreads()): VariantCheck[] {
   const info = native.cpuInfo();
@@ -114,7 +145,9 @@ export function checkKernelVariants(threads = getThreads()): VariantCheck[] {
       const gemmMaxError = checkGemm(g, threads);
       const convMaxError = checkConv(g, threads);
       const poolMaxError = checkPool(g, threads);
-      results.push({ isa, gemmMaxError, convMaxError, poolMaxError, ok: Math.max(gemmMaxError, convMaxError, poolMaxError) <= TOLERANCE });
+      const optimMaxError = checkOptim(g, threads);
+      const ok = Math.max(gemmMaxError, convMaxError, poolMaxError, optimMaxError) <= TOLERANCE;
+      results.push({ isa, gemmMaxError, convMaxError, poolMaxError, optimMaxError, ok });
     }
   } finally {
     native.setIsa(info.active);
