@@ -81,9 +81,10 @@ export async function benchTrainStep(kind: 'train' | 'eval', o: TrainBenchOption
     };
   } else {
     model.eval();
+    const buffers = new StepBuffers();
     step = () => noGrad(() => {
       profiler?.beginStep();
-      model.call(x);
+      buffers.step(() => { model.call(x); });
       profiler?.endStep();
     });
   }

@@ -29,10 +29,11 @@ export function storageAllocations(): { count: number; bytes: number } {
 }
 
 /**
- * The buffers of training steps: what a step takes is lent from free lists keyed by length, the
- * backward walk gives back gradients it has consumed, and end() gives back everything else the
- * step took (its activations), for the next step to take again. Nothing a step took may be used
- * after end(): the trainer keeps only numbers, and .grad storage is the parameters' own.
+ * The buffers of training steps and of forward passes (eval, validation, predict): what a step
+ * takes is lent from free lists keyed by length, the backward walk gives back gradients it has
+ * consumed, and end() gives back everything else the step took (its activations, the logits), for
+ * the next step to take again. Nothing a step took may be used after end(): the trainer and the
+ * evaluators keep only numbers, and .grad storage is the parameters' own.
  */
 export class StepBuffers {
   private readonly free = new Map<number, Float32Array[]>();
@@ -67,6 +68,21 @@ export class StepBuffers {
     }
   }
 
+  /**
+   * fn as one step (a forward pass, say): what it takes is lent and given back when it returns or
+   * throws, so fn copies out what it keeps (numbers, predictions) and returns nothing lent. Inside
+   * a step already running, fn takes from that step's buffers instead.
+   */
+  step<T>(fn: () => T): T {
+    if (active) return fn();
+    this.begin();
+    try {
+      return fn();
+    } finally {
+      this.end();
+    }
+  }
+
   take(n: number): Float32Array {
     this.lastTaken.set(n, this.steps);
     const buf = this.free.get(n)?.pop() ?? allocate(n);
@@ -98,6 +114,15 @@ export class StepBuffers {
 }
 
 let active: StepBuffers | null = null;
+
+const kept = new WeakMap<object, StepBuffers>();
+
+/** The StepBuffers kept for owner (a run's training steps, a model's predictions) while it lives. */
+export function stepBuffersFor(owner: object): StepBuffers {
+  let b = kept.get(owner);
+  if (!b) kept.set(owner, (b = new StepBuffers()));
+  return b;
+}
 
 /** The StepBuffers of the step running now, or null outside a recycling step. */
 export function recyclingBuffers(): StepBuffers | null {

@@ -92,7 +92,7 @@ async function builtInEvalData(checkpoint: Checkpoint, run: TrainConfig | null, 
     ds = await loadDataset(name, split, load);
     source = `${split} split`;
   }
-  const loader = new DataLoader(ds, { batchSize: o.batchSize ?? 256, transform: transformFor({ ...ds, mean: checkpoint.dataset.mean, std: checkpoint.dataset.std }, 'none', false, height), shard });
+  const loader = new DataLoader(ds, { batchSize: o.batchSize ?? 256, transform: transformFor({ ...ds, mean: checkpoint.dataset.mean, std: checkpoint.dataset.std }, 'none', false, height), shard, reuseBatchStorage: true });
   return { loader, dataset: name, split, source, runValidation, classes: ds.classes };
 }
 

@@ -1,6 +1,7 @@
 // One pass over a loader in eval mode without gradients: loss, top-1, top-5 and a confusion matrix.
 import { noGrad } from '../tensor/tensor.js';
 import { crossEntropy, accuracyTopK } from '../tensor/loss.js';
+import { StepBuffers } from '../tensor/storage.js';
 import type { Module } from '../nn/module.js';
 import type { EpochLoader } from '../data/loader.js';
 import { RunningMetrics, ConfusionMatrix, predictions } from './metrics.js';
@@ -26,14 +27,16 @@ export async function evaluate(...args: [Run] | [Module, EpochLoader, string[], 
   const metrics = new RunningMetrics();
   const confusion = new ConfusionMatrix(classes);
   const k = Math.min(5, classes.length);
+  // Each batch's forward pass takes the storage the one before gave back; only numbers leave it.
+  const buffers = new StepBuffers();
   try {
     for await (const { x, y } of loader) {
-      noGrad(() => {
+      buffers.step(() => noGrad(() => {
         const logits = model.call(x);
         const loss = crossEntropy(logits, y).item();
         metrics.add(loss, y.length, accuracyTopK(logits, y, 1), accuracyTopK(logits, y, k));
         confusion.add(y, predictions(logits));
-      });
+      }));
     }
   } finally {
     model.train(wasTraining);

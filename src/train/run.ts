@@ -86,7 +86,7 @@ async function loadData(c: TrainConfig, dp: DataParallel, onProgress?: (p: Downl
   const norm = resolveNormalization(normalizeSpec(c), train, train.channels);
   // The trainer keeps nothing of a batch past its step: two batch storages serve the whole run.
   const trainLoader = new DataLoader(train, { batchSize: c.batchSize, shuffle: true, seed: c.seed, transform: transformFor({ ...train, ...norm }, c.augment, true, c.imageSize, c), shard: dp.shard(true), reuseBatchStorage: true });
-  const valLoader = new DataLoader(val, { batchSize: Math.max(c.batchSize, 256), transform: transformFor({ ...val, ...norm }, c.augment, false, c.imageSize), shard: dp.shard(false) });
+  const valLoader = new DataLoader(val, { batchSize: Math.max(c.batchSize, 256), transform: transformFor({ ...val, ...norm }, c.augment, false, c.imageSize), shard: dp.shard(false), reuseBatchStorage: true });
   const { channels, height, width } = trainLoader.plan.output;
   const inputShape: [number, number, number] = [channels, height, width];
   const facts: DatasetFacts = { name: c.dataset, classes: train.classes.slice(0, numClasses), ...norm, inputShape };

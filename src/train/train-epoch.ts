@@ -10,7 +10,7 @@ import { CnnError } from '../errors.js';
 import { GradientAccumulation } from './accumulation.js';
 import { softTargetCrossEntropy } from './mixup.js';
 import { Generator } from '../tensor/random.js';
-import { StepBuffers } from '../tensor/storage.js';
+import { stepBuffersFor } from '../tensor/storage.js';
 import { RunningMetrics } from './metrics.js';
 import type { TrainReporter } from './progress.js';
 import type { Run } from './run.js';
@@ -70,16 +70,6 @@ export function optimizerStep(run: Run, profiler?: Profiler): void {
   run.ema?.update(run.model);
 }
 
-// Every step takes its activations and gradients from the buffers the steps before gave back,
-// epoch after epoch.
-const stepBuffers = new WeakMap<Run, StepBuffers>();
-
-function stepBuffersOf(run: Run): StepBuffers {
-  let b = stepBuffers.get(run);
-  if (!b) stepBuffers.set(run, (b = new StepBuffers()));
-  return b;
-}
-
 /** profiler (--profile): times each step, the wait for its batch, and the step's phases. */
 export async function trainEpoch(run: Run, epoch: number, reporter: TrainReporter, shouldStop?: () => boolean, profiler?: Profiler): Promise<EpochTraining> {
   const { config: c, model, optimizer, trainLoader } = run;
@@ -92,7 +82,8 @@ export async function trainEpoch(run: Run, epoch: number, reporter: TrainReporte
   const accumulation = new GradientAccumulation(trainLoader.length, c.accumSteps);
   const mixGen = mixGenerator(c.seed, epoch);
   let batch = 0;
-  const buffers = stepBuffersOf(run);
+  // Every step takes its activations and gradients from the buffers the steps before gave back, epoch after epoch.
+  const buffers = stepBuffersFor(run);
   for await (const { x, y } of trainLoader) {
     profiler?.beginStep();
     buffers.begin();
