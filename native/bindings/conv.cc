@@ -101,11 +101,11 @@ Napi::Value Convolution(const Args& a) {
   return a.undefined();
 }
 
-// (name): 'auto' | 'depthwise' | 'grid' | 'by-image' | 'batched' (CNN_CONV_ALGO)
+// (name): 'auto' | 'depthwise' | 'direct' | 'grid' | 'by-image' | 'batched' (CNN_CONV_ALGO)
 Napi::Value SetConvAlgo(const Args& a) {
   a.expect_count(1);
   cnn::set_conv_algo(a.choice<cnn::ConvAlgo>(0, "algo", cnn::parse_conv_algo, "convolution algorithm",
-                                             "auto, depthwise, grid, by-image or batched"));
+                                             "auto, depthwise, direct, grid, by-image or batched"));
   return a.undefined();
 }
 

@@ -14,6 +14,7 @@
 #include "conv/conv.h"
 #include "conv/columns.h"
 #include "conv/conv_by_image.h"
+#include "conv/conv_direct.h"
 #include "conv/conv_grid.h"
 #include "conv/geometry.h"
 #include "conv/work.h"
@@ -92,13 +93,14 @@ const float* trimmed_weights(const Conv2dParams& p, const Conv2dParams& q, int k
 
 std::atomic<int> g_override{(int)ConvAlgo::Auto};
 
-constexpr const char* kAlgoNames[] = {"auto", "depthwise", "grid", "by-image", "batched"};
+constexpr const char* kAlgoNames[] = {"auto", "depthwise", "grid", "by-image", "batched", "direct"};
 
 // The path for p, whose taps are already cut.
 ConvAlgo choose(const Conv2dParams& p, ConvPass pass, int threads) {
   auto suits = [&](ConvAlgo a) {
     switch (a) {
       case ConvAlgo::Depthwise: return p.depthwise();
+      case ConvAlgo::Direct: return conv_direct_suits(p, pass, threads);
       case ConvAlgo::Grid: return conv_grid_suits(p, pass, threads);
       case ConvAlgo::ByImage: return conv_by_image_suits(p, pass, threads);
       default: return true;
@@ -106,7 +108,7 @@ ConvAlgo choose(const Conv2dParams& p, ConvPass pass, int threads) {
   };
   const ConvAlgo forced = conv_algo_override();
   if (forced != ConvAlgo::Auto) return suits(forced) ? forced : ConvAlgo::Batched;
-  for (ConvAlgo a : {ConvAlgo::Depthwise, ConvAlgo::Grid, ConvAlgo::ByImage})
+  for (ConvAlgo a : {ConvAlgo::Depthwise, ConvAlgo::Direct, ConvAlgo::Grid, ConvAlgo::ByImage})
     if (suits(a)) return a;
   return ConvAlgo::Batched;
 }
@@ -138,6 +140,7 @@ void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const
   if (trim_taps(p, &q, &ki0, &kj0)) return conv2d_forward(q, x, trimmed_weights(p, q, ki0, kj0, w), b, y, threads, e);
   switch (choose(p, ConvPass::Forward, threads)) {
     case ConvAlgo::Depthwise: return depthwise_forward(p, x, w, b, y, threads, e);
+    case ConvAlgo::Direct: if (conv2d_forward_direct(p, x, w, b, y, threads, e)) return; break;
     case ConvAlgo::Grid: if (conv2d_forward_grid(p, x, w, b, y, threads, e)) return; break;
     case ConvAlgo::ByImage: if (conv2d_forward_by_image(p, x, w, b, y, threads, e)) return; break;
     default: break;
@@ -198,6 +201,7 @@ void conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* 
   if (trim_taps(p, &q, &ki0, &kj0)) return conv2d_backward_input(q, dy, trimmed_weights(p, q, ki0, kj0, w), dx, threads);
   switch (choose(p, ConvPass::BackwardInput, threads)) {
     case ConvAlgo::Depthwise: return depthwise_backward_input(p, dy, w, dx, threads);
+    case ConvAlgo::Direct: if (conv2d_backward_input_direct(p, dy, w, dx, threads)) return; break;
     case ConvAlgo::Grid: if (conv2d_backward_input_grid(p, dy, w, dx, threads)) return; break;
     case ConvAlgo::ByImage: if (conv2d_backward_input_by_image(p, dy, w, dx, threads)) return; break;
     default: break;
@@ -246,7 +250,8 @@ void conv2d_backward_weight(const Conv2dParams& p, const float* x, const float* 
   if (algo == ConvAlgo::Depthwise) return depthwise_backward_weight(p, x, dy, dw, db, threads);
   const Chunking c = chunking(p);
   thread_local std::vector<float> col_buf, dy_buf;
-  const bool done = (algo == ConvAlgo::Grid && conv2d_backward_weight_grid(p, x, dy, dw, threads)) ||
+  const bool done = (algo == ConvAlgo::Direct && conv2d_backward_weight_direct(p, x, dy, dw, threads)) ||
+                    (algo == ConvAlgo::Grid && conv2d_backward_weight_grid(p, x, dy, dw, threads)) ||
                     (algo == ConvAlgo::ByImage && conv2d_backward_weight_by_image(p, x, dy, dw, threads));
   for (int n0 = 0; n0 < p.n && !done; n0 += c.images) {
     const int g_images = std::min(c.images, p.n - n0);

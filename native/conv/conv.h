@@ -23,13 +23,13 @@ struct Conv2dParams {
 };
 
 // The ways a convolution can be computed. Auto picks, in this order, the first that suits the
-// shape: depthwise direct (groups == Cin == Cout), the padded grid (stride 1, conv_grid.h), one
-// GEMM per image or pixel block (conv_by_image.h), else the batched im2col + GEMM, which
-// computes every shape.
-enum class ConvAlgo { Auto = 0, Depthwise, Grid, ByImage, Batched };
+// shape: depthwise direct (groups == Cin == Cout), direct loops for few output channels (stride
+// 1, conv_direct.h), the padded grid (stride 1, conv_grid.h), one GEMM per image or pixel block
+// (conv_by_image.h), else the batched im2col + GEMM, which computes every shape.
+enum class ConvAlgo { Auto = 0, Depthwise, Grid, ByImage, Batched, Direct };
 enum class ConvPass { Forward, BackwardInput, BackwardWeight };
 
-const char* conv_algo_name(ConvAlgo algo);  // "auto", "depthwise", "grid", "by-image", "batched"
+const char* conv_algo_name(ConvAlgo algo);  // "auto", "depthwise", "grid", "by-image", "batched", "direct"
 // False when the name is unknown.
 bool parse_conv_algo(const std::string& name, ConvAlgo* out);
 // Forces one path for every convolution it suits (the rest take the batched path); Auto

@@ -45,27 +45,12 @@ bool plan(const Conv2dParams& p, int threads, Grid* g, int min_columns = 0) {
 // Grid columns of output rows [oh0, oh1): the last row stops at OW.
 int grid_columns(const Grid& g, int oh0, int oh1) { return (oh1 - oh0 - 1) * g.Wp + g.OW; }
 
-// One image's group planes x (cig × H × W), zero-padded into out (cig × Hp × Wp).
-void pad_image(const Conv2dParams& p, const Grid& g, const float* x, float* out) {
-  for (int c = 0; c < g.cig; ++c) {
-    float* plane = out + (long)c * g.Hp * g.Wp;
-    std::memset(plane, 0, sizeof(float) * p.pad_t * g.Wp);
-    for (int ih = 0; ih < p.h; ++ih) {
-      float* row = plane + (long)(p.pad_t + ih) * g.Wp;
-      std::memset(row, 0, sizeof(float) * p.pad_l);
-      std::memcpy(row + p.pad_l, x + ((long)c * p.h + ih) * p.w, sizeof(float) * p.w);
-      std::memset(row + p.pad_l + p.w, 0, sizeof(float) * p.pad_r);
-    }
-    std::memset(plane + (long)(p.pad_t + p.h) * g.Wp, 0, sizeof(float) * p.pad_b * g.Wp);
-  }
-}
-
 // Image i, group gi, padded into the calling thread's buffer unless it already holds it.
 const float* padded(const Conv2dParams& p, const Grid& g, const float* x, int i, int gi, long* held) {
   thread_local std::vector<float> buf;
   float* out = grow(buf, (long)g.cig * g.Hp * g.Wp);
   const long key = (long)i * p.groups + gi;
-  if (*held != key) pad_image(p, g, x + ((long)i * p.c_in + gi * g.cig) * p.h * p.w, out), *held = key;
+  if (*held != key) pad_planes(p, g.cig, g.Hp, g.Wp, x + ((long)i * p.c_in + gi * g.cig) * p.h * p.w, out), *held = key;
   return out;
 }
 
@@ -112,14 +97,9 @@ namespace {
 
 // The forward grid convolution that computes dx, or false when it does not suit.
 bool backward_input_as_forward(const Conv2dParams& p, int threads, Conv2dParams* out) {
-  if (p.stride_h != 1 || p.stride_w != 1 || p.pointwise()) return false;
-  // dx[c, ih, iw] = Σ W[co, c, ki, kj] · dy[co, ih + pad_t − ki·dil, iw + pad_l − kj·dil]: a stride-1
-  // convolution of dy padded by dil·(k − 1) − pad, with the kernel flipped and in/out swapped.
-  Conv2dParams q = p;
-  q.c_in = p.c_out, q.h = p.out_h(), q.w = p.out_w(), q.c_out = p.c_in;
-  q.pad_t = p.dil_h * (p.kh - 1) - p.pad_t, q.pad_b = p.dil_h * (p.kh - 1) - p.pad_b;
-  q.pad_l = p.dil_w * (p.kw - 1) - p.pad_l, q.pad_r = p.dil_w * (p.kw - 1) - p.pad_r;
-  if (q.pad_t < 0 || q.pad_b < 0 || q.pad_l < 0 || q.pad_r < 0) return false;
+  if (p.pointwise()) return false;
+  Conv2dParams q;
+  if (!input_grad_as_forward(p, &q)) return false;
   // An unpadded kernel shrinks the image, so dx has more pixels than dy and the flipped
   // convolution multiplies the wide zero border; im2col's products stay on dy's pixels.
   if ((long)p.h * p.w * 4 > (long)q.h * q.w * 5) return false;

@@ -50,6 +50,33 @@ inline float* grow(std::vector<float>& v, long n) {
   return v.data();
 }
 
+// One image's group planes x (channels × H × W), zero-padded into out (channels × Hp × Wp).
+inline void pad_planes(const Conv2dParams& p, int channels, int Hp, int Wp, const float* x, float* out) {
+  for (int c = 0; c < channels; ++c) {
+    float* plane = out + (long)c * Hp * Wp;
+    std::memset(plane, 0, sizeof(float) * p.pad_t * Wp);
+    for (int ih = 0; ih < p.h; ++ih) {
+      float* row = plane + (long)(p.pad_t + ih) * Wp;
+      std::memset(row, 0, sizeof(float) * p.pad_l);
+      std::memcpy(row + p.pad_l, x + ((long)c * p.h + ih) * p.w, sizeof(float) * p.w);
+      std::memset(row + p.pad_l + p.w, 0, sizeof(float) * p.pad_r);
+    }
+    std::memset(plane + (long)(p.pad_t + p.h) * Wp, 0, sizeof(float) * p.pad_b * Wp);
+  }
+}
+
+// The input gradient of a stride-1 convolution p as a forward one: dx[c, ih, iw] = Σ W[co, c, ki,
+// kj] · dy[co, ih + pad_t − ki·dil, iw + pad_l − kj·dil] convolves dy padded by dil·(k − 1) − pad
+// with the kernel flipped and in/out swapped. False where p is strided or a pad exceeds dil·(k − 1).
+inline bool input_grad_as_forward(const Conv2dParams& p, Conv2dParams* q) {
+  if (p.stride_h != 1 || p.stride_w != 1) return false;
+  *q = p;
+  q->c_in = p.c_out, q->h = p.out_h(), q->w = p.out_w(), q->c_out = p.c_in;
+  q->pad_t = p.dil_h * (p.kh - 1) - p.pad_t, q->pad_b = p.dil_h * (p.kh - 1) - p.pad_b;
+  q->pad_l = p.dil_w * (p.kw - 1) - p.pad_l, q->pad_r = p.dil_w * (p.kw - 1) - p.pad_r;
+  return q->pad_t >= 0 && q->pad_b >= 0 && q->pad_l >= 0 && q->pad_r >= 0;
+}
+
 // op(A) = each group's m × k block of w (rows `ld` apart, groups m·ld apart), or its transpose,
 // packed for sgemm_packed; shared read-only by the threads. Returns floats per group in *stride.
 inline const float* pack_group_weights(Isa isa, int groups, bool transpose, int m, int k, const float* w,

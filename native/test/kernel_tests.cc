@@ -286,11 +286,34 @@ static void test_conv_stride2(Isa isa) {
   set_conv_algo(ConvAlgo::Auto);
 }
 
+// The direct loops (few output channels) for every channel count 1..33: each register block and
+// its remainders on every ISA (up to 8 channels by up to 6 vectors), past the 16 where the GEMM
+// paths take over; 1×1, 3×3 and 5×5 kernels on odd sizes, with padding (asymmetric too),
+// dilation, groups and the epilogues; stride 2 where the other paths run; whole images and
+// images cut into row blocks (1 to 3 threads over 1 to 3 images). Each pass must run direct.
+static void test_conv_direct(Isa isa, std::mt19937& rng) {
+  int direct[3] = {0, 0, 0};
+  for (int cout = 1; cout <= 33; ++cout) {
+    const int k = 1 + 2 * (cout % 3), groups = cout % 4 == 0 ? 2 : 1, dil = k == 3 && cout % 5 == 2 ? 2 : 1;
+    const int stride = cout % 7 == 6 ? 2 : 1, pad = cout % 2 ? k / 2 * dil : 0;
+    const Conv2dParams p = {1 + cout % 3, groups * (1 + cout % 5), 9 + cout % 4, 9 + cout % 7, cout, k, k, stride, stride,
+                            pad, cout % 8 == 1 ? 0 : pad, pad, pad + (cout % 8 == 3), dil, dil, groups};
+    ConvAlgo ran[3];
+    check_conv(p, 1 + cout % 3, std::string(isa_name(isa)) + " direct", rng, ran);
+    for (int i = 0; i < 3; ++i) direct[i] += ran[i] == ConvAlgo::Direct;
+  }
+  for (int i = 0; i < 3; ++i) {
+    if (direct[i] > 0) { ++g_pass; continue; }
+    std::printf("FAIL %s: no case ran the direct path in pass %d\n", isa_name(isa), i);
+    ++g_fail;
+  }
+}
+
 // Each path pinned with the override (as CNN_CONV_ALGO does) over the same odd shapes: a forced
 // path runs every shape it suits, the batched path the rest, and each path must run some case
 // of each pass, so none goes untested.
 static void test_conv_algos(std::mt19937& rng) {
-  for (ConvAlgo algo : {ConvAlgo::Depthwise, ConvAlgo::Grid, ConvAlgo::ByImage, ConvAlgo::Batched}) {
+  for (ConvAlgo algo : {ConvAlgo::Depthwise, ConvAlgo::Direct, ConvAlgo::Grid, ConvAlgo::ByImage, ConvAlgo::Batched}) {
     set_conv_algo(algo);
     int pinned[3] = {0, 0, 0};
     for (const auto& p : kConvCases)
@@ -640,6 +663,7 @@ int main() {
     set_active_isa(isa);  // convolution dispatches its GEMMs through the active variant
     test_conv(isa, rng);
     test_conv_stride2(isa);
+    test_conv_direct(isa, rng);
     test_pool_vectors(isa);  // pooling dispatches through the active variant
     test_optim_vectors(isa, rng);  // so do the optimizers
   }

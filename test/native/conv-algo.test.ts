@@ -16,6 +16,7 @@ const shapes: ConvParams[] = [
   conv({ groups: 16, cOut: 16 }),                                   // depthwise
   conv({ n: 3, cIn: 6, h: 17, w: 37, cOut: 6, groups: 6, kh: 5, kw: 5, strideH: 2, strideW: 2, padT: 2, padB: 1, padL: 2, padR: 2 }), // depthwise 5×5, stride 2
   conv({ n: 8, cIn: 32, h: 24, w: 30, cOut: 8 }),                   // stride 1, large enough for the grid
+  conv({ n: 4, cIn: 3, h: 14, w: 15, cOut: 6, kh: 5, kw: 5, padT: 2, padB: 1, padL: 2, padR: 2 }), // few output channels: direct
   conv({ n: 9, cIn: 12, h: 41, w: 37, cOut: 10, kh: 5, strideH: 2, padT: 2, dilW: 2, groups: 2 }),
   conv({ n: 3, cIn: 5, h: 6, w: 7, cOut: 9, strideW: 2, padR: 0 }),  // small: batched
 ];
@@ -45,12 +46,13 @@ function checkAgainstReference(p: ConvParams, threads: number): void {
 
 test('by shape, convAlgo names the path each pass takes', () => {
   assert.deepEqual(passes.map((pass) => native.convAlgo(shapes[0], pass, 2)), ['depthwise', 'depthwise', 'depthwise']);
-  assert.deepEqual(passes.map((pass) => native.convAlgo(shapes[4], pass, 2)), ['batched', 'batched', 'batched']);
+  assert.deepEqual(passes.map((pass) => native.convAlgo(shapes[3], pass, 2)), ['direct', 'direct', 'direct']);
+  assert.deepEqual(passes.map((pass) => native.convAlgo(shapes[5], pass, 2)), ['batched', 'batched', 'batched']);
   assert.throws(() => native.convAlgo(shapes[0], 'sideways' as ConvPass, 2), { name: 'RangeError', message: /unknown pass/ });
 });
 
 test('each pinned path runs where it suits, the batched path elsewhere, and matches conv2d_ref', () => {
-  const algos: ConvAlgoName[] = ['depthwise', 'grid', 'by-image', 'batched'];
+  const algos: ConvAlgoName[] = ['depthwise', 'direct', 'grid', 'by-image', 'batched'];
   try {
     for (const algo of algos) {
       native.setConvAlgo(algo);
@@ -84,6 +86,6 @@ test('conv2dForward refuses a clamp that is not [lo, hi] with lo <= hi and a res
 test('CNN_CONV_ALGO with an unknown name is one line and exit 2', () => {
   const bad = runCli(['doctor'], { CNN_CONV_ALGO: 'fastest' });
   assert.equal(bad.status, 2, bad.stderr);
-  assert.match(bad.stderr, /^cnn: (error: )?CNN_CONV_ALGO: unknown convolution algorithm 'fastest' \(expected auto, depthwise, grid, by-image or batched\)\n$/);
+  assert.match(bad.stderr, /^cnn: (error: )?CNN_CONV_ALGO: unknown convolution algorithm 'fastest' \(expected auto, depthwise, direct, grid, by-image or batched\)\n$/);
   assert.equal(runCli(['doctor'], { CNN_CONV_ALGO: 'batched' }).status, 0);
 });

@@ -1,0 +1,184 @@
+#include "conv/conv_direct.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "conv/direct_rows.h"
+#include "conv/work.h"
+
+namespace cnn {
+
+namespace {
+
+// Channels in the product's rows up to which the direct loops beat the GEMM paths.
+constexpr int kMaxChannels = 16;
+// Grid columns per item: the item's accumulator rows and source planes stay in L2.
+constexpr long kItemColumns = 8L << 10;
+// Floats readable past a padded image: the loops round every run up to whole vectors.
+constexpr long kSlack = 64;
+
+struct Plan {
+  int Hp, Wp, OH, OW, cig, cog, K;
+  long plane;
+  int rows;    // output rows per item
+  int blocks;  // items per image and group
+  long items;
+};
+
+// Items are runs of output rows of one image and group: whole images when there are enough of
+// them for the threads, else each image cut into row blocks.
+bool plan(const Conv2dParams& p, int threads, int channels, Plan* g) {
+  if (p.stride_h != 1 || p.stride_w != 1 || channels > kMaxChannels) return false;
+  g->Hp = p.h + p.pad_t + p.pad_b, g->Wp = p.w + p.pad_l + p.pad_r;
+  g->OH = p.out_h(), g->OW = p.out_w();
+  g->plane = (long)g->Hp * g->Wp;
+  g->cig = p.c_in / p.groups, g->cog = p.c_out / p.groups;
+  g->K = g->cig * p.kh * p.kw;
+  if (g->OH < 1 || g->OW < 1 || g->Wp > 2 * g->OW) return false;
+  const long images = (long)p.n * p.groups;
+  const int for_threads = images >= 4L * threads ? 1 : (int)std::min<long>(g->OH, (4L * threads + images - 1) / images);
+  const int for_cache = (int)((g->OH + std::max<long>(1, kItemColumns / g->Wp) - 1) / std::max<long>(1, kItemColumns / g->Wp));
+  const int blocks = std::max(for_threads, for_cache);
+  g->rows = (g->OH + blocks - 1) / blocks;
+  g->blocks = (g->OH + g->rows - 1) / g->rows;
+  g->items = images * g->blocks;
+  return threads == 1 || g->items >= 2L * threads;
+}
+
+// Tap t = (c, ki, kj)'s offset from a grid column in the padded planes.
+const long* tap_offsets(const Conv2dParams& p, const Plan& g) {
+  thread_local std::vector<long> off;
+  off.resize(g.K);
+  for (int c = 0; c < g.cig; ++c)
+    for (int ki = 0; ki < p.kh; ++ki)
+      for (int kj = 0; kj < p.kw; ++kj)
+        off[(c * p.kh + ki) * p.kw + kj] = c * g.plane + (long)ki * p.dil_h * g.Wp + (long)kj * p.dil_w;
+  return off.data();
+}
+
+// Image i, group gi, padded into the calling thread's buffer (zeros past it) unless it holds it.
+const float* padded(const Conv2dParams& p, const Plan& g, const float* x, int i, int gi, std::vector<float>& buf,
+                    long* held) {
+  float* out = grow(buf, g.cig * g.plane + kSlack);
+  const long key = (long)i * p.groups + gi;
+  if (*held != key) {
+    pad_planes(p, g.cig, g.Hp, g.Wp, x + ((long)i * p.c_in + gi * g.cig) * p.h * p.w, out);
+    std::memset(out + g.cig * g.plane, 0, sizeof(float) * kSlack);
+    *held = key;
+  }
+  return out;
+}
+
+long round_up(long n, int unit) { return (n + unit - 1) / unit * unit; }
+
+// The forward pass of p (planned as g) with each group's weights tap-major: wt[g][t][co].
+void forward_taps(const Conv2dParams& p, const Plan& g, const float* x, const float* wt, const float* b, float* y,
+                  int threads, const ConvEpilogue& e) {
+  const DirectRows& R = direct_rows_for(active_isa());
+  const long* off = tap_offsets(p, g);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    thread_local std::vector<float> pad_buf, out_buf;
+    long held = -1;
+#pragma omp for schedule(static)
+    for (long it = 0; it < g.items; ++it) {
+      const int blk = (int)(it % g.blocks), gi = (int)(it / g.blocks % p.groups), i = (int)(it / g.blocks / p.groups);
+      const int oh0 = blk * g.rows, oh1 = std::min(g.OH, oh0 + g.rows);
+      const float* xp = padded(p, g, x, i, gi, pad_buf, &held);
+      const long n = (long)(oh1 - oh0 - 1) * g.Wp + g.OW, ldo = round_up(n, R.lanes);
+      float* out = grow(out_buf, g.cog * ldo);
+      R.forward(n, g.cog, g.K, wt + (long)gi * g.K * g.cog, xp + (long)oh0 * g.Wp, off, out, ldo);
+      for (int co = 0; co < g.cog; ++co) {
+        const float bias = b ? b[gi * g.cog + co] : 0.0f;
+        for (int oh = oh0; oh < oh1; ++oh) {
+          float* d = y + (((long)i * p.c_out + gi * g.cog + co) * g.OH + oh) * g.OW;
+          epilogue_run(d, out + co * ldo + (long)(oh - oh0) * g.Wp, g.OW, bias, e.residual ? e.residual + (d - y) : nullptr, e);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+bool conv_direct_suits(const Conv2dParams& p, ConvPass pass, int threads) {
+  Plan g;
+  Conv2dParams q;
+  switch (pass) {
+    case ConvPass::Forward:
+    case ConvPass::BackwardWeight: return plan(p, threads, p.c_out / p.groups, &g);
+    case ConvPass::BackwardInput: return input_grad_as_forward(p, &q) && plan(q, threads, q.c_out / q.groups, &g);
+  }
+  return false;
+}
+
+bool conv2d_forward_direct(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
+                           int threads, const ConvEpilogue& e) {
+  Plan g;
+  if (!plan(p, threads, p.c_out / p.groups, &g)) return false;
+  thread_local std::vector<float> wt_buf;
+  float* wt = grow(wt_buf, (long)p.c_out * g.K);
+  for (int gi = 0; gi < p.groups; ++gi)
+    for (int co = 0; co < g.cog; ++co)
+      for (int t = 0; t < g.K; ++t) wt[((long)gi * g.K + t) * g.cog + co] = w[((long)gi * g.cog + co) * g.K + t];
+  forward_taps(p, g, x, wt, b, y, threads, e);
+  return true;
+}
+
+bool conv2d_backward_input_direct(const Conv2dParams& p, const float* dy, const float* w, float* dx,
+                                  int threads) {
+  Conv2dParams q;
+  Plan g;
+  if (!input_grad_as_forward(p, &q) || !plan(q, threads, q.c_out / q.groups, &g)) return false;
+  // q's taps are (co, ki, kj) of p flipped, its output channels p's input channels c.
+  const int cig = p.c_in / p.groups, cog = p.c_out / p.groups, taps = p.kh * p.kw;
+  thread_local std::vector<float> wt_buf;
+  float* wt = grow(wt_buf, (long)p.c_out * cig * taps);
+  for (int gi = 0; gi < p.groups; ++gi)
+    for (int co = 0; co < cog; ++co)
+      for (int c = 0; c < cig; ++c)
+        for (int t = 0; t < taps; ++t)
+          wt[(((long)gi * cog + co) * taps + t) * cig + c] = w[(((long)gi * cog + co) * cig + c) * taps + taps - 1 - t];
+  forward_taps(q, g, dy, wt, nullptr, dx, threads, {});
+  return true;
+}
+
+bool conv2d_backward_weight_direct(const Conv2dParams& p, const float* x, const float* dy, float* dw,
+                                   int threads) {
+  Plan g;
+  if (!plan(p, threads, p.c_out / p.groups, &g)) return false;
+  const DirectRows& R = direct_rows_for(active_isa());
+  const long* off = tap_offsets(p, g), size = (long)p.c_out * g.K;
+  // One run of items per thread, its sums kept a vector per weight until the run ends.
+  sum_over_items(threads, size, dw, threads, [&](long run, float* mine, int) {
+    thread_local std::vector<float> pad_buf, dy_buf, sum_buf;
+    float* sums = grow(sum_buf, size * R.lanes);
+    std::memset(sums, 0, sizeof(float) * size * R.lanes);
+    long held = -1;
+    for (long it = g.items * run / threads; it < g.items * (run + 1) / threads; ++it) {
+      const int blk = (int)(it % g.blocks), gi = (int)(it / g.blocks % p.groups), i = (int)(it / g.blocks / p.groups);
+      const int oh0 = blk * g.rows, oh1 = std::min(g.OH, oh0 + g.rows);
+      const float* xp = padded(p, g, x, i, gi, pad_buf, &held);
+      // dY on the grid: zero in the dropped columns and past the run.
+      const long n = (long)(oh1 - oh0 - 1) * g.Wp + g.OW, ldy = round_up(n, R.lanes);
+      float* dyg = grow(dy_buf, g.cog * ldy);
+      for (int co = 0; co < g.cog; ++co) {
+        float* row = dyg + co * ldy;
+        std::memset(row, 0, sizeof(float) * ldy);
+        for (int oh = oh0; oh < oh1; ++oh)
+          std::memcpy(row + (long)(oh - oh0) * g.Wp, dy + (((long)i * p.c_out + gi * g.cog + co) * g.OH + oh) * g.OW,
+                      sizeof(float) * g.OW);
+      }
+      R.weight_grad(n, g.cog, g.K, dyg, ldy, xp + (long)oh0 * g.Wp, off, sums + (long)gi * g.cog * g.K * R.lanes, g.K);
+    }
+    for (long e = 0; e < size; ++e) {
+      float s = 0.0f;
+      for (int l = 0; l < R.lanes; ++l) s += sums[e * R.lanes + l];
+      mine[e] += s;
+    }
+  });
+  return true;
+}
+
+}  // namespace cnn

@@ -1,0 +1,28 @@
+// Stride-1 convolution computed directly on the zero-padded image, for few output channels.
+// Output pixel (oh, ow) sits at grid column oh·Wp + ow and its tap (c, ki, kj) at that column
+// plus c·Hp·Wp + ki·dil·Wp + kj·dil (as in conv_grid.h), so the vector loops (direct_rows.h) keep
+// a block of output channels × grid columns in registers and read each tap as one unit-stride
+// run: no im2col and no GEMM packing. A GEMM with the channels as its rows runs a 12×32 (6×16)
+// tile half empty for LeNet's 6, and packs as many floats as it multiplies for its 5×5 taps.
+// The Wp − OW grid columns past each output row are computed and dropped (the weight gradient
+// gives them dy = 0, so an infinite input there can make a NaN where PyTorch's stays finite).
+#pragma once
+#include "conv/conv.h"
+
+namespace cnn {
+
+// Whether the direct loops suit the pass: stride 1, few channels in the product's rows (output
+// channels; input channels for the input gradient), at most half the grid dropped. Each entry
+// point returns false, having done nothing, where not.
+bool conv_direct_suits(const Conv2dParams& p, ConvPass pass, int threads);
+// The bias and the epilogue applied as the output leaves the grid.
+bool conv2d_forward_direct(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
+                           int threads, const ConvEpilogue& e = {});
+// dx as the forward direct convolution of dy with the flipped, transposed weights.
+bool conv2d_backward_input_direct(const Conv2dParams& p, const float* dy, const float* w, float* dx,
+                                  int threads);
+// dW only; the bias gradient is the caller's.
+bool conv2d_backward_weight_direct(const Conv2dParams& p, const float* x, const float* dy, float* dw,
+                                   int threads);
+
+}  // namespace cnn

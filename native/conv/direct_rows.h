@@ -1,0 +1,30 @@
+// The vector loops of the direct convolution (conv_direct.h), one set per ISA. Both run over
+// grid columns of a zero-padded image: tap t of grid column j reads src[off[t] + j], so every
+// tap is a unit-stride run and the loops never see padding, strides or channels.
+#pragma once
+#include "cpu/cpu.h"
+
+namespace cnn {
+
+struct DirectRows {
+  int lanes;  // floats per vector: grid runs are processed in whole vectors
+  // out[co·ldo + j] = Σ_t w[t·cog + co] · src[off[t] + j] for co < cog, j < n rounded up to
+  // whole vectors (src readable that far; out holds the rounded run).
+  void (*forward)(long n, int cog, int taps, const float* w, const float* src, const long* off, float* out,
+                  long ldo);
+  // acc[(co·ldw + t)·lanes + l] += Σ_j dy[co·ldy + j] · src[off[t] + j] over the j in lane l, for
+  // co < cog, t < taps, j < n rounded up to whole vectors (dy zero past n): sums kept a vector
+  // each, so that an image of a few vectors does not pay a horizontal sum per weight.
+  void (*weight_grad)(long n, int cog, int taps, const float* dy, long ldy, const float* src, const long* off,
+                      float* acc, long ldw);
+};
+
+extern const DirectRows direct_rows_portable;
+#if defined(CNN_X86)
+extern const DirectRows direct_rows_avx2;
+extern const DirectRows direct_rows_avx512;
+#endif
+
+const DirectRows& direct_rows_for(Isa isa);
+
+}  // namespace cnn
