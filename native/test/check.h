@@ -16,5 +16,7 @@ void check_close(const std::string& name, const std::vector<float>& got, const s
 void test_pool_vectors(cnn::Isa isa);
 // The optimizer loops of one ISA (the active one) against the scalar update rules (optim_kernels_test.cc).
 void test_optim_vectors(cnn::Isa isa, std::mt19937& rng);
+// Batch normalization's per-channel and channel-blocked loops against the formulas (norm_kernels_test.cc).
+void test_batch_norm_paths(std::mt19937& rng);
 // Issue 16's layer kernels (layer_kernels_test.cc).
 void test_layer_kernels(std::mt19937& rng);

@@ -1,0 +1,116 @@
+// Batch normalization, forward and backward, against the textbook formulas in double: plane
+// sizes on both sides of the switch between the per-channel loops and the channel-blocked ones
+// (1, 4, 7, 64, 65, 300 elements), channel counts that leave partial blocks, the fused ReLU and
+// ReLU6, batch and running statistics, with and without the affine parameters; on 3 threads the
+// results must equal 1 thread's bit for bit (each channel's sums run in one order).
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "norm/norm.h"
+#include "test/check.h"
+
+using namespace cnn;
+
+namespace {
+
+struct Grads {
+  std::vector<float> y, mean, invstd, rmean, rvar, dx, dw, db;
+};
+
+Grads run(const BatchNormShape& sh, const std::vector<float>& x, const std::vector<float>& dy, const std::vector<float>* w,
+          const std::vector<float>* b, bool train, NormActivation act, int threads) {
+  const int64_t len = sh.n * sh.c * sh.s;
+  Grads g{std::vector<float>(len), std::vector<float>(sh.c), std::vector<float>(sh.c), std::vector<float>(sh.c, 0.25f),
+          std::vector<float>(sh.c, 1.5f), std::vector<float>(len), std::vector<float>(sh.c), std::vector<float>(sh.c)};
+  batch_norm_forward(sh, x.data(), w ? w->data() : nullptr, b ? b->data() : nullptr, g.rmean.data(), g.rvar.data(), train,
+                     0.1, 1e-5, g.y.data(), g.mean.data(), g.invstd.data(), threads, act);
+  batch_norm_backward(sh, x.data(), dy.data(), w ? w->data() : nullptr, g.mean.data(), g.invstd.data(), train, g.dx.data(),
+                      g.dw.data(), g.db.data(), threads, act, act == NormActivation::None ? nullptr : g.y.data());
+  return g;
+}
+
+// The formulas in double: z = (x - mean)/sqrt(var + eps)·w + b, y = act(z); the gradient passes
+// where the activation does; dx through mean and variance with batch statistics.
+Grads reference(const BatchNormShape& sh, const std::vector<float>& x, const std::vector<float>& dy, const std::vector<float>* w,
+                const std::vector<float>* b, bool train, NormActivation act) {
+  const int64_t N = sh.n, C = sh.c, S = sh.s, M = N * S;
+  Grads g{std::vector<float>(N * C * S), std::vector<float>(C), std::vector<float>(C), std::vector<float>(C),
+          std::vector<float>(C), std::vector<float>(N * C * S), std::vector<float>(C), std::vector<float>(C)};
+  for (int64_t c = 0; c < C; ++c) {
+    auto at = [&](int64_t n, int64_t s) { return (n * C + c) * S + s; };
+    double mean = 0.25, var = 1.5;
+    if (train) {
+      double sum = 0, sq = 0;
+      for (int64_t n = 0; n < N; ++n) for (int64_t s = 0; s < S; ++s) sum += x[at(n, s)];
+      mean = sum / M;
+      for (int64_t n = 0; n < N; ++n) for (int64_t s = 0; s < S; ++s) sq += (x[at(n, s)] - mean) * (x[at(n, s)] - mean);
+      var = sq / M;
+      g.rmean[c] = (float)(0.9 * 0.25 + 0.1 * mean);
+      g.rvar[c] = (float)(0.9 * 1.5 + 0.1 * (M > 1 ? sq / (M - 1) : NAN));
+    } else {
+      g.rmean[c] = 0.25f, g.rvar[c] = 1.5f;
+    }
+    const double invstd = 1.0 / std::sqrt(var + 1e-5), wc = w ? (*w)[c] : 1.0, bc = b ? (*b)[c] : 0.0;
+    g.mean[c] = (float)mean, g.invstd[c] = (float)invstd;
+    double sg = 0, sgx = 0;
+    std::vector<double> gz(N * S);
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t s = 0; s < S; ++s) {
+        const double z = (x[at(n, s)] - mean) * invstd * wc + bc;
+        const bool pass = act == NormActivation::None || (z > 0 && (act == NormActivation::Relu || z < 6));
+        g.y[at(n, s)] = (float)(act == NormActivation::None ? z : std::min(std::max(z, 0.0), act == NormActivation::Relu6 ? 6.0 : INFINITY));
+        gz[n * S + s] = pass ? dy[at(n, s)] : 0.0;
+        sg += gz[n * S + s];
+        sgx += gz[n * S + s] * (x[at(n, s)] - mean);
+      }
+    g.db[c] = (float)sg, g.dw[c] = (float)(sgx * invstd);
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t s = 0; s < S; ++s)
+        g.dx[at(n, s)] = (float)(train ? wc * invstd * (gz[n * S + s] - sg / M - (x[at(n, s)] - mean) * invstd * invstd * sgx / M)
+                                       : wc * invstd * gz[n * S + s]);
+  }
+  return g;
+}
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+}  // namespace
+
+void test_batch_norm_paths(std::mt19937& rng) {
+  const NormActivation acts[] = {NormActivation::None, NormActivation::Relu, NormActivation::Relu6};
+  for (int64_t S : {1, 4, 7, 64, 65, 300})
+    for (int64_t C : {1, 3, 37})
+      for (int64_t N : {1, 5})
+        for (int variant = 0; variant < 12; ++variant) {
+          const bool train = variant % 2 == 0, affine = variant / 2 % 2 == 0;
+          const NormActivation act = acts[variant / 4];
+          if (train && N * S == 1) continue;  // one value per channel: no variance to normalize by
+          const BatchNormShape sh{N, C, S};
+          std::vector<float> x = random_vec(N * C * S, rng), dy = random_vec(N * C * S, rng);
+          for (float& v : x) v = v * 4.0f + 1.0f;  // some values past ReLU6's 6 and below 0
+          std::vector<float> w = random_vec(C, rng), b = random_vec(C, rng);
+          for (float& v : w) v += 1.5f;
+          const std::vector<float>* wp = affine ? &w : nullptr;
+          const std::vector<float>* bp = affine ? &b : nullptr;
+          const Grads one = run(sh, x, dy, wp, bp, train, act, 1), three = run(sh, x, dy, wp, bp, train, act, 3);
+          const Grads want = reference(sh, x, dy, wp, bp, train, act);
+          const std::string name = "batch_norm N" + std::to_string(N) + " C" + std::to_string(C) + " S" + std::to_string(S) +
+                                   " variant " + std::to_string(variant);
+          check_close(name + " y", one.y, want.y, 2e-5f, 2e-5f);
+          check_close(name + " running mean", one.rmean, want.rmean, 1e-6f, 1e-6f);
+          if (train && N * S > 1) check_close(name + " running var", one.rvar, want.rvar, 1e-5f, 1e-5f);
+          check_close(name + " dx", one.dx, want.dx, 5e-5f, 1e-4f);
+          check_close(name + " dweight", one.dw, want.dw, 5e-5f, 1e-4f);
+          check_close(name + " dbias", one.db, want.db, 5e-5f, 1e-4f);
+          const bool det = same_bits(one.y, three.y) && same_bits(one.dx, three.dx) && same_bits(one.dw, three.dw) &&
+                           same_bits(one.db, three.db) && same_bits(one.rvar, three.rvar);
+          if (det) ++g_pass;
+          else { std::printf("FAIL %s: 3 threads differ from 1\n", name.c_str()); ++g_fail; }
+        }
+}
