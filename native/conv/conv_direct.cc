@@ -1,6 +1,7 @@
 #include "conv/conv_direct.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -88,14 +89,18 @@ void forward_taps(const Conv2dParams& p, const Plan& g, const float* x, const fl
       const float* xp = padded(p, g, x, i, gi, pad_buf, &held);
       const long n = (long)(oh1 - oh0 - 1) * g.Wp + g.OW, ldo = round_up(n, R.lanes);
       float* out = grow(out_buf, g.cog * ldo);
-      R.forward(n, g.cog, g.K, wt + (long)gi * g.K * g.cog, xp + (long)oh0 * g.Wp, off, out, ldo);
-      for (int co = 0; co < g.cog; ++co) {
-        const float bias = b ? b[gi * g.cog + co] : 0.0f;
+      // The loops add the bias and clamp, unless a residual must come first: then the clamp
+      // waits for the copy out of the grid.
+      const bool clamp_here = !e.residual;
+      R.forward(n, g.cog, g.K, wt + (long)gi * g.K * g.cog, b ? b + gi * g.cog : nullptr, clamp_here ? e.lo : -INFINITY,
+                clamp_here ? e.hi : INFINITY, xp + (long)oh0 * g.Wp, off, out, ldo);
+      for (int co = 0; co < g.cog; ++co)
         for (int oh = oh0; oh < oh1; ++oh) {
           float* d = y + (((long)i * p.c_out + gi * g.cog + co) * g.OH + oh) * g.OW;
-          epilogue_run(d, out + co * ldo + (long)(oh - oh0) * g.Wp, g.OW, bias, e.residual ? e.residual + (d - y) : nullptr, e);
+          const float* s = out + co * ldo + (long)(oh - oh0) * g.Wp;
+          if (clamp_here) std::copy(s, s + g.OW, d);
+          else epilogue_run(d, s, g.OW, 0.0f, e.residual + (d - y), e);
         }
-      }
     }
   }
 }

@@ -8,10 +8,11 @@ namespace cnn {
 
 struct DirectRows {
   int lanes;  // floats per vector: grid runs are processed in whole vectors
-  // out[co·ldo + j] = Σ_t w[t·cog + co] · src[off[t] + j] for co < cog, j < n rounded up to
-  // whole vectors (src readable that far; out holds the rounded run).
-  void (*forward)(long n, int cog, int taps, const float* w, const float* src, const long* off, float* out,
-                  long ldo);
+  // out[co·ldo + j] = clamp(bias[co] + Σ_t w[t·cog + co] · src[off[t] + j], lo, hi) for co < cog,
+  // j < n rounded up to whole vectors (src readable that far; out holds the rounded run); bias
+  // may be null. NaN passes through the clamp.
+  void (*forward)(long n, int cog, int taps, const float* w, const float* bias, float lo, float hi, const float* src,
+                  const long* off, float* out, long ldo);
   // acc[(co·ldw + t)·lanes + l] += Σ_j dy[co·ldy + j] · src[off[t] + j] over the j in lane l, for
   // co < cog, t < taps, j < n rounded up to whole vectors (dy zero past n): sums kept a vector
   // each, so that an image of a few vectors does not pay a horizontal sum per weight.
