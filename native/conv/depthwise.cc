@@ -9,6 +9,8 @@
 // non-finite inputs or weights, 0·∞ there may turn a finite gradient into NaN where PyTorch's
 // stays finite. Items (a channel and a run of images) are spread over threads; the weight
 // gradient over channels, so every channel's sums run in one order whatever the thread count.
+// Small maps (up to a 32×32 padded plane, where the phase rows are short and the per-plane copies
+// cost more than the FMAs) take the channel-vector path of depthwise_small.h instead.
 #include <omp.h>
 
 #include <algorithm>
@@ -19,6 +21,7 @@
 
 #include "conv/conv.h"
 #include "conv/depthwise_rows.h"
+#include "conv/depthwise_small.h"
 #include "conv/work.h"
 
 namespace cnn {
@@ -145,6 +148,7 @@ void tap_pointers(const Phases& ph, T* base, T** out) {
 
 void depthwise_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
                        int threads, const ConvEpilogue& e) {
+  if (depthwise_small_suits(p, ConvPass::Forward)) return depthwise_small_forward(p, x, w, b, y, threads, e);
   const Phases ph(p);
   const std::vector<PhaseColumn> columns = phase_columns(p, ph);
   const DepthwiseRows& K = depthwise_rows_for(active_isa());
@@ -186,6 +190,7 @@ void depthwise_forward(const Conv2dParams& p, const float* x, const float* w, co
 }
 
 void depthwise_backward_input(const Conv2dParams& p, const float* dy, const float* w, float* dx, int threads) {
+  if (depthwise_small_suits(p, ConvPass::BackwardInput)) return depthwise_small_backward_input(p, dy, w, dx, threads);
   const Phases ph(p);
   const std::vector<PhaseColumn> columns = phase_columns(p, ph);
   const DepthwiseRows& K = depthwise_rows_for(active_isa());
@@ -214,6 +219,7 @@ void depthwise_backward_input(const Conv2dParams& p, const float* dy, const floa
 
 void depthwise_backward_weight(const Conv2dParams& p, const float* x, const float* dy, float* dw, float* db,
                                int threads) {
+  if (depthwise_small_suits(p, ConvPass::BackwardWeight)) return depthwise_small_backward_weight(p, x, dy, dw, db, threads);
   const Phases ph(p);
   const std::vector<PhaseColumn> columns = phase_columns(p, ph);
   const DepthwiseRows& K = depthwise_rows_for(active_isa());

@@ -11,6 +11,7 @@
 #include "activation/activation.h"
 #include "augment/augment.h"
 #include "conv/conv.h"
+#include "conv/depthwise_small.h"
 #include "dropout/dropout.h"
 #include "eltwise/eltwise.h"
 #include "norm/norm.h"
@@ -307,6 +308,48 @@ static void test_conv_direct(Isa isa, std::mt19937& rng) {
     std::printf("FAIL %s: no case ran the direct path in pass %d\n", isa_name(isa), i);
     ++g_fail;
   }
+}
+
+// Depthwise convolutions on small maps, each through the channel-vector path (depthwise_small.h)
+// and through the stride-phase path: 1×1, 2×2, 3×3, 5×5, 7×7 maps and MobileNet's 8×8 and 16×16,
+// channel counts off the 4/8/16 lanes, strides 1, 2, 3 and one axis only, dilation 2, kernels 1,
+// 2, 3, 5, 7, asymmetric pads and pads past dil·(k − 1). Its own random stream.
+static void test_depthwise_small(Isa isa) {
+  std::mt19937 rng(13);
+  // n, cin, h, w, cout, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw, groups
+  const Conv2dParams cases[] = {
+      {5, 37, 1, 1, 37, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 37},   // 1×1 map: the centre tap only
+      {3, 19, 1, 1, 19, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 19},
+      {4, 21, 2, 2, 21, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 21},
+      {3, 23, 2, 2, 23, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 23},   // 2×2 → 1×1
+      {3, 17, 3, 3, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 17},
+      {2, 9, 3, 3, 9, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 9},
+      {2, 33, 5, 5, 33, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 33},
+      {3, 11, 5, 5, 11, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 11},   // dilation 2
+      {2, 9, 7, 7, 9, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 9},
+      {2, 40, 7, 7, 40, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 40},
+      {3, 16, 4, 4, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 16},
+      {2, 24, 8, 8, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 24},
+      {2, 45, 8, 8, 45, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 45},
+      {2, 20, 16, 16, 20, 3, 3, 2, 2, 0, 1, 0, 1, 1, 1, 20},  // TF-style 'same' stride 2
+      {2, 13, 6, 5, 13, 3, 3, 2, 1, 1, 0, 2, 1, 1, 1, 13},    // stride in one axis, asymmetric pads
+      {2, 5, 3, 3, 5, 3, 3, 1, 1, 3, 3, 3, 3, 1, 1, 5},       // pad > dil·(k − 1): dy past the grid
+      {2, 6, 7, 7, 6, 2, 2, 3, 3, 0, 0, 0, 0, 1, 1, 6},       // stride 3, even kernel
+      {2, 7, 6, 9, 7, 5, 3, 1, 2, 2, 1, 0, 2, 1, 2, 7},
+  };
+  for (DepthwiseSmall mode : {DepthwiseSmall::Always, DepthwiseSmall::Never}) {
+    set_depthwise_small(mode);
+    const std::string label = std::string(isa_name(isa)) + (mode == DepthwiseSmall::Always ? " channel-vector" : " phases");
+    for (const auto& p : cases)
+      for (int threads : {1, 2, 3}) {
+        ConvAlgo ran[3];
+        check_conv(p, threads, label, rng, ran);
+        const bool pinned = depthwise_small_suits(p, ConvPass::Forward) == (mode == DepthwiseSmall::Always);
+        if (pinned && ran[0] == ConvAlgo::Depthwise && ran[1] == ConvAlgo::Depthwise && ran[2] == ConvAlgo::Depthwise) ++g_pass;
+        else { std::printf("FAIL depthwise %s: cin=%d %dx%d ran %s\n", label.c_str(), p.c_in, p.h, p.w, conv_algo_name(ran[0])); ++g_fail; }
+      }
+  }
+  set_depthwise_small(DepthwiseSmall::Auto);
 }
 
 // Each path pinned with the override (as CNN_CONV_ALGO does) over the same odd shapes: a forced
@@ -664,6 +707,7 @@ int main() {
     test_conv(isa, rng);
     test_conv_stride2(isa);
     test_conv_direct(isa, rng);
+    test_depthwise_small(isa);
     test_pool_vectors(isa);  // pooling dispatches through the active variant
     test_optim_vectors(isa, rng);  // so do the optimizers
   }

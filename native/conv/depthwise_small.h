@@ -1,0 +1,23 @@
+// Depthwise convolution of small maps, vectorized across channels (depthwise_lanes.h): for maps
+// whose padded plane is too small for the stride-phase rows of depthwise.cc to be long vectors.
+#pragma once
+#include "conv/conv.h"
+
+namespace cnn {
+
+// Whether the channel-vector path runs this pass of p (groups == Cin == Cout): where it is the
+// faster one, by measurement (the padded map's size).
+bool depthwise_small_suits(const Conv2dParams& p, ConvPass pass);
+// Auto chooses by shape; Always and Never pin one path for every depthwise convolution, so the
+// tests and `cnn bench` can run both on the same shapes. Process-wide.
+enum class DepthwiseSmall { Auto, Always, Never };
+void set_depthwise_small(DepthwiseSmall mode);
+
+void depthwise_small_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
+                             int threads, const ConvEpilogue& e);
+void depthwise_small_backward_input(const Conv2dParams& p, const float* dy, const float* w, float* dx,
+                                    int threads);
+void depthwise_small_backward_weight(const Conv2dParams& p, const float* x, const float* dy, float* dw, float* db,
+                                     int threads);
+
+}  // namespace cnn
