@@ -3,7 +3,10 @@
 // path lives in this file: im2col + GEMM over chunks of images, the column matrix of G images side
 // by side (K × G·P), so one threaded GEMM per chunk and group does the work of G small ones.
 // G is as large as a ~32 MB column buffer allows; the copies around the GEMM (im2col, col2im,
-// NCHW ↔ channel-major) are spread over images or channels.
+// NCHW ↔ channel-major) are spread over images or channels. With one output pixel per image
+// (ResNet's last stage at CIFAR sizes) the column matrix is laid out transposed, a row of K per
+// image, so that each product reads and writes NCHW as it lies: Y = colᵀ·Wᵀ, dcolᵀ = dY·W and
+// dW = dYᵀ·colᵀ, without the copies to and from channel-major.
 #include <omp.h>
 
 #include <algorithm>
@@ -29,6 +32,11 @@ constexpr long kColumnBudget = 8L << 20;
 
 struct Chunking {
   int P, K, cig, cog, images;
+  bool rows;  // one output pixel per image: image i's columns are row i of a (images × K) matrix
+  // Where image i's block of columns starts (col + i·istride) and the distance between its rows,
+  // for G images side by side.
+  long istride(long) const { return rows ? K : P; }
+  long ldc(long g_images) const { return rows ? 1 : g_images * P; }
 };
 
 Chunking chunking(const Conv2dParams& p) {
@@ -39,20 +47,23 @@ Chunking chunking(const Conv2dParams& p) {
   c.K = c.cig * p.kh * p.kw;
   const long per_image = std::max<long>((long)c.K, (long)c.cog) * c.P;
   c.images = (int)std::max<long>(1, std::min<long>(p.n, kColumnBudget / std::max<long>(per_image, 1)));
+  c.rows = c.P == 1;
   return c;
 }
 
-// Columns of images [n0, n0+g_images), group g, side by side: col (K × images·P).
+// Columns of images [n0, n0+g_images), group g: side by side, col (K × images·P), or with
+// c.rows one row per image, col (images × K).
 void fill_columns(const Conv2dParams& p, const Chunking& c, const float* x, int n0, int g_images, int g,
                   float* col, int threads) {
-  const long ld = (long)g_images * c.P;
+  const long ld = c.ldc(g_images);
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && g_images > 1)
   for (int i = 0; i < g_images; ++i) {
     const float* xg = x + ((long)(n0 + i) * p.c_in + g * c.cig) * p.h * p.w;
+    float* ci = col + i * c.istride(g_images);
     if (p.pointwise()) {
-      for (int ci = 0; ci < c.cig; ++ci) std::memcpy(col + ci * ld + (long)i * c.P, xg + (long)ci * c.P, sizeof(float) * c.P);
+      for (int k = 0; k < c.cig; ++k) std::memcpy(ci + k * ld, xg + (long)k * c.P, sizeof(float) * c.P);
     } else {
-      im2col(p, xg, c.cig, 0, c.P, col + (long)i * c.P, ld);
+      im2col(p, xg, c.cig, 0, c.P, ci, ld);
     }
   }
 }
@@ -154,6 +165,21 @@ void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const
     float* out = grow(out_buf, (long)c.cog * ld);
     for (int g = 0; g < p.groups; ++g) {
       fill_columns(p, c, x, n0, g_images, g, col, threads);
+      if (c.rows) {
+        // Y (images × cog, rows c_out apart) = colᵀ · W_gᵀ, in place in y; then the epilogue.
+        float* yg = y + (long)n0 * p.c_out + g * c.cog;
+        sgemm(false, true, g_images, c.cog, c.K, 1.0f, col, c.K, w + (long)g * c.cog * c.K, c.K, 0.0f, yg, p.c_out, threads);
+        if (!b && !e.any()) continue;
+        const float lo = e.lo, hi = e.hi;
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+        for (int i = 0; i < g_images; ++i)
+          for (int co = 0; co < c.cog; ++co) {
+            float* d = yg + (long)i * p.c_out + co;
+            const float* res = e.residual ? e.residual + (d - y) : nullptr;
+            *d = clamp_to(*d + (b ? b[g * c.cog + co] : 0.0f) + (res ? *res : 0.0f), lo, hi);
+          }
+        continue;
+      }
       sgemm(false, false, c.cog, (int)ld, c.K, 1.0f, w + (long)g * c.cog * c.K, c.K, col, (int)ld, 0.0f, out, (int)ld, threads);
       // Channel-major (cog × images·P) back to NCHW, through the epilogue.
 #pragma omp parallel for collapse(2) num_threads(threads) schedule(static) if (threads > 1)
@@ -214,16 +240,25 @@ void conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* 
     float* col = grow(col_buf, (long)c.K * ld);
     float* dyc = grow(dy_buf, (long)c.cog * ld);
     for (int g = 0; g < p.groups; ++g) {
-      gather_dy(p, c, dy, n0, g_images, g, dyc, threads);
-      sgemm(true, false, c.K, (int)ld, c.cog, 1.0f, w + (long)g * c.cog * c.K, c.K, dyc, (int)ld, 0.0f, col, (int)ld, threads);
+      const float* wg = w + (long)g * c.cog * c.K;
+      if (c.rows) {
+        // dcolᵀ (images × K) = dY (images × cog, rows c_out apart) · W_g
+        sgemm(false, false, g_images, c.K, c.cog, 1.0f, dy + (long)n0 * p.c_out + g * c.cog, p.c_out, wg, c.K, 0.0f, col,
+              c.K, threads);
+      } else {
+        gather_dy(p, c, dy, n0, g_images, g, dyc, threads);
+        sgemm(true, false, c.K, (int)ld, c.cog, 1.0f, wg, c.K, dyc, (int)ld, 0.0f, col, (int)ld, threads);
+      }
+      const long ldc = c.ldc(g_images);
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && g_images > 1)
       for (int i = 0; i < g_images; ++i) {
         float* dxg = dx + ((long)(n0 + i) * p.c_in + g * c.cig) * p.h * p.w;
+        const float* ci = col + i * c.istride(g_images);
         if (p.pointwise()) {
-          for (int ci = 0; ci < c.cig; ++ci) std::memcpy(dxg + (long)ci * c.P, col + ci * ld + (long)i * c.P, sizeof(float) * c.P);
+          for (int k = 0; k < c.cig; ++k) std::memcpy(dxg + (long)k * c.P, ci + k * ldc, sizeof(float) * c.P);
         } else {
           std::memset(dxg, 0, sizeof(float) * (long)c.cig * p.h * p.w);
-          col2im_add(p, col + (long)i * c.P, c.cig, 0, c.P, ld, dxg);
+          col2im_add(p, ci, c.cig, 0, c.P, ldc, dxg);
         }
       }
     }
@@ -260,10 +295,17 @@ void conv2d_backward_weight(const Conv2dParams& p, const float* x, const float* 
     float* dyc = grow(dy_buf, (long)c.cog * ld);
     for (int g = 0; g < p.groups; ++g) {
       fill_columns(p, c, x, n0, g_images, g, col, threads);
+      float* dwg = dw + (long)g * c.cog * c.K;
+      const float beta = n0 == 0 ? 0.0f : 1.0f;  // the first chunk overwrites
+      if (c.rows) {
+        // dW_g (cog × K) (+)= dYᵀ (dY: images × cog, rows c_out apart) · col (images × K)
+        sgemm(true, false, c.cog, c.K, g_images, 1.0f, dy + (long)n0 * p.c_out + g * c.cog, p.c_out, col, c.K, beta, dwg,
+              c.K, threads);
+        continue;
+      }
       gather_dy(p, c, dy, n0, g_images, g, dyc, threads);
-      // dW_g (cog × K) (+)= dY_g (cog × images·P) · colᵀ; the first chunk overwrites.
-      sgemm(false, true, c.cog, c.K, (int)ld, 1.0f, dyc, (int)ld, col, (int)ld, n0 == 0 ? 0.0f : 1.0f,
-            dw + (long)g * c.cog * c.K, c.K, threads);
+      // dW_g (cog × K) (+)= dY_g (cog × images·P) · colᵀ
+      sgemm(false, true, c.cog, c.K, (int)ld, 1.0f, dyc, (int)ld, col, (int)ld, beta, dwg, c.K, threads);
     }
   }
   if (db) {

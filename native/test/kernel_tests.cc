@@ -210,6 +210,9 @@ static const Conv2dParams kConvCases[] = {
     {5, 12, 2, 2, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},
     {4, 6, 1, 4, 9, 5, 3, 1, 1, 2, 2, 1, 1, 1, 1, 3},
     {4, 8, 1, 1, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 8},     // depthwise on a 1×1 map
+    // One output pixel per image (column rows per image): 1×1 stride 2 on 2×2, grouped 3×3 valid on 3×3
+    {7, 10, 2, 2, 12, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1},
+    {5, 8, 3, 3, 6, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 2},
     // Depthwise by stride phases: row tails past 16 and 32 lanes, both strides, dilation with
     // asymmetric pads, 5×5 and 7×7 (EfficientNet, ConvNeXt), a grid wider than the output
     {3, 5, 17, 35, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5},
