@@ -15,9 +15,9 @@ struct DepthwiseLanes {
   // 0. src_end bounds the array src is in (whole-vector reads past a plane stay below it).
   void (*pack)(const float* src, long plane, int channels, const float* src_end, int pixels, const int* at,
                float* buf);
-  // out[q·lanes + l] = bias[l] + Σ_t w[t·lanes + l]·buf[(base[q] + tap[t])·lanes + l] for q < pixels.
-  void (*taps_fma)(int pixels, const int* base, int taps, const int* tap, const float* w, const float* bias,
-                   const float* buf, float* out);
+  // out[at[q]·lanes + l] = bias[l] + Σ_t w[t·lanes + l]·buf[(base[q] + tap[t])·lanes + l] for q < pixels.
+  void (*taps_fma)(int pixels, const int* at, const int* base, int taps, const int* tap, const float* w,
+                   const float* bias, const float* buf, float* out);
   // dst[l·plane + q] = clamp(out[q·lanes + l] (+ res[l·plane + q]), lo, hi) for q < pixels, l <
   // channels; res may be null, res_end bounds its array. out holds lanes pixels to spare.
   void (*unpack)(const float* out, int pixels, int channels, const float* res, const float* res_end, float lo,

@@ -1,12 +1,12 @@
 // The channel-vector depthwise path (depthwise_lanes.h): items are one image's block of `lanes`
 // channels. Forward: the block's planes go transposed into a zero-padded [H+pt+pb][W+pl+pr][lanes]
 // buffer, every output pixel is taps × vector FMA, and the outputs go back transposed, through
-// the bias and epilogue, straight into y. The input gradient is the same sweep over dy placed at
-// its stride positions in a zero grid with a (k−1)·dilation margin, the kernel flipped: a stride-1
-// convolution of that grid (stride 2 wastes FMAs on the zeros but no pass is a scatter). The
-// weight gradient is a dot per tap over each image's pixels, summed per channel block over the
-// whole batch on one thread (in float for runs of ~256 pixels, then in double), so every thread
-// count gives the same bits.
+// the bias and epilogue, straight into y. The input gradient is the same sweep, gathering from dy
+// laid out with zero margins: dx pixels go in stride classes, each with the taps that reach it
+// (input_grad_geometry), so no pass scatters and none multiplies a stride's zeros. The weight
+// gradient is a dot per tap over each image's pixels, summed per channel block over the whole
+// batch on one thread (in float for runs of ~256 pixels, then in double), so every thread count
+// gives the same bits.
 #include "conv/depthwise_small.h"
 
 #include <omp.h>
@@ -31,63 +31,99 @@ constexpr int kFloatRun = 256;
 
 std::atomic<int> g_mode{(int)DepthwiseSmall::Auto};
 
-// Where each pixel of one pass goes: the source plane's pixels into the buffer (in_at), and for
-// each output pixel the buffer pixel its first tap reads (base) plus each tap's offset (tap).
+// Output pixels that read the same taps: out pixel at[q] sums, over i, weight vector first + i
+// times buffer pixel base[q] + tap[i].
+struct Sweep {
+  int first = 0;
+  std::vector<int> at, base, tap;
+};
+
+// Where each pixel of one pass goes: the source plane's pixels into the buffer (in_at), and the
+// output pixels in sweeps; order[i] is the kernel tap of weight vector i.
 struct Geometry {
-  int taps, in_pixels, buf_pixels, out_pixels;
-  std::vector<int> in_at, base, tap;
+  int in_pixels, buf_pixels, out_pixels;
+  std::vector<int> in_at, order;
+  std::vector<Sweep> sweeps;
 };
 
 // Forward and weight gradient: x into its zero-padded map; output (oh, ow) reads from (oh·sh, ow·sw).
 Geometry forward_geometry(const Conv2dParams& p) {
   Geometry g;
   const int Wp = p.w + p.pad_l + p.pad_r, OH = p.out_h(), OW = p.out_w();
-  g.taps = p.kh * p.kw, g.in_pixels = p.h * p.w, g.out_pixels = OH * OW;
+  g.in_pixels = p.h * p.w, g.out_pixels = OH * OW;
   g.buf_pixels = (p.h + p.pad_t + p.pad_b) * Wp;
   for (int ih = 0; ih < p.h; ++ih)
     for (int iw = 0; iw < p.w; ++iw) g.in_at.push_back((ih + p.pad_t) * Wp + iw + p.pad_l);
+  Sweep s;
   for (int oh = 0; oh < OH; ++oh)
-    for (int ow = 0; ow < OW; ++ow) g.base.push_back(oh * p.stride_h * Wp + ow * p.stride_w);
+    for (int ow = 0; ow < OW; ++ow) s.at.push_back(oh * OW + ow), s.base.push_back(oh * p.stride_h * Wp + ow * p.stride_w);
   for (int ki = 0; ki < p.kh; ++ki)
-    for (int kj = 0; kj < p.kw; ++kj) g.tap.push_back(ki * p.dil_h * Wp + kj * p.dil_w);
+    for (int kj = 0; kj < p.kw; ++kj) g.order.push_back(ki * p.kw + kj), s.tap.push_back(ki * p.dil_h * Wp + kj * p.dil_w);
+  g.sweeps.push_back(s);
   return g;
 }
 
-// Input gradient: dx(ih, iw) = Σ_t w[t]·dy at padded input position (ih + pt − ki·dh, iw + pl −
-// kj·dw) where that is a stride multiple, else 0. dy sits at (oh·sh + Mh, ow·sw + Mw) of a zero
-// grid with margins Mh = (kh−1)·dh, Mw = (kw−1)·dw, so dx(ih, iw) reads grid (ih + pt + ki'·dh,
-// iw + pl + kj'·dw) with the flipped tap (ki', kj'). dy pixels past the grid feed only padding:
-// they go to one spare pixel past it that no tap reads.
+// Along one axis of the input gradient: padded position i + pad takes dy from output (i + pad −
+// t·dil)/stride for each tap t that divides. Returns the margins of dy rows that reach before
+// the first output (*before) and past the last (*after).
+void dy_margins(int in, int pad, int k, int dil, int stride, int out, int* before, int* after) {
+  int lo = 0, hi = out - 1;
+  for (int i = 0; i < in; ++i)
+    for (int t = 0; t < k; ++t)
+      if ((i + pad - t * dil) % stride == 0) lo = std::min(lo, (i + pad - t * dil) / stride), hi = std::max(hi, (i + pad - t * dil) / stride);
+  *before = -lo, *after = hi - (out - 1);
+}
+
+// Input gradient as a gather: dx(ih, iw) = Σ w(ki, kj)·dy((r − ki·dh)/sh, (c − kj·dw)/sw), r = ih +
+// pt, c = iw + pl, over the taps where both divide. The taps that divide depend only on (r mod sh,
+// c mod sw), so dx pixels go in sh·sw sweeps, each with its own taps: a tap with ki·dh = m·sh + (r
+// mod sh) reads dy row r/sh − m. dy sits in a grid with zero margins for the rows and columns
+// outside it that some tap reaches, so no FMA multiplies a stride's zeros.
 Geometry input_grad_geometry(const Conv2dParams& p) {
   Geometry g;
-  const int Mh = (p.kh - 1) * p.dil_h, Mw = (p.kw - 1) * p.dil_w;
-  const int Gh = p.h + p.pad_t + Mh, Gw = p.w + p.pad_l + Mw, OH = p.out_h(), OW = p.out_w();
-  g.taps = p.kh * p.kw, g.in_pixels = OH * OW, g.out_pixels = p.h * p.w;
-  g.buf_pixels = Gh * Gw + 1;
+  const int OH = p.out_h(), OW = p.out_w();
+  int top, bottom, left, right;
+  dy_margins(p.h, p.pad_t, p.kh, p.dil_h, p.stride_h, OH, &top, &bottom);
+  dy_margins(p.w, p.pad_l, p.kw, p.dil_w, p.stride_w, OW, &left, &right);
+  const int Dw = left + OW + right;
+  g.in_pixels = OH * OW, g.out_pixels = p.h * p.w;
+  g.buf_pixels = (top + OH + bottom) * Dw;
   for (int oh = 0; oh < OH; ++oh)
-    for (int ow = 0; ow < OW; ++ow) {
-      const int r = oh * p.stride_h + Mh, c = ow * p.stride_w + Mw;
-      g.in_at.push_back(r < Gh && c < Gw ? r * Gw + c : Gh * Gw);
+    for (int ow = 0; ow < OW; ++ow) g.in_at.push_back((oh + top) * Dw + ow + left);
+  for (int a = 0; a < p.stride_h; ++a)
+    for (int b = 0; b < p.stride_w; ++b) {
+      Sweep s;
+      s.first = (int)g.order.size();
+      for (int ki = 0; ki < p.kh; ++ki)
+        for (int kj = 0; kj < p.kw; ++kj)
+          if (ki * p.dil_h % p.stride_h == a && kj * p.dil_w % p.stride_w == b) {
+            g.order.push_back(ki * p.kw + kj);
+            s.tap.push_back(-(ki * p.dil_h / p.stride_h) * Dw - kj * p.dil_w / p.stride_w);
+          }
+      for (int ih = 0; ih < p.h; ++ih)
+        for (int iw = 0; iw < p.w; ++iw) {
+          const int r = ih + p.pad_t, c = iw + p.pad_l;
+          if (r % p.stride_h != a || c % p.stride_w != b) continue;
+          s.at.push_back(ih * p.w + iw);
+          s.base.push_back((r / p.stride_h + top) * Dw + c / p.stride_w + left);
+        }
+      if (!s.at.empty()) g.sweeps.push_back(s);
     }
-  for (int ih = 0; ih < p.h; ++ih)
-    for (int iw = 0; iw < p.w; ++iw) g.base.push_back((ih + p.pad_t) * Gw + iw + p.pad_l);
-  for (int ki = 0; ki < p.kh; ++ki)
-    for (int kj = 0; kj < p.kw; ++kj) g.tap.push_back(ki * p.dil_h * Gw + kj * p.dil_w);
   return g;
 }
 
-// The weights as lane vectors, [channel block][tap][lane], then each block's bias vector; lanes
-// past the channels hold 0. flip reverses the taps (the input gradient's kernel).
-const float* weight_lanes(const Conv2dParams& p, int lanes, const float* w, const float* b, bool flip) {
+// The weights as lane vectors, [channel block][weight vector][lane] in g.order's taps, then each
+// block's bias vector; lanes past the channels hold 0.
+const float* weight_lanes(const Conv2dParams& p, const Geometry& g, int lanes, const float* w, const float* b) {
   thread_local std::vector<float> buf;
-  const int taps = p.kh * p.kw, blocks = (p.c_in + lanes - 1) / lanes;
-  float* out = grow(buf, (long)blocks * (taps + 1) * lanes);
+  const int taps = p.kh * p.kw, vectors = (int)g.order.size(), blocks = (p.c_in + lanes - 1) / lanes;
+  float* out = grow(buf, (long)blocks * (vectors + 1) * lanes);
   for (int cb = 0; cb < blocks; ++cb)
     for (int l = 0; l < lanes; ++l) {
       const int c = cb * lanes + l;
-      float* o = out + (long)cb * (taps + 1) * lanes + l;
-      for (int t = 0; t < taps; ++t) o[t * lanes] = c < p.c_in ? w[(long)c * taps + (flip ? taps - 1 - t : t)] : 0.0f;
-      o[taps * lanes] = c < p.c_in && b ? b[c] : 0.0f;
+      float* o = out + (long)cb * (vectors + 1) * lanes + l;
+      for (int i = 0; i < vectors; ++i) o[i * lanes] = c < p.c_in ? w[(long)c * taps + g.order[i]] : 0.0f;
+      o[vectors * lanes] = c < p.c_in && b ? b[c] : 0.0f;
     }
   return out;
 }
@@ -129,22 +165,22 @@ void sweep(const Conv2dParams& p, const Geometry& g, const float* src, long src_
       const int n = (int)(it / blocks), cb = (int)(it % blocks), c0 = cb * L;
       const int channels = std::min(L, p.c_in - c0);
       const long plane0 = (long)n * p.c_in + c0;
-      const float* wb = wl + (long)cb * (g.taps + 1) * L;
+      const int vectors = (int)g.order.size();
+      const float* wb = wl + (long)cb * (vectors + 1) * L;
       if (it + 1 < items) prefetch_item(p, L, src, src_plane, it + 1, blocks);
       K.pack(src + plane0 * src_plane, src_plane, channels, src_end, g.in_pixels, g.in_at.data(), buf);
-      K.taps_fma(g.out_pixels, g.base.data(), g.taps, g.tap.data(), wb, wb + (long)g.taps * L, buf, out);
+      for (const Sweep& sw : g.sweeps)
+        K.taps_fma((int)sw.at.size(), sw.at.data(), sw.base.data(), (int)sw.tap.size(), sw.tap.data(), wb + (long)sw.first * L,
+                   wb + (long)vectors * L, buf, out);
       K.unpack(out, g.out_pixels, channels, e.residual ? e.residual + plane0 * dst_plane : nullptr, res_end, e.lo,
                e.hi, dst + plane0 * dst_plane, dst_plane);
     }
   }
 }
 
-// The padded-buffer pixels a pass needs.
-long buffer_pixels(const Conv2dParams& p, ConvPass pass) {
-  if (pass == ConvPass::BackwardInput)
-    return (long)(p.h + p.pad_t + (p.kh - 1) * p.dil_h) * (p.w + p.pad_l + (p.kw - 1) * p.dil_w) + 1;
-  return (long)(p.h + p.pad_t + p.pad_b) * (p.w + p.pad_l + p.pad_r);
-}
+// The padded map's pixels: the forward pass's buffer, and the measure of all three passes' work
+// per plane.
+long padded_pixels(const Conv2dParams& p) { return (long)(p.h + p.pad_t + p.pad_b) * (p.w + p.pad_l + p.pad_r); }
 
 }  // namespace
 
@@ -155,7 +191,7 @@ bool depthwise_small_suits(const Conv2dParams& p, ConvPass pass) {
   switch ((DepthwiseSmall)g_mode.load(std::memory_order_relaxed)) {
     case DepthwiseSmall::Always: return true;
     case DepthwiseSmall::Never: return false;
-    default: return one_pixel(p) || buffer_pixels(p, pass) <= kMaxBufferPixels;
+    default: return one_pixel(p) || padded_pixels(p) <= kMaxBufferPixels;
   }
 }
 
@@ -171,7 +207,7 @@ void depthwise_small_forward(const Conv2dParams& p, const float* x, const float*
     return;
   }
   const Geometry g = forward_geometry(p);
-  const float* wl = weight_lanes(p, depthwise_lanes_for(active_isa()).lanes, w, b, false);
+  const float* wl = weight_lanes(p, g, depthwise_lanes_for(active_isa()).lanes, w, b);
   sweep(p, g, x, (long)p.h * p.w, wl, y, (long)p.out_h() * p.out_w(), threads, e);
 }
 
@@ -187,7 +223,7 @@ void depthwise_small_backward_input(const Conv2dParams& p, const float* dy, cons
     return;
   }
   const Geometry g = input_grad_geometry(p);
-  const float* wl = weight_lanes(p, depthwise_lanes_for(active_isa()).lanes, w, nullptr, true);
+  const float* wl = weight_lanes(p, g, depthwise_lanes_for(active_isa()).lanes, w, nullptr);
   sweep(p, g, dy, (long)p.out_h() * p.out_w(), wl, dx, (long)p.h * p.w, threads, ConvEpilogue{});
 }
 
@@ -196,11 +232,10 @@ void depthwise_small_backward_weight(const Conv2dParams& p, const float* x, cons
   const DepthwiseLanes& K = depthwise_lanes_for(active_isa());
   const int L = K.lanes, blocks = (p.c_in + L - 1) / L;
   const Geometry g = forward_geometry(p);
-  std::vector<int> identity(g.out_pixels);
-  for (int q = 0; q < g.out_pixels; ++q) identity[q] = q;
   const long x_plane = (long)p.h * p.w, dy_plane = g.out_pixels;
   const float *x_end = x + (long)p.n * p.c_in * x_plane, *dy_end = dy + (long)p.n * p.c_in * dy_plane;
-  const int sums = (g.taps + 1) * L;  // each tap's, then the bias's
+  const Sweep& sw = g.sweeps[0];
+  const int taps = (int)sw.tap.size(), sums = (taps + 1) * L;  // each tap's, then the bias's
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     thread_local std::vector<float> buf_v, dy_v, acc_v;
@@ -224,8 +259,8 @@ void depthwise_small_backward_weight(const Conv2dParams& p, const float* x, cons
           prefetch_item(p, L, dy, dy_plane, (long)(n + 1) * blocks + cb, blocks);
         }
         K.pack(x + plane0 * x_plane, x_plane, channels, x_end, g.in_pixels, g.in_at.data(), buf);
-        K.pack(dy + plane0 * dy_plane, dy_plane, channels, dy_end, g.out_pixels, identity.data(), dyb);
-        K.taps_dot(g.out_pixels, g.base.data(), g.taps, g.tap.data(), buf, dyb, acc);
+        K.pack(dy + plane0 * dy_plane, dy_plane, channels, dy_end, g.out_pixels, sw.at.data(), dyb);  // at: 0, 1, 2, ...
+        K.taps_dot(g.out_pixels, sw.base.data(), taps, sw.tap.data(), buf, dyb, acc);
         if ((run += g.out_pixels) >= kFloatRun || n == p.n - 1) {
           for (int i = 0; i < sums; ++i) total[i] += acc[i];
           std::fill(acc, acc + sums, 0.0f);
@@ -233,8 +268,8 @@ void depthwise_small_backward_weight(const Conv2dParams& p, const float* x, cons
         }
       }
       for (int l = 0; l < channels; ++l) {
-        for (int t = 0; t < g.taps; ++t) dw[(long)(c0 + l) * g.taps + t] = (float)total[t * L + l];
-        if (db) db[c0 + l] = (float)total[g.taps * L + l];
+        for (int t = 0; t < taps; ++t) dw[(long)(c0 + l) * taps + t] = (float)total[t * L + l];
+        if (db) db[c0 + l] = (float)total[taps * L + l];
       }
     }
   }
