@@ -154,13 +154,13 @@ Napi::Value AvgPool2d(const Args& a) {
 
 using AdaptiveKernel = void (*)(int64_t, int64_t, int64_t, int64_t, int64_t, const float*, float*, int);
 
-// (params, x, y, threads) forward; (params, dy, dx, threads) backward
-template <AdaptiveKernel F, bool Forward>
+// (params, x, y, threads) forward; (params, dy, dx, threads) backward; (params, x, y) the reference
+template <AdaptiveKernel F, bool Forward, bool Ref = false>
 Napi::Value AdaptiveAvgPool2d(const Args& a) {
-  a.expect_count(4);
+  a.expect_count(Ref ? 3 : 4);
   const PlaneArgs r = read_planes(a);
   const Pass b = read_pass(a, 1, Forward, r.planes * r.h * r.w, r.planes * r.oh * r.ow);
-  F(r.planes, r.h, r.w, r.oh, r.ow, b.src, b.dst, a.threads(3));
+  F(r.planes, r.h, r.w, r.oh, r.ow, b.src, b.dst, Ref ? 1 : a.threads(3));
   return a.undefined();
 }
 
@@ -184,6 +184,7 @@ const Registration rows({
     {"avgPool2dRefForward", AvgPool2d<cnn::avg_pool2d_ref, true, true>},
     {"adaptiveAvgPool2dForward", AdaptiveAvgPool2d<cnn::adaptive_avg_pool2d_forward, true>},
     {"adaptiveAvgPool2dBackward", AdaptiveAvgPool2d<cnn::adaptive_avg_pool2d_backward, false>},
+    {"adaptiveAvgPool2dRefForward", AdaptiveAvgPool2d<cnn::adaptive_avg_pool2d_ref, true, true>},
     {"adaptiveMaxPool2dForward", AdaptiveMaxPool2dForward},
 });
 

@@ -340,16 +340,34 @@ void avg_pool2d_backward(const Pool2dParams& p, bool count_include_pad, int divi
   }
 }
 
-void adaptive_avg_pool2d_forward(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,
-                                 const float* x, float* y, int threads) {
-#pragma omp parallel for num_threads(threads) if (worth_threads(planes, planes * h * w))
+namespace {
+
+// Adaptive pooling's planes in groups of about kChunkFloats floats, shared out dynamically.
+struct PlaneGroups {
+  int64_t size, count;
+  bool parallel;
+  PlaneGroups(int64_t planes, int64_t in_size, int64_t out_size, int threads)
+      : size(std::max<int64_t>(1, kChunkFloats / (in_size + out_size))), count((planes + size - 1) / size),
+        parallel(threads > 1 && count > 1 && planes * in_size >= (1 << 15)) {}
+};
+
+}  // namespace
+
+void adaptive_avg_pool2d_ref(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,
+                             const float* x, float* y, int threads) {
+  const PlaneGroups groups(planes, h * w, oh * ow, threads);
+  // Each cell's rows and columns, worked out once for every plane.
+  std::vector<int64_t> rows(2 * oh), cols(2 * ow);
+  for (int64_t i = 0; i < oh; ++i) rows[2 * i] = bin_start(i, oh, h), rows[2 * i + 1] = bin_end(i, oh, h);
+  for (int64_t j = 0; j < ow; ++j) cols[2 * j] = bin_start(j, ow, w), cols[2 * j + 1] = bin_end(j, ow, w);
+#pragma omp parallel for num_threads(threads) schedule(dynamic, groups.size) if (groups.parallel)
   for (int64_t pl = 0; pl < planes; ++pl) {
     const float* xp = x + pl * h * w;
     float* yp = y + pl * oh * ow;
     for (int64_t i = 0; i < oh; ++i) {
-      const int64_t ih0 = bin_start(i, oh, h), ih1 = bin_end(i, oh, h);
+      const int64_t ih0 = rows[2 * i], ih1 = rows[2 * i + 1];
       for (int64_t j = 0; j < ow; ++j) {
-        const int64_t iw0 = bin_start(j, ow, w), iw1 = bin_end(j, ow, w);
+        const int64_t iw0 = cols[2 * j], iw1 = cols[2 * j + 1];
         float s = 0.0f;
         for (int64_t ih = ih0; ih < ih1; ++ih)
           for (int64_t iw = iw0; iw < iw1; ++iw) s += xp[ih * w + iw];
@@ -357,6 +375,28 @@ void adaptive_avg_pool2d_forward(int64_t planes, int64_t h, int64_t w, int64_t o
       }
     }
   }
+}
+
+void adaptive_avg_pool2d_forward(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,
+                                 const float* x, float* y, int threads) {
+  if (oh == 1 && ow == 1) {
+    const PlaneGroups groups(planes, h * w, 1, threads);
+    const PoolRows& K = pool_rows_for(active_isa());
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (groups.parallel)
+    for (int64_t gi = 0; gi < groups.count; ++gi) {
+      const int64_t first = gi * groups.size;
+      K.plane_means(x + first * h * w, (long)std::min(groups.size, planes - first), (long)(h * w), y + first);
+    }
+    return;
+  }
+  if (h == 1 && w == 1) {
+    // Every cell holds the plane's one float (VGG's 7×7 head on a 1×1 map): the reference's (0 + x) / 1.
+    const PlaneGroups groups(planes, 1, oh * ow, threads);
+#pragma omp parallel for num_threads(threads) schedule(dynamic, groups.size) if (groups.parallel)
+    for (int64_t pl = 0; pl < planes; ++pl) std::fill_n(y + pl * oh * ow, oh * ow, 0.0f + x[pl]);
+    return;
+  }
+  adaptive_avg_pool2d_ref(planes, h, w, oh, ow, x, y, threads);
 }
 
 void adaptive_avg_pool2d_backward(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,

@@ -50,9 +50,15 @@ void avg_pool2d_ref(const Pool2dParams& p, bool count_include_pad, int divisor_o
 void avg_pool2d_backward(const Pool2dParams& p, bool count_include_pad, int divisor_override,
                          const float* dy, float* dx, int threads);
 
-// Adaptive pooling: output cell i covers [floor(i·H/oh), ceil((i+1)·H/oh)).
+// Adaptive pooling: output cell i covers [floor(i·H/oh), ceil((i+1)·H/oh)). The average's
+// forward pass sums each cell in the reference's order (adaptive_avg_pool2d_ref's values bit for
+// bit): a 1×1 output (global average pooling) through the per-ISA vector loops, L planes at a
+// time; a 1×1 input broadcast to every cell; other sizes through the reference.
 void adaptive_avg_pool2d_forward(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,
                                  const float* x, float* y, int threads);
+// The direct loop over each cell (its bounds worked out once per call).
+void adaptive_avg_pool2d_ref(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,
+                             const float* x, float* y, int threads);
 void adaptive_avg_pool2d_backward(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,
                                   const float* dy, float* dx, int threads);
 void adaptive_max_pool2d_forward(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,

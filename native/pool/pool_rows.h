@@ -28,6 +28,9 @@ struct PoolRows {
   void (*max_plane)(const PoolPlane& p, bool clamp, float lo, float hi, float* idx);
   // y = (0 + every tap in order) / divisor[oh], as the reference sums.
   void (*sum_plane)(const PoolPlane& p, const float* divisor);
+  // Global average pooling of `planes` planes of `size` floats: y[i] = (0 + x[i·size] + ... +
+  // x[i·size + size - 1]) / size, each plane summed in order (the reference's), L planes a vector.
+  void (*plane_means)(const float* x, long planes, long size, float* y);
 };
 
 extern const PoolRows pool_rows_portable;

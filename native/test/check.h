@@ -14,6 +14,7 @@ void check_close(const std::string& name, const std::vector<float>& got, const s
 
 // The vector pooling loops of one ISA against the direct loops (pool_kernels_test.cc).
 void test_pool_vectors(cnn::Isa isa);
+void test_adaptive_avg_vectors(cnn::Isa isa);
 // The optimizer loops of one ISA (the active one) against the scalar update rules (optim_kernels_test.cc).
 void test_optim_vectors(cnn::Isa isa, std::mt19937& rng);
 // Batch normalization's per-channel and channel-blocked loops against the formulas (norm_kernels_test.cc).

@@ -712,6 +712,7 @@ int main() {
     test_conv_direct(isa, rng);
     test_depthwise_small(isa);
     test_pool_vectors(isa);  // pooling dispatches through the active variant
+    test_adaptive_avg_vectors(isa);
     test_optim_vectors(isa, rng);  // so do the optimizers
   }
   test_conv_algos(rng);

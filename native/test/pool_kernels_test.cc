@@ -116,3 +116,35 @@ void test_pool_vectors(Isa isa) {
       }
   }
 }
+
+// Global average pooling (the vector loops, L planes a vector) and other adaptive sizes against
+// the direct loop, bit for bit: plane counts that leave a partial vector or none, 1×1 planes (a
+// load a vector) and larger ones, on 1 and 3 threads.
+void test_adaptive_avg_vectors(Isa isa) {
+  std::mt19937 rng(78);
+  struct Case { int64_t planes, h, w, oh, ow; };
+  const Case cases[] = {
+      {4096, 1, 1, 1, 1},  // ResNet / MobileNet heads at 32×32: 1×1 maps
+      {3, 1, 1, 1, 1},     // fewer planes than any vector
+      {37, 7, 7, 1, 1},    // the ResNet head at 224
+      {530, 2, 3, 1, 1},
+      {61, 4, 4, 1, 1},
+      {9, 1, 1, 7, 7},     // VGG's 7×7 head on a 1×1 map: every cell the one input
+      {11, 13, 10, 3, 4},  // overlapping cells of uneven sizes
+  };
+  for (const Case& c : cases) {
+    const auto x = random_vec(c.planes * c.h * c.w, rng);
+    const size_t out_n = c.planes * c.oh * c.ow;
+    std::vector<float> want(out_n);
+    adaptive_avg_pool2d_ref(c.planes, c.h, c.w, c.oh, c.ow, x.data(), want.data(), 1);
+    for (int threads : {1, 3}) {
+      std::vector<float> y(out_n, 7.0f);
+      adaptive_avg_pool2d_forward(c.planes, c.h, c.w, c.oh, c.ow, x.data(), y.data(), threads);
+      char name[160];
+      std::snprintf(name, sizeof name, "adaptive_avg_pool2d [%s] %lld planes %lldx%lld -> %lldx%lld threads=%d", isa_name(isa),
+                    (long long)c.planes, (long long)c.h, (long long)c.w, (long long)c.oh, (long long)c.ow, threads);
+      check_bits(name, y, want);
+    }
+  }
+}
+

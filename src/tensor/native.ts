@@ -246,6 +246,7 @@ export interface NativeAddon {
   avgPool2dBackward(p: AvgPoolParams, dy: Float32Array, dx: Float32Array, threads: number): void;
   adaptiveAvgPool2dForward(p: PlaneParams, x: Float32Array, y: Float32Array, threads: number): void;
   adaptiveAvgPool2dBackward(p: PlaneParams, dy: Float32Array, dx: Float32Array, threads: number): void;
+  adaptiveAvgPool2dRefForward(p: PlaneParams, x: Float32Array, y: Float32Array): void;
   adaptiveMaxPool2dForward(p: PlaneParams, x: Float32Array, y: Float32Array, indices: Float32Array, threads: number): void;
   pad2dForward(p: PadParams, value: number, x: Float32Array, y: Float32Array, threads: number): void;
   /** dx = 0, then each output's gradient is added to the input it copies. */

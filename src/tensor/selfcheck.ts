@@ -2,7 +2,7 @@
 // convolutions (forward and both gradients: the GEMM paths and the depthwise kernel) and pooling
 // (the vector row loops against the direct ones) and the optimizers' update loops (against the
 // update rules in float32 written out here). `cnn doctor` reports it.
-import { native, getThreads, type ConvParams, type MaxPoolParams } from './native.js';
+import { native, getThreads, type ConvParams, type MaxPoolParams, type PlaneParams } from './native.js';
 import { convOutputShape } from './ops.js';
 import { Generator } from './random.js';
 import { convOutputSize } from './shape.js';
@@ -12,7 +12,7 @@ export interface VariantCheck {
   isa: string;
   gemmMaxError: number;
   convMaxError: number;
-  /** Max and average pooling: the largest difference of values, Infinity if an argmax differs. */
+  /** Max, average and global average pooling: the largest difference of values, Infinity if an argmax differs. */
   poolMaxError: number;
   /** SGD (momentum, Nesterov, weight decay) and Adam (weight decay, AMSGrad): updated parameters and state. */
   optimMaxError: number;
@@ -92,6 +92,13 @@ const POOL_CHECKS: MaxPoolParams[] = [
   { n: 1, c: 4, h: 12, w: 40, kh: 2, kw: 2, strideH: 2, strideW: 2, padH: 0, padW: 0, dilH: 1, dilW: 1, ceilMode: false },
 ];
 
+/** Global average pooling (the vector loops) on 1×1 and 7×7 planes, 37 planes leaving a partial vector, and a 1×1 map spread to 7×7. */
+const ADAPTIVE_AVG_CHECKS: PlaneParams[] = [
+  { planes: 37, h: 1, w: 1, outH: 1, outW: 1 },
+  { planes: 37, h: 7, w: 7, outH: 1, outW: 1 },
+  { planes: 5, h: 1, w: 1, outH: 7, outW: 7 },
+];
+
 function checkPool(g: Generator, threads: number): number {
   let worst = 0;
   for (const p of POOL_CHECKS) {
@@ -108,6 +115,13 @@ function checkPool(g: Generator, threads: number): number {
     native.avgPool2dRefForward(avg, x, wantA);
     native.avgPool2dForward(avg, x, ya, threads);
     worst = Math.max(worst, maxRelativeError(y, want), maxRelativeError(ya, wantA));
+  }
+  for (const p of ADAPTIVE_AVG_CHECKS) {
+    const x = randomArray(p.planes * p.h * p.w, g);
+    const [y, want] = [0, 1].map(() => new Float32Array(p.planes * p.outH * p.outW));
+    native.adaptiveAvgPool2dRefForward(p, x, want);
+    native.adaptiveAvgPool2dForward(p, x, y, threads);
+    worst = Math.max(worst, maxRelativeError(y, want));
   }
   return worst;
 }

@@ -43,6 +43,7 @@ export const validCalls: Calls = {
   avgPool2dBackward: () => [{ ...pool(), countIncludePad: true, divisorOverride: 0 }, f(8), f(32), 1],
   adaptiveAvgPool2dForward: () => [planes(), f(32), f(8), 1],
   adaptiveAvgPool2dBackward: () => [planes(), f(8), f(32), 1],
+  adaptiveAvgPool2dRefForward: () => [planes(), f(32), f(8)],
   adaptiveMaxPool2dForward: () => [planes(), f(32), f(8), f(8), 1],
   pad2dForward: () => [pad(), 0, f(18), f(50), 1],
   pad2dBackward: () => [pad(), f(50), f(18), 1],
