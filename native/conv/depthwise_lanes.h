@@ -19,9 +19,9 @@ struct DepthwiseLanes {
   void (*taps_fma)(int pixels, const int* at, const int* base, int taps, const int* tap, const float* w,
                    const float* bias, const float* buf, float* out);
   // dst[l·plane + q] = clamp(out[q·lanes + l] (+ res[l·plane + q]), lo, hi) for q < pixels, l <
-  // channels; res may be null, res_end bounds its array. out holds lanes pixels to spare.
-  void (*unpack)(const float* out, int pixels, int channels, const float* res, const float* res_end, float lo,
-                 float hi, float* dst, long plane);
+  // channels; res (laid out as dst) may be null. out holds lanes pixels to spare.
+  void (*unpack)(const float* out, int pixels, int channels, const float* res, float lo, float hi, float* dst,
+                 long plane);
   // acc[t·lanes + l] += Σ_q dy[q·lanes + l]·buf[(base[q] + tap[t])·lanes + l] for t < taps, and
   // acc[taps·lanes + l] += Σ_q dy[q·lanes + l] (the bias gradient).
   void (*taps_dot)(int pixels, const int* base, int taps, const int* tap, const float* buf, const float* dy,

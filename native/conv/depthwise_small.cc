@@ -152,7 +152,6 @@ void sweep(const Conv2dParams& p, const Geometry& g, const float* src, long src_
   const DepthwiseLanes& K = depthwise_lanes_for(active_isa());
   const int L = K.lanes, blocks = (p.c_in + L - 1) / L;
   const float* src_end = src + (long)p.n * p.c_in * src_plane;
-  const float* res_end = e.residual ? e.residual + (long)p.n * p.c_in * dst_plane : nullptr;
   const long items = (long)p.n * blocks;
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
@@ -172,8 +171,8 @@ void sweep(const Conv2dParams& p, const Geometry& g, const float* src, long src_
       for (const Sweep& sw : g.sweeps)
         K.taps_fma((int)sw.at.size(), sw.at.data(), sw.base.data(), (int)sw.tap.size(), sw.tap.data(), wb + (long)sw.first * L,
                    wb + (long)vectors * L, buf, out);
-      K.unpack(out, g.out_pixels, channels, e.residual ? e.residual + plane0 * dst_plane : nullptr, res_end, e.lo,
-               e.hi, dst + plane0 * dst_plane, dst_plane);
+      K.unpack(out, g.out_pixels, channels, e.residual ? e.residual + plane0 * dst_plane : nullptr, e.lo, e.hi,
+               dst + plane0 * dst_plane, dst_plane);
     }
   }
 }
@@ -229,6 +228,26 @@ void depthwise_small_backward_input(const Conv2dParams& p, const float* dy, cons
 
 void depthwise_small_backward_weight(const Conv2dParams& p, const float* x, const float* dy, float* dw, float* db,
                                      int threads) {
+  if (one_pixel(p)) {
+    // dw[c] = Σ_n x[n][c]·dy[n][c], db[c] = Σ_n dy[n][c] along each image's contiguous channels,
+    // in double, over runs of channels spread on the threads.
+    constexpr int kRun = 64;
+    const int runs = (p.c_in + kRun - 1) / kRun;
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+    for (int r = 0; r < runs; ++r) {
+      const int c0 = r * kRun, count = std::min(kRun, p.c_in - c0);
+      double sw[kRun] = {}, sb[kRun] = {};
+      for (int n = 0; n < p.n; ++n) {
+        const float *xn = x + (long)n * p.c_in + c0, *dn = dy + (long)n * p.c_in + c0;
+        for (int c = 0; c < count; ++c) sw[c] += (double)xn[c] * dn[c], sb[c] += dn[c];
+      }
+      for (int c = 0; c < count; ++c) {
+        dw[c0 + c] = (float)sw[c];
+        if (db) db[c0 + c] = (float)sb[c];
+      }
+    }
+    return;
+  }
   const DepthwiseLanes& K = depthwise_lanes_for(active_isa());
   const int L = K.lanes, blocks = (p.c_in + L - 1) / L;
   const Geometry g = forward_geometry(p);
