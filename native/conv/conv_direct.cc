@@ -18,6 +18,8 @@ constexpr int kMaxChannels = 16;
 constexpr long kItemColumns = 8L << 10;
 // Floats readable past a padded image: the loops round every run up to whole vectors.
 constexpr long kSlack = 64;
+// Images per run of the weight gradient.
+constexpr long kRunImages = 8;
 
 struct Plan {
   int Hp, Wp, OH, OW, cig, cog, K;
@@ -155,27 +157,44 @@ bool conv2d_backward_weight_direct(const Conv2dParams& p, const float* x, const 
   if (!plan(p, threads, p.c_out / p.groups, &g)) return false;
   const DirectRows& R = direct_rows_for(active_isa());
   const long* off = tap_offsets(p, g), size = (long)p.c_out * g.K;
-  // One run of items per thread, its sums kept a vector per weight until the run ends.
-  sum_over_items(threads, size, dw, threads, [&](long run, float* mine, int) {
+  // Whole small images go through the loops in runs (a run's planes and dy stay in L2), as long
+  // as the threads still get 4 runs each.
+  const long src_image = g.cig * g.plane + kSlack, n_max = (long)(g.rows - 1) * g.Wp + g.OW;
+  const long dy_image = g.cog * round_up(n_max, R.lanes);
+  const int run = g.blocks > 1 ? 1
+                               : (int)std::max<long>(1, std::min<long>({kRunImages, kItemColumns * 8 / (src_image + dy_image),
+                                                                        p.n / (4L * threads)}));
+  const long runs_per_group = g.blocks > 1 ? (long)p.n * g.blocks : (p.n + run - 1) / run, runs = runs_per_group * p.groups;
+  // One range of runs per thread, its sums kept a vector per weight until the range ends.
+  sum_over_items(threads, size, dw, threads, [&](long part, float* mine, int) {
     thread_local std::vector<float> pad_buf, dy_buf, sum_buf;
     float* sums = grow(sum_buf, size * R.lanes);
     std::memset(sums, 0, sizeof(float) * size * R.lanes);
-    long held = -1;
-    for (long it = g.items * run / threads; it < g.items * (run + 1) / threads; ++it) {
-      const int blk = (int)(it % g.blocks), gi = (int)(it / g.blocks % p.groups), i = (int)(it / g.blocks / p.groups);
+    float* xp = grow(pad_buf, run * src_image);
+    float* dyg = grow(dy_buf, run * dy_image);
+    for (long r = runs * part / threads; r < runs * (part + 1) / threads; ++r) {
+      const int gi = (int)(r / runs_per_group);
+      const long k = r % runs_per_group;
+      const int blk = g.blocks > 1 ? (int)(k % g.blocks) : 0, i0 = g.blocks > 1 ? (int)(k / g.blocks) : (int)k * run;
+      const int images = g.blocks > 1 ? 1 : std::min(run, p.n - i0);
       const int oh0 = blk * g.rows, oh1 = std::min(g.OH, oh0 + g.rows);
-      const float* xp = padded(p, g, x, i, gi, pad_buf, &held);
-      // dY on the grid: zero in the dropped columns and past the run.
       const long n = (long)(oh1 - oh0 - 1) * g.Wp + g.OW, ldy = round_up(n, R.lanes);
-      float* dyg = grow(dy_buf, g.cog * ldy);
-      for (int co = 0; co < g.cog; ++co) {
-        float* row = dyg + co * ldy;
-        std::memset(row, 0, sizeof(float) * ldy);
-        for (int oh = oh0; oh < oh1; ++oh)
-          std::memcpy(row + (long)(oh - oh0) * g.Wp, dy + (((long)i * p.c_out + gi * g.cog + co) * g.OH + oh) * g.OW,
-                      sizeof(float) * g.OW);
+      for (int j = 0; j < images; ++j) {
+        const int i = i0 + j;
+        float* xj = xp + j * src_image;
+        pad_planes(p, g.cig, g.Hp, g.Wp, x + ((long)i * p.c_in + gi * g.cig) * p.h * p.w, xj);
+        std::memset(xj + g.cig * g.plane, 0, sizeof(float) * kSlack);
+        // dY on the grid: zero in the dropped columns and past the run.
+        for (int co = 0; co < g.cog; ++co) {
+          float* row = dyg + j * dy_image + co * ldy;
+          std::memset(row, 0, sizeof(float) * ldy);
+          for (int oh = oh0; oh < oh1; ++oh)
+            std::memcpy(row + (long)(oh - oh0) * g.Wp, dy + (((long)i * p.c_out + gi * g.cog + co) * g.OH + oh) * g.OW,
+                        sizeof(float) * g.OW);
+        }
       }
-      R.weight_grad(n, g.cog, g.K, dyg, ldy, xp + (long)oh0 * g.Wp, off, sums + (long)gi * g.cog * g.K * R.lanes, g.K);
+      R.weight_grad(n, images, g.cog, g.K, dyg, ldy, dy_image, xp + (long)oh0 * g.Wp, src_image, off,
+                    sums + (long)gi * g.cog * g.K * R.lanes, g.K);
     }
     for (long e = 0; e < size; ++e) {
       float s = 0.0f;

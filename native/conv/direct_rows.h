@@ -13,11 +13,12 @@ struct DirectRows {
   // may be null. NaN passes through the clamp.
   void (*forward)(long n, int cog, int taps, const float* w, const float* bias, float lo, float hi, const float* src,
                   const long* off, float* out, long ldo);
-  // acc[(co·ldw + t)·lanes + l] += Σ_j dy[co·ldy + j] · src[off[t] + j] over the j in lane l, for
-  // co < cog, t < taps, j < n rounded up to whole vectors (dy zero past n): sums kept a vector
-  // each, so that an image of a few vectors does not pay a horizontal sum per weight.
-  void (*weight_grad)(long n, int cog, int taps, const float* dy, long ldy, const float* src, const long* off,
-                      float* acc, long ldw);
+  // acc[(co·ldw + t)·lanes + l] += Σ_i Σ_j dy[i·dy_image + co·ldy + j] · src[i·src_image + off[t] + j]
+  // over images i < images and the j in lane l, for co < cog, t < taps, j < n rounded up to whole
+  // vectors (dy zero past n): sums kept a vector each and a block of them in registers across a
+  // run of images, so that small images pay neither a horizontal sum nor a reload per weight.
+  void (*weight_grad)(long n, int images, int cog, int taps, const float* dy, long ldy, long dy_image,
+                      const float* src, long src_image, const long* off, float* acc, long ldw);
 };
 
 extern const DirectRows direct_rows_portable;

@@ -294,7 +294,8 @@ static void test_conv_stride2(Isa isa) {
 // its remainders on every ISA (up to 8 channels by up to 6 vectors), past the 16 where the GEMM
 // paths take over; 1×1, 3×3 and 5×5 kernels on odd sizes, with padding (asymmetric too),
 // dilation, groups and the epilogues; stride 2 where the other paths run; whole images and
-// images cut into row blocks (1 to 3 threads over 1 to 3 images). Each pass must run direct.
+// images cut into row blocks (1 to 3 threads over 1 to 3 images), and runs of whole images in
+// the weight gradient. Each pass must run direct.
 static void test_conv_direct(Isa isa, std::mt19937& rng) {
   int direct[3] = {0, 0, 0};
   for (int cout = 1; cout <= 33; ++cout) {
@@ -304,6 +305,15 @@ static void test_conv_direct(Isa isa, std::mt19937& rng) {
                             pad, cout % 8 == 1 ? 0 : pad, pad, pad + (cout % 8 == 3), dil, dil, groups};
     ConvAlgo ran[3];
     check_conv(p, 1 + cout % 3, std::string(isa_name(isa)) + " direct", rng, ran);
+    for (int i = 0; i < 3; ++i) direct[i] += ran[i] == ConvAlgo::Direct;
+  }
+  // The weight gradient's runs of whole images, the last one short: 11 images in runs of 2
+  // (LeNet's second layer), 21 in runs of 5 (grouped, padded).
+  const Conv2dParams runs[] = {{11, 6, 12, 12, 16, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+                               {21, 4, 7, 9, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2}};
+  for (const auto& p : runs) {
+    ConvAlgo ran[3];
+    check_conv(p, 1, std::string(isa_name(isa)) + " direct runs", rng, ran);
     for (int i = 0; i < 3; ++i) direct[i] += ran[i] == ConvAlgo::Direct;
   }
   for (int i = 0; i < 3; ++i) {
