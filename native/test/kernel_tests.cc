@@ -724,6 +724,7 @@ int main() {
     test_pool_vectors(isa);  // pooling dispatches through the active variant
     test_adaptive_avg_vectors(isa);
     test_optim_vectors(isa, rng);  // so do the optimizers
+    test_batch_norm_paths(rng);    // and batch normalization
   }
   test_conv_algos(rng);
   test_pool_pad(rng);
@@ -731,7 +732,6 @@ int main() {
   test_augment(rng);
   test_auto_augment(rng);
   test_optim(rng);
-  test_batch_norm_paths(rng);
   test_first_nonfinite();
   test_layer_kernels(rng);
   std::printf("%d passed, %d failed\n", g_pass, g_fail);

@@ -28,7 +28,7 @@ export function addDoctorCommand(program: Command): void {
         : mpi.error ? `found: ${mpi.version}; cannot start: ${mpi.error}` : `found: ${mpi.version}; thread level ${mpi.threadLevel}`}`);
       console.log(`jpeg:      ${jpegDecoder} decodes image-folder JPEGs${jpegDecoder.startsWith('sharp') ? ' (for the faster native decoder: apt-get install libjpeg62-turbo-dev, then npm run build:native)' : '; other formats: sharp'}`);
       for (const c of checks) {
-        console.log(`self-check ${c.isa.padEnd(7)} gemm max error ${c.gemmMaxError.toExponential(1)}, conv max error ${c.convMaxError.toExponential(1)}, pool max error ${c.poolMaxError.toExponential(1)}, optimizer max error ${c.optimMaxError.toExponential(1)}: ${c.ok ? 'ok' : 'FAILED'}`);
+        console.log(`self-check ${c.isa.padEnd(7)} gemm max error ${c.gemmMaxError.toExponential(1)}, conv max error ${c.convMaxError.toExponential(1)}, pool max error ${c.poolMaxError.toExponential(1)}, optimizer max error ${c.optimMaxError.toExponential(1)}, batch norm max error ${c.normMaxError.toExponential(1)}: ${c.ok ? 'ok' : 'FAILED'}`);
       }
     }
     if (!ok) process.exitCode = 1;

@@ -1,7 +1,8 @@
 // Compares every kernel variant this CPU supports with the scalar references on a small GEMM,
 // convolutions (forward and both gradients: the GEMM paths and the depthwise kernel) and pooling
-// (the vector row loops against the direct ones) and the optimizers' update loops (against the
-// update rules in float32 written out here). `cnn doctor` reports it.
+// (the vector row loops against the direct ones), the optimizers' update loops (against the
+// update rules in float32 written out here) and batch normalization (against the scalar
+// variant's loops, forward and backward with ReLU6, per-channel and blocked). `cnn doctor` reports it.
 import { native, getThreads, type ConvParams, type MaxPoolParams, type PlaneParams } from './native.js';
 import { convOutputShape } from './ops.js';
 import { Generator } from './random.js';
@@ -16,6 +17,8 @@ export interface VariantCheck {
   poolMaxError: number;
   /** SGD (momentum, Nesterov, weight decay) and Adam (weight decay, AMSGrad): updated parameters and state. */
   optimMaxError: number;
+  /** Batch normalization against the scalar variant: outputs, statistics and gradients. */
+  normMaxError: number;
   ok: boolean;
 }
 
@@ -154,11 +157,28 @@ function checkOptim(g: Generator, threads: number): number {
     maxRelativeError(v, want.v), maxRelativeError(vmax, want.vmax));
 }
 
+/** Planes of 7 (blocked loops) and 1,100 (per-channel loops) elements, 5 channels, batch 3. */
+function batchNormOutputs(threads: number): Float32Array[] {
+  const out: Float32Array[] = [];
+  for (const s of [7, 1100]) {
+    const g = new Generator(7), shape = [3, 5, 1, s], len = 15 * s;
+    const x = randomArray(len, g).map((v) => v * 4 + 1), dy = randomArray(len, g), weight = randomArray(5, g), bias = randomArray(5, g);
+    const [y, dx] = [new Float32Array(len), new Float32Array(len)];
+    const [runningMean, runningVar, saveMean, saveInvstd, dweight, dbias] = [0, 1, 2, 3, 4, 5].map(() => new Float32Array(5).fill(1));
+    native.batchNormForward({ x, shape, weight, bias, runningMean, runningVar, training: true, momentum: 0.1, eps: 1e-5, y, saveMean, saveInvstd, activation: 'relu6' }, threads);
+    native.batchNormBackward({ x, dy, shape, weight, saveMean, saveInvstd, training: true, dx, dweight, dbias, activation: 'relu6', activationOutput: y }, threads);
+    out.push(y, dx, runningMean, runningVar, saveMean, saveInvstd, dweight, dbias);
+  }
+  return out;
+}
+
 /** Runs the check on every supported variant, then restores the active one. */
 export function checkKernelVariants(threads = getThreads()): VariantCheck[] {
   const info = native.cpuInfo();
   const results: VariantCheck[] = [];
   try {
+    native.setIsa('scalar');
+    const normWant = batchNormOutputs(threads);
     for (const isa of info.supported) {
       native.setIsa(isa);
       const g = new Generator(42);
@@ -166,8 +186,9 @@ export function checkKernelVariants(threads = getThreads()): VariantCheck[] {
       const convMaxError = checkConv(g, threads);
       const poolMaxError = checkPool(g, threads);
       const optimMaxError = checkOptim(g, threads);
-      const ok = Math.max(gemmMaxError, convMaxError, poolMaxError, optimMaxError) <= TOLERANCE;
-      results.push({ isa, gemmMaxError, convMaxError, poolMaxError, optimMaxError, ok });
+      const normMaxError = Math.max(...batchNormOutputs(threads).map((got, i) => maxRelativeError(got, normWant[i])));
+      const ok = Math.max(gemmMaxError, convMaxError, poolMaxError, optimMaxError, normMaxError) <= TOLERANCE;
+      results.push({ isa, gemmMaxError, convMaxError, poolMaxError, optimMaxError, normMaxError, ok });
     }
   } finally {
     native.setIsa(info.active);
