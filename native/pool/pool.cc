@@ -193,6 +193,25 @@ static void max_pool2x2_forward(const Pool2dParams& p, const float* x, float* y,
   }
 }
 
+// Values without argmax, plane by plane in two passes (PoolRows::max_plane_separable), each thread
+// with its own scratch of h × out_w floats.
+static void max_pool_separable(const Pool2dParams& p, const PoolRows& K, const float* x, float* y, int threads, float lo, float hi) {
+  const bool clamp = lo > -std::numeric_limits<float>::infinity() || hi < std::numeric_limits<float>::infinity();
+  const int64_t in_size = p.h * p.w, out_size = p.out_h * p.out_w;
+  const PlaneGeometry geometry(p);
+#pragma omp parallel num_threads(threads) if (threads > 1 && p.planes > 1 && p.planes * in_size >= (1 << 15))
+  {
+    std::vector<float> scratch(p.h * p.out_w);
+#pragma omp for schedule(dynamic, chunk_items(in_size + out_size))
+    for (int64_t pl = 0; pl < p.planes; ++pl) {
+      PoolPlane g = geometry.g;
+      g.x = x + pl * in_size;
+      g.y = y + pl * out_size;
+      K.max_plane_separable(g, (long)p.h, scratch.data(), clamp, lo, hi);
+    }
+  }
+}
+
 void max_pool2d_forward(const Pool2dParams& p, const float* x, float* y, float* idx, int threads, float lo, float hi) {
   const bool clamp = lo > -std::numeric_limits<float>::infinity() || hi < std::numeric_limits<float>::infinity();
   const int64_t in_size = p.h * p.w, out_size = p.out_h * p.out_w;
@@ -209,6 +228,7 @@ void max_pool2d_forward(const Pool2dParams& p, const float* x, float* y, float* 
     return (clamp ? max_pool2x2_forward<false, true> : max_pool2x2_forward<false, false>)(p, x, y, idx, threads, lo, hi);
   }
   const PoolRows& K = pool_rows_for(active_isa());
+  if (!idx && p.dil_h == 1 && p.dil_w == 1 && !planes_stack(p)) return max_pool_separable(p, K, x, y, threads, lo, hi);
   each_plane_group(p, !idx && planes_stack(p), x, y, threads, [&](const PoolPlane& g, int64_t first) {
     float* ip = idx ? idx + first * out_size : nullptr;
     if (g.col_end > g.col_begin) K.max_plane(g, clamp, lo, hi, ip);

@@ -24,7 +24,9 @@ int64_t pool_output_size(int64_t in, int k, int pad, int stride, int dilation, b
 // (inference needs no argmax). lo/hi: eval fusion's ReLU (0, ∞) or ReLU6 (0, 6) applied to each
 // output as ReLU would apply it to each input (max commutes with it): v > lo ? v : lo, then
 // v < hi ? v : hi. Windows of up to 8×8 with horizontal stride 1 or 2 run the per-ISA vector
-// loops (pool_rows.h) and give max_pool2d_ref's values and indices bit for bit.
+// loops (pool_rows.h) and give max_pool2d_ref's values and indices bit for bit; without idx
+// (dilation 1, planes that do not stack) the values come from two passes, row maxima then column
+// maxima (PoolRows::max_plane_separable), also bit for bit.
 void max_pool2d_forward(const Pool2dParams& p, const float* x, float* y, float* idx, int threads,
                         float lo = -INFINITY, float hi = INFINITY);
 // The direct loop over each window: the reference, and the path of every other window.

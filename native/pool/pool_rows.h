@@ -31,6 +31,10 @@ struct PoolRows {
   // Global average pooling of `planes` planes of `size` floats: y[i] = (0 + x[i·size] + ... +
   // x[i·size + size - 1]) / size, each plane summed in order (the reference's), L planes a vector.
   void (*plane_means)(const float* x, long planes, long size, float* y);
+  // max_plane's values without argmax (dilation 1) in two passes: the window maxima of each of the
+  // plane's h input rows into scratch (h × out_w floats), then each output row as the maximum over
+  // its window's rows there (row_first, row_count), clamped as max_plane clamps.
+  void (*max_plane_separable)(const PoolPlane& p, long h, float* scratch, bool clamp, float lo, float hi);
 };
 
 extern const PoolRows pool_rows_portable;

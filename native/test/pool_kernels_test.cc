@@ -1,6 +1,7 @@
 // The vector pooling loops of each ISA against the direct loops (max_pool2d_ref, avg_pool2d_ref),
 // bit for bit: values, argmax indices (ties and NaN are frequent in these inputs), with and
-// without indices, with the fused ReLU/ReLU6 clamp, on 1 and 3 threads, over window shapes that
+// without indices (the two-pass row/column maxima where the dilation is 1), with the fused
+// ReLU/ReLU6 clamp, on 1 and 3 threads, over window shapes that
 // take the vector loops (stride 1 and 2, padding, dilation, ceil mode, rows shorter than a
 // vector) and some that do not (stride 3, windows wider than 8).
 #include <cmath>
