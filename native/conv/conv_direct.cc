@@ -20,6 +20,9 @@ constexpr long kItemColumns = 8L << 10;
 constexpr long kSlack = 64;
 // Images per run of the weight gradient.
 constexpr long kRunImages = 8;
+// Grid columns per image below which most vector lanes would run empty (two AVX-512 vectors;
+// a 2×2 map has 6): such maps take the GEMM paths, which put many images side by side.
+constexpr long kMinGridColumns = 32;
 
 struct Plan {
   int Hp, Wp, OH, OW, cig, cog, K;
@@ -38,7 +41,7 @@ bool plan(const Conv2dParams& p, int threads, int channels, Plan* g) {
   g->plane = (long)g->Hp * g->Wp;
   g->cig = p.c_in / p.groups, g->cog = p.c_out / p.groups;
   g->K = g->cig * p.kh * p.kw;
-  if (g->OH < 1 || g->OW < 1 || g->Wp > 2 * g->OW) return false;
+  if (g->OH < 1 || g->OW < 1 || g->Wp > 2 * g->OW || (long)(g->OH - 1) * g->Wp + g->OW < kMinGridColumns) return false;
   const long images = (long)p.n * p.groups;
   const int for_threads = images >= 4L * threads ? 1 : (int)std::min<long>(g->OH, (4L * threads + images - 1) / images);
   const int for_cache = (int)((g->OH + std::max<long>(1, kItemColumns / g->Wp) - 1) / std::max<long>(1, kItemColumns / g->Wp));

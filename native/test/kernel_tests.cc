@@ -201,10 +201,12 @@ static const Conv2dParams kConvCases[] = {
     {8, 40, 19, 23, 12, 3, 3, 1, 1, 2, 1, 1, 2, 2, 1, 2},
     {8, 32, 24, 30, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},    // dW by taps over 8-row items
     {9, 16, 12, 12, 8, 3, 3, 1, 1, 3, 3, 3, 3, 1, 1, 1},   // pad > dil·(k − 1): dx not by grid
-    // Runs of small images side by side (4×4 maps: 3×3, pointwise, strided with groups)
+    // Runs of small images side by side (4×4 maps: 3×3, pointwise, strided with groups; 2×2 maps)
     {32, 16, 4, 4, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
     {24, 8, 4, 4, 12, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
     {16, 8, 7, 7, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2},
+    {24, 16, 2, 2, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},    // 2×2 maps, 3×3 and pointwise
+    {20, 12, 2, 2, 10, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
     // Taps over padding only: 3×3 on 1×1 (centre), stride 2 on 2×2 (2×2 of 3×3), 5×3 on 1×4
     {6, 24, 1, 1, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
     {5, 12, 2, 2, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},
