@@ -173,6 +173,13 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   ]);
 }
 
+/** Every row of y (row.length floats each) set to row: one copy, then doubling copies of what is filled. */
+function fillRows(y: Float32Array, row: Float32Array): void {
+  if (y.length === 0) return;
+  y.set(row);
+  for (let filled = row.length; filled < y.length; filled *= 2) y.copyWithin(filled, 0, Math.min(filled, y.length - filled));
+}
+
 /** y = x·wᵀ + b with x (N×in), w (out×in), b (out), as torch.nn.functional.linear. */
 export function linear(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
   if (x.ndim !== 2 || w.ndim !== 2 || x.shape[1] !== w.shape[1]) {
@@ -180,8 +187,9 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
   }
   const [n, inF] = x.shape, outF = w.shape[0];
   if (b && (b.ndim !== 1 || b.shape[0] !== outF)) throw new RangeError(`linear: bias ${formatShape(b.shape)} does not match ${outF} outputs`);
-  const y = zeroFloat32(n * outF);
-  if (b) for (let i = 0; i < n; i++) y.set(b.data, i * outF);
+  // beta 0 ignores y's contents; with a bias, every row starts as it.
+  const y = emptyFloat32(n * outF);
+  if (b) fillRows(y, b.data);
   native.gemm({ transA: false, transB: true, m: n, n: outF, k: inF, alpha: 1, beta: b ? 1 : 0, lda: inF, ldb: inF, ldc: outF },
     x.data, w.data, y, getThreads());
   const inputs = b ? [x, w, b] : [x, w];

@@ -83,3 +83,13 @@ test('default initialization follows PyTorch: kaiming-uniform(a=√5) weights, b
   assert.deepEqual([...bn.weight!.data, ...bn.bias!.data, ...bn.runningVar!.data], [1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1]);
   assert.equal(ops.sum(Tensor.from([...new Linear({ inFeatures: 4, outFeatures: 2 }).weight.data].map(Math.abs))).item() > 0, true);
 });
+
+test('linear starts every row from the bias (filled by doubling copies): with zero weights each row is the bias, for batches of 0 to 65 rows', () => {
+  const bias = Tensor.from([1.5, -2.25, 3e-8]);
+  const w = Tensor.zeros([3, 4]);
+  for (const n of [0, 1, 2, 3, 5, 64, 65]) {
+    const y = ops.linear(Tensor.randn([n, 4]), w, bias);
+    assert.deepEqual([...y.shape], [n, 3]);
+    for (let i = 0; i < n; i++) assert.deepEqual([...y.data.subarray(3 * i, 3 * i + 3)], [...bias.data], `row ${i} of ${n}`);
+  }
+});
