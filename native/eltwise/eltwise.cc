@@ -22,9 +22,28 @@ static inline float apply(BinaryOp op, float a, float b) {
   return 0.0f;
 }
 
-void binary_broadcast(BinaryOp op, const float* a, const int64_t* a_strides, const float* b,
-                      const int64_t* b_strides, float* out, const int64_t* shape, int ndim,
+// Merges each axis into the next inner one where both inputs step over it as one run with it
+// (always for same-shape operands; the output is contiguous), so the inner loop is as long as
+// the layout allows: a residual add of N×C×2×2 maps is one loop, not N·C·2 loops of 2.
+static int coalesce(const int64_t* shape, const int64_t* a_strides, const int64_t* b_strides, int ndim,
+                    int64_t* s, int64_t* sa, int64_t* sb) {
+  int n = 0;
+  for (int d = 0; d < ndim; ++d) {
+    if (shape[d] == 1) continue;
+    if (n > 0 && sa[n - 1] == a_strides[d] * shape[d] && sb[n - 1] == b_strides[d] * shape[d]) {
+      s[n - 1] *= shape[d], sa[n - 1] = a_strides[d], sb[n - 1] = b_strides[d];
+      continue;
+    }
+    s[n] = shape[d], sa[n] = a_strides[d], sb[n] = b_strides[d], ++n;
+  }
+  return n;
+}
+
+void binary_broadcast(BinaryOp op, const float* a, const int64_t* a_strides_in, const float* b,
+                      const int64_t* b_strides_in, float* out, const int64_t* shape_in, int ndim_in,
                       int threads) {
+  int64_t shape[kMaxDims], a_strides[kMaxDims], b_strides[kMaxDims];
+  const int ndim = coalesce(shape_in, a_strides_in, b_strides_in, ndim_in, shape, a_strides, b_strides);
   int64_t total = 1;
   for (int d = 0; d < ndim; ++d) total *= shape[d];
   if (total == 0) return;
@@ -32,8 +51,11 @@ void binary_broadcast(BinaryOp op, const float* a, const int64_t* a_strides, con
   const int64_t inner = ndim ? shape[ndim - 1] : 1;
   const int64_t sa = ndim ? a_strides[ndim - 1] : 0, sb = ndim ? b_strides[ndim - 1] : 0;
   const int64_t rows = total / inner;
-#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk_items(inner)) if (threads > 1 && total >= kParallelMin)
-  for (int64_t r = 0; r < rows; ++r) {
+  // Work items are pieces of rows, so a long merged run is still shared between threads.
+  const int64_t piece = std::min<int64_t>(inner, kChunkFloats), pieces = (inner + piece - 1) / piece;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk_items(piece)) if (threads > 1 && total >= kParallelMin)
+  for (int64_t item = 0; item < rows * pieces; ++item) {
+    const int64_t r = item / pieces, j0 = item % pieces * piece, j1 = std::min(inner, j0 + piece);
     int64_t rem = r, oa = 0, ob = 0;
     for (int d = ndim - 2; d >= 0; --d) {
       const int64_t i = rem % shape[d];
@@ -46,13 +68,13 @@ void binary_broadcast(BinaryOp op, const float* a, const int64_t* a_strides, con
     float* po = out + r * inner;
     if (sa == 1 && sb == 1) {
       switch (op) {
-        case BinaryOp::Add: for (int64_t j = 0; j < inner; ++j) po[j] = pa[j] + pb[j]; break;
-        case BinaryOp::Sub: for (int64_t j = 0; j < inner; ++j) po[j] = pa[j] - pb[j]; break;
-        case BinaryOp::Mul: for (int64_t j = 0; j < inner; ++j) po[j] = pa[j] * pb[j]; break;
-        case BinaryOp::Div: for (int64_t j = 0; j < inner; ++j) po[j] = pa[j] / pb[j]; break;
+        case BinaryOp::Add: for (int64_t j = j0; j < j1; ++j) po[j] = pa[j] + pb[j]; break;
+        case BinaryOp::Sub: for (int64_t j = j0; j < j1; ++j) po[j] = pa[j] - pb[j]; break;
+        case BinaryOp::Mul: for (int64_t j = j0; j < j1; ++j) po[j] = pa[j] * pb[j]; break;
+        case BinaryOp::Div: for (int64_t j = j0; j < j1; ++j) po[j] = pa[j] / pb[j]; break;
       }
     } else {
-      for (int64_t j = 0; j < inner; ++j) po[j] = apply(op, pa[j * sa], pb[j * sb]);
+      for (int64_t j = j0; j < j1; ++j) po[j] = apply(op, pa[j * sa], pb[j * sb]);
     }
   }
 }

@@ -19,5 +19,7 @@ void test_adaptive_avg_vectors(cnn::Isa isa);
 void test_optim_vectors(cnn::Isa isa, std::mt19937& rng);
 // Batch normalization's per-channel and channel-blocked loops against the formulas (norm_kernels_test.cc).
 void test_batch_norm_paths(std::mt19937& rng);
+// Broadcast binary ops against an index loop (eltwise_kernels_test.cc).
+void test_binary_broadcast(std::mt19937& rng);
 // Issue 16's layer kernels (layer_kernels_test.cc).
 void test_layer_kernels(std::mt19937& rng);
