@@ -19,6 +19,12 @@ namespace {
 // Parallel only when there is enough work to pay for waking the team.
 inline bool worth_threads(int64_t planes, int64_t work) { return planes > 1 && work > 4096; }
 
+// The forward passes read this many input floats (1 MiB) before they wake a second thread: below
+// it one thread takes 30 us or less, and a region with a sleeping (passive) second thread cost
+// 6-7 us more than one thread on LeNet's pools at b64 (2x2 on 64x6x24x24: 26.5 us on 1 thread,
+// 33.3 on 2; on 64x16x8x8 12.7 and 18.8), so those run on the calling thread alone.
+constexpr int64_t kParallelFloats = 1 << 18;
+
 inline int64_t floor_div(int64_t a, int64_t b) {
   int64_t q = a / b;
   return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
@@ -144,7 +150,7 @@ void each_plane_group(const Pool2dParams& p, bool stack, const float* x, float* 
   const PlaneGeometry geometry(tall);
   const int64_t groups = (p.planes + group - 1) / group;
 #pragma omp parallel for num_threads(threads) schedule(dynamic, chunk_items(group * (in_size + out_size))) \
-    if (threads > 1 && groups > 1 && p.planes * in_size >= (1 << 15))
+    if (threads > 1 && groups > 1 && p.planes * in_size >= kParallelFloats)
   for (int64_t gi = 0; gi < groups; ++gi) {
     const int64_t first = gi * group;
     PoolPlane g = geometry.g;
@@ -167,7 +173,7 @@ static void max_pool2x2_forward(const Pool2dParams& p, const float* x, float* y,
   const int64_t in_size = p.h * p.w, out_size = p.out_h * p.out_w;
   const int w = (int)p.w, ow_n = (int)p.out_w;
 #pragma omp parallel for num_threads(threads) schedule(dynamic, chunk_items(in_size + out_size)) \
-    if (threads > 1 && p.planes > 1 && p.planes * in_size >= (1 << 15))
+    if (threads > 1 && p.planes > 1 && p.planes * in_size >= kParallelFloats)
   for (int64_t pl = 0; pl < p.planes; ++pl) {
     for (int64_t oh = 0; oh < p.out_h; ++oh) {
       const float* r0 = x + pl * in_size + 2 * oh * p.w;
@@ -199,7 +205,7 @@ static void max_pool_separable(const Pool2dParams& p, const PoolRows& K, const f
   const bool clamp = lo > -std::numeric_limits<float>::infinity() || hi < std::numeric_limits<float>::infinity();
   const int64_t in_size = p.h * p.w, out_size = p.out_h * p.out_w;
   const PlaneGeometry geometry(p);
-#pragma omp parallel num_threads(threads) if (threads > 1 && p.planes > 1 && p.planes * in_size >= (1 << 15))
+#pragma omp parallel num_threads(threads) if (threads > 1 && p.planes > 1 && p.planes * in_size >= kParallelFloats)
   {
     std::vector<float> scratch(p.h * p.out_w);
 #pragma omp for schedule(dynamic, chunk_items(in_size + out_size))
@@ -368,7 +374,7 @@ struct PlaneGroups {
   bool parallel;
   PlaneGroups(int64_t planes, int64_t in_size, int64_t out_size, int threads)
       : size(std::max<int64_t>(1, kChunkFloats / (in_size + out_size))), count((planes + size - 1) / size),
-        parallel(threads > 1 && count > 1 && planes * in_size >= (1 << 15)) {}
+        parallel(threads > 1 && count > 1 && planes * in_size >= kParallelFloats) {}
 };
 
 }  // namespace

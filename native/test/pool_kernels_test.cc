@@ -43,6 +43,8 @@ const PoolCase kCases[] = {
     {8, 1, 2, 1, 2, 1, 0, 0, 1, 1, false},
     {30, 30, 3, 3, 3, 3, 0, 0, 1, 1, false},   // stride 3: the direct loop
     {20, 20, 9, 9, 1, 1, 4, 4, 1, 1, false},   // a 9×9 window: the direct loop
+    {240, 240, 2, 2, 2, 2, 0, 0, 1, 1, false}, // planes large enough to share among threads
+    {240, 240, 3, 3, 2, 2, 1, 1, 1, 1, false},
 };
 
 // Values from a few levels so that windows hold ties, with NaN and ±inf here and there.
@@ -132,6 +134,10 @@ void test_adaptive_avg_vectors(Isa isa) {
       {61, 4, 4, 1, 1},
       {9, 1, 1, 7, 7},     // VGG's 7×7 head on a 1×1 map: every cell the one input
       {11, 13, 10, 3, 4},  // overlapping cells of uneven sizes
+      {300000, 1, 1, 1, 1},  // enough floats to share among threads
+      {6000, 7, 7, 1, 1},
+      {6000, 1, 1, 7, 7},
+      {700, 20, 20, 3, 3},
   };
   for (const Case& c : cases) {
     const auto x = random_vec(c.planes * c.h * c.w, rng);
