@@ -21,5 +21,7 @@ void test_optim_vectors(cnn::Isa isa, std::mt19937& rng);
 void test_batch_norm_paths(std::mt19937& rng);
 // Broadcast binary ops against an index loop (eltwise_kernels_test.cc).
 void test_binary_broadcast(std::mt19937& rng);
+// The active ISA's dropout masks against counter_uint32 (dropout_kernels_test.cc).
+void test_dropout_masks(cnn::Isa isa);
 // Issue 16's layer kernels (layer_kernels_test.cc).
 void test_layer_kernels(std::mt19937& rng);

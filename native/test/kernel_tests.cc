@@ -727,6 +727,7 @@ int main() {
     test_adaptive_avg_vectors(isa);
     test_optim_vectors(isa, rng);  // so do the optimizers
     test_batch_norm_paths(rng);    // and batch normalization
+    test_dropout_masks(isa);       // and dropout's draws
   }
   test_conv_algos(rng);
   test_pool_pad(rng);
