@@ -3,7 +3,8 @@
 // plus c·Hp·Wp + ki·dil·Wp + kj·dil (as in conv_grid.h), so the vector loops (direct_rows.h) keep
 // a block of output channels × grid columns in registers and read each tap as one unit-stride
 // run: no im2col and no GEMM packing. A GEMM with the channels as its rows runs a 12×32 (6×16)
-// tile half empty for LeNet's 6, and packs as many floats as it multiplies for its 5×5 taps.
+// tile half empty for LeNet's 6, and packs as many floats as it multiplies for its 5×5 taps;
+// up to 32 channels the packing still costs more than the direct loops' broadcasts.
 // The Wp − OW grid columns past each output row are computed and dropped (the weight gradient
 // gives them dy = 0, so an infinite input there can make a NaN where PyTorch's stays finite).
 #pragma once

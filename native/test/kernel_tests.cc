@@ -293,7 +293,7 @@ static void test_conv_stride2(Isa isa) {
 }
 
 // The direct loops (few output channels) for every channel count 1..33: each register block and
-// its remainders on every ISA (up to 8 channels by up to 6 vectors), past the 16 where the GEMM
+// its remainders on every ISA (up to 8 channels by up to 6 vectors), past the 32 where the GEMM
 // paths take over; 1×1, 3×3 and 5×5 kernels on odd sizes, with padding (asymmetric too),
 // dilation, groups and the epilogues; stride 2 where the other paths run; whole images and
 // images cut into row blocks (1 to 3 threads over 1 to 3 images), and runs of whole images in
