@@ -105,7 +105,8 @@ void forward_taps(const Conv2dParams& p, const Plan& g, const float* x, const fl
         for (int oh = oh0; oh < oh1; ++oh) {
           float* d = y + (((long)i * p.c_out + gi * g.cog + co) * g.OH + oh) * g.OW;
           const float* s = out + co * ldo + (long)(oh - oh0) * g.Wp;
-          if (clamp_here) std::copy(s, s + g.OW, d);
+          // An inline loop: a call to memmove per row of a few floats cost more than the copy.
+          if (clamp_here) for (int q = 0; q < g.OW; ++q) d[q] = s[q];
           else epilogue_run(d, s, g.OW, 0.0f, e.residual + (d - y), e);
         }
     }
