@@ -9,8 +9,9 @@
 // non-finite inputs or weights, 0·∞ there may turn a finite gradient into NaN where PyTorch's
 // stays finite. Items (a channel and a run of images) are spread over threads; the weight
 // gradient over channels, so every channel's sums run in one order whatever the thread count.
-// Small maps (up to a 32×32 padded plane, where the phase rows are short and the per-plane copies
-// cost more than the FMAs) take the channel-vector path of depthwise_small.h instead.
+// The forward pass of every map, and the gradients of small maps (up to a 32×32 padded plane,
+// where the phase rows are short and the per-plane copies cost more than the FMAs), take the
+// channel-vector path of depthwise_small.h instead.
 #include <omp.h>
 
 #include <algorithm>

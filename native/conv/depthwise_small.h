@@ -1,12 +1,13 @@
-// Depthwise convolution of small maps, vectorized across channels (depthwise_lanes.h): for maps
-// whose padded plane is too small for the stride-phase rows of depthwise.cc to be long vectors.
+// Depthwise convolution vectorized across channels (depthwise_lanes.h): the forward pass of every
+// map (large ones in bands of rows), and the gradients of maps whose padded plane is too small
+// for the stride-phase rows of depthwise.cc to be long vectors.
 #pragma once
 #include "conv/conv.h"
 
 namespace cnn {
 
 // Whether the channel-vector path runs this pass of p (groups == Cin == Cout): where it is the
-// faster one, by measurement (the padded map's size).
+// faster one, by measurement (forward always; the gradients up to a 32×32 padded map).
 bool depthwise_small_suits(const Conv2dParams& p, ConvPass pass);
 // Auto chooses by shape; Always and Never pin one path for every depthwise convolution, so the
 // tests and `cnn bench` can run both on the same shapes. Process-wide.

@@ -328,7 +328,8 @@ static void test_conv_direct(Isa isa, std::mt19937& rng) {
 // Depthwise convolutions on small maps, each through the channel-vector path (depthwise_small.h)
 // and through the stride-phase path: 1×1, 2×2, 3×3, 5×5, 7×7 maps and MobileNet's 8×8 and 16×16,
 // channel counts off the 4/8/16 lanes, strides 1, 2, 3 and one axis only, dilation 2, kernels 1,
-// 2, 3, 5, 7, asymmetric pads and pads past dil·(k − 1). Its own random stream.
+// 2, 3, 5, 7, asymmetric pads and pads past dil·(k − 1), and large maps (the forward pass in
+// bands). Its own random stream.
 static void test_depthwise_small(Isa isa) {
   std::mt19937 rng(13);
   // n, cin, h, w, cout, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw, groups
@@ -351,6 +352,13 @@ static void test_depthwise_small(Isa isa) {
       {2, 5, 3, 3, 5, 3, 3, 1, 1, 3, 3, 3, 3, 1, 1, 5},       // pad > dil·(k − 1): dy past the grid
       {2, 6, 7, 7, 6, 2, 2, 3, 3, 0, 0, 0, 0, 1, 1, 6},       // stride 3, even kernel
       {2, 7, 6, 9, 7, 5, 3, 1, 2, 2, 1, 0, 2, 1, 2, 7},
+      // Maps past the buffer: the forward pass in bands of rows (the first and last with padding
+      // rows, a short last band), on every ISA's lane count (4 lanes band past 64×64)
+      {2, 5, 70, 66, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5},
+      {2, 6, 67, 71, 6, 3, 3, 2, 2, 0, 1, 1, 0, 1, 1, 6},
+      {1, 3, 66, 70, 3, 5, 5, 1, 1, 4, 4, 4, 4, 2, 2, 3},
+      {1, 4, 65, 65, 4, 3, 3, 2, 2, 3, 3, 3, 3, 1, 1, 4},
+      {1, 17, 40, 37, 17, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 17},
   };
   for (DepthwiseSmall mode : {DepthwiseSmall::Always, DepthwiseSmall::Never}) {
     set_depthwise_small(mode);

@@ -51,7 +51,7 @@ function checkGemm(g: Generator, threads: number): number {
 }
 
 /** A grouped convolution (the GEMM paths), a strided 5×5 depthwise one on a map large enough
- * for the stride-phase rows, one on a small map (the channel-vector kernel: 21 channels leave a
+ * for the stride-phase rows (its gradients; the forward pass runs in bands of rows on AVX-512), one on a small map (the channel-vector kernel: 21 channels leave a
  * partial vector on every ISA, stride in one axis) and one on a 1×1 map (cut to its centre tap),
  * a stride-1 3×3 one on one thread (the grid path forward and for the input gradient: output
  * rows packed from the padded image, 37 and 33 channels and 11-pixel rows leaving partial register
