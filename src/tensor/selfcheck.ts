@@ -55,8 +55,10 @@ function checkGemm(g: Generator, threads: number): number {
  * partial vector on every ISA, stride in one axis) and one on a 1×1 map (cut to its centre tap),
  * a stride-1 3×3 one on one thread (the grid path forward and for the input gradient: output
  * rows packed from the padded image, 37 and 33 channels and 11-pixel rows leaving partial register
- * tiles on every ISA), and a 5×5 one with 6 output channels and asymmetric padding (the direct
- * loops in all three passes, a channel block and a vector block short of full on every ISA). */
+ * tiles on every ISA), a 5×5 one with 6 output channels and asymmetric padding (the direct
+ * loops in all three passes, a channel block and a vector block short of full on every ISA), and
+ * a strided 3×3 one from 2×2 to 1×1 maps (the batched path with a row of columns per image, whose
+ * products read and write NCHW in place). */
 const CONV_CHECKS: { p: ConvParams; threads?: number }[] = [
   { p: { n: 3, cIn: 6, h: 9, w: 7, cOut: 10, kh: 3, kw: 3, strideH: 2, strideW: 1, padT: 1, padB: 0, padL: 1, padR: 2, dilH: 1, dilW: 2, groups: 2 } },
   { p: { n: 2, cIn: 5, h: 29, w: 37, cOut: 5, kh: 5, kw: 5, strideH: 2, strideW: 2, padT: 2, padB: 1, padL: 2, padR: 2, dilH: 1, dilW: 1, groups: 5 } },
@@ -64,6 +66,7 @@ const CONV_CHECKS: { p: ConvParams; threads?: number }[] = [
   { p: { n: 3, cIn: 19, h: 1, w: 1, cOut: 19, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1, groups: 19 } },
   { p: { n: 2, cIn: 33, h: 9, w: 11, cOut: 37, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1, groups: 1 }, threads: 1 },
   { p: { n: 3, cIn: 5, h: 11, w: 13, cOut: 6, kh: 5, kw: 5, strideH: 1, strideW: 1, padT: 2, padB: 1, padL: 2, padR: 2, dilH: 1, dilW: 1, groups: 1 } },
+  { p: { n: 5, cIn: 12, h: 2, w: 2, cOut: 14, kh: 3, kw: 3, strideH: 2, strideW: 2, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1, groups: 1 } },
 ];
 
 function checkConv(g: Generator, threads: number): number {
