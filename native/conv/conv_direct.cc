@@ -54,15 +54,29 @@ bool plan(const Conv2dParams& p, int threads, int channels, Plan* g) {
   return threads == 1 || g->items >= 2L * threads;
 }
 
-// Tap t = (c, ki, kj)'s offset from a grid column in the padded planes.
-const long* tap_offsets(const Conv2dParams& p, const Plan& g) {
+// Where tap (c, ki, kj) sits in a list of taps: the weights' order (c, ki, kj), or kernel rows
+// first, (ki, c, kj), so that the taps of a range of kernel rows are one run of the list.
+long tap_index(const Conv2dParams& p, int cig, bool rows_first, int c, int ki, int kj) {
+  return rows_first ? ((long)ki * cig + c) * p.kw + kj : ((long)c * p.kh + ki) * p.kw + kj;
+}
+
+// Each tap's offset from a grid column in the padded planes, in the order tap_index gives.
+const long* tap_offsets(const Conv2dParams& p, const Plan& g, bool rows_first) {
   thread_local std::vector<long> off;
   off.resize(g.K);
   for (int c = 0; c < g.cig; ++c)
     for (int ki = 0; ki < p.kh; ++ki)
       for (int kj = 0; kj < p.kw; ++kj)
-        off[(c * p.kh + ki) * p.kw + kj] = c * g.plane + (long)ki * p.dil_h * g.Wp + (long)kj * p.dil_w;
+        off[tap_index(p, g.cig, rows_first, c, ki, kj)] = c * g.plane + (long)ki * p.dil_h * g.Wp + (long)kj * p.dil_w;
   return off.data();
+}
+
+// The kernel rows [*lo, *hi) whose taps of output row oh land inside the image, not its padding.
+void rows_inside(const Conv2dParams& p, int oh, int* lo, int* hi) {
+  *lo = std::max(0, (p.pad_t - oh + p.dil_h - 1) / p.dil_h);
+  const int last = p.pad_t + p.h - 1 - oh;  // padded rows below this one that still hold the image
+  *hi = last < 0 ? 0 : std::min(p.kh, last / p.dil_h + 1);
+  *hi = std::max(*hi, *lo);
 }
 
 // Image i, group gi, padded into the calling thread's buffer (zeros past it) unless it holds it.
@@ -80,11 +94,15 @@ const float* padded(const Conv2dParams& p, const Plan& g, const float* x, int i,
 
 long round_up(long n, int unit) { return (n + unit - 1) / unit * unit; }
 
-// The forward pass of p (planned as g) with each group's weights tap-major: wt[g][t][co].
+// The forward pass of p (planned as g) with each group's weights tap-major, kernel rows first:
+// wt[g][tap_index(rows_first)][co]. Output rows whose top or bottom kernel rows read only the
+// zero padding skip those taps (the input gradient's flipped convolution pads by k − 1: LeNet's
+// second layer does a third of the work there).
 void forward_taps(const Conv2dParams& p, const Plan& g, const float* x, const float* wt, const float* b, float* y,
                   int threads, const ConvEpilogue& e) {
   const DirectRows& R = direct_rows_for(active_isa());
-  const long* off = tap_offsets(p, g);
+  const long* off = tap_offsets(p, g, true);
+  const long row_taps = (long)g.cig * p.kw;
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     thread_local std::vector<float> pad_buf, out_buf;
@@ -94,13 +112,28 @@ void forward_taps(const Conv2dParams& p, const Plan& g, const float* x, const fl
       const int blk = (int)(it % g.blocks), gi = (int)(it / g.blocks % p.groups), i = (int)(it / g.blocks / p.groups);
       const int oh0 = blk * g.rows, oh1 = std::min(g.OH, oh0 + g.rows);
       const float* xp = padded(p, g, x, i, gi, pad_buf, &held);
-      const long n = (long)(oh1 - oh0 - 1) * g.Wp + g.OW, ldo = round_up(n, R.lanes);
+      // Each band of rows overwrites up to a vector past its end (the next band's start, or the
+      // vector to spare at the end of each channel's run).
+      const long n = (long)(oh1 - oh0 - 1) * g.Wp + g.OW, ldo = round_up(n, R.lanes) + R.lanes;
       float* out = grow(out_buf, g.cog * ldo);
       // The loops add the bias and clamp, unless a residual must come first: then the clamp
       // waits for the copy out of the grid.
       const bool clamp_here = !e.residual;
-      R.forward(n, g.cog, g.K, wt + (long)gi * g.K * g.cog, b ? b + gi * g.cog : nullptr, clamp_here ? e.lo : -INFINITY,
-                clamp_here ? e.hi : INFINITY, xp + (long)oh0 * g.Wp, off, out, ldo);
+      // A band takes rows of the same kernel rows, and at least 3 vectors of columns, so that
+      // the loops keep their register blocks (its kernel rows then cover all of its rows').
+      for (int r0 = oh0, r1; r0 < oh1; r0 = r1) {
+        int lo, hi, lo1, hi1;
+        rows_inside(p, r0, &lo, &hi);
+        for (r1 = r0 + 1; r1 < oh1; ++r1) {
+          rows_inside(p, r1, &lo1, &hi1);
+          if ((lo1 != lo || hi1 != hi) && (long)(r1 - r0) * g.Wp >= 3L * R.lanes) break;
+          lo = std::min(lo, lo1), hi = std::max(hi, hi1);
+        }
+        const long c0 = (long)(r0 - oh0) * g.Wp, t0 = lo * row_taps;
+        R.forward((long)(r1 - r0 - 1) * g.Wp + g.OW, g.cog, (int)((hi - lo) * row_taps), wt + ((long)gi * g.K + t0) * g.cog,
+                  b ? b + gi * g.cog : nullptr, clamp_here ? e.lo : -INFINITY, clamp_here ? e.hi : INFINITY,
+                  xp + (long)oh0 * g.Wp + c0, off + t0, out + c0, ldo);
+      }
       for (int co = 0; co < g.cog; ++co)
         for (int oh = oh0; oh < oh1; ++oh) {
           float* d = y + (((long)i * p.c_out + gi * g.cog + co) * g.OH + oh) * g.OW;
@@ -134,7 +167,11 @@ bool conv2d_forward_direct(const Conv2dParams& p, const float* x, const float* w
   float* wt = grow(wt_buf, (long)p.c_out * g.K);
   for (int gi = 0; gi < p.groups; ++gi)
     for (int co = 0; co < g.cog; ++co)
-      for (int t = 0; t < g.K; ++t) wt[((long)gi * g.K + t) * g.cog + co] = w[((long)gi * g.cog + co) * g.K + t];
+      for (int c = 0; c < g.cig; ++c)
+        for (int ki = 0; ki < p.kh; ++ki)
+          for (int kj = 0; kj < p.kw; ++kj)
+            wt[((long)gi * g.K + tap_index(p, g.cig, true, c, ki, kj)) * g.cog + co] =
+                w[((long)gi * g.cog + co) * g.K + tap_index(p, g.cig, false, c, ki, kj)];
   forward_taps(p, g, x, wt, b, y, threads, e);
   return true;
 }
@@ -151,8 +188,10 @@ bool conv2d_backward_input_direct(const Conv2dParams& p, const float* dy, const 
   for (int gi = 0; gi < p.groups; ++gi)
     for (int co = 0; co < cog; ++co)
       for (int c = 0; c < cig; ++c)
-        for (int t = 0; t < taps; ++t)
-          wt[(((long)gi * cog + co) * taps + t) * cig + c] = w[(((long)gi * cog + co) * cig + c) * taps + taps - 1 - t];
+        for (int ki = 0; ki < p.kh; ++ki)
+          for (int kj = 0; kj < p.kw; ++kj)
+            wt[((long)gi * g.K + tap_index(q, cog, true, co, ki, kj)) * cig + c] =
+                w[(((long)gi * cog + co) * cig + c) * taps + (p.kh - 1 - ki) * p.kw + p.kw - 1 - kj];
   forward_taps(q, g, dy, wt, nullptr, dx, threads, {});
   return true;
 }
@@ -162,7 +201,7 @@ bool conv2d_backward_weight_direct(const Conv2dParams& p, const float* x, const 
   Plan g;
   if (!plan(p, threads, p.c_out / p.groups, &g)) return false;
   const DirectRows& R = direct_rows_for(active_isa());
-  const long* off = tap_offsets(p, g), size = (long)p.c_out * g.K;
+  const long* off = tap_offsets(p, g, false), size = (long)p.c_out * g.K;
   // Whole small images go through the loops in runs (a run's planes and dy stay in L2), as long
   // as the threads still get 4 runs each.
   const long src_image = g.cig * g.plane + kSlack, n_max = (long)(g.rows - 1) * g.Wp + g.OW;
