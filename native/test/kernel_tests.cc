@@ -352,6 +352,7 @@ static void test_depthwise_small(Isa isa) {
       {2, 5, 3, 3, 5, 3, 3, 1, 1, 3, 3, 3, 3, 1, 1, 5},       // pad > dil·(k − 1): dy past the grid
       {2, 6, 7, 7, 6, 2, 2, 3, 3, 0, 0, 0, 0, 1, 1, 6},       // stride 3, even kernel
       {2, 7, 6, 9, 7, 5, 3, 1, 2, 2, 1, 0, 2, 1, 2, 7},
+      {37, 19, 4, 4, 19, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 19},  // weight gradient sums past one float run
       // Maps past the buffer: the forward pass in bands of rows (the first and last with padding
       // rows, a short last band), on every ISA's lane count (4 lanes band past 64×64)
       {2, 5, 70, 66, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5},
@@ -371,6 +372,21 @@ static void test_depthwise_small(Isa isa) {
         if (pinned && ran[0] == ConvAlgo::Depthwise && ran[1] == ConvAlgo::Depthwise && ran[2] == ConvAlgo::Depthwise) ++g_pass;
         else { std::printf("FAIL depthwise %s: cin=%d %dx%d ran %s\n", label.c_str(), p.c_in, p.h, p.w, conv_algo_name(ran[0])); ++g_fail; }
       }
+  }
+  // The weight gradient sums each channel block over the batch on one thread: the same bits
+  // whatever the thread count.
+  set_depthwise_small(DepthwiseSmall::Always);
+  for (Conv2dParams p : {cases[12], cases[9]}) {
+    p.n = 37;
+    const size_t xs = (size_t)p.n * p.c_in * p.h * p.w, ys = (size_t)p.n * p.c_out * p.out_h() * p.out_w();
+    const auto x = random_vec(xs, rng), dy = random_vec(ys, rng);
+    std::vector<float> dw[2], db[2];
+    for (int i = 0; i < 2; ++i) {
+      dw[i].resize((size_t)p.c_out * p.kh * p.kw), db[i].resize(p.c_out);
+      conv2d_backward_weight(p, x.data(), dy.data(), dw[i].data(), db[i].data(), i == 0 ? 1 : 3);
+    }
+    if (dw[0] == dw[1] && db[0] == db[1]) ++g_pass;
+    else { std::printf("FAIL depthwise %s cin=%d: dw on 1 and 3 threads differ\n", isa_name(isa), p.c_in); ++g_fail; }
   }
   set_depthwise_small(DepthwiseSmall::Auto);
 }
