@@ -23,5 +23,7 @@ void test_batch_norm_paths(std::mt19937& rng);
 void test_binary_broadcast(std::mt19937& rng);
 // The active ISA's dropout masks against counter_uint32 (dropout_kernels_test.cc).
 void test_dropout_masks(cnn::Isa isa);
+// The fused inverted residual block against its layers one by one, on the active ISA (inverted_residual_test.cc).
+void test_inverted_residual(cnn::Isa isa);
 // Issue 16's layer kernels (layer_kernels_test.cc).
 void test_layer_kernels(std::mt19937& rng);

@@ -747,6 +747,7 @@ int main() {
     test_conv_stride2(isa);
     test_conv_direct(isa, rng);
     test_depthwise_small(isa);
+    test_inverted_residual(isa);
     test_pool_vectors(isa);  // pooling dispatches through the active variant
     test_adaptive_avg_vectors(isa);
     test_optim_vectors(isa, rng);  // so do the optimizers

@@ -6,6 +6,7 @@ import { Module } from '../nn/module.js';
 import { initConvBnLinear } from './init.js';
 import { convNormAct } from './blocks.js';
 import { runLayers, runResidual } from '../nn/fusion.js';
+import { runInvertedResidualFused } from '../nn/inverted-residual-fusion.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops.js';
 import { adaptiveAvgPool2d } from '../tensor/pool.js';
@@ -60,6 +61,11 @@ export class InvertedResidual extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    if (!this.conv.hasHooks()) {
+      // Eval without hooks: the whole block as one kernel over folded weights.
+      const fused = runInvertedResidualFused([...this.conv.children()], x, this.useResidual);
+      if (fused) return fused;
+    }
     if (!this.useResidual) return this.conv.call(x);
     if (this.conv.hasHooks()) return ops.add(x, this.conv.call(x));
     // The projection (conv → bn) takes x as its epilogue's residual where eval fusion applies.

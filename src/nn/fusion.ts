@@ -31,12 +31,12 @@ interface Folded {
 const folded = new WeakMap<Conv2d, Folded>();
 
 /** Whether conv → bn may run folded now. */
-function foldable(conv: Module, bn: Module | undefined): bn is BatchNorm2d {
+export function foldable(conv: Module, bn: Module | undefined): bn is BatchNorm2d {
   return conv instanceof Conv2d && bn instanceof BatchNorm2d && !isGradEnabled() && !conv.training && !bn.training &&
     bn.runningMean !== null && bn.runningVar !== null && bn.numFeatures === conv.outChannels && !conv.hasHooks() && !bn.hasHooks();
 }
 
-function foldedWeights(conv: Conv2d, bn: BatchNorm2d): Folded {
+export function foldedWeights(conv: Conv2d, bn: BatchNorm2d): Folded {
   const sources = [conv.weight, conv.bias, bn.weight, bn.bias, bn.runningMean, bn.runningVar];
   const cached = folded.get(conv);
   if (cached && cached.generation === weightsGeneration() && cached.sources.every((t, i) => t === sources[i])) return cached;
@@ -50,7 +50,7 @@ function foldedWeights(conv: Conv2d, bn: BatchNorm2d): Folded {
 }
 
 /** ReLU and ReLU6 as the range the convolution clamps its output to; undefined for any other module. */
-function activationClamp(act: Module | undefined): [number, number] | undefined {
+export function activationClamp(act: Module | undefined): [number, number] | undefined {
   if (act === undefined || act.hasHooks()) return undefined;
   if (act instanceof ReLU) return [0, Infinity];
   if (act instanceof ReLU6) return [0, 6];

@@ -20,6 +20,20 @@ export interface ConvForwardParams extends ConvParams {
   residual?: Float32Array | null;
 }
 
+/** MobileNetV2's inverted residual block in eval mode: the block's sizes and its depthwise geometry. */
+export interface InvertedResidualParams {
+  n: number; cIn: number; hidden: number; cOut: number; h: number; w: number;
+  kh: number; kw: number; strideH: number; strideW: number;
+  padT: number; padB: number; padL: number; padR: number; dilH: number; dilW: number;
+}
+
+/** The block's three layers, BatchNorm folded in: expand 1×1 (none: hidden = cIn), depthwise, project 1×1; each clamp applied after its layer's bias. */
+export interface InvertedResidualLayers {
+  expandWeight: Float32Array | null; expandBias: Float32Array | null; expandClamp?: [number, number];
+  dwWeight: Float32Array; dwBias: Float32Array | null; dwClamp?: [number, number];
+  projectWeight: Float32Array; projectBias: Float32Array | null;
+}
+
 /** C (m×n) = alpha·op(A)·op(B) + beta·C; op(A) is m×k, op(B) k×n; ld* are row strides of the stored matrices. */
 export interface GemmParams {
   transA: boolean; transB: boolean; m: number; n: number; k: number;
@@ -214,6 +228,9 @@ export interface NativeAddon {
     threads: number): void;
   conv2dBackwardWeight(p: ConvParams, x: Float32Array, dy: Float32Array, dw: Float32Array,
     db: Float32Array | null, threads: number): void;
+  /** y = project(depthwise(expand(x))) (+ residual), each layer's output kept in cache per run of images or band of rows. */
+  invertedResidualForward(p: InvertedResidualParams, layers: InvertedResidualLayers, x: Float32Array,
+    residual: Float32Array | null, y: Float32Array, threads: number): void;
   /** Forces one convolution path for every shape it suits (the rest take 'batched'); 'auto' picks by shape. */
   setConvAlgo(algo: ConvAlgoName): void;
   /** The path a convolution call with these arguments takes. */

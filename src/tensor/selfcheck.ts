@@ -1,9 +1,10 @@
 // Compares every kernel variant this CPU supports with the scalar references on a small GEMM,
-// convolutions (forward and both gradients: the GEMM paths and the depthwise kernel) and pooling
+// convolutions (forward and both gradients: the GEMM paths and the depthwise kernel; MobileNetV2's
+// fused eval block) and pooling
 // (the vector row loops against the direct ones), the optimizers' update loops (against the
 // update rules in float32 written out here) and batch normalization (against the scalar
 // variant's loops, forward and backward with ReLU6, per-channel and blocked). `cnn doctor` reports it.
-import { native, getThreads, type ConvParams, type MaxPoolParams, type PlaneParams } from './native.js';
+import { native, getThreads, type ConvParams, type MaxPoolParams, type PlaneParams, type InvertedResidualParams } from './native.js';
 import { convOutputShape } from './ops.js';
 import { Generator } from './random.js';
 import { convOutputSize } from './shape.js';
@@ -70,7 +71,50 @@ const CONV_CHECKS: { p: ConvParams; threads?: number }[] = [
 ];
 
 function checkConv(g: Generator, threads: number): number {
-  return Math.max(...CONV_CHECKS.map((c) => checkConvShape(c.p, g, c.threads ?? threads)));
+  return Math.max(...CONV_CHECKS.map((c) => checkConvShape(c.p, g, c.threads ?? threads)),
+    ...BLOCK_CHECKS.map((p) => checkInvertedResidual(p, g, threads)));
+}
+
+/** MobileNetV2's fused eval block (expand, depthwise, project in one kernel): 21 expanded channels
+ * leave a partial vector on every ISA, stride 2; a block without expansion adding its input; and a
+ * 40×40 map whose expanded pixels go in bands of rows. */
+const BLOCK_CHECKS: InvertedResidualParams[] = [
+  { n: 5, cIn: 6, hidden: 21, cOut: 7, h: 7, w: 6, kh: 3, kw: 3, strideH: 2, strideW: 2, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1 },
+  { n: 3, cIn: 19, hidden: 19, cOut: 19, h: 5, w: 5, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1 },
+  { n: 1, cIn: 8, hidden: 48, cOut: 8, h: 40, w: 40, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1 },
+];
+
+/** The fused block against the reference convolutions one after the other, clamped to [0, 6] after the first two. */
+function checkInvertedResidual(p: InvertedResidualParams, g: Generator, threads: number): number {
+  const conv = (cIn: number, h: number, w: number, cOut: number, k: number, groups: number): ConvParams => ({
+    n: p.n, cIn, h, w, cOut, kh: k, kw: k, strideH: k === 1 ? 1 : p.strideH, strideW: k === 1 ? 1 : p.strideW,
+    padT: k === 1 ? 0 : p.padT, padB: k === 1 ? 0 : p.padB, padL: k === 1 ? 0 : p.padL, padR: k === 1 ? 0 : p.padR, dilH: 1, dilW: 1, groups,
+  });
+  const expand = p.hidden !== p.cIn, dwp = conv(p.hidden, p.h, p.w, p.hidden, p.kh, p.hidden);
+  const [, , outH, outW] = convOutputShape(dwp);
+  const residual = p.cIn === p.cOut && outH === p.h && outW === p.w;
+  // Weights scaled by 1/√fan-in, so that the clamps cut some values and pass others.
+  const weights = (n: number, fanIn: number) => randomArray(n, g).map((v) => v / Math.sqrt(fanIn));
+  const x = randomArray(p.n * p.cIn * p.h * p.w, g);
+  const layers = {
+    expandWeight: expand ? weights(p.hidden * p.cIn, p.cIn) : null, expandBias: expand ? randomArray(p.hidden, g) : null, expandClamp: [0, 6] as [number, number],
+    dwWeight: weights(p.hidden * p.kh * p.kw, p.kh * p.kw), dwBias: randomArray(p.hidden, g), dwClamp: [0, 6] as [number, number],
+    projectWeight: weights(p.cOut * p.hidden, p.hidden), projectBias: randomArray(p.cOut, g),
+  };
+  const clamp6 = (a: Float32Array) => a.map((v) => Math.min(Math.max(v, 0), 6));
+  let h = x;
+  if (layers.expandWeight) {
+    h = new Float32Array(p.n * p.hidden * p.h * p.w);
+    native.conv2dRefForward(conv(p.cIn, p.h, p.w, p.hidden, 1, 1), x, layers.expandWeight, layers.expandBias, h);
+    h = clamp6(h);
+  }
+  const d = new Float32Array(p.n * p.hidden * outH * outW);
+  native.conv2dRefForward(dwp, h, layers.dwWeight, layers.dwBias, d);
+  const want = new Float32Array(p.n * p.cOut * outH * outW), got = new Float32Array(want.length);
+  native.conv2dRefForward(conv(p.hidden, outH, outW, p.cOut, 1, 1), clamp6(d), layers.projectWeight, layers.projectBias, want);
+  if (residual) for (let i = 0; i < want.length; i++) want[i] += x[i];
+  native.invertedResidualForward(p, layers, x, residual ? x : null, got, threads);
+  return maxRelativeError(got, want);
 }
 
 function checkConvShape(p: ConvParams, g: Generator, threads: number): number {

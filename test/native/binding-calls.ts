@@ -31,6 +31,10 @@ export const validCalls: Calls = {
   conv2dBackwardInput: () => [conv(), f(12), f(54), f(32), 1],
   conv2dBackwardWeight: () => [conv(), f(32), f(12), f(54), f(3), 1],
   convAlgo: () => [conv(), 'forward', 1],
+  // 2 images of 2×3×3, expanded to 4 channels, 3×3 depthwise with padding 1, projected to 2.
+  invertedResidualForward: () => [{ n: 2, cIn: 2, hidden: 4, cOut: 2, h: 3, w: 3, kh: 3, kw: 3, strideH: 1, strideW: 1,
+    padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1 }, { expandWeight: f(8), expandBias: f(4), expandClamp: [0, 6],
+    dwWeight: f(36), dwBias: f(4), dwClamp: [0, 6], projectWeight: f(8), projectBias: f(2) }, f(36), f(36), f(36), 1],
   conv2dRefForward: () => [conv(), f(32), f(54), f(3), f(12)],
   conv2dRefBackwardInput: () => [conv(), f(12), f(54), f(32)],
   conv2dRefBackwardWeight: () => [conv(), f(32), f(12), f(54), f(3)],

@@ -12,6 +12,7 @@ import { ReLU, ReLU6 } from '../../src/nn/activation.js';
 import { MaxPool2d } from '../../src/nn/pool.js';
 import { maxPool2d } from '../../src/tensor/pool.js';
 import { hasFoldedWeights } from '../../src/nn/fusion.js';
+import { setInvertedResidualFusion } from '../../src/nn/inverted-residual-fusion.js';
 import type { Module } from '../../src/nn/module.js';
 import { Tensor, noGrad } from '../../src/tensor/tensor.js';
 import { cat } from '../../src/tensor/channels.js';
@@ -86,10 +87,12 @@ describe('the activation is the convolution\'s epilogue', () => {
     const { conv2dForward, binary } = native;
     native.conv2dForward = (p, ...rest) => (p.residual && calls.residual++, conv2dForward(p, ...rest));
     native.binary = (...args) => (calls.add++, binary(...args));
+    setInvertedResidualFusion(false);  // layer by layer (whole blocks: inverted-residual-fusion.test.ts)
     try {
       noGrad(() => model.call(x));
     } finally {
       Object.assign(native, { conv2dForward, binary });
+      setInvertedResidualFusion(true);
     }
     // torchvision's 10 blocks with stride 1 and inp == oup; at 32×32 the last 2 see 1×1 maps, where
     // the projection is one matrix product that adds the residual itself (no conv2dForward call).

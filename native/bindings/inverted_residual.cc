@@ -1,0 +1,79 @@
+// Binding for native/conv/inverted_residual.h: the block's sizes and its depthwise geometry in one
+// parameter object, its three layers' folded weights, biases and clamps in one call object.
+#include <napi.h>
+
+#include <cmath>
+#include <string>
+
+#include "bindings/registry.h"
+#include "conv/inverted_residual.h"
+
+namespace {
+
+using namespace cnn_binding;
+
+constexpr int64_t kMaxSide = 100000000;
+
+// {n, cIn, hidden, cOut, h, w, kh, kw, strideH, strideW, padT, padB, padL, padR, dilH, dilW}
+cnn::InvertedResidualParams read_block(const Args& a, size_t i) {
+  const Fields f = a.object(i, "params");
+  auto field = [&](const char* name, int64_t lo) { return (int)f.integer(name, lo, kMaxSide); };
+  cnn::InvertedResidualParams p;
+  p.n = field("n", 1), p.c_in = field("cIn", 1), p.hidden = field("hidden", 1), p.c_out = field("cOut", 1);
+  cnn::Conv2dParams& d = p.dw;
+  d.n = p.n, d.c_in = d.c_out = d.groups = p.hidden;
+  d.h = field("h", 1), d.w = field("w", 1), d.kh = field("kh", 1), d.kw = field("kw", 1);
+  d.stride_h = field("strideH", 1), d.stride_w = field("strideW", 1);
+  d.pad_t = field("padT", 0), d.pad_b = field("padB", 0), d.pad_l = field("padL", 0), d.pad_r = field("padR", 0);
+  d.dil_h = field("dilH", 1), d.dil_w = field("dilW", 1);
+  const int64_t eff_h = (int64_t)d.dil_h * (d.kh - 1) + 1, eff_w = (int64_t)d.dil_w * (d.kw - 1) + 1;
+  if ((int64_t)d.h + d.pad_t + d.pad_b < eff_h || (int64_t)d.w + d.pad_l + d.pad_r < eff_w)
+    a.range_error("kernel (" + std::to_string(eff_h) + "x" + std::to_string(eff_w) +
+                  " with dilation) is larger than the padded input");
+  a.check_size({p.n, p.c_in, d.h, d.w}, "block input");
+  a.check_size({p.n, p.hidden, d.h, d.w}, "expanded map");
+  a.check_size({p.n, p.c_out, d.out_h(), d.out_w()}, "block output");
+  a.check_size({p.hidden, p.c_in}, "expand weight");
+  a.check_size({p.hidden, d.kh, d.kw}, "depthwise weight");
+  a.check_size({p.hidden, p.c_out}, "project weight");
+  return p;
+}
+
+// A clamp field [lo, hi], or none.
+void read_clamp(const Fields& f, const char* name, float* lo, float* hi) {
+  if (!f.present(name)) return;
+  double r[2];
+  f.range(name, -INFINITY, INFINITY, r);
+  *lo = (float)r[0], *hi = (float)r[1];
+}
+
+// (params, layers, x, residual | null, y, threads); layers: {expandWeight | null, expandBias | null,
+// expandClamp?, dwWeight, dwBias | null, dwClamp?, projectWeight, projectBias | null}. Without
+// expandWeight, hidden must equal cIn.
+Napi::Value InvertedResidualForward(const Args& a) {
+  a.expect_count(6);
+  const cnn::InvertedResidualParams p = read_block(a, 0);
+  const cnn::Conv2dParams& d = p.dw;
+  const Fields l = a.object(1, "layers");
+  cnn::InvertedResidualWeights w;
+  w.expand_w = l.floats_or_null("expandWeight", (int64_t)p.hidden * p.c_in);
+  if (!w.expand_w && p.hidden != p.c_in)
+    a.range_error("hidden (" + std::to_string(p.hidden) + ") must equal cIn (" + std::to_string(p.c_in) + ") without expandWeight");
+  w.expand_b = l.floats_or_null("expandBias", p.hidden);
+  read_clamp(l, "expandClamp", &w.expand_lo, &w.expand_hi);
+  w.dw_w = l.floats("dwWeight", (int64_t)p.hidden * d.kh * d.kw);
+  w.dw_b = l.floats_or_null("dwBias", p.hidden);
+  read_clamp(l, "dwClamp", &w.dw_lo, &w.dw_hi);
+  w.project_w = l.floats("projectWeight", (int64_t)p.c_out * p.hidden);
+  w.project_b = l.floats_or_null("projectBias", p.c_out);
+  const int64_t out = (int64_t)p.n * p.c_out * d.out_h() * d.out_w();
+  const float* x = a.floats(2, "x", (int64_t)p.n * p.c_in * d.h * d.w);
+  const float* residual = a.floats_or_null(3, "residual", out);
+  float* y = a.floats(4, "y", out);
+  cnn::inverted_residual_forward(p, w, x, residual, y, a.threads(5));
+  return a.undefined();
+}
+
+const Registration rows({{"invertedResidualForward", InvertedResidualForward}});
+
+}  // namespace

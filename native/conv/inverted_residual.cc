@@ -1,0 +1,177 @@
+// The fused inverted residual block (inverted_residual.h). Items are runs of whole images, or on
+// maps whose expanded pixels outgrow kItemFloats, one image's band of output rows (the input rows
+// two bands share are expanded twice). Per item, on one thread:
+//   expand:    H (pixels × hidden, channel-last) = Xᵀ · W_eᵀ, X the item's NCHW planes read as a
+//              transposed left factor, W_e packed once per call; then bias and clamp over H;
+//   depthwise: D (output pixels × hidden) from H, taps × vector FMA, bias and clamp;
+//   project:   Y (c_out × output pixels) = W_p · Dᵀ, W_p packed once, written straight into NCHW
+//              (through a scratch block when the item holds several images), then bias and residual.
+#include "conv/inverted_residual.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "conv/depthwise_pixels.h"
+#include "conv/work.h"
+#include "gemm/gemm.h"
+
+namespace cnn {
+
+namespace {
+
+// Floats of expanded pixels per item: with the depthwise output, the packed left factor and the
+// packed weights it stays inside a 1 MiB L2.
+constexpr long kItemFloats = 64L << 10;
+// Output rows per band at least, so that re-expanding the rows two bands share stays cheap.
+constexpr int kMinBandRows = 4;
+
+struct Plan {
+  int run;    // images per item
+  int rows;   // output rows per band
+  int bands;  // bands per image
+  long items;
+};
+
+Plan plan(const InvertedResidualParams& p, int threads) {
+  const Conv2dParams& d = p.dw;
+  const int OH = d.out_h();
+  const long per_image = (long)d.h * d.w * p.hidden;
+  Plan s;
+  if (per_image <= kItemFloats) {
+    // As many images as fit, but at least two items a thread, handed out dynamically.
+    const int share = (p.n + 2 * threads - 1) / (2 * threads);
+    s.run = std::max(1, std::min((int)(kItemFloats / per_image), share));
+    s.rows = OH, s.bands = 1;
+    s.items = (p.n + s.run - 1) / s.run;
+    return s;
+  }
+  const int fit = (int)std::max<long>(1, kItemFloats / ((long)d.w * p.hidden)), reach = (d.kh - 1) * d.dil_h + 1;
+  s.run = 1;
+  s.rows = std::min(OH, std::max(kMinBandRows, fit >= reach ? (fit - reach) / d.stride_h + 1 : 1));
+  s.bands = (OH + s.rows - 1) / s.rows;
+  s.items = (long)p.n * s.bands;
+  return s;
+}
+
+PixelMap pixel_map(const Conv2dParams& d) {
+  return PixelMap{d.h, d.w, d.c_in, d.kh, d.kw, d.stride_h, d.stride_w, d.pad_t, d.pad_l, d.dil_h, d.dil_w,
+                  d.out_h(), d.out_w()};
+}
+
+// The factors shared by every item, made once per call on the calling thread.
+struct Shared {
+  const float* expand_bt = nullptr;  // W_eᵀ packed by sgemm_pack_bt
+  const float* dw_taps = nullptr;    // [tap][hidden]
+  const float* project_a = nullptr;  // W_p packed by sgemm_pack_a
+};
+
+Shared share(Isa isa, const InvertedResidualParams& p, const InvertedResidualWeights& w) {
+  thread_local std::vector<float> bt, taps, pa;
+  Shared s;
+  if (w.expand_w) {
+    float* out = aligned_64(grow(bt, sgemm_packed_bt_floats(isa, p.hidden, p.c_in) + 16));
+    sgemm_pack_bt(isa, p.hidden, p.c_in, w.expand_w, p.c_in, out);
+    s.expand_bt = out;
+  }
+  const int k = p.dw.kh * p.dw.kw;
+  float* t = grow(taps, (long)k * p.hidden);
+  for (int c = 0; c < p.hidden; ++c)
+    for (int i = 0; i < k; ++i) t[(long)i * p.hidden + c] = w.dw_w[(long)c * k + i];
+  s.dw_taps = t;
+  float* a = grow(pa, sgemm_packed_a_floats(isa, p.c_out, p.hidden));
+  sgemm_pack_a(isa, false, p.c_out, p.hidden, w.project_w, p.hidden, a);
+  s.project_a = a;
+  return s;
+}
+
+}  // namespace
+
+void inverted_residual_forward(const InvertedResidualParams& p, const InvertedResidualWeights& w, const float* x,
+                               const float* residual, float* y, int threads) {
+  const Isa isa = active_isa();
+  const DepthwisePixels& K = depthwise_pixels_for(isa);
+  const Conv2dParams& d = p.dw;
+  const Plan s = plan(p, threads);
+  const Shared f = share(isa, p, w);
+  const PixelMap map = pixel_map(d);
+  const int OH = d.out_h(), OW = d.out_w(), C = p.hidden;
+  const long HW = (long)d.h * d.w, OHW = (long)OH * OW;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    thread_local std::vector<float> xg_v, ap_v, h_v, d_v, o_v;
+#pragma omp for schedule(dynamic)
+    for (long it = 0; it < s.items; ++it) {
+      const int i0 = (int)(it / s.bands) * s.run, images = std::min(s.run, p.n - i0);
+      const int o0 = (int)(it % s.bands) * s.rows, o1 = std::min(OH, o0 + s.rows);
+      // The input rows the band reads (every row for whole images).
+      const int r0 = s.bands == 1 ? 0 : std::max(0, o0 * d.stride_h - d.pad_t);
+      const int r1 = s.bands == 1 ? d.h : std::min(d.h, (o1 - 1) * d.stride_h - d.pad_t + (d.kh - 1) * d.dil_h + 1);
+      const long in_pix = (long)std::max(0, r1 - r0) * d.w, out_pix = (long)(o1 - o0) * OW;
+      const long m = images * in_pix, cols = images * out_pix;
+      float* H = grow(h_v, std::max(1L, m) * C);
+      float* D = grow(d_v, cols * C);
+      const float* xi = x + (long)i0 * p.c_in * HW + (long)r0 * d.w;
+      if (m > 0 && w.expand_w) {
+        const float* A = xi;
+        long lda = HW;
+        if (images > 1) {  // the run's planes side by side: c_in × (images · HW)
+          float* g = grow(xg_v, (long)p.c_in * m);
+          for (int i = 0; i < images; ++i)
+            for (int c = 0; c < p.c_in; ++c) std::memcpy(g + c * m + i * HW, xi + ((long)i * p.c_in + c) * HW, sizeof(float) * HW);
+          A = g, lda = m;
+        }
+        float* ap = grow(ap_v, sgemm_packed_a_floats(isa, (int)m, p.c_in));
+        sgemm_pack_a(isa, true, (int)m, p.c_in, A, (int)lda, ap);
+        sgemm_packed_both(isa, (int)m, C, p.c_in, 1.0f, ap, f.expand_bt, p.c_in, 0, 0.0f, H, C);
+        K.bias_clamp(m, C, w.expand_b, w.expand_lo, w.expand_hi, H);
+      } else if (m > 0) {  // no expansion: the input itself, transposed to channel-last
+        for (int i = 0; i < images; ++i)
+          for (int c = 0; c < C; ++c) {
+            const float* src = xi + ((long)i * p.c_in + c) * HW;
+            float* dst = H + (long)i * in_pix * C + c;
+            for (long q = 0; q < in_pix; ++q) dst[q * C] = src[q];
+          }
+      }
+      for (int i = 0; i < images; ++i)
+        K.forward(map, H + (long)i * in_pix * C, r0, o0, o1, f.dw_taps, w.dw_b, w.dw_lo, w.dw_hi, D + (long)i * out_pix * C);
+      // One image: the product lands in y's rows o0..o1 of every channel; several: in scratch.
+      float* yi = y + (long)i0 * p.c_out * OHW + (long)o0 * OW;
+      float* out = images == 1 ? yi : grow(o_v, (long)p.c_out * cols);
+      sgemm_packed(isa, p.c_out, (int)cols, C, 1.0f, f.project_a, true, D, C, 0.0f, out, images == 1 ? (int)OHW : (int)cols);
+      const ConvEpilogue none;
+      for (int i = 0; i < images; ++i)
+        for (int co = 0; co < p.c_out; ++co) {
+          float* dst = yi + ((long)i * p.c_out + co) * OHW;
+          const float* src = images == 1 ? dst : out + co * cols + i * out_pix;
+          epilogue_run(dst, src, out_pix, w.project_b ? w.project_b[co] : 0.0f, residual ? residual + (dst - y) : nullptr, none);
+        }
+    }
+  }
+}
+
+void inverted_residual_unfused(const InvertedResidualParams& p, const InvertedResidualWeights& w, const float* x,
+                               const float* residual, float* y, int threads) {
+  const Conv2dParams& d = p.dw;
+  std::vector<float> h, dw((size_t)p.n * p.hidden * d.out_h() * d.out_w());
+  const float* expanded = x;
+  if (w.expand_w) {
+    h.resize((size_t)p.n * p.hidden * d.h * d.w);
+    const Conv2dParams e{p.n, p.c_in, d.h, d.w, p.hidden, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1};
+    ConvEpilogue ee;
+    ee.lo = w.expand_lo, ee.hi = w.expand_hi;
+    conv2d_forward(e, x, w.expand_w, w.expand_b, h.data(), threads, ee);
+    expanded = h.data();
+  }
+  ConvEpilogue de;
+  de.lo = w.dw_lo, de.hi = w.dw_hi;
+  conv2d_forward(d, expanded, w.dw_w, w.dw_b, dw.data(), threads, de);
+  const Conv2dParams pr{p.n, p.hidden, d.out_h(), d.out_w(), p.c_out, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1};
+  ConvEpilogue pe;
+  pe.residual = residual;
+  conv2d_forward(pr, dw.data(), w.project_w, w.project_b, y, threads, pe);
+}
+
+}  // namespace cnn

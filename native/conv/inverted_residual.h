@@ -1,0 +1,39 @@
+// MobileNetV2's inverted residual block in eval mode, as one call: expand 1×1 (+ folded BN,
+// clamp) → depthwise (+ folded BN, clamp) → project 1×1 (+ folded BN) (+ the block's input).
+// The expanded channels never leave the core that made them: each thread takes a run of whole
+// images (or one image's band of output rows on large maps), expands them into channel-last
+// pixels with one GEMM, runs the depthwise taps over those pixels (depthwise_pixels.h) and
+// projects them back to NCHW with a second GEMM, all in cache, instead of writing the expanded
+// tensor out and transposing it in and out of the depthwise kernel's layout per layer.
+#pragma once
+#include "conv/conv.h"
+
+namespace cnn {
+
+struct InvertedResidualParams {
+  int n, c_in, hidden, c_out;
+  // The depthwise convolution over the expanded map (n, hidden channels, the block's h × w; its
+  // c_in, c_out and groups are `hidden`). Without expansion hidden == c_in.
+  Conv2dParams dw;
+};
+
+struct InvertedResidualWeights {
+  const float* expand_w = nullptr;  // hidden × c_in, or null: no expansion
+  const float* expand_b = nullptr;  // hidden, or null
+  float expand_lo = -INFINITY, expand_hi = INFINITY;
+  const float* dw_w = nullptr;  // hidden × kh × kw
+  const float* dw_b = nullptr;  // hidden, or null
+  float dw_lo = -INFINITY, dw_hi = INFINITY;
+  const float* project_w = nullptr;  // c_out × hidden
+  const float* project_b = nullptr;  // c_out, or null
+};
+
+// y (n × c_out × OH × OW) = project(dw(expand(x))) (+ residual, laid out as y); x is n × c_in × h × w.
+void inverted_residual_forward(const InvertedResidualParams& p, const InvertedResidualWeights& w, const float* x,
+                               const float* residual, float* y, int threads);
+
+// The same, layer by layer through conv2d_forward (the unfused path, for the tests).
+void inverted_residual_unfused(const InvertedResidualParams& p, const InvertedResidualWeights& w, const float* x,
+                               const float* residual, float* y, int threads);
+
+}  // namespace cnn

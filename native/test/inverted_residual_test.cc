@@ -1,0 +1,77 @@
+// The fused inverted residual block (conv/inverted_residual.h) against the same block run layer
+// by layer through conv2d_forward, on the active ISA and 1, 2 and 3 threads: MobileNetV2's block
+// shapes at CIFAR sizes (with and without expansion, stride 2, the residual, 2×2 and 1×1 maps),
+// channel counts off every lane count, 5×5 and dilated kernels with asymmetric pads, runs of
+// images with a short last run, and maps large enough to go in bands of rows.
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "conv/inverted_residual.h"
+#include "test/check.h"
+
+using namespace cnn;
+
+namespace {
+
+struct Case {
+  int n, c_in, hidden, c_out, h, w, k, stride, pt, pb, pl, pr, dil;
+  bool expand, residual;
+};
+
+// Uniform ±1/√fan_in weights, so that the clamps cut some values and pass others.
+std::vector<float> weights(size_t n, int fan_in, std::mt19937& rng) {
+  std::vector<float> v = random_vec(n, rng);
+  for (float& x : v) x /= std::sqrt((float)fan_in);
+  return v;
+}
+
+}  // namespace
+
+void test_inverted_residual(Isa isa) {
+  std::mt19937 rng(77);
+  const Case cases[] = {
+      {6, 32, 32, 16, 16, 16, 3, 1, 1, 1, 1, 1, 1, false, false},  // MobileNetV2's first block
+      {5, 16, 96, 24, 16, 16, 3, 2, 1, 1, 1, 1, 1, true, false},   // expand, stride 2
+      {7, 24, 144, 24, 8, 8, 3, 1, 1, 1, 1, 1, 1, true, true},     // residual, a short last run
+      {9, 64, 384, 64, 2, 2, 3, 1, 1, 1, 1, 1, 1, true, true},
+      {5, 96, 576, 160, 2, 2, 3, 2, 1, 1, 1, 1, 1, true, false},  // 2×2 → 1×1
+      {11, 160, 960, 160, 1, 1, 3, 1, 1, 1, 1, 1, 1, true, true},  // 1×1 maps: the centre tap
+      {3, 5, 19, 7, 7, 9, 5, 2, 2, 1, 0, 2, 1, true, false},        // odd channels, 5×5, asymmetric pads
+      {4, 6, 21, 6, 9, 8, 3, 1, 2, 2, 2, 2, 2, true, true},         // dilation 2
+      {2, 13, 13, 9, 5, 6, 3, 1, 1, 1, 1, 1, 1, false, false},      // no expansion, odd channels
+      {1, 3, 17, 3, 3, 3, 7, 1, 3, 3, 3, 3, 1, true, true},         // 7×7 kernel on a 3×3 map
+      // Bands of rows: stride 1 and 2, the first and last band reading padding, a short last band
+      {2, 8, 48, 8, 45, 47, 3, 1, 1, 1, 1, 1, 1, true, true},
+      {2, 12, 72, 20, 41, 39, 3, 2, 1, 1, 1, 1, 1, true, false},
+      {1, 16, 320, 16, 30, 33, 5, 1, 2, 2, 2, 2, 1, true, true},
+      {1, 32, 32, 16, 60, 58, 3, 1, 1, 1, 1, 1, 1, false, false},
+  };
+  for (const Case& c : cases) {
+    InvertedResidualParams p;
+    p.n = c.n, p.c_in = c.c_in, p.hidden = c.hidden, p.c_out = c.c_out;
+    p.dw = Conv2dParams{c.n, c.hidden, c.h, c.w, c.hidden, c.k, c.k, c.stride, c.stride, c.pt, c.pb, c.pl, c.pr, c.dil, c.dil, c.hidden};
+    const long out = (long)c.n * c.c_out * p.dw.out_h() * p.dw.out_w();
+    const auto x = random_vec((size_t)c.n * c.c_in * c.h * c.w, rng), res = random_vec(out, rng);
+    const auto ew = weights((size_t)c.hidden * c.c_in, c.c_in, rng), eb = weights(c.hidden, 4, rng);
+    const auto dw = weights((size_t)c.hidden * c.k * c.k, c.k * c.k, rng), db = weights(c.hidden, 4, rng);
+    const auto pw = weights((size_t)c.c_out * c.hidden, c.hidden, rng), pb = weights(c.c_out, 4, rng);
+    InvertedResidualWeights wt;
+    if (c.expand) wt.expand_w = ew.data(), wt.expand_b = eb.data(), wt.expand_lo = 0.0f, wt.expand_hi = 6.0f;
+    wt.dw_w = dw.data(), wt.dw_b = db.data(), wt.dw_lo = 0.0f, wt.dw_hi = 6.0f;
+    wt.project_w = pw.data(), wt.project_b = pb.data();
+    std::vector<float> want(out);
+    inverted_residual_unfused(p, wt, x.data(), c.residual ? res.data() : nullptr, want.data(), 1);
+    for (int threads : {1, 2, 3}) {
+      std::vector<float> got(out, NAN);
+      inverted_residual_forward(p, wt, x.data(), c.residual ? res.data() : nullptr, got.data(), threads);
+      // Float sums in other orders (GEMM blocking, FMA contraction) over at most 960 products of
+      // values below 6: 1e-4 absolute and relative.
+      check_close(std::string("inverted residual ") + isa_name(isa) + " " + std::to_string(c.c_in) + "-" +
+                      std::to_string(c.hidden) + "-" + std::to_string(c.c_out) + " " + std::to_string(c.h) + "x" +
+                      std::to_string(c.w) + " threads " + std::to_string(threads),
+                  got, want, 1e-4f, 1e-4f);
+    }
+  }
+}

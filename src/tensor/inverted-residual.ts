@@ -1,0 +1,58 @@
+// MobileNetV2's inverted residual block in eval mode as one native call
+// (native/conv/inverted_residual.h): expand 1×1 → depthwise → project 1×1 (+ the block's input),
+// each layer's bias and clamp applied as it stores, the expanded channels kept in cache per run of
+// images or band of rows. An inference path: it records no gradient.
+import { emptyFloat32 } from './storage.js';
+import { native, getThreads } from './native.js';
+import { convOutputSize } from './shape.js';
+import { Tensor, isGradEnabled, formatShape } from './tensor.js';
+
+/** One layer of the block: its weight and bias (BatchNorm folded in), and the range its output is clamped to. */
+export interface BlockLayer {
+  weight: Tensor;
+  bias: Tensor | null;
+  clamp?: [number, number];
+}
+
+/** The depthwise layer's geometry, as Conv2d holds it. */
+export interface DepthwiseLayer extends BlockLayer {
+  stride: [number, number];
+  /** [top, bottom, left, right] */
+  pads: [number, number, number, number];
+  dilation: [number, number];
+}
+
+function expectShape(t: Tensor, shape: number[], what: string): void {
+  if (formatShape(t.shape) !== formatShape(shape)) throw new RangeError(`invertedResidual: ${what} ${formatShape(t.shape)} should be ${formatShape(shape)}`);
+}
+
+/** project(depthwise(expand(x))) (+ x where `residual`); expand null: the depthwise layer takes x itself. */
+export function invertedResidual(x: Tensor, expand: BlockLayer | null, depthwise: DepthwiseLayer, project: BlockLayer, residual: boolean): Tensor {
+  const layers = [expand, depthwise, project].filter((l) => l !== null);
+  if (isGradEnabled() && [x, ...layers.flatMap((l) => [l.weight, l.bias])].some((t) => t?.requiresGrad)) {
+    throw new RangeError('invertedResidual: an inference path; it records no gradient (noGrad, or inputs without requiresGrad)');
+  }
+  if (x.ndim !== 4) throw new RangeError(`invertedResidual: expected a 4-D input (N, C, H, W) but got ${formatShape(x.shape)}`);
+  const [n, cIn, h, w] = x.shape;
+  const [hidden, , kh, kw] = depthwise.weight.shape;
+  const cOut = project.weight.shape[0];
+  if (expand) expectShape(expand.weight, [hidden, cIn, 1, 1], 'expand weight');
+  else if (hidden !== cIn) throw new RangeError(`invertedResidual: without expansion the depthwise layer takes the input's ${cIn} channels, not ${hidden}`);
+  expectShape(depthwise.weight, [hidden, 1, kh, kw], 'depthwise weight');
+  expectShape(project.weight, [cOut, hidden, 1, 1], 'project weight');
+  for (const [l, c, what] of [[expand, hidden, 'expand'], [depthwise, hidden, 'depthwise'], [project, cOut, 'project']] as const) {
+    if (l?.bias) expectShape(l.bias, [c], `${what} bias`);
+  }
+  const [strideH, strideW] = depthwise.stride, [padT, padB, padL, padR] = depthwise.pads, [dilH, dilW] = depthwise.dilation;
+  const shape = [n, cOut, convOutputSize(h, kh, strideH, [padT, padB], dilH), convOutputSize(w, kw, strideW, [padL, padR], dilW)];
+  if (residual && formatShape(shape) !== formatShape(x.shape)) throw new RangeError(`invertedResidual: the output ${formatShape(shape)} cannot add the input ${formatShape(x.shape)}`);
+  const y = emptyFloat32(shape[0] * shape[1] * shape[2] * shape[3]);
+  native.invertedResidualForward({ n, cIn, hidden, cOut, h, w, kh, kw, strideH, strideW, padT, padB, padL, padR, dilH, dilW }, {
+    expandWeight: expand ? expand.weight.data : null, expandBias: expand?.bias ? expand.bias.data : null,
+    ...(expand?.clamp ? { expandClamp: expand.clamp } : {}),
+    dwWeight: depthwise.weight.data, dwBias: depthwise.bias ? depthwise.bias.data : null,
+    ...(depthwise.clamp ? { dwClamp: depthwise.clamp } : {}),
+    projectWeight: project.weight.data, projectBias: project.bias ? project.bias.data : null,
+  }, x.data, residual ? x.data : null, y, getThreads());
+  return new Tensor(y, shape);
+}

@@ -1,0 +1,106 @@
+// Whole inverted residual blocks as one kernel (src/nn/inverted-residual-fusion.ts): a whole
+// mobilenet_v2 eval through the fused blocks gives the logits of the layer-by-layer path (each
+// convolution with BatchNorm folded in) and of the unfused path (recorded gradients), within 1e-4
+// absolute and relative: the fused kernel sums each 1×1 product and each depthwise tap in float32
+// in another order (GEMM blocking, FMA contraction) than the layer kernels do, which moves a value
+// by a few ulps per layer; over 17 blocks on logits of order 1 that stays orders of magnitude
+// below 1e-4 (the tolerance eval fusion's other tests hold every zoo model to). At 32×32 every
+// block runs in runs of whole images; at 96×96 the early blocks' expanded maps outgrow an item and
+// go in bands of rows. Hooks, train mode and recorded gradients keep the layers apart.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildModel } from '../../src/models/registry.js';
+import { withoutInit } from '../../src/nn/init.js';
+import { setInvertedResidualFusion } from '../../src/nn/inverted-residual-fusion.js';
+import { InvertedResidual } from '../../src/models/mobilenet.js';
+import type { Module } from '../../src/nn/module.js';
+import { Tensor, noGrad } from '../../src/tensor/tensor.js';
+import { invertedResidual } from '../../src/tensor/inverted-residual.js';
+import { native } from '../../src/tensor/native.js';
+import { fillDeterministic } from '../helpers/deterministic-weights.js';
+import { assertClose } from '../helpers/assert.js';
+
+const WITHIN = { atol: 1e-4, rtol: 1e-4 };
+
+function images(n: number, side: number): Tensor {
+  const size = n * 3 * side * side, data = new Float32Array(size);
+  for (let i = 0; i < size; i++) data[i] = Math.sin(0.37 * ((i * i) % 10007));
+  return new Tensor(data, [n, 3, side, side]);
+}
+
+function mobilenet(): Module {
+  const model = withoutInit(() => buildModel('mobilenet_v2', { numClasses: 10, inChannels: 3 }));
+  fillDeterministic(model, 1.5);
+  return model.eval();
+}
+
+/** fn's result and how many blocks ran through the fused kernel. */
+function countFused<T>(fn: () => T): [T, number] {
+  let calls = 0;
+  const { invertedResidualForward } = native;
+  native.invertedResidualForward = (...args) => (calls++, invertedResidualForward(...args));
+  try {
+    return [fn(), calls];
+  } finally {
+    native.invertedResidualForward = invertedResidualForward;
+  }
+}
+
+/** The logits layer by layer (whole-block fusion off, each Conv2d → BatchNorm2d → ReLU6 folded). */
+function layerByLayer(model: Module, x: Tensor): Tensor {
+  setInvertedResidualFusion(false);
+  try {
+    return noGrad(() => model.call(x));
+  } finally {
+    setInvertedResidualFusion(true);
+  }
+}
+
+describe('a whole mobilenet_v2 eval through fused inverted residual blocks', () => {
+  for (const [n, side] of [[5, 32], [2, 96]] as const) {
+    it(`${n} images of 3×${side}×${side}: the layer-by-layer and unfused logits, all 17 blocks fused`, () => {
+      const model = mobilenet(), x = images(n, side);
+      const [fused, calls] = countFused(() => noGrad(() => model.call(x)));
+      assert.equal(calls, 17);
+      const [layered, layeredCalls] = countFused(() => layerByLayer(model, x));
+      assert.equal(layeredCalls, 0);
+      assertClose(fused, layered, WITHIN, 'fused blocks against folded layers');
+      assertClose(fused, model.call(x).detach(), WITHIN, 'fused blocks against the unfused path');
+      assert.ok(fused.data.some((v) => Math.abs(v) > 0.1), 'logits of some size');
+    });
+  }
+
+  it('a hook on a layer inside a block keeps that block layer by layer and sees its output; train mode and recorded gradients fuse nothing', () => {
+    const model = mobilenet(), x = images(3, 32);
+    const want = layerByLayer(model, x);
+    const block = [...model.modules()].filter((m) => m instanceof InvertedResidual)[3];
+    const depthwise = [...block.modules()].find((m) => m.typeName === 'Conv2d' && (m as unknown as { groups: number }).groups > 1)!;
+    let seen: Tensor | undefined;
+    const handle = depthwise.registerForwardHook((_m, _in, y) => { seen = y; });
+    const [hooked, calls] = countFused(() => noGrad(() => model.call(x)));
+    handle.remove();
+    assert.equal(calls, 16);
+    assert.equal(seen?.shape.length, 4);
+    assertClose(hooked, want, WITHIN, 'one block unfused');
+    assert.equal(countFused(() => model.call(x))[1], 0, 'recorded gradients');
+    model.train();
+    assert.equal(countFused(() => noGrad(() => model.call(x)))[1], 0, 'train mode');
+  });
+
+  it('refuses to record a gradient, and inputs that do not fit the block', () => {
+    const t = (shape: number[], grad = false) => {
+      const v = new Tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.1), shape);
+      v.requiresGrad = grad;
+      return v;
+    };
+    const dw = { weight: t([4, 1, 3, 3]), bias: null, stride: [1, 1] as [number, number], pads: [1, 1, 1, 1] as [number, number, number, number], dilation: [1, 1] as [number, number] };
+    const expand = { weight: t([4, 2, 1, 1], true), bias: null };
+    const project = { weight: t([2, 4, 1, 1]), bias: null };
+    assert.throws(() => invertedResidual(t([1, 2, 3, 3]), expand, dw, project, true), /records no gradient/);
+    const y = noGrad(() => invertedResidual(t([1, 2, 3, 3]), expand, dw, project, true));
+    assert.deepEqual(y.shape, [1, 2, 3, 3]);
+    assert.throws(() => noGrad(() => invertedResidual(t([1, 3, 3, 3]), expand, dw, project, false)), /expand weight \[4, 2, 1, 1\] should be \[4, 3, 1, 1\]/);
+    assert.throws(() => noGrad(() => invertedResidual(t([1, 2, 3, 3]), null, dw, project, false)), /without expansion/);
+    assert.throws(() => noGrad(() => invertedResidual(t([1, 2, 3, 3]), expand, { ...dw, stride: [2, 2] }, project, true)), /cannot add the input/);
+  });
+});
