@@ -87,6 +87,19 @@ Shared share(Isa isa, const InvertedResidualParams& p, const InvertedResidualWei
   return s;
 }
 
+// dst[q·C + c] = src[c·plane + q] for q < pixels, c < C: in tiles of 16 pixels, whose C-float
+// rows stay in L1 while the planes are read 16 floats at a time.
+void transpose_planes(const float* src, long plane, int C, long pixels, float* dst) {
+  constexpr long kTile = 16;
+  for (long q0 = 0; q0 < pixels; q0 += kTile) {
+    const long q1 = std::min(pixels, q0 + kTile);
+    for (int c = 0; c < C; ++c) {
+      const float* s = src + c * plane;
+      for (long q = q0; q < q1; ++q) dst[q * C + c] = s[q];
+    }
+  }
+}
+
 }  // namespace
 
 void inverted_residual_forward(const InvertedResidualParams& p, const InvertedResidualWeights& w, const float* x,
@@ -128,12 +141,7 @@ void inverted_residual_forward(const InvertedResidualParams& p, const InvertedRe
         sgemm_packed_both(isa, (int)m, C, p.c_in, 1.0f, ap, f.expand_bt, p.c_in, 0, 0.0f, H, C);
         K.bias_clamp(m, C, w.expand_b, w.expand_lo, w.expand_hi, H);
       } else if (m > 0) {  // no expansion: the input itself, transposed to channel-last
-        for (int i = 0; i < images; ++i)
-          for (int c = 0; c < C; ++c) {
-            const float* src = xi + ((long)i * p.c_in + c) * HW;
-            float* dst = H + (long)i * in_pix * C + c;
-            for (long q = 0; q < in_pix; ++q) dst[q * C] = src[q];
-          }
+        for (int i = 0; i < images; ++i) transpose_planes(xi + (long)i * p.c_in * HW, HW, C, in_pix, H + (long)i * in_pix * C);
       }
       for (int i = 0; i < images; ++i)
         K.forward(map, H + (long)i * in_pix * C, r0, o0, o1, f.dw_taps, w.dw_b, w.dw_lo, w.dw_hi, D + (long)i * out_pix * C);
