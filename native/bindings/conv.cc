@@ -7,6 +7,7 @@
 
 #include "bindings/registry.h"
 #include "conv/conv.h"
+#include "conv/conv_direct.h"
 
 namespace {
 
@@ -101,6 +102,23 @@ Napi::Value Convolution(const Args& a) {
   return a.undefined();
 }
 
+// (params, x, w, b, y, threads) → whether it ran: the forward pass clamped to params.clamp
+// [lo, hi] (default unclamped), then a 2×2 stride-2 max pool, into y (N × Cout × ⌊OH/2⌋ × ⌊OW/2⌋),
+// where the direct path takes the convolution; false, y untouched, elsewhere.
+Napi::Value MaxPoolForward(const Args& a) {
+  a.expect_count(6);
+  const cnn::Conv2dParams p = read_conv(a, 0);
+  const float* x = a.floats(1, "x", elements(p, Size::X));
+  const float* w = a.floats(2, "w", elements(p, Size::W));
+  const float* b = a.floats_or_null(3, "b", elements(p, Size::Bias));
+  float* y = a.floats(4, "y", (int64_t)p.n * p.c_out * (p.out_h() / 2) * (p.out_w() / 2));
+  const int threads = a.threads(5);
+  double clamp[2] = {-INFINITY, INFINITY};
+  const Fields f = a.object(0, "params");
+  if (f.present("clamp")) f.range("clamp", -INFINITY, INFINITY, clamp);
+  return Napi::Boolean::New(a.env(), cnn::conv2d_forward_direct_max_pool(p, x, w, b, y, threads, (float)clamp[0], (float)clamp[1]));
+}
+
 // (name): 'auto' | 'depthwise' | 'direct' | 'grid' | 'by-image' | 'batched' (CNN_CONV_ALGO)
 Napi::Value SetConvAlgo(const Args& a) {
   a.expect_count(1);
@@ -128,6 +146,7 @@ const Registration rows({
     {"conv2dForward", Convolution<cnn::ConvPass::Forward, false>},
     {"conv2dBackwardInput", Convolution<cnn::ConvPass::BackwardInput, false>},
     {"conv2dBackwardWeight", Convolution<cnn::ConvPass::BackwardWeight, false>},
+    {"conv2dMaxPoolForward", MaxPoolForward},
     {"conv2dRefForward", Convolution<cnn::ConvPass::Forward, true>},
     {"conv2dRefBackwardInput", Convolution<cnn::ConvPass::BackwardInput, true>},
     {"conv2dRefBackwardWeight", Convolution<cnn::ConvPass::BackwardWeight, true>},

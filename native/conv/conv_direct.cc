@@ -94,12 +94,30 @@ const float* padded(const Conv2dParams& p, const Plan& g, const float* x, int i,
 
 long round_up(long n, int unit) { return (n + unit - 1) / unit * unit; }
 
+// The 2×2, stride-2 max pool of one image's output rows [oh0, oh1) (oh0 even) of channels
+// [0, cog) as they sit in the grid (channel co at out + co·ldo, rows Wp apart), into the
+// image-and-group's pooled planes y (PH × PW each): the max pool kernel's fold (a later value
+// wins if greater or NaN) in its window order, so the values equal pooling the stored output.
+void pool_out(const Plan& g, const float* out, long ldo, int oh0, int oh1, float* y) {
+  const int PH = g.OH / 2, PW = g.OW / 2;
+  auto fold = [](float best, float v) { return (v > best || v != v) ? v : best; };
+  for (int co = 0; co < g.cog; ++co)
+    for (int ph = oh0 / 2; ph < std::min(PH, oh1 / 2); ++ph) {
+      const float* r0 = out + co * ldo + (long)(2 * ph - oh0) * g.Wp;
+      const float* r1 = r0 + g.Wp;
+      float* d = y + ((long)co * PH + ph) * PW;
+      for (int q = 0; q < PW; ++q)
+        d[q] = fold(fold(fold(fold(-INFINITY, r0[2 * q]), r0[2 * q + 1]), r1[2 * q]), r1[2 * q + 1]);
+    }
+}
+
 // The forward pass of p (planned as g) with each group's weights tap-major, kernel rows first:
 // wt[g][tap_index(rows_first)][co]. Output rows whose top or bottom kernel rows read only the
 // zero padding skip those taps (the input gradient's flipped convolution pads by k − 1: LeNet's
-// second layer does a third of the work there).
+// second layer does a third of the work there). With `pooled`, the output (clamped, no residual)
+// is max-pooled 2×2 into it as it leaves the grid instead of stored in y (g.rows even).
 void forward_taps(const Conv2dParams& p, const Plan& g, const float* x, const float* wt, const float* b, float* y,
-                  int threads, const ConvEpilogue& e) {
+                  int threads, const ConvEpilogue& e, float* pooled = nullptr) {
   const DirectRows& R = direct_rows_for(active_isa());
   const long* off = tap_offsets(p, g, true);
   const long row_taps = (long)g.cig * p.kw;
@@ -134,6 +152,10 @@ void forward_taps(const Conv2dParams& p, const Plan& g, const float* x, const fl
                   b ? b + gi * g.cog : nullptr, clamp_here ? e.lo : -INFINITY, clamp_here ? e.hi : INFINITY,
                   xp + (long)oh0 * g.Wp + c0, off + t0, out + c0, ldo);
       }
+      if (pooled) {
+        pool_out(g, out, ldo, oh0, oh1, pooled + ((long)i * p.c_out + gi * g.cog) * (g.OH / 2) * (g.OW / 2));
+        continue;
+      }
       for (int co = 0; co < g.cog; ++co)
         for (int oh = oh0; oh < oh1; ++oh) {
           float* d = y + (((long)i * p.c_out + gi * g.cog + co) * g.OH + oh) * g.OW;
@@ -144,6 +166,20 @@ void forward_taps(const Conv2dParams& p, const Plan& g, const float* x, const fl
         }
     }
   }
+}
+
+// Each group's weights tap-major, kernel rows first (forward_taps' order), in a thread's buffer.
+const float* forward_weights(const Conv2dParams& p, const Plan& g, const float* w) {
+  thread_local std::vector<float> wt_buf;
+  float* wt = grow(wt_buf, (long)p.c_out * g.K);
+  for (int gi = 0; gi < p.groups; ++gi)
+    for (int co = 0; co < g.cog; ++co)
+      for (int c = 0; c < g.cig; ++c)
+        for (int ki = 0; ki < p.kh; ++ki)
+          for (int kj = 0; kj < p.kw; ++kj)
+            wt[((long)gi * g.K + tap_index(p, g.cig, true, c, ki, kj)) * g.cog + co] =
+                w[((long)gi * g.cog + co) * g.K + tap_index(p, g.cig, false, c, ki, kj)];
+  return wt;
 }
 
 }  // namespace
@@ -163,16 +199,25 @@ bool conv2d_forward_direct(const Conv2dParams& p, const float* x, const float* w
                            int threads, const ConvEpilogue& e) {
   Plan g;
   if (!plan(p, threads, p.c_out / p.groups, &g)) return false;
-  thread_local std::vector<float> wt_buf;
-  float* wt = grow(wt_buf, (long)p.c_out * g.K);
-  for (int gi = 0; gi < p.groups; ++gi)
-    for (int co = 0; co < g.cog; ++co)
-      for (int c = 0; c < g.cig; ++c)
-        for (int ki = 0; ki < p.kh; ++ki)
-          for (int kj = 0; kj < p.kw; ++kj)
-            wt[((long)gi * g.K + tap_index(p, g.cig, true, c, ki, kj)) * g.cog + co] =
-                w[((long)gi * g.cog + co) * g.K + tap_index(p, g.cig, false, c, ki, kj)];
-  forward_taps(p, g, x, wt, b, y, threads, e);
+  forward_taps(p, g, x, forward_weights(p, g, w), b, y, threads, e);
+  return true;
+}
+
+bool conv2d_forward_direct_max_pool(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
+                                    int threads, float lo, float hi) {
+  Plan g;
+  if (conv2d_algo(p, ConvPass::Forward, threads) != ConvAlgo::Direct || !plan(p, threads, p.c_out / p.groups, &g) ||
+      g.OH < 2 || g.OW < 2)
+    return false;
+  // A pooling window's two rows in one item.
+  if (g.rows % 2) {
+    g.rows += 1;
+    g.blocks = (g.OH + g.rows - 1) / g.rows;
+    g.items = (long)p.n * p.groups * g.blocks;
+  }
+  ConvEpilogue e;
+  e.lo = lo, e.hi = hi;
+  forward_taps(p, g, x, forward_weights(p, g, w), b, nullptr, threads, e, y);
   return true;
 }
 

@@ -19,6 +19,12 @@ bool conv_direct_suits(const Conv2dParams& p, ConvPass pass, int threads);
 // The bias and the epilogue applied as the output leaves the grid.
 bool conv2d_forward_direct(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
                            int threads, const ConvEpilogue& e = {});
+// The forward pass clamped to [lo, hi] (ReLU: 0, ∞), then max-pooled 2×2 with stride 2 (an odd
+// last row or column dropped, as PyTorch's floor mode) into y (N × Cout × OH/2 × OW/2) as each
+// block leaves the grid: eval's conv → ReLU → MaxPool2d without storing or re-reading the
+// unpooled output. Only where conv2d_forward would take the direct path.
+bool conv2d_forward_direct_max_pool(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
+                                    int threads, float lo, float hi);
 // dx as the forward direct convolution of dy with the flipped, transposed weights.
 bool conv2d_backward_input_direct(const Conv2dParams& p, const float* dy, const float* w, float* dx,
                                   int threads);

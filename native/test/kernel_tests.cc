@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "activation/activation.h"
 #include "augment/augment.h"
 #include "conv/conv.h"
+#include "conv/conv_direct.h"
 #include "conv/depthwise_small.h"
 #include "dropout/dropout.h"
 #include "eltwise/eltwise.h"
@@ -321,6 +323,62 @@ static void test_conv_direct(Isa isa, std::mt19937& rng) {
   for (int i = 0; i < 3; ++i) {
     if (direct[i] > 0) { ++g_pass; continue; }
     std::printf("FAIL %s: no case ran the direct path in pass %d\n", isa_name(isa), i);
+    ++g_fail;
+  }
+}
+
+// Eval's conv → ReLU/ReLU6 → 2×2 max pool in one pass (conv2d_forward_direct_max_pool) equals
+// the clamped convolution then PyTorch's max fold (a later value wins if greater or NaN), bit for
+// bit: LeNet's two layers, odd sizes (last row and column dropped), padding, dilation, groups, one
+// image cut into row blocks (odd block heights made even), 1-3 threads; a NaN input stays NaN;
+// with 33 output channels (a GEMM path) it declines and leaves y alone.
+static void test_conv_direct_pool(Isa isa, std::mt19937& rng) {
+  const Conv2dParams cases[] = {{3, 1, 28, 28, 6, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+                                {5, 6, 12, 12, 16, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+                                {2, 3, 11, 9, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+                                {1, 4, 13, 17, 10, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 2},
+                                {1, 3, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}};
+  for (const auto& p : cases)
+    for (int threads : {1, 2, 3})
+      for (float hi : {INFINITY, 0.5f}) {
+        const int OH = p.out_h(), OW = p.out_w(), PH = OH / 2, PW = OW / 2;
+        auto x = random_vec((size_t)p.n * p.c_in * p.h * p.w, rng);
+        if (threads == 3) x[x.size() / 2] = NAN;
+        const auto w = random_vec((size_t)p.c_out * (p.c_in / p.groups) * p.kh * p.kw, rng), b = random_vec(p.c_out, rng);
+        std::vector<float> y((size_t)p.n * p.c_out * OH * OW), want((size_t)p.n * p.c_out * PH * PW), got(want.size(), 7.0f);
+        ConvEpilogue e;
+        e.lo = 0.0f, e.hi = hi;
+        conv2d_forward(p, x.data(), w.data(), b.data(), y.data(), threads, e);
+        for (long plane = 0; plane < (long)p.n * p.c_out; ++plane)
+          for (int ph = 0; ph < PH; ++ph)
+            for (int pw = 0; pw < PW; ++pw) {
+              float best = -INFINITY;
+              for (int r = 0; r < 2; ++r)
+                for (int c = 0; c < 2; ++c) {
+                  const float v = y[(plane * OH + 2 * ph + r) * OW + 2 * pw + c];
+                  best = (v > best || v != v) ? v : best;
+                }
+              want[(plane * PH + ph) * PW + pw] = best;
+            }
+        char name[160];
+        std::snprintf(name, sizeof name, "conv pool[%s] cin=%d cout=%d %dx%d k%d g%d threads=%d hi=%g", isa_name(isa), p.c_in,
+                      p.c_out, p.h, p.w, p.kh, p.groups, threads, hi);
+        const bool ran = conv2d_forward_direct_max_pool(p, x.data(), w.data(), b.data(), got.data(), threads, 0.0f, hi);
+        bool same = ran;
+        for (size_t i = 0; same && i < want.size(); ++i)
+          same = std::memcmp(&got[i], &want[i], sizeof(float)) == 0 || (got[i] != got[i] && want[i] != want[i]);
+        if (same) { ++g_pass; continue; }
+        std::printf("FAIL %s: %s\n", name, ran ? "values differ from conv then pool" : "did not run");
+        ++g_fail;
+      }
+  const Conv2dParams wide = {2, 4, 10, 10, 33, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+  const auto x = random_vec(2 * 4 * 100, rng), w = random_vec(33 * 4 * 9, rng);
+  std::vector<float> y(2 * 33 * 25, 7.0f);
+  if (!conv2d_forward_direct_max_pool(wide, x.data(), w.data(), nullptr, y.data(), 2, 0.0f, INFINITY) &&
+      std::all_of(y.begin(), y.end(), [](float v) { return v == 7.0f; })) {
+    ++g_pass;
+  } else {
+    std::printf("FAIL %s: conv pool with 33 output channels ran or touched y\n", isa_name(isa));
     ++g_fail;
   }
 }
@@ -746,6 +804,7 @@ int main() {
     test_conv(isa, rng);
     test_conv_stride2(isa);
     test_conv_direct(isa, rng);
+    test_conv_direct_pool(isa, rng);
     test_depthwise_small(isa);
     test_inverted_residual(isa);
     test_pool_vectors(isa);  // pooling dispatches through the active variant

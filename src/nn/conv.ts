@@ -119,6 +119,14 @@ export class Conv2d extends Module {
     });
   }
 
+  /** This layer's convolution with other weights, clamped, then max-pooled 2×2 with stride 2, in one
+   * pass (eval fusion of conv → ReLU → MaxPool2d); null, having done nothing, where the kernel
+   * has no such path for this layer (then the layers run one by one). Records no gradient. */
+  convolvePooled(x: Tensor, weight: Tensor, bias: Tensor | null, clamp?: [number, number]): Tensor | null {
+    if (x.ndim !== 4 || x.shape[1] !== this.inChannels || this.paddingMode !== 'zeros') return null;
+    return ops.conv2dMaxPool(x, weight, bias, { stride: this.stride, dilation: this.dilation, groups: this.groups, padding: this.pads, clamp });
+  }
+
   override extraRepr(): string {
     const parts = [`${this.inChannels}, ${this.outChannels}`, `kernel_size=${formatPair(this.kernelSize)}`, `stride=${formatPair(this.stride)}`];
     if (this.padding === 'same' || this.padding === 'valid') parts.push(`padding=${this.padding}`);

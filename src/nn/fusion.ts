@@ -1,9 +1,11 @@
-// Eval-mode inference without autograd: Conv2d → BatchNorm2d (→ ReLU/ReLU6) runs as one
+// Eval-mode inference without autograd: Conv2d → BatchNorm2d (→ ReLU/ReLU6 (→ MaxPool2d 2×2)) runs as one
 // convolution whose weights and bias have the normalization folded in, with the activation
 // applied as the kernel stores each block of output (its clamp epilogue), not as another pass. The folded weights are cached per convolution and rebuilt
 // when weights may have changed (weights-generation). Training, recorded gradients and hooks on
 // any of the layers (Grad-CAM, summaries) take the unfused path, which keeps every intermediate.
-// Without BatchNorm, Conv2d → ReLU/ReLU6 takes the activation as the same epilogue, Linear →
+// Without BatchNorm, Conv2d → ReLU/ReLU6 takes the activation as the same epilogue (and a 2×2
+// max pool after it, where the direct convolution path runs: the pool as its output leaves the
+// kernel's registers-to-memory sweep, the unpooled output never stored), Linear →
 // ReLU/ReLU6 applies it in place on the product, and a
 // ReLU/ReLU6 that no convolution took runs after a MaxPool2d that follows it, on its 4× smaller
 // output. Elsewhere (training, recorded gradients) BatchNorm → ReLU/ReLU6 runs as one pass forward and
@@ -69,16 +71,30 @@ function activateInPlace(y: Tensor, [lo, hi]: [number, number]): Tensor {
   return y;
 }
 
-/** Runs layers[i] (and the BatchNorm and activation after it when they fuse); returns the output and how many layers it used. */
+/** A MaxPool2d the convolution kernels can apply as they store their output: 2×2, stride 2, floor mode. */
+function pairPool(m: Module | undefined): boolean {
+  return m instanceof MaxPool2d && !m.hasHooks() && !m.ceilMode && [...m.kernelSize, ...m.stride, ...m.dilation].every((v, k) => v === (k < 4 ? 2 : 1)) &&
+    m.padding[0] === 0 && m.padding[1] === 0;
+}
+
+/** Runs layers[i] (and the BatchNorm, activation and pooling after it when they fuse); returns the output and how many layers it used. */
 function runFrom(layers: readonly Module[], i: number, x: Tensor): [Tensor, number] {
   const conv = layers[i], bn = layers[i + 1];
   if (foldable(conv, bn)) {
     const { weight, bias } = foldedWeights(conv as Conv2d, bn);
     const clamp = activationClamp(layers[i + 2]);
+    // Conv → BatchNorm → ReLU → MaxPool2d (simplecnn): the pool too, where the kernel can.
+    const pooled = clamp && pairPool(layers[i + 3]) ? (conv as Conv2d).convolvePooled(x, weight, bias, clamp) : null;
+    if (pooled) return [pooled, 4];
     return [(conv as Conv2d).convolve(x, weight, bias, { clamp }), clamp ? 3 : 2];
   }
   const next = layers[i + 1];
   const clamp = activationClamp(next);
+  // Conv2d → ReLU/ReLU6 → MaxPool2d (LeNet): one pass, the unpooled output never stored.
+  if (conv instanceof Conv2d && clamp && pairPool(layers[i + 2]) && inferenceFusable(conv, next)) {
+    const pooled = conv.convolvePooled(x, conv.weight, conv.bias, clamp);
+    if (pooled) return [pooled, 3];
+  }
   // Conv2d → ReLU/ReLU6 without BatchNorm (LeNet, VGG): the clamp is the convolution's epilogue.
   if (conv instanceof Conv2d && clamp && inferenceFusable(conv, next)) return [conv.convolve(x, conv.weight, conv.bias, { clamp }), 2];
   // Linear → ReLU/ReLU6: the activation in place on the product, no second tensor.

@@ -235,6 +235,25 @@ export function conv2dParams(xShape: Shape, wShape: Shape, opts: Conv2dOptions):
   return p;
 }
 
+/**
+ * maxPool2d(clamp(conv2d(x, w, b)), 2×2, stride 2) in one pass where the direct convolution path
+ * takes the layer (eval fusion: the unpooled output is never stored); null, having done nothing,
+ * elsewhere. Records no gradient.
+ */
+export function conv2dMaxPool(x: Tensor, w: Tensor, b: Tensor | null, opts: Omit<Conv2dOptions, 'residual'> = {}): Tensor | null {
+  const p = conv2dParams(x.shape, w.shape, opts);
+  if (isGradEnabled() && [x, w, b].some((t) => t?.requiresGrad)) {
+    throw new RangeError('conv2dMaxPool: an inference fusion; it has no gradient (record none: noGrad, or inputs without requiresGrad)');
+  }
+  if (b && (b.ndim !== 1 || b.shape[0] !== p.cOut)) throw new RangeError(`conv2d: bias ${formatShape(b.shape)} does not match ${p.cOut} output channels`);
+  const [n, c, oh, ow] = convOutputShape(p);
+  if (oh < 2 || ow < 2) return null;
+  const shape = [n, c, Math.floor(oh / 2), Math.floor(ow / 2)];
+  const y = emptyFloat32(shapeSize(shape));
+  const ran = native.conv2dMaxPoolForward(opts.clamp ? { ...p, clamp: opts.clamp } : p, x.data, w.data, b ? b.data : null, y, getThreads());
+  return ran ? new Tensor(y, shape) : null;
+}
+
 export function convOutputShape(p: ConvParams): number[] {
   return [p.n, p.cOut, convOutputSize(p.h, p.kh, p.strideH, [p.padT, p.padB], p.dilH),
     convOutputSize(p.w, p.kw, p.strideW, [p.padL, p.padR], p.dilW)];

@@ -57,7 +57,8 @@ function checkGemm(g: Generator, threads: number): number {
  * a stride-1 3×3 one on one thread (the grid path forward and for the input gradient: output
  * rows packed from the padded image, 37 and 33 channels and 11-pixel rows leaving partial register
  * tiles on every ISA), a 5×5 one with 6 output channels and asymmetric padding (the direct
- * loops in all three passes, a channel block and a vector block short of full on every ISA), and
+ * loops in all three passes, a channel block and a vector block short of full on every ISA, and
+ * eval's conv → ReLU → 2×2 max pool through them), and
  * a strided 3×3 one from 2×2 to 1×1 maps (the batched path with a row of columns per image, whose
  * products read and write NCHW in place). */
 const CONV_CHECKS: { p: ConvParams; threads?: number }[] = [
@@ -117,6 +118,18 @@ function checkInvertedResidual(p: InvertedResidualParams, g: Generator, threads:
   return maxRelativeError(got, want);
 }
 
+/** The 2×2 stride-2 max pool (floor mode) of max(y, 0), y of shape [n, c, oh, ow]. */
+function maxPool2x2Relu(y: Float32Array, [n, c, oh, ow]: number[]): Float32Array {
+  const ph = Math.floor(oh / 2), pw = Math.floor(ow / 2), out = new Float32Array(n * c * ph * pw);
+  for (let plane = 0; plane < n * c; plane++)
+    for (let i = 0; i < ph; i++)
+      for (let j = 0; j < pw; j++) {
+        const at = (r: number, q: number) => y[(plane * oh + 2 * i + r) * ow + 2 * j + q];
+        out[(plane * ph + i) * pw + j] = Math.max(0, at(0, 0), at(0, 1), at(1, 0), at(1, 1));
+      }
+  return out;
+}
+
 function checkConvShape(p: ConvParams, g: Generator, threads: number): number {
   const xs = p.n * p.cIn * p.h * p.w, ws = p.cOut * (p.cIn / p.groups) * p.kh * p.kw, ys = shapeSize(convOutputShape(p));
   const x = randomArray(xs, g), w = randomArray(ws, g), b = randomArray(p.cOut, g), dy = randomArray(ys, g);
@@ -125,6 +138,9 @@ function checkConvShape(p: ConvParams, g: Generator, threads: number): number {
   native.conv2dRefForward(p, x, w, b, y[0]);
   native.conv2dForward(p, x, w, b, y[1], threads);
   pairs.push([y[1], y[0]]);
+  // Where the direct loops take the layer, also the forward pass clamped at 0 and max-pooled 2×2 as it leaves them.
+  const pooled = maxPool2x2Relu(y[0], convOutputShape(p)), got = new Float32Array(pooled.length);
+  if (native.conv2dMaxPoolForward({ ...p, clamp: [0, Infinity] }, x, w, b, got, threads)) pairs.push([got, pooled]);
   const dx = [new Float32Array(xs), new Float32Array(xs)];
   native.conv2dRefBackwardInput(p, dy, w, dx[0]);
   native.conv2dBackwardInput(p, dy, w, dx[1], threads);

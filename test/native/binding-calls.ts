@@ -28,6 +28,7 @@ export const validCalls: Calls = {
   gemm: () => [gemm(), f(8), f(12), f(6), 1],
   gemmRef: () => [gemm(), f(8), f(12), f(6)],
   conv2dForward: () => [conv(), f(32), f(54), f(3), f(12), 1],
+  conv2dMaxPoolForward: () => [{ ...conv(), clamp: [0, Infinity] }, f(32), f(54), f(3), f(3), 1],
   conv2dBackwardInput: () => [conv(), f(12), f(54), f(32), 1],
   conv2dBackwardWeight: () => [conv(), f(32), f(12), f(54), f(3), 1],
   convAlgo: () => [conv(), 'forward', 1],

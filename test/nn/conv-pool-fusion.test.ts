@@ -1,0 +1,144 @@
+// Eval fusion of Conv2d (→ BatchNorm2d) → ReLU/ReLU6 → MaxPool2d(2): where the direct convolution
+// path runs, one native call pools the clamped output as it leaves the kernel. Its values are the
+// layer-by-layer ones bit for bit (the same convolution, the same max fold) for every shape the
+// path takes (odd sizes, padding, dilation, groups, row blocks over 1-3 threads), and every layer
+// the kernel cannot take (many channels, a forced other path, another pool) runs unfused.
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Conv2d } from '../../src/nn/conv.js';
+import { BatchNorm2d } from '../../src/nn/norm.js';
+import { Sequential } from '../../src/nn/container.js';
+import { ReLU, ReLU6 } from '../../src/nn/activation.js';
+import { MaxPool2d } from '../../src/nn/pool.js';
+import type { Module } from '../../src/nn/module.js';
+import { Tensor, noGrad } from '../../src/tensor/tensor.js';
+import { conv2dMaxPool } from '../../src/tensor/ops.js';
+import { native, getThreads, setThreads } from '../../src/tensor/native.js';
+
+function data(shape: readonly number[], phase: number): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const d = new Float32Array(n);
+  for (let i = 0; i < n; i++) d[i] = 4 * Math.sin(0.37 * ((i * i) % 10007) + phase);
+  return new Tensor(d, [...shape]);
+}
+
+/** Runs fn counting the fused calls that ran (true) and those that declined (false). */
+function fusedCalls(fn: () => Tensor): { y: Tensor; ran: number; declined: number } {
+  const calls = { ran: 0, declined: 0 };
+  const original = native.conv2dMaxPoolForward;
+  native.conv2dMaxPoolForward = (...args) => {
+    const ran = original(...args);
+    calls[ran ? 'ran' : 'declined']++;
+    return ran;
+  };
+  try {
+    return { y: fn(), ...calls };
+  } finally {
+    native.conv2dMaxPoolForward = original;
+  }
+}
+
+/** The layers one by one, no fusion between them. */
+function layerByLayer(layers: Module[], x: Tensor): Tensor {
+  return noGrad(() => layers.reduce((t, m) => m.forward(t), x));
+}
+
+/** With BatchNorm in eval mode the reference is conv → bn → relu fused (BatchNorm folded, the same
+ * weights the pooled call gets), then the pool: only the pooling moved. */
+function reference(seq: Sequential, x: Tensor, withBn: boolean): Tensor {
+  const layers = [...seq.children()];
+  if (!withBn) return layerByLayer(layers, x);
+  return noGrad(() => layers[3].forward(new Sequential(layers[0], layers[1], layers[2]).call(x)));
+}
+
+const previousThreads = getThreads();
+after(() => setThreads(previousThreads));
+
+interface Case { n: number; c: number; h: number; w: number; cOut: number; k: number; pad?: number; dil?: number; groups?: number }
+const CASES: Case[] = [
+  { n: 3, c: 1, h: 28, w: 28, cOut: 6, k: 5 },                        // LeNet's first layer
+  { n: 5, c: 6, h: 12, w: 12, cOut: 16, k: 5 },                       // and its second
+  { n: 2, c: 3, h: 11, w: 9, cOut: 7, k: 3, pad: 1 },                 // odd sizes: the last row and column dropped
+  { n: 1, c: 4, h: 13, w: 17, cOut: 10, k: 3, pad: 2, dil: 2, groups: 2 },
+  { n: 1, c: 3, h: 32, w: 32, cOut: 32, k: 3, pad: 1 },               // simplecnn's second layer's size, one image in row blocks
+];
+
+describe('conv → relu → max pool 2×2 runs as one pooled convolution with the unfused values', () => {
+  for (const threads of [1, 2, 3]) {
+    for (const cs of CASES) {
+      for (const withBn of [false, true]) {
+        for (const [actName, act] of [['ReLU', () => new ReLU()], ['ReLU6', () => new ReLU6()]] as const) {
+          it(`${JSON.stringify(cs)} ${withBn ? 'bn ' : ''}${actName} threads ${threads}`, () => {
+            setThreads(threads);
+            const conv = new Conv2d({ inChannels: cs.c, outChannels: cs.cOut, kernelSize: cs.k, padding: cs.pad ?? 0, dilation: cs.dil ?? 1, groups: cs.groups ?? 1 });
+            const layers: Module[] = [conv];
+            if (withBn) {
+              const bn = new BatchNorm2d({ numFeatures: cs.cOut });
+              bn.runningMean!.data.set(data([cs.cOut], 1).data);
+              bn.runningVar!.data.set(data([cs.cOut], 2).data.map((v) => 0.5 + Math.abs(v)));
+              bn.weight!.data.set(data([cs.cOut], 3).data);
+              layers.push(bn);
+            }
+            layers.push(act(), new MaxPool2d({ kernelSize: 2 }));
+            const seq = new Sequential(...layers).eval();
+            const x = data([cs.n, cs.c, cs.h, cs.w], threads);
+            const { y, ran, declined } = fusedCalls(() => noGrad(() => seq.call(x)));
+            assert.deepEqual({ ran, declined }, { ran: 1, declined: 0 });
+            const want = reference(seq, x, withBn);
+            assert.deepEqual(y.shape, want.shape);
+            assert.deepEqual(y.data, want.data);
+          });
+        }
+      }
+    }
+  }
+});
+
+describe('where the kernel has no pooled path, the layers run one by one', () => {
+  it('many output channels (a GEMM path): declined, the unfused values', () => {
+    setThreads(2);
+    const seq = new Sequential(new Conv2d({ inChannels: 8, outChannels: 64, kernelSize: 3, padding: 1 }), new ReLU(), new MaxPool2d({ kernelSize: 2 }));
+    const x = data([2, 8, 10, 10], 0);
+    const { y, ran, declined } = fusedCalls(() => noGrad(() => seq.call(x)));
+    assert.deepEqual({ ran, declined }, { ran: 0, declined: 1 });
+    assert.deepEqual(y.data, layerByLayer([...seq.children()], x).data);
+  });
+
+  it('a forced other path (CNN_CONV_ALGO): declined', () => {
+    setThreads(2);
+    const seq = new Sequential(new Conv2d({ inChannels: 1, outChannels: 6, kernelSize: 5 }), new ReLU(), new MaxPool2d({ kernelSize: 2 }));
+    const x = data([2, 1, 28, 28], 0);
+    native.setConvAlgo('grid');
+    try {
+      const { y, ran, declined } = fusedCalls(() => noGrad(() => seq.call(x)));
+      assert.deepEqual({ ran, declined }, { ran: 0, declined: 1 });
+      assert.deepEqual(y.data, layerByLayer([...seq.children()], x).data);
+    } finally {
+      native.setConvAlgo('auto');
+    }
+  });
+
+  it('other pools, a hook on the pool, a recorded gradient: never asked', () => {
+    const x = data([2, 1, 28, 28], 0);
+    for (const pool of [new MaxPool2d({ kernelSize: 3, stride: 2 }), new MaxPool2d({ kernelSize: 2, ceilMode: true }), new MaxPool2d({ kernelSize: 2, padding: 1 })]) {
+      const seq = new Sequential(new Conv2d({ inChannels: 1, outChannels: 6, kernelSize: 5 }), new ReLU(), pool);
+      const { y, ran, declined } = fusedCalls(() => noGrad(() => seq.call(x)));
+      assert.deepEqual({ ran, declined }, { ran: 0, declined: 0 });
+      assert.deepEqual(y.data, layerByLayer([...seq.children()], x).data);
+    }
+    const seq = new Sequential(new Conv2d({ inChannels: 1, outChannels: 6, kernelSize: 5 }), new ReLU(), new MaxPool2d({ kernelSize: 2 }));
+    const handle = seq.at(2).registerForwardHook(() => undefined);
+    assert.equal(fusedCalls(() => noGrad(() => seq.call(x))).ran, 0);
+    handle.remove();
+    assert.equal(fusedCalls(() => seq.call(x)).ran, 0);
+  });
+
+  it('conv2dMaxPool refuses a recorded gradient; the binding checks its buffers', () => {
+    const x = data([1, 1, 8, 8], 0), w = data([2, 1, 3, 3], 1);
+    w.requiresGrad = true;
+    assert.throws(() => conv2dMaxPool(x, w, null), /no gradient/);
+    const p = { n: 1, cIn: 1, h: 8, w: 8, cOut: 2, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 0, padB: 0, padL: 0, padR: 0, dilH: 1, dilW: 1, groups: 1 };
+    assert.throws(() => native.conv2dMaxPoolForward(p, x.data, w.data, null, new Float32Array(2 * 6 * 6), 1), /conv2dMaxPoolForward: expected y to hold 18 floats/);
+    assert.throws(() => native.conv2dMaxPoolForward({ ...p, clamp: [1, 0] }, x.data, w.data, null, new Float32Array(18), 1), /min <= max/);
+  });
+});
