@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "conv/columns_small.h"
 #include "conv/geometry.h"
 #include "cpu/profile.h"
 
@@ -31,6 +32,23 @@ const int* tap_offsets(const Conv2dParams& p, int q0, int q1) {
       }
     }
   return buf.data();
+}
+
+// The tap tables of columns_small.h for whole images [q0, q1) = [0, P), or null where the
+// active ISA has no small-plane kernels or the planes do not fit one vector. One output pixel
+// (a row of K per image: the batched path's layout) is a single gather per tap either way.
+const SmallColumns* small_columns(const Conv2dParams& p, int q0, int q1, SmallColumnTaps* s) {
+  const SmallColumns* k = small_columns_for(active_isa());
+  const int P = p.out_h() * p.out_w(), taps = p.kh * p.kw;
+  if (!k || q0 != 0 || q1 != P || P < 4 || P > kSmallColumnLanes || p.h * p.w > kSmallColumnLanes || taps > kSmallColumnTaps) return nullptr;
+  s->taps = taps, s->hw = p.h * p.w, s->P = P;
+  const int* offs = tap_offsets(p, 0, P);
+  for (int t = 0; t < taps; ++t) {
+    for (int l = 0; l < kSmallColumnLanes; ++l) s->from[t][l] = -1, s->to[t][l] = -1;
+    for (int q = 0; q < P; ++q)
+      if ((s->from[t][q] = offs[t * P + q]) >= 0) s->to[t][offs[t * P + q]] = q;
+  }
+  return k;
 }
 
 typedef float Vec4 __attribute__((vector_size(16), aligned(4)));  // unaligned loads and stores
@@ -67,6 +85,8 @@ void im2col(const Conv2dParams& p, const float* x, int cig, int q0, int q1, floa
   const ProfileScope timed(ProfileCategory::Im2col);
   const int OW = p.out_w();
   if (OW < kNarrow) {
+    SmallColumnTaps small;
+    if (const SmallColumns* k = small_columns(p, q0, q1, &small)) return k->im2col(small, cig, x, col, ldc);
     const int taps = p.kh * p.kw, n = q1 - q0;
     const int* offs = tap_offsets(p, q0, q1);
     for (int c = 0; c < cig; ++c) {
@@ -115,6 +135,8 @@ void col2im_add(const Conv2dParams& p, const float* col, int cig, int q0, int q1
   const ProfileScope timed(ProfileCategory::Im2col);
   const int OW = p.out_w();
   if (OW < kNarrow) {
+    SmallColumnTaps small;
+    if (const SmallColumns* k = small_columns(p, q0, q1, &small)) return k->col2im_add(small, cig, col, ldc, dx);
     const int taps = p.kh * p.kw, n = q1 - q0;
     const int* offs = tap_offsets(p, q0, q1);
     for (int c = 0; c < cig; ++c) {
@@ -147,6 +169,14 @@ void col2im_add(const Conv2dParams& p, const float* col, int cig, int q0, int q1
           else for (int ow = lo; ow < hi; ++ow) d[(long)ow * p.stride_w] += s[ow];
         }
       }
+}
+
+const SmallColumns* small_columns_for(Isa isa) {
+#if defined(CNN_X86)
+  if (isa == Isa::Avx512) return &small_columns_avx512;
+#endif
+  (void)isa;
+  return nullptr;
 }
 
 }  // namespace cnn

@@ -25,5 +25,7 @@ void test_binary_broadcast(std::mt19937& rng);
 void test_dropout_masks(cnn::Isa isa);
 // The fused inverted residual block against its layers one by one, on the active ISA (inverted_residual_test.cc).
 void test_inverted_residual(cnn::Isa isa);
+// im2col/col2im_add on the active ISA against index loops (columns_kernels_test.cc).
+void test_columns(cnn::Isa isa, std::mt19937& rng);
 // Issue 16's layer kernels (layer_kernels_test.cc).
 void test_layer_kernels(std::mt19937& rng);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <initializer_list>
 #include <random>
 #include <string>
 #include <vector>
@@ -278,6 +279,19 @@ static void test_conv(Isa isa, std::mt19937& rng) {
     for (int threads : {1, 2, 4}) check_conv(p, threads, isa_name(isa), rng, ran);
 }
 
+// Each case on the paths that build column matrices (auto, by-image, batched) at each thread count.
+template <size_t N>
+static void check_conv_paths(const Conv2dParams (&cases)[N], std::initializer_list<int> thread_counts, const std::string& label,
+                             std::mt19937& rng) {
+  for (ConvAlgo algo : {ConvAlgo::Auto, ConvAlgo::ByImage, ConvAlgo::Batched}) {
+    set_conv_algo(algo);
+    ConvAlgo ran[3];
+    for (const auto& p : cases)
+      for (int threads : thread_counts) check_conv(p, threads, label + " " + conv_algo_name(algo), rng, ran);
+  }
+  set_conv_algo(ConvAlgo::Auto);
+}
+
 // Stride 2 across rows wide enough (OW >= 16) for the row-segment im2col and col2im (vector
 // gathers and scatter-adds): one pad side 0, the other 2, and a dilated case; on each path that
 // uses them. Its own random stream, so the later tests' inputs stay as they were.
@@ -285,13 +299,25 @@ static void test_conv_stride2(Isa isa) {
   std::mt19937 rng(7);
   const Conv2dParams cases[] = {{4, 5, 35, 37, 7, 3, 3, 2, 2, 1, 1, 0, 2, 1, 1, 1},
                                 {3, 4, 30, 44, 6, 3, 3, 2, 2, 2, 1, 2, 1, 2, 2, 1}};
-  for (ConvAlgo algo : {ConvAlgo::Auto, ConvAlgo::ByImage, ConvAlgo::Batched}) {
-    set_conv_algo(algo);
-    ConvAlgo ran[3];
-    for (const auto& p : cases)
-      for (int threads : {1, 2}) check_conv(p, threads, std::string(isa_name(isa)) + " " + conv_algo_name(algo), rng, ran);
-  }
-  set_conv_algo(ConvAlgo::Auto);
+  check_conv_paths(cases, {1, 2}, isa_name(isa), rng);
+}
+
+// ResNet's small maps at CIFAR sizes and their neighbours, whose column matrices come from whole
+// planes in one vector (conv/columns_small.h): 3×3 on 4×4 and 2×2, stride 2 from 4×4, the 1×1
+// stride-2 downsample, 3×3 maps (partial vectors), 5×5 kernels, dilation, groups, asymmetric
+// padding, more images than a run; on each path that builds columns, 1 to 3 threads. Its own
+// random stream, so the later tests' inputs stay as they were.
+static void test_conv_small_planes(Isa isa) {
+  std::mt19937 rng(11);
+  const Conv2dParams cases[] = {{19, 24, 4, 4, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+                                {21, 20, 2, 2, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+                                {17, 16, 4, 4, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},
+                                {18, 16, 4, 4, 20, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1},
+                                {9, 12, 3, 3, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2},
+                                {7, 10, 4, 4, 12, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1},
+                                {8, 8, 4, 4, 16, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 2},
+                                {6, 6, 3, 5, 8, 3, 3, 1, 1, 0, 1, 2, 1, 1, 1, 1}};
+  check_conv_paths(cases, {1, 2, 3}, std::string(isa_name(isa)) + " small planes", rng);
 }
 
 // The direct loops (few output channels) for every channel count 1..33: each register block and
@@ -803,6 +829,8 @@ int main() {
     set_active_isa(isa);  // convolution dispatches its GEMMs through the active variant
     test_conv(isa, rng);
     test_conv_stride2(isa);
+    test_conv_small_planes(isa);
+    test_columns(isa, rng);
     test_conv_direct(isa, rng);
     test_conv_direct_pool(isa, rng);
     test_depthwise_small(isa);
