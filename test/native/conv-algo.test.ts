@@ -48,6 +48,12 @@ test('by shape, convAlgo names the path each pass takes', () => {
   assert.deepEqual(passes.map((pass) => native.convAlgo(shapes[0], pass, 2)), ['depthwise', 'depthwise', 'depthwise']);
   assert.deepEqual(passes.map((pass) => native.convAlgo(shapes[3], pass, 2)), ['direct', 'direct', 'direct']);
   assert.deepEqual(passes.map((pass) => native.convAlgo(shapes[5], pass, 2)), ['batched', 'batched', 'batched']);
+  // 1×1 layers with few output channels: runs of images by GEMM on maps up to 16×16 (MobileNetV2's
+  // at 3×32×32), the direct loops from 28×28 on, where their weight gradient wins.
+  const pointwise = (hw: number) => conv({ n: 64, cIn: 96, h: hw, w: hw, cOut: 24, kh: 1, kw: 1, padT: 0, padB: 0, padL: 0, padR: 0 });
+  assert.deepEqual(passes.map((pass) => native.convAlgo(pointwise(8), pass, 2)), ['by-image', 'by-image', 'by-image']);
+  assert.deepEqual(passes.map((pass) => native.convAlgo(pointwise(16), pass, 2)), ['by-image', 'by-image', 'by-image']);
+  assert.deepEqual(passes.map((pass) => native.convAlgo(pointwise(28), pass, 2)), ['direct', 'by-image', 'direct']);
   assert.throws(() => native.convAlgo(shapes[0], 'sideways' as ConvPass, 2), { name: 'RangeError', message: /unknown pass/ });
 });
 
