@@ -102,21 +102,24 @@ Napi::Value Convolution(const Args& a) {
   return a.undefined();
 }
 
-// (params, x, w, b, y, threads) → whether it ran: the forward pass clamped to params.clamp
-// [lo, hi] (default unclamped), then a 2×2 stride-2 max pool, into y (N × Cout × ⌊OH/2⌋ × ⌊OW/2⌋),
-// where the direct path takes the convolution; false, y untouched, elsewhere.
+// (params, x, w, b, y, indices, threads) → whether it ran: the forward pass clamped to
+// params.clamp [lo, hi] (default unclamped), then a 2×2 stride-2 max pool, into y (N × Cout ×
+// ⌊OH/2⌋ × ⌊OW/2⌋) and, unless null, each maximum's flat OH × OW position into indices (y's
+// size), where the direct path takes the convolution; false, y untouched, elsewhere.
 Napi::Value MaxPoolForward(const Args& a) {
-  a.expect_count(6);
+  a.expect_count(7);
   const cnn::Conv2dParams p = read_conv(a, 0);
   const float* x = a.floats(1, "x", elements(p, Size::X));
   const float* w = a.floats(2, "w", elements(p, Size::W));
   const float* b = a.floats_or_null(3, "b", elements(p, Size::Bias));
-  float* y = a.floats(4, "y", (int64_t)p.n * p.c_out * (p.out_h() / 2) * (p.out_w() / 2));
-  const int threads = a.threads(5);
+  const int64_t pooled = (int64_t)p.n * p.c_out * (p.out_h() / 2) * (p.out_w() / 2);
+  float* y = a.floats(4, "y", pooled);
+  float* idx = a.floats_or_null(5, "indices", pooled);
+  const int threads = a.threads(6);
   double clamp[2] = {-INFINITY, INFINITY};
   const Fields f = a.object(0, "params");
   if (f.present("clamp")) f.range("clamp", -INFINITY, INFINITY, clamp);
-  return Napi::Boolean::New(a.env(), cnn::conv2d_forward_direct_max_pool(p, x, w, b, y, threads, (float)clamp[0], (float)clamp[1]));
+  return Napi::Boolean::New(a.env(), cnn::conv2d_forward_direct_max_pool(p, x, w, b, y, threads, (float)clamp[0], (float)clamp[1], idx));
 }
 
 // (name): 'auto' | 'depthwise' | 'direct' | 'grid' | 'by-image' | 'batched' (CNN_CONV_ALGO)

@@ -96,9 +96,10 @@ long round_up(long n, int unit) { return (n + unit - 1) / unit * unit; }
 
 // The 2×2, stride-2 max pool of one image's output rows [oh0, oh1) (oh0 even) of channels
 // [0, cog) as they sit in the grid (channel co at out + co·ldo, rows Wp apart), into the
-// image-and-group's pooled planes y (PH × PW each): the max pool kernel's fold (a later value
-// wins if greater or NaN) in its window order, so the values equal pooling the stored output.
-void pool_out(const Plan& g, const float* out, long ldo, int oh0, int oh1, float* y) {
+// image-and-group's pooled planes y (PH × PW each), and where idx is not null each maximum's
+// flat position in its OH × OW plane: the max pool kernel's fold (a later value wins if greater
+// or NaN) in its window order, so values and positions equal pooling the stored output.
+void pool_out(const Plan& g, const float* out, long ldo, int oh0, int oh1, float* y, float* idx) {
   const int PH = g.OH / 2, PW = g.OW / 2;
   auto fold = [](float best, float v) { return (v > best || v != v) ? v : best; };
   for (int co = 0; co < g.cog; ++co)
@@ -106,8 +107,21 @@ void pool_out(const Plan& g, const float* out, long ldo, int oh0, int oh1, float
       const float* r0 = out + co * ldo + (long)(2 * ph - oh0) * g.Wp;
       const float* r1 = r0 + g.Wp;
       float* d = y + ((long)co * PH + ph) * PW;
-      for (int q = 0; q < PW; ++q)
-        d[q] = fold(fold(fold(fold(-INFINITY, r0[2 * q]), r0[2 * q + 1]), r1[2 * q]), r1[2 * q + 1]);
+      if (!idx) {
+        for (int q = 0; q < PW; ++q)
+          d[q] = fold(fold(fold(fold(-INFINITY, r0[2 * q]), r0[2 * q + 1]), r1[2 * q]), r1[2 * q + 1]);
+        continue;
+      }
+      float* at = idx + ((long)co * PH + ph) * PW;
+      for (int q = 0; q < PW; ++q) {
+        const float v[4] = {r0[2 * q], r0[2 * q + 1], r1[2 * q], r1[2 * q + 1]};
+        float best = -INFINITY;
+        int k = 0;
+        for (int t = 0; t < 4; ++t)
+          if (v[t] > best || v[t] != v[t]) best = v[t], k = t;
+        d[q] = best;
+        at[q] = (float)((2 * ph + k / 2) * g.OW + 2 * q + k % 2);
+      }
     }
 }
 
@@ -115,9 +129,10 @@ void pool_out(const Plan& g, const float* out, long ldo, int oh0, int oh1, float
 // wt[g][tap_index(rows_first)][co]. Output rows whose top or bottom kernel rows read only the
 // zero padding skip those taps (the input gradient's flipped convolution pads by k − 1: LeNet's
 // second layer does a third of the work there). With `pooled`, the output (clamped, no residual)
-// is max-pooled 2×2 into it as it leaves the grid instead of stored in y (g.rows even).
+// is max-pooled 2×2 into it as it leaves the grid instead of stored in y (g.rows even), with each
+// maximum's position in pooled_idx unless that is null.
 void forward_taps(const Conv2dParams& p, const Plan& g, const float* x, const float* wt, const float* b, float* y,
-                  int threads, const ConvEpilogue& e, float* pooled = nullptr) {
+                  int threads, const ConvEpilogue& e, float* pooled = nullptr, float* pooled_idx = nullptr) {
   const DirectRows& R = direct_rows_for(active_isa());
   const long* off = tap_offsets(p, g, true);
   const long row_taps = (long)g.cig * p.kw;
@@ -153,7 +168,8 @@ void forward_taps(const Conv2dParams& p, const Plan& g, const float* x, const fl
                   xp + (long)oh0 * g.Wp + c0, off + t0, out + c0, ldo);
       }
       if (pooled) {
-        pool_out(g, out, ldo, oh0, oh1, pooled + ((long)i * p.c_out + gi * g.cog) * (g.OH / 2) * (g.OW / 2));
+        const long at = ((long)i * p.c_out + gi * g.cog) * (g.OH / 2) * (g.OW / 2);
+        pool_out(g, out, ldo, oh0, oh1, pooled + at, pooled_idx ? pooled_idx + at : nullptr);
         continue;
       }
       for (int co = 0; co < g.cog; ++co)
@@ -204,7 +220,7 @@ bool conv2d_forward_direct(const Conv2dParams& p, const float* x, const float* w
 }
 
 bool conv2d_forward_direct_max_pool(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
-                                    int threads, float lo, float hi) {
+                                    int threads, float lo, float hi, float* idx) {
   Plan g;
   if (conv2d_algo(p, ConvPass::Forward, threads) != ConvAlgo::Direct || !plan(p, threads, p.c_out / p.groups, &g) ||
       g.OH < 2 || g.OW < 2)
@@ -217,7 +233,7 @@ bool conv2d_forward_direct_max_pool(const Conv2dParams& p, const float* x, const
   }
   ConvEpilogue e;
   e.lo = lo, e.hi = hi;
-  forward_taps(p, g, x, forward_weights(p, g, w), b, nullptr, threads, e, y);
+  forward_taps(p, g, x, forward_weights(p, g, w), b, nullptr, threads, e, y, idx);
   return true;
 }
 

@@ -22,9 +22,10 @@ bool conv2d_forward_direct(const Conv2dParams& p, const float* x, const float* w
 // The forward pass clamped to [lo, hi] (ReLU: 0, ∞), then max-pooled 2×2 with stride 2 (an odd
 // last row or column dropped, as PyTorch's floor mode) into y (N × Cout × OH/2 × OW/2) as each
 // block leaves the grid: eval's conv → ReLU → MaxPool2d without storing or re-reading the
-// unpooled output. Only where conv2d_forward would take the direct path.
+// unpooled output. Where idx is not null, each maximum's flat position in its OH × OW plane (as
+// max_pool2d's indices, for training's backward). Only where conv2d_forward would take the direct path.
 bool conv2d_forward_direct_max_pool(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
-                                    int threads, float lo, float hi);
+                                    int threads, float lo, float hi, float* idx = nullptr);
 // dx as the forward direct convolution of dy with the flipped, transposed weights.
 bool conv2d_backward_input_direct(const Conv2dParams& p, const float* dy, const float* w, float* dx,
                                   int threads);

@@ -355,7 +355,7 @@ static void test_conv_direct(Isa isa, std::mt19937& rng) {
 
 // Eval's conv → ReLU/ReLU6 → 2×2 max pool in one pass (conv2d_forward_direct_max_pool) equals
 // the clamped convolution then PyTorch's max fold (a later value wins if greater or NaN), bit for
-// bit: LeNet's two layers, odd sizes (last row and column dropped), padding, dilation, groups, one
+// bit, and so do the maxima's positions it keeps for training: LeNet's two layers, odd sizes (last row and column dropped), padding, dilation, groups, one
 // image cut into row blocks (odd block heights made even), 1-3 threads; a NaN input stays NaN;
 // with 33 output channels (a GEMM path) it declines and leaves y alone.
 static void test_conv_direct_pool(Isa isa, std::mt19937& rng) {
@@ -372,6 +372,7 @@ static void test_conv_direct_pool(Isa isa, std::mt19937& rng) {
         if (threads == 3) x[x.size() / 2] = NAN;
         const auto w = random_vec((size_t)p.c_out * (p.c_in / p.groups) * p.kh * p.kw, rng), b = random_vec(p.c_out, rng);
         std::vector<float> y((size_t)p.n * p.c_out * OH * OW), want((size_t)p.n * p.c_out * PH * PW), got(want.size(), 7.0f);
+        std::vector<float> want_at(want.size()), got_at(want.size()), got2(want.size());
         ConvEpilogue e;
         e.lo = 0.0f, e.hi = hi;
         conv2d_forward(p, x.data(), w.data(), b.data(), y.data(), threads, e);
@@ -379,20 +380,25 @@ static void test_conv_direct_pool(Isa isa, std::mt19937& rng) {
           for (int ph = 0; ph < PH; ++ph)
             for (int pw = 0; pw < PW; ++pw) {
               float best = -INFINITY;
+              int at = 0;
               for (int r = 0; r < 2; ++r)
                 for (int c = 0; c < 2; ++c) {
                   const float v = y[(plane * OH + 2 * ph + r) * OW + 2 * pw + c];
-                  best = (v > best || v != v) ? v : best;
+                  if (v > best || v != v) best = v, at = (2 * ph + r) * OW + 2 * pw + c;
                 }
               want[(plane * PH + ph) * PW + pw] = best;
+              want_at[(plane * PH + ph) * PW + pw] = (float)at;
             }
         char name[160];
         std::snprintf(name, sizeof name, "conv pool[%s] cin=%d cout=%d %dx%d k%d g%d threads=%d hi=%g", isa_name(isa), p.c_in,
                       p.c_out, p.h, p.w, p.kh, p.groups, threads, hi);
-        const bool ran = conv2d_forward_direct_max_pool(p, x.data(), w.data(), b.data(), got.data(), threads, 0.0f, hi);
-        bool same = ran;
+        // Without positions, then with them (training's forward): the same values both times.
+        const bool ran = conv2d_forward_direct_max_pool(p, x.data(), w.data(), b.data(), got.data(), threads, 0.0f, hi) &&
+                         conv2d_forward_direct_max_pool(p, x.data(), w.data(), b.data(), got2.data(), threads, 0.0f, hi, got_at.data());
+        bool same = ran && got_at == want_at;
         for (size_t i = 0; same && i < want.size(); ++i)
-          same = std::memcmp(&got[i], &want[i], sizeof(float)) == 0 || (got[i] != got[i] && want[i] != want[i]);
+          for (const float v : {got[i], got2[i]})
+            same = same && (std::memcmp(&v, &want[i], sizeof(float)) == 0 || (v != v && want[i] != want[i]));
         if (same) { ++g_pass; continue; }
         std::printf("FAIL %s: %s\n", name, ran ? "values differ from conv then pool" : "did not run");
         ++g_fail;

@@ -121,7 +121,8 @@ export class Conv2d extends Module {
 
   /** This layer's convolution with other weights, clamped, then max-pooled 2×2 with stride 2, in one
    * pass (eval fusion of conv → ReLU → MaxPool2d); null, having done nothing, where the kernel
-   * has no such path for this layer (then the layers run one by one). Records no gradient. */
+   * has no such path for this layer (then the layers run one by one). Records a gradient only
+   * with ReLU's clamp [0, Infinity] (ops.conv2dMaxPool). */
   convolvePooled(x: Tensor, weight: Tensor, bias: Tensor | null, clamp?: [number, number]): Tensor | null {
     if (x.ndim !== 4 || x.shape[1] !== this.inChannels || this.paddingMode !== 'zeros') return null;
     return ops.conv2dMaxPool(x, weight, bias, { stride: this.stride, dilation: this.dilation, groups: this.groups, padding: this.pads, clamp });

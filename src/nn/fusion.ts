@@ -5,7 +5,8 @@
 // any of the layers (Grad-CAM, summaries) take the unfused path, which keeps every intermediate.
 // Without BatchNorm, Conv2d → ReLU/ReLU6 takes the activation as the same epilogue (and a 2×2
 // max pool after it, where the direct convolution path runs: the pool as its output leaves the
-// kernel's registers-to-memory sweep, the unpooled output never stored), Linear →
+// kernel's registers-to-memory sweep, the unpooled output never stored; in training too, for
+// ReLU, keeping the maxima's positions for one recorded backward), Linear →
 // ReLU/ReLU6 applies it in place on the product, and a
 // ReLU/ReLU6 that no convolution took runs after a MaxPool2d that follows it, on its 4× smaller
 // output. Elsewhere (training, recorded gradients) BatchNorm → ReLU/ReLU6 runs as one pass forward and
@@ -21,6 +22,7 @@ import { MaxPool2d } from './pool.js';
 import { Linear } from './linear.js';
 import { native, getThreads } from '../tensor/native.js';
 import { foldBatchNorm } from './fold-batch-norm.js';
+import { activeProfiler } from '../tensor/profile.js';
 
 interface Folded {
   generation: number;
@@ -71,6 +73,12 @@ function activateInPlace(y: Tensor, [lo, hi]: [number, number]): Tensor {
   return y;
 }
 
+/** fn as the layer's own work under --profile (its forward, and the backward its tape nodes record), as call() would time it. */
+function asLayer<T>(layer: Module, fn: () => T): T {
+  const profiler = activeProfiler();
+  return profiler ? profiler.forward(layer, fn) : fn();
+}
+
 /** A MaxPool2d the convolution kernels can apply as they store their output: 2×2, stride 2, floor mode. */
 function pairPool(m: Module | undefined): boolean {
   return m instanceof MaxPool2d && !m.hasHooks() && !m.ceilMode && [...m.kernelSize, ...m.stride, ...m.dilation].every((v, k) => v === (k < 4 ? 2 : 1)) &&
@@ -84,15 +92,17 @@ function runFrom(layers: readonly Module[], i: number, x: Tensor): [Tensor, numb
     const { weight, bias } = foldedWeights(conv as Conv2d, bn);
     const clamp = activationClamp(layers[i + 2]);
     // Conv → BatchNorm → ReLU → MaxPool2d (simplecnn): the pool too, where the kernel can.
-    const pooled = clamp && pairPool(layers[i + 3]) ? (conv as Conv2d).convolvePooled(x, weight, bias, clamp) : null;
+    const pooled = clamp && pairPool(layers[i + 3]) ? asLayer(conv, () => (conv as Conv2d).convolvePooled(x, weight, bias, clamp)) : null;
     if (pooled) return [pooled, 4];
     return [(conv as Conv2d).convolve(x, weight, bias, { clamp }), clamp ? 3 : 2];
   }
   const next = layers[i + 1];
   const clamp = activationClamp(next);
-  // Conv2d → ReLU/ReLU6 → MaxPool2d (LeNet): one pass, the unpooled output never stored.
-  if (conv instanceof Conv2d && clamp && pairPool(layers[i + 2]) && inferenceFusable(conv, next)) {
-    const pooled = conv.convolvePooled(x, conv.weight, conv.bias, clamp);
+  // Conv2d → ReLU/ReLU6 → MaxPool2d (LeNet): one pass, the unpooled output never stored; with a
+  // gradient to record (training), ReLU only: the pass keeps the maxima's positions for backward.
+  const recordable = isGradEnabled() && next instanceof ReLU;
+  if (conv instanceof Conv2d && clamp && pairPool(layers[i + 2]) && !conv.hasHooks() && !next.hasHooks() && (recordable || !isGradEnabled())) {
+    const pooled = asLayer(conv, () => conv.convolvePooled(x, conv.weight, conv.bias, clamp));
     if (pooled) return [pooled, 3];
   }
   // Conv2d → ReLU/ReLU6 without BatchNorm (LeNet, VGG): the clamp is the convolution's epilogue.

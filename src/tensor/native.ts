@@ -224,10 +224,11 @@ export interface NativeAddon {
   fmaPeak(isa: string, threads: number): number;
   conv2dForward(p: ConvForwardParams, x: Float32Array, w: Float32Array, b: Float32Array | null,
     y: Float32Array, threads: number): void;
-  /** The forward pass clamped to p.clamp, then a 2×2 stride-2 max pool, into y (N × Cout × ⌊OH/2⌋ × ⌊OW/2⌋),
-   * where the direct path takes the convolution; false (y untouched) elsewhere. */
+  /** The forward pass clamped to p.clamp, then a 2×2 stride-2 max pool, into y (N × Cout × ⌊OH/2⌋ × ⌊OW/2⌋)
+   * and, unless null, each maximum's flat OH × OW position into indices, where the direct path takes the
+   * convolution; false (y untouched) elsewhere. */
   conv2dMaxPoolForward(p: ConvParams & { clamp?: [number, number] }, x: Float32Array, w: Float32Array,
-    b: Float32Array | null, y: Float32Array, threads: number): boolean;
+    b: Float32Array | null, y: Float32Array, indices: Float32Array | null, threads: number): boolean;
   conv2dBackwardInput(p: ConvParams, dy: Float32Array, w: Float32Array, dx: Float32Array,
     threads: number): void;
   conv2dBackwardWeight(p: ConvParams, x: Float32Array, dy: Float32Array, dw: Float32Array,

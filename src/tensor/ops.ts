@@ -237,21 +237,31 @@ export function conv2dParams(xShape: Shape, wShape: Shape, opts: Conv2dOptions):
 
 /**
  * maxPool2d(clamp(conv2d(x, w, b)), 2×2, stride 2) in one pass where the direct convolution path
- * takes the layer (eval fusion: the unpooled output is never stored); null, having done nothing,
- * elsewhere. Records no gradient.
+ * takes the layer (the unpooled output is never stored); null, having done nothing, elsewhere.
+ * With a gradient to record, the clamp must be ReLU's [0, Infinity]: the pass also keeps each
+ * maximum's position, and backward routes dy through ReLU's mask (on the pooled values, which
+ * are the maxima's) and those positions into the convolution's gradients, as the unfused
+ * layers' backward passes do.
  */
 export function conv2dMaxPool(x: Tensor, w: Tensor, b: Tensor | null, opts: Omit<Conv2dOptions, 'residual'> = {}): Tensor | null {
   const p = conv2dParams(x.shape, w.shape, opts);
-  if (isGradEnabled() && [x, w, b].some((t) => t?.requiresGrad)) {
-    throw new RangeError('conv2dMaxPool: an inference fusion; it has no gradient (record none: noGrad, or inputs without requiresGrad)');
+  const recording = isGradEnabled() && [x, w, b].some((t) => t?.requiresGrad);
+  if (recording && (opts.clamp?.[0] !== 0 || opts.clamp[1] !== Infinity)) {
+    throw new RangeError('conv2dMaxPool: with a gradient to record, the clamp must be ReLU\'s [0, Infinity]');
   }
   if (b && (b.ndim !== 1 || b.shape[0] !== p.cOut)) throw new RangeError(`conv2d: bias ${formatShape(b.shape)} does not match ${p.cOut} output channels`);
   const [n, c, oh, ow] = convOutputShape(p);
   if (oh < 2 || ow < 2) return null;
   const shape = [n, c, Math.floor(oh / 2), Math.floor(ow / 2)];
-  const y = emptyFloat32(shapeSize(shape));
-  const ran = native.conv2dMaxPoolForward(opts.clamp ? { ...p, clamp: opts.clamp } : p, x.data, w.data, b ? b.data : null, y, getThreads());
-  return ran ? new Tensor(y, shape) : null;
+  const y = emptyFloat32(shapeSize(shape)), indices = recording ? emptyFloat32(y.length) : null;
+  if (!native.conv2dMaxPoolForward(opts.clamp ? { ...p, clamp: opts.clamp } : p, x.data, w.data, b ? b.data : null, y, indices, getThreads())) return null;
+  if (!indices) return new Tensor(y, shape);
+  return record(new Tensor(y, shape), 'conv2dReluMaxPool', b ? [x, w, b] : [x, w], (g) => {
+    const masked = emptyFloat32(y.length), dy = emptyFloat32(n * c * oh * ow);
+    native.reluBackward(y, g.data, masked, getThreads());
+    native.maxPoolBackward({ planes: n * c, h: oh, w: ow, outH: shape[2], outW: shape[3] }, masked, indices, dy, getThreads());
+    return convGradients(p, x, w, b, dy);
+  });
 }
 
 export function convOutputShape(p: ConvParams): number[] {
@@ -288,20 +298,22 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
   const y = emptyFloat32(shapeSize(shape));
   const epilogue = { ...(clamp ? { clamp } : {}), ...(residual ? { residual: residual.data } : {}) };
   native.conv2dForward({ ...p, ...epilogue }, x.data, w.data, b ? b.data : null, y, getThreads());
-  const inputs = b ? [x, w, b] : [x, w];
-  return record(new Tensor(y, shape), 'conv2d', inputs, (g) => {
-    let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
-    if (x.requiresGrad) {
-      dx = new Tensor(emptyFloat32(x.size), x.shape);
-      native.conv2dBackwardInput(p, g.data, w.data, dx.data, getThreads());
-    }
-    const wantDb = b !== null && b.requiresGrad;
-    if (w.requiresGrad || wantDb) {
-      dw = new Tensor(emptyFloat32(w.size), w.shape);
-      db = wantDb ? new Tensor(emptyFloat32(p.cOut), [p.cOut]) : null;
-      native.conv2dBackwardWeight(p, x.data, g.data, dw.data, db ? db.data : null, getThreads());
-      if (!w.requiresGrad) dw = null;
-    }
-    return [dx, dw, db];
-  });
+  return record(new Tensor(y, shape), 'conv2d', b ? [x, w, b] : [x, w], (g) => convGradients(p, x, w, b, g.data));
+}
+
+/** [dx, dw, db] of conv2d(x, w, b) given dy, each null where its tensor wants no gradient. */
+function convGradients(p: ConvParams, x: Tensor, w: Tensor, b: Tensor | null, dy: Float32Array): (Tensor | null)[] {
+  let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
+  if (x.requiresGrad) {
+    dx = new Tensor(emptyFloat32(x.size), x.shape);
+    native.conv2dBackwardInput(p, dy, w.data, dx.data, getThreads());
+  }
+  const wantDb = b !== null && b.requiresGrad;
+  if (w.requiresGrad || wantDb) {
+    dw = new Tensor(emptyFloat32(w.size), w.shape);
+    db = wantDb ? new Tensor(emptyFloat32(p.cOut), [p.cOut]) : null;
+    native.conv2dBackwardWeight(p, x.data, dy, dw.data, db ? db.data : null, getThreads());
+    if (!w.requiresGrad) dw = null;
+  }
+  return [dx, dw, db];
 }

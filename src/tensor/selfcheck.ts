@@ -141,9 +141,15 @@ function checkConvShape(p: ConvParams, g: Generator, threads: number): number {
   native.conv2dRefForward(p, x, w, b, y[0]);
   native.conv2dForward(p, x, w, b, y[1], threads);
   pairs.push([y[1], y[0]]);
-  // Where the direct loops take the layer, also the forward pass clamped at 0 and max-pooled 2×2 as it leaves them.
-  const pooled = maxPool2x2Relu(y[0], convOutputShape(p)), got = new Float32Array(pooled.length);
-  if (native.conv2dMaxPoolForward({ ...p, clamp: [0, Infinity] }, x, w, b, got, threads)) pairs.push([got, pooled]);
+  // Where the direct loops take the layer, also the forward pass clamped at 0 and max-pooled 2×2 as it
+  // leaves them, and the maxima's positions: the reference's value there is the reference's maximum.
+  const shape = convOutputShape(p), pooled = maxPool2x2Relu(y[0], shape);
+  const got = new Float32Array(pooled.length), at = new Float32Array(pooled.length);
+  if (native.conv2dMaxPoolForward({ ...p, clamp: [0, Infinity] }, x, w, b, got, at, threads)) {
+    const plane = shape[2] * shape[3], pooledPlane = Math.floor(shape[2] / 2) * Math.floor(shape[3] / 2);
+    const there = at.map((pos, i) => Math.max(0, y[0][Math.floor(i / pooledPlane) * plane + pos] ?? NaN));
+    pairs.push([got, pooled], [there, pooled]);
+  }
   const dx = [new Float32Array(xs), new Float32Array(xs)];
   native.conv2dRefBackwardInput(p, dy, w, dx[0]);
   native.conv2dBackwardInput(p, dy, w, dx[1], threads);

@@ -1,8 +1,10 @@
-// Eval fusion of Conv2d (→ BatchNorm2d) → ReLU/ReLU6 → MaxPool2d(2): where the direct convolution
-// path runs, one native call pools the clamped output as it leaves the kernel. Its values are the
-// layer-by-layer ones bit for bit (the same convolution, the same max fold) for every shape the
-// path takes (odd sizes, padding, dilation, groups, row blocks over 1-3 threads), and every layer
-// the kernel cannot take (many channels, a forced other path, another pool) runs unfused.
+// Fusion of Conv2d (→ BatchNorm2d) → ReLU/ReLU6 → MaxPool2d(2): where the direct convolution path
+// runs, one native call pools the clamped output as it leaves the kernel (in eval; in training
+// for ReLU, keeping the maxima's positions for one recorded backward). Its values, and in training
+// its gradients, are the layer-by-layer ones bit for bit (the same convolution, the same max fold,
+// the same backward kernels) for every shape the path takes (odd sizes, padding, dilation, groups,
+// row blocks over 1-3 threads), and every layer the kernel cannot take (many channels, a forced
+// other path, another pool, ReLU6 in training, hooks) runs unfused.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Conv2d } from '../../src/nn/conv.js';
@@ -94,6 +96,36 @@ describe('conv → relu → max pool 2×2 runs as one pooled convolution with th
   }
 });
 
+describe('in training, conv → ReLU → max pool 2×2 is one recorded pooled convolution with the unfused values and gradients', () => {
+  for (const threads of [1, 2, 3]) {
+    for (const cs of CASES) {
+      it(`${JSON.stringify(cs)} threads ${threads}`, () => {
+        setThreads(threads);
+        const conv = new Conv2d({ inChannels: cs.c, outChannels: cs.cOut, kernelSize: cs.k, padding: cs.pad ?? 0, dilation: cs.dil ?? 1, groups: cs.groups ?? 1 });
+        const seq = new Sequential(conv, new ReLU(), new MaxPool2d({ kernelSize: 2 }));
+        const x = data([cs.n, cs.c, cs.h, cs.w], threads);
+        x.requiresGrad = true;
+        /** The output, then the gradients of x, the weight and the bias for dy (a fixed pattern). */
+        const run = (forward: () => Tensor) => {
+          x.grad = null;
+          seq.zeroGrad();
+          const y = forward();
+          y.backward(data(y.shape, 5));
+          return [y.detach(), x.grad!, conv.weight.grad!, conv.bias!.grad!].map((t) => ({ shape: t.shape, data: t.data }));
+        };
+        const fused = fusedCalls(() => {
+          const out = run(() => seq.call(x));
+          return new Tensor(out[0].data, out[0].shape);
+        });
+        assert.deepEqual({ ran: fused.ran, declined: fused.declined }, { ran: 1, declined: 0 });
+        const fusedAll = run(() => seq.call(x));
+        const unfused = run(() => [...seq.children()].reduce((t, m) => m.forward(t), x));
+        assert.deepEqual(fusedAll, unfused);
+      });
+    }
+  }
+});
+
 describe('where the kernel has no pooled path, the layers run one by one', () => {
   it('many output channels (a GEMM path): declined, the unfused values', () => {
     setThreads(2);
@@ -118,7 +150,7 @@ describe('where the kernel has no pooled path, the layers run one by one', () =>
     }
   });
 
-  it('other pools, a hook on the pool, a recorded gradient: never asked', () => {
+  it('other pools, a hook on the pool, ReLU6 with a recorded gradient: never asked', () => {
     const x = data([2, 1, 28, 28], 0);
     for (const pool of [new MaxPool2d({ kernelSize: 3, stride: 2 }), new MaxPool2d({ kernelSize: 2, ceilMode: true }), new MaxPool2d({ kernelSize: 2, padding: 1 })]) {
       const seq = new Sequential(new Conv2d({ inChannels: 1, outChannels: 6, kernelSize: 5 }), new ReLU(), pool);
@@ -130,15 +162,19 @@ describe('where the kernel has no pooled path, the layers run one by one', () =>
     const handle = seq.at(2).registerForwardHook(() => undefined);
     assert.equal(fusedCalls(() => noGrad(() => seq.call(x))).ran, 0);
     handle.remove();
-    assert.equal(fusedCalls(() => seq.call(x)).ran, 0);
+    const relu6 = new Sequential(new Conv2d({ inChannels: 1, outChannels: 6, kernelSize: 5 }), new ReLU6(), new MaxPool2d({ kernelSize: 2 }));
+    const { ran, declined } = fusedCalls(() => relu6.call(x));
+    assert.deepEqual({ ran, declined }, { ran: 0, declined: 0 });
   });
 
-  it('conv2dMaxPool refuses a recorded gradient; the binding checks its buffers', () => {
+  it('conv2dMaxPool refuses a recorded gradient without ReLU\'s clamp; the binding checks its buffers', () => {
     const x = data([1, 1, 8, 8], 0), w = data([2, 1, 3, 3], 1);
     w.requiresGrad = true;
-    assert.throws(() => conv2dMaxPool(x, w, null), /no gradient/);
+    assert.throws(() => conv2dMaxPool(x, w, null), /clamp must be ReLU's/);
+    assert.throws(() => conv2dMaxPool(x, w, null, { clamp: [0, 6] }), /clamp must be ReLU's/);
     const p = { n: 1, cIn: 1, h: 8, w: 8, cOut: 2, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 0, padB: 0, padL: 0, padR: 0, dilH: 1, dilW: 1, groups: 1 };
-    assert.throws(() => native.conv2dMaxPoolForward(p, x.data, w.data, null, new Float32Array(2 * 6 * 6), 1), /conv2dMaxPoolForward: expected y to hold 18 floats/);
-    assert.throws(() => native.conv2dMaxPoolForward({ ...p, clamp: [1, 0] }, x.data, w.data, null, new Float32Array(18), 1), /min <= max/);
+    assert.throws(() => native.conv2dMaxPoolForward(p, x.data, w.data, null, new Float32Array(2 * 6 * 6), null, 1), /conv2dMaxPoolForward: expected y to hold 18 floats/);
+    assert.throws(() => native.conv2dMaxPoolForward(p, x.data, w.data, null, new Float32Array(18), new Float32Array(17), 1), /expected indices to hold 18 floats/);
+    assert.throws(() => native.conv2dMaxPoolForward({ ...p, clamp: [1, 0] }, x.data, w.data, null, new Float32Array(18), null, 1), /min <= max/);
   });
 });
