@@ -20,6 +20,9 @@ constexpr int kMaxChannels = 32;
 constexpr long kItemColumns = 8L << 10;
 // Floats readable past a padded image: the loops round every run up to whole vectors.
 constexpr long kSlack = 64;
+// Zero columns shared by adjacent rows (plan) at most: the last row's taps then read at most this
+// far past the planes, within kSlack with a vector to spare.
+constexpr int kMaxSharedPad = 32;
 // Images per run of the weight gradient.
 constexpr long kRunImages = 8;
 // Grid columns per image below which most vector lanes would run empty (two AVX-512 vectors;
@@ -40,10 +43,18 @@ bool plan(const Conv2dParams& p, int threads, int channels, Plan* g) {
   if (p.stride_h != 1 || p.stride_w != 1 || channels > kMaxChannels) return false;
   g->Hp = p.h + p.pad_t + p.pad_b, g->Wp = p.w + p.pad_l + p.pad_r;
   g->OH = p.out_h(), g->OW = p.out_w();
-  g->plane = (long)g->Hp * g->Wp;
   g->cig = p.c_in / p.groups, g->cog = p.c_out / p.groups;
   g->K = g->cig * p.kh * p.kw;
   if (g->OH < 1 || g->OW < 1 || g->Wp > 2 * g->OW || (long)(g->OH - 1) * g->Wp + g->OW < kMinGridColumns) return false;
+  // One run of zeros between rows serves as one row's right padding and the next one's left
+  // (taps that run past a row's end read the next row's left zeros): max(pad_l, pad_r) columns
+  // instead of their sum, so fewer grid columns are computed and dropped. The input gradient's
+  // flipped convolution pads by k − 1 both sides: LeNet's second layer's grid row shrinks from 16
+  // to 12 columns, none dropped. Where the output row would not fit, or the last row's run past
+  // the planes would outgrow the slack, the padding stays whole.
+  const int shared = std::min(p.pad_l, p.pad_r);
+  if (shared <= p.dil_w * (p.kw - 1) && shared <= kMaxSharedPad) g->Wp -= shared;
+  g->plane = (long)g->Hp * g->Wp;
   const long images = (long)p.n * p.groups;
   const int for_threads = images >= 4L * threads ? 1 : (int)std::min<long>(g->OH, (4L * threads + images - 1) / images);
   const int for_cache = (int)((g->OH + std::max<long>(1, kItemColumns / g->Wp) - 1) / std::max<long>(1, kItemColumns / g->Wp));
@@ -79,13 +90,22 @@ void rows_inside(const Conv2dParams& p, int oh, int* lo, int* hi) {
   *hi = std::max(*hi, *lo);
 }
 
+// One image's group planes x zero-padded into out as the plan lays them out: rows Wp apart, pad_l
+// zeros before each row's pixels and the rest of the Wp after them (which the shared columns
+// make fewer than pad_r).
+void pad_as_planned(const Conv2dParams& p, const Plan& g, const float* x, float* out) {
+  Conv2dParams q = p;
+  q.pad_r = g.Wp - p.w - p.pad_l;
+  pad_planes(q, g.cig, g.Hp, g.Wp, x, out);
+}
+
 // Image i, group gi, padded into the calling thread's buffer (zeros past it) unless it holds it.
 const float* padded(const Conv2dParams& p, const Plan& g, const float* x, int i, int gi, std::vector<float>& buf,
                     long* held) {
   float* out = grow(buf, g.cig * g.plane + kSlack);
   const long key = (long)i * p.groups + gi;
   if (*held != key) {
-    pad_planes(p, g.cig, g.Hp, g.Wp, x + ((long)i * p.c_in + gi * g.cig) * p.h * p.w, out);
+    pad_as_planned(p, g, x + ((long)i * p.c_in + gi * g.cig) * p.h * p.w, out);
     std::memset(out + g.cig * g.plane, 0, sizeof(float) * kSlack);
     *held = key;
   }
@@ -288,7 +308,7 @@ bool conv2d_backward_weight_direct(const Conv2dParams& p, const float* x, const 
       for (int j = 0; j < images; ++j) {
         const int i = i0 + j;
         float* xj = xp + j * src_image;
-        pad_planes(p, g.cig, g.Hp, g.Wp, x + ((long)i * p.c_in + gi * g.cig) * p.h * p.w, xj);
+        pad_as_planned(p, g, x + ((long)i * p.c_in + gi * g.cig) * p.h * p.w, xj);
         std::memset(xj + g.cig * g.plane, 0, sizeof(float) * kSlack);
         // dY on the grid: zero in the dropped columns and past the run.
         for (int co = 0; co < g.cog; ++co) {

@@ -338,9 +338,13 @@ static void test_conv_direct(Isa isa, std::mt19937& rng) {
     for (int i = 0; i < 3; ++i) direct[i] += ran[i] == ConvAlgo::Direct;
   }
   // The weight gradient's runs of whole images, the last one short: 11 images in runs of 2
-  // (LeNet's second layer), 21 in runs of 5 (grouped, padded).
+  // (LeNet's second layer), 21 in runs of 5 (grouped, padded). Then rows sharing their zero
+  // columns: left padding past the kernel's span (3 of 2, shared 1) and a dilated 5×5 padded by
+  // exactly its span both sides (shared 8: grid rows as wide as the output's).
   const Conv2dParams runs[] = {{11, 6, 12, 12, 16, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1},
-                               {21, 4, 7, 9, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2}};
+                               {21, 4, 7, 9, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2},
+                               {2, 3, 10, 13, 5, 3, 3, 1, 1, 1, 2, 3, 1, 1, 1, 1},
+                               {1, 2, 9, 9, 4, 5, 5, 1, 1, 8, 8, 8, 8, 2, 2, 1}};
   for (const auto& p : runs) {
     ConvAlgo ran[3];
     check_conv(p, 1, std::string(isa_name(isa)) + " direct runs", rng, ran);
