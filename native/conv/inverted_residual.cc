@@ -1,6 +1,8 @@
 // The fused inverted residual block (inverted_residual.h). Items are runs of whole images, or on
-// maps whose expanded pixels outgrow kItemFloats, one image's band of output rows (the input rows
-// two bands share are expanded twice). Per item, on one thread:
+// maps whose expanded pixels outgrow kItemFloats, bands of output rows: one image's bands in
+// order where the batch gives every thread two images (the input rows a band shares with the last
+// stay expanded and move to the buffer's start), else single bands (those rows expanded twice).
+// Per item and band, on one thread:
 //   expand:    H (pixels × hidden, channel-last) = Xᵀ · W_eᵀ, X the item's NCHW planes read as a
 //              transposed left factor, W_e packed once per call; then bias and clamp over H;
 //   depthwise: D (output pixels × hidden) from H, taps × vector FMA, bias and clamp;
@@ -29,9 +31,10 @@ constexpr long kItemFloats = 64L << 10;
 constexpr int kMinBandRows = 4;
 
 struct Plan {
-  int run;    // images per item
-  int rows;   // output rows per band
-  int bands;  // bands per image
+  int run;       // images per item
+  int rows;      // output rows per band
+  int bands;     // bands per image
+  bool rolling;  // an item is one image's bands in order, each expanding only the rows the last did not
   long items;
 };
 
@@ -40,6 +43,7 @@ Plan plan(const InvertedResidualParams& p, int threads) {
   const int OH = d.out_h();
   const long per_image = (long)d.h * d.w * p.hidden;
   Plan s;
+  s.rolling = false;
   if (per_image <= kItemFloats) {
     // As many images as fit, but at least two items a thread, handed out dynamically.
     const int share = (p.n + 2 * threads - 1) / (2 * threads);
@@ -52,7 +56,10 @@ Plan plan(const InvertedResidualParams& p, int threads) {
   s.run = 1;
   s.rows = std::min(OH, std::max(kMinBandRows, fit >= reach ? (fit - reach) / d.stride_h + 1 : 1));
   s.bands = (OH + s.rows - 1) / s.rows;
-  s.items = (long)p.n * s.bands;
+  // With two images a thread, each thread runs whole images band after band and expands every
+  // input row once; fewer images share out their bands, expanding the rows two bands read twice.
+  s.rolling = s.bands > 1 && p.n >= 2 * threads;
+  s.items = s.rolling ? p.n : (long)p.n * s.bands;
   return s;
 }
 
@@ -127,41 +134,42 @@ void inverted_residual_forward(const InvertedResidualParams& p, const InvertedRe
   const Plan s = plan(p, threads);
   const Shared f = share(isa, p, w);
   const PixelMap map = pixel_map(d);
-  const int OH = d.out_h(), OW = d.out_w(), C = p.hidden;
-  const long HW = (long)d.h * d.w, OHW = (long)OH * OW;
+  const int OH = d.out_h(), OW = d.out_w(), C = p.hidden, reach = (d.kh - 1) * d.dil_h + 1;
+  const long HW = (long)d.h * d.w, OHW = (long)OH * OW, row = (long)d.w * C;
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     thread_local std::vector<float> xg_v, ap_v, h_v, d_v, o_v;
-#pragma omp for schedule(dynamic)
-    for (long it = 0; it < s.items; ++it) {
-      const int i0 = (int)(it / s.bands) * s.run, images = std::min(s.run, p.n - i0);
-      const int o0 = (int)(it % s.bands) * s.rows, o1 = std::min(OH, o0 + s.rows);
-      // The input rows the band reads (every row for whole images).
-      const int r0 = s.bands == 1 ? 0 : std::max(0, o0 * d.stride_h - d.pad_t);
-      const int r1 = s.bands == 1 ? d.h : std::min(d.h, (o1 - 1) * d.stride_h - d.pad_t + (d.kh - 1) * d.dil_h + 1);
-      const long in_pix = (long)std::max(0, r1 - r0) * d.w, out_pix = (long)(o1 - o0) * OW;
-      const long m = images * in_pix, cols = images * out_pix;
-      float* H = grow(h_v, std::max(1L, m) * C);
-      float* D = grow(d_v, cols * C);
-      const float* xi = x + (long)i0 * p.c_in * HW + (long)r0 * d.w;
-      if (m > 0 && w.expand_w) {
-        const float* A = xi;
-        long lda = HW;
-        if (images > 1) {  // the run's planes side by side: c_in × (images · HW)
-          float* g = grow(xg_v, (long)p.c_in * m);
-          for (int i = 0; i < images; ++i)
-            for (int c = 0; c < p.c_in; ++c) std::memcpy(g + c * m + i * HW, xi + ((long)i * p.c_in + c) * HW, sizeof(float) * HW);
-          A = g, lda = m;
-        }
-        float* ap = grow(ap_v, sgemm_packed_a_floats(isa, (int)m, p.c_in));
-        sgemm_pack_a(isa, true, (int)m, p.c_in, A, (int)lda, ap);
-        sgemm_packed_both(isa, (int)m, C, p.c_in, 1.0f, ap, f.expand_bt, p.c_in, 0, 0.0f, H, C);
-        K.bias_clamp(m, C, w.expand_b, w.expand_lo, w.expand_hi, H);
-      } else if (m > 0) {  // no expansion: the input itself, transposed to channel-last
-        for (int i = 0; i < images; ++i) transpose_planes(xi + (long)i * p.c_in * HW, HW, C, in_pix, H + (long)i * in_pix * C);
+    // Input rows [a, b) of images [i0, i0 + images) into H, channel-last, image after image
+    // (several images: every row of each).
+    auto expand = [&](int i0, int images, int a, int b, float* H) {
+      const long m = (long)images * (b - a) * d.w;
+      if (m <= 0) return;
+      const float* xi = x + (long)i0 * p.c_in * HW + (long)a * d.w;
+      if (!w.expand_w) {  // no expansion: the input itself, transposed to channel-last
+        for (int i = 0; i < images; ++i) transpose_planes(xi + (long)i * p.c_in * HW, HW, C, m / images, H + i * (m / images) * C);
+        return;
       }
+      const float* A = xi;
+      long lda = HW;
+      if (images > 1) {  // the run's planes side by side: c_in × (images · HW)
+        float* g = grow(xg_v, (long)p.c_in * m);
+        for (int i = 0; i < images; ++i)
+          for (int c = 0; c < p.c_in; ++c) std::memcpy(g + c * m + i * HW, xi + ((long)i * p.c_in + c) * HW, sizeof(float) * HW);
+        A = g, lda = m;
+      }
+      float* ap = grow(ap_v, sgemm_packed_a_floats(isa, (int)m, p.c_in));
+      sgemm_pack_a(isa, true, (int)m, p.c_in, A, (int)lda, ap);
+      sgemm_packed_both(isa, (int)m, C, p.c_in, 1.0f, ap, f.expand_bt, p.c_in, 0, 0.0f, H, C);
+      K.bias_clamp(m, C, w.expand_b, w.expand_lo, w.expand_hi, H);
+    };
+    // Output rows [o0, o1) of images [i0, i0 + images) from H (each image's input rows from r0,
+    // in_pix pixels an image): the depthwise taps, then the projection into y through its bias
+    // and the residual.
+    auto finish = [&](int i0, int images, int r0, long in_pix, int o0, int o1, const float* H) {
+      const long out_pix = (long)(o1 - o0) * OW, cols = images * out_pix;
+      float* D = grow(d_v, cols * C);
       for (int i = 0; i < images; ++i)
-        K.forward(map, H + (long)i * in_pix * C, r0, o0, o1, f.dw_taps, w.dw_b, w.dw_lo, w.dw_hi, D + (long)i * out_pix * C);
+        K.forward(map, H + i * in_pix * C, r0, o0, o1, f.dw_taps, w.dw_b, w.dw_lo, w.dw_hi, D + i * out_pix * C);
       // One image: the product lands in y's rows o0..o1 of every channel; several: in scratch.
       float* yi = y + (long)i0 * p.c_out * OHW + (long)o0 * OW;
       float* out = images == 1 ? yi : grow(o_v, (long)p.c_out * cols);
@@ -173,6 +181,33 @@ void inverted_residual_forward(const InvertedResidualParams& p, const InvertedRe
           const float* src = images == 1 ? dst : out + co * cols + i * out_pix;
           epilogue_run(dst, src, out_pix, w.project_b ? w.project_b[co] : 0.0f, residual ? residual + (dst - y) : nullptr, none);
         }
+    };
+#pragma omp for schedule(dynamic)
+    for (long it = 0; it < s.items; ++it) {
+      if (s.bands == 1) {  // a run of whole images
+        const int i0 = (int)it * s.run, images = std::min(s.run, p.n - i0);
+        float* H = grow(h_v, (long)images * HW * C);
+        expand(i0, images, 0, d.h, H);
+        finish(i0, images, 0, HW, 0, OH, H);
+        continue;
+      }
+      // Bands of one image: the band's input rows [r0, r1), those the last band expanded kept.
+      const int i = (int)(s.rolling ? it : it / s.bands);
+      const int b0 = s.rolling ? 0 : (int)(it % s.bands), b1 = s.rolling ? s.bands : b0 + 1;
+      float* H = grow(h_v, (long)std::min(d.h, (s.rows - 1) * d.stride_h + reach) * row);
+      int have0 = 0, have1 = 0;
+      for (int band = b0; band < b1; ++band) {
+        const int o0 = band * s.rows, o1 = std::min(OH, o0 + s.rows);
+        const int r0 = std::max(0, o0 * d.stride_h - d.pad_t), r1 = std::min(d.h, (o1 - 1) * d.stride_h - d.pad_t + reach);
+        int from = r0;
+        if (r0 >= have0 && r0 < have1 && have1 <= r1) {
+          std::memmove(H, H + (r0 - have0) * row, sizeof(float) * (have1 - r0) * row);
+          from = have1;
+        }
+        expand(i, 1, from, r1, H + (long)(from - r0) * row);
+        finish(i, 1, r0, (long)std::max(0, r1 - r0) * d.w, o0, o1, H);
+        have0 = r0, have1 = std::max(r0, r1);
+      }
     }
   }
 }

@@ -2,7 +2,8 @@
 // by layer through conv2d_forward, on the active ISA and 1, 2 and 3 threads: MobileNetV2's block
 // shapes at CIFAR sizes (with and without expansion, stride 2, the residual, 2×2 and 1×1 maps),
 // channel counts off every lane count, 5×5 and dilated kernels with asymmetric pads, runs of
-// images with a short last run, and maps large enough to go in bands of rows.
+// images with a short last run, and maps large enough to go in bands of rows (shared out, or an
+// image's bands in order on one thread).
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -47,6 +48,10 @@ void test_inverted_residual(Isa isa) {
       {2, 12, 72, 20, 41, 39, 3, 2, 1, 1, 1, 1, 1, true, false},
       {1, 16, 320, 16, 30, 33, 5, 1, 2, 2, 2, 2, 1, true, true},
       {1, 32, 32, 16, 60, 58, 3, 1, 1, 1, 1, 1, 1, false, false},
+      // Each image's bands in order on one thread (two images a thread), keeping the rows the
+      // next band shares: stride 2 with an uneven pad, a dilated 5×5 reaching 8 rows
+      {7, 8, 40, 8, 44, 41, 3, 2, 1, 0, 1, 1, 1, true, false},
+      {6, 6, 64, 6, 36, 33, 5, 1, 4, 4, 4, 4, 2, true, true},
   };
   for (const Case& c : cases) {
     InvertedResidualParams p;
