@@ -128,6 +128,8 @@ void transpose_planes(const float* src, long plane, int C, long pixels, float* d
 
 void inverted_residual_forward(const InvertedResidualParams& p, const InvertedResidualWeights& w, const float* x,
                                const float* residual, float* y, int threads) {
+  // A pinned convolution path (CNN_CONV_ALGO) is meant to run every convolution: layer by layer.
+  if (conv_algo_override() != ConvAlgo::Auto) return inverted_residual_unfused(p, w, x, residual, y, threads);
   const Isa isa = active_isa();
   const DepthwisePixels& K = depthwise_pixels_for(isa);
   const Conv2dParams& d = p.dw;

@@ -29,6 +29,7 @@ struct InvertedResidualWeights {
 };
 
 // y (n × c_out × OH × OW) = project(dw(expand(x))) (+ residual, laid out as y); x is n × c_in × h × w.
+// Where a convolution path is pinned (set_conv_algo), the layers run one by one through it.
 void inverted_residual_forward(const InvertedResidualParams& p, const InvertedResidualWeights& w, const float* x,
                                const float* residual, float* y, int threads);
 

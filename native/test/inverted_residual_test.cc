@@ -68,6 +68,16 @@ void test_inverted_residual(Isa isa) {
     wt.project_w = pw.data(), wt.project_b = pb.data();
     std::vector<float> want(out);
     inverted_residual_unfused(p, wt, x.data(), c.residual ? res.data() : nullptr, want.data(), 1);
+    // A pinned convolution path runs the layers one by one: the unfused values bit for bit.
+    set_conv_algo(ConvAlgo::Batched);
+    std::vector<float> pinned(out, NAN);
+    inverted_residual_forward(p, wt, x.data(), c.residual ? res.data() : nullptr, pinned.data(), 2);
+    set_conv_algo(ConvAlgo::Auto);
+    std::vector<float> pinned_want(out);
+    set_conv_algo(ConvAlgo::Batched);
+    inverted_residual_unfused(p, wt, x.data(), c.residual ? res.data() : nullptr, pinned_want.data(), 2);
+    set_conv_algo(ConvAlgo::Auto);
+    check_close(std::string("inverted residual pinned batched ") + isa_name(isa), pinned, pinned_want, 0.0f, 0.0f);
     for (int threads : {1, 2, 3}) {
       std::vector<float> got(out, NAN);
       inverted_residual_forward(p, wt, x.data(), c.residual ? res.data() : nullptr, got.data(), threads);
