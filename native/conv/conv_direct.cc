@@ -93,10 +93,23 @@ void rows_inside(const Conv2dParams& p, int oh, int* lo, int* hi) {
 // One image's group planes x zero-padded into out as the plan lays them out: rows Wp apart, pad_l
 // zeros before each row's pixels and the rest of the Wp after them (which the shared columns
 // make fewer than pad_r).
+// Inline loops, not memset/memcpy: LeNet's rows are 8-28 floats, where a library call per run
+// cost more than the copy.
 void pad_as_planned(const Conv2dParams& p, const Plan& g, const float* x, float* out) {
-  Conv2dParams q = p;
-  q.pad_r = g.Wp - p.w - p.pad_l;
-  pad_planes(q, g.cig, g.Hp, g.Wp, x, out);
+  const int right = g.Wp - p.w - p.pad_l;
+  for (int c = 0; c < g.cig; ++c)
+    for (int r = 0; r < g.Hp; ++r) {
+      float* row = out + c * g.plane + (long)r * g.Wp;
+      const int ih = r - p.pad_t;
+      if (ih < 0 || ih >= p.h) {
+        for (int q = 0; q < g.Wp; ++q) row[q] = 0.0f;
+        continue;
+      }
+      const float* src = x + ((long)c * p.h + ih) * p.w;
+      for (int q = 0; q < p.pad_l; ++q) row[q] = 0.0f;
+      for (int q = 0; q < p.w; ++q) row[p.pad_l + q] = src[q];
+      for (int q = 0; q < right; ++q) row[p.pad_l + p.w + q] = 0.0f;
+    }
 }
 
 // Image i, group gi, padded into the calling thread's buffer (zeros past it) unless it holds it.
@@ -310,13 +323,16 @@ bool conv2d_backward_weight_direct(const Conv2dParams& p, const float* x, const 
         float* xj = xp + j * src_image;
         pad_as_planned(p, g, x + ((long)i * p.c_in + gi * g.cig) * p.h * p.w, xj);
         std::memset(xj + g.cig * g.plane, 0, sizeof(float) * kSlack);
-        // dY on the grid: zero in the dropped columns and past the run.
+        // dY on the grid: zero in the dropped columns and past the run (inline loops, as padding).
         for (int co = 0; co < g.cog; ++co) {
-          float* row = dyg + j * dy_image + co * ldy;
-          std::memset(row, 0, sizeof(float) * ldy);
-          for (int oh = oh0; oh < oh1; ++oh)
-            std::memcpy(row + (long)(oh - oh0) * g.Wp, dy + (((long)i * p.c_out + gi * g.cog + co) * g.OH + oh) * g.OW,
-                        sizeof(float) * g.OW);
+          float* grid = dyg + j * dy_image + co * ldy;
+          const float* src = dy + (((long)i * p.c_out + gi * g.cog + co) * g.OH + oh0) * g.OW;
+          for (int oh = oh0; oh < oh1; ++oh) {
+            float* row = grid + (long)(oh - oh0) * g.Wp;
+            for (int q = 0; q < g.OW; ++q) row[q] = src[(long)(oh - oh0) * g.OW + q];
+            if (oh + 1 < oh1) for (int q = g.OW; q < g.Wp; ++q) row[q] = 0.0f;
+          }
+          for (long q = n; q < ldy; ++q) grid[q] = 0.0f;
         }
       }
       R.weight_grad(n, images, g.cog, g.K, dyg, ldy, dy_image, xp + (long)oh0 * g.Wp, src_image, off,
