@@ -90,20 +90,24 @@ PlaneArgs read_planes(const Args& a) {
 }
 
 // (params, dy, indices, dx, threads): indices from maxPool2dForward or adaptiveMaxPool2dForward,
-// each checked to be an integer in [-1, h·w).
+// each checked to be an integer in [-1, h·w). With Relu, (params, y, dy, indices, dx, threads):
+// also ReLU's backward mask before the pool, from the pooled values y (conv2dMaxPoolForward's).
+template <bool Relu>
 Napi::Value MaxPoolBackward(const Args& a) {
-  a.expect_count(5);
+  a.expect_count(Relu ? 6 : 5);
   const auto [planes, h, w, oh, ow] = read_planes(a);
   const int64_t out_n = planes * oh * ow;
-  const float* dy = a.floats(1, "dy", out_n);
-  const float* idx = a.floats(2, "indices", out_n);
-  float* dx = a.floats(3, "dx", planes * h * w);
-  const int threads = a.threads(4);
+  const size_t at = Relu ? 2 : 1;
+  const float* y = Relu ? a.floats(1, "y", out_n) : nullptr;
+  const float* dy = a.floats(at, "dy", out_n);
+  const float* idx = a.floats(at + 1, "indices", out_n);
+  float* dx = a.floats(at + 2, "dx", planes * h * w);
+  const int threads = a.threads(at + 3);
   const int64_t bad = cnn::first_bad_index(idx, out_n, h * w, threads);
   if (bad >= 0)
     a.range_error("indices[" + std::to_string(bad) + "] is " + std::to_string(idx[bad]) +
                   ", not an integer position in a " + std::to_string(h) + "x" + std::to_string(w) + " plane");
-  cnn::max_pool_backward(planes, h * w, oh * ow, dy, idx, dx, threads);
+  cnn::max_pool_backward(planes, h * w, oh * ow, dy, idx, dx, threads, y);
   return a.undefined();
 }
 
@@ -178,7 +182,8 @@ Napi::Value AdaptiveMaxPool2dForward(const Args& a) {
 const Registration rows({
     {"maxPool2dForward", MaxPool2dForward<false>},
     {"maxPool2dRefForward", MaxPool2dForward<true>},
-    {"maxPoolBackward", MaxPoolBackward},
+    {"maxPoolBackward", MaxPoolBackward<false>},
+    {"maxPoolReluBackward", MaxPoolBackward<true>},
     {"avgPool2dForward", AvgPool2d<cnn::avg_pool2d_forward, true>},
     {"avgPool2dBackward", AvgPool2d<cnn::avg_pool2d_backward, false>},
     {"avgPool2dRefForward", AvgPool2d<cnn::avg_pool2d_ref, true, true>},

@@ -249,16 +249,17 @@ void max_pool2d_forward(const Pool2dParams& p, const float* x, float* y, float* 
 }
 
 void max_pool_backward(int64_t planes, int64_t in_size, int64_t out_size, const float* dy,
-                       const float* idx, float* dx, int threads) {
+                       const float* idx, float* dx, int threads, const float* y) {
 #pragma omp parallel for num_threads(threads) if (worth_threads(planes, planes * (in_size + out_size)))
   for (int64_t pl = 0; pl < planes; ++pl) {
     float* dxp = dx + pl * in_size;
     std::memset(dxp, 0, sizeof(float) * in_size);
     const float* dyp = dy + pl * out_size;
     const float* ip = idx + pl * out_size;
+    const float* yp = y ? y + pl * out_size : nullptr;
     for (int64_t o = 0; o < out_size; ++o) {
       const int64_t i = (int64_t)ip[o];
-      if (i >= 0) dxp[i] += dyp[o];
+      if (i >= 0 && (!yp || yp[o] > 0.0f)) dxp[i] += dyp[o];
     }
   }
 }

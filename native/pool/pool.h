@@ -32,10 +32,12 @@ void max_pool2d_forward(const Pool2dParams& p, const float* x, float* y, float* 
 // The direct loop over each window: the reference, and the path of every other window.
 void max_pool2d_ref(const Pool2dParams& p, const float* x, float* y, float* idx, int threads);
 
-// dx (planes×in_h×in_w) = 0, then dx[plane][idx] += dy for every output; idx < 0 is skipped.
-// Shared by max_pool2d and adaptive_max_pool2d. idx must hold integers in [-1, in_h·in_w).
+// dx (planes×in_h×in_w) = 0, then dx[plane][idx] += dy for every output; idx < 0 is skipped,
+// and so is every output whose y is not above 0 where y is given (the pooled values of a ReLU
+// before the pool: its backward mask, applied on the pooled side). Shared by max_pool2d and
+// adaptive_max_pool2d. idx must hold integers in [-1, in_h·in_w).
 void max_pool_backward(int64_t planes, int64_t in_size, int64_t out_size, const float* dy,
-                       const float* idx, float* dx, int threads);
+                       const float* idx, float* dx, int threads, const float* y = nullptr);
 
 // The first i where idx[i] is not an integer in [-1, limit), or -1 when every one is: the
 // check max_pool_backward's callers make, as a parallel scan without a libm call per element.

@@ -561,6 +561,12 @@ static void test_pool_pad(std::mt19937& rng) {
       auto dy = random_vec(y.size(), rng);
       max_pool_backward(planes, h * w, p.out_h * p.out_w, dy.data(), idx.data(), dx.data(), threads);
       check_adjoint("max_pool backward" + t, dot(y, dy), dot(x, dx));
+      // With ReLU's mask from the pooled values: dy zeroed where y <= 0, then the plain scatter.
+      std::vector<float> dy_kept(dy), dx_relu(x.size()), dx_want(x.size());
+      for (size_t i = 0; i < y.size(); ++i) dy_kept[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+      max_pool_backward(planes, h * w, p.out_h * p.out_w, dy_kept.data(), idx.data(), dx_want.data(), threads);
+      max_pool_backward(planes, h * w, p.out_h * p.out_w, dy.data(), idx.data(), dx_relu.data(), threads, y.data());
+      check_close("max_pool backward with ReLU's mask" + t, dx_relu, dx_want, 0, 0);
       Pool2dParams a = p;
       a.dil_h = a.dil_w = 1;
       a.out_h = pool_output_size(h, 3, 1, 2, 1, ceil);

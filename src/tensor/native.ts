@@ -263,6 +263,8 @@ export interface NativeAddon {
   maxPool2dRefForward(p: MaxPoolParams, x: Float32Array, y: Float32Array, indices: Float32Array): void;
   /** dx = 0, then dx[plane][indices] += dy (max_pool2d and adaptive_max_pool2d). */
   maxPoolBackward(p: PlaneParams, dy: Float32Array, indices: Float32Array, dx: Float32Array, threads: number): void;
+  /** maxPoolBackward with ReLU's backward mask before the pool: outputs whose pooled value y is not above 0 pass nothing. */
+  maxPoolReluBackward(p: PlaneParams, y: Float32Array, dy: Float32Array, indices: Float32Array, dx: Float32Array, threads: number): void;
   avgPool2dForward(p: AvgPoolParams, x: Float32Array, y: Float32Array, threads: number): void;
   avgPool2dRefForward(p: AvgPoolParams, x: Float32Array, y: Float32Array): void;
   avgPool2dBackward(p: AvgPoolParams, dy: Float32Array, dx: Float32Array, threads: number): void;

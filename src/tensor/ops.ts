@@ -257,9 +257,8 @@ export function conv2dMaxPool(x: Tensor, w: Tensor, b: Tensor | null, opts: Omit
   if (!native.conv2dMaxPoolForward(opts.clamp ? { ...p, clamp: opts.clamp } : p, x.data, w.data, b ? b.data : null, y, indices, getThreads())) return null;
   if (!indices) return new Tensor(y, shape);
   return record(new Tensor(y, shape), 'conv2dReluMaxPool', b ? [x, w, b] : [x, w], (g) => {
-    const masked = emptyFloat32(y.length), dy = emptyFloat32(n * c * oh * ow);
-    native.reluBackward(y, g.data, masked, getThreads());
-    native.maxPoolBackward({ planes: n * c, h: oh, w: ow, outH: shape[2], outW: shape[3] }, masked, indices, dy, getThreads());
+    const dy = emptyFloat32(n * c * oh * ow);
+    native.maxPoolReluBackward({ planes: n * c, h: oh, w: ow, outH: shape[2], outW: shape[3] }, y, g.data, indices, dy, getThreads());
     return convGradients(p, x, w, b, dy);
   });
 }

@@ -43,6 +43,7 @@ export const validCalls: Calls = {
   maxPool2dForward: () => [{ ...pool(), dilH: 1, dilW: 1, clamp: [0, 6] }, f(32), f(8), f(8), 1],
   maxPool2dRefForward: () => [{ ...pool(), dilH: 1, dilW: 1 }, f(32), f(8), f(8)],
   maxPoolBackward: () => [planes(), f(8), f(8), f(32), 1],
+  maxPoolReluBackward: () => [planes(), f(8), f(8), f(8), f(32), 1],
   avgPool2dForward: () => [{ ...pool(), countIncludePad: true, divisorOverride: 0 }, f(32), f(8), 1],
   avgPool2dRefForward: () => [{ ...pool(), countIncludePad: true, divisorOverride: 0 }, f(32), f(8)],
   avgPool2dBackward: () => [{ ...pool(), countIncludePad: true, divisorOverride: 0 }, f(8), f(32), 1],
