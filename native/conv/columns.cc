@@ -51,6 +51,18 @@ const SmallColumns* small_columns(const Conv2dParams& p, int q0, int q1, SmallCo
   return k;
 }
 
+// The row kernels of columns_small.h for pixels [q0, q1) when they are whole output rows of 8 to
+// 16 pixels whose taps span at most 32 inputs of rows at most 32 wide, else null.
+const SmallColumns* row_columns(const Conv2dParams& p, int q0, int q1, RowColumnShape* r) {
+  const SmallColumns* k = small_columns_for(active_isa());
+  const int OW = p.out_w();
+  if (!k || OW < 8 || OW > 16 || (OW - 1) * p.stride_w >= kRowColumnSpan || p.w > kRowColumnSpan || p.kw > kRowColumnWidth ||
+      q0 % OW || q1 % OW)
+    return nullptr;
+  *r = {p.h, p.w, OW, p.kh, p.kw, p.stride_h, p.stride_w, p.dil_h, p.dil_w, p.pad_t, p.pad_l, q0 / OW, q1 / OW};
+  return k;
+}
+
 typedef float Vec4 __attribute__((vector_size(16), aligned(4)));  // unaligned loads and stores
 
 // d[i] = s[2i] for i in [0, n): four outputs from two loads and a shuffle. The vector loop stops
@@ -84,9 +96,11 @@ void scatter_add_stride2(float* d, const float* s, int n) {
 void im2col(const Conv2dParams& p, const float* x, int cig, int q0, int q1, float* col, long ldc) {
   const ProfileScope timed(ProfileCategory::Im2col);
   const int OW = p.out_w();
+  SmallColumnTaps small;
+  if (const SmallColumns* k = small_columns(p, q0, q1, &small)) return k->im2col(small, cig, x, col, ldc);
+  RowColumnShape rows;
+  if (const SmallColumns* k = row_columns(p, q0, q1, &rows)) return k->im2col_rows(rows, cig, x, col, ldc);
   if (OW < kNarrow) {
-    SmallColumnTaps small;
-    if (const SmallColumns* k = small_columns(p, q0, q1, &small)) return k->im2col(small, cig, x, col, ldc);
     const int taps = p.kh * p.kw, n = q1 - q0;
     const int* offs = tap_offsets(p, q0, q1);
     for (int c = 0; c < cig; ++c) {
@@ -134,9 +148,11 @@ void im2col(const Conv2dParams& p, const float* x, int cig, int q0, int q1, floa
 void col2im_add(const Conv2dParams& p, const float* col, int cig, int q0, int q1, long ldc, float* dx) {
   const ProfileScope timed(ProfileCategory::Im2col);
   const int OW = p.out_w();
+  SmallColumnTaps small;
+  if (const SmallColumns* k = small_columns(p, q0, q1, &small)) return k->col2im_add(small, cig, col, ldc, dx);
+  RowColumnShape rows;
+  if (const SmallColumns* k = row_columns(p, q0, q1, &rows)) return k->col2im_add_rows(rows, cig, col, ldc, dx);
   if (OW < kNarrow) {
-    SmallColumnTaps small;
-    if (const SmallColumns* k = small_columns(p, q0, q1, &small)) return k->col2im_add(small, cig, col, ldc, dx);
     const int taps = p.kh * p.kw, n = q1 - q0;
     const int* offs = tap_offsets(p, q0, q1);
     for (int c = 0; c < cig; ++c) {

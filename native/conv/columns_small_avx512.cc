@@ -69,8 +69,97 @@ void col2im_add_small(const SmallColumnTaps& s, int cig, const float* col, long 
   }
 }
 
+// Bits l < 32 for which input column iw0 + l lies inside [0, w).
+unsigned inside_lanes(int iw0, int w) {
+  unsigned m = 0;
+  for (int l = 0; l < kRowColumnSpan; ++l)
+    if (iw0 + l >= 0 && iw0 + l < w) m |= 1u << l;
+  return m;
+}
+
+// The input row pointer of output row oh, tap row ki, column offset iw0, or null where the tap
+// reads a padding row. The pointer may lie before the row: its lanes there are masked off.
+const float* tap_row(const RowColumnShape& r, const float* plane, int oh, int ki, int iw0) {
+  const int ih = oh * r.stride_h + ki * r.dil_h - r.pad_t;
+  return ih < 0 || ih >= r.h ? nullptr : plane + (long)ih * r.w + iw0;
+}
+
+void im2col_rows(const RowColumnShape& r, int cig, const float* x, float* col, long ldc) {
+  const bool plain = r.stride_w == 1, two = (r.ow - 1) * r.stride_w + 1 > 16;
+  int pick[16];
+  for (int o = 0; o < 16; ++o) pick[o] = o < r.ow ? o * r.stride_w : 0;
+  const __m512i idx = _mm512_loadu_si512(pick);
+  unsigned inside[kRowColumnWidth];
+  for (int kj = 0; kj < r.kw; ++kj) inside[kj] = inside_lanes(kj * r.dil_w - r.pad_l, r.w);
+  const __m512 zero = _mm512_setzero_ps();
+  for (int c = 0; c < cig; ++c) {
+    const float* plane = x + (long)c * r.h * r.w;
+    for (int ki = 0; ki < r.kh; ++ki)
+      for (int kj = 0; kj < r.kw; ++kj) {
+        float* d = col + ((long)(c * r.kh + ki) * r.kw + kj) * ldc;
+        const unsigned m = inside[kj];
+        for (int oh = r.oh0; oh < r.oh1; ++oh, d += r.ow) {
+          const float* s = tap_row(r, plane, oh, ki, kj * r.dil_w - r.pad_l);
+          if (!s) { store_n(d, r.ow, zero); continue; }
+          const __m512 lo = _mm512_maskz_loadu_ps((__mmask16)m, s);
+          if (plain) { store_n(d, r.ow, lo); continue; }
+          const __m512 hi = two ? _mm512_maskz_loadu_ps((__mmask16)(m >> 16), s + 16) : zero;
+          store_n(d, r.ow, _mm512_permutex2var_ps(lo, idx, hi));
+        }
+      }
+  }
+}
+
+// The adjoint, one input row at a time: every (tap, output row) that reads input row ih adds its
+// column row, moved to the input columns it read, into a register (two for rows past 16), which
+// then adds into dx once. Adding each tap straight into dx instead reloads what the previous
+// tap's masked store just wrote, which AMD's cores do not forward: 1.5x slower than per-pixel loops.
+void col2im_add_rows(const RowColumnShape& r, int cig, const float* col, long ldc, float* dx) {
+  // Tap column kj puts output lane o at input column o·stride_w + kj·dil_w − pad_l: for each
+  // input lane l of the row's two halves, the output lane it takes, and which lanes take one.
+  __m512i idx[kRowColumnWidth][2];
+  __mmask16 take[kRowColumnWidth][2];
+  for (int kj = 0; kj < r.kw; ++kj)
+    for (int half = 0; half < 2; ++half) {
+      int from[16];
+      unsigned m = 0;
+      for (int l = 0; l < 16; ++l) {
+        const int rel = half * 16 + l - (kj * r.dil_w - r.pad_l);
+        const bool hit = half * 16 + l < r.w && rel >= 0 && rel % r.stride_w == 0 && rel / r.stride_w < r.ow;
+        from[l] = hit ? rel / r.stride_w : 0;
+        if (hit) m |= 1u << l;
+      }
+      idx[kj][half] = _mm512_loadu_si512(from);
+      take[kj][half] = (__mmask16)m;
+    }
+  const bool two = r.w > 16;
+  const __mmask16 row_lo = (__mmask16)(two ? 0xffffu : (1u << r.w) - 1), row_hi = (__mmask16)(two ? (1u << (r.w - 16)) - 1 : 0);
+  for (int c = 0; c < cig; ++c)
+    for (int ih = 0; ih < r.h; ++ih) {
+      __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
+      bool any = false;
+      for (int ki = 0; ki < r.kh; ++ki) {
+        const int num = ih + r.pad_t - ki * r.dil_h;
+        if (num < 0 || num % r.stride_h) continue;
+        const int oh = num / r.stride_h;
+        if (oh < r.oh0 || oh >= r.oh1) continue;
+        any = true;
+        const float* src = col + ((long)(c * r.kh + ki) * r.kw) * ldc + (long)(oh - r.oh0) * r.ow;
+        for (int kj = 0; kj < r.kw; ++kj, src += ldc) {
+          const __m512 v = load_n(src, r.ow);
+          lo = _mm512_add_ps(lo, _mm512_maskz_permutexvar_ps(take[kj][0], idx[kj][0], v));
+          if (two) hi = _mm512_add_ps(hi, _mm512_maskz_permutexvar_ps(take[kj][1], idx[kj][1], v));
+        }
+      }
+      if (!any) continue;
+      float* d = dx + ((long)c * r.h + ih) * r.w;
+      _mm512_mask_storeu_ps(d, row_lo, _mm512_add_ps(_mm512_maskz_loadu_ps(row_lo, d), lo));
+      if (two) _mm512_mask_storeu_ps(d + 16, row_hi, _mm512_add_ps(_mm512_maskz_loadu_ps(row_hi, d + 16), hi));
+    }
+}
+
 }  // namespace
 
-const SmallColumns small_columns_avx512 = {im2col_small, col2im_add_small};
+const SmallColumns small_columns_avx512 = {im2col_small, col2im_add_small, im2col_rows, col2im_add_rows};
 
 }  // namespace cnn

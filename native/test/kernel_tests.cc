@@ -303,9 +303,9 @@ static void test_conv_stride2(Isa isa) {
 }
 
 // ResNet's small maps at CIFAR sizes and their neighbours, whose column matrices come from whole
-// planes in one vector (conv/columns_small.h): 3×3 on 4×4 and 2×2, stride 2 from 4×4, the 1×1
-// stride-2 downsample, 3×3 maps (partial vectors), 5×5 kernels, dilation, groups, asymmetric
-// padding, more images than a run; on each path that builds columns, 1 to 3 threads. Its own
+// planes in one vector or by rows (conv/columns_small.h): 3×3 on 4×4 and 2×2, stride 2 from 4×4,
+// the 1×1 stride-2 downsample, 3×3 maps (partial vectors), 5×5 kernels, dilation, groups,
+// asymmetric padding, 8×8 maps, stride 2 from 8×8, the 7×7 stride-2 stem, more images than a run; on each path that builds columns, 1 to 3 threads. Its own
 // random stream, so the later tests' inputs stay as they were.
 static void test_conv_small_planes(Isa isa) {
   std::mt19937 rng(11);
@@ -316,7 +316,11 @@ static void test_conv_small_planes(Isa isa) {
                                 {9, 12, 3, 3, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2},
                                 {7, 10, 4, 4, 12, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1},
                                 {8, 8, 4, 4, 16, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 2},
-                                {6, 6, 3, 5, 8, 3, 3, 1, 1, 0, 1, 2, 1, 1, 1, 1}};
+                                {6, 6, 3, 5, 8, 3, 3, 1, 1, 0, 1, 2, 1, 1, 1, 1},
+                                // by rows: 8×8 maps, stride 2 from 8×8, the 7×7 stride-2 stem
+                                {10, 16, 8, 8, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+                                {9, 12, 8, 8, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},
+                                {3, 3, 32, 32, 16, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1}};
   check_conv_paths(cases, {1, 2, 3}, std::string(isa_name(isa)) + " small planes", rng);
 }
 
