@@ -16,10 +16,23 @@ namespace {
 // for the segment-wise copies to pay for their bookkeeping.
 constexpr int kNarrow = 16;
 
+// What the tap tables below depend on: each is built once per thread for the last geometry it
+// saw, not per image (a batch calls im2col once per image with the same geometry).
+struct TapKey {
+  int h, w, kh, kw, stride_h, stride_w, pad_t, pad_l, dil_h, dil_w, q0, q1;
+  static TapKey of(const Conv2dParams& p, int q0, int q1) {
+    return {p.h, p.w, p.kh, p.kw, p.stride_h, p.stride_w, p.pad_t, p.pad_l, p.dil_h, p.dil_w, q0, q1};
+  }
+  bool operator==(const TapKey& o) const { return std::memcmp(this, &o, sizeof o) == 0; }
+};
+
 // For every tap (ki, kj) and pixel q in [q0, q1): the tap's offset inside an input plane, or −1
 // where it reads padding. Shared by all channels; in the calling thread's buffer.
 const int* tap_offsets(const Conv2dParams& p, int q0, int q1) {
   thread_local std::vector<int> buf;
+  thread_local TapKey built{};
+  const TapKey key = TapKey::of(p, q0, q1);
+  if (!buf.empty() && built == key) return buf.data();
   const int OW = p.out_w(), n = q1 - q0;
   buf.resize((size_t)p.kh * p.kw * n);
   for (int ki = 0; ki < p.kh; ++ki)
@@ -31,23 +44,30 @@ const int* tap_offsets(const Conv2dParams& p, int q0, int q1) {
         off[q - q0] = ih >= 0 && ih < p.h && iw >= 0 && iw < p.w ? ih * p.w + iw : -1;
       }
     }
+  built = key;
   return buf.data();
 }
 
 // The tap tables of columns_small.h for whole images [q0, q1) = [0, P), or null where the
 // active ISA has no small-plane kernels or the planes do not fit one vector. One output pixel
 // (a row of K per image: the batched path's layout) is a single gather per tap either way.
-const SmallColumns* small_columns(const Conv2dParams& p, int q0, int q1, SmallColumnTaps* s) {
+const SmallColumns* small_columns(const Conv2dParams& p, int q0, int q1, const SmallColumnTaps** taps) {
   const SmallColumns* k = small_columns_for(active_isa());
-  const int P = p.out_h() * p.out_w(), taps = p.kh * p.kw;
-  if (!k || q0 != 0 || q1 != P || P < 4 || P > kSmallColumnLanes || p.h * p.w > kSmallColumnLanes || taps > kSmallColumnTaps) return nullptr;
-  s->taps = taps, s->hw = p.h * p.w, s->P = P;
+  const int P = p.out_h() * p.out_w(), nt = p.kh * p.kw;
+  if (!k || q0 != 0 || q1 != P || P < 4 || P > kSmallColumnLanes || p.h * p.w > kSmallColumnLanes || nt > kSmallColumnTaps) return nullptr;
+  thread_local SmallColumnTaps s;
+  thread_local TapKey built{};
+  const TapKey key = TapKey::of(p, q0, q1);
+  *taps = &s;
+  if (built == key) return k;
+  s.taps = nt, s.hw = p.h * p.w, s.P = P;
   const int* offs = tap_offsets(p, 0, P);
-  for (int t = 0; t < taps; ++t) {
-    for (int l = 0; l < kSmallColumnLanes; ++l) s->from[t][l] = -1, s->to[t][l] = -1;
+  for (int t = 0; t < nt; ++t) {
+    for (int l = 0; l < kSmallColumnLanes; ++l) s.from[t][l] = -1, s.to[t][l] = -1;
     for (int q = 0; q < P; ++q)
-      if ((s->from[t][q] = offs[t * P + q]) >= 0) s->to[t][offs[t * P + q]] = q;
+      if ((s.from[t][q] = offs[t * P + q]) >= 0) s.to[t][offs[t * P + q]] = q;
   }
+  built = key;
   return k;
 }
 
@@ -96,8 +116,8 @@ void scatter_add_stride2(float* d, const float* s, int n) {
 void im2col(const Conv2dParams& p, const float* x, int cig, int q0, int q1, float* col, long ldc) {
   const ProfileScope timed(ProfileCategory::Im2col);
   const int OW = p.out_w();
-  SmallColumnTaps small;
-  if (const SmallColumns* k = small_columns(p, q0, q1, &small)) return k->im2col(small, cig, x, col, ldc);
+  const SmallColumnTaps* small;
+  if (const SmallColumns* k = small_columns(p, q0, q1, &small)) return k->im2col(*small, cig, x, col, ldc);
   RowColumnShape rows;
   if (const SmallColumns* k = row_columns(p, q0, q1, &rows)) return k->im2col_rows(rows, cig, x, col, ldc);
   if (OW < kNarrow) {
@@ -148,8 +168,8 @@ void im2col(const Conv2dParams& p, const float* x, int cig, int q0, int q1, floa
 void col2im_add(const Conv2dParams& p, const float* col, int cig, int q0, int q1, long ldc, float* dx) {
   const ProfileScope timed(ProfileCategory::Im2col);
   const int OW = p.out_w();
-  SmallColumnTaps small;
-  if (const SmallColumns* k = small_columns(p, q0, q1, &small)) return k->col2im_add(small, cig, col, ldc, dx);
+  const SmallColumnTaps* small;
+  if (const SmallColumns* k = small_columns(p, q0, q1, &small)) return k->col2im_add(*small, cig, col, ldc, dx);
   RowColumnShape rows;
   if (const SmallColumns* k = row_columns(p, q0, q1, &rows)) return k->col2im_add_rows(rows, cig, col, ldc, dx);
   if (OW < kNarrow) {
