@@ -251,7 +251,8 @@ export function conv2dMaxPool(x: Tensor, w: Tensor, b: Tensor | null, opts: Omit
   }
   if (b && (b.ndim !== 1 || b.shape[0] !== p.cOut)) throw new RangeError(`conv2d: bias ${formatShape(b.shape)} does not match ${p.cOut} output channels`);
   const [n, c, oh, ow] = convOutputShape(p);
-  if (oh < 2 || ow < 2) return null;
+  // Asked first, so that a layer on another path (simplecnn's wider ones) allocates nothing.
+  if (oh < 2 || ow < 2 || native.convAlgo(p, 'forward', getThreads()) !== 'direct') return null;
   const shape = [n, c, Math.floor(oh / 2), Math.floor(ow / 2)];
   const y = emptyFloat32(shapeSize(shape)), indices = recording ? emptyFloat32(y.length) : null;
   if (!native.conv2dMaxPoolForward(opts.clamp ? { ...p, clamp: opts.clamp } : p, x.data, w.data, b ? b.data : null, y, indices, getThreads())) return null;

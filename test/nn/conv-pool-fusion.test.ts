@@ -127,23 +127,27 @@ describe('in training, conv → ReLU → max pool 2×2 is one recorded pooled co
 });
 
 describe('where the kernel has no pooled path, the layers run one by one', () => {
-  it('many output channels (a GEMM path): declined, the unfused values', () => {
+  it('many output channels (a GEMM path): not asked (the binding declines it), the unfused values', () => {
     setThreads(2);
     const seq = new Sequential(new Conv2d({ inChannels: 8, outChannels: 64, kernelSize: 3, padding: 1 }), new ReLU(), new MaxPool2d({ kernelSize: 2 }));
     const x = data([2, 8, 10, 10], 0);
     const { y, ran, declined } = fusedCalls(() => noGrad(() => seq.call(x)));
-    assert.deepEqual({ ran, declined }, { ran: 0, declined: 1 });
+    assert.deepEqual({ ran, declined }, { ran: 0, declined: 0 });
     assert.deepEqual(y.data, layerByLayer([...seq.children()], x).data);
+    const conv = seq.at(0) as Conv2d, out = new Float32Array(2 * 64 * 25).fill(7);
+    const p = { n: 2, cIn: 8, h: 10, w: 10, cOut: 64, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1, groups: 1 };
+    assert.equal(native.conv2dMaxPoolForward(p, x.data, conv.weight.data, conv.bias!.data, out, null, 2), false);
+    assert.ok(out.every((v) => v === 7));
   });
 
-  it('a forced other path (CNN_CONV_ALGO): declined', () => {
+  it('a forced other path (CNN_CONV_ALGO): not asked', () => {
     setThreads(2);
     const seq = new Sequential(new Conv2d({ inChannels: 1, outChannels: 6, kernelSize: 5 }), new ReLU(), new MaxPool2d({ kernelSize: 2 }));
     const x = data([2, 1, 28, 28], 0);
     native.setConvAlgo('grid');
     try {
       const { y, ran, declined } = fusedCalls(() => noGrad(() => seq.call(x)));
-      assert.deepEqual({ ran, declined }, { ran: 0, declined: 1 });
+      assert.deepEqual({ ran, declined }, { ran: 0, declined: 0 });
       assert.deepEqual(y.data, layerByLayer([...seq.children()], x).data);
     } finally {
       native.setConvAlgo('auto');
