@@ -91,15 +91,36 @@ bool trim_taps(const Conv2dParams& p, Conv2dParams* q, int* ki0, int* kj0) {
   return q->pad_t >= 0 && q->pad_b >= 0 && q->pad_l >= 0 && q->pad_r >= 0;
 }
 
-// w cut to q's taps, starting at tap (ki0, kj0) of p's kernel.
-const float* trimmed_weights(const Conv2dParams& p, const Conv2dParams& q, int ki0, int kj0, const float* w) {
+// w cut to q's taps, starting at tap (ki0, kj0) of p's kernel. Every call copies (the kernel
+// cannot know whether w changed since the last), and the copy reads every cache line of w (9.4 MB
+// for a 512-channel 3×3 cut to its centre: as long as the product itself on one thread), so the
+// planes are split over the threads instead of leaving the other threads waiting.
+const float* trimmed_weights(const Conv2dParams& p, const Conv2dParams& q, int ki0, int kj0, const float* w,
+                             int threads) {
   thread_local std::vector<float> buf;
   const long planes = (long)p.c_out * (p.c_in / p.groups);
   float* out = grow(buf, planes * q.kh * q.kw);
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && planes >= 4096)
   for (long pl = 0; pl < planes; ++pl)
     for (int i = 0; i < q.kh; ++i)
       for (int j = 0; j < q.kw; ++j) out[(pl * q.kh + i) * q.kw + j] = w[(pl * p.kh + ki0 + i) * p.kw + kj0 + j];
   return out;
+}
+
+// The inverse for the weight gradient: dwq (q's taps) into dw (p's), the cut taps zero. Each
+// thread clears and fills its own range of planes (one memset each: per-plane ones cost more).
+void untrim_weight_grad(const Conv2dParams& p, const Conv2dParams& q, int ki0, int kj0, const float* dwq, float* dw,
+                        int threads) {
+  const long planes = (long)p.c_out * (p.c_in / p.groups);
+#pragma omp parallel num_threads(threads) if (threads > 1 && planes >= 4096)
+  {
+    const int t = omp_get_thread_num(), team = omp_get_num_threads();
+    const long begin = planes * t / team, end = planes * (t + 1) / team;
+    std::memset(dw + begin * p.kh * p.kw, 0, sizeof(float) * (end - begin) * p.kh * p.kw);
+    for (long pl = begin; pl < end; ++pl)
+      for (int i = 0; i < q.kh; ++i)
+        for (int j = 0; j < q.kw; ++j) dw[(pl * p.kh + ki0 + i) * p.kw + kj0 + j] = dwq[(pl * q.kh + i) * q.kw + j];
+  }
 }
 
 std::atomic<int> g_override{(int)ConvAlgo::Auto};
@@ -156,7 +177,7 @@ void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const
                     int threads, const ConvEpilogue& e) {
   Conv2dParams q;
   int ki0, kj0;
-  if (trim_taps(p, &q, &ki0, &kj0)) return conv2d_forward(q, x, trimmed_weights(p, q, ki0, kj0, w), b, y, threads, e);
+  if (trim_taps(p, &q, &ki0, &kj0)) return conv2d_forward(q, x, trimmed_weights(p, q, ki0, kj0, w, threads), b, y, threads, e);
   switch (choose(p, ConvPass::Forward, threads)) {
     case ConvAlgo::Depthwise: return depthwise_forward(p, x, w, b, y, threads, e);
     case ConvAlgo::Direct: if (conv2d_forward_direct(p, x, w, b, y, threads, e)) return; break;
@@ -232,7 +253,7 @@ void conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* 
                            int threads) {
   Conv2dParams q;
   int ki0, kj0;
-  if (trim_taps(p, &q, &ki0, &kj0)) return conv2d_backward_input(q, dy, trimmed_weights(p, q, ki0, kj0, w), dx, threads);
+  if (trim_taps(p, &q, &ki0, &kj0)) return conv2d_backward_input(q, dy, trimmed_weights(p, q, ki0, kj0, w, threads), dx, threads);
   switch (choose(p, ConvPass::BackwardInput, threads)) {
     case ConvAlgo::Depthwise: return depthwise_backward_input(p, dy, w, dx, threads);
     case ConvAlgo::Direct: if (conv2d_backward_input_direct(p, dy, w, dx, threads)) return; break;
@@ -283,10 +304,7 @@ void conv2d_backward_weight(const Conv2dParams& p, const float* x, const float* 
     const long planes = (long)p.c_out * (p.c_in / p.groups);
     float* dwq = grow(buf, planes * q.kh * q.kw);
     conv2d_backward_weight(q, x, dy, dwq, db, threads);
-    std::memset(dw, 0, sizeof(float) * planes * p.kh * p.kw);
-    for (long pl = 0; pl < planes; ++pl)
-      for (int i = 0; i < q.kh; ++i)
-        for (int j = 0; j < q.kw; ++j) dw[(pl * p.kh + ki0 + i) * p.kw + kj0 + j] = dwq[(pl * q.kh + i) * q.kw + j];
+    untrim_weight_grad(p, q, ki0, kj0, dwq, dw, threads);
     return;
   }
   const ConvAlgo algo = choose(p, ConvPass::BackwardWeight, threads);

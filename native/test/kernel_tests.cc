@@ -324,6 +324,19 @@ static void test_conv_small_planes(Isa isa) {
   check_conv_paths(cases, {1, 2, 3}, std::string(isa_name(isa)) + " small planes", rng);
 }
 
+// Kernels cut to the taps that reach the image, with enough weight planes (Cout × Cin/groups >=
+// 4096) that the cut weights and the weight gradient's zero-filled taps are split over the threads:
+// 3×3 on 1×1 maps (the centre), stride 2 on 2×2 maps (2×2 of 3×3), grouped; 1 to 3 threads.
+static void test_conv_trimmed_threads(Isa isa) {
+  std::mt19937 rng(13);
+  const Conv2dParams cases[] = {{3, 80, 1, 1, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+                                {4, 72, 2, 2, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},
+                                {2, 96, 1, 1, 192, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2}};
+  ConvAlgo ran[3];
+  for (const auto& p : cases)
+    for (int threads : {1, 2, 3}) check_conv(p, threads, std::string(isa_name(isa)) + " trimmed", rng, ran);
+}
+
 // The direct loops (few output channels) for every channel count 1..33: each register block and
 // its remainders on every ISA (up to 8 channels by up to 6 vectors), past the 32 where the GEMM
 // paths take over; 1×1, 3×3 and 5×5 kernels on odd sizes, with padding (asymmetric too),
@@ -850,6 +863,7 @@ int main() {
     test_conv(isa, rng);
     test_conv_stride2(isa);
     test_conv_small_planes(isa);
+    test_conv_trimmed_threads(isa);
     test_columns(isa, rng);
     test_conv_direct(isa, rng);
     test_conv_direct_pool(isa, rng);
