@@ -133,29 +133,11 @@ long round_up(long n, int unit) { return (n + unit - 1) / unit * unit; }
 // flat position in its OH × OW plane: the max pool kernel's fold (a later value wins if greater
 // or NaN) in its window order, so values and positions equal pooling the stored output.
 void pool_out(const Plan& g, const float* out, long ldo, int oh0, int oh1, float* y, float* idx) {
-  const int PH = g.OH / 2, PW = g.OW / 2;
-  auto fold = [](float best, float v) { return (v > best || v != v) ? v : best; };
-  for (int co = 0; co < g.cog; ++co)
-    for (int ph = oh0 / 2; ph < std::min(PH, oh1 / 2); ++ph) {
-      const float* r0 = out + co * ldo + (long)(2 * ph - oh0) * g.Wp;
-      const float* r1 = r0 + g.Wp;
-      float* d = y + ((long)co * PH + ph) * PW;
-      if (!idx) {
-        for (int q = 0; q < PW; ++q)
-          d[q] = fold(fold(fold(fold(-INFINITY, r0[2 * q]), r0[2 * q + 1]), r1[2 * q]), r1[2 * q + 1]);
-        continue;
-      }
-      float* at = idx + ((long)co * PH + ph) * PW;
-      for (int q = 0; q < PW; ++q) {
-        const float v[4] = {r0[2 * q], r0[2 * q + 1], r1[2 * q], r1[2 * q + 1]};
-        float best = -INFINITY;
-        int k = 0;
-        for (int t = 0; t < 4; ++t)
-          if (v[t] > best || v[t] != v[t]) best = v[t], k = t;
-        d[q] = best;
-        at[q] = (float)((2 * ph + k / 2) * g.OW + 2 * q + k % 2);
-      }
-    }
+  const int PH = g.OH / 2, PW = g.OW / 2, ph0 = oh0 / 2, rows = std::min(PH, oh1 / 2) - ph0;
+  if (rows <= 0) return;
+  const long at = (long)ph0 * PW;
+  direct_rows_for(active_isa()).max_pool_pairs(out, ldo, g.Wp, g.cog, rows, PW, y + at, (long)PH * PW, idx ? idx + at : nullptr,
+                                               (float)(2 * ph0 * g.OW), (float)g.OW);
 }
 
 // The forward pass of p (planned as g) with each group's weights tap-major, kernel rows first:

@@ -19,6 +19,14 @@ struct DirectRows {
   // run of images, so that small images pay neither a horizontal sum nor a reload per weight.
   void (*weight_grad)(long n, int images, int cog, int taps, const float* dy, long ldy, long dy_image,
                       const float* src, long src_image, const long* off, float* acc, long ldw);
+  // The 2×2 stride-2 max pool of `rows` pairs of rows of `channels` planes: pair r of channel c is
+  // r0 = src + c·ldc + 2r·ld and r1 = r0 + ld (2·pw floats each), pooled into out[c·out_plane +
+  // r·pw + q] for q < pw with the max pool kernel's fold (a later value wins if greater or NaN) in
+  // window order r0[2q], r0[2q+1], r1[2q], r1[2q+1]. Where idx is not null, it gets the winner's
+  // position in its plane of rows ow wide (pos0 the first pair's: + 2r·ow + 2q, + 1 for the odd
+  // column, + ow for r1).
+  void (*max_pool_pairs)(const float* src, long ldc, long ld, int channels, int rows, long pw, float* out,
+                         long out_plane, float* idx, float pos0, float ow);
 };
 
 extern const DirectRows direct_rows_portable;
