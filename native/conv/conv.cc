@@ -20,6 +20,7 @@
 #include "conv/conv_direct.h"
 #include "conv/conv_grid.h"
 #include "conv/geometry.h"
+#include "conv/pointwise.h"
 #include "conv/work.h"
 #include "gemm/gemm.h"
 
@@ -311,7 +312,11 @@ void conv2d_backward_weight(const Conv2dParams& p, const float* x, const float* 
   if (algo == ConvAlgo::Depthwise) return depthwise_backward_weight(p, x, dy, dw, db, threads);
   const Chunking c = chunking(p);
   thread_local std::vector<float> col_buf, dy_buf;
-  const bool done = (algo == ConvAlgo::Direct && conv2d_backward_weight_direct(p, x, dy, dw, threads)) ||
+  // 1×1 layers on 8×8 to 16×16 maps read each image's planes in place (pointwise.h) where the
+  // shape would go to a GEMM path by itself (a pinned path still runs as pinned).
+  const bool gemm_path = algo == ConvAlgo::ByImage || algo == ConvAlgo::Batched;
+  const bool done = (gemm_path && conv_algo_override() == ConvAlgo::Auto && pointwise_backward_weight(p, x, dy, dw, threads)) ||
+                    (algo == ConvAlgo::Direct && conv2d_backward_weight_direct(p, x, dy, dw, threads)) ||
                     (algo == ConvAlgo::Grid && conv2d_backward_weight_grid(p, x, dy, dw, threads)) ||
                     (algo == ConvAlgo::ByImage && conv2d_backward_weight_by_image(p, x, dy, dw, threads));
   for (int n0 = 0; n0 < p.n && !done; n0 += c.images) {

@@ -30,6 +30,11 @@ struct DepthwiseLanes {
   // to its centre, one vector multiply-add per element. b and res may be null.
   void (*scale_shift)(long n, const float* x, const float* w, const float* b, const float* res, float lo, float hi,
                       float* y);
+  // The 1×1 convolution's weight gradient (pointwise.h) shares these loops, with pixels in the
+  // lanes: acc[(i·ld_acc + j)·lanes + l] += Σ_m Σ_{q ≡ l mod lanes} a[m·a_image + i·P + q]·b[m·b_image
+  // + j·P + q] over images m < images, q < P, i < rows, j < cols: each image's planes read in place.
+  void (*pixel_dots)(int rows, int cols, int images, long P, const float* a, long a_image, const float* b,
+                     long b_image, float* acc, long ld_acc);
 };
 
 extern const DepthwiseLanes depthwise_lanes_portable;

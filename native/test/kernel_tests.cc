@@ -15,6 +15,7 @@
 #include "conv/conv.h"
 #include "conv/conv_direct.h"
 #include "conv/depthwise_small.h"
+#include "conv/pointwise.h"
 #include "dropout/dropout.h"
 #include "eltwise/eltwise.h"
 #include "norm/norm.h"
@@ -503,6 +504,46 @@ static void test_depthwise_small(Isa isa) {
   set_depthwise_small(DepthwiseSmall::Auto);
 }
 
+// The 1×1 weight gradient with pixels in the lanes (pointwise.h), through conv2d_backward_weight
+// (check_conv, all passes) and called directly, at 1-3 threads: MobileNetV2's 16×16 layers, odd
+// channel counts (partial register tiles), planes with a partial last vector on every lane count
+// (108 and 105 pixels), more images than one group, and the largest weights it takes. It declines
+// 8×8 maps and larger weights, leaving dw alone. Its own random stream.
+static void test_pointwise_weight(Isa isa) {
+  std::mt19937 rng(17);
+  // n, cin, h, w, cout, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw, groups
+  const Conv2dParams cases[] = {
+      {4, 16, 16, 16, 96, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1}, {3, 32, 16, 16, 16, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+      {5, 17, 9, 12, 23, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1}, {7, 13, 7, 15, 6, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+      {11, 64, 10, 10, 64, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+  };
+  for (const auto& p : cases)
+    for (int threads : {1, 2, 3}) {
+      ConvAlgo ran[3];
+      check_conv(p, threads, std::string(isa_name(isa)) + " pointwise", rng, ran);
+      const size_t xs = (size_t)p.n * p.c_in * p.h * p.w, ys = (size_t)p.n * p.c_out * p.h * p.w;
+      const auto x = random_vec(xs, rng), dy = random_vec(ys, rng);
+      std::vector<float> want((size_t)p.c_out * p.c_in), got(want.size(), NAN);
+      conv2d_ref_backward_weight(p, x.data(), dy.data(), want.data(), nullptr);
+      char name[120];
+      std::snprintf(name, sizeof name, "pointwise_backward_weight[%s] cin=%d cout=%d %dx%d n=%d threads=%d", isa_name(isa),
+                    p.c_in, p.c_out, p.h, p.w, p.n, threads);
+      if (pointwise_weight_suits(p) && pointwise_backward_weight(p, x.data(), dy.data(), got.data(), threads)) ++g_pass;
+      else { std::printf("FAIL %s: declined\n", name); ++g_fail; }
+      check_close(name, got, want, 1e-3f, 1e-4f);
+    }
+  const Conv2dParams declined[] = {{4, 24, 8, 8, 144, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+                                   {2, 65, 10, 10, 64, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+                                   {2, 16, 17, 17, 16, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+                                   {2, 16, 16, 16, 16, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2}};
+  for (const auto& p : declined) {
+    std::vector<float> x((size_t)p.n * p.c_in * p.h * p.w, 1.0f), dy((size_t)p.n * p.c_out * p.h * p.w, 1.0f), dw(16, 7.0f);
+    if (!pointwise_weight_suits(p) && !pointwise_backward_weight(p, x.data(), dy.data(), dw.data(), 2) &&
+        dw == std::vector<float>(16, 7.0f)) ++g_pass;
+    else { std::printf("FAIL pointwise_backward_weight[%s] took cin=%d cout=%d %dx%d g%d\n", isa_name(isa), p.c_in, p.c_out, p.h, p.w, p.groups); ++g_fail; }
+  }
+}
+
 // Each path pinned with the override (as CNN_CONV_ALGO does) over the same odd shapes: a forced
 // path runs every shape it suits, the batched path the rest, and each path must run some case
 // of each pass, so none goes untested.
@@ -869,6 +910,7 @@ int main() {
     test_conv_direct(isa, rng);
     test_conv_direct_pool(isa, rng);
     test_depthwise_small(isa);
+    test_pointwise_weight(isa);
     test_inverted_residual(isa);
     test_pool_vectors(isa);  // pooling dispatches through the active variant
     test_adaptive_avg_vectors(isa);

@@ -61,8 +61,10 @@ function checkGemm(g: Generator, threads: number): number {
  * eval's conv → ReLU → 2×2 max pool through them), and
  * a strided 3×3 one from 2×2 to 1×1 maps (the batched path with a row of columns per image, whose
  * products read and write NCHW in place), 3×3 ones on 4×4 maps, stride 1 and stride 2 (whole
- * planes in one vector: im2col and col2im by one permutation per tap on AVX-512), and a 7×7
- * stride-2 stem on 32×32 (16-pixel output rows: im2col and col2im by rows on AVX-512). */
+ * planes in one vector: im2col and col2im by one permutation per tap on AVX-512), a 7×7
+ * stride-2 stem on 32×32 (16-pixel output rows: im2col and col2im by rows on AVX-512), and a 1×1
+ * one on a 7×15 map (its weight gradient with pixels in the lanes: 105 pixels leave a partial
+ * vector, 13 and 6 channels partial register tiles, on every ISA). */
 const CONV_CHECKS: { p: ConvParams; threads?: number }[] = [
   { p: { n: 3, cIn: 6, h: 9, w: 7, cOut: 10, kh: 3, kw: 3, strideH: 2, strideW: 1, padT: 1, padB: 0, padL: 1, padR: 2, dilH: 1, dilW: 2, groups: 2 } },
   { p: { n: 2, cIn: 5, h: 29, w: 37, cOut: 5, kh: 5, kw: 5, strideH: 2, strideW: 2, padT: 2, padB: 1, padL: 2, padR: 2, dilH: 1, dilW: 1, groups: 5 } },
@@ -74,6 +76,7 @@ const CONV_CHECKS: { p: ConvParams; threads?: number }[] = [
   { p: { n: 6, cIn: 10, h: 4, w: 4, cOut: 12, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1, groups: 1 } },
   { p: { n: 5, cIn: 8, h: 4, w: 4, cOut: 16, kh: 3, kw: 3, strideH: 2, strideW: 2, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1, groups: 1 } },
   { p: { n: 2, cIn: 3, h: 32, w: 32, cOut: 8, kh: 7, kw: 7, strideH: 2, strideW: 2, padT: 3, padB: 3, padL: 3, padR: 3, dilH: 1, dilW: 1, groups: 1 } },
+  { p: { n: 3, cIn: 13, h: 7, w: 15, cOut: 6, kh: 1, kw: 1, strideH: 1, strideW: 1, padT: 0, padB: 0, padL: 0, padR: 0, dilH: 1, dilW: 1, groups: 1 } },
 ];
 
 function checkConv(g: Generator, threads: number): number {
