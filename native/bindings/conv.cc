@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "bindings/conv_geometry.h"
 #include "bindings/registry.h"
 #include "conv/conv.h"
 #include "conv/conv_direct.h"
@@ -13,25 +14,16 @@ namespace {
 
 using namespace cnn_binding;
 
-constexpr int64_t kMaxSide = 100000000;
-
 // {n, cIn, h, w, cOut, kh, kw, strideH, strideW, padT, padB, padL, padR, dilH, dilW, groups}
 cnn::Conv2dParams read_conv(const Args& a, size_t i) {
   const Fields f = a.object(i, "params");
-  auto field = [&](const char* name, int64_t lo) { return (int)f.integer(name, lo, kMaxSide); };
   cnn::Conv2dParams p;
-  p.n = field("n", 1); p.c_in = field("cIn", 1); p.h = field("h", 1); p.w = field("w", 1);
-  p.c_out = field("cOut", 1); p.kh = field("kh", 1); p.kw = field("kw", 1);
-  p.stride_h = field("strideH", 1); p.stride_w = field("strideW", 1);
-  p.pad_t = field("padT", 0); p.pad_b = field("padB", 0); p.pad_l = field("padL", 0); p.pad_r = field("padR", 0);
-  p.dil_h = field("dilH", 1); p.dil_w = field("dilW", 1); p.groups = field("groups", 1);
+  p.n = conv_field(f, "n", 1); p.c_in = conv_field(f, "cIn", 1); p.c_out = conv_field(f, "cOut", 1);
+  p.groups = conv_field(f, "groups", 1);
   if (p.c_in % p.groups || p.c_out % p.groups)
     a.range_error("groups (" + std::to_string(p.groups) + ") must divide cIn (" + std::to_string(p.c_in) +
                   ") and cOut (" + std::to_string(p.c_out) + ")");
-  const int64_t eff_h = (int64_t)p.dil_h * (p.kh - 1) + 1, eff_w = (int64_t)p.dil_w * (p.kw - 1) + 1;
-  if ((int64_t)p.h + p.pad_t + p.pad_b < eff_h || (int64_t)p.w + p.pad_l + p.pad_r < eff_w)
-    a.range_error("kernel (" + std::to_string(eff_h) + "x" + std::to_string(eff_w) +
-                  " with dilation) is larger than the padded input");
+  read_conv_geometry(a, f, p);
   a.check_size({p.n, p.c_in, p.h, p.w}, "convolution input");
   a.check_size({p.n, p.c_out, p.out_h(), p.out_w()}, "convolution output");
   a.check_size({p.c_in / p.groups, p.kh, p.kw, p.out_h(), p.out_w()}, "convolution column matrix", kMaxIndex);

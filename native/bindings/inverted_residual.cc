@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "bindings/conv_geometry.h"
 #include "bindings/registry.h"
 #include "conv/inverted_residual.h"
 
@@ -12,24 +13,15 @@ namespace {
 
 using namespace cnn_binding;
 
-constexpr int64_t kMaxSide = 100000000;
-
 // {n, cIn, hidden, cOut, h, w, kh, kw, strideH, strideW, padT, padB, padL, padR, dilH, dilW}
 cnn::InvertedResidualParams read_block(const Args& a, size_t i) {
   const Fields f = a.object(i, "params");
-  auto field = [&](const char* name, int64_t lo) { return (int)f.integer(name, lo, kMaxSide); };
   cnn::InvertedResidualParams p;
-  p.n = field("n", 1), p.c_in = field("cIn", 1), p.hidden = field("hidden", 1), p.c_out = field("cOut", 1);
+  p.n = conv_field(f, "n", 1), p.c_in = conv_field(f, "cIn", 1), p.hidden = conv_field(f, "hidden", 1);
+  p.c_out = conv_field(f, "cOut", 1);
   cnn::Conv2dParams& d = p.dw;
   d.n = p.n, d.c_in = d.c_out = d.groups = p.hidden;
-  d.h = field("h", 1), d.w = field("w", 1), d.kh = field("kh", 1), d.kw = field("kw", 1);
-  d.stride_h = field("strideH", 1), d.stride_w = field("strideW", 1);
-  d.pad_t = field("padT", 0), d.pad_b = field("padB", 0), d.pad_l = field("padL", 0), d.pad_r = field("padR", 0);
-  d.dil_h = field("dilH", 1), d.dil_w = field("dilW", 1);
-  const int64_t eff_h = (int64_t)d.dil_h * (d.kh - 1) + 1, eff_w = (int64_t)d.dil_w * (d.kw - 1) + 1;
-  if ((int64_t)d.h + d.pad_t + d.pad_b < eff_h || (int64_t)d.w + d.pad_l + d.pad_r < eff_w)
-    a.range_error("kernel (" + std::to_string(eff_h) + "x" + std::to_string(eff_w) +
-                  " with dilation) is larger than the padded input");
+  read_conv_geometry(a, f, d);
   a.check_size({p.n, p.c_in, d.h, d.w}, "block input");
   a.check_size({p.n, p.hidden, d.h, d.w}, "expanded map");
   a.check_size({p.n, p.c_out, d.out_h(), d.out_w()}, "block output");

@@ -1,0 +1,21 @@
+#include "bindings/conv_geometry.h"
+
+#include <string>
+
+namespace cnn_binding {
+
+int conv_field(const Fields& f, const char* name, int64_t lo) { return (int)f.integer(name, lo, kMaxConvSide); }
+
+void read_conv_geometry(const Args& a, const Fields& f, cnn::Conv2dParams& p) {
+  p.h = conv_field(f, "h", 1), p.w = conv_field(f, "w", 1), p.kh = conv_field(f, "kh", 1), p.kw = conv_field(f, "kw", 1);
+  p.stride_h = conv_field(f, "strideH", 1), p.stride_w = conv_field(f, "strideW", 1);
+  p.pad_t = conv_field(f, "padT", 0), p.pad_b = conv_field(f, "padB", 0);
+  p.pad_l = conv_field(f, "padL", 0), p.pad_r = conv_field(f, "padR", 0);
+  p.dil_h = conv_field(f, "dilH", 1), p.dil_w = conv_field(f, "dilW", 1);
+  const int64_t eff_h = (int64_t)p.dil_h * (p.kh - 1) + 1, eff_w = (int64_t)p.dil_w * (p.kw - 1) + 1;
+  if ((int64_t)p.h + p.pad_t + p.pad_b < eff_h || (int64_t)p.w + p.pad_l + p.pad_r < eff_w)
+    a.range_error("kernel (" + std::to_string(eff_h) + "x" + std::to_string(eff_w) +
+                  " with dilation) is larger than the padded input");
+}
+
+}  // namespace cnn_binding
