@@ -235,6 +235,13 @@ export function conv2dParams(xShape: Shape, wShape: Shape, opts: Conv2dOptions):
   return p;
 }
 
+/** conv2dParams, with b checked against the output channels. */
+function conv2dParamsWithBias(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions): ConvParams {
+  const p = conv2dParams(x.shape, w.shape, opts);
+  if (b && (b.ndim !== 1 || b.shape[0] !== p.cOut)) throw new RangeError(`conv2d: bias ${formatShape(b.shape)} does not match ${p.cOut} output channels`);
+  return p;
+}
+
 /**
  * maxPool2d(clamp(conv2d(x, w, b)), 2×2, stride 2) in one pass where the direct convolution path
  * takes the layer (the unpooled output is never stored); null, having done nothing, elsewhere.
@@ -244,12 +251,11 @@ export function conv2dParams(xShape: Shape, wShape: Shape, opts: Conv2dOptions):
  * layers' backward passes do.
  */
 export function conv2dMaxPool(x: Tensor, w: Tensor, b: Tensor | null, opts: Omit<Conv2dOptions, 'residual'> = {}): Tensor | null {
-  const p = conv2dParams(x.shape, w.shape, opts);
+  const p = conv2dParamsWithBias(x, w, b, opts);
   const recording = isGradEnabled() && [x, w, b].some((t) => t?.requiresGrad);
   if (recording && (opts.clamp?.[0] !== 0 || opts.clamp[1] !== Infinity)) {
     throw new RangeError('conv2dMaxPool: with a gradient to record, the clamp must be ReLU\'s [0, Infinity]');
   }
-  if (b && (b.ndim !== 1 || b.shape[0] !== p.cOut)) throw new RangeError(`conv2d: bias ${formatShape(b.shape)} does not match ${p.cOut} output channels`);
   const [n, c, oh, ow] = convOutputShape(p);
   // Asked first, so that a layer on another path (simplecnn's wider ones) allocates nothing.
   if (oh < 2 || ow < 2 || native.convAlgo(p, 'forward', getThreads()) !== 'direct') return null;
@@ -277,8 +283,7 @@ function isPointwiseOnPixels(p: ConvParams): boolean {
 
 /** 2-D cross-correlation, NCHW, as torch.nn.functional.conv2d with per-side zero padding. */
 export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions = {}): Tensor {
-  const p = conv2dParams(x.shape, w.shape, opts);
-  if (b && (b.ndim !== 1 || b.shape[0] !== p.cOut)) throw new RangeError(`conv2d: bias ${formatShape(b.shape)} does not match ${p.cOut} output channels`);
+  const p = conv2dParamsWithBias(x, w, b, opts);
   const { clamp, residual } = opts;
   if ((clamp || residual) && isGradEnabled() && [x, w, b, residual].some((t) => t?.requiresGrad)) {
     throw new RangeError('conv2d: clamp and residual are an inference epilogue; they have no gradient (record none: noGrad, or inputs without requiresGrad)');
