@@ -6,8 +6,8 @@
 // Without BatchNorm, Conv2d → ReLU/ReLU6 takes the activation as the same epilogue (and a 2×2
 // max pool after it, where the direct convolution path runs: the pool as its output leaves the
 // kernel's registers-to-memory sweep, the unpooled output never stored; in training too, for
-// ReLU, keeping the maxima's positions for one recorded backward), Linear →
-// ReLU/ReLU6 applies it in place on the product, and a
+// ReLU, keeping the maxima's positions for one recorded backward), a run of Linear (→
+// ReLU/ReLU6) layers runs as one native chain (linear-chain.ts), and a
 // ReLU/ReLU6 that no convolution took runs after a MaxPool2d that follows it, on its 4× smaller
 // output. Elsewhere (training, recorded gradients) BatchNorm → ReLU/ReLU6 runs as one pass forward and
 // backward (BatchNorm's callWithActivation) when no hook observes either.
@@ -22,6 +22,7 @@ import { MaxPool2d } from './pool.js';
 import { Linear } from './linear.js';
 import { native, getThreads } from '../tensor/native.js';
 import { foldBatchNorm } from './fold-batch-norm.js';
+import { runLinearChain } from './linear-chain.js';
 import { activeProfiler } from '../tensor/profile.js';
 
 interface Folded {
@@ -107,6 +108,9 @@ function runFrom(layers: readonly Module[], i: number, x: Tensor): [Tensor, numb
   }
   // Conv2d → ReLU/ReLU6 without BatchNorm (LeNet, VGG): the clamp is the convolution's epilogue.
   if (conv instanceof Conv2d && clamp && inferenceFusable(conv, next)) return [conv.convolve(x, conv.weight, conv.bias, { clamp }), 2];
+  // Linear (→ ReLU/ReLU6) → Linear …: the whole run as one native call (linear-chain.ts).
+  const chain = conv instanceof Linear ? runLinearChain(layers, i, x) : null;
+  if (chain) return chain;
   // Linear → ReLU/ReLU6: the activation in place on the product, no second tensor.
   if (conv instanceof Linear && clamp && inferenceFusable(conv, next)) return [activateInPlace(conv.forward(x), clamp), 2];
   // ReLU/ReLU6 → MaxPool2d where no convolution took the activation: pool, then clamp the smaller output.

@@ -40,6 +40,22 @@ export interface GemmParams {
   alpha: number; beta: number; lda: number; ldb: number; ldc: number;
 }
 
+/** One layer of linearChainForward: y = clamp(x·weightᵀ + bias) (clamp [-Infinity, Infinity]: none). */
+export interface LinearChainLayer {
+  inFeatures: number; outFeatures: number;
+  weight: Float32Array; bias: Float32Array | null;
+  clamp: [number, number];
+  /** linearChainPackedLength(outFeatures, inFeatures) floats the addon packs weight into, kept between calls. */
+  packed: Float32Array;
+  /** Whether weight changed since packed was last filled (the addon then packs it again). */
+  fresh: boolean;
+}
+
+export interface LinearChainParams {
+  m: number;
+  layers: LinearChainLayer[];
+}
+
 /** Convolution paths (native/conv/conv.h); 'auto' chooses by shape. */
 export type ConvAlgoName = 'auto' | 'depthwise' | 'direct' | 'grid' | 'by-image' | 'batched';
 export type ConvPass = 'forward' | 'backwardInput' | 'backwardWeight';
@@ -222,6 +238,10 @@ export interface NativeAddon {
   gemmRef(p: GemmParams, A: Float32Array, B: Float32Array, C: Float32Array): void;
   /** GFLOP/s of the ISA's FMA loop on `threads` threads at once (the peak `cnn bench ops` divides by). */
   fmaPeak(isa: string, threads: number): number;
+  /** y (m × last outFeatures) = the layers in turn on x (m × first inFeatures), rows shared out over the threads (native/gemm/small_chain.h). */
+  linearChainForward(p: LinearChainParams, x: Float32Array, y: Float32Array, threads: number): void;
+  /** The length of a layer's `packed` buffer for linearChainForward. */
+  linearChainPackedLength(outFeatures: number, inFeatures: number): number;
   conv2dForward(p: ConvForwardParams, x: Float32Array, w: Float32Array, b: Float32Array | null,
     y: Float32Array, threads: number): void;
   /** The forward pass clamped to p.clamp, then a 2×2 stride-2 max pool, into y (N × Cout × ⌊OH/2⌋ × ⌊OW/2⌋)

@@ -12,6 +12,7 @@ import { shapeSize } from './tensor.js';
 
 export interface VariantCheck {
   isa: string;
+  /** The GEMM, and eval's chain of Linear layers (linearChainForward). */
   gemmMaxError: number;
   convMaxError: number;
   /** Max, average and global average pooling: the largest difference of values, Infinity if an argmax differs. */
@@ -48,6 +49,26 @@ function checkGemm(g: Generator, threads: number): number {
   const p = { transA: true, transB: false, m, n, k, alpha: 1.25, beta: 0.5, lda: m, ldb: n, ldc: n };
   native.gemmRef(p, a, b, want);
   native.gemm(p, a, b, got, threads);
+  return maxRelativeError(got, want);
+}
+
+/** Eval's linear chain (two layers, ReLU between, one with no bias; 23 rows leave a partial row
+ * block and 13 and 37 outputs partial column panels on every ISA) against gemmRef layer by layer. */
+function checkLinearChain(g: Generator, threads: number): number {
+  const m = 23, widths = [45, 37, 13];
+  const weights = [0, 1].map((l) => randomArray(widths[l] * widths[l + 1], g)), bias = randomArray(widths[1], g), x = randomArray(m * widths[0], g);
+  let want = x;
+  for (let l = 0; l < 2; l++) {
+    const [k, n] = [widths[l], widths[l + 1]], y = new Float32Array(m * n);
+    native.gemmRef({ transA: false, transB: true, m, n, k, alpha: 1, beta: 0, lda: k, ldb: k, ldc: n }, want, weights[l], y);
+    if (l === 0) for (let i = 0; i < y.length; i++) y[i] = Math.max(0, y[i] + bias[i % n]);
+    want = y;
+  }
+  const got = new Float32Array(m * widths[2]);
+  const layers = [0, 1].map((l) => ({ inFeatures: widths[l], outFeatures: widths[l + 1], weight: weights[l], bias: l === 0 ? bias : null,
+    clamp: (l === 0 ? [0, Infinity] : [-Infinity, Infinity]) as [number, number],
+    packed: new Float32Array(native.linearChainPackedLength(widths[l + 1], widths[l])), fresh: true }));
+  native.linearChainForward({ m, layers }, x, got, threads);
   return maxRelativeError(got, want);
 }
 
@@ -263,7 +284,7 @@ export function checkKernelVariants(threads = getThreads()): VariantCheck[] {
     for (const isa of info.supported) {
       native.setIsa(isa);
       const g = new Generator(42);
-      const gemmMaxError = checkGemm(g, threads);
+      const gemmMaxError = Math.max(checkGemm(g, threads), checkLinearChain(g, threads));
       const convMaxError = checkConv(g, threads);
       const poolMaxError = checkPool(g, threads);
       const optimMaxError = checkOptim(g, threads);

@@ -3,6 +3,7 @@
 // the fields each binding reads with the fields native.ts declares; parameter-objects.test.ts
 // breaks them one argument and one field at a time.
 import type { NativeAddon, ConvParams, PoolParams } from '../../src/tensor/native.js';
+import { native } from '../../src/tensor/native.js';
 
 type Calls = { [K in keyof NativeAddon]?: () => Parameters<NonNullable<NativeAddon[K]>> };
 
@@ -27,6 +28,8 @@ const normBack = () => ({ x: f(24), dy: f(24), weight: f(3), dx: f(24), dweight:
 export const validCalls: Calls = {
   gemm: () => [gemm(), f(8), f(12), f(6), 1],
   gemmRef: () => [gemm(), f(8), f(12), f(6)],
+  linearChainForward: () => [{ m: 2, layers: [{ inFeatures: 3, outFeatures: 2, weight: f(6), bias: f(2), clamp: [0, Infinity],
+    packed: f(native.linearChainPackedLength(2, 3)), fresh: true }] }, f(6), f(4), 1],
   conv2dForward: () => [conv(), f(32), f(54), f(3), f(12), 1],
   conv2dMaxPoolForward: () => [{ ...conv(), clamp: [0, Infinity] }, f(32), f(54), f(3), f(3), f(3), 1],
   conv2dBackwardInput: () => [conv(), f(12), f(54), f(32), 1],

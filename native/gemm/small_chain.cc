@@ -1,0 +1,95 @@
+#include "gemm/small_chain.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "gemm/gemm.h"
+
+namespace cnn {
+
+namespace {
+
+// Below this many multiply-adds a second thread costs more than it saves (as sgemm's cut).
+constexpr double kMinParallelWork = 32768.0;
+
+float* grow(std::vector<float>& v, long n) {
+  if ((long)v.size() < n) v.resize(n);
+  return v.data();
+}
+
+// Every row of c (rows × n) set to b: the product is then added to it (beta 1), as ops.linear
+// does, so the sums round in the same order as the unfused layer's.
+void fill_bias(int rows, int n, float* c, const float* b) {
+  for (int i = 0; i < rows; ++i) std::copy(b, b + n, c + (long)i * n);
+}
+
+// rows × n of c clamped to [lo, hi] in place (NaN passes, as ReLU's kernel lets it).
+void clamp_rows(int rows, int n, float* c, float lo, float hi) {
+  if (lo == -INFINITY && hi == INFINITY) return;
+  for (long q = 0; q < (long)rows * n; ++q) c[q] = c[q] < lo ? lo : c[q] > hi ? hi : c[q];
+}
+
+}  // namespace
+
+long linear_chain_packed_floats(int out, int in) {
+  long most = sgemm_packed_bt_floats(Isa::Scalar, out, in);
+#if defined(CNN_X86)
+  most = std::max({most, sgemm_packed_bt_floats(Isa::Avx2, out, in), sgemm_packed_bt_floats(Isa::Avx512, out, in)});
+#endif
+#if defined(CNN_ARM64)
+  most = std::max(most, sgemm_packed_bt_floats(Isa::Neon, out, in));
+#endif
+  return most;
+}
+
+void linear_chain_forward(Isa isa, int m, const float* x, const ChainLayer* layers, int count, float* y, int threads) {
+  if (m <= 0 || count <= 0) return;
+  const int MR = gemm_kernel_for(isa).mr;
+  int widest = 0;
+  double work = 0;
+  for (int l = 0; l < count; ++l) widest = std::max({widest, layers[l].in, layers[l].out}), work += (double)layers[l].in * layers[l].out;
+  // Row blocks of two register tiles: enough rows to reuse each packed weight row, few enough
+  // that a batch of 64 still gives 2 threads 3 blocks each to share out as they come.
+  const int block = 2 * MR, blocks = (m + block - 1) / block;
+  const int nt = work * m < kMinParallelWork ? 1 : std::max(1, std::min(threads, blocks));
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    thread_local std::vector<float> pack_buf, act_buf;
+    float* Ap = grow(pack_buf, (long)block * widest);
+    float* act = grow(act_buf, 2L * block * widest);
+    // Dynamic: a thread that the OS stalls leaves its blocks to the others.
+#pragma omp for schedule(dynamic, 1)
+    for (int blk = 0; blk < blocks; ++blk) {
+      const int r0 = blk * block, rows = std::min(block, m - r0);
+      const float* in = x + (long)r0 * layers[0].in;
+      for (int l = 0; l < count; ++l) {
+        const ChainLayer& L = layers[l];
+        const bool last = l == count - 1;
+        float* out = last ? y + (long)r0 * L.out : act + (long)(l % 2) * block * widest;
+        sgemm_pack_a(isa, false, rows, L.in, in, L.in, Ap);
+        if (L.bias) fill_bias(rows, L.out, out, L.bias);
+        sgemm_packed_both(isa, rows, L.out, L.in, 1.0f, Ap, L.packed, L.in, 0, L.bias ? 1.0f : 0.0f, out, L.out);
+        clamp_rows(rows, L.out, out, L.lo, L.hi);
+        in = out;
+      }
+    }
+  }
+}
+
+void linear_chain_ref(int m, const float* x, const float* const* weights, const ChainLayer* layers, int count, float* y) {
+  std::vector<float> a(x, x + (long)m * layers[0].in), b;
+  for (int l = 0; l < count; ++l) {
+    const ChainLayer& L = layers[l];
+    b.assign((long)m * L.out, 0.0f);
+    if (L.bias) fill_bias(m, L.out, b.data(), L.bias);
+    gemm_ref(false, true, m, L.out, L.in, 1.0f, a.data(), L.in, weights[l], L.in, L.bias ? 1.0f : 0.0f, b.data(), L.out);
+    clamp_rows(m, L.out, b.data(), L.lo, L.hi);
+    a.swap(b);
+  }
+  std::copy(a.begin(), a.end(), y);
+}
+
+}  // namespace cnn
