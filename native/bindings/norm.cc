@@ -37,10 +37,12 @@ struct ForwardCall {
   double momentum, eps;
   float *y, *save_mean, *save_invstd;
   cnn::NormActivation act;
+  cnn::NormResidual res;
 };
 
 // {x, shape, weight|null, bias|null, runningMean|null, runningVar|null, training, momentum, eps,
-//  y, saveMean, saveInvstd, activation?} — activation 'relu' | 'relu6': y = the activation of the normalized value
+//  y, saveMean, saveInvstd, activation?, residual?} — activation 'relu' | 'relu6': y = the activation of the
+//  normalized value; residual (x's size): added to the normalized value before the activation
 ForwardCall read_forward(const Fields& f) {
   const Args& a = f.args();
   ForwardCall c;
@@ -58,6 +60,7 @@ ForwardCall read_forward(const Fields& f) {
   c.save_mean = f.floats("saveMean", c.sh.c);
   c.save_invstd = f.floats("saveInvstd", c.sh.c);
   c.act = read_activation(f);
+  c.res.residual = f.floats_or_null("residual", total);
   if ((c.running_mean == nullptr) != (c.running_var == nullptr))
     a.type_error("runningMean and runningVar must both be given or both be null");
   if (!c.training && !c.running_mean) a.type_error("running statistics are required when training is false");
@@ -70,22 +73,24 @@ Napi::Value BatchNormForward(const Args& a) {
   a.expect_count(2);
   const ForwardCall c = read_forward(a.object(0, "call"));
   cnn::batch_norm_forward(c.sh, c.x, c.weight, c.bias, c.running_mean, c.running_var, c.training, c.momentum, c.eps,
-                          c.y, c.save_mean, c.save_invstd, a.threads(1), c.act);
+                          c.y, c.save_mean, c.save_invstd, a.threads(1), c.act, c.res);
   return a.undefined();
 }
 
 struct BackwardCall {
   cnn::BatchNormShape sh;
-  const float *x, *dy, *weight, *save_mean, *save_invstd;
+  const float *x, *dy, *weight, *bias, *save_mean, *save_invstd;
   bool training;
   float *dx, *dweight, *dbias;
   cnn::NormActivation act;
-  const float* act_output;
+  cnn::NormResidual res;
 };
 
-// {x, dy, shape, weight|null, saveMean, saveInvstd, training, dx|null, dweight|null, dbias|null,
-//  activation?, activationOutput?} — the fused forward's activation and its y (required together):
-//  dy counts only where the activation passes it
+// {x, dy, shape, weight|null, bias|null, saveMean, saveInvstd, training, dx|null, dweight|null, dbias|null,
+//  activation?, residual?, dresidual?} — the fused forward's activation and residual: dy counts only
+//  where the activation passed the gradient, judged from the pre-activation value recomputed from x,
+//  weight, bias, residual (the forward's) and the saved stats; dresidual (with an activation and a
+//  residual only) receives that masked gradient, the residual's
 BackwardCall read_backward(const Fields& f) {
   BackwardCall c;
   c.sh = read_shape(f);
@@ -93,6 +98,7 @@ BackwardCall read_backward(const Fields& f) {
   c.x = f.floats("x", total);
   c.dy = f.floats("dy", total);
   c.weight = f.floats_or_null("weight", c.sh.c);
+  c.bias = f.floats_or_null("bias", c.sh.c);
   c.save_mean = f.floats("saveMean", c.sh.c);
   c.save_invstd = f.floats("saveInvstd", c.sh.c);
   c.training = f.boolean("training");
@@ -100,9 +106,10 @@ BackwardCall read_backward(const Fields& f) {
   c.dweight = f.floats_or_null("dweight", c.sh.c);
   c.dbias = f.floats_or_null("dbias", c.sh.c);
   c.act = read_activation(f);
-  c.act_output = f.floats_or_null("activationOutput", total);
-  if ((c.act == cnn::NormActivation::None) != (c.act_output == nullptr))
-    f.args().type_error("activation and activationOutput must both be given or both be absent");
+  c.res.residual = f.floats_or_null("residual", total);
+  c.res.dresidual = f.floats_or_null("dresidual", total);
+  if (c.res.dresidual && (!c.res.residual || c.act == cnn::NormActivation::None))
+    f.args().type_error("dresidual needs a residual and an activation (without one the residual's gradient is dy)");
   return c;
 }
 
@@ -110,8 +117,8 @@ BackwardCall read_backward(const Fields& f) {
 Napi::Value BatchNormBackward(const Args& a) {
   a.expect_count(2);
   const BackwardCall c = read_backward(a.object(0, "call"));
-  cnn::batch_norm_backward(c.sh, c.x, c.dy, c.weight, c.save_mean, c.save_invstd, c.training, c.dx, c.dweight,
-                           c.dbias, a.threads(1), c.act, c.act_output);
+  cnn::batch_norm_backward(c.sh, c.x, c.dy, c.weight, c.bias, c.save_mean, c.save_invstd, c.training, c.dx, c.dweight,
+                           c.dbias, a.threads(1), c.act, c.res);
   return a.undefined();
 }
 

@@ -29,16 +29,17 @@ const NormLoops& loops() {
 
 void batch_norm_forward(const BatchNormShape& sh, const float* x, const float* weight, const float* bias,
                         float* running_mean, float* running_var, bool use_batch_stats, double momentum, double eps,
-                        float* y, float* save_mean, float* save_invstd, int threads, NormActivation act) {
+                        float* y, float* save_mean, float* save_invstd, int threads, NormActivation act,
+                        const NormResidual& res) {
   loops().forward(sh, x, weight, bias, running_mean, running_var, use_batch_stats, momentum, eps, y, save_mean,
-                  save_invstd, threads, act);
+                  save_invstd, threads, act, res);
 }
 
-void batch_norm_backward(const BatchNormShape& sh, const float* x, const float* dy, const float* weight,
+void batch_norm_backward(const BatchNormShape& sh, const float* x, const float* dy, const float* weight, const float* bias,
                          const float* save_mean, const float* save_invstd, bool use_batch_stats, float* dx,
-                         float* dweight, float* dbias, int threads, NormActivation act, const float* act_output) {
-  loops().backward(sh, x, dy, weight, save_mean, save_invstd, use_batch_stats, dx, dweight, dbias, threads, act,
-                   act_output);
+                         float* dweight, float* dbias, int threads, NormActivation act, const NormResidual& res) {
+  loops().backward(sh, x, dy, weight, bias, save_mean, save_invstd, use_batch_stats, dx, dweight, dbias, threads, act,
+                   res);
 }
 
 }  // namespace cnn

@@ -11,6 +11,18 @@ struct BatchNormShape {
   int64_t n, c, s;  // batch, channels, spatial elements per channel (1 for (N, C) input)
 };
 
+// A residual (N, C, S) added to the normalization's output before the activation: y = act(bn(x) +
+// residual), a ResNet block's tail or an inverted residual's, in the pass that normalizes instead
+// of an add and an activation pass of their own (the sum is the unfused add's float sum).
+// Backward recomputes the activation's mask from x and the residual; with an activation,
+// dresidual (may be null) receives the gradient reaching the residual, dy where the activation
+// passed it, and the dx pass reads it back. Without an activation that gradient is dy itself and
+// dresidual is not written.
+struct NormResidual {
+  const float* residual = nullptr;
+  float* dresidual = nullptr;
+};
+
 // Training (use_batch_stats): normalizes with the batch mean and biased variance, writes them
 // as save_mean / save_invstd = 1/sqrt(var + eps), and, where running stats are given, updates
 // them in place: r = (1 - momentum)·r + momentum·batch (running_var takes the unbiased
@@ -22,16 +34,17 @@ void batch_norm_forward(const BatchNormShape& sh, const float* x, const float* w
                         const float* bias, float* running_mean, float* running_var,
                         bool use_batch_stats, double momentum, double eps, float* y,
                         float* save_mean, float* save_invstd, int threads,
-                        NormActivation act = NormActivation::None);
+                        NormActivation act = NormActivation::None, const NormResidual& res = {});
 
 // Gradients of y = w·(x - mean)·invstd + b. With batch stats, dx includes the paths through
 // mean and variance; with running stats it is dy·w·invstd. dx, dweight, dbias may be null.
-// act_output (the fused forward's y; null when act is None): dy is taken as 0 where the
-// activation passes no gradient (y <= 0, and for ReLU6 y >= 6), its backward folded into this pass.
-void batch_norm_backward(const BatchNormShape& sh, const float* x, const float* dy,
-                         const float* weight, const float* save_mean, const float* save_invstd,
-                         bool use_batch_stats, float* dx, float* dweight, float* dbias,
-                         int threads, NormActivation act = NormActivation::None,
-                         const float* act_output = nullptr);
+// act (the fused forward's activation): dy is taken as 0 where the activation passed no gradient
+// (pre-activation value <= 0, and for ReLU6 >= 6), its backward folded into this pass. The mask
+// is recomputed from x, weight, bias and the saved mean and invstd exactly as forward computed
+// the value it activated, instead of reading y back: bias is needed only for that (may be null).
+void batch_norm_backward(const BatchNormShape& sh, const float* x, const float* dy, const float* weight,
+                         const float* bias, const float* save_mean, const float* save_invstd,
+                         bool use_batch_stats, float* dx, float* dweight, float* dbias, int threads,
+                         NormActivation act = NormActivation::None, const NormResidual& res = {});
 
 }  // namespace cnn

@@ -10,10 +10,10 @@ namespace cnn {
 struct NormLoops {
   void (*forward)(const BatchNormShape& sh, const float* x, const float* weight, const float* bias, float* running_mean,
                   float* running_var, bool use_batch_stats, double momentum, double eps, float* y, float* save_mean,
-                  float* save_invstd, int threads, NormActivation act);
-  void (*backward)(const BatchNormShape& sh, const float* x, const float* dy, const float* weight, const float* save_mean,
-                   const float* save_invstd, bool use_batch_stats, float* dx, float* dweight, float* dbias, int threads,
-                   NormActivation act, const float* act_output);
+                  float* save_invstd, int threads, NormActivation act, const NormResidual& res);
+  void (*backward)(const BatchNormShape& sh, const float* x, const float* dy, const float* weight, const float* bias,
+                   const float* save_mean, const float* save_invstd, bool use_batch_stats, float* dx, float* dweight,
+                   float* dbias, int threads, NormActivation act, const NormResidual& res);
 };
 
 extern const NormLoops norm_loops_portable;

@@ -1,9 +1,10 @@
 // Batch normalization, forward and backward, against the textbook formulas in double: plane
 // sizes on both sides of the switch between the per-channel loops and the channel-blocked ones
 // (1, 4, 7, 64, 1024, 1025 elements), channel counts that leave partial blocks, the fused ReLU and
-// ReLU6, batch and running statistics, with and without the affine parameters, in the active
-// ISA's loops (run for each); on 3 threads the
-// results must equal 1 thread's bit for bit (each channel's sums run in one order).
+// ReLU6, batch and running statistics, with and without the affine parameters, with and without a
+// residual added before the activation (its gradient too), in the active ISA's loops (run for
+// each); on 3 threads the results must equal 1 thread's bit for bit (each channel's sums run in
+// one order).
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -19,28 +20,34 @@ using namespace cnn;
 namespace {
 
 struct Grads {
-  std::vector<float> y, mean, invstd, rmean, rvar, dx, dw, db;
+  std::vector<float> y, mean, invstd, rmean, rvar, dx, dw, db, dr;
 };
 
+// r: the residual added before the activation, or null.
 Grads run(const BatchNormShape& sh, const std::vector<float>& x, const std::vector<float>& dy, const std::vector<float>* w,
-          const std::vector<float>* b, bool train, NormActivation act, int threads) {
+          const std::vector<float>* b, const std::vector<float>* r, bool train, NormActivation act, int threads) {
   const int64_t len = sh.n * sh.c * sh.s;
   Grads g{std::vector<float>(len), std::vector<float>(sh.c), std::vector<float>(sh.c), std::vector<float>(sh.c, 0.25f),
-          std::vector<float>(sh.c, 1.5f), std::vector<float>(len), std::vector<float>(sh.c), std::vector<float>(sh.c)};
+          std::vector<float>(sh.c, 1.5f), std::vector<float>(len), std::vector<float>(sh.c), std::vector<float>(sh.c),
+          std::vector<float>(len)};
+  NormResidual res;
+  if (r) res.residual = r->data(), res.dresidual = g.dr.data();
   batch_norm_forward(sh, x.data(), w ? w->data() : nullptr, b ? b->data() : nullptr, g.rmean.data(), g.rvar.data(), train,
-                     0.1, 1e-5, g.y.data(), g.mean.data(), g.invstd.data(), threads, act);
-  batch_norm_backward(sh, x.data(), dy.data(), w ? w->data() : nullptr, g.mean.data(), g.invstd.data(), train, g.dx.data(),
-                      g.dw.data(), g.db.data(), threads, act, act == NormActivation::None ? nullptr : g.y.data());
+                     0.1, 1e-5, g.y.data(), g.mean.data(), g.invstd.data(), threads, act, res);
+  batch_norm_backward(sh, x.data(), dy.data(), w ? w->data() : nullptr, b ? b->data() : nullptr, g.mean.data(),
+                      g.invstd.data(), train, g.dx.data(), g.dw.data(), g.db.data(), threads, act, res);
+  if (r && act == NormActivation::None) g.dr = dy;  // the residual's gradient is dy itself (not written)
   return g;
 }
 
 // The formulas in double: z = (x - mean)/sqrt(var + eps)·w + b, y = act(z); the gradient passes
 // where the activation does; dx through mean and variance with batch statistics.
 Grads reference(const BatchNormShape& sh, const std::vector<float>& x, const std::vector<float>& dy, const std::vector<float>* w,
-                const std::vector<float>* b, bool train, NormActivation act) {
+                const std::vector<float>* b, const std::vector<float>* r, bool train, NormActivation act) {
   const int64_t N = sh.n, C = sh.c, S = sh.s, M = N * S;
   Grads g{std::vector<float>(N * C * S), std::vector<float>(C), std::vector<float>(C), std::vector<float>(C),
-          std::vector<float>(C), std::vector<float>(N * C * S), std::vector<float>(C), std::vector<float>(C)};
+          std::vector<float>(C), std::vector<float>(N * C * S), std::vector<float>(C), std::vector<float>(C),
+          std::vector<float>(N * C * S)};
   for (int64_t c = 0; c < C; ++c) {
     auto at = [&](int64_t n, int64_t s) { return (n * C + c) * S + s; };
     double mean = 0.25, var = 1.5;
@@ -61,10 +68,11 @@ Grads reference(const BatchNormShape& sh, const std::vector<float>& x, const std
     std::vector<double> gz(N * S);
     for (int64_t n = 0; n < N; ++n)
       for (int64_t s = 0; s < S; ++s) {
-        const double z = (x[at(n, s)] - mean) * invstd * wc + bc;
+        const double z = (x[at(n, s)] - mean) * invstd * wc + bc + (r ? (*r)[at(n, s)] : 0.0);
         const bool pass = act == NormActivation::None || (z > 0 && (act == NormActivation::Relu || z < 6));
         g.y[at(n, s)] = (float)(act == NormActivation::None ? z : std::min(std::max(z, 0.0), act == NormActivation::Relu6 ? 6.0 : INFINITY));
         gz[n * S + s] = pass ? dy[at(n, s)] : 0.0;
+        g.dr[at(n, s)] = (float)gz[n * S + s];
         sg += gz[n * S + s];
         sgx += gz[n * S + s] * (x[at(n, s)] - mean);
       }
@@ -88,9 +96,9 @@ void test_batch_norm_paths(std::mt19937& rng) {
   for (int64_t S : {1, 4, 7, 64, 1024, 1025})
     for (int64_t C : {1, 3, 37})
       for (int64_t N : {1, 5})
-        for (int variant = 0; variant < 12; ++variant) {
-          const bool train = variant % 2 == 0, affine = variant / 2 % 2 == 0;
-          const NormActivation act = acts[variant / 4];
+        for (int variant = 0; variant < 24; ++variant) {
+          const bool train = variant % 2 == 0, affine = variant / 2 % 2 == 0, residual = variant >= 12;
+          const NormActivation act = acts[variant / 4 % 3];
           if (train && N * S == 1) continue;  // one value per channel: no variance to normalize by
           const BatchNormShape sh{N, C, S};
           std::vector<float> x = random_vec(N * C * S, rng), dy = random_vec(N * C * S, rng);
@@ -99,8 +107,11 @@ void test_batch_norm_paths(std::mt19937& rng) {
           for (float& v : w) v += 1.5f;
           const std::vector<float>* wp = affine ? &w : nullptr;
           const std::vector<float>* bp = affine ? &b : nullptr;
-          const Grads one = run(sh, x, dy, wp, bp, train, act, 1), three = run(sh, x, dy, wp, bp, train, act, 3);
-          const Grads want = reference(sh, x, dy, wp, bp, train, act);
+          std::vector<float> r = random_vec(N * C * S, rng);
+          for (float& v : r) v *= 3.0f;
+          const std::vector<float>* rp = residual ? &r : nullptr;
+          const Grads one = run(sh, x, dy, wp, bp, rp, train, act, 1), three = run(sh, x, dy, wp, bp, rp, train, act, 3);
+          const Grads want = reference(sh, x, dy, wp, bp, rp, train, act);
           const std::string name = "batch_norm N" + std::to_string(N) + " C" + std::to_string(C) + " S" + std::to_string(S) +
                                    " variant " + std::to_string(variant);
           check_close(name + " y", one.y, want.y, 2e-5f, 2e-5f);
@@ -109,8 +120,9 @@ void test_batch_norm_paths(std::mt19937& rng) {
           check_close(name + " dx", one.dx, want.dx, 5e-5f, 1e-4f);
           check_close(name + " dweight", one.dw, want.dw, 5e-5f, 1e-4f);
           check_close(name + " dbias", one.db, want.db, 5e-5f, 1e-4f);
+          if (residual) check_close(name + " dresidual", one.dr, want.dr, 0.0f, 0.0f);
           const bool det = same_bits(one.y, three.y) && same_bits(one.dx, three.dx) && same_bits(one.dw, three.dw) &&
-                           same_bits(one.db, three.db) && same_bits(one.rvar, three.rvar);
+                           same_bits(one.db, three.db) && same_bits(one.rvar, three.rvar) && same_bits(one.dr, three.dr);
           if (det) ++g_pass;
           else { std::printf("FAIL %s: 3 threads differ from 1\n", name.c_str()); ++g_fail; }
         }

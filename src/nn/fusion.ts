@@ -127,7 +127,10 @@ function runFrom(layers: readonly Module[], i: number, x: Tensor): [Tensor, numb
  * act(bn(conv(x)) + identity()), act optional: a ResNet block's tail (act ReLU) or an inverted
  * residual's (none). Where it may fuse (and act, if any, is ReLU/ReLU6), one convolution with
  * BatchNorm folded in whose epilogue adds the identity and clamps as it stores the output,
- * instead of a convolution, an add and an activation pass; else layer by layer.
+ * instead of a convolution, an add and an activation pass. Elsewhere (training, recorded
+ * gradients) the normalization, the add and the activation are one pass forward and one backward
+ * (BatchNorm's callWithResidual) when no hook observes the normalization or the activation;
+ * else layer by layer.
  */
 export function runResidual(conv: Module, bn: Module, x: Tensor, identity: () => Tensor, act?: Module): Tensor {
   const clamp = act && activationClamp(act);
@@ -136,8 +139,22 @@ export function runResidual(conv: Module, bn: Module, x: Tensor, identity: () =>
     const { weight, bias } = foldedWeights(conv as Conv2d, bn);
     return (conv as Conv2d).convolve(x, weight, bias, { clamp, residual });
   }
+  const activation = act === undefined ? undefined : act instanceof ReLU ? 'relu' : act instanceof ReLU6 ? 'relu6' : null;
+  if (bn instanceof BatchNorm2d && !bn.hasHooks() && activation !== null && !act?.hasHooks() && x.ndim === 4 && residualFusion) {
+    const z = conv.call(x);
+    const residual = identity();
+    if (residual.ndim === 4 && residual.shape.every((d, k) => d === z.shape[k])) return bn.callWithResidual(z, residual, activation);
+    return act ? act.call(add(bn.call(z), residual)) : add(bn.call(z), residual);
+  }
   const out = add(runLayers([conv, bn], x), identity());
   return act ? act.call(out) : out;
+}
+
+let residualFusion = true;
+
+/** Turns the training-side BatchNorm → add (→ ReLU/ReLU6) fusion on or off (process-wide): tests and benchmarks compare it with the layer-by-layer path. */
+export function setResidualFusion(on: boolean): void {
+  residualFusion = on;
 }
 
 /** Runs modules in order (Sequential's forward), fusing each Conv2d → BatchNorm2d (→ ReLU/ReLU6) run where it may, and BatchNorm → ReLU/ReLU6. */

@@ -54,11 +54,24 @@ abstract class BatchNormBase extends Module {
    * is never allocated.
    */
   callWithActivation(x: Tensor, activation: NormActivation): Tensor {
-    const profiler = activeProfiler();
-    return profiler ? profiler.forward(this, () => this.normalize(x, activation)) : this.normalize(x, activation);
+    return this.callFused(x, activation);
   }
 
-  private normalize(x: Tensor, activation?: NormActivation): Tensor {
+  /**
+   * activation(this(x) + residual) (activation optional: ReLU/ReLU6) in one native pass forward and
+   * one backward: a residual block's tail in training, for layers no hook observes (runResidual
+   * checks). Neither the normalized tensor nor the sum is allocated.
+   */
+  callWithResidual(x: Tensor, residual: Tensor, activation?: NormActivation): Tensor {
+    return this.callFused(x, activation, residual);
+  }
+
+  private callFused(x: Tensor, activation?: NormActivation, residual?: Tensor): Tensor {
+    const profiler = activeProfiler();
+    return profiler ? profiler.forward(this, () => this.normalize(x, activation, residual)) : this.normalize(x, activation, residual);
+  }
+
+  private normalize(x: Tensor, activation?: NormActivation, residual?: Tensor): Tensor {
     this.checkInput(x);
     if (x.shape[1] !== this.numFeatures) {
       throw new RangeError(`running_mean should contain ${x.shape[1]} elements not ${this.numFeatures}`);
@@ -76,6 +89,7 @@ abstract class BatchNormBase extends Module {
       momentum: factor,
       eps: this.eps,
       ...(activation ? { activation } : {}),
+      ...(residual ? { residual } : {}),
     });
   }
 

@@ -197,15 +197,21 @@ export interface BatchNormForwardCall {
   y: Float32Array; saveMean: Float32Array; saveInvstd: Float32Array;
   /** y = relu or relu6 of the normalized value: BatchNorm → activation in one pass (default none). */
   activation?: NormActivation;
+  /** Added to the normalized value before the activation (x's size): BatchNorm → add → activation in one pass. */
+  residual?: Float32Array | null;
 }
 
 export interface BatchNormBackwardCall {
   x: Float32Array; dy: Float32Array; shape: readonly number[];
   weight: Float32Array | null; saveMean: Float32Array; saveInvstd: Float32Array; training: boolean;
+  /** The forward's bias: with an activation, backward recomputes the value the forward activated from x, weight, bias and the saved stats. */
+  bias: Float32Array | null;
   dx: Float32Array | null; dweight: Float32Array | null; dbias: Float32Array | null;
-  /** The fused forward's activation and y (both or neither): dy counts only where the activation passes it. */
+  /** The fused forward's activation: dy counts only where it passed the gradient (its mask recomputed, y never read back). */
   activation?: NormActivation;
-  activationOutput?: Float32Array | null;
+  /** The fused forward's residual (for the mask), and where the gradient reaching it goes (with an activation only; without one it is dy). */
+  residual?: Float32Array | null;
+  dresidual?: Float32Array | null;
 }
 
 /** The (N, C) input, targets and settings shared by the cross-entropy and NLL calls. */

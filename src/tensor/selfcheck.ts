@@ -259,17 +259,21 @@ function checkOptim(g: Generator, threads: number): number {
     maxRelativeError(v, want.v), maxRelativeError(vmax, want.vmax));
 }
 
-/** Planes of 7 (blocked loops) and 1,100 (per-channel loops) elements, 5 channels, batch 3. */
+/** Planes of 7 (blocked loops) and 1,100 (per-channel loops) elements, 5 channels, batch 3; BatchNorm → ReLU6, and BatchNorm → add a residual → ReLU. */
 function batchNormOutputs(threads: number): Float32Array[] {
   const out: Float32Array[] = [];
   for (const s of [7, 1100]) {
-    const g = new Generator(7), shape = [3, 5, 1, s], len = 15 * s;
-    const x = randomArray(len, g).map((v) => v * 4 + 1), dy = randomArray(len, g), weight = randomArray(5, g), bias = randomArray(5, g);
-    const [y, dx] = [new Float32Array(len), new Float32Array(len)];
-    const [runningMean, runningVar, saveMean, saveInvstd, dweight, dbias] = [0, 1, 2, 3, 4, 5].map(() => new Float32Array(5).fill(1));
-    native.batchNormForward({ x, shape, weight, bias, runningMean, runningVar, training: true, momentum: 0.1, eps: 1e-5, y, saveMean, saveInvstd, activation: 'relu6' }, threads);
-    native.batchNormBackward({ x, dy, shape, weight, saveMean, saveInvstd, training: true, dx, dweight, dbias, activation: 'relu6', activationOutput: y }, threads);
-    out.push(y, dx, runningMean, runningVar, saveMean, saveInvstd, dweight, dbias);
+    for (const withResidual of [false, true]) {
+      const g = new Generator(7), shape = [3, 5, 1, s], len = 15 * s;
+      const x = randomArray(len, g).map((v) => v * 4 + 1), dy = randomArray(len, g), weight = randomArray(5, g), bias = randomArray(5, g);
+      const [y, dx, residual, dresidual] = [new Float32Array(len), new Float32Array(len), randomArray(len, g), new Float32Array(len)];
+      const [runningMean, runningVar, saveMean, saveInvstd, dweight, dbias] = [0, 1, 2, 3, 4, 5].map(() => new Float32Array(5).fill(1));
+      const fused = withResidual ? { activation: 'relu' as const, residual } : { activation: 'relu6' as const };
+      native.batchNormForward({ x, shape, weight, bias, runningMean, runningVar, training: true, momentum: 0.1, eps: 1e-5, y, saveMean, saveInvstd, ...fused }, threads);
+      native.batchNormBackward({ x, dy, shape, weight, bias, saveMean, saveInvstd, training: true, dx, dweight, dbias, ...fused,
+        ...(withResidual ? { dresidual } : {}) }, threads);
+      out.push(y, dx, runningMean, runningVar, saveMean, saveInvstd, dweight, dbias, ...(withResidual ? [dresidual] : []));
+    }
   }
   return out;
 }
