@@ -7,6 +7,7 @@
 #include "bindings/registry.h"
 #include "gemm/gemm.h"
 #include "gemm/small_chain.h"
+#include "gemm/small_linear_grad.h"
 
 #include <cstdint>
 #include <vector>
@@ -131,12 +132,33 @@ Napi::Value LinearChainPackedLength(const Args& a) {
   return Napi::Number::New(a.env(), (double)(cnn::linear_chain_packed_floats(out, in) + kPackedExtra));
 }
 
+// ({m, inFeatures, outFeatures}, x, w, dy, dx, dw, db, threads): a Linear layer's gradients,
+// each of dx, dw, db null where not wanted (linear_backward).
+Napi::Value LinearBackward(const Args& a) {
+  a.expect_count(8);
+  const Fields f = a.object(0, "params");
+  const int m = (int)f.integer("m", 0, kMaxIndex), in = (int)f.integer("inFeatures", 0, kMaxIndex),
+            out = (int)f.integer("outFeatures", 0, kMaxIndex);
+  a.check_size({m, in}, "x size");
+  a.check_size({m, out}, "dy size");
+  a.check_size({out, in}, "w size");
+  const float* x = a.floats(1, "x", (int64_t)m * in);
+  const float* w = a.floats(2, "w", (int64_t)out * in);
+  const float* dy = a.floats(3, "dy", (int64_t)m * out);
+  float* dx = a.floats_or_null(4, "dx", (int64_t)m * in);
+  float* dw = a.floats_or_null(5, "dw", (int64_t)out * in);
+  float* db = a.floats_or_null(6, "db", out);
+  cnn::linear_backward(cnn::active_isa(), m, in, out, x, w, dy, dx, dw, db, a.threads(7));
+  return a.undefined();
+}
+
 const Registration rows({
     {"gemm", Gemm},
     {"gemmRef", GemmRef},
     {"fmaPeak", FmaPeak},
     {"linearChainForward", LinearChainForward},
     {"linearChainPackedLength", LinearChainPackedLength},
+    {"linearBackward", LinearBackward},
 });
 
 }  // namespace

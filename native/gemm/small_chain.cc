@@ -14,6 +14,8 @@ namespace {
 
 // Below this many multiply-adds a second thread costs more than it saves (as sgemm's cut).
 constexpr double kMinParallelWork = 32768.0;
+// Register tiles of rows per block at most.
+constexpr int kMaxBlockTiles = 4;
 
 float* grow(std::vector<float>& v, long n) {
   if ((long)v.size() < n) v.resize(n);
@@ -51,10 +53,13 @@ void linear_chain_forward(Isa isa, int m, const float* x, const ChainLayer* laye
   int widest = 0;
   double work = 0;
   for (int l = 0; l < count; ++l) widest = std::max({widest, layers[l].in, layers[l].out}), work += (double)layers[l].in * layers[l].out;
-  // Row blocks of two register tiles: enough rows to reuse each packed weight row, few enough
-  // that a batch of 64 still gives 2 threads 3 blocks each to share out as they come.
-  const int block = 2 * MR, blocks = (m + block - 1) / block;
-  const int nt = work * m < kMinParallelWork ? 1 : std::max(1, std::min(threads, blocks));
+  // Row blocks of whole register tiles, as many tiles as give each thread an equal share (a
+  // packed weight panel stays in L1 while a block's tiles pass over it; blocks of 2 tiles left
+  // one of 2 threads 2 of LeNet's 3 blocks at batch 64), at most kMaxBlockTiles (the block's
+  // activations stay in L1/L2); more blocks than threads are handed out as threads free up.
+  const int tiles = (m + MR - 1) / MR;
+  const int nt = work * m < kMinParallelWork ? 1 : std::max(1, std::min(threads, tiles));
+  const int block = std::min(kMaxBlockTiles, (tiles + nt - 1) / nt) * MR, blocks = (m + block - 1) / block;
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
     thread_local std::vector<float> pack_buf, act_buf;

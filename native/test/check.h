@@ -29,5 +29,7 @@ void test_inverted_residual(cnn::Isa isa);
 void test_columns(cnn::Isa isa, std::mt19937& rng);
 // Issue 16's layer kernels (layer_kernels_test.cc).
 void test_layer_kernels(std::mt19937& rng);
-// linear_chain_forward on one ISA against gemm_ref and the unfused layers (small_chain_test.cc).
+// linear_chain_forward on one ISA against gemm_ref and the unfused layers (small_linear_test.cc).
 void test_linear_chain(cnn::Isa isa, std::mt19937& rng);
+// linear_backward on one ISA against gemm_ref and the unfused calls (small_linear_test.cc).
+void test_linear_backward(cnn::Isa isa, std::mt19937& rng);

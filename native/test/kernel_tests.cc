@@ -902,6 +902,7 @@ int main() {
     test_gemm_packed(isa, rng);
     test_gemm_packed_both(isa);
     test_linear_chain(isa, rng);
+    test_linear_backward(isa, rng);
     set_active_isa(isa);  // convolution dispatches its GEMMs through the active variant
     test_conv(isa, rng);
     test_conv_stride2(isa);

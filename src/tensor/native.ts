@@ -56,6 +56,10 @@ export interface LinearChainParams {
   layers: LinearChainLayer[];
 }
 
+export interface LinearBackwardParams {
+  m: number; inFeatures: number; outFeatures: number;
+}
+
 /** Convolution paths (native/conv/conv.h); 'auto' chooses by shape. */
 export type ConvAlgoName = 'auto' | 'depthwise' | 'direct' | 'grid' | 'by-image' | 'batched';
 export type ConvPass = 'forward' | 'backwardInput' | 'backwardWeight';
@@ -248,6 +252,10 @@ export interface NativeAddon {
   linearChainForward(p: LinearChainParams, x: Float32Array, y: Float32Array, threads: number): void;
   /** The length of a layer's `packed` buffer for linearChainForward. */
   linearChainPackedLength(outFeatures: number, inFeatures: number): number;
+  /** A Linear layer's gradients from dy (m × outFeatures): dx = dy·w, dw = dyᵀ·x, db = dy's column sums, each null where not
+   * wanted, in one parallel region (native/gemm/small_linear_grad.h). */
+  linearBackward(p: LinearBackwardParams, x: Float32Array, w: Float32Array, dy: Float32Array, dx: Float32Array | null,
+    dw: Float32Array | null, db: Float32Array | null, threads: number): void;
   conv2dForward(p: ConvForwardParams, x: Float32Array, w: Float32Array, b: Float32Array | null,
     y: Float32Array, threads: number): void;
   /** The forward pass clamped to p.clamp, then a 2×2 stride-2 max pool, into y (N × Cout × ⌊OH/2⌋ × ⌊OW/2⌋)

@@ -193,11 +193,14 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
   native.gemm({ transA: false, transB: true, m: n, n: outF, k: inF, alpha: 1, beta: b ? 1 : 0, lda: inF, ldb: inF, ldc: outF },
     x.data, w.data, y, getThreads());
   const inputs = b ? [x, w, b] : [x, w];
-  return record(new Tensor(y, [n, outF]), 'linear', inputs, (g) => [
-    x.requiresGrad ? new Tensor(gemm(false, false, n, inF, outF, g.data, w.data), x.shape) : null,
-    w.requiresGrad ? new Tensor(gemm(true, false, outF, inF, n, g.data, x.data), w.shape) : null,
-    b && b.requiresGrad ? sumTo(g, [outF]) : null,
-  ]);
+  return record(new Tensor(y, [n, outF]), 'linear', inputs, (g) => {
+    // dx, dW and db in one native call: one parallel region whose threads take the products as tasks.
+    const dx = x.requiresGrad ? new Tensor(emptyFloat32(x.size), x.shape) : null;
+    const dw = w.requiresGrad ? new Tensor(emptyFloat32(w.size), w.shape) : null;
+    const db = b && b.requiresGrad ? new Tensor(emptyFloat32(outF), [outF]) : null;
+    native.linearBackward({ m: n, inFeatures: inF, outFeatures: outF }, x.data, w.data, g.data, dx && dx.data, dw && dw.data, db && db.data, getThreads());
+    return [dx, dw, db];
+  });
 }
 
 // ---- convolution ----

@@ -28,6 +28,7 @@ const normBack = () => ({ x: f(24), dy: f(24), weight: f(3), dx: f(24), dweight:
 export const validCalls: Calls = {
   gemm: () => [gemm(), f(8), f(12), f(6), 1],
   gemmRef: () => [gemm(), f(8), f(12), f(6)],
+  linearBackward: () => [{ m: 2, inFeatures: 3, outFeatures: 2 }, f(6), f(6), f(4), f(6), f(6), f(2), 1],
   linearChainForward: () => [{ m: 2, layers: [{ inFeatures: 3, outFeatures: 2, weight: f(6), bias: f(2), clamp: [0, Infinity],
     packed: f(native.linearChainPackedLength(2, 3)), fresh: true }] }, f(6), f(4), 1],
   conv2dForward: () => [conv(), f(32), f(54), f(3), f(12), 1],

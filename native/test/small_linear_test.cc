@@ -1,4 +1,4 @@
-// linear_chain_forward (native/gemm/small_chain.h) on the active ISA: against gemm_ref layer by
+// The small-layer kernels. linear_chain_forward (native/gemm/small_chain.h) on one ISA: against gemm_ref layer by
 // layer, and bit for bit against the unfused path (sgemm with the bias as C and beta 1, then
 // the clamp), on LeNet's head, odd widths, every row count from one to a few blocks, 1-3 threads.
 #include <algorithm>
@@ -10,6 +10,7 @@
 
 #include "gemm/gemm.h"
 #include "gemm/small_chain.h"
+#include "gemm/small_linear_grad.h"
 #include "test/check.h"
 
 using namespace cnn;
@@ -77,5 +78,39 @@ void test_linear_chain(Isa isa, std::mt19937& rng) {
         check_close(std::string(name) + " = unfused", got, exact, 0.0f, 0.0f);
       }
     }
+  }
+}
+
+// linear_backward against gemm_ref and sum_to_shape's double sums, and bit for bit against the
+// three unfused calls it replaces (sgemm for dx and dW, a double column sum for db), with every
+// subset of the gradients wanted, empty batches and layers included, at 1-3 threads.
+void test_linear_backward(Isa isa, std::mt19937& rng) {
+  struct Shape { int m, in, out; };
+  for (const Shape s : {Shape{64, 256, 120}, Shape{64, 84, 10}, Shape{5, 37, 13}, Shape{1, 3, 70}, Shape{0, 4, 3}, Shape{3, 0, 2}}) {
+    const std::vector<float> x = random_vec((size_t)s.m * s.in, rng), w = random_vec((size_t)s.out * s.in, rng),
+                             dy = random_vec((size_t)s.m * s.out, rng);
+    std::vector<float> dx_ref((size_t)s.m * s.in), dw_ref((size_t)s.out * s.in), db_ref(s.out);
+    gemm_ref(false, false, s.m, s.in, s.out, 1.0f, dy.data(), s.out, w.data(), s.in, 0.0f, dx_ref.data(), s.in);
+    gemm_ref(true, false, s.out, s.in, s.m, 1.0f, dy.data(), s.out, x.data(), s.in, 0.0f, dw_ref.data(), s.in);
+    std::vector<float> dx_exact(dx_ref.size(), 0.0f), dw_exact(dw_ref.size(), 0.0f);
+    sgemm_isa(isa, false, false, s.m, s.in, s.out, 1.0f, dy.data(), s.out, w.data(), s.in, 0.0f, dx_exact.data(), s.in, 1);
+    sgemm_isa(isa, true, false, s.out, s.in, s.m, 1.0f, dy.data(), s.out, x.data(), s.in, 0.0f, dw_exact.data(), s.in, 1);
+    for (int j = 0; j < s.out; ++j) {
+      double acc = 0;
+      for (int i = 0; i < s.m; ++i) acc += dy[(size_t)i * s.out + j];
+      db_ref[j] = (float)acc;
+    }
+    for (int wanted = 1; wanted < 8; ++wanted)
+      for (int threads = 1; threads <= 3; ++threads) {
+        std::vector<float> dx(dx_ref.size(), NAN), dw(dw_ref.size(), NAN), db(db_ref.size(), NAN);
+        linear_backward(isa, s.m, s.in, s.out, x.data(), w.data(), dy.data(), wanted & 1 ? dx.data() : nullptr,
+                        wanted & 2 ? dw.data() : nullptr, wanted & 4 ? db.data() : nullptr, threads);
+        char name[160];
+        std::snprintf(name, sizeof name, "linear_backward[%s] m=%d in=%d out=%d wanted=%d threads=%d", isa_name(isa), s.m, s.in, s.out,
+                      wanted, threads);
+        if (wanted & 1) check_close(std::string(name) + " dx", dx, dx_ref, 1e-4f, 1e-4f), check_close(std::string(name) + " dx = unfused", dx, dx_exact, 0, 0);
+        if (wanted & 2) check_close(std::string(name) + " dw", dw, dw_ref, 1e-4f, 1e-4f), check_close(std::string(name) + " dw = unfused", dw, dw_exact, 0, 0);
+        if (wanted & 4) check_close(std::string(name) + " db", db, db_ref, 0, 0);
+      }
   }
 }
