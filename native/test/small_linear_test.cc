@@ -74,7 +74,11 @@ void test_linear_chain(Isa isa, std::mt19937& rng) {
         char name[160];
         std::snprintf(name, sizeof name, "linear_chain[%s] widths %d..%d (%d layers) m=%d threads=%d", isa_name(isa),
                       c.widths[0], c.widths.back(), count, m, threads);
-        check_close(name, got, want, 1e-4f, 1e-4f);
+        // A float32 sum errs in proportion to its terms, not its result: the absolute slack scales
+        // with the largest output (three layers of random weights reach the hundreds).
+        float scale = 1.0f;
+        for (float v : want) scale = std::max(scale, std::fabs(v));
+        check_close(name, got, want, 1e-5f * scale, 1e-4f);
         check_close(std::string(name) + " = unfused", got, exact, 0.0f, 0.0f);
       }
     }
