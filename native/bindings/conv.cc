@@ -9,6 +9,7 @@
 #include "bindings/registry.h"
 #include "conv/conv.h"
 #include "conv/conv_direct.h"
+#include "conv/winograd.h"
 
 namespace {
 
@@ -79,7 +80,9 @@ Napi::Value Convolution(const Args& a) {
           e.lo = (float)clamp[0], e.hi = (float)clamp[1];
         }
         e.residual = f.floats_or_null("residual", elements(p, Size::Y));
-        cnn::conv2d_forward(p, buf[0], buf[1], buf[2], buf[3], threads, e);
+        // params.winograd: w transformed by conv2dWinogradWeights (eval's cache), for Auto to take Winograd.
+        const float* u = cnn::conv_winograd_fits(p) ? f.floats_or_null("winograd", cnn::winograd_weights_floats(p)) : nullptr;
+        cnn::conv2d_forward(p, buf[0], buf[1], buf[2], buf[3], threads, e, u);
       }
       break;
     case cnn::ConvPass::BackwardInput:
@@ -114,11 +117,31 @@ Napi::Value MaxPoolForward(const Args& a) {
   return Napi::Boolean::New(a.env(), cnn::conv2d_forward_direct_max_pool(p, x, w, b, y, threads, (float)clamp[0], (float)clamp[1], idx));
 }
 
-// (name): 'auto' | 'depthwise' | 'direct' | 'grid' | 'by-image' | 'batched' (CNN_CONV_ALGO)
+// (params, threads) → the floats of w transformed for Winograd when a forward call given them takes
+// that path (conv2dWinogradWeights fills them), else 0: eval caches them only where they serve.
+Napi::Value WinogradFloats(const Args& a) {
+  a.expect_count(2);
+  const cnn::Conv2dParams p = read_conv(a, 0);
+  const bool taken = cnn::conv2d_algo(p, cnn::ConvPass::Forward, a.threads(1), true) == cnn::ConvAlgo::Winograd;
+  return Napi::Number::New(a.env(), taken ? (double)cnn::winograd_weights_floats(p) : 0.0);
+}
+
+// (params, w, u, threads): u (36 × cOut × cIn) = w's Winograd F(4×4, 3×3) transform.
+Napi::Value WinogradWeights(const Args& a) {
+  a.expect_count(4);
+  const cnn::Conv2dParams p = read_conv(a, 0);
+  if (!cnn::conv_winograd_fits(p)) a.range_error("Winograd takes ungrouped 3x3 convolutions of stride 1 and dilation 1");
+  const float* w = a.floats(1, "w", elements(p, Size::W));
+  float* u = a.floats(2, "u", cnn::winograd_weights_floats(p));
+  cnn::winograd_transform_weights(p, w, u, a.threads(3));
+  return a.undefined();
+}
+
+// (name): 'auto' | 'depthwise' | 'direct' | 'grid' | 'by-image' | 'batched' | 'winograd' (CNN_CONV_ALGO)
 Napi::Value SetConvAlgo(const Args& a) {
   a.expect_count(1);
   cnn::set_conv_algo(a.choice<cnn::ConvAlgo>(0, "algo", cnn::parse_conv_algo, "convolution algorithm",
-                                             "auto, depthwise, direct, grid, by-image or batched"));
+                                             "auto, depthwise, direct, grid, by-image, batched or winograd"));
   return a.undefined();
 }
 
@@ -147,6 +170,8 @@ const Registration rows({
     {"conv2dRefBackwardWeight", Convolution<cnn::ConvPass::BackwardWeight, true>},
     {"setConvAlgo", SetConvAlgo},
     {"convAlgo", ConvAlgo},
+    {"conv2dWinogradFloats", WinogradFloats},
+    {"conv2dWinogradWeights", WinogradWeights},
 });
 
 }  // namespace

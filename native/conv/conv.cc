@@ -21,6 +21,7 @@
 #include "conv/conv_grid.h"
 #include "conv/geometry.h"
 #include "conv/pointwise.h"
+#include "conv/winograd.h"
 #include "conv/work.h"
 #include "gemm/gemm.h"
 
@@ -126,7 +127,7 @@ void untrim_weight_grad(const Conv2dParams& p, const Conv2dParams& q, int ki0, i
 
 std::atomic<int> g_override{(int)ConvAlgo::Auto};
 
-constexpr const char* kAlgoNames[] = {"auto", "depthwise", "grid", "by-image", "batched", "direct"};
+constexpr const char* kAlgoNames[] = {"auto", "depthwise", "grid", "by-image", "batched", "direct", "winograd"};
 
 // Output pixels per image from which 1×1 convolutions (stride 1, no padding) take the direct
 // loops where those suit; on smaller maps runs of images multiplied by one GEMM each (by-image)
@@ -135,11 +136,13 @@ constexpr const char* kAlgoNames[] = {"auto", "depthwise", "grid", "by-image", "
 // direct weight gradient wins.
 constexpr int kDirectMinPointwisePixels = 257;
 
-// The path for p, whose taps are already cut.
-ConvAlgo choose(const Conv2dParams& p, ConvPass pass, int threads) {
+// The path for p, whose taps are already cut; u: whether Winograd-transformed weights are at hand.
+ConvAlgo choose(const Conv2dParams& p, ConvPass pass, int threads, bool u = false) {
   auto suits = [&](ConvAlgo a) {
     switch (a) {
       case ConvAlgo::Depthwise: return p.depthwise();
+      case ConvAlgo::Winograd:
+        return pass == ConvPass::Forward && conv_winograd_fits(p) && (conv_algo_override() == ConvAlgo::Winograd || (u && conv_winograd_wins(p, threads)));
       case ConvAlgo::Direct:
         return (!p.pointwise() || p.out_h() * p.out_w() >= kDirectMinPointwisePixels) && conv_direct_suits(p, pass, threads);
       case ConvAlgo::Grid: return conv_grid_suits(p, pass, threads);
@@ -149,7 +152,7 @@ ConvAlgo choose(const Conv2dParams& p, ConvPass pass, int threads) {
   };
   const ConvAlgo forced = conv_algo_override();
   if (forced != ConvAlgo::Auto) return suits(forced) ? forced : ConvAlgo::Batched;
-  for (ConvAlgo a : {ConvAlgo::Depthwise, ConvAlgo::Direct, ConvAlgo::Grid, ConvAlgo::ByImage})
+  for (ConvAlgo a : {ConvAlgo::Depthwise, ConvAlgo::Winograd, ConvAlgo::Direct, ConvAlgo::Grid, ConvAlgo::ByImage})
     if (suits(a)) return a;
   return ConvAlgo::Batched;
 }
@@ -168,19 +171,22 @@ void set_conv_algo(ConvAlgo algo) { g_override.store((int)algo, std::memory_orde
 
 ConvAlgo conv_algo_override() { return (ConvAlgo)g_override.load(std::memory_order_relaxed); }
 
-ConvAlgo conv2d_algo(const Conv2dParams& p, ConvPass pass, int threads) {
+ConvAlgo conv2d_algo(const Conv2dParams& p, ConvPass pass, int threads, bool winograd_weights) {
   Conv2dParams q;
   int ki0, kj0;
-  return choose(trim_taps(p, &q, &ki0, &kj0) ? q : p, pass, threads);
+  // Cut taps leave no 3×3 kernel: the transformed weights no longer apply.
+  if (trim_taps(p, &q, &ki0, &kj0)) return choose(q, pass, threads);
+  return choose(p, pass, threads, winograd_weights);
 }
 
 void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
-                    int threads, const ConvEpilogue& e) {
+                    int threads, const ConvEpilogue& e, const float* winograd_u) {
   Conv2dParams q;
   int ki0, kj0;
   if (trim_taps(p, &q, &ki0, &kj0)) return conv2d_forward(q, x, trimmed_weights(p, q, ki0, kj0, w, threads), b, y, threads, e);
-  switch (choose(p, ConvPass::Forward, threads)) {
+  switch (choose(p, ConvPass::Forward, threads, winograd_u != nullptr)) {
     case ConvAlgo::Depthwise: return depthwise_forward(p, x, w, b, y, threads, e);
+    case ConvAlgo::Winograd: return conv2d_forward_winograd(p, x, w, winograd_u, b, y, threads, e);
     case ConvAlgo::Direct: if (conv2d_forward_direct(p, x, w, b, y, threads, e)) return; break;
     case ConvAlgo::Grid: if (conv2d_forward_grid(p, x, w, b, y, threads, e)) return; break;
     case ConvAlgo::ByImage: if (conv2d_forward_by_image(p, x, w, b, y, threads, e)) return; break;

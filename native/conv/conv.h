@@ -24,20 +24,22 @@ struct Conv2dParams {
 
 // The ways a convolution can be computed. Auto picks, in this order, the first that suits the
 // shape: depthwise direct (groups == Cin == Cout), direct loops for few output channels (stride
-// 1, conv_direct.h), the padded grid (stride 1, conv_grid.h), one GEMM per image or pixel block
+// 1, conv_direct.h), Winograd F(4×4, 3×3) for 3×3 stride-1 forward passes given transformed weights
+// (winograd.h), the padded grid (stride 1, conv_grid.h), one GEMM per image or pixel block
 // (conv_by_image.h), else the batched im2col + GEMM, which computes every shape.
-enum class ConvAlgo { Auto = 0, Depthwise, Grid, ByImage, Batched, Direct };
+enum class ConvAlgo { Auto = 0, Depthwise, Grid, ByImage, Batched, Direct, Winograd };
 enum class ConvPass { Forward, BackwardInput, BackwardWeight };
 
-const char* conv_algo_name(ConvAlgo algo);  // "auto", "depthwise", "grid", "by-image", "batched", "direct"
+const char* conv_algo_name(ConvAlgo algo);  // "auto", "depthwise", "grid", "by-image", "batched", "direct", "winograd"
 // False when the name is unknown.
 bool parse_conv_algo(const std::string& name, ConvAlgo* out);
 // Forces one path for every convolution it suits (the rest take the batched path); Auto
 // restores the choice by shape. Process-wide (CNN_CONV_ALGO).
 void set_conv_algo(ConvAlgo algo);
 ConvAlgo conv_algo_override();
-// The path a call with these arguments takes (after cutting taps that only read padding).
-ConvAlgo conv2d_algo(const Conv2dParams& p, ConvPass pass, int threads);
+// The path a call with these arguments takes (after cutting taps that only read padding);
+// winograd_weights: whether the call brings the weights Winograd-transformed (eval's cache).
+ConvAlgo conv2d_algo(const Conv2dParams& p, ConvPass pass, int threads, bool winograd_weights = false);
 
 // What the forward pass does to each output as it stores it, after the bias: add the residual
 // (a ResNet block's identity) and clamp to [lo, hi] (ReLU: 0, ∞; ReLU6: 0, 6); NaN passes
@@ -50,9 +52,11 @@ struct ConvEpilogue {
 
 // The entry points, dispatching on conv2d_algo. All outputs overwritten. The forward pass adds
 // the bias and applies the epilogue in the sweep that stores each block of output right after
-// its product, while it is still in cache.
+// its product, while it is still in cache. winograd_u: w transformed by winograd_transform_weights
+// (winograd.h), or null; Auto takes Winograd only when it is given (a pinned "winograd"
+// transforms w per call without it).
 void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
-                    int threads, const ConvEpilogue& e = {});
+                    int threads, const ConvEpilogue& e = {}, const float* winograd_u = nullptr);
 void conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* w, float* dx,
                            int threads);
 // db may be null.

@@ -27,6 +27,8 @@ void test_dropout_masks(cnn::Isa isa);
 void test_inverted_residual(cnn::Isa isa);
 // im2col/col2im_add on the active ISA against index loops (columns_kernels_test.cc).
 void test_columns(cnn::Isa isa, std::mt19937& rng);
+// Winograd F(4×4, 3×3) on the active ISA against conv2d_ref (winograd_kernels_test.cc).
+void test_winograd(cnn::Isa isa, std::mt19937& rng);
 // Issue 16's layer kernels (layer_kernels_test.cc).
 void test_layer_kernels(std::mt19937& rng);
 // linear_chain_forward on one ISA against gemm_ref and the unfused layers (small_linear_test.cc).

@@ -18,6 +18,8 @@ export interface ConvParams {
 export interface ConvForwardParams extends ConvParams {
   clamp?: [number, number];
   residual?: Float32Array | null;
+  /** The weights transformed by conv2dWinogradWeights: where given, the shape choice may take Winograd. */
+  winograd?: Float32Array;
 }
 
 /** MobileNetV2's inverted residual block in eval mode: the block's sizes and its depthwise geometry. */
@@ -61,7 +63,7 @@ export interface LinearBackwardParams {
 }
 
 /** Convolution paths (native/conv/conv.h); 'auto' chooses by shape. */
-export type ConvAlgoName = 'auto' | 'depthwise' | 'direct' | 'grid' | 'by-image' | 'batched';
+export type ConvAlgoName = 'auto' | 'depthwise' | 'direct' | 'grid' | 'by-image' | 'batched' | 'winograd';
 export type ConvPass = 'forward' | 'backwardInput' | 'backwardWeight';
 
 /** A 2-D pooling window over N·C planes of H×W; padding must be <= half the kernel. */
@@ -274,6 +276,10 @@ export interface NativeAddon {
   setConvAlgo(algo: ConvAlgoName): void;
   /** The path a convolution call with these arguments takes. */
   convAlgo(p: ConvParams, pass: ConvPass, threads: number): ConvAlgoName;
+  /** Floats of the Winograd-transformed weights where a forward pass given them takes Winograd, else 0. */
+  conv2dWinogradFloats(p: ConvParams, threads: number): number;
+  /** u (36 × cOut × cIn) = w transformed for Winograd F(4×4, 3×3); p must be an ungrouped 3×3 stride-1 undilated convolution. */
+  conv2dWinogradWeights(p: ConvParams, w: Float32Array, u: Float32Array, threads: number): void;
   conv2dRefForward(p: ConvParams, x: Float32Array, w: Float32Array, b: Float32Array | null,
     y: Float32Array): void;
   conv2dRefBackwardInput(p: ConvParams, dy: Float32Array, w: Float32Array, dx: Float32Array): void;

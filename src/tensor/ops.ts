@@ -5,6 +5,7 @@ import { native, getThreads, type ConvParams } from './native.js';
 import { convOutputSize } from './shape.js';
 import { activeProfiler } from './profile.js';
 import { Tensor, isGradEnabled, formatShape, shapeSize, type Shape, type GradNode } from './tensor.js';
+import { winogradWeights } from './winograd-weights.js';
 
 /** Attaches a tape node to `out` when any input needs a gradient and recording is on. */
 export function record(out: Tensor, name: string, inputs: readonly Tensor[],
@@ -305,7 +306,10 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
   }
   const y = emptyFloat32(shapeSize(shape));
   const epilogue = { ...(clamp ? { clamp } : {}), ...(residual ? { residual: residual.data } : {}) };
-  native.conv2dForward({ ...p, ...epilogue }, x.data, w.data, b ? b.data : null, y, getThreads());
+  // A pass that records nothing (eval) may take Winograd with the weights transformed once per weight version.
+  const recording = isGradEnabled() && [x, w, b].some((t) => t?.requiresGrad);
+  const winograd = recording ? undefined : winogradWeights(p, w, getThreads());
+  native.conv2dForward({ ...p, ...epilogue, ...(winograd ? { winograd } : {}) }, x.data, w.data, b ? b.data : null, y, getThreads());
   return record(new Tensor(y, shape), 'conv2d', b ? [x, w, b] : [x, w], (g) => convGradients(p, x, w, b, g.data));
 }
 

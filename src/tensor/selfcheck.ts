@@ -77,7 +77,7 @@ function checkLinearChain(g: Generator, threads: number): number {
  * partial vector on every ISA, stride in one axis) and one on a 1×1 map (cut to its centre tap),
  * a stride-1 3×3 one on one thread (the grid path forward and for the input gradient: output
  * rows packed from the padded image, 37 and 33 channels and 11-pixel rows leaving partial register
- * tiles on every ISA), a 5×5 one with 6 output channels and asymmetric padding (the direct
+ * tiles on every ISA; and eval's Winograd forward: 9×11 outputs leave partial tiles), a 5×5 one with 6 output channels and asymmetric padding (the direct
  * loops in all three passes, a channel block and a vector block short of full on every ISA, and
  * eval's conv → ReLU → 2×2 max pool through them), and
  * a strided 3×3 one from 2×2 to 1×1 maps (the batched path with a row of columns per image, whose
@@ -167,6 +167,14 @@ function checkConvShape(p: ConvParams, g: Generator, threads: number): number {
   native.conv2dRefForward(p, x, w, b, y[0]);
   native.conv2dForward(p, x, w, b, y[1], threads);
   pairs.push([y[1], y[0]]);
+  // Where eval would take Winograd (3×3, stride 1, enough channels), the forward pass through it too.
+  const winogradFloats = native.conv2dWinogradFloats(p, threads);
+  if (winogradFloats > 0) {
+    const u = new Float32Array(winogradFloats), yw = new Float32Array(ys);
+    native.conv2dWinogradWeights(p, w, u, threads);
+    native.conv2dForward({ ...p, winograd: u }, x, w, b, yw, threads);
+    pairs.push([yw, y[0]]);
+  }
   // Where the direct loops take the layer, also the forward pass clamped at 0 and max-pooled 2×2 as it
   // leaves them, and the maxima's positions: the reference's value there is the reference's maximum.
   const shape = convOutputShape(p), pooled = maxPool2x2Relu(y[0], shape);

@@ -92,6 +92,6 @@ test('conv2dForward refuses a clamp that is not [lo, hi] with lo <= hi and a res
 test('CNN_CONV_ALGO with an unknown name is one line and exit 2', () => {
   const bad = runCli(['doctor'], { CNN_CONV_ALGO: 'fastest' });
   assert.equal(bad.status, 2, bad.stderr);
-  assert.match(bad.stderr, /^cnn: (error: )?CNN_CONV_ALGO: unknown convolution algorithm 'fastest' \(expected auto, depthwise, direct, grid, by-image or batched\)\n$/);
+  assert.match(bad.stderr, /^cnn: (error: )?CNN_CONV_ALGO: unknown convolution algorithm 'fastest' \(expected auto, depthwise, direct, grid, by-image, batched or winograd\)\n$/);
   assert.equal(runCli(['doctor'], { CNN_CONV_ALGO: 'batched' }).status, 0);
 });

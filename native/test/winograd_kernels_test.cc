@@ -1,0 +1,127 @@
+// Winograd F(4×4, 3×3) (conv/winograd.h) against conv2d_ref on odd shapes, every epilogue, 1-3
+// threads, on the active ISA. The tolerance is per output: kWinoErrorUnits float epsilons of
+// Σ|w|·|x| + |b| + |residual| (conv2d_ref over absolute values), which bounds any summation's
+// rounding; the direct paths stay within a few units, Winograd's transforms scale terms by up
+// to 8 and 1/24 and were measured at up to ~30 units on these cases (see the constant).
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "conv/conv.h"
+#include "conv/winograd.h"
+#include "test/check.h"
+
+using namespace cnn;
+
+namespace {
+
+constexpr double kWinoErrorUnits = 192;
+
+std::vector<float> abs_of(const std::vector<float>& v) {
+  std::vector<float> a(v.size());
+  for (size_t i = 0; i < v.size(); ++i) a[i] = std::fabs(v[i]);
+  return a;
+}
+
+// Largest error in units of eps · scale; fails the check when over kWinoErrorUnits.
+double check_units(const std::string& name, const std::vector<float>& got, const std::vector<float>& want,
+                   const std::vector<float>& scale, bool count = true) {
+  double worst = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    const double units = std::fabs((double)got[i] - want[i]) / (1.1920929e-7 * (scale[i] + 1e-30));
+    if (!(units <= worst)) worst = units;  // NaN becomes the worst
+  }
+  if (!count) return worst;
+  if (worst <= kWinoErrorUnits) ++g_pass;
+  else { std::printf("FAIL %s: error %.3g float epsilons of sum |w||x| (limit %g)\n", name.c_str(), worst, kWinoErrorUnits); ++g_fail; }
+  return worst;
+}
+
+struct Case {
+  int n, c_in, c_out, h, w, pt, pb, pl, pr;
+};
+
+}  // namespace
+
+void test_winograd(Isa isa, std::mt19937&) {
+  std::mt19937 rng(13);  // its own stream: tests added before it leave its inputs as they were
+  // Odd channels; maps of 1-31 pixels (partial tiles, one tile, tiles split over items by rows);
+  // padding 0, 1 and uneven; batch 1-5.
+  const Case cases[] = {{1, 1, 1, 1, 1, 1, 1, 1, 1},      {2, 3, 5, 4, 4, 1, 1, 1, 1},      {1, 7, 9, 5, 7, 0, 0, 0, 0},
+                        {3, 16, 16, 8, 8, 1, 1, 1, 1},    {5, 13, 11, 9, 13, 1, 1, 1, 1},   {2, 33, 17, 16, 16, 1, 1, 1, 1},
+                        {1, 5, 70, 31, 31, 1, 1, 1, 1},   {4, 31, 29, 7, 12, 0, 0, 0, 0},   {2, 64, 64, 3, 3, 0, 0, 0, 0},
+                        {1, 20, 8, 30, 17, 0, 0, 0, 0},   {3, 9, 40, 2, 6, 1, 1, 1, 1},     {2, 100, 64, 14, 14, 1, 1, 1, 1},
+                        {2, 17, 19, 11, 10, 2, 0, 0, 2},  {1, 8, 24, 29, 23, 0, 1, 2, 1}};
+  double worst_all = 0;
+  for (const Case& k : cases)
+    for (int variant = 0; variant < 4; ++variant) {
+      Conv2dParams p{k.n, k.c_in, k.h, k.w, k.c_out, 3, 3, 1, 1, k.pt, k.pb, k.pl, k.pr, 1, 1, 1};
+      if (p.out_h() < 1 || p.out_w() < 1) continue;
+      const long ysize = (long)p.n * p.c_out * p.out_h() * p.out_w();
+      auto x = random_vec((size_t)p.n * p.c_in * p.h * p.w, rng), w = random_vec((size_t)p.c_out * p.c_in * 9, rng);
+      auto b = random_vec(p.c_out, rng), res = random_vec(ysize, rng);
+      // variant 0: no bias, no epilogue; 1: bias + ReLU; 2: bias + residual + ReLU6; 3: residual only
+      const bool with_bias = variant == 1 || variant == 2;
+      ConvEpilogue e;
+      if (variant == 1) e.lo = 0;
+      if (variant == 2) e.lo = 0, e.hi = 6;
+      if (variant >= 2) e.residual = res.data();
+      std::vector<float> want(ysize), scale(ysize);
+      conv2d_ref_forward(p, x.data(), w.data(), with_bias ? b.data() : nullptr, want.data());
+      const auto ax = abs_of(x), aw = abs_of(w), ab = abs_of(b);
+      conv2d_ref_forward(p, ax.data(), aw.data(), with_bias ? ab.data() : nullptr, scale.data());
+      for (long i = 0; i < ysize; ++i) {
+        if (e.residual) want[i] += res[i], scale[i] += std::fabs(res[i]);
+        want[i] = want[i] < e.lo ? e.lo : want[i] > e.hi ? e.hi : want[i];
+      }
+      std::vector<float> u(winograd_weights_floats(p));
+      winograd_transform_weights(p, w.data(), u.data(), 2);
+      if (std::getenv("CNN_WINOGRAD_ERRORS")) {
+        // The study behind kWinoErrorUnits: the default path's error on the same measure.
+        std::vector<float> direct(ysize);
+        conv2d_forward(p, x.data(), w.data(), with_bias ? b.data() : nullptr, direct.data(), 2, e);
+        std::vector<float> wg(ysize);
+        conv2d_forward_winograd(p, x.data(), w.data(), u.data(), with_bias ? b.data() : nullptr, wg.data(), 2, e);
+        std::printf("# errors[%s] n=%d cin=%d cout=%d %dx%d: winograd %.1f, %s %.1f float epsilons of sum |w||x|\n", isa_name(isa), p.n,
+                    p.c_in, p.c_out, p.h, p.w, check_units("", wg, want, scale, false),
+                    conv_algo_name(conv2d_algo(p, ConvPass::Forward, 2)), check_units("", direct, want, scale, false));
+      }
+      std::vector<float> first;
+      for (int threads : {1, 2, 3}) {
+        std::vector<float> got(ysize, NAN);
+        conv2d_forward_winograd(p, x.data(), w.data(), u.data(), with_bias ? b.data() : nullptr, got.data(), threads, e);
+        char name[200];
+        std::snprintf(name, sizeof name, "winograd[%s] n=%d cin=%d cout=%d %dx%d pad=%d,%d,%d,%d epilogue=%d threads=%d",
+                      isa_name(isa), p.n, p.c_in, p.c_out, p.h, p.w, k.pt, k.pb, k.pl, k.pr, variant, threads);
+        const double units = check_units(name, got, want, scale);
+        if (units > worst_all) worst_all = units;
+        // Untransformed weights (a pinned "winograd" without eval's cache) give the same bits.
+        if (threads == 1) first = got;
+        std::vector<float> fresh(ysize, NAN);
+        conv2d_forward_winograd(p, x.data(), w.data(), nullptr, with_bias ? b.data() : nullptr, fresh.data(), threads, e);
+        if (fresh == got && got == first) ++g_pass;
+        else { std::printf("FAIL %s: not the same bits with fresh weights or another thread count\n", name); ++g_fail; }
+      }
+    }
+  // A broken kernel fails the check: one transformed weight 1% off.
+  {
+    Conv2dParams p{2, 16, 10, 10, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    const long ysize = (long)p.n * p.c_out * p.out_h() * p.out_w();
+    auto x = random_vec((size_t)p.n * p.c_in * p.h * p.w, rng), w = random_vec((size_t)p.c_out * p.c_in * 9, rng);
+    std::vector<float> want(ysize), scale(ysize), got(ysize);
+    conv2d_ref_forward(p, x.data(), w.data(), nullptr, want.data());
+    const auto ax = abs_of(x), aw = abs_of(w);
+    conv2d_ref_forward(p, ax.data(), aw.data(), nullptr, scale.data());
+    std::vector<float> u(winograd_weights_floats(p));
+    winograd_transform_weights(p, w.data(), u.data(), 1);
+    u[u.size() / 2] *= 1.01f;
+    conv2d_forward_winograd(p, x.data(), w.data(), u.data(), nullptr, got.data(), 2, {});
+    const double units = check_units("", got, want, scale, false);
+    if (units > kWinoErrorUnits) ++g_pass;
+    else { std::printf("FAIL winograd[%s]: a transformed weight 1%% off passed the check (%.3g units)\n", isa_name(isa), units); ++g_fail; }
+    if (std::getenv("CNN_WINOGRAD_ERRORS")) std::printf("# winograd[%s] one weight 1%% off: %.1f float epsilons\n", isa_name(isa), units);
+  }
+  if (std::getenv("CNN_WINOGRAD_ERRORS")) std::printf("# winograd[%s] worst error %.1f float epsilons of sum |w||x|\n", isa_name(isa), worst_all);
+}
