@@ -98,8 +98,21 @@ bool conv_winograd_fits(const Conv2dParams& p) {
          p.dil_w == 1;
 }
 
+// Measured with bench/winograd-crossover.mjs (2 threads, AVX-512, eval's ReLU epilogue, ~0.4
+// GFLOP per case): against the direct loops, the grid and the GEMM paths Winograd wins 1.2-3.7x
+// from 128 channels on every map, from 64 on maps of 7×7 and more (1.5-2.2x; 0.78x at 4×4), from
+// 32 on maps of 16×16 and more (1.03-1.6x; 0.77-0.96x at 7×7 to 14×14); with fewer channels the
+// direct loops win (0.3-0.97x) but for 4×4 maps (1.3x, too rare to take). The weights it reads are
+// 4× the direct ones: with fewer than 16 tiles in the call (512 channels, 1-5 images of 4×4 to
+// 8×8) that traffic loses (0.47-0.73x).
 bool conv_winograd_wins(const Conv2dParams& p, int threads) {
-  return conv_winograd_fits(p) && p.out_h() >= 4 && p.out_w() >= 4 && p.c_in >= 16 && p.c_out >= 16;
+  if (!conv_winograd_fits(p)) return false;
+  const int channels = std::min(p.c_in, p.c_out), oh = p.out_h(), ow = p.out_w();
+  const long tiles = (long)p.n * ((oh + kWinoOut - 1) / kWinoOut) * ((ow + kWinoOut - 1) / kWinoOut);
+  if (tiles < 16) return false;
+  if (channels >= 128) return true;
+  if (channels >= 64) return oh >= 7 && ow >= 7;
+  return channels >= 32 && oh >= 16 && ow >= 16;
 }
 
 long winograd_weights_floats(const Conv2dParams& p) {

@@ -43,7 +43,7 @@ function pinned<T>(algo: 'batched' | 'grid', fn: () => T): T {
 describe('eval through Winograd gives the pinned path\'s logits', () => {
   for (const name of ['resnet18', 'simplecnn']) {
     it(name, () => {
-      const model = evalModel(name), x = images(3);
+      const model = evalModel(name), x = images(8);  // resnet18: 8×8 maps after its stem, 16+ tiles from 4 images
       const before = winogradTransformCount();
       const got = noGrad(() => model.call(x));
       const transformed = winogradTransformCount() - before;
@@ -51,18 +51,18 @@ describe('eval through Winograd gives the pinned path\'s logits', () => {
       const want = pinned('batched', () => noGrad(() => model.call(x)));
       assertClose(got, want, WITHIN, name);
       // Steady state: the next batch reuses every transform.
-      noGrad(() => model.call(images(3, 1)));
+      noGrad(() => model.call(images(8, 1)));
       assert.equal(winogradTransformCount() - before, transformed, `${name}: a second eval transformed again`);
     });
   }
 });
 
 it('transformed weights follow weight changes (an optimizer step)', () => {
-  const model = evalModel('resnet18'), x = images(2);
+  const model = evalModel('resnet18'), x = images(8);
   noGrad(() => model.call(x));
   const optimizer = new SGD(model.parameters(), { lr: 0.05 });
   model.train();
-  crossEntropy(model.call(x), [1, 7]).backward();
+  crossEntropy(model.call(x), [1, 7, 0, 2, 4, 6, 8, 3]).backward();
   optimizer.step();
   model.eval();
   const before = winogradTransformCount();
