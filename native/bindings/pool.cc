@@ -103,6 +103,7 @@ Napi::Value MaxPoolBackward(const Args& a) {
   const float* idx = a.floats(at + 1, "indices", out_n);
   float* dx = a.floats(at + 2, "dx", planes * h * w);
   const int threads = a.threads(at + 3);
+  if (cnn::max_pool_pairs_backward(planes, h, w, oh, ow, dy, idx, dx, threads, y)) return a.undefined();
   const int64_t bad = cnn::first_bad_index(idx, out_n, h * w, threads);
   if (bad >= 0)
     a.range_error("indices[" + std::to_string(bad) + "] is " + std::to_string(idx[bad]) +

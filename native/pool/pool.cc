@@ -264,6 +264,20 @@ void max_pool_backward(int64_t planes, int64_t in_size, int64_t out_size, const 
   }
 }
 
+bool max_pool_pairs_backward(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow, const float* dy, const float* idx,
+                             float* dx, int threads, const float* y) {
+  // Plane positions as exact floats, windows inside the plane.
+  if (oh < 1 || ow < 1 || 2 * oh > h || 2 * ow > w || h * w >= (1 << 24)) return false;
+  const PoolRows& K = pool_rows_for(active_isa());
+  const int64_t in_size = h * w, out_size = oh * ow;
+  bool ok = true;
+#pragma omp parallel for num_threads(threads) reduction(&& : ok) if (worth_threads(planes, planes * (in_size + out_size)))
+  for (int64_t pl = 0; pl < planes; ++pl)
+    ok = K.max_pairs_backward(dy + pl * out_size, idx + pl * out_size, y ? y + pl * out_size : nullptr, h, w, oh, ow,
+                              dx + pl * in_size) && ok;
+  return ok;
+}
+
 static bool index_ok(float v, float limit) { return v >= -1.0f && v < limit && (float)(int64_t)v == v; }
 
 int64_t first_bad_index(const float* idx, int64_t n, int64_t limit, int threads) {

@@ -39,6 +39,14 @@ void max_pool2d_ref(const Pool2dParams& p, const float* x, float* y, float* idx,
 void max_pool_backward(int64_t planes, int64_t in_size, int64_t out_size, const float* dy,
                        const float* idx, float* dx, int threads, const float* y = nullptr);
 
+// max_pool_backward's dx where every output's index lies in its own 2×2 window at (2·oh, 2·ow)
+// (a 2×2, stride-2 pool: LeNet's, the pooled convolution's), written in one pass without the
+// zeroing and the scatter, and with no index check needed (nothing is written outside dx);
+// false, with dx written but not the gradient, where the shapes or any index do not fit: the
+// caller then checks the indices and runs max_pool_backward.
+bool max_pool_pairs_backward(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow, const float* dy, const float* idx,
+                             float* dx, int threads, const float* y = nullptr);
+
 // The first i where idx[i] is not an integer in [-1, limit), or -1 when every one is: the
 // check max_pool_backward's callers make, as a parallel scan without a libm call per element.
 int64_t first_bad_index(const float* idx, int64_t n, int64_t limit, int threads);

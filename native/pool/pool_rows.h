@@ -35,6 +35,11 @@ struct PoolRows {
   // plane's h input rows into scratch (h × out_w floats), then each output row as the maximum over
   // its window's rows there (row_first, row_count), clamped as max_plane clamps.
   void (*max_plane_separable)(const PoolPlane& p, long h, float* scratch, bool clamp, float lo, float hi);
+  // One h×w plane's dx from a max pool whose every output (ph, pw) of oh×ow (2·oh <= h, 2·ow <= w)
+  // has its index in the 2×2 window at (2ph, 2pw) (or -1: none): that place gets 0 + dy (0 where
+  // y, when not null, is not above 0: ReLU's mask), every other place 0; max_pool_backward's
+  // values. False (dx written but wrong) if some index lies outside its window.
+  bool (*max_pairs_backward)(const float* dy, const float* idx, const float* y, long h, long w, long oh, long ow, float* dx);
 };
 
 extern const PoolRows pool_rows_portable;

@@ -916,6 +916,7 @@ int main() {
     test_pointwise_weight(isa);
     test_inverted_residual(isa);
     test_pool_vectors(isa);  // pooling dispatches through the active variant
+    test_max_pool_pairs_backward(isa);
     test_adaptive_avg_vectors(isa);
     test_optim_vectors(isa, rng);  // so do the optimizers
     test_batch_norm_paths(rng);    // and batch normalization

@@ -209,6 +209,22 @@ const ADAPTIVE_AVG_CHECKS: PlaneParams[] = [
   { planes: 5, h: 1, w: 1, outH: 7, outW: 7 },
 ];
 
+/** The pooled convolution's backward pass through ReLU's mask and a 2×2 max pool (one write per
+ * place, 4 outputs a vector) against the zero-and-scatter it replaces, written out here: 3 planes
+ * of 9×11 (an odd row and column no window covers; rows of 5 outputs leave a partial vector). */
+function checkPoolPairsBackward(g: Generator, threads: number): number {
+  const planes = 3, h = 9, w = 11, outH = 4, outW = 5, size = planes * outH * outW;
+  const dy = randomArray(size, g), y = randomArray(size, g), indices = new Float32Array(size);
+  for (let o = 0; o < size; o++) {
+    const k = Math.floor(g.random() * 4), ph = Math.floor(o / outW) % outH, pw = o % outW;
+    indices[o] = (2 * ph + (k >> 1)) * w + 2 * pw + (k & 1);
+  }
+  const want = new Float32Array(planes * h * w), got = new Float32Array(want.length);
+  for (let o = 0; o < size; o++) if (y[o] > 0) want[Math.floor(o / (outH * outW)) * h * w + indices[o]] += dy[o];
+  native.maxPoolReluBackward({ planes, h, w, outH, outW }, y, dy, indices, got, threads);
+  return maxRelativeError(got, want);
+}
+
 function checkPool(g: Generator, threads: number): number {
   let worst = 0;
   for (const p of POOL_CHECKS) {
@@ -230,6 +246,7 @@ function checkPool(g: Generator, threads: number): number {
     native.avgPool2dForward(avg, x, ya, threads);
     worst = Math.max(worst, maxRelativeError(y, want), maxRelativeError(ya, wantA));
   }
+  worst = Math.max(worst, checkPoolPairsBackward(g, threads));
   for (const p of ADAPTIVE_AVG_CHECKS) {
     const x = randomArray(p.planes * p.h * p.w, g);
     const [y, want] = [0, 1].map(() => new Float32Array(p.planes * p.outH * p.outW));
