@@ -38,9 +38,11 @@ void linear_backward(Isa isa, int m, int in, int out, const float* x, const floa
   }
   const int products = (dx ? 1 : 0) + (dw ? 1 : 0);
   const double work = (double)m * in * out * products;
-  // Each wanted product in `parts` row ranges; one task per range, handed out as threads free up.
+  // Each wanted product in `parts` equal row ranges, one task each, handed out as threads free up:
+  // with both products, an even thread count takes nt/2 ranges of each (2 threads: one product
+  // each, every B packed once), an odd one nt of each (3 threads would leave 4 tasks for 3).
   const int nt = work < kMinParallelWork ? 1 : std::max(1, threads);
-  const int parts = std::max(1, (nt + std::max(1, products) - 1) / std::max(1, products));
+  const int parts = products == 2 && nt % 2 == 0 ? nt / 2 : nt;
   const int dx_tasks = dx ? parts : 0, dw_tasks = dw ? parts : 0, tasks = dx_tasks + dw_tasks + (db && !dw ? 1 : 0);
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
   for (int t = 0; t < tasks; ++t) {
