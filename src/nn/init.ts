@@ -1,6 +1,7 @@
 // Initializers with torch.nn.init's formulas, drawing from the seeded generator.
 import type { Tensor } from '../tensor/tensor.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
+import { weightsChanged } from '../tensor/weights-generation.js';
 
 let initEnabled = true;
 
@@ -43,17 +44,20 @@ export function calculateFanInAndFanOut(t: Tensor): { fanIn: number; fanOut: num
 export function uniform_(t: Tensor, low: number, high: number, g: Generator = defaultGenerator): Tensor {
   if (!initEnabled) return t;
   for (let i = 0; i < t.size; i++) t.data[i] = low + (high - low) * g.random();
+  weightsChanged();
   return t;
 }
 
 export function normal_(t: Tensor, mean: number, std: number, g: Generator = defaultGenerator): Tensor {
   if (!initEnabled) return t;
   for (let i = 0; i < t.size; i++) t.data[i] = mean + std * g.normal();
+  weightsChanged();
   return t;
 }
 
 export function constant_(t: Tensor, value: number): Tensor {
   t.data.fill(value);
+  weightsChanged();
   return t;
 }
 
@@ -99,5 +103,6 @@ export function truncNormal_(t: Tensor, mean = 0, std = 1, a = -2, b = 2, g: Gen
     do v = mean + std * g.normal(); while (v < a || v > b);
     t.data[i] = v;
   }
+  weightsChanged();
   return t;
 }

@@ -2,6 +2,7 @@
 // and buffers) follows ema = decay·ema + (1−decay)·value after each optimizer step. Integer
 // buffers (num_batches_tracked) are copied back into their dtype, truncated as torch's copy_ does.
 import { noGrad } from '../tensor/tensor.js';
+import { weightsChanged } from '../tensor/weights-generation.js';
 import type { Module } from '../nn/module.js';
 
 export class ModelEma {
@@ -24,5 +25,7 @@ export class ModelEma {
         else for (let i = 0; i < e.length; i++) e[i] = d * e[i] + (1 - d) * v[i];
       }
     });
+    // Eval's caches derived from weights (folded BatchNorm, packed Linear weights) rebuild.
+    weightsChanged();
   }
 }

@@ -13,6 +13,8 @@ import { native, getThreads, setThreads } from '../../src/tensor/native.js';
 import { SGD } from '../../src/optim/sgd.js';
 import { sum } from '../../src/tensor/ops.js';
 import { assertClose } from '../helpers/assert.js';
+import { uniform_ } from '../../src/nn/init.js';
+import { ModelEma } from '../../src/train/model-ema.js';
 
 const EXACT = { atol: 0, rtol: 0 };
 
@@ -69,7 +71,7 @@ describe('the linear chain', () => {
     }
   });
 
-  it('packs the weights again after an optimizer step, a replaced weight or loadStateDict', () => {
+  it('packs the weights again after an optimizer step, a replaced weight, loadStateDict, an initializer or an EMA update', () => {
     const seq = heads()[1].seq, x = rows(9, 37);
     const check = (label: string) => assertClose(noGrad(() => seq.call(x)), seq.call(x).detach(), EXACT, label);
     check('first call');
@@ -82,6 +84,15 @@ describe('the linear chain', () => {
     check('after a new weight tensor');
     seq.loadStateDict(new Map([...seq.stateDict()].map(([k, v]) => [k, new Tensor(v.data.map((e) => -e), v.shape)])));
     check('after loadStateDict');
+    uniform_(first.weight, -3, 3);
+    check('after an in-place initializer (nn.init)');
+    const ema = new ModelEma(heads()[1].seq, 0.5, seq);
+    check('before an EMA update');
+    noGrad(() => ema.module.call(x));  // packs the EMA copy's weights
+    // The model moves away from its copy (written directly: no generation change of its own).
+    first.weight.data.forEach((v, i) => { first.weight.data[i] = -0.5 * v; });
+    ema.update(seq);
+    assertClose(noGrad(() => ema.module.call(x)), ema.module.call(x).detach(), EXACT, 'an EMA copy after its in-place update');
   });
 
   it('leaves the layers one by one where a hook, a gradient, another input shape or a lone Linear needs them', () => {
