@@ -15,7 +15,7 @@ const SETS = {
     conv(128, 64, 64, 32), conv(128, 128, 128, 16), conv(128, 256, 256, 8), conv(128, 512, 512, 4),
     conv(128, 3, 32, 32), conv(128, 32, 32, 32), conv(128, 32, 64, 16), conv(128, 64, 64, 16), conv(128, 64, 128, 8)],
   // Channels against map sizes, about the same flops per case.
-  grid: [3, 8, 16, 32, 64, 128, 256, 512].flatMap((c) => [4, 7, 8, 14, 16, 28, 32, 56, 112, 224].map((hw) =>
+  grid: [3, 8, 16, 32, 64, 128, 256, 512].flatMap((c) => [2, 3, 4, 7, 8, 14, 16, 28, 32, 56, 112, 224].map((hw) =>
     conv(Math.max(1, Math.min(128, Math.round(4e8 / (18 * c * c * hw * hw)))), c, c, hw))),
 };
 
