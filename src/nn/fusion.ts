@@ -10,7 +10,8 @@
 // ReLU/ReLU6) layers runs as one native chain (linear-chain.ts), and a
 // ReLU/ReLU6 that no convolution took runs after a MaxPool2d that follows it, on its 4× smaller
 // output. Elsewhere (training, recorded gradients) BatchNorm → ReLU/ReLU6 runs as one pass forward and
-// backward (BatchNorm's callWithActivation) when no hook observes either.
+// backward (BatchNorm's callWithActivation) when no hook observes either and the BatchNorm's
+// forward is its own (not SyncBatchNorm's replacement).
 import { Tensor, isGradEnabled } from '../tensor/tensor.js';
 import { add } from '../tensor/ops.js';
 import { weightsGeneration } from '../tensor/weights-generation.js';
@@ -117,7 +118,7 @@ function runFrom(layers: readonly Module[], i: number, x: Tensor): [Tensor, numb
   const actClamp = activationClamp(conv);
   if (actClamp && next instanceof MaxPool2d && inferenceFusable(conv, next)) return [next.poolClamped(x, actClamp), 2];
   const activation = next instanceof ReLU ? 'relu' : next instanceof ReLU6 ? 'relu6' : undefined;
-  if ((conv instanceof BatchNorm2d || conv instanceof BatchNorm1d) && activation && !conv.hasHooks() && !next.hasHooks()) {
+  if ((conv instanceof BatchNorm2d || conv instanceof BatchNorm1d) && activation && conv.fusable() && !next.hasHooks()) {
     return [conv.callWithActivation(x, activation), 2];
   }
   return [conv.call(x), 1];
@@ -129,8 +130,8 @@ function runFrom(layers: readonly Module[], i: number, x: Tensor): [Tensor, numb
  * BatchNorm folded in whose epilogue adds the identity and clamps as it stores the output,
  * instead of a convolution, an add and an activation pass. Elsewhere (training, recorded
  * gradients) the normalization, the add and the activation are one pass forward and one backward
- * (BatchNorm's callWithResidual) when no hook observes the normalization or the activation;
- * else layer by layer.
+ * (BatchNorm's callWithResidual) when no hook observes the normalization or the activation and
+ * the BatchNorm's forward is its own (SyncBatchNorm's replacement must run); else layer by layer.
  */
 export function runResidual(conv: Module, bn: Module, x: Tensor, identity: () => Tensor, act?: Module): Tensor {
   const clamp = act && activationClamp(act);
@@ -140,7 +141,7 @@ export function runResidual(conv: Module, bn: Module, x: Tensor, identity: () =>
     return (conv as Conv2d).convolve(x, weight, bias, { clamp, residual });
   }
   const activation = act === undefined ? undefined : act instanceof ReLU ? 'relu' : act instanceof ReLU6 ? 'relu6' : null;
-  if (bn instanceof BatchNorm2d && !bn.hasHooks() && activation !== null && !act?.hasHooks() && x.ndim === 4 && residualFusion) {
+  if (bn instanceof BatchNorm2d && bn.fusable() && activation !== null && !act?.hasHooks() && x.ndim === 4 && residualFusion) {
     const z = conv.call(x);
     const residual = identity();
     if (residual.ndim === 4 && residual.shape.every((d, k) => d === z.shape[k])) return bn.callWithResidual(z, residual, activation);

@@ -49,6 +49,15 @@ abstract class BatchNormBase extends Module {
   }
 
   /**
+   * Whether a fused caller (BatchNorm → activation, BatchNorm → add → activation) may normalize
+   * through this layer's own kernel: no hook observes it, and its forward is the class's, not one
+   * replaced on the instance (SyncBatchNorm's, which shares the statistics across ranks).
+   */
+  fusable(): boolean {
+    return !this.hasHooks() && !Object.prototype.hasOwnProperty.call(this, 'forward');
+  }
+
+  /**
    * relu(this(x)) or relu6(this(x)) as one native pass forward and one backward, for a ReLU/ReLU6
    * that follows this layer and that no hook observes (runLayers checks): the intermediate tensor
    * is never allocated.

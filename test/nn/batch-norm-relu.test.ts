@@ -220,3 +220,19 @@ test('a hook on the block\'s activation or normalization keeps its tail unfused 
   assert.equal(fusedCalls(() => model.call(x), true), blocks - 1);
   onBn.remove();
 });
+
+test('a BatchNorm whose forward is replaced on the instance (SyncBatchNorm under --sync-bn) runs it: no fused path bypasses it', () => {
+  for (const name of ['resnet18', 'mobilenet_v2', 'simplecnn'] as const) {
+    const model = buildModel(name, { numClasses: 10, inChannels: 3 });
+    model.train();
+    const norms = [...model.modules()].filter((m): m is BatchNorm2d => m instanceof BatchNorm2d);
+    let calls = 0;
+    for (const bn of norms) {
+      const own = bn.forward.bind(bn);
+      bn.forward = (x: Tensor) => { calls++; return own(x); };
+    }
+    const x = randn([2, 3, 32, 32]);
+    assert.equal(fusedCalls(() => model.call(x)) + fusedCalls(() => model.call(x), true), 0, `${name}: a fused BatchNorm ran`);
+    assert.equal(calls, 2 * norms.length, `${name}: every BatchNorm's own forward ran`);
+  }
+});
