@@ -3,8 +3,8 @@
 // (1, 4, 7, 64, 1024, 1025 elements), channel counts that leave partial blocks, the fused ReLU and
 // ReLU6, batch and running statistics, with and without the affine parameters, with and without a
 // residual added before the activation (its gradient too), in the active ISA's loops (run for
-// each); on 3 threads the results must equal 1 thread's bit for bit (each channel's sums run in
-// one order).
+// each); on 2 and 3 threads the results must equal 1 thread's bit for bit (each channel's sums run
+// in one order).
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -95,11 +95,14 @@ void test_batch_norm_paths(std::mt19937& rng) {
   const NormActivation acts[] = {NormActivation::None, NormActivation::Relu, NormActivation::Relu6};
   for (int64_t S : {1, 4, 7, 64, 1024, 1025})
     for (int64_t C : {1, 3, 37})
-      for (int64_t N : {1, 5})
+      for (int64_t N : {1, 2, 5})
         for (int variant = 0; variant < 24; ++variant) {
           const bool train = variant % 2 == 0, affine = variant / 2 % 2 == 0, residual = variant >= 12;
           const NormActivation act = acts[variant / 4 % 3];
           if (train && N * S == 1) continue;  // one value per channel: no variance to normalize by
+          // Two values per channel: their variance can be tiny, and y = x·(w·invstd) + shift (PyTorch's
+          // CPU form too) then loses digits to float rounding of terms up to 1/sqrt(eps) times larger.
+          if (train && N * S == 2) continue;
           const BatchNormShape sh{N, C, S};
           std::vector<float> x = random_vec(N * C * S, rng), dy = random_vec(N * C * S, rng);
           for (float& v : x) v = v * 4.0f + 1.0f;  // some values past ReLU6's 6 and below 0
@@ -121,9 +124,13 @@ void test_batch_norm_paths(std::mt19937& rng) {
           check_close(name + " dweight", one.dw, want.dw, 5e-5f, 1e-4f);
           check_close(name + " dbias", one.db, want.db, 5e-5f, 1e-4f);
           if (residual) check_close(name + " dresidual", one.dr, want.dr, 0.0f, 0.0f);
-          const bool det = same_bits(one.y, three.y) && same_bits(one.dx, three.dx) && same_bits(one.dw, three.dw) &&
-                           same_bits(one.db, three.db) && same_bits(one.rvar, three.rvar) && same_bits(one.dr, three.dr);
-          if (det) ++g_pass;
-          else { std::printf("FAIL %s: 3 threads differ from 1\n", name.c_str()); ++g_fail; }
+          for (int threads : {2, 3}) {
+            const Grads many = threads == 3 ? three : run(sh, x, dy, wp, bp, rp, train, act, threads);
+            const bool det = same_bits(one.y, many.y) && same_bits(one.dx, many.dx) && same_bits(one.dw, many.dw) &&
+                             same_bits(one.db, many.db) && same_bits(one.rvar, many.rvar) && same_bits(one.dr, many.dr) &&
+                             same_bits(one.mean, many.mean) && same_bits(one.invstd, many.invstd);
+            if (det) ++g_pass;
+            else { std::printf("FAIL %s: %d threads differ from 1\n", name.c_str(), threads); ++g_fail; }
+          }
         }
 }
