@@ -270,9 +270,12 @@ bool max_pool_pairs_backward(int64_t planes, int64_t h, int64_t w, int64_t oh, i
   if (oh < 1 || ow < 1 || 2 * oh > h || 2 * ow > w || h * w >= (1 << 24)) return false;
   const PoolRows& K = pool_rows_for(active_isa());
   const int64_t in_size = h * w, out_size = oh * ow;
+  // The first plane alone first: another pool's indices (3×3, stride 2: ResNet's stem) almost
+  // always fail there, before a pass over every plane is spent.
+  if (!K.max_pairs_backward(dy, idx, y, h, w, oh, ow, dx)) return false;
   bool ok = true;
 #pragma omp parallel for num_threads(threads) reduction(&& : ok) if (worth_threads(planes, planes * (in_size + out_size)))
-  for (int64_t pl = 0; pl < planes; ++pl)
+  for (int64_t pl = 1; pl < planes; ++pl)
     ok = K.max_pairs_backward(dy + pl * out_size, idx + pl * out_size, y ? y + pl * out_size : nullptr, h, w, oh, ow,
                               dx + pl * in_size) && ok;
   return ok;
