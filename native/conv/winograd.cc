@@ -230,7 +230,8 @@ void conv2d_forward_winograd(const Conv2dParams& p, const float* x, const float*
     for (int xi = 0; xi < kWinoPoints; ++xi)
       sgemm_packed(isa, p.c_out, T, p.c_in, 1.0f, u + kHeader + xi * packed, false, V + xi * pl.v_xi, (int)ldb, 0.0f,
                    M + xi * pl.m_xi, (int)ldb);
-    transform_outputs(pl, it, M, b, y, e, grow(out_buf, (long)kWinoOut * kWinoOut * pl.ldo),
+    // join_row reads whole vectors: up to L − 1 floats past the last image's run.
+    transform_outputs(pl, it, M, b, y, e, grow(out_buf, (long)kWinoOut * kWinoOut * pl.ldo + L),
                       grow(row_buf, 4 * (round_up(t.tw, L) + L)));
   }
 }
