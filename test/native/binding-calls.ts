@@ -36,6 +36,12 @@ export const validCalls: Calls = {
   conv2dBackwardInput: () => [conv(), f(12), f(54), f(32), 1],
   conv2dBackwardWeight: () => [conv(), f(32), f(12), f(54), f(3), 1],
   convAlgo: () => [conv(), 'forward', 1],
+  conv2dWinogradFloats: () => [conv(), 1],
+  // A layer eval takes Winograd for (32 channels, 16×16), so conv2dWinogradFloats gives u's length.
+  conv2dWinogradWeights: () => {
+    const p = { ...conv(), cIn: 32, cOut: 32, h: 16, w: 16, padT: 1, padB: 1, padL: 1, padR: 1 };
+    return [p, f(32 * 32 * 9), f(native.conv2dWinogradFloats(p, 1)), 1];
+  },
   // 2 images of 2×3×3, expanded to 4 channels, 3×3 depthwise with padding 1, projected to 2.
   invertedResidualForward: () => [{ n: 2, cIn: 2, hidden: 4, cOut: 2, h: 3, w: 3, kh: 3, kw: 3, strideH: 1, strideW: 1,
     padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1 }, { expandWeight: f(8), expandBias: f(4), expandClamp: [0, 6],
