@@ -42,7 +42,8 @@ struct ForwardCall {
 
 // {x, shape, weight|null, bias|null, runningMean|null, runningVar|null, training, momentum, eps,
 //  y, saveMean, saveInvstd, activation?, residual?} — activation 'relu' | 'relu6': y = the activation of the
-//  normalized value; residual (x's size): added to the normalized value before the activation
+//  normalized value; residual (x's size): added to the normalized value before the activation;
+//  coefficients? (2C floats): receives each channel's y = act(x·a + shift) coefficients, a then shift
 ForwardCall read_forward(const Fields& f) {
   const Args& a = f.args();
   ForwardCall c;
@@ -61,6 +62,7 @@ ForwardCall read_forward(const Fields& f) {
   c.save_invstd = f.floats("saveInvstd", c.sh.c);
   c.act = read_activation(f);
   c.res.residual = f.floats_or_null("residual", total);
+  c.res.coefficients = f.floats_or_null("coefficients", 2 * c.sh.c);
   if ((c.running_mean == nullptr) != (c.running_var == nullptr))
     a.type_error("runningMean and runningVar must both be given or both be null");
   if (!c.training && !c.running_mean) a.type_error("running statistics are required when training is false");
@@ -87,10 +89,10 @@ struct BackwardCall {
 };
 
 // {x, dy, shape, weight|null, bias|null, saveMean, saveInvstd, training, dx|null, dweight|null, dbias|null,
-//  activation?, residual?, dresidual?} — the fused forward's activation and residual: dy counts only
-//  where the activation passed the gradient, judged from the pre-activation value recomputed from x,
-//  weight, bias, residual (the forward's) and the saved stats; dresidual (with an activation and a
-//  residual only) receives that masked gradient, the residual's
+//  activation?, coefficients?, residual?, dresidual?} — the fused forward's activation, its
+//  coefficients and residual: dy counts only where the activation passed the gradient, judged from
+//  the pre-activation value recomputed from x, the coefficients and the residual; dresidual (with an
+//  activation and a residual only) receives that masked gradient, the residual's
 BackwardCall read_backward(const Fields& f) {
   BackwardCall c;
   c.sh = read_shape(f);
@@ -108,6 +110,9 @@ BackwardCall read_backward(const Fields& f) {
   c.act = read_activation(f);
   c.res.residual = f.floats_or_null("residual", total);
   c.res.dresidual = f.floats_or_null("dresidual", total);
+  c.res.coefficients = f.floats_or_null("coefficients", 2 * c.sh.c);
+  if (c.act != cnn::NormActivation::None && !c.res.coefficients)
+    f.args().type_error("an activation needs the forward's coefficients (its mask is recomputed from them)");
   if (c.res.dresidual && (!c.res.residual || c.act == cnn::NormActivation::None))
     f.args().type_error("dresidual needs a residual and an activation (without one the residual's gradient is dy)");
   return c;

@@ -18,9 +18,13 @@ struct BatchNormShape {
 // dresidual (may be null) receives the gradient reaching the residual, dy where the activation
 // passed it, and the dx pass reads it back. Without an activation that gradient is dy itself and
 // dresidual is not written.
+// coefficients (2C floats: a per channel, then shift; y = act(x·a + shift [+ residual])): forward
+// writes them where given; backward with an activation requires the forward's, to recompute the
+// values the activation saw bit for bit instead of reading y back.
 struct NormResidual {
   const float* residual = nullptr;
   float* dresidual = nullptr;
+  float* coefficients = nullptr;
 };
 
 // Training (use_batch_stats): normalizes with the batch mean and biased variance, writes them
@@ -40,8 +44,8 @@ void batch_norm_forward(const BatchNormShape& sh, const float* x, const float* w
 // mean and variance; with running stats it is dy·w·invstd. dx, dweight, dbias may be null.
 // act (the fused forward's activation): dy is taken as 0 where the activation passed no gradient
 // (pre-activation value <= 0, and for ReLU6 >= 6), its backward folded into this pass. The mask
-// is recomputed from x, weight, bias and the saved mean and invstd exactly as forward computed
-// the value it activated, instead of reading y back: bias is needed only for that (may be null).
+// is recomputed from x and res.coefficients (the forward's) exactly as forward computed the value
+// it activated, instead of reading y back.
 void batch_norm_backward(const BatchNormShape& sh, const float* x, const float* dy, const float* weight,
                          const float* bias, const float* save_mean, const float* save_invstd,
                          bool use_batch_stats, float* dx, float* dweight, float* dbias, int threads,

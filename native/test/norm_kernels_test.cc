@@ -30,7 +30,9 @@ Grads run(const BatchNormShape& sh, const std::vector<float>& x, const std::vect
   Grads g{std::vector<float>(len), std::vector<float>(sh.c), std::vector<float>(sh.c), std::vector<float>(sh.c, 0.25f),
           std::vector<float>(sh.c, 1.5f), std::vector<float>(len), std::vector<float>(sh.c), std::vector<float>(sh.c),
           std::vector<float>(len)};
+  std::vector<float> coef(2 * sh.c);
   NormResidual res;
+  res.coefficients = coef.data();
   if (r) res.residual = r->data(), res.dresidual = g.dr.data();
   batch_norm_forward(sh, x.data(), w ? w->data() : nullptr, b ? b->data() : nullptr, g.rmean.data(), g.rvar.data(), train,
                      0.1, 1e-5, g.y.data(), g.mean.data(), g.invstd.data(), threads, act, res);

@@ -205,16 +205,20 @@ export interface BatchNormForwardCall {
   activation?: NormActivation;
   /** Added to the normalized value before the activation (x's size): BatchNorm → add → activation in one pass. */
   residual?: Float32Array | null;
+  /** Receives each channel's y = act(x·a + shift) coefficients (2C floats: a, then shift), which a fused backward needs. */
+  coefficients?: Float32Array | null;
 }
 
 export interface BatchNormBackwardCall {
   x: Float32Array; dy: Float32Array; shape: readonly number[];
   weight: Float32Array | null; saveMean: Float32Array; saveInvstd: Float32Array; training: boolean;
-  /** The forward's bias: with an activation, backward recomputes the value the forward activated from x, weight, bias and the saved stats. */
+  /** The forward's bias (the kernels use the coefficients instead). */
   bias: Float32Array | null;
   dx: Float32Array | null; dweight: Float32Array | null; dbias: Float32Array | null;
   /** The fused forward's activation: dy counts only where it passed the gradient (its mask recomputed, y never read back). */
   activation?: NormActivation;
+  /** The fused forward's coefficients (required with an activation): the mask is recomputed from x with them. */
+  coefficients?: Float32Array | null;
   /** The fused forward's residual (for the mask), and where the gradient reaching it goes (with an activation only; without one it is dy). */
   residual?: Float32Array | null;
   dresidual?: Float32Array | null;

@@ -54,11 +54,13 @@ export function batchNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   }
   const y = emptyFloat32(x.size);
   const saveMean = zeroFloat32(c), saveInvstd = zeroFloat32(c);
+  // The fused activation's coefficients, for backward to recompute its mask from x.
+  const coefficients = o.activation ? emptyFloat32(2 * c) : null;
   native.batchNormForward({
     x: x.data, shape: x.shape, weight: weight?.data ?? null, bias: bias?.data ?? null,
     runningMean: o.runningMean?.data ?? null, runningVar: o.runningVar?.data ?? null,
     training: o.training, momentum: o.momentum, eps: o.eps, y, saveMean, saveInvstd, ...(o.activation ? { activation: o.activation } : {}),
-    ...(o.residual ? { residual: o.residual.data } : {}),
+    ...(o.residual ? { residual: o.residual.data } : {}), coefficients,
   }, getThreads());
   const training = o.training;
   const residual = o.residual;
@@ -73,7 +75,7 @@ export function batchNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
     const dr = residual?.requiresGrad && activation ? emptyFloat32(x.size) : null;
     native.batchNormBackward({
       x: x.data, dy: g.data, shape: x.shape, weight: weight?.data ?? null, bias: bias?.data ?? null, saveMean, saveInvstd,
-      training, dx, dweight: dw, dbias: db, ...(activation ? { activation } : {}),
+      training, dx, dweight: dw, dbias: db, ...(activation ? { activation, coefficients } : {}),
       ...(residual ? { residual: residual.data, dresidual: dr } : {}),
     }, getThreads());
     const grads: (Tensor | null)[] = [dx ? new Tensor(dx, x.shape) : null];

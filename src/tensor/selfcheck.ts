@@ -294,7 +294,8 @@ function batchNormOutputs(threads: number): Float32Array[] {
       const x = randomArray(len, g).map((v) => v * 4 + 1), dy = randomArray(len, g), weight = randomArray(5, g), bias = randomArray(5, g);
       const [y, dx, residual, dresidual] = [new Float32Array(len), new Float32Array(len), randomArray(len, g), new Float32Array(len)];
       const [runningMean, runningVar, saveMean, saveInvstd, dweight, dbias] = [0, 1, 2, 3, 4, 5].map(() => new Float32Array(5).fill(1));
-      const fused = withResidual ? { activation: 'relu' as const, residual } : { activation: 'relu6' as const };
+      const coefficients = new Float32Array(10);
+      const fused = withResidual ? { activation: 'relu' as const, residual, coefficients } : { activation: 'relu6' as const, coefficients };
       native.batchNormForward({ x, shape, weight, bias, runningMean, runningVar, training: true, momentum: 0.1, eps: 1e-5, y, saveMean, saveInvstd, ...fused }, threads);
       native.batchNormBackward({ x, dy, shape, weight, bias, saveMean, saveInvstd, training: true, dx, dweight, dbias, ...fused,
         ...(withResidual ? { dresidual } : {}) }, threads);
