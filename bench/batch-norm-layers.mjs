@@ -5,8 +5,9 @@
 // other, in turns; a set's figure is the sum over its layers of each layer's best timing, and
 // its ratio the geometric mean of two processes that load the builds in opposite orders. The
 // backward figure is forward + backward (backward needs the forward's statistics). On a busy
-// machine compare the ratios (an A/A run, the same build twice, gave 0.91-1.10x). The backward call carries both the bias and the forward's output,
-// so that checkouts from before and after backward stopped reading y back take the same call.
+// machine compare the ratios (an A/A run, the same build twice, gave 0.91-1.10x). The calls carry
+// every field any version read (bias, the forward's output, its coefficients), so that checkouts
+// from before and after backward stopped reading y back take the same call.
 // Usage: node bench/batch-norm-layers.mjs BASE_CHECKOUT NEW_CHECKOUT [threads] [rounds]
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -52,7 +53,7 @@ async function measure(roots, threads, rounds) {
         const x = random(len), dy = random(len), y = new Float32Array(len), dx = new Float32Array(len);
         const weight = random(c).map((v) => v + 2), bias = random(c), runningMean = new Float32Array(c), runningVar = new Float32Array(c).fill(1);
         const saveMean = new Float32Array(c), saveInvstd = new Float32Array(c), dweight = new Float32Array(c), dbias = new Float32Array(c);
-        const act = set.activation ? { activation: set.activation } : {};
+        const act = set.activation ? { activation: set.activation, coefficients: new Float32Array(2 * c) } : {};
         const calls = natives.map((native) => {
           const forward = () => native.batchNormForward({ x, shape, weight, bias, runningMean, runningVar, training: true, momentum: 0.1,
             eps: 1e-5, y, saveMean, saveInvstd, ...act }, threads);
