@@ -12,6 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { bestMs } from './best-ms.mjs';
 
 // [channels, map side, how many such layers]
 const SETS = {
@@ -23,20 +24,6 @@ const SETS = {
   'resnet18 b128 none': { n: 128, activation: undefined, layers: [[64, 32, 2], [128, 16, 3], [256, 8, 3], [512, 4, 3]] },
   'simplecnn b128 relu': { n: 128, activation: 'relu', layers: [[32, 32, 2], [64, 16, 2], [128, 8, 1]] },
 };
-
-/** Milliseconds per call (best of 5 timings of about 10 ms) of fn. */
-function time(fn) {
-  fn(), fn();
-  let k = 0;
-  for (const t0 = performance.now(); performance.now() - t0 < 10; k++) fn();
-  let best = Infinity;
-  for (let r = 0; r < 5; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < k; i++) fn();
-    best = Math.min(best, (performance.now() - t0) / k);
-  }
-  return best;
-}
 
 /** Both checkouts' addons in one process, each layer timed on one then the other in turn, `rounds` times. */
 async function measure(roots, threads, rounds) {
@@ -63,7 +50,7 @@ async function measure(roots, threads, rounds) {
         });
         const best = natives.map(() => Infinity);
         for (let r = 0; r < rounds; r++) {
-          for (const i of r % 2 ? [1, 0] : [0, 1]) best[i] = Math.min(best[i], time(calls[i]));
+          for (const i of r % 2 ? [1, 0] : [0, 1]) best[i] = Math.min(best[i], bestMs(calls[i], 10));
         }
         best.forEach((ms, i) => { totals[i][key] += ms * count; });
       }

@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { bestMs } from './best-ms.mjs';
 
 const dw = (n, c, hw, s, k = 3) => ({ n, cIn: c, h: hw, w: hw, cOut: c, kh: k, kw: k, strideH: s, strideW: s,
   padT: k >> 1, padB: k >> 1, padL: k >> 1, padR: k >> 1, dilH: 1, dilW: 1, groups: c });
@@ -40,15 +41,7 @@ async function measure(root, set, passes) {
     for (const pass of passes) {
       const call = { f: () => native.conv2dForward(p, x, w, b, y, 2), i: () => native.conv2dBackwardInput(p, dy, w, dx, 2),
         w: () => native.conv2dBackwardWeight(p, x, dy, dW, b, 2) }[pass];
-      call(), call();
-      let k = 0;
-      for (const t0 = performance.now(); performance.now() - t0 < 30; k++) call();
-      let best = Infinity;
-      for (let r = 0; r < 5; r++) {
-        const t0 = performance.now();
-        for (let i = 0; i < k; i++) call();
-        best = Math.min(best, (performance.now() - t0) / k);
-      }
+      const best = bestMs(call, 30);
       out[`${pass} C${p.cIn}${p.groups > 1 ? '' : `->${p.cOut}`} ${p.h}x${p.w} k${p.kh} s${p.strideH} b${p.n}`] = best;
     }
   }

@@ -9,7 +9,8 @@ import { ReLU, ReLU6 } from '../../src/nn/activation.js';
 import { Parameter } from '../../src/nn/parameter.js';
 import { LeNet5 } from '../../src/models/lenet.js';
 import { Tensor, noGrad } from '../../src/tensor/tensor.js';
-import { native, getThreads, setThreads } from '../../src/tensor/native.js';
+import { native, setThreads } from '../../src/tensor/native.js';
+import { onEveryIsa } from '../helpers/every-isa.js';
 import { SGD } from '../../src/optim/sgd.js';
 import { sum } from '../../src/tensor/ops.js';
 import { assertClose } from '../helpers/assert.js';
@@ -47,28 +48,21 @@ function chainCalls(fn: () => void): number {
 
 describe('the linear chain', () => {
   it('gives the layers\' own values bit for bit on every ISA, batch size and thread count, as one call', () => {
-    const { supported, active } = native.cpuInfo();
-    const threads = getThreads();
-    try {
-      for (const isa of supported) {
-        native.setIsa(isa);  // the packed weights of the ISA before are packed again
-        for (const { name, seq, width } of heads()) {
-          for (const m of [1, 5, 24, 64, 100]) {
-            const x = rows(m, width);
-            const unfused = seq.call(x).detach();
-            for (const t of [1, 2, 3]) {
-              setThreads(t);
-              let fused = x;
-              assert.equal(chainCalls(() => { fused = noGrad(() => seq.call(x)); }), 1, `${name} ran as one chain`);
-              assertClose(fused, unfused, EXACT, `${name} on ${isa}, ${m} rows, ${t} threads`);
-            }
+    // The packed weights of the ISA before are packed again.
+    onEveryIsa((isa) => {
+      for (const { name, seq, width } of heads()) {
+        for (const m of [1, 5, 24, 64, 100]) {
+          const x = rows(m, width);
+          const unfused = seq.call(x).detach();
+          for (const t of [1, 2, 3]) {
+            setThreads(t);
+            let fused = x;
+            assert.equal(chainCalls(() => { fused = noGrad(() => seq.call(x)); }), 1, `${name} ran as one chain`);
+            assertClose(fused, unfused, EXACT, `${name} on ${isa}, ${m} rows, ${t} threads`);
           }
         }
       }
-    } finally {
-      native.setIsa(active);
-      setThreads(threads);
-    }
+    });
   });
 
   it('packs the weights again after an optimizer step, a replaced weight, loadStateDict, an initializer or an EMA update', () => {

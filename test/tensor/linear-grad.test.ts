@@ -5,7 +5,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { linear, sum, mul } from '../../src/tensor/ops.js';
-import { native, getThreads, setThreads } from '../../src/tensor/native.js';
+import { native, setThreads } from '../../src/tensor/native.js';
+import { onEveryIsa } from '../helpers/every-isa.js';
 import { assertClose } from '../helpers/assert.js';
 
 function values(n: number, phase: number): Float32Array {
@@ -25,35 +26,27 @@ function separateCalls(m: number, inF: number, outF: number, x: Float32Array, w:
 
 describe('linear backward in one call', () => {
   it('gives the separate calls\' gradients bit for bit (LeNet\'s layers and odd ones, any subset wanted, every ISA, 1-3 threads)', () => {
-    const { supported, active } = native.cpuInfo();
-    const threads = getThreads();
-    try {
-      for (const isa of supported) {
-        native.setIsa(isa);
-        for (const [m, inF, outF] of [[64, 256, 120], [64, 120, 84], [64, 84, 10], [7, 37, 13], [1, 5, 3]]) {
-          const dyData = values(m * outF, 3);
-          for (const t of [1, 2, 3]) {
-            setThreads(t);
-            const want = separateCalls(m, inF, outF, values(m * inF, 1), values(outF * inF, 2), dyData, t);
-            for (let wanted = 1; wanted < 8; wanted++) {
-              const x = new Tensor(values(m * inF, 1), [m, inF], (wanted & 1) !== 0);
-              const w = new Tensor(values(outF * inF, 2), [outF, inF], (wanted & 2) !== 0);
-              const b = new Tensor(values(outF, 4), [outF], (wanted & 4) !== 0);
-              // d(sum(y ⊙ dy))/dy = dy: the backward pass gets exactly dyData.
-              sum(mul(linear(x, w, b), new Tensor(dyData, [m, outF]))).backward();
-              const label = `${isa} ${m}x${inF}->${outF} wanted ${wanted} threads ${t}`;
-              [x, w, b].forEach((p, i) => {
-                if (wanted & (1 << i)) assertClose(p.grad!, want[i], { atol: 0, rtol: 0 }, `${label} grad ${i}`);
-                else assert.equal(p.grad, null, `${label}: no gradient ${i}`);
-              });
-            }
+    onEveryIsa((isa) => {
+      for (const [m, inF, outF] of [[64, 256, 120], [64, 120, 84], [64, 84, 10], [7, 37, 13], [1, 5, 3]]) {
+        const dyData = values(m * outF, 3);
+        for (const t of [1, 2, 3]) {
+          setThreads(t);
+          const want = separateCalls(m, inF, outF, values(m * inF, 1), values(outF * inF, 2), dyData, t);
+          for (let wanted = 1; wanted < 8; wanted++) {
+            const x = new Tensor(values(m * inF, 1), [m, inF], (wanted & 1) !== 0);
+            const w = new Tensor(values(outF * inF, 2), [outF, inF], (wanted & 2) !== 0);
+            const b = new Tensor(values(outF, 4), [outF], (wanted & 4) !== 0);
+            // d(sum(y ⊙ dy))/dy = dy: the backward pass gets exactly dyData.
+            sum(mul(linear(x, w, b), new Tensor(dyData, [m, outF]))).backward();
+            const label = `${isa} ${m}x${inF}->${outF} wanted ${wanted} threads ${t}`;
+            [x, w, b].forEach((p, i) => {
+              if (wanted & (1 << i)) assertClose(p.grad!, want[i], { atol: 0, rtol: 0 }, `${label} grad ${i}`);
+              else assert.equal(p.grad, null, `${label}: no gradient ${i}`);
+            });
           }
         }
       }
-    } finally {
-      native.setIsa(active);
-      setThreads(threads);
-    }
+    });
   });
 
   it('the binding refuses buffers of the wrong length', () => {
