@@ -81,14 +81,14 @@ Napi::Value BatchNormForward(const Args& a) {
 
 struct BackwardCall {
   cnn::BatchNormShape sh;
-  const float *x, *dy, *weight, *bias, *save_mean, *save_invstd;
+  const float *x, *dy, *weight, *save_mean, *save_invstd;
   bool training;
   float *dx, *dweight, *dbias;
   cnn::NormActivation act;
   cnn::NormResidual res;
 };
 
-// {x, dy, shape, weight|null, bias|null, saveMean, saveInvstd, training, dx|null, dweight|null, dbias|null,
+// {x, dy, shape, weight|null, saveMean, saveInvstd, training, dx|null, dweight|null, dbias|null,
 //  activation?, coefficients?, residual?, dresidual?} — the fused forward's activation, its
 //  coefficients and residual: dy counts only where the activation passed the gradient, judged from
 //  the pre-activation value recomputed from x, the coefficients and the residual; dresidual (with an
@@ -100,7 +100,6 @@ BackwardCall read_backward(const Fields& f) {
   c.x = f.floats("x", total);
   c.dy = f.floats("dy", total);
   c.weight = f.floats_or_null("weight", c.sh.c);
-  c.bias = f.floats_or_null("bias", c.sh.c);
   c.save_mean = f.floats("saveMean", c.sh.c);
   c.save_invstd = f.floats("saveInvstd", c.sh.c);
   c.training = f.boolean("training");
@@ -122,7 +121,7 @@ BackwardCall read_backward(const Fields& f) {
 Napi::Value BatchNormBackward(const Args& a) {
   a.expect_count(2);
   const BackwardCall c = read_backward(a.object(0, "call"));
-  cnn::batch_norm_backward(c.sh, c.x, c.dy, c.weight, c.bias, c.save_mean, c.save_invstd, c.training, c.dx, c.dweight,
+  cnn::batch_norm_backward(c.sh, c.x, c.dy, c.weight, c.save_mean, c.save_invstd, c.training, c.dx, c.dweight,
                            c.dbias, a.threads(1), c.act, c.res);
   return a.undefined();
 }

@@ -35,10 +35,10 @@ void batch_norm_forward(const BatchNormShape& sh, const float* x, const float* w
                   save_invstd, threads, act, res);
 }
 
-void batch_norm_backward(const BatchNormShape& sh, const float* x, const float* dy, const float* weight, const float* bias,
+void batch_norm_backward(const BatchNormShape& sh, const float* x, const float* dy, const float* weight,
                          const float* save_mean, const float* save_invstd, bool use_batch_stats, float* dx,
                          float* dweight, float* dbias, int threads, NormActivation act, const NormResidual& res) {
-  loops().backward(sh, x, dy, weight, bias, save_mean, save_invstd, use_batch_stats, dx, dweight, dbias, threads, act,
+  loops().backward(sh, x, dy, weight, save_mean, save_invstd, use_batch_stats, dx, dweight, dbias, threads, act,
                    res);
 }
 

@@ -47,7 +47,7 @@ void batch_norm_forward(const BatchNormShape& sh, const float* x, const float* w
 // is recomputed from x and res.coefficients (the forward's) exactly as forward computed the value
 // it activated, instead of reading y back.
 void batch_norm_backward(const BatchNormShape& sh, const float* x, const float* dy, const float* weight,
-                         const float* bias, const float* save_mean, const float* save_invstd,
+                         const float* save_mean, const float* save_invstd,
                          bool use_batch_stats, float* dx, float* dweight, float* dbias, int threads,
                          NormActivation act = NormActivation::None, const NormResidual& res = {});
 

@@ -11,7 +11,7 @@ struct NormLoops {
   void (*forward)(const BatchNormShape& sh, const float* x, const float* weight, const float* bias, float* running_mean,
                   float* running_var, bool use_batch_stats, double momentum, double eps, float* y, float* save_mean,
                   float* save_invstd, int threads, NormActivation act, const NormResidual& res);
-  void (*backward)(const BatchNormShape& sh, const float* x, const float* dy, const float* weight, const float* bias,
+  void (*backward)(const BatchNormShape& sh, const float* x, const float* dy, const float* weight,
                    const float* save_mean, const float* save_invstd, bool use_batch_stats, float* dx, float* dweight,
                    float* dbias, int threads, NormActivation act, const NormResidual& res);
 };

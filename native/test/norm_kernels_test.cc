@@ -36,7 +36,7 @@ Grads run(const BatchNormShape& sh, const std::vector<float>& x, const std::vect
   if (r) res.residual = r->data(), res.dresidual = g.dr.data();
   batch_norm_forward(sh, x.data(), w ? w->data() : nullptr, b ? b->data() : nullptr, g.rmean.data(), g.rvar.data(), train,
                      0.1, 1e-5, g.y.data(), g.mean.data(), g.invstd.data(), threads, act, res);
-  batch_norm_backward(sh, x.data(), dy.data(), w ? w->data() : nullptr, b ? b->data() : nullptr, g.mean.data(),
+  batch_norm_backward(sh, x.data(), dy.data(), w ? w->data() : nullptr, g.mean.data(),
                       g.invstd.data(), train, g.dx.data(), g.dw.data(), g.db.data(), threads, act, res);
   if (r && act == NormActivation::None) g.dr = dy;  // the residual's gradient is dy itself (not written)
   return g;

@@ -212,8 +212,6 @@ export interface BatchNormForwardCall {
 export interface BatchNormBackwardCall {
   x: Float32Array; dy: Float32Array; shape: readonly number[];
   weight: Float32Array | null; saveMean: Float32Array; saveInvstd: Float32Array; training: boolean;
-  /** The forward's bias (the kernels use the coefficients instead). */
-  bias: Float32Array | null;
   dx: Float32Array | null; dweight: Float32Array | null; dbias: Float32Array | null;
   /** The fused forward's activation: dy counts only where it passed the gradient (its mask recomputed, y never read back). */
   activation?: NormActivation;

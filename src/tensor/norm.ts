@@ -74,7 +74,7 @@ export function batchNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
     // The residual's gradient: dy where the activation passed it (written by the same pass), dy itself without one.
     const dr = residual?.requiresGrad && activation ? emptyFloat32(x.size) : null;
     native.batchNormBackward({
-      x: x.data, dy: g.data, shape: x.shape, weight: weight?.data ?? null, bias: bias?.data ?? null, saveMean, saveInvstd,
+      x: x.data, dy: g.data, shape: x.shape, weight: weight?.data ?? null, saveMean, saveInvstd,
       training, dx, dweight: dw, dbias: db, ...(activation ? { activation, coefficients } : {}),
       ...(residual ? { residual: residual.data, dresidual: dr } : {}),
     }, getThreads());

@@ -297,7 +297,7 @@ function batchNormOutputs(threads: number): Float32Array[] {
       const coefficients = new Float32Array(10);
       const fused = withResidual ? { activation: 'relu' as const, residual, coefficients } : { activation: 'relu6' as const, coefficients };
       native.batchNormForward({ x, shape, weight, bias, runningMean, runningVar, training: true, momentum: 0.1, eps: 1e-5, y, saveMean, saveInvstd, ...fused }, threads);
-      native.batchNormBackward({ x, dy, shape, weight, bias, saveMean, saveInvstd, training: true, dx, dweight, dbias, ...fused,
+      native.batchNormBackward({ x, dy, shape, weight, saveMean, saveInvstd, training: true, dx, dweight, dbias, ...fused,
         ...(withResidual ? { dresidual } : {}) }, threads);
       out.push(y, dx, runningMean, runningVar, saveMean, saveInvstd, dweight, dbias, ...(withResidual ? [dresidual] : []));
     }

@@ -65,7 +65,7 @@ export const validCalls: Calls = {
   pad2dBackward: () => [pad(), f(50), f(18), 1],
   batchNormForward: () => [{ x: f(12), shape: [2, 3, 2], weight: f(3), bias: f(3), runningMean: f(3), runningVar: f(3),
     training: true, momentum: 0.1, eps: 1e-5, y: f(12), saveMean: f(3), saveInvstd: f(3) }, 1],
-  batchNormBackward: () => [{ x: f(12), dy: f(12), shape: [2, 3, 2], weight: f(3), bias: f(3), saveMean: f(3), saveInvstd: f(3),
+  batchNormBackward: () => [{ x: f(12), dy: f(12), shape: [2, 3, 2], weight: f(3), saveMean: f(3), saveInvstd: f(3),
     training: true, dx: f(12), dweight: f(3), dbias: f(3) }, 1],
   softmaxForward: () => [{ shape: [2, 3], dim: 1, log: false }, f(6), f(6), 1],
   softmaxBackward: () => [{ shape: [2, 3], dim: 1, log: true }, f(6), f(6), f(6), 1],

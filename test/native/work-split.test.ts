@@ -49,7 +49,7 @@ test('batch norm forward and backward give the same bits at any thread count', (
       const runningMean = new Float32Array(c), runningVar = new Float32Array(c).fill(1);
       native.batchNormForward({ x, shape, weight, bias, runningMean, runningVar, training: true, momentum: 0.1, eps: 1e-5, y, saveMean, saveInvstd }, t);
       const dx = new Float32Array(n), dweight = new Float32Array(c), dbias = new Float32Array(c);
-      native.batchNormBackward({ x, dy, shape, weight, bias, saveMean, saveInvstd, training: true, dx, dweight, dbias }, t);
+      native.batchNormBackward({ x, dy, shape, weight, saveMean, saveInvstd, training: true, dx, dweight, dbias }, t);
       return [y, saveMean, saveInvstd, runningMean, runningVar, dx, dweight, dbias];
     });
   }

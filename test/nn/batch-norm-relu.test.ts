@@ -151,7 +151,7 @@ test('the binding refuses an unknown activation, and a fused backward without th
   const f = (n: number) => new Float32Array(n);
   const call = { x: f(8), shape: [2, 2, 2], weight: null, bias: null, runningMean: null, runningVar: null, training: true, momentum: 0.1, eps: 1e-5, y: f(8), saveMean: f(2), saveInvstd: f(2) };
   assert.throws(() => native.batchNormForward({ ...call, activation: 'gelu' as NormActivation }, 1), { name: 'RangeError', message: /activation must be 'relu' or 'relu6', not 'gelu'/ });
-  const back = { x: f(8), dy: f(8), shape: [2, 2, 2], weight: null, bias: null, saveMean: f(2), saveInvstd: f(2).fill(1), training: true, dx: f(8), dweight: null, dbias: null };
+  const back = { x: f(8), dy: f(8), shape: [2, 2, 2], weight: null, saveMean: f(2), saveInvstd: f(2).fill(1), training: true, dx: f(8), dweight: null, dbias: null };
   assert.throws(() => native.batchNormBackward({ ...back, activation: 'gelu' as NormActivation }, 1), { name: 'RangeError', message: /not 'gelu'/ });
   assert.throws(() => native.batchNormBackward({ ...back, activation: 'relu' }, 1), { name: 'TypeError', message: /needs the forward's coefficients/ });
   assert.throws(() => native.batchNormBackward({ ...back, coefficients: f(3), activation: 'relu' }, 1), { name: 'RangeError', message: /call.coefficients to hold 4/ });
