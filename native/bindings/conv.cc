@@ -15,22 +15,7 @@ namespace {
 
 using namespace cnn_binding;
 
-// {n, cIn, h, w, cOut, kh, kw, strideH, strideW, padT, padB, padL, padR, dilH, dilW, groups}
-cnn::Conv2dParams read_conv(const Args& a, size_t i) {
-  const Fields f = a.object(i, "params");
-  cnn::Conv2dParams p;
-  p.n = conv_field(f, "n", 1); p.c_in = conv_field(f, "cIn", 1); p.c_out = conv_field(f, "cOut", 1);
-  p.groups = conv_field(f, "groups", 1);
-  if (p.c_in % p.groups || p.c_out % p.groups)
-    a.range_error("groups (" + std::to_string(p.groups) + ") must divide cIn (" + std::to_string(p.c_in) +
-                  ") and cOut (" + std::to_string(p.c_out) + ")");
-  read_conv_geometry(a, f, p);
-  a.check_size({p.n, p.c_in, p.h, p.w}, "convolution input");
-  a.check_size({p.n, p.c_out, p.out_h(), p.out_w()}, "convolution output");
-  a.check_size({p.c_in / p.groups, p.kh, p.kw, p.out_h(), p.out_w()}, "convolution column matrix", kMaxIndex);
-  a.check_size({p.c_out, p.c_in / p.groups, p.kh, p.kw}, "convolution weight");
-  return p;
-}
+cnn::Conv2dParams read_conv(const Args& a, size_t i) { return read_conv_params(a, a.object(i, "params")); }
 
 // The buffers each pass takes after params, in argument order; sizes are those of x, w, y or
 // the bias, and a nullable one may be null.

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <string>
 
+#include "bindings/chain_layers.h"
 #include "bindings/registry.h"
 #include "gemm/gemm.h"
 #include "gemm/small_chain.h"
@@ -72,50 +73,13 @@ Napi::Value FmaPeak(const Args& a) {
   return Napi::Number::New(a.env(), cnn::fma_peak_gflops(isa, a.threads(1)));
 }
 
-// A layer's packed weights live in a JS Float32Array: linear_chain_packed_floats, 16 floats to
-// reach a 64-byte boundary, then the ISA and the offset they were packed for. They are packed
-// again when the caller says the weights changed (fresh), or for another ISA or offset.
-constexpr int64_t kPackedExtra = 16 + 2;
-
-cnn::ChainLayer read_chain_layer(const Args& a, Napi::Value v, uint32_t l, int in_expected) {
-  const Fields f(a, v, "params.layers[" + std::to_string(l) + "]");
-  cnn::ChainLayer L;
-  L.in = (int)f.integer("inFeatures", 1, kMaxIndex);
-  L.out = (int)f.integer("outFeatures", 1, kMaxIndex);
-  if (in_expected >= 0 && L.in != in_expected)
-    a.range_error(f.what("inFeatures") + " is " + std::to_string(L.in) + " but the layer before gives " + std::to_string(in_expected));
-  a.check_size({L.in, L.out}, (f.what("weight") + " size").c_str());
-  const float* w = f.floats("weight", (int64_t)L.in * L.out);
-  L.bias = f.floats_or_null("bias", L.out);
-  double range[2];
-  f.range("clamp", -kInf, kInf, range);
-  L.lo = (float)range[0], L.hi = (float)range[1];
-  const int64_t need = cnn::linear_chain_packed_floats(L.out, L.in);
-  float* buf = f.floats("packed", need + kPackedExtra);
-  const bool fresh = f.boolean("fresh");
-  const cnn::Isa isa = cnn::active_isa();
-  float* data = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(buf) + 63) & ~uintptr_t(63));
-  float* tag = buf + need + 16;
-  if (fresh || tag[0] != (float)((int)isa + 1) || tag[1] != (float)(data - buf)) {
-    cnn::sgemm_pack_bt(isa, L.out, L.in, w, L.in, data);
-    tag[0] = (float)((int)isa + 1), tag[1] = (float)(data - buf);
-  }
-  L.packed = data;
-  return L;
-}
-
 // ({m, layers: [{inFeatures, outFeatures, weight, bias, clamp: [lo, hi], packed, fresh}]}, x, y, threads):
 // y = each layer's clamp(x·Wᵀ + b) in turn (linear_chain_forward).
 Napi::Value LinearChainForward(const Args& a) {
   a.expect_count(4);
   const Fields f = a.object(0, "params");
   const int m = (int)f.integer("m", 0, kMaxIndex);
-  const Napi::Value lv = f.get("layers");
-  if (!lv.IsArray()) a.type_error("expected an array of layer objects for params.layers");
-  const Napi::Array arr = lv.As<Napi::Array>();
-  if (arr.Length() < 1 || arr.Length() > 64) a.range_error("params.layers must hold 1 to 64 layers");
-  std::vector<cnn::ChainLayer> layers;
-  for (uint32_t l = 0; l < arr.Length(); ++l) layers.push_back(read_chain_layer(a, arr.Get(l), l, l ? layers.back().out : -1));
+  const std::vector<cnn::ChainLayer> layers = read_chain_layers(a, f);
   a.check_size({m, layers.front().in}, "x size");
   a.check_size({m, layers.back().out}, "y size");
   const float* x = a.floats(1, "x", (int64_t)m * layers.front().in);

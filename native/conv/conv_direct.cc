@@ -29,13 +29,7 @@ constexpr long kRunImages = 8;
 // a 2×2 map has 6): such maps take the GEMM paths, which put many images side by side.
 constexpr long kMinGridColumns = 32;
 
-struct Plan {
-  int Hp, Wp, OH, OW, cig, cog, K;
-  long plane;
-  int rows;    // output rows per item
-  int blocks;  // items per image and group
-  long items;
-};
+using Plan = DirectPlan;
 
 // Items are runs of output rows of one image and group: whole images when there are enough of
 // them for the threads, else each image cut into row blocks.
@@ -140,6 +134,51 @@ void pool_out(const Plan& g, const float* out, long ldo, int oh0, int oh1, float
                                                (float)(2 * ph0 * g.OW), (float)g.OW);
 }
 
+// Output rows [blk·g.rows, …) of image i, group gi, from its padded planes xp, into y (or, with
+// `pooled`, max-pooled 2×2 into it, g.rows even, each maximum's position in pooled_idx unless
+// that is null), the block computed in out_buf: one item of forward_taps.
+void forward_item(const Conv2dParams& p, const Plan& g, const DirectRows& R, const long* off, const float* wt, const float* b,
+                  const ConvEpilogue& e, const float* xp, int i, int gi, int blk, float* y, float* pooled, float* pooled_idx,
+                  std::vector<float>& out_buf) {
+  const long row_taps = (long)g.cig * p.kw;
+  const int oh0 = blk * g.rows, oh1 = std::min(g.OH, oh0 + g.rows);
+  // Each band of rows overwrites up to a vector past its end (the next band's start, or the
+  // vector to spare at the end of each channel's run).
+  const long n = (long)(oh1 - oh0 - 1) * g.Wp + g.OW, ldo = round_up(n, R.lanes) + R.lanes;
+  float* out = grow(out_buf, g.cog * ldo);
+  // The loops add the bias and clamp, unless a residual must come first: then the clamp
+  // waits for the copy out of the grid.
+  const bool clamp_here = !e.residual;
+  // A band takes rows of the same kernel rows, and at least 3 vectors of columns, so that
+  // the loops keep their register blocks (its kernel rows then cover all of its rows').
+  for (int r0 = oh0, r1; r0 < oh1; r0 = r1) {
+    int lo, hi, lo1, hi1;
+    rows_inside(p, r0, &lo, &hi);
+    for (r1 = r0 + 1; r1 < oh1; ++r1) {
+      rows_inside(p, r1, &lo1, &hi1);
+      if ((lo1 != lo || hi1 != hi) && (long)(r1 - r0) * g.Wp >= 3L * R.lanes) break;
+      lo = std::min(lo, lo1), hi = std::max(hi, hi1);
+    }
+    const long c0 = (long)(r0 - oh0) * g.Wp, t0 = lo * row_taps;
+    R.forward((long)(r1 - r0 - 1) * g.Wp + g.OW, g.cog, (int)((hi - lo) * row_taps), wt + ((long)gi * g.K + t0) * g.cog,
+              b ? b + gi * g.cog : nullptr, clamp_here ? e.lo : -INFINITY, clamp_here ? e.hi : INFINITY,
+              xp + (long)oh0 * g.Wp + c0, off + t0, out + c0, ldo);
+  }
+  if (pooled) {
+    const long at = ((long)i * p.c_out + gi * g.cog) * (g.OH / 2) * (g.OW / 2);
+    pool_out(g, out, ldo, oh0, oh1, pooled + at, pooled_idx ? pooled_idx + at : nullptr);
+    return;
+  }
+  for (int co = 0; co < g.cog; ++co)
+    for (int oh = oh0; oh < oh1; ++oh) {
+      float* d = y + (((long)i * p.c_out + gi * g.cog + co) * g.OH + oh) * g.OW;
+      const float* s = out + co * ldo + (long)(oh - oh0) * g.Wp;
+      // An inline loop: a call to memmove per row of a few floats cost more than the copy.
+      if (clamp_here) for (int q = 0; q < g.OW; ++q) d[q] = s[q];
+      else epilogue_run(d, s, g.OW, 0.0f, e.residual + (d - y), e);
+    }
+}
+
 // The forward pass of p (planned as g) with each group's weights tap-major, kernel rows first:
 // wt[g][tap_index(rows_first)][co]. Output rows whose top or bottom kernel rows read only the
 // zero padding skip those taps (the input gradient's flipped convolution pads by k − 1: LeNet's
@@ -150,7 +189,6 @@ void forward_taps(const Conv2dParams& p, const Plan& g, const float* x, const fl
                   int threads, const ConvEpilogue& e, float* pooled = nullptr, float* pooled_idx = nullptr) {
   const DirectRows& R = direct_rows_for(active_isa());
   const long* off = tap_offsets(p, g, true);
-  const long row_taps = (long)g.cig * p.kw;
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     thread_local std::vector<float> pad_buf, out_buf;
@@ -158,51 +196,16 @@ void forward_taps(const Conv2dParams& p, const Plan& g, const float* x, const fl
 #pragma omp for schedule(static)
     for (long it = 0; it < g.items; ++it) {
       const int blk = (int)(it % g.blocks), gi = (int)(it / g.blocks % p.groups), i = (int)(it / g.blocks / p.groups);
-      const int oh0 = blk * g.rows, oh1 = std::min(g.OH, oh0 + g.rows);
       const float* xp = padded(p, g, x, i, gi, pad_buf, &held);
-      // Each band of rows overwrites up to a vector past its end (the next band's start, or the
-      // vector to spare at the end of each channel's run).
-      const long n = (long)(oh1 - oh0 - 1) * g.Wp + g.OW, ldo = round_up(n, R.lanes) + R.lanes;
-      float* out = grow(out_buf, g.cog * ldo);
-      // The loops add the bias and clamp, unless a residual must come first: then the clamp
-      // waits for the copy out of the grid.
-      const bool clamp_here = !e.residual;
-      // A band takes rows of the same kernel rows, and at least 3 vectors of columns, so that
-      // the loops keep their register blocks (its kernel rows then cover all of its rows').
-      for (int r0 = oh0, r1; r0 < oh1; r0 = r1) {
-        int lo, hi, lo1, hi1;
-        rows_inside(p, r0, &lo, &hi);
-        for (r1 = r0 + 1; r1 < oh1; ++r1) {
-          rows_inside(p, r1, &lo1, &hi1);
-          if ((lo1 != lo || hi1 != hi) && (long)(r1 - r0) * g.Wp >= 3L * R.lanes) break;
-          lo = std::min(lo, lo1), hi = std::max(hi, hi1);
-        }
-        const long c0 = (long)(r0 - oh0) * g.Wp, t0 = lo * row_taps;
-        R.forward((long)(r1 - r0 - 1) * g.Wp + g.OW, g.cog, (int)((hi - lo) * row_taps), wt + ((long)gi * g.K + t0) * g.cog,
-                  b ? b + gi * g.cog : nullptr, clamp_here ? e.lo : -INFINITY, clamp_here ? e.hi : INFINITY,
-                  xp + (long)oh0 * g.Wp + c0, off + t0, out + c0, ldo);
-      }
-      if (pooled) {
-        const long at = ((long)i * p.c_out + gi * g.cog) * (g.OH / 2) * (g.OW / 2);
-        pool_out(g, out, ldo, oh0, oh1, pooled + at, pooled_idx ? pooled_idx + at : nullptr);
-        continue;
-      }
-      for (int co = 0; co < g.cog; ++co)
-        for (int oh = oh0; oh < oh1; ++oh) {
-          float* d = y + (((long)i * p.c_out + gi * g.cog + co) * g.OH + oh) * g.OW;
-          const float* s = out + co * ldo + (long)(oh - oh0) * g.Wp;
-          // An inline loop: a call to memmove per row of a few floats cost more than the copy.
-          if (clamp_here) for (int q = 0; q < g.OW; ++q) d[q] = s[q];
-          else epilogue_run(d, s, g.OW, 0.0f, e.residual + (d - y), e);
-        }
+      forward_item(p, g, R, off, wt, b, e, xp, i, gi, blk, y, pooled, pooled_idx, out_buf);
     }
   }
 }
 
-// Each group's weights tap-major, kernel rows first (forward_taps' order), in a thread's buffer.
-const float* forward_weights(const Conv2dParams& p, const Plan& g, const float* w) {
+// Each group's weights tap-major, kernel rows first (forward_taps' order), in wt_buf (by default a thread's buffer).
+const float* forward_weights(const Conv2dParams& p, const Plan& g, const float* w, std::vector<float>* into = nullptr) {
   thread_local std::vector<float> wt_buf;
-  float* wt = grow(wt_buf, (long)p.c_out * g.K);
+  float* wt = grow(into ? *into : wt_buf, (long)p.c_out * g.K);
   for (int gi = 0; gi < p.groups; ++gi)
     for (int co = 0; co < g.cog; ++co)
       for (int c = 0; c < g.cig; ++c)
@@ -327,6 +330,42 @@ bool conv2d_backward_weight_direct(const Conv2dParams& p, const float* x, const 
     }
   });
   return true;
+}
+
+bool direct_image_conv_prepare(const Conv2dParams& p, const float* w, const float* b, float lo, float hi, bool pooled,
+                               DirectImageConv* c) {
+  // Whole images, one at a time on one thread: planned as a batch that gives each of one
+  // thread's items a whole image (or the cache's row blocks), then for one image.
+  Conv2dParams q = p;
+  q.n = 4;
+  Plan g;
+  if (!plan(q, 1, q.c_out / q.groups, &g) || (pooled && (g.OH < 2 || g.OW < 2))) return false;
+  q.n = 1;
+  if (pooled && g.rows % 2) g.rows += 1, g.blocks = (g.OH + g.rows - 1) / g.rows;
+  g.items = (long)q.groups * g.blocks;
+  c->p = q, c->g = g, c->bias = b, c->pooled = pooled;
+  c->e = ConvEpilogue{};
+  c->e.lo = lo, c->e.hi = hi;
+  const long* off = tap_offsets(q, g, true);
+  c->off.assign(off, off + g.K);
+  forward_weights(q, g, w, &c->wt);
+  return true;
+}
+
+long direct_image_conv_out_floats(const DirectImageConv& c) {
+  return c.pooled ? (long)c.p.c_out * (c.g.OH / 2) * (c.g.OW / 2) : (long)c.p.c_out * c.g.OH * c.g.OW;
+}
+
+void direct_image_conv_run(const DirectImageConv& c, const float* x, float* y, std::vector<float>& pad_buf,
+                           std::vector<float>& out_buf) {
+  const DirectRows& R = direct_rows_for(active_isa());
+  for (int gi = 0; gi < c.p.groups; ++gi) {
+    long held = -1;
+    const float* xp = padded(c.p, c.g, x, 0, gi, pad_buf, &held);
+    for (int blk = 0; blk < c.g.blocks; ++blk)
+      forward_item(c.p, c.g, R, c.off.data(), c.wt.data(), c.bias, c.e, xp, 0, gi, blk, c.pooled ? nullptr : y,
+                   c.pooled ? y : nullptr, nullptr, out_buf);
+  }
 }
 
 }  // namespace cnn

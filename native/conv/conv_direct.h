@@ -8,6 +8,8 @@
 // The Wp − OW grid columns past each output row are computed and dropped (the weight gradient
 // gives them dy = 0, so an infinite input there can make a NaN where PyTorch's stays finite).
 #pragma once
+#include <vector>
+
 #include "conv/conv.h"
 
 namespace cnn {
@@ -32,5 +34,37 @@ bool conv2d_backward_input_direct(const Conv2dParams& p, const float* dy, const 
 // dW only; the bias gradient is the caller's.
 bool conv2d_backward_weight_direct(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                                    int threads);
+
+// How the direct loops lay out a pass: the zero-padded planes (Hp × Wp, adjacent rows sharing
+// their padding columns) and items of whole output rows.
+struct DirectPlan {
+  int Hp, Wp, OH, OW, cig, cog, K;
+  long plane;
+  int rows;    // output rows per item
+  int blocks;  // items per image and group
+  long items;
+};
+
+// A forward pass (p.n ignored) prepared once for running image by image on the calling thread,
+// inside a parallel region of the caller's (small_net.h): the plan, the tap offsets and the
+// weights reordered once per call, not per image, and no parallel region or barrier per layer.
+struct DirectImageConv {
+  Conv2dParams p;  // n == 1
+  DirectPlan g;
+  const float* bias;
+  bool pooled;     // clamped, then max-pooled 2×2 stride 2 (floor mode) as it leaves the grid
+  ConvEpilogue e;  // the clamp
+  std::vector<long> off;
+  std::vector<float> wt;
+};
+// False, c unusable, where the direct loops would not take p one image at a time.
+bool direct_image_conv_prepare(const Conv2dParams& p, const float* w, const float* b, float lo, float hi, bool pooled,
+                               DirectImageConv* c);
+// Floats of one image's output (pooled or not).
+long direct_image_conv_out_floats(const DirectImageConv& c);
+// One image x (Cin × H × W) into y (its output), the same arithmetic as conv2d_forward_direct
+// and conv2d_forward_direct_max_pool; pad_buf and out_buf are the calling thread's scratch.
+void direct_image_conv_run(const DirectImageConv& c, const float* x, float* y, std::vector<float>& pad_buf,
+                           std::vector<float>& out_buf);
 
 }  // namespace cnn

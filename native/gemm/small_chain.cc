@@ -69,18 +69,24 @@ void linear_chain_forward(Isa isa, int m, const float* x, const ChainLayer* laye
 #pragma omp for schedule(dynamic, 1)
     for (int blk = 0; blk < blocks; ++blk) {
       const int r0 = blk * block, rows = std::min(block, m - r0);
-      const float* in = x + (long)r0 * layers[0].in;
-      for (int l = 0; l < count; ++l) {
-        const ChainLayer& L = layers[l];
-        const bool last = l == count - 1;
-        float* out = last ? y + (long)r0 * L.out : act + (long)(l % 2) * block * widest;
-        sgemm_pack_a(isa, false, rows, L.in, in, L.in, Ap);
-        if (L.bias) fill_bias(rows, L.out, out, L.bias);
-        sgemm_packed_both(isa, rows, L.out, L.in, 1.0f, Ap, L.packed, L.in, 0, L.bias ? 1.0f : 0.0f, out, L.out);
-        clamp_rows(rows, L.out, out, L.lo, L.hi);
-        in = out;
-      }
+      linear_chain_rows(isa, rows, x + (long)r0 * layers[0].in, layers, count, y + (long)r0 * layers[count - 1].out, Ap, act,
+                        (long)block * widest);
     }
+  }
+}
+
+void linear_chain_rows(Isa isa, int rows, const float* x, const ChainLayer* layers, int count, float* y, float* Ap, float* act,
+                       long act_floats) {
+  const float* in = x;
+  for (int l = 0; l < count; ++l) {
+    const ChainLayer& L = layers[l];
+    const bool last = l == count - 1;
+    float* out = last ? y : act + (l % 2) * act_floats;
+    sgemm_pack_a(isa, false, rows, L.in, in, L.in, Ap);
+    if (L.bias) fill_bias(rows, L.out, out, L.bias);
+    sgemm_packed_both(isa, rows, L.out, L.in, 1.0f, Ap, L.packed, L.in, 0, L.bias ? 1.0f : 0.0f, out, L.out);
+    clamp_rows(rows, L.out, out, L.lo, L.hi);
+    in = out;
   }
 }
 

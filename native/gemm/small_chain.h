@@ -26,6 +26,12 @@ long linear_chain_packed_floats(int out, int in);
 // y (m × layers[count-1].out) from x (m × layers[0].in); layers[l].in == layers[l-1].out.
 void linear_chain_forward(Isa isa, int m, const float* x, const ChainLayer* layers, int count, float* y, int threads);
 
+// rows (at most a block) of x through every layer on the calling thread, into y: the body of
+// linear_chain_forward's parallel loop, for callers with their own (small_net.h). Ap holds rows ×
+// the widest layer's inputs (packed), act two buffers of act_floats (>= rows × widest) each.
+void linear_chain_rows(Isa isa, int rows, const float* x, const ChainLayer* layers, int count, float* y, float* Ap, float* act,
+                       long act_floats);
+
 // The same layer by layer through sgemm_isa and plain loops: the reference the tests compare with.
 void linear_chain_ref(int m, const float* x, const float* const* weights, const ChainLayer* layers, int count, float* y);
 

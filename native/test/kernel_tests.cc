@@ -911,6 +911,7 @@ int main() {
     test_columns(isa, rng);
     test_conv_direct(isa, rng);
     test_conv_direct_pool(isa, rng);
+    test_small_net(isa);
     test_winograd(isa, rng);
     test_depthwise_small(isa);
     test_pointwise_weight(isa);

@@ -2,8 +2,12 @@
 import { Sequential, Conv2d, ReLU, MaxPool2d, flatten, Flatten, Linear } from '../nn/index.js';
 import { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { runSmallNetwork } from '../nn/small-network.js';
 import type { ModelOptions } from './options.js';
 import type { OnnxExporter, OnnxValue } from '../nn/onnx-export.js';
+
+// The flatten between features and classifier, as a layer for runSmallNetwork.
+const flattenAll = new Flatten();
 
 export class LeNet5 extends Module {
   features: Sequential;
@@ -23,7 +27,8 @@ export class LeNet5 extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.classifier.call(flatten(this.features.call(x)));
+    // In eval without hooks, the whole network as one native call (small-network.ts).
+    return runSmallNetwork([this.features, flattenAll, this.classifier], x) ?? this.classifier.call(flatten(this.features.call(x)));
   }
 
   toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {

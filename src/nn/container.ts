@@ -3,6 +3,7 @@ import * as ops from '../tensor/ops.js';
 import { permute } from '../tensor/channels.js';
 import { Module } from './module.js';
 import { runLayers } from './fusion.js';
+import { runSmallNetwork } from './small-network.js';
 
 /**
  * Children named '0', '1', ... run in order, as torch.nn.Sequential. Each is also the property
@@ -29,7 +30,9 @@ export class Sequential extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return runLayers([...this.children()], x);
+    const layers = [...this.children()];
+    // A whole small network (convolutions, flatten, Linear layers) in eval: one native call.
+    return runSmallNetwork(layers, x) ?? runLayers(layers, x);
   }
 }
 

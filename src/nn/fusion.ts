@@ -82,7 +82,7 @@ function asLayer<T>(layer: Module, fn: () => T): T {
 }
 
 /** A MaxPool2d the convolution kernels can apply as they store their output: 2×2, stride 2, floor mode. */
-function pairPool(m: Module | undefined): boolean {
+export function pairPool(m: Module | undefined): boolean {
   return m instanceof MaxPool2d && !m.hasHooks() && !m.ceilMode && [...m.kernelSize, ...m.stride, ...m.dilation].every((v, k) => v === (k < 4 ? 2 : 1)) &&
     m.padding[0] === 0 && m.padding[1] === 0;
 }

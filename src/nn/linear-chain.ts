@@ -31,6 +31,13 @@ function packedFor(layer: Linear): { buffer: Float32Array; fresh: boolean } {
   return { buffer, fresh: true };
 }
 
+/** layer as one layer of a native chain, clamped to clamp (none: undefined), its weights packed once per weights generation. */
+export function chainLayer(layer: Linear, clamp: [number, number] | undefined): LinearChainLayer {
+  const { buffer, fresh } = packedFor(layer);
+  return { inFeatures: layer.inFeatures, outFeatures: layer.outFeatures, weight: layer.weight.data, bias: layer.bias ? layer.bias.data : null,
+    clamp: clamp ?? [-Infinity, Infinity], packed: buffer, fresh };
+}
+
 /**
  * layers[i], a Linear, and the Linear (→ ReLU/ReLU6) layers that follow it, on a 2-D x as one
  * chain; null where they may not fuse (a gradient to record, a hook, another input shape, a
@@ -42,9 +49,7 @@ export function runLinearChain(layers: readonly Module[], i: number, x: Tensor):
   let j = i, width = x.shape[1];
   for (let layer = layers[j]; layer instanceof Linear && !layer.hasHooks() && layer.inFeatures === width; layer = layers[j]) {
     const clamp = activationClamp(layers[j + 1]);
-    const { buffer, fresh } = packedFor(layer);
-    chain.push({ inFeatures: layer.inFeatures, outFeatures: layer.outFeatures, weight: layer.weight.data, bias: layer.bias ? layer.bias.data : null,
-      clamp: clamp ?? [-Infinity, Infinity], packed: buffer, fresh });
+    chain.push(chainLayer(layer, clamp));
     width = layer.outFeatures;
     j += clamp ? 2 : 1;
   }

@@ -58,6 +58,18 @@ export interface LinearChainParams {
   layers: LinearChainLayer[];
 }
 
+/** One convolution of smallNetForward: its parameters (n the batch), weights, clamp, and whether a 2×2 stride-2 max pool follows. */
+export interface SmallNetConv extends ConvParams {
+  weight: Float32Array; bias: Float32Array | null;
+  clamp: [number, number];
+  pooled: boolean;
+}
+
+export interface SmallNetParams {
+  convs: SmallNetConv[];
+  layers: LinearChainLayer[];
+}
+
 export interface LinearBackwardParams {
   m: number; inFeatures: number; outFeatures: number;
 }
@@ -254,6 +266,10 @@ export interface NativeAddon {
   fmaPeak(isa: string, threads: number): number;
   /** y (m × last outFeatures) = the layers in turn on x (m × first inFeatures), rows shared out over the threads (native/gemm/small_chain.h). */
   linearChainForward(p: LinearChainParams, x: Float32Array, y: Float32Array, threads: number): void;
+  /** A small network's eval pass in one call (native/conv/small_net.h): the convolutions (each clamped, maybe pooled), the last one's
+   * output flattened into the Linear layers; each thread carries a block of images through all of them. False, y untouched,
+   * where a convolution would not take the direct path (the caller then runs the layers one by one). */
+  smallNetForward(p: SmallNetParams, x: Float32Array, y: Float32Array, threads: number): boolean;
   /** The length of a layer's `packed` buffer for linearChainForward. */
   linearChainPackedLength(outFeatures: number, inFeatures: number): number;
   /** A Linear layer's gradients from dy (m × outFeatures): dx = dy·w, dw = dyᵀ·x, db = dy's column sums, each null where not

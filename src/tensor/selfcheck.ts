@@ -1,6 +1,6 @@
 // Compares every kernel variant this CPU supports with the scalar references on a small GEMM,
 // convolutions (forward and both gradients: the GEMM paths and the depthwise kernel; MobileNetV2's
-// fused eval block) and pooling
+// fused eval block; eval's small network in one call) and pooling
 // (the vector row loops against the direct ones), the optimizers' update loops (against the
 // update rules in float32 written out here) and batch normalization (against the scalar
 // variant's loops, forward and backward with ReLU6, per-channel and blocked). `cnn doctor` reports it.
@@ -103,7 +103,30 @@ const CONV_CHECKS: { p: ConvParams; threads?: number }[] = [
 
 function checkConv(g: Generator, threads: number): number {
   return Math.max(...CONV_CHECKS.map((c) => checkConvShape(c.p, g, c.threads ?? threads)),
-    ...BLOCK_CHECKS.map((p) => checkInvertedResidual(p, g, threads)));
+    ...BLOCK_CHECKS.map((p) => checkInvertedResidual(p, g, threads)), checkSmallNet(g, threads));
+}
+
+/** Eval's small network in one call (smallNetForward), where its convolutions take the direct loops:
+ * conv 1→6 5×5 and 6→16 3×3, each with ReLU and a 2×2 max pool, then a Linear 144→10, on 8 images of
+ * 20×20 (16- and 6-pixel rows; 6 channels a partial block), against the references one after the other. */
+function checkSmallNet(g: Generator, threads: number): number {
+  const n = 8;
+  const convs = [{ cIn: 1, h: 20, w: 20, cOut: 6, k: 5 }, { cIn: 6, h: 8, w: 8, cOut: 16, k: 3 }].map(({ cIn, h, w, cOut, k }) => ({
+    n, cIn, h, w, cOut, kh: k, kw: k, strideH: 1, strideW: 1, padT: 0, padB: 0, padL: 0, padR: 0, dilH: 1, dilW: 1, groups: 1,
+    weight: randomArray(cOut * cIn * k * k, g), bias: randomArray(cOut, g), clamp: [0, Infinity] as [number, number], pooled: true }));
+  const layer = { inFeatures: 144, outFeatures: 10, weight: randomArray(1440, g), bias: randomArray(10, g), clamp: [-Infinity, Infinity] as [number, number],
+    packed: new Float32Array(native.linearChainPackedLength(10, 144)), fresh: true };
+  let want = randomArray(n * 400, g);
+  const x = want, got = new Float32Array(n * 10);
+  if (!native.smallNetForward({ convs, layers: [layer] }, x, got, threads)) return 0;
+  for (const c of convs) {
+    const y = new Float32Array(shapeSize(convOutputShape(c)));
+    native.conv2dRefForward(c, want, c.weight, c.bias, y);
+    want = maxPool2x2Relu(y, convOutputShape(c));
+  }
+  const logits = new Float32Array(n * 10);
+  native.gemmRef({ transA: false, transB: true, m: n, n: 10, k: 144, alpha: 1, beta: 0, lda: 144, ldb: 144, ldc: 10 }, want, layer.weight, logits);
+  return maxRelativeError(got, logits.map((v, i) => v + layer.bias[i % 10]));
 }
 
 /** MobileNetV2's fused eval block (expand, depthwise, project in one kernel): 21 expanded channels

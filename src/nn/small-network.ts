@@ -1,0 +1,78 @@
+// Eval's whole small network in one native call (native/conv/small_net.h): convolutions, each
+// with its ReLU/ReLU6 and 2×2 max pool, a flatten, then Linear (→ ReLU/ReLU6) layers — LeNet-5 —
+// where each thread carries a block of images through every layer with its activations in
+// cache, instead of one call, one parallel region and one output tensor per layer. Only without
+// a gradient to record, without hooks on any layer or container, with Dropout in eval mode
+// (skipped, as it is the identity there) and where every convolution takes the direct path (the
+// native side says; a pinned algorithm that is not "direct" keeps the layers). Otherwise null,
+// and the caller runs the layers one by one. The arithmetic is the layers' own: the same bits.
+import { Tensor, isGradEnabled } from '../tensor/tensor.js';
+import { emptyFloat32 } from '../tensor/storage.js';
+import { native, getThreads, type SmallNetConv, type LinearChainLayer } from '../tensor/native.js';
+import { conv2dParams, convOutputShape } from '../tensor/ops.js';
+import type { Module } from './module.js';
+import { Conv2d } from './conv.js';
+import { Linear } from './linear.js';
+import { Dropout } from './dropout.js';
+import { Flatten, Identity, Sequential } from './container.js';
+import { activationClamp, pairPool } from './fusion.js';
+import { chainLayer } from './linear-chain.js';
+
+/** The layers of `modules` in the order they run: plain Sequentials (their own forward, no hooks) opened up; null where a hook observes one. */
+function flattenedLayers(modules: readonly Module[]): Module[] | null {
+  const out: Module[] = [];
+  for (const m of modules) {
+    if (m.hasHooks()) return null;
+    if (m instanceof Sequential && m.constructor === Sequential) {
+      const inner = flattenedLayers([...m.children()]);
+      if (!inner) return null;
+      out.push(...inner);
+    } else if (!(m instanceof Identity) && !(m instanceof Dropout && !m.training)) {
+      out.push(m);
+    }
+  }
+  return out;
+}
+
+/** Whether m flattens every axis after the batch (torch.flatten(x, 1)). */
+function flattensAll(m: Module | undefined): boolean {
+  return m instanceof Flatten && m.startDim === 1 && m.endDim === -1;
+}
+
+/**
+ * The modules run in order on x (Sequentials among them opened up) as one native call: one or
+ * more Conv2d (→ ReLU/ReLU6) (→ MaxPool2d 2×2) stages, a Flatten, then one or more Linear
+ * (→ ReLU/ReLU6). Null, having done nothing, where they do not all fit that or may not fuse.
+ */
+export function runSmallNetwork(modules: readonly Module[], x: Tensor): Tensor | null {
+  if (isGradEnabled() || x.ndim !== 4 || !(modules[0] instanceof Conv2d || modules[0] instanceof Sequential)) return null;
+  const layers = flattenedLayers(modules);
+  if (!layers || !(layers[0] instanceof Conv2d)) return null;
+  const convs: SmallNetConv[] = [];
+  let i = 0, shape = x.shape;
+  for (let conv = layers[i]; conv instanceof Conv2d; conv = layers[i]) {
+    if (conv.paddingMode !== 'zeros' || shape[1] !== conv.inChannels) return null;
+    const p = conv2dParams(shape, conv.weight.shape, { stride: conv.stride, dilation: conv.dilation, groups: conv.groups, padding: conv.pads });
+    const clamp = activationClamp(layers[i + 1]);
+    i += clamp ? 2 : 1;
+    const pooled = pairPool(layers[i]);
+    if (pooled) i++;
+    convs.push({ ...p, weight: conv.weight.data, bias: conv.bias ? conv.bias.data : null, clamp: clamp ?? [-Infinity, Infinity], pooled });
+    const [, , oh, ow] = convOutputShape(p);
+    shape = pooled ? [p.n, p.cOut, Math.floor(oh / 2), Math.floor(ow / 2)] : [p.n, p.cOut, oh, ow];
+  }
+  if (!flattensAll(layers[i])) return null;
+  i++;
+  const chain: LinearChainLayer[] = [];
+  let width = shape[1] * shape[2] * shape[3];
+  for (let layer = layers[i]; layer instanceof Linear && layer.inFeatures === width; layer = layers[i]) {
+    const clamp = activationClamp(layers[i + 1]);
+    chain.push(chainLayer(layer, clamp));
+    width = layer.outFeatures;
+    i += clamp ? 2 : 1;
+  }
+  if (chain.length === 0 || i !== layers.length) return null;
+  const n = x.shape[0], y = emptyFloat32(n * width);
+  if (!native.smallNetForward({ convs, layers: chain }, x.data, y, getThreads())) return null;
+  return new Tensor(y, [n, width]);
+}
