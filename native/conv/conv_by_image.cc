@@ -79,7 +79,8 @@ Item item(const Conv2dParams& p, const Split& s, long it) {
   return t;
 }
 
-// Columns of a run of whole images side by side: col (K × images·P), image j at column j·P.
+// Columns of a run of whole images side by side: col (K × images·P), image j at column j·P
+// (the forward pass reads a pointwise run in place instead: plane_rows).
 void run_columns(const Conv2dParams& p, const Split& s, const float* x, const Item& t, float* col) {
   const long ld = (long)t.images * s.P;
   for (int j = 0; j < t.images; ++j) {
@@ -89,6 +90,15 @@ void run_columns(const Conv2dParams& p, const Split& s, const float* x, const It
     else
       im2col(p, xj, s.cig, 0, s.P, col + (long)j * s.P, ld);
   }
+}
+
+// Row pointers to the first image's `channels` planes of P floats from `first`: with segments of
+// P floats an image apart, sgemm_packed_rows reads a run of images side by side where they lie.
+const float** plane_rows(const float* first, int channels, int P) {
+  thread_local std::vector<const float*> rows;
+  rows.resize(channels);
+  for (int c = 0; c < channels; ++c) rows[c] = first + (long)c * P;
+  return rows.data();
 }
 
 // A run's output-shaped planes (N × C_out × P) side by side: out (cog × images·P).
@@ -125,15 +135,22 @@ bool conv2d_forward_by_image(const Conv2dParams& p, const float* x, const float*
       float* out = y + ((long)t.i0 * p.c_out + t.g * s.cog) * s.P + t.q0;
       long ldc = s.P;
       if (t.images > 1) out = grow(out_buf, s.cog * cols), ldc = cols;
-      const float* B = xg + t.q0;  // a pointwise convolution multiplies the planes as they are
-      long ldb = s.P;
-      if (t.images > 1 || !p.pointwise()) {
-        float* col = grow(col_buf, s.K * cols);
-        if (t.images > 1) run_columns(p, s, x, t, col);
-        else im2col(p, xg, s.cig, t.q0, t.q1, col, cols);
-        B = col, ldb = cols;
+      const float* wg = wp + t.g * per_group;
+      if (t.images > 1 && p.pointwise()) {
+        // A pointwise run multiplies its planes where they lie: B's rows, a segment per image.
+        sgemm_packed_rows(isa, s.cog, (int)cols, s.K, 1.0f, wg, plane_rows(xg, s.cig, s.P), s.P, (long)p.c_in * s.P, 0.0f, out,
+                          (int)ldc);
+      } else {
+        const float* B = xg + t.q0;  // one image of a pointwise convolution: the planes as they are
+        long ldb = s.P;
+        if (!p.pointwise()) {
+          float* col = grow(col_buf, s.K * cols);
+          if (t.images > 1) run_columns(p, s, x, t, col);
+          else im2col(p, xg, s.cig, t.q0, t.q1, col, cols);
+          B = col, ldb = cols;
+        }
+        sgemm_packed(isa, s.cog, (int)cols, s.K, 1.0f, wg, false, B, (int)ldb, 0.0f, out, (int)ldc);
       }
-      sgemm_packed(isa, s.cog, (int)cols, s.K, 1.0f, wp + t.g * per_group, false, B, (int)ldb, 0.0f, out, (int)ldc);
       if (t.images == 1 && !b && !e.any()) continue;
       for (int j = 0; j < t.images; ++j)
         for (int co = 0; co < s.cog; ++co) {
@@ -156,7 +173,7 @@ bool conv2d_backward_input_by_image(const Conv2dParams& p, const float* dy, cons
   const float* wp = pack_group_weights(isa, p.groups, true, s.K, s.cog, w, s.K, &per_group);
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
-    thread_local std::vector<float> col_buf, dy_buf;
+    thread_local std::vector<float> col_buf;
 #pragma omp for schedule(static)
     for (long it = 0; it < s.items; ++it) {
       const Item t = item(p, s, it);
@@ -165,10 +182,10 @@ bool conv2d_backward_input_by_image(const Conv2dParams& p, const float* dy, cons
       if (t.images > 1) {
         // dcol (K × images·P) = Wᵀ · dY of the run side by side, scattered back per image.
         const long ld = (long)t.images * s.P;
-        float* dyc = grow(dy_buf, s.cog * ld);
-        gather_run(p, s, t, dy, dyc);
+        // dY's planes are B's rows where they lie, a segment per image (no gathered copy).
+        const float** rows = plane_rows(dy + ((long)t.i0 * p.c_out + t.g * s.cog) * s.P, s.cog, s.P);
         float* col = grow(col_buf, s.K * ld);
-        sgemm_packed(isa, s.K, (int)ld, s.cog, 1.0f, wg, false, dyc, (int)ld, 0.0f, col, (int)ld);
+        sgemm_packed_rows(isa, s.K, (int)ld, s.cog, 1.0f, wg, rows, s.P, (long)p.c_out * s.P, 0.0f, col, (int)ld);
         for (int j = 0; j < t.images; ++j) {
           float* dxj = dxg + (long)j * p.c_in * p.h * p.w;
           if (p.pointwise()) {

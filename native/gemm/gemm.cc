@@ -79,6 +79,7 @@ int even_block(int len, int cap, int unit) {
 // Copies one nr-float panel row; fixed sizes let the compiler inline the copy as vector moves.
 void copy_row(float* dst, const float* src, int nr) {
   switch (nr) {
+    case 4: std::memcpy(dst, src, 4 * sizeof(float)); break;  // a 2×2 map's plane (pointwise runs of images)
     case 8: std::memcpy(dst, src, 8 * sizeof(float)); break;
     case 16: std::memcpy(dst, src, 16 * sizeof(float)); break;
     case 32: std::memcpy(dst, src, 32 * sizeof(float)); break;

@@ -303,6 +303,21 @@ static void test_conv_stride2(Isa isa) {
   check_conv_paths(cases, {1, 2}, isa_name(isa), rng);
 }
 
+// 1×1 convolutions over runs of small images, multiplied where the planes lie (B's rows an image
+// apart, conv_by_image.cc): 2×2 and 4×4 maps (MobileNetV2's at 3×32×32), grouped, 3×3 maps whose
+// planes straddle the 32-column panels, and a ragged last run; on each path that builds columns,
+// 1 to 3 threads. Its own random stream, so the later tests' inputs stay as they were.
+static void test_conv_pointwise_runs(Isa isa) {
+  std::mt19937 rng(13);
+  // n, cin, h, w, cout, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw, groups
+  const Conv2dParams cases[] = {{40, 24, 2, 2, 36, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+                                {24, 20, 4, 4, 13, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+                                {16, 12, 2, 2, 8, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 4},
+                                {18, 10, 3, 3, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+                                {37, 9, 2, 2, 11, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1}};
+  check_conv_paths(cases, {1, 2, 3}, isa_name(isa), rng);
+}
+
 // ResNet's small maps at CIFAR sizes and their neighbours, whose column matrices come from whole
 // planes in one vector or by rows (conv/columns_small.h): 3×3 on 4×4 and 2×2, stride 2 from 4×4,
 // the 1×1 stride-2 downsample, 3×3 maps (partial vectors), 5×5 kernels, dilation, groups,
@@ -907,6 +922,7 @@ int main() {
     test_conv(isa, rng);
     test_conv_stride2(isa);
     test_conv_small_planes(isa);
+    test_conv_pointwise_runs(isa);
     test_conv_trimmed_threads(isa);
     test_columns(isa, rng);
     test_conv_direct(isa, rng);
