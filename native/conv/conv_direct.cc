@@ -349,6 +349,20 @@ bool direct_image_conv_prepare(const Conv2dParams& p, const float* w, const floa
   const long* off = tap_offsets(q, g, true);
   c->off.assign(off, off + g.K);
   forward_weights(q, g, w, &c->wt);
+  // Vector products per tap: the grid's (channels × its vectors) against channels in the lanes
+  // (the channel vectors × the pooled windows' pixels).
+  const int lanes = direct_rows_for(active_isa()).lanes, PH = g.OH / 2, PW = g.OW / 2;
+  const long grid = (long)g.cog * (((long)(g.OH - 1) * g.Wp + g.OW + lanes - 1) / lanes);
+  const long by_channel = (long)(g.cog + lanes - 1) / lanes * 4 * PH * PW;
+  c->cp = 0;
+  if (pooled && q.groups == 1 && !q.pad_t && !q.pad_b && !q.pad_l && !q.pad_r && by_channel < grid) {
+    c->cp = (int)round_up(g.cog, lanes);
+    c->wl.assign((size_t)g.K * c->cp, 0.0f);
+    for (int t = 0; t < g.K; ++t)
+      for (int co = 0; co < g.cog; ++co) c->wl[(size_t)t * c->cp + co] = c->wt[(size_t)t * g.cog + co];
+    c->bl.assign(c->cp, 0.0f);
+    if (b) std::copy(b, b + g.cog, c->bl.begin());
+  }
   return true;
 }
 
@@ -359,6 +373,16 @@ long direct_image_conv_out_floats(const DirectImageConv& c) {
 void direct_image_conv_run(const DirectImageConv& c, const float* x, float* y, std::vector<float>& pad_buf,
                            std::vector<float>& out_buf) {
   const DirectRows& R = direct_rows_for(active_isa());
+  if (c.cp) {
+    // Unpadded: the image is its own grid. Windows × channels, then channel planes.
+    const int windows = (c.g.OH / 2) * (c.g.OW / 2);
+    float* out = grow(out_buf, (long)windows * c.cp);
+    R.pooled_channels(c.g.OH / 2, c.g.OW / 2, c.g.Wp, c.cp, c.g.K, c.wl.data(), c.bias ? c.bl.data() : nullptr, c.e.lo, c.e.hi, x,
+                      c.off.data(), out, c.cp);
+    for (int co = 0; co < c.g.cog; ++co)
+      for (int q = 0; q < windows; ++q) y[(long)co * windows + q] = out[(long)q * c.cp + co];
+    return;
+  }
   for (int gi = 0; gi < c.p.groups; ++gi) {
     long held = -1;
     const float* xp = padded(c.p, c.g, x, 0, gi, pad_buf, &held);

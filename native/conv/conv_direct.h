@@ -56,6 +56,10 @@ struct DirectImageConv {
   ConvEpilogue e;  // the clamp
   std::vector<long> off;
   std::vector<float> wt;
+  // Pooled without padding where channels in the lanes take fewer vector products than the
+  // grid (DirectRows::pooled_channels): the weights and bias padded to cp channels.
+  int cp = 0;
+  std::vector<float> wl, bl;
 };
 // False, c unusable, where the direct loops would not take p one image at a time.
 bool direct_image_conv_prepare(const Conv2dParams& p, const float* w, const float* b, float lo, float hi, bool pooled,

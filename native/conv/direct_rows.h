@@ -27,6 +27,15 @@ struct DirectRows {
   // column, + ow for r1).
   void (*max_pool_pairs)(const float* src, long ldc, long ld, int channels, int rows, long pw, float* out,
                          long out_plane, float* idx, float pos0, float ow);
+  // Channels in the lanes, for few pixels and many channels (LeNet's second layer: 16 channels,
+  // 8×8 pixels, where the grid's vectors of 12-column rows ran a third empty): for the ph × pw
+  // pooling windows, window (r, q)'s top-left pixel at grid column 2r·ld + 2q, out[(r·pw + q)·ldo
+  // + co] = the 2×2 max pool (max_pool_pairs' fold and window order) of clamp(bias[co] + Σ_t
+  // w[t·cp + co] · src[off[t] + pixel], lo, hi) over the window's pixels, for co < cp, a whole
+  // number of vectors (w and bias, which may be null, padded with zeros to it). Per pixel the
+  // same sums in the same order as forward: the same bits.
+  void (*pooled_channels)(int ph, int pw, long ld, int cp, int taps, const float* w, const float* bias, float lo, float hi,
+                          const float* src, const long* off, float* out, long ldo);
 };
 
 extern const DirectRows direct_rows_portable;
