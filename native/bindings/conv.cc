@@ -9,6 +9,7 @@
 #include "bindings/registry.h"
 #include "conv/conv.h"
 #include "conv/conv_direct.h"
+#include "conv/dense_map.h"
 #include "conv/winograd.h"
 
 namespace {
@@ -67,7 +68,9 @@ Napi::Value Convolution(const Args& a) {
         e.residual = f.floats_or_null("residual", elements(p, Size::Y));
         // params.winograd: w transformed by conv2dWinogradWeights (eval's cache), for Auto to take Winograd.
         const float* u = cnn::conv_winograd_fits(p) ? f.floats_or_null("winograd", cnn::winograd_weights_floats(p)) : nullptr;
-        cnn::conv2d_forward(p, buf[0], buf[1], buf[2], buf[3], threads, e, u);
+        // params.denseMap: w made dense by conv2dDenseMapWeights (eval's cache).
+        const float* wd = cnn::conv_dense_map_fits(p) ? f.floats_or_null("denseMap", cnn::dense_map_weights_floats(p)) : nullptr;
+        cnn::conv2d_forward(p, buf[0], buf[1], buf[2], buf[3], threads, e, u, wd);
       }
       break;
     case cnn::ConvPass::BackwardInput:
@@ -122,11 +125,32 @@ Napi::Value WinogradWeights(const Args& a) {
   return a.undefined();
 }
 
-// (name): 'auto' | 'depthwise' | 'direct' | 'grid' | 'by-image' | 'batched' | 'winograd' (CNN_CONV_ALGO)
+// (params, threads) → the floats of w made dense (Cin·H·W × Cout·OH·OW) when a forward call takes
+// the dense map (conv2dDenseMapWeights fills them), else 0: eval caches them only where they serve.
+Napi::Value DenseMapFloats(const Args& a) {
+  a.expect_count(2);
+  const cnn::Conv2dParams p = read_conv(a, 0);
+  const bool taken = cnn::conv2d_takes_dense_map(p, cnn::ConvPass::Forward, a.threads(1), true);
+  return Napi::Number::New(a.env(), taken ? (double)cnn::dense_map_weights_floats(p) : 0.0);
+}
+
+// (params, w, wd, threads): wd = w as the dense map of whole images.
+Napi::Value DenseMapWeights(const Args& a) {
+  a.expect_count(4);
+  const cnn::Conv2dParams p = read_conv(a, 0);
+  if (!cnn::conv_dense_map_fits(p)) a.range_error("a dense map takes ungrouped convolutions whose input map has no more pixels than the kernel taps");
+  a.check_size({p.c_in, p.h, p.w, p.c_out, p.out_h(), p.out_w()}, "dense map weights", kMaxIndex);
+  const float* w = a.floats(1, "w", elements(p, Size::W));
+  float* wd = a.floats(2, "wd", cnn::dense_map_weights_floats(p));
+  cnn::dense_map_weights(p, w, wd, a.threads(3));
+  return a.undefined();
+}
+
+// (name): 'auto' | 'depthwise' | 'direct' | 'grid' | 'by-image' | 'batched' | 'winograd' | 'dense-map' (CNN_CONV_ALGO)
 Napi::Value SetConvAlgo(const Args& a) {
   a.expect_count(1);
   cnn::set_conv_algo(a.choice<cnn::ConvAlgo>(0, "algo", cnn::parse_conv_algo, "convolution algorithm",
-                                             "auto, depthwise, direct, grid, by-image, batched or winograd"));
+                                             "auto, depthwise, direct, grid, by-image, batched, winograd or dense-map"));
   return a.undefined();
 }
 
@@ -157,6 +181,8 @@ const Registration rows({
     {"convAlgo", ConvAlgo},
     {"conv2dWinogradFloats", WinogradFloats},
     {"conv2dWinogradWeights", WinogradWeights},
+    {"conv2dDenseMapFloats", DenseMapFloats},
+    {"conv2dDenseMapWeights", DenseMapWeights},
 });
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "conv/conv.h"
 #include "conv/columns.h"
 #include "conv/conv_by_image.h"
+#include "conv/dense_map.h"
 #include "conv/conv_direct.h"
 #include "conv/conv_grid.h"
 #include "conv/geometry.h"
@@ -127,7 +128,7 @@ void untrim_weight_grad(const Conv2dParams& p, const Conv2dParams& q, int ki0, i
 
 std::atomic<int> g_override{(int)ConvAlgo::Auto};
 
-constexpr const char* kAlgoNames[] = {"auto", "depthwise", "grid", "by-image", "batched", "direct", "winograd"};
+constexpr const char* kAlgoNames[] = {"auto", "depthwise", "grid", "by-image", "batched", "direct", "winograd", "dense-map"};
 
 // Output pixels per image from which 1×1 convolutions (stride 1, no padding) take the direct
 // loops where those suit; on smaller maps runs of images multiplied by one GEMM each (by-image)
@@ -147,6 +148,7 @@ ConvAlgo choose(const Conv2dParams& p, ConvPass pass, int threads, bool u = fals
         return (!p.pointwise() || p.out_h() * p.out_w() >= kDirectMinPointwisePixels) && conv_direct_suits(p, pass, threads);
       case ConvAlgo::Grid: return conv_grid_suits(p, pass, threads);
       case ConvAlgo::ByImage: return conv_by_image_suits(p, pass, threads);
+      case ConvAlgo::DenseMap: return false;  // taken before taps are cut, or not at all
       default: return true;
     }
   };
@@ -171,16 +173,24 @@ void set_conv_algo(ConvAlgo algo) { g_override.store((int)algo, std::memory_orde
 
 ConvAlgo conv_algo_override() { return (ConvAlgo)g_override.load(std::memory_order_relaxed); }
 
-ConvAlgo conv2d_algo(const Conv2dParams& p, ConvPass pass, int threads, bool winograd_weights) {
+bool conv2d_takes_dense_map(const Conv2dParams& p, ConvPass pass, int threads, bool cached) {
+  const ConvAlgo forced = conv_algo_override();
+  if (forced == ConvAlgo::DenseMap) return conv_dense_map_fits(p);
+  return forced == ConvAlgo::Auto && conv_dense_map_wins(p, pass, threads, cached);
+}
+
+ConvAlgo conv2d_algo(const Conv2dParams& p, ConvPass pass, int threads, bool cached) {
+  if (conv2d_takes_dense_map(p, pass, threads, cached)) return ConvAlgo::DenseMap;
   Conv2dParams q;
   int ki0, kj0;
   // Cut taps leave no 3×3 kernel: the transformed weights no longer apply.
   if (trim_taps(p, &q, &ki0, &kj0)) return choose(q, pass, threads);
-  return choose(p, pass, threads, winograd_weights);
+  return choose(p, pass, threads, cached);
 }
 
 void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
-                    int threads, const ConvEpilogue& e, const float* winograd_u) {
+                    int threads, const ConvEpilogue& e, const float* winograd_u, const float* dense_wd) {
+  if (conv2d_takes_dense_map(p, ConvPass::Forward, threads, dense_wd != nullptr)) return conv2d_forward_dense_map(p, x, w, dense_wd, b, y, threads, e);
   Conv2dParams q;
   int ki0, kj0;
   if (trim_taps(p, &q, &ki0, &kj0)) return conv2d_forward(q, x, trimmed_weights(p, q, ki0, kj0, w, threads), b, y, threads, e);
@@ -258,6 +268,7 @@ static void gather_dy(const Conv2dParams& p, const Chunking& c, const float* dy,
 
 void conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* w, float* dx,
                            int threads) {
+  if (conv2d_takes_dense_map(p, ConvPass::BackwardInput, threads)) return conv2d_backward_input_dense_map(p, dy, w, dx, threads);
   Conv2dParams q;
   int ki0, kj0;
   if (trim_taps(p, &q, &ki0, &kj0)) return conv2d_backward_input(q, dy, trimmed_weights(p, q, ki0, kj0, w, threads), dx, threads);
@@ -303,6 +314,7 @@ void conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* 
 
 void conv2d_backward_weight(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                             float* db, int threads) {
+  if (conv2d_takes_dense_map(p, ConvPass::BackwardWeight, threads)) return conv2d_backward_weight_dense_map(p, x, dy, dw, db, threads);
   Conv2dParams q;
   int ki0, kj0;
   if (trim_taps(p, &q, &ki0, &kj0)) {

@@ -26,11 +26,14 @@ struct Conv2dParams {
 // shape: depthwise direct (groups == Cin == Cout), direct loops for few output channels (stride
 // 1, conv_direct.h), Winograd F(4×4, 3×3) for 3×3 stride-1 forward passes given transformed weights
 // (winograd.h), the padded grid (stride 1, conv_grid.h), one GEMM per image or pixel block
-// (conv_by_image.h), else the batched im2col + GEMM, which computes every shape.
-enum class ConvAlgo { Auto = 0, Depthwise, Grid, ByImage, Batched, Direct, Winograd };
+// (conv_by_image.h), else the batched im2col + GEMM, which computes every shape. Before all of
+// them, and before any taps are cut, a map no larger than the kernel may go as one dense GEMM over
+// whole images (dense_map.h) where that wins.
+enum class ConvAlgo { Auto = 0, Depthwise, Grid, ByImage, Batched, Direct, Winograd, DenseMap };
 enum class ConvPass { Forward, BackwardInput, BackwardWeight };
 
-const char* conv_algo_name(ConvAlgo algo);  // "auto", "depthwise", "grid", "by-image", "batched", "direct", "winograd"
+// "auto", "depthwise", "grid", "by-image", "batched", "direct", "winograd", "dense-map"
+const char* conv_algo_name(ConvAlgo algo);
 // False when the name is unknown.
 bool parse_conv_algo(const std::string& name, ConvAlgo* out);
 // Forces one path for every convolution it suits (the rest take the batched path); Auto
@@ -38,8 +41,11 @@ bool parse_conv_algo(const std::string& name, ConvAlgo* out);
 void set_conv_algo(ConvAlgo algo);
 ConvAlgo conv_algo_override();
 // The path a call with these arguments takes (after cutting taps that only read padding);
-// winograd_weights: whether the call brings the weights Winograd-transformed (eval's cache).
-ConvAlgo conv2d_algo(const Conv2dParams& p, ConvPass pass, int threads, bool winograd_weights = false);
+// cached: whether the call brings the weights re-laid out by eval's cache (Winograd-transformed,
+// or made dense for the dense map).
+ConvAlgo conv2d_algo(const Conv2dParams& p, ConvPass pass, int threads, bool cached = false);
+// Whether this pass takes the dense map (conv2d_algo's first choice, on p as given).
+bool conv2d_takes_dense_map(const Conv2dParams& p, ConvPass pass, int threads, bool cached = false);
 
 // What the forward pass does to each output as it stores it, after the bias: add the residual
 // (a ResNet block's identity) and clamp to [lo, hi] (ReLU: 0, ∞; ReLU6: 0, 6); NaN passes
@@ -54,9 +60,11 @@ struct ConvEpilogue {
 // the bias and applies the epilogue in the sweep that stores each block of output right after
 // its product, while it is still in cache. winograd_u: w transformed by winograd_transform_weights
 // (winograd.h), or null; Auto takes Winograd only when it is given (a pinned "winograd"
-// transforms w per call without it).
+// transforms w per call without it). dense_wd: w made dense by dense_map_weights (eval's cache)
+// for a call that takes the dense map, or null to make it per call.
 void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
-                    int threads, const ConvEpilogue& e = {}, const float* winograd_u = nullptr);
+                    int threads, const ConvEpilogue& e = {}, const float* winograd_u = nullptr,
+                    const float* dense_wd = nullptr);
 void conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* w, float* dx,
                            int threads);
 // db may be null.

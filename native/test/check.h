@@ -29,6 +29,8 @@ void test_inverted_residual(cnn::Isa isa);
 void test_columns(cnn::Isa isa, std::mt19937& rng);
 // Winograd F(4×4, 3×3) on the active ISA against conv2d_ref (winograd_kernels_test.cc).
 void test_winograd(cnn::Isa isa, std::mt19937& rng);
+// The dense map of whole images on the active ISA against conv2d_ref, and its shape choice (dense_map_test.cc).
+void test_dense_map(cnn::Isa isa);
 // Issue 16's layer kernels (layer_kernels_test.cc).
 void test_layer_kernels(std::mt19937& rng);
 // linear_chain_forward on one ISA against gemm_ref and the unfused layers (small_linear_test.cc).

@@ -563,7 +563,7 @@ static void test_pointwise_weight(Isa isa) {
 // path runs every shape it suits, the batched path the rest, and each path must run some case
 // of each pass, so none goes untested.
 static void test_conv_algos(std::mt19937& rng) {
-  for (ConvAlgo algo : {ConvAlgo::Depthwise, ConvAlgo::Direct, ConvAlgo::Grid, ConvAlgo::ByImage, ConvAlgo::Batched}) {
+  for (ConvAlgo algo : {ConvAlgo::Depthwise, ConvAlgo::Direct, ConvAlgo::Grid, ConvAlgo::ByImage, ConvAlgo::Batched, ConvAlgo::DenseMap}) {
     set_conv_algo(algo);
     int pinned[3] = {0, 0, 0};
     for (const auto& p : kConvCases)
@@ -929,6 +929,7 @@ int main() {
     test_conv_direct_pool(isa, rng);
     test_small_net(isa);
     test_winograd(isa, rng);
+    test_dense_map(isa);
     test_depthwise_small(isa);
     test_pointwise_weight(isa);
     test_inverted_residual(isa);

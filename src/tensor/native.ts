@@ -20,6 +20,8 @@ export interface ConvForwardParams extends ConvParams {
   residual?: Float32Array | null;
   /** The weights transformed by conv2dWinogradWeights: where given, the shape choice may take Winograd. */
   winograd?: Float32Array;
+  /** The weights made dense by conv2dDenseMapWeights: a forward call that takes the dense map uses them as they are. */
+  denseMap?: Float32Array;
 }
 
 /** MobileNetV2's inverted residual block in eval mode: the block's sizes and its depthwise geometry. */
@@ -75,7 +77,7 @@ export interface LinearBackwardParams {
 }
 
 /** Convolution paths (native/conv/conv.h); 'auto' chooses by shape. */
-export type ConvAlgoName = 'auto' | 'depthwise' | 'direct' | 'grid' | 'by-image' | 'batched' | 'winograd';
+export type ConvAlgoName = 'auto' | 'depthwise' | 'direct' | 'grid' | 'by-image' | 'batched' | 'winograd' | 'dense-map';
 export type ConvPass = 'forward' | 'backwardInput' | 'backwardWeight';
 
 /** A 2-D pooling window over N·C planes of H×W; padding must be <= half the kernel. */
@@ -298,6 +300,10 @@ export interface NativeAddon {
   conv2dWinogradFloats(p: ConvParams, threads: number): number;
   /** u (36 × cOut × cIn) = w transformed for Winograd F(4×4, 3×3); p must be an ungrouped 3×3 stride-1 undilated convolution. */
   conv2dWinogradWeights(p: ConvParams, w: Float32Array, u: Float32Array, threads: number): void;
+  /** Floats of the dense-map weights where a forward pass takes the dense map, else 0. */
+  conv2dDenseMapFloats(p: ConvParams, threads: number): number;
+  /** wd (cIn·h·w × cOut·outH·outW) = w as a dense map of whole images; p must be ungrouped with h·w and outH·outW <= kh·kw. */
+  conv2dDenseMapWeights(p: ConvParams, w: Float32Array, wd: Float32Array, threads: number): void;
   conv2dRefForward(p: ConvParams, x: Float32Array, w: Float32Array, b: Float32Array | null,
     y: Float32Array): void;
   conv2dRefBackwardInput(p: ConvParams, dy: Float32Array, w: Float32Array, dx: Float32Array): void;
@@ -498,7 +504,7 @@ if (process.env.CNN_ISA) {
     throw new RangeError(`CNN_ISA: ${(err as Error).message.replace(/^setIsa: /, '')}`);
   }
 }
-// CNN_CONV_ALGO forces a convolution path (auto|depthwise|direct|grid|by-image|batched); an unknown name is an error.
+// CNN_CONV_ALGO forces a convolution path (auto|depthwise|direct|grid|by-image|batched|winograd|dense-map); an unknown name is an error.
 if (process.env.CNN_CONV_ALGO) {
   try {
     native.setConvAlgo(process.env.CNN_CONV_ALGO as ConvAlgoName);

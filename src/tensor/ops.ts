@@ -6,6 +6,7 @@ import { convOutputSize } from './shape.js';
 import { activeProfiler } from './profile.js';
 import { Tensor, isGradEnabled, formatShape, shapeSize, type Shape, type GradNode } from './tensor.js';
 import { winogradWeights } from './winograd-weights.js';
+import { denseMapWeights } from './dense-map-weights.js';
 
 /** Attaches a tape node to `out` when any input needs a gradient and recording is on. */
 export function record(out: Tensor, name: string, inputs: readonly Tensor[],
@@ -306,10 +307,12 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
   }
   const y = emptyFloat32(shapeSize(shape));
   const epilogue = { ...(clamp ? { clamp } : {}), ...(residual ? { residual: residual.data } : {}) };
-  // A pass that records nothing (eval) may take Winograd with the weights transformed once per weight version.
+  // A pass that records nothing (eval) may take Winograd or the dense map with the weights re-laid out once per weight version.
   const recording = isGradEnabled() && [x, w, b].some((t) => t?.requiresGrad);
-  const winograd = recording ? undefined : winogradWeights(p, w, getThreads());
-  native.conv2dForward({ ...p, ...epilogue, ...(winograd ? { winograd } : {}) }, x.data, w.data, b ? b.data : null, y, getThreads());
+  const denseMap = recording ? undefined : denseMapWeights(p, w, getThreads());
+  const winograd = recording || denseMap ? undefined : winogradWeights(p, w, getThreads());
+  native.conv2dForward({ ...p, ...epilogue, ...(winograd ? { winograd } : {}), ...(denseMap ? { denseMap } : {}) }, x.data, w.data,
+    b ? b.data : null, y, getThreads());
   return record(new Tensor(y, shape), 'conv2d', b ? [x, w, b] : [x, w], (g) => convGradients(p, x, w, b, g.data));
 }
 

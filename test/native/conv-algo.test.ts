@@ -19,6 +19,7 @@ const shapes: ConvParams[] = [
   conv({ n: 4, cIn: 3, h: 14, w: 15, cOut: 6, kh: 5, kw: 5, padT: 2, padB: 1, padL: 2, padR: 2 }), // few output channels: direct
   conv({ n: 9, cIn: 12, h: 41, w: 37, cOut: 10, kh: 5, strideH: 2, padT: 2, dilW: 2, groups: 2 }),
   conv({ n: 3, cIn: 5, h: 6, w: 7, cOut: 9, strideW: 2, padR: 0 }),  // small: batched
+  conv({ n: 6, cIn: 24, h: 2, w: 2, cOut: 10 }),                    // a map no larger than the kernel: dense map where pinned
 ];
 const passes: ConvPass[] = ['forward', 'backwardInput', 'backwardWeight'];
 const g = new Generator(7);
@@ -58,7 +59,7 @@ test('by shape, convAlgo names the path each pass takes', () => {
 });
 
 test('each pinned path runs where it suits, the batched path elsewhere, and matches conv2d_ref', () => {
-  const algos: ConvAlgoName[] = ['depthwise', 'direct', 'grid', 'by-image', 'batched'];
+  const algos: ConvAlgoName[] = ['depthwise', 'direct', 'grid', 'by-image', 'batched', 'dense-map'];
   try {
     for (const algo of algos) {
       native.setConvAlgo(algo);
@@ -92,6 +93,6 @@ test('conv2dForward refuses a clamp that is not [lo, hi] with lo <= hi and a res
 test('CNN_CONV_ALGO with an unknown name is one line and exit 2', () => {
   const bad = runCli(['doctor'], { CNN_CONV_ALGO: 'fastest' });
   assert.equal(bad.status, 2, bad.stderr);
-  assert.match(bad.stderr, /^cnn: (error: )?CNN_CONV_ALGO: unknown convolution algorithm 'fastest' \(expected auto, depthwise, direct, grid, by-image, batched or winograd\)\n$/);
+  assert.match(bad.stderr, /^cnn: (error: )?CNN_CONV_ALGO: unknown convolution algorithm 'fastest' \(expected auto, depthwise, direct, grid, by-image, batched, winograd or dense-map\)\n$/);
   assert.equal(runCli(['doctor'], { CNN_CONV_ALGO: 'batched' }).status, 0);
 });

@@ -1,0 +1,139 @@
+// Dense-map convolutions (dense_map.h). Wd is built from a table that names, for each output
+// pixel p and input pixel q, the tap joining them (or none); the passes are one threaded GEMM
+// each, with the batch as the product's rows, and light sweeps around them split over threads.
+#include "conv/dense_map.h"
+
+#include <omp.h>
+
+#include <cstring>
+#include <vector>
+
+#include "conv/work.h"
+#include "gemm/gemm.h"
+
+namespace cnn {
+
+namespace {
+
+// tap[p·HW + q]: the kernel tap (ki·KW + kj) that joins output pixel p to input pixel q, or -1.
+// With dilation >= 1 at most one tap per axis lands on a given input pixel.
+const int* tap_table(const Conv2dParams& p) {
+  thread_local std::vector<int> table;
+  const int P = p.out_h() * p.out_w(), HW = p.h * p.w;
+  table.assign((size_t)P * HW, -1);
+  for (int oh = 0; oh < p.out_h(); ++oh)
+    for (int ow = 0; ow < p.out_w(); ++ow)
+      for (int ki = 0; ki < p.kh; ++ki)
+        for (int kj = 0; kj < p.kw; ++kj) {
+          const int ih = oh * p.stride_h - p.pad_t + ki * p.dil_h, iw = ow * p.stride_w - p.pad_l + kj * p.dil_w;
+          if (ih < 0 || ih >= p.h || iw < 0 || iw >= p.w) continue;
+          table[(size_t)(oh * p.out_w() + ow) * HW + ih * p.w + iw] = ki * p.kw + kj;
+        }
+  return table.data();
+}
+
+}  // namespace
+
+// The output map is bounded too, so that Wd stays within (output pixels) × the weights' size.
+bool conv_dense_map_fits(const Conv2dParams& p) {
+  const int taps = p.kh * p.kw;
+  return p.groups == 1 && p.h * p.w <= taps && p.out_h() * p.out_w() <= taps;
+}
+
+// Measured with bench/dense-map-crossover.mjs (2 threads, shared 2-core AVX2 machine; ratios over the
+// best other path): with one output pixel per image the dense map is the trimmed kernel's own product
+// without its column copy, and wins every pass at every batch tried (1x1 maps 512 channels, n = 1-128:
+// 1.3-4x; stride 2 from 2x2, n = 64, 128: 1.1-2.1x). With more output pixels it wins where the map
+// has at most half the kernel's taps (2x2 under 3x3: 16 products per channel pair for im2col's 36;
+// 3x3 maps lose, 0.5-0.95x) and the batch repays building Wd per call (256 channels: n = 16 0.44-0.75x,
+// n = 32 ~1.0x, n = 64 1.3-1.5x, n = 128 1.75-2.6x), or, eval's cached Wd, from n = 8 (n = 4 0.86x,
+// n = 8 1.09x, n = 16 1.2-1.7x).
+constexpr int kMinBatchBuilt = 48, kMinBatchCached = 8;
+
+bool conv_dense_map_wins(const Conv2dParams& p, ConvPass pass, int, bool cached) {
+  if (!conv_dense_map_fits(p)) return false;
+  if (p.out_h() * p.out_w() == 1) return true;
+  if (2 * p.h * p.w > p.kh * p.kw) return false;
+  return p.n >= (cached && pass == ConvPass::Forward ? kMinBatchCached : kMinBatchBuilt);
+}
+
+long dense_map_weights_floats(const Conv2dParams& p) {
+  return (long)p.c_in * p.h * p.w * p.c_out * p.out_h() * p.out_w();
+}
+
+void dense_map_weights(const Conv2dParams& p, const float* w, float* wd, int threads) {
+  const int P = p.out_h() * p.out_w(), HW = p.h * p.w, taps = p.kh * p.kw;
+  const long K = (long)p.c_in * HW;
+  const int* tap = tap_table(p);
+  // Row co·P + o reads only output channel co's weights, in order.
+#pragma omp parallel for collapse(2) num_threads(threads) schedule(static) if (threads > 1 && K * P * p.c_out >= 65536)
+  for (int co = 0; co < p.c_out; ++co)
+    for (int o = 0; o < P; ++o) {
+      float* row = wd + ((long)co * P + o) * K;
+      const int* t = tap + o * HW;
+      const float* wc = w + (long)co * p.c_in * taps;
+      for (int ci = 0; ci < p.c_in; ++ci, row += HW, wc += taps)
+        for (int q = 0; q < HW; ++q) row[q] = t[q] >= 0 ? wc[t[q]] : 0.0f;
+    }
+}
+
+void conv2d_forward_dense_map(const Conv2dParams& p, const float* x, const float* w, const float* wd, const float* b,
+                              float* y, int threads, const ConvEpilogue& e) {
+  const int P = p.out_h() * p.out_w();
+  const long K = (long)p.c_in * p.h * p.w, N = (long)p.c_out * P;
+  if (!wd) {
+    thread_local std::vector<float> buf;
+    float* made = grow(buf, K * N);
+    dense_map_weights(p, w, made, threads);
+    wd = made;
+  }
+  sgemm(false, true, p.n, (int)N, (int)K, 1.0f, x, (int)K, wd, (int)K, 0.0f, y, (int)N, threads);
+  if (!b && !e.any()) return;
+#pragma omp parallel for collapse(2) num_threads(threads) schedule(static) if (threads > 1 && p.n * N >= 16384)
+  for (int i = 0; i < p.n; ++i)
+    for (int co = 0; co < p.c_out; ++co) {
+      float* d = y + (long)i * N + (long)co * P;
+      epilogue_run(d, d, P, b ? b[co] : 0.0f, e.residual ? e.residual + (d - y) : nullptr, e);
+    }
+}
+
+void conv2d_backward_input_dense_map(const Conv2dParams& p, const float* dy, const float* w, float* dx, int threads) {
+  const long K = (long)p.c_in * p.h * p.w, N = (long)p.c_out * p.out_h() * p.out_w();
+  thread_local std::vector<float> buf;
+  float* wd = grow(buf, K * N);
+  dense_map_weights(p, w, wd, threads);
+  sgemm(false, false, p.n, (int)K, (int)N, 1.0f, dy, (int)N, wd, (int)K, 0.0f, dx, (int)K, threads);
+}
+
+void conv2d_backward_weight_dense_map(const Conv2dParams& p, const float* x, const float* dy, float* dw, float* db,
+                                      int threads) {
+  const int P = p.out_h() * p.out_w(), HW = p.h * p.w, taps = p.kh * p.kw;
+  const long K = (long)p.c_in * HW, N = (long)p.c_out * P;
+  thread_local std::vector<float> buf;
+  float* dwd = grow(buf, K * N);
+  sgemm(true, false, (int)N, (int)K, p.n, 1.0f, dy, (int)N, x, (int)K, 0.0f, dwd, (int)K, threads);
+  const int* tap = tap_table(p);
+  // Output channel co's rows of dWd fold into its own taps, both read and written in order.
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && K * N >= 65536)
+  for (int co = 0; co < p.c_out; ++co) {
+    float* dwc = dw + (long)co * p.c_in * taps;
+    std::memset(dwc, 0, sizeof(float) * p.c_in * taps);
+    for (int o = 0; o < P; ++o) {
+      const float* row = dwd + ((long)co * P + o) * K;
+      const int* t = tap + o * HW;
+      for (int ci = 0; ci < p.c_in; ++ci)
+        for (int q = 0; q < HW; ++q)
+          if (t[q] >= 0) dwc[(long)ci * taps + t[q]] += row[(long)ci * HW + q];
+    }
+  }
+  if (!db) return;
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && p.n * N >= 16384)
+  for (int co = 0; co < p.c_out; ++co) {
+    double acc = 0.0;
+    for (int i = 0; i < p.n; ++i)
+      for (int o = 0; o < P; ++o) acc += dy[(long)i * N + (long)co * P + o];
+    db[co] = (float)acc;
+  }
+}
+
+}  // namespace cnn

@@ -1,0 +1,31 @@
+// Convolutions whose input map is no larger than the kernel (ResNet's 2×2 and 1×1 maps at CIFAR
+// sizes) as dense linear maps of whole images: out[b, co·P + p] = Σ_(ci, q) Wd[co·P + p, ci·HW + q]
+// · x[b, ci·HW + q], Wd zero where no tap joins input pixel q to output pixel p. In NCHW the input
+// already is the B × Cin·HW matrix and the output the B × Cout·P one, so each pass is one GEMM
+// with the batch as M and no column matrix: on 2×2 maps with a 3×3 pad-1 kernel it multiplies 16
+// pairs per (Cin, Cout) where im2col multiplies 36.
+#pragma once
+#include "conv/conv.h"
+
+namespace cnn {
+
+// Whether p can run as a dense map: ungrouped, H·W <= KH·KW and OH·OW <= KH·KW.
+bool conv_dense_map_fits(const Conv2dParams& p);
+// Whether the shape choice (Auto) takes it for this pass (the crossover measured against the
+// other paths: bench/dense-map-crossover.mjs); cached: a forward call given Wd (eval's cache).
+bool conv_dense_map_wins(const Conv2dParams& p, ConvPass pass, int threads, bool cached);
+// Floats of Wd: Cout·OH·OW × Cin·H·W.
+long dense_map_weights_floats(const Conv2dParams& p);
+// Wd (Cout·P × Cin·HW, row-major, as w is Cout × Cin·taps) from w's taps. Eval caches it per weight version.
+void dense_map_weights(const Conv2dParams& p, const float* w, float* wd, int threads);
+// y = x·Wdᵀ, then the bias and the epilogue; wd: w made dense by dense_map_weights, or null to
+// make it here for this call.
+void conv2d_forward_dense_map(const Conv2dParams& p, const float* x, const float* w, const float* wd, const float* b,
+                              float* y, int threads, const ConvEpilogue& e);
+// dx = dy·Wd.
+void conv2d_backward_input_dense_map(const Conv2dParams& p, const float* dy, const float* w, float* dx, int threads);
+// dWd = dyᵀ·x, folded back into the taps (each tap the sum of the entries it joins); db may be null.
+void conv2d_backward_weight_dense_map(const Conv2dParams& p, const float* x, const float* dy, float* dw, float* db,
+                                      int threads);
+
+}  // namespace cnn
