@@ -80,8 +80,9 @@ function checkLinearChain(g: Generator, threads: number): number {
  * tiles on every ISA), eval's Winograd forward on a 16×17 map (33 and 37 channels; 17 columns leave a partial tile), a 5×5 one with 6 output channels and asymmetric padding (the direct
  * loops in all three passes, a channel block and a vector block short of full on every ISA, and
  * eval's conv → ReLU → 2×2 max pool through them), and
- * a strided 3×3 one from 2×2 to 1×1 maps (the batched path with a row of columns per image, whose
- * products read and write NCHW in place), 3×3 ones on 4×4 maps, stride 1 and stride 2 (whole
+ * a strided 3×3 one from 2×2 to 1×1 maps and a 3×3 one on 2×2 maps with 48 images (the dense map
+ * of whole images in every pass, and eval's forward pass with the dense weights made once; 11 and 13
+ * channels leave partial register tiles on every ISA), 3×3 ones on 4×4 maps, stride 1 and stride 2 (whole
  * planes in one vector: im2col and col2im by one permutation per tap on AVX-512), a 7×7
  * stride-2 stem on 32×32 (16-pixel output rows: im2col and col2im by rows on AVX-512), and a 1×1
  * one on a 7×15 map (its weight gradient with pixels in the lanes: 105 pixels leave a partial
@@ -95,6 +96,7 @@ const CONV_CHECKS: { p: ConvParams; threads?: number }[] = [
   { p: { n: 2, cIn: 33, h: 16, w: 17, cOut: 37, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1, groups: 1 } },
   { p: { n: 3, cIn: 5, h: 11, w: 13, cOut: 6, kh: 5, kw: 5, strideH: 1, strideW: 1, padT: 2, padB: 1, padL: 2, padR: 2, dilH: 1, dilW: 1, groups: 1 } },
   { p: { n: 5, cIn: 12, h: 2, w: 2, cOut: 14, kh: 3, kw: 3, strideH: 2, strideW: 2, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1, groups: 1 } },
+  { p: { n: 48, cIn: 11, h: 2, w: 2, cOut: 13, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1, groups: 1 } },
   { p: { n: 6, cIn: 10, h: 4, w: 4, cOut: 12, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1, groups: 1 } },
   { p: { n: 5, cIn: 8, h: 4, w: 4, cOut: 16, kh: 3, kw: 3, strideH: 2, strideW: 2, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1, groups: 1 } },
   { p: { n: 2, cIn: 3, h: 32, w: 32, cOut: 8, kh: 7, kw: 7, strideH: 2, strideW: 2, padT: 3, padB: 3, padL: 3, padR: 3, dilH: 1, dilW: 1, groups: 1 } },
@@ -198,6 +200,14 @@ function checkConvShape(p: ConvParams, g: Generator, threads: number): number {
     native.conv2dWinogradWeights(p, w, u, threads);
     native.conv2dForward({ ...p, winograd: u }, x, w, b, yw, threads);
     pairs.push([yw, y[0]]);
+  }
+  // Where eval would take the dense map with its weights made once, the forward pass given them too.
+  const denseFloats = native.conv2dDenseMapFloats(p, threads);
+  if (denseFloats > 0) {
+    const wd = new Float32Array(denseFloats), yd = new Float32Array(ys);
+    native.conv2dDenseMapWeights(p, w, wd, threads);
+    native.conv2dForward({ ...p, denseMap: wd }, x, w, b, yd, threads);
+    pairs.push([yd, y[0]]);
   }
   // Where the direct loops take the layer, also the forward pass clamped at 0 and max-pooled 2×2 as it
   // leaves them, and the maxima's positions: the reference's value there is the reference's maximum.
