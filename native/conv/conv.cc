@@ -64,7 +64,7 @@ void fill_columns(const Conv2dParams& p, const Chunking& c, const float* x, int 
     const float* xg = x + ((long)(n0 + i) * p.c_in + g * c.cig) * p.h * p.w;
     float* ci = col + i * c.istride(g_images);
     if (p.pointwise()) {
-      for (int k = 0; k < c.cig; ++k) std::memcpy(ci + k * ld, xg + (long)k * c.P, sizeof(float) * c.P);
+      for (int k = 0; k < c.cig; ++k) copy_plane(ci + k * ld, xg + (long)k * c.P, c.P);
     } else {
       im2col(p, xg, c.cig, 0, c.P, ci, ld);
     }
@@ -263,7 +263,7 @@ static void gather_dy(const Conv2dParams& p, const Chunking& c, const float* dy,
 #pragma omp parallel for collapse(2) num_threads(threads) schedule(static) if (threads > 1)
   for (int i = 0; i < g_images; ++i)
     for (int co = 0; co < c.cog; ++co)
-      std::memcpy(out + (long)co * ld + (long)i * c.P, dy + ((long)(n0 + i) * p.c_out + g * c.cog + co) * c.P, sizeof(float) * c.P);
+      copy_plane(out + (long)co * ld + (long)i * c.P, dy + ((long)(n0 + i) * p.c_out + g * c.cog + co) * c.P, c.P);
 }
 
 void conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* w, float* dx,
@@ -302,7 +302,7 @@ void conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* 
         float* dxg = dx + ((long)(n0 + i) * p.c_in + g * c.cig) * p.h * p.w;
         const float* ci = col + i * c.istride(g_images);
         if (p.pointwise()) {
-          for (int k = 0; k < c.cig; ++k) std::memcpy(dxg + (long)k * c.P, ci + k * ldc, sizeof(float) * c.P);
+          for (int k = 0; k < c.cig; ++k) copy_plane(dxg + (long)k * c.P, ci + k * ldc, c.P);
         } else {
           std::memset(dxg, 0, sizeof(float) * (long)c.cig * p.h * p.w);
           col2im_add(p, ci, c.cig, 0, c.P, ldc, dxg);

@@ -86,7 +86,7 @@ void run_columns(const Conv2dParams& p, const Split& s, const float* x, const It
   for (int j = 0; j < t.images; ++j) {
     const float* xj = x + ((long)(t.i0 + j) * p.c_in + t.g * s.cig) * p.h * p.w;
     if (p.pointwise())
-      for (int ci = 0; ci < s.cig; ++ci) std::memcpy(col + ci * ld + (long)j * s.P, xj + (long)ci * s.P, sizeof(float) * s.P);
+      for (int ci = 0; ci < s.cig; ++ci) copy_plane(col + ci * ld + (long)j * s.P, xj + (long)ci * s.P, s.P);
     else
       im2col(p, xj, s.cig, 0, s.P, col + (long)j * s.P, ld);
   }
@@ -106,7 +106,7 @@ void gather_run(const Conv2dParams& p, const Split& s, const Item& t, const floa
   const long ld = (long)t.images * s.P;
   for (int j = 0; j < t.images; ++j)
     for (int co = 0; co < s.cog; ++co)
-      std::memcpy(out + co * ld + (long)j * s.P, planes + ((long)(t.i0 + j) * p.c_out + t.g * s.cog + co) * s.P, sizeof(float) * s.P);
+      copy_plane(out + co * ld + (long)j * s.P, planes + ((long)(t.i0 + j) * p.c_out + t.g * s.cog + co) * s.P, s.P);
 }
 
 }  // namespace
@@ -189,7 +189,7 @@ bool conv2d_backward_input_by_image(const Conv2dParams& p, const float* dy, cons
         for (int j = 0; j < t.images; ++j) {
           float* dxj = dxg + (long)j * p.c_in * p.h * p.w;
           if (p.pointwise()) {
-            for (int ci = 0; ci < s.cig; ++ci) std::memcpy(dxj + (long)ci * s.P, col + ci * ld + (long)j * s.P, sizeof(float) * s.P);
+            for (int ci = 0; ci < s.cig; ++ci) copy_plane(dxj + (long)ci * s.P, col + ci * ld + (long)j * s.P, s.P);
           } else {
             std::memset(dxj, 0, sizeof(float) * s.cig * p.h * p.w);
             col2im_add(p, col + (long)j * s.P, s.cig, 0, s.P, ld, dxj);

@@ -41,6 +41,17 @@ inline void epilogue_run(float* dst, const float* src, long n, float bias, const
   else for (long q = 0; q < n; ++q) dst[q] = clamp_to(src[q] + bias, lo, hi);
 }
 
+// n floats from src to dst: a small map's plane (1, 4 or 16 floats: 1×1, 2×2, 4×4) as fixed-size
+// copies the compiler inlines, where a memcpy call per plane cost more than the copy itself.
+inline void copy_plane(float* dst, const float* src, long n) {
+  switch (n) {
+    case 1: *dst = *src; break;
+    case 4: std::memcpy(dst, src, 4 * sizeof(float)); break;
+    case 16: std::memcpy(dst, src, 16 * sizeof(float)); break;
+    default: std::memcpy(dst, src, n * sizeof(float));
+  }
+}
+
 // The first 64-byte boundary at or after p (the buffer holds 16 floats to spare).
 inline float* aligned_64(float* p) { return (float*)(((uintptr_t)p + 63) & ~(uintptr_t)63); }
 
