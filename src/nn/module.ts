@@ -8,6 +8,17 @@ import { activeProfiler } from '../tensor/profile.js';
 import { Parameter } from './parameter.js';
 import { weightsChanged } from '../tensor/weights-generation.js';
 
+let structure = 0;
+
+/**
+ * A counter that moves whenever any module's attributes, children, parameters, buffers or hooks
+ * may have changed, so that a plan derived from a model's structure (small-network.ts) can be
+ * reused without walking the modules again (each property read through their proxies costs).
+ */
+export function moduleStructureGeneration(): number {
+  return structure;
+}
+
 export type ForwardHook = (module: Module, inputs: Tensor[], output: Tensor) => Tensor | void;
 /** gradInput holds null where the input needs no gradient; a returned array replaces it. */
 export type BackwardHook = (module: Module, gradInput: (Tensor | null)[], gradOutput: Tensor[]) => (Tensor | null)[] | void;
@@ -73,10 +84,12 @@ export abstract class Module {
   // one trap sees class fields, constructor assignments and `model.fc = new Linear(...)` alike.
   private static readonly attributeTraps: ProxyHandler<Module> = {
     defineProperty(target, prop, descriptor) {
+      structure++;
       if (typeof prop === 'string' && 'value' in descriptor) target.registerAttribute(prop, descriptor.value);
       return Reflect.defineProperty(target, prop, descriptor);
     },
     deleteProperty(target, prop) {
+      structure++;
       if (typeof prop === 'string') {
         target.params.delete(prop);
         target.buffers.delete(prop);
@@ -150,6 +163,7 @@ export abstract class Module {
   // ---- registration ----
 
   protected registerParameter(name: string, tensor: Tensor | null): Tensor {
+    structure++;
     if (tensor && !(tensor instanceof Parameter)) tensor.requiresGrad = true;
     this.buffers.delete(name);
     this.children_.delete(name);
@@ -159,6 +173,7 @@ export abstract class Module {
   }
 
   protected registerBuffer(name: string, tensor: Tensor | null, options: BufferOptions = {}): Tensor {
+    structure++;
     this.params.delete(name);
     this.children_.delete(name);
     this.buffers.set(name, { tensor, options: { persistent: true, ...options } });
@@ -168,6 +183,7 @@ export abstract class Module {
 
   /** Replaces a buffer's tensor (e.g. after an out-of-place update). */
   protected setBuffer(name: string, tensor: Tensor): void {
+    structure++;
     const entry = this.buffers.get(name);
     if (!entry) throw new Error(`${this.typeName} has no buffer '${name}'`);
     entry.tensor = tensor;
@@ -175,6 +191,7 @@ export abstract class Module {
 
   /** Registers (or replaces, keeping its place) a child; a property of that name follows it. */
   registerModule<M extends Module>(name: string, module: M): M {
+    structure++;
     if (name.includes('.') || name === '') throw new Error(`invalid module name '${name}'`);
     this.params.delete(name);
     this.buffers.delete(name);
@@ -329,7 +346,8 @@ export abstract class Module {
   /** fn(module, inputs, output) after every forward; a returned tensor replaces the output. */
   registerForwardHook(fn: ForwardHook): RemovableHandle {
     this.forwardHooks.push(fn);
-    return { remove: () => { this.forwardHooks = this.forwardHooks.filter((h) => h !== fn); } };
+    structure++;
+    return { remove: () => { this.forwardHooks = this.forwardHooks.filter((h) => h !== fn); structure++; } };
   }
 
   /**
@@ -339,7 +357,8 @@ export abstract class Module {
    */
   registerFullBackwardHook(fn: BackwardHook): RemovableHandle {
     this.backwardHooks.push(fn);
-    return { remove: () => { this.backwardHooks = this.backwardHooks.filter((h) => h !== fn); } };
+    structure++;
+    return { remove: () => { this.backwardHooks = this.backwardHooks.filter((h) => h !== fn); structure++; } };
   }
 
   /** Whether forward or backward hooks observe this module (fused paths must then keep its own output). */

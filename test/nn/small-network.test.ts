@@ -138,6 +138,17 @@ describe('a small network in one call', () => {
     uniform_(fc.weight, -0.3, 0.3);
     uniform_(conv.weight, -0.3, 0.3);
     check('after an in-place initializer (nn.init)');
+    // The parameters are planned once per model: a replaced layer or an added hook is seen at once.
+    model.features[3] = new Conv2d({ inChannels: 6, outChannels: 16, kernelSize: 5, padding: 0 });
+    check('after a replaced layer');
+    model.classifier[1] = new ReLU6();
+    check('after a replaced activation');
+    let seen = 0;
+    const handle = model.features.at(4).registerForwardHook(() => { seen++; });
+    assert.equal(calls(() => noGrad(() => model.call(x))).net, 0, 'a hook added after the plan');
+    handle.remove();
+    assert.equal(seen, 1);
+    assert.equal(calls(() => noGrad(() => model.call(x))).net, 1, 'the hook removed');
   });
 
   it('the binding refuses convolutions it cannot read and does nothing where the shapes do not follow on', () => {
