@@ -18,6 +18,7 @@
 #include "conv/columns.h"
 #include "conv/conv_by_image.h"
 #include "conv/dense_map.h"
+#include "conv/few_channels.h"
 #include "conv/conv_direct.h"
 #include "conv/conv_grid.h"
 #include "conv/geometry.h"
@@ -154,7 +155,13 @@ ConvAlgo choose(const Conv2dParams& p, ConvPass pass, int threads, bool u = fals
   };
   const ConvAlgo forced = conv_algo_override();
   if (forced != ConvAlgo::Auto) return suits(forced) ? forced : ConvAlgo::Batched;
-  for (ConvAlgo a : {ConvAlgo::Depthwise, ConvAlgo::Winograd, ConvAlgo::Direct, ConvAlgo::Grid, ConvAlgo::ByImage})
+  for (ConvAlgo a : {ConvAlgo::Depthwise, ConvAlgo::Winograd, ConvAlgo::Direct})
+    if (suits(a)) return a;
+  // A stem's forward pass (few input channels, 16+ output channels): by-image's direct loops
+  // (few_channels.h) beat the grid and GEMM paths. After the direct path, whose shapes may fuse a
+  // following max pool (simplecnn's first layer).
+  if (pass == ConvPass::Forward && few_channels_wins(p)) return ConvAlgo::ByImage;
+  for (ConvAlgo a : {ConvAlgo::Grid, ConvAlgo::ByImage})
     if (suits(a)) return a;
   return ConvAlgo::Batched;
 }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "conv/columns.h"
+#include "conv/few_channels.h"
 #include "conv/work.h"
 #include "gemm/gemm.h"
 
@@ -113,11 +114,13 @@ void gather_run(const Conv2dParams& p, const Split& s, const Item& t, const floa
 
 bool conv_by_image_suits(const Conv2dParams& p, ConvPass pass, int threads) {
   Split s;
-  return plan_pass(p, pass, threads, &s);
+  return (pass == ConvPass::Forward && few_channels_suits(p)) || plan_pass(p, pass, threads, &s);
 }
 
 bool conv2d_forward_by_image(const Conv2dParams& p, const float* x, const float* w, const float* b,
                              float* y, int threads, const ConvEpilogue& e) {
+  // A few input channels (a stem): too shallow a product for the GEMM, direct loops instead.
+  if (conv2d_forward_few_channels(p, x, w, b, y, threads, e)) return true;
   Split s;
   if (!plan_pass(p, ConvPass::Forward, threads, &s)) return false;
   const Isa isa = active_isa();

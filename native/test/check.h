@@ -25,6 +25,8 @@ void test_binary_broadcast(std::mt19937& rng);
 void test_dropout_masks(cnn::Isa isa);
 // The fused inverted residual block against its layers one by one, on the active ISA (inverted_residual_test.cc).
 void test_inverted_residual(cnn::Isa isa);
+// The few-input-channel forward loops on the active ISA against conv2d_ref (few_channels_test.cc).
+void test_few_channels(cnn::Isa isa);
 // im2col/col2im_add on the active ISA against index loops (columns_kernels_test.cc).
 void test_columns(cnn::Isa isa, std::mt19937& rng);
 // Winograd F(4×4, 3×3) on the active ISA against conv2d_ref (winograd_kernels_test.cc).

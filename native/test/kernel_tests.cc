@@ -923,6 +923,7 @@ int main() {
     test_conv_stride2(isa);
     test_conv_small_planes(isa);
     test_conv_pointwise_runs(isa);
+    test_few_channels(isa);
     test_conv_trimmed_threads(isa);
     test_columns(isa, rng);
     test_conv_direct(isa, rng);

@@ -55,6 +55,12 @@ test('by shape, convAlgo names the path each pass takes', () => {
   assert.deepEqual(passes.map((pass) => native.convAlgo(pointwise(8), pass, 2)), ['by-image', 'by-image', 'by-image']);
   assert.deepEqual(passes.map((pass) => native.convAlgo(pointwise(16), pass, 2)), ['by-image', 'by-image', 'by-image']);
   assert.deepEqual(passes.map((pass) => native.convAlgo(pointwise(28), pass, 2)), ['direct', 'by-image', 'direct']);
+  // A stem's forward pass (3 input channels, 16+ output channels) takes by-image's few-channel loops,
+  // where the grid path took a stride-1 one; LeNet's first layer (6 output channels) stays direct.
+  const stem = (stride: number, cOut: number) => conv({ n: 64, cIn: 3, h: 32, w: 32, cOut, strideH: stride, strideW: stride });
+  assert.equal(native.convAlgo(stem(2, 32), 'forward', 2), 'by-image');
+  assert.equal(native.convAlgo(stem(1, 64), 'forward', 2), 'by-image');
+  assert.equal(native.convAlgo(conv({ n: 64, cIn: 1, h: 28, w: 28, cOut: 6, kh: 5, kw: 5, padT: 0, padB: 0, padL: 0, padR: 0 }), 'forward', 2), 'direct');
   assert.throws(() => native.convAlgo(shapes[0], 'sideways' as ConvPass, 2), { name: 'RangeError', message: /unknown pass/ });
 });
 

@@ -1,0 +1,23 @@
+// The forward pass of convolutions with few input channels (a network's stem: 3 colour channels,
+// 3×3, stride 2) as direct loops: as a GEMM its depth is only Cin·kh·kw (27), too shallow to pay
+// for packing both factors and for the tile's loads and stores, while here each output row is
+// computed in vector registers for a block of output channels, every input vector loaded once
+// for the whole block (few_channel_rows.h). Each image's padded input is laid out as column stride
+// phases, so every tap of every stride reads a contiguous run; output rows are written in place,
+// through bias, residual and clamp.
+#pragma once
+#include "conv/conv.h"
+
+namespace cnn {
+
+// Ungrouped, at most 4 input channels and 64 taps (Cin·kh·kw).
+bool few_channels_suits(const Conv2dParams& p);
+// Whether the shape choice (Auto) takes it where the direct path does not: from 16 output
+// channels (2 threads, 3 input channels, against the path taken before: 3×3 stride 2 on 32×32 to
+// 16 and 32 channels 1.4-1.6x, on 224×224 1.6x; stride 1 to 64 channels 1.6x the grid path).
+bool few_channels_wins(const Conv2dParams& p);
+// False, touching nothing, where few_channels_suits(p) is false.
+bool conv2d_forward_few_channels(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
+                                 int threads, const ConvEpilogue& e);
+
+}  // namespace cnn
