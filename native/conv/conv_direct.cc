@@ -349,19 +349,35 @@ bool direct_image_conv_prepare(const Conv2dParams& p, const float* w, const floa
   const long* off = tap_offsets(q, g, true);
   c->off.assign(off, off + g.K);
   forward_weights(q, g, w, &c->wt);
-  // Vector products per tap: the grid's (channels × its vectors) against channels in the lanes
-  // (the channel vectors × the pooled windows' pixels).
+  // Vector products per tap, unpadded and pooled: the grid's (its channels × vectors, and a
+  // tenth more for its separate pool pass), channels in the lanes' (channel vectors × the
+  // windows' pixels) and the pooling phases' (4 phases × vectors of pooled pixels × channels).
   const int lanes = direct_rows_for(active_isa()).lanes, PH = g.OH / 2, PW = g.OW / 2;
-  const long grid = (long)g.cog * (((long)(g.OH - 1) * g.Wp + g.OW + lanes - 1) / lanes);
+  const long grid = (long)g.cog * (((long)(g.OH - 1) * g.Wp + g.OW + lanes - 1) / lanes) * 11 / 10;
   const long by_channel = (long)(g.cog + lanes - 1) / lanes * 4 * PH * PW;
-  c->cp = 0;
-  if (pooled && q.groups == 1 && !q.pad_t && !q.pad_b && !q.pad_l && !q.pad_r && by_channel < grid) {
+  const long by_phase = 4L * (((long)PH * PW + lanes - 1) / lanes) * g.cog;
+  c->cp = 0, c->phases = false;
+  const bool unpadded = pooled && q.groups == 1 && !q.pad_t && !q.pad_b && !q.pad_l && !q.pad_r;
+  if (unpadded && by_channel <= std::min(grid, by_phase)) {
     c->cp = (int)round_up(g.cog, lanes);
     c->wl.assign((size_t)g.K * c->cp, 0.0f);
     for (int t = 0; t < g.K; ++t)
       for (int co = 0; co < g.cog; ++co) c->wl[(size_t)t * c->cp + co] = c->wt[(size_t)t * g.cog + co];
     c->bl.assign(c->cp, 0.0f);
     if (b) std::copy(b, b + g.cog, c->bl.begin());
+  } else if (unpadded && q.dil_h == 1 && q.dil_w == 1 && by_phase <= grid) {
+    c->phases = true;
+    c->rows = PH + q.kh / 2, c->dcs = q.kw / 2 + 1;
+    const long plane = (long)c->rows * PW;
+    c->phase_off.resize(4L * g.K);
+    for (int k = 0; k < 4; ++k)
+      for (int ch = 0; ch < g.cig; ++ch)
+        for (int ki = 0; ki < q.kh; ++ki)
+          for (int kj = 0; kj < q.kw; ++kj) {
+            const int a = (k >> 1) + ki, bb = (k & 1) + kj;
+            c->phase_off[4 * tap_index(q, g.cig, true, ch, ki, kj) + k] =
+                (((long)(ch * 2 + a % 2) * 2 + bb % 2) * c->dcs + bb / 2) * plane + (long)(a / 2) * PW;
+          }
   }
   return true;
 }
@@ -373,6 +389,20 @@ long direct_image_conv_out_floats(const DirectImageConv& c) {
 void direct_image_conv_run(const DirectImageConv& c, const float* x, float* y, std::vector<float>& pad_buf,
                            std::vector<float>& out_buf) {
   const DirectRows& R = direct_rows_for(active_isa());
+  if (c.phases) {
+    // The image's pooling phases as planes, then every channel's pooled planes in one sweep
+    // (straight into y when they are whole vectors).
+    const int PW = c.g.OW / 2;
+    const long pp = (long)(c.g.OH / 2) * PW, ldo = round_up(pp, R.lanes);
+    float* planes = grow(pad_buf, (long)c.g.cig * 4 * c.dcs * c.rows * PW + R.lanes);
+    R.phase_planes(x, c.g.cig, c.p.h, c.p.w, c.rows, PW, c.dcs, planes);
+    const bool direct = ldo == pp;
+    float* out = direct ? y : grow(out_buf, (long)c.g.cog * ldo);
+    R.pooled_phases(pp, c.g.cog, c.g.K, c.wt.data(), c.bias, c.e.lo, c.e.hi, planes, c.phase_off.data(), out, ldo);
+    if (!direct)
+      for (int co = 0; co < c.g.cog; ++co) std::copy(out + co * ldo, out + co * ldo + pp, y + co * pp);
+    return;
+  }
   if (c.cp) {
     // Unpadded: the image is its own grid. Windows × channels, then channel planes.
     const int windows = (c.g.OH / 2) * (c.g.OW / 2);

@@ -60,6 +60,12 @@ struct DirectImageConv {
   // grid (DirectRows::pooled_channels): the weights and bias padded to cp channels.
   int cp = 0;
   std::vector<float> wl, bl;
+  // Pooled without padding where the four pooling phases in registers take fewer vector
+  // products (DirectRows::pooled_phases): each phase's tap offsets into the phase planes of
+  // rows × pw floats, dcs column shifts.
+  bool phases = false;
+  int rows = 0, dcs = 0;
+  std::vector<long> phase_off;
 };
 // False, c unusable, where the direct loops would not take p one image at a time.
 bool direct_image_conv_prepare(const Conv2dParams& p, const float* w, const float* b, float lo, float hi, bool pooled,

@@ -36,6 +36,19 @@ struct DirectRows {
   // same sums in the same order as forward: the same bits.
   void (*pooled_channels)(int ph, int pw, long ld, int cp, int taps, const float* w, const float* bias, float lo, float hi,
                           const float* src, const long* off, float* out, long ldo);
+  // The four 2×2 pooling phases of an unpadded image as planes: out[(((c·2 + a)·2 + b)·dcs + dc)
+  // · rows·pw + r·pw + q] = x[c][2r + a][2(q + dc) + b] (zero past the image), for c < channels,
+  // r < rows, q < pw, dc < dcs. Output pixel (2i + a, 2j + b)'s tap (ki, kj) then sits at pooled
+  // lane i·pw + j of one of them, dc = (b + kj) / 2 and (a + ki) / 2 rows down: a unit-stride run.
+  void (*phase_planes)(const float* x, int channels, int h, int w, int rows, int pw, int dcs, float* out);
+  // Few output channels pooled in registers, no lane computed and dropped (LeNet's first layer:
+  // 6 channels on 24-column rows, where the grid dropped 4 of every 28 columns and pooled in a
+  // second pass): out[co·ldo + j] for co < cog, j < pp rounded up to whole vectors = the 2×2 max
+  // pool (max_pool_pairs' fold and window order) over phases k < 4 of clamp(bias[co] + Σ_t
+  // w[t·cog + co] · planes[off[4t + k] + j], lo, hi). Per pixel the same sums in the same
+  // order as forward: the same bits. planes readable a vector past the last run.
+  void (*pooled_phases)(long pp, int cog, int taps, const float* w, const float* bias, float lo, float hi, const float* planes,
+                        const long* off, float* out, long ldo);
 };
 
 extern const DirectRows direct_rows_portable;

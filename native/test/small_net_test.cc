@@ -1,8 +1,8 @@
 // small_net_forward (native/conv/small_net.h) on the active ISA: bit for bit against the layers'
 // own calls (conv2d_forward_direct_max_pool or conv2d_forward with the clamp, then
 // linear_chain_forward) and close to the references (conv2d_ref_forward, the pool, gemm_ref),
-// for LeNet-5, padded convolutions with ReLU6 and without a pool, and output channel counts
-// around the vector widths, batches 1, 2, 5, 64, 100 and 1-3 threads; where a convolution is not
+// for LeNet-5, padded convolutions with ReLU6 and without a pool, output channel counts around
+// the vector widths and an odd map through the pooling phases, batches 1, 2, 5, 64, 100 and 1-3 threads; where a convolution is not
 // on the direct path (33 channels, a pinned algorithm) it does nothing.
 #include <cmath>
 #include <cstdint>
@@ -60,6 +60,9 @@ void test_small_net(Isa isa) {
       {"lenet5", {{1, 28, 28, 6, 5, 0, 0, inf, true}, {6, 12, 12, 16, 5, 0, 0, inf, true}}, {120, 84, 10}},
       {"padded relu6, unpooled", {{3, 16, 18, 8, 3, 1, 0, 6, true}, {8, 8, 9, 17, 3, 1, -inf, inf, false}}, {33, 7}},
       {"channels around the lanes", {{2, 20, 20, 16, 5, 0, 0, inf, true}, {16, 8, 8, 31, 3, 0, 0, inf, true}}, {10}},
+      // The pooling phases with 2 input channels, 7 output channels (a partial block of them on
+      // every ISA), 6×7 pooled pixels (a partial vector) and an odd row and column dropped.
+      {"phases, odd map", {{2, 15, 17, 7, 3, 0, -inf, inf, true}}, {9}},
   };
   for (const Net& net : nets) {
     const int nconv = (int)net.convs.size(), nlayers = (int)net.widths.size();
