@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "conv/work.h"
+#include "cpu/profile.h"
 #include "gemm/gemm.h"
 
 namespace cnn {
@@ -62,18 +63,27 @@ long dense_map_weights_floats(const Conv2dParams& p) {
 }
 
 void dense_map_weights(const Conv2dParams& p, const float* w, float* wd, int threads) {
+  const ProfileScope timed(ProfileCategory::Im2col);  // --profile: a re-layout, as im2col and Winograd's transforms
   const int P = p.out_h() * p.out_w(), HW = p.h * p.w, taps = p.kh * p.kw;
   const long K = (long)p.c_in * HW;
   const int* tap = tap_table(p);
-  // Row co·P + o reads only output channel co's weights, in order.
+  // Row co·P + o reads only output channel co's weights (in L1). Per input pixel q the tap is one
+  // for every input channel: a strided copy or a strided zero fill, with no test per element.
 #pragma omp parallel for collapse(2) num_threads(threads) schedule(static) if (threads > 1 && K * P * p.c_out >= 65536)
   for (int co = 0; co < p.c_out; ++co)
     for (int o = 0; o < P; ++o) {
       float* row = wd + ((long)co * P + o) * K;
-      const int* t = tap + o * HW;
       const float* wc = w + (long)co * p.c_in * taps;
-      for (int ci = 0; ci < p.c_in; ++ci, row += HW, wc += taps)
-        for (int q = 0; q < HW; ++q) row[q] = t[q] >= 0 ? wc[t[q]] : 0.0f;
+      for (int q = 0; q < HW; ++q) {
+        const int t = tap[o * HW + q];
+        float* d = row + q;
+        if (t < 0) {
+          for (int ci = 0; ci < p.c_in; ++ci) d[(long)ci * HW] = 0.0f;
+        } else {
+          const float* s = wc + t;
+          for (int ci = 0; ci < p.c_in; ++ci) d[(long)ci * HW] = s[(long)ci * taps];
+        }
+      }
     }
 }
 
@@ -112,18 +122,23 @@ void conv2d_backward_weight_dense_map(const Conv2dParams& p, const float* x, con
   thread_local std::vector<float> buf;
   float* dwd = grow(buf, K * N);
   sgemm(true, false, (int)N, (int)K, p.n, 1.0f, dy, (int)N, x, (int)K, 0.0f, dwd, (int)K, threads);
+  const ProfileScope timed(ProfileCategory::Im2col);
   const int* tap = tap_table(p);
   // Output channel co's rows of dWd fold into its own taps, both read and written in order.
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && K * N >= 65536)
   for (int co = 0; co < p.c_out; ++co) {
     float* dwc = dw + (long)co * p.c_in * taps;
     std::memset(dwc, 0, sizeof(float) * p.c_in * taps);
+    // Per (o, q) one tap for every input channel: strided adds, each entry's terms in (o, q) order.
     for (int o = 0; o < P; ++o) {
       const float* row = dwd + ((long)co * P + o) * K;
-      const int* t = tap + o * HW;
-      for (int ci = 0; ci < p.c_in; ++ci)
-        for (int q = 0; q < HW; ++q)
-          if (t[q] >= 0) dwc[(long)ci * taps + t[q]] += row[(long)ci * HW + q];
+      for (int q = 0; q < HW; ++q) {
+        const int t = tap[o * HW + q];
+        if (t < 0) continue;
+        float* d = dwc + t;
+        const float* s = row + q;
+        for (int ci = 0; ci < p.c_in; ++ci) d[(long)ci * taps] += s[(long)ci * HW];
+      }
     }
   }
   if (!db) return;
