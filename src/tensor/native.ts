@@ -270,7 +270,9 @@ export interface NativeAddon {
   linearChainForward(p: LinearChainParams, x: Float32Array, y: Float32Array, threads: number): void;
   /** A small network's eval pass in one call (native/conv/small_net.h): the convolutions (each clamped, maybe pooled), the last one's
    * output flattened into the Linear layers; each thread carries a block of images through all of them. False, y untouched,
-   * where a convolution would not take the direct path (the caller then runs the layers one by one). */
+   * where a convolution would not take the direct path (the caller then runs the layers one by one). p's fields are read at its
+   * first call and kept on it: later calls with the same object read only each layer's `fresh` (weights changed in place are
+   * still used, but a field replaced after the first call is not seen: build a new object). */
   smallNetForward(p: SmallNetParams, x: Float32Array, y: Float32Array, threads: number): boolean;
   /** The length of a layer's `packed` buffer for linearChainForward. */
   linearChainPackedLength(outFeatures: number, inFeatures: number): number;

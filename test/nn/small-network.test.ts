@@ -167,4 +167,30 @@ describe('a small network in one call', () => {
     assert.throws(() => native.smallNetForward({ convs: [], layers: [layer(100, 3)] }, f(288), y, 1), /1 to 16 convolutions/);
     assert.throws(() => native.smallNetForward({ convs: [conv], layers: [layer(100, 3)] }, f(287), y, 1), /x/);
   });
+
+  it('the binding reads a parameter object\'s fields once; weights changed in place (Linear ones with fresh) are used at once', () => {
+    const g = (n: number, phase: number) => images(1, [n], phase).data;
+    const conv = { n: 2, cIn: 1, h: 12, w: 12, cOut: 4, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 0, padB: 0, padL: 0, padR: 0, dilH: 1, dilW: 1,
+      groups: 1, weight: g(36, 1), bias: g(4, 2), clamp: [0, Infinity] as [number, number], pooled: true };
+    const layer = { inFeatures: 100, outFeatures: 3, weight: g(300, 3), bias: g(3, 4), clamp: [-Infinity, Infinity] as [number, number],
+      packed: new Float32Array(native.linearChainPackedLength(3, 100)), fresh: true };
+    const x = g(288, 5);
+    const run = (p: Parameters<typeof native.smallNetForward>[0]) => {
+      const y = new Float32Array(6);
+      assert.equal(native.smallNetForward(p, x, y, 2), true);
+      return y;
+    };
+    /** A new object of the same fields: read afresh. */
+    const anew = () => run({ convs: [{ ...conv }], layers: [{ ...layer, packed: new Float32Array(layer.packed.length), fresh: true }] });
+    const kept = { convs: [conv], layers: [layer] };
+    assert.deepEqual(run(kept), anew());
+    layer.fresh = false;
+    conv.weight.forEach((v, i) => { conv.weight[i] = -v; });
+    assert.deepEqual(run(kept), anew(), 'a convolution weight changed in place');
+    layer.weight.forEach((v, i) => { layer.weight[i] = 0.5 * v; });
+    layer.fresh = true;
+    assert.deepEqual(run(kept), anew(), 'a Linear weight changed in place, packed again');
+    kept.layers = [];
+    assert.throws(() => run(kept), /params\.layers changed after the first call/);
+  });
 });
