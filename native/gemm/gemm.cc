@@ -80,7 +80,9 @@ int even_block(int len, int cap, int unit) {
 void copy_row(float* dst, const float* src, int nr) {
   switch (nr) {
     case 4: std::memcpy(dst, src, 4 * sizeof(float)); break;  // a 2×2 map's plane (pointwise runs of images)
+    case 6: std::memcpy(dst, src, 6 * sizeof(float)); break;  // AVX2's and NEON's mr (a transposed A panel)
     case 8: std::memcpy(dst, src, 8 * sizeof(float)); break;
+    case 12: std::memcpy(dst, src, 12 * sizeof(float)); break;  // AVX-512's mr (a transposed A panel)
     case 16: std::memcpy(dst, src, 16 * sizeof(float)); break;
     case 32: std::memcpy(dst, src, 32 * sizeof(float)); break;
     default: std::memcpy(dst, src, nr * sizeof(float));
@@ -99,6 +101,9 @@ static void pack_a(const GemmKernel& K, bool transA, const float* A, int lda, in
     float* dst = out + (long)r0 * kc;
     if (!transA && h == mr && K.pack_a) {
       K.pack_a(A + (long)(i0 + r0) * lda + p0, lda, kc, dst);
+    } else if (transA && h == mr) {
+      // A full panel of op(A) = Aᵀ: each of its kc rows is mr floats of one row of A, in place.
+      for (int p = 0; p < kc; ++p) copy_row(dst + p * mr, A + (long)(p0 + p) * lda + i0 + r0, mr);
     } else if (transA) {
       for (int p = 0; p < kc; ++p) {
         const float* src = A + (long)(p0 + p) * lda + i0 + r0;
