@@ -86,16 +86,19 @@ function build(modules: readonly Module[], x: Tensor): Plan {
   }
   if (!flattensAll(layers[i])) return plan;
   i++;
-  const chain: LinearChainLayer[] = [];
+  const linears: [Linear, [number, number] | undefined][] = [];
   let width = shape[1] * shape[2] * shape[3];
   for (let layer = layers[i]; layer instanceof Linear && layer.inFeatures === width; layer = layers[i]) {
     const clamp = activationClamp(layers[i + 1]);
-    chain.push(chainLayer(layer, clamp));
+    linears.push([layer, clamp]);
     plan.tensors.push(layer.weight, ...(layer.bias ? [layer.bias] : []));
     width = layer.outFeatures;
     i += clamp ? 2 : 1;
   }
-  if (chain.length === 0 || i !== layers.length) return plan;
+  if (linears.length === 0 || i !== layers.length) return plan;
+  // Only now: a layer's packing is marked current when its chain layer is made, so a network that
+  // does not fit must leave that to the layers' own chain.
+  const chain: LinearChainLayer[] = linears.map(([layer, clamp]) => chainLayer(layer, clamp));
   plan.sources = plan.tensors.map((t) => t.data);
   plan.params = { convs, layers: chain };
   plan.width = width;

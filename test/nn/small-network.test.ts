@@ -151,6 +151,18 @@ describe('a small network in one call', () => {
     assert.equal(calls(() => noGrad(() => model.call(x))).net, 1, 'the hook removed');
   });
 
+  it('a network that does not fit leaves its Linear layers\' packing to the layers: changed weights are used', () => {
+    // The trailing Flatten is no part of the form: the layers run one by one, the Linear ones as a chain.
+    const net = new Sequential(new Conv2d({ inChannels: 1, outChannels: 4, kernelSize: 3 }), new ReLU(), new MaxPool2d({ kernelSize: 2 }),
+      new Flatten(), new Linear({ inFeatures: 4 * 5 * 5, outFeatures: 9 }), new ReLU(), new Linear({ inFeatures: 9, outFeatures: 5 }), new Flatten()).eval();
+    const x = images(3, [1, 12, 12]);
+    for (let round = 0; round < 3; round++) {
+      assert.equal(calls(() => noGrad(() => net.call(x))).net, 0);
+      assertClose(noGrad(() => net.call(x)), layerByLayer(net, x), EXACT, `round ${round}`);
+      for (const p of net.parameters()) uniform_(p, -1, 1);
+    }
+  });
+
   it('the binding refuses convolutions it cannot read and does nothing where the shapes do not follow on', () => {
     const f = (n: number) => new Float32Array(n);
     const conv = { n: 2, cIn: 1, h: 12, w: 12, cOut: 4, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 0, padB: 0, padL: 0, padR: 0, dilH: 1, dilW: 1,
