@@ -28,7 +28,8 @@ bool shapes_chain(const SmallNetConv* convs, int nconv, const ChainLayer* layers
   if (nconv < 1 || nlayers < 1) return false;
   for (int k = 0; k < nconv; ++k) {
     const SmallNetConv& c = convs[k];
-    if (c.pooled && (c.p.out_h() < 2 || c.p.out_w() < 2)) return false;
+    // Ungrouped only: the grouped direct loops per image are untested here.
+    if (c.p.groups != 1 || (c.pooled && (c.p.out_h() < 2 || c.p.out_w() < 2))) return false;
     if (k + 1 < nconv) {
       const Conv2dParams& q = convs[k + 1].p;
       const int oh = c.p.out_h() / (c.pooled ? 2 : 1), ow = c.p.out_w() / (c.pooled ? 2 : 1);

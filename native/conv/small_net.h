@@ -19,8 +19,8 @@ struct SmallNetConv {
   bool pooled;     // then a 2×2 stride-2 max pool (floor mode)
 };
 
-// Whether small_net_forward computes these layers on `threads` threads: every convolution on
-// the direct path (the one conv2d_forward takes for it, so that the result is the layers' own),
+// Whether small_net_forward computes these layers on `threads` threads: every convolution
+// ungrouped and on the direct path (the one conv2d_forward takes for it, so that the result is the layers' own),
 // each one's output the next one's input, the last one's the chain's (flattened).
 bool small_net_suits(const SmallNetConv* convs, int nconv, const ChainLayer* layers, int nlayers, int threads);
 

@@ -64,16 +64,25 @@ function current(plan: Plan, modules: readonly Module[], x: Tensor): boolean {
     plan.shape.every((d, k) => d === x.shape[k]) && plan.tensors.every((t, k) => t.data === plan.sources[k]);
 }
 
-/** The native call's parameters for modules run on x, or null where they do not fit. */
+/** The native call's parameters for modules run on x, or a plan without them where they do not fit. */
 function build(modules: readonly Module[], x: Tensor): Plan {
   const plan: Plan = { structure: moduleStructureGeneration(), generation: weightsGeneration(), modules: [...modules], shape: [...x.shape],
     params: null, tensors: [], sources: [], width: 0 };
+  const fits = planInto(plan, modules, x);
+  // A plan that does not fit depends on no weight storage (then it is not planned again each call).
+  if (!fits) plan.tensors = [];
+  plan.sources = plan.tensors.map((t) => t.data);
+  return plan;
+}
+
+/** Fills plan.params (and the tensors they read) where the modules fit; false where not. */
+function planInto(plan: Plan, modules: readonly Module[], x: Tensor): boolean {
   const layers = flattenedLayers(modules);
-  if (!layers || !(layers[0] instanceof Conv2d)) return plan;
+  if (!layers || !(layers[0] instanceof Conv2d)) return false;
   const convs: SmallNetConv[] = [];
   let i = 0, shape = x.shape;
   for (let conv = layers[i]; conv instanceof Conv2d; conv = layers[i]) {
-    if (conv.paddingMode !== 'zeros' || shape[1] !== conv.inChannels) return plan;
+    if (conv.paddingMode !== 'zeros' || shape[1] !== conv.inChannels) return false;
     const p = conv2dParams(shape, conv.weight.shape, { stride: conv.stride, dilation: conv.dilation, groups: conv.groups, padding: conv.pads });
     const clamp = activationClamp(layers[i + 1]);
     i += clamp ? 2 : 1;
@@ -84,7 +93,7 @@ function build(modules: readonly Module[], x: Tensor): Plan {
     const [, , oh, ow] = convOutputShape(p);
     shape = pooled ? [p.n, p.cOut, Math.floor(oh / 2), Math.floor(ow / 2)] : [p.n, p.cOut, oh, ow];
   }
-  if (!flattensAll(layers[i])) return plan;
+  if (!flattensAll(layers[i])) return false;
   i++;
   const linears: [Linear, [number, number] | undefined][] = [];
   let width = shape[1] * shape[2] * shape[3];
@@ -95,14 +104,13 @@ function build(modules: readonly Module[], x: Tensor): Plan {
     width = layer.outFeatures;
     i += clamp ? 2 : 1;
   }
-  if (linears.length === 0 || i !== layers.length) return plan;
+  if (linears.length === 0 || i !== layers.length) return false;
   // Only now: a layer's packing is marked current when its chain layer is made, so a network that
   // does not fit must leave that to the layers' own chain.
   const chain: LinearChainLayer[] = linears.map(([layer, clamp]) => chainLayer(layer, clamp));
-  plan.sources = plan.tensors.map((t) => t.data);
   plan.params = { convs, layers: chain };
   plan.width = width;
-  return plan;
+  return true;
 }
 
 /**

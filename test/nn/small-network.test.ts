@@ -120,6 +120,13 @@ describe('a small network in one call', () => {
     assert.equal(calls(() => noGrad(() => odd.call(y))).net, 1, 'Dropout in eval');
     // Not the form: no Linear after the convolutions (LeNet's features alone).
     assert.equal(calls(() => noGrad(() => model.features.call(x))).net, 0, 'features alone');
+    // A grouped convolution keeps the layers.
+    const grouped = new Sequential(new Conv2d({ inChannels: 2, outChannels: 4, kernelSize: 3, groups: 2 }), new ReLU(), new Flatten(),
+      new Linear({ inFeatures: 4 * 10 * 10, outFeatures: 3 })).eval();
+    const z = images(2, [2, 12, 12]);
+    let got = z;
+    assert.equal(calls(() => { got = noGrad(() => grouped.call(z)); }).net, 0, 'grouped');
+    assertClose(got, layerByLayer(grouped, z), EXACT, 'grouped, layer by layer');
   });
 
   it('uses changed weights at once: an optimizer step, a replaced weight, loadStateDict, an in-place initializer', () => {
