@@ -45,6 +45,12 @@ export const validCalls: Calls = {
     const p = { ...conv(), cIn: 32, cOut: 32, h: 16, w: 16, padT: 1, padB: 1, padL: 1, padR: 1 };
     return [p, f(32 * 32 * 9), f(native.conv2dWinogradFloats(p, 1)), 1];
   },
+  conv2dDenseMapFloats: () => [conv(), 1],
+  // 3×3 pad 1 on 1×1 maps: the dense map for every batch, so conv2dDenseMapFloats gives wd's length.
+  conv2dDenseMapWeights: () => {
+    const p = { ...conv(), h: 1, w: 1, padT: 1, padB: 1, padL: 1, padR: 1 };
+    return [p, f(54), f(native.conv2dDenseMapFloats(p, 1)), 1];
+  },
   // 2 images of 2×3×3, expanded to 4 channels, 3×3 depthwise with padding 1, projected to 2.
   invertedResidualForward: () => [{ n: 2, cIn: 2, hidden: 4, cOut: 2, h: 3, w: 3, kh: 3, kw: 3, strideH: 1, strideW: 1,
     padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1 }, { expandWeight: f(8), expandBias: f(4), expandClamp: [0, 6],
