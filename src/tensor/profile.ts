@@ -17,6 +17,7 @@ export type ProfilePhase = 'forward' | 'backward' | 'optimizer' | 'other';
 // normalization, pooling, padding, copies), and these are not a training step's work at all.
 const BINDING_CATEGORY: Record<string, 'conv' | 'loss' | 'optimizer'> = {
   conv2dForward: 'conv', conv2dMaxPoolForward: 'conv', conv2dBackwardInput: 'conv', conv2dBackwardWeight: 'conv', gemm: 'conv', invertedResidualForward: 'conv',
+  smallNetForward: 'conv', linearChainForward: 'conv', linearBackward: 'conv',
   crossEntropyForward: 'loss', crossEntropyBackward: 'loss', nllLossForward: 'loss', nllLossBackward: 'loss', accuracyTopK: 'loss',
   sgdStep: 'optimizer', adamStep: 'optimizer',
 };
