@@ -11,6 +11,13 @@ extern int g_pass, g_fail;
 std::vector<float> random_vec(size_t n, std::mt19937& rng);
 // Fails (one line) at the first element outside atol + rtol·|want|.
 void check_close(const std::string& name, const std::vector<float>& got, const std::vector<float>& want, float atol, float rtol);
+// |v| per element: a reference run over absolute values gives the sum that scales a rounding bound.
+std::vector<float> abs_of(const std::vector<float>& v);
+// The largest |got − want| in float epsilons of scale, per element; NaN is the worst.
+double worst_eps_units(const std::vector<float>& got, const std::vector<float>& want, const std::vector<float>& scale);
+// Fails (one line) where worst_eps_units exceeds limit.
+double check_eps_units(const std::string& name, const std::vector<float>& got, const std::vector<float>& want,
+                       const std::vector<float>& scale, double limit);
 
 // The vector pooling loops of one ISA against the direct loops (pool_kernels_test.cc).
 void test_pool_vectors(cnn::Isa isa);

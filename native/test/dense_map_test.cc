@@ -20,30 +20,6 @@ namespace {
 
 constexpr double kDenseErrorUnits = 64;
 
-std::vector<float> abs_of(const std::vector<float>& v) {
-  std::vector<float> a(v.size());
-  for (size_t i = 0; i < v.size(); ++i) a[i] = std::fabs(v[i]);
-  return a;
-}
-
-// The largest error in float epsilons of scale; NaN is the worst.
-double worst_units(const std::vector<float>& got, const std::vector<float>& want, const std::vector<float>& scale) {
-  double worst = 0;
-  for (size_t i = 0; i < want.size(); ++i) {
-    const double units = std::fabs((double)got[i] - want[i]) / (1.1920929e-7 * (scale[i] + 1e-30));
-    if (!(units <= worst)) worst = units;
-  }
-  return worst;
-}
-
-void check_units(const std::string& name, const std::vector<float>& got, const std::vector<float>& want,
-                 const std::vector<float>& scale) {
-  const double worst = worst_units(got, want, scale);
-  if (worst <= kDenseErrorUnits) { ++g_pass; return; }
-  std::printf("FAIL %s: error %.3g float epsilons of the absolute sum (limit %g)\n", name.c_str(), worst, kDenseErrorUnits);
-  ++g_fail;
-}
-
 // n, cin, h, w, cout, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw (groups 1)
 const Conv2dParams kCases[] = {
     {5, 24, 1, 1, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   // 3×3 on 1×1 maps (ResNet's layer4 at 32×32)
@@ -101,14 +77,14 @@ void test_dense_map(Isa isa) {
                         p.pad_r, p.dil_h, variant, threads, given ? "cached" : "built");
           std::vector<float> y(ys, NAN);
           conv2d_forward_dense_map(p, x.data(), w.data(), given, with_bias ? b.data() : nullptr, y.data(), threads, e);
-          check_units(std::string(name) + " forward", y, want, scale);
+          check_eps_units(std::string(name) + " forward", y, want, scale, kDenseErrorUnits);
           if (variant || given) continue;
           std::vector<float> dx(xs, NAN), dw(ws, NAN), db(p.c_out, NAN), dw_alone(ws, NAN);
           conv2d_backward_input_dense_map(p, dy.data(), w.data(), dx.data(), threads);
-          check_units(std::string(name) + " dx", dx, dx_ref, dx_scale);
+          check_eps_units(std::string(name) + " dx", dx, dx_ref, dx_scale, kDenseErrorUnits);
           conv2d_backward_weight_dense_map(p, x.data(), dy.data(), dw.data(), db.data(), threads);
-          check_units(std::string(name) + " dw", dw, dw_ref, dw_scale);
-          check_units(std::string(name) + " db", db, db_ref, db_scale);
+          check_eps_units(std::string(name) + " dw", dw, dw_ref, dw_scale, kDenseErrorUnits);
+          check_eps_units(std::string(name) + " db", db, db_ref, db_scale, kDenseErrorUnits);
           conv2d_backward_weight_dense_map(p, x.data(), dy.data(), dw_alone.data(), nullptr, threads);
           if (dw_alone == dw) ++g_pass;
           else { std::printf("FAIL %s: dw differs without db\n", name); ++g_fail; }
@@ -151,7 +127,7 @@ void test_dense_map(Isa isa) {
     conv2d_ref_forward(p, x.data(), w.data(), nullptr, want.data());
     conv2d_ref_forward(p, abs_of(x).data(), abs_of(w).data(), nullptr, scale.data());
     conv2d_forward_dense_map(p, x.data(), w.data(), wd.data(), nullptr, got.data(), 1, {});
-    const double units = worst_units(got, want, scale);
+    const double units = worst_eps_units(got, want, scale);
     if (units > kDenseErrorUnits) ++g_pass;
     else { std::printf("FAIL dense map[%s]: a Wd entry 1%% off passed the check (%.3g units)\n", isa_name(isa), units); ++g_fail; }
   }

@@ -49,6 +49,29 @@ void check_close(const std::string& name, const std::vector<float>& got,
   ++g_pass;
 }
 
+std::vector<float> abs_of(const std::vector<float>& v) {
+  std::vector<float> a(v.size());
+  for (size_t i = 0; i < v.size(); ++i) a[i] = std::fabs(v[i]);
+  return a;
+}
+
+double worst_eps_units(const std::vector<float>& got, const std::vector<float>& want, const std::vector<float>& scale) {
+  double worst = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    const double units = std::fabs((double)got[i] - want[i]) / (1.1920929e-7 * (scale[i] + 1e-30));
+    if (!(units <= worst)) worst = units;
+  }
+  return worst;
+}
+
+double check_eps_units(const std::string& name, const std::vector<float>& got, const std::vector<float>& want,
+                       const std::vector<float>& scale, double limit) {
+  const double worst = worst_eps_units(got, want, scale);
+  if (worst <= limit) ++g_pass;
+  else { std::printf("FAIL %s: error %.3g float epsilons of the sum over absolute values (limit %g)\n", name.c_str(), worst, limit); ++g_fail; }
+  return worst;
+}
+
 static void test_gemm(Isa isa, std::mt19937& rng) {
   const int shapes[][3] = {{1, 1, 1},   {7, 5, 3},    {13, 17, 19}, {6, 16, 256},
                            {12, 32, 1}, {33, 65, 257}, {100, 37, 300}, {64, 200, 576},

@@ -19,26 +19,6 @@ namespace {
 
 constexpr double kWinoErrorUnits = 192;
 
-std::vector<float> abs_of(const std::vector<float>& v) {
-  std::vector<float> a(v.size());
-  for (size_t i = 0; i < v.size(); ++i) a[i] = std::fabs(v[i]);
-  return a;
-}
-
-// Largest error in units of eps · scale; fails the check when over kWinoErrorUnits.
-double check_units(const std::string& name, const std::vector<float>& got, const std::vector<float>& want,
-                   const std::vector<float>& scale, bool count = true) {
-  double worst = 0;
-  for (size_t i = 0; i < want.size(); ++i) {
-    const double units = std::fabs((double)got[i] - want[i]) / (1.1920929e-7 * (scale[i] + 1e-30));
-    if (!(units <= worst)) worst = units;  // NaN becomes the worst
-  }
-  if (!count) return worst;
-  if (worst <= kWinoErrorUnits) ++g_pass;
-  else { std::printf("FAIL %s: error %.3g float epsilons of sum |w||x| (limit %g)\n", name.c_str(), worst, kWinoErrorUnits); ++g_fail; }
-  return worst;
-}
-
 struct Case {
   int n, c_in, c_out, h, w, pt, pb, pl, pr;
 };
@@ -85,8 +65,8 @@ void test_winograd(Isa isa, std::mt19937&) {
         std::vector<float> wg(ysize);
         conv2d_forward_winograd(p, x.data(), w.data(), u.data(), with_bias ? b.data() : nullptr, wg.data(), 2, e);
         std::printf("# errors[%s] n=%d cin=%d cout=%d %dx%d: winograd %.1f, %s %.1f float epsilons of sum |w||x|\n", isa_name(isa), p.n,
-                    p.c_in, p.c_out, p.h, p.w, check_units("", wg, want, scale, false),
-                    conv_algo_name(conv2d_algo(p, ConvPass::Forward, 2)), check_units("", direct, want, scale, false));
+                    p.c_in, p.c_out, p.h, p.w, worst_eps_units(wg, want, scale),
+                    conv_algo_name(conv2d_algo(p, ConvPass::Forward, 2)), worst_eps_units(direct, want, scale));
       }
       std::vector<float> first;
       for (int threads : {1, 2, 3}) {
@@ -95,7 +75,7 @@ void test_winograd(Isa isa, std::mt19937&) {
         char name[200];
         std::snprintf(name, sizeof name, "winograd[%s] n=%d cin=%d cout=%d %dx%d pad=%d,%d,%d,%d epilogue=%d threads=%d",
                       isa_name(isa), p.n, p.c_in, p.c_out, p.h, p.w, k.pt, k.pb, k.pl, k.pr, variant, threads);
-        const double units = check_units(name, got, want, scale);
+        const double units = check_eps_units(name, got, want, scale, kWinoErrorUnits);
         if (units > worst_all) worst_all = units;
         // Untransformed weights (a pinned "winograd" without eval's cache) give the same bits.
         if (threads == 1) first = got;
@@ -118,7 +98,7 @@ void test_winograd(Isa isa, std::mt19937&) {
     winograd_transform_weights(p, w.data(), u.data(), 1);
     u[u.size() / 2] *= 1.01f;
     conv2d_forward_winograd(p, x.data(), w.data(), u.data(), nullptr, got.data(), 2, {});
-    const double units = check_units("", got, want, scale, false);
+    const double units = worst_eps_units(got, want, scale);
     if (units > kWinoErrorUnits) ++g_pass;
     else { std::printf("FAIL winograd[%s]: a transformed weight 1%% off passed the check (%.3g units)\n", isa_name(isa), units); ++g_fail; }
     if (std::getenv("CNN_WINOGRAD_ERRORS")) std::printf("# winograd[%s] one weight 1%% off: %.1f float epsilons\n", isa_name(isa), units);
