@@ -5,18 +5,14 @@
 // (build/Release/kernel_tests checks the kernels against conv2d_ref on every ISA.)
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildModel } from '../../src/models/registry.js';
-import { withoutInit } from '../../src/nn/init.js';
-import type { Module } from '../../src/nn/module.js';
-import { Tensor, noGrad } from '../../src/tensor/tensor.js';
+import { noGrad, shapeSize } from '../../src/tensor/tensor.js';
 import { native, type ConvAlgoName, type ConvParams, type ConvPass } from '../../src/tensor/native.js';
 import { convOutputShape } from '../../src/tensor/ops.js';
-import { shapeSize } from '../../src/tensor/tensor.js';
 import { crossEntropy } from '../../src/tensor/loss.js';
 import { SGD } from '../../src/optim/sgd.js';
 import { Generator } from '../../src/tensor/random.js';
 import { denseMapBuildCount } from '../../src/tensor/dense-map-weights.js';
-import { fillDeterministic } from '../helpers/deterministic-weights.js';
+import { sineImages, deterministicModel } from '../helpers/zoo-inputs.js';
 import { assertClose } from '../helpers/assert.js';
 
 /** Two float32 paths that sum in different orders (the fusion tests' bound for outputs; gradients through a deep network's BatchNorms a little looser). */
@@ -61,25 +57,13 @@ describe('ResNet\'s layers on 2×2 and 1×1 maps take the dense map and match th
   }
 });
 
-function images(n: number, phase = 0): Tensor {
-  const size = n * 3 * 32 * 32, data = new Float32Array(size);
-  for (let i = 0; i < size; i++) data[i] = Math.sin(0.37 * ((i * i) % 10007) + phase);
-  return new Tensor(data, [n, 3, 32, 32]);
-}
-
-function model(name: string): Module {
-  const m = withoutInit(() => buildModel(name, { numClasses: 10, inChannels: 3 }));
-  fillDeterministic(m, 1.5);
-  return m;
-}
-
 describe('one training step equals the pinned im2col path\'s: loss and every gradient', () => {
   // 48 images: resnet18's layer3 and resnet50's bottleneck 3×3 layers on 2×2 maps take the dense map in training.
   for (const name of ['resnet18', 'resnet50']) {
     it(name, () => {
-      const n = 48, x = images(n), target = Array.from({ length: n }, (_, i) => (i * 7) % 10);
+      const n = 48, x = sineImages(n), target = Array.from({ length: n }, (_, i) => (i * 7) % 10);
       const step = () => {
-        const m = model(name).train();
+        const m = deterministicModel(name).train();
         const loss = crossEntropy(m.call(x), target);
         loss.backward();
         return { loss: loss.data[0], grads: m.parameters().map((p) => Float32Array.from(p.grad!.data)) };
@@ -95,14 +79,14 @@ describe('one training step equals the pinned im2col path\'s: loss and every gra
 });
 
 it('eval takes the dense map with weights made once per weight version, and gives the pinned path\'s logits', () => {
-  const m = model('resnet18').eval(), x = images(8);
+  const m = deterministicModel('resnet18').eval(), x = sineImages(8);
   const before = denseMapBuildCount();
   const got = noGrad(() => m.call(x));
   const built = denseMapBuildCount() - before;
   // layer3's 3×3 on 2×2 maps (3 of them; 8 images reach eval's rule), layer4's stride-2 3×3 and its three 3×3 on 1×1 maps.
   assert.equal(built, 7, 'dense weights built for layer3\'s and layer4\'s 3×3 layers');
   assertClose(got, pinned('batched', () => noGrad(() => m.call(x))), OUTPUTS, 'logits');
-  noGrad(() => m.call(images(8, 1)));
+  noGrad(() => m.call(sineImages(8, 32, 1)));
   assert.equal(denseMapBuildCount() - before, built, 'a second eval reused them');
   const optimizer = new SGD(m.parameters(), { lr: 0.05 });
   m.train();

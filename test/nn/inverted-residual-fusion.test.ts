@@ -10,30 +10,16 @@
 // go in bands of rows. Hooks, train mode and recorded gradients keep the layers apart.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildModel } from '../../src/models/registry.js';
-import { withoutInit } from '../../src/nn/init.js';
 import { setInvertedResidualFusion } from '../../src/nn/inverted-residual-fusion.js';
 import { InvertedResidual } from '../../src/models/mobilenet.js';
 import type { Module } from '../../src/nn/module.js';
 import { Tensor, noGrad } from '../../src/tensor/tensor.js';
 import { invertedResidual } from '../../src/tensor/inverted-residual.js';
 import { native } from '../../src/tensor/native.js';
-import { fillDeterministic } from '../helpers/deterministic-weights.js';
+import { sineImages, deterministicModel } from '../helpers/zoo-inputs.js';
 import { assertClose } from '../helpers/assert.js';
 
 const WITHIN = { atol: 1e-4, rtol: 1e-4 };
-
-function images(n: number, side: number): Tensor {
-  const size = n * 3 * side * side, data = new Float32Array(size);
-  for (let i = 0; i < size; i++) data[i] = Math.sin(0.37 * ((i * i) % 10007));
-  return new Tensor(data, [n, 3, side, side]);
-}
-
-function mobilenet(): Module {
-  const model = withoutInit(() => buildModel('mobilenet_v2', { numClasses: 10, inChannels: 3 }));
-  fillDeterministic(model, 1.5);
-  return model.eval();
-}
 
 /** fn's result and how many blocks ran through the fused kernel. */
 function countFused<T>(fn: () => T): [T, number] {
@@ -60,7 +46,7 @@ function layerByLayer(model: Module, x: Tensor): Tensor {
 describe('a whole mobilenet_v2 eval through fused inverted residual blocks', () => {
   for (const [n, side] of [[5, 32], [2, 96]] as const) {
     it(`${n} images of 3×${side}×${side}: the layer-by-layer and unfused logits, the 16 blocks with an expansion fused`, () => {
-      const model = mobilenet(), x = images(n, side);
+      const model = deterministicModel('mobilenet_v2').eval(), x = sineImages(n, side);
       const [fused, calls] = countFused(() => noGrad(() => model.call(x)));
       assert.equal(calls, 16);
       const [layered, layeredCalls] = countFused(() => layerByLayer(model, x));
@@ -72,7 +58,7 @@ describe('a whole mobilenet_v2 eval through fused inverted residual blocks', () 
   }
 
   it('a hook on a layer inside a block keeps that block layer by layer and sees its output; train mode and recorded gradients fuse nothing', () => {
-    const model = mobilenet(), x = images(3, 32);
+    const model = deterministicModel('mobilenet_v2').eval(), x = sineImages(3);
     const want = layerByLayer(model, x);
     const block = [...model.modules()].filter((m) => m instanceof InvertedResidual)[3];
     const depthwise = [...block.modules()].find((m) => m.typeName === 'Conv2d' && (m as unknown as { groups: number }).groups > 1)!;

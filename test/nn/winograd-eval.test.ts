@@ -4,10 +4,8 @@
 // per weight version and reused, and a pinned path never takes Winograd.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildModel } from '../../src/models/registry.js';
 import { withoutInit } from '../../src/nn/init.js';
 import { Conv2d } from '../../src/nn/conv.js';
-import type { Module } from '../../src/nn/module.js';
 import { Tensor, noGrad } from '../../src/tensor/tensor.js';
 import { native } from '../../src/tensor/native.js';
 import { conv2d, conv2dParams } from '../../src/tensor/ops.js';
@@ -15,21 +13,10 @@ import { crossEntropy } from '../../src/tensor/loss.js';
 import { SGD } from '../../src/optim/sgd.js';
 import { winogradTransformCount } from '../../src/tensor/winograd-weights.js';
 import { fillDeterministic } from '../helpers/deterministic-weights.js';
+import { sineImages, deterministicModel } from '../helpers/zoo-inputs.js';
 import { assertClose } from '../helpers/assert.js';
 
 const WITHIN = { atol: 1e-4, rtol: 1e-4 };
-
-function images(n: number, phase = 0): Tensor {
-  const size = n * 3 * 32 * 32, data = new Float32Array(size);
-  for (let i = 0; i < size; i++) data[i] = Math.sin(0.37 * ((i * i) % 10007) + phase);
-  return new Tensor(data, [n, 3, 32, 32]);
-}
-
-function evalModel(name: string): Module {
-  const model = withoutInit(() => buildModel(name, { numClasses: 10, inChannels: 3 }));
-  fillDeterministic(model, 1.5);
-  return model.eval();
-}
 
 function pinned<T>(algo: 'batched' | 'grid', fn: () => T): T {
   native.setConvAlgo(algo);
@@ -43,7 +30,7 @@ function pinned<T>(algo: 'batched' | 'grid', fn: () => T): T {
 describe('eval through Winograd gives the pinned path\'s logits', () => {
   for (const name of ['resnet18', 'simplecnn']) {
     it(name, () => {
-      const model = evalModel(name), x = images(8);  // resnet18: 8×8 maps after its stem, 16+ tiles from 4 images
+      const model = deterministicModel(name).eval(), x = sineImages(8);  // resnet18: 8×8 maps after its stem, 16+ tiles from 4 images
       const before = winogradTransformCount();
       const got = noGrad(() => model.call(x));
       const transformed = winogradTransformCount() - before;
@@ -51,14 +38,14 @@ describe('eval through Winograd gives the pinned path\'s logits', () => {
       const want = pinned('batched', () => noGrad(() => model.call(x)));
       assertClose(got, want, WITHIN, name);
       // Steady state: the next batch reuses every transform.
-      noGrad(() => model.call(images(8, 1)));
+      noGrad(() => model.call(sineImages(8, 32, 1)));
       assert.equal(winogradTransformCount() - before, transformed, `${name}: a second eval transformed again`);
     });
   }
 });
 
 it('transformed weights follow weight changes (an optimizer step)', () => {
-  const model = evalModel('resnet18'), x = images(8);
+  const model = deterministicModel('resnet18').eval(), x = sineImages(8);
   noGrad(() => model.call(x));
   const optimizer = new SGD(model.parameters(), { lr: 0.05 });
   model.train();
@@ -74,7 +61,7 @@ it('transformed weights follow weight changes (an optimizer step)', () => {
 it('a pinned path never takes Winograd and gives the bits it gave before', () => {
   const conv = withoutInit(() => new Conv2d({ inChannels: 32, outChannels: 48, kernelSize: 3, padding: 1 }));
   fillDeterministic(conv, 1.5);
-  const x = images(2);
+  const x = sineImages(2);
   const widen = conv2d(x, new Tensor(new Float32Array(32 * 3).fill(0.3), [32, 3, 1, 1]), null);
   const p = conv2dParams(widen.shape, conv.weight.shape, { padding: [1, 1, 1, 1] });
   assert.ok(native.conv2dWinogradFloats(p, 2) > 0, 'auto would take Winograd here');
