@@ -135,11 +135,21 @@ bool conv2d_backward_input_grid(const Conv2dParams& p, const float* dy, const fl
   const int cig = p.c_in / p.groups, cog = p.c_out / p.groups, taps = p.kh * p.kw;
   thread_local std::vector<float> flipped_buf;
   float* flipped = grow(flipped_buf, (long)p.c_out * cig * taps);
-  for (int gi = 0; gi < p.groups; ++gi)
-    for (int c = 0; c < cig; ++c)
-      for (int co = 0; co < cog; ++co)
-        for (int t = 0; t < taps; ++t)
-          flipped[(((long)gi * cig + c) * cog + co) * taps + t] = w[(((long)gi * cog + co) * cig + c) * taps + taps - 1 - t];
+  // Blocks of 16 input channels: each output channel's weights for them are one contiguous read
+  // (a channel at a time read 9 floats per cache line fetched), written to 16 rows. Over the
+  // threads: 256 channels' copy cost 5% of their input gradient on one thread.
+  const int cblocks = (cig + 15) / 16;
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && (long)p.c_out * cig * taps >= 65536)
+  for (long gb = 0; gb < (long)p.groups * cblocks; ++gb) {
+    const int gi = (int)(gb / cblocks), c0 = (int)(gb % cblocks) * 16, c1 = std::min(cig, c0 + 16);
+    for (int co = 0; co < cog; ++co) {
+      const float* src = w + (((long)gi * cog + co) * cig + c0) * taps;
+      for (int c = c0; c < c1; ++c, src += taps) {
+        float* dst = flipped + (((long)gi * cig + c) * cog + co) * taps;
+        for (int t = 0; t < taps; ++t) dst[t] = src[taps - 1 - t];
+      }
+    }
+  }
   return conv2d_forward_grid(q, dy, flipped, nullptr, dx, threads);
 }
 

@@ -13,6 +13,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -134,10 +135,22 @@ static void pack_b(const GemmKernel& K, bool transB, const float* B, int ldb, in
   const int nr = K.nr;
   if (jp0 >= jp1) return;
   if (rows && seg > 0 && seg != seg_stride) {
+    // The ISA's gather packs a panel at a time where it can; the rest go piece by piece.
+    thread_local std::vector<int> off, rest;
+    rest.clear();
+    for (int jp = jp0; jp < jp1; ++jp) {
+      if (K.pack_gather && (long)(j0 + nc) / seg * seg_stride < INT_MAX) {
+        off.resize(nr);
+        for (int j = 0, c = j0 + jp * nr; j < nr; ++j, ++c)
+          off[j] = jp * nr + j < nc ? (int)((long)c / seg * seg_stride + c % seg) : -1;
+        if (K.pack_gather(rows + p0, kc, off.data(), out + (jp - first) * stride)) continue;
+      }
+      rest.push_back(jp);
+    }
     // Each panel's pieces (offset in a row, length) are the same in every row: found once.
     thread_local std::vector<long> pieces;
     pieces.clear();
-    for (int jp = jp0; jp < jp1; ++jp) {
+    for (const int jp : rest) {
       int c = j0 + jp * nr, w = std::min(nr, nc - jp * nr);
       for (int s = c / seg, o = c % seg; w > 0; ++s, o = 0) {
         const int len = std::min(seg - o, w);
@@ -149,11 +162,12 @@ static void pack_b(const GemmKernel& K, bool transB, const float* B, int ldb, in
     for (int p = 0; p < kc; ++p) {
       const float* row = rows[p0 + p];
       const long* piece = pieces.data();
-      for (int jp = jp0; jp < jp1; ++jp, ++piece) {
+      for (const int jp : rest) {
         float* dst = out + (jp - first) * stride + (long)p * nr;
         int j = 0;
         for (; *piece >= 0; piece += 2) copy_row(dst + j, row + piece[0], (int)piece[1]), j += (int)piece[1];
         for (; j < nr; ++j) dst[j] = 0.0f;
+        ++piece;  // past the panel's end mark
       }
     }
     return;

@@ -60,6 +60,12 @@ using GemmEdgeKernel = void (*)(int kc, const float* Ap, const float* Bp, float*
 // column p0 of the n×k source) into out[p*nr + j].
 using GemmPackA = void (*)(const float* A, long lda, int kc, float* out);
 using GemmPackBT = void (*)(const float* B, long ldb, int kc, float* out);
+// GemmPackGather: one full nr-column panel of rows[0 .. kc), column j of row p at rows[p][off[j]]
+// (off increasing; -1 past the matrix's last column, packed as 0) into out[p*nr + j], out
+// 64-byte aligned. A convolution's grid columns: output rows of a padded image, the padding
+// between them skipped. False, having written nothing, where the offsets spread too far apart
+// for the ISA's in-register gather (the driver's piecewise copies then pack the panel).
+using GemmPackGather = bool (*)(const float* const* rows, int kc, const int* off, float* out);
 // `iters` rounds of independent FMA chains, as many as the micro-kernel keeps accumulators, in
 // the ISA's widest registers: the ceiling a micro-kernel can reach. Returns the flops done.
 using FmaLoop = double (*)(long iters);
@@ -72,6 +78,7 @@ struct GemmKernel {
   GemmPackA pack_a;    // for op(A) = A
   GemmPackBT pack_bt;  // for op(B) = Bᵀ
   FmaLoop fma_loop;
+  GemmPackGather pack_gather;  // B by rows of segments (nullptr: the piecewise copies)
 };
 
 const GemmKernel& gemm_kernel_for(Isa isa);

@@ -151,6 +151,6 @@ static double fma_loop_12(long iters) {
   return (double)iters * 12 * 8 * 2;
 }
 
-const GemmKernel gemm_kernel_avx2 = {6, 16, 256, 144, 4080, micro_6x16, edge_6x16, pack_a_panel<6>, pack_bt_panel<16>, fma_loop_12};
+const GemmKernel gemm_kernel_avx2 = {6, 16, 256, 144, 4080, micro_6x16, edge_6x16, pack_a_panel<6>, pack_bt_panel<16>, fma_loop_12, nullptr};
 
 }  // namespace cnn

@@ -95,6 +95,51 @@ static void edge_12x32(int kc, const float* Ap, const float* Bp, float* C, long 
   kEdgeTiles[rows - 1][wide](kc, Ap, Bp, C, ldc, alpha, beta, m0, m1);
 }
 
+// A panel of 32 grid columns, 16 lanes at a time: each half's columns lie within 32 floats of
+// its first (a few output rows of a padded image, the padding between them skipped), so a row's
+// half is two masked loads from there and one two-source permute; lanes past the matrix are 0.
+// Masked-off lanes are never read, so nothing past the last needed float is touched.
+static bool pack_gather_32(const float* const* rows, int kc, const int* off, float* out) {
+  struct Half {
+    int base;
+    __m512i idx;
+    __mmask16 lo, hi, keep;
+    bool straight;  // the 16 columns are 16 consecutive floats: one load
+  } h[2];
+  for (int v = 0; v < 2; ++v) {
+    const int* o = off + 16 * v;
+    Half& x = h[v];
+    x.keep = 0;
+    int last = -1;
+    for (int l = 0; l < 16; ++l)
+      if (o[l] >= 0) x.keep |= (__mmask16)(1u << l), last = o[l];
+    x.base = x.keep ? o[0] : 0;
+    const int span = x.keep ? last - x.base + 1 : 0;
+    if (span > 32) return false;
+    alignas(64) int rel[16];
+    for (int l = 0; l < 16; ++l) rel[l] = o[l] >= 0 ? o[l] - x.base : 0;
+    x.idx = _mm512_load_si512(rel);
+    x.lo = (__mmask16)(span >= 16 ? 0xFFFF : (1u << span) - 1);
+    x.hi = (__mmask16)(span > 16 ? (1u << (span - 16)) - 1 : 0);
+    x.straight = x.keep == 0xFFFF && span == 16;
+  }
+  for (int p = 0; p < kc; ++p) {
+    const float* r = rows[p];
+    for (int v = 0; v < 2; ++v) {
+      const Half& x = h[v];
+      __m512 val;
+      if (x.straight) {
+        val = _mm512_loadu_ps(r + x.base);
+      } else {
+        const __m512 a = _mm512_maskz_loadu_ps(x.lo, r + x.base), b = _mm512_maskz_loadu_ps(x.hi, r + x.base + 16);
+        val = _mm512_maskz_permutex2var_ps(x.keep, a, x.idx, b);
+      }
+      _mm512_store_ps(out + (long)p * 32 + 16 * v, val);
+    }
+  }
+  return true;
+}
+
 // kc·32 floats of B (32 KiB) stay in L1/L2 across a column of tiles; mc·kc of A in L2.
 // 24 independent zmm chains (the tile's accumulator count), so FMA latency never stalls.
 static volatile float fma_sink;
@@ -112,6 +157,6 @@ static double fma_loop_24(long iters) {
   return (double)iters * 24 * 16 * 2;
 }
 
-const GemmKernel gemm_kernel_avx512 = {12, 32, 256, 144, 4096, micro_12x32, edge_12x32, pack_a_panel<12>, pack_bt_panel<32>, fma_loop_24};
+const GemmKernel gemm_kernel_avx512 = {12, 32, 256, 144, 4096, micro_12x32, edge_12x32, pack_a_panel<12>, pack_bt_panel<32>, fma_loop_24, pack_gather_32};
 
 }  // namespace cnn

@@ -54,6 +54,6 @@ static double fma_loop_16(long iters) {
   return (double)iters * 16 * 4 * 2;
 }
 
-const GemmKernel gemm_kernel_neon = {8, 8, 256, 128, 2048, micro_8x8, nullptr, nullptr, nullptr, fma_loop_16};
+const GemmKernel gemm_kernel_neon = {8, 8, 256, 128, 2048, micro_8x8, nullptr, nullptr, nullptr, fma_loop_16, nullptr};
 
 }  // namespace cnn

@@ -33,6 +33,6 @@ static double fma_loop_32(long iters) {
   return (double)iters * 32 * 2;
 }
 
-const GemmKernel gemm_kernel_scalar = {4, 8, 256, 128, 2048, micro_4x8, nullptr, nullptr, nullptr, fma_loop_32};
+const GemmKernel gemm_kernel_scalar = {4, 8, 256, 128, 2048, micro_4x8, nullptr, nullptr, nullptr, fma_loop_32, nullptr};
 
 }  // namespace cnn

@@ -149,6 +149,11 @@ static void test_gemm_races(Isa isa, std::mt19937& rng) {
 // given by row pointers at scattered offsets, against gemm_ref.
 static void test_gemm_packed(Isa isa, std::mt19937& rng) {
   const int shapes[][3] = {{1, 1, 1}, {7, 5, 3}, {32, 442, 288}, {13, 33, 600}, {150, 20, 9}, {6, 4100, 25}, {5, 3, 0}};
+  // Segmented rows (mode >= 3): segment and stride. 7 of 10: several segments per 16 columns
+  // (AVX-512's gather by permutes); 56 of 58 (a 56-wide map padded by 1): most 16-column runs in
+  // one segment (one load), the rest across a 2-float gap; 14 of 16 and 7 of 9 (ResNet's 14×14 and
+  // 7×7 maps); 3 of 40: segments too far apart for the permutes (the piecewise copies).
+  const int segments[][2] = {{7, 10}, {56, 58}, {14, 16}, {7, 9}, {3, 40}};
   for (auto& s : shapes) {
     const int m = s[0], n = s[1], k = s[2];
     for (int ta = 0; ta < 2; ++ta) {
@@ -156,14 +161,14 @@ static void test_gemm_packed(Isa isa, std::mt19937& rng) {
       auto A = random_vec((size_t)(ta ? k : m) * lda, rng);
       std::vector<float> Ap(sgemm_packed_a_floats(isa, m, k));
       sgemm_pack_a(isa, ta, m, k, A.data(), lda, Ap.data());
-      // B strided, Bᵀ strided, B by rows, B by rows of 7-float segments 10 floats apart
-      for (int mode = 0; mode < 4; ++mode) {
+      // B strided, Bᵀ strided, B by rows, B by rows of segments
+      for (int mode = 0; mode < 8; ++mode) {
         const bool tb = mode == 1;
-        const int seg = mode == 3 ? 7 : n, seg_stride = mode == 3 ? 10 : n;
-        const int ldb = mode == 3 ? (n / seg + 1) * seg_stride : (tb ? k : n) + 3, ldc = n + 1;
-        // The segmented mode draws from its own generator: the later tests' inputs stay as they were.
-        std::mt19937 own(m * 131 + n);
-        std::mt19937& r = mode == 3 ? own : rng;
+        const int seg = mode >= 3 ? segments[mode - 3][0] : n, seg_stride = mode >= 3 ? segments[mode - 3][1] : n;
+        const int ldb = mode >= 3 ? (n / seg + 1) * seg_stride : (tb ? k : n) + 3, ldc = n + 1;
+        // The segmented modes draw from their own generator: the later tests' inputs stay as they were.
+        std::mt19937 own(m * 131 + n + (mode - 3) * 7919);
+        std::mt19937& r = mode >= 3 ? own : rng;
         auto B = random_vec((size_t)(tb ? n : k) * ldb, r);
         auto want = random_vec((size_t)m * ldc, r), got = want;
         if (mode >= 2) {
