@@ -95,17 +95,23 @@ bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
 
 void test_batch_norm_paths(std::mt19937& rng) {
   const NormActivation acts[] = {NormActivation::None, NormActivation::Relu, NormActivation::Relu6};
+  std::vector<BatchNormShape> shapes;
   for (int64_t S : {1, 4, 7, 64, 1024, 1025})
     for (int64_t C : {1, 3, 37})
-      for (int64_t N : {1, 2, 5})
+      for (int64_t N : {1, 2, 5}) shapes.push_back({N, C, S});
+  // Batches long enough that the blocked loops prefetch images ahead while runs end in part of a
+  // prefetch chunk (490 and 96 floats a run).
+  shapes.push_back({12, 37, 49});
+  shapes.push_back({16, 96, 4});
+  for (const BatchNormShape& sh : shapes)
         for (int variant = 0; variant < 24; ++variant) {
+          const int64_t N = sh.n, C = sh.c, S = sh.s;
           const bool train = variant % 2 == 0, affine = variant / 2 % 2 == 0, residual = variant >= 12;
           const NormActivation act = acts[variant / 4 % 3];
           if (train && N * S == 1) continue;  // one value per channel: no variance to normalize by
           // Two values per channel: their variance can be tiny, and y = x·(w·invstd) + shift (PyTorch's
           // CPU form too) then loses digits to float rounding of terms up to 1/sqrt(eps) times larger.
           if (train && N * S == 2) continue;
-          const BatchNormShape sh{N, C, S};
           std::vector<float> x = random_vec(N * C * S, rng), dy = random_vec(N * C * S, rng);
           for (float& v : x) v = v * 4.0f + 1.0f;  // some values past ReLU6's 6 and below 0
           std::vector<float> w = random_vec(C, rng), b = random_vec(C, rng);
