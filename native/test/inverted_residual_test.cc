@@ -3,7 +3,7 @@
 // shapes at CIFAR sizes (with and without expansion, stride 2, the residual, 2×2 and 1×1 maps),
 // channel counts off every lane count, 5×5 and dilated kernels with asymmetric pads, runs of
 // images with a short last run, and maps large enough to go in bands of rows (shared out, or an
-// image's bands in order on one thread).
+// image's bands in order on one thread), and rows wide enough for the depthwise strips.
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -52,6 +52,11 @@ void test_inverted_residual(Isa isa) {
       // next band shares: stride 2 with an uneven pad, a dilated 5×5 reaching 8 rows
       {7, 8, 40, 8, 44, 41, 3, 2, 1, 0, 1, 1, 1, true, false},
       {6, 6, 64, 6, 36, 33, 5, 1, 4, 4, 4, 4, 2, true, true},
+      // Rows wide enough for the depthwise strips of 8 pixels (and a 4-pixel and single-pixel
+      // rest): MobileNetV2's 144 channels at stride 1 and 2, a 5×5 at stride 2 off every lane count
+      {2, 24, 144, 24, 11, 26, 3, 1, 1, 1, 1, 1, 1, true, true},
+      {3, 24, 144, 32, 14, 29, 3, 2, 1, 1, 1, 1, 1, true, false},
+      {2, 8, 40, 8, 20, 37, 5, 2, 2, 2, 2, 2, 1, true, false},
   };
   for (const Case& c : cases) {
     InvertedResidualParams p;
