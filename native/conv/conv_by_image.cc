@@ -129,7 +129,7 @@ bool conv2d_forward_by_image(const Conv2dParams& p, const float* x, const float*
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     thread_local std::vector<float> col_buf, out_buf;
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)  // work.h: items handed out as threads come free
     for (long it = 0; it < s.items; ++it) {
       const Item t = item(p, s, it);
       const float* xg = x + ((long)t.i0 * p.c_in + t.g * s.cig) * p.h * p.w;
@@ -177,7 +177,7 @@ bool conv2d_backward_input_by_image(const Conv2dParams& p, const float* dy, cons
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     thread_local std::vector<float> col_buf;
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)  // work.h: items handed out as threads come free
     for (long it = 0; it < s.items; ++it) {
       const Item t = item(p, s, it);
       const float* wg = wp + t.g * per_group;

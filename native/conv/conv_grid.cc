@@ -69,7 +69,9 @@ bool conv2d_forward_grid(const Conv2dParams& p, const float* x, const float* w, 
     long held = -1;  // which image's padded planes this thread holds
     thread_local std::vector<const float*> tap_rows;
     tap_rows.resize(g.K);
-#pragma omp for schedule(static)
+    // work.h: items handed out as threads come free, an image's blocks together (one padded
+    // copy per image) when the images alone give every thread several.
+#pragma omp for schedule(dynamic, p.n * p.groups >= 4 * threads ? g.blocks : 1)
     for (long it = 0; it < g.items; ++it) {
       const int blk = (int)(it % g.blocks), gi = (int)(it / g.blocks % p.groups), i = (int)(it / g.blocks / p.groups);
       const int oh0 = blk * g.rows, oh1 = std::min(g.OH, oh0 + g.rows), n = (oh1 - oh0) * g.OW;

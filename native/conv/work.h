@@ -100,6 +100,12 @@ inline const float* pack_group_weights(Isa isa, int groups, bool transpose, int 
   return out;
 }
 
+// The passes whose items write disjoint outputs hand them out dynamically (`schedule(dynamic)`),
+// each item computed whole by one thread, so the bits do not depend on who ran what: a static
+// split makes the region wait for the last thread's whole share, and the second thread of a
+// region starts ~60 us late when it has to be woken (more when the CPU is shared: issue 13),
+// where with chunks the running thread takes over its items meanwhile.
+
 // body(item, acc, thread) over items [0, items) split statically over the threads; each thread
 // adds into its own zeroed `size`-float accumulator (thread 0 straight into out), and the copies
 // are summed in thread order, so a given thread count always gives the same bits.

@@ -953,6 +953,7 @@ int main() {
     test_conv_pointwise_runs(isa);
     test_few_channels(isa);
     test_conv_trimmed_threads(isa);
+    test_conv_dynamic_split(isa);
     test_columns(isa, rng);
     test_conv_direct(isa, rng);
     test_conv_direct_pool(isa, rng);
