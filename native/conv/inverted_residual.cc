@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "conv/depthwise_pixels.h"
+#include "conv/depthwise_rows.h"
 #include "conv/work.h"
 #include "gemm/gemm.h"
 
@@ -61,6 +62,59 @@ Plan plan(const InvertedResidualParams& p, int threads) {
   s.rolling = s.bands > 1 && p.n >= 2 * threads;
   s.items = s.rolling ? p.n : (long)p.n * s.bands;
   return s;
+}
+
+// A block without expansion at stride 1 stays on NCHW planes: per image and band of output rows,
+// each channel's input rows go zero-padded into a small buffer, the depthwise taps run along its
+// rows (depthwise_rows.h), and the band's depthwise planes, in cache, are the projection's right
+// factor read where they lie (rows of the padded width, the padding columns skipped). The
+// channel-last route would transpose the input in and the depthwise output back for nothing:
+// there is no expanded map to keep in cache.
+bool on_planes(const InvertedResidualParams& p, const InvertedResidualWeights& w) {
+  return !w.expand_w && p.dw.stride_h == 1 && p.dw.stride_w == 1;
+}
+
+void planes_forward(Isa isa, const InvertedResidualParams& p, const InvertedResidualWeights& w, const float* project_a,
+                    const float* x, const float* residual, float* y, int threads) {
+  const Conv2dParams& d = p.dw;
+  const DepthwiseRows& K = depthwise_rows_for(isa);
+  const int OH = d.out_h(), OW = d.out_w(), C = p.hidden, taps = d.kh * d.kw;
+  const int Wp = d.w + d.pad_l + d.pad_r, reach = (d.kh - 1) * d.dil_h + 1;
+  const long HW = (long)d.h * d.w, OHW = (long)OH * OW;
+  // Output rows per band: the band's depthwise planes within kItemFloats.
+  const int rows = (int)std::max<long>(1, std::min<long>(OH, kItemFloats / ((long)C * Wp)));
+  const int bands = (OH + rows - 1) / rows;
+  const long plane = (long)rows * Wp, padded = (long)(rows + reach - 1) * Wp;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    thread_local std::vector<float> pad_v, d_v;
+    thread_local std::vector<const float*> src_v, rows_v;
+    float* buf = grow(pad_v, padded);
+    float* D = grow(d_v, (long)C * plane);
+    src_v.resize(taps), rows_v.resize(C);
+    const ConvEpilogue none;
+#pragma omp for schedule(dynamic)
+    for (long it = 0; it < (long)p.n * bands; ++it) {
+      const int i = (int)(it / bands), o0 = (int)(it % bands) * rows, o1 = std::min(OH, o0 + rows), m = o1 - o0;
+      // Padded rows [o0, o0 + m + reach - 1) are buffer rows from 0; input row r is padded row r + pad_t.
+      const int r0 = std::max(0, o0 - d.pad_t), r1 = std::min(d.h, o0 + m + reach - 1 - d.pad_t);
+      const long n = (long)(m - 1) * Wp + OW;
+      for (int t = 0; t < taps; ++t) src_v[t] = buf + (long)(t / d.kw) * d.dil_h * Wp + (t % d.kw) * d.dil_w;
+      for (int c = 0; c < C; ++c) {
+        std::memset(buf, 0, sizeof(float) * (m + reach - 1) * Wp);
+        const float* xc = x + ((long)i * C + c) * HW;
+        for (int r = r0; r < r1; ++r) std::memcpy(buf + (long)(r + d.pad_t - o0) * Wp + d.pad_l, xc + (long)r * d.w, sizeof(float) * d.w);
+        K.taps_fma(n, taps, src_v.data(), w.dw_w + (long)c * taps, w.dw_b ? w.dw_b[c] : 0.0f, w.dw_lo, w.dw_hi, D + c * plane);
+        rows_v[c] = D + c * plane;
+      }
+      float* yi = y + (long)i * p.c_out * OHW + (long)o0 * OW;
+      sgemm_packed_rows(isa, p.c_out, m * OW, C, 1.0f, project_a, rows_v.data(), OW, Wp, 0.0f, yi, (int)OHW);
+      for (int co = 0; co < p.c_out; ++co) {
+        float* dst = yi + (long)co * OHW;
+        epilogue_run(dst, dst, (long)m * OW, w.project_b ? w.project_b[co] : 0.0f, residual ? residual + (dst - y) : nullptr, none);
+      }
+    }
+  }
 }
 
 PixelMap pixel_map(const Conv2dParams& d) {
@@ -131,10 +185,11 @@ void inverted_residual_forward(const InvertedResidualParams& p, const InvertedRe
   // A pinned convolution path (CNN_CONV_ALGO) is meant to run every convolution: layer by layer.
   if (conv_algo_override() != ConvAlgo::Auto) return inverted_residual_unfused(p, w, x, residual, y, threads);
   const Isa isa = active_isa();
+  const Shared f = share(isa, p, w);
+  if (on_planes(p, w)) return planes_forward(isa, p, w, f.project_a, x, residual, y, threads);
   const DepthwisePixels& K = depthwise_pixels_for(isa);
   const Conv2dParams& d = p.dw;
   const Plan s = plan(p, threads);
-  const Shared f = share(isa, p, w);
   const PixelMap map = pixel_map(d);
   const int OH = d.out_h(), OW = d.out_w(), C = p.hidden, reach = (d.kh - 1) * d.dil_h + 1;
   const long HW = (long)d.h * d.w, OHW = (long)OH * OW, row = (long)d.w * C;

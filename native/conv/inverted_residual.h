@@ -4,7 +4,9 @@
 // images (or one image's band of output rows on large maps), expands them into channel-last
 // pixels with one GEMM, runs the depthwise taps over those pixels (depthwise_pixels.h) and
 // projects them back to NCHW with a second GEMM, all in cache, instead of writing the expanded
-// tensor out and transposing it in and out of the depthwise kernel's layout per layer.
+// tensor out and transposing it in and out of the depthwise kernel's layout per layer. A block
+// without expansion at stride 1 stays on NCHW planes instead (bands of rows: depthwise along the
+// rows, then the projection from the band's planes in cache).
 #pragma once
 #include "conv/conv.h"
 

@@ -3,7 +3,8 @@
 // shapes at CIFAR sizes (with and without expansion, stride 2, the residual, 2×2 and 1×1 maps),
 // channel counts off every lane count, 5×5 and dilated kernels with asymmetric pads, runs of
 // images with a short last run, and maps large enough to go in bands of rows (shared out, or an
-// image's bands in order on one thread), and rows wide enough for the depthwise strips.
+// image's bands in order on one thread), rows wide enough for the depthwise strips, and blocks
+// without expansion on NCHW planes (stride 1, in bands) and channel-last (stride 2).
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -57,6 +58,11 @@ void test_inverted_residual(Isa isa) {
       {2, 24, 144, 24, 11, 26, 3, 1, 1, 1, 1, 1, 1, true, true},
       {3, 24, 144, 32, 14, 29, 3, 2, 1, 1, 1, 1, 1, true, false},
       {2, 8, 40, 8, 20, 37, 5, 2, 2, 2, 2, 2, 1, true, false},
+      // Without expansion at stride 1, on NCHW planes in bands of rows: the residual over two
+      // bands, a dilated 5×5 with asymmetric pads; at stride 2 the channel-last route
+      {3, 24, 24, 24, 70, 45, 3, 1, 1, 1, 1, 1, 1, false, true},
+      {2, 40, 40, 12, 50, 31, 5, 1, 4, 3, 4, 2, 2, false, false},
+      {3, 7, 7, 9, 9, 9, 3, 2, 1, 1, 1, 1, 1, false, false},
   };
   for (const Case& c : cases) {
     InvertedResidualParams p;

@@ -44,22 +44,23 @@ function stage(m: Module | undefined): Module[] | undefined {
 /**
  * The block's output through the fused kernel, or undefined where it does not apply. `layers`:
  * the block's conv Sequential's children, torchvision's [expand stage (conv, bn, act)]?,
- * depthwise stage (conv, bn, act), project conv, project bn; only blocks with the expand stage fuse.
+ * depthwise stage (conv, bn, act), project conv, project bn. A block without the expand stage
+ * (MobileNetV2's first) fuses at stride 1, where the kernel keeps it on NCHW planes (2 threads,
+ * 16×32×112×112 → 16 channels, interleaved: 6.7-6.9 vs 7.7-8.7 ms of CPU at 1 thread); at other
+ * strides it would go channel-last, transposing its input in and its depthwise output out with no
+ * expanded map to keep in cache in exchange, slower than layer by layer (32 → 16 channels on
+ * 128×16×16 1.06 vs 1.42 ms, on 16×112×112 9.5 vs 10.4 ms).
  */
 export function runInvertedResidualFused(layers: readonly Module[], x: Tensor, residual: boolean): Tensor | undefined {
-  // A block without expansion (MobileNetV2's first) runs faster layer by layer: its depthwise and
-  // project layers read and write NCHW as they lie, where the fused kernel turns the input
-  // channel-last and packs the depthwise output transposed for the projection, with no expanded
-  // map to keep in cache in exchange (2 threads, interleaved: 32 → 16 channels on 128×16×16
-  // 1.06 vs 1.42 ms, on 16×112×112 9.5 vs 10.4 ms).
-  if (!enabled || isGradEnabled() || x.ndim !== 4 || layers.length !== 4) return undefined;
-  const expandStage = stage(layers[0]), dwStage = stage(layers[1]);
-  if (!expandStage || !dwStage) return undefined;
-  const expand = foldedLayer(expandStage, true);
+  if (!enabled || isGradEnabled() || x.ndim !== 4 || (layers.length !== 4 && layers.length !== 3)) return undefined;
+  const expandStage = layers.length === 4 ? stage(layers[0]) : null, dwStage = stage(layers[layers.length - 3]);
+  if (expandStage === undefined || !dwStage) return undefined;
+  const expand = expandStage ? foldedLayer(expandStage, true) : null;
   const dw = foldedLayer(dwStage, true);
   const project = foldedLayer(layers.slice(-2), false);
-  if (!expand || !pointwise(expand.conv) || !dw || !project || !pointwise(project.conv)) return undefined;
+  if (expand === undefined || (expand && !pointwise(expand.conv)) || !dw || !project || !pointwise(project.conv)) return undefined;
   const d = dw.conv;
   if (d.groups !== d.inChannels || d.outChannels !== d.inChannels || d.paddingMode !== 'zeros') return undefined;
-  return invertedResidual(x, expand.layer, { ...dw.layer, stride: d.stride, pads: d.pads, dilation: d.dilation }, project.layer, residual);
+  if (!expand && d.stride.some((s) => s !== 1)) return undefined;
+  return invertedResidual(x, expand ? expand.layer : null, { ...dw.layer, stride: d.stride, pads: d.pads, dilation: d.dilation }, project.layer, residual);
 }

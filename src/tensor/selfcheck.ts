@@ -135,9 +135,9 @@ function checkSmallNet(g: Generator, threads: number): number {
 }
 
 /** MobileNetV2's fused eval block (expand, depthwise, project in one kernel): 21 expanded channels
- * leave a partial vector on every ISA, stride 2; a block without expansion adding its input; and a
- * 40×40 map whose expanded pixels go in bands of rows; 35-pixel rows at stride 2 for the depthwise
- * strips of 8 output pixels (the 40×40 map has them at stride 1). */
+ * leave a partial vector on every ISA, stride 2; a block without expansion adding its input (on NCHW
+ * planes); a 40×40 map whose expanded pixels go in bands of rows; 35-pixel rows at stride 2 for the
+ * depthwise strips of 8 output pixels (the 40×40 map has them at stride 1). */
 const BLOCK_CHECKS: InvertedResidualParams[] = [
   { n: 5, cIn: 6, hidden: 21, cOut: 7, h: 7, w: 6, kh: 3, kw: 3, strideH: 2, strideW: 2, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1 },
   { n: 3, cIn: 19, hidden: 19, cOut: 19, h: 5, w: 5, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1 },

@@ -4,10 +4,10 @@
 // absolute and relative: the fused kernel sums each 1×1 product and each depthwise tap in float32
 // in another order (GEMM blocking, FMA contraction) than the layer kernels do, which moves a value
 // by a few ulps per layer; over 17 blocks on logits of order 1 that stays orders of magnitude
-// below 1e-4 (the tolerance eval fusion's other tests hold every zoo model to). The 16 blocks
-// with an expansion fuse (the first, without one, runs layer by layer). At 32×32 every fused
-// block runs in runs of whole images; at 96×96 the early blocks' expanded maps outgrow an item and
-// go in bands of rows. Hooks, train mode and recorded gradients keep the layers apart.
+// below 1e-4 (the tolerance eval fusion's other tests hold every zoo model to). All 17 blocks
+// fuse: the first, without expansion, on NCHW planes (in two bands of rows at 96×96). At 32×32
+// every other block runs in runs of whole images; at 96×96 the early blocks' expanded maps
+// outgrow an item and go in bands of rows. Hooks, train mode and recorded gradients keep the layers apart.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setInvertedResidualFusion } from '../../src/nn/inverted-residual-fusion.js';
@@ -45,10 +45,10 @@ function layerByLayer(model: Module, x: Tensor): Tensor {
 
 describe('a whole mobilenet_v2 eval through fused inverted residual blocks', () => {
   for (const [n, side] of [[5, 32], [2, 96]] as const) {
-    it(`${n} images of 3×${side}×${side}: the layer-by-layer and unfused logits, the 16 blocks with an expansion fused`, () => {
+    it(`${n} images of 3×${side}×${side}: the layer-by-layer and unfused logits, all 17 blocks fused`, () => {
       const model = deterministicModel('mobilenet_v2').eval(), x = sineImages(n, side);
       const [fused, calls] = countFused(() => noGrad(() => model.call(x)));
-      assert.equal(calls, 16);
+      assert.equal(calls, 17);
       const [layered, layeredCalls] = countFused(() => layerByLayer(model, x));
       assert.equal(layeredCalls, 0);
       assertClose(fused, layered, WITHIN, 'fused blocks against folded layers');
@@ -66,12 +66,23 @@ describe('a whole mobilenet_v2 eval through fused inverted residual blocks', () 
     const handle = depthwise.registerForwardHook((_m, _in, y) => { seen = y; });
     const [hooked, calls] = countFused(() => noGrad(() => model.call(x)));
     handle.remove();
-    assert.equal(calls, 15);
+    assert.equal(calls, 16);
     assert.equal(seen?.shape.length, 4);
     assertClose(hooked, want, WITHIN, 'one block unfused');
     assert.equal(countFused(() => model.call(x))[1], 0, 'recorded gradients');
     model.train();
     assert.equal(countFused(() => noGrad(() => model.call(x)))[1], 0, 'train mode');
+  });
+
+  it('a block without expansion fuses at stride 1 (on NCHW planes, the residual added) and runs layer by layer at stride 2', () => {
+    const x = new Tensor(Float32Array.from({ length: 2 * 8 * 19 * 23 }, (_, i) => Math.sin(i * 0.37) * 2), [2, 8, 19, 23]);
+    for (const [stride, want] of [[1, 1], [2, 0]] as const) {
+      const block = new InvertedResidual(8, 8, stride, 1).eval();
+      const [fused, calls] = countFused(() => noGrad(() => block.call(x)));
+      assert.equal(calls, want);
+      assertClose(fused, layerByLayer(block, x), WITHIN, `stride ${stride} against folded layers`);
+      assertClose(fused, block.call(x).detach(), WITHIN, `stride ${stride} against the unfused path`);
+    }
   });
 
   it('refuses to record a gradient, and inputs that do not fit the block', () => {
