@@ -99,8 +99,9 @@ void test_batch_norm_paths(std::mt19937& rng) {
   for (int64_t S : {1, 4, 7, 64, 1024, 1025})
     for (int64_t C : {1, 3, 37})
       for (int64_t N : {1, 2, 5}) shapes.push_back({N, C, S});
-  // Batches long enough that the blocked loops prefetch images ahead while runs end in part of a
-  // prefetch chunk (490 and 96 floats a run).
+  // Batches long enough that the blocked loops prefetch images ahead, runs that end inside a
+  // prefetch chunk and a 16-float piece (490 floats a run), and batches of whole and partial
+  // groups of the images the first passes take together (12, 16 and the 1, 2, 5 above).
   shapes.push_back({12, 37, 49});
   shapes.push_back({16, 96, 4});
   for (const BatchNormShape& sh : shapes)
