@@ -74,8 +74,13 @@ Napi::Value Convolution(const Args& a) {
       }
       break;
     case cnn::ConvPass::BackwardInput:
-      if (Ref) cnn::conv2d_ref_backward_input(p, buf[0], buf[1], buf[2]);
-      else cnn::conv2d_backward_input(p, buf[0], buf[1], buf[2], threads);
+      if (Ref) {
+        cnn::conv2d_ref_backward_input(p, buf[0], buf[1], buf[2]);
+      } else {
+        // params.denseMap: w made dense by conv2dDenseMapWeights (the training forward's, built once for both passes).
+        const float* wd = cnn::conv_dense_map_fits(p) ? a.object(0, "params").floats_or_null("denseMap", cnn::dense_map_weights_floats(p)) : nullptr;
+        cnn::conv2d_backward_input(p, buf[0], buf[1], buf[2], threads, wd);
+      }
       break;
     case cnn::ConvPass::BackwardWeight:
       if (Ref) cnn::conv2d_ref_backward_weight(p, buf[0], buf[1], buf[2], buf[3]);

@@ -274,8 +274,8 @@ static void gather_dy(const Conv2dParams& p, const Chunking& c, const float* dy,
 }
 
 void conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* w, float* dx,
-                           int threads) {
-  if (conv2d_takes_dense_map(p, ConvPass::BackwardInput, threads)) return conv2d_backward_input_dense_map(p, dy, w, dx, threads);
+                           int threads, const float* dense_wd) {
+  if (conv2d_takes_dense_map(p, ConvPass::BackwardInput, threads)) return conv2d_backward_input_dense_map(p, dy, w, dense_wd, dx, threads);
   Conv2dParams q;
   int ki0, kj0;
   if (trim_taps(p, &q, &ki0, &kj0)) return conv2d_backward_input(q, dy, trimmed_weights(p, q, ki0, kj0, w, threads), dx, threads);

@@ -65,8 +65,10 @@ struct ConvEpilogue {
 void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
                     int threads, const ConvEpilogue& e = {}, const float* winograd_u = nullptr,
                     const float* dense_wd = nullptr);
+// dense_wd: w made dense by dense_map_weights (the training forward's, built once for both
+// passes) for a call that takes the dense map, or null to make it per call.
 void conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* w, float* dx,
-                           int threads);
+                           int threads, const float* dense_wd = nullptr);
 // db may be null.
 void conv2d_backward_weight(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                             float* db, int threads);

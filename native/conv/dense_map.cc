@@ -107,11 +107,15 @@ void conv2d_forward_dense_map(const Conv2dParams& p, const float* x, const float
     }
 }
 
-void conv2d_backward_input_dense_map(const Conv2dParams& p, const float* dy, const float* w, float* dx, int threads) {
+void conv2d_backward_input_dense_map(const Conv2dParams& p, const float* dy, const float* w, const float* wd, float* dx,
+                                     int threads) {
   const long K = (long)p.c_in * p.h * p.w, N = (long)p.c_out * p.out_h() * p.out_w();
-  thread_local std::vector<float> buf;
-  float* wd = grow(buf, K * N);
-  dense_map_weights(p, w, wd, threads);
+  if (!wd) {
+    thread_local std::vector<float> buf;
+    float* made = grow(buf, K * N);
+    dense_map_weights(p, w, made, threads);
+    wd = made;
+  }
   sgemm(false, false, p.n, (int)K, (int)N, 1.0f, dy, (int)N, wd, (int)K, 0.0f, dx, (int)K, threads);
 }
 

@@ -22,8 +22,9 @@ void dense_map_weights(const Conv2dParams& p, const float* w, float* wd, int thr
 // make it here for this call.
 void conv2d_forward_dense_map(const Conv2dParams& p, const float* x, const float* w, const float* wd, const float* b,
                               float* y, int threads, const ConvEpilogue& e);
-// dx = dy·Wd.
-void conv2d_backward_input_dense_map(const Conv2dParams& p, const float* dy, const float* w, float* dx, int threads);
+// dx = dy·Wd; wd: w made dense by dense_map_weights (the training forward's), or null to make it here.
+void conv2d_backward_input_dense_map(const Conv2dParams& p, const float* dy, const float* w, const float* wd, float* dx,
+                                     int threads);
 // dWd = dyᵀ·x, folded back into the taps (each tap the sum of the entries it joins); db may be null.
 void conv2d_backward_weight_dense_map(const Conv2dParams& p, const float* x, const float* dy, float* dw, float* db,
                                       int threads);

@@ -287,7 +287,8 @@ export interface NativeAddon {
    * convolution; false (y untouched) elsewhere. */
   conv2dMaxPoolForward(p: ConvParams & { clamp?: [number, number] }, x: Float32Array, w: Float32Array,
     b: Float32Array | null, y: Float32Array, indices: Float32Array | null, threads: number): boolean;
-  conv2dBackwardInput(p: ConvParams, dy: Float32Array, w: Float32Array, dx: Float32Array,
+  /** p.denseMap: the weights made dense by conv2dDenseMapWeights (the training forward's), used as they are where the call takes the dense map. */
+  conv2dBackwardInput(p: ConvParams & { denseMap?: Float32Array }, dy: Float32Array, w: Float32Array, dx: Float32Array,
     threads: number): void;
   conv2dBackwardWeight(p: ConvParams, x: Float32Array, dy: Float32Array, dw: Float32Array,
     db: Float32Array | null, threads: number): void;

@@ -7,6 +7,7 @@ import { activeProfiler } from './profile.js';
 import { Tensor, isGradEnabled, formatShape, shapeSize, type Shape, type GradNode } from './tensor.js';
 import { winogradWeights } from './winograd-weights.js';
 import { denseMapWeights } from './dense-map-weights.js';
+import { trainingDenseMap } from './training-dense-map.js';
 
 /** Attaches a tape node to `out` when any input needs a gradient and recording is on. */
 export function record(out: Tensor, name: string, inputs: readonly Tensor[],
@@ -309,19 +310,24 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
   const epilogue = { ...(clamp ? { clamp } : {}), ...(residual ? { residual: residual.data } : {}) };
   // A pass that records nothing (eval) may take Winograd or the dense map with the weights re-laid out once per weight version.
   const recording = isGradEnabled() && [x, w, b].some((t) => t?.requiresGrad);
-  const denseMap = recording ? undefined : denseMapWeights(p, w, getThreads());
+  // One that records and will want dx builds the dense map once for its forward and input gradient.
+  const denseMap = recording ? (x.requiresGrad ? trainingDenseMap(p, w, getThreads()) : undefined) : denseMapWeights(p, w, getThreads());
   const winograd = recording || denseMap ? undefined : winogradWeights(p, w, getThreads());
   native.conv2dForward({ ...p, ...epilogue, ...(winograd ? { winograd } : {}), ...(denseMap ? { denseMap } : {}) }, x.data, w.data,
     b ? b.data : null, y, getThreads());
-  return record(new Tensor(y, shape), 'conv2d', b ? [x, w, b] : [x, w], (g) => convGradients(p, x, w, b, g.data));
+  const forward = recording ? denseMap : undefined;
+  return record(new Tensor(y, shape), 'conv2d', b ? [x, w, b] : [x, w], (g) => convGradients(p, x, w, b, g.data, forward));
 }
 
-/** [dx, dw, db] of conv2d(x, w, b) given dy, each null where its tensor wants no gradient. */
-function convGradients(p: ConvParams, x: Tensor, w: Tensor, b: Tensor | null, dy: Float32Array): (Tensor | null)[] {
+/**
+ * [dx, dw, db] of conv2d(x, w, b) given dy, each null where its tensor wants no gradient; denseMap:
+ * the forward's dense map of w (trainingDenseMap), for the input gradient.
+ */
+function convGradients(p: ConvParams, x: Tensor, w: Tensor, b: Tensor | null, dy: Float32Array, denseMap?: Float32Array): (Tensor | null)[] {
   let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
   if (x.requiresGrad) {
     dx = new Tensor(emptyFloat32(x.size), x.shape);
-    native.conv2dBackwardInput(p, dy, w.data, dx.data, getThreads());
+    native.conv2dBackwardInput(denseMap ? { ...p, denseMap } : p, dy, w.data, dx.data, getThreads());
   }
   const wantDb = b !== null && b.requiresGrad;
   if (w.requiresGrad || wantDb) {
