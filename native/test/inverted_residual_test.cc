@@ -45,14 +45,14 @@ void test_inverted_residual(Isa isa) {
       {2, 13, 13, 9, 5, 6, 3, 1, 1, 1, 1, 1, 1, false, false},      // no expansion, odd channels
       {1, 3, 17, 3, 3, 3, 7, 1, 3, 3, 3, 3, 1, true, true},         // 7×7 kernel on a 3×3 map
       // Bands of rows: stride 1 and 2, the first and last band reading padding, a short last band
-      {2, 8, 48, 8, 45, 47, 3, 1, 1, 1, 1, 1, 1, true, true},
-      {2, 12, 72, 20, 41, 39, 3, 2, 1, 1, 1, 1, 1, true, false},
+      {2, 8, 96, 8, 45, 47, 3, 1, 1, 1, 1, 1, 1, true, true},
+      {2, 12, 144, 20, 41, 39, 3, 2, 1, 1, 1, 1, 1, true, false},
       {1, 16, 320, 16, 30, 33, 5, 1, 2, 2, 2, 2, 1, true, true},
       {1, 32, 32, 16, 60, 58, 3, 1, 1, 1, 1, 1, 1, false, false},
       // Each image's bands in order on one thread (two images a thread), keeping the rows the
       // next band shares: stride 2 with an uneven pad, a dilated 5×5 reaching 8 rows
-      {7, 8, 40, 8, 44, 41, 3, 2, 1, 0, 1, 1, 1, true, false},
-      {6, 6, 64, 6, 36, 33, 5, 1, 4, 4, 4, 4, 2, true, true},
+      {7, 8, 80, 8, 44, 41, 3, 2, 1, 0, 1, 1, 1, true, false},
+      {6, 6, 128, 6, 36, 33, 5, 1, 4, 4, 4, 4, 2, true, true},
       // Rows wide enough for the depthwise strips of 8 pixels (and a 4-pixel and single-pixel
       // rest): MobileNetV2's 144 channels at stride 1 and 2, a 5×5 at stride 2 off every lane count
       {2, 24, 144, 24, 11, 26, 3, 1, 1, 1, 1, 1, 1, true, true},

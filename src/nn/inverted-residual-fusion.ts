@@ -20,6 +20,14 @@ export function setInvertedResidualFusion(on: boolean): void {
   enabled = on;
 }
 
+/**
+ * Map pixels from which a block without expansion fuses (on NCHW planes): 32 → 16 channels, CPU ms
+ * at 1 thread against layer by layer, interleaved: 16×112×112 6.7-6.9 vs 7.7-8.7, 32×32×32
+ * 1.03-1.15 vs 1.33-1.58, 16×48×48 1.37-1.54 vs 1.34-1.70, and on 128×16×16 1.66-1.93 vs 1.37-2.16
+ * (per-channel row copies and short rows cost more than the round trip they save).
+ */
+const MIN_PLANE_PIXELS = 32 * 32;
+
 /** A 1×1 convolution without stride, padding, dilation or groups. */
 function pointwise(conv: Conv2d): boolean {
   return conv.kernelSize.every((k) => k === 1) && conv.stride.every((s) => s === 1) && conv.dilation.every((d) => d === 1) &&
@@ -45,11 +53,10 @@ function stage(m: Module | undefined): Module[] | undefined {
  * The block's output through the fused kernel, or undefined where it does not apply. `layers`:
  * the block's conv Sequential's children, torchvision's [expand stage (conv, bn, act)]?,
  * depthwise stage (conv, bn, act), project conv, project bn. A block without the expand stage
- * (MobileNetV2's first) fuses at stride 1, where the kernel keeps it on NCHW planes (2 threads,
- * 16×32×112×112 → 16 channels, interleaved: 6.7-6.9 vs 7.7-8.7 ms of CPU at 1 thread); at other
- * strides it would go channel-last, transposing its input in and its depthwise output out with no
- * expanded map to keep in cache in exchange, slower than layer by layer (32 → 16 channels on
- * 128×16×16 1.06 vs 1.42 ms, on 16×112×112 9.5 vs 10.4 ms).
+ * (MobileNetV2's first) fuses at stride 1 on maps of MIN_PLANE_PIXELS or more, where the kernel
+ * keeps it on NCHW planes; at other strides it would go channel-last, transposing its input in and
+ * its depthwise output out with no expanded map to keep in cache in exchange, slower than layer
+ * by layer (32 → 16 channels on 128×16×16 1.06 vs 1.42 ms, on 16×112×112 9.5 vs 10.4 ms).
  */
 export function runInvertedResidualFused(layers: readonly Module[], x: Tensor, residual: boolean): Tensor | undefined {
   if (!enabled || isGradEnabled() || x.ndim !== 4 || (layers.length !== 4 && layers.length !== 3)) return undefined;
@@ -61,6 +68,6 @@ export function runInvertedResidualFused(layers: readonly Module[], x: Tensor, r
   if (expand === undefined || (expand && !pointwise(expand.conv)) || !dw || !project || !pointwise(project.conv)) return undefined;
   const d = dw.conv;
   if (d.groups !== d.inChannels || d.outChannels !== d.inChannels || d.paddingMode !== 'zeros') return undefined;
-  if (!expand && d.stride.some((s) => s !== 1)) return undefined;
+  if (!expand && (d.stride.some((s) => s !== 1) || x.shape[2] * x.shape[3] < MIN_PLANE_PIXELS)) return undefined;
   return invertedResidual(x, expand ? expand.layer : null, { ...dw.layer, stride: d.stride, pads: d.pads, dilation: d.dilation }, project.layer, residual);
 }

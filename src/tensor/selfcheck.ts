@@ -141,7 +141,7 @@ function checkSmallNet(g: Generator, threads: number): number {
 const BLOCK_CHECKS: InvertedResidualParams[] = [
   { n: 5, cIn: 6, hidden: 21, cOut: 7, h: 7, w: 6, kh: 3, kw: 3, strideH: 2, strideW: 2, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1 },
   { n: 3, cIn: 19, hidden: 19, cOut: 19, h: 5, w: 5, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1 },
-  { n: 1, cIn: 8, hidden: 48, cOut: 8, h: 40, w: 40, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1 },
+  { n: 1, cIn: 8, hidden: 96, cOut: 8, h: 40, w: 40, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1 },
   { n: 2, cIn: 8, hidden: 21, cOut: 8, h: 9, w: 35, kh: 3, kw: 3, strideH: 2, strideW: 2, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1 },
 ];
 
