@@ -15,13 +15,23 @@ struct Grid {
   int Hp, Wp, OH, OW;
   int cig, cog, K;
   int rows;    // output rows per item
-  int blocks;  // items per image and group
+  int blocks;  // items per run and group
+  int run;     // images per item (their padded rows interleaved: one grid over all of them)
   long items;
 };
 
+// Output pixels per item from which a small image goes alone: fewer and runs of images make up
+// the columns, so that the packed weights stream through once per 256 columns instead of once
+// per image (512 channels by 3×3 are 9.4 MB) and the leftover column panel is one in several.
+constexpr int kRunColumns = 256;
+// Weights above this many floats (4 MB: 512 channels by 3×3 are 9.4 MB) stream from memory once
+// per item: the batched path's one GEMM over a chunk of images reads them once per ~400+ columns
+// (1 thread, 8 images of 7×7: batched 73-75% of peak, runs of 4 on the grid 64-66%).
+constexpr long kRunWeights = 1L << 20;
+
 // Items are runs of output rows of one image and group, at least `min_columns` grid columns
-// when the image has that many.
-bool plan(const Conv2dParams& p, int threads, Grid* g, int min_columns = 0) {
+// when the image has that many, or (`runs`) whole small images side by side.
+bool plan(const Conv2dParams& p, int threads, Grid* g, int min_columns = 0, bool runs = false) {
   if (p.stride_h != 1 || p.stride_w != 1 || p.pointwise()) return false;
   g->Hp = p.h + p.pad_t + p.pad_b, g->Wp = p.w + p.pad_l + p.pad_r;
   g->OH = p.out_h(), g->OW = p.out_w();
@@ -30,28 +40,117 @@ bool plan(const Conv2dParams& p, int threads, Grid* g, int min_columns = 0) {
   // The output channels are the GEMM's rows: fewer than a register tile and im2col (whose rows
   // are the taps in the backward pass) does better.
   if (g->OH * g->OW < kMinPixels || g->cog < 6) return false;
+  // Where the ISA gathers the columns in registers (the forward pass's, padding skipped), runs
+  // of small images go on the grid whatever their padding: it adds nothing to the products.
+  const int P = g->OH * g->OW;
+  const bool run_images = runs && P < kRunColumns && (long)g->cog * g->K <= kRunWeights && gemm_kernel_for(active_isa()).pack_gather;
   // Dropped grid columns are wasted work. im2col costs about 1/cog of the products instead, so
   // with few output channels up to half the grid may be dropped, else a fifth.
-  if (g->cog <= 32 ? g->Wp > 2 * g->OW : 4 * g->Wp > 5 * g->OW) return false;
+  if (!run_images && (g->cog <= 32 ? g->Wp > 2 * g->OW : 4 * g->Wp > 5 * g->OW)) return false;
+  g->run = 1;
+  if (run_images) {
+    // Runs of about kRunColumns, their count rounded up to a multiple of the threads where the
+    // images allow, so that the last round of items keeps every thread busy.
+    long runs_n = (p.n + (kRunColumns + P - 1) / P - 1) / ((kRunColumns + P - 1) / P);
+    runs_n = std::min<long>(p.n, (runs_n + threads - 1) / threads * threads);
+    g->run = (int)((p.n + runs_n - 1) / runs_n);
+  }
   // One k-block of the packed columns (at most 256 deep) stays in L2.
-  const int cap = (int)std::max<long>({1, (min_columns + g->Wp - 1) / g->Wp, kItemColumnFloats / std::min(g->K, 256) / g->Wp});
+  const int cap = g->run > 1 ? g->OH : (int)std::max<long>({1, (min_columns + g->Wp - 1) / g->Wp, kItemColumnFloats / std::min(g->K, 256) / g->Wp});
   const int blocks = (g->OH + cap - 1) / cap;
   g->rows = (g->OH + blocks - 1) / blocks;
   g->blocks = (g->OH + g->rows - 1) / g->rows;
-  g->items = (long)p.n * p.groups * g->blocks;
-  return threads == 1 || g->items >= 4L * threads;
+  g->items = (long)(p.n + g->run - 1) / g->run * p.groups * g->blocks;
+  return threads == 1 || g->items >= 4L * threads || (g->run > 1 && g->items >= threads);
 }
 
 // Grid columns of output rows [oh0, oh1): the last row stops at OW.
 int grid_columns(const Grid& g, int oh0, int oh1) { return (oh1 - oh0 - 1) * g.Wp + g.OW; }
 
-// Image i, group gi, padded into the calling thread's buffer unless it already holds it.
-const float* padded(const Conv2dParams& p, const Grid& g, const float* x, int i, int gi, long* held) {
+// Images [i, i + images), group gi, padded into the calling thread's buffer unless it already
+// holds them, rows interleaved (pad_planes).
+const float* padded(const Conv2dParams& p, const Grid& g, const float* x, int i, int images, int gi, long* held) {
   thread_local std::vector<float> buf;
-  float* out = grow(buf, (long)g.cig * g.Hp * g.Wp);
+  float* out = grow(buf, (long)g.cig * g.Hp * images * g.Wp);
   const long key = (long)i * p.groups + gi;
-  if (*held != key) pad_planes(p, g.cig, g.Hp, g.Wp, x + ((long)i * p.c_in + gi * g.cig) * p.h * p.w, out), *held = key;
+  if (*held != key)
+    pad_planes(p, g.cig, g.Hp, g.Wp, x + ((long)i * p.c_in + gi * g.cig) * p.h * p.w, out, images, (long)p.c_in * p.h * p.w), *held = key;
   return out;
+}
+
+// Packed weights beyond this many floats are packed by all the threads (512 channels by 3×3:
+// 2.4M floats, a tenth of a batch of 8 7×7 images' products on one thread).
+constexpr long kSharedPacking = 1L << 16;
+
+// Each group's cog × K weights packed for sgemm_packed (floats per group in *per_group), the
+// row panels shared out over the threads when there are many.
+const float* pack_weights(Isa isa, const Grid& g, int groups, const float* w, int threads, long* per_group) {
+  thread_local std::vector<float> buf;
+  *per_group = sgemm_packed_a_floats(isa, g.cog, g.K);
+  float* out = grow(buf, *per_group * groups);
+  const int mr = gemm_kernel_for(isa).mr, panels = (g.cog + mr - 1) / mr;
+  const long per = *per_group;
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && per * groups >= kSharedPacking)
+  for (long gp = 0; gp < (long)groups * panels; ++gp) {
+    const int gi = (int)(gp / panels), r0 = (int)(gp % panels) * mr;
+    sgemm_pack_a_rows(isa, false, g.cog, g.K, w + (long)gi * g.cog * g.K, g.K, r0, r0 + mr, out + gi * per);
+  }
+  return out;
+}
+
+// The grid forward pass with each group's weights packed (wp, per_group floats apart).
+void forward_packed(const Conv2dParams& p, const Grid& g, const float* x, const float* wp, long per_group, const float* b,
+                    float* y, int threads, const ConvEpilogue& e) {
+  const Isa isa = active_isa();
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    long held = -1;  // which images' padded planes this thread holds
+    thread_local std::vector<const float*> tap_rows;
+    thread_local std::vector<float> out_buf;
+    tap_rows.resize(g.K);
+    // work.h: items handed out as threads come free, an image's blocks together (one padded
+    // copy per image) when the images alone give every thread several.
+#pragma omp for schedule(dynamic, p.n * p.groups >= 4 * threads ? g.blocks : 1)
+    for (long it = 0; it < g.items; ++it) {
+      const int blk = (int)(it % g.blocks), gi = (int)(it / g.blocks % p.groups), i = (int)(it / g.blocks / p.groups) * g.run;
+      const int images = std::min(g.run, p.n - i);
+      const int oh0 = blk * g.rows, oh1 = std::min(g.OH, oh0 + g.rows), n = (oh1 - oh0) * images * g.OW;
+      const float* xp = padded(p, g, x, i, images, gi, &held);
+      // Grid row r of a run is row r of each of its images in turn: output column (oh, j, ow)
+      // reads offset ((oh·images + j)·Wp + ow), OW-float segments Wp apart as for one image.
+      const long row = (long)images * g.Wp, plane = g.Hp * row;
+      for (int c = 0; c < g.cig; ++c)
+        for (int ki = 0; ki < p.kh; ++ki)
+          for (int kj = 0; kj < p.kw; ++kj)
+            tap_rows[(c * p.kh + ki) * p.kw + kj] = xp + c * plane + (oh0 + ki * p.dil_h) * row + kj * p.dil_w;
+      if (images == 1) {
+        // Output rows [oh0, oh1) of each channel lie together in y, so the product goes straight
+        // there; its columns are packed OW at a time from the padded rows, skipping the padding.
+        float* out = y + (((long)i * p.c_out + gi * g.cog) * g.OH + oh0) * g.OW;
+        sgemm_packed_rows(isa, g.cog, n, g.K, 1.0f, wp + gi * per_group, tap_rows.data(), g.OW, g.Wp, 0.0f, out,
+                          g.OH * g.OW);
+        if (!b && !e.any()) continue;
+        for (int co = 0; co < g.cog; ++co) {
+          float* d = out + (long)co * g.OH * g.OW;
+          epilogue_run(d, d, n, b ? b[gi * g.cog + co] : 0.0f, e.residual ? e.residual + (d - y) : nullptr, e);
+        }
+        continue;
+      }
+      // A run's product (cog × (oh, j, ow)) goes through a buffer, each row of OW to its image.
+      float* out = grow(out_buf, (long)g.cog * n);
+      sgemm_packed_rows(isa, g.cog, n, g.K, 1.0f, wp + gi * per_group, tap_rows.data(), g.OW, g.Wp, 0.0f, out, n);
+      for (int co = 0; co < g.cog; ++co) {
+        const float bias = b ? b[gi * g.cog + co] : 0.0f;
+        const float* src = out + (long)co * n;
+        for (int oh = oh0; oh < oh1; ++oh)
+          for (int j = 0; j < images; ++j, src += g.OW) {
+            float* d = y + (((long)(i + j) * p.c_out + gi * g.cog + co) * g.OH + oh) * g.OW;
+            if (!b && !e.any()) std::memcpy(d, src, sizeof(float) * g.OW);
+            else epilogue_run(d, src, g.OW, bias, e.residual ? e.residual + (d - y) : nullptr, e);
+          }
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -59,39 +158,10 @@ const float* padded(const Conv2dParams& p, const Grid& g, const float* x, int i,
 bool conv2d_forward_grid(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
                          int threads, const ConvEpilogue& e) {
   Grid g;
-  if (!plan(p, threads, &g)) return false;
-  const Isa isa = active_isa();
+  if (!plan(p, threads, &g, 0, true)) return false;
   long per_group;
-  const float* wp = pack_group_weights(isa, p.groups, false, g.cog, g.K, w, g.K, &per_group);
-  const long plane = (long)g.Hp * g.Wp;
-#pragma omp parallel num_threads(threads) if (threads > 1)
-  {
-    long held = -1;  // which image's padded planes this thread holds
-    thread_local std::vector<const float*> tap_rows;
-    tap_rows.resize(g.K);
-    // work.h: items handed out as threads come free, an image's blocks together (one padded
-    // copy per image) when the images alone give every thread several.
-#pragma omp for schedule(dynamic, p.n * p.groups >= 4 * threads ? g.blocks : 1)
-    for (long it = 0; it < g.items; ++it) {
-      const int blk = (int)(it % g.blocks), gi = (int)(it / g.blocks % p.groups), i = (int)(it / g.blocks / p.groups);
-      const int oh0 = blk * g.rows, oh1 = std::min(g.OH, oh0 + g.rows), n = (oh1 - oh0) * g.OW;
-      const float* xp = padded(p, g, x, i, gi, &held);
-      for (int c = 0; c < g.cig; ++c)
-        for (int ki = 0; ki < p.kh; ++ki)
-          for (int kj = 0; kj < p.kw; ++kj)
-            tap_rows[(c * p.kh + ki) * p.kw + kj] = xp + c * plane + (long)(oh0 + ki * p.dil_h) * g.Wp + kj * p.dil_w;
-      // Output rows [oh0, oh1) of each channel lie together in y, so the product goes straight
-      // there; its columns are packed OW at a time from the padded rows, skipping the padding.
-      float* out = y + (((long)i * p.c_out + gi * g.cog) * g.OH + oh0) * g.OW;
-      sgemm_packed_rows(isa, g.cog, n, g.K, 1.0f, wp + gi * per_group, tap_rows.data(), g.OW, g.Wp, 0.0f, out,
-                        g.OH * g.OW);
-      if (!b && !e.any()) continue;
-      for (int co = 0; co < g.cog; ++co) {
-        float* d = out + (long)co * g.OH * g.OW;
-        epilogue_run(d, d, n, b ? b[gi * g.cog + co] : 0.0f, e.residual ? e.residual + (d - y) : nullptr, e);
-      }
-    }
-  }
+  const float* wp = pack_weights(active_isa(), g, p.groups, w, threads, &per_group);
+  forward_packed(p, g, x, wp, per_group, b, y, threads, e);
   return true;
 }
 
@@ -107,7 +177,7 @@ bool backward_input_as_forward(const Conv2dParams& p, int threads, Conv2dParams*
   if ((long)p.h * p.w * 4 > (long)q.h * q.w * 5) return false;
   Grid g;
   *out = q;
-  return plan(q, threads, &g);
+  return plan(q, threads, &g, 0, true);
 }
 
 // Each tap's product has the group's input channels as its columns: fewer than a GEMM panel
@@ -123,25 +193,25 @@ bool conv_grid_suits(const Conv2dParams& p, ConvPass pass, int threads) {
   Grid g;
   Conv2dParams q;
   switch (pass) {
-    case ConvPass::Forward: return plan(p, threads, &g);
+    case ConvPass::Forward: return plan(p, threads, &g, 0, true);
     case ConvPass::BackwardInput: return backward_input_as_forward(p, threads, &q);
     case ConvPass::BackwardWeight: return backward_weight_plan(p, threads, &g);
   }
   return false;
 }
 
-bool conv2d_backward_input_grid(const Conv2dParams& p, const float* dy, const float* w, float* dx,
-                                int threads) {
-  Conv2dParams q;
-  if (!backward_input_as_forward(p, threads, &q)) return false;
+namespace {
+
+// dx's weights for the forward grid: row c, column (co, t) = w[co, c, taps − 1 − t] (cig × cog·taps
+// per group). Blocks of 16 input channels: each output channel's weights for them are one
+// contiguous read (a channel at a time read 9 floats per cache line fetched), written to 16
+// rows. Over the threads: 256 channels' copy cost 5% of their input gradient on one thread.
+const float* flipped_weights(const Conv2dParams& p, const float* w, int threads) {
+  thread_local std::vector<float> buf;
   const int cig = p.c_in / p.groups, cog = p.c_out / p.groups, taps = p.kh * p.kw;
-  thread_local std::vector<float> flipped_buf;
-  float* flipped = grow(flipped_buf, (long)p.c_out * cig * taps);
-  // Blocks of 16 input channels: each output channel's weights for them are one contiguous read
-  // (a channel at a time read 9 floats per cache line fetched), written to 16 rows. Over the
-  // threads: 256 channels' copy cost 5% of their input gradient on one thread.
+  float* flipped = grow(buf, (long)p.c_out * cig * taps);
   const int cblocks = (cig + 15) / 16;
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && (long)p.c_out * cig * taps >= 65536)
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && (long)p.c_out * cig * taps >= kSharedPacking)
   for (long gb = 0; gb < (long)p.groups * cblocks; ++gb) {
     const int gi = (int)(gb / cblocks), c0 = (int)(gb % cblocks) * 16, c1 = std::min(cig, c0 + 16);
     for (int co = 0; co < cog; ++co) {
@@ -152,7 +222,21 @@ bool conv2d_backward_input_grid(const Conv2dParams& p, const float* dy, const fl
       }
     }
   }
-  return conv2d_forward_grid(q, dy, flipped, nullptr, dx, threads);
+  return flipped;
+}
+
+}  // namespace
+
+bool conv2d_backward_input_grid(const Conv2dParams& p, const float* dy, const float* w, float* dx,
+                                int threads) {
+  Conv2dParams q;
+  if (!backward_input_as_forward(p, threads, &q)) return false;
+  Grid g;
+  plan(q, threads, &g, 0, true);
+  long per_group;
+  const float* wp = pack_weights(active_isa(), g, p.groups, flipped_weights(p, w, threads), threads, &per_group);
+  forward_packed(q, g, dy, wp, per_group, nullptr, dx, threads, {});
+  return true;
 }
 
 bool conv2d_backward_weight_grid(const Conv2dParams& p, const float* x, const float* dy, float* dw,
@@ -170,7 +254,7 @@ bool conv2d_backward_weight_grid(const Conv2dParams& p, const float* x, const fl
   sum_over_items(g.items, (long)p.c_out * g.K, dw_taps, threads, [&](long it, float* mine, int t) {
     const int blk = (int)(it % g.blocks), gi = (int)(it / g.blocks % p.groups), i = (int)(it / g.blocks / p.groups);
     const int oh0 = blk * g.rows, oh1 = std::min(g.OH, oh0 + g.rows), n = grid_columns(g, oh0, oh1);
-    const float* xp = padded(p, g, x, i, gi, &held[t]);
+    const float* xp = padded(p, g, x, i, 1, gi, &held[t]);
     // dY on the grid, zero in the dropped columns, packed once for all taps.
     float* dyg = grow(dy_buf, (long)g.cog * n);
     for (int co = 0; co < g.cog; ++co)

@@ -61,18 +61,23 @@ inline float* grow(std::vector<float>& v, long n) {
   return v.data();
 }
 
-// One image's group planes x (channels × H × W), zero-padded into out (channels × Hp × Wp).
-inline void pad_planes(const Conv2dParams& p, int channels, int Hp, int Wp, const float* x, float* out) {
+// The group planes x (channels × H × W) of `images` images `image_stride` floats apart, zero-padded
+// into out with their rows interleaved (channels × Hp × images × Wp): row r of image j at
+// (c·Hp + r)·images·Wp + j·Wp. One image gives channels × Hp × Wp.
+inline void pad_planes(const Conv2dParams& p, int channels, int Hp, int Wp, const float* x, float* out, int images = 1,
+                       long image_stride = 0) {
+  const long row_stride = (long)images * Wp;
   for (int c = 0; c < channels; ++c) {
-    float* plane = out + (long)c * Hp * Wp;
-    std::memset(plane, 0, sizeof(float) * p.pad_t * Wp);
-    for (int ih = 0; ih < p.h; ++ih) {
-      float* row = plane + (long)(p.pad_t + ih) * Wp;
-      std::memset(row, 0, sizeof(float) * p.pad_l);
-      std::memcpy(row + p.pad_l, x + ((long)c * p.h + ih) * p.w, sizeof(float) * p.w);
-      std::memset(row + p.pad_l + p.w, 0, sizeof(float) * p.pad_r);
-    }
-    std::memset(plane + (long)(p.pad_t + p.h) * Wp, 0, sizeof(float) * p.pad_b * Wp);
+    float* plane = out + (long)c * Hp * row_stride;
+    std::memset(plane, 0, sizeof(float) * p.pad_t * row_stride);
+    for (int ih = 0; ih < p.h; ++ih)
+      for (int j = 0; j < images; ++j) {
+        float* row = plane + (long)(p.pad_t + ih) * row_stride + (long)j * Wp;
+        std::memset(row, 0, sizeof(float) * p.pad_l);
+        std::memcpy(row + p.pad_l, x + j * image_stride + ((long)c * p.h + ih) * p.w, sizeof(float) * p.w);
+        std::memset(row + p.pad_l + p.w, 0, sizeof(float) * p.pad_r);
+      }
+    std::memset(plane + (long)(p.pad_t + p.h) * row_stride, 0, sizeof(float) * p.pad_b * row_stride);
   }
 }
 

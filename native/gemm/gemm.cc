@@ -341,11 +341,21 @@ long sgemm_packed_a_floats(Isa isa, int m, int k) {
 // k-blocks one after another; block pc holds all MR-row panels of its kc columns, the
 // layout pack_a gives one block, so sgemm_packed can hand any row range to the macro-kernel.
 void sgemm_pack_a(Isa isa, bool transA, int m, int k, const float* A, int lda, float* out) {
-  if (m <= 0 || k <= 0) return;
+  sgemm_pack_a_rows(isa, transA, m, k, A, lda, 0, m, out);
+}
+
+void sgemm_pack_a_rows(Isa isa, bool transA, int m, int k, const float* A, int lda, int r0, int r1, float* out) {
+  r1 = std::min(r1, m);
+  if (r1 <= r0 || k <= 0) return;
   const GemmKernel& K = gemm_kernel_for(isa);
   const int KC = even_block(k, K.kc, 1), rows = ceil_div(m, K.mr) * K.mr;
-  for (int pc = 0; pc < k; pc += KC) pack_a(K, transA, A, lda, 0, m, pc, std::min(KC, k - pc), out + (long)pc * rows);
+  for (int pc = 0; pc < k; pc += KC) {
+    const int kc = std::min(KC, k - pc);
+    pack_a(K, transA, A, lda, r0, r1 - r0, pc, kc, out + (long)pc * rows + (long)r0 * kc);
+  }
 }
+
+int sgemm_pack_a_depth(Isa isa, int k) { return even_block(k, gemm_kernel_for(isa).kc, 1); }
 
 long sgemm_packed_bt_floats(Isa isa, int n, int k) {
   const GemmKernel& K = gemm_kernel_for(isa);

@@ -17,6 +17,13 @@ void sgemm_isa(Isa isa, bool transA, bool transB, int m, int n, int k, float alp
 // by threads that each take a slice of the images. Ap holds sgemm_packed_a_floats(isa, m, k).
 long sgemm_packed_a_floats(Isa isa, int m, int k);
 void sgemm_pack_a(Isa isa, bool transA, int m, int k, const float* A, int lda, float* Ap);
+// Only the row panels of rows [r0, r1) (r0 a multiple of the ISA's mr), in the same places: threads
+// can each pack a share of a large left factor.
+void sgemm_pack_a_rows(Isa isa, bool transA, int m, int k, const float* A, int lda, int r0, int r1, float* Ap);
+// The layout, for packers of their own: columns in k-blocks of this depth one after another
+// (the last shorter), each block kc deep holding the mr-row panels in turn, panel i's column p at
+// block start + i·mr·kc + p·mr (rows past m zero).
+int sgemm_pack_a_depth(Isa isa, int k);
 // C(m×n) = alpha·A·op(B) + beta·C on the calling thread, A packed by sgemm_pack_a (same isa, m, k).
 void sgemm_packed(Isa isa, int m, int n, int k, float alpha, const float* Ap, bool transB,
                   const float* B, int ldb, float beta, float* C, int ldc);

@@ -321,6 +321,29 @@ static void check_conv_paths(const Conv2dParams (&cases)[N], std::initializer_li
   set_conv_algo(ConvAlgo::Auto);
 }
 
+// The grid over runs of small images, their padded rows interleaved (conv_grid.cc; where the ISA
+// gathers columns in registers, AVX-512): a ragged last run (7 images of 7×7 in runs of 4),
+// dilation with asymmetric pads and groups, 4×4 maps, odd channel counts above the direct loops'; every
+// pass and epilogue at 1-3 threads. On AVX-512 the forward and input-gradient passes must take
+// the grid. Its own random stream, so the later tests' inputs stay as they were.
+static void test_conv_grid_runs(Isa isa) {
+  std::mt19937 rng(17);
+  const Conv2dParams cases[] = {{7, 35, 7, 7, 37, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+                                {5, 68, 5, 6, 70, 3, 3, 1, 1, 2, 1, 1, 2, 2, 1, 2},
+                                {10, 33, 4, 4, 34, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}};
+  for (const auto& p : cases)
+    for (int threads : {1, 2, 3}) {
+      ConvAlgo ran[3];
+      check_conv(p, threads, std::string(isa_name(isa)) + " grid runs", rng, ran);
+      if (isa != Isa::Avx512) continue;
+      char name[120];
+      std::snprintf(name, sizeof name, "grid runs[%s] cin=%d %dx%d n=%d threads=%d take the grid", isa_name(isa), p.c_in, p.h, p.w,
+                    p.n, threads);
+      if (ran[0] == ConvAlgo::Grid && ran[1] == ConvAlgo::Grid) ++g_pass;
+      else { std::printf("FAIL %s: paths %s/%s\n", name, conv_algo_name(ran[0]), conv_algo_name(ran[1])); ++g_fail; }
+    }
+}
+
 // Stride 2 across rows wide enough (OW >= 16) for the row-segment im2col and col2im (vector
 // gathers and scatter-adds): one pad side 0, the other 2, and a dilated case; on each path that
 // uses them. Its own random stream, so the later tests' inputs stay as they were.
@@ -949,6 +972,7 @@ int main() {
     set_active_isa(isa);  // convolution dispatches its GEMMs through the active variant
     test_conv(isa, rng);
     test_conv_stride2(isa);
+    test_conv_grid_runs(isa);
     test_conv_small_planes(isa);
     test_conv_pointwise_runs(isa);
     test_few_channels(isa);
