@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chooseOpenmpWait } from './openmp-wait.js';
 
 export interface ConvParams {
   n: number; cIn: number; h: number; w: number;
@@ -485,11 +486,12 @@ export function nativeBuildDir(): string {
 
 function load(): NativeAddon {
   const file = join(nativeBuildDir(), 'cnn.node');
-  // OpenMP threads that finish their share of a region sleep instead of spinning (libgomp reads
+  // OpenMP threads that finish their share of a region sleep instead of spinning on (libgomp reads
   // this when the addon loads it). On a shared CPU a spinning thread holds the core that the
   // descheduled thread the region waits for needs: simplecnn training at 2 threads ran at half
-  // the speed of 1 thread under load, and 1.5-2.8x faster with this (issue 13). A user's setting wins.
-  process.env.OMP_WAIT_POLICY ??= 'passive';
+  // the speed of 1 thread under load, and 1.5-2.8x faster passive (issue 13). On a free CPU they
+  // spin briefly first (openmp-wait.ts). A user's setting wins.
+  chooseOpenmpWait(process.env);
   try {
     return require(file) as NativeAddon;
   } catch (err) {
