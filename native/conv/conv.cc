@@ -209,6 +209,10 @@ void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const
     case ConvAlgo::ByImage: if (conv2d_forward_by_image(p, x, w, b, y, threads, e)) return; break;
     default: break;
   }
+  // Stride 1: the chunk's padded images are B's rows where they lie, no column matrix (the pinned
+  // batched path keeps im2col, so tests still reach it on every ISA).
+  const bool by_grid = conv_algo_override() == ConvAlgo::Auto;
+  if (by_grid && conv2d_forward_grid_batched(p, x, w, b, y, threads, e)) return;
   const Chunking c = chunking(p);
   thread_local std::vector<float> col_buf, out_buf;
   for (int n0 = 0; n0 < p.n; n0 += c.images) {

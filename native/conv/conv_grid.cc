@@ -202,27 +202,40 @@ bool conv_grid_suits(const Conv2dParams& p, ConvPass pass, int threads) {
 
 namespace {
 
-// dx's weights for the forward grid: row c, column (co, t) = w[co, c, taps − 1 − t] (cig × cog·taps
-// per group). Blocks of 16 input channels: each output channel's weights for them are one
-// contiguous read (a channel at a time read 9 floats per cache line fetched), written to 16
-// rows. Over the threads: 256 channels' copy cost 5% of their input gradient on one thread.
-const float* flipped_weights(const Conv2dParams& p, const float* w, int threads) {
+// dx's weights for the forward grid, packed for sgemm_packed as sgemm_pack_a packs (gemm.h: the
+// layout) but straight from w: row c, column (co, t) = w[co, c, taps − 1 − t], so a panel's mr rows
+// for one output channel are one contiguous run of w (mr·taps floats) and its taps columns one
+// contiguous run of the packed panel. The runs of successive output channels lie Cin·taps floats
+// apart, a stride no hardware prefetcher follows: each run is fetched a few channels ahead.
+// Over the threads by panels. Returns the floats per group in *per_group.
+const float* pack_flipped(Isa isa, const Conv2dParams& p, const float* w, int threads, long* per_group) {
   thread_local std::vector<float> buf;
-  const int cig = p.c_in / p.groups, cog = p.c_out / p.groups, taps = p.kh * p.kw;
-  float* flipped = grow(buf, (long)p.c_out * cig * taps);
-  const int cblocks = (cig + 15) / 16;
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && (long)p.c_out * cig * taps >= kSharedPacking)
-  for (long gb = 0; gb < (long)p.groups * cblocks; ++gb) {
-    const int gi = (int)(gb / cblocks), c0 = (int)(gb % cblocks) * 16, c1 = std::min(cig, c0 + 16);
-    for (int co = 0; co < cog; ++co) {
-      const float* src = w + (((long)gi * cog + co) * cig + c0) * taps;
-      for (int c = c0; c < c1; ++c, src += taps) {
-        float* dst = flipped + (((long)gi * cig + c) * cog + co) * taps;
-        for (int t = 0; t < taps; ++t) dst[t] = src[taps - 1 - t];
+  const int cig = p.c_in / p.groups, cog = p.c_out / p.groups, taps = p.kh * p.kw, k = cog * taps;
+  const int mr = gemm_kernel_for(isa).mr, panels = (cig + mr - 1) / mr, depth = sgemm_pack_a_depth(isa, k);
+  const long rows = (long)panels * mr, per = rows * k, ahead = 4L * cig * taps;
+  *per_group = per;
+  float* out = grow(buf, per * p.groups);
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && per * p.groups >= kSharedPacking)
+  for (long gp = 0; gp < (long)p.groups * panels; ++gp) {
+    const int gi = (int)(gp / panels), c0 = (int)(gp % panels) * mr, h = std::min(mr, cig - c0);
+    const float* wg = w + ((long)gi * cog * cig + c0) * taps;
+    int co = 0, t = 0;  // column (co, t), counted along without dividing
+    for (int blk = 0; blk * depth < k; ++blk) {
+      const int kc = std::min(depth, k - blk * depth);
+      float* dst = out + gi * per + (long)blk * depth * rows + (long)c0 * kc;
+      for (int j = 0; j < kc; ++j, dst += mr) {
+        const float* src = wg + (long)co * cig * taps;
+        if (t == 0 && co + 4 < cog)
+          for (long f = 0; f < (long)h * taps; f += 16) __builtin_prefetch(src + ahead + f);
+        src += taps - 1 - t;
+        int i = 0;
+        for (; i < h; ++i) dst[i] = src[(long)i * taps];
+        for (; i < mr; ++i) dst[i] = 0.0f;
+        if (++t == taps) t = 0, ++co;
       }
     }
   }
-  return flipped;
+  return out;
 }
 
 }  // namespace
@@ -234,8 +247,63 @@ bool conv2d_backward_input_grid(const Conv2dParams& p, const float* dy, const fl
   Grid g;
   plan(q, threads, &g, 0, true);
   long per_group;
-  const float* wp = pack_weights(active_isa(), g, p.groups, flipped_weights(p, w, threads), threads, &per_group);
+  const float* wp = pack_flipped(active_isa(), p, w, threads, &per_group);
   forward_packed(q, g, dy, wp, per_group, nullptr, dx, threads, {});
+  return true;
+}
+
+namespace {
+
+// Floats of padded images per chunk of the batched grid (as the batched path's column budget).
+constexpr long kBatchedGridFloats = 8L << 20;
+
+bool batched_grid_suits(const Conv2dParams& p) {
+  return p.stride_h == 1 && p.stride_w == 1 && !p.pointwise() && p.out_h() * p.out_w() > 1 &&
+         gemm_kernel_for(active_isa()).pack_gather;
+}
+
+}  // namespace
+
+bool conv2d_forward_grid_batched(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
+                                 int threads, const ConvEpilogue& e) {
+  if (!batched_grid_suits(p)) return false;
+  const Isa isa = active_isa();
+  const int Hp = p.h + p.pad_t + p.pad_b, Wp = p.w + p.pad_l + p.pad_r, OH = p.out_h(), OW = p.out_w(), P = OH * OW;
+  const int cig = p.c_in / p.groups, cog = p.c_out / p.groups, K = cig * p.kh * p.kw;
+  const long per_image = std::max<long>((long)cig * Hp * Wp, (long)cog * P);
+  const int chunk = (int)std::max<long>(1, std::min<long>(p.n, kBatchedGridFloats / per_image));
+  thread_local std::vector<float> pad_buf, out_buf;
+  thread_local std::vector<const float*> tap_rows;
+  tap_rows.resize(K);
+  for (int n0 = 0; n0 < p.n; n0 += chunk) {
+    const int images = std::min(chunk, p.n - n0);
+    const long row = (long)images * Wp, plane = Hp * row, ld = (long)images * P;
+    float* xp = grow(pad_buf, cig * plane);
+    float* out = grow(out_buf, cog * ld);
+    for (int gi = 0; gi < p.groups; ++gi) {
+      const float* xg = x + ((long)n0 * p.c_in + gi * cig) * p.h * p.w;
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && cig >= 2 * threads)
+      for (int c = 0; c < cig; ++c)
+        pad_planes(p, 1, Hp, Wp, xg + (long)c * p.h * p.w, xp + c * plane, images, (long)p.c_in * p.h * p.w);
+      for (int c = 0; c < cig; ++c)
+        for (int ki = 0; ki < p.kh; ++ki)
+          for (int kj = 0; kj < p.kw; ++kj)
+            tap_rows[(c * p.kh + ki) * p.kw + kj] = xp + c * plane + ki * p.dil_h * row + kj * p.dil_w;
+      // out (cog × (oh, image, ow)): column (oh, j, ow) reads ((oh·images + j)·Wp + ow) of each tap row.
+      sgemm_rows(isa, cog, (int)ld, K, 1.0f, w + (long)gi * cog * K, K, tap_rows.data(), OW, Wp, 0.0f, out, (int)ld, threads);
+#pragma omp parallel for collapse(2) num_threads(threads) schedule(static) if (threads > 1)
+      for (int j = 0; j < images; ++j)
+        for (int co = 0; co < cog; ++co) {
+          float* d = y + ((long)(n0 + j) * p.c_out + gi * cog + co) * P;
+          const float* src = out + co * ld + (long)j * OW;
+          const float bias = b ? b[gi * cog + co] : 0.0f;
+          for (int oh = 0; oh < OH; ++oh, d += OW, src += (long)images * OW) {
+            if (!b && !e.any()) std::memcpy(d, src, sizeof(float) * OW);
+            else epilogue_run(d, src, OW, bias, e.residual ? e.residual + (d - y) : nullptr, e);
+          }
+        }
+    }
+  }
   return true;
 }
 

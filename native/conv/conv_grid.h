@@ -18,6 +18,12 @@ bool conv2d_forward_grid(const Conv2dParams& p, const float* x, const float* w, 
 // dx as the forward grid convolution of dy with the flipped, transposed weights.
 bool conv2d_backward_input_grid(const Conv2dParams& p, const float* dy, const float* w, float* dx,
                                 int threads);
+// The batched path's stride-1 forward pass without im2col: a chunk of images padded with their
+// rows interleaved (one grid, as the grid's runs), one threaded GEMM over it whose B panels are
+// gathered from the padded rows (where the ISA gathers them: AVX-512), then each output row of
+// OW to its image through the epilogue. False, having done nothing, where it does not suit.
+bool conv2d_forward_grid_batched(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
+                                 int threads, const ConvEpilogue& e = {});
 // dW only; the bias gradient is the caller's.
 bool conv2d_backward_weight_grid(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                                  int threads);

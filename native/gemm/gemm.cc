@@ -252,8 +252,10 @@ static void macro_kernel(const GemmKernel& K, int kc, int mc, int nc, int jp0, i
   }
 }
 
-void sgemm_isa(Isa isa, bool transA, bool transB, int m, int n, int k, float alpha, const float* A,
-               int lda, const float* B, int ldb, float beta, float* C, int ldc, int threads) {
+// The threaded driver; with b_rows (op(B) = B), B's rows given as for sgemm_packed_rows.
+static void threaded_driver(Isa isa, bool transA, bool transB, int m, int n, int k, float alpha, const float* A,
+                            int lda, const float* B, int ldb, const float* const* b_rows, int seg, long seg_stride,
+                            float beta, float* C, int ldc, int threads) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0 || alpha == 0.0f) return scale_c(m, n, beta, C, ldc);
   const GemmKernel& K = gemm_kernel_for(isa);
@@ -310,11 +312,11 @@ void sgemm_isa(Isa isa, bool transA, bool transB, int m, int n, int k, float alp
         const int kc = std::min(KC, k - pc);
         const float beta_k = pc == 0 ? beta : 1.0f;
         if (tm == 1) {
-          pack_b(K, transB, B, ldb, pc, jc, kc, nc, jp0, jp1, jp0, (long)NR * KC, Bmine);
+          pack_b(K, transB, B, ldb, pc, jc, kc, nc, jp0, jp1, jp0, (long)NR * KC, Bmine, b_rows, seg, seg_stride);
         } else {
           int b0, b1;
           split(npn, nt, t, &b0, &b1);
-          pack_b(K, transB, B, ldb, pc, jc, kc, nc, b0, b1, 0, (long)NR * KC, Bp);
+          pack_b(K, transB, B, ldb, pc, jc, kc, nc, b0, b1, 0, (long)NR * KC, Bp, b_rows, seg, seg_stride);
 #pragma omp barrier
         }
         for (int ic = r0; ic < r1; ic += MC) {
@@ -331,6 +333,17 @@ void sgemm_isa(Isa isa, bool transA, bool transB, int m, int n, int k, float alp
       }
     }
   }
+}
+
+void sgemm_isa(Isa isa, bool transA, bool transB, int m, int n, int k, float alpha, const float* A,
+               int lda, const float* B, int ldb, float beta, float* C, int ldc, int threads) {
+  threaded_driver(isa, transA, transB, m, n, k, alpha, A, lda, B, ldb, nullptr, 0, 0, beta, C, ldc, threads);
+}
+
+void sgemm_rows(Isa isa, int m, int n, int k, float alpha, const float* A, int lda, const float* const* rows, int seg,
+                long seg_stride, float beta, float* C, int ldc, int threads) {
+  if (seg <= 0 || seg_stride < seg) seg = n, seg_stride = n;
+  threaded_driver(isa, false, false, m, n, k, alpha, A, lda, nullptr, 0, rows, seg, seg_stride, beta, C, ldc, threads);
 }
 
 long sgemm_packed_a_floats(Isa isa, int m, int k) {

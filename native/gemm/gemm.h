@@ -13,6 +13,11 @@ void sgemm(bool transA, bool transB, int m, int n, int k, float alpha, const flo
 void sgemm_isa(Isa isa, bool transA, bool transB, int m, int n, int k, float alpha, const float* A,
                int lda, const float* B, int ldb, float beta, float* C, int ldc, int threads);
 
+// C = alpha·A·B + beta·C on `threads` threads with B (k × n) given by rows as for
+// sgemm_packed_rows below: a batch's grid of padded images, packed straight from them.
+void sgemm_rows(Isa isa, int m, int n, int k, float alpha, const float* A, int lda, const float* const* rows, int seg,
+                long seg_stride, float beta, float* C, int ldc, int threads);
+
 // A left factor packed once for many single-threaded products: a convolution's weights, shared
 // by threads that each take a slice of the images. Ap holds sgemm_packed_a_floats(isa, m, k).
 long sgemm_packed_a_floats(Isa isa, int m, int k);

@@ -13,6 +13,7 @@
 #include "activation/activation.h"
 #include "augment/augment.h"
 #include "conv/conv.h"
+#include "conv/conv_grid.h"
 #include "conv/conv_direct.h"
 #include "conv/depthwise_small.h"
 #include "conv/pointwise.h"
@@ -341,6 +342,37 @@ static void test_conv_grid_runs(Isa isa) {
                     p.n, threads);
       if (ran[0] == ConvAlgo::Grid && ran[1] == ConvAlgo::Grid) ++g_pass;
       else { std::printf("FAIL %s: paths %s/%s\n", name, conv_algo_name(ran[0]), conv_algo_name(ran[1])); ++g_fail; }
+    }
+}
+
+// The batched path's stride-1 forward pass over a chunk's padded images (conv2d_forward_grid_batched,
+// AVX-512; elsewhere it declines) against conv2d_ref with each epilogue: 7×7 maps of odd channel
+// counts, dilation with asymmetric pads and groups, 2×2 maps (16 columns span 8 rows), 1-3 threads.
+static void test_conv_grid_batched(Isa isa) {
+  std::mt19937 rng(19);
+  const Conv2dParams cases[] = {{5, 37, 7, 7, 29, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+                                {4, 24, 6, 5, 18, 3, 3, 1, 1, 2, 1, 1, 2, 2, 1, 2},
+                                {9, 20, 2, 2, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}};
+  for (const auto& p : cases)
+    for (int threads : {1, 2, 3}) {
+      const size_t ys = (size_t)p.n * p.c_out * p.out_h() * p.out_w();
+      auto x = random_vec((size_t)p.n * p.c_in * p.h * p.w, rng), w = random_vec((size_t)p.c_out * (p.c_in / p.groups) * p.kh * p.kw, rng);
+      auto b = random_vec(p.c_out, rng), residual = random_vec(ys, rng);
+      struct { bool bias, residual; float lo, hi; } epilogues[] = {{false, false, -INFINITY, INFINITY}, {true, true, 0.0f, 0.5f}, {true, false, 0.0f, INFINITY}};
+      for (const auto& c : epilogues) {
+        ConvEpilogue e;
+        e.lo = c.lo, e.hi = c.hi, e.residual = c.residual ? residual.data() : nullptr;
+        std::vector<float> want(ys), got(ys, NAN);
+        conv2d_ref_forward(p, x.data(), w.data(), c.bias ? b.data() : nullptr, want.data());
+        for (size_t i = 0; i < ys; ++i) want[i] = std::min(std::max(want[i] + (c.residual ? residual[i] : 0.0f), c.lo), c.hi);
+        char name[160];
+        std::snprintf(name, sizeof name, "grid batched[%s] cin=%d cout=%d %dx%d g%d threads=%d bias=%d residual=%d", isa_name(isa), p.c_in,
+                      p.c_out, p.h, p.w, p.groups, threads, c.bias, c.residual);
+        const bool ran = conv2d_forward_grid_batched(p, x.data(), w.data(), c.bias ? b.data() : nullptr, got.data(), threads, e);
+        if (ran != (isa == Isa::Avx512)) { std::printf("FAIL %s: ran=%d\n", name, ran); ++g_fail; continue; }
+        if (ran) check_close(name, got, want, 1e-4f, 1e-4f);
+        else ++g_pass;
+      }
     }
 }
 
@@ -973,6 +1005,7 @@ int main() {
     test_conv(isa, rng);
     test_conv_stride2(isa);
     test_conv_grid_runs(isa);
+    test_conv_grid_batched(isa);
     test_conv_small_planes(isa);
     test_conv_pointwise_runs(isa);
     test_few_channels(isa);
