@@ -87,16 +87,20 @@ void dense_map_weights(const Conv2dParams& p, const float* w, float* wd, int thr
     }
 }
 
+// wd as given (the cached or the training forward's), or w made dense here for this call.
+static const float* given_or_made(const Conv2dParams& p, const float* w, const float* wd, long floats, int threads) {
+  if (wd) return wd;
+  thread_local std::vector<float> buf;
+  float* made = grow(buf, floats);
+  dense_map_weights(p, w, made, threads);
+  return made;
+}
+
 void conv2d_forward_dense_map(const Conv2dParams& p, const float* x, const float* w, const float* wd, const float* b,
                               float* y, int threads, const ConvEpilogue& e) {
   const int P = p.out_h() * p.out_w();
   const long K = (long)p.c_in * p.h * p.w, N = (long)p.c_out * P;
-  if (!wd) {
-    thread_local std::vector<float> buf;
-    float* made = grow(buf, K * N);
-    dense_map_weights(p, w, made, threads);
-    wd = made;
-  }
+  wd = given_or_made(p, w, wd, K * N, threads);
   sgemm(false, true, p.n, (int)N, (int)K, 1.0f, x, (int)K, wd, (int)K, 0.0f, y, (int)N, threads);
   if (!b && !e.any()) return;
 #pragma omp parallel for collapse(2) num_threads(threads) schedule(static) if (threads > 1 && p.n * N >= 16384)
@@ -110,12 +114,7 @@ void conv2d_forward_dense_map(const Conv2dParams& p, const float* x, const float
 void conv2d_backward_input_dense_map(const Conv2dParams& p, const float* dy, const float* w, const float* wd, float* dx,
                                      int threads) {
   const long K = (long)p.c_in * p.h * p.w, N = (long)p.c_out * p.out_h() * p.out_w();
-  if (!wd) {
-    thread_local std::vector<float> buf;
-    float* made = grow(buf, K * N);
-    dense_map_weights(p, w, made, threads);
-    wd = made;
-  }
+  wd = given_or_made(p, w, wd, K * N, threads);
   sgemm(false, false, p.n, (int)K, (int)N, 1.0f, dy, (int)N, wd, (int)K, 0.0f, dx, (int)K, threads);
 }
 

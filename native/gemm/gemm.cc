@@ -138,9 +138,10 @@ static void pack_b(const GemmKernel& K, bool transB, const float* B, int ldb, in
     // The ISA's gather packs a panel at a time where it can; the rest go piece by piece.
     thread_local std::vector<int> off, rest;
     rest.clear();
+    const bool gather = K.pack_gather && (long)(j0 + nc) / seg * seg_stride < INT_MAX;  // offsets fit an int
+    if (gather) off.resize(nr);
     for (int jp = jp0; jp < jp1; ++jp) {
-      if (K.pack_gather && (long)(j0 + nc) / seg * seg_stride < INT_MAX) {
-        off.resize(nr);
+      if (gather) {
         for (int j = 0, c = j0 + jp * nr; j < nr; ++j, ++c)
           off[j] = jp * nr + j < nc ? (int)((long)c / seg * seg_stride + c % seg) : -1;
         if (K.pack_gather(rows + p0, kc, off.data(), out + (jp - first) * stride)) continue;
