@@ -35,12 +35,16 @@ async function reporterFor(o: OutputOptions): Promise<TrainReporter> {
     : process.stdout.isTTY && process.env.CI !== 'true' ? new TtyReporter() : new PlainReporter();
 }
 
-/** Ctrl-C once, or stdout's reader going away (| head): finish the step and save; Ctrl-C twice: quit now. */
-function onInterrupt(o: OutputOptions): { stopRequested: () => boolean; dispose: () => void } {
-  let stopRequested = false;
-  const handler = () => {
+/**
+ * Ctrl-C once, or stdout's reader going away (| head): finish the step and save; Ctrl-C twice: quit now.
+ * endedByLauncher: the stop came from mpirun's SIGTERM, which it sends only while tearing the job down.
+ */
+function onInterrupt(o: OutputOptions): { stopRequested: () => boolean; endedByLauncher: () => boolean; dispose: () => void } {
+  let stopRequested = false, endedByLauncher = false;
+  const handler = (signal: NodeJS.Signals) => {
     if (stopRequested) process.exit(130);
     stopRequested = true;
+    endedByLauncher = signal === 'SIGTERM';
     if (!o.json && !o.quiet && isLeaderRank()) console.error('\ncnn: stopping after this step and saving last.bin (Ctrl-C again to quit now)');
   };
   process.on('SIGINT', handler);
@@ -49,7 +53,7 @@ function onInterrupt(o: OutputOptions): { stopRequested: () => boolean; dispose:
   whenStdoutCloses(() => {
     stopRequested = true;
   });
-  return { stopRequested: () => stopRequested, dispose: () => process.off('SIGINT', handler).off('SIGTERM', handler) };
+  return { stopRequested: () => stopRequested, endedByLauncher: () => endedByLauncher, dispose: () => process.off('SIGINT', handler).off('SIGTERM', handler) };
 }
 
 async function runTrain(o: Record<string, unknown> & OutputOptions): Promise<void> {
@@ -59,6 +63,10 @@ async function runTrain(o: Record<string, unknown> & OutputOptions): Promise<voi
     const result = await train(givenConfig(o), { reporter: await reporterFor(o), shouldStop: interrupt.stopRequested, profile: o.profile });
     // A closed stdout (| head) is a normal end: exit 0.
     if (result.stopped === 'interrupted' && !stdoutClosed()) process.exitCode = 130;
+    // mpirun, tearing the job down, sleeps between its SIGTERM and SIGKILL and cannot take part in
+    // MPI_Finalize: a rank waiting there would be killed with its last lines unforwarded. last.bin is
+    // saved and every rank agreed on the step, so end now.
+    if (result.stopped === 'interrupted' && interrupt.endedByLauncher()) process.exit(130);
     finishRank();
   } catch (thrown) {
     // Under mpirun an error every rank agreed on ends each rank normally, rank 0 alone saying why.
