@@ -199,8 +199,8 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
   return record(new Tensor(y, [n, outF]), 'linear', inputs, (g) => {
     // dx, dW and db in one native call: one parallel region whose threads take the products as tasks.
     const dx = x.requiresGrad ? new Tensor(emptyFloat32(x.size), x.shape) : null;
-    const dw = w.requiresGrad ? new Tensor(emptyFloat32(w.size), w.shape) : null;
-    const db = b && b.requiresGrad ? new Tensor(emptyFloat32(outF), [outF]) : null;
+    const dw = w.requiresGrad ? new Tensor(w.gradientTarget() ?? emptyFloat32(w.size), w.shape) : null;
+    const db = b && b.requiresGrad ? new Tensor(b.gradientTarget() ?? emptyFloat32(outF), [outF]) : null;
     native.linearBackward({ m: n, inFeatures: inF, outFeatures: outF }, x.data, w.data, g.data, dx && dx.data, dw && dw.data, db && db.data, getThreads());
     return [dx, dw, db];
   });
@@ -331,8 +331,8 @@ function convGradients(p: ConvParams, x: Tensor, w: Tensor, b: Tensor | null, dy
   }
   const wantDb = b !== null && b.requiresGrad;
   if (w.requiresGrad || wantDb) {
-    dw = new Tensor(emptyFloat32(w.size), w.shape);
-    db = wantDb ? new Tensor(emptyFloat32(p.cOut), [p.cOut]) : null;
+    dw = new Tensor((w.requiresGrad ? w.gradientTarget() : null) ?? emptyFloat32(w.size), w.shape);
+    db = wantDb ? new Tensor(b.gradientTarget() ?? emptyFloat32(p.cOut), [p.cOut]) : null;
     native.conv2dBackwardWeight(p, x.data, dy, dw.data, db ? db.data : null, getThreads());
     if (!w.requiresGrad) dw = null;
   }
