@@ -1,0 +1,63 @@
+// The serial JavaScript of a training step (model calls, autograd tape, optimizer bookkeeping,
+// step buffers) on its own: bench train's step (3×32×32, Adam, step buffers) with every compute
+// kernel of the addon replaced by a no-op after two real steps (queries such as the path or
+// buffer length a call takes stay real), so what is left is what the second thread can never
+// share. Best and median of 200 steps per checkout, checkouts in turns.
+// Usage: node bench/js-step.mjs CHECKOUT... [--model resnet18] [--batch 128] [--rounds 2]
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+async function child(root, model, batch) {
+  const load = (p) => import(pathToFileURL(resolve(root, 'dist/src', p)).href);
+  const { Tensor } = await load('tensor/tensor.js');
+  const { Generator } = await load('tensor/random.js');
+  const nat = await load('tensor/native.js');
+  const { crossEntropy } = await load('tensor/loss.js');
+  const { buildModel } = await load('models/registry.js');
+  const { Adam } = await load('optim/index.js');
+  const { StepBuffers } = await load('tensor/storage.js');
+  nat.setThreads(1);
+  const net = buildModel(model, { numClasses: 10, inChannels: 3 });
+  net.train();
+  const g = new Generator(0);
+  const x = Tensor.randn([batch, 3, 32, 32], { generator: g });
+  const y = Int32Array.from({ length: batch }, () => g.randint(10));
+  const optimizer = new Adam(net.parameters(), { lr: 1e-3 }).useFlatStorage();
+  const buffers = new StepBuffers();
+  const step = () => {
+    buffers.begin();
+    const loss = crossEntropy(net.call(x), y);
+    optimizer.zeroGrad();
+    loss.backward();
+    optimizer.step();
+    buffers.end();
+  };
+  step(), step();
+  // Calls whose result steers the JS (a path, a length, a flag) stay; the rest compute floats.
+  const query = /Floats|Length|Algo|fmaPeak|firstNonFinite|^sum$|accuracy|smallNet|cpu|isa|threads|profile/i;
+  for (const k of Object.keys(nat.native)) if (typeof nat.native[k] === 'function' && !query.test(k)) nat.native[k] = () => undefined;
+  const ms = [];
+  for (let s = 0; s < 200; s++) {
+    const t0 = performance.now();
+    step();
+    ms.push(performance.now() - t0);
+  }
+  ms.sort((a, b) => a - b);
+  console.log(JSON.stringify({ min: ms[0], median: ms[ms.length >> 1] }));
+}
+
+const args = process.argv.slice(2);
+if (args[0] === '--child') await child(args[1], args[2], Number(args[3]));
+else {
+  const option = (name, fallback) => { const i = args.indexOf(name); return i < 0 ? fallback : args.splice(i, 2)[1]; };
+  const model = option('--model', 'resnet18'), batch = option('--batch', '128'), rounds = Number(option('--rounds', '2'));
+  for (let r = 0; r < rounds; r++) {
+    for (const root of r % 2 ? [...args].reverse() : args) {
+      const out = spawnSync(process.execPath, [new URL(import.meta.url).pathname, '--child', root, model, batch], { encoding: 'utf8' });
+      if (out.status !== 0) throw new Error(`${root}: ${out.stderr}`);
+      const m = JSON.parse(out.stdout.trim().split('\n').pop());
+      console.log(`${root.padEnd(24)} ${model} b${batch}: JS per step best ${m.min.toFixed(3)} ms, median ${m.median.toFixed(3)} ms`);
+    }
+  }
+}
