@@ -11,7 +11,8 @@
 // gradient over channels, so every channel's sums run in one order whatever the thread count.
 // The forward pass of every map, and the gradients of small maps (up to a 32×32 padded plane,
 // where the phase rows are short and the per-plane copies cost more than the FMAs), take the
-// channel-vector path of depthwise_small.h instead.
+// channel-vector path of depthwise_small.h instead; maps of 2 and 4 pixels read densely, the
+// per-channel matrices of depthwise_planes.h.
 #include <omp.h>
 
 #include <algorithm>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "conv/conv.h"
+#include "conv/depthwise_planes.h"
 #include "conv/depthwise_rows.h"
 #include "conv/depthwise_small.h"
 #include "conv/work.h"
@@ -149,6 +151,7 @@ void tap_pointers(const Phases& ph, T* base, T** out) {
 
 void depthwise_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
                        int threads, const ConvEpilogue& e) {
+  if (depthwise_planes_forward(p, x, w, b, y, threads, e)) return;
   if (depthwise_small_suits(p, ConvPass::Forward)) return depthwise_small_forward(p, x, w, b, y, threads, e);
   const Phases ph(p);
   const std::vector<PhaseColumn> columns = phase_columns(p, ph);
@@ -191,6 +194,7 @@ void depthwise_forward(const Conv2dParams& p, const float* x, const float* w, co
 }
 
 void depthwise_backward_input(const Conv2dParams& p, const float* dy, const float* w, float* dx, int threads) {
+  if (depthwise_planes_backward_input(p, dy, w, dx, threads)) return;
   if (depthwise_small_suits(p, ConvPass::BackwardInput)) return depthwise_small_backward_input(p, dy, w, dx, threads);
   const Phases ph(p);
   const std::vector<PhaseColumn> columns = phase_columns(p, ph);
@@ -220,6 +224,7 @@ void depthwise_backward_input(const Conv2dParams& p, const float* dy, const floa
 
 void depthwise_backward_weight(const Conv2dParams& p, const float* x, const float* dy, float* dw, float* db,
                                int threads) {
+  if (depthwise_planes_backward_weight(p, x, dy, dw, db, threads)) return;
   if (depthwise_small_suits(p, ConvPass::BackwardWeight)) return depthwise_small_backward_weight(p, x, dy, dw, db, threads);
   const Phases ph(p);
   const std::vector<PhaseColumn> columns = phase_columns(p, ph);

@@ -35,6 +35,18 @@ struct DepthwiseLanes {
   // + j·P + q] over images m < images, q < P, i < rows, j < cols: each image's planes read in place.
   void (*pixel_dots)(int rows, int cols, int images, long P, const float* a, long a_image, const float* b,
                      long b_image, float* acc, long ld_acc);
+  // Depthwise on planes of P = 2 or 4 pixels (depthwise_planes.h), lanes over the NCHW floats as
+  // they lie: a vector holds G = lanes/P whole planes, group k the channels [k·G, k·G + G) of an
+  // image (fewer in the last group, its lanes past them read and written as 0 / not at all).
+  // plane_mix, for images n < images and groups k: dst = clamp(bias[k] + Σ_i wt[k·P + i] ⊙
+  // (pixel i of each lane's plane of src) (+ res), lo, hi), each vector of wt and bias `lanes`
+  // floats; bias and res (laid out as dst) may be null.
+  void (*plane_mix)(int P, long images, int C, const float* src, const float* wt, const float* bias,
+                    const float* res, float lo, float hi, float* dst);
+  // plane_outer, for groups [k0, k1) over images n < images, in order: acc[(k − k0)·(P + 1) + i] +=
+  // dy ⊙ (pixel i of each lane's plane of x) for i < P, and acc[(k − k0)·(P + 1) + P] += dy, each
+  // a vector of `lanes` doubles (summed in float over runs of 16 images, the runs in double).
+  void (*plane_outer)(int P, long images, int C, int k0, int k1, const float* x, const float* dy, double* acc);
 };
 
 extern const DepthwiseLanes depthwise_lanes_portable;

@@ -252,6 +252,8 @@ long padded_pixels(const Conv2dParams& p) { return (long)(p.h + p.pad_t + p.pad_
 
 void set_depthwise_small(DepthwiseSmall mode) { g_mode.store((int)mode, std::memory_order_relaxed); }
 
+bool depthwise_small_auto() { return (DepthwiseSmall)g_mode.load(std::memory_order_relaxed) == DepthwiseSmall::Auto; }
+
 bool depthwise_small_suits(const Conv2dParams& p, ConvPass pass) {
   if (!p.depthwise()) return false;
   switch ((DepthwiseSmall)g_mode.load(std::memory_order_relaxed)) {

@@ -13,6 +13,8 @@ bool depthwise_small_suits(const Conv2dParams& p, ConvPass pass);
 // tests and `cnn bench` can run both on the same shapes. Process-wide.
 enum class DepthwiseSmall { Auto, Always, Never };
 void set_depthwise_small(DepthwiseSmall mode);
+// Whether the mode is Auto (the other depthwise paths, depthwise_planes.h, run only then).
+bool depthwise_small_auto();
 
 void depthwise_small_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
                              int threads, const ConvEpilogue& e);

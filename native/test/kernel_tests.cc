@@ -15,6 +15,7 @@
 #include "conv/conv.h"
 #include "conv/conv_grid.h"
 #include "conv/conv_direct.h"
+#include "conv/depthwise_planes.h"
 #include "conv/depthwise_small.h"
 #include "conv/pointwise.h"
 #include "dropout/dropout.h"
@@ -602,6 +603,67 @@ static void test_depthwise_small(Isa isa) {
   set_depthwise_small(DepthwiseSmall::Auto);
 }
 
+// Depthwise convolutions of 2- and 4-pixel maps as a dense matrix per channel
+// (depthwise_planes.h), through conv2d_* (every pass and epilogue against the reference) and
+// called directly, bit for bit what conv2d_* gave: channel counts that leave a partial last group
+// on every lane count, 1×2 and 2×1 maps, a 5×5 kernel (cut to its 3×3 centre by conv2d_*, the
+// full kernel when called directly), MobileNetV2's 384 channels, and a batch large enough to split
+// over the threads, whose weight gradient must not depend on the thread count. Maps where an
+// output pixel misses an input pixel (a 2×2 kernel, dilation 2) and stride 2 decline, leaving the
+// outputs alone. Its own random stream.
+static void test_depthwise_planes(Isa isa) {
+  std::mt19937 rng(29);
+  // n, cin, h, w, cout, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw, groups
+  const Conv2dParams cases[] = {
+      {4, 21, 2, 2, 21, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 21}, {3, 384, 2, 2, 384, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 384},
+      {5, 7, 1, 2, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 7},    {3, 9, 2, 1, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 9},
+      {2, 13, 2, 2, 13, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 13}, {70, 960, 2, 2, 960, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 960},
+  };
+  for (const auto& p : cases)
+    for (int threads : {1, 2, 3}) {
+      ConvAlgo ran[3];
+      const std::string label = std::string(isa_name(isa)) + " depthwise planes";
+      check_conv(p, threads, label, rng, ran);
+      // Direct calls give conv2d_*'s bits: the path conv2d_* took was this one.
+      const size_t xs = (size_t)p.n * p.c_in * p.h * p.w, ws = (size_t)p.c_in * p.kh * p.kw;
+      const auto x = random_vec(xs, rng), w = random_vec(ws, rng), b = random_vec(p.c_in, rng), dy = random_vec(xs, rng);
+      std::vector<float> y[2], dx[2], dw[2], db[2];
+      for (auto* v : {y, dx}) v[0].assign(xs, 0.0f), v[1].assign(xs, 0.0f);
+      for (int i = 0; i < 2; ++i) dw[i].assign(ws, 0.0f), db[i].assign(p.c_in, 0.0f);
+      conv2d_forward(p, x.data(), w.data(), b.data(), y[0].data(), threads);
+      conv2d_backward_input(p, dy.data(), w.data(), dx[0].data(), threads);
+      conv2d_backward_weight(p, x.data(), dy.data(), dw[0].data(), db[0].data(), threads);
+      const bool took = depthwise_planes_suits(p) &&
+                        depthwise_planes_forward(p, x.data(), w.data(), b.data(), y[1].data(), threads, ConvEpilogue{}) &&
+                        depthwise_planes_backward_input(p, dy.data(), w.data(), dx[1].data(), threads) &&
+                        depthwise_planes_backward_weight(p, x.data(), dy.data(), dw[1].data(), db[1].data(), threads);
+      // The uncut 5×5 kernel called directly differs from conv2d_*'s cut one only in its zero outer taps.
+      const bool cut = p.kh == 5;
+      if (took && (cut || (y[0] == y[1] && dx[0] == dx[1] && dw[0] == dw[1])) && db[0] == db[1]) ++g_pass;
+      else { std::printf("FAIL %s cin=%d %dx%d k%d threads=%d: %s\n", label.c_str(), p.c_in, p.h, p.w, p.kh, threads, took ? "bits differ from conv2d_*" : "declined"); ++g_fail; }
+      if (threads > 1 || p.n < 70) continue;
+      std::vector<float> dw3(ws), db3(p.c_in);
+      depthwise_planes_backward_weight(p, x.data(), dy.data(), dw3.data(), db3.data(), 3);
+      if (dw3 == dw[1] && db3 == db[1]) ++g_pass;
+      else { std::printf("FAIL %s cin=%d: dw on 1 and 3 threads differ\n", label.c_str(), p.c_in); ++g_fail; }
+    }
+  const Conv2dParams declined[] = {{2, 5, 2, 2, 5, 2, 2, 1, 1, 1, 0, 1, 0, 1, 1, 5},
+                                   {2, 5, 2, 2, 5, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 5},
+                                   {2, 5, 2, 2, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 5},
+                                   {2, 5, 3, 3, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5}};
+  for (const auto& p : declined) {
+    std::vector<float> x(p.n * p.c_in * p.h * p.w, 1.0f), w(p.c_in * p.kh * p.kw, 1.0f), y(p.n * p.c_in * p.out_h() * p.out_w(), 7.0f);
+    const bool ran = depthwise_planes_suits(p) || depthwise_planes_forward(p, x.data(), w.data(), nullptr, y.data(), 2, ConvEpilogue{});
+    if (!ran && std::all_of(y.begin(), y.end(), [](float v) { return v == 7.0f; })) ++g_pass;
+    else { std::printf("FAIL depthwise planes[%s] k%d s%d d%d %dx%d: did not decline\n", isa_name(isa), p.kh, p.stride_h, p.dil_h, p.h, p.w); ++g_fail; }
+  }
+  // Pinned to another depthwise path, it declines (those tests reach theirs).
+  set_depthwise_small(DepthwiseSmall::Always);
+  if (!depthwise_planes_suits(cases[0])) ++g_pass;
+  else { std::printf("FAIL depthwise planes[%s]: taken while the channel-vector path is pinned\n", isa_name(isa)); ++g_fail; }
+  set_depthwise_small(DepthwiseSmall::Auto);
+}
+
 // The 1×1 weight gradient with pixels in the lanes (pointwise.h), through conv2d_backward_weight
 // (check_conv, all passes) and called directly, at 1-3 threads: MobileNetV2's 16×16 layers, odd
 // channel counts (partial register tiles), planes with a partial last vector on every lane count
@@ -1018,6 +1080,7 @@ int main() {
     test_winograd(isa, rng);
     test_dense_map(isa);
     test_depthwise_small(isa);
+    test_depthwise_planes(isa);
     test_pointwise_weight(isa);
     test_inverted_residual(isa);
     test_pool_vectors(isa);  // pooling dispatches through the active variant

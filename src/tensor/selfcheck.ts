@@ -74,7 +74,9 @@ function checkLinearChain(g: Generator, threads: number): number {
 
 /** A grouped convolution (the GEMM paths), a strided 5×5 depthwise one on a map large enough
  * for the stride-phase rows (its gradients; the forward pass runs in bands of rows on AVX-512), one on a small map (the channel-vector kernel: 21 channels leave a
- * partial vector on every ISA, stride in one axis) and one on a 1×1 map (cut to its centre tap),
+ * partial vector on every ISA, stride in one axis), one on a 1×1 map (cut to its centre tap), ones
+ * on 2×2 and 1×2 maps (a dense matrix per channel, depthwise_planes.h: 21 and 11 channels leave a
+ * partial group of planes on every ISA),
  * a stride-1 3×3 one on one thread (the grid path forward and for the input gradient: output
  * rows packed from the padded image, 37 and 33 channels and 11-pixel rows leaving partial register
  * tiles on every ISA), eval's Winograd forward on a 16×17 map (33 and 37 channels; 17 columns leave a partial tile), a 5×5 one with 6 output channels and asymmetric padding (the direct
@@ -94,6 +96,8 @@ const CONV_CHECKS: { p: ConvParams; threads?: number }[] = [
   { p: { n: 2, cIn: 5, h: 29, w: 37, cOut: 5, kh: 5, kw: 5, strideH: 2, strideW: 2, padT: 2, padB: 1, padL: 2, padR: 2, dilH: 1, dilW: 1, groups: 5 } },
   { p: { n: 3, cIn: 21, h: 6, w: 5, cOut: 21, kh: 3, kw: 3, strideH: 2, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1, groups: 21 } },
   { p: { n: 3, cIn: 19, h: 1, w: 1, cOut: 19, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1, groups: 19 } },
+  { p: { n: 5, cIn: 21, h: 2, w: 2, cOut: 21, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1, groups: 21 } },
+  { p: { n: 3, cIn: 11, h: 1, w: 2, cOut: 11, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1, groups: 11 } },
   { p: { n: 2, cIn: 33, h: 9, w: 11, cOut: 37, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1, groups: 1 }, threads: 1 },
   { p: { n: 2, cIn: 33, h: 16, w: 17, cOut: 37, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1, groups: 1 } },
   { p: { n: 3, cIn: 5, h: 11, w: 13, cOut: 6, kh: 5, kw: 5, strideH: 1, strideW: 1, padT: 2, padB: 1, padL: 2, padR: 2, dilH: 1, dilW: 1, groups: 1 } },
