@@ -445,6 +445,21 @@ void adaptive_avg_pool2d_forward(int64_t planes, int64_t h, int64_t w, int64_t o
 
 void adaptive_avg_pool2d_backward(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,
                                   const float* dy, float* dx, int threads) {
+  if (oh == 1 && ow == 1) {
+    // Global average (the classifier heads'): each pixel gets its plane's gradient over the
+    // count, the general loop's 0 + g, without working out bins (64-bit divisions) and a memset
+    // per plane: MobileNetV2's 64x1280 1x1 planes spent more there than in the copy.
+    const float count = (float)(h * w);
+    const int64_t hw = h * w;
+    if (hw == 1) {  // a plane per float: one flat loop the compiler vectorizes
+#pragma omp parallel for num_threads(threads) schedule(static) if (planes >= kParallelFloats)
+      for (int64_t pl = 0; pl < planes; ++pl) dx[pl] = 0.0f + dy[pl] / count;
+      return;
+    }
+#pragma omp parallel for num_threads(threads) schedule(static) if (planes > 1 && planes * hw >= kParallelFloats)
+    for (int64_t pl = 0; pl < planes; ++pl) std::fill_n(dx + pl * hw, hw, 0.0f + dy[pl] / count);
+    return;
+  }
 #pragma omp parallel for num_threads(threads) if (worth_threads(planes, planes * h * w))
   for (int64_t pl = 0; pl < planes; ++pl) {
     float* dxp = dx + pl * h * w;

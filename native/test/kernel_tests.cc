@@ -801,12 +801,31 @@ static void test_pool_pad(std::mt19937& rng) {
         }
     }
     for (int64_t oh : {1, 4, 13})
-      for (int64_t ow : {3, 8}) {
+      for (int64_t ow : {1, 3, 8}) {
         std::vector<float> y(planes * oh * ow), idx(y.size()), dx(x.size());
         auto dy = random_vec(y.size(), rng);
+        if (ow == 1 && oh == 1) dy[0] = -0.0f;  // the general loop's 0 + g gives +0
         adaptive_avg_pool2d_forward(planes, h, w, oh, ow, x.data(), y.data(), threads);
         adaptive_avg_pool2d_backward(planes, h, w, oh, ow, dy.data(), dx.data(), threads);
         check_adjoint("adaptive_avg_pool2d" + t, dot(y, dy), dot(x, dx));
+        if (oh == 1 && ow == 1) {
+          // The global average's gradient, bit for bit the general loop's: 0 + dy / count per pixel.
+          std::vector<float> want(x.size());
+          for (int64_t pl = 0; pl < planes; ++pl)
+            for (int64_t s = 0; s < h * w; ++s) want[pl * h * w + s] = 0.0f + dy[pl] / (float)(h * w);
+          check_close("adaptive_avg_pool2d global backward" + t, dx, want, 0, 0);
+          if (std::signbit(dx[0])) { std::printf("FAIL adaptive_avg_pool2d global backward%s: -0 kept\n", t.c_str()); ++g_fail; }
+          else ++g_pass;
+        }
+        if (oh == 1 && ow == 1) {
+          // Over 1×1 planes (a plane per float: its own loop), with a -0 and ±inf.
+          std::vector<float> dy1 = random_vec(41, rng), dx1(41), want(41);
+          dy1[3] = -0.0f, dy1[7] = INFINITY, dy1[8] = -INFINITY;
+          adaptive_avg_pool2d_backward(41, 1, 1, 1, 1, dy1.data(), dx1.data(), threads);
+          for (int i = 0; i < 41; ++i) want[i] = 0.0f + dy1[i] / 1.0f;
+          if (std::memcmp(dx1.data(), want.data(), sizeof(float) * 41) == 0) ++g_pass;
+          else { std::printf("FAIL adaptive_avg_pool2d 1x1 planes backward%s: bits differ from 0 + dy / 1\n", t.c_str()); ++g_fail; }
+        }
         adaptive_max_pool2d_forward(planes, h, w, oh, ow, x.data(), y.data(), idx.data(), threads);
         max_pool_backward(planes, h * w, oh * ow, dy.data(), idx.data(), dx.data(), threads);
         check_adjoint("adaptive_max_pool2d" + t, dot(y, dy), dot(x, dx));
