@@ -5,34 +5,10 @@
 // share. Best and median of 200 steps per checkout, checkouts in turns.
 // Usage: node bench/js-step.mjs CHECKOUT... [--model resnet18] [--batch 128] [--rounds 2]
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { trainingStep } from './training-step.mjs';
 
 async function child(root, model, batch) {
-  const load = (p) => import(pathToFileURL(resolve(root, 'dist/src', p)).href);
-  const { Tensor } = await load('tensor/tensor.js');
-  const { Generator } = await load('tensor/random.js');
-  const nat = await load('tensor/native.js');
-  const { crossEntropy } = await load('tensor/loss.js');
-  const { buildModel } = await load('models/registry.js');
-  const { Adam } = await load('optim/index.js');
-  const { StepBuffers } = await load('tensor/storage.js');
-  nat.setThreads(1);
-  const net = buildModel(model, { numClasses: 10, inChannels: 3 });
-  net.train();
-  const g = new Generator(0);
-  const x = Tensor.randn([batch, 3, 32, 32], { generator: g });
-  const y = Int32Array.from({ length: batch }, () => g.randint(10));
-  const optimizer = new Adam(net.parameters(), { lr: 1e-3 }).useFlatStorage();
-  const buffers = new StepBuffers();
-  const step = () => {
-    buffers.begin();
-    const loss = crossEntropy(net.call(x), y);
-    optimizer.zeroGrad();
-    loss.backward();
-    optimizer.step();
-    buffers.end();
-  };
+  const { step, native: nat } = await trainingStep(root, { threads: 1, model, batch: Number(batch) });
   step(), step();
   // Calls whose result steers the JS (a path, a length, a flag) stay; the rest compute floats.
   const query = /Floats|Length|Algo|fmaPeak|firstNonFinite|^sum$|accuracy|smallNet|cpu|isa|threads|profile/i;

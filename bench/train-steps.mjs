@@ -6,35 +6,14 @@
 // runs moves with them; CPU ms (1 thread) counts this process's work wherever it ran.
 // Usage: node bench/train-steps.mjs BASE NEW [threads,...=1,2] [rounds=3] [steps=12] [model=resnet18] [batch=128]
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { trainingStep } from './training-step.mjs';
 
 async function child(root, threads, steps, model, batch) {
-  const load = (p) => import(pathToFileURL(resolve(root, 'dist/src', p)).href);
-  const { Tensor } = await load('tensor/tensor.js');
-  const { Generator } = await load('tensor/random.js');
-  const { setThreads } = await load('tensor/native.js');
-  const { crossEntropy } = await load('tensor/loss.js');
-  const { buildModel } = await load('models/registry.js');
-  const { Adam } = await load('optim/index.js');
-  const { StepBuffers } = await load('tensor/storage.js');
-  setThreads(threads);
-  const net = buildModel(model, { numClasses: 10, inChannels: 3 });
-  net.train();
-  const g = new Generator(0);
-  const x = Tensor.randn([batch, 3, 32, 32], { generator: g });
-  const y = Int32Array.from({ length: batch }, () => g.randint(10));
-  const optimizer = new Adam(net.parameters(), { lr: 1e-3 }).useFlatStorage();
-  const buffers = new StepBuffers();
+  const { step } = await trainingStep(root, { threads, model, batch });
   const walls = [], cpus = [];
   for (let s = 0; s < steps + 2; s++) {
     const t0 = performance.now(), c0 = process.cpuUsage();
-    buffers.begin();
-    const loss = crossEntropy(net.call(x), y);
-    optimizer.zeroGrad();
-    loss.backward();
-    optimizer.step();
-    buffers.end();
+    step();
     const c = process.cpuUsage(c0);
     if (s >= 2) walls.push(performance.now() - t0), cpus.push((c.user + c.system) / 1000);
   }
