@@ -159,6 +159,13 @@ Napi::Value SetConvAlgo(const Args& a) {
   return a.undefined();
 }
 
+// (on): whether Auto may take Winograd where the call transforms the weights (training; CNN_WINOGRAD_TRAINING)
+Napi::Value SetWinogradTraining(const Args& a) {
+  a.expect_count(1);
+  cnn::set_winograd_training(a.boolean(0, "on"));
+  return a.undefined();
+}
+
 // (params, pass, threads) → the path conv2d{Forward,BackwardInput,BackwardWeight} takes;
 // pass 'forward' | 'backwardInput' | 'backwardWeight'.
 Napi::Value ConvAlgo(const Args& a) {
@@ -183,6 +190,7 @@ const Registration rows({
     {"conv2dRefBackwardInput", Convolution<cnn::ConvPass::BackwardInput, true>},
     {"conv2dRefBackwardWeight", Convolution<cnn::ConvPass::BackwardWeight, true>},
     {"setConvAlgo", SetConvAlgo},
+    {"setWinogradTraining", SetWinogradTraining},
     {"convAlgo", ConvAlgo},
     {"conv2dWinogradFloats", WinogradFloats},
     {"conv2dWinogradWeights", WinogradWeights},

@@ -128,6 +128,7 @@ void untrim_weight_grad(const Conv2dParams& p, const Conv2dParams& q, int ki0, i
 }
 
 std::atomic<int> g_override{(int)ConvAlgo::Auto};
+std::atomic<bool> g_winograd_training{true};
 
 constexpr const char* kAlgoNames[] = {"auto", "depthwise", "grid", "by-image", "batched", "direct", "winograd", "dense-map"};
 
@@ -143,8 +144,15 @@ ConvAlgo choose(const Conv2dParams& p, ConvPass pass, int threads, bool u = fals
   auto suits = [&](ConvAlgo a) {
     switch (a) {
       case ConvAlgo::Depthwise: return p.depthwise();
-      case ConvAlgo::Winograd:
-        return pass == ConvPass::Forward && conv_winograd_fits(p) && (conv_algo_override() == ConvAlgo::Winograd || (u && conv_winograd_wins(p, threads)));
+      case ConvAlgo::Winograd: {
+        // The input gradient goes as the forward pass q; without cached weights (training) the
+        // transform in every call needs more tiles to pay.
+        Conv2dParams q = p;
+        const bool fits = pass == ConvPass::Forward ? conv_winograd_fits(p)
+                          : pass == ConvPass::BackwardInput && winograd_input_gradient_params(p, &q);
+        if (!fits || conv_algo_override() == ConvAlgo::Winograd) return fits;
+        return u ? conv_winograd_wins(q, threads) : g_winograd_training.load(std::memory_order_relaxed) && conv_winograd_wins_per_call(q, threads);
+      }
       case ConvAlgo::Direct:
         return (!p.pointwise() || p.out_h() * p.out_w() >= kDirectMinPointwisePixels) && conv_direct_suits(p, pass, threads);
       case ConvAlgo::Grid: return conv_grid_suits(p, pass, threads);
@@ -177,6 +185,8 @@ bool parse_conv_algo(const std::string& name, ConvAlgo* out) {
 }
 
 void set_conv_algo(ConvAlgo algo) { g_override.store((int)algo, std::memory_order_relaxed); }
+
+void set_winograd_training(bool on) { g_winograd_training.store(on, std::memory_order_relaxed); }
 
 ConvAlgo conv_algo_override() { return (ConvAlgo)g_override.load(std::memory_order_relaxed); }
 
@@ -285,6 +295,7 @@ void conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* 
   if (trim_taps(p, &q, &ki0, &kj0)) return conv2d_backward_input(q, dy, trimmed_weights(p, q, ki0, kj0, w, threads), dx, threads);
   switch (choose(p, ConvPass::BackwardInput, threads)) {
     case ConvAlgo::Depthwise: return depthwise_backward_input(p, dy, w, dx, threads);
+    case ConvAlgo::Winograd: return conv2d_backward_input_winograd(p, dy, w, dx, threads);
     case ConvAlgo::Direct: if (conv2d_backward_input_direct(p, dy, w, dx, threads)) return; break;
     case ConvAlgo::Grid: if (conv2d_backward_input_grid(p, dy, w, dx, threads)) return; break;
     case ConvAlgo::ByImage: if (conv2d_backward_input_by_image(p, dy, w, dx, threads)) return; break;

@@ -23,9 +23,9 @@ struct Conv2dParams {
 };
 
 // The ways a convolution can be computed. Auto picks, in this order, the first that suits the
-// shape: depthwise direct (groups == Cin == Cout), direct loops for few output channels (stride
-// 1, conv_direct.h), Winograd F(4×4, 3×3) for 3×3 stride-1 forward passes given transformed weights
-// (winograd.h), the padded grid (stride 1, conv_grid.h), one GEMM per image or pixel block
+// shape: depthwise direct (groups == Cin == Cout), Winograd F(4×4, 3×3) for 3×3 stride-1 forward
+// and input-gradient passes where it measured faster (winograd.h), direct loops for few output
+// channels (stride 1, conv_direct.h), the padded grid (stride 1, conv_grid.h), one GEMM per image or pixel block
 // (conv_by_image.h), else the batched im2col + GEMM, which computes every shape. Before all of
 // them, and before any taps are cut, a map no larger than the kernel may go as one dense GEMM over
 // whole images (dense_map.h) where that wins.
@@ -39,6 +39,9 @@ bool parse_conv_algo(const std::string& name, ConvAlgo* out);
 // Forces one path for every convolution it suits (the rest take the batched path); Auto
 // restores the choice by shape. Process-wide (CNN_CONV_ALGO).
 void set_conv_algo(ConvAlgo algo);
+// Whether Auto may take Winograd where the call transforms the weights itself (training's
+// passes; on by default). Off, only eval's cached transforms take it.
+void set_winograd_training(bool on);
 ConvAlgo conv_algo_override();
 // The path a call with these arguments takes (after cutting taps that only read padding);
 // cached: whether the call brings the weights re-laid out by eval's cache (Winograd-transformed,
@@ -59,8 +62,8 @@ struct ConvEpilogue {
 // The entry points, dispatching on conv2d_algo. All outputs overwritten. The forward pass adds
 // the bias and applies the epilogue in the sweep that stores each block of output right after
 // its product, while it is still in cache. winograd_u: w transformed by winograd_transform_weights
-// (winograd.h), or null; Auto takes Winograd only when it is given (a pinned "winograd"
-// transforms w per call without it). dense_wd: w made dense by dense_map_weights (eval's cache)
+// (winograd.h), or null to transform w in the call: Auto then takes Winograd on fewer shapes
+// (conv_winograd_wins_per_call), and not at all with set_winograd_training(false). dense_wd: w made dense by dense_map_weights (eval's cache)
 // for a call that takes the dense map, or null to make it per call.
 void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
                     int threads, const ConvEpilogue& e = {}, const float* winograd_u = nullptr,

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 #include <vector>
 
 #include "conv/winograd_tiles.h"
@@ -111,6 +112,43 @@ bool conv_winograd_wins(const Conv2dParams& p, int threads) {
   const long tiles = (long)p.n * ((p.out_h() + kWinoOut - 1) / kWinoOut) * ((p.out_w() + kWinoOut - 1) / kWinoOut);
   if (tiles < 16 || map < kWinoOut) return false;
   return channels >= (map < 7 ? 256 : map < 16 ? 64 : 32);
+}
+
+// Training transforms the weights in every call (they change every step). Measured with
+// `bench/winograd-crossover.mjs train` (2 threads, AVX-512, forward and input gradient against
+// the path Auto takes otherwise): from 8×8 maps with 64 channels it wins (1.1-1.45x), from 16×16
+// with 32 (1.08-1.9x); 7×7 maps break even (tiles cover 8×8), 4×4 maps lose (0.73-0.85x), 16
+// channels gain little (1.07x), and with fewer tiles than channels the per-call transform loses
+// (512 channels on 7×7 at batch 16: 0.54x).
+bool conv_winograd_wins_per_call(const Conv2dParams& p, int threads) {
+  if (!conv_winograd_wins(p, threads)) return false;
+  const int channels = std::min(p.c_in, p.c_out), map = std::min(p.out_h(), p.out_w());
+  const long tiles = (long)p.n * ((p.out_h() + kWinoOut - 1) / kWinoOut) * ((p.out_w() + kWinoOut - 1) / kWinoOut);
+  return map >= 8 && channels >= (map < 16 ? 64 : 32) && tiles >= channels;
+}
+
+bool winograd_input_gradient_params(const Conv2dParams& p, Conv2dParams* q) {
+  if (!conv_winograd_fits(p) || std::max({p.pad_t, p.pad_b, p.pad_l, p.pad_r}) > 2) return false;
+  *q = p;
+  q->c_in = p.c_out, q->c_out = p.c_in, q->h = p.out_h(), q->w = p.out_w();
+  q->pad_t = 2 - p.pad_t, q->pad_b = 2 - p.pad_b, q->pad_l = 2 - p.pad_l, q->pad_r = 2 - p.pad_r;
+  return true;
+}
+
+void conv2d_backward_input_winograd(const Conv2dParams& p, const float* dy, const float* w, float* dx, int threads) {
+  Conv2dParams q;
+  if (!winograd_input_gradient_params(p, &q)) throw std::invalid_argument("conv2d_backward_input_winograd: not a 3x3 stride-1 layer padded at most 2");
+  // q's weights: w[co][ci] turned 180 degrees, at [ci][co].
+  thread_local std::vector<float> flipped_buf;
+  float* flipped = grow(flipped_buf, (long)p.c_in * p.c_out * 9);
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && (long)p.c_in * p.c_out >= 4096)
+  for (int ci = 0; ci < p.c_in; ++ci)
+    for (int co = 0; co < p.c_out; ++co) {
+      const float* src = w + ((long)co * p.c_in + ci) * 9;
+      float* dst = flipped + ((long)ci * p.c_out + co) * 9;
+      for (int k = 0; k < 9; ++k) dst[k] = src[8 - k];
+    }
+  conv2d_forward_winograd(q, dy, flipped, nullptr, nullptr, dx, threads, {});
 }
 
 long winograd_weights_floats(const Conv2dParams& p) {

@@ -13,6 +13,14 @@ bool conv_winograd_fits(const Conv2dParams& p);
 // Whether the shape choice (Auto) takes Winograd for p's forward pass once its transformed
 // weights are at hand (the crossover measured against the other paths).
 bool conv_winograd_wins(const Conv2dParams& p, int threads);
+// Whether Auto takes Winograd for p's forward pass when the weights are transformed in the call
+// (training), which costs more on few tiles.
+bool conv_winograd_wins_per_call(const Conv2dParams& p, int threads);
+// p's input gradient is the forward pass q of dy through p's weights turned 180° with their
+// channels swapped (pads 2 − p's): false where p is no 3×3 stride-1 layer or pads more than 2.
+bool winograd_input_gradient_params(const Conv2dParams& p, Conv2dParams* q);
+// dx overwritten with p's input gradient, as q's forward pass by Winograd (weights transformed here).
+void conv2d_backward_input_winograd(const Conv2dParams& p, const float* dy, const float* w, float* dx, int threads);
 // Floats of p's transformed weights: 36 × Cout × Cin.
 long winograd_weights_floats(const Conv2dParams& p);
 // u[ξ][co][ci] = (G w[co][ci] Gᵀ)[ξ], ξ < 36, computed in double. Eval caches it per weight version.

@@ -38,6 +38,7 @@ void test_few_channels(cnn::Isa isa);
 void test_columns(cnn::Isa isa, std::mt19937& rng);
 // Winograd F(4×4, 3×3) on the active ISA against conv2d_ref (winograd_kernels_test.cc).
 void test_winograd(cnn::Isa isa, std::mt19937& rng);
+void test_winograd_input_gradient(cnn::Isa isa, std::mt19937& rng);
 // The dynamically split convolution passes: the 1-thread bits at 2 and 3 threads (conv_split_test.cc).
 void test_conv_dynamic_split(cnn::Isa isa);
 // The dense map of whole images on the active ISA against conv2d_ref, and its shape choice (dense_map_test.cc).

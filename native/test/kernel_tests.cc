@@ -1097,6 +1097,7 @@ int main() {
     test_conv_direct_pool(isa, rng);
     test_small_net(isa);
     test_winograd(isa, rng);
+    test_winograd_input_gradient(isa, rng);
     test_dense_map(isa);
     test_depthwise_small(isa);
     test_depthwise_planes(isa);

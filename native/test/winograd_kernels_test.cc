@@ -105,3 +105,59 @@ void test_winograd(Isa isa, std::mt19937&) {
   }
   if (std::getenv("CNN_WINOGRAD_ERRORS")) std::printf("# winograd[%s] worst error %.1f float epsilons of sum |w||x|\n", isa_name(isa), worst_all);
 }
+
+// The input gradient by Winograd (training's path): conv2d_backward_input_winograd against
+// conv2d_ref_backward_input on the same measure, pads 0-2 on each side, 1-3 threads with the
+// same bits; pads over 2 are refused; Auto routes the shapes bench/winograd-crossover.mjs
+// measured winning in training (per-call weights) there and the losing ones elsewhere.
+void test_winograd_input_gradient(Isa isa, std::mt19937&) {
+  std::mt19937 rng(29);
+  const Case cases[] = {{2, 3, 5, 4, 4, 1, 1, 1, 1},   {1, 7, 9, 5, 7, 0, 0, 0, 0},  {3, 16, 16, 8, 8, 1, 1, 1, 1},
+                        {2, 33, 17, 16, 16, 1, 1, 1, 1}, {2, 17, 19, 11, 10, 2, 0, 0, 2}, {1, 8, 24, 13, 9, 2, 2, 2, 2},
+                        {2, 40, 12, 9, 6, 0, 1, 2, 1}};
+  for (const Case& k : cases) {
+    Conv2dParams p{k.n, k.c_in, k.h, k.w, k.c_out, 3, 3, 1, 1, k.pt, k.pb, k.pl, k.pr, 1, 1, 1};
+    const long xsize = (long)p.n * p.c_in * p.h * p.w;
+    auto dy = random_vec((size_t)p.n * p.c_out * p.out_h() * p.out_w(), rng), w = random_vec((size_t)p.c_out * p.c_in * 9, rng);
+    std::vector<float> want(xsize), scale(xsize), first;
+    conv2d_ref_backward_input(p, dy.data(), w.data(), want.data());
+    const auto ady = abs_of(dy), aw = abs_of(w);
+    conv2d_ref_backward_input(p, ady.data(), aw.data(), scale.data());
+    for (int threads : {1, 2, 3}) {
+      std::vector<float> got(xsize, NAN);
+      conv2d_backward_input_winograd(p, dy.data(), w.data(), got.data(), threads);
+      char name[200];
+      std::snprintf(name, sizeof name, "winograd input gradient[%s] n=%d cin=%d cout=%d %dx%d pad=%d,%d,%d,%d threads=%d",
+                    isa_name(isa), p.n, p.c_in, p.c_out, p.h, p.w, k.pt, k.pb, k.pl, k.pr, threads);
+      check_eps_units(name, got, want, scale, kWinoErrorUnits);
+      if (threads == 1) first = got;
+      if (got == first) ++g_pass;
+      else { std::printf("FAIL %s: not the bits of 1 thread\n", name); ++g_fail; }
+    }
+  }
+  Conv2dParams q, wide{1, 4, 9, 9, 4, 3, 3, 1, 1, 3, 1, 1, 1, 1, 1, 1}, strided{1, 4, 9, 9, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1};
+  if (!winograd_input_gradient_params(wide, &q) && !winograd_input_gradient_params(strided, &q)) ++g_pass;
+  else { std::printf("FAIL winograd input gradient: took a pad of 3 or stride 2\n"); ++g_fail; }
+  // Auto, no cached weights (training): the crossover's winners take Winograd both passes, the losers do not.
+  struct Route { Conv2dParams p; bool winograd; };
+  const Route routes[] = {{{128, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, true},
+                          {{128, 64, 8, 8, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, true},
+                          {{128, 128, 4, 4, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, false},
+                          {{64, 64, 7, 7, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, false},
+                          {{16, 512, 7, 7, 512, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, false},
+                          {{128, 16, 32, 32, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, false}};
+  for (const Route& r : routes)
+    for (ConvPass pass : {ConvPass::Forward, ConvPass::BackwardInput}) {
+      const bool took = conv2d_algo(r.p, pass, 2) == ConvAlgo::Winograd;
+      if (took == r.winograd) ++g_pass;
+      else { std::printf("FAIL winograd route[%s] n=%d c=%d %dx%d pass=%d: took %s\n", isa_name(isa), r.p.n, r.p.c_in, r.p.h, r.p.w, (int)pass, conv_algo_name(conv2d_algo(r.p, pass, 2))); ++g_fail; }
+    }
+  // Through the entry point, Auto's input gradient is the Winograd call's, bit for bit.
+  Conv2dParams p{4, 32, 16, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+  auto dy = random_vec((size_t)p.n * p.c_out * 256, rng), w = random_vec((size_t)p.c_out * p.c_in * 9, rng);
+  std::vector<float> a((size_t)p.n * p.c_in * 256), b(a.size());
+  conv2d_backward_input(p, dy.data(), w.data(), a.data(), 2);
+  conv2d_backward_input_winograd(p, dy.data(), w.data(), b.data(), 2);
+  if (conv2d_algo(p, ConvPass::BackwardInput, 2) == ConvAlgo::Winograd && a == b) ++g_pass;
+  else { std::printf("FAIL winograd input gradient[%s]: Auto's call is not the Winograd one\n", isa_name(isa)); ++g_fail; }
+}

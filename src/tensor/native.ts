@@ -298,6 +298,8 @@ export interface NativeAddon {
     residual: Float32Array | null, y: Float32Array, threads: number): void;
   /** Forces one convolution path for every shape it suits (the rest take 'batched'); 'auto' picks by shape. */
   setConvAlgo(algo: ConvAlgoName): void;
+  /** Whether Auto may take Winograd where the call transforms the weights (training's passes; CNN_WINOGRAD_TRAINING, on by default). */
+  setWinogradTraining(on: boolean): void;
   /** The path a convolution call with these arguments takes. */
   convAlgo(p: ConvParams, pass: ConvPass, threads: number): ConvAlgoName;
   /** Floats of the Winograd-transformed weights where a forward pass given them takes Winograd, else 0. */
@@ -516,6 +518,13 @@ if (process.env.CNN_CONV_ALGO) {
   } catch (err) {
     throw new RangeError(`CNN_CONV_ALGO: ${(err as Error).message.replace(/^setConvAlgo: /, '')}`);
   }
+}
+
+// CNN_WINOGRAD_TRAINING=0 keeps training's 3×3 layers off Winograd (its rounding is some 10× the direct sum's).
+const winogradTraining = process.env.CNN_WINOGRAD_TRAINING;
+if (winogradTraining !== undefined && winogradTraining !== '') {
+  if (winogradTraining !== '0' && winogradTraining !== '1') throw new RangeError(`CNN_WINOGRAD_TRAINING: expected 0 or 1, got '${winogradTraining}'`);
+  native.setWinogradTraining(winogradTraining === '1');
 }
 
 function threadsFromEnv(): number {

@@ -79,7 +79,7 @@ function checkLinearChain(g: Generator, threads: number): number {
  * partial group of planes on every ISA),
  * a stride-1 3×3 one on one thread (the grid path forward and for the input gradient: output
  * rows packed from the padded image, 37 and 33 channels and 11-pixel rows leaving partial register
- * tiles on every ISA), eval's Winograd forward on a 16×17 map (33 and 37 channels; 17 columns leave a partial tile), a 5×5 one with 6 output channels and asymmetric padding (the direct
+ * tiles on every ISA), Winograd on a 16×17 map (eval's forward with its weights transformed once, and training's forward and input gradient, which transform them per call; 33 and 37 channels, 17 columns leave a partial tile), a 5×5 one with 6 output channels and asymmetric padding (the direct
  * loops in all three passes, a channel block and a vector block short of full on every ISA, and
  * eval's conv → ReLU → 2×2 max pool through them), and
  * a strided 3×3 one from 2×2 to 1×1 maps and a 3×3 one on 2×2 maps with 48 images (the dense map

@@ -160,6 +160,7 @@ const cases: { args: () => string[]; message: RegExp; env?: Record<string, strin
   { args: () => ['doctor'], env: { CNN_THREADS: 'lots' }, message: /CNN_THREADS must be an integer between 1 and 1024 but is 'lots'/ },
   { args: () => ['doctor'], env: { CNN_ISA: 'sse9' }, message: /CNN_ISA/ },
   { args: () => ['doctor'], env: { CNN_CONV_ALGO: 'fastest' }, message: /CNN_CONV_ALGO: unknown/ },
+  { args: () => ['doctor'], env: { CNN_WINOGRAD_TRAINING: 'yes' }, message: /CNN_WINOGRAD_TRAINING: expected 0 or 1, got 'yes'/ },
 ];
 
 for (const c of cases) {
