@@ -116,15 +116,13 @@ bool conv_winograd_wins(const Conv2dParams& p, int threads) {
 
 // Training transforms the weights in every call (they change every step). Measured with
 // `bench/winograd-crossover.mjs train` (2 threads, AVX-512, forward and input gradient against
-// the path Auto takes otherwise): from 8×8 maps with 64 channels it wins (1.1-1.45x), from 16×16
-// with 32 (1.08-1.9x); 7×7 maps break even (tiles cover 8×8), 4×4 maps lose (0.73-0.85x), 16
-// channels gain little (1.07x), and with fewer tiles than channels the per-call transform loses
-// (512 channels on 7×7 at batch 16: 0.54x).
+// the path Auto takes otherwise), eval's crossover holds from 8×8 maps: 64+ channels on 8×8 win
+// 1.1-1.45x, 32+ from 16×16 1.08-1.9x; 7×7 maps break even (their tiles cover 8×8), 4×4 maps lose
+// (0.73-0.85x), and with fewer tiles than channels the per-call transform loses (512 channels on
+// 7×7 at batch 16: 0.54x).
 bool conv_winograd_wins_per_call(const Conv2dParams& p, int threads) {
-  if (!conv_winograd_wins(p, threads)) return false;
-  const int channels = std::min(p.c_in, p.c_out), map = std::min(p.out_h(), p.out_w());
   const long tiles = (long)p.n * ((p.out_h() + kWinoOut - 1) / kWinoOut) * ((p.out_w() + kWinoOut - 1) / kWinoOut);
-  return map >= 8 && channels >= (map < 16 ? 64 : 32) && tiles >= channels;
+  return conv_winograd_wins(p, threads) && std::min(p.out_h(), p.out_w()) >= 8 && tiles >= std::min(p.c_in, p.c_out);
 }
 
 bool winograd_input_gradient_params(const Conv2dParams& p, Conv2dParams* q) {
