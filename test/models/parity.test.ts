@@ -22,7 +22,7 @@ import { Dropout } from '../../src/nn/dropout.js';
 import { withoutInit } from '../../src/nn/init.js';
 import { loadSafetensors, saveSafetensors, type Entry } from '../../src/io/safetensors.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { native } from '../../src/tensor/native.js';
+import { withWinogradTraining } from '../helpers/winograd-training.js';
 import { scratchDir } from '../helpers/tmp.js';
 
 interface ModelCase {
@@ -67,15 +67,6 @@ function throughSafetensors(model: Module, build: () => Module, file: string): M
   const fresh = withoutInit(build);
   fresh.loadStateDict(loaded.tensors);
   return fresh;
-}
-
-function withoutWinogradTraining(fn: () => void): void {
-  native.setWinogradTraining(false);
-  try {
-    fn();
-  } finally {
-    native.setWinogradTraining(true);
-  }
 }
 
 function checkModelCase({ name, params: p, t }: FixtureCase<ModelCase>): void {
@@ -159,7 +150,7 @@ describe('whole models match PyTorch (deterministic weights through safetensors)
     // Training's exact paths: Winograd's rounding (some 10× the direct sum's) through a train-mode
     // step on 2 images exceeds what these chaotic cases allow; it is held to the exact paths per
     // layer (kernel tests) and per step (test/nn/winograd-training.test.ts) instead.
-    if (c.params.kind === 'model') it(c.name, () => withoutWinogradTraining(() => checkModelCase(c as FixtureCase<ModelCase>)));
+    if (c.params.kind === 'model') it(c.name, () => withWinogradTraining(false, () => checkModelCase(c as FixtureCase<ModelCase>)));
   }
 
   it('a 0.1% error in one BatchNorm layer fails the comparison (the tolerance can catch it)', () => {

@@ -14,6 +14,7 @@ import { Generator } from '../../src/tensor/random.js';
 import { denseMapBuildCount } from '../../src/tensor/dense-map-weights.js';
 import { sineImages, deterministicModel } from '../helpers/zoo-inputs.js';
 import { assertClose } from '../helpers/assert.js';
+import { withWinogradTraining } from '../helpers/winograd-training.js';
 
 /** Two float32 paths that sum in different orders (the fusion tests' bound for outputs; gradients through a deep network's BatchNorms a little looser). */
 const OUTPUTS = { atol: 1e-4, rtol: 1e-4 };
@@ -71,13 +72,7 @@ describe('one training step equals the pinned im2col path\'s: loss and every gra
       const before = denseMapBuildCount();
       // Layer1's 8×8 maps would take Winograd (rounding some 10× the direct sum's, enough to flip
       // a ReLU here and there): off, so the dense map is all that differs from the pinned path.
-      native.setWinogradTraining(false);
-      let dense, im2col;
-      try {
-        dense = step(), im2col = pinned('batched', step);
-      } finally {
-        native.setWinogradTraining(true);
-      }
+      const [dense, im2col] = withWinogradTraining(false, () => [step(), pinned('batched', step)]);
       assert.equal(denseMapBuildCount(), before, 'training builds its dense weights per call, not into eval\'s cache');
       assertClose([dense.loss], [im2col.loss], OUTPUTS, `${name} loss`);
       assert.equal(dense.grads.length, im2col.grads.length);

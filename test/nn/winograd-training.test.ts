@@ -11,24 +11,16 @@ import { SGD } from '../../src/optim/sgd.js';
 import { Dropout } from '../../src/nn/dropout.js';
 import { sineImages, deterministicModel } from '../helpers/zoo-inputs.js';
 import { assertClose } from '../helpers/assert.js';
+import { withWinogradTraining } from '../helpers/winograd-training.js';
 
 const conv = (n: number, c: number, hw: number) => ({ n, cIn: c, h: hw, w: hw, cOut: c, kh: 3, kw: 3, strideH: 1, strideW: 1,
   padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1, groups: 1 });
 const PASSES: ConvPass[] = ['forward', 'backwardInput', 'backwardWeight'];
 
-function winogradTraining<T>(on: boolean, fn: () => T): T {
-  native.setWinogradTraining(on);
-  try {
-    return fn();
-  } finally {
-    native.setWinogradTraining(true);
-  }
-}
-
 it('Auto takes Winograd for the forward and input-gradient passes where it wins, and not when turned off', () => {
   const simplecnnLayer = conv(16, 32, 32);
   assert.deepEqual(PASSES.map((pass) => native.convAlgo(simplecnnLayer, pass, 2) === 'winograd'), [true, true, false]);
-  winogradTraining(false, () => assert.ok(PASSES.every((pass) => native.convAlgo(simplecnnLayer, pass, 2) !== 'winograd')));
+  withWinogradTraining(false, () => assert.ok(PASSES.every((pass) => native.convAlgo(simplecnnLayer, pass, 2) !== 'winograd')));
   // Measured losing with per-call weights: 16 channels, 4×4 maps, 7×7 maps.
   for (const p of [conv(128, 16, 32), conv(128, 128, 4), conv(64, 64, 7)])
     assert.ok(PASSES.every((pass) => native.convAlgo(p, pass, 2) !== 'winograd'), `${p.cIn} channels on ${p.h}x${p.w}`);
@@ -44,7 +36,7 @@ it('one layer: forward and input gradient within 1e-4 of the exact paths', () =>
     native.conv2dBackwardInput(p, dy, w, dx, 2);
     return { y, dx };
   };
-  const got = run(), want = winogradTraining(false, run);
+  const got = run(), want = withWinogradTraining(false, run);
   assert.notDeepEqual(got.y, want.y, 'the two runs took different paths');
   assertClose(got.y, want.y, { atol: 1e-4, rtol: 1e-4 }, 'forward');
   assertClose(got.dx, want.dx, { atol: 1e-4, rtol: 1e-4 }, 'input gradient');
@@ -66,7 +58,7 @@ it('simplecnn: three SGD steps through Winograd follow the exact paths\' losses 
     }
     return { losses, weights: model.parameters().map((p) => Float32Array.from(p.data)) };
   };
-  const got = train(), want = winogradTraining(false, train);
+  const got = train(), want = withWinogradTraining(false, train);
   assertClose(got.losses, want.losses, { atol: 1e-5, rtol: 1e-4 }, 'losses');
   got.weights.forEach((w, i) => assertClose(w, want.weights[i], { atol: 1e-5, rtol: 1e-3 }, `parameter ${i}`));
 });
