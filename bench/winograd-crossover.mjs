@@ -50,7 +50,6 @@ function trainCase(p) {
   const forward = () => native.conv2dForward(p, x, w, null, y, threads), input = () => native.conv2dBackwardInput(p, y, w, dx, threads);
   const ms = { forward: Infinity, input: Infinity, winogradForward: Infinity, winogradInput: Infinity };
   for (let r = 0; r < rounds; r++) {
-    native.setWinogradTraining(false);
     ms.forward = Math.min(ms.forward, best(forward, 3));
     ms.input = Math.min(ms.input, best(input, 3));
     native.setConvAlgo('winograd');

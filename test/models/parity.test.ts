@@ -147,9 +147,10 @@ describe('whole models match PyTorch (deterministic weights through safetensors)
   });
 
   for (const c of cases) {
-    // Training's exact paths: Winograd's rounding (some 10× the direct sum's) through a train-mode
-    // step on 2 images exceeds what these chaotic cases allow; it is held to the exact paths per
-    // layer (kernel tests) and per step (test/nn/winograd-training.test.ts) instead.
+    // The exact paths for every pass that records a gradient (x requires one in the eval cases too):
+    // Winograd's rounding (some 10× the direct sum's) through a train-mode step on 2 images exceeds
+    // what these chaotic cases allow; it is held to the exact paths per layer (kernel tests) and per
+    // step (test/nn/winograd-training.test.ts) instead.
     if (c.params.kind === 'model') it(c.name, () => withWinogradTraining(false, () => checkModelCase(c as FixtureCase<ModelCase>)));
   }
 

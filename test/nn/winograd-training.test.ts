@@ -59,6 +59,7 @@ it('simplecnn: three SGD steps through Winograd follow the exact paths\' losses 
     return { losses, weights: model.parameters().map((p) => Float32Array.from(p.data)) };
   };
   const got = train(), want = withWinogradTraining(false, train);
+  assert.notDeepEqual(got.weights, want.weights, 'the two runs took different paths');
   assertClose(got.losses, want.losses, { atol: 1e-5, rtol: 1e-4 }, 'losses');
   got.weights.forEach((w, i) => assertClose(w, want.weights[i], { atol: 1e-5, rtol: 1e-3 }, `parameter ${i}`));
 });
