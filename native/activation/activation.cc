@@ -1,4 +1,5 @@
 #include "activation/activation.h"
+#include "activation/gated_rows.h"
 #include "cpu/work_split.h"
 
 #include <algorithm>
@@ -21,9 +22,10 @@ void leaky_relu_backward(const float* x, const float* dy, float* dx, int64_t n, 
   for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0 ? dy[i] : dy[i] * slope;
 }
 
+// Per ISA (gated_rows.inc): libm's expf does not vectorize.
 void sigmoid_forward(const float* x, float* y, int64_t n, int threads) {
-#pragma omp parallel for num_threads(threads) schedule(dynamic, kChunkFloats) if (threads > 1 && n >= kParallelMin)
-  for (int64_t i = 0; i < n; ++i) y[i] = 1.0f / (1.0f + std::exp(-x[i]));
+  const GatedRows& rows = gated_rows_for(active_isa());
+  for_each_chunk(n, threads, kParallelMin, [&](int64_t at, int64_t len) { rows.sigmoid(x + at, y + at, len); });
 }
 
 void sigmoid_backward(const float* y, const float* dy, float* dx, int64_t n, int threads) {

@@ -17,4 +17,16 @@ inline int64_t chunk_items(int64_t floats_per_item) {
   return std::max<int64_t>(1, kChunkFloats / std::max<int64_t>(1, floats_per_item));
 }
 
+// body(begin, length) over [0, n) in chunks of kChunkFloats handed out dynamically: for loops
+// that run per ISA on a whole chunk at a time. One thread below parallel_min elements.
+template <class Body>
+void for_each_chunk(int64_t n, int threads, int64_t parallel_min, Body body) {
+  const int64_t chunks = (n + kChunkFloats - 1) / kChunkFloats;
+#pragma omp parallel for num_threads(threads) schedule(dynamic) if (threads > 1 && n >= parallel_min)
+  for (int64_t c = 0; c < chunks; ++c) {
+    const int64_t begin = c * kChunkFloats;
+    body(begin, std::min(n, begin + kChunkFloats) - begin);
+  }
+}
+
 }  // namespace cnn

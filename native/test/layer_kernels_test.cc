@@ -1,5 +1,5 @@
 // Issue 16's layer kernels against scalar references computed here in double: SiLU, GELU (erf
-// and tanh), Hardswish, Hardsigmoid, LayerNorm (trailing dims and channels-last-2d's NCHW form),
+// and tanh), Hardswish, Hardsigmoid, Sigmoid (with their far tails), LayerNorm (trailing dims and channels-last-2d's NCHW form),
 // GroupNorm, the SE / layer-scale channel factors, concatenation by rows and the NCHW<->NHWC
 // transpose, forward and backward. Sizes are odd and come below and above the kernels' OpenMP
 // threshold (16384 elements), on 1 and 3 threads. These kernels have one compiled body each
@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "activation/activation.h"
 #include "activation/gated.h"
 #include "cpu/cpu.h"
 #include "eltwise/channels.h"
@@ -30,13 +31,15 @@ double gated_ref(Gated kind, double x, bool derivative) {
       return derivative ? s * (1 + x * (1 - s)) : x * s;
     }
     case Gated::kGeluErf: {
-      const double cdf = 0.5 * (1 + std::erf(x / std::sqrt(2.0)));
+      const double cdf = 0.5 * std::erfc(-x / std::sqrt(2.0));  // not 1 + erf, which cancels for x < 0
       return derivative ? cdf + x * std::exp(-0.5 * x * x) / std::sqrt(2 * pi) : x * cdf;
     }
     case Gated::kGeluTanh: {
       const double beta = std::sqrt(2 / pi), kappa = 0.044715;
       const double t = std::tanh(beta * (x + kappa * x * x * x));
-      return derivative ? 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * beta * (1 + 3 * kappa * x * x) : 0.5 * x * (1 + t);
+      // ½x(1 + t) as x·σ(2u): 1 + t cancels for x < 0.
+      return derivative ? 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * beta * (1 + 3 * kappa * x * x)
+                        : x / (1 + std::exp(-2 * beta * (x + kappa * x * x * x)));
     }
     case Gated::kHardswish:
       if (derivative) return x < -3 ? 0 : x < 3 ? x / 3 + 0.5 : 1;
@@ -80,7 +83,42 @@ void test_gated(std::mt19937& rng, const std::string& label) {
         check_close(std::string(name) + " forward", y, y_ref, 2e-6f, 2e-6f);
         check_close(std::string(name) + " backward", dx, dx_ref, 2e-6f, 2e-6f);
       }
+      std::vector<float> s(n), s_ref(n);
+      for (int64_t i = 0; i < n; ++i) s_ref[i] = (float)(1 / (1 + std::exp(-(double)x[i])));
+      sigmoid_forward(x.data(), s.data(), n, threads);
+      check_close("sigmoid[" + label + "] n=" + std::to_string(n) + " threads=" + std::to_string(threads), s, s_ref, 2e-6f, 2e-6f);
     }
+}
+
+// The vector loops' exp saturates at e^±88 and their erfc keeps its relative accuracy: far
+// tails, in place (y = x, dx = dy), and NaN passing through.
+void test_gated_tails(const std::string& label) {
+  std::vector<float> x;
+  for (float v : {0.0f, 10.0f, 20.0f, 50.0f, 87.4f, 87.6f, 88.7f, 88.8f, 100.0f, 1e4f, 1e30f}) x.push_back(v), x.push_back(-v);
+  for (int k = 0; k <= 90; ++k) x.push_back(-3.0f - k * 0.1f);  // [-12, -3]: the negative tail, relatively
+  const int64_t n = (int64_t)x.size();
+  for (int kind = -1; kind < kGatedKinds; ++kind) {  // -1: Sigmoid
+    const Gated g = (Gated)kind;
+    const std::string name = std::string(kind < 0 ? "sigmoid" : gated_name(g)) + "[" + label + "] tails";
+    std::vector<float> y = x, y_ref(n), dx(n, 1.0f), dx_ref(n);
+    for (int64_t i = 0; i < n; ++i) {
+      y_ref[i] = (float)(kind < 0 ? 1 / (1 + std::exp(-(double)x[i])) : gated_ref(g, x[i], false));
+      dx_ref[i] = kind < 0 ? 0.0f : (float)gated_ref(g, x[i], true);
+    }
+    if (kind < 0) {
+      sigmoid_forward(y.data(), y.data(), n, 1);
+    } else {
+      gated_forward(g, y.data(), y.data(), n, 1);
+      gated_backward(g, x.data(), dx.data(), dx.data(), n, 1);
+      check_close(name + " backward", dx, dx_ref, 2e-6f, 2e-5f);
+    }
+    check_close(name + " forward", y, y_ref, 1e-30f, 2e-5f);
+    const float nan = NAN;
+    float out = 0.0f;
+    if (kind < 0) sigmoid_forward(&nan, &out, 1, 1);
+    else gated_forward(g, &nan, &out, 1, 1);
+    check_close(name + " NaN", {std::isnan(out) ? 1.0f : 0.0f}, {1.0f}, 0, 0);
+  }
 }
 
 // Normalization over sets of `count` values: element e of set k is x[at(k, e)], scaled by the
@@ -298,6 +336,7 @@ void test_layer_kernels(std::mt19937& rng) {
     set_active_isa(isa);
     const std::string label = isa_name(isa);
     test_gated(rng, label);
+    test_gated_tails(label);
     test_layer_norm(rng, label);
     test_group_norm(rng, label);
     test_channel_scale(rng, label);
