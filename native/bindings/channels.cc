@@ -2,6 +2,8 @@
 // batched transposes (NCHW <-> NHWC).
 #include <napi.h>
 
+#include <cmath>
+
 #include "bindings/registry.h"
 #include "eltwise/channels.h"
 
@@ -68,6 +70,28 @@ Napi::Value CopyRows(const Args& a) {
   return a.undefined();
 }
 
+// (params, src, dst, scale, shift, threads): copyRows of rows that are `channels` planes of
+// `inner` floats, each mapped to clamp(v·scale[c] + shift[c]) (params.clamp [lo, hi], default none).
+Napi::Value CopyRowsAffine(const Args& a) {
+  a.expect_count(6);
+  const Fields f = a.object(0, "params");
+  const int64_t channels = f.integer("channels", 1, kMaxIndex), inner = f.integer("inner", 1, kMaxIndex);
+  const int64_t count = f.integer("count", 0, kMaxIndex);
+  a.check_size({channels, inner}, "params.channels × params.inner", kMaxIndex);
+  const int64_t block = channels * inner;
+  const int64_t so = f.integer("srcOffset", 0, kMaxIndex), ss = f.integer("srcStride", block, kMaxIndex);
+  const int64_t dofs = f.integer("dstOffset", 0, kMaxIndex), ds = f.integer("dstStride", block, kMaxIndex);
+  double clamp[2] = {-INFINITY, INFINITY};
+  if (f.present("clamp")) f.range("clamp", -INFINITY, INFINITY, clamp);
+  auto span = [&](int64_t off, int64_t stride) { return count == 0 ? 0 : off + (count - 1) * stride + block; };
+  const float* src = a.floats(1, "src", span(so, ss), false);
+  float* dst = a.floats(2, "dst", span(dofs, ds), false);
+  const float* scale = a.floats(3, "scale", channels);
+  const float* shift = a.floats(4, "shift", channels);
+  if (count > 0) cnn::copy_rows_affine(src + so, ss, dst + dofs, ds, channels, inner, count, scale, shift, (float)clamp[0], (float)clamp[1], a.threads(5));
+  return a.undefined();
+}
+
 // (x, batch, rows, cols, y, threads): y[b, j, i] = x[b, i, j]
 Napi::Value TransposeBatched(const Args& a) {
   a.expect_count(6);
@@ -84,6 +108,7 @@ const Registration rows({
     {"channelScaleForward", ChannelScaleForward},
     {"channelScaleBackward", ChannelScaleBackward},
     {"copyRows", CopyRows},
+    {"copyRowsAffine", CopyRowsAffine},
     {"transposeBatched", TransposeBatched},
 });
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 namespace cnn {
 
@@ -55,6 +56,51 @@ void copy_rows(const float* src, int64_t src_stride, float* dst, int64_t dst_str
 #pragma omp parallel for num_threads(threads) schedule(dynamic, chunk_items(block)) if (parallel)
   for (int64_t r = 0; r < count; ++r)
     std::memcpy(dst + r * dst_stride, src + r * src_stride, (size_t)block * sizeof(float));
+}
+
+namespace {
+
+// out[i] = clamp(in[i]·a[i] + b[i], lo, hi), in two plain selects (NaN passes through) that GCC
+// vectorizes; a nested one stays a branch.
+void affine_run(const float* in, float* out, int64_t n, const float* a, const float* b, float lo, float hi) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = in[i] * a[i] + b[i], low = v < lo ? lo : v;
+    out[i] = low > hi ? hi : low;
+  }
+}
+
+}  // namespace
+
+void copy_rows_affine(const float* src, int64_t src_stride, float* dst, int64_t dst_stride, int64_t channels,
+                      int64_t inner, int64_t count, const float* scale, const float* shift, float lo, float hi,
+                      int threads) {
+  const int64_t block = channels * inner;
+  const bool parallel = threads > 1 && count * block >= kParallelMin;
+  // Small planes (a 2×2 or 1×1 map): the factors spread to one per float of a row, so each row
+  // is one vector loop rather than a loop per plane a few floats long.
+  if (inner < 16) {
+    thread_local std::vector<float> spread_buf;
+    if ((int64_t)spread_buf.size() < 2 * block) spread_buf.resize(2 * block);
+    float* spread = spread_buf.data();
+    for (int64_t c = 0; c < channels; ++c)
+      for (int64_t i = 0; i < inner; ++i) spread[c * inner + i] = scale[c], spread[block + c * inner + i] = shift[c];
+    const float* a = spread;
+    const float* b = spread + block;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk_items(block)) if (parallel)
+    for (int64_t r = 0; r < count; ++r) affine_run(src + r * src_stride, dst + r * dst_stride, block, a, b, lo, hi);
+    return;
+  }
+#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk_items(inner)) if (parallel)
+  for (int64_t q = 0; q < count * channels; ++q) {
+    const int64_t r = q / channels, c = q % channels;
+    const float* in = src + r * src_stride + c * inner;
+    float* out = dst + r * dst_stride + c * inner;
+    const float a = scale[c], b = shift[c];
+    for (int64_t i = 0; i < inner; ++i) {
+      const float v = in[i] * a + b, low = v < lo ? lo : v;
+      out[i] = low > hi ? hi : low;
+    }
+  }
 }
 
 // 16×16 tiles: a tile's reads and writes both stay within a few cache lines per row.

@@ -19,6 +19,13 @@ void channel_scale_backward(const float* x, const float* s, const float* dy, flo
 void copy_rows(const float* src, int64_t src_stride, float* dst, int64_t dst_stride,
                int64_t block, int64_t count, int threads);
 
+// copy_rows whose rows are `channels` planes of `inner` floats, each value mapped to
+// clamp(v·scale[c] + shift[c], lo, hi) on the way: DenseNet's concatenation with eval BatchNorm →
+// ReLU applied as it gathers, the raw concatenation never stored.
+void copy_rows_affine(const float* src, int64_t src_stride, float* dst, int64_t dst_stride, int64_t channels,
+                      int64_t inner, int64_t count, const float* scale, const float* shift, float lo, float hi,
+                      int threads);
+
 // y[b, j, i] = x[b, i, j] for x (batch, rows, cols): NCHW -> NHWC is (N, C, H·W) -> (N, H·W, C).
 void transpose_batched(const float* x, float* y, int64_t batch, int64_t rows, int64_t cols, int threads);
 

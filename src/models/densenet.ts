@@ -7,7 +7,8 @@ import { kaimingNormal_, zeros_, ones_ } from '../nn/init.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops.js';
 import { adaptiveAvgPool2d } from '../tensor/pool.js';
-import { cat } from '../tensor/channels.js';
+import { cat, catChannelsAffine } from '../tensor/channels.js';
+import { runLayers, asLayer, affineFoldable, batchNormAffine, activationClamp } from '../nn/fusion.js';
 import { dropout } from '../tensor/dropout.js';
 import { probability, type ModelOptions } from './options.js';
 import type { OnnxExporter, OnnxValue } from '../nn/onnx-export.js';
@@ -32,10 +33,24 @@ export class DenseLayer extends Module {
     this.dropRate = dropRate;
   }
 
-  /** x: the block's features so far, already concatenated. */
+  /** x: the block's features so far, already concatenated. norm → relu pairs run as one pass, and in eval conv1 → norm2 → relu2 as one convolution (runLayers). */
   forward(x: Tensor): Tensor {
-    const bottleneck = this.conv1.call(this.relu1.call(this.norm1.call(x)));
-    return dropout(this.conv2.call(this.relu2.call(this.norm2.call(bottleneck))), this.dropRate, this.training);
+    return dropout(runLayers([this.norm1, this.relu1, this.conv1, this.norm2, this.relu2, this.conv2], x), this.dropRate, this.training);
+  }
+
+  /**
+   * The layer on the block's features so far. In eval without hooks, norm1 → relu1 is applied as
+   * the features are gathered (one pass; the raw concatenation is never stored), then forward's
+   * fused rest; otherwise forward on their concatenation.
+   */
+  forwardFeatures(features: readonly Tensor[]): Tensor {
+    if (this.training || this.hasHooks() || this.relu1.hasHooks() || !affineFoldable(this.norm1, this.relu1)) {
+      return this.call(features.length === 1 ? features[0] : cat(features, 1));
+    }
+    return asLayer(this, () => {
+      const { scale, shift } = batchNormAffine(this.norm1 as BatchNorm2d);
+      return runLayers([this.conv1, this.norm2, this.relu2, this.conv2], catChannelsAffine(features, scale, shift, activationClamp(this.relu1)));
+    });
   }
 
   /** Dropout is the identity in eval mode. */
@@ -57,7 +72,7 @@ export class DenseBlock extends Module {
 
   forward(x: Tensor): Tensor {
     const features = [x];
-    for (const layer of this.layers) features.push(layer.call(features.length === 1 ? x : cat(features, 1)));
+    for (const layer of this.layers) features.push(layer.forwardFeatures(features));
     return cat(features, 1);
   }
 

@@ -55,6 +55,33 @@ export function foldedWeights(conv: Conv2d, bn: BatchNorm2d): Folded {
   return entry;
 }
 
+const affines = new WeakMap<BatchNorm2d, { generation: number; sources: (Tensor | null)[]; scale: Float32Array; shift: Float32Array }>();
+
+/**
+ * Eval BatchNorm as y = x·scale[c] + shift[c] (scale = γ/√(var + ε), shift = β − mean·scale), for
+ * callers that apply it on the way (DenseNet's concatenation); cached as foldedWeights is.
+ */
+export function batchNormAffine(bn: BatchNorm2d): { scale: Float32Array; shift: Float32Array } {
+  const sources = [bn.weight, bn.bias, bn.runningMean, bn.runningVar];
+  const cached = affines.get(bn);
+  if (cached && cached.generation === weightsGeneration() && cached.sources.every((t, i) => t === sources[i])) return cached;
+  const c = bn.numFeatures, scale = new Float32Array(c), shift = new Float32Array(c);
+  for (let k = 0; k < c; k++) {
+    const s = (bn.weight ? bn.weight.data[k] : 1) / Math.sqrt(bn.runningVar!.data[k] + bn.eps);
+    scale[k] = s;
+    shift[k] = (bn.bias ? bn.bias.data[k] : 0) - bn.runningMean!.data[k] * s;
+  }
+  const entry = { generation: weightsGeneration(), sources, scale, shift };
+  affines.set(bn, entry);
+  return entry;
+}
+
+/** Whether bn (→ act) may run as batchNormAffine's per-channel map clamped to act's range now: eval, no gradient, no hooks. */
+export function affineFoldable(bn: Module, act: Module): bn is BatchNorm2d {
+  return bn instanceof BatchNorm2d && !isGradEnabled() && !bn.training && bn.runningMean !== null && bn.runningVar !== null &&
+    bn.fusable() && activationClamp(act) !== undefined;
+}
+
 /** ReLU and ReLU6 as the range the convolution clamps its output to; undefined for any other module. */
 export function activationClamp(act: Module | undefined): [number, number] | undefined {
   if (act === undefined || act.hasHooks()) return undefined;
@@ -76,7 +103,7 @@ function activateInPlace(y: Tensor, [lo, hi]: [number, number]): Tensor {
 }
 
 /** fn as the layer's own work under --profile (its forward, and the backward its tape nodes record), as call() would time it. */
-function asLayer<T>(layer: Module, fn: () => T): T {
+export function asLayer<T>(layer: Module, fn: () => T): T {
   const profiler = activeProfiler();
   return profiler ? profiler.forward(layer, fn) : fn();
 }

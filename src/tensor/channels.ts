@@ -4,7 +4,7 @@
 import { emptyFloat32, zeroFloat32 } from './storage.js';
 import { native, getThreads } from './native.js';
 import { record } from './ops.js';
-import { Tensor, formatShape } from './tensor.js';
+import { Tensor, formatShape, isGradEnabled } from './tensor.js';
 import { normalizeDim } from './activation.js';
 
 /**
@@ -65,6 +65,39 @@ export function cat(list: readonly Tensor[], dim = 0): Tensor {
     native.copyRows({ srcOffset: offsets[k], srcStride: rowOut, dstOffset: 0, dstStride: block, block, count: outer }, g.data, dx, getThreads());
     return new Tensor(dx, t.shape);
   }));
+}
+
+/**
+ * clamp(cat(list, 1)·scale[c] + shift[c]) for (N, C_k, ...) tensors, scale and shift one per
+ * channel of the result: eval BatchNorm (→ ReLU) over a concatenation in one pass, the raw
+ * concatenation never stored (DenseNet's layers). Inference only: it records no gradient.
+ */
+export function catChannelsAffine(list: readonly Tensor[], scale: Float32Array, shift: Float32Array, clamp?: [number, number]): Tensor {
+  if (list.length === 0) throw new RangeError('catChannelsAffine: expected a non-empty list of tensors');
+  const first = list[0];
+  if (first.ndim < 2) throw new RangeError(`catChannelsAffine: expected inputs (N, C, ...) but got ${formatShape(first.shape)}`);
+  for (const t of list) {
+    if (t.requiresGrad && isGradEnabled()) throw new RangeError('catChannelsAffine: it records no gradient (run under noGrad, or on inputs without requiresGrad)');
+    if (t.ndim !== first.ndim || t.shape.some((d, i) => i !== 1 && d !== first.shape[i])) {
+      throw new RangeError(`catChannelsAffine: Sizes of tensors must match except in dimension 1; got ${formatShape(first.shape)} and ${formatShape(t.shape)}`);
+    }
+  }
+  const total = list.reduce((a, t) => a + t.shape[1], 0);
+  if (scale.length !== total || shift.length !== total) throw new RangeError(`catChannelsAffine: ${total} channels but ${scale.length} scales and ${shift.length} shifts`);
+  const n = first.shape[0], inner = first.shape.slice(2).reduce((a, b) => a * b, 1);
+  const shape = [...first.shape];
+  shape[1] = total;
+  const out = emptyFloat32(n * total * inner);
+  let channel = 0;
+  for (const t of list) {
+    const channels = t.shape[1];
+    if (channels > 0 && inner > 0) {
+      native.copyRowsAffine({ srcOffset: 0, srcStride: channels * inner, dstOffset: channel * inner, dstStride: total * inner, channels, inner, count: n, ...(clamp ? { clamp } : {}) },
+        t.data, out, scale.subarray(channel, channel + channels), shift.subarray(channel, channel + channels), getThreads());
+    }
+    channel += channels;
+  }
+  return new Tensor(out, shape);
 }
 
 /**

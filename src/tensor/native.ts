@@ -122,6 +122,12 @@ export interface CopyRowsParams {
   srcOffset: number; srcStride: number; dstOffset: number; dstStride: number; block: number; count: number;
 }
 
+/** copyRows whose rows are `channels` planes of `inner` floats, each value mapped to clamp(v·scale[c] + shift[c]). */
+export interface CopyRowsAffineParams {
+  srcOffset: number; srcStride: number; dstOffset: number; dstStride: number; channels: number; inner: number; count: number;
+  clamp?: [number, number];
+}
+
 /** x (outer, c, inner) scaled per channel; s holds outer·c factors when perSample, else c. */
 export interface ChannelScaleExtents {
   outer: number; c: number; inner: number; perSample: boolean;
@@ -439,6 +445,7 @@ export interface NativeAddon {
   channelScaleForward(call: ChannelScaleForwardCall, threads: number): void;
   channelScaleBackward(call: ChannelScaleBackwardCall, threads: number): void;
   copyRows(p: CopyRowsParams, src: Float32Array, dst: Float32Array, threads: number): void;
+  copyRowsAffine(p: CopyRowsAffineParams, src: Float32Array, dst: Float32Array, scale: Float32Array, shift: Float32Array, threads: number): void;
   /** y[b, j, i] = x[b, i, j] for x (batch, rows, cols). */
   transposeBatched(x: Float32Array, batch: number, rows: number, cols: number, y: Float32Array, threads: number): void;
 

@@ -8,7 +8,7 @@ import { Tensor } from '../../src/tensor/tensor.js';
 import { Generator } from '../../src/tensor/random.js';
 import { silu, gelu, hardswish, hardsigmoid } from '../../src/tensor/gated.js';
 import { layerNorm, layerNorm2d, groupNorm } from '../../src/tensor/layer_norm.js';
-import { channelScale, cat, permute } from '../../src/tensor/channels.js';
+import { channelScale, cat, catChannelsAffine, permute } from '../../src/tensor/channels.js';
 import { stochasticDepth } from '../../src/tensor/dropout.js';
 import { native } from '../../src/tensor/native.js';
 import { Module } from '../../src/nn/module.js';
@@ -130,6 +130,34 @@ describe('model layers against finite differences', () => {
   });
 });
 
+describe('catChannelsAffine', () => {
+  // Planes of 1, 4 and 25 floats (its per-row and per-plane loops), two or three inputs, with and
+  // without a clamp, NaN and infinities passing through as cat → x·scale + shift → clamp gives them.
+  for (const [h, w] of [[1, 1], [2, 2], [5, 5]]) {
+    it(`equals cat, then the per-channel map and clamp, on ${h}×${w} planes`, () => {
+      const g = new Generator(7);
+      const parts = [2, 3, 1].map((c) => Tensor.randn([3, c, h, w], { generator: g }));
+      parts[1].data[0] = NaN;
+      parts[2].data[1 % parts[2].size] = Infinity;
+      const total = 6, scale = new Float32Array(total), shift = new Float32Array(total);
+      for (let c = 0; c < total; c++) scale[c] = 0.5 + 0.25 * c - (c === 3 ? 2 : 0), shift[c] = 0.1 * c - 0.2;
+      for (const clamp of [undefined, [0, Infinity], [0, 6]] as ([number, number] | undefined)[]) {
+        const joined = cat(parts, 1), inner = h * w;
+        const want = joined.data.map((v, i) => {
+          const c = Math.floor(i / inner) % total, y = Math.fround(v * scale[c] + shift[c]);
+          return clamp ? (y < clamp[0] ? clamp[0] : y > clamp[1] ? clamp[1] : y) : y;
+        });
+        const got = catChannelsAffine(parts, scale, shift, clamp);
+        assert.deepEqual(got.shape, joined.shape);
+        want.forEach((v, i) => {
+          const ok = Number.isFinite(v) ? Math.abs(got.data[i] - v) <= 1e-6 * (1 + Math.abs(v)) : Object.is(got.data[i], v);
+          assert.ok(ok, `clamp ${String(clamp)}: element ${i} is ${got.data[i]}, expected ${v}`);
+        });
+      }
+    });
+  }
+});
+
 describe('stochastic depth', () => {
   const x = Tensor.ones([64, 3, 2, 2]);
 
@@ -176,6 +204,9 @@ describe('model layers reject bad input as PyTorch does', () => {
     assert.throws(() => channelScale(Tensor.zeros([2, 3, 4, 4]), Tensor.zeros([3, 2, 1])), /neither/);
     assert.throws(() => cat([Tensor.zeros([2, 3]), Tensor.zeros([3, 3])], 1), /Sizes of tensors must match/);
     assert.throws(() => cat([], 0), /non-empty/);
+    assert.throws(() => catChannelsAffine([Tensor.zeros([2, 3, 2]), Tensor.zeros([2, 1, 3])], new Float32Array(4), new Float32Array(4)), /Sizes of tensors must match/);
+    assert.throws(() => catChannelsAffine([Tensor.zeros([2, 3, 2])], new Float32Array(2), new Float32Array(3)), /3 channels but 2 scales/);
+    assert.throws(() => catChannelsAffine([Tensor.zeros([1, 2, 2]).requiresGrad_()], new Float32Array(2), new Float32Array(2)), /records no gradient/);
     assert.throws(() => new Permute([0, 2, 1, 3]).call(Tensor.zeros([1, 2, 3, 4])), /not a swap of two trailing blocks/);
     assert.throws(() => new GELU('fast' as never), /none or tanh/);
   });
@@ -191,5 +222,9 @@ describe('model layers reject bad input as PyTorch does', () => {
     assert.throws(() => native.copyRows({ srcOffset: 0, srcStride: 5, dstOffset: 6, dstStride: 5, block: 5, count: 2 }, f(10), f(10), 1), /dst/);
     assert.throws(() => native.copyRows({ srcOffset: 0, srcStride: 4, dstOffset: 0, dstStride: 10, block: 5, count: 2 }, f(10), f(20), 1), /srcStride/);
     assert.throws(() => native.transposeBatched(f(5), 1, 2, 3, f(6), 1), /x/);
+    const affine = { srcOffset: 0, srcStride: 4, dstOffset: 2, dstStride: 6, channels: 2, inner: 2, count: 2 };
+    assert.throws(() => native.copyRowsAffine(affine, f(8), f(11), f(2), f(2), 1), /dst/);
+    assert.throws(() => native.copyRowsAffine(affine, f(8), f(12), f(3), f(2), 1), /scale/);
+    assert.throws(() => native.copyRowsAffine({ ...affine, srcStride: 3 }, f(8), f(12), f(2), f(2), 1), /srcStride/);
   });
 });
