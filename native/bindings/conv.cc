@@ -70,7 +70,10 @@ Napi::Value Convolution(const Args& a) {
         const float* u = cnn::conv_winograd_fits(p) ? f.floats_or_null("winograd", cnn::winograd_weights_floats(p)) : nullptr;
         // params.denseMap: w made dense by conv2dDenseMapWeights (eval's cache).
         const float* wd = cnn::conv_dense_map_fits(p) ? f.floats_or_null("denseMap", cnn::dense_map_weights_floats(p)) : nullptr;
-        cnn::conv2d_forward(p, buf[0], buf[1], buf[2], buf[3], threads, e, u, wd);
+        // params.packed: w packed by conv2dPackWeights (eval's cache) for a call that goes by image.
+        const long packed_floats = cnn::conv2d_packed_weights_floats(p, threads);
+        const float* packed = packed_floats > 0 ? f.floats_or_null("packed", packed_floats) : nullptr;
+        cnn::conv2d_forward(p, buf[0], buf[1], buf[2], buf[3], threads, e, u, wd, packed);
       }
       break;
     case cnn::ConvPass::BackwardInput:
@@ -151,6 +154,25 @@ Napi::Value DenseMapWeights(const Args& a) {
   return a.undefined();
 }
 
+// (params, threads) → the floats of w packed for the GEMM when a forward call goes by image and
+// packs its weights (conv2dPackWeights fills them), else 0: eval caches them only where they serve.
+Napi::Value PackedFloats(const Args& a) {
+  a.expect_count(2);
+  const cnn::Conv2dParams p = read_conv(a, 0);
+  return Napi::Number::New(a.env(), (double)cnn::conv2d_packed_weights_floats(p, a.threads(1)));
+}
+
+// (params, w, packed, threads): packed = w as the forward call's GEMM takes it, for the active ISA.
+Napi::Value PackWeights(const Args& a) {
+  a.expect_count(4);
+  const cnn::Conv2dParams p = read_conv(a, 0);
+  const float* w = a.floats(1, "w", elements(p, Size::W));
+  float* packed = a.floats(2, "packed", cnn::conv2d_packed_weights_capacity(p));
+  a.threads(3);
+  cnn::conv2d_pack_weights(p, w, packed);
+  return a.undefined();
+}
+
 // (name): 'auto' | 'depthwise' | 'direct' | 'grid' | 'by-image' | 'batched' | 'winograd' | 'dense-map' (CNN_CONV_ALGO)
 Napi::Value SetConvAlgo(const Args& a) {
   a.expect_count(1);
@@ -196,6 +218,8 @@ const Registration rows({
     {"conv2dWinogradWeights", WinogradWeights},
     {"conv2dDenseMapFloats", DenseMapFloats},
     {"conv2dDenseMapWeights", DenseMapWeights},
+    {"conv2dPackedFloats", PackedFloats},
+    {"conv2dPackWeights", PackWeights},
 });
 
 }  // namespace

@@ -205,8 +205,33 @@ ConvAlgo conv2d_algo(const Conv2dParams& p, ConvPass pass, int threads, bool cac
   return choose(p, pass, threads, cached);
 }
 
+// Each group's Cout/groups × Cin/groups·KH·KW weights as sgemm_pack_a packs them, then the ISA's tag.
+static long packed_weights_floats(const Conv2dParams& p) {
+  return sgemm_packed_a_floats(active_isa(), p.c_out / p.groups, p.c_in / p.groups * p.kh * p.kw) * p.groups + 1;
+}
+
+long conv2d_packed_weights_floats(const Conv2dParams& p, int threads) {
+  Conv2dParams q;
+  int ki0, kj0;
+  // Cut taps change the weights the call packs; few input channels take direct loops.
+  if (trim_taps(p, &q, &ki0, &kj0) || few_channels_suits(p)) return 0;
+  const ConvAlgo algo = conv2d_algo(p, ConvPass::Forward, threads, true);
+  return algo == ConvAlgo::ByImage || algo == ConvAlgo::Grid ? packed_weights_floats(p) : 0;
+}
+
+long conv2d_packed_weights_capacity(const Conv2dParams& p) { return packed_weights_floats(p); }
+
+void conv2d_pack_weights(const Conv2dParams& p, const float* w, float* out) {
+  const Isa isa = active_isa();
+  const int cog = p.c_out / p.groups, K = p.c_in / p.groups * p.kh * p.kw;
+  const long per_group = sgemm_packed_a_floats(isa, cog, K);
+  for (int g = 0; g < p.groups; ++g) sgemm_pack_a(isa, false, cog, K, w + (long)g * cog * K, K, out + g * per_group);
+  out[per_group * p.groups] = (float)(int)isa;
+}
+
 void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
-                    int threads, const ConvEpilogue& e, const float* winograd_u, const float* dense_wd) {
+                    int threads, const ConvEpilogue& e, const float* winograd_u, const float* dense_wd,
+                    const float* packed_w) {
   if (conv2d_takes_dense_map(p, ConvPass::Forward, threads, dense_wd != nullptr)) return conv2d_forward_dense_map(p, x, w, dense_wd, b, y, threads, e);
   Conv2dParams q;
   int ki0, kj0;
@@ -215,8 +240,8 @@ void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const
     case ConvAlgo::Depthwise: return depthwise_forward(p, x, w, b, y, threads, e);
     case ConvAlgo::Winograd: return conv2d_forward_winograd(p, x, w, winograd_u, b, y, threads, e);
     case ConvAlgo::Direct: if (conv2d_forward_direct(p, x, w, b, y, threads, e)) return; break;
-    case ConvAlgo::Grid: if (conv2d_forward_grid(p, x, w, b, y, threads, e)) return; break;
-    case ConvAlgo::ByImage: if (conv2d_forward_by_image(p, x, w, b, y, threads, e)) return; break;
+    case ConvAlgo::Grid: if (conv2d_forward_grid(p, x, w, b, y, threads, e, packed_w)) return; break;
+    case ConvAlgo::ByImage: if (conv2d_forward_by_image(p, x, w, b, y, threads, e, packed_w)) return; break;
     default: break;
   }
   // Stride 1: the chunk's padded images are B's rows where they lie, no column matrix (the pinned

@@ -65,9 +65,17 @@ struct ConvEpilogue {
 // (winograd.h), or null to transform w in the call: Auto then takes Winograd on fewer shapes
 // (conv_winograd_wins_per_call), and not at all with set_winograd_training(false). dense_wd: w made dense by dense_map_weights (eval's cache)
 // for a call that takes the dense map, or null to make it per call.
+// packed_w: w packed by conv2d_pack_weights (eval's cache) for a call that goes by image, or
+// null to pack it per call.
 void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
                     int threads, const ConvEpilogue& e = {}, const float* winograd_u = nullptr,
-                    const float* dense_wd = nullptr);
+                    const float* dense_wd = nullptr, const float* packed_w = nullptr);
+// Floats of w packed for the forward call's GEMM where that call (on these threads, given eval's
+// other caches) goes by image and packs its weights, else 0: eval caches them only where they serve.
+long conv2d_packed_weights_floats(const Conv2dParams& p, int threads);
+// The floats conv2d_pack_weights writes for p (whether or not a call would take them).
+long conv2d_packed_weights_capacity(const Conv2dParams& p);
+void conv2d_pack_weights(const Conv2dParams& p, const float* w, float* out);
 // dense_wd: w made dense by dense_map_weights (the training forward's, built once for both
 // passes) for a call that takes the dense map, or null to make it per call.
 void conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* w, float* dx,

@@ -118,14 +118,15 @@ bool conv_by_image_suits(const Conv2dParams& p, ConvPass pass, int threads) {
 }
 
 bool conv2d_forward_by_image(const Conv2dParams& p, const float* x, const float* w, const float* b,
-                             float* y, int threads, const ConvEpilogue& e) {
+                             float* y, int threads, const ConvEpilogue& e, const float* packed) {
   // A few input channels (a stem): too shallow a product for the GEMM, direct loops instead.
   if (conv2d_forward_few_channels(p, x, w, b, y, threads, e)) return true;
   Split s;
   if (!plan_pass(p, ConvPass::Forward, threads, &s)) return false;
   const Isa isa = active_isa();
-  long per_group;
-  const float* wp = pack_group_weights(isa, p.groups, false, s.cog, s.K, w, s.K, &per_group);
+  long per_group = sgemm_packed_a_floats(isa, s.cog, s.K);
+  const float* wp = cached_group_weights(isa, packed, p.groups, s.cog, s.K);
+  if (!wp) wp = pack_group_weights(isa, p.groups, false, s.cog, s.K, w, s.K, &per_group);
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     thread_local std::vector<float> col_buf, out_buf;

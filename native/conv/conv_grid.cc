@@ -156,11 +156,13 @@ void forward_packed(const Conv2dParams& p, const Grid& g, const float* x, const 
 }  // namespace
 
 bool conv2d_forward_grid(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
-                         int threads, const ConvEpilogue& e) {
+                         int threads, const ConvEpilogue& e, const float* packed) {
   Grid g;
   if (!plan(p, threads, &g, 0, true)) return false;
-  long per_group;
-  const float* wp = pack_weights(active_isa(), g, p.groups, w, threads, &per_group);
+  const Isa isa = active_isa();
+  long per_group = sgemm_packed_a_floats(isa, g.cog, g.K);
+  const float* wp = cached_group_weights(isa, packed, p.groups, g.cog, g.K);
+  if (!wp) wp = pack_weights(isa, g, p.groups, w, threads, &per_group);
   forward_packed(p, g, x, wp, per_group, b, y, threads, e);
   return true;
 }

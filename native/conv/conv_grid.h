@@ -13,8 +13,9 @@ namespace cnn {
 // enough items for the threads. Each entry point returns false, having done nothing, where not.
 bool conv_grid_suits(const Conv2dParams& p, ConvPass pass, int threads);
 // The epilogue applied as the output leaves the grid.
+// packed: w packed by conv2d_pack_weights (eval's cache), or null to pack it in the call.
 bool conv2d_forward_grid(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
-                         int threads, const ConvEpilogue& e = {});
+                         int threads, const ConvEpilogue& e = {}, const float* packed = nullptr);
 // dx as the forward grid convolution of dy with the flipped, transposed weights.
 bool conv2d_backward_input_grid(const Conv2dParams& p, const float* dy, const float* w, float* dx,
                                 int threads);

@@ -346,6 +346,51 @@ static void test_conv_grid_runs(Isa isa) {
     }
 }
 
+// Eval's cached packed weights (conv2d_pack_weights) on the by-image and grid forward paths give
+// the bits of the call that packs its own, with the epilogue, grouped, at 1-3 threads; packed for
+// another ISA (the tag), they are ignored and the call packs its own (doubled, they show which
+// weights a call multiplied); where the path is neither,
+// conv2d_packed_weights_floats is 0.
+static void test_conv_packed_weights(Isa isa) {
+  std::mt19937 rng(23);
+  const Conv2dParams cases[] = {{6, 24, 16, 16, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},  // by image (stride 2)
+                                {8, 40, 4, 4, 36, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},    // by image, pointwise runs
+                                {4, 32, 8, 8, 48, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2},    // by image, 2 groups
+                                {7, 35, 7, 7, 37, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},    // the grid (AVX-512)
+                                {5, 68, 5, 6, 70, 3, 3, 1, 1, 2, 1, 1, 2, 2, 1, 2}};   // the grid, dilated, 2 groups
+  for (const auto& p : cases)
+    for (int threads : {1, 2, 3}) {
+      const size_t ys = (size_t)p.n * p.c_out * p.out_h() * p.out_w();
+      auto x = random_vec((size_t)p.n * p.c_in * p.h * p.w, rng), w = random_vec((size_t)p.c_out * (p.c_in / p.groups) * p.kh * p.kw, rng);
+      auto b = random_vec(p.c_out, rng), residual = random_vec(ys, rng);
+      const ConvAlgo algo = conv2d_algo(p, ConvPass::Forward, threads, true);
+      const long floats = conv2d_packed_weights_floats(p, threads);
+      char name[160];
+      std::snprintf(name, sizeof name, "packed weights[%s] cin=%d cout=%d %dx%d g%d threads=%d path %s", isa_name(isa), p.c_in, p.c_out,
+                    p.h, p.w, p.groups, threads, conv_algo_name(algo));
+      const bool packs = algo == ConvAlgo::ByImage || algo == ConvAlgo::Grid;
+      if ((floats > 0) != packs) { std::printf("FAIL %s: %ld floats\n", name, floats); ++g_fail; continue; }
+      ++g_pass;
+      if (!packs) continue;
+      std::vector<float> packed(floats);
+      conv2d_pack_weights(p, w.data(), packed.data());
+      ConvEpilogue e;
+      e.lo = 0.0f, e.hi = 0.5f, e.residual = residual.data();
+      std::vector<float> want(ys), got(ys, NAN), other(ys, NAN);
+      conv2d_forward(p, x.data(), w.data(), b.data(), want.data(), threads, e);
+      conv2d_forward(p, x.data(), w.data(), b.data(), got.data(), threads, e, nullptr, nullptr, packed.data());
+      check_close(std::string(name) + " equal bits", got, want, 0.0f, 0.0f);
+      // Doubled packed weights change the output: the call multiplied them, not w.
+      for (long i = 0; i + 1 < floats; ++i) packed[i] *= 2.0f;
+      conv2d_forward(p, x.data(), w.data(), b.data(), other.data(), threads, e, nullptr, nullptr, packed.data());
+      if (other == want) { std::printf("FAIL %s: the packed weights were not used\n", name); ++g_fail; }
+      else ++g_pass;
+      packed.back() = (float)((int)isa + 1);  // another ISA's tag
+      conv2d_forward(p, x.data(), w.data(), b.data(), other.data(), threads, e, nullptr, nullptr, packed.data());
+      check_close(std::string(name) + " another ISA's packing ignored", other, want, 0.0f, 0.0f);
+    }
+}
+
 // The batched path's stride-1 forward pass over a chunk's padded images (conv2d_forward_grid_batched,
 // AVX-512; elsewhere it declines) against conv2d_ref with each epilogue: 7×7 maps of odd channel
 // counts, dilation with asymmetric pads and groups, 2×2 maps (16 columns span 8 rows), 1-3 threads.
@@ -1086,6 +1131,7 @@ int main() {
     test_conv(isa, rng);
     test_conv_stride2(isa);
     test_conv_grid_runs(isa);
+    test_conv_packed_weights(isa);
     test_conv_grid_batched(isa);
     test_conv_small_planes(isa);
     test_conv_pointwise_runs(isa);

@@ -23,6 +23,8 @@ export interface ConvForwardParams extends ConvParams {
   winograd?: Float32Array;
   /** The weights made dense by conv2dDenseMapWeights: a forward call that takes the dense map uses them as they are. */
   denseMap?: Float32Array;
+  /** The weights packed by conv2dPackWeights: a forward call that goes by image multiplies them as they are. */
+  packed?: Float32Array;
 }
 
 /** MobileNetV2's inverted residual block in eval mode: the block's sizes and its depthwise geometry. */
@@ -316,6 +318,10 @@ export interface NativeAddon {
   conv2dDenseMapFloats(p: ConvParams, threads: number): number;
   /** wd (cIn·h·w × cOut·outH·outW) = w as a dense map of whole images; p must be ungrouped with h·w and outH·outW <= kh·kw. */
   conv2dDenseMapWeights(p: ConvParams, w: Float32Array, wd: Float32Array, threads: number): void;
+  /** Floats of w packed for the GEMM where a forward call of p on `threads` threads goes by image, else 0 (eval caches only those). */
+  conv2dPackedFloats(p: ConvParams, threads: number): number;
+  /** packed = w as a by-image forward call's GEMM takes it, on the active ISA (tagged: another ISA's call packs its own). */
+  conv2dPackWeights(p: ConvParams, w: Float32Array, packed: Float32Array, threads: number): void;
   conv2dRefForward(p: ConvParams, x: Float32Array, w: Float32Array, b: Float32Array | null,
     y: Float32Array): void;
   conv2dRefBackwardInput(p: ConvParams, dy: Float32Array, w: Float32Array, dx: Float32Array): void;

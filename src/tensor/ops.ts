@@ -7,6 +7,7 @@ import { activeProfiler } from './profile.js';
 import { Tensor, isGradEnabled, formatShape, shapeSize, type Shape, type GradNode } from './tensor.js';
 import { winogradWeights } from './winograd-weights.js';
 import { denseMapWeights } from './dense-map-weights.js';
+import { packedWeights } from './packed-weights.js';
 import { trainingDenseMap } from './training-dense-map.js';
 
 /** Attaches a tape node to `out` when any input needs a gradient and recording is on. */
@@ -313,7 +314,8 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
   // One that records and will want dx builds the dense map once for its forward and input gradient.
   const denseMap = recording ? (x.requiresGrad ? trainingDenseMap(p, w, getThreads()) : undefined) : denseMapWeights(p, w, getThreads());
   const winograd = recording || denseMap ? undefined : winogradWeights(p, w, getThreads());
-  native.conv2dForward({ ...p, ...epilogue, ...(winograd ? { winograd } : {}), ...(denseMap ? { denseMap } : {}) }, x.data, w.data,
+  const packed = recording || denseMap || winograd ? undefined : packedWeights(p, w, getThreads());
+  native.conv2dForward({ ...p, ...epilogue, ...(winograd ? { winograd } : {}), ...(denseMap ? { denseMap } : {}), ...(packed ? { packed } : {}) }, x.data, w.data,
     b ? b.data : null, y, getThreads());
   const forward = recording ? denseMap : undefined;
   return record(new Tensor(y, shape), 'conv2d', b ? [x, w, b] : [x, w], (g) => convGradients(p, x, w, b, g.data, forward));

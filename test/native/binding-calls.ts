@@ -51,6 +51,12 @@ export const validCalls: Calls = {
     const p = { ...conv(), h: 1, w: 1, padT: 1, padB: 1, padL: 1, padR: 1 };
     return [p, f(54), f(native.conv2dDenseMapFloats(p, 1)), 1];
   },
+  conv2dPackedFloats: () => [conv(), 1],
+  // A 1×1 layer that goes by image, so conv2dPackedFloats gives the packs' length.
+  conv2dPackWeights: () => {
+    const p = { ...conv(), n: 4, cIn: 16, cOut: 64, h: 8, w: 8, kh: 1, kw: 1 };
+    return [p, f(16 * 64), f(native.conv2dPackedFloats(p, 1)), 1];
+  },
   // 2 images of 2×3×3, expanded to 4 channels, 3×3 depthwise with padding 1, projected to 2.
   invertedResidualForward: () => [{ n: 2, cIn: 2, hidden: 4, cOut: 2, h: 3, w: 3, kh: 3, kw: 3, strideH: 1, strideW: 1,
     padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1 }, { expandWeight: f(8), expandBias: f(4), expandClamp: [0, 6],
