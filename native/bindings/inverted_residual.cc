@@ -39,14 +39,11 @@ void read_clamp(const Fields& f, const char* name, float* lo, float* hi) {
   *lo = (float)r[0], *hi = (float)r[1];
 }
 
-// (params, layers, x, residual | null, y, threads); layers: {expandWeight | null, expandBias | null,
-// expandClamp?, dwWeight, dwBias | null, dwClamp?, projectWeight, projectBias | null}. Without
-// expandWeight, hidden must equal cIn.
-Napi::Value InvertedResidualForward(const Args& a) {
-  a.expect_count(6);
-  const cnn::InvertedResidualParams p = read_block(a, 0);
+// layers: {expandWeight | null, expandBias | null, expandClamp?, dwWeight, dwBias | null, dwClamp?,
+// projectWeight, projectBias | null, packed?}. Without expandWeight, hidden must equal cIn.
+cnn::InvertedResidualWeights read_layers(const Args& a, size_t i, const cnn::InvertedResidualParams& p) {
   const cnn::Conv2dParams& d = p.dw;
-  const Fields l = a.object(1, "layers");
+  const Fields l = a.object(i, "layers");
   cnn::InvertedResidualWeights w;
   w.expand_w = l.floats_or_null("expandWeight", (int64_t)p.hidden * p.c_in);
   if (!w.expand_w && p.hidden != p.c_in)
@@ -58,6 +55,17 @@ Napi::Value InvertedResidualForward(const Args& a) {
   read_clamp(l, "dwClamp", &w.dw_lo, &w.dw_hi);
   w.project_w = l.floats("projectWeight", (int64_t)p.c_out * p.hidden);
   w.project_b = l.floats_or_null("projectBias", p.c_out);
+  // layers.packed: the weights packed by invertedResidualPack (eval's cache).
+  w.packed = l.floats_or_null("packed", cnn::inverted_residual_packed_floats(p));
+  return w;
+}
+
+// (params, layers, x, residual | null, y, threads)
+Napi::Value InvertedResidualForward(const Args& a) {
+  a.expect_count(6);
+  const cnn::InvertedResidualParams p = read_block(a, 0);
+  const cnn::Conv2dParams& d = p.dw;
+  const cnn::InvertedResidualWeights w = read_layers(a, 1, p);
   const int64_t out = (int64_t)p.n * p.c_out * d.out_h() * d.out_w();
   const float* x = a.floats(2, "x", (int64_t)p.n * p.c_in * d.h * d.w);
   const float* residual = a.floats_or_null(3, "residual", out);
@@ -66,6 +74,23 @@ Napi::Value InvertedResidualForward(const Args& a) {
   return a.undefined();
 }
 
-const Registration rows({{"invertedResidualForward", InvertedResidualForward}});
+// (params) → the floats invertedResidualPack writes, for the active ISA.
+Napi::Value InvertedResidualPackedFloats(const Args& a) {
+  a.expect_count(1);
+  return Napi::Number::New(a.env(), (double)cnn::inverted_residual_packed_floats(read_block(a, 0)));
+}
+
+// (params, layers, packed): the block's weights as its items multiply them, for the active ISA.
+Napi::Value InvertedResidualPack(const Args& a) {
+  a.expect_count(3);
+  const cnn::InvertedResidualParams p = read_block(a, 0);
+  const cnn::InvertedResidualWeights w = read_layers(a, 1, p);
+  cnn::inverted_residual_pack(p, w, a.floats(2, "packed", cnn::inverted_residual_packed_floats(p)));
+  return a.undefined();
+}
+
+const Registration rows({{"invertedResidualForward", InvertedResidualForward},
+                         {"invertedResidualPackedFloats", InvertedResidualPackedFloats},
+                         {"invertedResidualPack", InvertedResidualPack}});
 
 }  // namespace

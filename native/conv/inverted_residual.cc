@@ -128,30 +128,37 @@ PixelMap pixel_map(const Conv2dParams& d) {
                   d.out_h(), d.out_w()};
 }
 
-// The factors shared by every item, made once per call on the calling thread.
+// The factors shared by every item, in one buffer (inverted_residual_pack): eval's cached copy,
+// or made once per call on the calling thread.
 struct Shared {
-  const float* expand_bt = nullptr;  // W_eᵀ packed by sgemm_pack_bt
-  const float* dw_taps = nullptr;    // [tap][hidden]
-  const float* project_a = nullptr;  // W_p packed by sgemm_pack_a
+  float* expand_bt = nullptr;  // W_eᵀ packed by sgemm_pack_bt (64-byte aligned), or null: no expansion
+  float* dw_taps = nullptr;    // [tap][hidden]
+  float* project_a = nullptr;  // W_p packed by sgemm_pack_a
+  float* tag = nullptr;        // the ISA they were packed for
 };
 
-Shared share(Isa isa, const InvertedResidualParams& p, const InvertedResidualWeights& w) {
-  thread_local std::vector<float> bt, taps, pa;
+// Where each factor lies in a buffer of inverted_residual_packed_floats from base: the packed
+// expand weights at the first 64-byte boundary (16 floats to spare), the taps, the packed project
+// weights, and the tag in the last float.
+Shared layout(Isa isa, const InvertedResidualParams& p, bool expand, float* base) {
   Shared s;
-  if (w.expand_w) {
-    float* out = aligned_64(grow(bt, sgemm_packed_bt_floats(isa, p.hidden, p.c_in) + 16));
-    sgemm_pack_bt(isa, p.hidden, p.c_in, w.expand_w, p.c_in, out);
-    s.expand_bt = out;
-  }
-  const int k = p.dw.kh * p.dw.kw;
-  float* t = grow(taps, (long)k * p.hidden);
-  for (int c = 0; c < p.hidden; ++c)
-    for (int i = 0; i < k; ++i) t[(long)i * p.hidden + c] = w.dw_w[(long)c * k + i];
-  s.dw_taps = t;
-  float* a = grow(pa, sgemm_packed_a_floats(isa, p.c_out, p.hidden));
-  sgemm_pack_a(isa, false, p.c_out, p.hidden, w.project_w, p.hidden, a);
-  s.project_a = a;
+  float* at = base;
+  if (expand) s.expand_bt = aligned_64(base), at += sgemm_packed_bt_floats(isa, p.hidden, p.c_in) + 16;
+  s.dw_taps = at, at += (long)p.dw.kh * p.dw.kw * p.hidden;
+  s.project_a = at;
+  s.tag = base + inverted_residual_packed_floats(p) - 1;
   return s;
+}
+
+Shared share(Isa isa, const InvertedResidualParams& p, const InvertedResidualWeights& w) {
+  if (w.packed) {
+    const Shared cached = layout(isa, p, w.expand_w != nullptr, const_cast<float*>(w.packed));
+    if (*cached.tag == (float)(int)isa) return cached;
+  }
+  thread_local std::vector<float> buf;
+  float* base = grow(buf, inverted_residual_packed_floats(p));
+  inverted_residual_pack(p, w, base);
+  return layout(isa, p, w.expand_w != nullptr, base);
 }
 
 typedef float Quad __attribute__((vector_size(16), aligned(4)));  // unaligned loads and stores
@@ -185,6 +192,23 @@ void transpose_planes(const float* src, long plane, int C, long pixels, float* d
 }
 
 }  // namespace
+
+long inverted_residual_packed_floats(const InvertedResidualParams& p) {
+  const Isa isa = active_isa();
+  return sgemm_packed_bt_floats(isa, p.hidden, p.c_in) + 16 + (long)p.dw.kh * p.dw.kw * p.hidden +
+         sgemm_packed_a_floats(isa, p.c_out, p.hidden) + 1;
+}
+
+void inverted_residual_pack(const InvertedResidualParams& p, const InvertedResidualWeights& w, float* out) {
+  const Isa isa = active_isa();
+  const Shared s = layout(isa, p, w.expand_w != nullptr, out);
+  if (w.expand_w) sgemm_pack_bt(isa, p.hidden, p.c_in, w.expand_w, p.c_in, s.expand_bt);
+  const int k = p.dw.kh * p.dw.kw;
+  for (int c = 0; c < p.hidden; ++c)
+    for (int i = 0; i < k; ++i) s.dw_taps[(long)i * p.hidden + c] = w.dw_w[(long)c * k + i];
+  sgemm_pack_a(isa, false, p.c_out, p.hidden, w.project_w, p.hidden, s.project_a);
+  *s.tag = (float)(int)isa;
+}
 
 void inverted_residual_forward(const InvertedResidualParams& p, const InvertedResidualWeights& w, const float* x,
                                const float* residual, float* y, int threads) {

@@ -99,5 +99,23 @@ void test_inverted_residual(Isa isa) {
                       std::to_string(c.w) + " threads " + std::to_string(threads),
                   got, want, 1e-4f, 1e-4f);
     }
+    // Eval's cached packing gives the bits of the per-call one; doubled, it shows the call
+    // multiplied it; tagged for another ISA, it is ignored.
+    std::vector<float> packed(inverted_residual_packed_floats(p)), plain(out), got(out, NAN);
+    inverted_residual_pack(p, wt, packed.data());
+    inverted_residual_forward(p, wt, x.data(), c.residual ? res.data() : nullptr, plain.data(), 2);
+    InvertedResidualWeights cached = wt;
+    cached.packed = packed.data();
+    const std::string name = std::string("inverted residual packed ") + isa_name(isa) + " " + std::to_string(c.c_in) + "-" +
+                             std::to_string(c.hidden) + "-" + std::to_string(c.c_out);
+    inverted_residual_forward(p, cached, x.data(), c.residual ? res.data() : nullptr, got.data(), 2);
+    check_close(name + " equal bits", got, plain, 0.0f, 0.0f);
+    for (size_t i = 0; i + 1 < packed.size(); ++i) packed[i] *= 2.0f;  // every weight doubled, the tag kept
+    inverted_residual_forward(p, cached, x.data(), c.residual ? res.data() : nullptr, got.data(), 2);
+    if (got == plain) std::printf("FAIL %s: the packed weights were not used\n", name.c_str()), ++g_fail;
+    else ++g_pass;
+    packed.back() = (float)((int)isa + 1);  // another ISA's tag
+    inverted_residual_forward(p, cached, x.data(), c.residual ? res.data() : nullptr, got.data(), 2);
+    check_close(name + " another ISA's tag ignored", got, plain, 0.0f, 0.0f);
   }
 }

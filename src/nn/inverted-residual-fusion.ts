@@ -69,5 +69,7 @@ export function runInvertedResidualFused(layers: readonly Module[], x: Tensor, r
   const d = dw.conv;
   if (d.groups !== d.inChannels || d.outChannels !== d.inChannels || d.paddingMode !== 'zeros') return undefined;
   if (!expand && (d.stride.some((s) => s !== 1) || x.shape[2] * x.shape[3] < MIN_PLANE_PIXELS)) return undefined;
-  return invertedResidual(x, expand ? expand.layer : null, { ...dw.layer, stride: d.stride, pads: d.pads, dilation: d.dilation }, project.layer, residual);
+  // The packs are kept under the project convolution: its folded weights come new when any weights change.
+  return invertedResidual(x, expand ? expand.layer : null, { ...dw.layer, stride: d.stride, pads: d.pads, dilation: d.dilation }, project.layer, residual,
+    project.conv);
 }

@@ -3,7 +3,7 @@
 // each layer's bias and clamp applied as it stores, the expanded channels kept in cache per run of
 // images or band of rows. An inference path: it records no gradient.
 import { emptyFloat32 } from './storage.js';
-import { native, getThreads } from './native.js';
+import { native, getThreads, type InvertedResidualParams, type InvertedResidualLayers } from './native.js';
 import { convOutputSize } from './shape.js';
 import { Tensor, isGradEnabled, formatShape } from './tensor.js';
 
@@ -26,8 +26,32 @@ function expectShape(t: Tensor, shape: number[], what: string): void {
   if (formatShape(t.shape) !== formatShape(shape)) throw new RangeError(`invertedResidual: ${what} ${formatShape(t.shape)} should be ${formatShape(shape)}`);
 }
 
-/** project(depthwise(expand(x))) (+ x where `residual`); expand null: the depthwise layer takes x itself. */
-export function invertedResidual(x: Tensor, expand: BlockLayer | null, depthwise: DepthwiseLayer, project: BlockLayer, residual: boolean): Tensor {
+const packs = new WeakMap<object, { sources: (Float32Array | null)[]; data: Float32Array }>();
+let packings = 0;
+
+/** How many blocks' weights were packed in this process (tests check that eval reuses them). */
+export const invertedResidualPackCount = (): number => packings;
+
+/** The block's weights packed for its items, cached under `key` while the same weight arrays come with it. */
+function packedLayers(key: object, params: InvertedResidualParams, layers: InvertedResidualLayers): Float32Array {
+  const sources = [layers.expandWeight, layers.dwWeight, layers.projectWeight];
+  const length = native.invertedResidualPackedFloats(params);
+  const cached = packs.get(key);
+  if (cached && cached.data.length === length && cached.sources.every((s, i) => s === sources[i])) return cached.data;
+  const data = cached && cached.data.length === length ? cached.data : new Float32Array(length);
+  native.invertedResidualPack(params, layers, data);
+  packings++;
+  packs.set(key, { sources, data });
+  return data;
+}
+
+/**
+ * project(depthwise(expand(x))) (+ x where `residual`); expand null: the depthwise layer takes x itself.
+ * cacheKey: an object (eval fusion's block) under which the weights packed for the kernel are kept
+ * while the same weight arrays come with it (eval's folded weights are new arrays when weights change).
+ */
+export function invertedResidual(x: Tensor, expand: BlockLayer | null, depthwise: DepthwiseLayer, project: BlockLayer, residual: boolean,
+  cacheKey?: object): Tensor {
   const layers = [expand, depthwise, project].filter((l) => l !== null);
   if (isGradEnabled() && [x, ...layers.flatMap((l) => [l.weight, l.bias])].some((t) => t?.requiresGrad)) {
     throw new RangeError('invertedResidual: an inference path; it records no gradient (noGrad, or inputs without requiresGrad)');
@@ -47,12 +71,15 @@ export function invertedResidual(x: Tensor, expand: BlockLayer | null, depthwise
   const shape = [n, cOut, convOutputSize(h, kh, strideH, [padT, padB], dilH), convOutputSize(w, kw, strideW, [padL, padR], dilW)];
   if (residual && formatShape(shape) !== formatShape(x.shape)) throw new RangeError(`invertedResidual: the output ${formatShape(shape)} cannot add the input ${formatShape(x.shape)}`);
   const y = emptyFloat32(shape[0] * shape[1] * shape[2] * shape[3]);
-  native.invertedResidualForward({ n, cIn, hidden, cOut, h, w, kh, kw, strideH, strideW, padT, padB, padL, padR, dilH, dilW }, {
+  const params = { n, cIn, hidden, cOut, h, w, kh, kw, strideH, strideW, padT, padB, padL, padR, dilH, dilW };
+  const call: InvertedResidualLayers = {
     expandWeight: expand ? expand.weight.data : null, expandBias: expand?.bias ? expand.bias.data : null,
     ...(expand?.clamp ? { expandClamp: expand.clamp } : {}),
     dwWeight: depthwise.weight.data, dwBias: depthwise.bias ? depthwise.bias.data : null,
     ...(depthwise.clamp ? { dwClamp: depthwise.clamp } : {}),
     projectWeight: project.weight.data, projectBias: project.bias ? project.bias.data : null,
-  }, x.data, residual ? x.data : null, y, getThreads());
+  };
+  if (cacheKey) call.packed = packedLayers(cacheKey, params, call);
+  native.invertedResidualForward(params, call, x.data, residual ? x.data : null, y, getThreads());
   return new Tensor(y, shape);
 }

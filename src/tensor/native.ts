@@ -39,6 +39,8 @@ export interface InvertedResidualLayers {
   expandWeight: Float32Array | null; expandBias: Float32Array | null; expandClamp?: [number, number];
   dwWeight: Float32Array; dwBias: Float32Array | null; dwClamp?: [number, number];
   projectWeight: Float32Array; projectBias: Float32Array | null;
+  /** The weights packed by invertedResidualPack (eval's cache); another ISA's are ignored. */
+  packed?: Float32Array;
 }
 
 /** C (m×n) = alpha·op(A)·op(B) + beta·C; op(A) is m×k, op(B) k×n; ld* are row strides of the stored matrices. */
@@ -304,6 +306,10 @@ export interface NativeAddon {
   /** y = project(depthwise(expand(x))) (+ residual), each layer's output kept in cache per run of images or band of rows. */
   invertedResidualForward(p: InvertedResidualParams, layers: InvertedResidualLayers, x: Float32Array,
     residual: Float32Array | null, y: Float32Array, threads: number): void;
+  /** Floats invertedResidualPack writes for p on the active ISA. */
+  invertedResidualPackedFloats(p: InvertedResidualParams): number;
+  /** packed = the block's weights as its items multiply them, on the active ISA. */
+  invertedResidualPack(p: InvertedResidualParams, layers: InvertedResidualLayers, packed: Float32Array): void;
   /** Forces one convolution path for every shape it suits (the rest take 'batched'); 'auto' picks by shape. */
   setConvAlgo(algo: ConvAlgoName): void;
   /** Whether Auto may take Winograd where the call transforms the weights (training's passes; CNN_WINOGRAD_TRAINING, on by default). */

@@ -25,6 +25,12 @@ const augment = () => ({ images: new Uint8Array(8), imageShape: [1, 2, 2], indic
   ops: [{ kind: 'horizontalFlip', p: 0.5 }], out: f(8), threads: 1 });
 const normBack = () => ({ x: f(24), dy: f(24), weight: f(3), dx: f(24), dweight: f(3), dbias: f(3) });
 
+// 2 images of 2×3×3, expanded to 4 channels, 3×3 depthwise with padding 1, projected to 2.
+const block = () => ({ n: 2, cIn: 2, hidden: 4, cOut: 2, h: 3, w: 3, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1,
+  padR: 1, dilH: 1, dilW: 1 });
+const blockLayers = () => ({ expandWeight: f(8), expandBias: f(4), expandClamp: [0, 6] as [number, number], dwWeight: f(36), dwBias: f(4),
+  dwClamp: [0, 6] as [number, number], projectWeight: f(8), projectBias: f(2) });
+
 export const validCalls: Calls = {
   gemm: () => [gemm(), f(8), f(12), f(6), 1],
   gemmRef: () => [gemm(), f(8), f(12), f(6)],
@@ -57,10 +63,9 @@ export const validCalls: Calls = {
     const p = { ...conv(), n: 4, cIn: 16, cOut: 64, h: 8, w: 8, kh: 1, kw: 1 };
     return [p, f(16 * 64), f(native.conv2dPackedFloats(p, 1)), 1];
   },
-  // 2 images of 2×3×3, expanded to 4 channels, 3×3 depthwise with padding 1, projected to 2.
-  invertedResidualForward: () => [{ n: 2, cIn: 2, hidden: 4, cOut: 2, h: 3, w: 3, kh: 3, kw: 3, strideH: 1, strideW: 1,
-    padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1 }, { expandWeight: f(8), expandBias: f(4), expandClamp: [0, 6],
-    dwWeight: f(36), dwBias: f(4), dwClamp: [0, 6], projectWeight: f(8), projectBias: f(2) }, f(36), f(36), f(36), 1],
+  invertedResidualForward: () => [block(), blockLayers(), f(36), f(36), f(36), 1],
+  invertedResidualPackedFloats: () => [block()],
+  invertedResidualPack: () => [block(), blockLayers(), f(native.invertedResidualPackedFloats(block()))],
   conv2dRefForward: () => [conv(), f(32), f(54), f(3), f(12)],
   conv2dRefBackwardInput: () => [conv(), f(12), f(54), f(32)],
   conv2dRefBackwardWeight: () => [conv(), f(32), f(12), f(54), f(3)],

@@ -14,7 +14,9 @@ import { setInvertedResidualFusion } from '../../src/nn/inverted-residual-fusion
 import { InvertedResidual } from '../../src/models/mobilenet.js';
 import type { Module } from '../../src/nn/module.js';
 import { Tensor, noGrad } from '../../src/tensor/tensor.js';
-import { invertedResidual } from '../../src/tensor/inverted-residual.js';
+import { invertedResidual, invertedResidualPackCount } from '../../src/tensor/inverted-residual.js';
+import { SGD } from '../../src/optim/sgd.js';
+import { crossEntropy } from '../../src/tensor/loss.js';
 import { native } from '../../src/tensor/native.js';
 import { sineImages, deterministicModel } from '../helpers/zoo-inputs.js';
 import { assertClose } from '../helpers/assert.js';
@@ -56,6 +58,22 @@ describe('a whole mobilenet_v2 eval through fused inverted residual blocks', () 
       assert.ok(fused.data.some((v) => Math.abs(v) > 0.1), 'logits of some size');
     });
   }
+
+  it('packs each block\'s weights once per weight version and gives the bits of per-call packing', () => {
+    const model = deterministicModel('mobilenet_v2').eval(), x = sineImages(4, 32);
+    const before = invertedResidualPackCount();
+    const first = noGrad(() => model.call(x));
+    const packed = invertedResidualPackCount() - before;
+    assert.equal(packed, 16, 'one packing per fused block');
+    assert.deepEqual(noGrad(() => model.call(x)).data, first.data, 'the same logits from the reused packs');
+    assert.equal(invertedResidualPackCount() - before, packed, 'a second eval reused them');
+    model.train();
+    crossEntropy(model.call(x), [1, 7, 0, 2]).backward();
+    new SGD(model.parameters(), { lr: 0.01 }).step();
+    model.eval();
+    noGrad(() => model.call(x));
+    assert.equal(invertedResidualPackCount() - before, 2 * packed, 'the step\'s new weights were packed again');
+  });
 
   it('a hook on a layer inside a block keeps that block layer by layer and sees its output; train mode and recorded gradients fuse nothing', () => {
     const model = deterministicModel('mobilenet_v2').eval(), x = sineImages(3);
