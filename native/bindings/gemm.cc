@@ -49,11 +49,34 @@ GemmCall read_gemm(const Args& a) {
   return g;
 }
 
-// (params, A, B, C, threads)
+// (params, A, B, C, threads); params.packedB: op(B) packed by gemmPackB (eval's cache of a Linear
+// layer's weights), multiplied as it is where it was packed for the active ISA.
 Napi::Value Gemm(const Args& a) {
   a.expect_count(5);
   const GemmCall g = read_gemm(a);
-  cnn::sgemm(g.ta, g.tb, g.m, g.n, g.k, g.alpha, g.A, g.lda, g.B, g.ldb, g.beta, g.C, g.ldc, a.threads(4));
+  const float* packed = a.object(0, "params").floats_or_null("packedB", cnn::sgemm_prepacked_b_floats(cnn::active_isa(), g.n, g.k));
+  cnn::sgemm_prepacked(g.ta, g.tb, g.m, g.n, g.k, g.alpha, g.A, g.lda, g.B, g.ldb, packed, g.beta, g.C, g.ldc, a.threads(4));
+  return a.undefined();
+}
+
+// (n, k) → the floats gemmPackB writes for op(B) of n columns and depth k, on the active ISA.
+Napi::Value GemmPackedFloats(const Args& a) {
+  a.expect_count(2);
+  const int n = (int)a.integer(0, "n", 0, kMaxIndex), k = (int)a.integer(1, "k", 0, kMaxIndex);
+  return Napi::Number::New(a.env(), (double)cnn::sgemm_prepacked_b_floats(cnn::active_isa(), n, k));
+}
+
+// ({transB, n, k, ldb}, B, out): op(B) packed whole for gemm's params.packedB, on the active ISA.
+Napi::Value GemmPackB(const Args& a) {
+  a.expect_count(3);
+  const Fields f = a.object(0, "params");
+  const bool tb = f.boolean("transB");
+  const int n = (int)f.integer("n", 0, kMaxIndex), k = (int)f.integer("k", 0, kMaxIndex);
+  const int64_t rows = tb ? n : k, cols = tb ? k : n;
+  const int ldb = (int)f.integer("ldb", std::max<int64_t>(1, cols), kMaxIndex);
+  const float* B = a.floats(1, "B", rows == 0 || cols == 0 ? 0 : (rows - 1) * ldb + cols, false);
+  float* out = a.floats(2, "out", cnn::sgemm_prepacked_b_floats(cnn::active_isa(), n, k));
+  cnn::sgemm_prepack_b(cnn::active_isa(), tb, n, k, B, ldb, out);
   return a.undefined();
 }
 
@@ -118,6 +141,8 @@ Napi::Value LinearBackward(const Args& a) {
 
 const Registration rows({
     {"gemm", Gemm},
+    {"gemmPackedFloats", GemmPackedFloats},
+    {"gemmPackB", GemmPackB},
     {"gemmRef", GemmRef},
     {"fmaPeak", FmaPeak},
     {"linearChainForward", LinearChainForward},

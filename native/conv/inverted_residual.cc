@@ -153,7 +153,7 @@ Shared layout(Isa isa, const InvertedResidualParams& p, bool expand, float* base
 Shared share(Isa isa, const InvertedResidualParams& p, const InvertedResidualWeights& w) {
   if (w.packed) {
     const Shared cached = layout(isa, p, w.expand_w != nullptr, const_cast<float*>(w.packed));
-    if (*cached.tag == (float)(int)isa) return cached;
+    if (*cached.tag == packed_tag(isa, w.packed)) return cached;
   }
   thread_local std::vector<float> buf;
   float* base = grow(buf, inverted_residual_packed_floats(p));
@@ -207,7 +207,7 @@ void inverted_residual_pack(const InvertedResidualParams& p, const InvertedResid
   for (int c = 0; c < p.hidden; ++c)
     for (int i = 0; i < k; ++i) s.dw_taps[(long)i * p.hidden + c] = w.dw_w[(long)c * k + i];
   sgemm_pack_a(isa, false, p.c_out, p.hidden, w.project_w, p.hidden, s.project_a);
-  *s.tag = (float)(int)isa;
+  *s.tag = packed_tag(isa, out);
 }
 
 void inverted_residual_forward(const InvertedResidualParams& p, const InvertedResidualWeights& w, const float* x,

@@ -29,7 +29,8 @@ struct InvertedResidualWeights {
   const float* project_w = nullptr;  // c_out × hidden
   const float* project_b = nullptr;  // c_out, or null
   // The three weights as every item multiplies them (inverted_residual_pack: eval's cache), or
-  // null to make them per call; packed for another ISA than the active one (its tag), ignored.
+  // null to make them per call; packed for another ISA, or copied to another alignment (its
+  // packed_tag), ignored.
   const float* packed = nullptr;
 };
 

@@ -254,15 +254,36 @@ static void macro_kernel(const GemmKernel& K, int kc, int mc, int nc, int jp0, i
 }
 
 // The threaded driver; with b_rows (op(B) = B), B's rows given as for sgemm_packed_rows.
+// The cache blocks of a product with n columns and depth k: KC deep, NC wide (both set by n and k
+// alone, so a right factor packed whole once fits every product with it).
+struct BBlocks {
+  int KC, NC, kblocks, jblocks, np;  // np: panels in one NC block
+};
+
+static BBlocks b_blocks(const GemmKernel& K, int n, int k) {
+  BBlocks b;
+  b.KC = even_block(k, K.kc, 1);
+  b.NC = even_block(n, K.nc, K.nr);
+  b.kblocks = ceil_div(k, b.KC), b.jblocks = ceil_div(n, b.NC), b.np = ceil_div(b.NC, K.nr);
+  return b;
+}
+
+// Where block (jc, pc) of a right factor packed whole (sgemm_prepack_b) starts: the blocks one after
+// another, each np panels NR·KC floats apart.
+static long prepacked_block(const GemmKernel& K, const BBlocks& b, int jc, int pc) {
+  return ((long)(jc / b.NC) * b.kblocks + pc / b.KC) * b.np * K.nr * b.KC;
+}
+
+// b_pre: op(B) packed whole by sgemm_prepack_b for this ISA, or null to pack it block by block.
 static void threaded_driver(Isa isa, bool transA, bool transB, int m, int n, int k, float alpha, const float* A,
                             int lda, const float* B, int ldb, const float* const* b_rows, int seg, long seg_stride,
-                            float beta, float* C, int ldc, int threads) {
+                            float beta, float* C, int ldc, int threads, const float* b_pre = nullptr) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0 || alpha == 0.0f) return scale_c(m, n, beta, C, ldc);
   const GemmKernel& K = gemm_kernel_for(isa);
   const int MR = K.mr, NR = K.nr;
-  const int KC = even_block(k, K.kc, 1);
-  const int NC = even_block(n, K.nc, NR);
+  const BBlocks blocks = b_blocks(K, n, k);
+  const int KC = blocks.KC, NC = blocks.NC;
   const int mp = ceil_div(m, MR), np = ceil_div(NC, NR);  // panels in m, in one NC block
 
   // Below ~32^3 multiply-adds a second thread costs more than it saves.
@@ -286,7 +307,7 @@ static void threaded_driver(Isa isa, bool transA, bool transB, int m, int n, int
   const int MC = even_block(rows_per, K.mc, MR);
 
   thread_local Scratch scratch_b;
-  float* Bp = scratch_b.get((size_t)NC * KC);
+  float* Bp = b_pre ? nullptr : scratch_b.get((size_t)NC * KC);
 
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
@@ -302,7 +323,7 @@ static void threaded_driver(Isa isa, bool transA, bool transB, int m, int n, int
     // overwrite panels a slower thread is still reading. Shared packing (tm > 1) waits at
     // barriers instead.
     thread_local Scratch scratch_own_b;
-    float* Bmine = tm == 1 ? scratch_own_b.get((size_t)ceil_div(np, tn) * NR * KC) : Bp;
+    float* Bmine = tm == 1 && !b_pre ? scratch_own_b.get((size_t)ceil_div(np, tn) * NR * KC) : Bp;
 
     for (int jc = 0; jc < n; jc += NC) {
       const int nc = std::min(NC, n - jc);
@@ -312,6 +333,16 @@ static void threaded_driver(Isa isa, bool transA, bool transB, int m, int n, int
       for (int pc = 0; pc < k; pc += KC) {
         const int kc = std::min(KC, k - pc);
         const float beta_k = pc == 0 ? beta : 1.0f;
+        if (b_pre) {
+          // Packed once for every product: each thread reads its panels where they lie.
+          const float* Bk = b_pre + prepacked_block(K, blocks, jc, pc) + (long)jp0 * NR * KC;
+          for (int ic = r0; ic < r1; ic += MC) {
+            const int mc = std::min(MC, r1 - ic);
+            pack_a(K, transA, A, lda, ic, mc, pc, kc, Ap);
+            macro_kernel(K, kc, mc, nc, jp0, jp1, Ap, Bk, (long)NR * KC, C + (long)ic * ldc + jc, ldc, alpha, beta_k);
+          }
+          continue;
+        }
         if (tm == 1) {
           pack_b(K, transB, B, ldb, pc, jc, kc, nc, jp0, jp1, jp0, (long)NR * KC, Bmine, b_rows, seg, seg_stride);
         } else {
@@ -435,6 +466,39 @@ void sgemm_packed_rows(Isa isa, int m, int n, int k, float alpha, const float* A
 void sgemm(bool transA, bool transB, int m, int n, int k, float alpha, const float* A, int lda,
            const float* B, int ldb, float beta, float* C, int ldc, int threads) {
   sgemm_isa(active_isa(), transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, threads);
+}
+
+long sgemm_prepacked_b_floats(Isa isa, int n, int k) {
+  if (n <= 0 || k <= 0) return 1;
+  const GemmKernel& K = gemm_kernel_for(isa);
+  const BBlocks b = b_blocks(K, n, k);
+  return (long)b.jblocks * b.kblocks * b.np * K.nr * b.KC + 16 + 1;  // + the alignment slack and the tag
+}
+
+// The first 64-byte boundary at or after p: the micro-kernels load B's panels aligned.
+static float* aligned_64(float* p) { return (float*)(((uintptr_t)p + 63) & ~(uintptr_t)63); }
+
+void sgemm_prepack_b(Isa isa, bool transB, int n, int k, const float* B, int ldb, float* out) {
+  const long floats = sgemm_prepacked_b_floats(isa, n, k);
+  out[floats - 1] = packed_tag(isa, out);
+  if (n <= 0 || k <= 0) return;
+  const GemmKernel& K = gemm_kernel_for(isa);
+  const BBlocks b = b_blocks(K, n, k);
+  float* base = aligned_64(out);
+  for (int jc = 0; jc < n; jc += b.NC) {
+    const int nc = std::min(b.NC, n - jc);
+    for (int pc = 0; pc < k; pc += b.KC)
+      pack_b(K, transB, B, ldb, pc, jc, std::min(b.KC, k - pc), nc, 0, ceil_div(nc, K.nr), 0, (long)K.nr * b.KC,
+             base + prepacked_block(K, b, jc, pc));
+  }
+}
+
+void sgemm_prepacked(bool transA, bool transB, int m, int n, int k, float alpha, const float* A, int lda,
+                     const float* B, int ldb, const float* Bp, float beta, float* C, int ldc, int threads) {
+  const Isa isa = active_isa();
+  const bool packed = Bp && Bp[sgemm_prepacked_b_floats(isa, n, k) - 1] == packed_tag(isa, Bp);
+  threaded_driver(isa, transA, transB, m, n, k, alpha, A, lda, B, ldb, nullptr, 0, 0, beta, C, ldc, threads,
+                  packed ? aligned_64(const_cast<float*>(Bp)) : nullptr);
 }
 
 }  // namespace cnn

@@ -1,6 +1,8 @@
 // Single-precision GEMM: C(m×n) = alpha·op(A)·op(B) + beta·C, all row-major.
 // op(A) is m×k (A is k×m when transA), op(B) is k×n (B is n×k when transB).
 #pragma once
+#include <cstdint>
+
 #include "cpu/cpu.h"
 
 namespace cnn {
@@ -49,6 +51,21 @@ void sgemm_pack_bt(Isa isa, int n, int k, const float* B, int ldb, float* out);
 void sgemm_packed_both(Isa isa, int m, int n, int k, float alpha, const float* Ap, const float* Bp, int depth,
                        int p0, float beta, float* C, int ldc);
 
+// The last float of a buffer packed once for many calls from its first 64-byte boundary (the
+// panels the kernels load aligned): the ISA it was packed for and how far in that boundary lies,
+// so that another ISA's packing, or a copy at another alignment, is not taken for it.
+inline float packed_tag(Isa isa, const float* base) {
+  return (float)((int)isa * 16 + (int)((-(uintptr_t)base & 63) / sizeof(float)));
+}
+// op(B) (k × n; B is n × k when transB) packed whole, once, for many products with it (eval's
+// Linear weights): sgemm_prepacked_b_floats(isa, n, k) floats, from the first 64-byte boundary
+// in them (16 to spare), the last its packed_tag.
+long sgemm_prepacked_b_floats(Isa isa, int n, int k);
+void sgemm_prepack_b(Isa isa, bool transB, int n, int k, const float* B, int ldb, float* out);
+// sgemm on the active ISA with op(B) also given packed by sgemm_prepack_b (Bp; null, or packed for
+// another ISA, packs B as sgemm does): the same bits as sgemm, without packing B per call.
+void sgemm_prepacked(bool transA, bool transB, int m, int n, int k, float alpha, const float* A, int lda,
+                     const float* B, int ldb, const float* Bp, float beta, float* C, int ldc, int threads);
 // Triple loop with double accumulation: the reference every variant is tested against.
 void gemm_ref(bool transA, bool transB, int m, int n, int k, float alpha, const float* A, int lda,
               const float* B, int ldb, float beta, float* C, int ldc);

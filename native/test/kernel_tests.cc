@@ -346,6 +346,46 @@ static void test_conv_grid_runs(Isa isa) {
     }
 }
 
+// sgemm_prepacked (the active ISA) with op(B) packed whole by sgemm_prepack_b gives sgemm's bits:
+// ragged panels, several k and column blocks (n and k past the ISA's nc and kc), transB both ways,
+// beta 0 and 1, 1-3 threads; doubled, the packing shows it was multiplied; another ISA's, or a copy
+// at another alignment, is ignored (sgemm packs B itself).
+static void test_gemm_prepacked(Isa isa) {
+  std::mt19937 rng(29);
+  const GemmKernel& K = gemm_kernel_for(isa);
+  const int shapes[][3] = {{5, 7, 3}, {37, 100, 61}, {64, 2 * K.nc + 40, 96}, {50, 70, 3 * K.kc + 17}};
+  for (const auto& s : shapes)
+    for (bool tb : {true, false})
+      for (float beta : {0.0f, 1.0f})
+        for (int threads : {1, 2, 3}) {
+          const int m = s[0], n = s[1], k = s[2], ldb = tb ? k : n;
+          auto A = random_vec((size_t)m * k, rng), B = random_vec((size_t)n * k, rng), C0 = random_vec((size_t)m * n, rng);
+          std::vector<float> packed(sgemm_prepacked_b_floats(isa, n, k) + 1);  // one to spare: a copy one float on
+          sgemm_prepack_b(isa, tb, n, k, B.data(), ldb, packed.data());
+          std::vector<float> want = C0, got = C0;
+          sgemm(false, tb, m, n, k, 1.0f, A.data(), k, B.data(), ldb, beta, want.data(), n, threads);
+          sgemm_prepacked(false, tb, m, n, k, 1.0f, A.data(), k, B.data(), ldb, packed.data(), beta, got.data(), n, threads);
+          char name[160];
+          std::snprintf(name, sizeof name, "gemm prepacked[%s] %dx%dx%d transB=%d beta=%g threads=%d", isa_name(isa), m, n, k, tb, beta, threads);
+          check_close(std::string(name) + " equal bits", got, want, 0.0f, 0.0f);
+          for (size_t i = 0; i + 2 < packed.size(); ++i) packed[i] *= 2.0f;  // in place: the tag holds its alignment
+          got = C0;
+          sgemm_prepacked(false, tb, m, n, k, 1.0f, A.data(), k, B.data(), ldb, packed.data(), beta, got.data(), n, threads);
+          if (got == want) std::printf("FAIL %s: the packing was not used\n", name), ++g_fail;
+          else ++g_pass;
+          sgemm_prepack_b(isa, tb, n, k, B.data(), ldb, packed.data());
+          std::vector<float> shifted(packed.size());
+          std::copy(packed.begin(), packed.end() - 1, shifted.begin() + 1);  // the same floats one further on
+          got = C0;
+          sgemm_prepacked(false, tb, m, n, k, 1.0f, A.data(), k, B.data(), ldb, shifted.data() + 1, beta, got.data(), n, threads);
+          check_close(std::string(name) + " a copy at another alignment ignored", got, want, 0.0f, 0.0f);
+          packed[packed.size() - 2] += 16.0f;  // another ISA's tag
+          got = C0;
+          sgemm_prepacked(false, tb, m, n, k, 1.0f, A.data(), k, B.data(), ldb, packed.data(), beta, got.data(), n, threads);
+          check_close(std::string(name) + " another ISA's packing ignored", got, want, 0.0f, 0.0f);
+        }
+}
+
 // Eval's cached packed weights (conv2d_pack_weights) on the by-image and grid forward paths give
 // the bits of the call that packs its own, with the epilogue, grouped, at 1-3 threads; packed for
 // another ISA (the tag), they are ignored and the call packs its own (doubled, they show which
@@ -1128,6 +1168,7 @@ int main() {
     test_linear_chain(isa, rng);
     test_linear_backward(isa, rng);
     set_active_isa(isa);  // convolution dispatches its GEMMs through the active variant
+    test_gemm_prepacked(isa);
     test_conv(isa, rng);
     test_conv_stride2(isa);
     test_conv_grid_runs(isa);

@@ -47,6 +47,8 @@ export interface InvertedResidualLayers {
 export interface GemmParams {
   transA: boolean; transB: boolean; m: number; n: number; k: number;
   alpha: number; beta: number; lda: number; ldb: number; ldc: number;
+  /** op(B) packed by gemmPackB (eval's cache of a Linear layer's weights): multiplied as it is where packed for the active ISA. */
+  packedB?: Float32Array;
 }
 
 /** One layer of linearChainForward: y = clamp(x·weightᵀ + bias) (clamp [-Infinity, Infinity]: none). */
@@ -274,6 +276,10 @@ export interface NativeAddon {
   setIsa(name: string): void;
   /** C = alpha·op(A)·op(B) + beta·C, row-major with leading dimensions. */
   gemm(p: GemmParams, A: Float32Array, B: Float32Array, C: Float32Array, threads: number): void;
+  /** Floats gemmPackB writes for op(B) of n columns and depth k, on the active ISA. */
+  gemmPackedFloats(n: number, k: number): number;
+  /** out = op(B) packed whole for gemm's packedB, on the active ISA. */
+  gemmPackB(p: { transB: boolean; n: number; k: number; ldb: number }, B: Float32Array, out: Float32Array): void;
   gemmRef(p: GemmParams, A: Float32Array, B: Float32Array, C: Float32Array): void;
   /** GFLOP/s of the ISA's FMA loop on `threads` threads at once (the peak `cnn bench ops` divides by). */
   fmaPeak(isa: string, threads: number): number;

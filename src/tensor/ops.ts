@@ -8,6 +8,7 @@ import { Tensor, isGradEnabled, formatShape, shapeSize, type Shape, type GradNod
 import { winogradWeights } from './winograd-weights.js';
 import { denseMapWeights } from './dense-map-weights.js';
 import { packedWeights } from './packed-weights.js';
+import { linearPackedWeights } from './linear-weights.js';
 import { trainingDenseMap } from './training-dense-map.js';
 
 /** Attaches a tape node to `out` when any input needs a gradient and recording is on. */
@@ -194,7 +195,10 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
   // beta 0 ignores y's contents; with a bias, every row starts as it.
   const y = emptyFloat32(n * outF);
   if (b) fillRows(y, b.data);
-  native.gemm({ transA: false, transB: true, m: n, n: outF, k: inF, alpha: 1, beta: b ? 1 : 0, lda: inF, ldb: inF, ldc: outF },
+  // A product that records nothing (eval) multiplies the weights packed once per weight version.
+  const recording = isGradEnabled() && [x, w, b].some((t) => t?.requiresGrad);
+  const packedB = recording ? undefined : linearPackedWeights({ outFeatures: outF, inFeatures: inF }, w, getThreads());
+  native.gemm({ transA: false, transB: true, m: n, n: outF, k: inF, alpha: 1, beta: b ? 1 : 0, lda: inF, ldb: inF, ldc: outF, ...(packedB ? { packedB } : {}) },
     x.data, w.data, y, getThreads());
   const inputs = b ? [x, w, b] : [x, w];
   return record(new Tensor(y, [n, outF]), 'linear', inputs, (g) => {

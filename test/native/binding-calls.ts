@@ -33,6 +33,8 @@ const blockLayers = () => ({ expandWeight: f(8), expandBias: f(4), expandClamp: 
 
 export const validCalls: Calls = {
   gemm: () => [gemm(), f(8), f(12), f(6), 1],
+  gemmPackedFloats: () => [3, 4],
+  gemmPackB: () => [{ transB: false, n: 3, k: 4, ldb: 3 }, f(12), f(native.gemmPackedFloats(3, 4))],
   gemmRef: () => [gemm(), f(8), f(12), f(6)],
   linearBackward: () => [{ m: 2, inFeatures: 3, outFeatures: 2 }, f(6), f(6), f(4), f(6), f(6), f(2), 1],
   linearChainForward: () => [{ m: 2, layers: [{ inFeatures: 3, outFeatures: 2, weight: f(6), bias: f(2), clamp: [0, Infinity],
