@@ -70,10 +70,12 @@ Napi::Value Convolution(const Args& a) {
         const float* u = cnn::conv_winograd_fits(p) ? f.floats_or_null("winograd", cnn::winograd_weights_floats(p)) : nullptr;
         // params.denseMap: w made dense by conv2dDenseMapWeights (eval's cache).
         const float* wd = cnn::conv_dense_map_fits(p) ? f.floats_or_null("denseMap", cnn::dense_map_weights_floats(p)) : nullptr;
-        // params.packed: w packed by conv2dPackWeights (eval's cache) for a call that goes by image.
+        // params.denseMapPacked: w's dense map packed by conv2dDenseMapPack (eval's cache).
+        const float* wdp = cnn::conv_dense_map_fits(p) ? f.floats_or_null("denseMapPacked", cnn::dense_map_packed_floats(p)) : nullptr;
+        // params.packed: w packed by conv2dPackWeights (eval's cache) for a call that goes by image or the grid.
         const long packed_floats = cnn::conv2d_packed_weights_floats(p, threads);
         const float* packed = packed_floats > 0 ? f.floats_or_null("packed", packed_floats) : nullptr;
-        cnn::conv2d_forward(p, buf[0], buf[1], buf[2], buf[3], threads, e, u, wd, packed);
+        cnn::conv2d_forward(p, buf[0], buf[1], buf[2], buf[3], threads, e, {u, wd, wdp, packed});
       }
       break;
     case cnn::ConvPass::BackwardInput:
@@ -154,6 +156,27 @@ Napi::Value DenseMapWeights(const Args& a) {
   return a.undefined();
 }
 
+// (params, threads) → the floats of w's dense map packed for the GEMM when a forward call takes the
+// dense map (conv2dDenseMapPack fills them), else 0: eval caches them only where they serve.
+Napi::Value DenseMapPackedFloats(const Args& a) {
+  a.expect_count(2);
+  const cnn::Conv2dParams p = read_conv(a, 0);
+  const bool taken = cnn::conv2d_takes_dense_map(p, cnn::ConvPass::Forward, a.threads(1), true);
+  return Napi::Number::New(a.env(), taken ? (double)cnn::dense_map_packed_floats(p) : 0.0);
+}
+
+// (params, w, packed, threads): packed = w's dense map as the forward GEMM multiplies it, for the active ISA.
+Napi::Value DenseMapPack(const Args& a) {
+  a.expect_count(4);
+  const cnn::Conv2dParams p = read_conv(a, 0);
+  if (!cnn::conv_dense_map_fits(p)) a.range_error("a dense map takes ungrouped convolutions whose input map has no more pixels than the kernel taps");
+  a.check_size({p.c_in, p.h, p.w, p.c_out, p.out_h(), p.out_w()}, "dense map weights", kMaxIndex);
+  const float* w = a.floats(1, "w", elements(p, Size::W));
+  float* packed = a.floats(2, "packed", cnn::dense_map_packed_floats(p));
+  cnn::dense_map_pack(p, w, packed, a.threads(3));
+  return a.undefined();
+}
+
 // (params, threads) → the floats of w packed for the GEMM when a forward call goes by image and
 // packs its weights (conv2dPackWeights fills them), else 0: eval caches them only where they serve.
 Napi::Value PackedFloats(const Args& a) {
@@ -219,6 +242,8 @@ const Registration rows({
     {"conv2dDenseMapFloats", DenseMapFloats},
     {"conv2dDenseMapWeights", DenseMapWeights},
     {"conv2dPackedFloats", PackedFloats},
+    {"conv2dDenseMapPackedFloats", DenseMapPackedFloats},
+    {"conv2dDenseMapPack", DenseMapPack},
     {"conv2dPackWeights", PackWeights},
 });
 

@@ -230,9 +230,10 @@ void conv2d_pack_weights(const Conv2dParams& p, const float* w, float* out) {
 }
 
 void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
-                    int threads, const ConvEpilogue& e, const float* winograd_u, const float* dense_wd,
-                    const float* packed_w) {
-  if (conv2d_takes_dense_map(p, ConvPass::Forward, threads, dense_wd != nullptr)) return conv2d_forward_dense_map(p, x, w, dense_wd, b, y, threads, e);
+                    int threads, const ConvEpilogue& e, const ConvWeightCaches& caches) {
+  const float *winograd_u = caches.winograd_u, *packed_w = caches.packed;
+  if (conv2d_takes_dense_map(p, ConvPass::Forward, threads, caches.dense_wd || caches.dense_packed))
+    return conv2d_forward_dense_map(p, x, w, caches.dense_wd, b, y, threads, e, caches.dense_packed);
   Conv2dParams q;
   int ki0, kj0;
   if (trim_taps(p, &q, &ki0, &kj0)) return conv2d_forward(q, x, trimmed_weights(p, q, ki0, kj0, w, threads), b, y, threads, e);

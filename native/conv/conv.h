@@ -59,19 +59,25 @@ struct ConvEpilogue {
   bool any() const { return residual || lo > -INFINITY || hi < INFINITY; }
 };
 
+// Eval's copies of w re-laid out for one path, made once per weight version and kept (each null
+// where not given); a call uses the one for the path it takes.
+struct ConvWeightCaches {
+  const float* winograd_u = nullptr;    // winograd_transform_weights (winograd.h): Auto may then take Winograd on more shapes
+  const float* dense_wd = nullptr;      // dense_map_weights (dense_map.h; also the training forward's, built for both passes)
+  const float* dense_packed = nullptr;  // dense_map_pack: the dense map packed for the GEMM
+  const float* packed = nullptr;        // conv2d_pack_weights: by image and the grid
+};
+
 // The entry points, dispatching on conv2d_algo. All outputs overwritten. The forward pass adds
 // the bias and applies the epilogue in the sweep that stores each block of output right after
-// its product, while it is still in cache. winograd_u: w transformed by winograd_transform_weights
-// (winograd.h), or null to transform w in the call: Auto then takes Winograd on fewer shapes
-// (conv_winograd_wins_per_call), and not at all with set_winograd_training(false). dense_wd: w made dense by dense_map_weights (eval's cache)
-// for a call that takes the dense map, or null to make it per call.
-// packed_w: w packed by conv2d_pack_weights (eval's cache) for a call that goes by image, or
-// null to pack it per call.
+// its product, while it is still in cache. Without caches.winograd_u the call transforms the
+// weights itself: Auto then takes Winograd on fewer shapes (conv_winograd_wins_per_call), and not
+// at all with set_winograd_training(false). With a dense map given (made or packed), Auto takes it
+// from fewer images.
 void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
-                    int threads, const ConvEpilogue& e = {}, const float* winograd_u = nullptr,
-                    const float* dense_wd = nullptr, const float* packed_w = nullptr);
+                    int threads, const ConvEpilogue& e = {}, const ConvWeightCaches& caches = {});
 // Floats of w packed for the forward call's GEMM where that call (on these threads, given eval's
-// other caches) goes by image and packs its weights, else 0: eval caches them only where they serve.
+// other caches) goes by image or the grid and packs its weights, else 0: eval caches them only where they serve.
 long conv2d_packed_weights_floats(const Conv2dParams& p, int threads);
 // The floats conv2d_pack_weights writes for p (whether or not a call would take them).
 long conv2d_packed_weights_capacity(const Conv2dParams& p);

@@ -96,12 +96,28 @@ static const float* given_or_made(const Conv2dParams& p, const float* w, const f
   return made;
 }
 
+long dense_map_packed_floats(const Conv2dParams& p) {
+  return sgemm_prepacked_b_floats(active_isa(), p.c_out * p.out_h() * p.out_w(), p.c_in * p.h * p.w);
+}
+
+void dense_map_pack(const Conv2dParams& p, const float* w, float* out, int threads) {
+  const long K = (long)p.c_in * p.h * p.w, N = (long)p.c_out * p.out_h() * p.out_w();
+  thread_local std::vector<float> buf;
+  float* wd = grow(buf, K * N);
+  dense_map_weights(p, w, wd, threads);
+  sgemm_prepack_b(active_isa(), true, (int)N, (int)K, wd, (int)K, out);
+}
+
 void conv2d_forward_dense_map(const Conv2dParams& p, const float* x, const float* w, const float* wd, const float* b,
-                              float* y, int threads, const ConvEpilogue& e) {
+                              float* y, int threads, const ConvEpilogue& e, const float* packed) {
   const int P = p.out_h() * p.out_w();
   const long K = (long)p.c_in * p.h * p.w, N = (long)p.c_out * P;
-  wd = given_or_made(p, w, wd, K * N, threads);
-  sgemm(false, true, p.n, (int)N, (int)K, 1.0f, x, (int)K, wd, (int)K, 0.0f, y, (int)N, threads);
+  if (sgemm_prepacked_fits(active_isa(), (int)N, (int)K, packed)) {
+    sgemm_prepacked(false, true, p.n, (int)N, (int)K, 1.0f, x, (int)K, nullptr, (int)K, packed, 0.0f, y, (int)N, threads);
+  } else {
+    wd = given_or_made(p, w, wd, K * N, threads);
+    sgemm(false, true, p.n, (int)N, (int)K, 1.0f, x, (int)K, wd, (int)K, 0.0f, y, (int)N, threads);
+  }
   if (!b && !e.any()) return;
 #pragma omp parallel for collapse(2) num_threads(threads) schedule(static) if (threads > 1 && p.n * N >= 16384)
   for (int i = 0; i < p.n; ++i)

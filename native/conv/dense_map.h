@@ -18,10 +18,14 @@ bool conv_dense_map_wins(const Conv2dParams& p, ConvPass pass, int threads, bool
 long dense_map_weights_floats(const Conv2dParams& p);
 // Wd (Cout·P × Cin·HW, row-major, as w is Cout × Cin·taps) from w's taps. Eval caches it per weight version.
 void dense_map_weights(const Conv2dParams& p, const float* w, float* wd, int threads);
+// Wd packed for the forward pass's GEMM (eval's cache): floats for the active ISA, and the packing.
+long dense_map_packed_floats(const Conv2dParams& p);
+void dense_map_pack(const Conv2dParams& p, const float* w, float* out, int threads);
 // y = x·Wdᵀ, then the bias and the epilogue; wd: w made dense by dense_map_weights, or null to
-// make it here for this call.
+// make it here for this call; packed: Wd packed by dense_map_pack, multiplied as it is where it
+// was packed for the active ISA (else unused).
 void conv2d_forward_dense_map(const Conv2dParams& p, const float* x, const float* w, const float* wd, const float* b,
-                              float* y, int threads, const ConvEpilogue& e);
+                              float* y, int threads, const ConvEpilogue& e, const float* packed = nullptr);
 // dx = dy·Wd; wd: w made dense by dense_map_weights (the training forward's), or null to make it here.
 void conv2d_backward_input_dense_map(const Conv2dParams& p, const float* dy, const float* w, const float* wd, float* dx,
                                      int threads);

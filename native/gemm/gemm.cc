@@ -493,10 +493,14 @@ void sgemm_prepack_b(Isa isa, bool transB, int n, int k, const float* B, int ldb
   }
 }
 
+bool sgemm_prepacked_fits(Isa isa, int n, int k, const float* Bp) {
+  return Bp && Bp[sgemm_prepacked_b_floats(isa, n, k) - 1] == packed_tag(isa, Bp);
+}
+
 void sgemm_prepacked(bool transA, bool transB, int m, int n, int k, float alpha, const float* A, int lda,
                      const float* B, int ldb, const float* Bp, float beta, float* C, int ldc, int threads) {
   const Isa isa = active_isa();
-  const bool packed = Bp && Bp[sgemm_prepacked_b_floats(isa, n, k) - 1] == packed_tag(isa, Bp);
+  const bool packed = sgemm_prepacked_fits(isa, n, k, Bp);
   threaded_driver(isa, transA, transB, m, n, k, alpha, A, lda, B, ldb, nullptr, 0, 0, beta, C, ldc, threads,
                   packed ? aligned_64(const_cast<float*>(Bp)) : nullptr);
 }

@@ -62,6 +62,8 @@ inline float packed_tag(Isa isa, const float* base) {
 // in them (16 to spare), the last its packed_tag.
 long sgemm_prepacked_b_floats(Isa isa, int n, int k);
 void sgemm_prepack_b(Isa isa, bool transB, int n, int k, const float* B, int ldb, float* out);
+// Whether Bp is op(B) packed by sgemm_prepack_b for isa, n and k, where it lies (its tag).
+bool sgemm_prepacked_fits(Isa isa, int n, int k, const float* Bp);
 // sgemm on the active ISA with op(B) also given packed by sgemm_prepack_b (Bp; null, or packed for
 // another ISA, packs B as sgemm does): the same bits as sgemm, without packing B per call.
 void sgemm_prepacked(bool transA, bool transB, int m, int n, int k, float alpha, const float* A, int lda,

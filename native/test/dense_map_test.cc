@@ -78,6 +78,17 @@ void test_dense_map(Isa isa) {
           std::vector<float> y(ys, NAN);
           conv2d_forward_dense_map(p, x.data(), w.data(), given, with_bias ? b.data() : nullptr, y.data(), threads, e);
           check_eps_units(std::string(name) + " forward", y, want, scale, kDenseErrorUnits);
+          if (given) {
+            // Eval's packed Wd: the bits of the per-call packing; doubled, it shows it was multiplied.
+            std::vector<float> packed(dense_map_packed_floats(p)), yp(ys, NAN);
+            dense_map_pack(p, w.data(), packed.data(), threads);
+            conv2d_forward_dense_map(p, x.data(), w.data(), nullptr, with_bias ? b.data() : nullptr, yp.data(), threads, e, packed.data());
+            check_close(std::string(name) + " packed: equal bits", yp, y, 0.0f, 0.0f);
+            for (size_t i = 0; i + 1 < packed.size(); ++i) packed[i] *= 2.0f;
+            conv2d_forward_dense_map(p, x.data(), w.data(), nullptr, with_bias ? b.data() : nullptr, yp.data(), threads, e, packed.data());
+            if (yp != y) ++g_pass;
+            else { std::printf("FAIL %s: the packed Wd was not used\n", name); ++g_fail; }
+          }
           if (variant) continue;
           std::vector<float> dx(xs, NAN), dw(ws, NAN), db(p.c_out, NAN), dw_alone(ws, NAN);
           conv2d_backward_input_dense_map(p, dy.data(), w.data(), given, dx.data(), threads);

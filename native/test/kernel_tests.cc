@@ -418,15 +418,15 @@ static void test_conv_packed_weights(Isa isa) {
       e.lo = 0.0f, e.hi = 0.5f, e.residual = residual.data();
       std::vector<float> want(ys), got(ys, NAN), other(ys, NAN);
       conv2d_forward(p, x.data(), w.data(), b.data(), want.data(), threads, e);
-      conv2d_forward(p, x.data(), w.data(), b.data(), got.data(), threads, e, nullptr, nullptr, packed.data());
+      conv2d_forward(p, x.data(), w.data(), b.data(), got.data(), threads, e, {nullptr, nullptr, nullptr, packed.data()});
       check_close(std::string(name) + " equal bits", got, want, 0.0f, 0.0f);
       // Doubled packed weights change the output: the call multiplied them, not w.
       for (long i = 0; i + 1 < floats; ++i) packed[i] *= 2.0f;
-      conv2d_forward(p, x.data(), w.data(), b.data(), other.data(), threads, e, nullptr, nullptr, packed.data());
+      conv2d_forward(p, x.data(), w.data(), b.data(), other.data(), threads, e, {nullptr, nullptr, nullptr, packed.data()});
       if (other == want) { std::printf("FAIL %s: the packed weights were not used\n", name); ++g_fail; }
       else ++g_pass;
       packed.back() = (float)((int)isa + 1);  // another ISA's tag
-      conv2d_forward(p, x.data(), w.data(), b.data(), other.data(), threads, e, nullptr, nullptr, packed.data());
+      conv2d_forward(p, x.data(), w.data(), b.data(), other.data(), threads, e, {nullptr, nullptr, nullptr, packed.data()});
       check_close(std::string(name) + " another ISA's packing ignored", other, want, 0.0f, 0.0f);
     }
 }

@@ -23,8 +23,10 @@ export interface ConvForwardParams extends ConvParams {
   winograd?: Float32Array;
   /** The weights made dense by conv2dDenseMapWeights: a forward call that takes the dense map uses them as they are. */
   denseMap?: Float32Array;
-  /** The weights packed by conv2dPackWeights: a forward call that goes by image multiplies them as they are. */
+  /** The weights packed by conv2dPackWeights: a forward call that goes by image or the grid multiplies them as they are. */
   packed?: Float32Array;
+  /** The weights' dense map packed by conv2dDenseMapPack (eval's cache): a forward call that takes the dense map multiplies it as it is. */
+  denseMapPacked?: Float32Array;
 }
 
 /** MobileNetV2's inverted residual block in eval mode: the block's sizes and its depthwise geometry. */
@@ -330,6 +332,10 @@ export interface NativeAddon {
   conv2dDenseMapFloats(p: ConvParams, threads: number): number;
   /** wd (cIn·h·w × cOut·outH·outW) = w as a dense map of whole images; p must be ungrouped with h·w and outH·outW <= kh·kw. */
   conv2dDenseMapWeights(p: ConvParams, w: Float32Array, wd: Float32Array, threads: number): void;
+  /** Floats of w's dense map packed for the GEMM where a forward call of p on `threads` threads takes the dense map, else 0 (eval caches only those). */
+  conv2dDenseMapPackedFloats(p: ConvParams, threads: number): number;
+  /** packed = w's dense map as the forward GEMM multiplies it, on the active ISA. */
+  conv2dDenseMapPack(p: ConvParams, w: Float32Array, packed: Float32Array, threads: number): void;
   /** Floats of w packed for the GEMM where a forward call of p on `threads` threads goes by image, else 0 (eval caches only those). */
   conv2dPackedFloats(p: ConvParams, threads: number): number;
   /** packed = w as a by-image forward call's GEMM takes it, on the active ISA (tagged: another ISA's call packs its own). */

@@ -315,13 +315,15 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
   const epilogue = { ...(clamp ? { clamp } : {}), ...(residual ? { residual: residual.data } : {}) };
   // A pass that records nothing (eval) may take Winograd or the dense map with the weights re-laid out once per weight version.
   const recording = isGradEnabled() && [x, w, b].some((t) => t?.requiresGrad);
-  // One that records and will want dx builds the dense map once for its forward and input gradient.
-  const denseMap = recording ? (x.requiresGrad ? trainingDenseMap(p, w, getThreads()) : undefined) : denseMapWeights(p, w, getThreads());
-  const winograd = recording || denseMap ? undefined : winogradWeights(p, w, getThreads());
-  const packed = recording || denseMap || winograd ? undefined : packedWeights(p, w, getThreads());
-  native.conv2dForward({ ...p, ...epilogue, ...(winograd ? { winograd } : {}), ...(denseMap ? { denseMap } : {}), ...(packed ? { packed } : {}) }, x.data, w.data,
-    b ? b.data : null, y, getThreads());
-  const forward = recording ? denseMap : undefined;
+  // One that records and will want dx builds the dense map once for its forward and input gradient;
+  // eval keeps it packed for the GEMM.
+  const denseMap = recording && x.requiresGrad ? trainingDenseMap(p, w, getThreads()) : undefined;
+  const denseMapPacked = recording ? undefined : denseMapWeights(p, w, getThreads());
+  const winograd = recording || denseMapPacked ? undefined : winogradWeights(p, w, getThreads());
+  const packed = recording || denseMapPacked || winograd ? undefined : packedWeights(p, w, getThreads());
+  native.conv2dForward({ ...p, ...epilogue, ...(winograd ? { winograd } : {}), ...(denseMap ? { denseMap } : {}),
+    ...(denseMapPacked ? { denseMapPacked } : {}), ...(packed ? { packed } : {}) }, x.data, w.data, b ? b.data : null, y, getThreads());
+  const forward = denseMap;
   return record(new Tensor(y, shape), 'conv2d', b ? [x, w, b] : [x, w], (g) => convGradients(p, x, w, b, g.data, forward));
 }
 

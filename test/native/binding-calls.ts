@@ -60,6 +60,12 @@ export const validCalls: Calls = {
     return [p, f(54), f(native.conv2dDenseMapFloats(p, 1)), 1];
   },
   conv2dPackedFloats: () => [conv(), 1],
+  conv2dDenseMapPackedFloats: () => [conv(), 1],
+  // 3×3 pad 1 on 1×1 maps: the dense map for every batch.
+  conv2dDenseMapPack: () => {
+    const p = { ...conv(), h: 1, w: 1, padT: 1, padB: 1, padL: 1, padR: 1 };
+    return [p, f(54), f(native.conv2dDenseMapPackedFloats(p, 1)), 1];
+  },
   // A 1×1 layer that goes by image, so conv2dPackedFloats gives the packs' length.
   conv2dPackWeights: () => {
     const p = { ...conv(), n: 4, cIn: 16, cOut: 64, h: 8, w: 8, kh: 1, kw: 1 };
