@@ -1,5 +1,8 @@
-// Linear weights packed whole for the GEMM (native gemmPackB), cached for eval's forward passes by
-// derived-weights: packing them per call cost convnext_tiny's eval 3% and mobilenet_v3_small's 4%.
+// A Linear layer's weights packed whole for the GEMM (native gemmPackB), cached for eval's forward
+// passes by derived-weights: packing them per call cost convnext_tiny's eval 3% and
+// mobilenet_v3_small's 4%. Linear layers and convolutions on 1×1 maps use it, under the contract
+// of eval's other weight caches (a layer's weights change in place only through what moves
+// weights-generation); ops.linear on bare tensors packs per call (gradcheck perturbs its operands).
 import { native } from './native.js';
 import { derivedWeights } from './derived-weights.js';
 

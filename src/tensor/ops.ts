@@ -185,8 +185,11 @@ function fillRows(y: Float32Array, row: Float32Array): void {
   for (let filled = row.length; filled < y.length; filled *= 2) y.copyWithin(filled, 0, Math.min(filled, y.length - filled));
 }
 
-/** y = x·wᵀ + b with x (N×in), w (out×in), b (out), as torch.nn.functional.linear. */
-export function linear(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
+/**
+ * y = x·wᵀ + b with x (N×in), w (out×in), b (out), as torch.nn.functional.linear. packedB: w
+ * packed by gemmPackB (a Linear layer's eval cache, linear-weights.ts), multiplied as it is.
+ */
+export function linear(x: Tensor, w: Tensor, b: Tensor | null, packedB?: Float32Array): Tensor {
   if (x.ndim !== 2 || w.ndim !== 2 || x.shape[1] !== w.shape[1]) {
     throw new RangeError(`linear: input ${formatShape(x.shape)} does not match weight ${formatShape(w.shape)}`);
   }
@@ -195,9 +198,6 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
   // beta 0 ignores y's contents; with a bias, every row starts as it.
   const y = emptyFloat32(n * outF);
   if (b) fillRows(y, b.data);
-  // A product that records nothing (eval) multiplies the weights packed once per weight version.
-  const recording = isGradEnabled() && [x, w, b].some((t) => t?.requiresGrad);
-  const packedB = recording ? undefined : linearPackedWeights({ outFeatures: outF, inFeatures: inF }, w, getThreads());
   native.gemm({ transA: false, transB: true, m: n, n: outF, k: inF, alpha: 1, beta: b ? 1 : 0, lda: inF, ldb: inF, ldc: outF, ...(packedB ? { packedB } : {}) },
     x.data, w.data, y, getThreads());
   const inputs = b ? [x, w, b] : [x, w];
@@ -303,18 +303,20 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
   if (residual && formatShape(residual.shape) !== formatShape(shape)) {
     throw new RangeError(`conv2d: residual ${formatShape(residual.shape)} does not match the output ${formatShape(shape)}`);
   }
+  // A pass that records nothing (eval) may take Winograd or the dense map with the weights re-laid out once per weight version.
+  const recording = isGradEnabled() && [x, w, b].some((t) => t?.requiresGrad);
   if (isPointwiseOnPixels(p)) {
     // Each image is one pixel: the convolution is one matrix product over the batch (x·wᵀ + b),
-    // not one small product per image (squeeze-and-excitation, the last stages at small inputs).
-    const y = linear(reshape(x, [p.n, p.cIn]), reshape(w, [p.cOut, p.cIn]), b);
+    // not one small product per image (squeeze-and-excitation, the last stages at small inputs);
+    // eval's multiplies the weights packed once per weight version, as the other paths' caches.
+    const packedB = recording ? undefined : linearPackedWeights({ outFeatures: p.cOut, inFeatures: p.cIn }, w, getThreads());
+    const y = linear(reshape(x, [p.n, p.cIn]), reshape(w, [p.cOut, p.cIn]), b, packedB);
     if (residual) for (let i = 0; i < y.size; i++) y.data[i] += residual.data[i];
     if (clamp) native.hardtanhForward(y.data, y.data, clamp[0], clamp[1], getThreads());
     return reshape(y, [p.n, p.cOut, 1, 1]);
   }
   const y = emptyFloat32(shapeSize(shape));
   const epilogue = { ...(clamp ? { clamp } : {}), ...(residual ? { residual: residual.data } : {}) };
-  // A pass that records nothing (eval) may take Winograd or the dense map with the weights re-laid out once per weight version.
-  const recording = isGradEnabled() && [x, w, b].some((t) => t?.requiresGrad);
   // One that records and will want dx builds the dense map once for its forward and input gradient;
   // eval keeps it packed for the GEMM.
   const denseMap = recording && x.requiresGrad ? trainingDenseMap(p, w, getThreads()) : undefined;
