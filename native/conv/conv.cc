@@ -205,7 +205,7 @@ ConvAlgo conv2d_algo(const Conv2dParams& p, ConvPass pass, int threads, bool cac
   return choose(p, pass, threads, cached);
 }
 
-// Each group's Cout/groups × Cin/groups·KH·KW weights as sgemm_pack_a packs them, then the ISA's tag.
+// Each group's Cout/groups × Cin/groups·KH·KW weights as sgemm_pack_a packs them, then their packed_tag.
 static long packed_weights_floats(const Conv2dParams& p) {
   return sgemm_packed_a_floats(active_isa(), p.c_out / p.groups, p.c_in / p.groups * p.kh * p.kw) * p.groups + 1;
 }
@@ -226,7 +226,7 @@ void conv2d_pack_weights(const Conv2dParams& p, const float* w, float* out) {
   const int cog = p.c_out / p.groups, K = p.c_in / p.groups * p.kh * p.kw;
   const long per_group = sgemm_packed_a_floats(isa, cog, K);
   for (int g = 0; g < p.groups; ++g) sgemm_pack_a(isa, false, cog, K, w + (long)g * cog * K, K, out + g * per_group);
-  out[per_group * p.groups] = (float)(int)isa;
+  out[per_group * p.groups] = packed_tag(isa, out);
 }
 
 void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,

@@ -134,7 +134,7 @@ struct Shared {
   float* expand_bt = nullptr;  // W_eᵀ packed by sgemm_pack_bt (64-byte aligned), or null: no expansion
   float* dw_taps = nullptr;    // [tap][hidden]
   float* project_a = nullptr;  // W_p packed by sgemm_pack_a
-  float* tag = nullptr;        // the ISA they were packed for
+  float* tag = nullptr;        // their packed_tag
 };
 
 // Where each factor lies in a buffer of inverted_residual_packed_floats from base: the packed

@@ -106,10 +106,10 @@ inline const float* pack_group_weights(Isa isa, int groups, bool transpose, int 
 }
 
 // Eval's cached copy of the forward weights as pack_group_weights packs them (not transposed, m ×
-// k per group), tagged in its last float with the ISA they were packed for (conv2d_pack_weights):
-// packed where it was packed for isa, else null (the call packs its own).
+// k per group), its last float its packed_tag (conv2d_pack_weights): packed where it was packed
+// for isa, else null (the call packs its own).
 inline const float* cached_group_weights(Isa isa, const float* packed, int groups, int m, int k) {
-  return packed && packed[sgemm_packed_a_floats(isa, m, k) * groups] == (float)(int)isa ? packed : nullptr;
+  return packed && packed[sgemm_packed_a_floats(isa, m, k) * groups] == packed_tag(isa, packed) ? packed : nullptr;
 }
 
 // The passes whose items write disjoint outputs hand them out dynamically (`schedule(dynamic)`),

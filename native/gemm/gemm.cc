@@ -253,7 +253,6 @@ static void macro_kernel(const GemmKernel& K, int kc, int mc, int nc, int jp0, i
   }
 }
 
-// The threaded driver; with b_rows (op(B) = B), B's rows given as for sgemm_packed_rows.
 // The cache blocks of a product with n columns and depth k: KC deep, NC wide (both set by n and k
 // alone, so a right factor packed whole once fits every product with it).
 struct BBlocks {
@@ -274,7 +273,9 @@ static long prepacked_block(const GemmKernel& K, const BBlocks& b, int jc, int p
   return ((long)(jc / b.NC) * b.kblocks + pc / b.KC) * b.np * K.nr * b.KC;
 }
 
-// b_pre: op(B) packed whole by sgemm_prepack_b for this ISA, or null to pack it block by block.
+// The threaded driver; with b_rows (op(B) = B), B's rows given as for sgemm_packed_rows; with
+// b_pre, op(B) packed whole by sgemm_prepack_b for this ISA (its aligned start), else packed block
+// by block.
 static void threaded_driver(Isa isa, bool transA, bool transB, int m, int n, int k, float alpha, const float* A,
                             int lda, const float* B, int ldb, const float* const* b_rows, int seg, long seg_stride,
                             float beta, float* C, int ldc, int threads, const float* b_pre = nullptr) {

@@ -425,7 +425,7 @@ static void test_conv_packed_weights(Isa isa) {
       conv2d_forward(p, x.data(), w.data(), b.data(), other.data(), threads, e, {nullptr, nullptr, nullptr, packed.data()});
       if (other == want) { std::printf("FAIL %s: the packed weights were not used\n", name); ++g_fail; }
       else ++g_pass;
-      packed.back() = (float)((int)isa + 1);  // another ISA's tag
+      packed.back() += 16.0f;  // another ISA's tag
       conv2d_forward(p, x.data(), w.data(), b.data(), other.data(), threads, e, {nullptr, nullptr, nullptr, packed.data()});
       check_close(std::string(name) + " another ISA's packing ignored", other, want, 0.0f, 0.0f);
     }
