@@ -68,7 +68,7 @@ Napi::Value Convolution(const Args& a) {
         e.residual = f.floats_or_null("residual", elements(p, Size::Y));
         // params.winograd: w transformed by conv2dWinogradWeights (eval's cache), for Auto to take Winograd.
         const float* u = cnn::conv_winograd_fits(p) ? f.floats_or_null("winograd", cnn::winograd_weights_floats(p)) : nullptr;
-        // params.denseMap: w made dense by conv2dDenseMapWeights (eval's cache).
+        // params.denseMap: w made dense by conv2dDenseMapWeights (the training forward's, built once for both passes).
         const float* wd = cnn::conv_dense_map_fits(p) ? f.floats_or_null("denseMap", cnn::dense_map_weights_floats(p)) : nullptr;
         // params.denseMapPacked: w's dense map packed by conv2dDenseMapPack (eval's cache).
         const float* wdp = cnn::conv_dense_map_fits(p) ? f.floats_or_null("denseMapPacked", cnn::dense_map_packed_floats(p)) : nullptr;
@@ -135,45 +135,28 @@ Napi::Value WinogradWeights(const Args& a) {
   return a.undefined();
 }
 
-// (params, threads) → the floats of w made dense (Cin·H·W × Cout·OH·OW) when a forward call takes
-// the dense map (conv2dDenseMapWeights fills them), else 0: eval caches them only where they serve.
+// (params, threads) → Floats(p) when a forward call takes the dense map, else 0: eval caches the
+// dense map (Cin·H·W × Cout·OH·OW; conv2dDenseMapFloats) or its packing for the GEMM
+// (conv2dDenseMapPackedFloats) only where it serves.
+template <long (*Floats)(const cnn::Conv2dParams&)>
 Napi::Value DenseMapFloats(const Args& a) {
   a.expect_count(2);
   const cnn::Conv2dParams p = read_conv(a, 0);
   const bool taken = cnn::conv2d_takes_dense_map(p, cnn::ConvPass::Forward, a.threads(1), true);
-  return Napi::Number::New(a.env(), taken ? (double)cnn::dense_map_weights_floats(p) : 0.0);
+  return Napi::Number::New(a.env(), taken ? (double)Floats(p) : 0.0);
 }
 
-// (params, w, wd, threads): wd = w as the dense map of whole images.
-Napi::Value DenseMapWeights(const Args& a) {
+// (params, w, out, threads): out = w as the dense map of whole images (conv2dDenseMapWeights), or
+// that packed as the forward GEMM multiplies it, for the active ISA (conv2dDenseMapPack).
+template <long (*Floats)(const cnn::Conv2dParams&), void (*Build)(const cnn::Conv2dParams&, const float*, float*, int)>
+Napi::Value DenseMapBuild(const Args& a) {
   a.expect_count(4);
   const cnn::Conv2dParams p = read_conv(a, 0);
   if (!cnn::conv_dense_map_fits(p)) a.range_error("a dense map takes ungrouped convolutions whose input map has no more pixels than the kernel taps");
   a.check_size({p.c_in, p.h, p.w, p.c_out, p.out_h(), p.out_w()}, "dense map weights", kMaxIndex);
   const float* w = a.floats(1, "w", elements(p, Size::W));
-  float* wd = a.floats(2, "wd", cnn::dense_map_weights_floats(p));
-  cnn::dense_map_weights(p, w, wd, a.threads(3));
-  return a.undefined();
-}
-
-// (params, threads) → the floats of w's dense map packed for the GEMM when a forward call takes the
-// dense map (conv2dDenseMapPack fills them), else 0: eval caches them only where they serve.
-Napi::Value DenseMapPackedFloats(const Args& a) {
-  a.expect_count(2);
-  const cnn::Conv2dParams p = read_conv(a, 0);
-  const bool taken = cnn::conv2d_takes_dense_map(p, cnn::ConvPass::Forward, a.threads(1), true);
-  return Napi::Number::New(a.env(), taken ? (double)cnn::dense_map_packed_floats(p) : 0.0);
-}
-
-// (params, w, packed, threads): packed = w's dense map as the forward GEMM multiplies it, for the active ISA.
-Napi::Value DenseMapPack(const Args& a) {
-  a.expect_count(4);
-  const cnn::Conv2dParams p = read_conv(a, 0);
-  if (!cnn::conv_dense_map_fits(p)) a.range_error("a dense map takes ungrouped convolutions whose input map has no more pixels than the kernel taps");
-  a.check_size({p.c_in, p.h, p.w, p.c_out, p.out_h(), p.out_w()}, "dense map weights", kMaxIndex);
-  const float* w = a.floats(1, "w", elements(p, Size::W));
-  float* packed = a.floats(2, "packed", cnn::dense_map_packed_floats(p));
-  cnn::dense_map_pack(p, w, packed, a.threads(3));
+  float* out = a.floats(2, "out", Floats(p));
+  Build(p, w, out, a.threads(3));
   return a.undefined();
 }
 
@@ -239,11 +222,11 @@ const Registration rows({
     {"convAlgo", ConvAlgo},
     {"conv2dWinogradFloats", WinogradFloats},
     {"conv2dWinogradWeights", WinogradWeights},
-    {"conv2dDenseMapFloats", DenseMapFloats},
-    {"conv2dDenseMapWeights", DenseMapWeights},
+    {"conv2dDenseMapFloats", DenseMapFloats<cnn::dense_map_weights_floats>},
+    {"conv2dDenseMapWeights", DenseMapBuild<cnn::dense_map_weights_floats, cnn::dense_map_weights>},
     {"conv2dPackedFloats", PackedFloats},
-    {"conv2dDenseMapPackedFloats", DenseMapPackedFloats},
-    {"conv2dDenseMapPack", DenseMapPack},
+    {"conv2dDenseMapPackedFloats", DenseMapFloats<cnn::dense_map_packed_floats>},
+    {"conv2dDenseMapPack", DenseMapBuild<cnn::dense_map_packed_floats, cnn::dense_map_pack>},
     {"conv2dPackWeights", PackWeights},
 });
 
