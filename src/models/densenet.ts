@@ -48,7 +48,7 @@ export class DenseLayer extends Module {
       return this.call(features.length === 1 ? features[0] : cat(features, 1));
     }
     return asLayer(this, () => {
-      const { scale, shift } = batchNormAffine(this.norm1 as BatchNorm2d);
+      const { scale, shift } = batchNormAffine(this.norm1);
       return runLayers([this.conv1, this.norm2, this.relu2, this.conv2], catChannelsAffine(features, scale, shift, activationClamp(this.relu1)));
     });
   }
