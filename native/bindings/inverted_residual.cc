@@ -13,12 +13,13 @@ namespace {
 
 using namespace cnn_binding;
 
-// {n, cIn, hidden, cOut, h, w, kh, kw, strideH, strideW, padT, padB, padL, padR, dilH, dilW}
+// {n, cIn, hidden, cOut, squeeze?, h, w, kh, kw, strideH, strideW, padT, padB, padL, padR, dilH, dilW}
 cnn::InvertedResidualParams read_block(const Args& a, size_t i) {
   const Fields f = a.object(i, "params");
   cnn::InvertedResidualParams p;
   p.n = conv_field(f, "n", 1), p.c_in = conv_field(f, "cIn", 1), p.hidden = conv_field(f, "hidden", 1);
   p.c_out = conv_field(f, "cOut", 1);
+  if (f.present("squeeze")) p.squeeze = conv_field(f, "squeeze", 1);
   cnn::Conv2dParams& d = p.dw;
   d.n = p.n, d.c_in = d.c_out = d.groups = p.hidden;
   read_conv_geometry(a, f, d);
@@ -28,6 +29,7 @@ cnn::InvertedResidualParams read_block(const Args& a, size_t i) {
   a.check_size({p.hidden, p.c_in}, "expand weight");
   a.check_size({p.hidden, d.kh, d.kw}, "depthwise weight");
   a.check_size({p.hidden, p.c_out}, "project weight");
+  a.check_size({p.hidden, p.squeeze}, "squeeze-and-excitation weight");
   return p;
 }
 
@@ -39,8 +41,21 @@ void read_clamp(const Fields& f, const char* name, float* lo, float* hi) {
   *lo = (float)r[0], *hi = (float)r[1];
 }
 
-// layers: {expandWeight | null, expandBias | null, expandClamp?, dwWeight, dwBias | null, dwClamp?,
-// projectWeight, projectBias | null, packed?}. Without expandWeight, hidden must equal cIn.
+// A gate field: absent, or 'silu', 'hardswish', 'hardsigmoid' or 'sigmoid'.
+int read_gate(const Fields& f, const char* name) {
+  if (!f.present(name)) return cnn::kNoGate;
+  const std::string g = f.string(name);
+  if (g == "silu") return (int)cnn::Gated::kSilu;
+  if (g == "hardswish") return (int)cnn::Gated::kHardswish;
+  if (g == "hardsigmoid") return (int)cnn::Gated::kHardsigmoid;
+  if (g == "sigmoid") return cnn::kSigmoidGate;
+  f.args().range_error(f.what(name) + " must be 'silu', 'hardswish', 'hardsigmoid' or 'sigmoid', not '" + g + "'");
+}
+
+// layers: {expandWeight | null, expandBias | null, expandClamp?, expandGate?, dwWeight, dwBias | null,
+// dwClamp?, dwGate?, seFc1Weight?, seFc1Bias?, seClamp?, seActGate?, seFc2Weight?, seFc2Bias?,
+// seGate?, projectWeight, projectBias | null, packed?}. Without expandWeight, hidden must equal
+// cIn; the seFc weights come with params.squeeze (seGate defaults to 'sigmoid').
 cnn::InvertedResidualWeights read_layers(const Args& a, size_t i, const cnn::InvertedResidualParams& p) {
   const cnn::Conv2dParams& d = p.dw;
   const Fields l = a.object(i, "layers");
@@ -50,9 +65,22 @@ cnn::InvertedResidualWeights read_layers(const Args& a, size_t i, const cnn::Inv
     a.range_error("hidden (" + std::to_string(p.hidden) + ") must equal cIn (" + std::to_string(p.c_in) + ") without expandWeight");
   w.expand_b = l.floats_or_null("expandBias", p.hidden);
   read_clamp(l, "expandClamp", &w.expand_lo, &w.expand_hi);
+  w.expand_gate = read_gate(l, "expandGate");
   w.dw_w = l.floats("dwWeight", (int64_t)p.hidden * d.kh * d.kw);
   w.dw_b = l.floats_or_null("dwBias", p.hidden);
   read_clamp(l, "dwClamp", &w.dw_lo, &w.dw_hi);
+  w.dw_gate = read_gate(l, "dwGate");
+  if (p.squeeze > 0) {
+    w.se_fc1_w = l.floats("seFc1Weight", (int64_t)p.squeeze * p.hidden);
+    w.se_fc1_b = l.floats_or_null("seFc1Bias", p.squeeze);
+    read_clamp(l, "seClamp", &w.se_lo, &w.se_hi);
+    w.se_act_gate = read_gate(l, "seActGate");
+    w.se_fc2_w = l.floats("seFc2Weight", (int64_t)p.hidden * p.squeeze);
+    w.se_fc2_b = l.floats_or_null("seFc2Bias", p.hidden);
+    if (l.present("seGate")) w.se_gate = read_gate(l, "seGate");
+  } else if (l.present("seFc1Weight") || l.present("seFc2Weight")) {
+    a.range_error("squeeze-and-excitation weights need params.squeeze");
+  }
   w.project_w = l.floats("projectWeight", (int64_t)p.c_out * p.hidden);
   w.project_b = l.floats_or_null("projectBias", p.c_out);
   // layers.packed: the weights packed by invertedResidualPack (eval's cache).

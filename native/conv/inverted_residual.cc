@@ -1,11 +1,13 @@
 // The fused inverted residual block (inverted_residual.h). Items are runs of whole images, or on
-// maps whose expanded pixels outgrow kRunFloats, bands of output rows: one image's bands in
+// maps whose expanded pixels outgrow kRunFloats (and without squeeze-and-excitation, whose mean
+// needs every pixel of an image), bands of output rows: one image's bands in
 // order where the batch gives every thread two images (the input rows a band shares with the last
 // stay expanded and move to the buffer's start), else single bands (those rows expanded twice).
 // Per item and band, on one thread:
 //   expand:    H (pixels × hidden, channel-last) = Xᵀ · W_eᵀ, X the item's NCHW planes read as a
 //              transposed left factor, W_e packed once per call; then bias and clamp over H;
-//   depthwise: D (output pixels × hidden) from H, taps × vector FMA, bias and clamp;
+//   depthwise: D (output pixels × hidden) from H, taps × vector FMA, bias and clamp (then a gated
+//              activation over D, and the squeeze-and-excitation's per-image scaling);
 //   project:   Y (c_out × output pixels) = W_p · Dᵀ, W_p packed once, written straight into NCHW
 //              (through a scratch block when the item holds several images), then bias and residual.
 #include "conv/inverted_residual.h"
@@ -16,6 +18,8 @@
 #include <cstring>
 #include <vector>
 
+#include "activation/activation.h"
+#include "activation/gated_rows.h"
 #include "conv/depthwise_pixels.h"
 #include "conv/depthwise_rows.h"
 #include "conv/work.h"
@@ -51,7 +55,7 @@ Plan plan(const InvertedResidualParams& p, int threads) {
   const long per_image = (long)d.h * d.w * p.hidden;
   Plan s;
   s.rolling = false;
-  if (per_image <= kRunFloats) {
+  if (per_image <= kRunFloats || p.squeeze > 0) {
     // As many images as fit, but at least two items a thread, handed out dynamically.
     const int share = (p.n + 2 * threads - 1) / (2 * threads);
     s.run = std::max(1, std::min((int)(kRunFloats / per_image), share));
@@ -77,7 +81,66 @@ Plan plan(const InvertedResidualParams& p, int threads) {
 // channel-last route would transpose the input in and the depthwise output back for nothing:
 // there is no expanded map to keep in cache.
 bool on_planes(const InvertedResidualParams& p, const InvertedResidualWeights& w) {
-  return !w.expand_w && p.dw.stride_h == 1 && p.dw.stride_w == 1;
+  return !w.expand_w && p.dw.stride_h == 1 && p.dw.stride_w == 1 && p.squeeze == 0 && w.dw_gate == kNoGate;
+}
+
+// A gate (kNoGate, a Gated kind, kSigmoidGate) over y[0, n) in place, on the calling thread.
+void gate_rows(const GatedRows& G, int gate, float* y, long n) {
+  if (gate == kSigmoidGate) G.sigmoid(y, y, n);
+  else if (gate != kNoGate) G.forward((Gated)gate, y, y, n);
+}
+
+// The same over the threads (the layer-by-layer path).
+void gate_all(int gate, float* y, long n, int threads) {
+  if (gate == kSigmoidGate) sigmoid_forward(y, y, n, threads);
+  else if (gate != kNoGate) gated_forward((Gated)gate, y, y, n, threads);
+}
+
+// rows × cols in place: + b[col] (b may be null), clamped to [lo, hi], then the gate.
+void bias_act_rows(const GatedRows& G, int rows, int cols, const float* b, float lo, float hi, int gate, float* y) {
+  for (long r = 0; r < rows; ++r) {
+    float* yr = y + r * cols;
+    for (int c = 0; c < cols; ++c) yr[c] = std::min(std::max(yr[c] + (b ? b[c] : 0.0f), lo), hi);
+  }
+  gate_rows(G, gate, y, (long)rows * cols);
+}
+
+// The per-channel scales of the squeeze-and-excitation for `images` images whose channel means
+// are the rows of mean (images × hidden): gate (images × hidden) = se_gate(fc2(act(fc1(mean)))),
+// mid (images × squeeze) its scratch. The two products on the calling thread.
+void se_scales(Isa isa, const GatedRows& G, const InvertedResidualParams& p, const InvertedResidualWeights& w, int images,
+               const float* mean, float* mid, float* gate) {
+  const int C = p.hidden, S = p.squeeze;
+  sgemm_isa(isa, false, true, images, S, C, 1.0f, mean, C, w.se_fc1_w, C, 0.0f, mid, S, 1);
+  bias_act_rows(G, images, S, w.se_fc1_b, w.se_lo, w.se_hi, w.se_act_gate, mid);
+  sgemm_isa(isa, false, true, images, C, S, 1.0f, mid, S, w.se_fc2_w, S, 0.0f, gate, C, 1);
+  bias_act_rows(G, images, C, w.se_fc2_b, -INFINITY, INFINITY, w.se_gate, gate);
+}
+
+// D (images × pixels × hidden, channel-last) scaled by its squeeze-and-excitation; scratch holds
+// images · (2·hidden + squeeze) floats.
+void squeeze_excite(Isa isa, const GatedRows& G, const InvertedResidualParams& p, const InvertedResidualWeights& w,
+                    int images, long pixels, float* D, float* scratch) {
+  const int C = p.hidden;
+  float* mean = scratch;
+  float* gate = mean + (long)images * C;
+  float* mid = gate + (long)images * C;
+  const float inv = 1.0f / (float)pixels;
+  for (int i = 0; i < images; ++i) {
+    float* __restrict m = mean + (long)i * C;
+    const float* Di = D + (long)i * pixels * C;
+    std::memset(m, 0, sizeof(float) * C);
+    for (long q = 0; q < pixels; ++q)
+      for (int c = 0; c < C; ++c) m[c] += Di[q * C + c];
+    for (int c = 0; c < C; ++c) m[c] *= inv;
+  }
+  se_scales(isa, G, p, w, images, mean, mid, gate);
+  for (int i = 0; i < images; ++i) {
+    const float* __restrict g = gate + (long)i * C;
+    float* __restrict Di = D + (long)i * pixels * C;
+    for (long q = 0; q < pixels; ++q)
+      for (int c = 0; c < C; ++c) Di[q * C + c] *= g[c];
+  }
 }
 
 void planes_forward(Isa isa, const InvertedResidualParams& p, const InvertedResidualWeights& w, const float* project_a,
@@ -218,6 +281,7 @@ void inverted_residual_forward(const InvertedResidualParams& p, const InvertedRe
   const Shared f = share(isa, p, w);
   if (on_planes(p, w)) return planes_forward(isa, p, w, f.project_a, x, residual, y, threads);
   const DepthwisePixels& K = depthwise_pixels_for(isa);
+  const GatedRows& G = gated_rows_for(isa);
   const Conv2dParams& d = p.dw;
   const Plan s = plan(p, threads);
   const PixelMap map = pixel_map(d);
@@ -225,7 +289,7 @@ void inverted_residual_forward(const InvertedResidualParams& p, const InvertedRe
   const long HW = (long)d.h * d.w, OHW = (long)OH * OW, row = (long)d.w * C;
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
-    thread_local std::vector<float> xg_v, ap_v, h_v, d_v, o_v;
+    thread_local std::vector<float> xg_v, ap_v, h_v, d_v, o_v, se_v;
     // Input rows [a, b) of images [i0, i0 + images) into H, channel-last, image after image
     // (several images: every row of each).
     auto expand = [&](int i0, int images, int a, int b, float* H) {
@@ -248,6 +312,7 @@ void inverted_residual_forward(const InvertedResidualParams& p, const InvertedRe
       sgemm_pack_a(isa, true, (int)m, p.c_in, A, (int)lda, ap);
       sgemm_packed_both(isa, (int)m, C, p.c_in, 1.0f, ap, f.expand_bt, p.c_in, 0, 0.0f, H, C);
       K.bias_clamp(m, C, w.expand_b, w.expand_lo, w.expand_hi, H);
+      gate_rows(G, w.expand_gate, H, m * C);
     };
     // Output rows [o0, o1) of images [i0, i0 + images) from H (each image's input rows from r0,
     // in_pix pixels an image): the depthwise taps, then the projection into y through its bias
@@ -257,6 +322,9 @@ void inverted_residual_forward(const InvertedResidualParams& p, const InvertedRe
       float* D = grow(d_v, cols * C);
       for (int i = 0; i < images; ++i)
         K.forward(map, H + i * in_pix * C, r0, o0, o1, f.dw_taps, w.dw_b, w.dw_lo, w.dw_hi, D + i * out_pix * C);
+      gate_rows(G, w.dw_gate, D, cols * C);
+      // Squeeze-and-excitation comes with whole images (plan).
+      if (p.squeeze > 0) squeeze_excite(isa, G, p, w, images, out_pix, D, grow(se_v, (long)images * (2 * C + p.squeeze)));
       // One image: the product lands in y's rows o0..o1 of every channel; several: in scratch.
       float* yi = y + (long)i0 * p.c_out * OHW + (long)o0 * OW;
       float* out = images == 1 ? yi : grow(o_v, (long)p.c_out * cols);
@@ -310,11 +378,26 @@ void inverted_residual_unfused(const InvertedResidualParams& p, const InvertedRe
     ConvEpilogue ee;
     ee.lo = w.expand_lo, ee.hi = w.expand_hi;
     conv2d_forward(e, x, w.expand_w, w.expand_b, h.data(), threads, ee);
+    gate_all(w.expand_gate, h.data(), (long)h.size(), threads);
     expanded = h.data();
   }
   ConvEpilogue de;
   de.lo = w.dw_lo, de.hi = w.dw_hi;
   conv2d_forward(d, expanded, w.dw_w, w.dw_b, dw.data(), threads, de);
+  gate_all(w.dw_gate, dw.data(), (long)dw.size(), threads);
+  if (p.squeeze > 0) {  // per image: channel means of the NCHW planes, the scales, the planes scaled
+    const int C = p.hidden;
+    const long plane = (long)d.out_h() * d.out_w();
+    std::vector<float> mean((size_t)p.n * C), mid((size_t)p.n * p.squeeze), gate((size_t)p.n * C);
+    for (long pl = 0; pl < (long)p.n * C; ++pl) {
+      double sum = 0;
+      for (long q = 0; q < plane; ++q) sum += dw[pl * plane + q];
+      mean[pl] = (float)(sum / plane);
+    }
+    se_scales(active_isa(), gated_rows_for(active_isa()), p, w, p.n, mean.data(), mid.data(), gate.data());
+    for (long pl = 0; pl < (long)p.n * C; ++pl)
+      for (long q = 0; q < plane; ++q) dw[pl * plane + q] *= gate[pl];
+  }
   const Conv2dParams pr{p.n, p.hidden, d.out_h(), d.out_w(), p.c_out, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1};
   ConvEpilogue pe;
   pe.residual = residual;

@@ -4,7 +4,10 @@
 // channel counts off every lane count, 5×5 and dilated kernels with asymmetric pads, runs of
 // images with a short last run, and maps large enough to go in bands of rows (shared out, or an
 // image's bands in order on one thread), rows wide enough for the depthwise strips, and blocks
-// without expansion on NCHW planes (stride 1, in bands) and channel-last (stride 2).
+// without expansion on NCHW planes (stride 1, in bands) and channel-last (stride 2); and
+// MobileNetV3's and EfficientNet's blocks: Hardswish or SiLU after the expansion and the depthwise
+// layer, squeeze-and-excitation (ReLU then Hardsigmoid, SiLU then Sigmoid) over runs of whole
+// images, with and without expansion, and over whole images larger than a run.
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -17,9 +20,15 @@ using namespace cnn;
 
 namespace {
 
+// The block's activations: MobileNetV2's ReLU6; MobileNetV3's ReLU or Hardswish, its
+// squeeze-and-excitation ReLU then Hardsigmoid; EfficientNet's SiLU, its SE SiLU then Sigmoid.
+enum Kind { kRelu6, kReluSe, kHardswish, kHardswishSe, kSiluSe };
+
 struct Case {
   int n, c_in, hidden, c_out, h, w, k, stride, pt, pb, pl, pr, dil;
   bool expand, residual;
+  Kind kind = kRelu6;
+  int squeeze = 0;
 };
 
 // Uniform ±1/√fan_in weights, so that the clamps cut some values and pass others.
@@ -63,19 +72,38 @@ void test_inverted_residual(Isa isa) {
       {3, 24, 24, 24, 70, 45, 3, 1, 1, 1, 1, 1, 1, false, true},
       {2, 40, 40, 12, 50, 31, 5, 1, 4, 3, 4, 2, 2, false, false},
       {3, 7, 7, 9, 9, 9, 3, 2, 1, 1, 1, 1, 1, false, false},
+      // MobileNetV3 (SE without expansion at stride 2, Hardswish with and without SE, 1×1 maps
+      // with a 5×5 kernel) and EfficientNet (SiLU, SE; odd channels; whole images past a run)
+      {5, 16, 16, 16, 16, 16, 3, 2, 1, 1, 1, 1, 1, false, false, kReluSe, 8},
+      {7, 24, 88, 24, 4, 4, 3, 1, 1, 1, 1, 1, 1, true, true, kHardswish},
+      {9, 96, 576, 96, 1, 1, 5, 1, 2, 2, 2, 2, 1, true, true, kHardswishSe, 144},
+      {6, 40, 240, 40, 2, 2, 5, 1, 2, 2, 2, 2, 1, true, true, kHardswishSe, 64},
+      {6, 16, 96, 24, 16, 16, 3, 2, 1, 1, 1, 1, 1, true, false, kSiluSe, 4},
+      {5, 32, 32, 16, 16, 16, 3, 1, 1, 1, 1, 1, 1, false, false, kSiluSe, 8},
+      {3, 5, 19, 7, 7, 9, 5, 2, 2, 1, 0, 2, 1, true, false, kSiluSe, 3},
+      {2, 16, 96, 16, 45, 47, 3, 1, 1, 1, 1, 1, 1, true, true, kSiluSe, 4},
   };
   for (const Case& c : cases) {
     InvertedResidualParams p;
-    p.n = c.n, p.c_in = c.c_in, p.hidden = c.hidden, p.c_out = c.c_out;
+    p.n = c.n, p.c_in = c.c_in, p.hidden = c.hidden, p.c_out = c.c_out, p.squeeze = c.squeeze;
     p.dw = Conv2dParams{c.n, c.hidden, c.h, c.w, c.hidden, c.k, c.k, c.stride, c.stride, c.pt, c.pb, c.pl, c.pr, c.dil, c.dil, c.hidden};
     const long out = (long)c.n * c.c_out * p.dw.out_h() * p.dw.out_w();
     const auto x = random_vec((size_t)c.n * c.c_in * c.h * c.w, rng), res = random_vec(out, rng);
     const auto ew = weights((size_t)c.hidden * c.c_in, c.c_in, rng), eb = weights(c.hidden, 4, rng);
     const auto dw = weights((size_t)c.hidden * c.k * c.k, c.k * c.k, rng), db = weights(c.hidden, 4, rng);
     const auto pw = weights((size_t)c.c_out * c.hidden, c.hidden, rng), pb = weights(c.c_out, 4, rng);
+    const auto s1w = weights((size_t)c.squeeze * c.hidden, c.hidden, rng), s1b = weights(c.squeeze, 4, rng);
+    const auto s2w = weights((size_t)c.hidden * c.squeeze, c.squeeze, rng), s2b = weights(c.hidden, 4, rng);
     InvertedResidualWeights wt;
-    if (c.expand) wt.expand_w = ew.data(), wt.expand_b = eb.data(), wt.expand_lo = 0.0f, wt.expand_hi = 6.0f;
-    wt.dw_w = dw.data(), wt.dw_b = db.data(), wt.dw_lo = 0.0f, wt.dw_hi = 6.0f;
+    const float hi = c.kind == kRelu6 ? 6.0f : INFINITY, lo = c.kind == kRelu6 || c.kind == kReluSe ? 0.0f : -INFINITY;
+    const int gate = c.kind == kSiluSe ? (int)Gated::kSilu : c.kind == kHardswish || c.kind == kHardswishSe ? (int)Gated::kHardswish : kNoGate;
+    if (c.expand) wt.expand_w = ew.data(), wt.expand_b = eb.data(), wt.expand_lo = lo, wt.expand_hi = hi, wt.expand_gate = gate;
+    wt.dw_w = dw.data(), wt.dw_b = db.data(), wt.dw_lo = lo, wt.dw_hi = hi, wt.dw_gate = gate;
+    if (c.squeeze > 0) {
+      wt.se_fc1_w = s1w.data(), wt.se_fc1_b = s1b.data(), wt.se_fc2_w = s2w.data(), wt.se_fc2_b = s2b.data();
+      if (c.kind == kSiluSe) wt.se_act_gate = (int)Gated::kSilu, wt.se_gate = kSigmoidGate;
+      else wt.se_lo = 0.0f, wt.se_gate = (int)Gated::kHardsigmoid;
+    }
     wt.project_w = pw.data(), wt.project_b = pb.data();
     std::vector<float> want(out);
     inverted_residual_unfused(p, wt, x.data(), c.residual ? res.data() : nullptr, want.data(), 1);

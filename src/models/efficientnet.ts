@@ -7,6 +7,7 @@ import { initConvBnLinear } from './init.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops.js';
 import { convNormAct } from './blocks.js';
+import { runInvertedResidualFused } from '../nn/inverted-residual-fusion.js';
 import { probability, type ModelOptions } from './options.js';
 import type { OnnxExporter, OnnxValue } from '../nn/onnx-export.js';
 
@@ -52,6 +53,11 @@ export class MBConv extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    if (!this.block.hasHooks() && !this.stochasticDepth.hasHooks() && !this.stochasticDepth.training) {
+      // Eval without hooks: the whole block as one kernel over folded weights (stochastic depth is the identity).
+      const fused = runInvertedResidualFused([...this.block.children()], x, this.useResidual);
+      if (fused) return fused;
+    }
     const y = this.block.call(x);
     return this.useResidual ? ops.add(this.stochasticDepth.call(y), x) : y;
   }

@@ -6,6 +6,7 @@ import { initConvBnLinear } from './init.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops.js';
 import { convNormAct, makeDivisible } from './blocks.js';
+import { runInvertedResidualFused } from '../nn/inverted-residual-fusion.js';
 import { probability, type ModelOptions } from './options.js';
 import type { OnnxExporter, OnnxValue } from '../nn/onnx-export.js';
 
@@ -52,6 +53,11 @@ export class InvertedResidualV3 extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    if (!this.block.hasHooks()) {
+      // Eval without hooks: the whole block as one kernel over folded weights.
+      const fused = runInvertedResidualFused([...this.block.children()], x, this.useResidual);
+      if (fused) return fused;
+    }
     const y = this.block.call(x);
     return this.useResidual ? ops.add(y, x) : y;
   }

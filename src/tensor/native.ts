@@ -31,15 +31,27 @@ export interface ConvForwardParams extends ConvParams {
 
 /** MobileNetV2's inverted residual block in eval mode: the block's sizes and its depthwise geometry. */
 export interface InvertedResidualParams {
-  n: number; cIn: number; hidden: number; cOut: number; h: number; w: number;
+  n: number; cIn: number; hidden: number; cOut: number;
+  /** Channels of the squeeze-and-excitation's squeeze (none where absent). */
+  squeeze?: number;
+  h: number; w: number;
   kh: number; kw: number; strideH: number; strideW: number;
   padT: number; padB: number; padL: number; padR: number; dilH: number; dilW: number;
 }
 
-/** The block's three layers, BatchNorm folded in: expand 1×1 (none: hidden = cIn), depthwise, project 1×1; each clamp applied after its layer's bias. */
+/** A gated activation after a layer's clamp. */
+export type BlockGate = 'silu' | 'hardswish' | 'hardsigmoid' | 'sigmoid';
+
+/**
+ * The block's layers, BatchNorm folded in: expand 1×1 (none: hidden = cIn), depthwise, the
+ * squeeze-and-excitation's two 1×1 layers (with params.squeeze), project 1×1; each clamp, then
+ * gate, applied after its layer's bias (seGate, after fc2, defaults to 'sigmoid').
+ */
 export interface InvertedResidualLayers {
-  expandWeight: Float32Array | null; expandBias: Float32Array | null; expandClamp?: [number, number];
-  dwWeight: Float32Array; dwBias: Float32Array | null; dwClamp?: [number, number];
+  expandWeight: Float32Array | null; expandBias: Float32Array | null; expandClamp?: [number, number]; expandGate?: BlockGate;
+  dwWeight: Float32Array; dwBias: Float32Array | null; dwClamp?: [number, number]; dwGate?: BlockGate;
+  seFc1Weight?: Float32Array; seFc1Bias?: Float32Array | null; seClamp?: [number, number]; seActGate?: BlockGate;
+  seFc2Weight?: Float32Array; seFc2Bias?: Float32Array | null; seGate?: BlockGate;
   projectWeight: Float32Array; projectBias: Float32Array | null;
   /** The weights packed by invertedResidualPack (eval's cache); another ISA's are ignored. */
   packed?: Float32Array;

@@ -138,19 +138,34 @@ function checkSmallNet(g: Generator, threads: number): number {
   return maxRelativeError(got, logits.map((v, i) => v + layer.bias[i % 10]));
 }
 
-/** MobileNetV2's fused eval block (expand, depthwise, project in one kernel): 21 expanded channels
- * leave a partial vector on every ISA, stride 2; a block without expansion adding its input (on NCHW
- * planes); a 40×40 map whose expanded pixels go in bands of rows; 35-pixel rows at stride 2 for the
- * depthwise strips of 8 output pixels (the 40×40 map has them at stride 1). */
-const BLOCK_CHECKS: InvertedResidualParams[] = [
-  { n: 5, cIn: 6, hidden: 21, cOut: 7, h: 7, w: 6, kh: 3, kw: 3, strideH: 2, strideW: 2, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1 },
-  { n: 3, cIn: 19, hidden: 19, cOut: 19, h: 5, w: 5, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1 },
-  { n: 1, cIn: 8, hidden: 96, cOut: 8, h: 40, w: 40, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1 },
-  { n: 2, cIn: 8, hidden: 21, cOut: 8, h: 9, w: 35, kh: 3, kw: 3, strideH: 2, strideW: 2, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1 },
+/** The activations of a checked block: MobileNetV2's ReLU6 clamps; EfficientNet's SiLU, its
+ * squeeze-and-excitation (with params.squeeze) SiLU then Sigmoid; MobileNetV3's Hardswish, its
+ * squeeze-and-excitation ReLU then Hardsigmoid. */
+type BlockKind = 'relu6' | 'silu' | 'hardswish';
+
+/** The fused eval block (expand, depthwise, squeeze-and-excitation, project in one kernel): 21
+ * expanded channels leave a partial vector on every ISA, stride 2; a block without expansion adding
+ * its input (on NCHW planes); a 40×40 map whose expanded pixels go in bands of rows; 35-pixel rows
+ * at stride 2 for the depthwise strips of 8 output pixels (the 40×40 map has them at stride 1);
+ * gated blocks with squeeze-and-excitation over runs of whole images, one without expansion. */
+const BLOCK_CHECKS: [InvertedResidualParams, BlockKind][] = [
+  [{ n: 5, cIn: 6, hidden: 21, cOut: 7, h: 7, w: 6, kh: 3, kw: 3, strideH: 2, strideW: 2, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1 }, 'relu6'],
+  [{ n: 3, cIn: 19, hidden: 19, cOut: 19, h: 5, w: 5, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1 }, 'relu6'],
+  [{ n: 1, cIn: 8, hidden: 96, cOut: 8, h: 40, w: 40, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1 }, 'relu6'],
+  [{ n: 2, cIn: 8, hidden: 21, cOut: 8, h: 9, w: 35, kh: 3, kw: 3, strideH: 2, strideW: 2, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1 }, 'relu6'],
+  [{ n: 7, cIn: 6, hidden: 37, cOut: 6, squeeze: 5, h: 6, w: 5, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1 }, 'silu'],
+  [{ n: 4, cIn: 9, hidden: 9, cOut: 5, squeeze: 8, h: 9, w: 7, kh: 5, kw: 5, strideH: 2, strideW: 2, padT: 2, padB: 2, padL: 2, padR: 2, dilH: 1, dilW: 1 }, 'hardswish'],
 ];
 
-/** The fused block against the reference convolutions one after the other, clamped to [0, 6] after the first two. */
-function checkInvertedResidual(p: InvertedResidualParams, g: Generator, threads: number): number {
+const GATES = {
+  silu: (v: number) => v / (1 + Math.exp(-v)),
+  sigmoid: (v: number) => 1 / (1 + Math.exp(-v)),
+  hardswish: (v: number) => v * Math.min(Math.max(v + 3, 0), 6) / 6,
+  hardsigmoid: (v: number) => Math.min(Math.max(v + 3, 0), 6) / 6,
+};
+
+/** The fused block against the reference convolutions one after the other, each followed by the kind's activation. */
+function checkInvertedResidual([p, kind]: [InvertedResidualParams, BlockKind], g: Generator, threads: number): number {
   const conv = (cIn: number, h: number, w: number, cOut: number, k: number, groups: number): ConvParams => ({
     n: p.n, cIn, h, w, cOut, kh: k, kw: k, strideH: k === 1 ? 1 : p.strideH, strideW: k === 1 ? 1 : p.strideW,
     padT: k === 1 ? 0 : p.padT, padB: k === 1 ? 0 : p.padB, padL: k === 1 ? 0 : p.padL, padR: k === 1 ? 0 : p.padR, dilH: 1, dilW: 1, groups,
@@ -158,28 +173,55 @@ function checkInvertedResidual(p: InvertedResidualParams, g: Generator, threads:
   const expand = p.hidden !== p.cIn, dwp = conv(p.hidden, p.h, p.w, p.hidden, p.kh, p.hidden);
   const [, , outH, outW] = convOutputShape(dwp);
   const residual = p.cIn === p.cOut && outH === p.h && outW === p.w;
-  // Weights scaled by 1/√fan-in, so that the clamps cut some values and pass others.
+  // Weights scaled by 1/√fan-in, so that the activations cut some values and pass others.
   const weights = (n: number, fanIn: number) => randomArray(n, g).map((v) => v / Math.sqrt(fanIn));
   const x = randomArray(p.n * p.cIn * p.h * p.w, g);
+  const act = kind === 'relu6' ? { clamp: [0, 6] as [number, number] } : { gate: kind };
+  const S = p.squeeze ?? 0;
+  const se = { seFc1Weight: weights(S * p.hidden, p.hidden), seFc1Bias: randomArray(S, g), seFc2Weight: weights(p.hidden * S, S), seFc2Bias: randomArray(p.hidden, g) };
   const layers = {
-    expandWeight: expand ? weights(p.hidden * p.cIn, p.cIn) : null, expandBias: expand ? randomArray(p.hidden, g) : null, expandClamp: [0, 6] as [number, number],
-    dwWeight: weights(p.hidden * p.kh * p.kw, p.kh * p.kw), dwBias: randomArray(p.hidden, g), dwClamp: [0, 6] as [number, number],
+    expandWeight: expand ? weights(p.hidden * p.cIn, p.cIn) : null, expandBias: expand ? randomArray(p.hidden, g) : null,
+    ...(act.clamp ? { expandClamp: act.clamp, dwClamp: act.clamp } : { expandGate: act.gate, dwGate: act.gate }),
+    dwWeight: weights(p.hidden * p.kh * p.kw, p.kh * p.kw), dwBias: randomArray(p.hidden, g),
+    ...(S > 0 ? {
+      ...se, ...(kind === 'silu' ? { seActGate: 'silu' as const, seGate: 'sigmoid' as const } : { seClamp: [0, Infinity] as [number, number], seGate: 'hardsigmoid' as const }),
+    } : {}),
     projectWeight: weights(p.cOut * p.hidden, p.hidden), projectBias: randomArray(p.cOut, g),
   };
-  const clamp6 = (a: Float32Array) => a.map((v) => Math.min(Math.max(v, 0), 6));
+  const activate = (a: Float32Array) => a.map(act.gate ? GATES[act.gate] : (v) => Math.min(Math.max(v, 0), 6));
   let h = x;
   if (layers.expandWeight) {
     h = new Float32Array(p.n * p.hidden * p.h * p.w);
     native.conv2dRefForward(conv(p.cIn, p.h, p.w, p.hidden, 1, 1), x, layers.expandWeight, layers.expandBias, h);
-    h = clamp6(h);
+    h = activate(h);
   }
-  const d = new Float32Array(p.n * p.hidden * outH * outW);
-  native.conv2dRefForward(dwp, h, layers.dwWeight, layers.dwBias, d);
+  const dw = new Float32Array(p.n * p.hidden * outH * outW);
+  native.conv2dRefForward(dwp, h, layers.dwWeight, layers.dwBias, dw);
+  const d = S > 0 ? squeezeExcite(activate(dw), p.n, p.hidden, outH * outW, se, kind) : activate(dw);
   const want = new Float32Array(p.n * p.cOut * outH * outW), got = new Float32Array(want.length);
-  native.conv2dRefForward(conv(p.hidden, outH, outW, p.cOut, 1, 1), clamp6(d), layers.projectWeight, layers.projectBias, want);
+  native.conv2dRefForward(conv(p.hidden, outH, outW, p.cOut, 1, 1), d, layers.projectWeight, layers.projectBias, want);
   if (residual) for (let i = 0; i < want.length; i++) want[i] += x[i];
   native.invertedResidualForward(p, layers, x, residual ? x : null, got, threads);
   return maxRelativeError(got, want);
+}
+
+/** d (n × c planes of `plane` pixels) scaled per image and channel by its squeeze-and-excitation, in doubles. */
+function squeezeExcite(d: Float32Array, n: number, c: number, plane: number,
+  l: { seFc1Weight: Float32Array; seFc1Bias: Float32Array; seFc2Weight: Float32Array; seFc2Bias: Float32Array }, kind: BlockKind): Float32Array {
+  const s = l.seFc1Bias.length, out = new Float32Array(d.length);
+  for (let i = 0; i < n; i++) {
+    const mean = Array.from({ length: c }, (_, k) => d.subarray((i * c + k) * plane, (i * c + k + 1) * plane).reduce((a, v) => a + v, 0) / plane);
+    const mid = Array.from({ length: s }, (_, j) => {
+      const v = mean.reduce((a, m, k) => a + l.seFc1Weight[j * c + k] * m, l.seFc1Bias[j]);
+      return kind === 'silu' ? GATES.silu(v) : Math.max(v, 0);
+    });
+    for (let k = 0; k < c; k++) {
+      const v = mid.reduce((a, m, j) => a + l.seFc2Weight[k * s + j] * m, l.seFc2Bias[k]);
+      const scale = kind === 'silu' ? GATES.sigmoid(v) : GATES.hardsigmoid(v);
+      for (let q = 0; q < plane; q++) out[(i * c + k) * plane + q] = d[(i * c + k) * plane + q] * scale;
+    }
+  }
+  return out;
 }
 
 /** The 2×2 stride-2 max pool (floor mode) of max(y, 0), y of shape [n, c, oh, ow]. */

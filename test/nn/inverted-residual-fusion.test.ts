@@ -8,10 +8,14 @@
 // with an expansion fuse, and at 96×96 the first, without one, on NCHW planes in two bands of
 // rows (at 32×32 its 16×16 map runs layer by layer). At 32×32 every fused block runs in runs of
 // whole images; at 96×96 the early blocks' expanded maps outgrow an item and go in bands of rows. Hooks, train mode and recorded gradients keep the layers apart.
+// MobileNetV3's blocks (ReLU or Hardswish, squeeze-and-excitation gated by Hardsigmoid) and
+// EfficientNet's (SiLU, SE gated by Sigmoid) fuse the same way, every block of the two models, the
+// squeeze-and-excitation taking whole images however large.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setInvertedResidualFusion } from '../../src/nn/inverted-residual-fusion.js';
 import { InvertedResidual } from '../../src/models/mobilenet.js';
+import { SqueezeExcitation } from '../../src/nn/squeeze_excitation.js';
 import type { Module } from '../../src/nn/module.js';
 import { Tensor, noGrad } from '../../src/tensor/tensor.js';
 import { invertedResidual, invertedResidualPackCount } from '../../src/tensor/inverted-residual.js';
@@ -118,5 +122,51 @@ describe('a whole mobilenet_v2 eval through fused inverted residual blocks', () 
     assert.throws(() => noGrad(() => invertedResidual(t([1, 3, 3, 3]), expand, dw, project, false)), /expand weight \[4, 2, 1, 1\] should be \[4, 3, 1, 1\]/);
     assert.throws(() => noGrad(() => invertedResidual(t([1, 2, 3, 3]), null, dw, project, false)), /without expansion/);
     assert.throws(() => noGrad(() => invertedResidual(t([1, 2, 3, 3]), expand, { ...dw, stride: [2, 2] }, project, true)), /cannot add the input/);
+  });
+});
+
+describe('MobileNetV3 and EfficientNet eval through fused blocks with squeeze-and-excitation', () => {
+  for (const [name, n, side, blocks] of [['mobilenet_v3_small', 3, 32, 11], ['efficientnet_b0', 2, 32, 16], ['mobilenet_v3_small', 1, 64, 11]] as const) {
+    it(`${name}, ${n} images of 3×${side}×${side}: the layer-by-layer and unfused logits, ${blocks} blocks fused`, () => {
+      const model = deterministicModel(name).eval(), x = sineImages(n, side);
+      const [fused, calls] = countFused(() => noGrad(() => model.call(x)));
+      assert.equal(calls, blocks);
+      const [layered, layeredCalls] = countFused(() => layerByLayer(model, x));
+      assert.equal(layeredCalls, 0);
+      assertClose(fused, layered, WITHIN, 'fused blocks against folded layers');
+      assertClose(fused, model.call(x).detach(), WITHIN, 'fused blocks against the unfused path');
+      assert.ok(fused.data.some((v) => Math.abs(v) > 0.1), 'logits of some size');
+    });
+  }
+
+  it('a hook inside a squeeze-and-excitation keeps its block layer by layer and sees its output; train mode fuses nothing', () => {
+    const model = deterministicModel('efficientnet_b0').eval(), x = sineImages(2);
+    const want = layerByLayer(model, x);
+    const se = [...model.modules()].filter((m) => m instanceof SqueezeExcitation)[5];
+    let seen: Tensor | undefined;
+    const handle = se.fc1.registerForwardHook((_m, _in, y) => { seen = y; });
+    const [hooked, calls] = countFused(() => noGrad(() => model.call(x)));
+    handle.remove();
+    assert.equal(calls, 15);
+    assert.deepEqual(seen?.shape, [2, se.fc1.outChannels, 1, 1]);
+    assertClose(hooked, want, WITHIN, 'one block unfused');
+    model.train();
+    assert.equal(countFused(() => noGrad(() => model.call(x)))[1], 0, 'train mode');
+  });
+
+  it('refuses squeeze-and-excitation weights that do not fit the block, and unknown gates', () => {
+    const t = (shape: number[]) => new Tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.1), shape);
+    const dw = { weight: t([4, 1, 3, 3]), bias: null, stride: [1, 1] as [number, number], pads: [1, 1, 1, 1] as [number, number, number, number], dilation: [1, 1] as [number, number] };
+    const expand = { weight: t([4, 2, 1, 1]), bias: null, gate: 'silu' as const };
+    const project = { weight: t([2, 4, 1, 1]), bias: null };
+    const se = { fc1: { weight: t([3, 4, 1, 1]), bias: t([3]), gate: 'silu' as const }, fc2: { weight: t([4, 3, 1, 1]), bias: t([4]) } };
+    const y = noGrad(() => invertedResidual(t([1, 2, 3, 3]), expand, { ...dw, se }, project, true));
+    assert.deepEqual(y.shape, [1, 2, 3, 3]);
+    assert.throws(() => noGrad(() => invertedResidual(t([1, 2, 3, 3]), expand, { ...dw, se: { ...se, fc2: { weight: t([4, 2, 1, 1]), bias: null } } }, project, true)),
+      /fc2 weight \[4, 2, 1, 1\] should be \[4, 3, 1, 1\]/);
+    assert.throws(() => noGrad(() => invertedResidual(t([1, 2, 3, 3]), expand, { ...dw, se: { ...se, fc1: { ...se.fc1, bias: t([4]) } } }, project, true)),
+      /fc1 bias \[4\] should be \[3\]/);
+    assert.throws(() => noGrad(() => invertedResidual(t([1, 2, 3, 3]), { ...expand, gate: 'gelu' as 'silu' }, dw, project, true)),
+      /expandGate must be 'silu', 'hardswish', 'hardsigmoid' or 'sigmoid', not 'gelu'/);
   });
 });
