@@ -105,44 +105,6 @@ void bias_act_rows(const GatedRows& G, int rows, int cols, const float* b, float
   gate_rows(G, gate, y, (long)rows * cols);
 }
 
-// The per-channel scales of the squeeze-and-excitation for `images` images whose channel means
-// are the rows of mean (images × hidden): gate (images × hidden) = se_gate(fc2(act(fc1(mean)))),
-// mid (images × squeeze) its scratch. The two products on the calling thread.
-void se_scales(Isa isa, const GatedRows& G, const InvertedResidualParams& p, const InvertedResidualWeights& w, int images,
-               const float* mean, float* mid, float* gate) {
-  const int C = p.hidden, S = p.squeeze;
-  sgemm_isa(isa, false, true, images, S, C, 1.0f, mean, C, w.se_fc1_w, C, 0.0f, mid, S, 1);
-  bias_act_rows(G, images, S, w.se_fc1_b, w.se_lo, w.se_hi, w.se_act_gate, mid);
-  sgemm_isa(isa, false, true, images, C, S, 1.0f, mid, S, w.se_fc2_w, S, 0.0f, gate, C, 1);
-  bias_act_rows(G, images, C, w.se_fc2_b, -INFINITY, INFINITY, w.se_gate, gate);
-}
-
-// D (images × pixels × hidden, channel-last) scaled by its squeeze-and-excitation; scratch holds
-// images · (2·hidden + squeeze) floats.
-void squeeze_excite(Isa isa, const GatedRows& G, const InvertedResidualParams& p, const InvertedResidualWeights& w,
-                    int images, long pixels, float* D, float* scratch) {
-  const int C = p.hidden;
-  float* mean = scratch;
-  float* gate = mean + (long)images * C;
-  float* mid = gate + (long)images * C;
-  const float inv = 1.0f / (float)pixels;
-  for (int i = 0; i < images; ++i) {
-    float* __restrict m = mean + (long)i * C;
-    const float* Di = D + (long)i * pixels * C;
-    std::memset(m, 0, sizeof(float) * C);
-    for (long q = 0; q < pixels; ++q)
-      for (int c = 0; c < C; ++c) m[c] += Di[q * C + c];
-    for (int c = 0; c < C; ++c) m[c] *= inv;
-  }
-  se_scales(isa, G, p, w, images, mean, mid, gate);
-  for (int i = 0; i < images; ++i) {
-    const float* __restrict g = gate + (long)i * C;
-    float* __restrict Di = D + (long)i * pixels * C;
-    for (long q = 0; q < pixels; ++q)
-      for (int c = 0; c < C; ++c) Di[q * C + c] *= g[c];
-  }
-}
-
 void planes_forward(Isa isa, const InvertedResidualParams& p, const InvertedResidualWeights& w, const float* project_a,
                     const float* x, const float* residual, float* y, int threads) {
   const Conv2dParams& d = p.dw;
@@ -197,21 +159,77 @@ struct Shared {
   float* expand_bt = nullptr;  // W_eᵀ packed by sgemm_pack_bt (64-byte aligned), or null: no expansion
   float* dw_taps = nullptr;    // [tap][hidden]
   float* project_a = nullptr;  // W_p packed by sgemm_pack_a
-  float* tag = nullptr;        // their packed_tag
+  float* se_fc1_bt = nullptr;  // the squeeze-and-excitation's fc1ᵀ and fc2ᵀ as expand_bt, or null: none
+  float* se_fc2_bt = nullptr;
+  float* tag = nullptr;  // their packed_tag
 };
 
-// Where each factor lies in a buffer of inverted_residual_packed_floats from base: the packed
-// expand weights at the first 64-byte boundary (16 floats to spare), the taps, the packed project
-// weights, and the tag in the last float.
+// Floats of the packed factors, as layout places them.
+long shared_floats(Isa isa, const InvertedResidualParams& p) {
+  const long se = p.squeeze > 0 ? sgemm_packed_bt_floats(isa, p.squeeze, p.hidden) + sgemm_packed_bt_floats(isa, p.hidden, p.squeeze) + 32 : 0;
+  return sgemm_packed_bt_floats(isa, p.hidden, p.c_in) + 16 + (long)p.dw.kh * p.dw.kw * p.hidden +
+         sgemm_packed_a_floats(isa, p.c_out, p.hidden) + se + 1;
+}
+
+// Where each factor lies in a buffer of shared_floats from base: the packed expand weights at the
+// first 64-byte boundary (16 floats to spare), the taps, the packed project weights, the
+// squeeze-and-excitation's at the next boundaries, and the tag in the last float.
 Shared layout(Isa isa, const InvertedResidualParams& p, bool expand, float* base) {
   Shared s;
   float* at = base;
   if (expand) s.expand_bt = aligned_64(base), at += sgemm_packed_bt_floats(isa, p.hidden, p.c_in) + 16;
   s.dw_taps = at, at += (long)p.dw.kh * p.dw.kw * p.hidden;
-  s.project_a = at;
-  s.tag = base + inverted_residual_packed_floats(p) - 1;
+  s.project_a = at, at += sgemm_packed_a_floats(isa, p.c_out, p.hidden);
+  if (p.squeeze > 0) {
+    s.se_fc1_bt = aligned_64(at), at = s.se_fc1_bt + sgemm_packed_bt_floats(isa, p.squeeze, p.hidden);
+    s.se_fc2_bt = aligned_64(at);
+  }
+  s.tag = base + shared_floats(isa, p) - 1;
   return s;
 }
+
+// mid (images × squeeze) = act(mean · fc1ᵀ + b1), gate (images × hidden) = se_gate(mid · fc2ᵀ + b2):
+// the squeeze-and-excitation's scales for `images` images whose channel means are the rows of
+// mean, both products on the calling thread against the shared packed weights; ap (packing of the
+// left factors) holds sgemm_packed_a_floats(isa, images, max(hidden, squeeze)).
+void se_scales(Isa isa, const GatedRows& G, const InvertedResidualParams& p, const InvertedResidualWeights& w,
+               const Shared& f, int images, const float* mean, float* mid, float* gate, float* ap) {
+  const int C = p.hidden, S = p.squeeze;
+  sgemm_pack_a(isa, false, images, C, mean, C, ap);
+  sgemm_packed_both(isa, images, S, C, 1.0f, ap, f.se_fc1_bt, C, 0, 0.0f, mid, S);
+  bias_act_rows(G, images, S, w.se_fc1_b, w.se_lo, w.se_hi, w.se_act_gate, mid);
+  sgemm_pack_a(isa, false, images, S, mid, S, ap);
+  sgemm_packed_both(isa, images, C, S, 1.0f, ap, f.se_fc2_bt, S, 0, 0.0f, gate, C);
+  bias_act_rows(G, images, C, w.se_fc2_b, -INFINITY, INFINITY, w.se_gate, gate);
+}
+
+// D (images × pixels × hidden, channel-last) scaled by its squeeze-and-excitation; scratch holds
+// images · (2·hidden + squeeze) floats, ap as for se_scales.
+void squeeze_excite(Isa isa, const GatedRows& G, const InvertedResidualParams& p, const InvertedResidualWeights& w,
+                    const Shared& f, int images, long pixels, float* D, float* scratch, float* ap) {
+  const int C = p.hidden;
+  float* mean = scratch;
+  float* gate = mean + (long)images * C;
+  float* mid = gate + (long)images * C;
+  const float inv = 1.0f / (float)pixels;
+  for (int i = 0; i < images; ++i) {
+    float* __restrict m = mean + (long)i * C;
+    const float* Di = D + (long)i * pixels * C;
+    std::memset(m, 0, sizeof(float) * C);
+    for (long q = 0; q < pixels; ++q)
+      for (int c = 0; c < C; ++c) m[c] += Di[q * C + c];
+    for (int c = 0; c < C; ++c) m[c] *= inv;
+  }
+  se_scales(isa, G, p, w, f, images, mean, mid, gate, ap);
+  for (int i = 0; i < images; ++i) {
+    const float* __restrict g = gate + (long)i * C;
+    float* __restrict Di = D + (long)i * pixels * C;
+    for (long q = 0; q < pixels; ++q)
+      for (int c = 0; c < C; ++c) Di[q * C + c] *= g[c];
+  }
+}
+
+
 
 Shared share(Isa isa, const InvertedResidualParams& p, const InvertedResidualWeights& w) {
   if (w.packed) {
@@ -256,11 +274,7 @@ void transpose_planes(const float* src, long plane, int C, long pixels, float* d
 
 }  // namespace
 
-long inverted_residual_packed_floats(const InvertedResidualParams& p) {
-  const Isa isa = active_isa();
-  return sgemm_packed_bt_floats(isa, p.hidden, p.c_in) + 16 + (long)p.dw.kh * p.dw.kw * p.hidden +
-         sgemm_packed_a_floats(isa, p.c_out, p.hidden) + 1;
-}
+long inverted_residual_packed_floats(const InvertedResidualParams& p) { return shared_floats(active_isa(), p); }
 
 void inverted_residual_pack(const InvertedResidualParams& p, const InvertedResidualWeights& w, float* out) {
   const Isa isa = active_isa();
@@ -270,6 +284,10 @@ void inverted_residual_pack(const InvertedResidualParams& p, const InvertedResid
   for (int c = 0; c < p.hidden; ++c)
     for (int i = 0; i < k; ++i) s.dw_taps[(long)i * p.hidden + c] = w.dw_w[(long)c * k + i];
   sgemm_pack_a(isa, false, p.c_out, p.hidden, w.project_w, p.hidden, s.project_a);
+  if (p.squeeze > 0) {
+    sgemm_pack_bt(isa, p.squeeze, p.hidden, w.se_fc1_w, p.hidden, s.se_fc1_bt);
+    sgemm_pack_bt(isa, p.hidden, p.squeeze, w.se_fc2_w, p.squeeze, s.se_fc2_bt);
+  }
   *s.tag = packed_tag(isa, out);
 }
 
@@ -324,7 +342,10 @@ void inverted_residual_forward(const InvertedResidualParams& p, const InvertedRe
         K.forward(map, H + i * in_pix * C, r0, o0, o1, f.dw_taps, w.dw_b, w.dw_lo, w.dw_hi, D + i * out_pix * C);
       gate_rows(G, w.dw_gate, D, cols * C);
       // Squeeze-and-excitation comes with whole images (plan).
-      if (p.squeeze > 0) squeeze_excite(isa, G, p, w, images, out_pix, D, grow(se_v, (long)images * (2 * C + p.squeeze)));
+      if (p.squeeze > 0) {
+        float* scratch = grow(se_v, (long)images * (2 * C + p.squeeze));
+        squeeze_excite(isa, G, p, w, f, images, out_pix, D, scratch, grow(ap_v, sgemm_packed_a_floats(isa, images, std::max(C, p.squeeze))));
+      }
       // One image: the product lands in y's rows o0..o1 of every channel; several: in scratch.
       float* yi = y + (long)i0 * p.c_out * OHW + (long)o0 * OW;
       float* out = images == 1 ? yi : grow(o_v, (long)p.c_out * cols);
@@ -394,7 +415,11 @@ void inverted_residual_unfused(const InvertedResidualParams& p, const InvertedRe
       for (long q = 0; q < plane; ++q) sum += dw[pl * plane + q];
       mean[pl] = (float)(sum / plane);
     }
-    se_scales(active_isa(), gated_rows_for(active_isa()), p, w, p.n, mean.data(), mid.data(), gate.data());
+    const GatedRows& G = gated_rows_for(active_isa());
+    sgemm(false, true, p.n, p.squeeze, C, 1.0f, mean.data(), C, w.se_fc1_w, C, 0.0f, mid.data(), p.squeeze, threads);
+    bias_act_rows(G, p.n, p.squeeze, w.se_fc1_b, w.se_lo, w.se_hi, w.se_act_gate, mid.data());
+    sgemm(false, true, p.n, C, p.squeeze, 1.0f, mid.data(), p.squeeze, w.se_fc2_w, p.squeeze, 0.0f, gate.data(), C, threads);
+    bias_act_rows(G, p.n, C, w.se_fc2_b, -INFINITY, INFINITY, w.se_gate, gate.data());
     for (long pl = 0; pl < (long)p.n * C; ++pl)
       for (long q = 0; q < plane; ++q) dw[pl * plane + q] *= gate[pl];
   }
