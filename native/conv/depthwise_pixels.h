@@ -23,6 +23,10 @@ struct DepthwisePixels {
                   float lo, float hi, float* out);
   // y[q·C + c] = clamp(y[q·C + c] + b[c], lo, hi) for q < pixels, c < C (b may be null).
   void (*bias_clamp)(long pixels, int channels, const float* b, float lo, float hi, float* y);
+  // sums[c] = Σ_q y[q·C + c] for c < C (squeeze-and-excitation's pooling).
+  void (*channel_sums)(long pixels, int channels, const float* y, float* sums);
+  // y[q·C + c] *= s[c] for q < pixels, c < C.
+  void (*scale_channels)(long pixels, int channels, const float* s, float* y);
 };
 
 extern const DepthwisePixels depthwise_pixels_portable;

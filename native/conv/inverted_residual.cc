@@ -97,11 +97,9 @@ void gate_all(int gate, float* y, long n, int threads) {
 }
 
 // rows × cols in place: + b[col] (b may be null), clamped to [lo, hi], then the gate.
-void bias_act_rows(const GatedRows& G, int rows, int cols, const float* b, float lo, float hi, int gate, float* y) {
-  for (long r = 0; r < rows; ++r) {
-    float* yr = y + r * cols;
-    for (int c = 0; c < cols; ++c) yr[c] = std::min(std::max(yr[c] + (b ? b[c] : 0.0f), lo), hi);
-  }
+void bias_act_rows(const DepthwisePixels& K, const GatedRows& G, int rows, int cols, const float* b, float lo, float hi, int gate,
+                   float* y) {
+  K.bias_clamp(rows, cols, b, lo, hi, y);
   gate_rows(G, gate, y, (long)rows * cols);
 }
 
@@ -192,41 +190,33 @@ Shared layout(Isa isa, const InvertedResidualParams& p, bool expand, float* base
 // the squeeze-and-excitation's scales for `images` images whose channel means are the rows of
 // mean, both products on the calling thread against the shared packed weights; ap (packing of the
 // left factors) holds sgemm_packed_a_floats(isa, images, max(hidden, squeeze)).
-void se_scales(Isa isa, const GatedRows& G, const InvertedResidualParams& p, const InvertedResidualWeights& w,
+void se_scales(Isa isa, const DepthwisePixels& K, const GatedRows& G, const InvertedResidualParams& p, const InvertedResidualWeights& w,
                const Shared& f, int images, const float* mean, float* mid, float* gate, float* ap) {
   const int C = p.hidden, S = p.squeeze;
   sgemm_pack_a(isa, false, images, C, mean, C, ap);
   sgemm_packed_both(isa, images, S, C, 1.0f, ap, f.se_fc1_bt, C, 0, 0.0f, mid, S);
-  bias_act_rows(G, images, S, w.se_fc1_b, w.se_lo, w.se_hi, w.se_act_gate, mid);
+  bias_act_rows(K, G, images, S, w.se_fc1_b, w.se_lo, w.se_hi, w.se_act_gate, mid);
   sgemm_pack_a(isa, false, images, S, mid, S, ap);
   sgemm_packed_both(isa, images, C, S, 1.0f, ap, f.se_fc2_bt, S, 0, 0.0f, gate, C);
-  bias_act_rows(G, images, C, w.se_fc2_b, -INFINITY, INFINITY, w.se_gate, gate);
+  bias_act_rows(K, G, images, C, w.se_fc2_b, -INFINITY, INFINITY, w.se_gate, gate);
 }
 
 // D (images × pixels × hidden, channel-last) scaled by its squeeze-and-excitation; scratch holds
 // images · (2·hidden + squeeze) floats, ap as for se_scales.
-void squeeze_excite(Isa isa, const GatedRows& G, const InvertedResidualParams& p, const InvertedResidualWeights& w,
-                    const Shared& f, int images, long pixels, float* D, float* scratch, float* ap) {
+void squeeze_excite(Isa isa, const DepthwisePixels& K, const GatedRows& G, const InvertedResidualParams& p,
+                    const InvertedResidualWeights& w, const Shared& f, int images, long pixels, float* D, float* scratch, float* ap) {
   const int C = p.hidden;
   float* mean = scratch;
   float* gate = mean + (long)images * C;
   float* mid = gate + (long)images * C;
   const float inv = 1.0f / (float)pixels;
   for (int i = 0; i < images; ++i) {
-    float* __restrict m = mean + (long)i * C;
-    const float* Di = D + (long)i * pixels * C;
-    std::memset(m, 0, sizeof(float) * C);
-    for (long q = 0; q < pixels; ++q)
-      for (int c = 0; c < C; ++c) m[c] += Di[q * C + c];
+    float* m = mean + (long)i * C;
+    K.channel_sums(pixels, C, D + (long)i * pixels * C, m);
     for (int c = 0; c < C; ++c) m[c] *= inv;
   }
-  se_scales(isa, G, p, w, f, images, mean, mid, gate, ap);
-  for (int i = 0; i < images; ++i) {
-    const float* __restrict g = gate + (long)i * C;
-    float* __restrict Di = D + (long)i * pixels * C;
-    for (long q = 0; q < pixels; ++q)
-      for (int c = 0; c < C; ++c) Di[q * C + c] *= g[c];
-  }
+  se_scales(isa, K, G, p, w, f, images, mean, mid, gate, ap);
+  for (int i = 0; i < images; ++i) K.scale_channels(pixels, C, gate + (long)i * C, D + (long)i * pixels * C);
 }
 
 
@@ -344,7 +334,7 @@ void inverted_residual_forward(const InvertedResidualParams& p, const InvertedRe
       // Squeeze-and-excitation comes with whole images (plan).
       if (p.squeeze > 0) {
         float* scratch = grow(se_v, (long)images * (2 * C + p.squeeze));
-        squeeze_excite(isa, G, p, w, f, images, out_pix, D, scratch, grow(ap_v, sgemm_packed_a_floats(isa, images, std::max(C, p.squeeze))));
+        squeeze_excite(isa, K, G, p, w, f, images, out_pix, D, scratch, grow(ap_v, sgemm_packed_a_floats(isa, images, std::max(C, p.squeeze))));
       }
       // One image: the product lands in y's rows o0..o1 of every channel; several: in scratch.
       float* yi = y + (long)i0 * p.c_out * OHW + (long)o0 * OW;
@@ -415,11 +405,12 @@ void inverted_residual_unfused(const InvertedResidualParams& p, const InvertedRe
       for (long q = 0; q < plane; ++q) sum += dw[pl * plane + q];
       mean[pl] = (float)(sum / plane);
     }
+    const DepthwisePixels& K = depthwise_pixels_for(active_isa());
     const GatedRows& G = gated_rows_for(active_isa());
     sgemm(false, true, p.n, p.squeeze, C, 1.0f, mean.data(), C, w.se_fc1_w, C, 0.0f, mid.data(), p.squeeze, threads);
-    bias_act_rows(G, p.n, p.squeeze, w.se_fc1_b, w.se_lo, w.se_hi, w.se_act_gate, mid.data());
+    bias_act_rows(K, G, p.n, p.squeeze, w.se_fc1_b, w.se_lo, w.se_hi, w.se_act_gate, mid.data());
     sgemm(false, true, p.n, C, p.squeeze, 1.0f, mid.data(), p.squeeze, w.se_fc2_w, p.squeeze, 0.0f, gate.data(), C, threads);
-    bias_act_rows(G, p.n, C, w.se_fc2_b, -INFINITY, INFINITY, w.se_gate, gate.data());
+    bias_act_rows(K, G, p.n, C, w.se_fc2_b, -INFINITY, INFINITY, w.se_gate, gate.data());
     for (long pl = 0; pl < (long)p.n * C; ++pl)
       for (long q = 0; q < plane; ++q) dw[pl * plane + q] *= gate[pl];
   }
