@@ -7,6 +7,8 @@ import { truncNormal_, zeros_ } from '../nn/init.js';
 import { Tensor } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops.js';
 import { channelScale } from '../tensor/channels.js';
+import { convnextMlp } from '../tensor/convnext-mlp.js';
+import { isGradEnabled } from '../tensor/tensor.js';
 import { convNormAct } from './blocks.js';
 import { probability, type ModelOptions } from './options.js';
 import type { OnnxExporter, OnnxValue } from '../nn/onnx-export.js';
@@ -49,7 +51,22 @@ export class CNBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    const fused = this.fusedTail(x);
+    if (fused) return fused;
     return ops.add(this.stochasticDepth.call(channelScale(this.block.call(x), this.layerScale)), x);
+  }
+
+  /**
+   * Eval without gradients or hooks: the depthwise convolution, then everything after it as one
+   * native call (tensor/convnext-mlp.ts). Ahead of layer by layer in every stage, even the last
+   * two, whose Linear weights (4.7 and 18.9 MB) each run of pixels reads again (128×3×32×32: 8.1 →
+   * 7.2 ms per 384-channel block, 7.8 → 7.2 per 768-channel one; 8×3×224×224: 14.8 → 16.7 img/s).
+   */
+  private fusedTail(x: Tensor): Tensor | undefined {
+    const [conv, , ln, fc1, gelu, fc2] = [...this.block.children()];
+    if (isGradEnabled() || this.training || this.block.training || x.ndim !== 4 || [this, ...this.modules()].some((m) => m.hasHooks())) return undefined;
+    if (!(ln instanceof LayerNorm) || !(fc1 instanceof Linear) || !(fc2 instanceof Linear) || !(gelu instanceof GELU) || gelu.approximate !== 'none') return undefined;
+    return convnextMlp(conv.call(x), x, { ln, fc1, fc2, scale: this.layerScale }, this);
   }
 
   toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {

@@ -57,6 +57,21 @@ export interface InvertedResidualLayers {
   packed?: Float32Array;
 }
 
+/** ConvNeXt's block tail: n images of c channels × pixels, W1's hidden outputs, LayerNorm's eps. */
+export interface ConvnextMlpParams {
+  n: number; c: number; hidden: number; pixels: number; eps: number;
+}
+
+/** Its LayerNorm (affine optional), two Linear layers (hidden × c, c × hidden) and layer scale γ (optional). */
+export interface ConvnextMlpLayers {
+  lnWeight: Float32Array | null; lnBias: Float32Array | null;
+  fc1Weight: Float32Array; fc1Bias: Float32Array | null;
+  fc2Weight: Float32Array; fc2Bias: Float32Array | null;
+  scale: Float32Array | null;
+  /** The weights folded and packed by convnextMlpPack (eval's cache); another ISA's are ignored. */
+  packed?: Float32Array;
+}
+
 /** C (m×n) = alpha·op(A)·op(B) + beta·C; op(A) is m×k, op(B) k×n; ld* are row strides of the stored matrices. */
 export interface GemmParams {
   transA: boolean; transB: boolean; m: number; n: number; k: number;
@@ -326,6 +341,12 @@ export interface NativeAddon {
   /** y = project(depthwise(expand(x))) (+ residual), each layer's output kept in cache per run of images or band of rows. */
   invertedResidualForward(p: InvertedResidualParams, layers: InvertedResidualLayers, x: Float32Array,
     residual: Float32Array | null, y: Float32Array, threads: number): void;
+  /** y = x + γ ⊙ (fc2(GELU(fc1(LayerNorm over channels of d))) per pixel; d, x, y n × c × pixels (NCHW). */
+  convnextMlpForward(p: ConvnextMlpParams, layers: ConvnextMlpLayers, d: Float32Array, x: Float32Array, y: Float32Array, threads: number): void;
+  /** Floats convnextMlpPack writes for p on the active ISA. */
+  convnextMlpPackedFloats(p: ConvnextMlpParams): number;
+  /** packed = the block's weights with LayerNorm's affine and γ folded in, as its items multiply them. */
+  convnextMlpPack(p: ConvnextMlpParams, layers: ConvnextMlpLayers, packed: Float32Array): void;
   /** Floats invertedResidualPack writes for p on the active ISA. */
   invertedResidualPackedFloats(p: InvertedResidualParams): number;
   /** packed = the block's weights as its items multiply them, on the active ISA. */
