@@ -32,6 +32,8 @@ void test_binary_broadcast(std::mt19937& rng);
 void test_dropout_masks(cnn::Isa isa);
 // The fused inverted residual block against its layers one by one, on the active ISA (inverted_residual_test.cc).
 void test_inverted_residual(cnn::Isa isa);
+// ConvNeXt's fused block tail against its layers in double precision.
+void test_convnext_mlp(cnn::Isa isa);
 // The few-input-channel forward loops on the active ISA against conv2d_ref (few_channels_test.cc).
 void test_few_channels(cnn::Isa isa);
 // im2col/col2im_add on the active ISA against index loops (columns_kernels_test.cc).

@@ -1190,6 +1190,7 @@ int main() {
     test_depthwise_planes(isa);
     test_pointwise_weight(isa);
     test_inverted_residual(isa);
+    test_convnext_mlp(isa);
     test_pool_vectors(isa);  // pooling dispatches through the active variant
     test_max_pool_pairs_backward(isa);
     test_adaptive_avg_vectors(isa);

@@ -4,7 +4,7 @@
 // (the vector row loops against the direct ones), the optimizers' update loops (against the
 // update rules in float32 written out here) and batch normalization (against the scalar
 // variant's loops, forward and backward with ReLU6, per-channel and blocked). `cnn doctor` reports it.
-import { native, getThreads, type ConvParams, type MaxPoolParams, type PlaneParams, type InvertedResidualParams } from './native.js';
+import { native, getThreads, type ConvParams, type MaxPoolParams, type PlaneParams, type InvertedResidualParams, type ConvnextMlpParams } from './native.js';
 import { convOutputShape } from './ops.js';
 import { Generator } from './random.js';
 import { convOutputSize } from './shape.js';
@@ -112,7 +112,7 @@ const CONV_CHECKS: { p: ConvParams; threads?: number }[] = [
 
 function checkConv(g: Generator, threads: number): number {
   return Math.max(...CONV_CHECKS.map((c) => checkConvShape(c.p, g, c.threads ?? threads)),
-    ...BLOCK_CHECKS.map((p) => checkInvertedResidual(p, g, threads)), checkSmallNet(g, threads));
+    ...BLOCK_CHECKS.map((p) => checkInvertedResidual(p, g, threads)), ...MLP_CHECKS.map((p) => checkConvnextMlp(p, g, threads)), checkSmallNet(g, threads));
 }
 
 /** Eval's small network in one call (smallNetForward), where its convolutions take the direct loops:
@@ -203,6 +203,64 @@ function checkInvertedResidual([p, kind]: [InvertedResidualParams, BlockKind], g
   if (residual) for (let i = 0; i < want.length; i++) want[i] += x[i];
   native.invertedResidualForward(p, layers, x, residual ? x : null, got, threads);
   return maxRelativeError(got, want);
+}
+
+/** ConvNeXt's fused block tail: 19 channels and 37 hidden off every lane count over runs of
+ * whole images; 2000 pixels of 70 hidden, which go in bands of pixels. */
+const MLP_CHECKS: ConvnextMlpParams[] = [
+  { n: 3, c: 19, hidden: 37, pixels: 10, eps: 1e-6 },
+  { n: 1, c: 5, hidden: 70, pixels: 2000, eps: 1e-6 },
+];
+
+/** The fused tail against LayerNorm, the two products, erf GELU, the layer scale and the residual written out in doubles. */
+function checkConvnextMlp(p: ConvnextMlpParams, g: Generator, threads: number): number {
+  const { n, c, hidden, pixels } = p, size = n * c * pixels;
+  const weights = (k: number, fanIn: number) => randomArray(k, g).map((v) => v / Math.sqrt(fanIn));
+  const d = randomArray(size, g), x = randomArray(size, g);
+  const layers = {
+    lnWeight: randomArray(c, g), lnBias: randomArray(c, g), fc1Weight: weights(hidden * c, c), fc1Bias: randomArray(hidden, g),
+    fc2Weight: weights(c * hidden, hidden), fc2Bias: randomArray(c, g), scale: randomArray(c, g),
+  };
+  const want = new Float32Array(size), got = new Float32Array(size), z = new Float64Array(c), h = new Float64Array(hidden);
+  for (let i = 0; i < n; i++) {
+    for (let q = 0; q < pixels; q++) {
+      const at = (k: number) => (i * c + k) * pixels + q;
+      let mean = 0, v = 0;
+      for (let k = 0; k < c; k++) mean += d[at(k)];
+      mean /= c;
+      for (let k = 0; k < c; k++) v += (d[at(k)] - mean) ** 2;
+      const rstd = 1 / Math.sqrt(v / c + p.eps);
+      for (let k = 0; k < c; k++) z[k] = (d[at(k)] - mean) * rstd * layers.lnWeight[k] + layers.lnBias[k];
+      for (let j = 0; j < hidden; j++) {
+        let s = layers.fc1Bias[j];
+        for (let k = 0; k < c; k++) s += layers.fc1Weight[j * c + k] * z[k];
+        h[j] = 0.5 * s * (1 + erf(s / Math.SQRT2));
+      }
+      for (let k = 0; k < c; k++) {
+        let s = layers.fc2Bias[k];
+        for (let j = 0; j < hidden; j++) s += layers.fc2Weight[k * hidden + j] * h[j];
+        want[at(k)] = x[at(k)] + layers.scale[k] * s;
+      }
+    }
+  }
+  native.convnextMlpForward(p, layers, d, x, got, threads);
+  return maxRelativeError(got, want);
+}
+
+/** erf to about 1e-14 (its Maclaurin series within 3, the continued fraction of erfc beyond). */
+function erf(v: number): number {
+  const a = Math.abs(v);
+  if (a < 3) {
+    let term = a, sum = a;
+    for (let k = 1; k < 80; k++) {
+      term *= -a * a / k;
+      sum += term / (2 * k + 1);
+    }
+    return Math.sign(v) * Math.min(1, 2 / Math.sqrt(Math.PI) * sum);
+  }
+  let f = 0;
+  for (let k = 60; k >= 1; k--) f = k / 2 / (a + f);
+  return Math.sign(v) * (1 - Math.exp(-a * a) / Math.sqrt(Math.PI) / (a + f));
 }
 
 /** d (n × c planes of `plane` pixels) scaled per image and channel by its squeeze-and-excitation, in doubles. */

@@ -30,6 +30,9 @@ const block = () => ({ n: 2, cIn: 2, hidden: 4, cOut: 2, h: 3, w: 3, kh: 3, kw: 
   padR: 1, dilH: 1, dilW: 1 });
 const blockLayers = () => ({ expandWeight: f(8), expandBias: f(4), expandClamp: [0, 6] as [number, number], dwWeight: f(36), dwBias: f(4),
   dwClamp: [0, 6] as [number, number], projectWeight: f(8), projectBias: f(2) });
+// ConvNeXt's block tail: 2 images of 4 channels × 3 pixels, 8 hidden.
+const mlp = { n: 2, c: 4, hidden: 8, pixels: 3, eps: 1e-6 };
+const mlpLayers = () => ({ lnWeight: f(4), lnBias: f(4), fc1Weight: f(32), fc1Bias: f(8), fc2Weight: f(32), fc2Bias: f(4), scale: f(4) });
 
 export const validCalls: Calls = {
   gemm: () => [gemm(), f(8), f(12), f(6), 1],
@@ -74,6 +77,9 @@ export const validCalls: Calls = {
   invertedResidualForward: () => [block(), blockLayers(), f(36), f(36), f(36), 1],
   invertedResidualPackedFloats: () => [block()],
   invertedResidualPack: () => [block(), blockLayers(), f(native.invertedResidualPackedFloats(block()))],
+  convnextMlpForward: () => [mlp, mlpLayers(), f(24), f(24), f(24), 1],
+  convnextMlpPackedFloats: () => [mlp],
+  convnextMlpPack: () => [mlp, mlpLayers(), f(native.convnextMlpPackedFloats(mlp))],
   conv2dRefForward: () => [conv(), f(32), f(54), f(3), f(12)],
   conv2dRefBackwardInput: () => [conv(), f(12), f(54), f(32)],
   conv2dRefBackwardWeight: () => [conv(), f(32), f(12), f(54), f(3)],
