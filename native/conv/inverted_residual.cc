@@ -220,8 +220,6 @@ void squeeze_excite(Isa isa, const DepthwisePixels& K, const GatedRows& G, const
   for (int i = 0; i < images; ++i) K.scale_channels(pixels, C, gate + (long)i * C, D + (long)i * pixels * C);
 }
 
-
-
 Shared share(Isa isa, const InvertedResidualParams& p, const InvertedResidualWeights& w) {
   if (w.packed) {
     const Shared cached = layout(isa, p, w.expand_w != nullptr, const_cast<float*>(w.packed));

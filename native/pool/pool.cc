@@ -207,7 +207,7 @@ static void max_pool_separable(const Pool2dParams& p, const PoolRows& K, const f
   const PlaneGeometry geometry(p);
 #pragma omp parallel num_threads(threads) if (threads > 1 && p.planes > 1 && p.planes * in_size >= kParallelFloats)
   {
-    std::vector<float> scratch(p.h * p.out_w);
+    std::vector<float> scratch(p.h * std::max<int64_t>(p.out_w, 16));
 #pragma omp for schedule(dynamic, chunk_items(in_size + out_size))
     for (int64_t pl = 0; pl < p.planes; ++pl) {
       PoolPlane g = geometry.g;

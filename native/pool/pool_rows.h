@@ -32,7 +32,7 @@ struct PoolRows {
   // x[i·size + size - 1]) / size, each plane summed in order (the reference's), L planes a vector.
   void (*plane_means)(const float* x, long planes, long size, float* y);
   // max_plane's values without argmax (dilation 1) in two passes: the window maxima of each of the
-  // plane's h input rows into scratch (h × out_w floats), then each output row as the maximum over
+  // plane's h input rows into scratch (h × max(out_w, 16) floats), then each output row as the maximum over
   // its window's rows there (row_first, row_count), clamped as max_plane clamps.
   void (*max_plane_separable)(const PoolPlane& p, long h, float* scratch, bool clamp, float lo, float hi);
   // One h×w plane's dx from a max pool whose every output (ph, pw) of oh×ow (2·oh <= h, 2·ow <= w)

@@ -3,7 +3,7 @@
 // without indices (the two-pass row/column maxima where the dilation is 1), with the fused
 // ReLU/ReLU6 clamp, on 1 and 3 threads, over window shapes that
 // take the vector loops (stride 1 and 2, padding, dilation, ceil mode, rows shorter than a
-// vector) and some that do not (stride 3, windows wider than 8).
+// vector, rows of one vector) and some that do not (stride 3, windows wider than 8).
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -40,6 +40,8 @@ const PoolCase kCases[] = {
     {17, 40, 3, 3, 2, 2, 1, 1, 2, 2, true},    // dilation 2
     {40, 40, 5, 5, 2, 2, 2, 2, 1, 1, false},
     {5, 3, 3, 3, 2, 2, 1, 1, 1, 1, false},     // rows shorter than any vector
+    {12, 15, 7, 7, 1, 2, 3, 3, 1, 1, true},    // rows in one vector, 7 taps (the most they take there)
+    {10, 16, 3, 8, 1, 1, 1, 0, 1, 1, false},   // and 8 taps (the general loops)
     {8, 1, 2, 1, 2, 1, 0, 0, 1, 1, false},
     {30, 30, 3, 3, 3, 3, 0, 0, 1, 1, false},   // stride 3: the direct loop
     {20, 20, 9, 9, 1, 1, 4, 4, 1, 1, false},   // a 9×9 window: the direct loop
