@@ -102,16 +102,18 @@ bool conv_winograd_fits(const Conv2dParams& p) {
 // Measured with bench/winograd-crossover.mjs (2 threads, AVX-512, eval's ReLU epilogue, ~0.4
 // GFLOP per case, Winograd against the direct loops, the grid or the GEMM paths, whichever Auto
 // takes): maps under 4×4 lose (0.56-0.82x at 2×2 and 3×3: one tile computes 16 outputs to keep 4 or
-// 9); on 4×4 maps it takes 256 channels to win (1.27-1.9x; 128: 0.99-1.15x, 64: 0.78x); from 7×7,
-// 64 channels (1.5-3.7x), from 16×16, 32 (1.03-1.6x; 0.77-0.96x on 7×7 to 14×14); with fewer channels
-// the direct loops win (0.3-0.97x). The weights it reads are 4× the direct ones: with fewer than 16
-// tiles in the call (512 channels, 1-5 images of 4×4 to 8×8) that traffic loses (0.47-0.73x).
+// 9); up to 14×14, 64 channels win (1.5-3.7x from 7×7; on 4×4, where this took 256 until the other
+// paths' eval caches, 64 to 256 channels 1.21-1.83x, and resnet18's eval at 3×32×32, batch 128,
+// best of 4 interleaved rounds, 3,288 → 3,415 img/s; 32 channels there 0.65x, 128 → 32 0.67x);
+// from 16×16, 32 (1.03-1.6x; 0.77-0.96x on 7×7 to 14×14); with fewer channels the direct loops
+// win (0.3-0.97x). The weights it reads are 4× the direct ones: with fewer than 16 tiles in the
+// call (512 channels, 1-5 images of 4×4 to 8×8) that traffic loses (0.47-0.73x).
 bool conv_winograd_wins(const Conv2dParams& p, int threads) {
   if (!conv_winograd_fits(p)) return false;
   const int channels = std::min(p.c_in, p.c_out), map = std::min(p.out_h(), p.out_w());
   const long tiles = (long)p.n * ((p.out_h() + kWinoOut - 1) / kWinoOut) * ((p.out_w() + kWinoOut - 1) / kWinoOut);
   if (tiles < 16 || map < kWinoOut) return false;
-  return channels >= (map < 7 ? 256 : map < 16 ? 64 : 32);
+  return channels >= (map < 16 ? 64 : 32);
 }
 
 // Training transforms the weights in every call (they change every step). Measured with
