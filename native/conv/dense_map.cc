@@ -1,6 +1,9 @@
 // Dense-map convolutions (dense_map.h). Wd is built from a table that names, for each output
 // pixel p and input pixel q, the tap joining them (or none); the passes are one threaded GEMM
 // each, with the batch as the product's rows, and light sweeps around them split over threads.
+// Grouped layers have one Wd block per group (cog·P × cig·HW): in NCHW group g's input and output
+// are column ranges of the batch's matrices, so each group is one GEMM on strided submatrices,
+// the groups shared out over the threads.
 #include "conv/dense_map.h"
 
 #include <omp.h>
@@ -33,12 +36,27 @@ const int* tap_table(const Conv2dParams& p) {
   return table.data();
 }
 
+// Group g's part of p as an ungrouped convolution (its channels): its input columns start at
+// g·cig·HW of the batch's rows, its output columns at g·cog·P, its taps at g·cog·cig·taps.
+Conv2dParams one_group(const Conv2dParams& p) {
+  Conv2dParams q = p;
+  q.c_in = p.c_in / p.groups, q.c_out = p.c_out / p.groups, q.groups = 1;
+  return q;
+}
+
+// Floats of one group's Wd.
+long group_floats(const Conv2dParams& q) { return (long)q.c_in * q.h * q.w * q.c_out * q.out_h() * q.out_w(); }
+
 }  // namespace
 
 // The output map is bounded too, so that Wd stays within (output pixels) × the weights' size.
+// Groups of fewer than kMinGroupChannels input channels (depthwise layers) stay on their own paths:
+// a GEMM per group of one or a few channels would be all overhead.
+constexpr int kMinGroupChannels = 8;
+
 bool conv_dense_map_fits(const Conv2dParams& p) {
   const int taps = p.kh * p.kw;
-  return p.groups == 1 && p.h * p.w <= taps && p.out_h() * p.out_w() <= taps;
+  return (p.groups == 1 || p.c_in / p.groups >= kMinGroupChannels) && p.h * p.w <= taps && p.out_h() * p.out_w() <= taps;
 }
 
 // Measured with bench/dense-map-crossover.mjs (2 threads, shared 2-core AVX2 machine; ratios over the
@@ -58,11 +76,15 @@ bool conv_dense_map_wins(const Conv2dParams& p, ConvPass pass, int, bool cached)
   return p.n >= (cached && pass == ConvPass::Forward ? kMinBatchCached : kMinBatchBuilt);
 }
 
-long dense_map_weights_floats(const Conv2dParams& p) {
-  return (long)p.c_in * p.h * p.w * p.c_out * p.out_h() * p.out_w();
-}
+long dense_map_weights_floats(const Conv2dParams& p) { return p.groups * group_floats(one_group(p)); }
 
 void dense_map_weights(const Conv2dParams& p, const float* w, float* wd, int threads) {
+  if (p.groups > 1) {
+    const Conv2dParams q = one_group(p);
+    const long wg = (long)q.c_out * q.c_in * q.kh * q.kw;
+    for (int g = 0; g < p.groups; ++g) dense_map_weights(q, w + g * wg, wd + g * group_floats(q), threads);
+    return;
+  }
   const ProfileScope timed(ProfileCategory::Im2col);  // --profile: a re-layout, as im2col and Winograd's transforms
   const int P = p.out_h() * p.out_w(), HW = p.h * p.w, taps = p.kh * p.kw;
   const long K = (long)p.c_in * HW;
@@ -96,76 +118,99 @@ static const float* given_or_made(const Conv2dParams& p, const float* w, const f
   return made;
 }
 
+// Each group's Wd packed whole, one after another (each with its own tag).
 long dense_map_packed_floats(const Conv2dParams& p) {
-  return sgemm_prepacked_b_floats(active_isa(), p.c_out * p.out_h() * p.out_w(), p.c_in * p.h * p.w);
+  const Conv2dParams q = one_group(p);
+  return p.groups * sgemm_prepacked_b_floats(active_isa(), q.c_out * q.out_h() * q.out_w(), q.c_in * q.h * q.w);
 }
 
 void dense_map_pack(const Conv2dParams& p, const float* w, float* out, int threads) {
-  const long K = (long)p.c_in * p.h * p.w, N = (long)p.c_out * p.out_h() * p.out_w();
+  const Conv2dParams q = one_group(p);
+  const long K = (long)q.c_in * q.h * q.w, N = (long)q.c_out * q.out_h() * q.out_w();
+  const long packed = sgemm_prepacked_b_floats(active_isa(), (int)N, (int)K);
   thread_local std::vector<float> buf;
-  float* wd = grow(buf, K * N);
+  float* wd = grow(buf, p.groups * K * N);
   dense_map_weights(p, w, wd, threads);
-  sgemm_prepack_b(active_isa(), true, (int)N, (int)K, wd, (int)K, out);
+  for (int g = 0; g < p.groups; ++g) sgemm_prepack_b(active_isa(), true, (int)N, (int)K, wd + g * K * N, (int)K, out + g * packed);
 }
 
 void conv2d_forward_dense_map(const Conv2dParams& p, const float* x, const float* w, const float* wd, const float* b,
                               float* y, int threads, const ConvEpilogue& e, const float* packed) {
+  const Conv2dParams q = one_group(p);
   const int P = p.out_h() * p.out_w();
-  const long K = (long)p.c_in * p.h * p.w, N = (long)p.c_out * P;
-  if (sgemm_prepacked_fits(active_isa(), (int)N, (int)K, packed)) {
-    sgemm_prepacked(false, true, p.n, (int)N, (int)K, 1.0f, x, (int)K, nullptr, (int)K, packed, 0.0f, y, (int)N, threads);
-  } else {
-    wd = given_or_made(p, w, wd, K * N, threads);
-    sgemm(false, true, p.n, (int)N, (int)K, 1.0f, x, (int)K, wd, (int)K, 0.0f, y, (int)N, threads);
+  const long K = (long)q.c_in * p.h * p.w, N = (long)q.c_out * P, ldx = K * p.groups, ldy = N * p.groups;
+  const long stride = sgemm_prepacked_b_floats(active_isa(), (int)N, (int)K);
+  bool cached = packed != nullptr;
+  for (int g = 0; cached && g < p.groups; ++g) cached = sgemm_prepacked_fits(active_isa(), (int)N, (int)K, packed + g * stride);
+  if (!cached) wd = given_or_made(p, w, wd, p.groups * K * N, threads);
+  // One group: one threaded GEMM; several: the groups shared out, a GEMM each on one thread.
+  const int inner = p.groups == 1 ? threads : 1;
+#pragma omp parallel for num_threads(threads) schedule(dynamic) if (threads > 1 && p.groups > 1)
+  for (int g = 0; g < p.groups; ++g) {
+    if (cached) {
+      sgemm_prepacked(false, true, p.n, (int)N, (int)K, 1.0f, x + g * K, (int)ldx, nullptr, (int)K, packed + g * stride, 0.0f,
+                      y + g * N, (int)ldy, inner);
+    } else {
+      sgemm(false, true, p.n, (int)N, (int)K, 1.0f, x + g * K, (int)ldx, wd + g * K * N, (int)K, 0.0f, y + g * N, (int)ldy, inner);
+    }
   }
   if (!b && !e.any()) return;
-#pragma omp parallel for collapse(2) num_threads(threads) schedule(static) if (threads > 1 && p.n * N >= 16384)
+#pragma omp parallel for collapse(2) num_threads(threads) schedule(static) if (threads > 1 && p.n * ldy >= 16384)
   for (int i = 0; i < p.n; ++i)
     for (int co = 0; co < p.c_out; ++co) {
-      float* d = y + (long)i * N + (long)co * P;
+      float* d = y + (long)i * ldy + (long)co * P;
       epilogue_run(d, d, P, b ? b[co] : 0.0f, e.residual ? e.residual + (d - y) : nullptr, e);
     }
 }
 
 void conv2d_backward_input_dense_map(const Conv2dParams& p, const float* dy, const float* w, const float* wd, float* dx,
                                      int threads) {
-  const long K = (long)p.c_in * p.h * p.w, N = (long)p.c_out * p.out_h() * p.out_w();
-  wd = given_or_made(p, w, wd, K * N, threads);
-  sgemm(false, false, p.n, (int)K, (int)N, 1.0f, dy, (int)N, wd, (int)K, 0.0f, dx, (int)K, threads);
+  const Conv2dParams q = one_group(p);
+  const long K = (long)q.c_in * p.h * p.w, N = (long)q.c_out * p.out_h() * p.out_w(), ldx = K * p.groups, ldy = N * p.groups;
+  wd = given_or_made(p, w, wd, p.groups * K * N, threads);
+  const int inner = p.groups == 1 ? threads : 1;
+#pragma omp parallel for num_threads(threads) schedule(dynamic) if (threads > 1 && p.groups > 1)
+  for (int g = 0; g < p.groups; ++g)
+    sgemm(false, false, p.n, (int)K, (int)N, 1.0f, dy + g * N, (int)ldy, wd + g * K * N, (int)K, 0.0f, dx + g * K, (int)ldx, inner);
 }
 
 void conv2d_backward_weight_dense_map(const Conv2dParams& p, const float* x, const float* dy, float* dw, float* db,
                                       int threads) {
+  const Conv2dParams q = one_group(p);
   const int P = p.out_h() * p.out_w(), HW = p.h * p.w, taps = p.kh * p.kw;
-  const long K = (long)p.c_in * HW, N = (long)p.c_out * P;
+  const long K = (long)q.c_in * HW, N = (long)q.c_out * P, ldx = K * p.groups, ldy = N * p.groups;
   thread_local std::vector<float> buf;
-  float* dwd = grow(buf, K * N);
-  sgemm(true, false, (int)N, (int)K, p.n, 1.0f, dy, (int)N, x, (int)K, 0.0f, dwd, (int)K, threads);
+  float* dwd = grow(buf, p.groups * K * N);
+  const int inner = p.groups == 1 ? threads : 1;
+#pragma omp parallel for num_threads(threads) schedule(dynamic) if (threads > 1 && p.groups > 1)
+  for (int g = 0; g < p.groups; ++g)
+    sgemm(true, false, (int)N, (int)K, p.n, 1.0f, dy + g * N, (int)ldy, x + g * K, (int)ldx, 0.0f, dwd + g * K * N, (int)K, inner);
   const ProfileScope timed(ProfileCategory::Im2col);
   const int* tap = tap_table(p);
-  // Output channel co's rows of dWd fold into its own taps, both read and written in order.
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && K * N >= 65536)
+  // Output channel co's rows of dWd (in its group's block) fold into its own taps, both read and
+  // written in order.
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && p.groups * K * N >= 65536)
   for (int co = 0; co < p.c_out; ++co) {
-    float* dwc = dw + (long)co * p.c_in * taps;
-    std::memset(dwc, 0, sizeof(float) * p.c_in * taps);
+    float* dwc = dw + (long)co * q.c_in * taps;
+    std::memset(dwc, 0, sizeof(float) * q.c_in * taps);
     // Per (o, q) one tap for every input channel: strided adds, each entry's terms in (o, q) order.
     for (int o = 0; o < P; ++o) {
-      const float* row = dwd + ((long)co * P + o) * K;
-      for (int q = 0; q < HW; ++q) {
-        const int t = tap[o * HW + q];
+      const float* row = dwd + (co / q.c_out) * K * N + ((long)(co % q.c_out) * P + o) * K;
+      for (int j = 0; j < HW; ++j) {
+        const int t = tap[o * HW + j];
         if (t < 0) continue;
         float* d = dwc + t;
-        const float* s = row + q;
-        for (int ci = 0; ci < p.c_in; ++ci) d[(long)ci * taps] += s[(long)ci * HW];
+        const float* s = row + j;
+        for (int ci = 0; ci < q.c_in; ++ci) d[(long)ci * taps] += s[(long)ci * HW];
       }
     }
   }
   if (!db) return;
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && p.n * N >= 16384)
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && p.n * ldy >= 16384)
   for (int co = 0; co < p.c_out; ++co) {
     double acc = 0.0;
     for (int i = 0; i < p.n; ++i)
-      for (int o = 0; o < P; ++o) acc += dy[(long)i * N + (long)co * P + o];
+      for (int o = 0; o < P; ++o) acc += dy[(long)i * ldy + (long)co * P + o];
     db[co] = (float)acc;
   }
 }

@@ -9,12 +9,13 @@
 
 namespace cnn {
 
-// Whether p can run as a dense map: ungrouped, H·W <= KH·KW and OH·OW <= KH·KW.
+// Whether p can run as a dense map: ungrouped or groups of 8+ input channels (ResNeXt's), H·W <=
+// KH·KW and OH·OW <= KH·KW. Grouped layers multiply one Wd block per group.
 bool conv_dense_map_fits(const Conv2dParams& p);
 // Whether the shape choice (Auto) takes it for this pass (the crossover measured against the
 // other paths: bench/dense-map-crossover.mjs); cached: a forward call given Wd (eval's cache).
 bool conv_dense_map_wins(const Conv2dParams& p, ConvPass pass, int threads, bool cached);
-// Floats of Wd: Cout·OH·OW × Cin·H·W.
+// Floats of Wd: groups × (Cout·OH·OW × Cin·H·W) / groups².
 long dense_map_weights_floats(const Conv2dParams& p);
 // Wd (Cout·P × Cin·HW, row-major, as w is Cout × Cin·taps) from w's taps. Eval caches it per weight version.
 void dense_map_weights(const Conv2dParams& p, const float* w, float* wd, int threads);

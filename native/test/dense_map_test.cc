@@ -20,7 +20,7 @@ namespace {
 
 constexpr double kDenseErrorUnits = 64;
 
-// n, cin, h, w, cout, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw (groups 1)
+// n, cin, h, w, cout, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw, groups
 const Conv2dParams kCases[] = {
     {5, 24, 1, 1, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   // 3×3 on 1×1 maps (ResNet's layer4 at 32×32)
     {2, 7, 1, 1, 9, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},     // 1×1 on 1×1
@@ -35,6 +35,11 @@ const Conv2dParams kCases[] = {
     {5, 4, 3, 3, 6, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1},     // dilation 2: taps skip pixels
     {2, 8, 4, 4, 3, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1},     // 5×5 on 4×4
     {1, 3, 2, 2, 4, 2, 2, 1, 1, 0, 0, 0, 0, 1, 1, 1},     // a kernel as large as the map, no padding
+    // Groups of 8+ input channels, one Wd block each (ResNeXt's grouped 3×3 at 2×2 and 1×1 maps)
+    {9, 64, 2, 2, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4},
+    {5, 48, 2, 2, 36, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 3},   // stride 2 to 1×1, groups of 16 in, 12 out
+    {7, 80, 1, 1, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 10},
+    {3, 27, 3, 3, 18, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3},   // 3×3 maps, groups of 9 in
 };
 
 }  // namespace
@@ -43,7 +48,7 @@ void test_dense_map(Isa isa) {
   std::mt19937 rng(16);  // its own stream: tests added before it leave its inputs as they were
   for (const Conv2dParams& p : kCases) {
     if (!conv_dense_map_fits(p)) { std::printf("FAIL dense map: a case it does not fit\n"); ++g_fail; continue; }
-    const size_t xs = (size_t)p.n * p.c_in * p.h * p.w, ws = (size_t)p.c_out * p.c_in * p.kh * p.kw;
+    const size_t xs = (size_t)p.n * p.c_in * p.h * p.w, ws = (size_t)p.c_out * (p.c_in / p.groups) * p.kh * p.kw;
     const size_t ys = (size_t)p.n * p.c_out * p.out_h() * p.out_w();
     const auto x = random_vec(xs, rng), w = random_vec(ws, rng), b = random_vec(p.c_out, rng), dy = random_vec(ys, rng);
     const auto res = random_vec(ys, rng);
@@ -72,19 +77,21 @@ void test_dense_map(Isa isa) {
       for (int threads : {1, 2, 3})
         for (const float* given : {(const float*)nullptr, (const float*)wd.data()}) {
           char name[200];
-          std::snprintf(name, sizeof name, "dense map[%s] n=%d cin=%d cout=%d %dx%d k%dx%d s%d,%d pad %d,%d,%d,%d dil %d epilogue=%d threads=%d %s",
-                        isa_name(isa), p.n, p.c_in, p.c_out, p.h, p.w, p.kh, p.kw, p.stride_h, p.stride_w, p.pad_t, p.pad_b, p.pad_l,
+          std::snprintf(name, sizeof name, "dense map[%s] n=%d cin=%d cout=%d groups=%d %dx%d k%dx%d s%d,%d pad %d,%d,%d,%d dil %d epilogue=%d threads=%d %s",
+                        isa_name(isa), p.n, p.c_in, p.c_out, p.groups, p.h, p.w, p.kh, p.kw, p.stride_h, p.stride_w, p.pad_t, p.pad_b, p.pad_l,
                         p.pad_r, p.dil_h, variant, threads, given ? "cached" : "built");
           std::vector<float> y(ys, NAN);
           conv2d_forward_dense_map(p, x.data(), w.data(), given, with_bias ? b.data() : nullptr, y.data(), threads, e);
           check_eps_units(std::string(name) + " forward", y, want, scale, kDenseErrorUnits);
           if (given) {
-            // Eval's packed Wd: the bits of the per-call packing; doubled, it shows it was multiplied.
-            std::vector<float> packed(dense_map_packed_floats(p)), yp(ys, NAN);
+            // Eval's packed Wd: the bits of the per-call packing; packed from doubled weights, it
+            // shows it was multiplied (a grouped layer's packing holds a tag per group).
+            std::vector<float> packed(dense_map_packed_floats(p)), yp(ys, NAN), w2(w);
             dense_map_pack(p, w.data(), packed.data(), threads);
             conv2d_forward_dense_map(p, x.data(), w.data(), nullptr, with_bias ? b.data() : nullptr, yp.data(), threads, e, packed.data());
             check_close(std::string(name) + " packed: equal bits", yp, y, 0.0f, 0.0f);
-            for (size_t i = 0; i + 1 < packed.size(); ++i) packed[i] *= 2.0f;
+            for (float& v : w2) v *= 2.0f;
+            dense_map_pack(p, w2.data(), packed.data(), threads);
             conv2d_forward_dense_map(p, x.data(), w.data(), nullptr, with_bias ? b.data() : nullptr, yp.data(), threads, e, packed.data());
             if (yp != y) ++g_pass;
             else { std::printf("FAIL %s: the packed Wd was not used\n", name); ++g_fail; }
@@ -112,20 +119,21 @@ void test_dense_map(Isa isa) {
   }
   // The shape choice: ResNet's layers on maps no larger than the kernel at 3×32×32 take the dense
   // map in every pass (training batch sizes), 3×3 maps and small batches on 2×2 keep their paths
-  // except in eval with Wd at hand, grouped layers never take it, and the pin takes it wherever it fits.
+  // except in eval with Wd at hand, grouped layers take it as ungrouped ones do (ResNeXt's), depthwise
+  // layers never, and the pin takes it wherever it fits.
   const Conv2dParams r18_layer3{128, 256, 2, 2, 256, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
   const Conv2dParams r18_layer4_down{128, 256, 2, 2, 512, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1};
   const Conv2dParams r50_layer4{64, 512, 1, 1, 512, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
-  Conv2dParams small_batch = r18_layer3, map3 = r18_layer3, grouped = r50_layer4;
-  small_batch.n = 16, map3.h = map3.w = 3, grouped.groups = 4;
+  Conv2dParams small_batch = r18_layer3, map3 = r18_layer3, grouped = r50_layer4, depthwise = r50_layer4;
+  small_batch.n = 16, map3.h = map3.w = 3, grouped.groups = 4, depthwise.groups = 512;
   bool ok = true;
   for (ConvPass pass : {ConvPass::Forward, ConvPass::BackwardInput, ConvPass::BackwardWeight}) {
     for (const Conv2dParams& p : {r18_layer3, r18_layer4_down, r50_layer4}) ok &= conv2d_algo(p, pass, 2) == ConvAlgo::DenseMap;
     ok &= conv2d_algo(small_batch, pass, 2) != ConvAlgo::DenseMap && conv2d_algo(map3, pass, 2) != ConvAlgo::DenseMap;
-    ok &= conv2d_algo(grouped, pass, 2) != ConvAlgo::DenseMap;
+    ok &= conv2d_algo(grouped, pass, 2) == ConvAlgo::DenseMap && conv2d_algo(depthwise, pass, 2) != ConvAlgo::DenseMap;
     set_conv_algo(ConvAlgo::DenseMap);
     ok &= conv2d_algo(small_batch, pass, 2) == ConvAlgo::DenseMap && conv2d_algo(map3, pass, 2) == ConvAlgo::DenseMap;
-    ok &= conv2d_algo(grouped, pass, 2) == ConvAlgo::Batched;
+    ok &= conv2d_algo(grouped, pass, 2) == ConvAlgo::DenseMap && conv2d_algo(depthwise, pass, 2) == ConvAlgo::Batched;
     set_conv_algo(ConvAlgo::Batched);
     ok &= conv2d_algo(r18_layer3, pass, 2) == ConvAlgo::Batched;
     set_conv_algo(ConvAlgo::Auto);
