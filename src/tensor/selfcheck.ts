@@ -1,6 +1,7 @@
 // Compares every kernel variant this CPU supports with the scalar references on a small GEMM,
-// convolutions (forward and both gradients: the GEMM paths and the depthwise kernel; MobileNetV2's
-// fused eval block; eval's small network in one call) and pooling
+// convolutions (forward and both gradients: the GEMM paths and the depthwise kernel; the fused eval
+// blocks: inverted residuals with their gates and squeeze-and-excitation, ConvNeXt's block tail;
+// eval's small network in one call) and pooling
 // (the vector row loops against the direct ones), the optimizers' update loops (against the
 // update rules in float32 written out here) and batch normalization (against the scalar
 // variant's loops, forward and backward with ReLU6, per-channel and blocked). `cnn doctor` reports it.
