@@ -16,7 +16,7 @@ cnn::ConvnextMlpParams read_params(const Args& a, size_t i) {
   cnn::ConvnextMlpParams p;
   p.n = conv_field(f, "n", 1), p.c = conv_field(f, "c", 1), p.hidden = conv_field(f, "hidden", 1);
   p.pixels = f.integer("pixels", 1, kMaxIndex);
-  p.eps = (float)f.number("eps", 0.0, 1.0);
+  p.eps = (float)f.number("eps", 0.0, 1e30);
   a.check_size({p.n, p.c, p.pixels}, "block input");
   a.check_size({p.n, p.hidden, p.pixels}, "hidden map");
   a.check_size({p.hidden, p.c}, "Linear weight");
