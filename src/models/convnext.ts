@@ -64,7 +64,7 @@ export class CNBlock extends Module {
    */
   private fusedTail(x: Tensor): Tensor | undefined {
     const [conv, , ln, fc1, gelu, fc2] = [...this.block.children()];
-    if (isGradEnabled() || this.training || this.block.training || x.ndim !== 4 || [this, ...this.modules()].some((m) => m.hasHooks())) return undefined;
+    if (isGradEnabled() || this.training || this.stochasticDepth.training || x.ndim !== 4 || [this, ...this.modules()].some((m) => m.hasHooks())) return undefined;
     if (!(ln instanceof LayerNorm) || !(fc1 instanceof Linear) || !(fc2 instanceof Linear) || !(gelu instanceof GELU) || gelu.approximate !== 'none') return undefined;
     return convnextMlp(conv.call(x), x, { ln, fc1, fc2, scale: this.layerScale }, this);
   }
