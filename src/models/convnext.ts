@@ -4,11 +4,10 @@
 import { Sequential, Conv2d, Linear, AdaptiveAvgPool2d, Flatten, GELU, StochasticDepth, Permute, LayerNorm, LayerNorm2d } from '../nn/index.js';
 import { Module } from '../nn/module.js';
 import { truncNormal_, zeros_ } from '../nn/init.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, isGradEnabled } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops.js';
 import { channelScale } from '../tensor/channels.js';
 import { convnextMlp } from '../tensor/convnext-mlp.js';
-import { isGradEnabled } from '../tensor/tensor.js';
 import { convNormAct } from './blocks.js';
 import { probability, type ModelOptions } from './options.js';
 import type { OnnxExporter, OnnxValue } from '../nn/onnx-export.js';
@@ -64,7 +63,7 @@ export class CNBlock extends Module {
    */
   private fusedTail(x: Tensor): Tensor | undefined {
     const [conv, , ln, fc1, gelu, fc2] = [...this.block.children()];
-    if (isGradEnabled() || this.training || this.stochasticDepth.training || x.ndim !== 4 || [this, ...this.modules()].some((m) => m.hasHooks())) return undefined;
+    if (isGradEnabled() || this.training || this.stochasticDepth.training || x.ndim !== 4 || [...this.modules()].some((m) => m.hasHooks())) return undefined;
     if (!(ln instanceof LayerNorm) || !(fc1 instanceof Linear) || !(fc2 instanceof Linear) || !(gelu instanceof GELU) || gelu.approximate !== 'none') return undefined;
     return convnextMlp(conv.call(x), x, { ln, fc1, fc2, scale: this.layerScale }, this);
   }

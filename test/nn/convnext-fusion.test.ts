@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { CNBlock } from '../../src/models/convnext.js';
 import { Tensor, noGrad } from '../../src/tensor/tensor.js';
 import { convnextMlp, convnextMlpPackCount } from '../../src/tensor/convnext-mlp.js';
-import { native } from '../../src/tensor/native.js';
+import { countNativeCalls } from '../helpers/native-calls.js';
 import { SGD } from '../../src/optim/sgd.js';
 import { crossEntropy } from '../../src/tensor/loss.js';
 import { sineImages, deterministicModel } from '../helpers/zoo-inputs.js';
@@ -18,16 +18,7 @@ import { assertClose } from '../helpers/assert.js';
 const WITHIN = { atol: 1e-4, rtol: 1e-4 };
 
 /** fn's result and how many block tails ran through the fused kernel. */
-function countFused<T>(fn: () => T): [T, number] {
-  let calls = 0;
-  const { convnextMlpForward } = native;
-  native.convnextMlpForward = (...args) => (calls++, convnextMlpForward(...args));
-  try {
-    return [fn(), calls];
-  } finally {
-    native.convnextMlpForward = convnextMlpForward;
-  }
-}
+const countFused = <T>(fn: () => T): [T, number] => countNativeCalls('convnextMlpForward', fn);
 
 /** convnext_tiny with deterministic weights and a layer scale of 0.5 (torchvision's 1e-6 would hide the blocks' tails). */
 function model() {

@@ -21,23 +21,14 @@ import { Tensor, noGrad } from '../../src/tensor/tensor.js';
 import { invertedResidual, invertedResidualPackCount } from '../../src/tensor/inverted-residual.js';
 import { SGD } from '../../src/optim/sgd.js';
 import { crossEntropy } from '../../src/tensor/loss.js';
-import { native } from '../../src/tensor/native.js';
+import { countNativeCalls } from '../helpers/native-calls.js';
 import { sineImages, deterministicModel } from '../helpers/zoo-inputs.js';
 import { assertClose } from '../helpers/assert.js';
 
 const WITHIN = { atol: 1e-4, rtol: 1e-4 };
 
 /** fn's result and how many blocks ran through the fused kernel. */
-function countFused<T>(fn: () => T): [T, number] {
-  let calls = 0;
-  const { invertedResidualForward } = native;
-  native.invertedResidualForward = (...args) => (calls++, invertedResidualForward(...args));
-  try {
-    return [fn(), calls];
-  } finally {
-    native.invertedResidualForward = invertedResidualForward;
-  }
-}
+const countFused = <T>(fn: () => T): [T, number] => countNativeCalls('invertedResidualForward', fn);
 
 /** The logits layer by layer (whole-block fusion off, each Conv2d → BatchNorm2d → ReLU6 folded). */
 function layerByLayer(model: Module, x: Tensor): Tensor {
@@ -49,19 +40,23 @@ function layerByLayer(model: Module, x: Tensor): Tensor {
   }
 }
 
+/** A whole model's eval through `blocks` fused blocks against the layer-by-layer and unfused logits. */
+function wholeModel(name: string, n: number, side: number, blocks: number): void {
+  it(`${name}, ${n} images of 3×${side}×${side}: the layer-by-layer and unfused logits, ${blocks} blocks fused`, () => {
+    const model = deterministicModel(name).eval(), x = sineImages(n, side);
+    const [fused, calls] = countFused(() => noGrad(() => model.call(x)));
+    assert.equal(calls, blocks);
+    const [layered, layeredCalls] = countFused(() => layerByLayer(model, x));
+    assert.equal(layeredCalls, 0);
+    assertClose(fused, layered, WITHIN, 'fused blocks against folded layers');
+    assertClose(fused, model.call(x).detach(), WITHIN, 'fused blocks against the unfused path');
+    assert.ok(fused.data.some((v) => Math.abs(v) > 0.1), 'logits of some size');
+  });
+}
+
 describe('a whole mobilenet_v2 eval through fused inverted residual blocks', () => {
-  for (const [n, side, blocks] of [[5, 32, 16], [2, 96, 17]] as const) {
-    it(`${n} images of 3×${side}×${side}: the layer-by-layer and unfused logits, ${blocks} blocks fused`, () => {
-      const model = deterministicModel('mobilenet_v2').eval(), x = sineImages(n, side);
-      const [fused, calls] = countFused(() => noGrad(() => model.call(x)));
-      assert.equal(calls, blocks);
-      const [layered, layeredCalls] = countFused(() => layerByLayer(model, x));
-      assert.equal(layeredCalls, 0);
-      assertClose(fused, layered, WITHIN, 'fused blocks against folded layers');
-      assertClose(fused, model.call(x).detach(), WITHIN, 'fused blocks against the unfused path');
-      assert.ok(fused.data.some((v) => Math.abs(v) > 0.1), 'logits of some size');
-    });
-  }
+  wholeModel('mobilenet_v2', 5, 32, 16);
+  wholeModel('mobilenet_v2', 2, 96, 17);
 
   it('packs each block\'s weights once per weight version and gives the bits of per-call packing', () => {
     const model = deterministicModel('mobilenet_v2').eval(), x = sineImages(4, 32);
@@ -126,18 +121,9 @@ describe('a whole mobilenet_v2 eval through fused inverted residual blocks', () 
 });
 
 describe('MobileNetV3 and EfficientNet eval through fused blocks with squeeze-and-excitation', () => {
-  for (const [name, n, side, blocks] of [['mobilenet_v3_small', 3, 32, 11], ['efficientnet_b0', 2, 32, 16], ['mobilenet_v3_small', 1, 64, 11]] as const) {
-    it(`${name}, ${n} images of 3×${side}×${side}: the layer-by-layer and unfused logits, ${blocks} blocks fused`, () => {
-      const model = deterministicModel(name).eval(), x = sineImages(n, side);
-      const [fused, calls] = countFused(() => noGrad(() => model.call(x)));
-      assert.equal(calls, blocks);
-      const [layered, layeredCalls] = countFused(() => layerByLayer(model, x));
-      assert.equal(layeredCalls, 0);
-      assertClose(fused, layered, WITHIN, 'fused blocks against folded layers');
-      assertClose(fused, model.call(x).detach(), WITHIN, 'fused blocks against the unfused path');
-      assert.ok(fused.data.some((v) => Math.abs(v) > 0.1), 'logits of some size');
-    });
-  }
+  wholeModel('mobilenet_v3_small', 3, 32, 11);
+  wholeModel('efficientnet_b0', 2, 32, 16);
+  wholeModel('mobilenet_v3_small', 1, 64, 11);
 
   it('a hook inside a squeeze-and-excitation keeps its block layer by layer and sees its output; train mode fuses nothing', () => {
     const model = deterministicModel('efficientnet_b0').eval(), x = sineImages(2);

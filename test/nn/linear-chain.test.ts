@@ -10,6 +10,7 @@ import { Parameter } from '../../src/nn/parameter.js';
 import { LeNet5 } from '../../src/models/lenet.js';
 import { Tensor, noGrad } from '../../src/tensor/tensor.js';
 import { native, setThreads } from '../../src/tensor/native.js';
+import { countNativeCalls } from '../helpers/native-calls.js';
 import { onEveryIsa } from '../helpers/every-isa.js';
 import { SGD } from '../../src/optim/sgd.js';
 import { sum } from '../../src/tensor/ops.js';
@@ -34,17 +35,7 @@ function heads(): { name: string; seq: Sequential; width: number }[] {
 }
 
 /** Calls of linearChainForward while fn runs. */
-function chainCalls(fn: () => void): number {
-  let calls = 0;
-  const { linearChainForward } = native;
-  native.linearChainForward = (...args) => (calls++, linearChainForward(...args));
-  try {
-    fn();
-  } finally {
-    native.linearChainForward = linearChainForward;
-  }
-  return calls;
-}
+const chainCalls = (fn: () => void): number => countNativeCalls('linearChainForward', fn)[1];
 
 describe('the linear chain', () => {
   it('gives the layers\' own values bit for bit on every ISA, batch size and thread count, as one call', () => {
