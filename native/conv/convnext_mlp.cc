@@ -47,14 +47,8 @@ Packed layout(Isa isa, const ConvnextMlpParams& p, float* base) {
 }
 
 Packed share(Isa isa, const ConvnextMlpParams& p, const ConvnextMlpWeights& w) {
-  if (w.packed) {
-    const Packed cached = layout(isa, p, const_cast<float*>(w.packed));
-    if (*cached.tag == packed_tag(isa, w.packed)) return cached;
-  }
-  thread_local std::vector<float> buf;
-  float* base = grow(buf, convnext_mlp_packed_floats(p));
-  convnext_mlp_pack(p, w, base);
-  return layout(isa, p, base);
+  const float* base = cached_or_packed(isa, w.packed, convnext_mlp_packed_floats(p), [&](float* out) { convnext_mlp_pack(p, w, out); });
+  return layout(isa, p, const_cast<float*>(base));
 }
 
 // Each of `rows` rows of c floats in place: (z − mean) / √(var + eps), biased variance (LayerNorm).

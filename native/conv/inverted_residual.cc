@@ -221,14 +221,9 @@ void squeeze_excite(Isa isa, const DepthwisePixels& K, const GatedRows& G, const
 }
 
 Shared share(Isa isa, const InvertedResidualParams& p, const InvertedResidualWeights& w) {
-  if (w.packed) {
-    const Shared cached = layout(isa, p, w.expand_w != nullptr, const_cast<float*>(w.packed));
-    if (*cached.tag == packed_tag(isa, w.packed)) return cached;
-  }
-  thread_local std::vector<float> buf;
-  float* base = grow(buf, inverted_residual_packed_floats(p));
-  inverted_residual_pack(p, w, base);
-  return layout(isa, p, w.expand_w != nullptr, base);
+  const float* base =
+      cached_or_packed(isa, w.packed, inverted_residual_packed_floats(p), [&](float* out) { inverted_residual_pack(p, w, out); });
+  return layout(isa, p, w.expand_w != nullptr, const_cast<float*>(base));
 }
 
 }  // namespace

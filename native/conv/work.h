@@ -112,6 +112,18 @@ inline const float* cached_group_weights(Isa isa, const float* packed, int group
   return packed && packed[sgemm_packed_a_floats(isa, m, k) * groups] == packed_tag(isa, packed) ? packed : nullptr;
 }
 
+// A fused block's packed weights (floats of them, the last their packed_tag): eval's cached copy
+// where it was packed for isa where it lies, else packed now by pack(base) into the calling
+// thread's buffer (one per call site: each instantiation has its own).
+template <class Pack>
+const float* cached_or_packed(Isa isa, const float* cached, long floats, Pack pack) {
+  if (cached && cached[floats - 1] == packed_tag(isa, cached)) return cached;
+  thread_local std::vector<float> buf;
+  float* base = grow(buf, floats);
+  pack(base);
+  return base;
+}
+
 // The passes whose items write disjoint outputs hand them out dynamically (`schedule(dynamic)`),
 // each item computed whole by one thread, so the bits do not depend on who ran what: a static
 // split makes the region wait for the last thread's whole share, and the second thread of a
