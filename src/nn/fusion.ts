@@ -9,7 +9,8 @@
 // ReLU, keeping the maxima's positions for one recorded backward), a run of Linear (→
 // ReLU/ReLU6) layers runs as one native chain (linear-chain.ts), and a
 // ReLU/ReLU6 that no convolution took runs after a MaxPool2d that follows it, on its 4× smaller
-// output. Elsewhere (training, recorded gradients) BatchNorm → ReLU/ReLU6 runs as one pass forward and
+// output, and a pointwise Conv2d before an AvgPool2d of separate windows runs after it, on its
+// smaller output (DenseNet's transitions). Elsewhere (training, recorded gradients) BatchNorm → ReLU/ReLU6 runs as one pass forward and
 // backward (BatchNorm's callWithActivation) when no hook observes either and the BatchNorm's
 // forward is its own (not SyncBatchNorm's replacement).
 import { Tensor, isGradEnabled } from '../tensor/tensor.js';
@@ -19,7 +20,7 @@ import type { Module } from './module.js';
 import { Conv2d } from './conv.js';
 import { BatchNorm1d, BatchNorm2d } from './norm.js';
 import { ReLU, ReLU6 } from './activation.js';
-import { MaxPool2d } from './pool.js';
+import { AvgPool2d, MaxPool2d } from './pool.js';
 import { Linear } from './linear.js';
 import { native, getThreads } from '../tensor/native.js';
 import { foldBatchNorm } from './fold-batch-norm.js';
@@ -114,6 +115,17 @@ export function pairPool(m: Module | undefined): boolean {
     m.padding[0] === 0 && m.padding[1] === 0;
 }
 
+/** A 1×1 convolution of stride 1 without padding: each output pixel from its own input pixel. */
+function pointwise(conv: Conv2d): boolean {
+  return [...conv.kernelSize, ...conv.stride].every((v) => v === 1) && conv.pads.every((v) => v === 0);
+}
+
+/** An average pool whose windows neither overlap nor pad, each averaged over the pixels it holds (no divisor override). */
+function separateWindows(m: Module | undefined): m is AvgPool2d {
+  return m instanceof AvgPool2d && m.kernelSize.every((k, i) => k === m.stride[i]) && m.padding.every((v) => v === 0) &&
+    m.divisorOverride === undefined;
+}
+
 /** Runs layers[i] (and the BatchNorm, activation and pooling after it when they fuse); returns the output and how many layers it used. */
 function runFrom(layers: readonly Module[], i: number, x: Tensor): [Tensor, number] {
   const conv = layers[i], bn = layers[i + 1];
@@ -139,6 +151,10 @@ function runFrom(layers: readonly Module[], i: number, x: Tensor): [Tensor, numb
   // Linear (→ ReLU/ReLU6) → Linear …: the whole run as one native call (linear-chain.ts).
   const chain = conv instanceof Linear ? runLinearChain(layers, i, x) : null;
   if (chain) return chain;
+  // A pointwise Conv2d → AvgPool2d over separate windows (DenseNet's transitions): both act on each
+  // pixel's channels linearly, so pooling first gives the same output (rounded in another order)
+  // from a quarter of the products.
+  if (conv instanceof Conv2d && pointwise(conv) && separateWindows(next) && inferenceFusable(conv, next)) return [conv.call(next.call(x)), 2];
   // Linear → ReLU/ReLU6: the activation in place on the product, no second tensor.
   if (conv instanceof Linear && clamp && inferenceFusable(conv, next)) return [activateInPlace(conv.forward(x), clamp), 2];
   // ReLU/ReLU6 → MaxPool2d where no convolution took the activation: pool, then clamp the smaller output.

@@ -9,7 +9,7 @@ import { Conv2d } from '../../src/nn/conv.js';
 import { Sequential, Identity, flatten } from '../../src/nn/container.js';
 import { Linear } from '../../src/nn/linear.js';
 import { ReLU, ReLU6 } from '../../src/nn/activation.js';
-import { MaxPool2d } from '../../src/nn/pool.js';
+import { AvgPool2d, MaxPool2d } from '../../src/nn/pool.js';
 import { maxPool2d } from '../../src/tensor/pool.js';
 import { hasFoldedWeights } from '../../src/nn/fusion.js';
 import { setInvertedResidualFusion } from '../../src/nn/inverted-residual-fusion.js';
@@ -197,6 +197,59 @@ describe('without BatchNorm, the activation still fuses', () => {
     assert.throws(() => maxPool2d(x, { kernelSize: [2, 2], clamp: [0, Infinity] }), /clamp is an inference epilogue/);
     assertClose(noGrad(() => maxPool2d(x, { kernelSize: [2, 2], clamp: [0, 0.5] })),
       maxPool2d(x, { kernelSize: [2, 2] }).detach().data.map((v) => Math.min(Math.max(v, 0), 0.5)), WITHIN, 'clamped');
+  });
+});
+
+describe('a pointwise convolution before an average pool of separate windows runs after it', () => {
+  /** fn's output and the input heights the convolutions ran on. */
+  function convHeights(fn: () => Tensor): [Tensor, number[]] {
+    const heights: number[] = [];
+    const { conv2dForward } = native;
+    native.conv2dForward = (p, ...rest) => (heights.push(p.h), conv2dForward(p, ...rest));
+    try {
+      return [fn(), heights];
+    } finally {
+      native.conv2dForward = conv2dForward;
+    }
+  }
+  const conv = (k = 1, bias = true, groups = 1) => {
+    const c = new Conv2d({ inChannels: 6, outChannels: 4, kernelSize: k, bias, groups });
+    fillDeterministic(c, 1.3);
+    return c;
+  };
+  const unfused = (layers: Module[], x: Tensor) => noGrad(() => layers.reduce((t, m) => m.forward(t), x));
+
+  it('on the pooled map, giving the layer-by-layer output: odd sizes, ceil mode, groups, a bias, counting or not the padding', () => {
+    const x = image([6, 9, 7]).reshape([1, 6, 9, 7]);
+    const xs = cat([x, image([6, 9, 7], 1).reshape([1, 6, 9, 7])], 0);
+    for (const pool of [new AvgPool2d({ kernelSize: 2 }), new AvgPool2d({ kernelSize: 3, ceilMode: true }), new AvgPool2d({ kernelSize: [2, 3], stride: [2, 3], countIncludePad: false })]) {
+      for (const c of [conv(), conv(1, false, 2)]) {
+        const model = new Sequential(c, pool).eval();
+        const [y, heights] = convHeights(() => noGrad(() => model.call(xs)));
+        assert.deepEqual(heights, [pool.ceilMode ? 3 : Math.floor(9 / pool.kernelSize[0])]);
+        assertClose(y, unfused([c, pool], xs), { atol: 1e-5, rtol: 1e-5 }, `${pool.extraRepr()} groups=${c.groups}`);
+      }
+    }
+  });
+
+  it('not where the windows overlap or pad, a divisor overrides, the kernel is 3×3, a hook watches or a gradient is recorded', () => {
+    const x = image([6, 8, 8]);
+    const cases: [Module, Module][] = [
+      [conv(), new AvgPool2d({ kernelSize: 3, stride: 2 })],
+      [conv(), new AvgPool2d({ kernelSize: 2, padding: 1 })],
+      [conv(), new AvgPool2d({ kernelSize: 2, divisorOverride: 3 })],
+      [conv(3), new AvgPool2d({ kernelSize: 2 })],
+    ];
+    for (const [c, pool] of cases) {
+      const [y, heights] = convHeights(() => noGrad(() => new Sequential(c, pool).eval().call(x)));
+      assert.deepEqual(heights, [8]);
+      assertClose(y, unfused([c, pool], x), { atol: 0, rtol: 0 }, pool.extraRepr());
+    }
+    const [c, pool] = [conv(), new AvgPool2d({ kernelSize: 2 })];
+    const hook = pool.registerForwardHook(() => undefined);
+    assert.deepEqual(convHeights(() => noGrad(() => new Sequential(c, pool).eval().call(x)))[1], [8]);
+    hook.remove();
+    assert.deepEqual(convHeights(() => new Sequential(c, pool).eval().call(x))[1], [8]);
   });
 });
 
