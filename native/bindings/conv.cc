@@ -183,7 +183,7 @@ Napi::Value PackWeights(const Args& a) {
 Napi::Value SetConvAlgo(const Args& a) {
   a.expect_count(1);
   cnn::set_conv_algo(a.choice<cnn::ConvAlgo>(0, "algo", cnn::parse_conv_algo, "convolution algorithm",
-                                             "auto, depthwise, direct, grid, by-image, batched, winograd or dense-map"));
+                                             "auto, depthwise, direct, grid, by-image, batched, winograd, dense-map or lanes"));
   return a.undefined();
 }
 

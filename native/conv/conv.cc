@@ -20,6 +20,7 @@
 #include "conv/dense_map.h"
 #include "conv/few_channels.h"
 #include "conv/conv_direct.h"
+#include "conv/conv_lanes.h"
 #include "conv/conv_grid.h"
 #include "conv/geometry.h"
 #include "conv/pointwise.h"
@@ -130,7 +131,7 @@ void untrim_weight_grad(const Conv2dParams& p, const Conv2dParams& q, int ki0, i
 std::atomic<int> g_override{(int)ConvAlgo::Auto};
 std::atomic<bool> g_winograd_training{true};
 
-constexpr const char* kAlgoNames[] = {"auto", "depthwise", "grid", "by-image", "batched", "direct", "winograd", "dense-map"};
+constexpr const char* kAlgoNames[] = {"auto", "depthwise", "grid", "by-image", "batched", "direct", "winograd", "dense-map", "lanes"};
 
 // Output pixels per image from which 1×1 convolutions (stride 1, no padding) take the direct
 // loops where those suit; on smaller maps runs of images multiplied by one GEMM each (by-image)
@@ -139,11 +140,22 @@ constexpr const char* kAlgoNames[] = {"auto", "depthwise", "grid", "by-image", "
 // direct weight gradient wins.
 constexpr int kDirectMinPointwisePixels = 257;
 
+// c_in · c_out above which eval's cached Winograd weights take 3×3 layers the channels-in-lanes loops fit.
+constexpr long kLanesMaxChannelsOverWinograd = 128L * 128;
+
 // The path for p, whose taps are already cut; u: whether Winograd-transformed weights are at hand.
 ConvAlgo choose(const Conv2dParams& p, ConvPass pass, int threads, bool u = false) {
   auto suits = [&](ConvAlgo a) {
     switch (a) {
       case ConvAlgo::Depthwise: return p.depthwise();
+      case ConvAlgo::Lanes:
+        if (pass != ConvPass::Forward || !conv_lanes_fits(p)) return false;
+        if (conv_algo_override() == ConvAlgo::Lanes) return true;
+        // Eval's cached Winograd weights win from 256 × 256 channels (4×4 maps 7.8 against 8.7 ms,
+        // 7×7 9.2 against 16.7); up to 128 × 128 the lanes do (4×4 2.3 against 2.7 ms).
+        if (u && (long)p.c_in * p.c_out > kLanesMaxChannelsOverWinograd && conv_winograd_fits(p) && conv_winograd_wins(p, threads))
+          return false;
+        return conv_lanes_wins(p, threads);
       case ConvAlgo::Winograd: {
         // The input gradient goes as the forward pass q; without cached weights (training) the
         // transform in every call needs more tiles to pay.
@@ -163,7 +175,7 @@ ConvAlgo choose(const Conv2dParams& p, ConvPass pass, int threads, bool u = fals
   };
   const ConvAlgo forced = conv_algo_override();
   if (forced != ConvAlgo::Auto) return suits(forced) ? forced : ConvAlgo::Batched;
-  for (ConvAlgo a : {ConvAlgo::Depthwise, ConvAlgo::Winograd, ConvAlgo::Direct})
+  for (ConvAlgo a : {ConvAlgo::Depthwise, ConvAlgo::Lanes, ConvAlgo::Winograd, ConvAlgo::Direct})
     if (suits(a)) return a;
   // A stem's forward pass (few input channels, 16+ output channels): by-image's direct loops
   // (few_channels.h) beat the grid and GEMM paths. After the direct path, whose shapes may fuse a
@@ -239,6 +251,7 @@ void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const
   if (trim_taps(p, &q, &ki0, &kj0)) return conv2d_forward(q, x, trimmed_weights(p, q, ki0, kj0, w, threads), b, y, threads, e);
   switch (choose(p, ConvPass::Forward, threads, winograd_u != nullptr)) {
     case ConvAlgo::Depthwise: return depthwise_forward(p, x, w, b, y, threads, e);
+    case ConvAlgo::Lanes: if (conv2d_forward_lanes(p, x, w, b, y, threads, e)) return; break;
     case ConvAlgo::Winograd: return conv2d_forward_winograd(p, x, w, winograd_u, b, y, threads, e);
     case ConvAlgo::Direct: if (conv2d_forward_direct(p, x, w, b, y, threads, e)) return; break;
     case ConvAlgo::Grid: if (conv2d_forward_grid(p, x, w, b, y, threads, e, packed_w)) return; break;

@@ -15,6 +15,7 @@
 #include "conv/conv.h"
 #include "conv/conv_grid.h"
 #include "conv/conv_direct.h"
+#include "conv/conv_lanes.h"
 #include "conv/depthwise_planes.h"
 #include "conv/depthwise_small.h"
 #include "conv/pointwise.h"
@@ -323,6 +324,55 @@ static void check_conv_paths(const Conv2dParams (&cases)[N], std::initializer_li
   set_conv_algo(ConvAlgo::Auto);
 }
 
+// The channels-in-lanes loops (conv_lanes.h) against the reference on every row width they take
+// (1-8; 1 only by a direct call: the path's callers cut a 1-wide map's outer taps first), one
+// and several rows (the first and last skip a kernel row), ragged tiles of images, channel
+// blocks with a partial last one, each epilogue, at 1-3 threads; and Auto takes them for
+// DenseNet's 3×3 layers (128 → 32 on 8×8, 4×4).
+static void test_conv_lanes(Isa isa, std::mt19937& rng) {
+  const int shapes[][5] = {{3, 5, 1, 1, 7},  {5, 6, 2, 2, 33}, {7, 9, 3, 3, 20}, {4, 3, 4, 4, 40}, {3, 7, 5, 5, 17},
+                           {2, 4, 6, 6, 36}, {3, 8, 7, 7, 9},  {2, 10, 8, 8, 32}, {5, 4, 1, 8, 16}, {13, 3, 2, 2, 65}};
+  for (const auto& s : shapes) {
+    const Conv2dParams p{s[0], s[1], s[2], s[3], s[4], 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    const size_t ys = (size_t)p.n * p.c_out * p.h * p.w;
+    const auto x = random_vec((size_t)p.n * p.c_in * p.h * p.w, rng), w = random_vec((size_t)p.c_out * p.c_in * 9, rng),
+               b = random_vec(p.c_out, rng), residual = random_vec(ys, rng);
+    struct { bool bias, residual; float lo, hi; } epilogues[] = {
+        {true, false, -INFINITY, INFINITY}, {true, true, 0.0f, 0.5f}, {false, false, 0.0f, INFINITY}, {false, true, -INFINITY, INFINITY}};
+    for (int threads : {1, 2, 3})
+      for (const auto& c : epilogues) {
+        std::vector<float> y_ref(ys), y(ys, NAN);
+        conv2d_ref_forward(p, x.data(), w.data(), c.bias ? b.data() : nullptr, y_ref.data());
+        for (size_t i = 0; i < ys; ++i) y_ref[i] = std::min(std::max(y_ref[i] + (c.residual ? residual[i] : 0.0f), c.lo), c.hi);
+        ConvEpilogue e;
+        e.lo = c.lo, e.hi = c.hi, e.residual = c.residual ? residual.data() : nullptr;
+        char name[160];
+        std::snprintf(name, sizeof name, "lanes[%s] n=%d cin=%d %dx%d cout=%d threads=%d bias=%d residual=%d clamp=%g..%g", isa_name(isa),
+                      p.n, p.c_in, p.h, p.w, p.c_out, threads, c.bias, c.residual, c.lo, c.hi);
+        if (!conv2d_forward_lanes(p, x.data(), w.data(), c.bias ? b.data() : nullptr, y.data(), threads, e)) {
+          std::printf("FAIL %s: declined\n", name);
+          ++g_fail;
+          continue;
+        }
+        check_close(name, y, y_ref, 1e-4f, 1e-4f);
+      }
+  }
+  Conv2dParams wide{2, 4, 9, 9, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, strided = wide, grouped = wide;
+  strided.h = strided.w = 8, strided.stride_w = 2, grouped.h = grouped.w = 8, grouped.groups = 2;
+  std::vector<float> none(4096, 1.0f);
+  for (const auto& p : {wide, strided, grouped})
+    if (conv_lanes_fits(p) || conv2d_forward_lanes(p, none.data(), none.data(), nullptr, none.data(), 1)) {
+      std::printf("FAIL lanes[%s] took %dx%d stride %d groups %d\n", isa_name(isa), p.h, p.w, p.stride_w, p.groups);
+      ++g_fail;
+    } else ++g_pass;
+  // AVX2's rows of 8 pixels, one vector of channels a tile, lost to the direct loops.
+  for (int hw : {8, 4}) {
+    const Conv2dParams p{128, 128, hw, hw, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    if ((conv2d_algo(p, ConvPass::Forward, 2) == ConvAlgo::Lanes) == (hw == 4 || isa == Isa::Avx512)) ++g_pass;
+    else { std::printf("FAIL lanes[%s]: Auto took %s for 128 -> 32 on %dx%d\n", isa_name(isa), conv_algo_name(conv2d_algo(p, ConvPass::Forward, 2)), hw, hw); ++g_fail; }
+  }
+}
+
 // The grid over runs of small images, their padded rows interleaved (conv_grid.cc; where the ISA
 // gathers columns in registers, AVX-512): a ragged last run (7 images of 7×7 in runs of 4),
 // dilation with asymmetric pads and groups, 4×4 maps, odd channel counts above the direct loops'; every
@@ -338,10 +388,20 @@ static void test_conv_grid_runs(Isa isa) {
       ConvAlgo ran[3];
       check_conv(p, threads, std::string(isa_name(isa)) + " grid runs", rng, ran);
       if (isa != Isa::Avx512) continue;
+      // The forward pass on 3×3 rows of up to 8 pixels goes by the channels-in-lanes loops:
+      // the grid's forward is then checked pinned.
+      bool lanes = conv_lanes_fits(p);
+      if (lanes) {
+        set_conv_algo(ConvAlgo::Grid);
+        ConvAlgo pinned[3];
+        check_conv(p, threads, std::string(isa_name(isa)) + " grid runs pinned", rng, pinned);
+        set_conv_algo(ConvAlgo::Auto);
+        lanes = pinned[0] == ConvAlgo::Grid;
+      }
       char name[120];
       std::snprintf(name, sizeof name, "grid runs[%s] cin=%d %dx%d n=%d threads=%d take the grid", isa_name(isa), p.c_in, p.h, p.w,
                     p.n, threads);
-      if (ran[0] == ConvAlgo::Grid && ran[1] == ConvAlgo::Grid) ++g_pass;
+      if (ran[0] == (conv_lanes_fits(p) ? ConvAlgo::Lanes : ConvAlgo::Grid) && (!conv_lanes_fits(p) || lanes) && ran[1] == ConvAlgo::Grid) ++g_pass;
       else { std::printf("FAIL %s: paths %s/%s\n", name, conv_algo_name(ran[0]), conv_algo_name(ran[1])); ++g_fail; }
     }
 }
@@ -793,7 +853,8 @@ static void test_pointwise_weight(Isa isa) {
 // path runs every shape it suits, the batched path the rest, and each path must run some case
 // of each pass, so none goes untested.
 static void test_conv_algos(std::mt19937& rng) {
-  for (ConvAlgo algo : {ConvAlgo::Depthwise, ConvAlgo::Direct, ConvAlgo::Grid, ConvAlgo::ByImage, ConvAlgo::Batched, ConvAlgo::DenseMap}) {
+  for (ConvAlgo algo : {ConvAlgo::Depthwise, ConvAlgo::Direct, ConvAlgo::Grid, ConvAlgo::ByImage, ConvAlgo::Batched, ConvAlgo::DenseMap,
+                        ConvAlgo::Lanes}) {
     set_conv_algo(algo);
     int pinned[3] = {0, 0, 0};
     for (const auto& p : kConvCases)
@@ -808,7 +869,8 @@ static void test_conv_algos(std::mt19937& rng) {
           }
         }
       }
-    for (int i = 0; i < 3; ++i) {
+    // The channels-in-lanes loops serve the forward pass alone.
+    for (int i = 0; i < (algo == ConvAlgo::Lanes ? 1 : 3); ++i) {
       if (pinned[i] > 0) { ++g_pass; continue; }
       std::printf("FAIL CNN_CONV_ALGO=%s: no case ran it in pass %d\n", conv_algo_name(algo), i);
       ++g_fail;
@@ -1172,6 +1234,7 @@ int main() {
     test_conv(isa, rng);
     test_conv_stride2(isa);
     test_conv_grid_runs(isa);
+    test_conv_lanes(isa, rng);
     test_conv_packed_weights(isa);
     test_conv_grid_batched(isa);
     test_conv_small_planes(isa);

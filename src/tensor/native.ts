@@ -113,7 +113,7 @@ export interface LinearBackwardParams {
 }
 
 /** Convolution paths (native/conv/conv.h); 'auto' chooses by shape. */
-export type ConvAlgoName = 'auto' | 'depthwise' | 'direct' | 'grid' | 'by-image' | 'batched' | 'winograd' | 'dense-map';
+export type ConvAlgoName = 'auto' | 'depthwise' | 'direct' | 'grid' | 'by-image' | 'batched' | 'winograd' | 'dense-map' | 'lanes';
 export type ConvPass = 'forward' | 'backwardInput' | 'backwardWeight';
 
 /** A 2-D pooling window over N·C planes of H×W; padding must be <= half the kernel. */
@@ -575,7 +575,7 @@ if (process.env.CNN_ISA) {
     throw new RangeError(`CNN_ISA: ${(err as Error).message.replace(/^setIsa: /, '')}`);
   }
 }
-// CNN_CONV_ALGO forces a convolution path (auto|depthwise|direct|grid|by-image|batched|winograd|dense-map); an unknown name is an error.
+// CNN_CONV_ALGO forces a convolution path (auto|depthwise|direct|grid|by-image|batched|winograd|dense-map|lanes); an unknown name is an error.
 if (process.env.CNN_CONV_ALGO) {
   try {
     native.setConvAlgo(process.env.CNN_CONV_ALGO as ConvAlgoName);

@@ -20,6 +20,7 @@ const shapes: ConvParams[] = [
   conv({ n: 9, cIn: 12, h: 41, w: 37, cOut: 10, kh: 5, strideH: 2, padT: 2, dilW: 2, groups: 2 }),
   conv({ n: 3, cIn: 5, h: 6, w: 7, cOut: 9, strideW: 2, padR: 0 }),  // small: batched
   conv({ n: 6, cIn: 24, h: 2, w: 2, cOut: 10 }),                    // a map no larger than the kernel: dense map where pinned
+  conv({ n: 7, cIn: 20, h: 5, w: 4, cOut: 40 }),                    // rows of 4: output channels in the lanes (forward)
 ];
 const passes: ConvPass[] = ['forward', 'backwardInput', 'backwardWeight'];
 const g = new Generator(7);
@@ -61,11 +62,13 @@ test('by shape, convAlgo names the path each pass takes', () => {
   assert.equal(native.convAlgo(stem(2, 32), 'forward', 2), 'by-image');
   assert.equal(native.convAlgo(stem(1, 64), 'forward', 2), 'by-image');
   assert.equal(native.convAlgo(conv({ n: 64, cIn: 1, h: 28, w: 28, cOut: 6, kh: 5, kw: 5, padT: 0, padB: 0, padL: 0, padR: 0 }), 'forward', 2), 'direct');
+  // DenseNet's 3×3 layers at 3×32×32 (128 → 32 on 4×4 maps): the forward pass with the output channels in the lanes.
+  assert.equal(native.convAlgo(conv({ n: 128, cIn: 128, h: 4, w: 4, cOut: 32 }), 'forward', 2), 'lanes');
   assert.throws(() => native.convAlgo(shapes[0], 'sideways' as ConvPass, 2), { name: 'RangeError', message: /unknown pass/ });
 });
 
 test('each pinned path runs where it suits, the batched path elsewhere, and matches conv2d_ref', () => {
-  const algos: ConvAlgoName[] = ['depthwise', 'direct', 'grid', 'by-image', 'batched', 'dense-map'];
+  const algos: ConvAlgoName[] = ['depthwise', 'direct', 'grid', 'by-image', 'batched', 'dense-map', 'lanes'];
   try {
     for (const algo of algos) {
       native.setConvAlgo(algo);
@@ -99,6 +102,6 @@ test('conv2dForward refuses a clamp that is not [lo, hi] with lo <= hi and a res
 test('CNN_CONV_ALGO with an unknown name is one line and exit 2', () => {
   const bad = runCli(['doctor'], { CNN_CONV_ALGO: 'fastest' });
   assert.equal(bad.status, 2, bad.stderr);
-  assert.match(bad.stderr, /^cnn: (error: )?CNN_CONV_ALGO: unknown convolution algorithm 'fastest' \(expected auto, depthwise, direct, grid, by-image, batched, winograd or dense-map\)\n$/);
+  assert.match(bad.stderr, /^cnn: (error: )?CNN_CONV_ALGO: unknown convolution algorithm 'fastest' \(expected auto, depthwise, direct, grid, by-image, batched, winograd, dense-map or lanes\)\n$/);
   assert.equal(runCli(['doctor'], { CNN_CONV_ALGO: 'batched' }).status, 0);
 });

@@ -1,0 +1,21 @@
+// 3×3 convolutions of stride 1 and padding 1 on small maps (rows of at most 8 pixels: DenseNet's
+// and ResNet's late layers at 32×32, ResNet-50's last stage at 224) with the output channels in
+// the vector lanes: each tile is one output row of a few images, every pixel an accumulator per
+// block of channels, each input value broadcast once per tap to all of them (lanes_rows.h). The
+// taps a pixel would read from the padding are skipped rather than multiplied by zeros, and no
+// lanes are spent on the padding columns, where the grid's rows of 6 or 10 columns waste both.
+#pragma once
+#include "conv/conv.h"
+
+namespace cnn {
+
+// Whether the loops take p's shape (forward pass, groups 1, 3×3, stride 1, dilation 1, padding 1
+// each side, rows of 1-8 pixels).
+bool conv_lanes_fits(const Conv2dParams& p);
+// Whether Auto takes them: where they measured faster than the paths that would run instead.
+bool conv_lanes_wins(const Conv2dParams& p, int threads);
+// The bias and the epilogue applied as each tile is stored. False, having done nothing, where p does not fit.
+bool conv2d_forward_lanes(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y, int threads,
+                          const ConvEpilogue& e = {});
+
+}  // namespace cnn
