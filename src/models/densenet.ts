@@ -4,10 +4,11 @@
 import { Conv2d, BatchNorm2d, ReLU, MaxPool2d, AvgPool2d, Linear, AdaptiveAvgPool2d, flatten, Flatten, NamedSequential } from '../nn/index.js';
 import { Module } from '../nn/module.js';
 import { kaimingNormal_, zeros_, ones_ } from '../nn/init.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops.js';
 import { adaptiveAvgPool2d } from '../tensor/pool.js';
-import { cat, catChannelsAffine } from '../tensor/channels.js';
+import { cat, leadingChannelsAffine, writeChannels } from '../tensor/channels.js';
+import { emptyFloat32 } from '../tensor/storage.js';
 import { runLayers, asLayer, affineFoldable, batchNormAffine, activationClamp } from '../nn/fusion.js';
 import { dropout } from '../tensor/dropout.js';
 import { probability, type ModelOptions } from './options.js';
@@ -38,18 +39,16 @@ export class DenseLayer extends Module {
     return dropout(runLayers([this.norm1, this.relu1, this.conv1, this.norm2, this.relu2, this.conv2], x), this.dropRate, this.training);
   }
 
-  /**
-   * The layer on the block's features so far. In eval without hooks, norm1 → relu1 is applied as
-   * the features are gathered (one pass; the raw concatenation is never stored), then forward's
-   * fused rest; otherwise forward on their concatenation.
-   */
-  forwardFeatures(features: readonly Tensor[]): Tensor {
-    if (this.training || this.hasHooks() || this.relu1.hasHooks() || !affineFoldable(this.norm1, this.relu1)) {
-      return this.call(features.length === 1 ? features[0] : cat(features, 1));
-    }
+  /** Whether eval may run this layer on its block's features in place (forwardGathered): no training, gradient or hook, norm1 → relu1 foldable. */
+  gathers(): boolean {
+    return !this.training && !this.hasHooks() && !this.relu1.hasHooks() && affineFoldable(this.norm1, this.relu1);
+  }
+
+  /** The layer (where it gathers) on the first `channels` channels of its block's features, norm1 → relu1 applied as they are read, then forward's fused rest. */
+  forwardGathered(features: Tensor, channels: number): Tensor {
     return asLayer(this, () => {
       const { scale, shift } = batchNormAffine(this.norm1);
-      return runLayers([this.conv1, this.norm2, this.relu2, this.conv2], catChannelsAffine(features, scale, shift, activationClamp(this.relu1)));
+      return runLayers([this.conv1, this.norm2, this.relu2, this.conv2], leadingChannelsAffine(features, channels, scale, shift, activationClamp(this.relu1)));
     });
   }
 
@@ -70,9 +69,28 @@ export class DenseBlock extends Module {
     }
   }
 
+  /**
+   * In eval (every layer gathers): one tensor of the block's output, each layer reading its input
+   * from the channels filled so far and writing its new ones after them, so no layer gathers a
+   * list of tensors piece by piece and nothing is concatenated at the end. Otherwise each layer on
+   * the concatenation of the features so far, as torchvision.
+   */
   forward(x: Tensor): Tensor {
+    if (x.ndim === 4 && this.layers.every((l) => l.gathers())) {
+      const [n, c, h, w] = x.shape;
+      const total = c + this.layers.reduce((a, l) => a + l.conv2.outChannels, 0);
+      const out = new Tensor(emptyFloat32(n * total * h * w), [n, total, h, w]);
+      writeChannels(out, x, 0);
+      let filled = c;
+      for (const layer of this.layers) {
+        const y = layer.forwardGathered(out, filled);
+        writeChannels(out, y, filled);
+        filled += y.shape[1];
+      }
+      return out;
+    }
     const features = [x];
-    for (const layer of this.layers) features.push(layer.forwardFeatures(features));
+    for (const layer of this.layers) features.push(layer.call(features.length === 1 ? features[0] : cat(features, 1)));
     return cat(features, 1);
   }
 

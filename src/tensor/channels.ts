@@ -68,36 +68,31 @@ export function cat(list: readonly Tensor[], dim = 0): Tensor {
 }
 
 /**
- * clamp(cat(list, 1)·scale[c] + shift[c]) for (N, C_k, ...) tensors, scale and shift one per
- * channel of the result: eval BatchNorm (→ ReLU) over a concatenation in one pass, the raw
- * concatenation never stored (DenseNet's layers). Inference only: it records no gradient.
+ * clamp(x[:, :channels]·scale[c] + shift[c]) for x (N, C, ...), scale and shift one per channel
+ * taken: eval BatchNorm (→ ReLU) over the leading channels of a DenseNet block's features, in one
+ * pass. Inference only: it records no gradient.
  */
-export function catChannelsAffine(list: readonly Tensor[], scale: Float32Array, shift: Float32Array, clamp?: [number, number]): Tensor {
-  if (list.length === 0) throw new RangeError('catChannelsAffine: expected a non-empty list of tensors');
-  const first = list[0];
-  if (first.ndim < 2) throw new RangeError(`catChannelsAffine: expected inputs (N, C, ...) but got ${formatShape(first.shape)}`);
-  for (const t of list) {
-    if (t.requiresGrad && isGradEnabled()) throw new RangeError('catChannelsAffine: it records no gradient (run under noGrad, or on inputs without requiresGrad)');
-    if (t.ndim !== first.ndim || t.shape.some((d, i) => i !== 1 && d !== first.shape[i])) {
-      throw new RangeError(`catChannelsAffine: Sizes of tensors must match except in dimension 1; got ${formatShape(first.shape)} and ${formatShape(t.shape)}`);
-    }
+export function leadingChannelsAffine(x: Tensor, channels: number, scale: Float32Array, shift: Float32Array, clamp?: [number, number]): Tensor {
+  if (x.ndim < 2) throw new RangeError(`leadingChannelsAffine: expected an input (N, C, ...) but got ${formatShape(x.shape)}`);
+  if (x.requiresGrad && isGradEnabled()) throw new RangeError('leadingChannelsAffine: it records no gradient (run under noGrad, or on an input without requiresGrad)');
+  if (!Number.isInteger(channels) || channels < 0 || channels > x.shape[1]) throw new RangeError(`leadingChannelsAffine: ${channels} leading channels of ${x.shape[1]}`);
+  if (scale.length !== channels || shift.length !== channels) throw new RangeError(`leadingChannelsAffine: ${channels} channels but ${scale.length} scales and ${shift.length} shifts`);
+  const n = x.shape[0], inner = x.shape.slice(2).reduce((a, b) => a * b, 1);
+  const out = emptyFloat32(n * channels * inner);
+  if (channels > 0 && inner > 0) {
+    native.copyRowsAffine({ srcOffset: 0, srcStride: x.shape[1] * inner, dstOffset: 0, dstStride: channels * inner, channels, inner, count: n, ...(clamp ? { clamp } : {}) },
+      x.data, out, scale, shift, getThreads());
   }
-  const total = list.reduce((a, t) => a + t.shape[1], 0);
-  if (scale.length !== total || shift.length !== total) throw new RangeError(`catChannelsAffine: ${total} channels but ${scale.length} scales and ${shift.length} shifts`);
-  const n = first.shape[0], inner = first.shape.slice(2).reduce((a, b) => a * b, 1);
-  const shape = [...first.shape];
-  shape[1] = total;
-  const out = emptyFloat32(n * total * inner);
-  let channel = 0;
-  for (const t of list) {
-    const channels = t.shape[1];
-    if (channels > 0 && inner > 0) {
-      native.copyRowsAffine({ srcOffset: 0, srcStride: channels * inner, dstOffset: channel * inner, dstStride: total * inner, channels, inner, count: n, ...(clamp ? { clamp } : {}) },
-        t.data, out, scale.subarray(channel, channel + channels), shift.subarray(channel, channel + channels), getThreads());
-    }
-    channel += channels;
+  return new Tensor(out, [n, channels, ...x.shape.slice(2)]);
+}
+
+/** Copies x (N, C_x, ...) into channels [at, at + C_x) of into (N, C, ...), in place: a DenseNet block's features in eval. Records nothing. */
+export function writeChannels(into: Tensor, x: Tensor, at: number): void {
+  if (x.ndim !== into.ndim || x.ndim < 2 || x.shape.some((d, i) => i !== 1 && d !== into.shape[i]) || !Number.isInteger(at) || at < 0 || at + x.shape[1] > into.shape[1]) {
+    throw new RangeError(`writeChannels: ${formatShape(x.shape)} does not fit ${formatShape(into.shape)} from channel ${at}`);
   }
-  return new Tensor(out, shape);
+  const inner = x.shape.slice(2).reduce((a, b) => a * b, 1), block = x.shape[1] * inner;
+  if (block > 0) native.copyRows({ srcOffset: 0, srcStride: block, dstOffset: at * inner, dstStride: into.shape[1] * inner, block, count: x.shape[0] }, x.data, into.data, getThreads());
 }
 
 /**

@@ -8,7 +8,7 @@ import { Tensor } from '../../src/tensor/tensor.js';
 import { Generator } from '../../src/tensor/random.js';
 import { silu, gelu, hardswish, hardsigmoid } from '../../src/tensor/gated.js';
 import { layerNorm, layerNorm2d, groupNorm } from '../../src/tensor/layer_norm.js';
-import { channelScale, cat, catChannelsAffine, permute } from '../../src/tensor/channels.js';
+import { channelScale, cat, leadingChannelsAffine, writeChannels, permute } from '../../src/tensor/channels.js';
 import { stochasticDepth } from '../../src/tensor/dropout.js';
 import { native } from '../../src/tensor/native.js';
 import { Module } from '../../src/nn/module.js';
@@ -130,30 +130,31 @@ describe('model layers against finite differences', () => {
   });
 });
 
-describe('catChannelsAffine', () => {
-  // Planes of 1, 4 and 25 floats (its per-row and per-plane loops), two or three inputs, with and
-  // without a clamp, NaN and infinities passing through as cat → x·scale + shift → clamp gives them.
+describe('leadingChannelsAffine and writeChannels', () => {
+  // Planes of 1, 4 and 25 floats (its per-row and per-plane loops), with and without a clamp, NaN
+  // and infinities passing through as slice → x·scale + shift → clamp gives them.
   for (const [h, w] of [[1, 1], [2, 2], [5, 5]]) {
-    it(`equals cat, then the per-channel map and clamp, on ${h}×${w} planes`, () => {
+    it(`equal the slice, then the per-channel map and clamp, and a copy into a channel range, on ${h}×${w} planes`, () => {
       const g = new Generator(7);
-      const parts = [2, 3, 1].map((c) => Tensor.randn([3, c, h, w], { generator: g }));
-      parts[1].data[0] = NaN;
-      parts[2].data[1 % parts[2].size] = Infinity;
-      const total = 6, scale = new Float32Array(total), shift = new Float32Array(total);
-      for (let c = 0; c < total; c++) scale[c] = 0.5 + 0.25 * c - (c === 3 ? 2 : 0), shift[c] = 0.1 * c - 0.2;
+      const x = Tensor.randn([3, 7, h, w], { generator: g });
+      x.data[h * w] = NaN;
+      x.data[2 * 7 * h * w + 3 * h * w] = Infinity;
+      const channels = 5, inner = h * w, scale = new Float32Array(channels), shift = new Float32Array(channels);
+      for (let c = 0; c < channels; c++) scale[c] = 0.5 + 0.25 * c - (c === 3 ? 2 : 0), shift[c] = 0.1 * c - 0.2;
       for (const clamp of [undefined, [0, Infinity], [0, 6]] as ([number, number] | undefined)[]) {
-        const joined = cat(parts, 1), inner = h * w;
-        const want = joined.data.map((v, i) => {
-          const c = Math.floor(i / inner) % total, y = Math.fround(v * scale[c] + shift[c]);
-          return clamp ? (y < clamp[0] ? clamp[0] : y > clamp[1] ? clamp[1] : y) : y;
-        });
-        const got = catChannelsAffine(parts, scale, shift, clamp);
-        assert.deepEqual(got.shape, joined.shape);
-        want.forEach((v, i) => {
-          const ok = Number.isFinite(v) ? Math.abs(got.data[i] - v) <= 1e-6 * (1 + Math.abs(v)) : Object.is(got.data[i], v);
-          assert.ok(ok, `clamp ${String(clamp)}: element ${i} is ${got.data[i]}, expected ${v}`);
+        const got = leadingChannelsAffine(x, channels, scale, shift, clamp);
+        assert.deepEqual(got.shape, [3, channels, h, w]);
+        got.data.forEach((v, i) => {
+          const n = Math.floor(i / (channels * inner)), c = Math.floor(i / inner) % channels;
+          const y = Math.fround(x.data[(n * 7 + c) * inner + (i % inner)] * scale[c] + shift[c]);
+          const want = clamp ? (y < clamp[0] ? clamp[0] : y > clamp[1] ? clamp[1] : y) : y;
+          const ok = Number.isFinite(want) ? Math.abs(v - want) <= 1e-6 * (1 + Math.abs(want)) : Object.is(v, want);
+          assert.ok(ok, `clamp ${String(clamp)}: element ${i} is ${v}, expected ${want}`);
         });
       }
+      const into = Tensor.zeros([3, 10, h, w]), part = Tensor.randn([3, 4, h, w], { generator: g });
+      writeChannels(into, part, 5);
+      assert.deepEqual([...into.data], [...cat([Tensor.zeros([3, 5, h, w]), part, Tensor.zeros([3, 1, h, w])], 1).data]);
     });
   }
 });
@@ -204,9 +205,11 @@ describe('model layers reject bad input as PyTorch does', () => {
     assert.throws(() => channelScale(Tensor.zeros([2, 3, 4, 4]), Tensor.zeros([3, 2, 1])), /neither/);
     assert.throws(() => cat([Tensor.zeros([2, 3]), Tensor.zeros([3, 3])], 1), /Sizes of tensors must match/);
     assert.throws(() => cat([], 0), /non-empty/);
-    assert.throws(() => catChannelsAffine([Tensor.zeros([2, 3, 2]), Tensor.zeros([2, 1, 3])], new Float32Array(4), new Float32Array(4)), /Sizes of tensors must match/);
-    assert.throws(() => catChannelsAffine([Tensor.zeros([2, 3, 2])], new Float32Array(2), new Float32Array(3)), /3 channels but 2 scales/);
-    assert.throws(() => catChannelsAffine([Tensor.zeros([1, 2, 2]).requiresGrad_()], new Float32Array(2), new Float32Array(2)), /records no gradient/);
+    assert.throws(() => leadingChannelsAffine(Tensor.zeros([2, 3, 2]), 4, new Float32Array(4), new Float32Array(4)), /4 leading channels of 3/);
+    assert.throws(() => leadingChannelsAffine(Tensor.zeros([2, 3, 2]), 3, new Float32Array(2), new Float32Array(3)), /3 channels but 2 scales/);
+    assert.throws(() => leadingChannelsAffine(Tensor.zeros([1, 2, 2]).requiresGrad_(), 2, new Float32Array(2), new Float32Array(2)), /records no gradient/);
+    assert.throws(() => writeChannels(Tensor.zeros([2, 3, 2]), Tensor.zeros([2, 2, 2]), 2), /does not fit/);
+    assert.throws(() => writeChannels(Tensor.zeros([2, 3, 2]), Tensor.zeros([2, 2, 3]), 0), /does not fit/);
     assert.throws(() => new Permute([0, 2, 1, 3]).call(Tensor.zeros([1, 2, 3, 4])), /not a swap of two trailing blocks/);
     assert.throws(() => new GELU('fast' as never), /none or tanh/);
   });
