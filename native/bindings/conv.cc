@@ -8,6 +8,7 @@
 #include "bindings/conv_geometry.h"
 #include "bindings/registry.h"
 #include "conv/conv.h"
+#include "conv/conv_by_image.h"
 #include "conv/conv_direct.h"
 #include "conv/dense_map.h"
 #include "conv/winograd.h"
@@ -115,6 +116,32 @@ Napi::Value MaxPoolForward(const Args& a) {
   return Napi::Boolean::New(a.env(), cnn::conv2d_forward_direct_max_pool(p, x, w, b, y, threads, (float)clamp[0], (float)clamp[1], idx));
 }
 
+// (params, x, w, b, y, threads) → whether it ran: a pointwise forward pass of one group reading
+// x through params' input map, clamp(x·scale[c] + shift[c], inputClamp) (default unclamped),
+// from images params.imageStride floats apart (x holds n − 1 strides and one image of cIn planes:
+// the leading channels of a larger tensor), with params.clamp as its epilogue and params.packed
+// (conv2dPackWeights) where given; false, y untouched, where the by-image path does not take it.
+Napi::Value MappedForward(const Args& a) {
+  a.expect_count(6);
+  const cnn::Conv2dParams p = read_conv(a, 0);
+  const Fields f = a.object(0, "params");
+  const int64_t image = (int64_t)p.c_in * p.h * p.w;
+  const int64_t stride = f.integer("imageStride", image, kMaxIndex);
+  const float* x = a.floats(1, "x", p.n > 0 ? (p.n - 1) * stride + image : 0, false);
+  const float* w = a.floats(2, "w", elements(p, Size::W));
+  const float* b = a.floats_or_null(3, "b", elements(p, Size::Bias));
+  float* y = a.floats(4, "y", elements(p, Size::Y));
+  const int threads = a.threads(5);
+  double input[2] = {-INFINITY, INFINITY}, output[2] = {-INFINITY, INFINITY};
+  if (f.present("inputClamp")) f.range("inputClamp", -INFINITY, INFINITY, input);
+  if (f.present("clamp")) f.range("clamp", -INFINITY, INFINITY, output);
+  const cnn::ConvInputMap in{f.floats("scale", p.c_in), f.floats("shift", p.c_in), (float)input[0], (float)input[1], (long)stride};
+  cnn::ConvEpilogue e;
+  e.lo = (float)output[0], e.hi = (float)output[1];
+  const float* packed = f.floats_or_null("packed", cnn::conv2d_packed_weights_capacity(p));
+  return Napi::Boolean::New(a.env(), cnn::conv2d_forward_by_image(p, x, w, b, y, threads, e, packed, &in));
+}
+
 // (params, threads) → the floats of w transformed for Winograd when a forward call given them takes
 // that path (conv2dWinogradWeights fills them), else 0: eval caches them only where they serve.
 Napi::Value WinogradFloats(const Args& a) {
@@ -214,6 +241,7 @@ const Registration rows({
     {"conv2dBackwardInput", Convolution<cnn::ConvPass::BackwardInput, false>},
     {"conv2dBackwardWeight", Convolution<cnn::ConvPass::BackwardWeight, false>},
     {"conv2dMaxPoolForward", MaxPoolForward},
+    {"conv2dMappedForward", MappedForward},
     {"conv2dRefForward", Convolution<cnn::ConvPass::Forward, true>},
     {"conv2dRefBackwardInput", Convolution<cnn::ConvPass::BackwardInput, true>},
     {"conv2dRefBackwardWeight", Convolution<cnn::ConvPass::BackwardWeight, true>},

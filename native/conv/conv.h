@@ -60,6 +60,17 @@ struct ConvEpilogue {
   bool any() const { return residual || lo > -INFINITY || hi < INFINITY; }
 };
 
+// What a pointwise forward pass does to each input value as it reads it (conv2d_forward_by_image):
+// clamp(x·scale[c] + shift[c], lo, hi), eval's BatchNorm → ReLU before the convolution (DenseNet's
+// layers, whose input is never rewritten whole), from images image_stride floats apart (the
+// leading c_in channels of a larger tensor).
+struct ConvInputMap {
+  const float* scale;
+  const float* shift;
+  float lo, hi;
+  long image_stride;
+};
+
 // Eval's copies of w re-laid out for one path, made once per weight version and kept (each null
 // where not given); a call uses the one for the path it takes.
 struct ConvWeightCaches {

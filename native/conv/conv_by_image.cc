@@ -110,6 +110,21 @@ void gather_run(const Conv2dParams& p, const Split& s, const Item& t, const floa
       copy_plane(out + co * ld + (long)j * s.P, planes + ((long)(t.i0 + j) * p.c_out + t.g * s.cog + co) * s.P, s.P);
 }
 
+// col[c·ld + j·(q1 − q0) + q − q0] = in's map of image j's plane c at pixel q, for the item's
+// images j (x0 the first's channel 0) and pixels [q0, q1) of each: a pointwise item's B, mapped.
+void map_columns(const ConvInputMap& in, int channels, long P, const float* x0, int images, int q0, int q1, float* col,
+                 long ld) {
+  const float lo = in.lo, hi = in.hi;
+  for (int c = 0; c < channels; ++c) {
+    const float a = in.scale[c], b = in.shift[c];
+    for (int j = 0; j < images; ++j) {
+      const float* src = x0 + j * in.image_stride + c * P;
+      float* dst = col + c * ld + (long)j * (q1 - q0) - q0;
+      for (int q = q0; q < q1; ++q) dst[q] = clamp_to(src[q] * a + b, lo, hi);
+    }
+  }
+}
+
 }  // namespace
 
 bool conv_by_image_suits(const Conv2dParams& p, ConvPass pass, int threads) {
@@ -118,11 +133,13 @@ bool conv_by_image_suits(const Conv2dParams& p, ConvPass pass, int threads) {
 }
 
 bool conv2d_forward_by_image(const Conv2dParams& p, const float* x, const float* w, const float* b,
-                             float* y, int threads, const ConvEpilogue& e, const float* packed) {
+                             float* y, int threads, const ConvEpilogue& e, const float* packed, const ConvInputMap* in) {
+  if (in && (!p.pointwise() || p.groups != 1)) return false;
   // A few input channels (a stem): too shallow a product for the GEMM, direct loops instead.
-  if (conv2d_forward_few_channels(p, x, w, b, y, threads, e)) return true;
+  if (!in && conv2d_forward_few_channels(p, x, w, b, y, threads, e)) return true;
   Split s;
   if (!plan_pass(p, ConvPass::Forward, threads, &s)) return false;
+  const long x_image = in ? in->image_stride : (long)p.c_in * p.h * p.w;
   const Isa isa = active_isa();
   long per_group = sgemm_packed_a_floats(isa, s.cog, s.K);
   const float* wp = cached_group_weights(isa, packed, p.groups, s.cog, s.K);
@@ -133,16 +150,21 @@ bool conv2d_forward_by_image(const Conv2dParams& p, const float* x, const float*
 #pragma omp for schedule(dynamic, 1)  // work.h: items handed out as threads come free
     for (long it = 0; it < s.items; ++it) {
       const Item t = item(p, s, it);
-      const float* xg = x + ((long)t.i0 * p.c_in + t.g * s.cig) * p.h * p.w;
+      const float* xg = x + t.i0 * x_image + (long)t.g * s.cig * p.h * p.w;
       const long cols = t.images > 1 ? (long)t.images * s.P : t.q1 - t.q0;
       // One image writes its output plane rows in place; a run goes through a buffer.
       float* out = y + ((long)t.i0 * p.c_out + t.g * s.cog) * s.P + t.q0;
       long ldc = s.P;
       if (t.images > 1) out = grow(out_buf, s.cog * cols), ldc = cols;
       const float* wg = wp + t.g * per_group;
-      if (t.images > 1 && p.pointwise()) {
+      if (in) {
+        // Mapped as copied into B (a run's images side by side, or one image's pixel range).
+        float* col = grow(col_buf, s.K * cols);
+        map_columns(*in, s.cig, s.P, xg, t.images, t.q0, t.q1, col, cols);
+        sgemm_packed(isa, s.cog, (int)cols, s.K, 1.0f, wg, false, col, (int)cols, 0.0f, out, (int)ldc);
+      } else if (t.images > 1 && p.pointwise()) {
         // A pointwise run multiplies its planes where they lie: B's rows, a segment per image.
-        sgemm_packed_rows(isa, s.cog, (int)cols, s.K, 1.0f, wg, plane_rows(xg, s.cig, s.P), s.P, (long)p.c_in * s.P, 0.0f, out,
+        sgemm_packed_rows(isa, s.cog, (int)cols, s.K, 1.0f, wg, plane_rows(xg, s.cig, s.P), s.P, x_image, 0.0f, out,
                           (int)ldc);
       } else {
         const float* B = xg + t.q0;  // one image of a pointwise convolution: the planes as they are

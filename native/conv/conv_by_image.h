@@ -11,9 +11,12 @@ namespace cnn {
 // for the threads). Each entry point returns false, having done nothing, where not.
 bool conv_by_image_suits(const Conv2dParams& p, ConvPass pass, int threads);
 // The bias and the epilogue applied per item, right after its product. packed: w packed by
-// conv2d_pack_weights (eval's cache), or null to pack it in the call.
+// conv2d_pack_weights (eval's cache), or null to pack it in the call. With `in` (pointwise, one
+// group), each item maps its input as it copies it for the product: false, having done nothing,
+// for any other shape.
 bool conv2d_forward_by_image(const Conv2dParams& p, const float* x, const float* w, const float* b,
-                             float* y, int threads, const ConvEpilogue& e = {}, const float* packed = nullptr);
+                             float* y, int threads, const ConvEpilogue& e = {}, const float* packed = nullptr,
+                             const ConvInputMap* in = nullptr);
 bool conv2d_backward_input_by_image(const Conv2dParams& p, const float* dy, const float* w,
                                     float* dx, int threads);
 // dW only; the bias gradient is the caller's.

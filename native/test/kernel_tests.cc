@@ -13,6 +13,7 @@
 #include "activation/activation.h"
 #include "augment/augment.h"
 #include "conv/conv.h"
+#include "conv/conv_by_image.h"
 #include "conv/conv_grid.h"
 #include "conv/conv_direct.h"
 #include "conv/conv_lanes.h"
@@ -322,6 +323,52 @@ static void check_conv_paths(const Conv2dParams (&cases)[N], std::initializer_li
       for (int threads : thread_counts) check_conv(p, threads, label + " " + conv_algo_name(algo), rng, ran);
   }
   set_conv_algo(ConvAlgo::Auto);
+}
+
+// A pointwise forward pass by image reading its input through a map (conv2d_forward_by_image's
+// ConvInputMap: DenseNet's norm1 → relu1 → conv1) against the reference on the mapped leading
+// channels: runs of small images (2×2, 4×4, 8×8 maps; ragged on one thread), one image an item
+// (17×19), images a wider stride apart, odd channels, with and without clamps and bias, at 1-3 threads; 3×3 and
+// grouped layers declined.
+static void test_conv_mapped(Isa isa, std::mt19937& rng) {
+  const int shapes[][6] = {{14, 13, 2, 2, 11, 20}, {14, 24, 4, 4, 17, 24}, {14, 9, 8, 8, 33, 9}, {12, 21, 17, 19, 10, 30}};
+  for (const auto& sh : shapes) {
+    const Conv2dParams p{sh[0], sh[1], sh[2], sh[3], sh[4], 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1};
+    const long plane = (long)p.h * p.w, stride = sh[5] * plane;
+    const auto x = random_vec((size_t)(p.n * stride), rng), w = random_vec((size_t)p.c_out * p.c_in, rng), b = random_vec(p.c_out, rng),
+               scale = random_vec(p.c_in, rng), shift = random_vec(p.c_in, rng);
+    for (int threads : {1, 2, 3})
+      for (int variant = 0; variant < 2; ++variant) {
+        const float lo = variant ? 0.0f : -INFINITY, hi = variant ? 0.75f : INFINITY;
+        const ConvInputMap in{scale.data(), shift.data(), lo, hi, stride};
+        std::vector<float> mapped((size_t)p.n * p.c_in * plane), want((size_t)p.n * p.c_out * plane), got(want.size(), NAN);
+        for (int i = 0; i < p.n; ++i)
+          for (int c = 0; c < p.c_in; ++c)
+            for (long q = 0; q < plane; ++q)
+              mapped[(i * p.c_in + c) * plane + q] = std::min(std::max(x[i * stride + c * plane + q] * scale[c] + shift[c], lo), hi);
+        conv2d_ref_forward(p, mapped.data(), w.data(), variant ? b.data() : nullptr, want.data());
+        ConvEpilogue e;
+        if (variant) {
+          e.lo = 0.0f;
+          for (auto& v : want) v = std::max(v, 0.0f);
+        }
+        char name[160];
+        std::snprintf(name, sizeof name, "mapped by image[%s] n=%d cin=%d %dx%d cout=%d threads=%d variant=%d", isa_name(isa), p.n, p.c_in,
+                      p.h, p.w, p.c_out, threads, variant);
+        if (!conv2d_forward_by_image(p, x.data(), w.data(), variant ? b.data() : nullptr, got.data(), threads, e, nullptr, &in)) {
+          std::printf("FAIL %s: declined\n", name);
+          ++g_fail;
+          continue;
+        }
+        check_close(name, got, want, 1e-4f, 1e-4f);
+      }
+  }
+  Conv2dParams spatial{4, 8, 8, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, grouped{4, 8, 8, 8, 8, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2};
+  std::vector<float> ones(8192, 1.0f), y(2048, 7.0f);
+  const ConvInputMap in{ones.data(), ones.data(), -INFINITY, INFINITY, 512};
+  for (const auto& p : {spatial, grouped})
+    if (!conv2d_forward_by_image(p, ones.data(), ones.data(), nullptr, y.data(), 1, {}, nullptr, &in) && y == std::vector<float>(2048, 7.0f)) ++g_pass;
+    else { std::printf("FAIL mapped by image[%s] took k%d groups %d\n", isa_name(isa), p.kh, p.groups); ++g_fail; }
 }
 
 // The channels-in-lanes loops (conv_lanes.h) against the reference on every row width they take
@@ -1235,6 +1282,7 @@ int main() {
     test_conv_stride2(isa);
     test_conv_grid_runs(isa);
     test_conv_lanes(isa, rng);
+    test_conv_mapped(isa, rng);
     test_conv_packed_weights(isa);
     test_conv_grid_batched(isa);
     test_conv_small_planes(isa);

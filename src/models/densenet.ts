@@ -9,7 +9,8 @@ import * as ops from '../tensor/ops.js';
 import { adaptiveAvgPool2d } from '../tensor/pool.js';
 import { cat, leadingChannelsAffine, writeChannels } from '../tensor/channels.js';
 import { emptyFloat32 } from '../tensor/storage.js';
-import { runLayers, asLayer, affineFoldable, batchNormAffine, activationClamp } from '../nn/fusion.js';
+import { runLayers, asLayer, affineFoldable, batchNormAffine, activationClamp, foldable, foldedWeights } from '../nn/fusion.js';
+import { conv2dMapped } from '../tensor/conv-mapped.js';
 import { dropout } from '../tensor/dropout.js';
 import { probability, type ModelOptions } from './options.js';
 import type { OnnxExporter, OnnxValue } from '../nn/onnx-export.js';
@@ -44,11 +45,23 @@ export class DenseLayer extends Module {
     return !this.training && !this.hasHooks() && !this.relu1.hasHooks() && affineFoldable(this.norm1, this.relu1);
   }
 
-  /** The layer (where it gathers) on the first `channels` channels of its block's features, norm1 → relu1 applied as they are read, then forward's fused rest. */
+  /**
+   * The layer (where it gathers) on the first `channels` channels of its block's features:
+   * norm1 → relu1 applied as conv1 reads them (conv2dMapped, with norm2 folded into conv1 and
+   * relu2 its epilogue), or where that path does not run, as they are copied out, then forward's
+   * fused rest.
+   */
   forwardGathered(features: Tensor, channels: number): Tensor {
     return asLayer(this, () => {
       const { scale, shift } = batchNormAffine(this.norm1);
-      return runLayers([this.conv1, this.norm2, this.relu2, this.conv2], leadingChannelsAffine(features, channels, scale, shift, activationClamp(this.relu1)));
+      const map = { channels, scale, shift, clamp: activationClamp(this.relu1) };
+      const clamp2 = activationClamp(this.relu2);
+      if (foldable(this.conv1, this.norm2) && clamp2) {
+        const { weight, bias } = foldedWeights(this.conv1, this.norm2);
+        const bottleneck = asLayer(this.conv1, () => conv2dMapped(features, map, weight, bias, clamp2));
+        if (bottleneck) return this.conv2.call(bottleneck);
+      }
+      return runLayers([this.conv1, this.norm2, this.relu2, this.conv2], leadingChannelsAffine(features, channels, scale, shift, map.clamp));
     });
   }
 

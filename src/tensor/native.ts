@@ -333,6 +333,9 @@ export interface NativeAddon {
    * convolution; false (y untouched) elsewhere. */
   conv2dMaxPoolForward(p: ConvParams & { clamp?: [number, number] }, x: Float32Array, w: Float32Array,
     b: Float32Array | null, y: Float32Array, indices: Float32Array | null, threads: number): boolean;
+  /** A pointwise forward pass of one group reading x through clamp(x·scale[c] + shift[c], inputClamp), from images imageStride floats apart; false, y untouched, where the by-image path does not take it. */
+  conv2dMappedForward(p: ConvParams & { scale: Float32Array; shift: Float32Array; imageStride: number; inputClamp?: [number, number]; clamp?: [number, number]; packed?: Float32Array },
+    x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, threads: number): boolean;
   /** p.denseMap: the weights made dense by conv2dDenseMapWeights (the training forward's), used as they are where the call takes the dense map. */
   conv2dBackwardInput(p: ConvParams & { denseMap?: Float32Array }, dy: Float32Array, w: Float32Array, dx: Float32Array,
     threads: number): void;

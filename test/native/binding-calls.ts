@@ -47,6 +47,9 @@ export const validCalls: Calls = {
       fresh: true }] }, f(32), f(2), 1],
   conv2dForward: () => [conv(), f(32), f(54), f(3), f(12), 1],
   conv2dMaxPoolForward: () => [{ ...conv(), clamp: [0, Infinity] }, f(32), f(54), f(3), f(3), f(3), 1],
+  // A pointwise layer of 2 → 3 channels on 4×4 maps reading the leading 2 of 5 channels per image.
+  conv2dMappedForward: () => [{ ...conv(), n: 2, kh: 1, kw: 1, padT: 0, padB: 0, padL: 0, padR: 0, scale: f(2), shift: f(2), imageStride: 80,
+    inputClamp: [0, 6], clamp: [0, Infinity] }, f(112), f(6), f(3), f(96), 1],
   conv2dBackwardInput: () => [conv(), f(12), f(54), f(32), 1],
   conv2dBackwardWeight: () => [conv(), f(32), f(12), f(54), f(3), 1],
   convAlgo: () => [conv(), 'forward', 1],

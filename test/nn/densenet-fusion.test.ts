@@ -1,0 +1,87 @@
+// DenseNet in eval: each block's features live in one tensor that every layer reads its input
+// from and writes its new channels into, and each layer's norm1 → relu1 → conv1 (norm2 folded,
+// relu2 its epilogue) runs as one pointwise convolution mapping its input as it reads it
+// (conv2dMapped): no gather of the features and no concatenation. The logits are the unfused
+// ones (recorded gradients: torchvision's layer by layer), whichever of the two paths a layer takes.
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Conv2d } from '../../src/nn/conv.js';
+import { Tensor, noGrad } from '../../src/tensor/tensor.js';
+import { native, getThreads, setThreads } from '../../src/tensor/native.js';
+import { conv2d } from '../../src/tensor/ops.js';
+import { conv2dMapped } from '../../src/tensor/conv-mapped.js';
+import { leadingChannelsAffine } from '../../src/tensor/channels.js';
+import { sineImages, deterministicModel } from '../helpers/zoo-inputs.js';
+import { fillDeterministic } from '../helpers/deterministic-weights.js';
+import { countNativeCalls } from '../helpers/native-calls.js';
+import { assertClose } from '../helpers/assert.js';
+
+const WITHIN = { atol: 1e-4, rtol: 1e-4 };
+const previousThreads = getThreads();
+after(() => setThreads(previousThreads));
+
+/** fn's result, how many mapped convolutions ran (true) and how many gathers copied features out. */
+function paths<T>(fn: () => T): { out: T; mapped: number; gathers: number } {
+  let mapped = 0;
+  const original = native.conv2dMappedForward;
+  native.conv2dMappedForward = (...args) => {
+    const ran = original(...args);
+    if (ran) mapped++;
+    return ran;
+  };
+  try {
+    const [out, gathers] = countNativeCalls('copyRowsAffine', fn);
+    return { out, mapped, gathers };
+  } finally {
+    native.conv2dMappedForward = original;
+  }
+}
+
+describe('densenet121 eval', () => {
+  it('maps every layer\'s input as conv1 reads it, and gives the unfused logits', () => {
+    setThreads(2);
+    const model = deterministicModel('densenet121').eval(), x = sineImages(16);
+    const unfused = model.call(x).detach();
+    const { out, mapped, gathers } = paths(() => noGrad(() => model.call(x)));
+    assert.equal(mapped, 6 + 12 + 24, 'the 8×8, 4×4 and 2×2 blocks\' layers (1×1 maps take the linear path)');
+    assert.equal(gathers, 16, 'only the last block\'s layers gather');
+    assertClose(out, unfused, WITHIN, 'logits');
+  });
+
+  it('gathers where the by-image path declines (too few images for its threads), with the same logits', () => {
+    setThreads(2);
+    const model = deterministicModel('densenet121').eval(), x = sineImages(2);
+    const unfused = model.call(x).detach();
+    const { out, mapped, gathers } = paths(() => noGrad(() => model.call(x)));
+    assert.equal(mapped, 0);
+    assert.equal(gathers, 58);
+    assertClose(out, unfused, WITHIN, 'logits');
+  });
+});
+
+describe('conv2dMapped', () => {
+  const conv = (k: number) => {
+    const c = new Conv2d({ inChannels: 5, outChannels: 7, kernelSize: k, padding: (k - 1) / 2 });
+    fillDeterministic(c, 1.2);
+    return c;
+  };
+  const features = Tensor.randn([12, 9, 4, 4]);
+  const map = { channels: 5, scale: Float32Array.from([1, -0.5, 2, 0.25, 1.5]), shift: Float32Array.from([0.1, 0, -0.3, 0.2, 0]), clamp: [0, 6] as [number, number] };
+
+  it('equals the map over the leading channels, then the convolution and its clamp', () => {
+    setThreads(1);
+    const c = conv(1);
+    const got = noGrad(() => conv2dMapped(features, map, c.weight, c.bias, [0, Infinity]));
+    assert.ok(got, 'the by-image path took it');
+    const want = noGrad(() => conv2d(leadingChannelsAffine(features, 5, map.scale, map.shift, map.clamp), c.weight, c.bias, { clamp: [0, Infinity] }));
+    assertClose(got, want, { atol: 1e-5, rtol: 1e-5 }, 'mapped');
+  });
+
+  it('declines a 3×3 kernel, and refuses a gradient or channels the input lacks', () => {
+    const c = conv(3);
+    assert.equal(noGrad(() => conv2dMapped(features, map, c.weight, c.bias)), null);
+    const c1 = conv(1);
+    assert.throws(() => conv2dMapped(features, map, c1.weight, c1.bias), /records no gradient/);
+    assert.throws(() => noGrad(() => conv2dMapped(features, { ...map, channels: 10 }, c1.weight, c1.bias)), /10 leading channels/);
+  });
+});
