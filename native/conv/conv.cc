@@ -140,30 +140,35 @@ constexpr const char* kAlgoNames[] = {"auto", "depthwise", "grid", "by-image", "
 // direct weight gradient wins.
 constexpr int kDirectMinPointwisePixels = 257;
 
-// c_in · c_out above which eval's cached Winograd weights take 3×3 layers the channels-in-lanes loops fit.
+// c_in · c_out above which Winograd, where it wins, takes 3×3 layers the channels-in-lanes loops fit.
 constexpr long kLanesMaxChannelsOverWinograd = 128L * 128;
 
 // The path for p, whose taps are already cut; u: whether Winograd-transformed weights are at hand.
 ConvAlgo choose(const Conv2dParams& p, ConvPass pass, int threads, bool u = false) {
+  // Whether Winograd beats the other paths on q, a forward pass: without cached weights (training)
+  // the transform in every call needs more tiles to pay.
+  auto winograd_wins = [&](const Conv2dParams& q) {
+    return u ? conv_winograd_wins(q, threads) : g_winograd_training.load(std::memory_order_relaxed) && conv_winograd_wins_per_call(q, threads);
+  };
   auto suits = [&](ConvAlgo a) {
     switch (a) {
       case ConvAlgo::Depthwise: return p.depthwise();
       case ConvAlgo::Lanes:
         if (pass != ConvPass::Forward || !conv_lanes_fits(p)) return false;
         if (conv_algo_override() == ConvAlgo::Lanes) return true;
-        // Eval's cached Winograd weights win from 256 × 256 channels (4×4 maps 7.8 against 8.7 ms,
-        // 7×7 9.2 against 16.7); up to 128 × 128 the lanes do (4×4 2.3 against 2.7 ms).
-        if (u && (long)p.c_in * p.c_out > kLanesMaxChannelsOverWinograd && conv_winograd_fits(p) && conv_winograd_wins(p, threads))
-          return false;
+        // Where Winograd wins (eval's cached transforms, or training's per call), it keeps the
+        // layers above 128 × 128 channels: eval 4×4 256 → 256 7.8 against the lanes' 8.7 ms, 7×7
+        // 512 → 512 9.2 against 16.7; training 8×8 256 → 256 31.6 against 39.2. Up to 128 × 128
+        // the lanes win (eval 4×4 2.3 against 2.7 ms, training 8×8 64 → 64 1.5 against 2.1).
+        if ((long)p.c_in * p.c_out > kLanesMaxChannelsOverWinograd && winograd_wins(p)) return false;
         return conv_lanes_wins(p, threads);
       case ConvAlgo::Winograd: {
-        // The input gradient goes as the forward pass q; without cached weights (training) the
-        // transform in every call needs more tiles to pay.
+        // The input gradient goes as the forward pass q.
         Conv2dParams q = p;
         const bool fits = pass == ConvPass::Forward ? conv_winograd_fits(p)
                           : pass == ConvPass::BackwardInput && winograd_input_gradient_params(p, &q);
         if (!fits || conv_algo_override() == ConvAlgo::Winograd) return fits;
-        return u ? conv_winograd_wins(q, threads) : g_winograd_training.load(std::memory_order_relaxed) && conv_winograd_wins_per_call(q, threads);
+        return winograd_wins(q);
       }
       case ConvAlgo::Direct:
         return (!p.pointwise() || p.out_h() * p.out_w() >= kDirectMinPointwisePixels) && conv_direct_suits(p, pass, threads);
