@@ -1,7 +1,8 @@
 // The loops of depthwise_narrow.h on AVX-512: one output row is one vector of 16 pixels, each tap
 // one masked load of an input row (the lanes that would read outside it masked to 0) and one FMA,
-// on NCHW planes as they lie. (AVX2's masked loads made the same loop on rows of 8 lose to the
-// channel-vector path: 8×8 maps 0.59 against 0.43 ms, running the AVX2 kernels on an AVX-512 CPU.)
+// on NCHW planes as they lie. (A first version for AVX2, rows of 8, lost to the channel-vector
+// path, 8×8 maps 0.59 against 0.43 ms, run on an AVX-512 CPU; it kept its sums on the stack, as
+// this one's first version did, so AVX2 may well gain from these loops too: not measured since.)
 #pragma once
 
 namespace cnn {
@@ -10,14 +11,14 @@ struct NarrowMap {
   int channels;              // planes go channel by channel: plane q is channel q % channels
   long in_plane, out_plane;  // floats a plane
   int in_w, out_h, out_w;    // in_w <= 32, out_w <= 16
-  int kh, kw, pl, dh, dw;    // kernel (kw <= 3), left padding, dilation (stride 1)
-  // Output row oh, tap row ki reads the input row at offset row_at[oh + ki·dh] in its plane, or
-  // zeros where that is -1 (padding): out_h + (kh − 1)·dh entries.
+  int pl;                    // left padding, 0-2 (a 3×3 kernel, stride and dilation 1)
+  // Output row oh, kernel row ki reads the input row at offset row_at[oh + ki] in its plane, or
+  // zeros where that is -1 (padding): out_h + 2 entries.
   const int* row_at;
 };
 
-// Planes [q0, q1): y = clamp(b[c] + Σ_{ki,kj} w[c·kh·kw + ki·kw + kj]·x(row_at[oh + ki·dh], ow + kj·dw
-// − pl) (+ res), lo, hi), x outside [0, in_w) read as 0. b and res (laid out as y) may be null.
+// Planes [q0, q1): y = clamp(b[c] + Σ_{ki,kj < 3} w[c·9 + ki·3 + kj]·x(row_at[oh + ki], ow + kj − pl)
+// (+ res), lo, hi), x outside [0, in_w) read as 0. b and res (laid out as y) may be null.
 // Compiled for AVX-512 only: callers check the active ISA first.
 void narrow_planes_avx512(const NarrowMap& m, long q0, long q1, const float* x, const float* w, const float* b,
                           const float* res, float lo, float hi, float* y);
