@@ -16,8 +16,7 @@ namespace cnn {
 namespace {
 
 // Output rows narrower than this fill too little of a vector: interleaved against the
-// channel-vector path, 128 images of 96-192 channels at 2 threads, best of 300 calls, forward
-// (/work/scratch/dw-native.mjs): 12×12 0.29-0.34 ms against 0.80-1.25, 8×8 0.20 against 0.38-0.40,
+// channel-vector path, 128 images of 96-192 channels at 2 threads, best of 300 calls, forward: 12×12 0.29-0.34 ms against 0.80-1.25, 8×8 0.20 against 0.38-0.40,
 // 7×7 0.22 against 0.31-0.33, 6×6 0.34-0.41 against 0.45-0.53, but 5×5 0.29-0.39 against 0.25-0.27.
 constexpr int kMinWidth = 7;
 

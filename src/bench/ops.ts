@@ -38,7 +38,8 @@ function conv(n: number, cIn: number, cOut: number, hw: number, k: number, strid
   return { n, cIn, h: hw, w: hw, cOut, kh: k, kw: k, strideH: stride, strideW: stride, padT: pad, padB: pad, padL: pad, padR: pad, dilH: 1, dilW: 1, groups };
 }
 
-/** ResNet's 3×3 stages at ImageNet sizes, a bottleneck's 1×1, MobileNet/ConvNeXt depthwise layers, a square GEMM. */
+/** ResNet's 3×3 stages at ImageNet sizes, a bottleneck's 1×1, MobileNet/ConvNeXt depthwise layers (MobileNetV2's
+ * 14×14 one too: rows of one vector, depthwise_narrow.h), a square GEMM. */
 export function opCases(batch: number): OpCase[] {
   const dw = (c: number, hw: number, k: number, stride: number) => conv(batch, c, c, hw, k, stride, c);
   return [
@@ -49,6 +50,7 @@ export function opCases(batch: number): OpCase[] {
     { kind: 'depthwise', conv: dw(144, 56, 3, 2), passes: ['forward'] },
     { kind: 'depthwise', conv: dw(240, 28, 5, 1), passes: ['forward'] },
     { kind: 'depthwise', conv: dw(96, 56, 7, 1), passes: ['forward'] },
+    { kind: 'depthwise', conv: dw(576, 14, 3, 1), passes: ['forward', 'backwardInput'] },
     { kind: 'gemm', conv: conv(1, 1024, 1024, 32, 1, 1), passes: ['forward'] },
   ];
 }
