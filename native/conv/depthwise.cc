@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "conv/conv.h"
-#include "conv/depthwise_narrow.h"
+#include "conv/depthwise_3x3.h"
 #include "conv/depthwise_planes.h"
 #include "conv/depthwise_rows.h"
 #include "conv/depthwise_small.h"
@@ -153,7 +153,7 @@ void tap_pointers(const Phases& ph, T* base, T** out) {
 void depthwise_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
                        int threads, const ConvEpilogue& e) {
   if (depthwise_planes_forward(p, x, w, b, y, threads, e)) return;
-  if (depthwise_narrow_forward(p, x, w, b, y, threads, e)) return;
+  if (depthwise_3x3_forward(p, x, w, b, y, threads, e)) return;
   if (depthwise_small_suits(p, ConvPass::Forward)) return depthwise_small_forward(p, x, w, b, y, threads, e);
   const Phases ph(p);
   const std::vector<PhaseColumn> columns = phase_columns(p, ph);
@@ -197,7 +197,7 @@ void depthwise_forward(const Conv2dParams& p, const float* x, const float* w, co
 
 void depthwise_backward_input(const Conv2dParams& p, const float* dy, const float* w, float* dx, int threads) {
   if (depthwise_planes_backward_input(p, dy, w, dx, threads)) return;
-  if (depthwise_narrow_backward_input(p, dy, w, dx, threads)) return;
+  if (depthwise_3x3_backward_input(p, dy, w, dx, threads)) return;
   if (depthwise_small_suits(p, ConvPass::BackwardInput)) return depthwise_small_backward_input(p, dy, w, dx, threads);
   const Phases ph(p);
   const std::vector<PhaseColumn> columns = phase_columns(p, ph);

@@ -17,7 +17,7 @@
 #include "conv/conv_grid.h"
 #include "conv/conv_direct.h"
 #include "conv/conv_lanes.h"
-#include "conv/depthwise_narrow.h"
+#include "conv/depthwise_3x3.h"
 #include "conv/depthwise_planes.h"
 #include "conv/depthwise_small.h"
 #include "conv/pointwise.h"
@@ -860,36 +860,37 @@ static void test_depthwise_planes(Isa isa) {
   set_depthwise_small(DepthwiseSmall::Auto);
 }
 
-// Depthwise 3×3 convolutions at stride 1 with one vector per output row (depthwise_narrow.h),
-// through conv2d_* (every pass and epilogue against the reference) and called directly, bit for bit
-// what conv2d_* gave: MobileNetV2's 16×16 layer, rows of every count the loops tile (4, 2, 1),
-// widths 7-16, asymmetric padding and padding 2; each pass taken on AVX-512 where its output rows
-// are 7-16 pixels (a map of 18 unpadded columns: only forward), declined on the other ISAs, and for
-// rows of 6, dilation 2 and 1×3, 5×5 and 7×7 kernels. Stride 2, rows past a vector, padding past
-// the kernel's reach, the weight gradient and a pinned depthwise path decline, leaving the outputs
-// alone. Its own random stream.
-static void test_depthwise_narrow(Isa isa) {
+// Depthwise 3×3 convolutions at stride 1 row by row (depthwise_3x3.h), through conv2d_* (every
+// pass and epilogue against the reference) and called directly, bit for bit what conv2d_* gave:
+// MobileNetV2's 16×16 layer, rows of every count the loops tile (4, 2, 1), widths 7-16 and rows
+// of several vectors (33 and 56: a last block of 1 and 8 lanes), asymmetric padding, padding 2 and
+// none; each pass taken on AVX-512 where its output rows are 7-256 pixels, declined on the other
+// ISAs, and for rows of 6, dilation 2 and 1×3, 5×5 and 7×7 kernels. Stride 2, rows past 256,
+// padding past the kernel's reach, the weight gradient and a pinned depthwise path decline, leaving
+// the outputs alone. Its own random stream.
+static void test_depthwise_3x3(Isa isa) {
   std::mt19937 rng(31);
   // n, cin, h, w, cout, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw, groups
   const Conv2dParams cases[] = {
       {3, 32, 16, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 32},   {2, 19, 13, 14, 19, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 19},
       {3, 7, 11, 9, 7, 3, 3, 1, 1, 2, 2, 2, 2, 1, 1, 7},       {4, 6, 7, 16, 6, 3, 3, 1, 1, 2, 0, 0, 2, 1, 1, 6},
       {2, 4, 3, 18, 4, 3, 3, 1, 1, 1, 1, 0, 0, 1, 1, 4},       {5, 17, 9, 7, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 17},
-      {3, 21, 8, 8, 21, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 21},     {2, 5, 6, 6, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5},
+      {3, 21, 8, 8, 21, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 21},     {2, 3, 9, 56, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3},
+      {2, 5, 5, 33, 5, 3, 3, 1, 1, 1, 0, 2, 1, 1, 1, 5},       {2, 5, 6, 6, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5},
       {3, 7, 15, 15, 7, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 7},      {2, 5, 9, 16, 5, 1, 3, 1, 1, 0, 0, 1, 1, 1, 1, 5},
       {3, 9, 16, 16, 9, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 9},      {2, 5, 14, 14, 5, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 5},
   };
-  // Each pass's output rows must be 7-16 pixels: the forward pass's out_w, the input gradient's w.
+  // Each pass's output rows must be 7-256 pixels: the forward pass's out_w, the input gradient's w.
   const auto fits = [&](const Conv2dParams& p, int width) {
-    return isa == Isa::Avx512 && p.kh == 3 && p.kw == 3 && p.dil_h == 1 && p.dil_w == 1 && width >= 7 && width <= 16;
+    return isa == Isa::Avx512 && p.kh == 3 && p.kw == 3 && p.dil_h == 1 && p.dil_w == 1 && width >= 7 && width <= 256;
   };
   for (const auto& p : cases) {
-    const bool forward = depthwise_narrow_suits(p, ConvPass::Forward), input = depthwise_narrow_suits(p, ConvPass::BackwardInput);
-    if (forward == fits(p, p.out_w()) && input == fits(p, p.w) && !depthwise_narrow_suits(p, ConvPass::BackwardWeight)) ++g_pass;
-    else { std::printf("FAIL depthwise narrow[%s] %dx%d k%d: taken forward %d, input gradient %d\n", isa_name(isa), p.h, p.w, p.kh, forward, input); ++g_fail; }
+    const bool forward = depthwise_3x3_suits(p, ConvPass::Forward), input = depthwise_3x3_suits(p, ConvPass::BackwardInput);
+    if (forward == fits(p, p.out_w()) && input == fits(p, p.w) && !depthwise_3x3_suits(p, ConvPass::BackwardWeight)) ++g_pass;
+    else { std::printf("FAIL depthwise 3x3[%s] %dx%d k%d: taken forward %d, input gradient %d\n", isa_name(isa), p.h, p.w, p.kh, forward, input); ++g_fail; }
     for (int threads : {1, 2, 3}) {
       ConvAlgo ran[3];
-      const std::string label = std::string(isa_name(isa)) + " depthwise narrow";
+      const std::string label = std::string(isa_name(isa)) + " depthwise 3x3";
       check_conv(p, threads, label, rng, ran);
       const size_t xs = (size_t)p.n * p.c_in * p.h * p.w, ys = (size_t)p.n * p.c_in * p.out_h() * p.out_w(), ws = (size_t)p.c_in * p.kh * p.kw;
       const auto x = random_vec(xs, rng), w = random_vec(ws, rng), b = random_vec(p.c_in, rng), dy = random_vec(ys, rng), res = random_vec(ys, rng);
@@ -900,26 +901,26 @@ static void test_depthwise_narrow(Isa isa) {
       conv2d_forward(p, x.data(), w.data(), b.data(), y[0].data(), threads, e);
       conv2d_backward_input(p, dy.data(), w.data(), dx[0].data(), threads);
       // Called directly where taken, each pass gives conv2d_*'s bits: conv2d_* took this path.
-      const bool same = (!forward || (depthwise_narrow_forward(p, x.data(), w.data(), b.data(), y[1].data(), threads, e) && y[0] == y[1])) &&
-                        (!input || (depthwise_narrow_backward_input(p, dy.data(), w.data(), dx[1].data(), threads) && dx[0] == dx[1]));
+      const bool same = (!forward || (depthwise_3x3_forward(p, x.data(), w.data(), b.data(), y[1].data(), threads, e) && y[0] == y[1])) &&
+                        (!input || (depthwise_3x3_backward_input(p, dy.data(), w.data(), dx[1].data(), threads) && dx[0] == dx[1]));
       if (same) ++g_pass;
       else { std::printf("FAIL %s %dx%d k%d threads=%d: bits differ from conv2d_*\n", label.c_str(), p.h, p.w, p.kh, threads); ++g_fail; }
     }
   }
-  // Stride 2, a row past any vector, padding past a 3×3 kernel's reach: declined.
+  // Stride 2, rows past 256 pixels, padding past a 3×3 kernel's reach: declined.
   const Conv2dParams declined[] = {{2, 5, 24, 24, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 5},
-                                   {2, 5, 4, 17, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5},
+                                   {2, 5, 4, 257, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5},
                                    {2, 5, 6, 10, 5, 3, 3, 1, 1, 3, 1, 1, 1, 1, 1, 5}};
   for (const auto& p : declined) {
     std::vector<float> x(p.n * p.c_in * p.h * p.w, 1.0f), w(p.c_in * p.kh * p.kw, 1.0f), y(p.n * p.c_in * p.out_h() * p.out_w(), 7.0f);
-    const bool ran = depthwise_narrow_suits(p, ConvPass::Forward) || depthwise_narrow_suits(p, ConvPass::BackwardInput) ||
-                     depthwise_narrow_forward(p, x.data(), w.data(), nullptr, y.data(), 2, ConvEpilogue{});
+    const bool ran = depthwise_3x3_suits(p, ConvPass::Forward) || depthwise_3x3_suits(p, ConvPass::BackwardInput) ||
+                     depthwise_3x3_forward(p, x.data(), w.data(), nullptr, y.data(), 2, ConvEpilogue{});
     if (!ran && std::all_of(y.begin(), y.end(), [](float v) { return v == 7.0f; })) ++g_pass;
-    else { std::printf("FAIL depthwise narrow[%s] s%d %dx%d pad %d: did not decline\n", isa_name(isa), p.stride_h, p.h, p.w, p.pad_t); ++g_fail; }
+    else { std::printf("FAIL depthwise 3x3[%s] s%d %dx%d pad %d: did not decline\n", isa_name(isa), p.stride_h, p.h, p.w, p.pad_t); ++g_fail; }
   }
   set_depthwise_small(DepthwiseSmall::Always);
-  if (!depthwise_narrow_suits(cases[0], ConvPass::Forward)) ++g_pass;
-  else { std::printf("FAIL depthwise narrow[%s]: taken while the channel-vector path is pinned\n", isa_name(isa)); ++g_fail; }
+  if (!depthwise_3x3_suits(cases[0], ConvPass::Forward)) ++g_pass;
+  else { std::printf("FAIL depthwise 3x3[%s]: taken while the channel-vector path is pinned\n", isa_name(isa)); ++g_fail; }
   set_depthwise_small(DepthwiseSmall::Auto);
 }
 
@@ -1366,7 +1367,7 @@ int main() {
     test_dense_map(isa);
     test_depthwise_small(isa);
     test_depthwise_planes(isa);
-    test_depthwise_narrow(isa);
+    test_depthwise_3x3(isa);
     test_pointwise_weight(isa);
     test_inverted_residual(isa);
     test_convnext_mlp(isa);

@@ -39,7 +39,7 @@ function conv(n: number, cIn: number, cOut: number, hw: number, k: number, strid
 }
 
 /** ResNet's 3×3 stages at ImageNet sizes, a bottleneck's 1×1, MobileNet/ConvNeXt depthwise layers (MobileNetV2's
- * 14×14 one too: rows of one vector, depthwise_narrow.h), a square GEMM. */
+ * 14×14 one too, forward and input gradient), a square GEMM. */
 export function opCases(batch: number): OpCase[] {
   const dw = (c: number, hw: number, k: number, stride: number) => conv(batch, c, c, hw, k, stride, c);
   return [

@@ -93,9 +93,9 @@ function checkLinearChain(g: Generator, threads: number): number {
  * stem (the few-input-channel forward loops: 11-pixel rows leave a partial vector, 17 channels a
  * partial channel block, on every ISA), and 3×3 ones on 3×4 and 5×8 maps (output channels in
  * the lanes, conv_lanes.h: 37 and 20 channels leave a partial block, 5 images a partial tile; the
- * 8-pixel rows there on AVX-512 only), and a depthwise 3×3 one on a 13×14 map (one vector per
- * output row on AVX-512, depthwise_narrow.h, forward and input gradient: 13 rows leave every tail of
- * the row tiles). */
+ * 8-pixel rows there on AVX-512 only), and a depthwise 3×3 one on a 13×40 map (row by row on
+ * AVX-512, depthwise_3x3.h, forward and input gradient: 40 columns leave a partial last vector, 13
+ * rows every tail of the row tiles). */
 const CONV_CHECKS: { p: ConvParams; threads?: number }[] = [
   { p: { n: 3, cIn: 6, h: 9, w: 7, cOut: 10, kh: 3, kw: 3, strideH: 2, strideW: 1, padT: 1, padB: 0, padL: 1, padR: 2, dilH: 1, dilW: 2, groups: 2 } },
   { p: { n: 2, cIn: 5, h: 29, w: 37, cOut: 5, kh: 5, kw: 5, strideH: 2, strideW: 2, padT: 2, padB: 1, padL: 2, padR: 2, dilH: 1, dilW: 1, groups: 5 } },
@@ -115,7 +115,7 @@ const CONV_CHECKS: { p: ConvParams; threads?: number }[] = [
   { p: { n: 2, cIn: 3, h: 19, w: 21, cOut: 17, kh: 3, kw: 3, strideH: 2, strideW: 2, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1, groups: 1 } },
   { p: { n: 5, cIn: 9, h: 3, w: 4, cOut: 37, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1, groups: 1 } },
   { p: { n: 2, cIn: 7, h: 5, w: 8, cOut: 20, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1, groups: 1 } },
-  { p: { n: 3, cIn: 19, h: 13, w: 14, cOut: 19, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1, groups: 19 } },
+  { p: { n: 3, cIn: 19, h: 13, w: 40, cOut: 19, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1, groups: 19 } },
 ];
 
 function checkConv(g: Generator, threads: number): number {

@@ -1,5 +1,5 @@
-// Depthwise convolution of narrow maps, one vector per output row (depthwise_narrow.h).
-#include "conv/depthwise_narrow.h"
+// Depthwise 3×3 convolution at stride 1, row by row (depthwise_3x3.h).
+#include "conv/depthwise_3x3.h"
 
 #include <omp.h>
 
@@ -8,16 +8,22 @@
 
 #include "conv/depthwise_small.h"
 #include "cpu/cpu.h"
-#include "conv/narrow_rows.h"
+#include "conv/depthwise_3x3_rows.h"
 #include "conv/work.h"
 
 namespace cnn {
 
 namespace {
 
-// Output rows narrower than this fill too little of a vector: interleaved against the
-// channel-vector path, 128 images of 96-192 channels at 2 threads, best of 300 calls, forward: 12×12 0.29-0.34 ms against 0.80-1.25, 8×8 0.20 against 0.38-0.40,
-// 7×7 0.22 against 0.31-0.33, 6×6 0.34-0.41 against 0.45-0.53, but 5×5 0.29-0.39 against 0.25-0.27.
+// Output rows narrower than this fill too little of a vector. Interleaved against the
+// channel-vector path, 128 images of 96-192 channels at 2 threads, best of 300 forward calls:
+// 12×12 0.29-0.34 ms against 0.80-1.25, 8×8 0.20 against 0.38-0.40, 7×7 0.22 against 0.31-0.33,
+// 6×6 0.34-0.41 against 0.45-0.53, but 5×5 0.29-0.39 against 0.25-0.27. Wider rows, best of
+// 60-200 calls, two rounds, forward and input gradient (before: the channel-vector path forward,
+// the stride-phase rows for the input gradient): 8 images of 144 channels on 56×56 2.2-2.5 and
+// 4.0-4.5 ms → 1.0-1.2 and 0.9-1.2; 192 on 28×28 0.57-0.71 and 0.58-0.75 → 0.25 and 0.25-0.26; 32
+// on 112×112 2.0-2.1 and 3.2-3.7 → 1.3-1.4 and 1.4-1.5; 128 images of 32 on 32×32 3.1-3.3 and
+// 5.5-5.8 → 0.8-1.2 and 0.8-1.2; on 16×16 0.53-0.58 and 0.57-0.58 → 0.25-0.31 and 0.26-0.31.
 constexpr int kMinWidth = 7;
 
 // Output floats of a pass below which one thread does it alone (waking a second costs about what
@@ -46,7 +52,9 @@ void run(const Conv2dParams& p, const Pass& s, const float* src, const float* w,
     const int ih = (int)j - s.pt;
     row_at[j] = ih >= 0 && ih < s.in_h ? ih * s.in_w : -1;
   }
-  const NarrowMap m{p.c_in, (long)s.in_h * s.in_w, (long)s.out_h * s.out_w, s.in_w, s.out_h, s.out_w, s.pl, row_at.data()};
+  const std::vector<float> zeros((size_t)s.in_w, 0.0f);
+  const Depthwise3x3Map m{p.c_in,        (long)s.in_h * s.in_w, (long)s.out_h * s.out_w, s.in_w, s.out_h, s.out_w,
+                          s.pl,          row_at.data(),         zeros.data()};
   const long planes = (long)p.n * p.c_in;
   const bool parallel = threads > 1 && planes > 1 && planes * m.out_plane >= kParallelFloats;
   // Chunks of about 16K output floats handed out as threads come free (work.h).
@@ -54,32 +62,32 @@ void run(const Conv2dParams& p, const Pass& s, const float* src, const float* w,
 #pragma omp parallel for num_threads(threads) schedule(dynamic) if (parallel)
   for (long i = 0; i < chunks; ++i) {
 #if defined(CNN_X86)
-    narrow_planes_avx512(m, i * per, std::min(planes, (i + 1) * per), src, w, b, e.residual, e.lo, e.hi, dst);
+    depthwise_3x3_planes_avx512(m, i * per, std::min(planes, (i + 1) * per), src, w, b, e.residual, e.lo, e.hi, dst);
 #endif
   }
 }
 
 }  // namespace
 
-bool depthwise_narrow_suits(const Conv2dParams& p, ConvPass pass) {
+bool depthwise_3x3_suits(const Conv2dParams& p, ConvPass pass) {
   // Padding past the kernel's reach would turn the input gradient's padding negative.
   if (active_isa() != Isa::Avx512 || pass == ConvPass::BackwardWeight || !p.depthwise() || p.kh != 3 || p.kw != 3 ||
       p.stride_h != 1 || p.stride_w != 1 || p.dil_h != 1 || p.dil_w != 1 || !depthwise_small_auto() || p.pad_t > 2 ||
       p.pad_b > 2 || p.pad_l > 2 || p.pad_r > 2)
     return false;
   const Pass s = pass_of(p, pass);
-  return s.out_w >= kMinWidth && s.out_w <= 16 && s.in_w <= 32;
+  return s.out_w >= kMinWidth && s.out_w <= kDepthwise3x3MaxWidth;
 }
 
-bool depthwise_narrow_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
+bool depthwise_3x3_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
                               int threads, const ConvEpilogue& e) {
-  if (!depthwise_narrow_suits(p, ConvPass::Forward)) return false;
+  if (!depthwise_3x3_suits(p, ConvPass::Forward)) return false;
   run(p, pass_of(p, ConvPass::Forward), x, w, b, y, threads, e);
   return true;
 }
 
-bool depthwise_narrow_backward_input(const Conv2dParams& p, const float* dy, const float* w, float* dx, int threads) {
-  if (!depthwise_narrow_suits(p, ConvPass::BackwardInput)) return false;
+bool depthwise_3x3_backward_input(const Conv2dParams& p, const float* dy, const float* w, float* dx, int threads) {
+  if (!depthwise_3x3_suits(p, ConvPass::BackwardInput)) return false;
   // Each channel's kernel turned around: dx(i, j) = Σ w(ki, kj)·dy(i + pt − ki, j + pl − kj).
   thread_local std::vector<float> flipped;
   float* f = grow(flipped, (long)p.c_in * 9);
