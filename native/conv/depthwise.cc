@@ -228,6 +228,7 @@ void depthwise_backward_input(const Conv2dParams& p, const float* dy, const floa
 void depthwise_backward_weight(const Conv2dParams& p, const float* x, const float* dy, float* dw, float* db,
                                int threads) {
   if (depthwise_planes_backward_weight(p, x, dy, dw, db, threads)) return;
+  if (depthwise_3x3_backward_weight(p, x, dy, dw, db, threads)) return;
   if (depthwise_small_suits(p, ConvPass::BackwardWeight)) return depthwise_small_backward_weight(p, x, dy, dw, db, threads);
   const Phases ph(p);
   const std::vector<PhaseColumn> columns = phase_columns(p, ph);

@@ -22,10 +22,15 @@ struct Depthwise3x3Map {
   const float* zeros;
 };
 
+// Compiled for AVX-512 only: callers check the active ISA first.
 // Planes [q0, q1): y = clamp(b[c] + Σ_{ki,kj < 3} w[c·9 + ki·3 + kj]·x(row_at[oh + ki], ow + kj − pl)
 // (+ res), lo, hi), x outside [0, in_w) read as 0. b and res (laid out as y) may be null.
-// Compiled for AVX-512 only: callers check the active ISA first.
-void depthwise_3x3_planes_avx512(const Depthwise3x3Map& m, long q0, long q1, const float* x, const float* w, const float* b,
-                          const float* res, float lo, float hi, float* y);
+void depthwise_3x3_planes_avx512(const Depthwise3x3Map& m, long q0, long q1, const float* x, const float* w,
+                                 const float* b, const float* res, float lo, float hi, float* y);
+// Channel c's weight gradient over images [0, images), planes laid out as for the forward pass
+// (x its input, dy its output): total[ki·3 + kj] = Σ dy(oh, ow)·x(row_at[oh + ki], ow + kj − pl),
+// total[9] = Σ dy, image by image in order.
+void depthwise_3x3_weight_avx512(const Depthwise3x3Map& m, int images, int c, const float* x, const float* dy,
+                                 double* total);
 
 }  // namespace cnn

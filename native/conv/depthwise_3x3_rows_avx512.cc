@@ -66,6 +66,21 @@ inline void rows(const Depthwise3x3Map& m, const Plane& k, int oh, const float* 
   }
 }
 
+// The column blocks of m's output rows into k: the shifts, each block's masks.
+void columns(const cnn::Depthwise3x3Map& m, Plane* k) {
+  k->blocks = (m.out_w + L - 1) / L;
+  for (int kj = 0; kj < 3; ++kj) k->shift[kj] = kj - m.pl;
+  for (int cb = 0; cb < k->blocks; ++cb) {
+    const int col = cb * L, n = m.out_w - col < L ? m.out_w - col : L;
+    for (int kj = 0; kj < 3; ++kj) {
+      // Lanes whose input column col + lane + shift lies in [0, in_w).
+      const int first = -(col + k->shift[kj]), end = m.in_w - col - k->shift[kj];
+      k->mask[cb][kj] = lanes_between(first > 0 ? first : 0, end < n ? end : n);
+    }
+    k->out[cb] = lanes_between(0, n);
+  }
+}
+
 }  // namespace
 
 namespace cnn {
@@ -73,17 +88,7 @@ namespace cnn {
 void depthwise_3x3_planes_avx512(const Depthwise3x3Map& m, long q0, long q1, const float* x, const float* w, const float* b,
                           const float* res, float lo, float hi, float* y) {
   Plane k;
-  k.blocks = (m.out_w + L - 1) / L;
-  for (int kj = 0; kj < 3; ++kj) k.shift[kj] = kj - m.pl;
-  for (int cb = 0; cb < k.blocks; ++cb) {
-    const int col = cb * L, n = m.out_w - col < L ? m.out_w - col : L;
-    for (int kj = 0; kj < 3; ++kj) {
-      // Lanes whose input column col + lane + shift lies in [0, in_w).
-      const int first = -(col + k.shift[kj]), end = m.in_w - col - k.shift[kj];
-      k.mask[cb][kj] = lanes_between(first > 0 ? first : 0, end < n ? end : n);
-    }
-    k.out[cb] = lanes_between(0, n);
-  }
+  columns(m, &k);
   k.lo = splat(lo), k.hi = splat(hi);
   for (long q = q0; q < q1; ++q) {
     const int c = (int)(q % m.channels);
@@ -97,6 +102,50 @@ void depthwise_3x3_planes_avx512(const Depthwise3x3Map& m, long q0, long q1, con
     if (oh + 2 <= m.out_h) rows<2>(m, k, oh, xp, rp, yp), oh += 2;
     if (oh < m.out_h) rows<1>(m, k, oh, xp, rp, yp);
   }
+}
+
+void depthwise_3x3_weight_avx512(const Depthwise3x3Map& m, int images, int c, const float* x, const float* dy,
+                                 double* total) {
+  Plane k;
+  columns(m, &k);
+  for (int t = 0; t < 10; ++t) total[t] = 0.0;
+  // Each tap's products summed in float lanes over runs of about 256 vectors (rows of several
+  // images on small maps), the runs' lanes then in double, in order.
+  Vec acc[10] = {};
+  int run = 0;
+  const auto flush = [&] {
+    for (int t = 0; t < 10; ++t) {
+      double sum = 0.0;
+      for (int l = 0; l < L; ++l) sum += acc[t][l];
+      total[t] += sum;
+      acc[t] = Vec{};
+    }
+    run = 0;
+  };
+  for (int n = 0; n < images; ++n) {
+    const long q = (long)n * m.channels + c;
+    const float* xp = x + q * m.in_plane;
+    const float* gp = dy + q * m.out_plane;
+    for (int oh = 0; oh < m.out_h; ++oh) {
+      const float* in[3];
+      for (int ki = 0; ki < 3; ++ki) {
+        const int at = m.row_at[oh + ki];
+        in[ki] = at < 0 ? m.zeros : xp + at;
+      }
+      for (int cb = 0; cb < k.blocks; ++cb) {
+        const int col = cb * L;
+        const Vec g = load(gp + (long)oh * m.out_w + col, k.out[cb]);
+#pragma GCC unroll 3
+        for (int ki = 0; ki < 3; ++ki)
+#pragma GCC unroll 3
+          for (int kj = 0; kj < 3; ++kj) acc[ki * 3 + kj] += g * load(in[ki] + col + k.shift[kj], k.mask[cb][kj]);
+        acc[9] += g;
+      }
+      run += k.blocks;
+      if (run >= 256) flush();
+    }
+  }
+  flush();
 }
 
 }  // namespace cnn

@@ -861,13 +861,14 @@ static void test_depthwise_planes(Isa isa) {
 }
 
 // Depthwise 3×3 convolutions at stride 1 row by row (depthwise_3x3.h), through conv2d_* (every
-// pass and epilogue against the reference) and called directly, bit for bit what conv2d_* gave:
+// pass and epilogue against the reference) and called directly, bit for bit what conv2d_* gave
+// (the weight gradient also on 1 and 3 threads alike):
 // MobileNetV2's 16×16 layer, rows of every count the loops tile (4, 2, 1), widths 7-16 and rows
 // of several vectors (33 and 56: a last block of 1 and 8 lanes), asymmetric padding, padding 2 and
 // none; each pass taken on AVX-512 where its output rows are 7-256 pixels, declined on the other
-// ISAs, and for rows of 6, dilation 2 and 1×3, 5×5 and 7×7 kernels. Stride 2, rows past 256,
-// padding past the kernel's reach, the weight gradient and a pinned depthwise path decline, leaving
-// the outputs alone. Its own random stream.
+// ISAs, and for rows of 6, dilation 2 and 1×3, 5×5 and 7×7 kernels; the weight gradient where the
+// forward pass is taken on maps the channel-vector path leaves (33×40, 37×23). Stride 2, rows past 256, padding past the kernel's reach and a pinned
+// depthwise path decline, leaving the outputs alone. Its own random stream.
 static void test_depthwise_3x3(Isa isa) {
   std::mt19937 rng(31);
   // n, cin, h, w, cout, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw, groups
@@ -876,7 +877,8 @@ static void test_depthwise_3x3(Isa isa) {
       {3, 7, 11, 9, 7, 3, 3, 1, 1, 2, 2, 2, 2, 1, 1, 7},       {4, 6, 7, 16, 6, 3, 3, 1, 1, 2, 0, 0, 2, 1, 1, 6},
       {2, 4, 3, 18, 4, 3, 3, 1, 1, 1, 1, 0, 0, 1, 1, 4},       {5, 17, 9, 7, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 17},
       {3, 21, 8, 8, 21, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 21},     {2, 3, 9, 56, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3},
-      {2, 5, 5, 33, 5, 3, 3, 1, 1, 1, 0, 2, 1, 1, 1, 5},       {2, 5, 6, 6, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5},
+      {2, 5, 5, 33, 5, 3, 3, 1, 1, 1, 0, 2, 1, 1, 1, 5},       {3, 6, 33, 40, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 6},
+      {2, 4, 37, 23, 4, 3, 3, 1, 1, 0, 2, 1, 1, 1, 1, 4},       {2, 5, 6, 6, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5},
       {3, 7, 15, 15, 7, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 7},      {2, 5, 9, 16, 5, 1, 3, 1, 1, 0, 0, 1, 1, 1, 1, 5},
       {3, 9, 16, 16, 9, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 9},      {2, 5, 14, 14, 5, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 5},
   };
@@ -885,26 +887,34 @@ static void test_depthwise_3x3(Isa isa) {
     return isa == Isa::Avx512 && p.kh == 3 && p.kw == 3 && p.dil_h == 1 && p.dil_w == 1 && width >= 7 && width <= 256;
   };
   for (const auto& p : cases) {
-    const bool forward = depthwise_3x3_suits(p, ConvPass::Forward), input = depthwise_3x3_suits(p, ConvPass::BackwardInput);
-    if (forward == fits(p, p.out_w()) && input == fits(p, p.w) && !depthwise_3x3_suits(p, ConvPass::BackwardWeight)) ++g_pass;
-    else { std::printf("FAIL depthwise 3x3[%s] %dx%d k%d: taken forward %d, input gradient %d\n", isa_name(isa), p.h, p.w, p.kh, forward, input); ++g_fail; }
+    const bool forward = depthwise_3x3_suits(p, ConvPass::Forward), input = depthwise_3x3_suits(p, ConvPass::BackwardInput),
+               weight = depthwise_3x3_suits(p, ConvPass::BackwardWeight);
+    if (forward == fits(p, p.out_w()) && input == fits(p, p.w) && weight == (forward && !depthwise_small_suits(p, ConvPass::BackwardWeight))) ++g_pass;
+    else { std::printf("FAIL depthwise 3x3[%s] %dx%d k%d: taken forward %d, input gradient %d, weight gradient %d\n", isa_name(isa), p.h, p.w, p.kh, forward, input, weight); ++g_fail; }
     for (int threads : {1, 2, 3}) {
       ConvAlgo ran[3];
       const std::string label = std::string(isa_name(isa)) + " depthwise 3x3";
       check_conv(p, threads, label, rng, ran);
       const size_t xs = (size_t)p.n * p.c_in * p.h * p.w, ys = (size_t)p.n * p.c_in * p.out_h() * p.out_w(), ws = (size_t)p.c_in * p.kh * p.kw;
       const auto x = random_vec(xs, rng), w = random_vec(ws, rng), b = random_vec(p.c_in, rng), dy = random_vec(ys, rng), res = random_vec(ys, rng);
-      std::vector<float> y[2], dx[2];
+      std::vector<float> y[2], dx[2], dw[3], db[3];
       for (int i = 0; i < 2; ++i) y[i].assign(ys, 0.0f), dx[i].assign(xs, 0.0f);
+      for (int i = 0; i < 3; ++i) dw[i].assign(ws, 0.0f), db[i].assign(p.c_in, 0.0f);
       ConvEpilogue e;
       e.lo = -0.5f, e.hi = 0.5f, e.residual = res.data();
       conv2d_forward(p, x.data(), w.data(), b.data(), y[0].data(), threads, e);
       conv2d_backward_input(p, dy.data(), w.data(), dx[0].data(), threads);
-      // Called directly where taken, each pass gives conv2d_*'s bits: conv2d_* took this path.
-      const bool same = (!forward || (depthwise_3x3_forward(p, x.data(), w.data(), b.data(), y[1].data(), threads, e) && y[0] == y[1])) &&
-                        (!input || (depthwise_3x3_backward_input(p, dy.data(), w.data(), dx[1].data(), threads) && dx[0] == dx[1]));
+      conv2d_backward_weight(p, x.data(), dy.data(), dw[0].data(), db[0].data(), threads);
+      // Called directly where taken, each pass gives conv2d_*'s bits (conv2d_* took this path),
+      // and the weight gradient on 3 threads gives 1 thread's.
+      const bool same =
+          (!forward || (depthwise_3x3_forward(p, x.data(), w.data(), b.data(), y[1].data(), threads, e) && y[0] == y[1])) &&
+          (!input || (depthwise_3x3_backward_input(p, dy.data(), w.data(), dx[1].data(), threads) && dx[0] == dx[1])) &&
+          (!weight || (depthwise_3x3_backward_weight(p, x.data(), dy.data(), dw[1].data(), db[1].data(), threads) &&
+                       depthwise_3x3_backward_weight(p, x.data(), dy.data(), dw[2].data(), db[2].data(), threads == 1 ? 3 : 1) &&
+                       dw[0] == dw[1] && db[0] == db[1] && dw[1] == dw[2] && db[1] == db[2]));
       if (same) ++g_pass;
-      else { std::printf("FAIL %s %dx%d k%d threads=%d: bits differ from conv2d_*\n", label.c_str(), p.h, p.w, p.kh, threads); ++g_fail; }
+      else { std::printf("FAIL %s %dx%d k%d threads=%d: bits differ from conv2d_* or between thread counts\n", label.c_str(), p.h, p.w, p.kh, threads); ++g_fail; }
     }
   }
   // Stride 2, rows past 256 pixels, padding past a 3×3 kernel's reach: declined.
@@ -914,6 +924,7 @@ static void test_depthwise_3x3(Isa isa) {
   for (const auto& p : declined) {
     std::vector<float> x(p.n * p.c_in * p.h * p.w, 1.0f), w(p.c_in * p.kh * p.kw, 1.0f), y(p.n * p.c_in * p.out_h() * p.out_w(), 7.0f);
     const bool ran = depthwise_3x3_suits(p, ConvPass::Forward) || depthwise_3x3_suits(p, ConvPass::BackwardInput) ||
+                     depthwise_3x3_suits(p, ConvPass::BackwardWeight) ||
                      depthwise_3x3_forward(p, x.data(), w.data(), nullptr, y.data(), 2, ConvEpilogue{});
     if (!ran && std::all_of(y.begin(), y.end(), [](float v) { return v == 7.0f; })) ++g_pass;
     else { std::printf("FAIL depthwise 3x3[%s] s%d %dx%d pad %d: did not decline\n", isa_name(isa), p.stride_h, p.h, p.w, p.pad_t); ++g_fail; }
