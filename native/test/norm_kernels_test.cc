@@ -42,6 +42,18 @@ Grads run(const BatchNormShape& sh, const std::vector<float>& x, const std::vect
   return g;
 }
 
+// Channel c's mean and biased variance: the batch's in training, else the fixed running ones.
+void channel_stats(const BatchNormShape& sh, const std::vector<float>& x, int64_t c, bool train, double* mean, double* var) {
+  const int64_t N = sh.n, C = sh.c, S = sh.s;
+  *mean = 0.25, *var = 1.5;
+  if (!train) return;
+  double sum = 0, sq = 0;
+  for (int64_t n = 0; n < N; ++n) for (int64_t s = 0; s < S; ++s) sum += x[(n * C + c) * S + s];
+  *mean = sum / (N * S);
+  for (int64_t n = 0; n < N; ++n) for (int64_t s = 0; s < S; ++s) sq += (x[(n * C + c) * S + s] - *mean) * (x[(n * C + c) * S + s] - *mean);
+  *var = sq / (N * S);
+}
+
 // The formulas in double: z = (x - mean)/sqrt(var + eps)·w + b, y = act(z); the gradient passes
 // where the activation does; dx through mean and variance with batch statistics.
 Grads reference(const BatchNormShape& sh, const std::vector<float>& x, const std::vector<float>& dy, const std::vector<float>* w,
@@ -52,15 +64,11 @@ Grads reference(const BatchNormShape& sh, const std::vector<float>& x, const std
           std::vector<float>(N * C * S)};
   for (int64_t c = 0; c < C; ++c) {
     auto at = [&](int64_t n, int64_t s) { return (n * C + c) * S + s; };
-    double mean = 0.25, var = 1.5;
+    double mean, var;
+    channel_stats(sh, x, c, train, &mean, &var);
     if (train) {
-      double sum = 0, sq = 0;
-      for (int64_t n = 0; n < N; ++n) for (int64_t s = 0; s < S; ++s) sum += x[at(n, s)];
-      mean = sum / M;
-      for (int64_t n = 0; n < N; ++n) for (int64_t s = 0; s < S; ++s) sq += (x[at(n, s)] - mean) * (x[at(n, s)] - mean);
-      var = sq / M;
       g.rmean[c] = (float)(0.9 * 0.25 + 0.1 * mean);
-      g.rvar[c] = (float)(0.9 * 1.5 + 0.1 * (M > 1 ? sq / (M - 1) : NAN));
+      g.rvar[c] = (float)(0.9 * 1.5 + 0.1 * (M > 1 ? var * M / (M - 1) : NAN));
     } else {
       g.rmean[c] = 0.25f, g.rvar[c] = 1.5f;
     }
@@ -99,19 +107,12 @@ void keep_off_edges(const BatchNormShape& sh, std::vector<float>& x, const std::
   for (int round = 0; round < 4; ++round) {
     bool moved = false;
     for (int64_t c = 0; c < C; ++c) {
-      auto at = [&](int64_t n, int64_t s) { return (n * C + c) * S + s; };
-      double mean = 0.25, var = 1.5;
-      if (train) {
-        double sum = 0, sq = 0;
-        for (int64_t n = 0; n < N; ++n) for (int64_t s = 0; s < S; ++s) sum += x[at(n, s)];
-        mean = sum / (N * S);
-        for (int64_t n = 0; n < N; ++n) for (int64_t s = 0; s < S; ++s) sq += (x[at(n, s)] - mean) * (x[at(n, s)] - mean);
-        var = sq / (N * S);
-      }
+      double mean, var;
+      channel_stats(sh, x, c, train, &mean, &var);
       const double scale = (w ? (*w)[c] : 1.0) / std::sqrt(var + 1e-5), shift = b ? (*b)[c] : 0.0;
       for (int64_t n = 0; n < N; ++n)
         for (int64_t s = 0; s < S; ++s) {
-          const int64_t i = at(n, s);
+          const int64_t i = (n * C + c) * S + s;
           const double z = (x[i] - mean) * scale + shift + (r ? (*r)[i] : 0.0);
           if (std::fabs(z) >= 1e-3 && (act != NormActivation::Relu6 || std::fabs(z - 6.0) >= 1e-3)) continue;
           if (r) (*r)[i] += 0.01f;
