@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <vector>
 
-#include "conv/depthwise_small.h"
-#include "cpu/cpu.h"
 #include "conv/depthwise_3x3_rows.h"
+#include "conv/depthwise_small.h"
 #include "conv/work.h"
+#include "cpu/cpu.h"
 
 namespace cnn {
 
@@ -17,15 +17,16 @@ namespace {
 
 // Output rows narrower than this fill too little of a vector. Interleaved against the
 // channel-vector path, 128 images of 96-192 channels at 2 threads, best of 300 forward calls:
-// 12×12 0.29-0.34 ms against 0.80-1.25, 8×8 0.20 against 0.38-0.40, 7×7 0.22 against 0.31-0.33,
+// 12×12 0.29-0.34 ms against 0.80-1.25, 8×8 0.20 against 0.38-0.40 (0.31-0.38 against 0.37-0.41 in
+// a later pair of rounds), 7×7 0.22 against 0.31-0.33,
 // 6×6 0.34-0.41 against 0.45-0.53, but 5×5 0.29-0.39 against 0.25-0.27. Wider rows, best of
 // 60-200 calls, two rounds, forward and input gradient (before: the channel-vector path forward,
 // the stride-phase rows for the input gradient): 8 images of 144 channels on 56×56 2.2-2.5 and
 // 4.0-4.5 ms → 1.0-1.2 and 0.9-1.2; 192 on 28×28 0.57-0.71 and 0.58-0.75 → 0.25 and 0.25-0.26; 32
 // on 112×112 2.0-2.1 and 3.2-3.7 → 1.3-1.4 and 1.4-1.5; 128 images of 32 on 32×32 3.1-3.3 and
 // 5.5-5.8 → 0.8-1.2 and 0.8-1.2; on 16×16 0.53-0.58 and 0.57-0.58 → 0.25-0.31 and 0.26-0.31.
-// The weight gradient, against the stride-phase rows: 56×56 as above 3.25 → 2.1-2.6 ms, 112×112
-// 2.6-2.9 → 1.2-1.4, 32×32 4.3-5.2 → 2.1-3.3.
+// The weight gradient, against the stride-phase rows (best of 50-100 calls): 56×56 as above
+// 2.7-3.3 → 1.6-2.6 ms over three rounds, 112×112 2.3 → 1.2-1.3 and 32×32 3.8 → 2.1-2.4 over two.
 constexpr int kMinWidth = 7;
 
 // Output floats of a pass below which one thread does it alone (waking a second costs about what
@@ -80,20 +81,19 @@ void run(const Conv2dParams& p, const Pass& s, const float* src, const float* w,
 
 bool depthwise_3x3_suits(const Conv2dParams& p, ConvPass pass) {
   // Padding past the kernel's reach would turn the input gradient's padding negative.
-  if (active_isa() != Isa::Avx512 || !p.depthwise() || p.kh != 3 || p.kw != 3 ||
-      p.stride_h != 1 || p.stride_w != 1 || p.dil_h != 1 || p.dil_w != 1 || !depthwise_small_auto() || p.pad_t > 2 ||
-      p.pad_b > 2 || p.pad_l > 2 || p.pad_r > 2)
+  if (active_isa() != Isa::Avx512 || !p.depthwise() || p.kh != 3 || p.kw != 3 || p.stride_h != 1 || p.stride_w != 1 ||
+      p.dil_h != 1 || p.dil_w != 1 || !depthwise_small_auto() || p.pad_t > 2 || p.pad_b > 2 || p.pad_l > 2 || p.pad_r > 2)
     return false;
   // The weight gradient's sums take each channel's planes an image apart; on maps the
   // channel-vector path takes (padded up to 32×32), its blocks of 16 neighbouring planes read
-  // faster (128 images of 96 channels on 8×8: 0.27-0.31 ms against 1.07).
+  // faster (128 images of 96 channels on 8×8: 0.27-0.37 ms against 1.07-1.08).
   if (pass == ConvPass::BackwardWeight && depthwise_small_suits(p, pass)) return false;
   const Pass s = pass_of(p, pass);
   return s.out_w >= kMinWidth && s.out_w <= kDepthwise3x3MaxWidth;
 }
 
 bool depthwise_3x3_forward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
-                              int threads, const ConvEpilogue& e) {
+                           int threads, const ConvEpilogue& e) {
   if (!depthwise_3x3_suits(p, ConvPass::Forward)) return false;
   run(p, pass_of(p, ConvPass::Forward), x, w, b, y, threads, e);
   return true;

@@ -11,9 +11,10 @@
 
 namespace cnn {
 
-// Whether this path runs the pass of p (groups == Cin == Cout): the
-// active ISA is AVX-512, the kernel 3×3, stride and dilation 1, padding at most 2, the pass's output
-// rows (the weight gradient's: the forward pass's, on maps the channel-vector path leaves) 7-256 pixels, and the depthwise paths not pinned (set_depthwise_small(Auto)).
+// Whether this path runs the pass of p (groups == Cin == Cout): the active ISA is AVX-512, the
+// kernel 3×3, stride and dilation 1, padding at most 2, the pass's output rows 7-256 pixels (the
+// weight gradient's: the forward pass's, on maps the channel-vector path leaves), and the
+// depthwise paths not pinned (set_depthwise_small(Auto)).
 bool depthwise_3x3_suits(const Conv2dParams& p, ConvPass pass);
 
 // Each returns false, having done nothing, where depthwise_3x3_suits(p, its pass) is false.

@@ -35,16 +35,19 @@ struct Plane {
   Mask mask[kMaxBlocks][3], out[kMaxBlocks];
 };
 
+// Output row oh's kernel row ki reads input row j = oh + ki of the plane at xp, or zeros (padding).
+inline const float* input_row(const Depthwise3x3Map& m, const float* xp, int j) {
+  const int at = m.row_at[j];
+  return at < 0 ? m.zeros : xp + at;
+}
+
 // R output rows from oh (R independent sums hide the FMA latency): each of the R + 2 input rows
 // they read located once, then, block by block of columns, every tap one masked load and one FMA.
 template <int R>
 inline void rows(const Depthwise3x3Map& m, const Plane& k, int oh, const float* xp, const float* rp, float* yp) {
   const float* in[R + 2];
 #pragma GCC unroll 10
-  for (int j = 0; j < R + 2; ++j) {
-    const int at = m.row_at[oh + j];
-    in[j] = at < 0 ? m.zeros : xp + at;
-  }
+  for (int j = 0; j < R + 2; ++j) in[j] = input_row(m, xp, oh + j);
   for (int cb = 0; cb < k.blocks; ++cb) {
     const int col = cb * L;
     Vec acc[R];
@@ -67,7 +70,7 @@ inline void rows(const Depthwise3x3Map& m, const Plane& k, int oh, const float* 
 }
 
 // The column blocks of m's output rows into k: the shifts, each block's masks.
-void columns(const cnn::Depthwise3x3Map& m, Plane* k) {
+void columns(const Depthwise3x3Map& m, Plane* k) {
   k->blocks = (m.out_w + L - 1) / L;
   for (int kj = 0; kj < 3; ++kj) k->shift[kj] = kj - m.pl;
   for (int cb = 0; cb < k->blocks; ++cb) {
@@ -85,8 +88,8 @@ void columns(const cnn::Depthwise3x3Map& m, Plane* k) {
 
 namespace cnn {
 
-void depthwise_3x3_planes_avx512(const Depthwise3x3Map& m, long q0, long q1, const float* x, const float* w, const float* b,
-                          const float* res, float lo, float hi, float* y) {
+void depthwise_3x3_planes_avx512(const Depthwise3x3Map& m, long q0, long q1, const float* x, const float* w,
+                                 const float* b, const float* res, float lo, float hi, float* y) {
   Plane k;
   columns(m, &k);
   k.lo = splat(lo), k.hi = splat(hi);
@@ -127,11 +130,7 @@ void depthwise_3x3_weight_avx512(const Depthwise3x3Map& m, int images, int c, co
     const float* xp = x + q * m.in_plane;
     const float* gp = dy + q * m.out_plane;
     for (int oh = 0; oh < m.out_h; ++oh) {
-      const float* in[3];
-      for (int ki = 0; ki < 3; ++ki) {
-        const int at = m.row_at[oh + ki];
-        in[ki] = at < 0 ? m.zeros : xp + at;
-      }
+      const float* in[3] = {input_row(m, xp, oh), input_row(m, xp, oh + 1), input_row(m, xp, oh + 2)};
       for (int cb = 0; cb < k.blocks; ++cb) {
         const int col = cb * L;
         const Vec g = load(gp + (long)oh * m.out_w + col, k.out[cb]);

@@ -47,10 +47,11 @@ void channel_stats(const BatchNormShape& sh, const std::vector<float>& x, int64_
   const int64_t N = sh.n, C = sh.c, S = sh.s;
   *mean = 0.25, *var = 1.5;
   if (!train) return;
+  auto at = [&](int64_t n, int64_t s) { return x[(n * C + c) * S + s]; };
   double sum = 0, sq = 0;
-  for (int64_t n = 0; n < N; ++n) for (int64_t s = 0; s < S; ++s) sum += x[(n * C + c) * S + s];
+  for (int64_t n = 0; n < N; ++n) for (int64_t s = 0; s < S; ++s) sum += at(n, s);
   *mean = sum / (N * S);
-  for (int64_t n = 0; n < N; ++n) for (int64_t s = 0; s < S; ++s) sq += (x[(n * C + c) * S + s] - *mean) * (x[(n * C + c) * S + s] - *mean);
+  for (int64_t n = 0; n < N; ++n) for (int64_t s = 0; s < S; ++s) sq += (at(n, s) - *mean) * (at(n, s) - *mean);
   *var = sq / (N * S);
 }
 
