@@ -311,7 +311,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
     // eval's multiplies the weights packed once per weight version, as the other paths' caches.
     const packedB = recording ? undefined : linearPackedWeights({ outFeatures: p.cOut, inFeatures: p.cIn }, w, getThreads());
     const y = linear(reshape(x, [p.n, p.cIn]), reshape(w, [p.cOut, p.cIn]), b, packedB);
-    if (residual) for (let i = 0; i < y.size; i++) y.data[i] += residual.data[i];
+    if (residual) native.axpy(1, residual.data, y.data, getThreads());
     if (clamp) native.hardtanhForward(y.data, y.data, clamp[0], clamp[1], getThreads());
     return reshape(y, [p.n, p.cOut, 1, 1]);
   }

@@ -16,12 +16,20 @@ export type ProfilePhase = 'forward' | 'backward' | 'optimizer' | 'other';
 // Binding name → what a call of it is; every other binding is elementwise work (activations,
 // normalization, pooling, padding, copies), and these are not a training step's work at all.
 const BINDING_CATEGORY: Record<string, 'conv' | 'loss' | 'optimizer'> = {
-  conv2dForward: 'conv', conv2dMaxPoolForward: 'conv', conv2dBackwardInput: 'conv', conv2dBackwardWeight: 'conv', gemm: 'conv', invertedResidualForward: 'conv',
-  smallNetForward: 'conv', linearChainForward: 'conv', linearBackward: 'conv',
+  conv2dForward: 'conv', conv2dMaxPoolForward: 'conv', conv2dMappedForward: 'conv', conv2dBackwardInput: 'conv', conv2dBackwardWeight: 'conv',
+  gemm: 'conv', invertedResidualForward: 'conv', convnextMlpForward: 'conv', smallNetForward: 'conv', linearChainForward: 'conv', linearBackward: 'conv',
+  // Weights transformed or packed for a convolution or GEMM path (each training step; eval caches them).
+  conv2dWinogradWeights: 'conv', conv2dDenseMapWeights: 'conv', conv2dDenseMapPack: 'conv', conv2dPackWeights: 'conv', convnextMlpPack: 'conv',
+  invertedResidualPack: 'conv', gemmPackB: 'conv',
   crossEntropyForward: 'loss', crossEntropyBackward: 'loss', nllLossForward: 'loss', nllLossBackward: 'loss', accuracyTopK: 'loss',
   sgdStep: 'optimizer', adamStep: 'optimizer',
 };
 const UNTIMED = /^(cpuInfo|setIsa|setConvAlgo|convAlgo|profile|augment|mpi)|Ref/;
+
+/** The category a native binding's time is charged to: its own, else elementwise. */
+export function bindingFrame(name: string): 'conv' | 'loss' | 'optimizer' | 'elementwise' {
+  return BINDING_CATEGORY[name] ?? 'elementwise';
+}
 
 export interface LayerProfile {
   name: string;
@@ -92,7 +100,7 @@ export class Profiler {
     const bindings = native as unknown as Record<string, unknown>;
     for (const [name, fn] of Object.entries(bindings)) {
       if (typeof fn !== 'function' || UNTIMED.test(name)) continue;
-      const frame: Frame = BINDING_CATEGORY[name] ?? 'elementwise';
+      const frame = bindingFrame(name);
       this.originals.set(name, fn);
       bindings[name] = (...args: unknown[]) => this.within(frame, () => (fn as (...a: unknown[]) => unknown)(...args), true);
     }

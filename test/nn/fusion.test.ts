@@ -111,6 +111,14 @@ describe('the activation is the convolution\'s epilogue', () => {
     assertClose(y, plain.map((v, i) => Math.min(Math.max(v + residual.data[i], 0), 0.2)), WITHIN, 'residual added, then clamped');
     assert.throws(() => noGrad(() => conv2d(x, w, null, { padding: [1, 1, 1, 1], residual: image([2, 5, 4]) })),
       /residual \[1, 2, 5, 4\] does not match the output \[1, 2, 5, 5\]/);
+    // 1×1 maps (ResNet's last stage at 32×32): one matrix product over the batch, then the residual and the clamp.
+    const pixels = new Tensor(Float32Array.from({ length: 4 * 3 }, (_, i) => Math.sin(i)), [4, 3, 1, 1]);
+    const w1 = new Tensor(Float32Array.from({ length: 2 * 3 }, (_, i) => Math.cos(i)), [2, 3, 1, 1]);
+    const b1 = new Tensor(Float32Array.of(0.1, -0.2), [2]);
+    const r1 = new Tensor(Float32Array.from({ length: 4 * 2 }, (_, i) => 0.3 * Math.sin(3 * i)), [4, 2, 1, 1]);
+    const fused = noGrad(() => conv2d(pixels, w1, b1, { clamp: [0, 0.5], residual: r1 }));
+    const unfused = conv2d(pixels, w1, b1).data;
+    assertClose(fused, unfused.map((v, i) => Math.min(Math.max(v + r1.data[i], 0), 0.5)), WITHIN, '1x1 maps: residual added, then clamped');
   });
 });
 

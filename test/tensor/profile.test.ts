@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { benchTrainStep } from '../../src/bench/train.js';
 import { native } from '../../src/tensor/native.js';
-import { activeProfiler, PROFILE_CATEGORIES, type ProfileReport } from '../../src/tensor/profile.js';
+import { activeProfiler, bindingFrame, PROFILE_CATEGORIES, type ProfileReport } from '../../src/tensor/profile.js';
 import { buildModel } from '../../src/models/registry.js';
 import { crossEntropy } from '../../src/tensor/loss.js';
 import { Tensor } from '../../src/tensor/tensor.js';
@@ -92,4 +92,15 @@ test('cnn bench train --profile --json carries the report', () => {
   assert.equal(r.status, 0, r.stderr);
   const result = JSON.parse(r.stdout) as { profile: ProfileReport };
   checkReport(result.profile, 2);
+});
+
+test('every binding that convolves or multiplies matrices is timed as convolution, not elementwise', () => {
+  // conv2dMappedForward (DenseNet's eval) once fell through to elementwise: half of a DenseNet eval step.
+  const computing = /^(conv2d|convnextMlp|invertedResidual|gemm|linear|smallNet)/, sizesOnly = /Ref|Floats$|PackedLength$/;
+  const names = Object.keys(native).filter((name) => typeof (native as unknown as Record<string, unknown>)[name] === 'function');
+  const convolving = names.filter((name) => computing.test(name) && !sizesOnly.test(name));
+  assert.ok(convolving.includes('conv2dMappedForward') && convolving.includes('gemm'), convolving.join(' '));
+  for (const name of convolving) assert.equal(bindingFrame(name), 'conv', name);
+  assert.equal(bindingFrame('reluForward'), 'elementwise');
+  assert.equal(bindingFrame('adamStep'), 'optimizer');
 });
