@@ -2,6 +2,7 @@
 // and buffers) follows ema = decay·ema + (1−decay)·value after each optimizer step. Integer
 // buffers (num_batches_tracked) are copied back into their dtype, truncated as torch's copy_ does.
 import { noGrad } from '../tensor/tensor.js';
+import { native, getThreads } from '../tensor/native.js';
 import { weightsChanged } from '../tensor/weights-generation.js';
 import type { Module } from '../nn/module.js';
 
@@ -21,8 +22,14 @@ export class ModelEma {
     noGrad(() => {
       for (const [k, t] of model.stateDict()) {
         const e = own.get(k)!.data, v = t.data;
-        if (int64.has(k)) for (let i = 0; i < e.length; i++) e[i] = Math.trunc(Math.fround(e[i] * d + (1 - d) * v[i]));
-        else for (let i = 0; i < e.length; i++) e[i] = d * e[i] + (1 - d) * v[i];
+        if (int64.has(k)) {
+          for (let i = 0; i < e.length; i++) e[i] = Math.trunc(Math.fround(e[i] * d + (1 - d) * v[i]));
+        } else {
+          // Natively, in float32 as torch's ema·decay + (1−decay)·value (a JS loop over ResNet-18's
+          // 11.7 M floats took 25 ms a step, a seventh of the step itself).
+          native.scale(d, e, e, getThreads());
+          native.axpy(1 - d, v, e, getThreads());
+        }
       }
     });
     // Eval's caches derived from weights (folded BatchNorm, packed Linear weights) rebuild.
