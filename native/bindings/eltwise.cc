@@ -109,6 +109,13 @@ Napi::Value Sum(const Args& a) {
   return Napi::Number::New(a.env(), cnn::sum(a.floats(0, "x", n), n));
 }
 
+// (x) → the sum of x's squares, accumulated in double
+Napi::Value SumSquares(const Args& a) {
+  a.expect_count(1);
+  const int64_t n = a.length(0, "x");
+  return Napi::Number::New(a.env(), cnn::sum_squares(a.floats(0, "x", n), n));
+}
+
 // (arrays: Float32Array[], threads) → index of the first array holding NaN or ±Inf, or -1
 Napi::Value FirstNonFinite(const Args& a) {
   a.expect_count(2);
@@ -137,6 +144,7 @@ const Registration rows({
     {"axpy", WithAlpha<cnn::axpy>},
     {"scale", WithAlpha<cnn::scale>},
     {"sum", Sum},
+    {"sumSquares", SumSquares},
     {"firstNonFinite", FirstNonFinite},
 });
 

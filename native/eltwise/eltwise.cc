@@ -145,6 +145,13 @@ void scale(float alpha, const float* x, float* y, int64_t n, int threads) {
   for (int64_t i = 0; i < n; ++i) y[i] = alpha * x[i];
 }
 
+double sum_squares(const float* x, int64_t n) {
+  double acc = 0.0;
+#pragma omp simd reduction(+ : acc)
+  for (int64_t i = 0; i < n; ++i) acc += (double)x[i] * x[i];
+  return acc;
+}
+
 double sum(const float* x, int64_t n) {
   double acc = 0.0;
   for (int64_t i = 0; i < n; ++i) acc += x[i];

@@ -30,6 +30,8 @@ void axpy(float alpha, const float* x, float* y, int64_t n, int threads);
 void scale(float alpha, const float* x, float* y, int64_t n, int threads);
 // Pairwise-free sum in double, so long sums stay accurate.
 double sum(const float* x, int64_t n);
+// Σ x² in double (a gradient's squared L2 norm for clipping).
+double sum_squares(const float* x, int64_t n);
 // The index of the first of `count` arrays holding a NaN or an infinity, or -1: one parallel
 // pass over all their elements (a checkpoint's weights before it is written).
 int64_t first_nonfinite(const float* const* arrays, const int64_t* lengths, int64_t count, int threads);

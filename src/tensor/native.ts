@@ -390,6 +390,8 @@ export interface NativeAddon {
   axpy(alpha: number, x: Float32Array, y: Float32Array, threads: number): void;
   scale(alpha: number, x: Float32Array, y: Float32Array, threads: number): void;
   sum(x: Float32Array): number;
+  /** Σ x², accumulated in double. */
+  sumSquares(x: Float32Array): number;
   /** Index of the first array holding NaN or ±Inf, or -1; one parallel pass over all of them. */
   firstNonFinite(arrays: readonly Float32Array[], threads: number): number;
   /** indices: flat positions in each input plane (ih·W + iw), -1 for a window of padding only; null when no gradient needs them. */
