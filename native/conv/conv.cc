@@ -153,15 +153,20 @@ ConvAlgo choose(const Conv2dParams& p, ConvPass pass, int threads, bool u = fals
   auto suits = [&](ConvAlgo a) {
     switch (a) {
       case ConvAlgo::Depthwise: return p.depthwise();
-      case ConvAlgo::Lanes:
-        if (pass != ConvPass::Forward || !conv_lanes_fits(p)) return false;
+      case ConvAlgo::Lanes: {
+        // The input gradient goes as the forward pass q.
+        Conv2dParams q = p;
+        if (pass == ConvPass::BackwardWeight || (pass == ConvPass::BackwardInput && !input_grad_as_forward(p, &q)) ||
+            !conv_lanes_fits(q))
+          return false;
         if (conv_algo_override() == ConvAlgo::Lanes) return true;
         // Where Winograd wins (eval's cached transforms, or training's per call), it keeps the
         // layers above 128 × 128 channels: eval 4×4 256 → 256 7.8 against the lanes' 8.7 ms, 7×7
         // 512 → 512 9.2 against 16.7; training 8×8 256 → 256 31.6 against 39.2. Up to 128 × 128
         // the lanes win (eval 4×4 2.3 against 2.7 ms, training 8×8 64 → 64 1.5 against 2.1).
-        if ((long)p.c_in * p.c_out > kLanesMaxChannelsOverWinograd && winograd_wins(p)) return false;
-        return conv_lanes_wins(p, threads);
+        if ((long)q.c_in * q.c_out > kLanesMaxChannelsOverWinograd && winograd_wins(q)) return false;
+        return conv_lanes_wins(q, threads);
+      }
       case ConvAlgo::Winograd: {
         // The input gradient goes as the forward pass q.
         Conv2dParams q = p;
@@ -180,14 +185,17 @@ ConvAlgo choose(const Conv2dParams& p, ConvPass pass, int threads, bool u = fals
   };
   const ConvAlgo forced = conv_algo_override();
   if (forced != ConvAlgo::Auto) return suits(forced) ? forced : ConvAlgo::Batched;
+  // The input gradient takes the lanes only where the other exact paths leave it to im2col (where
+  // they were measured: 512 channels on 7×7), so after them.
+  const bool gradient = pass == ConvPass::BackwardInput;
   for (ConvAlgo a : {ConvAlgo::Depthwise, ConvAlgo::Lanes, ConvAlgo::Winograd, ConvAlgo::Direct})
-    if (suits(a)) return a;
+    if ((a != ConvAlgo::Lanes || !gradient) && suits(a)) return a;
   // A stem's forward pass (few input channels, 16+ output channels): by-image's direct loops
   // (few_channels.h) beat the grid and GEMM paths. After the direct path, whose shapes may fuse a
   // following max pool (simplecnn's first layer).
   if (pass == ConvPass::Forward && few_channels_wins(p)) return ConvAlgo::ByImage;
-  for (ConvAlgo a : {ConvAlgo::Grid, ConvAlgo::ByImage})
-    if (suits(a)) return a;
+  for (ConvAlgo a : {ConvAlgo::Grid, ConvAlgo::Lanes, ConvAlgo::ByImage})
+    if ((a != ConvAlgo::Lanes || gradient) && suits(a)) return a;
   return ConvAlgo::Batched;
 }
 
@@ -339,6 +347,7 @@ void conv2d_backward_input(const Conv2dParams& p, const float* dy, const float* 
   if (trim_taps(p, &q, &ki0, &kj0)) return conv2d_backward_input(q, dy, trimmed_weights(p, q, ki0, kj0, w, threads), dx, threads);
   switch (choose(p, ConvPass::BackwardInput, threads)) {
     case ConvAlgo::Depthwise: return depthwise_backward_input(p, dy, w, dx, threads);
+    case ConvAlgo::Lanes: if (conv2d_backward_input_lanes(p, dy, w, dx, threads)) return; break;
     case ConvAlgo::Winograd: return conv2d_backward_input_winograd(p, dy, w, dx, threads);
     case ConvAlgo::Direct: if (conv2d_backward_input_direct(p, dy, w, dx, threads)) return; break;
     case ConvAlgo::Grid: if (conv2d_backward_input_grid(p, dy, w, dx, threads)) return; break;

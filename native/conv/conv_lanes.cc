@@ -25,6 +25,20 @@ void reorder_weights(const Conv2dParams& p, int cb, int blocks, const float* w, 
   std::copy(b, b + p.c_out, bias);
 }
 
+// reorder_weights for the input gradient's forward pass q (input_grad_as_forward): q's output
+// channels are p's input channels c, its input channels p's output channels co, its kernel p's
+// turned around, read from w in one pass (planes of p's output channels shared out).
+void reorder_flipped_weights(const Conv2dParams& p, int cb, int blocks, const float* w, float* wt, int threads) {
+  std::memset(wt, 0, sizeof(float) * (long)blocks * p.c_out * 9 * cb);
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && (long)p.c_in * p.c_out >= 4096)
+  for (int co = 0; co < p.c_out; ++co)
+    for (int c = 0; c < p.c_in; ++c) {
+      const float* src = w + ((long)co * p.c_in + c) * 9;
+      float* dst = wt + ((long)(c / cb) * p.c_out + co) * 9 * cb + c % cb;
+      for (int t = 0; t < 9; ++t) dst[t * cb] = src[8 - t];
+    }
+}
+
 // `images` images from x side by side, row by row (channels × H × R × W; images past the batch
 // zero), so that one tile's pixels are compile-time offsets from one pointer.
 void interleave(const Conv2dParams& p, const float* x, int images, int R, float* out) {
@@ -38,33 +52,20 @@ void interleave(const Conv2dParams& p, const float* x, int images, int R, float*
     }
 }
 
-}  // namespace
+// The blocks of output channels the loops take at a time on this ISA.
+struct Blocking {
+  int V, R, cb, blocks;
+};
 
-bool conv_lanes_fits(const Conv2dParams& p) {
-  return p.groups == 1 && p.kh == 3 && p.kw == 3 && p.stride_h == 1 && p.stride_w == 1 && p.dil_h == 1 && p.dil_w == 1 &&
-         p.pad_t == 1 && p.pad_b == 1 && p.pad_l == 1 && p.pad_r == 1 && p.h >= 1 && p.w >= 1 && p.w <= kLanesMaxWidth;
+Blocking blocking(const LanesRows& K, const Conv2dParams& p) {
+  const int V = K.vectors(p.w, p.c_out), R = K.images(p.w, V), cb = V * K.lanes;
+  return {V, R, cb, (p.c_out + cb - 1) / cb};
 }
 
-bool conv_lanes_wins(const Conv2dParams& p, int threads) {
-  (void)threads;
-  // Measured on AVX-512 (2 threads, 128 images, eval and training forward, against the path Auto
-  // took before): 16-512 output channels on 4×4-8×8 maps 1.14-1.7x (DenseNet's 128 → 32: 8×8
-  // 3.7 -> 2.6 ms, 4×4 1.14 -> 0.71), 7×7 maps 1.07-1.48x; 8 channels, half of each vector empty,
-  // 0.68x. AVX2's one vector of 8 channels for rows of 8 (16 registers) lost to the direct loops
-  // (0.83-0.85x); its 4×4 rows won 1.4-2.6x.
-  const Isa isa = active_isa();
-  return conv_lanes_fits(p) && p.c_out >= 16 && (isa == Isa::Avx512 || p.w <= 4);
-}
-
-bool conv2d_forward_lanes(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y, int threads,
-                          const ConvEpilogue& e) {
-  if (!conv_lanes_fits(p)) return false;
-  const LanesRows& K = lanes_rows_for(active_isa());
-  const int W = p.w, H = p.h, V = K.vectors(W, p.c_out), R = K.images(W, V), cb = V * K.lanes, blocks = (p.c_out + cb - 1) / cb;
-  thread_local std::vector<float> wt_buf, bias_buf;
-  float* wt = grow(wt_buf, (long)blocks * p.c_in * 9 * cb);
-  float* bias = b ? grow(bias_buf, (long)blocks * cb) : nullptr;
-  reorder_weights(p, cb, blocks, w, b, wt, bias);
+// The forward pass on weights (and bias) reordered for blocking bk.
+void forward_reordered(const LanesRows& K, const Blocking& bk, const Conv2dParams& p, const float* x, const float* wt,
+                       const float* bias, float* y, int threads, const ConvEpilogue& e) {
+  const int W = p.w, H = p.h, V = bk.V, R = bk.R, cb = bk.cb, blocks = bk.blocks;
   const long image = (long)p.c_in * H * W, plane = (long)H * W, tiles = (p.n + R - 1) / R, items = tiles * H;
   // Without a residual the loops clamp; with one the clamp waits for the sum.
   const bool clamp_here = !e.residual;
@@ -98,6 +99,48 @@ bool conv2d_forward_lanes(const Conv2dParams& p, const float* x, const float* w,
       }
     }
   }
+}
+
+}  // namespace
+
+bool conv_lanes_fits(const Conv2dParams& p) {
+  return p.groups == 1 && p.kh == 3 && p.kw == 3 && p.stride_h == 1 && p.stride_w == 1 && p.dil_h == 1 && p.dil_w == 1 &&
+         p.pad_t == 1 && p.pad_b == 1 && p.pad_l == 1 && p.pad_r == 1 && p.h >= 1 && p.w >= 1 && p.w <= kLanesMaxWidth;
+}
+
+bool conv_lanes_wins(const Conv2dParams& p, int threads) {
+  (void)threads;
+  // Measured on AVX-512 (2 threads, 128 images, eval and training forward, against the path Auto
+  // took before): 16-512 output channels on 4×4-8×8 maps 1.14-1.7x (DenseNet's 128 → 32: 8×8
+  // 3.7 -> 2.6 ms, 4×4 1.14 -> 0.71), 7×7 maps 1.07-1.48x; 8 channels, half of each vector empty,
+  // 0.68x. AVX2's one vector of 8 channels for rows of 8 (16 registers) lost to the direct loops
+  // (0.83-0.85x); its 4×4 rows won 1.4-2.6x.
+  const Isa isa = active_isa();
+  return conv_lanes_fits(p) && p.c_out >= 16 && (isa == Isa::Avx512 || p.w <= 4);
+}
+
+bool conv2d_forward_lanes(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y, int threads,
+                          const ConvEpilogue& e) {
+  if (!conv_lanes_fits(p)) return false;
+  const LanesRows& K = lanes_rows_for(active_isa());
+  const Blocking bk = blocking(K, p);
+  thread_local std::vector<float> wt_buf, bias_buf;
+  float* wt = grow(wt_buf, (long)bk.blocks * p.c_in * 9 * bk.cb);
+  float* bias = b ? grow(bias_buf, (long)bk.blocks * bk.cb) : nullptr;
+  reorder_weights(p, bk.cb, bk.blocks, w, b, wt, bias);
+  forward_reordered(K, bk, p, x, wt, bias, y, threads, e);
+  return true;
+}
+
+bool conv2d_backward_input_lanes(const Conv2dParams& p, const float* dy, const float* w, float* dx, int threads) {
+  Conv2dParams q;
+  if (!input_grad_as_forward(p, &q) || !conv_lanes_fits(q)) return false;
+  const LanesRows& K = lanes_rows_for(active_isa());
+  const Blocking bk = blocking(K, q);
+  thread_local std::vector<float> wt_buf;
+  float* wt = grow(wt_buf, (long)bk.blocks * q.c_in * 9 * bk.cb);
+  reorder_flipped_weights(p, bk.cb, bk.blocks, w, wt, threads);
+  forward_reordered(K, bk, q, dy, wt, nullptr, dx, threads, {});
   return true;
 }
 

@@ -17,5 +17,8 @@ bool conv_lanes_wins(const Conv2dParams& p, int threads);
 // The bias and the epilogue applied as each tile is stored. False, having done nothing, where p does not fit.
 bool conv2d_forward_lanes(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y, int threads,
                           const ConvEpilogue& e = {});
+// p's input gradient as the forward pass it is (input_grad_as_forward: dy convolved with the
+// kernel turned around, in and out swapped). False, having done nothing, where that pass does not fit.
+bool conv2d_backward_input_lanes(const Conv2dParams& p, const float* dy, const float* w, float* dx, int threads);
 
 }  // namespace cnn

@@ -407,12 +407,30 @@ static void test_conv_lanes(Isa isa) {
         }
         check_close(name, y, y_ref, 1e-4f, 1e-4f);
       }
+    // The input gradient as the forward pass it is (its own random stream: the shapes' inputs stay as they were).
+    std::mt19937 rng_dy(41);
+    const auto dy = random_vec(ys, rng_dy);
+    std::vector<float> dx_ref(x.size());
+    conv2d_ref_backward_input(p, dy.data(), w.data(), dx_ref.data());
+    for (int threads : {1, 2, 3}) {
+      std::vector<float> dx(x.size(), NAN);
+      char name[160];
+      std::snprintf(name, sizeof name, "lanes input gradient[%s] n=%d cin=%d %dx%d cout=%d threads=%d", isa_name(isa), p.n, p.c_in, p.h,
+                    p.w, p.c_out, threads);
+      if (!conv2d_backward_input_lanes(p, dy.data(), w.data(), dx.data(), threads)) {
+        std::printf("FAIL %s: declined\n", name);
+        ++g_fail;
+        continue;
+      }
+      check_close(name, dx, dx_ref, 1e-4f, 1e-4f);
+    }
   }
   Conv2dParams wide{2, 4, 9, 9, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, strided = wide, grouped = wide;
   strided.h = strided.w = 8, strided.stride_w = 2, grouped.h = grouped.w = 8, grouped.groups = 2;
   std::vector<float> none(4096, 1.0f);
   for (const auto& p : {wide, strided, grouped})
-    if (conv_lanes_fits(p) || conv2d_forward_lanes(p, none.data(), none.data(), nullptr, none.data(), 1)) {
+    if (conv_lanes_fits(p) || conv2d_forward_lanes(p, none.data(), none.data(), nullptr, none.data(), 1) ||
+        conv2d_backward_input_lanes(p, none.data(), none.data(), none.data(), 1)) {
       std::printf("FAIL lanes[%s] took %dx%d stride %d groups %d\n", isa_name(isa), p.h, p.w, p.stride_w, p.groups);
       ++g_fail;
     } else ++g_pass;
@@ -422,6 +440,10 @@ static void test_conv_lanes(Isa isa) {
     if ((conv2d_algo(p, ConvPass::Forward, 2) == ConvAlgo::Lanes) == (hw == 4 || isa == Isa::Avx512)) ++g_pass;
     else { std::printf("FAIL lanes[%s]: Auto took %s for 128 -> 32 on %dx%d\n", isa_name(isa), conv_algo_name(conv2d_algo(p, ConvPass::Forward, 2)), hw, hw); ++g_fail; }
   }
+  // ResNet's last stage at 224 (512 channels on 7×7): its input gradient goes by the lanes on AVX-512.
+  const Conv2dParams last{8, 512, 7, 7, 512, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+  if ((conv2d_algo(last, ConvPass::BackwardInput, 2) == ConvAlgo::Lanes) == (isa == Isa::Avx512)) ++g_pass;
+  else { std::printf("FAIL lanes[%s]: Auto took %s for the input gradient of 512 on 7x7\n", isa_name(isa), conv_algo_name(conv2d_algo(last, ConvPass::BackwardInput, 2))); ++g_fail; }
 }
 
 // The grid over runs of small images, their padded rows interleaved (conv_grid.cc; where the ISA
