@@ -163,8 +163,10 @@ ConvAlgo choose(const Conv2dParams& p, ConvPass pass, int threads, bool u = fals
         // Where Winograd wins (eval's cached transforms, or training's per call), it keeps the
         // layers above 128 × 128 channels: eval 4×4 256 → 256 7.8 against the lanes' 8.7 ms, 7×7
         // 512 → 512 9.2 against 16.7; training 8×8 256 → 256 31.6 against 39.2. Up to 128 × 128
-        // the lanes win (eval 4×4 2.3 against 2.7 ms, training 8×8 64 → 64 1.5 against 2.1).
-        if ((long)q.c_in * q.c_out > kLanesMaxChannelsOverWinograd && winograd_wins(q)) return false;
+        // the lanes win (eval 4×4 2.3 against 2.7 ms, training 8×8 64 → 64 1.5 against 2.1). (The
+        // input gradient asks only where Winograd already declined: see below.)
+        if (pass == ConvPass::Forward && (long)q.c_in * q.c_out > kLanesMaxChannelsOverWinograd && winograd_wins(q))
+          return false;
         return conv_lanes_wins(q, threads);
       }
       case ConvAlgo::Winograd: {
