@@ -187,6 +187,14 @@ Napi::Value DenseMapBuild(const Args& a) {
   return a.undefined();
 }
 
+// (params, w, out, threads): out = w's dense map with its columns by input pixel (ungrouped only),
+// as denseLayerSmallForward multiplies it.
+Napi::Value DenseMapByPixel(const Args& a) {
+  a.expect_count(4);
+  if (read_conv(a, 0).groups != 1) a.range_error("a dense map by pixel takes ungrouped convolutions");
+  return DenseMapBuild<cnn::dense_map_weights_floats, cnn::dense_map_weights_by_pixel>(a);
+}
+
 // (params, threads) → the floats of w packed for the GEMM when a forward call goes by image and
 // packs its weights (conv2dPackWeights fills them), else 0: eval caches them only where they serve.
 Napi::Value PackedFloats(const Args& a) {
@@ -253,6 +261,7 @@ const Registration rows({
     {"conv2dDenseMapFloats", DenseMapFloats<cnn::dense_map_weights_floats>},
     {"conv2dDenseMapWeights", DenseMapBuild<cnn::dense_map_weights_floats, cnn::dense_map_weights>},
     {"conv2dPackedFloats", PackedFloats},
+    {"conv2dDenseMapWeightsByPixel", DenseMapByPixel},
     {"conv2dDenseMapPackedFloats", DenseMapFloats<cnn::dense_map_packed_floats>},
     {"conv2dDenseMapPack", DenseMapBuild<cnn::dense_map_packed_floats, cnn::dense_map_pack>},
     {"conv2dPackWeights", PackWeights},

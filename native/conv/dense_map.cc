@@ -89,13 +89,10 @@ void for_groups(const Conv2dParams& p, int threads, const Gemm& gemm) {
 
 long dense_map_weights_floats(const Conv2dParams& p) { return p.groups * group_floats(one_group(p)); }
 
-void dense_map_weights(const Conv2dParams& p, const float* w, float* wd, int threads) {
-  if (p.groups > 1) {
-    const Conv2dParams q = one_group(p);
-    const long wg = (long)q.c_out * q.c_in * q.kh * q.kw;
-    for (int g = 0; g < p.groups; ++g) dense_map_weights(q, w + g * wg, wd + g * group_floats(q), threads);
-    return;
-  }
+namespace {
+
+// Wd's rows from w's taps for one group, input pixel q of channel ci in column q·q_step + ci·ci_step.
+void dense_rows(const Conv2dParams& p, const float* w, float* wd, int threads, long q_step, long ci_step) {
   const ProfileScope timed(ProfileCategory::Im2col);  // --profile: a re-layout, as im2col and Winograd's transforms
   const int P = p.out_h() * p.out_w(), HW = p.h * p.w, taps = p.kh * p.kw;
   const long K = (long)p.c_in * HW;
@@ -109,15 +106,31 @@ void dense_map_weights(const Conv2dParams& p, const float* w, float* wd, int thr
       const float* wc = w + (long)co * p.c_in * taps;
       for (int q = 0; q < HW; ++q) {
         const int t = tap[o * HW + q];
-        float* d = row + q;
+        float* d = row + q * q_step;
         if (t < 0) {
-          for (int ci = 0; ci < p.c_in; ++ci) d[(long)ci * HW] = 0.0f;
+          for (int ci = 0; ci < p.c_in; ++ci) d[ci * ci_step] = 0.0f;
         } else {
           const float* s = wc + t;
-          for (int ci = 0; ci < p.c_in; ++ci) d[(long)ci * HW] = s[(long)ci * taps];
+          for (int ci = 0; ci < p.c_in; ++ci) d[ci * ci_step] = s[(long)ci * taps];
         }
       }
     }
+}
+
+}  // namespace
+
+void dense_map_weights(const Conv2dParams& p, const float* w, float* wd, int threads) {
+  if (p.groups > 1) {
+    const Conv2dParams q = one_group(p);
+    const long wg = (long)q.c_out * q.c_in * q.kh * q.kw;
+    for (int g = 0; g < p.groups; ++g) dense_map_weights(q, w + g * wg, wd + g * group_floats(q), threads);
+    return;
+  }
+  dense_rows(p, w, wd, threads, 1, (long)p.h * p.w);
+}
+
+void dense_map_weights_by_pixel(const Conv2dParams& p, const float* w, float* wd, int threads) {
+  dense_rows(p, w, wd, threads, p.c_in, 1);
 }
 
 // wd as given (the cached or the training forward's), or w made dense here for this call.

@@ -19,6 +19,9 @@ bool conv_dense_map_wins(const Conv2dParams& p, ConvPass pass, int threads, bool
 long dense_map_weights_floats(const Conv2dParams& p);
 // Wd (Cout·P × Cin·HW, row-major, as w is Cout × Cin·taps) from w's taps. Eval caches it per weight version.
 void dense_map_weights(const Conv2dParams& p, const float* w, float* wd, int threads);
+// The same for one group with the columns in pixel-major order (input pixel q of channel ci in
+// column q·Cin + ci: an NHWC image's order), as DenseNet's layer on tiny maps multiplies it (dense_layer.h).
+void dense_map_weights_by_pixel(const Conv2dParams& p, const float* w, float* wd, int threads);
 // Wd packed for the forward pass's GEMM (eval's cache): floats for the active ISA, and the packing.
 long dense_map_packed_floats(const Conv2dParams& p);
 void dense_map_pack(const Conv2dParams& p, const float* w, float* out, int threads);

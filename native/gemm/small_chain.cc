@@ -22,16 +22,17 @@ float* grow(std::vector<float>& v, long n) {
   return v.data();
 }
 
-// Every row of c (rows × n) set to b: the product is then added to it (beta 1), as ops.linear
-// does, so the sums round in the same order as the unfused layer's.
-void fill_bias(int rows, int n, float* c, const float* b) {
-  for (int i = 0; i < rows; ++i) std::copy(b, b + n, c + (long)i * n);
+// Every row of c (rows × n, rows ldc apart) set to b: the product is then added to it (beta 1), as
+// ops.linear does, so the sums round in the same order as the unfused layer's.
+void fill_bias(int rows, int n, float* c, long ldc, const float* b) {
+  for (int i = 0; i < rows; ++i) std::copy(b, b + n, c + i * ldc);
 }
 
 // rows × n of c clamped to [lo, hi] in place (NaN passes, as ReLU's kernel lets it).
-void clamp_rows(int rows, int n, float* c, float lo, float hi) {
+void clamp_rows(int rows, int n, float* c, long ldc, float lo, float hi) {
   if (lo == -INFINITY && hi == INFINITY) return;
-  for (long q = 0; q < (long)rows * n; ++q) c[q] = c[q] < lo ? lo : c[q] > hi ? hi : c[q];
+  for (int i = 0; i < rows; ++i)
+    for (float *v = c + i * ldc, *end = v + n; v < end; ++v) *v = *v < lo ? lo : *v > hi ? hi : *v;
 }
 
 }  // namespace
@@ -75,17 +76,19 @@ void linear_chain_forward(Isa isa, int m, const float* x, const ChainLayer* laye
   }
 }
 
+void chain_layer_rows(Isa isa, int rows, const ChainLayer& L, const float* x, float* y, long ldy, float* Ap) {
+  sgemm_pack_a(isa, false, rows, L.in, x, L.in, Ap);
+  if (L.bias) fill_bias(rows, L.out, y, ldy, L.bias);
+  sgemm_packed_both(isa, rows, L.out, L.in, 1.0f, Ap, L.packed, L.in, 0, L.bias ? 1.0f : 0.0f, y, (int)ldy);
+  clamp_rows(rows, L.out, y, ldy, L.lo, L.hi);
+}
+
 void linear_chain_rows(Isa isa, int rows, const float* x, const ChainLayer* layers, int count, float* y, float* Ap, float* act,
                        long act_floats) {
   const float* in = x;
   for (int l = 0; l < count; ++l) {
-    const ChainLayer& L = layers[l];
-    const bool last = l == count - 1;
-    float* out = last ? y : act + (l % 2) * act_floats;
-    sgemm_pack_a(isa, false, rows, L.in, in, L.in, Ap);
-    if (L.bias) fill_bias(rows, L.out, out, L.bias);
-    sgemm_packed_both(isa, rows, L.out, L.in, 1.0f, Ap, L.packed, L.in, 0, L.bias ? 1.0f : 0.0f, out, L.out);
-    clamp_rows(rows, L.out, out, L.lo, L.hi);
+    float* out = l == count - 1 ? y : act + (l % 2) * act_floats;
+    chain_layer_rows(isa, rows, layers[l], in, out, layers[l].out, Ap);
     in = out;
   }
 }
@@ -95,9 +98,9 @@ void linear_chain_ref(int m, const float* x, const float* const* weights, const 
   for (int l = 0; l < count; ++l) {
     const ChainLayer& L = layers[l];
     b.assign((long)m * L.out, 0.0f);
-    if (L.bias) fill_bias(m, L.out, b.data(), L.bias);
+    if (L.bias) fill_bias(m, L.out, b.data(), L.out, L.bias);
     gemm_ref(false, true, m, L.out, L.in, 1.0f, a.data(), L.in, weights[l], L.in, L.bias ? 1.0f : 0.0f, b.data(), L.out);
-    clamp_rows(m, L.out, b.data(), L.lo, L.hi);
+    clamp_rows(m, L.out, b.data(), L.out, L.lo, L.hi);
     a.swap(b);
   }
   std::copy(a.begin(), a.end(), y);

@@ -32,6 +32,10 @@ void linear_chain_forward(Isa isa, int m, const float* x, const ChainLayer* laye
 void linear_chain_rows(Isa isa, int rows, const float* x, const ChainLayer* layers, int count, float* y, float* Ap, float* act,
                        long act_floats);
 
+// One layer on rows of x (rows × L.in, contiguous) into y (rows L.out wide, ldy apart), on the
+// calling thread: pack, bias, product, clamp. Ap holds rows × L.in (packed).
+void chain_layer_rows(Isa isa, int rows, const ChainLayer& L, const float* x, float* y, long ldy, float* Ap);
+
 // The same layer by layer through sgemm_isa and plain loops: the reference the tests compare with.
 void linear_chain_ref(int m, const float* x, const float* const* weights, const ChainLayer* layers, int count, float* y);
 

@@ -51,6 +51,8 @@ void test_layer_kernels(std::mt19937& rng);
 void test_linear_chain(cnn::Isa isa, std::mt19937& rng);
 // linear_backward on one ISA against gemm_ref and the unfused calls (small_linear_test.cc).
 void test_linear_backward(cnn::Isa isa, std::mt19937& rng);
+// DenseNet's eval layer on tiny maps on the active ISA against its layers through conv2d_ref (dense_layer_test.cc).
+void test_dense_layer(cnn::Isa isa);
 // small_net_forward on one ISA (the active one) against the layers' own calls and the references (small_net_test.cc).
 void test_small_net(cnn::Isa isa);
 // max_pool_pairs_backward on the active ISA against max_pool_backward (pool_pairs_test.cc).

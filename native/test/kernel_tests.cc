@@ -1398,6 +1398,7 @@ int main() {
     test_winograd(isa, rng);
     test_winograd_input_gradient(isa, rng);
     test_dense_map(isa);
+    test_dense_layer(isa);
     test_depthwise_small(isa);
     test_depthwise_planes(isa);
     test_depthwise_3x3(isa);

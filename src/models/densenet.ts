@@ -11,6 +11,7 @@ import { cat, leadingChannelsAffine, writeChannels } from '../tensor/channels.js
 import { emptyFloat32 } from '../tensor/storage.js';
 import { runLayers, asLayer, affineFoldable, batchNormAffine, activationClamp, foldable, foldedWeights } from '../nn/fusion.js';
 import { conv2dMapped } from '../tensor/conv-mapped.js';
+import { denseLayerSmallMaps } from './dense-layer-small-maps.js';
 import { dropout } from '../tensor/dropout.js';
 import { probability, type ModelOptions } from './options.js';
 import type { OnnxExporter, OnnxValue } from '../nn/onnx-export.js';
@@ -46,22 +47,26 @@ export class DenseLayer extends Module {
   }
 
   /**
-   * The layer (where it gathers) on the first `channels` channels of its block's features:
-   * norm1 → relu1 applied as conv1 reads them (conv2dMapped, with norm2 folded into conv1 and
-   * relu2 its epilogue), or where that path does not run, as they are copied out, then forward's
+   * The layer (where it gathers) on the first `channels` channels of its block's features, its new
+   * channels written after them: on maps of a few pixels as one native call (denseLayerSmallMaps);
+   * elsewhere norm1 → relu1 applied as conv1 reads them (conv2dMapped, with norm2 folded into conv1
+   * and relu2 its epilogue), or where that path does not run, as they are copied out, then forward's
    * fused rest.
    */
-  forwardGathered(features: Tensor, channels: number): Tensor {
-    return asLayer(this, () => {
+  forwardInto(features: Tensor, channels: number): void {
+    asLayer(this, () => {
+      if (denseLayerSmallMaps(this, features, channels)) return;
       const { scale, shift } = batchNormAffine(this.norm1);
       const map = { channels, scale, shift, clamp: activationClamp(this.relu1) };
       const clamp2 = activationClamp(this.relu2);
+      let y: Tensor | null = null;
       if (foldable(this.conv1, this.norm2) && clamp2) {
         const { weight, bias } = foldedWeights(this.conv1, this.norm2);
         const bottleneck = asLayer(this.conv1, () => conv2dMapped(features, map, weight, bias, clamp2));
-        if (bottleneck) return this.conv2.call(bottleneck);
+        if (bottleneck) y = this.conv2.call(bottleneck);
       }
-      return runLayers([this.conv1, this.norm2, this.relu2, this.conv2], leadingChannelsAffine(features, channels, scale, shift, map.clamp));
+      y ??= runLayers([this.conv1, this.norm2, this.relu2, this.conv2], leadingChannelsAffine(features, channels, scale, shift, map.clamp));
+      writeChannels(features, y, channels);
     });
   }
 
@@ -96,9 +101,8 @@ export class DenseBlock extends Module {
       writeChannels(out, x, 0);
       let filled = c;
       for (const layer of this.layers) {
-        const y = layer.forwardGathered(out, filled);
-        writeChannels(out, y, filled);
-        filled += y.shape[1];
+        layer.forwardInto(out, filled);
+        filled += layer.conv2.outChannels;
       }
       return out;
     }

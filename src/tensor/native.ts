@@ -96,6 +96,12 @@ export interface LinearChainParams {
   layers: LinearChainLayer[];
 }
 
+export interface DenseLayerSmallParams {
+  n: number; channels: number; total: number; pixels: number;
+  scale: Float32Array; shift: Float32Array; inputClamp: [number, number];
+  layers: [LinearChainLayer, LinearChainLayer];
+}
+
 /** One convolution of smallNetForward: its parameters (n the batch), weights, clamp, and whether a 2×2 stride-2 max pool follows. */
 export interface SmallNetConv extends ConvParams {
   weight: Float32Array; bias: Float32Array | null;
@@ -320,6 +326,10 @@ export interface NativeAddon {
    * first call and kept on it: later calls with the same object read only each layer's `fresh` (weights changed in place are
    * still used, but a field replaced after the first call is not seen: build a new object). */
   smallNetForward(p: SmallNetParams, x: Float32Array, y: Float32Array, threads: number): boolean;
+  /** DenseNet's eval layer on maps of `pixels` pixels (native/conv/dense_layer.h): channels [channels, channels + G) of each of the
+   * n images in features (n × total × pixels) from its first `channels`, mapped by scale, shift and inputClamp, through
+   * layers[0] (channels → mid on each pixel) and layers[1] (pixels·mid, pixel-major → G·pixels, NCHW's order, on each image). */
+  denseLayerSmallForward(p: DenseLayerSmallParams, features: Float32Array, threads: number): void;
   /** The length of a layer's `packed` buffer for linearChainForward. */
   linearChainPackedLength(outFeatures: number, inFeatures: number): number;
   /** A Linear layer's gradients from dy (m × outFeatures): dx = dy·w, dw = dyᵀ·x, db = dy's column sums, each null where not
@@ -368,6 +378,8 @@ export interface NativeAddon {
   conv2dDenseMapFloats(p: ConvParams, threads: number): number;
   /** wd (cIn·h·w × cOut·outH·outW) = w as a dense map of whole images; p must be ungrouped with h·w and outH·outW <= kh·kw. */
   conv2dDenseMapWeights(p: ConvParams, w: Float32Array, wd: Float32Array, threads: number): void;
+  /** The same dense map with its columns by input pixel (pixel·cIn + channel; ungrouped only), as denseLayerSmallForward multiplies it. */
+  conv2dDenseMapWeightsByPixel(p: ConvParams, w: Float32Array, wd: Float32Array, threads: number): void;
   /** Floats of w's dense map packed for the GEMM where a forward call of p on `threads` threads takes the dense map, else 0 (eval caches only those). */
   conv2dDenseMapPackedFloats(p: ConvParams, threads: number): number;
   /** packed = w's dense map as the forward GEMM multiplies it, on the active ISA. */

@@ -120,7 +120,37 @@ const CONV_CHECKS: { p: ConvParams; threads?: number }[] = [
 
 function checkConv(g: Generator, threads: number): number {
   return Math.max(...CONV_CHECKS.map((c) => checkConvShape(c.p, g, c.threads ?? threads)),
-    ...BLOCK_CHECKS.map((p) => checkInvertedResidual(p, g, threads)), ...MLP_CHECKS.map((p) => checkConvnextMlp(p, g, threads)), checkSmallNet(g, threads));
+    ...BLOCK_CHECKS.map((p) => checkInvertedResidual(p, g, threads)), ...MLP_CHECKS.map((p) => checkConvnextMlp(p, g, threads)), checkSmallNet(g, threads),
+    checkDenseLayer(g, threads));
+}
+
+/** DenseNet's eval layer on 2×2 maps in one call (denseLayerSmallForward): 21 of 30 channels of 13 images mapped and
+ * clamped, 1×1 to 16 with ReLU, 3×3 pad 1 to 6 as the dense map by pixel (13 images leave a partial register tile, 6
+ * channels a partial panel, on every ISA), against the references one after the other. */
+function checkDenseLayer(g: Generator, threads: number): number {
+  const n = 13, c = 21, total = 30, mid = 16, growth = 6, pixels = 4;
+  const conv = (cIn: number, cOut: number, k: number): ConvParams => ({ n, cIn, h: 2, w: 2, cOut, kh: k, kw: k, strideH: 1, strideW: 1,
+    padT: k >> 1, padB: k >> 1, padL: k >> 1, padR: k >> 1, dilH: 1, dilW: 1, groups: 1 });
+  const p1 = conv(c, mid, 1), p2 = conv(mid, growth, 3);
+  const features = randomArray(n * total * pixels, g), scale = randomArray(c, g), shift = randomArray(c, g);
+  const w1 = randomArray(mid * c, g), b1 = randomArray(mid, g), w2 = randomArray(growth * mid * 9, g);
+  const mapped = new Float32Array(n * c * pixels), h = new Float32Array(n * mid * pixels), y = new Float32Array(n * growth * pixels);
+  for (let i = 0; i < mapped.length; i++) {
+    const image = Math.floor(i / (c * pixels)), ch = Math.floor(i / pixels) % c;
+    mapped[i] = Math.max(0, features[image * total * pixels + (i % (c * pixels))] * scale[ch] + shift[ch]);
+  }
+  native.conv2dRefForward(p1, mapped, w1, b1, h);
+  native.conv2dRefForward(p2, h.map((v) => Math.max(0, v)), w2, null, y);
+  const dense = new Float32Array(growth * pixels * pixels * mid);
+  native.conv2dDenseMapWeightsByPixel(p2, w2, dense, threads);
+  const got = features.slice();
+  native.denseLayerSmallForward({ n, channels: c, total, pixels, scale, shift, inputClamp: [0, Infinity], layers: [
+    { inFeatures: c, outFeatures: mid, weight: w1, bias: b1, clamp: [0, Infinity], packed: new Float32Array(native.linearChainPackedLength(mid, c)), fresh: true },
+    { inFeatures: pixels * mid, outFeatures: growth * pixels, weight: dense, bias: null, clamp: [-Infinity, Infinity],
+      packed: new Float32Array(native.linearChainPackedLength(growth * pixels, pixels * mid)), fresh: true }] }, got, threads);
+  const fresh = new Float32Array(y.length);
+  for (let image = 0; image < n; image++) fresh.set(got.subarray((image * total + c) * pixels, (image * total + c + growth) * pixels), image * growth * pixels);
+  return maxRelativeError(fresh, y);
 }
 
 /** Eval's small network in one call (smallNetForward), where its convolutions take the direct loops:

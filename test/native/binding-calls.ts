@@ -65,6 +65,13 @@ export const validCalls: Calls = {
     const p = { ...conv(), h: 1, w: 1, padT: 1, padB: 1, padL: 1, padR: 1 };
     return [p, f(54), f(native.conv2dDenseMapFloats(p, 1)), 1];
   },
+  // 2×2 maps under 3×3 pad 1: every pixel pair meets in the kernel.
+  conv2dDenseMapWeightsByPixel: () => [{ ...conv(), h: 2, w: 2, padT: 1, padB: 1, padL: 1, padR: 1 }, f(54), f(2 * 4 * 3 * 4), 1],
+  // DenseNet's layer on 2 images of 2×2 pixels: 3 of 5 channels → 4 on each pixel → 2 new channels (8 outputs of 16 inputs).
+  denseLayerSmallForward: () => [{ n: 2, channels: 3, total: 5, pixels: 4, scale: f(3), shift: f(3), inputClamp: [0, Infinity],
+    layers: [{ inFeatures: 3, outFeatures: 4, weight: f(12), bias: f(4), clamp: [0, Infinity], packed: f(native.linearChainPackedLength(4, 3)), fresh: true },
+      { inFeatures: 16, outFeatures: 8, weight: f(128), bias: null, clamp: [-Infinity, Infinity], packed: f(native.linearChainPackedLength(8, 16)), fresh: true }] },
+  f(40), 1],
   conv2dPackedFloats: () => [conv(), 1],
   conv2dDenseMapPackedFloats: () => [conv(), 1],
   // 3×3 pad 1 on 1×1 maps: the dense map for every batch.

@@ -1,8 +1,9 @@
 // DenseNet in eval: each block's features live in one tensor that every layer reads its input
 // from and writes its new channels into, and each layer's norm1 → relu1 → conv1 (norm2 folded,
 // relu2 its epilogue) runs as one pointwise convolution mapping its input as it reads it
-// (conv2dMapped): no gather of the features and no concatenation. The logits are the unfused
-// ones (recorded gradients: torchvision's layer by layer), whichever of the two paths a layer takes.
+// (conv2dMapped), or on maps of at most four pixels the whole layer as one call
+// (denseLayerSmallForward): no gather of the features and no concatenation. The logits are the
+// unfused ones (recorded gradients: torchvision's layer by layer), whichever path a layer takes.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Conv2d } from '../../src/nn/conv.js';
@@ -20,8 +21,8 @@ const WITHIN = { atol: 1e-4, rtol: 1e-4 };
 const previousThreads = getThreads();
 after(() => setThreads(previousThreads));
 
-/** fn's result, how many mapped convolutions ran (true) and how many gathers copied features out. */
-function paths<T>(fn: () => T): { out: T; mapped: number; gathers: number } {
+/** fn's result, how many mapped convolutions ran (true), how many gathers copied features out and how many layers ran whole. */
+function paths<T>(fn: () => T): { out: T; mapped: number; gathers: number; whole: number } {
   let mapped = 0;
   const original = native.conv2dMappedForward;
   native.conv2dMappedForward = (...args) => {
@@ -30,8 +31,8 @@ function paths<T>(fn: () => T): { out: T; mapped: number; gathers: number } {
     return ran;
   };
   try {
-    const [out, gathers] = countNativeCalls('copyRowsAffine', fn);
-    return { out, mapped, gathers };
+    const [[out, gathers], whole] = countNativeCalls('denseLayerSmallForward', () => countNativeCalls('copyRowsAffine', fn));
+    return { out, mapped, gathers, whole };
   } finally {
     native.conv2dMappedForward = original;
   }
@@ -42,9 +43,10 @@ describe('densenet121 eval', () => {
     setThreads(2);
     const model = deterministicModel('densenet121').eval(), x = sineImages(16);
     const unfused = model.call(x).detach();
-    const { out, mapped, gathers } = paths(() => noGrad(() => model.call(x)));
-    assert.equal(mapped, 6 + 12 + 24, 'the 8×8, 4×4 and 2×2 blocks\' layers (1×1 maps take the linear path)');
-    assert.equal(gathers, 16, 'only the last block\'s layers gather');
+    const { out, mapped, gathers, whole } = paths(() => noGrad(() => model.call(x)));
+    assert.equal(mapped, 6 + 12, 'the 8×8 and 4×4 blocks\' layers');
+    assert.equal(whole, 24 + 16, 'the 2×2 and 1×1 blocks\' layers');
+    assert.equal(gathers, 0);
     assertClose(out, unfused, WITHIN, 'logits');
   });
 
@@ -52,9 +54,10 @@ describe('densenet121 eval', () => {
     setThreads(2);
     const model = deterministicModel('densenet121').eval(), x = sineImages(2);
     const unfused = model.call(x).detach();
-    const { out, mapped, gathers } = paths(() => noGrad(() => model.call(x)));
+    const { out, mapped, gathers, whole } = paths(() => noGrad(() => model.call(x)));
     assert.equal(mapped, 0);
-    assert.equal(gathers, 58);
+    assert.equal(gathers, 6 + 12);
+    assert.equal(whole, 24 + 16);
     assertClose(out, unfused, WITHIN, 'logits');
   });
 });

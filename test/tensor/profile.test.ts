@@ -96,10 +96,10 @@ test('cnn bench train --profile --json carries the report', () => {
 
 test('every binding that convolves or multiplies matrices is timed as convolution, not elementwise', () => {
   // conv2dMappedForward (DenseNet's eval) once fell through to elementwise: half of a DenseNet eval step.
-  const computing = /^(conv2d|convnextMlp|invertedResidual|gemm|linear|smallNet)/, sizesOnly = /Ref|Floats$|PackedLength$/;
+  const computing = /^(conv2d|convnextMlp|invertedResidual|gemm|linear|smallNet|denseLayer)/, sizesOnly = /Ref|Floats$|PackedLength$/;
   const names = Object.keys(native).filter((name) => typeof (native as unknown as Record<string, unknown>)[name] === 'function');
   const convolving = names.filter((name) => computing.test(name) && !sizesOnly.test(name));
-  assert.ok(convolving.includes('conv2dMappedForward') && convolving.includes('gemm'), convolving.join(' '));
+  assert.ok(['conv2dMappedForward', 'gemm', 'denseLayerSmallForward'].every((n) => convolving.includes(n)), convolving.join(' '));
   for (const name of convolving) assert.equal(bindingFrame(name), 'conv', name);
   assert.equal(bindingFrame('reluForward'), 'elementwise');
   assert.equal(bindingFrame('adamStep'), 'optimizer');
