@@ -10,7 +10,14 @@ import { weightsGeneration } from './weights-generation.js';
 
 interface Derived {
   generation: number;
+  /** p's fields but the batch: a dense map for 1×2 maps has the length of one for 2×1 maps, not its values. */
+  shape: string;
   data: Float32Array;
+}
+
+/** p's fields but n (no re-layout depends on the batch, whose last one in an epoch is often smaller). */
+function shapeKey<P>(p: P): string {
+  return JSON.stringify(p, (k, v: unknown) => (k === 'n' ? undefined : v));
 }
 
 export interface DerivedWeights<P> {
@@ -29,12 +36,12 @@ export function derivedWeights<P = ConvParams>(floats: (p: P, threads: number) =
     get(p, w, threads) {
       const length = floats(p, threads);
       if (length === 0) return undefined;
-      const cached = cache.get(w.data);
-      if (cached && cached.generation === weightsGeneration() && cached.data.length === length) return cached.data;
+      const cached = cache.get(w.data), shape = shapeKey(p);
+      if (cached && cached.generation === weightsGeneration() && cached.shape === shape && cached.data.length === length) return cached.data;
       const data = cached && cached.data.length === length ? cached.data : new Float32Array(length);
       build(p, w.data, data, threads);
       builds++;
-      cache.set(w.data, { generation: weightsGeneration(), data });
+      cache.set(w.data, { generation: weightsGeneration(), shape, data });
       return data;
     },
     builds: () => builds,

@@ -5,7 +5,8 @@
 // (build/Release/kernel_tests checks the kernels against conv2d_ref on every ISA.)
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { noGrad, shapeSize } from '../../src/tensor/tensor.js';
+import { noGrad, shapeSize, Tensor } from '../../src/tensor/tensor.js';
+import { Conv2d } from '../../src/nn/conv.js';
 import { native, type ConvAlgoName, type ConvParams, type ConvPass } from '../../src/tensor/native.js';
 import { convOutputShape } from '../../src/tensor/ops.js';
 import { crossEntropy } from '../../src/tensor/loss.js';
@@ -103,4 +104,15 @@ it('eval takes the dense map with weights made once per weight version, and give
     noGrad(() => m.call(x));
     assert.equal(denseMapBuildCount() - before, 2 * built, 'the pinned path builds none');
   });
+});
+
+it('eval rebuilds the dense weights for a map of another shape with the same number of pixels (1×2, then 2×1)', () => {
+  const conv = new Conv2d({ inChannels: 16, outChannels: 16, kernelSize: 3, padding: 1 }).eval();
+  for (const shape of [[8, 16, 1, 2], [8, 16, 2, 1]]) {
+    const x = Tensor.randn(shape, { generator: new Generator(5) });
+    const before = denseMapBuildCount();
+    const got = noGrad(() => conv.call(x));
+    assert.equal(denseMapBuildCount() - before, 1, `the dense map taken on ${shape.join('x')}`);
+    assertClose(got, conv.call(x).detach(), OUTPUTS, `${shape.join('x')} maps`);
+  }
 });
