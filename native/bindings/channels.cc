@@ -92,6 +92,24 @@ Napi::Value CopyRowsAffine(const Args& a) {
   return a.undefined();
 }
 
+// ({count, channels, h, w, clamp: [lo, hi]}, x, scale, shift, y, threads): y (count × channels × ⌊h/2⌋ × ⌊w/2⌋)
+// = AvgPool2d(2) of clamp(x·scale[c] + shift[c]) (affine_avg_pool_2x2; clamp default none).
+Napi::Value AffineAvgPool2x2(const Args& a) {
+  a.expect_count(6);
+  const Fields f = a.object(0, "params");
+  const int64_t count = f.integer("count", 0, kMaxIndex), channels = f.integer("channels", 1, kMaxIndex);
+  const int64_t h = f.integer("h", 2, kMaxIndex), w = f.integer("w", 2, kMaxIndex);
+  a.check_size({count, channels, h, w}, "x size");
+  double clamp[2] = {-INFINITY, INFINITY};
+  if (f.present("clamp")) f.range("clamp", -INFINITY, INFINITY, clamp);
+  const float* x = a.floats(1, "x", count * channels * h * w);
+  const float* scale = a.floats(2, "scale", channels);
+  const float* shift = a.floats(3, "shift", channels);
+  float* y = a.floats(4, "y", count * channels * (h / 2) * (w / 2));
+  cnn::affine_avg_pool_2x2(x, count, channels, h, w, scale, shift, (float)clamp[0], (float)clamp[1], y, a.threads(5));
+  return a.undefined();
+}
+
 // (x, batch, rows, cols, y, threads): y[b, j, i] = x[b, i, j]
 Napi::Value TransposeBatched(const Args& a) {
   a.expect_count(6);
@@ -109,6 +127,7 @@ const Registration rows({
     {"channelScaleBackward", ChannelScaleBackward},
     {"copyRows", CopyRows},
     {"copyRowsAffine", CopyRowsAffine},
+    {"affineAvgPool2x2", AffineAvgPool2x2},
     {"transposeBatched", TransposeBatched},
 });
 

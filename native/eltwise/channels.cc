@@ -104,6 +104,58 @@ void copy_rows_affine(const float* src, int64_t src_stride, float* dst, int64_t 
 }
 
 // 16×16 tiles: a tile's reads and writes both stay within a few cache lines per row.
+// Planes of at most this many floats map an image at a time (a loop per plane costs more than its work).
+constexpr int64_t kSpreadPlane = 16;
+
+void affine_avg_pool_2x2(const float* x, int64_t count, int64_t channels, int64_t h, int64_t w, const float* scale,
+                         const float* shift, float lo, float hi, float* y, int threads) {
+  const int64_t oh = h / 2, ow = w / 2, planes = count * channels;
+  const int64_t plane = h * w, block = channels * plane;
+  const bool parallel = threads > 1 && planes * plane >= kParallelMin;
+  // Each window's four values summed in the reference's order (row by row), then divided by 4.
+  auto pool_rows = [&](const float* m, float* out) {
+    for (int64_t i = 0; i < oh; ++i)
+      for (int64_t j = 0; j < ow; ++j)
+        out[i * ow + j] = (m[2 * i * w + 2 * j] + m[2 * i * w + 2 * j + 1] + m[(2 * i + 1) * w + 2 * j] + m[(2 * i + 1) * w + 2 * j + 1]) / 4.0f;
+  };
+  if (plane <= kSpreadPlane) {
+    // Small planes (DenseNet's last transitions at CIFAR sizes: 4×4, 2×2): an image at a time, its factors spread
+    // to one per float so that mapping it is one vector loop, then each plane pooled from there.
+    std::vector<float> spread(2 * block);
+    for (int64_t c = 0; c < channels; ++c)
+      std::fill_n(spread.begin() + c * plane, plane, scale[c]), std::fill_n(spread.begin() + block + c * plane, plane, shift[c]);
+#pragma omp parallel num_threads(threads) if (parallel)
+    {
+      thread_local std::vector<float> mapped_buf;
+      if ((int64_t)mapped_buf.size() < block) mapped_buf.resize(block);
+      float* m = mapped_buf.data();
+#pragma omp for schedule(dynamic, chunk_items(block))
+      for (int64_t r = 0; r < count; ++r) {
+        affine_run(x + r * block, m, block, spread.data(), spread.data() + block, lo, hi);
+        for (int64_t c = 0; c < channels; ++c) pool_rows(m + c * plane, y + (r * channels + c) * oh * ow);
+      }
+    }
+    return;
+  }
+#pragma omp parallel num_threads(threads) if (parallel)
+  {
+    // A plane mapped into a buffer first (a loop that vectorizes), then pooled from there.
+    thread_local std::vector<float> mapped_buf;
+    if ((int64_t)mapped_buf.size() < plane) mapped_buf.resize(plane);
+    float* m = mapped_buf.data();
+#pragma omp for schedule(dynamic, chunk_items(plane))
+    for (int64_t q = 0; q < planes; ++q) {
+      const float a = scale[q % channels], b = shift[q % channels];
+      const float* in = x + q * plane;
+      for (int64_t k = 0; k < plane; ++k) {
+        const float v = in[k] * a + b, low = v < lo ? lo : v;
+        m[k] = low > hi ? hi : low;
+      }
+      pool_rows(m, y + q * oh * ow);
+    }
+  }
+}
+
 void transpose_batched(const float* x, float* y, int64_t batch, int64_t rows, int64_t cols, int threads) {
   constexpr int64_t T = 16;
   const int64_t row_tiles = (rows + T - 1) / T, col_tiles = (cols + T - 1) / T;

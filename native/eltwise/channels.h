@@ -26,6 +26,14 @@ void copy_rows_affine(const float* src, int64_t src_stride, float* dst, int64_t 
                       int64_t inner, int64_t count, const float* scale, const float* shift, float lo, float hi,
                       int threads);
 
+// y (planes of ⌊h/2⌋ × ⌊w/2⌋) = the 2×2 stride-2 averages of clamp(v·scale[c] + shift[c], lo, hi) over
+// x's planes (count images of `channels` planes of h × w; plane c of an image mapped by channel c's
+// factors), each window summed row by row as AvgPool2d sums, then divided by 4: eval's BatchNorm →
+// ReLU → AvgPool2d(2) in one pass (DenseNet's transitions, whose 1×1 convolution then runs on a
+// quarter of the pixels: pooling and a 1×1 convolution commute).
+void affine_avg_pool_2x2(const float* x, int64_t count, int64_t channels, int64_t h, int64_t w, const float* scale,
+                         const float* shift, float lo, float hi, float* y, int threads);
+
 // y[b, j, i] = x[b, i, j] for x (batch, rows, cols): NCHW -> NHWC is (N, C, H·W) -> (N, H·W, C).
 void transpose_batched(const float* x, float* y, int64_t batch, int64_t rows, int64_t cols, int threads);
 

@@ -7,7 +7,7 @@ import { kaimingNormal_, zeros_, ones_ } from '../nn/init.js';
 import { Tensor } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops.js';
 import { adaptiveAvgPool2d } from '../tensor/pool.js';
-import { cat, leadingChannelsAffine, writeChannels } from '../tensor/channels.js';
+import { cat, leadingChannelsAffine, writeChannels, affineAvgPool2x2 } from '../tensor/channels.js';
 import { emptyFloat32 } from '../tensor/storage.js';
 import { runLayers, asLayer, affineFoldable, batchNormAffine, activationClamp, foldable, foldedWeights } from '../nn/fusion.js';
 import { conv2dMapped } from '../tensor/conv-mapped.js';
@@ -118,12 +118,41 @@ export class DenseBlock extends Module {
   }
 }
 
-const transition = (inputFeatures: number, outputFeatures: number) => new NamedSequential([
-  ['norm', new BatchNorm2d({ numFeatures: inputFeatures })],
-  ['relu', new ReLU()],
-  ['conv', new Conv2d({ inChannels: inputFeatures, outChannels: outputFeatures, kernelSize: 1, bias: false })],
-  ['pool', new AvgPool2d({ kernelSize: 2, stride: 2 })],
-]);
+/**
+ * torchvision's transition: BN → ReLU → 1×1 conv → 2×2 average pool. In eval the pool goes first,
+ * in one pass with BN → ReLU (affineAvgPool2x2), and the convolution runs on a quarter of the
+ * pixels: a 1×1 convolution and an average pool commute. Hooks on any of them keep the order.
+ */
+class Transition extends NamedSequential {
+  readonly norm: BatchNorm2d;
+  readonly relu: ReLU;
+  readonly conv: Conv2d;
+  readonly pool: AvgPool2d;
+
+  constructor(inputFeatures: number, outputFeatures: number) {
+    super([]);
+    this.norm = new BatchNorm2d({ numFeatures: inputFeatures });
+    this.relu = new ReLU();
+    this.conv = new Conv2d({ inChannels: inputFeatures, outChannels: outputFeatures, kernelSize: 1, bias: false });
+    this.pool = new AvgPool2d({ kernelSize: 2, stride: 2 });
+  }
+
+  override forward(x: Tensor): Tensor {
+    const clamp = activationClamp(this.relu), { conv, pool } = this;
+    if (x.ndim === 4 && clamp && affineFoldable(this.norm, this.relu) && !this.hasHooks() && !conv.hasHooks() && !pool.hasHooks() &&
+      [...conv.kernelSize, ...conv.stride, ...pool.kernelSize.map((k) => k / 2), ...pool.stride.map((k) => k / 2)].every((v) => v === 1) &&
+      conv.pads.every((v) => v === 0) && pool.padding.every((v) => v === 0) && !pool.ceilMode && pool.divisorOverride === undefined) {
+      const { scale, shift } = batchNormAffine(this.norm);
+      return conv.call(affineAvgPool2x2(x, scale, shift, clamp));
+    }
+    return super.forward(x);
+  }
+
+  /** torchvision's order. */
+  toOnnx(ctx: OnnxExporter, x: OnnxValue): OnnxValue {
+    return ctx.module(this.pool, ctx.module(this.conv, ctx.module(this.relu, ctx.module(this.norm, x))));
+  }
+}
 
 export class DenseNet extends Module {
   features: NamedSequential;
@@ -145,7 +174,7 @@ export class DenseNet extends Module {
       entries.push([`denseblock${i + 1}`, new DenseBlock(layers, features, bnSize, growthRate, dropRate)]);
       features += layers * growthRate;
       if (i !== blockConfig.length - 1) {
-        entries.push([`transition${i + 1}`, transition(features, features >> 1)]);
+        entries.push([`transition${i + 1}`, new Transition(features, features >> 1)]);
         features >>= 1;
       }
     });

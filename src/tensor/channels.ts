@@ -86,6 +86,20 @@ export function leadingChannelsAffine(x: Tensor, channels: number, scale: Float3
   return new Tensor(out, [n, channels, ...x.shape.slice(2)]);
 }
 
+/**
+ * AvgPool2d(2) of clamp(x·scale[c] + shift[c]) for x (N, C, H, W), in one pass (eval's BatchNorm →
+ * ReLU → average pool; DenseNet's transitions pool before their 1×1 convolution). Records nothing.
+ */
+export function affineAvgPool2x2(x: Tensor, scale: Float32Array, shift: Float32Array, clamp?: [number, number]): Tensor {
+  if (x.ndim !== 4 || x.shape[2] < 2 || x.shape[3] < 2) throw new RangeError(`affineAvgPool2x2: expected an input (N, C, H >= 2, W >= 2) but got ${formatShape(x.shape)}`);
+  if (x.requiresGrad && isGradEnabled()) throw new RangeError('affineAvgPool2x2: it records no gradient (run under noGrad, or on an input without requiresGrad)');
+  const [n, c, h, w] = x.shape;
+  if (scale.length !== c || shift.length !== c) throw new RangeError(`affineAvgPool2x2: ${c} channels but ${scale.length} scales and ${shift.length} shifts`);
+  const out = emptyFloat32(n * c * (h >> 1) * (w >> 1));
+  native.affineAvgPool2x2({ count: n, channels: c, h, w, ...(clamp ? { clamp } : {}) }, x.data, scale, shift, out, getThreads());
+  return new Tensor(out, [n, c, h >> 1, w >> 1]);
+}
+
 /** Copies x (N, C_x, ...) into channels [at, at + C_x) of into (N, C, ...), in place: a DenseNet block's features in eval. Records nothing. */
 export function writeChannels(into: Tensor, x: Tensor, at: number): void {
   if (x.ndim !== into.ndim || x.ndim < 2 || x.shape.some((d, i) => i !== 1 && d !== into.shape[i]) || !Number.isInteger(at) || at < 0 || at + x.shape[1] > into.shape[1]) {

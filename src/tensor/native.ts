@@ -520,6 +520,9 @@ export interface NativeAddon {
   channelScaleBackward(call: ChannelScaleBackwardCall, threads: number): void;
   copyRows(p: CopyRowsParams, src: Float32Array, dst: Float32Array, threads: number): void;
   copyRowsAffine(p: CopyRowsAffineParams, src: Float32Array, dst: Float32Array, scale: Float32Array, shift: Float32Array, threads: number): void;
+  /** y (count × channels × ⌊h/2⌋ × ⌊w/2⌋) = the 2×2 stride-2 average of clamp(x·scale[c] + shift[c], clamp) (eval's BatchNorm → ReLU → AvgPool2d(2)). */
+  affineAvgPool2x2(p: { count: number; channels: number; h: number; w: number; clamp?: [number, number] }, x: Float32Array, scale: Float32Array,
+    shift: Float32Array, y: Float32Array, threads: number): void;
   /** y[b, j, i] = x[b, i, j] for x (batch, rows, cols). */
   transposeBatched(x: Float32Array, batch: number, rows: number, cols: number, y: Float32Array, threads: number): void;
 

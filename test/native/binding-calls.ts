@@ -132,5 +132,6 @@ export const validCalls: Calls = {
   decodeJpegCropsAsync: () => [{ files: [new Uint8Array(4)], boxes: Float64Array.of(0, 0, 2, 2), clipToImage: false, slots: Int32Array.of(0),
     flips: Uint8Array.of(0), count: 1, height: 2, width: 2, floats: false, mean: [0, 0, 0], std: [1, 1, 1], threads: 1 }],
   copyRows: () => [{ srcOffset: 0, srcStride: 3, dstOffset: 1, dstStride: 5, block: 3, count: 2 }, f(6), f(9), 1],
+  affineAvgPool2x2: () => [{ count: 2, channels: 3, h: 4, w: 5, clamp: [0, Infinity] }, f(120), f(3), f(3), f(24), 1],
   copyRowsAffine: () => [{ srcOffset: 0, srcStride: 4, dstOffset: 2, dstStride: 6, channels: 2, inner: 2, count: 2, clamp: [0, 6] }, f(8), f(12), f(2), f(2), 1],
 };
