@@ -19,7 +19,9 @@ namespace cnn {
 
 namespace {
 
-constexpr int kMaxChannels = 4, kMaxTaps = 64;
+// Taps: a 7×7 stem of up to four channels (more taps only lengthen the loop over them; the register
+// blocks stay the same).
+constexpr int kMaxChannels = 4, kMaxTaps = 196;
 // Output channels from which Auto takes these loops (few_channels_wins).
 constexpr int kMinOutChannels = 16;
 

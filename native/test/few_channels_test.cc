@@ -2,7 +2,8 @@
 // and 1, 2 and 3 threads, through each epilogue (bias, residual, clamp): MobileNetV2's stem at
 // 32×32, odd maps with asymmetric padding, 1 to 4 input channels, strides of 1 to 3 in either
 // axis, dilation, output channels off every register block (13, 9, 7), rows shorter than a vector
-// and several vectors plus a tail, a batch smaller than the threads (bands of rows). Then which
+// and several vectors plus a tail, a batch smaller than the threads (bands of rows), the 7×7 stride-2
+// stems of ResNet and DenseNet (147 and, with four channels, 196 taps). Then which
 // shapes the loops take, and that Auto routes a stem's forward pass to them.
 #include <cmath>
 #include <cstdio>
@@ -26,6 +27,8 @@ const Conv2dParams kCases[] = {
     {1, 2, 9, 9, 16, 3, 3, 1, 3, 1, 1, 1, 1, 1, 2, 1},     // one image: bands; stride 3, dilated columns
     {5, 3, 6, 7, 17, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},     // 4-pixel rows
     {2, 3, 16, 70, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   // stride 1, 70-pixel rows
+    {3, 3, 32, 32, 64, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1},   // ResNet's and DenseNet's 7×7 stem at 32×32 (147 taps)
+    {1, 4, 40, 36, 19, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1},   // four channels of 7×7: the most taps taken (196); bands
 };
 
 void check_case(const Conv2dParams& p, int threads, const char* isa, std::mt19937& rng) {
@@ -66,9 +69,9 @@ void test_few_channels(Isa isa) {
   std::mt19937 rng(17);
   for (const Conv2dParams& p : kCases)
     for (int threads : {1, 2, 3}) check_case(p, threads, isa_name(isa), rng);
-  // Which shapes the loops take: 5 input channels, groups and 65 taps go elsewhere, untouched.
+  // Which shapes the loops take: 5 input channels, groups and 197 taps go elsewhere, untouched.
   const Conv2dParams five{2, 5, 8, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, grouped{2, 4, 8, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2},
-      wide{2, 1, 12, 12, 16, 5, 13, 1, 1, 2, 2, 6, 6, 1, 1, 1};
+      wide{2, 1, 12, 200, 16, 1, 197, 1, 1, 0, 0, 0, 0, 1, 1, 1};
   for (const Conv2dParams* p : {&five, &grouped, &wide}) {
     std::vector<float> y(16, 1.0f);
     expect(!few_channels_suits(*p) && !conv2d_forward_few_channels(*p, nullptr, nullptr, nullptr, y.data(), 1, ConvEpilogue()) &&
