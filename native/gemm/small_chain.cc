@@ -32,7 +32,10 @@ void fill_bias(int rows, int n, float* c, long ldc, const float* b) {
 void clamp_rows(int rows, int n, float* c, long ldc, float lo, float hi) {
   if (lo == -INFINITY && hi == INFINITY) return;
   for (int i = 0; i < rows; ++i)
-    for (float *v = c + i * ldc, *end = v + n; v < end; ++v) *v = *v < lo ? lo : *v > hi ? hi : *v;
+    for (float *v = c + i * ldc, *end = v + n; v < end; ++v) {
+      const float low = *v < lo ? lo : *v;  // two plain selects vectorize; a nested one stays a branch
+      *v = low > hi ? hi : low;
+    }
 }
 
 }  // namespace
