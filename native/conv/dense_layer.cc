@@ -43,6 +43,47 @@ void gather_mapped(const DenseLayerSmall& d, const float* f, int count, float* a
     }
 }
 
+typedef float V4 __attribute__((vector_size(16), aligned(4)));  // unaligned loads
+typedef int I4 __attribute__((vector_size(16)));
+
+inline V4 load4(const float* p) { return *(const V4*)p; }
+inline void store4(float* p, V4 v) { *(V4*)p = v; }
+
+// P = 4 (2×2 maps), four channels at a time: their 4 × 4 values transposed in registers, so each
+// pixel's row takes one vector of four channels, where the loop above reads one float a line.
+template <>
+void gather_mapped<4>(const DenseLayerSmall& d, const float* f, int count, float* a) {
+  const int C = d.channels;
+  const long image = (long)d.total * 4;
+  const V4 lo = V4{} + d.lo, hi = V4{} + d.hi;
+  auto map = [&](V4 v, V4 s, V4 t) {
+    v = v * s + t;
+    v = v < lo ? lo : v;
+    return v > hi ? hi : v;
+  };
+  for (int i = 0; i < count; ++i) {
+    const float* src = f + i * image;
+    float* row = a + (long)i * 4 * C;
+    int c = 0;
+    for (; c + 4 <= C; c += 4) {
+      const float* x = src + (long)c * 4;
+      const V4 v0 = load4(x), v1 = load4(x + 4), v2 = load4(x + 8), v3 = load4(x + 12);
+      const V4 t0 = __builtin_shuffle(v0, v1, I4{0, 4, 1, 5}), t1 = __builtin_shuffle(v2, v3, I4{0, 4, 1, 5});
+      const V4 t2 = __builtin_shuffle(v0, v1, I4{2, 6, 3, 7}), t3 = __builtin_shuffle(v2, v3, I4{2, 6, 3, 7});
+      const V4 s = load4(d.scale + c), t = load4(d.shift + c);
+      store4(row + c, map(__builtin_shuffle(t0, t1, I4{0, 1, 4, 5}), s, t));
+      store4(row + C + c, map(__builtin_shuffle(t0, t1, I4{2, 3, 6, 7}), s, t));
+      store4(row + 2 * C + c, map(__builtin_shuffle(t2, t3, I4{0, 1, 4, 5}), s, t));
+      store4(row + 3 * C + c, map(__builtin_shuffle(t2, t3, I4{2, 3, 6, 7}), s, t));
+    }
+    for (; c < C; ++c)
+      for (int q = 0; q < 4; ++q) {
+        const float v = src[(long)c * 4 + q] * d.scale[c] + d.shift[c], low = v < d.lo ? d.lo : v;
+        row[(long)q * C + c] = low > d.hi ? d.hi : low;
+      }
+  }
+}
+
 using Gather = void (*)(const DenseLayerSmall&, const float*, int, float*);
 constexpr Gather kGathers[] = {gather_mapped<1>, gather_mapped<2>, gather_mapped<3>, gather_mapped<4>};
 
