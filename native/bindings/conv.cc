@@ -10,6 +10,7 @@
 #include "conv/conv.h"
 #include "conv/conv_by_image.h"
 #include "conv/conv_direct.h"
+#include "conv/conv_lanes.h"
 #include "conv/dense_map.h"
 #include "conv/winograd.h"
 
@@ -76,7 +77,9 @@ Napi::Value Convolution(const Args& a) {
         // params.packed: w packed by conv2dPackWeights (eval's cache) for a call that goes by image or the grid.
         const long packed_floats = cnn::conv2d_packed_weights_floats(p, threads);
         const float* packed = packed_floats > 0 ? f.floats_or_null("packed", packed_floats) : nullptr;
-        cnn::conv2d_forward(p, buf[0], buf[1], buf[2], buf[3], threads, e, {u, wd, wdp, packed});
+        // params.lanes: w reordered by conv2dLanesWeights (eval's cache) for the channels-in-lanes loops.
+        const float* lanes = cnn::conv_lanes_fits(p) ? f.floats_or_null("lanes", cnn::conv_lanes_weights_floats(p)) : nullptr;
+        cnn::conv2d_forward(p, buf[0], buf[1], buf[2], buf[3], threads, e, {u, wd, wdp, packed, lanes});
       }
       break;
     case cnn::ConvPass::BackwardInput:
@@ -195,6 +198,26 @@ Napi::Value DenseMapByPixel(const Args& a) {
   return DenseMapBuild<cnn::dense_map_weights_floats, cnn::dense_map_weights_by_pixel>(a);
 }
 
+// (params, threads) → the floats of w reordered for the channels-in-lanes loops when a forward call
+// takes them (conv2dLanesWeights fills them), else 0: eval caches them only where they serve.
+Napi::Value LanesFloats(const Args& a) {
+  a.expect_count(2);
+  const cnn::Conv2dParams p = read_conv(a, 0);
+  const bool taken = cnn::conv2d_algo(p, cnn::ConvPass::Forward, a.threads(1), true) == cnn::ConvAlgo::Lanes;
+  return Napi::Number::New(a.env(), taken ? (double)cnn::conv_lanes_weights_floats(p) : 0.0);
+}
+
+// (params, w, out, threads): out = w reordered for the channels-in-lanes loops on the active ISA.
+Napi::Value LanesWeights(const Args& a) {
+  a.expect_count(4);
+  const cnn::Conv2dParams p = read_conv(a, 0);
+  if (!cnn::conv_lanes_fits(p)) a.range_error("the channels-in-lanes loops take ungrouped 3x3 convolutions of stride 1, padding 1, on rows of up to 8 pixels");
+  const float* w = a.floats(1, "w", elements(p, Size::W));
+  float* out = a.floats(2, "out", cnn::conv_lanes_weights_floats(p));
+  cnn::conv_lanes_reorder(p, w, out, a.threads(3));
+  return a.undefined();
+}
+
 // (params, threads) → the floats of w packed for the GEMM when a forward call goes by image and
 // packs its weights (conv2dPackWeights fills them), else 0: eval caches them only where they serve.
 Napi::Value PackedFloats(const Args& a) {
@@ -265,6 +288,8 @@ const Registration rows({
     {"conv2dDenseMapPackedFloats", DenseMapFloats<cnn::dense_map_packed_floats>},
     {"conv2dDenseMapPack", DenseMapBuild<cnn::dense_map_packed_floats, cnn::dense_map_pack>},
     {"conv2dPackWeights", PackWeights},
+    {"conv2dLanesFloats", LanesFloats},
+    {"conv2dLanesWeights", LanesWeights},
 });
 
 }  // namespace

@@ -266,7 +266,7 @@ void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const
   if (trim_taps(p, &q, &ki0, &kj0)) return conv2d_forward(q, x, trimmed_weights(p, q, ki0, kj0, w, threads), b, y, threads, e);
   switch (choose(p, ConvPass::Forward, threads, winograd_u != nullptr)) {
     case ConvAlgo::Depthwise: return depthwise_forward(p, x, w, b, y, threads, e);
-    case ConvAlgo::Lanes: if (conv2d_forward_lanes(p, x, w, b, y, threads, e)) return; break;
+    case ConvAlgo::Lanes: if (conv2d_forward_lanes(p, x, w, b, y, threads, e, caches.lanes)) return; break;
     case ConvAlgo::Winograd: return conv2d_forward_winograd(p, x, w, winograd_u, b, y, threads, e);
     case ConvAlgo::Direct: if (conv2d_forward_direct(p, x, w, b, y, threads, e)) return; break;
     case ConvAlgo::Grid: if (conv2d_forward_grid(p, x, w, b, y, threads, e, packed_w)) return; break;

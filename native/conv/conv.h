@@ -78,6 +78,7 @@ struct ConvWeightCaches {
   const float* dense_wd = nullptr;      // dense_map_weights (dense_map.h; also the training forward's, built for both passes)
   const float* dense_packed = nullptr;  // dense_map_pack: the dense map packed for the GEMM
   const float* packed = nullptr;        // conv2d_pack_weights: by image and the grid
+  const float* lanes = nullptr;         // conv_lanes_reorder (conv_lanes.h): the channels-in-lanes loops
 };
 
 // The entry points, dispatching on conv2d_algo. All outputs overwritten. The forward pass adds

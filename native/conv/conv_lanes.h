@@ -15,8 +15,14 @@ bool conv_lanes_fits(const Conv2dParams& p);
 // Whether Auto takes them: where they measured faster than the paths that would run instead.
 bool conv_lanes_wins(const Conv2dParams& p, int threads);
 // The bias and the epilogue applied as each tile is stored. False, having done nothing, where p does not fit.
+// reordered: w as conv_lanes_reorder lays it out (eval's cache), used where it was laid out for the
+// active ISA; else (or null) the call reorders w itself.
 bool conv2d_forward_lanes(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y, int threads,
-                          const ConvEpilogue& e = {});
+                          const ConvEpilogue& e = {}, const float* reordered = nullptr);
+// Floats of w reordered for the loops on the active ISA (its channel blocks, then a tag naming the
+// ISA), and the reordering; p must fit (conv_lanes_fits).
+long conv_lanes_weights_floats(const Conv2dParams& p);
+void conv_lanes_reorder(const Conv2dParams& p, const float* w, float* out, int threads);
 // p's input gradient as the forward pass it is (input_grad_as_forward: dy convolved with the
 // kernel turned around, in and out swapped). False, having done nothing, where that pass does not fit.
 bool conv2d_backward_input_lanes(const Conv2dParams& p, const float* dy, const float* w, float* dx, int threads);

@@ -27,6 +27,8 @@ export interface ConvForwardParams extends ConvParams {
   packed?: Float32Array;
   /** The weights' dense map packed by conv2dDenseMapPack (eval's cache): a forward call that takes the dense map multiplies it as it is. */
   denseMapPacked?: Float32Array;
+  /** The weights reordered by conv2dLanesWeights (eval's cache): a forward call that takes the channels-in-lanes loops uses them as they are. */
+  lanes?: Float32Array;
 }
 
 /** MobileNetV2's inverted residual block in eval mode: the block's sizes and its depthwise geometry. */
@@ -388,6 +390,10 @@ export interface NativeAddon {
   conv2dPackedFloats(p: ConvParams, threads: number): number;
   /** packed = w as a by-image forward call's GEMM takes it, on the active ISA (tagged: another ISA's call packs its own). */
   conv2dPackWeights(p: ConvParams, w: Float32Array, packed: Float32Array, threads: number): void;
+  /** Floats of w reordered for the channels-in-lanes loops where a forward call of p on `threads` threads takes them, else 0 (eval caches only those). */
+  conv2dLanesFloats(p: ConvParams, threads: number): number;
+  /** out = w reordered for the channels-in-lanes loops on the active ISA (p: ungrouped 3×3, stride 1, padding 1, rows of at most 8 pixels). */
+  conv2dLanesWeights(p: ConvParams, w: Float32Array, out: Float32Array, threads: number): void;
   conv2dRefForward(p: ConvParams, x: Float32Array, w: Float32Array, b: Float32Array | null,
     y: Float32Array): void;
   conv2dRefBackwardInput(p: ConvParams, dy: Float32Array, w: Float32Array, dx: Float32Array): void;

@@ -8,6 +8,7 @@ import { Tensor, isGradEnabled, formatShape, shapeSize, type Shape, type GradNod
 import { winogradWeights } from './winograd-weights.js';
 import { denseMapWeights } from './dense-map-weights.js';
 import { packedWeights } from './packed-weights.js';
+import { lanesWeights } from './lanes-weights.js';
 import { linearPackedWeights } from './linear-weights.js';
 import { trainingDenseMap } from './training-dense-map.js';
 
@@ -323,8 +324,10 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
   const denseMapPacked = recording ? undefined : denseMapWeights(p, w, getThreads());
   const winograd = recording || denseMapPacked ? undefined : winogradWeights(p, w, getThreads());
   const packed = recording || denseMapPacked || winograd ? undefined : packedWeights(p, w, getThreads());
+  const lanes = recording || denseMapPacked || winograd || packed ? undefined : lanesWeights(p, w, getThreads());
   native.conv2dForward({ ...p, ...epilogue, ...(winograd ? { winograd } : {}), ...(denseMap ? { denseMap } : {}),
-    ...(denseMapPacked ? { denseMapPacked } : {}), ...(packed ? { packed } : {}) }, x.data, w.data, b ? b.data : null, y, getThreads());
+    ...(denseMapPacked ? { denseMapPacked } : {}), ...(packed ? { packed } : {}), ...(lanes ? { lanes } : {}) }, x.data, w.data, b ? b.data : null, y,
+  getThreads());
   const forward = denseMap;
   return record(new Tensor(y, shape), 'conv2d', b ? [x, w, b] : [x, w], (g) => convGradients(p, x, w, b, g.data, forward));
 }

@@ -20,7 +20,7 @@ const BINDING_CATEGORY: Record<string, 'conv' | 'loss' | 'optimizer'> = {
   gemm: 'conv', invertedResidualForward: 'conv', convnextMlpForward: 'conv', smallNetForward: 'conv', linearChainForward: 'conv', linearBackward: 'conv',
   denseLayerSmallForward: 'conv',
   // Weights transformed or packed for a convolution or GEMM path (each training step; eval caches them).
-  conv2dWinogradWeights: 'conv', conv2dDenseMapWeights: 'conv', conv2dDenseMapWeightsByPixel: 'conv', conv2dDenseMapPack: 'conv', conv2dPackWeights: 'conv', convnextMlpPack: 'conv',
+  conv2dWinogradWeights: 'conv', conv2dDenseMapWeights: 'conv', conv2dDenseMapWeightsByPixel: 'conv', conv2dDenseMapPack: 'conv', conv2dPackWeights: 'conv', conv2dLanesWeights: 'conv', convnextMlpPack: 'conv',
   invertedResidualPack: 'conv', gemmPackB: 'conv',
   crossEntropyForward: 'loss', crossEntropyBackward: 'loss', nllLossForward: 'loss', nllLossBackward: 'loss', accuracyTopK: 'loss',
   sgdStep: 'optimizer', adamStep: 'optimizer',

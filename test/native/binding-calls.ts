@@ -73,6 +73,10 @@ export const validCalls: Calls = {
       { inFeatures: 16, outFeatures: 8, weight: f(128), bias: null, clamp: [-Infinity, Infinity], packed: f(native.linearChainPackedLength(8, 16)), fresh: true }] },
   f(40), 1],
   conv2dPackedFloats: () => [conv(), 1],
+  conv2dLanesFloats: () => [conv(), 1],
+  // 3×3 pad 1 on 4×4 maps, 16 output channels: the lanes loops' shape, 16 × 2 × 9 floats in blocks of 16 (AVX-512's
+  // one vector, AVX2's two, NEON's blocks of 8), then the tag.
+  conv2dLanesWeights: () => [{ ...conv(), cOut: 16, padT: 1, padB: 1, padL: 1, padR: 1 }, f(16 * 18), f(16 * 18 + 1), 1],
   conv2dDenseMapPackedFloats: () => [conv(), 1],
   // 3×3 pad 1 on 1×1 maps: the dense map for every batch.
   conv2dDenseMapPack: () => {
