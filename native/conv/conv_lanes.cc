@@ -12,7 +12,7 @@ namespace cnn {
 namespace {
 
 // The weights as the loops read them: per block of cb output channels, per input channel and
-// tap, the block's cb weights side by side (zero past c_out); the bias likewise.
+// tap, the block's cb weights side by side (zero past c_out).
 void reorder_weights(const Conv2dParams& p, int cb, int blocks, const float* w, float* wt, int threads) {
   // Transposed in tiles, blocks shared out: single-float stores a row apart in one thread cost 512
   // channels on 7×7 ~3.5 ms a call, most of the call at batch 1.

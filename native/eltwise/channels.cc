@@ -103,7 +103,6 @@ void copy_rows_affine(const float* src, int64_t src_stride, float* dst, int64_t 
   }
 }
 
-// 16×16 tiles: a tile's reads and writes both stay within a few cache lines per row.
 // Planes of at most this many floats map an image at a time (a loop per plane costs more than its work).
 constexpr int64_t kSpreadPlane = 16;
 
@@ -156,6 +155,7 @@ void affine_avg_pool_2x2(const float* x, int64_t count, int64_t channels, int64_
   }
 }
 
+// 16×16 tiles: a tile's reads and writes both stay within a few cache lines per row.
 void transpose_batched(const float* x, float* y, int64_t batch, int64_t rows, int64_t cols, int threads) {
   constexpr int64_t T = 16;
   const int64_t row_tiles = (rows + T - 1) / T, col_tiles = (cols + T - 1) / T;
