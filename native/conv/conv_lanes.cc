@@ -70,6 +70,9 @@ Blocking blocking(const LanesRows& K, const Conv2dParams& p) {
   return {V, R, cb, (p.c_out + cb - 1) / cb};
 }
 
+// Floats of the weights reordered for blocking bk.
+long reordered_floats(const Blocking& bk, const Conv2dParams& p) { return (long)bk.blocks * p.c_in * 9 * bk.cb; }
+
 // The forward pass on weights (and bias) reordered for blocking bk.
 void forward_reordered(const LanesRows& K, const Blocking& bk, const Conv2dParams& p, const float* x, const float* wt,
                        const float* bias, float* y, int threads, const ConvEpilogue& e) {
@@ -128,15 +131,13 @@ bool conv_lanes_wins(const Conv2dParams& p, int threads) {
 }
 
 long conv_lanes_weights_floats(const Conv2dParams& p) {
-  const Blocking bk = blocking(lanes_rows_for(active_isa()), p);
-  return (long)bk.blocks * p.c_in * 9 * bk.cb + 1;
+  return reordered_floats(blocking(lanes_rows_for(active_isa()), p), p) + 1;
 }
 
 void conv_lanes_reorder(const Conv2dParams& p, const float* w, float* out, int threads) {
   const Blocking bk = blocking(lanes_rows_for(active_isa()), p);
-  const long floats = conv_lanes_weights_floats(p);
   reorder_weights(p, bk.cb, bk.blocks, w, out, threads);
-  out[floats - 1] = (float)((int)active_isa() + 1);
+  out[reordered_floats(bk, p)] = (float)((int)active_isa() + 1);
 }
 
 bool conv2d_forward_lanes(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y, int threads,
@@ -145,7 +146,7 @@ bool conv2d_forward_lanes(const Conv2dParams& p, const float* x, const float* w,
   const LanesRows& K = lanes_rows_for(active_isa());
   const Blocking bk = blocking(K, p);
   thread_local std::vector<float> wt_buf, bias_buf;
-  const long floats = (long)bk.blocks * p.c_in * 9 * bk.cb;
+  const long floats = reordered_floats(bk, p);
   const float* wt = reordered;
   // A copy laid out for another ISA (its channel blocks differ) is not used.
   if (!wt || wt[floats] != (float)((int)active_isa() + 1)) {

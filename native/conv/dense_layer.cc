@@ -50,7 +50,7 @@ inline V4 load4(const float* p) { return *(const V4*)p; }
 inline void store4(float* p, V4 v) { *(V4*)p = v; }
 
 // P = 4 (2×2 maps), four channels at a time: their 4 × 4 values transposed in registers, so each
-// pixel's row takes one vector of four channels, where the loop above reads one float a line.
+// pixel's row takes one vector of four channels, where the loop above reads every fourth float.
 template <>
 void gather_mapped<4>(const DenseLayerSmall& d, const float* f, int count, float* a) {
   const int C = d.channels;

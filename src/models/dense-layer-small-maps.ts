@@ -7,7 +7,7 @@
 import type { Module } from '../nn/module.js';
 import type { Conv2d } from '../nn/conv.js';
 import type { BatchNorm2d } from '../nn/norm.js';
-import { affineFoldable, activationClamp, batchNormAffine, foldable, foldedWeights } from '../nn/fusion.js';
+import { affineFoldable, activationClamp, batchNormAffine, foldable, foldedWeights, pointwise } from '../nn/fusion.js';
 import { native, getThreads } from '../tensor/native.js';
 import { conv2dParams } from '../tensor/ops.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -41,7 +41,7 @@ function takes({ conv1, conv2 }: DenseLayerParts, h: number, w: number): boolean
   const [kh, kw] = conv2.kernelSize, [pt, pb, pl, pr] = conv2.pads, [dh, dw] = conv2.dilation;
   return h * w <= MAX_PIXELS && h * w <= kh * kw && conv2.groups === 1 && conv2.paddingMode === 'zeros' && !conv2.hasHooks() &&
     conv2.stride.every((s) => s === 1) && pt + pb === dh * (kh - 1) && pl + pr === dw * (kw - 1) &&
-    conv1.groups === 1 && conv1.paddingMode === 'zeros' && [...conv1.kernelSize, ...conv1.stride].every((v) => v === 1) && conv1.pads.every((v) => v === 0);
+    conv1.groups === 1 && conv1.paddingMode === 'zeros' && pointwise(conv1);
 }
 
 function preparedFor(conv1: Conv2d, conv2: Conv2d, folded: Float32Array, h: number, w: number): Prepared {

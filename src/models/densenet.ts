@@ -9,7 +9,7 @@ import * as ops from '../tensor/ops.js';
 import { adaptiveAvgPool2d } from '../tensor/pool.js';
 import { cat, leadingChannelsAffine, writeChannels, affineAvgPool2x2 } from '../tensor/channels.js';
 import { emptyFloat32 } from '../tensor/storage.js';
-import { runLayers, asLayer, affineFoldable, batchNormAffine, activationClamp, foldable, foldedWeights } from '../nn/fusion.js';
+import { runLayers, asLayer, affineFoldable, batchNormAffine, activationClamp, foldable, foldedWeights, pointwise, separateWindows } from '../nn/fusion.js';
 import { conv2dMapped } from '../tensor/conv-mapped.js';
 import { denseLayerSmallMaps } from './dense-layer-small-maps.js';
 import { dropout } from '../tensor/dropout.js';
@@ -140,8 +140,7 @@ class Transition extends NamedSequential {
   override forward(x: Tensor): Tensor {
     const clamp = activationClamp(this.relu), { conv, pool } = this;
     if (x.ndim === 4 && clamp && affineFoldable(this.norm, this.relu) && !this.hasHooks() && !conv.hasHooks() && !pool.hasHooks() &&
-      [...conv.kernelSize, ...conv.stride, ...pool.kernelSize.map((k) => k / 2), ...pool.stride.map((k) => k / 2)].every((v) => v === 1) &&
-      conv.pads.every((v) => v === 0) && pool.padding.every((v) => v === 0) && !pool.ceilMode && pool.divisorOverride === undefined) {
+      pointwise(conv) && separateWindows(pool) && pool.kernelSize.every((k) => k === 2) && !pool.ceilMode) {
       const { scale, shift } = batchNormAffine(this.norm);
       return conv.call(affineAvgPool2x2(x, scale, shift, clamp));
     }

@@ -116,12 +116,12 @@ export function pairPool(m: Module | undefined): boolean {
 }
 
 /** A 1×1 convolution of stride 1 without padding: each output pixel from its own input pixel. */
-function pointwise(conv: Conv2d): boolean {
+export function pointwise(conv: Conv2d): boolean {
   return [...conv.kernelSize, ...conv.stride].every((v) => v === 1) && conv.pads.every((v) => v === 0);
 }
 
 /** An average pool whose windows neither overlap nor pad, each averaged over the pixels it holds (no divisor override). */
-function separateWindows(m: Module | undefined): m is AvgPool2d {
+export function separateWindows(m: Module | undefined): m is AvgPool2d {
   return m instanceof AvgPool2d && m.kernelSize.every((k, i) => k === m.stride[i]) && m.padding.every((v) => v === 0) &&
     m.divisorOverride === undefined;
 }
