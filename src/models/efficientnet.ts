@@ -55,7 +55,7 @@ export class MBConv extends Module {
   forward(x: Tensor): Tensor {
     if (!this.block.hasHooks() && !this.stochasticDepth.hasHooks() && !this.stochasticDepth.training) {
       // Eval without hooks: the whole block as one kernel over folded weights (stochastic depth is the identity).
-      const fused = runInvertedResidualFused([...this.block.children()], x, this.useResidual);
+      const fused = runInvertedResidualFused(this.block, x, this.useResidual);
       if (fused) return fused;
     }
     const y = this.block.call(x);

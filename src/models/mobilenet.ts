@@ -63,7 +63,7 @@ export class InvertedResidual extends Module {
   forward(x: Tensor): Tensor {
     if (!this.conv.hasHooks()) {
       // Eval without hooks: the whole block as one kernel over folded weights.
-      const fused = runInvertedResidualFused([...this.conv.children()], x, this.useResidual);
+      const fused = runInvertedResidualFused(this.conv, x, this.useResidual);
       if (fused) return fused;
     }
     if (!this.useResidual) return this.conv.call(x);

@@ -55,7 +55,7 @@ export class InvertedResidualV3 extends Module {
   forward(x: Tensor): Tensor {
     if (!this.block.hasHooks()) {
       // Eval without hooks: the whole block as one kernel over folded weights.
-      const fused = runInvertedResidualFused([...this.block.children()], x, this.useResidual);
+      const fused = runInvertedResidualFused(this.block, x, this.useResidual);
       if (fused) return fused;
     }
     const y = this.block.call(x);

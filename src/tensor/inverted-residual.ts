@@ -32,8 +32,10 @@ export interface DepthwiseLayer extends BlockLayer {
   se?: SqueezeExcitationLayers;
 }
 
+const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+
 function expectShape(t: Tensor, shape: number[], what: string): void {
-  if (formatShape(t.shape) !== formatShape(shape)) throw new RangeError(`invertedResidual: ${what} ${formatShape(t.shape)} should be ${formatShape(shape)}`);
+  if (!sameShape(t.shape, shape)) throw new RangeError(`invertedResidual: ${what} ${formatShape(t.shape)} should be ${formatShape(shape)}`);
 }
 
 const packs = new WeakMap<object, { sources: (Float32Array | null)[]; data: Float32Array }>();
@@ -86,7 +88,7 @@ export function invertedResidual(x: Tensor, expand: BlockLayer | null, depthwise
   }
   const [strideH, strideW] = depthwise.stride, [padT, padB, padL, padR] = depthwise.pads, [dilH, dilW] = depthwise.dilation;
   const shape = [n, cOut, convOutputSize(h, kh, strideH, [padT, padB], dilH), convOutputSize(w, kw, strideW, [padL, padR], dilW)];
-  if (residual && formatShape(shape) !== formatShape(x.shape)) throw new RangeError(`invertedResidual: the output ${formatShape(shape)} cannot add the input ${formatShape(x.shape)}`);
+  if (residual && !sameShape(shape, x.shape)) throw new RangeError(`invertedResidual: the output ${formatShape(shape)} cannot add the input ${formatShape(x.shape)}`);
   const y = emptyFloat32(shape[0] * shape[1] * shape[2] * shape[3]);
   const params = { n, cIn, hidden, cOut, ...(se ? { squeeze } : {}), h, w, kh, kw, strideH, strideW, padT, padB, padL, padR, dilH, dilW };
   const call: InvertedResidualLayers = {

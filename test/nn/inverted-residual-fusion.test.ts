@@ -16,6 +16,7 @@ import assert from 'node:assert/strict';
 import { setInvertedResidualFusion } from '../../src/nn/inverted-residual-fusion.js';
 import { InvertedResidual } from '../../src/models/mobilenet.js';
 import { SqueezeExcitation } from '../../src/nn/squeeze_excitation.js';
+import { BatchNorm2d } from '../../src/nn/norm.js';
 import type { Module } from '../../src/nn/module.js';
 import { Tensor, noGrad } from '../../src/tensor/tensor.js';
 import { invertedResidual, invertedResidualPackCount } from '../../src/tensor/inverted-residual.js';
@@ -79,6 +80,8 @@ describe('a whole mobilenet_v2 eval through fused inverted residual blocks', () 
     const want = layerByLayer(model, x);
     const block = [...model.modules()].filter((m) => m instanceof InvertedResidual)[3];
     const depthwise = [...block.modules()].find((m) => m.typeName === 'Conv2d' && (m as unknown as { groups: number }).groups > 1)!;
+    // Fused once first: each block's plan is kept, and the hook added after must still be seen.
+    assert.equal(countFused(() => noGrad(() => model.call(x)))[1], 16);
     let seen: Tensor | undefined;
     const handle = depthwise.registerForwardHook((_m, _in, y) => { seen = y; });
     const [hooked, calls] = countFused(() => noGrad(() => model.call(x)));
@@ -86,6 +89,7 @@ describe('a whole mobilenet_v2 eval through fused inverted residual blocks', () 
     assert.equal(calls, 15);
     assert.equal(seen?.shape.length, 4);
     assertClose(hooked, want, WITHIN, 'one block unfused');
+    assert.equal(countFused(() => noGrad(() => model.call(x)))[1], 16, 'the hook removed, the block fuses again');
     assert.equal(countFused(() => model.call(x))[1], 0, 'recorded gradients');
     model.train();
     assert.equal(countFused(() => noGrad(() => model.call(x)))[1], 0, 'train mode');
@@ -100,6 +104,21 @@ describe('a whole mobilenet_v2 eval through fused inverted residual blocks', () 
       assertClose(fused, layerByLayer(block, x), WITHIN, `stride ${stride}, ${h}×33 against folded layers`);
       assertClose(fused, block.call(x).detach(), WITHIN, `stride ${stride}, ${h}×33 against the unfused path`);
     }
+  });
+
+  it('a layer swapped after a fused call is what the next call runs (the kept plan follows the modules)', () => {
+    const block = new InvertedResidual(8, 8, 1, 4).eval();
+    const x = new Tensor(Float32Array.from({ length: 2 * 8 * 6 * 6 }, (_, i) => Math.sin(i * 0.37) * 2), [2, 8, 6, 6]);
+    const [before, firstCalls] = countFused(() => noGrad(() => block.call(x)));
+    assert.equal(firstCalls, 1);
+    const other = new BatchNorm2d({ numFeatures: 8 }).eval();
+    other.runningMean!.data.fill(0.5);
+    other.runningVar!.data.fill(4);
+    block.conv.registerModule(String([...block.conv.children()].length - 1), other);
+    const [after, calls] = countFused(() => noGrad(() => block.call(x)));
+    assert.equal(calls, 1);
+    assertClose(after, layerByLayer(block, x), WITHIN, 'the new BatchNorm folded in');
+    assert.ok(after.data.some((v, i) => Math.abs(v - before.data[i]) > 0.1), 'another output than before the swap');
   });
 
   it('refuses to record a gradient, and inputs that do not fit the block', () => {
