@@ -29,6 +29,8 @@ import { activeProfiler } from '../tensor/profile.js';
 
 interface Folded {
   generation: number;
+  /** BatchNorm's ε, a plain number: assigning another one rebuilds. */
+  eps: number;
   /** The tensors folded, so replacing one (layer.weight = new Parameter(...)) rebuilds. */
   sources: (Tensor | null)[];
   weight: Tensor;
@@ -46,17 +48,17 @@ export function foldable(conv: Module, bn: Module | undefined): bn is BatchNorm2
 export function foldedWeights(conv: Conv2d, bn: BatchNorm2d): Folded {
   const sources = [conv.weight, conv.bias, bn.weight, bn.bias, bn.runningMean, bn.runningVar];
   const cached = folded.get(conv);
-  if (cached && cached.generation === weightsGeneration() && cached.sources.every((t, i) => t === sources[i])) return cached;
+  if (cached && cached.generation === weightsGeneration() && cached.eps === bn.eps && cached.sources.every((t, i) => t === sources[i])) return cached;
   const c = conv.outChannels;
   const { weight, bias } = foldBatchNorm(conv.weight.data, conv.bias ? conv.bias.data : null, c, {
     gamma: bn.weight ? bn.weight.data : null, beta: bn.bias ? bn.bias.data : null, mean: bn.runningMean!.data, variance: bn.runningVar!.data, eps: bn.eps,
   });
-  const entry = { generation: weightsGeneration(), sources, weight: new Tensor(weight, conv.weight.shape), bias: new Tensor(bias, [c]) };
+  const entry = { generation: weightsGeneration(), eps: bn.eps, sources, weight: new Tensor(weight, conv.weight.shape), bias: new Tensor(bias, [c]) };
   folded.set(conv, entry);
   return entry;
 }
 
-const affines = new WeakMap<BatchNorm2d, { generation: number; sources: (Tensor | null)[]; scale: Float32Array; shift: Float32Array }>();
+const affines = new WeakMap<BatchNorm2d, { generation: number; eps: number; sources: (Tensor | null)[]; scale: Float32Array; shift: Float32Array }>();
 
 /**
  * Eval BatchNorm as y = x·scale[c] + shift[c] (scale = γ/√(var + ε), shift = β − mean·scale), for
@@ -65,14 +67,14 @@ const affines = new WeakMap<BatchNorm2d, { generation: number; sources: (Tensor 
 export function batchNormAffine(bn: BatchNorm2d): { scale: Float32Array; shift: Float32Array } {
   const sources = [bn.weight, bn.bias, bn.runningMean, bn.runningVar];
   const cached = affines.get(bn);
-  if (cached && cached.generation === weightsGeneration() && cached.sources.every((t, i) => t === sources[i])) return cached;
+  if (cached && cached.generation === weightsGeneration() && cached.eps === bn.eps && cached.sources.every((t, i) => t === sources[i])) return cached;
   const c = bn.numFeatures, scale = new Float32Array(c), shift = new Float32Array(c);
   for (let k = 0; k < c; k++) {
     const s = (bn.weight ? bn.weight.data[k] : 1) / Math.sqrt(bn.runningVar!.data[k] + bn.eps);
     scale[k] = s;
     shift[k] = (bn.bias ? bn.bias.data[k] : 0) - bn.runningMean!.data[k] * s;
   }
-  const entry = { generation: weightsGeneration(), sources, scale, shift };
+  const entry = { generation: weightsGeneration(), eps: bn.eps, sources, scale, shift };
   affines.set(bn, entry);
   return entry;
 }

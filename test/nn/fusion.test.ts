@@ -2,6 +2,7 @@
 // place) gives the unfused logits within 1e-4 on every zoo model, keeps doing so after weights
 // change (optimizer steps, loadStateDict, train()/eval()), and leaves hooks their intermediates.
 import { describe, it } from 'node:test';
+import { BatchNorm2d } from '../../src/nn/norm.js';
 import assert from 'node:assert/strict';
 import { MODELS, buildModel } from '../../src/models/registry.js';
 import { withoutInit } from '../../src/nn/init.js';
@@ -296,6 +297,20 @@ describe('folded weights follow weight changes', () => {
     assertClose(after, noGrad(() => other.eval().call(x)), WITHIN, 'the loaded weights');
     assert.ok(Math.max(...before.data.map((v, i) => Math.abs(v - after.data[i]))) > 1e-3, 'the logits changed');
   });
+});
+
+describe('folded weights follow a new BatchNorm epsilon', () => {
+  for (const name of ['resnet18', 'densenet121']) {
+    it(`${name}: eps set on every BatchNorm after a fused eval is folded into the next`, () => {
+      const { model, x } = zooModel(name);
+      const before = noGrad(() => model.call(x));
+      // eps is readonly to TypeScript; JavaScript (and PyTorch) may set it.
+      for (const m of model.modules()) if (m instanceof BatchNorm2d) (m as { eps: number }).eps = 0.5;
+      const after = noGrad(() => model.call(x));
+      checkFused(model, x, `${name} with eps 0.5`);
+      assert.ok(Math.max(...before.data.map((v, i) => Math.abs(v - after.data[i]))) > 1e-3, 'the logits changed');
+    });
+  }
 });
 
 describe('hooks keep their intermediates', () => {
