@@ -5,7 +5,7 @@
 import { emptyFloat32 } from './storage.js';
 import { native, getThreads, type ConvnextMlpLayers, type ConvnextMlpParams } from './native.js';
 import { weightsGeneration } from './weights-generation.js';
-import { Tensor, isGradEnabled, formatShape } from './tensor.js';
+import { Tensor, isGradEnabled, formatShape, sameShape } from './tensor.js';
 
 export interface ConvnextMlpModules {
   ln: { weight: Tensor | null; bias: Tensor | null; eps: number };
@@ -42,7 +42,7 @@ export function convnextMlp(d: Tensor, x: Tensor, m: ConvnextMlpModules, cacheKe
   if (isGradEnabled() && tensors.some((t) => t?.requiresGrad)) {
     throw new RangeError('convnextMlp: an inference path; it records no gradient (noGrad, or inputs without requiresGrad)');
   }
-  if (d.ndim !== 4 || formatShape(d.shape) !== formatShape(x.shape)) {
+  if (d.ndim !== 4 || !sameShape(d.shape, x.shape)) {
     throw new RangeError(`convnextMlp: expected two 4-D tensors of one shape but got ${formatShape(d.shape)} and ${formatShape(x.shape)}`);
   }
   const [n, c, h, w] = d.shape, hidden = m.fc1.weight.shape[0];

@@ -6,7 +6,7 @@
 import { emptyFloat32 } from './storage.js';
 import { native, getThreads, type InvertedResidualParams, type InvertedResidualLayers, type BlockGate } from './native.js';
 import { convOutputSize } from './shape.js';
-import { Tensor, isGradEnabled, formatShape } from './tensor.js';
+import { Tensor, isGradEnabled, formatShape, sameShape } from './tensor.js';
 
 /** One layer of the block: its weight and bias (BatchNorm folded in), the range its output is clamped to, then its gate. */
 export interface BlockLayer {
@@ -31,8 +31,6 @@ export interface DepthwiseLayer extends BlockLayer {
   dilation: [number, number];
   se?: SqueezeExcitationLayers;
 }
-
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
 function expectShape(t: Tensor, shape: number[], what: string): void {
   if (!sameShape(t.shape, shape)) throw new RangeError(`invertedResidual: ${what} ${formatShape(t.shape)} should be ${formatShape(shape)}`);

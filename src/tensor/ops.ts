@@ -4,7 +4,7 @@ import { emptyFloat32, zeroFloat32 } from './storage.js';
 import { native, getThreads, type ConvParams } from './native.js';
 import { convOutputSize } from './shape.js';
 import { activeProfiler } from './profile.js';
-import { Tensor, isGradEnabled, formatShape, shapeSize, type Shape, type GradNode } from './tensor.js';
+import { Tensor, isGradEnabled, formatShape, sameShape, shapeSize, type Shape, type GradNode } from './tensor.js';
 import { winogradWeights } from './winograd-weights.js';
 import { denseMapWeights } from './dense-map-weights.js';
 import { packedWeights } from './packed-weights.js';
@@ -301,7 +301,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
     throw new RangeError('conv2d: clamp and residual are an inference epilogue; they have no gradient (record none: noGrad, or inputs without requiresGrad)');
   }
   const shape = convOutputShape(p);
-  if (residual && formatShape(residual.shape) !== formatShape(shape)) {
+  if (residual && !sameShape(residual.shape, shape)) {
     throw new RangeError(`conv2d: residual ${formatShape(residual.shape)} does not match the output ${formatShape(shape)}`);
   }
   // A pass that records nothing (eval) may take Winograd or the dense map with the weights re-laid out once per weight version.

@@ -54,6 +54,11 @@ export function formatShape(shape: Shape): string {
   return `[${shape.join(', ')}]`;
 }
 
+/** Whether two shapes are equal (without formatting them, on paths every eval call takes). */
+export function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
 export class Tensor {
   readonly data: Float32Array;
   readonly shape: Shape;
