@@ -1,9 +1,14 @@
-// The fused ConvNeXt block tail (convnext_mlp.h). Items are runs of whole images, or on maps whose
+// The fused ConvNeXt block tail (convnext_mlp.h). Where the two Linear layers' weights fit in
+// cache beside an item (the first stages), items are runs of whole images, or on maps whose
 // hidden pixels outgrow kRunFloats, one image's bands of pixels. Per item, on one thread:
 //   Z (pixels × c, channel-last) = the item's NCHW planes turned, each row normalized;
 //   H (pixels × hidden) = GELU(Z · W1ᵀ + b1), W1 packed once with LayerNorm's affine folded in;
 //   Y (c × pixels) = W2 · Hᵀ, W2 packed once with γ folded in, written straight into NCHW rows
 //   (through a scratch block when the item holds several images), then + b2 + x.
+// Where they do not (the last stages: 2 × 384 × 1536 and 2 × 768 × 3072 floats), every item would
+// stream both weights from memory for a few dozen pixels, so the batch goes whole (in chunks of
+// images) through the same steps as threaded products: Z for all its pixels, H = GELU(Z · W1ᵀ +
+// b1), Yᵀ = H · W2ᵀ, each thread reading its share of a weight once.
 #include "conv/convnext_mlp.h"
 
 #include <omp.h>
@@ -27,21 +32,37 @@ namespace {
 constexpr long kItemFloats = 64L << 10;
 constexpr long kRunFloats = 128L << 10;
 constexpr long kMinBandPixels = 16;
+// Floats of both weights above which the batch goes whole (the file's comment): 2 MiB, twice L2.
+constexpr long kWholeBatchWeightFloats = 512L << 10;
+// Floats of H per chunk of images on the whole-batch path.
+constexpr long kChunkFloats = 2L << 20;
+
+bool whole_batch(const ConvnextMlpParams& p) { return 2L * p.c * p.hidden > kWholeBatchWeightFloats; }
 
 struct Packed {
-  float* fc1_bt;  // (W1 · diag(ln_w))ᵀ packed by sgemm_pack_bt, 64-byte aligned
-  float* b1;      // b1 + W1 · ln_b
-  float* fc2_a;   // diag(γ) · W2 packed by sgemm_pack_a
-  float* b2;      // γ ⊙ b2
-  float* tag;     // their packed_tag
+  // Per item: (W1 · diag(ln_w))ᵀ packed by sgemm_pack_bt (64-byte aligned) and diag(γ) · W2 by
+  // sgemm_pack_a. Whole batch: the same two as right factors, by sgemm_prepack_b.
+  float* fc1;
+  float* b1;   // b1 + W1 · ln_b
+  float* fc2;
+  float* b2;   // γ ⊙ b2
+  float* tag;  // their packed_tag
 };
+
+long fc1_floats(Isa isa, const ConvnextMlpParams& p) {
+  return whole_batch(p) ? sgemm_prepacked_b_floats(isa, p.hidden, p.c) : sgemm_packed_bt_floats(isa, p.hidden, p.c);
+}
+
+long fc2_floats(Isa isa, const ConvnextMlpParams& p) {
+  return whole_batch(p) ? sgemm_prepacked_b_floats(isa, p.c, p.hidden) : sgemm_packed_a_floats(isa, p.c, p.hidden);
+}
 
 Packed layout(Isa isa, const ConvnextMlpParams& p, float* base) {
   Packed s;
-  s.fc1_bt = aligned_64(base);
-  s.b1 = s.fc1_bt + sgemm_packed_bt_floats(isa, p.hidden, p.c);
-  s.fc2_a = s.b1 + p.hidden;
-  s.b2 = s.fc2_a + sgemm_packed_a_floats(isa, p.c, p.hidden);
+  s.fc1 = whole_batch(p) ? base : aligned_64(base);
+  s.b1 = s.fc1 + fc1_floats(isa, p);
+  s.fc2 = s.b1 + p.hidden;
+  s.b2 = s.fc2 + fc2_floats(isa, p);
   s.tag = base + convnext_mlp_packed_floats(p) - 1;
   return s;
 }
@@ -51,17 +72,67 @@ Packed share(Isa isa, const ConvnextMlpParams& p, const ConvnextMlpWeights& w) {
   return layout(isa, p, const_cast<float*>(base));
 }
 
+// Σ v[k] for k < c in 8 running sums (vectorized; one sum in order was a chain of scalar adds).
+template <class Term>
+float sum_of(int c, Term term) {
+  float acc[8] = {};
+  int k = 0;
+  for (; k + 8 <= c; k += 8)
+    for (int j = 0; j < 8; ++j) acc[j] += term(k + j);
+  for (; k < c; ++k) acc[k & 7] += term(k);
+  return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+}
+
 // Each of `rows` rows of c floats in place: (z − mean) / √(var + eps), biased variance (LayerNorm).
 void normalize_rows(float* z, long rows, int c, float eps) {
   for (long r = 0; r < rows; ++r) {
     float* __restrict zr = z + r * c;
-    float sum = 0.0f;
-    for (int k = 0; k < c; ++k) sum += zr[k];
-    const float mean = sum / (float)c;
-    float sq = 0.0f;
-    for (int k = 0; k < c; ++k) sq += (zr[k] - mean) * (zr[k] - mean);
+    const float mean = sum_of(c, [&](int k) { return zr[k]; }) / (float)c;
+    const float sq = sum_of(c, [&](int k) { return (zr[k] - mean) * (zr[k] - mean); });
     const float rstd = 1.0f / std::sqrt(sq / (float)c + eps);
     for (int k = 0; k < c; ++k) zr[k] = (zr[k] - mean) * rstd;
+  }
+}
+
+// The whole-batch path (the file's comment), a chunk of images at a time.
+void whole_batch_forward(Isa isa, const ConvnextMlpParams& p, const Packed& f, const float* d, const float* x, float* y,
+                         int threads) {
+  const DepthwisePixels& K = depthwise_pixels_for(isa);
+  const GatedRows& G = gated_rows_for(isa);
+  const int C = p.c, Hd = p.hidden;
+  const long HW = p.pixels;
+  const int chunk = (int)std::max<long>(1, std::min<long>(p.n, kChunkFloats / (HW * Hd)));
+  // Rows of H per item of the bias and GELU pass.
+  const long gelu_rows = std::max<long>(1, (16L << 10) / Hd);
+  thread_local std::vector<float> z_v, h_v;
+  float* Z = grow(z_v, chunk * HW * C);  // then Yᵀ
+  float* H = grow(h_v, chunk * HW * Hd);
+  for (int i0 = 0; i0 < p.n; i0 += chunk) {
+    const int images = std::min(chunk, p.n - i0);
+    const long P = images * HW;
+#pragma omp parallel for num_threads(threads) schedule(dynamic) if (threads > 1 && images > 1)
+    for (int i = 0; i < images; ++i) {
+      transpose_planes(d + (long)(i0 + i) * C * HW, HW, C, HW, Z + i * HW * C);
+      normalize_rows(Z + i * HW * C, HW, C, p.eps);
+    }
+    sgemm_packed_b(isa, false, (int)P, Hd, C, 1.0f, Z, C, f.fc1, 0.0f, H, Hd, threads);
+#pragma omp parallel for num_threads(threads) schedule(dynamic) if (threads > 1 && P > gelu_rows)
+    for (long r0 = 0; r0 < P; r0 += gelu_rows) {
+      const long rows = std::min(gelu_rows, P - r0);
+      K.bias_clamp(rows, Hd, f.b1, -INFINITY, INFINITY, H + r0 * Hd);
+      G.forward(Gated::kGeluErf, H + r0 * Hd, H + r0 * Hd, rows * Hd);
+    }
+    sgemm_packed_b(isa, false, (int)P, C, Hd, 1.0f, H, Hd, f.fc2, 0.0f, Z, C, threads);
+    // y = x + b2 + Yᵀ turned back to NCHW.
+#pragma omp parallel for num_threads(threads) schedule(dynamic) if (threads > 1 && images > 1)
+    for (int i = 0; i < images; ++i) {
+      const long at = (long)(i0 + i) * C * HW;
+      float* __restrict yi = y + at;
+      const float* __restrict xi = x + at;
+      const float* __restrict t = Z + i * HW * C;
+      for (long q = 0; q < HW; ++q)
+        for (int c = 0; c < C; ++c) yi[c * HW + q] = xi[c * HW + q] + (f.b2[c] + t[q * C + c]);
+    }
   }
 }
 
@@ -69,7 +140,7 @@ void normalize_rows(float* z, long rows, int c, float eps) {
 
 long convnext_mlp_packed_floats(const ConvnextMlpParams& p) {
   const Isa isa = active_isa();
-  return 16 + sgemm_packed_bt_floats(isa, p.hidden, p.c) + p.hidden + sgemm_packed_a_floats(isa, p.c, p.hidden) + p.c + 1;
+  return 16 + fc1_floats(isa, p) + p.hidden + fc2_floats(isa, p) + p.c + 1;
 }
 
 void convnext_mlp_pack(const ConvnextMlpParams& p, const ConvnextMlpWeights& w, float* out) {
@@ -90,8 +161,13 @@ void convnext_mlp_pack(const ConvnextMlpParams& p, const ConvnextMlpWeights& w, 
     for (int h = 0; h < p.hidden; ++h) w2[(size_t)k * p.hidden + h] = g * w.fc2_w[(long)k * p.hidden + h];
     s.b2[k] = g * (w.fc2_b ? w.fc2_b[k] : 0.0f);
   }
-  sgemm_pack_bt(isa, p.hidden, p.c, w1.data(), p.c, s.fc1_bt);
-  sgemm_pack_a(isa, false, p.c, p.hidden, w2.data(), p.hidden, s.fc2_a);
+  if (whole_batch(p)) {
+    sgemm_prepack_b(isa, true, p.hidden, p.c, w1.data(), p.c, s.fc1);
+    sgemm_prepack_b(isa, true, p.c, p.hidden, w2.data(), p.hidden, s.fc2);
+  } else {
+    sgemm_pack_bt(isa, p.hidden, p.c, w1.data(), p.c, s.fc1);
+    sgemm_pack_a(isa, false, p.c, p.hidden, w2.data(), p.hidden, s.fc2);
+  }
   *s.tag = packed_tag(isa, out);
 }
 
@@ -99,6 +175,7 @@ void convnext_mlp_forward(const ConvnextMlpParams& p, const ConvnextMlpWeights& 
                           int threads) {
   const Isa isa = active_isa();
   const Packed f = share(isa, p, w);
+  if (whole_batch(p)) return whole_batch_forward(isa, p, f, d, x, y, threads);
   const DepthwisePixels& K = depthwise_pixels_for(isa);
   const GatedRows& G = gated_rows_for(isa);
   const int C = p.c, Hd = p.hidden;
@@ -128,13 +205,13 @@ void convnext_mlp_forward(const ConvnextMlpParams& p, const ConvnextMlpWeights& 
       float* ap = grow(ap_v, sgemm_packed_a_floats(isa, (int)P, C));
       sgemm_pack_a(isa, false, (int)P, C, Z, C, ap);
       float* H = grow(h_v, P * Hd);
-      sgemm_packed_both(isa, (int)P, Hd, C, 1.0f, ap, f.fc1_bt, C, 0, 0.0f, H, Hd);
+      sgemm_packed_both(isa, (int)P, Hd, C, 1.0f, ap, f.fc1, C, 0, 0.0f, H, Hd);
       K.bias_clamp(P, Hd, f.b1, -INFINITY, INFINITY, H);
       G.forward(Gated::kGeluErf, H, H, P * Hd);
       // One image: the product lands in y's pixels q0.. of every channel; several: in scratch.
       float* yi = y + (long)i0 * C * HW + q0;
       float* out = images == 1 ? yi : grow(o_v, (long)C * P);
-      sgemm_packed(isa, C, (int)P, Hd, 1.0f, f.fc2_a, true, H, Hd, 0.0f, out, images == 1 ? (int)HW : (int)P);
+      sgemm_packed(isa, C, (int)P, Hd, 1.0f, f.fc2, true, H, Hd, 0.0f, out, images == 1 ? (int)HW : (int)P);
       for (int i = 0; i < images; ++i)
         for (int c = 0; c < C; ++c) {
           float* dst = yi + ((long)i * C + c) * HW;

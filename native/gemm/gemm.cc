@@ -506,4 +506,10 @@ void sgemm_prepacked(bool transA, bool transB, int m, int n, int k, float alpha,
                   packed ? aligned_64(const_cast<float*>(Bp)) : nullptr);
 }
 
+void sgemm_packed_b(Isa isa, bool transA, int m, int n, int k, float alpha, const float* A, int lda, const float* Bp,
+                    float beta, float* C, int ldc, int threads) {
+  threaded_driver(isa, transA, true, m, n, k, alpha, A, lda, nullptr, 0, nullptr, 0, 0, beta, C, ldc, threads,
+                  aligned_64(const_cast<float*>(Bp)));
+}
+
 }  // namespace cnn

@@ -68,6 +68,11 @@ bool sgemm_prepacked_fits(Isa isa, int n, int k, const float* Bp);
 // another ISA, packs B as sgemm does): the same bits as sgemm, without packing B per call.
 void sgemm_prepacked(bool transA, bool transB, int m, int n, int k, float alpha, const float* A, int lda,
                      const float* B, int ldb, const float* Bp, float beta, float* C, int ldc, int threads);
+// The same with op(B) only as packed by sgemm_prepack_b for isa, n and k (Bp: the buffer it was
+// packed into), whose tag the caller has checked with its own: a fused block's weights kept in a
+// buffer of several packings (convnext_mlp.h).
+void sgemm_packed_b(Isa isa, bool transA, int m, int n, int k, float alpha, const float* A, int lda, const float* Bp,
+                    float beta, float* C, int ldc, int threads);
 // Triple loop with double accumulation: the reference every variant is tested against.
 void gemm_ref(bool transA, bool transB, int m, int n, int k, float alpha, const float* A, int lda,
               const float* B, int ldb, float beta, float* C, int ldc);

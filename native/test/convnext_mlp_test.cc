@@ -1,8 +1,9 @@
 // ConvNeXt's fused block tail (conv/convnext_mlp.h) against the layers written out in double
 // precision (LayerNorm over each pixel's channels, the two products, erf GELU, the layer scale
 // and the residual), on the active ISA and 1, 2 and 3 threads: ConvNeXt-Tiny's stage shapes at
-// CIFAR sizes (runs of whole images, a short last run, 1×1 maps), channel counts off every lane
-// count, maps whose hidden pixels go in bands (a short last band), the affine, biases and scale
+// CIFAR sizes (runs of whole images, a short last run, 1×1 maps; the last two stages' whole batch,
+// also in chunks), channel counts off every lane count, maps whose hidden pixels go in bands (a
+// short last band), the affine, biases and scale
 // absent; then eval's cached packing: the per-call bits, used (doubled, it changes the output),
 // and ignored when tagged for another ISA.
 #include <cmath>
@@ -56,7 +57,9 @@ void test_convnext_mlp(Isa isa) {
   const Case cases[] = {
       {7, 96, 384, 64, true},     // stage 1 at 32×32: runs of whole images, a short last run
       {5, 192, 768, 16, true},    // stage 2
-      {9, 768, 3072, 1, true},    // stage 4: 1×1 maps
+      {9, 768, 3072, 1, true},    // stage 4: 1×1 maps, the batch whole (weights past L2)
+      {5, 384, 1536, 4, true},    // stage 3: the batch whole, turned back from 2×2 maps
+      {3, 272, 1000, 720, true},  // the batch whole in chunks of images (2, then 1)
       {3, 13, 37, 45, false},     // odd channels, no affine, biases or scale
       {2, 24, 96, 1500, true},    // hidden pixels past a run: bands, a short last one
       {1, 7, 29, 2000, false},
