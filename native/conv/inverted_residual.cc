@@ -56,7 +56,11 @@ Plan plan(const InvertedResidualParams& p, int threads) {
   const long per_image = (long)d.h * d.w * p.hidden;
   Plan s;
   s.rolling = false;
-  if (per_image <= kRunFloats || p.squeeze > 0) {
+  // Fewer images than threads (batch 1 at 224×224: the 14×14 and 7×7 blocks) would leave all but
+  // one thread idle as runs of whole images: those maps go in bands too, re-expanding the rows
+  // two bands share. Squeeze-and-excitation needs whole images.
+  const bool few_images = p.n < threads && OH >= 2 * kMinBandRows;
+  if (p.squeeze > 0 || (per_image <= kRunFloats && !few_images)) {
     // As many images as fit, but at least two items a thread, handed out dynamically.
     const int share = (p.n + 2 * threads - 1) / (2 * threads);
     s.run = std::max(1, std::min((int)(kRunFloats / per_image), share));
@@ -67,6 +71,8 @@ Plan plan(const InvertedResidualParams& p, int threads) {
   const int fit = (int)std::max<long>(1, kItemFloats / ((long)d.w * p.hidden)), reach = (d.kh - 1) * d.dil_h + 1;
   s.run = 1;
   s.rows = std::min(OH, std::max(kMinBandRows, fit >= reach ? (fit - reach) / d.stride_h + 1 : 1));
+  // Few images: at least two bands a thread where the rows allow.
+  if (few_images) s.rows = std::min(s.rows, std::max(kMinBandRows, (OH * p.n + 2 * threads - 1) / (2 * threads)));
   s.bands = (OH + s.rows - 1) / s.rows;
   // With two images a thread, each thread runs whole images band after band and expands every
   // input row once; fewer images share out their bands, expanding the rows two bands read twice.

@@ -3,8 +3,9 @@
 // shapes at CIFAR sizes (with and without expansion, stride 2, the residual, 2×2 and 1×1 maps),
 // channel counts off every lane count, 5×5 and dilated kernels with asymmetric pads, runs of
 // images with a short last run, and maps large enough to go in bands of rows (shared out, or an
-// image's bands in order on one thread), rows wide enough for the depthwise strips, and blocks
-// without expansion on NCHW planes (stride 1, in bands) and channel-last (stride 2); and
+// image's bands in order on one thread, or with fewer images than threads), rows wide enough for
+// the depthwise strips, and blocks without expansion on NCHW planes (stride 1, in bands) and
+// channel-last (stride 2); and
 // MobileNetV3's and EfficientNet's blocks: Hardswish or SiLU after the expansion and the depthwise
 // layer, squeeze-and-excitation (ReLU then Hardsigmoid, SiLU then Sigmoid) over runs of whole
 // images, with and without expansion, and over whole images larger than a run.
@@ -67,6 +68,11 @@ void test_inverted_residual(Isa isa) {
       {2, 24, 144, 24, 11, 26, 3, 1, 1, 1, 1, 1, 1, true, true},
       {3, 24, 144, 32, 14, 29, 3, 2, 1, 1, 1, 1, 1, true, false},
       {2, 8, 40, 8, 20, 37, 5, 2, 2, 2, 2, 2, 1, true, false},
+      // Fewer images than threads on maps a run would take whole: bands shared out (MobileNetV2's
+      // 14×14 and 7×7 blocks at batch 1, a stride-2 block with a short last band)
+      {1, 64, 384, 64, 14, 14, 3, 1, 1, 1, 1, 1, 1, true, true},
+      {1, 160, 960, 160, 7, 7, 3, 1, 1, 1, 1, 1, 1, true, true},
+      {2, 24, 144, 32, 20, 20, 3, 2, 1, 1, 1, 1, 1, true, false},
       // Without expansion at stride 1, on NCHW planes in bands of rows: the residual over two
       // bands, a dilated 5×5 with asymmetric pads; at stride 2 the channel-last route
       {3, 24, 24, 24, 70, 45, 3, 1, 1, 1, 1, 1, 1, false, true},
