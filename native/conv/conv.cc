@@ -243,7 +243,13 @@ long conv2d_packed_weights_floats(const Conv2dParams& p, int threads) {
   // Cut taps change the weights the call packs; few input channels take direct loops.
   if (trim_taps(p, &q, &ki0, &kj0) || few_channels_suits(p)) return 0;
   const ConvAlgo algo = conv2d_algo(p, ConvPass::Forward, threads, true);
-  return algo == ConvAlgo::ByImage || algo == ConvAlgo::Grid ? packed_weights_floats(p) : 0;
+  if (algo == ConvAlgo::ByImage || algo == ConvAlgo::Grid) return packed_weights_floats(p);
+  // The batched path takes them where a whole chunk has fewer columns than output channels (the
+  // weights outweigh the columns each thread would pack in their place), but not on the padded
+  // grid it takes for other stride-1 layers.
+  const Chunking c = chunking(p);
+  const bool grid = !p.pointwise() && p.stride_h == 1 && p.stride_w == 1;
+  return algo == ConvAlgo::Batched && !grid && !c.rows && (long)c.images * c.P < c.cog ? packed_weights_floats(p) : 0;
 }
 
 long conv2d_packed_weights_capacity(const Conv2dParams& p) { return packed_weights_floats(p); }
@@ -278,12 +284,23 @@ void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const
   const bool by_grid = conv_algo_override() == ConvAlgo::Auto;
   if (by_grid && conv2d_forward_grid_batched(p, x, w, b, y, threads, e)) return;
   const Chunking c = chunking(p);
+  // Eval's packed weights where they were packed for the batched path (conv2d_packed_weights_floats).
+  const Isa isa = active_isa();
+  const int mr = gemm_kernel_for(isa).mr;
+  const long per_group = sgemm_packed_a_floats(isa, c.cog, c.K);
+  const float* packed_groups = c.rows ? nullptr : cached_group_weights(isa, packed_w, p.groups, c.cog, c.K);
   thread_local std::vector<float> col_buf, out_buf;
   for (int n0 = 0; n0 < p.n; n0 += c.images) {
     const int g_images = std::min(c.images, p.n - n0);
     const long ld = (long)g_images * c.P;
     float* col = grow(col_buf, (long)c.K * ld);
     float* out = grow(out_buf, (long)c.cog * ld);
+    // Row co of the product (cog × images·P), image i's part, back to NCHW through the epilogue.
+    auto to_nchw = [&](int g, int i, int co) {
+      const float* s = out + (long)co * ld + (long)i * c.P;
+      float* d = y + ((long)(n0 + i) * p.c_out + g * c.cog + co) * c.P;
+      epilogue_run(d, s, c.P, b ? b[g * c.cog + co] : 0.0f, e.residual ? e.residual + (d - y) : nullptr, e);
+    };
     for (int g = 0; g < p.groups; ++g) {
       fill_columns(p, c, x, n0, g_images, g, col, threads);
       if (c.rows) {
@@ -301,16 +318,27 @@ void conv2d_forward(const Conv2dParams& p, const float* x, const float* w, const
           }
         continue;
       }
+      if (packed_groups) {
+        // Eval's packed weights, shared out by rows: each thread reads its share of them once (a
+        // threaded product of so few columns splits them by columns, and every thread packs all
+        // the weights: MobileNetV2's last 1×1 layer at batch 1 ran slower on 2 threads than 1).
+        // Chunks of rows handed out dynamically, each through the epilogue as it is done, so the
+        // first thread does not wait for a second that has to be woken.
+        const float* wg = packed_groups + g * per_group;
+        const int panels = (c.cog + mr - 1) / mr, chunks = threads == 1 ? 1 : std::min(panels, 4 * threads);
+#pragma omp parallel for num_threads(threads) schedule(dynamic) if (threads > 1)
+        for (int ch = 0; ch < chunks; ++ch) {
+          const int r0 = (int)((long)panels * ch / chunks) * mr, r1 = std::min(c.cog, (int)((long)panels * (ch + 1) / chunks) * mr);
+          sgemm_packed_part(isa, c.cog, r0, r1, (int)ld, c.K, 1.0f, wg, false, col, (int)ld, 0.0f, out, (int)ld);
+          for (int co = r0; co < r1; ++co)
+            for (int i = 0; i < g_images; ++i) to_nchw(g, i, co);
+        }
+        continue;
+      }
       sgemm(false, false, c.cog, (int)ld, c.K, 1.0f, w + (long)g * c.cog * c.K, c.K, col, (int)ld, 0.0f, out, (int)ld, threads);
-      // Channel-major (cog × images·P) back to NCHW, through the epilogue.
 #pragma omp parallel for collapse(2) num_threads(threads) schedule(static) if (threads > 1)
       for (int i = 0; i < g_images; ++i)
-        for (int co = 0; co < c.cog; ++co) {
-          const float* s = out + (long)co * ld + (long)i * c.P;
-          float* d = y + ((long)(n0 + i) * p.c_out + g * c.cog + co) * c.P;
-          const float bias = b ? b[g * c.cog + co] : 0.0f;
-          epilogue_run(d, s, c.P, bias, e.residual ? e.residual + (d - y) : nullptr, e);
-        }
+        for (int co = 0; co < c.cog; ++co) to_nchw(g, i, co);
     }
   }
 }

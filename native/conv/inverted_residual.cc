@@ -59,7 +59,7 @@ Plan plan(const InvertedResidualParams& p, int threads) {
   // Fewer images than threads (batch 1 at 224×224: the 14×14 and 7×7 blocks) would leave all but
   // one thread idle as runs of whole images: those maps go in bands too, re-expanding the rows
   // two bands share. Squeeze-and-excitation needs whole images.
-  const bool few_images = p.n < threads && OH >= 2 * kMinBandRows;
+  const bool few_images = p.n < threads && OH > kMinBandRows;
   if (p.squeeze > 0 || (per_image <= kRunFloats && !few_images)) {
     // As many images as fit, but at least two items a thread, handed out dynamically.
     const int share = (p.n + 2 * threads - 1) / (2 * threads);

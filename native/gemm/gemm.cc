@@ -429,16 +429,18 @@ void sgemm_packed_both(Isa isa, int m, int n, int k, float alpha, const float* A
   }
 }
 
-// One thread, A prepacked; B as a strided matrix or (rows) as row pointers.
+// One thread, A prepacked (m rows), C's rows [r0, r1) (r0 a multiple of mr); B as a strided
+// matrix or (rows) as row pointers.
 static void packed_driver(Isa isa, int m, int n, int k, float alpha, const float* Ap, bool transB,
                           const float* B, int ldb, const float* const* b_rows, int seg, long seg_stride,
-                          float beta, float* C, int ldc) {
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0) return scale_c(m, n, beta, C, ldc);
+                          float beta, float* C, int ldc, int r0 = 0, int r1 = -1) {
+  if (r1 < 0 || r1 > m) r1 = m;
+  if (r1 <= r0 || n <= 0) return;
+  if (k <= 0) return scale_c(r1 - r0, n, beta, C + (long)r0 * ldc, ldc);
   const GemmKernel& K = gemm_kernel_for(isa);
   const int MR = K.mr, NR = K.nr;
   const int KC = even_block(k, K.kc, 1), NC = even_block(n, K.nc, NR);
-  const int rows = ceil_div(m, MR) * MR, MC = even_block(rows, K.mc, MR);
+  const int rows = ceil_div(m, MR) * MR, MC = even_block(ceil_div(r1 - r0, MR) * MR, K.mc, MR);
   thread_local Scratch scratch_b;
   float* Bp = scratch_b.get((size_t)NC * KC);
   for (int jc = 0; jc < n; jc += NC) {
@@ -446,8 +448,8 @@ static void packed_driver(Isa isa, int m, int n, int k, float alpha, const float
     for (int pc = 0; pc < k; pc += KC) {
       const int kc = std::min(KC, k - pc);
       pack_b(K, transB, B, ldb, pc, jc, kc, nc, 0, npn, 0, (long)NR * KC, Bp, b_rows, seg, seg_stride);
-      for (int ic = 0; ic < m; ic += MC)
-        macro_kernel(K, kc, std::min(MC, m - ic), nc, 0, npn, Ap + (long)pc * rows + (long)ic * kc, Bp,
+      for (int ic = r0; ic < r1; ic += MC)
+        macro_kernel(K, kc, std::min(MC, r1 - ic), nc, 0, npn, Ap + (long)pc * rows + (long)ic * kc, Bp,
                      (long)NR * KC, C + (long)ic * ldc + jc, ldc, alpha, pc == 0 ? beta : 1.0f);
     }
   }
@@ -456,6 +458,11 @@ static void packed_driver(Isa isa, int m, int n, int k, float alpha, const float
 void sgemm_packed(Isa isa, int m, int n, int k, float alpha, const float* Ap, bool transB,
                   const float* B, int ldb, float beta, float* C, int ldc) {
   packed_driver(isa, m, n, k, alpha, Ap, transB, B, ldb, nullptr, 0, 0, beta, C, ldc);
+}
+
+void sgemm_packed_part(Isa isa, int m, int r0, int r1, int n, int k, float alpha, const float* Ap, bool transB,
+                       const float* B, int ldb, float beta, float* C, int ldc) {
+  packed_driver(isa, m, n, k, alpha, Ap, transB, B, ldb, nullptr, 0, 0, beta, C, ldc, r0, r1);
 }
 
 void sgemm_packed_rows(Isa isa, int m, int n, int k, float alpha, const float* Ap,

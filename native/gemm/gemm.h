@@ -34,6 +34,10 @@ int sgemm_pack_a_depth(Isa isa, int k);
 // C(m×n) = alpha·A·op(B) + beta·C on the calling thread, A packed by sgemm_pack_a (same isa, m, k).
 void sgemm_packed(Isa isa, int m, int n, int k, float alpha, const float* Ap, bool transB,
                   const float* B, int ldb, float beta, float* C, int ldc);
+// Only C's rows [r0, r1) of that product (r0 a multiple of the ISA's mr; C, Ap as for all of it):
+// threads can each take a share of a left factor packed once.
+void sgemm_packed_part(Isa isa, int m, int r0, int r1, int n, int k, float alpha, const float* Ap, bool transB,
+                       const float* B, int ldb, float beta, float* C, int ldc);
 // The same with B (k × n) given by rows: row p is n floats from rows[p], in segments of `seg`
 // floats `seg_stride` apart (column j at rows[p][(j / seg)·seg_stride + j % seg]; seg = n: one run).
 // A convolution's column matrix is rows of the padded image at shifted offsets, each output

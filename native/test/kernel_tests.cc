@@ -519,10 +519,11 @@ static void test_gemm_prepacked(Isa isa) {
         }
 }
 
-// Eval's cached packed weights (conv2d_pack_weights) on the by-image and grid forward paths give
-// the bits of the call that packs its own, with the epilogue, grouped, at 1-3 threads; packed for
-// another ISA (the tag), they are ignored and the call packs its own (doubled, they show which
-// weights a call multiplied); where the path is neither,
+// Eval's cached packed weights (conv2d_pack_weights) on the by-image and grid forward paths, and
+// on the batched one for pointwise or strided layers with fewer columns than output channels
+// (shared out by rows), give the bits of the call that packs its own, with the epilogue, grouped,
+// at 1-3 threads; packed for another ISA (the tag), they are ignored and the call packs its own
+// (doubled, they show which weights a call multiplied); where the path is none of those,
 // conv2d_packed_weights_floats is 0.
 static void test_conv_packed_weights(Isa isa) {
   std::mt19937 rng(23);
@@ -530,7 +531,9 @@ static void test_conv_packed_weights(Isa isa) {
                                 {8, 40, 4, 4, 36, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},    // by image, pointwise runs
                                 {4, 32, 8, 8, 48, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2},    // by image, 2 groups
                                 {7, 35, 7, 7, 37, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},    // the grid (AVX-512)
-                                {5, 68, 5, 6, 70, 3, 3, 1, 1, 2, 1, 1, 2, 2, 1, 2}};   // the grid, dilated, 2 groups
+                                {5, 68, 5, 6, 70, 3, 3, 1, 1, 2, 1, 1, 2, 2, 1, 2},    // the grid, dilated, 2 groups
+                                {1, 320, 7, 7, 1280, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},  // batched by rows (batch 1)
+                                {1, 48, 9, 9, 140, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2}};  // strided, 2 groups
   for (const auto& p : cases)
     for (int threads : {1, 2, 3}) {
       const size_t ys = (size_t)p.n * p.c_out * p.out_h() * p.out_w();
@@ -541,7 +544,9 @@ static void test_conv_packed_weights(Isa isa) {
       char name[160];
       std::snprintf(name, sizeof name, "packed weights[%s] cin=%d cout=%d %dx%d g%d threads=%d path %s", isa_name(isa), p.c_in, p.c_out,
                     p.h, p.w, p.groups, threads, conv_algo_name(algo));
-      const bool packs = algo == ConvAlgo::ByImage || algo == ConvAlgo::Grid;
+      const bool few_columns = (long)p.n * p.out_h() * p.out_w() < p.c_out / p.groups && p.out_h() * p.out_w() > 1;
+      const bool by_rows = algo == ConvAlgo::Batched && few_columns && (p.pointwise() || p.stride_h > 1);
+      const bool packs = algo == ConvAlgo::ByImage || algo == ConvAlgo::Grid || by_rows;
       if ((floats > 0) != packs) { std::printf("FAIL %s: %ld floats\n", name, floats); ++g_fail; continue; }
       ++g_pass;
       if (!packs) continue;
