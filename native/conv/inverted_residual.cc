@@ -1,8 +1,9 @@
 // The fused inverted residual block (inverted_residual.h). Items are runs of whole images, or on
 // maps whose expanded pixels outgrow kRunFloats (and without squeeze-and-excitation, whose mean
-// needs every pixel of an image), bands of output rows: one image's bands in
-// order where the batch gives every thread two images (the input rows a band shares with the last
-// stay expanded and move to the buffer's start), else single bands (those rows expanded twice).
+// needs every pixel of an image), or with fewer images than threads, bands of output rows: one
+// image's bands in order where the batch gives every thread two images (the input rows a band
+// shares with the last stay expanded and move to the buffer's start), else single bands (those
+// rows expanded twice; with squeeze-and-excitation in two passes around the scales: Plan::se_bands).
 // Per item and band, on one thread:
 //   expand:    H (pixels × hidden, channel-last) = Xᵀ · W_eᵀ, X the item's NCHW planes read as a
 //              transposed left factor, W_e packed once per call; then bias and clamp over H;
@@ -47,6 +48,9 @@ struct Plan {
   int rows;      // output rows per band
   int bands;     // bands per image
   bool rolling;  // an item is one image's bands in order, each expanding only the rows the last did not
+  // Squeeze-and-excitation over bands (few images): every band's depthwise output and channel
+  // sums first, then each image's scales, then every band's projection.
+  bool se_bands;
   long items;
 };
 
@@ -58,9 +62,11 @@ Plan plan(const InvertedResidualParams& p, int threads) {
   s.rolling = false;
   // Fewer images than threads (batch 1 at 224×224: the 14×14 and 7×7 blocks) would leave all but
   // one thread idle as runs of whole images: those maps go in bands too, re-expanding the rows
-  // two bands share. Squeeze-and-excitation needs whole images.
+  // two bands share; with squeeze-and-excitation, whose scales need every pixel, in two passes
+  // (se_bands).
   const bool few_images = p.n < threads && OH > kMinBandRows;
-  if (p.squeeze > 0 || (per_image <= kRunFloats && !few_images)) {
+  s.se_bands = p.squeeze > 0 && few_images;
+  if (!few_images && (p.squeeze > 0 || per_image <= kRunFloats)) {
     // As many images as fit, but at least two items a thread, handed out dynamically.
     const int share = (p.n + 2 * threads - 1) / (2 * threads);
     s.run = std::max(1, std::min((int)(kRunFloats / per_image), share));
@@ -265,6 +271,13 @@ void inverted_residual_forward(const InvertedResidualParams& p, const InvertedRe
   const PixelMap map = pixel_map(d);
   const int OH = d.out_h(), OW = d.out_w(), C = p.hidden, reach = (d.kh - 1) * d.dil_h + 1;
   const long HW = (long)d.h * d.w, OHW = (long)OH * OW, row = (long)d.w * C;
+  // se_bands: the images' depthwise outputs, each band's channel sums, each image's scales.
+  thread_local std::vector<float> se_bands_v;
+  float *se_d = nullptr, *se_sums = nullptr, *se_gate = nullptr;
+  if (s.se_bands) {
+    se_d = grow(se_bands_v, (long)p.n * (OHW + s.bands + 1) * C);
+    se_sums = se_d + (long)p.n * OHW * C, se_gate = se_sums + (long)p.n * s.bands * C;
+  }
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     thread_local std::vector<float> xg_v, ap_v, h_v, d_v, o_v, se_v;
@@ -293,19 +306,16 @@ void inverted_residual_forward(const InvertedResidualParams& p, const InvertedRe
       gate_rows(G, w.expand_gate, H, m * C);
     };
     // Output rows [o0, o1) of images [i0, i0 + images) from H (each image's input rows from r0,
-    // in_pix pixels an image): the depthwise taps, then the projection into y through its bias
-    // and the residual.
-    auto finish = [&](int i0, int images, int r0, long in_pix, int o0, int o1, const float* H) {
-      const long out_pix = (long)(o1 - o0) * OW, cols = images * out_pix;
-      float* D = grow(d_v, cols * C);
+    // in_pix pixels an image): the depthwise taps into D (channel-last).
+    auto depthwise = [&](int images, int r0, long in_pix, int o0, int o1, const float* H, float* D) {
+      const long out_pix = (long)(o1 - o0) * OW;
       for (int i = 0; i < images; ++i)
         K.forward(map, H + i * in_pix * C, r0, o0, o1, f.dw_taps, w.dw_b, w.dw_lo, w.dw_hi, D + i * out_pix * C);
-      gate_rows(G, w.dw_gate, D, cols * C);
-      // Squeeze-and-excitation comes with whole images (plan).
-      if (p.squeeze > 0) {
-        float* scratch = grow(se_v, (long)images * (2 * C + p.squeeze));
-        squeeze_excite(isa, K, G, p, w, f, images, out_pix, D, scratch, grow(ap_v, sgemm_packed_a_floats(isa, images, std::max(C, p.squeeze))));
-      }
+      gate_rows(G, w.dw_gate, D, images * out_pix * C);
+    };
+    // The projection of those rows' D into y through its bias and the residual.
+    auto project = [&](int i0, int images, int o0, int o1, const float* D) {
+      const long out_pix = (long)(o1 - o0) * OW, cols = images * out_pix;
       // One image: the product lands in y's rows o0..o1 of every channel; several: in scratch.
       float* yi = y + (long)i0 * p.c_out * OHW + (long)o0 * OW;
       float* out = images == 1 ? yi : grow(o_v, (long)p.c_out * cols);
@@ -318,31 +328,82 @@ void inverted_residual_forward(const InvertedResidualParams& p, const InvertedRe
           epilogue_run(dst, src, out_pix, w.project_b ? w.project_b[co] : 0.0f, residual ? residual + (dst - y) : nullptr, none);
         }
     };
-#pragma omp for schedule(dynamic)
-    for (long it = 0; it < s.items; ++it) {
-      if (s.bands == 1) {  // a run of whole images
-        const int i0 = (int)it * s.run, images = std::min(s.run, p.n - i0);
-        float* H = grow(h_v, (long)images * HW * C);
-        expand(i0, images, 0, d.h, H);
-        finish(i0, images, 0, HW, 0, OH, H);
-        continue;
+    auto finish = [&](int i0, int images, int r0, long in_pix, int o0, int o1, const float* H) {
+      const long out_pix = (long)(o1 - o0) * OW;
+      float* D = grow(d_v, images * out_pix * C);
+      depthwise(images, r0, in_pix, o0, o1, H, D);
+      // Squeeze-and-excitation comes with whole images here (plan).
+      if (p.squeeze > 0) {
+        float* scratch = grow(se_v, (long)images * (2 * C + p.squeeze));
+        squeeze_excite(isa, K, G, p, w, f, images, out_pix, D, scratch, grow(ap_v, sgemm_packed_a_floats(isa, images, std::max(C, p.squeeze))));
       }
-      // Bands of one image: the band's input rows [r0, r1), those the last band expanded kept.
-      const int i = (int)(s.rolling ? it : it / s.bands);
-      const int b0 = s.rolling ? 0 : (int)(it % s.bands), b1 = s.rolling ? s.bands : b0 + 1;
-      float* H = grow(h_v, (long)std::min(d.h, (s.rows - 1) * d.stride_h + reach) * row);
-      int have0 = 0, have1 = 0;
-      for (int band = b0; band < b1; ++band) {
-        const int o0 = band * s.rows, o1 = std::min(OH, o0 + s.rows);
-        const int r0 = std::max(0, o0 * d.stride_h - d.pad_t), r1 = std::min(d.h, (o1 - 1) * d.stride_h - d.pad_t + reach);
-        int from = r0;
-        if (r0 >= have0 && r0 < have1 && have1 <= r1) {
-          std::memmove(H, H + (r0 - have0) * row, sizeof(float) * (have1 - r0) * row);
-          from = have1;
+      project(i0, images, o0, o1, D);
+    };
+    // Input rows [r0, r1) of band `band` (output rows [o0, o1)).
+    auto band_rows = [&](int band, int* o0, int* o1, int* r0, int* r1) {
+      *o0 = band * s.rows, *o1 = std::min(OH, *o0 + s.rows);
+      *r0 = std::max(0, *o0 * d.stride_h - d.pad_t), *r1 = std::min(d.h, (*o1 - 1) * d.stride_h - d.pad_t + reach);
+    };
+    if (s.se_bands) {
+      // Every band's expansion and depthwise output (kept, channel-last, per image in se_d) and
+      // its channel sums; then each image's scales from its bands' sums in order; then every
+      // band's scaling and projection.
+#pragma omp for schedule(dynamic)
+      for (long it = 0; it < s.items; ++it) {
+        const int i = (int)(it / s.bands);
+        int o0, o1, r0, r1;
+        band_rows((int)(it % s.bands), &o0, &o1, &r0, &r1);
+        float* H = grow(h_v, (long)std::max(0, r1 - r0) * row);
+        expand(i, 1, r0, r1, H);
+        float* D = se_d + ((long)i * OHW + (long)o0 * OW) * C;
+        depthwise(1, r0, (long)std::max(0, r1 - r0) * d.w, o0, o1, H, D);
+        K.channel_sums((long)(o1 - o0) * OW, C, D, se_sums + it * C);
+      }
+#pragma omp for schedule(static)
+      for (int i = 0; i < p.n; ++i) {
+        float* mean = se_sums + (long)i * s.bands * C;  // the image's first band's sums, then its mean
+        for (int b = 1; b < s.bands; ++b)
+          for (int c = 0; c < C; ++c) mean[c] += mean[(long)b * C + c];
+        for (int c = 0; c < C; ++c) mean[c] *= 1.0f / (float)OHW;
+        float* scratch = grow(se_v, 2L * C + p.squeeze);
+        se_scales(isa, K, G, p, w, f, 1, mean, scratch + 2 * C, se_gate + (long)i * C, grow(ap_v, sgemm_packed_a_floats(isa, 1, std::max(C, p.squeeze))));
+      }
+#pragma omp for schedule(dynamic)
+      for (long it = 0; it < s.items; ++it) {
+        const int i = (int)(it / s.bands);
+        int o0, o1, r0, r1;
+        band_rows((int)(it % s.bands), &o0, &o1, &r0, &r1);
+        float* D = se_d + ((long)i * OHW + (long)o0 * OW) * C;
+        K.scale_channels((long)(o1 - o0) * OW, C, se_gate + (long)i * C, D);
+        project(i, 1, o0, o1, D);
+      }
+    } else {
+#pragma omp for schedule(dynamic)
+      for (long it = 0; it < s.items; ++it) {
+        if (s.bands == 1) {  // a run of whole images
+          const int i0 = (int)it * s.run, images = std::min(s.run, p.n - i0);
+          float* H = grow(h_v, (long)images * HW * C);
+          expand(i0, images, 0, d.h, H);
+          finish(i0, images, 0, HW, 0, OH, H);
+          continue;
         }
-        expand(i, 1, from, r1, H + (long)(from - r0) * row);
-        finish(i, 1, r0, (long)std::max(0, r1 - r0) * d.w, o0, o1, H);
-        have0 = r0, have1 = std::max(r0, r1);
+        // Bands of one image: the band's input rows [r0, r1), those the last band expanded kept.
+        const int i = (int)(s.rolling ? it : it / s.bands);
+        const int b0 = s.rolling ? 0 : (int)(it % s.bands), b1 = s.rolling ? s.bands : b0 + 1;
+        float* H = grow(h_v, (long)std::min(d.h, (s.rows - 1) * d.stride_h + reach) * row);
+        int have0 = 0, have1 = 0;
+        for (int band = b0; band < b1; ++band) {
+          int o0, o1, r0, r1;
+          band_rows(band, &o0, &o1, &r0, &r1);
+          int from = r0;
+          if (r0 >= have0 && r0 < have1 && have1 <= r1) {
+            std::memmove(H, H + (r0 - have0) * row, sizeof(float) * (have1 - r0) * row);
+            from = have1;
+          }
+          expand(i, 1, from, r1, H + (long)(from - r0) * row);
+          finish(i, 1, r0, (long)std::max(0, r1 - r0) * d.w, o0, o1, H);
+          have0 = r0, have1 = std::max(r0, r1);
+        }
       }
     }
   }

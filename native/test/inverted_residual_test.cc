@@ -8,7 +8,8 @@
 // channel-last (stride 2); and
 // MobileNetV3's and EfficientNet's blocks: Hardswish or SiLU after the expansion and the depthwise
 // layer, squeeze-and-excitation (ReLU then Hardsigmoid, SiLU then Sigmoid) over runs of whole
-// images, with and without expansion, and over whole images larger than a run.
+// images, with and without expansion, over whole images larger than a run, and over bands of
+// fewer images than threads.
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -88,6 +89,11 @@ void test_inverted_residual(Isa isa) {
       {5, 32, 32, 16, 16, 16, 3, 1, 1, 1, 1, 1, 1, false, false, kSiluSe, 8},
       {3, 5, 19, 7, 7, 9, 5, 2, 2, 1, 0, 2, 1, true, false, kSiluSe, 3},
       {2, 16, 96, 16, 45, 47, 3, 1, 1, 1, 1, 1, 1, true, true, kSiluSe, 4},
+      // Squeeze-and-excitation over bands with fewer images than threads: stride 2, a 5×5 with
+      // the residual, no expansion
+      {1, 16, 96, 24, 28, 27, 3, 2, 1, 1, 1, 1, 1, true, false, kSiluSe, 4},
+      {1, 40, 240, 40, 14, 14, 5, 1, 2, 2, 2, 2, 1, true, true, kHardswishSe, 64},
+      {1, 32, 32, 16, 20, 20, 3, 1, 1, 1, 1, 1, 1, false, false, kSiluSe, 8},
   };
   for (const Case& c : cases) {
     InvertedResidualParams p;
