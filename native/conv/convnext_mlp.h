@@ -6,8 +6,10 @@
 // scale and the residual add: seven passes over memory. Here each thread takes a run of whole
 // images (or one image's band of pixels on large maps): turns its pixels channel-last, normalizes
 // them, multiplies them by W1 with GELU over the product in cache, and multiplies W2 by that into
-// NCHW rows, adding the bias and the residual as it stores. LayerNorm's affine and the layer
-// scale are folded into the weights when they are packed (convnext_mlp_pack).
+// NCHW rows, adding the bias and the residual as it stores; where the two weights outgrow the
+// cache (the last two stages), the batch goes whole through threaded products instead, which read
+// each weight once. LayerNorm's affine and the layer scale are folded into the weights when they
+// are packed (convnext_mlp_pack), laid out for the path the block's sizes choose.
 #pragma once
 
 namespace cnn {
