@@ -3,9 +3,8 @@
 // and the residual), on the active ISA and 1, 2 and 3 threads: ConvNeXt-Tiny's stage shapes at
 // CIFAR sizes (runs of whole images, a short last run, 1×1 maps; the last two stages' whole batch,
 // also in chunks), channel counts off every lane count, maps whose hidden pixels go in bands (a
-// short last band), the affine, biases and scale
-// absent; then eval's cached packing: the per-call bits, used (doubled, it changes the output),
-// and ignored when tagged for another ISA.
+// short last band), the affine, biases and scale absent; then eval's cached packing: the per-call
+// bits, used (doubled, it changes the output), and ignored when tagged for another ISA.
 #include <cmath>
 #include <string>
 #include <vector>

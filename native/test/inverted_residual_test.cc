@@ -5,11 +5,10 @@
 // images with a short last run, and maps large enough to go in bands of rows (shared out, or an
 // image's bands in order on one thread, or with fewer images than threads), rows wide enough for
 // the depthwise strips, and blocks without expansion on NCHW planes (stride 1, in bands) and
-// channel-last (stride 2); and
-// MobileNetV3's and EfficientNet's blocks: Hardswish or SiLU after the expansion and the depthwise
-// layer, squeeze-and-excitation (ReLU then Hardsigmoid, SiLU then Sigmoid) over runs of whole
-// images, with and without expansion, over whole images larger than a run, and over bands of
-// fewer images than threads.
+// channel-last (stride 2); and MobileNetV3's and EfficientNet's blocks: Hardswish or SiLU after
+// the expansion and the depthwise layer, squeeze-and-excitation (ReLU then Hardsigmoid, SiLU then
+// Sigmoid) over runs of whole images, with and without expansion, over whole images larger than a
+// run, and over bands of fewer images than threads.
 #include <cmath>
 #include <cstdio>
 #include <string>
