@@ -27,13 +27,15 @@ struct Case {
 
 void test_winograd(Isa isa, std::mt19937&) {
   std::mt19937 rng(13);  // its own stream: tests added before it leave its inputs as they were
-  // Odd channels; maps of 1-31 pixels (partial tiles, one tile, tiles split over items by rows);
-  // padding 0, 1 and uneven; batch 1-5.
+  // Odd channels; maps of 1-32 pixels (partial tiles, one tile, tiles split over items by rows,
+  // several images an item); padding 0, 1 and uneven; batch 1-5.
   const Case cases[] = {{1, 1, 1, 1, 1, 1, 1, 1, 1},      {2, 3, 5, 4, 4, 1, 1, 1, 1},      {1, 7, 9, 5, 7, 0, 0, 0, 0},
                         {3, 16, 16, 8, 8, 1, 1, 1, 1},    {5, 13, 11, 9, 13, 1, 1, 1, 1},   {2, 33, 17, 16, 16, 1, 1, 1, 1},
                         {1, 5, 70, 31, 31, 1, 1, 1, 1},   {4, 31, 29, 7, 12, 0, 0, 0, 0},   {2, 64, 64, 3, 3, 0, 0, 0, 0},
                         {1, 20, 8, 30, 17, 0, 0, 0, 0},   {3, 9, 40, 2, 6, 1, 1, 1, 1},     {2, 100, 64, 14, 14, 1, 1, 1, 1},
-                        {2, 17, 19, 11, 10, 2, 0, 0, 2},  {1, 8, 24, 29, 23, 0, 1, 2, 1}};
+                        {2, 17, 19, 11, 10, 2, 0, 0, 2},  {1, 8, 24, 29, 23, 0, 1, 2, 1},
+                        // Several whole images an item to fill the vectors, the last group short.
+                        {3, 8, 8, 32, 32, 1, 1, 1, 1},    {5, 6, 10, 28, 28, 1, 1, 1, 1}};
   double worst_all = 0;
   for (const Case& k : cases)
     for (int variant = 0; variant < 4; ++variant) {
