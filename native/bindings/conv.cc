@@ -102,7 +102,8 @@ Napi::Value Convolution(const Args& a) {
 // (params, x, w, b, y, indices, threads) → whether it ran: the forward pass clamped to
 // params.clamp [lo, hi] (default unclamped), then a 2×2 stride-2 max pool, into y (N × Cout ×
 // ⌊OH/2⌋ × ⌊OW/2⌋) and, unless null, each maximum's flat OH × OW position into indices (y's
-// size), where the direct path takes the convolution; false, y untouched, elsewhere.
+// size), where the direct path takes the convolution, or, without indices, Winograd with
+// params.winograd (conv2dWinogradWeights, eval's cache); false, y untouched, elsewhere.
 Napi::Value MaxPoolForward(const Args& a) {
   a.expect_count(7);
   const cnn::Conv2dParams p = read_conv(a, 0);
@@ -116,6 +117,12 @@ Napi::Value MaxPoolForward(const Args& a) {
   double clamp[2] = {-INFINITY, INFINITY};
   const Fields f = a.object(0, "params");
   if (f.present("clamp")) f.range("clamp", -INFINITY, INFINITY, clamp);
+  const float* u = cnn::conv_winograd_fits(p) ? f.floats_or_null("winograd", cnn::winograd_weights_floats(p)) : nullptr;
+  if (u && !idx && p.out_h() >= 2 && p.out_w() >= 2 &&
+      cnn::conv2d_algo(p, cnn::ConvPass::Forward, threads, true) == cnn::ConvAlgo::Winograd) {
+    cnn::conv2d_forward_winograd_max_pool(p, x, w, u, b, y, threads, (float)clamp[0], (float)clamp[1]);
+    return Napi::Boolean::New(a.env(), true);
+  }
   return Napi::Boolean::New(a.env(), cnn::conv2d_forward_direct_max_pool(p, x, w, b, y, threads, (float)clamp[0], (float)clamp[1], idx));
 }
 

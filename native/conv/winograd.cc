@@ -205,6 +205,7 @@ struct Plan {
   const WinogradTiles& K;
   long ldb, ldp, ldo;  // V's and M's rows, phase rows, output transform rows
   long v_xi, m_xi;     // floats from one ξ's matrix to the next in V and M
+  bool pooled;         // y max-pooled 2 × 2 with stride 2 (⌊OH/2⌋ × ⌊OW/2⌋ a plane)
 };
 
 // V[ξ][ci][tile] for every input channel of the item's tiles. The input transform writes whole
@@ -227,6 +228,22 @@ void transform_outputs(const Plan& pl, const Item& it, const float* M, const flo
   const Conv2dParams& p = pl.p;
   const Tiling& t = pl.t;
   const long run = (long)it.g * t.tw;
+  if (pl.pooled) {
+    const int ph = t.oh / 2, pw = t.ow / 2;
+    for (int co = 0; co < p.c_out; ++co) {
+      const float bias = b ? b[co] : 0.0f;
+      for (int r = 0; r < it.rows; ++r) {
+        const int tr = it.tr0 + r;
+        pl.K.output_pooled(run, M + (long)co * pl.ldb + r * run, pl.m_xi, out, pl.ldo);
+        for (int k = 0; k < it.g; ++k)
+          for (int i = 0; i < 2 && tr * 2 + i < ph; ++i) {
+            pl.K.join_pooled_row(t.tw, out + (long)i * 2 * pl.ldo + (long)k * t.tw, pl.ldo, row);
+            epilogue_run(y + (((long)(it.n0 + k) * p.c_out + co) * ph + tr * 2 + i) * pw, row, pw, bias, nullptr, e);
+          }
+      }
+    }
+    return;
+  }
   for (int co = 0; co < p.c_out; ++co) {
     const float bias = b ? b[co] : 0.0f;
     for (int r = 0; r < it.rows; ++r) {
@@ -244,8 +261,10 @@ void transform_outputs(const Plan& pl, const Item& it, const float* M, const flo
 
 }  // namespace
 
-void conv2d_forward_winograd(const Conv2dParams& p, const float* x, const float* w, const float* u, const float* b,
-                             float* y, int threads, const ConvEpilogue& e) {
+namespace {
+
+void forward(const Conv2dParams& p, const float* x, const float* w, const float* u, const float* b, float* y,
+             int threads, const ConvEpilogue& e, bool pooled) {
   const Isa isa = active_isa();
   const WinogradTiles& K = winograd_tiles_for(isa);
   const int L = K.lanes;
@@ -262,7 +281,7 @@ void conv2d_forward_winograd(const Conv2dParams& p, const float* x, const float*
   // The transforms keep 36 streams of V or M going at once, one per ξ: 16 floats more between
   // them than the matrices need puts them in different cache sets (at powers of two apart, a few
   // KB each, they would evict one another from L1).
-  const Plan pl{p, t, K, ldb, round_up(run, L) + 2L * L, round_up(run, L), (long)p.c_in * ldb + 16, (long)p.c_out * ldb + 16};
+  const Plan pl{p, t, K, ldb, round_up(run, L) + 2L * L, round_up(run, L), (long)p.c_in * ldb + 16, (long)p.c_out * ldb + 16, pooled};
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1 && t.items > 1)
   for (long item = 0; item < t.items; ++item) {
     Item it;
@@ -282,6 +301,22 @@ void conv2d_forward_winograd(const Conv2dParams& p, const float* x, const float*
     transform_outputs(pl, it, M, b, y, e, grow(out_buf, (long)kWinoOut * kWinoOut * pl.ldo + L),
                       grow(row_buf, 4 * (round_up(t.tw, L) + L)));
   }
+}
+
+}  // namespace
+
+void conv2d_forward_winograd(const Conv2dParams& p, const float* x, const float* w, const float* u, const float* b,
+                             float* y, int threads, const ConvEpilogue& e) {
+  forward(p, x, w, u, b, y, threads, e, false);
+}
+
+void conv2d_forward_winograd_max_pool(const Conv2dParams& p, const float* x, const float* w, const float* u,
+                                      const float* b, float* y, int threads, float lo, float hi) {
+  if (!conv_winograd_fits(p) || p.out_h() < 2 || p.out_w() < 2)
+    throw std::invalid_argument("conv2d_forward_winograd_max_pool: not a 3x3 stride-1 layer with a 2x2 output");
+  ConvEpilogue e;
+  e.lo = lo, e.hi = hi;
+  forward(p, x, w, u, b, y, threads, e, true);
 }
 
 }  // namespace cnn

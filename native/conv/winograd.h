@@ -29,5 +29,9 @@ void winograd_transform_weights(const Conv2dParams& p, const float* w, float* u,
 // or null to transform it here for this call.
 void conv2d_forward_winograd(const Conv2dParams& p, const float* x, const float* w, const float* u, const float* b,
                              float* y, int threads, const ConvEpilogue& e);
+// The forward pass clamped to [lo, hi], then max-pooled 2 × 2 with stride 2 as eval's MaxPool2d
+// (floor mode): y is N × Cout × ⌊OH/2⌋ × ⌊OW/2⌋, the unpooled output never stored.
+void conv2d_forward_winograd_max_pool(const Conv2dParams& p, const float* x, const float* w, const float* u,
+                                      const float* b, float* y, int threads, float lo, float hi);
 
 }  // namespace cnn

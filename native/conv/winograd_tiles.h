@@ -24,6 +24,11 @@ struct WinogradTiles {
   void (*output)(long n, const float* m, long ldm, float* out, long ldo);
   // row[4·s + j] = src[j·lds + s] for j < 4 and s < n rounded up to whole vectors.
   void (*join_row)(long n, const float* src, long lds, float* row);
+  // As output, then max-pooled 2 × 2: out[(a·2 + b)·ldo + t] = the largest of (Aᵀ m_t A)[i][j]
+  // for i in {2a, 2a + 1}, j in {2b, 2b + 1}.
+  void (*output_pooled)(long n, const float* m, long ldm, float* out, long ldo);
+  // row[2·s + b] = src[b·lds + s] for b < 2 and s < n rounded up to whole vectors.
+  void (*join_pooled_row)(long n, const float* src, long lds, float* row);
 };
 
 extern const WinogradTiles winograd_tiles_portable;

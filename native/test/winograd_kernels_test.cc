@@ -1,5 +1,6 @@
-// Winograd F(4×4, 3×3) (conv/winograd.h) against conv2d_ref on odd shapes, every epilogue, 1-3
-// threads, on the active ISA. The tolerance is per output: kWinoErrorUnits float epsilons of
+// Winograd F(4×4, 3×3) (conv/winograd.h) against conv2d_ref on odd shapes, every epilogue (and
+// max-pooled as it leaves the output transform, against its output pooled), 1-3 threads, on the
+// active ISA. The tolerance is per output: kWinoErrorUnits float epsilons of
 // Σ|w|·|x| + |b| + |residual| (conv2d_ref over absolute values), which bounds any summation's
 // rounding; the direct paths stay within a few units, Winograd's transforms scale terms by up
 // to 8 and 1/24 and were measured at up to ~30 units on these cases (see the constant).
@@ -85,6 +86,19 @@ void test_winograd(Isa isa, std::mt19937&) {
         conv2d_forward_winograd(p, x.data(), w.data(), nullptr, with_bias ? b.data() : nullptr, fresh.data(), threads, e);
         if (fresh == got && got == first) ++g_pass;
         else { std::printf("FAIL %s: not the same bits with fresh weights or another thread count\n", name); ++g_fail; }
+        // Pooled as the tiles leave the output transform: got max-pooled 2 × 2 (floor), bit for bit.
+        if (e.residual || p.out_h() < 2 || p.out_w() < 2) continue;
+        const int oh = p.out_h(), ow = p.out_w(), ph = oh / 2, pw = ow / 2;
+        std::vector<float> pooled((size_t)p.n * p.c_out * ph * pw), want_pooled(pooled.size());
+        for (long plane = 0; plane < (long)p.n * p.c_out; ++plane)
+          for (int i = 0; i < ph; ++i)
+            for (int j = 0; j < pw; ++j) {
+              const float* q = got.data() + (plane * oh + 2 * i) * ow + 2 * j;
+              want_pooled[(plane * ph + i) * pw + j] = std::max(std::max(q[0], q[1]), std::max(q[ow], q[ow + 1]));
+            }
+        conv2d_forward_winograd_max_pool(p, x.data(), w.data(), u.data(), with_bias ? b.data() : nullptr, pooled.data(), threads, e.lo, e.hi);
+        if (pooled == want_pooled) ++g_pass;
+        else { std::printf("FAIL %s max-pooled: not the bits of the output pooled\n", name); ++g_fail; }
       }
     }
   // A broken kernel fails the check: one transformed weight 1% off.

@@ -342,8 +342,8 @@ export interface NativeAddon {
     y: Float32Array, threads: number): void;
   /** The forward pass clamped to p.clamp, then a 2×2 stride-2 max pool, into y (N × Cout × ⌊OH/2⌋ × ⌊OW/2⌋)
    * and, unless null, each maximum's flat OH × OW position into indices, where the direct path takes the
-   * convolution; false (y untouched) elsewhere. */
-  conv2dMaxPoolForward(p: ConvParams & { clamp?: [number, number] }, x: Float32Array, w: Float32Array,
+   * convolution, or, without indices, Winograd given p.winograd (conv2dWinogradWeights); false (y untouched) elsewhere. */
+  conv2dMaxPoolForward(p: ConvParams & { clamp?: [number, number]; winograd?: Float32Array }, x: Float32Array, w: Float32Array,
     b: Float32Array | null, y: Float32Array, indices: Float32Array | null, threads: number): boolean;
   /** A pointwise forward pass of one group reading x through clamp(x·scale[c] + shift[c], inputClamp), from images imageStride floats apart; false, y untouched, where the by-image path does not take it. */
   conv2dMappedForward(p: ConvParams & { scale: Float32Array; shift: Float32Array; imageStride: number; inputClamp?: [number, number]; clamp?: [number, number]; packed?: Float32Array },

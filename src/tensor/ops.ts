@@ -256,7 +256,8 @@ function conv2dParamsWithBias(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv
 
 /**
  * maxPool2d(clamp(conv2d(x, w, b)), 2×2, stride 2) in one pass where the direct convolution path
- * takes the layer (the unpooled output is never stored); null, having done nothing, elsewhere.
+ * or, in eval, Winograd takes the layer (the unpooled output is never stored); null, having done
+ * nothing, elsewhere.
  * With a gradient to record, the clamp must be ReLU's [0, Infinity]: the pass also keeps each
  * maximum's position, and backward routes dy through ReLU's mask (on the pooled values, which
  * are the maxima's) and those positions into the convolution's gradients, as the unfused
@@ -269,11 +270,15 @@ export function conv2dMaxPool(x: Tensor, w: Tensor, b: Tensor | null, opts: Omit
     throw new RangeError('conv2dMaxPool: with a gradient to record, the clamp must be ReLU\'s [0, Infinity]');
   }
   const [n, c, oh, ow] = convOutputShape(p);
-  // Asked first, so that a layer on another path (simplecnn's wider ones) allocates nothing.
-  if (oh < 2 || ow < 2 || native.convAlgo(p, 'forward', getThreads()) !== 'direct') return null;
+  if (oh < 2 || ow < 2) return null;
+  // Eval's Winograd-transformed weights where that path takes the layer (simplecnn's wider
+  // layers); else asked first, so that a layer on another path allocates nothing.
+  const winograd = recording ? undefined : winogradWeights(p, w, getThreads());
+  if (!winograd && native.convAlgo(p, 'forward', getThreads()) !== 'direct') return null;
   const shape = [n, c, Math.floor(oh / 2), Math.floor(ow / 2)];
   const y = emptyFloat32(shapeSize(shape)), indices = recording ? emptyFloat32(y.length) : null;
-  if (!native.conv2dMaxPoolForward(opts.clamp ? { ...p, clamp: opts.clamp } : p, x.data, w.data, b ? b.data : null, y, indices, getThreads())) return null;
+  const params = { ...p, ...(opts.clamp ? { clamp: opts.clamp } : {}), ...(winograd ? { winograd } : {}) };
+  if (!native.conv2dMaxPoolForward(params, x.data, w.data, b ? b.data : null, y, indices, getThreads())) return null;
   if (!indices) return new Tensor(y, shape);
   return record(new Tensor(y, shape), 'conv2dReluMaxPool', b ? [x, w, b] : [x, w], (g) => {
     const dy = emptyFloat32(n * c * oh * ow);

@@ -1,6 +1,6 @@
 // Fusion of Conv2d (→ BatchNorm2d) → ReLU/ReLU6 → MaxPool2d(2): where the direct convolution path
-// runs, one native call pools the clamped output as it leaves the kernel (in eval; in training
-// for ReLU, keeping the maxima's positions for one recorded backward). Its values, and in training
+// runs, one native call pools the clamped output as it leaves the kernel (in eval, also where
+// Winograd runs; in training for ReLU, keeping the maxima's positions for one recorded backward). Its values, and in training
 // its gradients, are the layer-by-layer ones bit for bit (the same convolution, the same max fold,
 // the same backward kernels) for every shape the path takes (odd sizes, padding, dilation, groups,
 // row blocks over 1-3 threads), and every layer the kernel cannot take (many channels, a forced
@@ -24,17 +24,19 @@ function data(shape: readonly number[], phase: number): Tensor {
   return new Tensor(d, [...shape]);
 }
 
-/** Runs fn counting the fused calls that ran (true) and those that declined (false). */
-function fusedCalls(fn: () => Tensor): { y: Tensor; ran: number; declined: number } {
+/** Runs fn counting the fused calls that ran (true) and those that declined (false), and those given Winograd's weights. */
+function fusedCalls(fn: () => Tensor): { y: Tensor; ran: number; declined: number; winograd: number } {
   const calls = { ran: 0, declined: 0 };
+  let winograd = 0;
   const original = native.conv2dMaxPoolForward;
   native.conv2dMaxPoolForward = (...args) => {
     const ran = original(...args);
     calls[ran ? 'ran' : 'declined']++;
+    if (args[0].winograd) winograd++;
     return ran;
   };
   try {
-    return { y: fn(), ...calls };
+    return { y: fn(), ...calls, winograd };
   } finally {
     native.conv2dMaxPoolForward = original;
   }
@@ -86,6 +88,46 @@ describe('conv → relu → max pool 2×2 runs as one pooled convolution with th
             const x = data([cs.n, cs.c, cs.h, cs.w], threads);
             const { y, ran, declined } = fusedCalls(() => noGrad(() => seq.call(x)));
             assert.deepEqual({ ran, declined }, { ran: 1, declined: 0 });
+            const want = reference(seq, x, withBn);
+            assert.deepEqual(y.shape, want.shape);
+            assert.deepEqual(y.data, want.data);
+          });
+        }
+      }
+    }
+  }
+});
+
+// Layers Winograd takes in eval (32+ channels from 16 × 16 maps, 64+ below): pooled as the output
+// transform leaves each tile, then the bias and clamp (which keep the order, so commute with the max).
+const WINOGRAD_CASES: Case[] = [
+  { n: 2, c: 32, h: 32, w: 32, cOut: 32, k: 3, pad: 1 },              // simplecnn's second layer: two images an item
+  { n: 3, c: 64, h: 16, w: 16, cOut: 64, k: 3, pad: 1 },              // and its fourth
+  { n: 2, c: 64, h: 18, w: 15, cOut: 72, k: 3, pad: 1 },              // 18 rows: the last tile row pools one; 15 columns: the last dropped
+  { n: 2, c: 65, h: 13, w: 11, cOut: 64, k: 3 },                      // unpadded, odd output sizes
+];
+
+describe('in eval, where Winograd takes the layer, conv → relu → max pool 2×2 is one call with the unfused values', () => {
+  for (const threads of [1, 2, 3]) {
+    for (const cs of WINOGRAD_CASES) {
+      for (const withBn of [false, true]) {
+        for (const [actName, act] of [['ReLU', () => new ReLU()], ['ReLU6', () => new ReLU6()]] as const) {
+          it(`${JSON.stringify(cs)} ${withBn ? 'bn ' : ''}${actName} threads ${threads}`, () => {
+            setThreads(threads);
+            const conv = new Conv2d({ inChannels: cs.c, outChannels: cs.cOut, kernelSize: cs.k, padding: cs.pad ?? 0 });
+            const layers: Module[] = [conv];
+            if (withBn) {
+              const bn = new BatchNorm2d({ numFeatures: cs.cOut });
+              bn.runningMean!.data.set(data([cs.cOut], 1).data);
+              bn.runningVar!.data.set(data([cs.cOut], 2).data.map((v) => 0.5 + Math.abs(v)));
+              bn.weight!.data.set(data([cs.cOut], 3).data);
+              layers.push(bn);
+            }
+            layers.push(act(), new MaxPool2d({ kernelSize: 2 }));
+            const seq = new Sequential(...layers).eval();
+            const x = data([cs.n, cs.c, cs.h, cs.w], threads);
+            const { y, ran, declined, winograd } = fusedCalls(() => noGrad(() => seq.call(x)));
+            assert.deepEqual({ ran, declined, winograd }, { ran: 1, declined: 0, winograd: 1 });
             const want = reference(seq, x, withBn);
             assert.deepEqual(y.shape, want.shape);
             assert.deepEqual(y.data, want.data);
