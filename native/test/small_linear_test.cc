@@ -63,7 +63,7 @@ void test_linear_chain(Isa isa, std::mt19937& rng) {
       layers[l] = {in, out, at, c.bias ? b[l].data() : nullptr, c.lo[l], c.hi[l]};
       weights[l] = w[l].data();
     }
-    for (int m : {1, 5, 12, 23, 24, 25, 64, 100}) {
+    for (int m : {1, 5, 12, 23, 24, 25, 64, 100, 128}) {
       const std::vector<float> x = random_vec((size_t)m * c.widths[0], rng);
       std::vector<float> want((size_t)m * c.widths.back());
       linear_chain_ref(m, x.data(), weights.data(), layers.data(), count, want.data());

@@ -10,6 +10,7 @@ import { native, getThreads, type LinearChainLayer } from '../tensor/native.js';
 import { weightsGeneration } from '../tensor/weights-generation.js';
 import type { Module } from './module.js';
 import { Linear } from './linear.js';
+import { Dropout } from './dropout.js';
 import { activationClamp } from './fusion.js';
 
 interface Packed {
@@ -38,10 +39,15 @@ export function chainLayer(layer: Linear, clamp: [number, number] | undefined): 
     clamp: clamp ?? [-Infinity, Infinity], packed: buffer, fresh };
 }
 
+/** A Dropout in eval mode without hooks: the identity, as torch's (simplecnn's and VGG's heads put one between their Linears). */
+function identityInEval(m: Module | undefined): boolean {
+  return m instanceof Dropout && !m.training && !m.hasHooks();
+}
+
 /**
- * layers[i], a Linear, and the Linear (→ ReLU/ReLU6) layers that follow it, on a 2-D x as one
- * chain; null where they may not fuse (a gradient to record, a hook, another input shape, a
- * lone Linear without an activation). Returns the output and how many layers it used.
+ * layers[i], a Linear, and the Linear (→ ReLU/ReLU6) (→ Dropout in eval) layers that follow it,
+ * on a 2-D x as one chain; null where they may not fuse (a gradient to record, a hook, another
+ * input shape, a lone Linear without an activation). Returns the output and how many layers it used.
  */
 export function runLinearChain(layers: readonly Module[], i: number, x: Tensor): [Tensor, number] | null {
   if (isGradEnabled() || x.ndim !== 2) return null;
@@ -52,6 +58,7 @@ export function runLinearChain(layers: readonly Module[], i: number, x: Tensor):
     chain.push(chainLayer(layer, clamp));
     width = layer.outFeatures;
     j += clamp ? 2 : 1;
+    if (identityInEval(layers[j])) j++;
   }
   // A single Linear with nothing to fuse keeps its own path.
   if (chain.length === 0 || (chain.length === 1 && j === i + 1)) return null;

@@ -1,11 +1,13 @@
-// Eval's Linear (→ ReLU/ReLU6) runs as one native chain (src/nn/linear-chain.ts): the unfused
-// layers' values bit for bit on every ISA and thread count, repacked when weights change or the
-// ISA does, and never where a hook, a recorded gradient or another input shape needs the layers.
+// Eval's Linear (→ ReLU/ReLU6) (→ Dropout in eval) runs as one native chain (src/nn/linear-chain.ts):
+// the unfused layers' values bit for bit on every ISA and thread count, repacked when weights
+// change or the ISA does, and never where a hook, a recorded gradient, another input shape or a
+// training Dropout needs the layers.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Sequential, Flatten, Identity } from '../../src/nn/container.js';
 import { Linear } from '../../src/nn/linear.js';
 import { ReLU, ReLU6 } from '../../src/nn/activation.js';
+import { Dropout } from '../../src/nn/dropout.js';
 import { Parameter } from '../../src/nn/parameter.js';
 import { LeNet5 } from '../../src/models/lenet.js';
 import { Tensor, noGrad } from '../../src/tensor/tensor.js';
@@ -95,6 +97,23 @@ describe('the linear chain', () => {
     assert.equal(chainCalls(() => noGrad(() => seq.call(new Tensor(rows(8, 256).data, [2, 4, 256])))), 0, 'a 3-D input');
     const lone = new Sequential(new Linear({ inFeatures: 5, outFeatures: 3 }), new Identity(), new Flatten());
     assert.equal(chainCalls(() => noGrad(() => lone.call(rows(2, 5)))), 0, 'a lone Linear');
+  });
+
+  it('runs through a Dropout in eval mode (the identity), not through one in training mode or with a hook', () => {
+    // simplecnn's head: Linear → ReLU → Dropout → Linear.
+    const seq = new Sequential(new Linear({ inFeatures: 48, outFeatures: 32 }), new ReLU(), new Dropout(0.5), new Linear({ inFeatures: 32, outFeatures: 10 }));
+    const x = rows(6, 48);
+    const unfused = noGrad(() => [...seq.eval().children()].reduce((t, m) => m.forward(t), x));
+    let fused = x;
+    assert.equal(chainCalls(() => { fused = noGrad(() => seq.call(x)); }), 1, 'one chain through the Dropout');
+    assertClose(fused, unfused, EXACT, 'through an eval Dropout');
+    const handle = seq.at(2).registerForwardHook(() => undefined);
+    assert.equal(chainCalls(() => noGrad(() => seq.call(x))), 1, 'a hooked Dropout ends the chain (the Linear after it runs alone)');
+    handle.remove();
+    seq.train();
+    let dropped = x;
+    assert.equal(chainCalls(() => { dropped = noGrad(() => seq.call(x)); }), 1, 'a training Dropout ends the chain');
+    assert.notDeepEqual(dropped.data, unfused.data, 'the training Dropout dropped');
   });
 
   it('the binding refuses layers that do not connect and packed buffers of another size', () => {
