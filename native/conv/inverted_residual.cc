@@ -142,8 +142,10 @@ void planes_forward(Isa isa, const InvertedResidualParams& p, const InvertedResi
       const int r0 = std::max(0, o0 - d.pad_t), r1 = std::min(d.h, o0 + m + reach - 1 - d.pad_t);
       const long n = (long)(m - 1) * Wp + OW;
       for (int t = 0; t < taps; ++t) src_v[t] = buf + (long)(t / d.kw) * d.dil_h * Wp + (t % d.kw) * d.dil_w;
+      // Zero once a band: every channel writes the same rows' image columns, so the padding and
+      // the rows outside the image stay zero across channels.
+      std::memset(buf, 0, sizeof(float) * (m + reach - 1) * Wp);
       for (int c = 0; c < C; ++c) {
-        std::memset(buf, 0, sizeof(float) * (m + reach - 1) * Wp);
         const float* xc = x + ((long)i * C + c) * HW;
         for (int r = r0; r < r1; ++r) std::memcpy(buf + (long)(r + d.pad_t - o0) * Wp + d.pad_l, xc + (long)r * d.w, sizeof(float) * d.w);
         K.taps_fma(n, taps, src_v.data(), w.dw_w + (long)c * taps, w.dw_b ? w.dw_b[c] : 0.0f, w.dw_lo, w.dw_hi, D + c * plane);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "conv/conv.h"
+#include "conv/epilogue_rows.h"
 #include "gemm/gemm.h"
 
 namespace cnn {
@@ -29,9 +30,14 @@ inline float clamp_to(float v, float lo, float hi) {
   return low > hi ? hi : low;
 }
 
+// Runs from this many floats go to the ISA's loop (epilogue_rows.h); shorter ones (small maps'
+// planes) stay inline, where a call would cost more than the loop.
+constexpr long kEpilogueDispatchFloats = 16;
+
 // dst[q] = clamp(src[q] + bias (+ res[q])) for q < n: the epilogue over one run of outputs
 // (src may be dst). res is the residual at dst's place, or null.
 inline void epilogue_run(float* dst, const float* src, long n, float bias, const float* res, const ConvEpilogue& e) {
+  if (n >= kEpilogueDispatchFloats) return epilogue_rows_for(active_isa()).run(dst, src, n, bias, res, e.lo, e.hi);
   // Locals: dst might alias e's fields as far as the compiler knows, which would stop it vectorizing.
   const float lo = e.lo, hi = e.hi;
   // In place through one pointer: with two equal ones the compiler's overlap check fails and

@@ -21,6 +21,8 @@
 #include "conv/depthwise_planes.h"
 #include "conv/depthwise_small.h"
 #include "conv/pointwise.h"
+#include "conv/epilogue_rows.h"
+#include "conv/work.h"
 #include "dropout/dropout.h"
 #include "eltwise/eltwise.h"
 #include "norm/norm.h"
@@ -331,6 +333,32 @@ static void check_conv_paths(const Conv2dParams (&cases)[N], std::initializer_li
 // channels: runs of small images (2×2, 4×4, 8×8 maps; ragged on one thread), one image an item
 // (17×19), images a wider stride apart, odd channels, with and without clamps and bias, at 1-3 threads; 3×3 and
 // grouped layers declined. Its own random stream, so the later tests' inputs stay as they were.
+// The epilogue's ISA loop (epilogue_rows.h) against work.h's scalar clamp: runs of 0-40 floats
+// (whole vectors and tails), with and without the residual, in place and not, unclamped, ReLU and
+// ReLU6; NaN passes the clamp.
+static void test_epilogue_rows(Isa isa) {
+  const EpilogueRows& K = epilogue_rows_for(isa);
+  std::mt19937 rng(41);
+  const float inf = INFINITY, clamps[][2] = {{-inf, inf}, {0, inf}, {0, 6}};
+  int bad = 0;
+  for (long n = 0; n <= 40; ++n)
+    for (const auto& c : clamps)
+      for (int with_res = 0; with_res < 2; ++with_res)
+        for (int in_place = 0; in_place < 2; ++in_place) {
+          std::vector<float> src = random_vec(n + 1, rng), res = random_vec(n + 1, rng);
+          for (float& v : src) v *= 10;
+          if (n > 3) src[3] = NAN;
+          std::vector<float> want(n + 1, 7.0f), got(n + 1, 7.0f);
+          for (long q = 0; q < n; ++q) want[q] = clamp_to(with_res ? src[q] + 0.25f + res[q] : src[q] + 0.25f, c[0], c[1]);
+          float* dst = in_place ? src.data() : got.data();
+          K.run(dst, src.data(), n, 0.25f, with_res ? res.data() : nullptr, c[0], c[1]);
+          if (in_place) { got.assign(src.begin(), src.begin() + n); got.push_back(7.0f); }
+          if (std::memcmp(got.data(), want.data(), sizeof(float) * (n + 1)) != 0) ++bad;
+        }
+  if (bad == 0) ++g_pass;
+  else { std::printf("FAIL epilogue_rows[%s]: %d runs not the scalar clamp's bits\n", isa_name(isa), bad); ++g_fail; }
+}
+
 static void test_conv_mapped(Isa isa) {
   std::mt19937 rng(29);
   const int shapes[][6] = {{14, 13, 2, 2, 11, 20}, {14, 24, 4, 4, 17, 24}, {14, 9, 8, 8, 33, 9}, {12, 21, 17, 19, 10, 30}};
@@ -1388,6 +1416,7 @@ int main() {
     test_conv_stride2(isa);
     test_conv_grid_runs(isa);
     test_conv_lanes(isa);
+    test_epilogue_rows(isa);
     test_conv_mapped(isa);
     test_conv_packed_weights(isa);
     test_conv_grid_batched(isa);
