@@ -1,6 +1,6 @@
 // The forward epilogue over one run of outputs, dst[q] = clamp(src[q] + bias (+ res[q]), lo, hi),
 // one loop per ISA: the callers (every convolution path's store) are compiled for the baseline
-// ISA, where it ran 4 floats a step (work.h's epilogue_run sends runs of 16 and more here).
+// ISA, where it ran 4 floats a step (work.h's epilogue_run sends runs of 128 and more here).
 #pragma once
 #include "cpu/cpu.h"
 

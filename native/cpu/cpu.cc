@@ -55,7 +55,12 @@ std::vector<Isa> supported_isas() {
   return out;
 }
 
-Isa best_isa() { return supported_isas().back(); }
+// Asked once: active_isa() is on the kernels' per-call (and the epilogue's per-row) path, where
+// building the list each time cost more than short runs' work.
+Isa best_isa() {
+  static const Isa best = supported_isas().back();
+  return best;
+}
 
 static std::atomic<int> g_active{-1};
 
