@@ -69,7 +69,6 @@ Tiling tiling(const Conv2dParams& p, int threads, int lanes) {
   return t;
 }
 
-
 // Channel ci of images [n0, n0 + g), zero-padded, padded rows [r0, r0 + rows), as phase rows:
 // split[(r·6 + c)·ldp + k·tw + s] = padded x of image n0 + k at row r0 + r, column 4·s + c.
 void split_planes(const Conv2dParams& p, const Tiling& t, const WinogradTiles& K, const float* x, int ci, int n0, int g,

@@ -67,37 +67,6 @@ const CASES: Case[] = [
   { n: 1, c: 3, h: 32, w: 32, cOut: 32, k: 3, pad: 1 },               // simplecnn's second layer's size, one image in row blocks
 ];
 
-describe('conv → relu → max pool 2×2 runs as one pooled convolution with the unfused values', () => {
-  for (const threads of [1, 2, 3]) {
-    for (const cs of CASES) {
-      for (const withBn of [false, true]) {
-        for (const [actName, act] of [['ReLU', () => new ReLU()], ['ReLU6', () => new ReLU6()]] as const) {
-          it(`${JSON.stringify(cs)} ${withBn ? 'bn ' : ''}${actName} threads ${threads}`, () => {
-            setThreads(threads);
-            const conv = new Conv2d({ inChannels: cs.c, outChannels: cs.cOut, kernelSize: cs.k, padding: cs.pad ?? 0, dilation: cs.dil ?? 1, groups: cs.groups ?? 1 });
-            const layers: Module[] = [conv];
-            if (withBn) {
-              const bn = new BatchNorm2d({ numFeatures: cs.cOut });
-              bn.runningMean!.data.set(data([cs.cOut], 1).data);
-              bn.runningVar!.data.set(data([cs.cOut], 2).data.map((v) => 0.5 + Math.abs(v)));
-              bn.weight!.data.set(data([cs.cOut], 3).data);
-              layers.push(bn);
-            }
-            layers.push(act(), new MaxPool2d({ kernelSize: 2 }));
-            const seq = new Sequential(...layers).eval();
-            const x = data([cs.n, cs.c, cs.h, cs.w], threads);
-            const { y, ran, declined } = fusedCalls(() => noGrad(() => seq.call(x)));
-            assert.deepEqual({ ran, declined }, { ran: 1, declined: 0 });
-            const want = reference(seq, x, withBn);
-            assert.deepEqual(y.shape, want.shape);
-            assert.deepEqual(y.data, want.data);
-          });
-        }
-      }
-    }
-  }
-});
-
 // Layers Winograd takes in eval (32+ channels from 16 × 16 maps, 64+ below): pooled as the output
 // transform leaves each tile, then the bias and clamp (which keep the order, so commute with the max).
 const WINOGRAD_CASES: Case[] = [
@@ -107,36 +76,38 @@ const WINOGRAD_CASES: Case[] = [
   { n: 2, c: 65, h: 13, w: 11, cOut: 64, k: 3 },                      // unpadded, odd output sizes
 ];
 
-describe('in eval, where Winograd takes the layer, conv → relu → max pool 2×2 is one call with the unfused values', () => {
-  for (const threads of [1, 2, 3]) {
-    for (const cs of WINOGRAD_CASES) {
-      for (const withBn of [false, true]) {
-        for (const [actName, act] of [['ReLU', () => new ReLU()], ['ReLU6', () => new ReLU6()]] as const) {
-          it(`${JSON.stringify(cs)} ${withBn ? 'bn ' : ''}${actName} threads ${threads}`, () => {
-            setThreads(threads);
-            const conv = new Conv2d({ inChannels: cs.c, outChannels: cs.cOut, kernelSize: cs.k, padding: cs.pad ?? 0 });
-            const layers: Module[] = [conv];
-            if (withBn) {
-              const bn = new BatchNorm2d({ numFeatures: cs.cOut });
-              bn.runningMean!.data.set(data([cs.cOut], 1).data);
-              bn.runningVar!.data.set(data([cs.cOut], 2).data.map((v) => 0.5 + Math.abs(v)));
-              bn.weight!.data.set(data([cs.cOut], 3).data);
-              layers.push(bn);
-            }
-            layers.push(act(), new MaxPool2d({ kernelSize: 2 }));
-            const seq = new Sequential(...layers).eval();
-            const x = data([cs.n, cs.c, cs.h, cs.w], threads);
-            const { y, ran, declined, winograd } = fusedCalls(() => noGrad(() => seq.call(x)));
-            assert.deepEqual({ ran, declined, winograd }, { ran: 1, declined: 0, winograd: 1 });
-            const want = reference(seq, x, withBn);
-            assert.deepEqual(y.shape, want.shape);
-            assert.deepEqual(y.data, want.data);
-          });
+for (const [path, cases, winogradCalls] of [['the direct loops', CASES, 0], ['Winograd (eval)', WINOGRAD_CASES, 1]] as const) {
+  describe(`conv → relu → max pool 2×2 on ${path} runs as one pooled convolution with the unfused values`, () => {
+    for (const threads of [1, 2, 3]) {
+      for (const cs of cases) {
+        for (const withBn of [false, true]) {
+          for (const [actName, act] of [['ReLU', () => new ReLU()], ['ReLU6', () => new ReLU6()]] as const) {
+            it(`${JSON.stringify(cs)} ${withBn ? 'bn ' : ''}${actName} threads ${threads}`, () => {
+              setThreads(threads);
+              const conv = new Conv2d({ inChannels: cs.c, outChannels: cs.cOut, kernelSize: cs.k, padding: cs.pad ?? 0, dilation: cs.dil ?? 1, groups: cs.groups ?? 1 });
+              const layers: Module[] = [conv];
+              if (withBn) {
+                const bn = new BatchNorm2d({ numFeatures: cs.cOut });
+                bn.runningMean!.data.set(data([cs.cOut], 1).data);
+                bn.runningVar!.data.set(data([cs.cOut], 2).data.map((v) => 0.5 + Math.abs(v)));
+                bn.weight!.data.set(data([cs.cOut], 3).data);
+                layers.push(bn);
+              }
+              layers.push(act(), new MaxPool2d({ kernelSize: 2 }));
+              const seq = new Sequential(...layers).eval();
+              const x = data([cs.n, cs.c, cs.h, cs.w], threads);
+              const { y, ran, declined, winograd } = fusedCalls(() => noGrad(() => seq.call(x)));
+              assert.deepEqual({ ran, declined, winograd }, { ran: 1, declined: 0, winograd: winogradCalls });
+              const want = reference(seq, x, withBn);
+              assert.deepEqual(y.shape, want.shape);
+              assert.deepEqual(y.data, want.data);
+            });
+          }
         }
       }
     }
-  }
-});
+  });
+}
 
 describe('in training, conv → ReLU → max pool 2×2 is one recorded pooled convolution with the unfused values and gradients', () => {
   for (const threads of [1, 2, 3]) {
