@@ -32,7 +32,7 @@ inline float clamp_to(float v, float lo, float hi) {
 
 // Runs from this many floats go to the ISA's loop (epilogue_rows.h); shorter ones stay inline,
 // where the call costs more than it saves (from 16 floats, Winograd's rows of 16-32 took simplecnn's
-// eval 4-7% slower).
+// eval 2-9% slower).
 constexpr long kEpilogueDispatchFloats = 128;
 
 // dst[q] = clamp(src[q] + bias (+ res[q])) for q < n: the epilogue over one run of outputs

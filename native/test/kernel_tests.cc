@@ -328,11 +328,6 @@ static void check_conv_paths(const Conv2dParams (&cases)[N], std::initializer_li
   set_conv_algo(ConvAlgo::Auto);
 }
 
-// A pointwise forward pass by image reading its input through a map (conv2d_forward_by_image's
-// ConvInputMap: DenseNet's norm1 → relu1 → conv1) against the reference on the mapped leading
-// channels: runs of small images (2×2, 4×4, 8×8 maps; ragged on one thread), one image an item
-// (17×19), images a wider stride apart, odd channels, with and without clamps and bias, at 1-3 threads; 3×3 and
-// grouped layers declined. Its own random stream, so the later tests' inputs stay as they were.
 // The epilogue's ISA loop (epilogue_rows.h) against work.h's scalar clamp: runs of 0-40 floats
 // (whole vectors and tails), with and without the residual, in place and not, unclamped, ReLU and
 // ReLU6; NaN passes the clamp.
@@ -359,6 +354,11 @@ static void test_epilogue_rows(Isa isa) {
   else { std::printf("FAIL epilogue_rows[%s]: %d runs not the scalar clamp's bits\n", isa_name(isa), bad); ++g_fail; }
 }
 
+// A pointwise forward pass by image reading its input through a map (conv2d_forward_by_image's
+// ConvInputMap: DenseNet's norm1 → relu1 → conv1) against the reference on the mapped leading
+// channels: runs of small images (2×2, 4×4, 8×8 maps; ragged on one thread), one image an item
+// (17×19), images a wider stride apart, odd channels, with and without clamps and bias, at 1-3 threads; 3×3 and
+// grouped layers declined. Its own random stream, so the later tests' inputs stay as they were.
 static void test_conv_mapped(Isa isa) {
   std::mt19937 rng(29);
   const int shapes[][6] = {{14, 13, 2, 2, 11, 20}, {14, 24, 4, 4, 17, 24}, {14, 9, 8, 8, 33, 9}, {12, 21, 17, 19, 10, 30}};
