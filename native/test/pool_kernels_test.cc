@@ -140,6 +140,9 @@ void test_adaptive_avg_vectors(Isa isa) {
       {6000, 7, 7, 1, 1},
       {6000, 1, 1, 7, 7},
       {700, 20, 20, 3, 3},
+      {35, 8, 8, 1, 1},     // whole blocks of every width, no float left over
+      {23, 17, 19, 1, 1},   // many blocks, then a tail of 3 (16 lanes), 3 (8) or 3 (4)
+      {18, 3, 5, 1, 1},     // fewer floats a plane than a 16-lane block
   };
   for (const Case& c : cases) {
     const auto x = random_vec(c.planes * c.h * c.w, rng);
