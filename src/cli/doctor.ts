@@ -15,10 +15,12 @@ export function addDoctorCommand(program: Command): void {
     const mpi = probeMpi();
     const { jpegDecoderName } = await import('../data/stream-loader.js');
     const jpegDecoder = jpegDecoderName();
+    const { hugePages } = await import('./huge-pages.js');
+    const { kernel, glibc, inUse, summary: memory } = hugePages();
     const ok = checks.every((c) => c.ok);
     if (opts.json) {
       console.log(JSON.stringify({ cpu: info.model, features: info.features, kernel: info.active,
-        supported: info.supported, threads: getThreads(), mpi, jpegDecoder, checks, ok }));
+        supported: info.supported, threads: getThreads(), mpi, jpegDecoder, hugePages: { kernel, glibc, inUse }, checks, ok }));
     } else {
       console.log(`cpu:       ${info.model}`);
       console.log(`features:  ${info.features.join(' ') || '(none detected)'}`);
@@ -27,6 +29,7 @@ export function addDoctorCommand(program: Command): void {
       console.log(`mpi:       ${!mpi.available ? 'not built in (for mpirun -np N cnn train: install Open MPI, e.g. apt-get install openmpi-bin libopenmpi-dev, then npm run build:native)'
         : mpi.error ? `found: ${mpi.version}; cannot start: ${mpi.error}` : `found: ${mpi.version}; thread level ${mpi.threadLevel}`}`);
       console.log(`jpeg:      ${jpegDecoder} decodes image-folder JPEGs${jpegDecoder.startsWith('sharp') ? ' (for the faster native decoder: apt-get install libjpeg62-turbo-dev, then npm run build:native)' : '; other formats: sharp'}`);
+      console.log(`memory:    ${memory}`);
       for (const c of checks) {
         console.log(`self-check ${c.isa.padEnd(7)} gemm max error ${c.gemmMaxError.toExponential(1)}, conv max error ${c.convMaxError.toExponential(1)}, pool max error ${c.poolMaxError.toExponential(1)}, optimizer max error ${c.optimMaxError.toExponential(1)}, batch norm max error ${c.normMaxError.toExponential(1)}: ${c.ok ? 'ok' : 'FAILED'}`);
       }

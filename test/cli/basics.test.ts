@@ -30,6 +30,7 @@ test('doctor reports the CPU, the variant in use, threads and a passing self-che
   assert.equal(text.status, 0);
   assert.match(text.stdout, /jpeg: +(libjpeg-turbo|sharp)/);
   assert.match(text.stdout, /kernels: +\w+/);
+  assert.match(text.stdout, /memory: +transparent huge pages .*: large tensors use (2 MiB|4 KiB) pages/);
   assert.match(text.stdout, /self-check scalar .*: ok/);
 });
 

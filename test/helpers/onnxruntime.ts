@@ -15,7 +15,9 @@ interface OrtSession {
 }
 
 interface Ort {
-  InferenceSession: { create(model: Uint8Array, options: { intraOpNumThreads: number; interOpNumThreads: number }): Promise<OrtSession> };
+  InferenceSession: {
+    create(model: Uint8Array, options: { intraOpNumThreads: number; interOpNumThreads: number; extra: { session: Record<string, string> } }): Promise<OrtSession>;
+  };
   Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensor;
 }
 
@@ -32,7 +34,9 @@ async function loadOrt(): Promise<Ort> {
 export async function runOnnx(model: Uint8Array | readonly Uint8Array[], input: Tensor): Promise<Tensor> {
   const ort = await loadOrt();
   const bytes = model instanceof Uint8Array ? model : Buffer.concat(model);
-  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  // No prepacking: a test runs each session once, and repacking VGG's 400 MB classifier would
+  // double the time its session takes to load.
+  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, extra: { session: { disable_prepacking: '1' } } });
   try {
     const out = await session.run({ input: new ort.Tensor('float32', input.data, [...input.shape]) });
     const y = out[session.outputNames[0]];
