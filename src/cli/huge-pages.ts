@@ -1,7 +1,9 @@
 // Whether large tensors land on 2 MiB pages. Where the kernel's transparent huge pages are
 // 'madvise' (Debian's default), glibc's malloc asks for them only with the tunable
 // glibc.malloc.hugetlb=1 (glibc 2.35+). Without it every 4 KiB of a fresh buffer is its own page
-// fault: on a virtual machine, building VGG-16 and its first steps take several times longer.
+// fault: on a virtual machine, building VGG-16 and its first steps take several times longer, and
+// its steady steps a quarter longer (TLB misses). The tunable is read only when a program starts,
+// so `cnn` starts itself again with it (restartWithHugePages).
 import { readFileSync } from 'node:fs';
 
 export const HUGE_PAGES_TUNABLE = 'glibc.malloc.hugetlb=1';
@@ -30,14 +32,39 @@ export function describeHugePages(kernel: string | null, glibc: string | null, t
   return { kernel, glibc, inUse, summary };
 }
 
+function kernelMode(): string | null {
+  try {
+    return /\[(\w+)\]/.exec(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))?.[1] ?? null;
+  } catch {
+    return null; // Not Linux, or a kernel without transparent huge pages.
+  }
+}
+
+function glibcVersion(): string | null {
+  return (process.report.getReport() as { header: { glibcVersionRuntime?: string } }).header.glibcVersionRuntime ?? null;
+}
+
 /** This process's huge-page situation. */
 export function hugePages(): HugePages {
-  let kernel: string | null = null;
+  return describeHugePages(kernelMode(), glibcVersion(), process.env.GLIBC_TUNABLES ?? '');
+}
+
+/**
+ * Where huge pages need the tunable and the environment does not mention it (a user's
+ * glibc.malloc.hugetlb=0 is a choice and kept), replaces this process with the same command run
+ * with it: same pid, arguments and files. `env` is the environment as the process started, before
+ * loading the addon set OpenMP's variables. Returns when there is nothing to do or the exec failed.
+ */
+export async function restartWithHugePages(env: NodeJS.ProcessEnv): Promise<void> {
+  const tunables = env.GLIBC_TUNABLES ?? '';
+  if (process.platform !== 'linux' || tunables.includes('glibc.malloc.hugetlb') || kernelMode() !== 'madvise') return;
+  if (!describeHugePages('madvise', glibcVersion(), HUGE_PAGES_TUNABLE).inUse) return;
+  const entries = Object.entries({ ...env, GLIBC_TUNABLES: tunables ? `${tunables}:${HUGE_PAGES_TUNABLE}` : HUGE_PAGES_TUNABLE })
+    .filter((e): e is [string, string] => e[1] !== undefined).map(([k, v]) => `${k}=${v}`);
+  const { native } = await import('../tensor/native.js');
   try {
-    kernel = /\[(\w+)\]/.exec(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))?.[1] ?? null;
+    native.execProcess(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], entries);
   } catch {
-    // Not Linux, or a kernel without transparent huge pages.
+    // Run on with 4 KiB pages: slower to start, the same results.
   }
-  const header = (process.report.getReport() as { header: { glibcVersionRuntime?: string } }).header;
-  return describeHugePages(kernel, header.glibcVersionRuntime ?? null, process.env.GLIBC_TUNABLES ?? '');
 }

@@ -311,6 +311,8 @@ export interface LossParams {
 export interface NativeAddon {
   cpuInfo(): CpuInfo;
   setIsa(name: string): void;
+  /** execve: replaces this process with `path` run with argv and env ('NAME=value'); returns only by throwing. */
+  execProcess(path: string, argv: string[], env: string[]): void;
   /** C = alpha·op(A)·op(B) + beta·C, row-major with leading dimensions. */
   gemm(p: GemmParams, A: Float32Array, B: Float32Array, C: Float32Array, threads: number): void;
   /** Floats gemmPackB writes for op(B) of n columns and depth k, on the active ISA. */

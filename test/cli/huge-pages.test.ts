@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeHugePages } from '../../src/cli/huge-pages.js';
 import { runCli } from '../helpers/cli.js';
+import { native } from '../../src/tensor/native.js';
 
 test('huge pages: in use with the kernel set to always, or madvise with glibc 2.35+ and the tunable', () => {
   assert.equal(describeHugePages('always', null, '').inUse, true);
@@ -22,15 +23,29 @@ test('huge pages: in use with the kernel set to always, or madvise with glibc 2.
   assert.match(describeHugePages(null, null, '').summary, /not available: large tensors use 4 KiB pages/);
 });
 
-test('cnn doctor --json reports the huge pages of the process it runs in, by its GLIBC_TUNABLES', () => {
+test('cnn restarts itself with the tunable where the kernel needs it, and keeps a user\'s own setting', () => {
   const report = (tunables: string) => {
     const r = runCli(['doctor', '--json'], { GLIBC_TUNABLES: tunables });
     assert.equal(r.status, 0, r.stderr);
     return (JSON.parse(r.stdout) as { hugePages: { kernel: string | null; glibc: string | null; inUse: boolean } }).hugePages;
   };
-  const on = report('glibc.malloc.hugetlb=1'), off = report('');
-  assert.deepEqual([on.kernel, on.glibc], [off.kernel, off.glibc]);
-  assert.equal(on.inUse, describeHugePages(on.kernel, on.glibc, 'glibc.malloc.hugetlb=1').inUse);
-  assert.equal(off.inUse, on.kernel === 'always');
-  if (process.platform === 'linux' && on.glibc) assert.match(on.glibc, /^\d+\.\d+/);
+  const unset = report(''), optedOut = report('glibc.malloc.hugetlb=0');
+  assert.deepEqual([unset.kernel, unset.glibc], [optedOut.kernel, optedOut.glibc]);
+  // Unset: on a 'madvise' kernel with glibc 2.35+, doctor reports from the restarted process.
+  assert.equal(unset.inUse, describeHugePages(unset.kernel, unset.glibc, 'glibc.malloc.hugetlb=1').inUse);
+  assert.equal(optedOut.inUse, optedOut.kernel === 'always');
+  if (process.platform === 'linux' && unset.glibc) assert.match(unset.glibc, /^\d+\.\d+/);
+  // The restarted process gets the same arguments: a bad one is still one line and exit code 2.
+  const bad = runCli(['train', '--epochs', '0'], { GLIBC_TUNABLES: '' });
+  assert.equal(bad.status, 2);
+  assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+  assert.match(bad.stderr, /^cnn: .*--epochs/);
+});
+
+test('execProcess checks its arguments, and a program that cannot run is an error, not an exit', () => {
+  assert.throws(() => native.execProcess('/bin/true', [], []), /^RangeError: execProcess: argv must name the program/);
+  assert.throws(() => native.execProcess('/bin/true', ['true', 3 as unknown as string], []), /^TypeError: execProcess: expected a string for argv\[1\]/);
+  assert.throws(() => native.execProcess('/bin/true', ['true'], ['NO_EQUALS']), /^RangeError: execProcess: env entry 'NO_EQUALS' is not NAME=value/);
+  assert.throws(() => native.execProcess('/bin/true', ['tr\0ue'], []), /^RangeError: execProcess: argv\[0\] holds a NUL character/);
+  assert.throws(() => native.execProcess('/nonexistent/program', ['program'], []), /^Error: execProcess: cannot run \/nonexistent\/program: No such file or directory/);
 });

@@ -59,9 +59,9 @@ test('4 epochs straight equal 2 epochs + --resume to 4, number for number', () =
   assert.match(finished.stderr, /already finished epoch 4 of 4; pass --epochs/);
 });
 
-test('Ctrl-C finishes the step, writes last.bin and exits 130', async () => {
+async function interruptedRun(env: NodeJS.ProcessEnv): Promise<void> {
   const out = join(tmp(), 'int');
-  const child = spawn(process.execPath, [`${repoRoot}bin/cnn.js`, 'train', '--epochs', '50', '--out', out, '--json'], { cwd: repoRoot });
+  const child = spawn(process.execPath, [`${repoRoot}bin/cnn.js`, 'train', '--epochs', '50', '--out', out, '--json'], { cwd: repoRoot, env });
   let stdout = '';
   let signalled = false;
   const code = await new Promise<number | null>((resolve) => {
@@ -79,7 +79,13 @@ test('Ctrl-C finishes the step, writes last.bin and exits 130', async () => {
   const ck = loadCheckpoint(join(out, 'last.bin'));
   assert.equal((ck.training as { epoch: number; interrupted: boolean }).interrupted, true);
   assert.equal((ck.training as { epoch: number }).epoch, 1);
-});
+}
+
+test('Ctrl-C finishes the step, writes last.bin and exits 130', () => interruptedRun(process.env));
+
+// Without glibc's huge-page tunable, cnn starts itself again with it (src/cli/huge-pages.ts): the
+// same process, so the signal, its output and its exit code still reach the parent.
+test('Ctrl-C also reaches a run that restarted itself for huge pages', () => interruptedRun({ ...process.env, GLIBC_TUNABLES: '' }));
 
 test('a diverging run stops with a message naming the last good checkpoint and never writes NaN weights', () => {
   const out = join(tmp(), 'nan');
