@@ -1,5 +1,5 @@
-// cnn doctor's memory line: whether large tensors land on 2 MiB pages, by the kernel's mode,
-// the C library and GLIBC_TUNABLES.
+// Huge pages: doctor's account of them (by the kernel's mode, the C library and GLIBC_TUNABLES),
+// cnn's restart with glibc's tunable, and the execProcess binding that restart uses.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeHugePages } from '../../src/cli/huge-pages.js';
