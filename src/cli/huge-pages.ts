@@ -19,15 +19,21 @@ export interface HugePages {
   summary: string;
 }
 
+/** Whether this glibc reads glibc.malloc.hugetlb (2.35+); null: another C library. */
+function glibcHasTunable(glibc: string | null): boolean {
+  const [major, minor] = (glibc ?? '').split('.').map(Number);
+  return glibc !== null && major * 1000 + minor >= 2035;
+}
+
 export function describeHugePages(kernel: string | null, glibc: string | null, tunables: string): HugePages {
   const tunableSet = /(^|:)glibc\.malloc\.hugetlb=[12](:|$)/.test(tunables);
-  const glibcHasTunable = glibc !== null && Number(glibc.split('.')[0]) * 1000 + Number(glibc.split('.')[1]) >= 2035;
-  const inUse = kernel === 'always' || (kernel === 'madvise' && glibcHasTunable && tunableSet);
+  const canAsk = glibcHasTunable(glibc);
+  const inUse = kernel === 'always' || (kernel === 'madvise' && canAsk && tunableSet);
   let summary: string;
   if (kernel === null || kernel === 'never') summary = `transparent huge pages ${kernel ?? 'not available'}: large tensors use 4 KiB pages`;
   else if (kernel === 'always') summary = 'transparent huge pages always: large tensors use 2 MiB pages';
   else if (inUse) summary = `transparent huge pages madvise; GLIBC_TUNABLES=${HUGE_PAGES_TUNABLE} is set: large tensors use 2 MiB pages`;
-  else if (!glibcHasTunable) summary = `transparent huge pages madvise, but ${glibc ? `glibc ${glibc}` : 'this C library'} cannot ask for them (glibc 2.35+ can): large tensors use 4 KiB pages`;
+  else if (!canAsk) summary = `transparent huge pages madvise, but ${glibc ? `glibc ${glibc}` : 'this C library'} cannot ask for them (glibc 2.35+ can): large tensors use 4 KiB pages`;
   else summary = `transparent huge pages madvise: large tensors use 4 KiB pages (export GLIBC_TUNABLES=${HUGE_PAGES_TUNABLE} for 2 MiB ones: big models build and start faster)`;
   return { kernel, glibc, inUse, summary };
 }
@@ -57,8 +63,7 @@ export function hugePages(): HugePages {
  */
 export async function restartWithHugePages(env: NodeJS.ProcessEnv): Promise<void> {
   const tunables = env.GLIBC_TUNABLES ?? '';
-  if (process.platform !== 'linux' || tunables.includes('glibc.malloc.hugetlb') || kernelMode() !== 'madvise') return;
-  if (!describeHugePages('madvise', glibcVersion(), HUGE_PAGES_TUNABLE).inUse) return;
+  if (tunables.includes('glibc.malloc.hugetlb') || kernelMode() !== 'madvise' || !glibcHasTunable(glibcVersion())) return;
   const entries = Object.entries({ ...env, GLIBC_TUNABLES: tunables ? `${tunables}:${HUGE_PAGES_TUNABLE}` : HUGE_PAGES_TUNABLE })
     .filter((e): e is [string, string] => e[1] !== undefined).map(([k, v]) => `${k}=${v}`);
   const { native } = await import('../tensor/native.js');
