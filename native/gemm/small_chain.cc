@@ -14,8 +14,8 @@ namespace {
 
 // Below this many multiply-adds a second thread costs more than it saves (as sgemm's cut).
 constexpr double kMinParallelWork = 32768.0;
-// Register tiles of rows per block at most.
-constexpr int kMaxBlockTiles = 4;
+// Rows per block at most (in whole register tiles).
+constexpr int kMaxBlockRows = 72;
 
 float* grow(std::vector<float>& v, long n) {
   if ((long)v.size() < n) v.resize(n);
@@ -57,14 +57,15 @@ void linear_chain_forward(Isa isa, int m, const float* x, const ChainLayer* laye
   int widest = 0;
   double work = 0;
   for (int l = 0; l < count; ++l) widest = std::max({widest, layers[l].in, layers[l].out}), work += (double)layers[l].in * layers[l].out;
-  // Row blocks of at most kMaxBlockTiles register tiles (a packed weight panel stays in L1 while a
-  // block's tiles pass over it, the block's activations in L1/L2), the same number for every
+  // Row blocks of at most kMaxBlockRows (a block's activations stay in L2; every block streams all
+  // the packed weights past them, so fewer blocks read them fewer times), the same number for every
   // thread, of equal rows whether or not whole tiles (simplecnn's head at batch 128 on 2 threads:
   // blocks of 4 whole tiles gave one thread 96 rows and the other 32, 1.05-1.10 ms; 4 blocks of
-  // 32 rows 0.77-0.83); more blocks than threads are handed out as threads free up.
-  const int tiles = (m + MR - 1) / MR;
+  // 32 rows 0.98, 2 of 64 0.70 on AVX-512); more blocks than threads are handed out as threads
+  // free up.
+  const int tiles = (m + MR - 1) / MR, most_tiles = std::max(1, kMaxBlockRows / MR);
   const int nt = work * m < kMinParallelWork ? 1 : std::max(1, std::min(threads, tiles));
-  const int each = (tiles + nt - 1) / nt, per_thread = (each + kMaxBlockTiles - 1) / kMaxBlockTiles;
+  const int each = (tiles + nt - 1) / nt, per_thread = (each + most_tiles - 1) / most_tiles;
   const int block = (m + nt * per_thread - 1) / (nt * per_thread), blocks = (m + block - 1) / block;
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
