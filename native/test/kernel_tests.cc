@@ -478,7 +478,8 @@ static void test_conv_lanes(Isa isa) {
 // gathers columns in registers, AVX-512): a ragged last run (7 images of 7×7 in runs of 4),
 // dilation with asymmetric pads and groups, 4×4 maps, odd channel counts above the direct loops'; every
 // pass and epilogue at 1-3 threads. On AVX-512 the forward and input-gradient passes must take
-// the grid. Its own random stream, so the later tests' inputs stay as they were.
+// the grid, or the channels-in-lanes loops where those fit (the grid then checked pinned). Its own
+// random stream, so the later tests' inputs stay as they were.
 static void test_conv_grid_runs(Isa isa) {
   std::mt19937 rng(17);
   const Conv2dParams cases[] = {{7, 35, 7, 7, 37, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
@@ -489,20 +490,22 @@ static void test_conv_grid_runs(Isa isa) {
       ConvAlgo ran[3];
       check_conv(p, threads, std::string(isa_name(isa)) + " grid runs", rng, ran);
       if (isa != Isa::Avx512) continue;
-      // The forward pass on 3×3 rows of up to 8 pixels goes by the channels-in-lanes loops:
-      // the grid's forward is then checked pinned.
-      bool lanes = conv_lanes_fits(p);
+      // The forward and input-gradient passes on 3×3 rows of up to 8 pixels go by the
+      // channels-in-lanes loops: the grid's are then checked pinned.
+      const bool lanes = conv_lanes_fits(p);
+      bool pinned_grid = true;
       if (lanes) {
         set_conv_algo(ConvAlgo::Grid);
         ConvAlgo pinned[3];
         check_conv(p, threads, std::string(isa_name(isa)) + " grid runs pinned", rng, pinned);
         set_conv_algo(ConvAlgo::Auto);
-        lanes = pinned[0] == ConvAlgo::Grid;
+        pinned_grid = pinned[0] == ConvAlgo::Grid && pinned[1] == ConvAlgo::Grid;
       }
       char name[120];
       std::snprintf(name, sizeof name, "grid runs[%s] cin=%d %dx%d n=%d threads=%d take the grid", isa_name(isa), p.c_in, p.h, p.w,
                     p.n, threads);
-      if (ran[0] == (conv_lanes_fits(p) ? ConvAlgo::Lanes : ConvAlgo::Grid) && (!conv_lanes_fits(p) || lanes) && ran[1] == ConvAlgo::Grid) ++g_pass;
+      const ConvAlgo want = lanes ? ConvAlgo::Lanes : ConvAlgo::Grid;
+      if (ran[0] == want && ran[1] == want && pinned_grid) ++g_pass;
       else { std::printf("FAIL %s: paths %s/%s\n", name, conv_algo_name(ran[0]), conv_algo_name(ran[1])); ++g_fail; }
     }
 }
