@@ -24,7 +24,7 @@ struct Conv2dParams {
 
 // The ways a convolution can be computed. Auto picks, in this order, the first that suits the
 // shape: depthwise direct (groups == Cin == Cout), output channels in the lanes for 3×3 forward
-// passes on small maps where that measured faster (conv_lanes.h), Winograd F(4×4, 3×3) for 3×3 stride-1 forward
+// and input-gradient passes on small maps where that measured faster (conv_lanes.h), Winograd F(4×4, 3×3) for 3×3 stride-1 forward
 // and input-gradient passes where it measured faster (winograd.h), direct loops for few output
 // channels (stride 1, conv_direct.h), the padded grid (stride 1, conv_grid.h), one GEMM per image or pixel block
 // (conv_by_image.h), else the batched im2col + GEMM, which computes every shape. Before all of
