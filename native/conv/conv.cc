@@ -163,9 +163,9 @@ ConvAlgo choose(const Conv2dParams& p, ConvPass pass, int threads, bool u = fals
         // Where Winograd wins (eval's cached transforms, or training's per call), it keeps the
         // layers above 128 × 128 channels: eval 4×4 256 → 256 7.8 against the lanes' 8.7 ms, 7×7
         // 512 → 512 9.2 against 16.7; training 8×8 256 → 256 31.6 against 39.2 (its input
-        // gradient 29.7 against 42.4). Up to 128 × 128 the lanes win (eval 4×4 2.3 against 2.7 ms,
+        // gradient 17.0 against 21.2). Up to 128 × 128 the lanes win (eval 4×4 2.3 against 2.7 ms,
         // training 8×8 64 → 64 1.5 against 2.1; the input gradient below).
-        if (pass != ConvPass::BackwardWeight && (long)q.c_in * q.c_out > kLanesMaxChannelsOverWinograd && winograd_wins(q))
+        if ((long)q.c_in * q.c_out > kLanesMaxChannelsOverWinograd && winograd_wins(q))
           return false;
         return conv_lanes_wins(q, threads);
       }
@@ -187,10 +187,10 @@ ConvAlgo choose(const Conv2dParams& p, ConvPass pass, int threads, bool u = fals
   };
   const ConvAlgo forced = conv_algo_override();
   if (forced != ConvAlgo::Auto) return suits(forced) ? forced : ConvAlgo::Batched;
-  // The input gradient takes the lanes first too (bench/input-gradient-paths.mjs,
-  // 2 threads, AVX-512, the lanes against what Auto took before): 64 → 64 on 8×8 at batch 128
-  // 1.58 against Winograd's 2.58 ms, 64 → 128 on 8×8 2.93 against 4.76, 128 on 4×4 1.45 against
-  // the grid's 2.18, 256 on 4×4 3.32 against 4.17, 32 → 16 on 8×8 0.37 against the direct 0.41.
+  // The input gradient takes the lanes first too (bench/input-gradient-paths.mjs, 2 threads,
+  // AVX-512, the lanes against what Auto took before): 64 → 64 on 8×8 at batch 128 1.38 against
+  // Winograd's 2.31 ms, 64 → 128 on 8×8 2.70 against 4.27, 128 on 4×4 1.38 against the grid's
+  // 2.10, 256 on 4×4 2.94 against 3.98, 32 → 16 on 8×8 0.22 against the direct loops' 0.34.
   for (ConvAlgo a : {ConvAlgo::Depthwise, ConvAlgo::Lanes, ConvAlgo::Winograd, ConvAlgo::Direct})
     if (suits(a)) return a;
   // A stem's forward pass (few input channels, 16+ output channels): by-image's direct loops
