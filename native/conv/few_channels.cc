@@ -62,7 +62,14 @@ bool few_channels_suits(const Conv2dParams& p) {
   return p.groups == 1 && p.c_in <= kMaxChannels && p.c_in * p.kh * p.kw <= kMaxTaps && p.out_h() > 0 && p.out_w() > 0;
 }
 
-bool few_channels_wins(const Conv2dParams& p) { return few_channels_suits(p) && p.c_out >= kMinOutChannels; }
+bool few_channels_short_patches(const Conv2dParams& p) {
+  const bool patches = p.stride_h >= p.kh && p.stride_w >= p.kw && p.dil_h == 1 && p.dil_w == 1;
+  return few_channels_suits(p) && p.c_out >= kMinOutChannels && patches && p.out_w() < few_channel_rows_for(active_isa()).lanes;
+}
+
+bool few_channels_wins(const Conv2dParams& p) {
+  return few_channels_suits(p) && p.c_out >= kMinOutChannels && !few_channels_short_patches(p);
+}
 
 bool conv2d_forward_few_channels(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
                                  int threads, const ConvEpilogue& e) {

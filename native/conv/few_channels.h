@@ -18,6 +18,12 @@ bool few_channels_suits(const Conv2dParams& p);
 // and DenseNet's 7×7 stride-2 stem to 64 channels, 147 taps, against by-image's GEMM on AVX-512 1.13x
 // at 32×32 and 1.34x at 224×224, with the AVX2 kernels 1.6x and 1.25x).
 bool few_channels_wins(const Conv2dParams& p);
+// A forward pass of 16+ output channels these loops suit but lose: patches that do not overlap
+// (ConvNeXt's 4×4 stride-4 stem) on rows shorter than a vector, where the columns are a plain
+// re-layout and the GEMM wins (AVX-512, 64 × 3 → 96 on 32×32, 2 threads: 0.24 against these
+// loops' 0.36 ms). Rows of a vector or more stay here (16 × 3 → 96 on 224×224: 2.5 against 3.8;
+// AVX2 on 32×32: 0.34 against 0.42).
+bool few_channels_short_patches(const Conv2dParams& p);
 // False, touching nothing, where few_channels_suits(p) is false.
 bool conv2d_forward_few_channels(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
                                  int threads, const ConvEpilogue& e);

@@ -3,7 +3,7 @@
 // Winograd runs; in training for ReLU, keeping the maxima's positions for one recorded backward). Its values, and in training
 // its gradients, are the layer-by-layer ones bit for bit (the same convolution, the same max fold,
 // the same backward kernels) for every shape the path takes (odd sizes, padding, dilation, groups,
-// row blocks over 1-3 threads), and every layer the kernel cannot take (many channels, a forced
+// row blocks over 1-3 threads), and every layer the kernel cannot take (many channels, a stem, a forced
 // other path, another pool, ReLU6 in training, hooks) runs unfused.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -64,7 +64,7 @@ const CASES: Case[] = [
   { n: 5, c: 6, h: 12, w: 12, cOut: 16, k: 5 },                       // and its second
   { n: 2, c: 3, h: 11, w: 9, cOut: 7, k: 3, pad: 1 },                 // odd sizes: the last row and column dropped
   { n: 1, c: 4, h: 13, w: 17, cOut: 10, k: 3, pad: 2, dil: 2, groups: 2 },
-  { n: 1, c: 3, h: 32, w: 32, cOut: 32, k: 3, pad: 1 },               // simplecnn's second layer's size, one image in row blocks
+  { n: 1, c: 5, h: 32, w: 32, cOut: 32, k: 3, pad: 1 },               // simplecnn's second layer's size, one image in row blocks
 ];
 
 // Layers Winograd takes in eval (32+ channels from 16 × 16 maps, 64+ below): pooled as the output
@@ -151,6 +151,15 @@ describe('where the kernel has no pooled path, the layers run one by one', () =>
     const p = { n: 2, cIn: 8, h: 10, w: 10, cOut: 64, kh: 3, kw: 3, strideH: 1, strideW: 1, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1, groups: 1 };
     assert.equal(native.conv2dMaxPoolForward(p, x.data, conv.weight.data, conv.bias!.data, out, null, 2), false);
     assert.ok(out.every((v) => v === 7));
+  });
+
+  it('a stem (3 → 32 channels): the few-channel loops Auto gives it have no pooled path; not asked, the unfused values', () => {
+    setThreads(2);
+    const seq = new Sequential(new Conv2d({ inChannels: 3, outChannels: 32, kernelSize: 3, padding: 1 }), new ReLU(), new MaxPool2d({ kernelSize: 2 }));
+    const x = data([2, 3, 32, 32], 0);
+    const { y, ran, declined } = fusedCalls(() => noGrad(() => seq.call(x)));
+    assert.deepEqual({ ran, declined }, { ran: 0, declined: 0 });
+    assert.deepEqual(y.data, layerByLayer([...seq.children()], x).data);
   });
 
   it('a forced other path (CNN_CONV_ALGO): not asked', () => {

@@ -60,6 +60,14 @@ it('simplecnn: three SGD steps through Winograd follow the exact paths\' losses 
   };
   const got = train(), want = withWinogradTraining(false, train);
   assert.notDeepEqual(got.weights, want.weights, 'the two runs took different paths');
-  assertClose(got.losses, want.losses, { atol: 1e-5, rtol: 1e-4 }, 'losses');
-  got.weights.forEach((w, i) => assertClose(w, want.weights[i], { atol: 1e-5, rtol: 1e-3 }, `parameter ${i}`));
+  // Element by element the runs part where a ReLU or a max pool decides a near tie one way in one
+  // rounding and the other way in the other, and three momentum steps carry that into whole
+  // tensors: over 24 inputs (sineImages' phase 0-11, two builds) up to 5e-3 of a tensor's norm and
+  // 1.1e-3 of a loss. A wrong transform is off by the order of the values.
+  assertClose(got.losses, want.losses, { atol: 0, rtol: 5e-3 }, 'losses');
+  got.weights.forEach((w, i) => {
+    const norm = (v: Float32Array) => Math.sqrt(v.reduce((s, e) => s + e * e, 0));
+    const apart = norm(w.map((v, j) => v - want.weights[i][j])), size = norm(want.weights[i]);
+    assert.ok(apart <= 2e-2 * size, `parameter ${i}: ${apart} apart, ${size} in norm`);
+  });
 });
