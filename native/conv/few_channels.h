@@ -12,10 +12,11 @@ namespace cnn {
 
 // Ungrouped, at most 4 input channels and 196 taps (Cin·kh·kw: four channels of 7×7).
 bool few_channels_suits(const Conv2dParams& p);
-// Whether the shape choice (Auto) takes it where the direct path does not: from 16 output
-// channels (2 threads, 3 input channels, against the path taken before: 3×3 stride 2 on 32×32 to
-// 16 and 32 channels 1.4-1.6x, on 224×224 1.6x; stride 1 to 64 channels 1.6x the grid path; ResNet's
-// and DenseNet's 7×7 stride-2 stem to 64 channels, 147 taps, against by-image's GEMM on AVX-512 1.13x
+// Whether the shape choice (Auto) takes it for a forward pass, ahead of the direct path: from 16
+// output channels, but not few_channels_short_patches (2 threads, 3 input channels, against the
+// path taken before: 3×3 stride 2 on 32×32 to 16 and 32 channels 1.4-1.6x, on 224×224 1.6x;
+// stride 1 to 64 channels 1.6x the grid path, to 32 channels 1.4x the direct loops; ResNet's and
+// DenseNet's 7×7 stride-2 stem to 64 channels, 147 taps, against by-image's GEMM on AVX-512 1.13x
 // at 32×32 and 1.34x at 224×224, with the AVX2 kernels 1.6x and 1.25x).
 bool few_channels_wins(const Conv2dParams& p);
 // A forward pass of 16+ output channels these loops suit but lose: patches that do not overlap
