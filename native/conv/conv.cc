@@ -196,10 +196,11 @@ ConvAlgo choose(const Conv2dParams& p, ConvPass pass, int threads, bool u = fals
   // A stem's forward pass (few input channels, 16+ output channels): by-image's few-channel loops
   // (few_channels.h) beat the grid and GEMM paths, and the direct loops too (stride 1, ms at 2
   // threads: 128 × 3 → 32 on 32×32 1.08 against 1.55, 3 → 24 5×5 1.52 against 1.89, 16 × 3 → 32
-  // on 224×224 7.5 against 9.1; 5-30% on one thread). Such a stem followed by a 2×2 max pool then
-  // runs unfused, its pool a pass of its own (the direct loops' pooled stores would round the sums
-  // differently): 2.0 ms against the pooled direct loops' 1.2 for 3 → 32, but no zoo model has one
-  // (LeNet's 6 channels stay on the direct loops; VGG's 64 were never on them).
+  // on 224×224 7.5 against 9.1; on one thread 7-22% in one run, level for 3 → 32 in another).
+  // Such a stem followed by a 2×2 max pool then runs unfused, its pool a pass of its own (the
+  // direct loops' pooled stores would round the sums differently): 2.0 ms against the pooled
+  // direct loops' 1.2 for 3 → 32, but no zoo model has one (LeNet's 6 channels stay on the direct
+  // loops; VGG's 64 were never on them).
   if (pass == ConvPass::Forward && few_channels_wins(p)) return ConvAlgo::ByImage;
   if (pass == ConvPass::Forward && few_channels_short_patches(p)) return ConvAlgo::Batched;
   for (ConvAlgo a : {ConvAlgo::Direct, ConvAlgo::Grid, ConvAlgo::ByImage})

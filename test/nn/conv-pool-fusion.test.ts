@@ -64,7 +64,7 @@ const CASES: Case[] = [
   { n: 5, c: 6, h: 12, w: 12, cOut: 16, k: 5 },                       // and its second
   { n: 2, c: 3, h: 11, w: 9, cOut: 7, k: 3, pad: 1 },                 // odd sizes: the last row and column dropped
   { n: 1, c: 4, h: 13, w: 17, cOut: 10, k: 3, pad: 2, dil: 2, groups: 2 },
-  { n: 1, c: 5, h: 32, w: 32, cOut: 32, k: 3, pad: 1 },               // simplecnn's second layer's size, one image in row blocks
+  { n: 1, c: 5, h: 32, w: 32, cOut: 32, k: 3, pad: 1 },               // 32×32 maps to 32 channels (5 inputs: not a stem), one image in row blocks
 ];
 
 // Layers Winograd takes in eval (32+ channels from 16 × 16 maps, 64+ below): pooled as the output
