@@ -17,8 +17,11 @@ const { step } = await trainingStep(root, { threads: 2, model, batch: Number(bat
 const threads = await import(pathToFileURL(resolve(root, 'dist/src/tensor/native.js')).href);
 const native = threads.native;
 
-// best[t][i]: the fastest time of the step's i-th native call at t threads; names[i]: its function.
+// best[t][i]: the fastest time of the step's i-th native call at t threads; names[i]: its
+// function, with a convolution's or a BatchNorm's shape.
 const best = { 1: [], 2: [] }, names = [];
+const shapeOf = (a) => a && typeof a === 'object' && ('cIn' in a ? ` ${a.n}x${a.cIn}x${a.h}x${a.w}->${a.cOut} ${a.kh}x${a.kw}/${a.strideH}` :
+  Array.isArray(a.shape) ? ` ${a.shape.join('x')}` : '');
 let index = 0, inNative = 0, recording = false;
 for (const name of Object.keys(native)) {
   const f = native[name];
@@ -31,7 +34,7 @@ for (const name of Object.keys(native)) {
     inNative += ms;
     const i = index++;
     if (recording) {
-      names[i] = name;
+      names[i] = name + (shapeOf(args[0]) || '');
       const b = best[threads.getThreads()];
       b[i] = Math.min(b[i] ?? Infinity, ms);
     }
@@ -61,7 +64,8 @@ console.log(`${model} batch ${batch}: fastest step ${stepMs[1].toFixed(1)} ms at
   `(${(stepMs[1] / stepMs[2]).toFixed(2)}x); native calls' fastest summed ${sum(best[1]).toFixed(1)} and ${sum(best[2]).toFixed(1)} ` +
   `(${(sum(best[1]) / sum(best[2])).toFixed(2)}x); JavaScript between them ${jsMs[1].toFixed(1)} and ${jsMs[2].toFixed(1)} ms`);
 const byName = new Map();
-names.forEach((name, i) => {
+names.forEach((named, i) => {
+  const name = named.split(' ')[0];
   const e = byName.get(name) ?? { calls: 0, one: 0, two: 0 };
   e.calls++;
   e.one += best[1][i];
@@ -76,6 +80,6 @@ for (const [name, e] of [...byName].sort((a, b) => excess(b[1].one, b[1].two) - 
 if (process.env.KEYS) {
   const order = names.map((_, i) => i).filter((i) => names[i]).sort((a, b) => excess(best[1][b], best[2][b]) - excess(best[1][a], best[2][a]));
   for (const i of order.slice(0, Number(process.env.KEYS))) {
-    console.log(`${String(i).padStart(4)} ${names[i].padEnd(26)} ${fmt(best[1][i])} ${fmt(best[2][i])}${fmt(excess(best[1][i], best[2][i]))}  ${(best[1][i] / best[2][i]).toFixed(2)}x`);
+    console.log(`${String(i).padStart(4)} ${names[i].padEnd(48)} ${fmt(best[1][i])} ${fmt(best[2][i])}${fmt(excess(best[1][i], best[2][i]))}  ${(best[1][i] / best[2][i]).toFixed(2)}x`);
   }
 }
