@@ -14,8 +14,8 @@ import { trainingStep } from './training-step.mjs';
 const [model = 'resnet18', batch = '128', steps = '16', top = '12'] = process.argv.slice(2);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { step } = await trainingStep(root, { threads: 2, model, batch: Number(batch) });
-const threads = await import(pathToFileURL(resolve(root, 'dist/src/tensor/native.js')).href);
-const native = threads.native;
+const nativeModule = await import(pathToFileURL(resolve(root, 'dist/src/tensor/native.js')).href);
+const native = nativeModule.native;
 
 // best[t][i]: the fastest time of the step's i-th native call at t threads; names[i]: its
 // function, with a convolution's or a BatchNorm's shape.
@@ -25,7 +25,7 @@ const shapeOf = (a) => a && typeof a === 'object' && ('cIn' in a ? ` ${a.n}x${a.
 let index = 0, inNative = 0, recording = false;
 for (const name of Object.keys(native)) {
   const f = native[name];
-  // Size and route queries are not work; the thread setters are this script's own.
+  // Size and route queries are not work (their time counts with the JavaScript's).
   if (typeof f !== 'function' || /Floats$|^convAlgo$|Threads$/.test(name)) continue;
   native[name] = function (...args) {
     const t0 = performance.now();
@@ -35,7 +35,7 @@ for (const name of Object.keys(native)) {
     const i = index++;
     if (recording) {
       names[i] = name + (shapeOf(args[0]) || '');
-      const b = best[threads.getThreads()];
+      const b = best[nativeModule.getThreads()];
       b[i] = Math.min(b[i] ?? Infinity, ms);
     }
     return out;
@@ -45,7 +45,7 @@ for (const name of Object.keys(native)) {
 const stepMs = { 1: Infinity, 2: Infinity }, jsMs = { 1: Infinity, 2: Infinity };
 for (let s = 0; s < Number(steps) + 2; s++) {
   for (const t of s % 2 ? [1, 2] : [2, 1]) {
-    threads.setThreads(t);
+    nativeModule.setThreads(t);
     recording = s >= 2;  // the first two steps allocate and pack
     index = 0;
     inNative = 0;
