@@ -4,12 +4,18 @@
 // training step opens ~140 regions, most of them within 50 us of the last. A thread that spins
 // first catches those, but on a shared CPU it holds a core the other processes and its own
 // descheduled teammate need: simplecnn training at 2 threads with two busy competitors ran ~30%
-// slower spinning 500 times than sleeping at once (issue 13). So the threads spin briefly only
-// when no other process is running when the addon loads, and sleep at once otherwise.
+// slower spinning 500 times than sleeping at once (issue 13). So the threads spin only when no
+// other process is running when the addon loads, and sleep at once otherwise.
+//
+// How long: a BatchNorm on 128×64×8×8 took 0.224-0.231 ms on 2 threads after 2000 spins (~50 us) against
+// 0.168 after 30000 (~0.7 ms; a pause is 24 ns on the Zen 4 host), where 1 thread took 0.220: the
+// worker had gone to sleep between calls. resnet18 training at 2 threads, 10 interleaved pairs of
+// `cnn bench train --steps 10` on that host: 30000 averaged 5% more images/s (best 858.6 against
+// 836.5); on the Zen 5 host 5 pairs had them level (1,383.3 against 1,379.9).
 import { readFileSync } from 'node:fs';
 
-/** Spins of an idle OpenMP thread before it sleeps on a free CPU (GOMP_SPINCOUNT: ~50 us of pause instructions here). */
-export const OPENMP_WAIT_SPINS = 2000;
+/** Spins of an idle OpenMP thread before it sleeps on a free CPU (GOMP_SPINCOUNT: ~0.7 ms of pause instructions on the Zen 4 host). */
+export const OPENMP_WAIT_SPINS = 30000;
 
 /**
  * Runnable threads of other processes now, the least of a few looks at /proc/loadavg's running

@@ -36,7 +36,8 @@ test('the threads spin first when no other thread is runnable, and sleep at once
   assert.deepEqual(chosen(undefined), { OMP_WAIT_POLICY: 'passive' });
   assert.deepEqual(chosen(0, { OMP_WAIT_POLICY: 'passive' }), { OMP_WAIT_POLICY: 'passive' });
   assert.deepEqual(chosen(0, { GOMP_SPINCOUNT: '10' }), { GOMP_SPINCOUNT: '10' });
-  assert.ok(OPENMP_WAIT_SPINS > 0 && OPENMP_WAIT_SPINS <= 10_000);
+  // Fewer than libgomp's own spins where no policy is set (300,000): the threads still sleep between steps.
+  assert.ok(OPENMP_WAIT_SPINS > 0 && OPENMP_WAIT_SPINS < 300_000);
 });
 
 test("other runnable threads: the least of a few looks at /proc/loadavg's running count, less the reader", () => {
