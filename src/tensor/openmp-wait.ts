@@ -7,10 +7,10 @@
 // slower spinning 500 times than sleeping at once (issue 13). So the threads spin only when no
 // other process is running when the addon loads, and sleep at once otherwise.
 //
-// How long: a BatchNorm on 128×64×8×8 took 0.224-0.231 ms on 2 threads after 2000 spins (~50 us) against
-// 0.168 after 30000 (~0.7 ms; a pause is 24 ns on the Zen 4 host), where 1 thread took 0.220: the
-// worker had gone to sleep between calls. resnet18 training at 2 threads, 10 interleaved pairs of
-// `cnn bench train --steps 10` on that host: 30000 averaged 5% more images/s (best 858.6 against
+// How long: a BatchNorm on 128×64×8×8 took 0.224-0.231 ms on 2 threads after 2000 spins (~50 us)
+// and 0.168 after 30000 (~0.7 ms; a pause is 24 ns on the Zen 4 host), where 1 thread took 0.220:
+// the worker had gone to sleep between calls. resnet18 training at 2 threads, 10 interleaved pairs
+// of `cnn bench train --steps 10` on that host: 30000 averaged 5% more images/s (best 858.6 against
 // 836.5); on the Zen 5 host 5 pairs had them level (1,383.3 against 1,379.9).
 import { readFileSync } from 'node:fs';
 
