@@ -17,9 +17,10 @@ const { step } = await trainingStep(root, { threads: 2, model, batch: Number(bat
 const nativeModule = await import(pathToFileURL(resolve(root, 'dist/src/tensor/native.js')).href);
 const native = nativeModule.native;
 
-// best[t][i]: the fastest time of the step's i-th native call at t threads; names[i]: its
-// function, with a convolution's or a BatchNorm's shape.
-const best = { 1: [], 2: [] }, names = [];
+// best[t][i]: the fastest time of the step's i-th native call at t threads; calls[t][i]: its
+// function and, for a convolution or a BatchNorm, its shape. The two counts must make the same
+// calls in the same order (a route that differs by thread count would shift every later position).
+const best = { 1: [], 2: [] }, calls = { 1: [], 2: [] };
 const shapeOf = (a) => a && typeof a === 'object' && ('cIn' in a ? ` ${a.n}x${a.cIn}x${a.h}x${a.w}->${a.cOut} ${a.kh}x${a.kw}/${a.strideH}` :
   Array.isArray(a.shape) ? ` ${a.shape.join('x')}` : '');
 let index = 0, inNative = 0, recording = false;
@@ -34,9 +35,9 @@ for (const name of Object.keys(native)) {
     inNative += ms;
     const i = index++;
     if (recording) {
-      names[i] = name + (shapeOf(args[0]) || '');
-      const b = best[nativeModule.getThreads()];
-      b[i] = Math.min(b[i] ?? Infinity, ms);
+      const t = nativeModule.getThreads();
+      calls[t][i] = { name, shape: shapeOf(args[0]) || '' };
+      best[t][i] = Math.min(best[t][i] ?? Infinity, ms);
     }
     return out;
   };
@@ -58,14 +59,19 @@ for (let s = 0; s < Number(steps) + 2; s++) {
   }
 }
 
+const differ = calls[1].findIndex((c, i) => c.name !== calls[2][i]?.name || c.shape !== calls[2][i]?.shape);
+if (differ >= 0 || calls[1].length !== calls[2].length) {
+  console.error(`step-call-scaling: the steps at 1 and 2 threads make different native calls (from call ${differ >= 0 ? differ : calls[1].length})`);
+  process.exit(1);
+}
+const names = calls[1];
 const sum = (a) => a.reduce((x, y) => x + (y ?? 0), 0);
 const fmt = (x) => x.toFixed(2).padStart(8);
 console.log(`${model} batch ${batch}: fastest step ${stepMs[1].toFixed(1)} ms at 1 thread, ${stepMs[2].toFixed(1)} at 2 ` +
   `(${(stepMs[1] / stepMs[2]).toFixed(2)}x); native calls' fastest summed ${sum(best[1]).toFixed(1)} and ${sum(best[2]).toFixed(1)} ` +
   `(${(sum(best[1]) / sum(best[2])).toFixed(2)}x); JavaScript between them ${jsMs[1].toFixed(1)} and ${jsMs[2].toFixed(1)} ms`);
 const byName = new Map();
-names.forEach((named, i) => {
-  const name = named.split(' ')[0];
+names.forEach(({ name }, i) => {
   const e = byName.get(name) ?? { calls: 0, one: 0, two: 0 };
   e.calls++;
   e.one += best[1][i];
@@ -78,8 +84,8 @@ for (const [name, e] of [...byName].sort((a, b) => excess(b[1].one, b[1].two) - 
   console.log(`${name.padEnd(30)} ${String(e.calls).padStart(5)} ${fmt(e.one)} ${fmt(e.two)}${fmt(excess(e.one, e.two))}  ${(e.one / e.two).toFixed(2)}x`);
 }
 if (process.env.KEYS) {
-  const order = names.map((_, i) => i).filter((i) => names[i]).sort((a, b) => excess(best[1][b], best[2][b]) - excess(best[1][a], best[2][a]));
+  const order = names.map((_, i) => i).sort((a, b) => excess(best[1][b], best[2][b]) - excess(best[1][a], best[2][a]));
   for (const i of order.slice(0, Number(process.env.KEYS))) {
-    console.log(`${String(i).padStart(4)} ${names[i].padEnd(48)} ${fmt(best[1][i])} ${fmt(best[2][i])}${fmt(excess(best[1][i], best[2][i]))}  ${(best[1][i] / best[2][i]).toFixed(2)}x`);
+    console.log(`${String(i).padStart(4)} ${(names[i].name + names[i].shape).padEnd(48)} ${fmt(best[1][i])} ${fmt(best[2][i])}${fmt(excess(best[1][i], best[2][i]))}  ${(best[1][i] / best[2][i]).toFixed(2)}x`);
   }
 }
