@@ -448,7 +448,9 @@ void conv2d_backward_weight(const Conv2dParams& p, const float* x, const float* 
   const bool done = (gemm_path && conv_algo_override() == ConvAlgo::Auto && pointwise_backward_weight(p, x, dy, dw, threads)) ||
                     (algo == ConvAlgo::Direct && conv2d_backward_weight_direct(p, x, dy, dw, threads)) ||
                     (algo == ConvAlgo::Grid && conv2d_backward_weight_grid(p, x, dy, dw, threads)) ||
-                    (algo == ConvAlgo::ByImage && conv2d_backward_weight_by_image(p, x, dy, dw, threads));
+                    (algo == ConvAlgo::ByImage && conv2d_backward_weight_by_image(p, x, dy, dw, threads)) ||
+                    (algo == ConvAlgo::Batched && conv_algo_override() == ConvAlgo::Auto &&
+                     conv2d_backward_weight_grid_batched(p, x, dy, dw, threads));
   for (int n0 = 0; n0 < p.n && !done; n0 += c.images) {
     const int g_images = std::min(c.images, p.n - n0);
     const long ld = (long)g_images * c.P;

@@ -309,6 +309,47 @@ bool conv2d_forward_grid_batched(const Conv2dParams& p, const float* x, const fl
   return true;
 }
 
+bool conv2d_backward_weight_grid_batched(const Conv2dParams& p, const float* x, const float* dy, float* dw, int threads,
+                                         long chunk_floats) {
+  if (p.stride_h != 1 || p.stride_w != 1 || p.pointwise() || p.out_h() * p.out_w() <= 1) return false;
+  const Isa isa = active_isa();
+  const int Hp = p.h + p.pad_t + p.pad_b, Wp = p.w + p.pad_l + p.pad_r, OH = p.out_h(), OW = p.out_w(), P = OH * OW;
+  const int cig = p.c_in / p.groups, cog = p.c_out / p.groups, K = cig * p.kh * p.kw;
+  const long per_image = std::max<long>((long)cig * Hp * Wp, (long)cog * P);
+  const int chunk = (int)std::max<long>(1, std::min<long>(p.n, (chunk_floats > 0 ? chunk_floats : kBatchedGridFloats) / per_image));
+  thread_local std::vector<float> pad_buf, dy_buf;
+  thread_local std::vector<const float*> tap_rows;
+  tap_rows.resize(K);
+  for (int n0 = 0; n0 < p.n; n0 += chunk) {
+    const int images = std::min(chunk, p.n - n0);
+    const long row = (long)images * Wp, plane = Hp * row, ld = (long)images * P;
+    float* xp = grow(pad_buf, cig * plane);
+    float* dyc = grow(dy_buf, cog * ld);
+    for (int gi = 0; gi < p.groups; ++gi) {
+      const float* xg = x + ((long)n0 * p.c_in + gi * cig) * p.h * p.w;
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && cig >= 2 * threads)
+      for (int c = 0; c < cig; ++c)
+        pad_planes(p, 1, Hp, Wp, xg + (long)c * p.h * p.w, xp + c * plane, images, (long)p.c_in * p.h * p.w);
+      for (int c = 0; c < cig; ++c)
+        for (int ki = 0; ki < p.kh; ++ki)
+          for (int kj = 0; kj < p.kw; ++kj)
+            tap_rows[(c * p.kh + ki) * p.kw + kj] = xp + c * plane + ki * p.dil_h * row + kj * p.dil_w;
+      // dY (cog × (oh, image, ow)): column (oh, j, ow) pairs with offset ((oh·images + j)·Wp + ow)
+      // of each tap row, OW-float segments Wp apart.
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && cog >= 2 * threads)
+      for (int co = 0; co < cog; ++co)
+        for (int j = 0; j < images; ++j) {
+          const float* src = dy + ((long)(n0 + j) * p.c_out + gi * cog + co) * P;
+          float* dst = dyc + co * ld + (long)j * OW;
+          for (int oh = 0; oh < OH; ++oh) std::memcpy(dst + (long)oh * images * OW, src + (long)oh * OW, sizeof(float) * OW);
+        }
+      sgemm_rows_t(isa, cog, K, (int)ld, 1.0f, dyc, (int)ld, tap_rows.data(), OW, Wp, n0 == 0 ? 0.0f : 1.0f,
+                   dw + (long)gi * cog * K, K, threads);
+    }
+  }
+  return true;
+}
+
 bool conv2d_backward_weight_grid(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                                  int threads) {
   Grid g;

@@ -25,6 +25,12 @@ bool conv2d_backward_input_grid(const Conv2dParams& p, const float* dy, const fl
 // OW to its image through the epilogue. False, having done nothing, where it does not suit.
 bool conv2d_forward_grid_batched(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
                                  int threads, const ConvEpilogue& e = {});
+// The batched path's stride-1 weight gradient without im2col: each chunk of images padded as
+// for the forward pass above, dY gathered in its grid's column order, and one threaded GEMM,
+// dW += dY · (tap rows)ᵀ, packing its B panels straight from the padded rows. dW only.
+// chunk_floats: padded floats per chunk (0: the batched path's budget; tests take several chunks).
+bool conv2d_backward_weight_grid_batched(const Conv2dParams& p, const float* x, const float* dy, float* dw, int threads,
+                                         long chunk_floats = 0);
 // dW only; the bias gradient is the caller's.
 bool conv2d_backward_weight_grid(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                                  int threads);

@@ -134,6 +134,32 @@ static void pack_b(const GemmKernel& K, bool transB, const float* B, int ldb, in
   const ProfileScope timed(ProfileCategory::Packing);
   const int nr = K.nr;
   if (jp0 >= jp1) return;
+  if (rows && transB) {
+    // op(B) = Bᵀ with B's rows given: op(B)'s column j is rows[j], its row p at p / seg · seg_stride
+    // + p % seg. The k-range's pieces (offset in a row, length) are the same in every row.
+    thread_local std::vector<long> pieces;
+    pieces.clear();
+    for (int p = p0; p < p0 + kc;) {
+      const int o = p % seg, len = std::min(seg - o, p0 + kc - p);
+      pieces.push_back((long)(p / seg) * seg_stride + o), pieces.push_back(len);
+      p += len;
+    }
+    for (int jp = jp0; jp < jp1; ++jp) {
+      const int c0 = jp * nr, w = std::min(nr, nc - c0);
+      float* dst = out + (jp - first) * stride;
+      for (int j = 0; j < w; ++j) {
+        const float* row = rows[j0 + c0 + j];
+        float* d = dst + j;
+        for (size_t i = 0; i < pieces.size(); i += 2) {
+          const float* src = row + pieces[i];
+          for (long q = 0; q < pieces[i + 1]; ++q, d += nr) *d = src[q];
+        }
+      }
+      for (int j = w; j < nr; ++j)
+        for (int p = 0; p < kc; ++p) dst[p * nr + j] = 0.0f;
+    }
+    return;
+  }
   if (rows && seg > 0 && seg != seg_stride) {
     // The ISA's gather packs a panel at a time where it can; the rest go piece by piece.
     thread_local std::vector<int> off, rest;
@@ -377,6 +403,12 @@ void sgemm_rows(Isa isa, int m, int n, int k, float alpha, const float* A, int l
                 long seg_stride, float beta, float* C, int ldc, int threads) {
   if (seg <= 0 || seg_stride < seg) seg = n, seg_stride = n;
   threaded_driver(isa, false, false, m, n, k, alpha, A, lda, nullptr, 0, rows, seg, seg_stride, beta, C, ldc, threads);
+}
+
+void sgemm_rows_t(Isa isa, int m, int n, int k, float alpha, const float* A, int lda, const float* const* rows, int seg,
+                  long seg_stride, float beta, float* C, int ldc, int threads) {
+  if (seg <= 0 || seg_stride < seg) seg = k, seg_stride = k;
+  threaded_driver(isa, false, true, m, n, k, alpha, A, lda, nullptr, 0, rows, seg, seg_stride, beta, C, ldc, threads);
 }
 
 long sgemm_packed_a_floats(Isa isa, int m, int k) {

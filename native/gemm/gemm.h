@@ -20,6 +20,12 @@ void sgemm_isa(Isa isa, bool transA, bool transB, int m, int n, int k, float alp
 void sgemm_rows(Isa isa, int m, int n, int k, float alpha, const float* A, int lda, const float* const* rows, int seg,
                 long seg_stride, float beta, float* C, int ldc, int threads);
 
+// C = alpha·A·Bᵀ + beta·C the same way with B (n × k) given by rows: row j is rows[j], its
+// column p at p / seg · seg_stride + p % seg (a convolution's weight gradient: dY times the
+// transposed tap rows of a batch's padded images, with no column matrix).
+void sgemm_rows_t(Isa isa, int m, int n, int k, float alpha, const float* A, int lda, const float* const* rows, int seg,
+                  long seg_stride, float beta, float* C, int ldc, int threads);
+
 // A left factor packed once for many single-threaded products: a convolution's weights, shared
 // by threads that each take a slice of the images. Ap holds sgemm_packed_a_floats(isa, m, k).
 long sgemm_packed_a_floats(Isa isa, int m, int k);

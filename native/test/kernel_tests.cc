@@ -631,6 +631,37 @@ static void test_conv_grid_batched(Isa isa) {
     }
 }
 
+// The batched path's stride-1 weight gradient packed straight from a chunk's padded rows
+// (conv2d_backward_weight_grid_batched, every ISA) against conv2d_ref: 7×7 maps of odd channel
+// counts whose product's k-blocks end mid-row, dilation with asymmetric pads and groups, 2×2 maps;
+// each in one chunk and in chunks of 2 images (the later ones adding to dW), 1-3 threads.
+static void test_conv_grid_batched_weight(Isa isa) {
+  std::mt19937 rng(23);
+  const Conv2dParams cases[] = {{9, 37, 7, 7, 29, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+                                {5, 24, 6, 5, 18, 3, 3, 1, 1, 2, 1, 1, 2, 2, 1, 2},
+                                {9, 20, 2, 2, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}};
+  for (const auto& p : cases) {
+    const size_t ys = (size_t)p.n * p.c_out * p.out_h() * p.out_w(), ws = (size_t)p.c_out * (p.c_in / p.groups) * p.kh * p.kw;
+    auto x = random_vec((size_t)p.n * p.c_in * p.h * p.w, rng), dy = random_vec(ys, rng);
+    std::vector<float> want(ws), db(p.c_out);
+    conv2d_ref_backward_weight(p, x.data(), dy.data(), want.data(), db.data());
+    const long two_images = 2L * (p.c_in / p.groups) * (p.h + p.pad_t + p.pad_b) * (p.w + p.pad_l + p.pad_r);
+    for (long chunk : {0L, two_images})
+      for (int threads : {1, 2, 3}) {
+        std::vector<float> got(ws, NAN);
+        char name[160];
+        std::snprintf(name, sizeof name, "grid batched weight[%s] cin=%d cout=%d %dx%d g%d chunk=%ld threads=%d", isa_name(isa),
+                      p.c_in, p.c_out, p.h, p.w, p.groups, chunk, threads);
+        if (!conv2d_backward_weight_grid_batched(p, x.data(), dy.data(), got.data(), threads, chunk)) {
+          std::printf("FAIL %s: declined\n", name);
+          ++g_fail;
+          continue;
+        }
+        check_close(name, got, want, 1e-4f, 1e-4f);
+      }
+  }
+}
+
 // Stride 2 across rows wide enough (OW >= 16) for the row-segment im2col and col2im (vector
 // gathers and scatter-adds): one pad side 0, the other 2, and a dilated case; on each path that
 // uses them. Its own random stream, so the later tests' inputs stay as they were.
@@ -1428,6 +1459,7 @@ int main() {
     test_conv_mapped(isa);
     test_conv_packed_weights(isa);
     test_conv_grid_batched(isa);
+    test_conv_grid_batched_weight(isa);
     test_conv_small_planes(isa);
     test_conv_pointwise_runs(isa);
     test_few_channels(isa);

@@ -73,6 +73,9 @@ const KINDS_ROW: OptionRow<'kind', OpKind[]> = {
 const OPS_ROWS = [
   KINDS_ROW,
   numberRow('batch', '--batch <n>', { integer: true, min: 1, max: 4096, default: 8, help: 'images per convolution call', group }),
+  numberRow('rounds', '--rounds <n>', {
+    integer: true, min: 1, max: 100, default: 2, help: 'passes over every case; each row reports its fastest (on a shared CPU one pass can catch a slow minute)', group,
+  }),
   JSON_ROW,
 ] as const;
 
@@ -81,7 +84,7 @@ function addOpsBench(bench: Command): void {
     .action(async (opts: CommandOptions<typeof OPS_ROWS>) => {
     const { benchOps } = await import('../bench/ops.js');
     if (!opts.json) console.log('kind       pass            shape                      threads  algo       GFLOP/s   peak  % of peak');
-    const rows = benchOps({ batch: opts.batch, kinds: opts.kind }, (r) => {
+    const rows = benchOps({ batch: opts.batch, kinds: opts.kind, rounds: opts.rounds }, (r) => {
       if (opts.json) return console.log(JSON.stringify(r));
       console.log(`${r.kind.padEnd(10)} ${r.pass.padEnd(15)} ${r.shape.join(',').padEnd(26)} ${String(r.threads).padStart(7)}  ${r.algo.padEnd(9)} ${r.gflops.toFixed(1).padStart(8)} ${r.peak_gflops.toFixed(0).padStart(6)}  ${(100 * r.fraction_of_peak).toFixed(1).padStart(8)}%`);
     });

@@ -40,8 +40,17 @@ test('benchOps reports each pass beside the peak, with the path the dispatcher t
   assert.deepEqual(rows[0].shape, [1, 144, 56, 56, 144, 3, 1]);
 });
 
+test('benchOps over several rounds reports each row once, in the order of one round', () => {
+  const one = benchOps({ batch: 1, threads: [1], kinds: ['depthwise'], budgetSeconds: 0 });
+  const seen: string[] = [];
+  const two = benchOps({ batch: 1, threads: [1], kinds: ['depthwise'], budgetSeconds: 0, rounds: 2 }, (r) => seen.push(`${r.shape} ${r.pass}`));
+  const keys = (rows: typeof one) => rows.map((r) => `${r.shape} ${r.pass}`);
+  assert.deepEqual(keys(two), keys(one));
+  assert.deepEqual(seen, keys(one));
+});
+
 test('cnn bench ops --json prints one row per pass and refuses an unknown --kind', () => {
-  const r = runCli(['bench', 'ops', '--json', '--kind', 'gemm', '--threads', '1']);
+  const r = runCli(['bench', 'ops', '--json', '--kind', 'gemm', '--threads', '1', '--rounds', '1']);
   assert.equal(r.status, 0, r.stderr);
   const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.equal(rows.length, 1);

@@ -152,6 +152,7 @@ const cases: { args: () => string[]; message: RegExp; env?: Record<string, strin
   { args: () => ['bench', 'gemm', '--sizes', '0,256'], message: /--sizes/ },
   { args: () => ['bench', 'data', '--augment', 'extreme'], message: /--augment/ },
   { args: () => ['bench', 'ops', '--batch', '0'], message: /--batch/ },
+  { args: () => ['bench', 'ops', '--rounds', '0'], message: /--rounds/ },
   { args: () => ['bench', 'eval', '--model', 'lenet5', '--steps', '0'], message: /--steps/ },
   { args: () => ['bench', 'train'], message: /required option '--model <name>' not specified/ },
   { args: () => ['models', '--threads', '2'], message: /unknown option '--threads'/ },
