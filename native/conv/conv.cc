@@ -180,7 +180,9 @@ ConvAlgo choose(const Conv2dParams& p, ConvPass pass, int threads, bool u = fals
       case ConvAlgo::Direct:
         return (!p.pointwise() || p.out_h() * p.out_w() >= kDirectMinPointwisePixels) && conv_direct_suits(p, pass, threads);
       case ConvAlgo::Grid: return conv_grid_suits(p, pass, threads);
-      case ConvAlgo::ByImage: return conv_by_image_suits(p, pass, threads);
+      case ConvAlgo::ByImage:
+        return conv_by_image_suits(p, pass, threads) &&
+               !(pass == ConvPass::BackwardWeight && conv_algo_override() == ConvAlgo::Auto && conv_grid_batched_weight_wins(p));
       case ConvAlgo::DenseMap: return false;  // taken before taps are cut, or not at all
       default: return true;
     }

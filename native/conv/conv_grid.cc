@@ -309,9 +309,17 @@ bool conv2d_forward_grid_batched(const Conv2dParams& p, const float* x, const fl
   return true;
 }
 
+bool conv_grid_batched_weight_suits(const Conv2dParams& p) {
+  return p.stride_h == 1 && p.stride_w == 1 && !p.pointwise() && p.out_h() * p.out_w() > 1;
+}
+
+bool conv_grid_batched_weight_wins(const Conv2dParams& p) {
+  return conv_grid_batched_weight_suits(p) && (long)(p.c_out / p.groups) * (p.c_in / p.groups) * p.kh * p.kw > kRunWeights;
+}
+
 bool conv2d_backward_weight_grid_batched(const Conv2dParams& p, const float* x, const float* dy, float* dw, int threads,
                                          long chunk_floats) {
-  if (p.stride_h != 1 || p.stride_w != 1 || p.pointwise() || p.out_h() * p.out_w() <= 1) return false;
+  if (!conv_grid_batched_weight_suits(p)) return false;
   const Isa isa = active_isa();
   const int Hp = p.h + p.pad_t + p.pad_b, Wp = p.w + p.pad_l + p.pad_r, OH = p.out_h(), OW = p.out_w(), P = OH * OW;
   const int cig = p.c_in / p.groups, cog = p.c_out / p.groups, K = cig * p.kh * p.kw;
