@@ -264,42 +264,62 @@ bool batched_grid_suits(const Conv2dParams& p) {
          gemm_kernel_for(active_isa()).pack_gather;
 }
 
+// The batched grid's geometry: chunks of `chunk` images, each group's planes padded with their
+// rows interleaved (pad_planes) into one grid whose column (oh, j, ow) is offset
+// ((oh·images + j)·Wp + ow) of each tap's row: OW-float segments Wp apart.
+struct BatchedGrid {
+  int Hp, Wp, OH, OW, P, cig, cog, K, chunk;
+
+  BatchedGrid(const Conv2dParams& p, long chunk_floats) {
+    Hp = p.h + p.pad_t + p.pad_b, Wp = p.w + p.pad_l + p.pad_r, OH = p.out_h(), OW = p.out_w(), P = OH * OW;
+    cig = p.c_in / p.groups, cog = p.c_out / p.groups, K = cig * p.kh * p.kw;
+    const long per_image = std::max<long>((long)cig * Hp * Wp, (long)cog * P);
+    chunk = (int)std::max<long>(1, std::min<long>(p.n, chunk_floats / per_image));
+  }
+
+  // Images [n0, n0 + images) of group gi padded into xp (cig × Hp × images·Wp floats), and each
+  // tap's row of that grid, in the weights' (c, ki, kj) order, into tap_rows.
+  void pad(const Conv2dParams& p, const float* x, int n0, int images, int gi, float* xp, const float** tap_rows,
+           int threads) const {
+    const long row = (long)images * Wp, plane = Hp * row;
+    const float* xg = x + ((long)n0 * p.c_in + gi * cig) * p.h * p.w;
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && cig >= 2 * threads)
+    for (int c = 0; c < cig; ++c)
+      pad_planes(p, 1, Hp, Wp, xg + (long)c * p.h * p.w, xp + c * plane, images, (long)p.c_in * p.h * p.w);
+    for (int c = 0; c < cig; ++c)
+      for (int ki = 0; ki < p.kh; ++ki)
+        for (int kj = 0; kj < p.kw; ++kj)
+          tap_rows[(c * p.kh + ki) * p.kw + kj] = xp + c * plane + ki * p.dil_h * row + kj * p.dil_w;
+  }
+};
+
 }  // namespace
 
 bool conv2d_forward_grid_batched(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y,
                                  int threads, const ConvEpilogue& e) {
   if (!batched_grid_suits(p)) return false;
   const Isa isa = active_isa();
-  const int Hp = p.h + p.pad_t + p.pad_b, Wp = p.w + p.pad_l + p.pad_r, OH = p.out_h(), OW = p.out_w(), P = OH * OW;
-  const int cig = p.c_in / p.groups, cog = p.c_out / p.groups, K = cig * p.kh * p.kw;
-  const long per_image = std::max<long>((long)cig * Hp * Wp, (long)cog * P);
-  const int chunk = (int)std::max<long>(1, std::min<long>(p.n, kBatchedGridFloats / per_image));
+  const BatchedGrid g(p, kBatchedGridFloats);
+  const int OW = g.OW, P = g.P, cog = g.cog, K = g.K;
   thread_local std::vector<float> pad_buf, out_buf;
   thread_local std::vector<const float*> tap_rows;
   tap_rows.resize(K);
-  for (int n0 = 0; n0 < p.n; n0 += chunk) {
-    const int images = std::min(chunk, p.n - n0);
-    const long row = (long)images * Wp, plane = Hp * row, ld = (long)images * P;
-    float* xp = grow(pad_buf, cig * plane);
+  for (int n0 = 0; n0 < p.n; n0 += g.chunk) {
+    const int images = std::min(g.chunk, p.n - n0);
+    const long ld = (long)images * P;
+    float* xp = grow(pad_buf, (long)g.cig * g.Hp * images * g.Wp);
     float* out = grow(out_buf, cog * ld);
     for (int gi = 0; gi < p.groups; ++gi) {
-      const float* xg = x + ((long)n0 * p.c_in + gi * cig) * p.h * p.w;
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && cig >= 2 * threads)
-      for (int c = 0; c < cig; ++c)
-        pad_planes(p, 1, Hp, Wp, xg + (long)c * p.h * p.w, xp + c * plane, images, (long)p.c_in * p.h * p.w);
-      for (int c = 0; c < cig; ++c)
-        for (int ki = 0; ki < p.kh; ++ki)
-          for (int kj = 0; kj < p.kw; ++kj)
-            tap_rows[(c * p.kh + ki) * p.kw + kj] = xp + c * plane + ki * p.dil_h * row + kj * p.dil_w;
-      // out (cog × (oh, image, ow)): column (oh, j, ow) reads ((oh·images + j)·Wp + ow) of each tap row.
-      sgemm_rows(isa, cog, (int)ld, K, 1.0f, w + (long)gi * cog * K, K, tap_rows.data(), OW, Wp, 0.0f, out, (int)ld, threads);
+      g.pad(p, x, n0, images, gi, xp, tap_rows.data(), threads);
+      // out (cog × (oh, image, ow)), the grid's columns.
+      sgemm_rows(isa, cog, (int)ld, K, 1.0f, w + (long)gi * cog * K, K, tap_rows.data(), OW, g.Wp, 0.0f, out, (int)ld, threads);
 #pragma omp parallel for collapse(2) num_threads(threads) schedule(static) if (threads > 1)
       for (int j = 0; j < images; ++j)
         for (int co = 0; co < cog; ++co) {
           float* d = y + ((long)(n0 + j) * p.c_out + gi * cog + co) * P;
           const float* src = out + co * ld + (long)j * OW;
           const float bias = b ? b[gi * cog + co] : 0.0f;
-          for (int oh = 0; oh < OH; ++oh, d += OW, src += (long)images * OW) {
+          for (int oh = 0; oh < g.OH; ++oh, d += OW, src += (long)images * OW) {
             if (!b && !e.any()) std::memcpy(d, src, sizeof(float) * OW);
             else epilogue_run(d, src, OW, bias, e.residual ? e.residual + (d - y) : nullptr, e);
           }
@@ -321,37 +341,27 @@ bool conv2d_backward_weight_grid_batched(const Conv2dParams& p, const float* x, 
                                          long chunk_floats) {
   if (!conv_grid_batched_weight_suits(p)) return false;
   const Isa isa = active_isa();
-  const int Hp = p.h + p.pad_t + p.pad_b, Wp = p.w + p.pad_l + p.pad_r, OH = p.out_h(), OW = p.out_w(), P = OH * OW;
-  const int cig = p.c_in / p.groups, cog = p.c_out / p.groups, K = cig * p.kh * p.kw;
-  const long per_image = std::max<long>((long)cig * Hp * Wp, (long)cog * P);
-  const int chunk = (int)std::max<long>(1, std::min<long>(p.n, (chunk_floats > 0 ? chunk_floats : kBatchedGridFloats) / per_image));
+  const BatchedGrid g(p, chunk_floats > 0 ? chunk_floats : kBatchedGridFloats);
+  const int OW = g.OW, P = g.P, cog = g.cog, K = g.K;
   thread_local std::vector<float> pad_buf, dy_buf;
   thread_local std::vector<const float*> tap_rows;
   tap_rows.resize(K);
-  for (int n0 = 0; n0 < p.n; n0 += chunk) {
-    const int images = std::min(chunk, p.n - n0);
-    const long row = (long)images * Wp, plane = Hp * row, ld = (long)images * P;
-    float* xp = grow(pad_buf, cig * plane);
+  for (int n0 = 0; n0 < p.n; n0 += g.chunk) {
+    const int images = std::min(g.chunk, p.n - n0);
+    const long ld = (long)images * P;
+    float* xp = grow(pad_buf, (long)g.cig * g.Hp * images * g.Wp);
     float* dyc = grow(dy_buf, cog * ld);
     for (int gi = 0; gi < p.groups; ++gi) {
-      const float* xg = x + ((long)n0 * p.c_in + gi * cig) * p.h * p.w;
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && cig >= 2 * threads)
-      for (int c = 0; c < cig; ++c)
-        pad_planes(p, 1, Hp, Wp, xg + (long)c * p.h * p.w, xp + c * plane, images, (long)p.c_in * p.h * p.w);
-      for (int c = 0; c < cig; ++c)
-        for (int ki = 0; ki < p.kh; ++ki)
-          for (int kj = 0; kj < p.kw; ++kj)
-            tap_rows[(c * p.kh + ki) * p.kw + kj] = xp + c * plane + ki * p.dil_h * row + kj * p.dil_w;
-      // dY (cog × (oh, image, ow)): column (oh, j, ow) pairs with offset ((oh·images + j)·Wp + ow)
-      // of each tap row, OW-float segments Wp apart.
+      g.pad(p, x, n0, images, gi, xp, tap_rows.data(), threads);
+      // dY in the grid's column order (cog × (oh, image, ow)).
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && cog >= 2 * threads)
       for (int co = 0; co < cog; ++co)
         for (int j = 0; j < images; ++j) {
           const float* src = dy + ((long)(n0 + j) * p.c_out + gi * cog + co) * P;
           float* dst = dyc + co * ld + (long)j * OW;
-          for (int oh = 0; oh < OH; ++oh) std::memcpy(dst + (long)oh * images * OW, src + (long)oh * OW, sizeof(float) * OW);
+          for (int oh = 0; oh < g.OH; ++oh) std::memcpy(dst + (long)oh * images * OW, src + (long)oh * OW, sizeof(float) * OW);
         }
-      sgemm_rows_t(isa, cog, K, (int)ld, 1.0f, dyc, (int)ld, tap_rows.data(), OW, Wp, n0 == 0 ? 0.0f : 1.0f,
+      sgemm_rows_t(isa, cog, K, (int)ld, 1.0f, dyc, (int)ld, tap_rows.data(), OW, g.Wp, n0 == 0 ? 0.0f : 1.0f,
                    dw + (long)gi * cog * K, K, threads);
     }
   }
