@@ -277,19 +277,29 @@ struct BatchedGrid {
     chunk = (int)std::max<long>(1, std::min<long>(p.n, chunk_floats / per_image));
   }
 
-  // Images [n0, n0 + images) of group gi padded into xp (cig × Hp × images·Wp floats), and each
-  // tap's row of that grid, in the weights' (c, ki, kj) order, into tap_rows.
-  void pad(const Conv2dParams& p, const float* x, int n0, int images, int gi, float* xp, const float** tap_rows,
-           int threads) const {
-    const long row = (long)images * Wp, plane = Hp * row;
-    const float* xg = x + ((long)n0 * p.c_in + gi * cig) * p.h * p.w;
+  // body(n0, images, gi, tap_rows) for each chunk of images and each group, with that chunk's group
+  // planes padded and tap_rows holding each tap's row of their grid, in the weights' (c, ki, kj) order.
+  template <class Body>
+  void for_each_chunk(const Conv2dParams& p, const float* x, int threads, Body body) const {
+    thread_local std::vector<float> pad_buf;
+    thread_local std::vector<const float*> tap_rows;
+    tap_rows.resize(K);
+    for (int n0 = 0; n0 < p.n; n0 += chunk) {
+      const int images = std::min(chunk, p.n - n0);
+      const long row = (long)images * Wp, plane = Hp * row;
+      float* xp = grow(pad_buf, cig * plane);
+      for (int gi = 0; gi < p.groups; ++gi) {
+        const float* xg = x + ((long)n0 * p.c_in + gi * cig) * p.h * p.w;
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && cig >= 2 * threads)
-    for (int c = 0; c < cig; ++c)
-      pad_planes(p, 1, Hp, Wp, xg + (long)c * p.h * p.w, xp + c * plane, images, (long)p.c_in * p.h * p.w);
-    for (int c = 0; c < cig; ++c)
-      for (int ki = 0; ki < p.kh; ++ki)
-        for (int kj = 0; kj < p.kw; ++kj)
-          tap_rows[(c * p.kh + ki) * p.kw + kj] = xp + c * plane + ki * p.dil_h * row + kj * p.dil_w;
+        for (int c = 0; c < cig; ++c)
+          pad_planes(p, 1, Hp, Wp, xg + (long)c * p.h * p.w, xp + c * plane, images, (long)p.c_in * p.h * p.w);
+        for (int c = 0; c < cig; ++c)
+          for (int ki = 0; ki < p.kh; ++ki)
+            for (int kj = 0; kj < p.kw; ++kj)
+              tap_rows[(c * p.kh + ki) * p.kw + kj] = xp + c * plane + ki * p.dil_h * row + kj * p.dil_w;
+        body(n0, images, gi, tap_rows.data());
+      }
+    }
   }
 };
 
@@ -301,31 +311,24 @@ bool conv2d_forward_grid_batched(const Conv2dParams& p, const float* x, const fl
   const Isa isa = active_isa();
   const BatchedGrid g(p, kBatchedGridFloats);
   const int OW = g.OW, P = g.P, cog = g.cog, K = g.K;
-  thread_local std::vector<float> pad_buf, out_buf;
-  thread_local std::vector<const float*> tap_rows;
-  tap_rows.resize(K);
-  for (int n0 = 0; n0 < p.n; n0 += g.chunk) {
-    const int images = std::min(g.chunk, p.n - n0);
+  thread_local std::vector<float> out_buf;
+  g.for_each_chunk(p, x, threads, [&](int n0, int images, int gi, const float* const* tap_rows) {
     const long ld = (long)images * P;
-    float* xp = grow(pad_buf, (long)g.cig * g.Hp * images * g.Wp);
     float* out = grow(out_buf, cog * ld);
-    for (int gi = 0; gi < p.groups; ++gi) {
-      g.pad(p, x, n0, images, gi, xp, tap_rows.data(), threads);
-      // out (cog × (oh, image, ow)), the grid's columns.
-      sgemm_rows(isa, cog, (int)ld, K, 1.0f, w + (long)gi * cog * K, K, tap_rows.data(), OW, g.Wp, 0.0f, out, (int)ld, threads);
+    // out (cog × (oh, image, ow)), the grid's columns.
+    sgemm_rows(isa, cog, (int)ld, K, 1.0f, w + (long)gi * cog * K, K, tap_rows, OW, g.Wp, 0.0f, out, (int)ld, threads);
 #pragma omp parallel for collapse(2) num_threads(threads) schedule(static) if (threads > 1)
-      for (int j = 0; j < images; ++j)
-        for (int co = 0; co < cog; ++co) {
-          float* d = y + ((long)(n0 + j) * p.c_out + gi * cog + co) * P;
-          const float* src = out + co * ld + (long)j * OW;
-          const float bias = b ? b[gi * cog + co] : 0.0f;
-          for (int oh = 0; oh < g.OH; ++oh, d += OW, src += (long)images * OW) {
-            if (!b && !e.any()) std::memcpy(d, src, sizeof(float) * OW);
-            else epilogue_run(d, src, OW, bias, e.residual ? e.residual + (d - y) : nullptr, e);
-          }
+    for (int j = 0; j < images; ++j)
+      for (int co = 0; co < cog; ++co) {
+        float* d = y + ((long)(n0 + j) * p.c_out + gi * cog + co) * P;
+        const float* src = out + co * ld + (long)j * OW;
+        const float bias = b ? b[gi * cog + co] : 0.0f;
+        for (int oh = 0; oh < g.OH; ++oh, d += OW, src += (long)images * OW) {
+          if (!b && !e.any()) std::memcpy(d, src, sizeof(float) * OW);
+          else epilogue_run(d, src, OW, bias, e.residual ? e.residual + (d - y) : nullptr, e);
         }
-    }
-  }
+      }
+  });
   return true;
 }
 
@@ -343,28 +346,21 @@ bool conv2d_backward_weight_grid_batched(const Conv2dParams& p, const float* x, 
   const Isa isa = active_isa();
   const BatchedGrid g(p, chunk_floats > 0 ? chunk_floats : kBatchedGridFloats);
   const int OW = g.OW, P = g.P, cog = g.cog, K = g.K;
-  thread_local std::vector<float> pad_buf, dy_buf;
-  thread_local std::vector<const float*> tap_rows;
-  tap_rows.resize(K);
-  for (int n0 = 0; n0 < p.n; n0 += g.chunk) {
-    const int images = std::min(g.chunk, p.n - n0);
+  thread_local std::vector<float> dy_buf;
+  g.for_each_chunk(p, x, threads, [&](int n0, int images, int gi, const float* const* tap_rows) {
     const long ld = (long)images * P;
-    float* xp = grow(pad_buf, (long)g.cig * g.Hp * images * g.Wp);
     float* dyc = grow(dy_buf, cog * ld);
-    for (int gi = 0; gi < p.groups; ++gi) {
-      g.pad(p, x, n0, images, gi, xp, tap_rows.data(), threads);
-      // dY in the grid's column order (cog × (oh, image, ow)).
+    // dY in the grid's column order (cog × (oh, image, ow)).
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && cog >= 2 * threads)
-      for (int co = 0; co < cog; ++co)
-        for (int j = 0; j < images; ++j) {
-          const float* src = dy + ((long)(n0 + j) * p.c_out + gi * cog + co) * P;
-          float* dst = dyc + co * ld + (long)j * OW;
-          for (int oh = 0; oh < g.OH; ++oh) std::memcpy(dst + (long)oh * images * OW, src + (long)oh * OW, sizeof(float) * OW);
-        }
-      sgemm_rows_t(isa, cog, K, (int)ld, 1.0f, dyc, (int)ld, tap_rows.data(), OW, g.Wp, n0 == 0 ? 0.0f : 1.0f,
-                   dw + (long)gi * cog * K, K, threads);
-    }
-  }
+    for (int co = 0; co < cog; ++co)
+      for (int j = 0; j < images; ++j) {
+        const float* src = dy + ((long)(n0 + j) * p.c_out + gi * cog + co) * P;
+        float* dst = dyc + co * ld + (long)j * OW;
+        for (int oh = 0; oh < g.OH; ++oh) std::memcpy(dst + (long)oh * images * OW, src + (long)oh * OW, sizeof(float) * OW);
+      }
+    sgemm_rows_t(isa, cog, K, (int)ld, 1.0f, dyc, (int)ld, tap_rows, OW, g.Wp, n0 == 0 ? 0.0f : 1.0f, dw + (long)gi * cog * K,
+                 K, threads);
+  });
   return true;
 }
 
