@@ -147,7 +147,18 @@ static void pack_b(const GemmKernel& K, bool transB, const float* B, int ldb, in
     for (int jp = jp0; jp < jp1; ++jp) {
       const int c0 = jp * nr, w = std::min(nr, nc - c0);
       float* dst = out + (jp - first) * stride;
-      for (int j = 0; j < w; ++j) {
+      int j = 0;
+      // Four rows at a time: each panel row gets 4 adjacent floats (one vector store) where one
+      // row at a time stored single floats nr apart.
+      for (; j + 4 <= w; j += 4) {
+        const float *r0 = rows[j0 + c0 + j], *r1 = rows[j0 + c0 + j + 1], *r2 = rows[j0 + c0 + j + 2], *r3 = rows[j0 + c0 + j + 3];
+        float* d = dst + j;
+        for (size_t i = 0; i < pieces.size(); i += 2) {
+          const long o = pieces[i];
+          for (long q = o; q < o + pieces[i + 1]; ++q, d += nr) d[0] = r0[q], d[1] = r1[q], d[2] = r2[q], d[3] = r3[q];
+        }
+      }
+      for (; j < w; ++j) {
         const float* row = rows[j0 + c0 + j];
         float* d = dst + j;
         for (size_t i = 0; i < pieces.size(); i += 2) {
