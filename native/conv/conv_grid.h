@@ -27,16 +27,16 @@ bool conv2d_forward_grid_batched(const Conv2dParams& p, const float* x, const fl
                                  int threads, const ConvEpilogue& e = {});
 // The batched path's stride-1 weight gradient without im2col: each chunk of images padded as
 // for the forward pass above, dY gathered in its grid's column order, and one threaded GEMM,
-// dW += dY · (tap rows)ᵀ, packing its B panels straight from the padded rows. dW only.
+// dW += dY · (tap rows)ᵀ, packing its B panels straight from the padded rows. dW only; false,
+// having done nothing, where it does not suit (stride 1, not 1×1, more than one output pixel).
 // chunk_floats: padded floats per chunk (0: the batched path's budget; tests take several chunks).
-// Suits: stride 1, not 1×1, more than one output pixel.
+bool conv2d_backward_weight_grid_batched(const Conv2dParams& p, const float* x, const float* dy, float* dw, int threads,
+                                         long chunk_floats = 0);
 bool conv_grid_batched_weight_suits(const Conv2dParams& p);
 // Where it beats by-image's runs: weights above 4 MB, which by-image streams into a per-thread sum
 // run after run (1 thread, 512 channels on 7×7 maps at batch 8-32: 93-98 GFLOP/s against 84-90;
 // 256 channels stay by-image, level or ahead).
 bool conv_grid_batched_weight_wins(const Conv2dParams& p);
-bool conv2d_backward_weight_grid_batched(const Conv2dParams& p, const float* x, const float* dy, float* dw, int threads,
-                                         long chunk_floats = 0);
 // dW only; the bias gradient is the caller's.
 bool conv2d_backward_weight_grid(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                                  int threads);
