@@ -240,32 +240,54 @@ bool conv2d_backward_input_by_image(const Conv2dParams& p, const float* dy, cons
   return true;
 }
 
+// The weight gradient's product as dWᵀ (K × cog) = col · dYᵀ where that takes 5% fewer register
+// tiles than dW = dY · colᵀ: output channels a multiple of the tile's width fill every panel where
+// K ends in a ragged one, or cog in ragged rows (the stem's 64 × 147 on 12×32 tiles: 26 against
+// 30; 64 → 64 3×3: 96 against 108). Each tile adds the same products in the same order either way.
+static bool weight_product_transposed(const Conv2dParams& p) {
+  const GemmKernel& k = gemm_kernel_for(active_isa());
+  const long cog = p.c_out / p.groups, K = (long)p.c_in / p.groups * p.kh * p.kw;
+  auto tiles = [&](long m, long n) { return (m + k.mr - 1) / k.mr * ((n + k.nr - 1) / k.nr); };
+  return tiles(K, cog) * 20 <= tiles(cog, K) * 19;
+}
+
 bool conv2d_backward_weight_by_image(const Conv2dParams& p, const float* x, const float* dy,
                                      float* dw, int threads) {
   Split s;
   if (!plan_pass(p, ConvPass::BackwardWeight, threads, &s)) return false;
-  thread_local std::vector<float> col_buf, dy_buf;  // one pair per OpenMP thread
-  sum_over_items(s.items, (long)p.c_out * s.K, dw, threads, [&](long it, float* mine, int) {
+  const bool transposed = weight_product_transposed(p);
+  thread_local std::vector<float> col_buf, dy_buf, dwt_buf;  // one each per OpenMP thread
+  float* sums = transposed ? grow(dwt_buf, (long)p.c_out * s.K) : dw;
+  sum_over_items(s.items, (long)p.c_out * s.K, sums, threads, [&](long it, float* mine, int) {
     const Item t = item(p, s, it);
     const float* xg = x + ((long)t.i0 * p.c_in + t.g * s.cig) * p.h * p.w;
     // A run of images is laid side by side: dY (cog × images·P) and col (K × images·P).
-    const float *A = dy + ((long)t.i0 * p.c_out + t.g * s.cog) * s.P + t.q0, *B = xg + t.q0;
-    int depth = t.q1 - t.q0, lda = s.P, ldb = s.P;
+    const float *D = dy + ((long)t.i0 * p.c_out + t.g * s.cog) * s.P + t.q0, *X = xg + t.q0;
+    int depth = t.q1 - t.q0, ldd = s.P, ldx = s.P;
     if (t.images > 1) {
-      depth = lda = ldb = t.images * s.P;
+      depth = ldd = ldx = t.images * s.P;
       float* dyc = grow(dy_buf, (long)s.cog * depth);
       float* col = grow(col_buf, (long)s.K * depth);
       gather_run(p, s, t, dy, dyc);
       run_columns(p, s, x, t, col);
-      A = dyc, B = col;
+      D = dyc, X = col;
     } else if (!p.pointwise()) {
       float* col = grow(col_buf, (long)s.K * s.cols);
       im2col(p, xg, s.cig, t.q0, t.q1, col, s.cols);
-      B = col, ldb = s.cols;
+      X = col, ldx = s.cols;
     }
-    // dW_g (cog × K) += dY (cog × depth) · colᵀ (depth × K)
-    sgemm(false, true, s.cog, s.K, depth, 1.0f, A, lda, B, ldb, 1.0f, mine + (long)t.g * s.cog * s.K, s.K, 1);
+    float* acc = mine + (long)t.g * s.cog * s.K;
+    // dW_g (cog × K) += dY (cog × depth) · colᵀ (depth × K), or its transpose.
+    if (transposed) sgemm(false, true, s.K, s.cog, depth, 1.0f, X, ldx, D, ldd, 1.0f, acc, s.cog, 1);
+    else sgemm(false, true, s.cog, s.K, depth, 1.0f, D, ldd, X, ldx, 1.0f, acc, s.K, 1);
   });
+  if (transposed)
+    for (int g = 0; g < p.groups; ++g) {
+      const float* src = sums + (long)g * s.cog * s.K;
+      float* dst = dw + (long)g * s.cog * s.K;
+      for (int k = 0; k < s.K; ++k)
+        for (int co = 0; co < s.cog; ++co) dst[(long)co * s.K + k] = src[(long)k * s.cog + co];
+    }
   return true;
 }
 
