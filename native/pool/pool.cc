@@ -67,7 +67,8 @@ static inline void max_window(const Pool2dParams& p, const float* xp, int64_t oh
 
 void max_pool2d_ref(const Pool2dParams& p, const float* x, float* y, float* idx, int threads) {
   const int64_t in_size = p.h * p.w, out_size = p.out_h * p.out_w;
-#pragma omp parallel for num_threads(threads) if (worth_threads(p.planes, p.planes * out_size * p.kh * p.kw))
+#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk_items(out_size * p.kh * p.kw)) \
+    if (worth_threads(p.planes, p.planes * out_size * p.kh * p.kw))
   for (int64_t pl = 0; pl < p.planes; ++pl) {
     const float* xp = x + pl * in_size;
     for (int64_t oh = 0; oh < p.out_h; ++oh)
@@ -250,7 +251,8 @@ void max_pool2d_forward(const Pool2dParams& p, const float* x, float* y, float* 
 
 void max_pool_backward(int64_t planes, int64_t in_size, int64_t out_size, const float* dy,
                        const float* idx, float* dx, int threads, const float* y) {
-#pragma omp parallel for num_threads(threads) if (worth_threads(planes, planes * (in_size + out_size)))
+#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk_items(in_size + out_size)) \
+    if (worth_threads(planes, planes * (in_size + out_size)))
   for (int64_t pl = 0; pl < planes; ++pl) {
     float* dxp = dx + pl * in_size;
     std::memset(dxp, 0, sizeof(float) * in_size);
@@ -274,7 +276,8 @@ bool max_pool_pairs_backward(int64_t planes, int64_t h, int64_t w, int64_t oh, i
   // always fail there, before a pass over every plane is spent.
   if (!K.max_pairs_backward(dy, idx, y, h, w, oh, ow, dx)) return false;
   bool ok = true;
-#pragma omp parallel for num_threads(threads) reduction(&& : ok) if (worth_threads(planes, planes * (in_size + out_size)))
+#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk_items(in_size + out_size)) reduction(&& : ok) \
+    if (worth_threads(planes, planes * (in_size + out_size)))
   for (int64_t pl = 1; pl < planes; ++pl)
     ok = K.max_pairs_backward(dy + pl * out_size, idx + pl * out_size, y ? y + pl * out_size : nullptr, h, w, oh, ow,
                               dx + pl * in_size) && ok;
@@ -286,7 +289,7 @@ static bool index_ok(float v, float limit) { return v >= -1.0f && v < limit && (
 int64_t first_bad_index(const float* idx, int64_t n, int64_t limit, int threads) {
   const float lim = (float)limit;
   bool bad = false;
-#pragma omp parallel for num_threads(threads) reduction(|| : bad) if (threads > 1 && n > (1 << 16))
+#pragma omp parallel for num_threads(threads) schedule(dynamic, kChunkFloats) reduction(|| : bad) if (threads > 1 && n > (1 << 16))
   for (int64_t i = 0; i < n; ++i) bad = !index_ok(idx[i], lim) || bad;
   if (bad)
     for (int64_t i = 0; i < n; ++i)
@@ -337,7 +340,8 @@ static inline float avg_output(const Pool2dParams& p, bool count_include_pad, in
 void avg_pool2d_ref(const Pool2dParams& p, bool count_include_pad, int divisor_override,
                     const float* x, float* y, int threads) {
   const int64_t in_size = p.h * p.w, out_size = p.out_h * p.out_w;
-#pragma omp parallel for num_threads(threads) if (worth_threads(p.planes, p.planes * out_size * p.kh * p.kw))
+#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk_items(out_size * p.kh * p.kw)) \
+    if (worth_threads(p.planes, p.planes * out_size * p.kh * p.kw))
   for (int64_t pl = 0; pl < p.planes; ++pl)
     for (int64_t oh = 0; oh < p.out_h; ++oh)
       for (int64_t ow = 0; ow < p.out_w; ++ow)
@@ -368,7 +372,8 @@ void avg_pool2d_forward(const Pool2dParams& p, bool count_include_pad, int divis
 void avg_pool2d_backward(const Pool2dParams& p, bool count_include_pad, int divisor_override,
                          const float* dy, float* dx, int threads) {
   const int64_t in_size = p.h * p.w, out_size = p.out_h * p.out_w;
-#pragma omp parallel for num_threads(threads) if (worth_threads(p.planes, p.planes * out_size * p.kh * p.kw))
+#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk_items(out_size * p.kh * p.kw)) \
+    if (worth_threads(p.planes, p.planes * out_size * p.kh * p.kw))
   for (int64_t pl = 0; pl < p.planes; ++pl) {
     float* dxp = dx + pl * in_size;
     std::memset(dxp, 0, sizeof(float) * in_size);
@@ -452,15 +457,15 @@ void adaptive_avg_pool2d_backward(int64_t planes, int64_t h, int64_t w, int64_t 
     const float count = (float)(h * w);
     const int64_t hw = h * w;
     if (hw == 1) {  // a plane per float: one flat loop the compiler vectorizes
-#pragma omp parallel for num_threads(threads) schedule(static) if (planes >= kParallelFloats)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, kChunkFloats) if (planes >= kParallelFloats)
       for (int64_t pl = 0; pl < planes; ++pl) dx[pl] = 0.0f + dy[pl] / count;
       return;
     }
-#pragma omp parallel for num_threads(threads) schedule(static) if (planes > 1 && planes * hw >= kParallelFloats)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk_items(hw)) if (planes > 1 && planes * hw >= kParallelFloats)
     for (int64_t pl = 0; pl < planes; ++pl) std::fill_n(dx + pl * hw, hw, 0.0f + dy[pl] / count);
     return;
   }
-#pragma omp parallel for num_threads(threads) if (worth_threads(planes, planes * h * w))
+#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk_items(h * w)) if (worth_threads(planes, planes * h * w))
   for (int64_t pl = 0; pl < planes; ++pl) {
     float* dxp = dx + pl * h * w;
     std::memset(dxp, 0, sizeof(float) * h * w);
@@ -479,7 +484,7 @@ void adaptive_avg_pool2d_backward(int64_t planes, int64_t h, int64_t w, int64_t 
 
 void adaptive_max_pool2d_forward(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,
                                  const float* x, float* y, float* idx, int threads) {
-#pragma omp parallel for num_threads(threads) if (worth_threads(planes, planes * h * w))
+#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk_items(h * w)) if (worth_threads(planes, planes * h * w))
   for (int64_t pl = 0; pl < planes; ++pl) {
     const float* xp = x + pl * h * w;
     float* yp = y + pl * oh * ow;
