@@ -6,6 +6,7 @@
 
 #include "conv/columns.h"
 #include "conv/few_channels.h"
+#include "conv/planes.h"
 #include "conv/work.h"
 #include "gemm/gemm.h"
 
@@ -281,13 +282,10 @@ bool conv2d_backward_weight_by_image(const Conv2dParams& p, const float* x, cons
     if (transposed) sgemm(false, true, s.K, s.cog, depth, 1.0f, X, ldx, D, ldd, 1.0f, acc, s.cog, 1);
     else sgemm(false, true, s.cog, s.K, depth, 1.0f, D, ldd, X, ldx, 1.0f, acc, s.K, 1);
   });
+  // Each group's K × cog sum back to cog × K.
   if (transposed)
-    for (int g = 0; g < p.groups; ++g) {
-      const float* src = sums + (long)g * s.cog * s.K;
-      float* dst = dw + (long)g * s.cog * s.K;
-      for (int k = 0; k < s.K; ++k)
-        for (int co = 0; co < s.cog; ++co) dst[(long)co * s.K + k] = src[(long)k * s.cog + co];
-    }
+    for (int g = 0; g < p.groups; ++g)
+      transpose_planes(sums + (long)g * s.cog * s.K, s.cog, s.K, s.cog, dw + (long)g * s.cog * s.K);
   return true;
 }
 

@@ -1,5 +1,5 @@
 // NCHW planes to channel-last rows, for the fused blocks that keep a run of pixels in cache
-// channel-last (inverted_residual.h, convnext_mlp.h).
+// channel-last (inverted_residual.h, convnext_mlp.h), and for by-image's transposed weight sums.
 #pragma once
 
 namespace cnn {
