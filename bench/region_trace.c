@@ -34,6 +34,17 @@ static struct region_stats stats[kMaxRegions];
 static int nstats;
 static long gaps[kGapBins];
 static int64_t last_team_end;
+static void* last_team_fn;
+// The time between team regions summed by the pair of regions around it: what the other threads
+// wait out while the master runs serial code (JavaScript, the binding, a kernel's serial part).
+enum { kMaxPairs = 4096 };
+struct gap_pair {
+  void *before, *after;
+  long count;
+  int64_t total;
+};
+static struct gap_pair pairs[kMaxPairs];
+static int npairs;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static __thread int64_t waited;  // this thread's time in barriers during the current region
 
@@ -89,8 +100,13 @@ void GOMP_parallel(region_fn fn, void* data, unsigned threads, unsigned flags) {
       int bin = 0;
       while (bin < kGapBins - 1 && (t0 - last_team_end) / 1000 >= kGapEdgesUs[bin]) ++bin;
       ++gaps[bin];
+      int i = 0;
+      while (i < npairs && (pairs[i].before != last_team_fn || pairs[i].after != (void*)fn)) ++i;
+      if (i == npairs && npairs < kMaxPairs) pairs[npairs++] = (struct gap_pair){last_team_fn, (void*)fn, 0, 0};
+      if (i < kMaxPairs) ++pairs[i].count, pairs[i].total += t0 - last_team_end;
     }
     last_team_end = t1;
+    last_team_fn = (void*)fn;
     ++s->team;
     s->wall += t1 - t0;
     for (int t = 0; t < 2; ++t) s->busy[t] += c.busy[t], s->wait[t] += c.wait[t];
@@ -102,9 +118,22 @@ void GOMP_parallel(region_fn fn, void* data, unsigned threads, unsigned flags) {
 
 // Most time lost first: the team's wall time less the average thread's busy time.
 static int64_t lost(const struct region_stats* s) { return s->wall - (s->busy[0] + s->busy[1]) / 2; }
+static int by_total(const void* a, const void* b) {
+  const int64_t x = ((const struct gap_pair*)a)->total, y = ((const struct gap_pair*)b)->total;
+  return x < y ? 1 : x > y ? -1 : 0;
+}
 static int by_lost(const void* a, const void* b) {
   const int64_t x = lost(a), y = lost(b);
   return x < y ? 1 : x > y ? -1 : 0;
+}
+
+// The shared object holding fn and fn's offset in it.
+static const char* locate(void* fn, uintptr_t* offset) {
+  Dl_info d;
+  *offset = 0;
+  if (!dladdr(fn, &d) || !d.dli_fname) return "?";
+  *offset = (uintptr_t)fn - (uintptr_t)d.dli_fbase;
+  return d.dli_fname;
 }
 
 __attribute__((destructor)) static void report(void) {
@@ -117,14 +146,25 @@ __attribute__((destructor)) static void report(void) {
   fprintf(f, "\n");
   for (int i = 0; i < nstats; ++i) {
     const struct region_stats* s = &stats[i];
-    Dl_info d;
-    uintptr_t offset = 0;
-    const char* object = "?";
-    if (dladdr(s->fn, &d) && d.dli_fname) object = d.dli_fname, offset = (uintptr_t)s->fn - (uintptr_t)d.dli_fbase;
+    uintptr_t offset;
+    const char* object = locate(s->fn, &offset);
     const double team = s->team ? (double)s->team : 1.0;
     fprintf(f, "%s 0x%lx %ld %ld %.3f %.3f %.3f %.3f %.3f %.1f %.1f\n", object, (unsigned long)offset, s->alone, s->team,
             s->wall / 1e6, s->busy[0] / 1e6, s->busy[1] / 1e6, s->wait[0] / 1e6, s->wait[1] / 1e6, s->start1 / 1e3 / team,
             s->tail / 1e3 / team);
+  }
+  // Then the gaps' largest pairs, to $REGION_TRACE_OUT.gaps: before and after region, count, total ms.
+  fclose(f);
+  char gap_path[4096];
+  snprintf(gap_path, sizeof gap_path, "%s.gaps", path);
+  if (!(f = fopen(gap_path, "w"))) return;
+  qsort(pairs, npairs, sizeof pairs[0], by_total);
+  for (int i = 0; i < npairs && i < 20; ++i) {
+    uintptr_t o1, o2;
+    const char* a = locate(pairs[i].before, &o1);
+    const char* b = locate(pairs[i].after, &o2);
+    fprintf(f, "%s 0x%lx %s 0x%lx %ld %.3f\n", a, (unsigned long)o1, b, (unsigned long)o2, pairs[i].count,
+            pairs[i].total / 1e6);
   }
   fclose(f);
 }
