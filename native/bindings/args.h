@@ -23,6 +23,21 @@ constexpr int kMaxShapeDims = 8;
 
 class Fields;
 
+// What an error calls a value: an argument's name or a parameter object's `prefix.field`, spelled
+// out only for the message, so that a call whose arguments are good builds no strings. It points
+// into strings that outlive the read it names (literals, or the caller's own).
+class Name {
+ public:
+  Name(const char* name) : first_(name) {}
+  Name(const std::string& name) : first_(name.c_str()) {}
+  Name(const std::string& prefix, const char* field) : first_(prefix.c_str()), field_(field) {}
+  std::string str() const { return field_ ? std::string(first_) + "." + field_ : std::string(first_); }
+
+ private:
+  const char* first_;
+  const char* field_ = nullptr;
+};
+
 // Float32Arrays of one length at consecutive positions: the buffers of a pointwise op.
 struct Pointwise {
   int64_t n;       // the first array's length
@@ -43,23 +58,25 @@ class Args {
   void expect_count(size_t n) const;
 
   // ---- one value, named `what` in errors ----
-  int64_t integer_of(Napi::Value v, const std::string& what, int64_t lo, int64_t hi) const;
+  int64_t integer_of(Napi::Value v, const Name& what, int64_t lo, int64_t hi) const;
   // Any number (NaN and infinities included).
-  double number_of(Napi::Value v, const std::string& what) const;
+  double number_of(Napi::Value v, const Name& what) const;
   // A number in [lo, hi]; NaN is refused.
-  double number_of(Napi::Value v, const std::string& what, double lo, double hi) const;
-  bool boolean_of(Napi::Value v, const std::string& what) const;
-  std::string string_of(Napi::Value v, const std::string& what) const;
+  double number_of(Napi::Value v, const Name& what, double lo, double hi) const;
+  bool boolean_of(Napi::Value v, const Name& what) const;
+  std::string string_of(Napi::Value v, const Name& what) const;
   // A Float32Array of exactly `need` elements (at least `need` when !exact).
-  float* floats_of(Napi::Value v, const std::string& what, int64_t need, bool exact = true) const;
+  float* floats_of(Napi::Value v, const Name& what, int64_t need, bool exact = true) const;
+  // null/undefined → nullptr, else as floats_of.
+  float* floats_or_null_of(Napi::Value v, const Name& what, int64_t need) const;
   // A plain array of non-negative integers (a shape) of at most kMaxShapeDims dimensions.
-  std::vector<int64_t> shape_of(Napi::Value v, const std::string& what) const;
+  std::vector<int64_t> shape_of(Napi::Value v, const Name& what) const;
   // A typed array of element type T (napi type `type`), any length.
   template <typename T>
-  Napi::TypedArrayOf<T> typed_of(Napi::Value v, const std::string& what, napi_typedarray_type type,
+  Napi::TypedArrayOf<T> typed_of(Napi::Value v, const Name& what, napi_typedarray_type type,
                                  const char* type_name) const {
     if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type)
-      type_error("expected a " + std::string(type_name) + " for " + what);
+      type_error("expected a " + std::string(type_name) + " for " + what.str());
     return v.As<Napi::TypedArrayOf<T>>();
   }
 
@@ -108,18 +125,17 @@ class Fields {
   Napi::Value get(const char* name) const { return obj_.Get(name); }
   bool present(const char* name) const;  // neither missing, undefined nor null
   std::string what(const char* name) const { return prefix_ + "." + name; }
+  Name named(const char* field) const { return Name(prefix_, field); }
   const Args& args() const { return a_; }
 
-  int64_t integer(const char* name, int64_t lo, int64_t hi) const { return a_.integer_of(get(name), what(name), lo, hi); }
-  double number(const char* name) const { return a_.number_of(get(name), what(name)); }
-  double number(const char* name, double lo, double hi) const { return a_.number_of(get(name), what(name), lo, hi); }
-  bool boolean(const char* name) const { return a_.boolean_of(get(name), what(name)); }
-  std::string string(const char* name) const { return a_.string_of(get(name), what(name)); }
-  float* floats(const char* name, int64_t need) const { return a_.floats_of(get(name), what(name), need); }
-  float* floats_or_null(const char* name, int64_t need) const {
-    return present(name) ? floats(name, need) : nullptr;
-  }
-  std::vector<int64_t> shape(const char* name) const { return a_.shape_of(get(name), what(name)); }
+  int64_t integer(const char* name, int64_t lo, int64_t hi) const { return a_.integer_of(get(name), named(name), lo, hi); }
+  double number(const char* name) const { return a_.number_of(get(name), named(name)); }
+  double number(const char* name, double lo, double hi) const { return a_.number_of(get(name), named(name), lo, hi); }
+  bool boolean(const char* name) const { return a_.boolean_of(get(name), named(name)); }
+  std::string string(const char* name) const { return a_.string_of(get(name), named(name)); }
+  float* floats(const char* name, int64_t need) const { return a_.floats_of(get(name), named(name), need); }
+  float* floats_or_null(const char* name, int64_t need) const { return a_.floats_or_null_of(get(name), named(name), need); }
+  std::vector<int64_t> shape(const char* name) const { return a_.shape_of(get(name), named(name)); }
   // An array of exactly `count` numbers, each in [lo, hi].
   void numbers(const char* name, int count, double lo, double hi, double* out) const;
   // [min, max] within [lo, hi].
