@@ -3,7 +3,8 @@
 // (the `if` clause said no), the team's wall time, each of the first two threads' busy time
 // (inside the region, less the time in barriers and loop ends), how late the second thread started
 // and how long the region took to end after the last thread finished, and a histogram of the gaps
-// between one team region's end and the next one's start. Written at exit to $REGION_TRACE_OUT.
+// between one team region's end and the next one's start. Written at exit to $REGION_TRACE_OUT;
+// the gaps summed by the pair of regions around them, the 20 largest, to $REGION_TRACE_OUT.gaps.
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <omp.h>
@@ -153,8 +154,8 @@ __attribute__((destructor)) static void report(void) {
             s->wall / 1e6, s->busy[0] / 1e6, s->busy[1] / 1e6, s->wait[0] / 1e6, s->wait[1] / 1e6, s->start1 / 1e3 / team,
             s->tail / 1e3 / team);
   }
-  // Then the gaps' largest pairs, to $REGION_TRACE_OUT.gaps: before and after region, count, total ms.
   fclose(f);
+  // Then the gaps' largest pairs: before and after region, count, total ms.
   char gap_path[4096];
   snprintf(gap_path, sizeof gap_path, "%s.gaps", path);
   if (!(f = fopen(gap_path, "w"))) return;
