@@ -65,12 +65,18 @@ std::string Args::string_of(Napi::Value v, const Name& what) const {
   return v.As<Napi::String>().Utf8Value();
 }
 
-float* Args::floats_of(Napi::Value v, const Name& what, int64_t need, bool exact) const {
-  napi_typedarray_type type;
+std::pair<size_t, void*> Args::typed_data(Napi::Value v, const Name& what, napi_typedarray_type type,
+                                          const char* type_name) const {
+  napi_typedarray_type got;
   size_t length;
   void* data;
-  if (napi_get_typedarray_info(env(), v, &type, &length, &data, nullptr, nullptr) != napi_ok || type != napi_float32_array)
-    type_error("expected a Float32Array for " + what.str());
+  if (napi_get_typedarray_info(env(), v, &got, &length, &data, nullptr, nullptr) != napi_ok || got != type)
+    type_error("expected a " + std::string(type_name) + " for " + what.str());
+  return {length, data};
+}
+
+float* Args::floats_of(Napi::Value v, const Name& what, int64_t need, bool exact) const {
+  const auto [length, data] = typed_data(v, what, napi_float32_array, "Float32Array");
   const int64_t len = (int64_t)length;
   if (exact ? len != need : len < need)
     range_error("expected " + what.str() + " to hold " + (exact ? "" : "at least ") + std::to_string(need) +
@@ -114,7 +120,7 @@ Pointwise Args::pointwise(size_t first, std::initializer_list<const char*> names
 }
 
 int64_t Args::length(size_t i, const char* name) const {
-  return (int64_t)typed_of<float>(info_[i], name, napi_float32_array, "Float32Array").ElementLength();
+  return (int64_t)typed_data(info_[i], name, napi_float32_array, "Float32Array").first;
 }
 
 void Args::check_size(std::initializer_list<int64_t> factors, const char* what, int64_t limit) const {

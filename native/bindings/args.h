@@ -10,6 +10,7 @@
 #include <initializer_list>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace cnn_binding {
@@ -75,8 +76,7 @@ class Args {
   template <typename T>
   Napi::TypedArrayOf<T> typed_of(Napi::Value v, const Name& what, napi_typedarray_type type,
                                  const char* type_name) const {
-    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type)
-      type_error("expected a " + std::string(type_name) + " for " + what.str());
+    typed_data(v, what, type, type_name);
     return v.As<Napi::TypedArrayOf<T>>();
   }
 
@@ -113,6 +113,11 @@ class Args {
   Fields object(size_t i, const char* name) const;
 
  private:
+  // v's length and data where it is a typed array of `type`, else a TypeError naming type_name:
+  // one N-API call checks and reads.
+  std::pair<size_t, void*> typed_data(Napi::Value v, const Name& what, napi_typedarray_type type,
+                                      const char* type_name) const;
+
   const Napi::CallbackInfo& info_;
   const char* fn_;
 };
@@ -124,8 +129,8 @@ class Fields {
 
   Napi::Value get(const char* name) const { return obj_.Get(name); }
   bool present(const char* name) const;  // neither missing, undefined nor null
-  std::string what(const char* name) const { return prefix_ + "." + name; }
   Name named(const char* field) const { return Name(prefix_, field); }
+  std::string what(const char* name) const { return named(name).str(); }
   const Args& args() const { return a_; }
 
   int64_t integer(const char* name, int64_t lo, int64_t hi) const { return a_.integer_of(get(name), named(name), lo, hi); }
