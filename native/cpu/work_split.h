@@ -5,8 +5,12 @@
 // (64 KiB) keep the chunk count per call in the hundreds at most for activations of a few MB,
 // and a chunk's grab (one atomic add) is ~0.1% of its work.
 #pragma once
+#include <omp.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
+#include <memory>
 
 namespace cnn {
 
@@ -17,16 +21,55 @@ inline int64_t chunk_items(int64_t floats_per_item) {
   return std::max<int64_t>(1, kChunkFloats / std::max<int64_t>(1, floats_per_item));
 }
 
-// body(begin, length) over [0, n) in chunks of kChunkFloats handed out dynamically: for loops
-// that run per ISA on a whole chunk at a time. One thread below parallel_min elements.
+// body(i) for i in [0, n) over a team of `threads`: each thread first runs its own contiguous
+// share in order, as schedule(static) would, then takes what is left of the others' shares, as
+// schedule(dynamic, per) would, `per` items at a grab (one atomic add). On a quiet machine every
+// thread runs exactly its static share: neighbouring items stay on one core, where dynamic's
+// interleaving put every other block of a BatchNorm on the other core, and the cores'
+// prefetchers, running past a block's end, pulled in lines the other core then wrote (2-thread
+// BatchNorm on 128x64x8x8, warm: 0.20 ms interleaved, 0.13 contiguous, 0.23 on one thread;
+// resnet18's training step at 2 threads: BatchNorm 1.3-1.4x -> 1.8x its 1-thread speed). On a
+// shared CPU, the running threads still take over a descheduled thread's items. Runs on one
+// thread, in order, unless `parallel`.
+template <class Body>
+void for_each_share(int64_t n, int64_t per, int threads, bool parallel, Body body) {
+  per = std::max<int64_t>(per, 1);
+  const int shares = (int)std::min<int64_t>(std::max(threads, 1), (n + per - 1) / per);
+  if (!parallel || shares <= 1) {
+    for (int64_t i = 0; i < n; ++i) body(i);
+    return;
+  }
+  struct alignas(64) Share {
+    std::atomic<int64_t> next;
+    int64_t end;
+  };
+  std::unique_ptr<Share[]> share(new Share[shares]);
+  for (int s = 0; s < shares; ++s) {
+    share[s].next.store(n * s / shares, std::memory_order_relaxed);
+    share[s].end = n * (s + 1) / shares;
+  }
+#pragma omp parallel num_threads(shares)
+  {
+    // A team smaller than asked (a nested region gets one thread) leaves shares no thread starts
+    // on: they are taken over as leftovers.
+    const int me = omp_get_thread_num();
+    for (int k = 0; k < shares; ++k) {
+      Share& s = share[(me + k) % shares];
+      for (int64_t i; (i = s.next.fetch_add(per, std::memory_order_relaxed)) < s.end;)
+        for (int64_t j = i; j < std::min(i + per, s.end); ++j) body(j);
+    }
+  }
+}
+
+// body(begin, length) over [0, n) in chunks of kChunkFloats, handed out by for_each_share: for
+// loops that run per ISA on a whole chunk at a time. One thread below parallel_min elements.
 template <class Body>
 void for_each_chunk(int64_t n, int threads, int64_t parallel_min, Body body) {
   const int64_t chunks = (n + kChunkFloats - 1) / kChunkFloats;
-#pragma omp parallel for num_threads(threads) schedule(dynamic) if (threads > 1 && n >= parallel_min)
-  for (int64_t c = 0; c < chunks; ++c) {
+  for_each_share(chunks, 1, threads, threads > 1 && n >= parallel_min, [&](int64_t c) {
     const int64_t begin = c * kChunkFloats;
     body(begin, std::min(n, begin + kChunkFloats) - begin);
-  }
+  });
 }
 
 }  // namespace cnn

@@ -53,8 +53,7 @@ void binary_broadcast(BinaryOp op, const float* a, const int64_t* a_strides_in, 
   const int64_t rows = total / inner;
   // Work items are pieces of rows, so a long merged run is still shared between threads.
   const int64_t piece = std::min<int64_t>(inner, kChunkFloats), pieces = (inner + piece - 1) / piece;
-#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk_items(piece)) if (threads > 1 && total >= kParallelMin)
-  for (int64_t item = 0; item < rows * pieces; ++item) {
+  for_each_share(rows * pieces, chunk_items(piece), threads, threads > 1 && total >= kParallelMin, [&](int64_t item) {
     const int64_t r = item / pieces, j0 = item % pieces * piece, j1 = std::min(inner, j0 + piece);
     int64_t rem = r, oa = 0, ob = 0;
     for (int d = ndim - 2; d >= 0; --d) {
@@ -76,7 +75,7 @@ void binary_broadcast(BinaryOp op, const float* a, const int64_t* a_strides_in, 
     } else {
       for (int64_t j = j0; j < j1; ++j) po[j] = apply(op, pa[j * sa], pb[j * sb]);
     }
-  }
+  });
 }
 
 void sum_to_shape(const float* x, const int64_t* shape, int ndim, float* out,

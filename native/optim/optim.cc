@@ -10,25 +10,13 @@
 
 namespace cnn {
 
-namespace {
 // Below this many elements a parallel region costs more than it saves.
 constexpr int64_t kParallelMin = 1 << 15;
 
-// fn(begin, count) over [0, n) in chunks handed out to threads as they come free.
-template <class F>
-void in_chunks(int64_t n, int threads, F fn) {
-  const int64_t chunks = (n + kChunkFloats - 1) / kChunkFloats;
-#pragma omp parallel for num_threads(threads) schedule(dynamic) if (n >= kParallelMin && threads > 1)
-  for (int64_t c = 0; c < chunks; ++c) {
-    const int64_t begin = c * kChunkFloats;
-    fn(begin, std::min(kChunkFloats, n - begin));
-  }
-}
-}  // namespace
-
 void sgd_step(float* param, const float* grad, float* buf, int64_t n, const SgdOptions& o, int threads) {
   const OptimRows& rows = optim_rows_for(active_isa());
-  in_chunks(n, threads, [&](int64_t i, int64_t count) { rows.sgd(param + i, grad + i, buf ? buf + i : nullptr, count, o); });
+  for_each_chunk(n, threads, kParallelMin,
+                 [&](int64_t i, int64_t count) { rows.sgd(param + i, grad + i, buf ? buf + i : nullptr, count, o); });
 }
 
 void adam_step(float* param, const float* grad, float* m, float* v, float* vmax, int64_t n,
@@ -47,7 +35,7 @@ void adam_step(float* param, const float* grad, float* m, float* v, float* vmax,
   s.coupled = !o.decoupled && o.weight_decay != 0.0;
   s.sign = o.maximize ? -1.0f : 1.0f;
   const OptimRows& rows = optim_rows_for(active_isa());
-  in_chunks(n, threads, [&](int64_t i, int64_t count) {
+  for_each_chunk(n, threads, kParallelMin, [&](int64_t i, int64_t count) {
     rows.adam(param + i, grad + i, m + i, v + i, vmax ? vmax + i : nullptr, count, s);
   });
 }

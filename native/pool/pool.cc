@@ -251,9 +251,8 @@ void max_pool2d_forward(const Pool2dParams& p, const float* x, float* y, float* 
 
 void max_pool_backward(int64_t planes, int64_t in_size, int64_t out_size, const float* dy,
                        const float* idx, float* dx, int threads, const float* y) {
-#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk_items(in_size + out_size)) \
-    if (worth_threads(planes, planes * (in_size + out_size)))
-  for (int64_t pl = 0; pl < planes; ++pl) {
+  for_each_share(planes, chunk_items(in_size + out_size), threads, worth_threads(planes, planes * (in_size + out_size)),
+                 [&](int64_t pl) {
     float* dxp = dx + pl * in_size;
     std::memset(dxp, 0, sizeof(float) * in_size);
     const float* dyp = dy + pl * out_size;
@@ -263,7 +262,7 @@ void max_pool_backward(int64_t planes, int64_t in_size, int64_t out_size, const 
       const int64_t i = (int64_t)ip[o];
       if (i >= 0 && (!yp || yp[o] > 0.0f)) dxp[i] += dyp[o];
     }
-  }
+  });
 }
 
 bool max_pool_pairs_backward(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow, const float* dy, const float* idx,
