@@ -53,10 +53,11 @@ void for_each_share(int64_t n, int64_t per, int threads, bool parallel, Body bod
     // A team smaller than asked (a nested region gets one thread) leaves shares no thread starts
     // on: they are taken over as leftovers.
     const int me = omp_get_thread_num();
+    Body mine = body;  // a private copy, which the compiler may keep in registers
     for (int k = 0; k < shares; ++k) {
       Share& s = share[(me + k) % shares];
       for (int64_t i; (i = s.next.fetch_add(per, std::memory_order_relaxed)) < s.end;)
-        for (int64_t j = i; j < std::min(i + per, s.end); ++j) body(j);
+        for (int64_t j = i; j < std::min(i + per, s.end); ++j) mine(j);
     }
   }
 }
