@@ -12,16 +12,6 @@ namespace cnn {
 // Below this many elements a thread team costs more than the loop.
 static constexpr int64_t kParallelMin = 1 << 15;
 
-static inline float apply(BinaryOp op, float a, float b) {
-  switch (op) {
-    case BinaryOp::Add: return a + b;
-    case BinaryOp::Sub: return a - b;
-    case BinaryOp::Mul: return a * b;
-    case BinaryOp::Div: return a / b;
-  }
-  return 0.0f;
-}
-
 // Merges each axis into the next inner one where both inputs step over it as one run with it
 // (always for same-shape operands; the output is contiguous), so the inner loop is as long as
 // the layout allows: a residual add of N×C×2×2 maps is one loop, not N·C·2 loops of 2.
@@ -37,6 +27,35 @@ static int coalesce(const int64_t* shape, const int64_t* a_strides, const int64_
     s[n] = shape[d], sa[n] = a_strides[d], sb[n] = b_strides[d], ++n;
   }
   return n;
+}
+
+// out[j] = f(a[j·sa], b[j·sb]) for j in [j0, j1): one piece of a row, with the operation and the
+// common strides (both 1; one operand a scalar along the row) as loops of their own, which
+// vectorize. A switch on the operation per element kept a broadcast row (N×C×H×W times N×C×1×1)
+// scalar: 1.22 ms on 128×64×16×16, 0.3 after.
+template <class F>
+static void binary_row(const float* pa, const float* pb, float* po, int64_t j0, int64_t j1, int64_t sa, int64_t sb, F f) {
+  if (sa == 1 && sb == 1) {
+    for (int64_t j = j0; j < j1; ++j) po[j] = f(pa[j], pb[j]);
+  } else if (sa == 1 && sb == 0) {
+    const float v = pb[0];
+    for (int64_t j = j0; j < j1; ++j) po[j] = f(pa[j], v);
+  } else if (sa == 0 && sb == 1) {
+    const float v = pa[0];
+    for (int64_t j = j0; j < j1; ++j) po[j] = f(v, pb[j]);
+  } else {
+    for (int64_t j = j0; j < j1; ++j) po[j] = f(pa[j * sa], pb[j * sb]);
+  }
+}
+
+static void binary_run(BinaryOp op, const float* pa, const float* pb, float* po, int64_t j0, int64_t j1, int64_t sa,
+                       int64_t sb) {
+  switch (op) {
+    case BinaryOp::Add: return binary_row(pa, pb, po, j0, j1, sa, sb, [](float x, float y) { return x + y; });
+    case BinaryOp::Sub: return binary_row(pa, pb, po, j0, j1, sa, sb, [](float x, float y) { return x - y; });
+    case BinaryOp::Mul: return binary_row(pa, pb, po, j0, j1, sa, sb, [](float x, float y) { return x * y; });
+    case BinaryOp::Div: return binary_row(pa, pb, po, j0, j1, sa, sb, [](float x, float y) { return x / y; });
+  }
 }
 
 void binary_broadcast(BinaryOp op, const float* a, const int64_t* a_strides_in, const float* b,
@@ -62,19 +81,7 @@ void binary_broadcast(BinaryOp op, const float* a, const int64_t* a_strides_in, 
       oa += i * a_strides[d];
       ob += i * b_strides[d];
     }
-    const float* pa = a + oa;
-    const float* pb = b + ob;
-    float* po = out + r * inner;
-    if (sa == 1 && sb == 1) {
-      switch (op) {
-        case BinaryOp::Add: for (int64_t j = j0; j < j1; ++j) po[j] = pa[j] + pb[j]; break;
-        case BinaryOp::Sub: for (int64_t j = j0; j < j1; ++j) po[j] = pa[j] - pb[j]; break;
-        case BinaryOp::Mul: for (int64_t j = j0; j < j1; ++j) po[j] = pa[j] * pb[j]; break;
-        case BinaryOp::Div: for (int64_t j = j0; j < j1; ++j) po[j] = pa[j] / pb[j]; break;
-      }
-    } else {
-      for (int64_t j = j0; j < j1; ++j) po[j] = apply(op, pa[j * sa], pb[j * sb]);
-    }
+    binary_run(op, a + oa, b + ob, out + r * inner, j0, j1, sa, sb);
   });
 }
 
