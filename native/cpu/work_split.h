@@ -1,9 +1,11 @@
-// How the memory-bound kernels (elementwise, activations, normalization, optimizers) hand out
-// work: schedule(dynamic) in chunks of about kChunkFloats floats. A static split gives each
-// thread its share up front, so on a shared CPU a region waits for whichever thread the OS
-// descheduled; with chunks the running threads take over its share (issue 13). 16K floats
-// (64 KiB) keep the chunk count per call in the hundreds at most for activations of a few MB,
-// and a chunk's grab (one atomic add) is ~0.1% of its work.
+// How the memory-bound kernels (elementwise, activations, normalization, pooling, optimizers) hand
+// out work: in items of about kChunkFloats floats, by for_each_share below in BatchNorm, the
+// elementwise loops, binary ops, max pooling, dropout, Adam and SGD, and by schedule(dynamic) in
+// the rest (not measured to lose by it yet). A plain static
+// split gives each thread its share up front, so on a shared CPU a region waits for whichever
+// thread the OS descheduled; here the running threads take over its items (issue 13). 16K floats
+// (64 KiB) keep the item count per call in the hundreds at most for activations of a few MB, and
+// an item's grab (one atomic add) is ~0.1% of its work.
 #pragma once
 #include <omp.h>
 
@@ -53,7 +55,7 @@ void for_each_share(int64_t n, int64_t per, int threads, bool parallel, Body bod
     // A team smaller than asked (a nested region gets one thread) leaves shares no thread starts
     // on: they are taken over as leftovers.
     const int me = omp_get_thread_num();
-    Body mine = body;  // a private copy, which the compiler may keep in registers
+    Body mine = body;  // each thread calls its own copy
     for (int k = 0; k < shares; ++k) {
       Share& s = share[(me + k) % shares];
       for (int64_t i; (i = s.next.fetch_add(per, std::memory_order_relaxed)) < s.end;)
