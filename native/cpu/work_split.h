@@ -1,11 +1,11 @@
 // How the memory-bound kernels (elementwise, activations, normalization, pooling, optimizers) hand
 // out work: in items of about kChunkFloats floats, by for_each_share below in BatchNorm, the
 // elementwise loops, binary ops, max pooling, dropout, Adam and SGD, and by schedule(dynamic) in
-// the rest (not measured to lose by it yet). A plain static
-// split gives each thread its share up front, so on a shared CPU a region waits for whichever
-// thread the OS descheduled; here the running threads take over its items (issue 13). 16K floats
-// (64 KiB) keep the item count per call in the hundreds at most for activations of a few MB, and
-// an item's grab (one atomic add) is ~0.1% of its work.
+// the rest (not measured to lose by it yet). A plain static split gives each thread its share up
+// front, so on a shared CPU a region waits for whichever thread the OS descheduled; here the
+// running threads take over its items (issue 13). 16K floats (64 KiB) keep the item count per call
+// in the hundreds at most for activations of a few MB, and an item's grab (one atomic add) is
+// ~0.1% of its work.
 #pragma once
 #include <omp.h>
 
