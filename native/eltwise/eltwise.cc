@@ -32,7 +32,7 @@ static int coalesce(const int64_t* shape, const int64_t* a_strides, const int64_
 // out[j] = f(a[j·sa], b[j·sb]) for j in [j0, j1): one piece of a row, with the operation and the
 // common strides (both 1; one operand a scalar along the row) as loops of their own, which
 // vectorize. A switch on the operation per element kept a broadcast row (N×C×H×W times N×C×1×1)
-// scalar: 1.22 ms on 128×64×16×16, 0.3 after.
+// scalar: 1.24 ms on 128×64×16×16 on one thread, 0.25 after.
 template <class F>
 static void binary_row(const float* pa, const float* pb, float* po, int64_t j0, int64_t j1, int64_t sa, int64_t sb, F f) {
   if (sa == 1 && sb == 1) {
@@ -120,7 +120,7 @@ namespace {
 // vectorize without a runtime overlap check (which sent in-place calls to a scalar loop). It is
 // not on the parallel loop itself any more: an `if` clause there applies to its simd part too,
 // and on one thread (or below kParallelMin) ran the loop unvectorized (ReLU on 1M floats, one
-// thread: 5.1 ms against 0.15).
+// thread: 5.1 ms against 0.10).
 void relu_rows(const float* x, float* y, int64_t n) {
 #pragma omp simd
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
