@@ -26,6 +26,8 @@ void test_adaptive_avg_vectors(cnn::Isa isa);
 void test_optim_vectors(cnn::Isa isa, std::mt19937& rng);
 // Batch normalization's per-channel and channel-blocked loops against the formulas (norm_kernels_test.cc).
 void test_batch_norm_paths(std::mt19937& rng);
+// for_each_share runs every item once, at every team size and nested (work_split_test.cc).
+void test_work_split();
 // Broadcast binary ops against an index loop (eltwise_kernels_test.cc).
 void test_binary_broadcast(std::mt19937& rng);
 // The active ISA's dropout masks against counter_uint32 (dropout_kernels_test.cc).

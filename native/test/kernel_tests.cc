@@ -1512,6 +1512,7 @@ int main() {
   test_auto_augment(rng);
   test_optim(rng);
   test_binary_broadcast(rng);
+  test_work_split();
   test_first_nonfinite();
   test_layer_kernels(rng);
   std::printf("%d passed, %d failed\n", g_pass, g_fail);
