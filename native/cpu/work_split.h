@@ -45,7 +45,11 @@ void for_each_share(int64_t n, int64_t per, int threads, bool parallel, Body bod
     std::atomic<int64_t> next;
     int64_t end;
   };
-  std::unique_ptr<Share[]> share(new Share[shares]);
+  // The cursors on the stack for the usual teams, so that a call allocates nothing.
+  constexpr int kStackShares = 16;
+  Share on_stack[kStackShares];
+  std::unique_ptr<Share[]> on_heap(shares > kStackShares ? new Share[shares] : nullptr);
+  Share* share = on_heap ? on_heap.get() : on_stack;
   for (int s = 0; s < shares; ++s) {
     share[s].next.store(n * s / shares, std::memory_order_relaxed);
     share[s].end = n * (s + 1) / shares;

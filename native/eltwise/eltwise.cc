@@ -1,4 +1,5 @@
 #include "eltwise/eltwise.h"
+#include "cpu/bit_select.h"
 #include "cpu/work_split.h"
 
 #include <omp.h>
@@ -126,19 +127,9 @@ void relu_rows(const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
-// dy where keep, else +0, by a bit mask instead of a branch: random signs would mispredict half
-// the time, and the mask keeps PyTorch's exact zero where x <= 0 even if dy is infinite.
-inline float kept(float dy, bool keep) {
-  uint32_t bits;
-  std::memcpy(&bits, &dy, 4);
-  bits &= -(uint32_t)keep;
-  std::memcpy(&dy, &bits, 4);
-  return dy;
-}
-
 void relu_backward_rows(const float* x, const float* dy, float* dx, int64_t n) {
 #pragma omp simd
-  for (int64_t i = 0; i < n; ++i) dx[i] = kept(dy[i], x[i] > 0.0f);
+  for (int64_t i = 0; i < n; ++i) dx[i] = keep_if(dy[i], x[i] > 0.0f);
 }
 
 void hardtanh_rows(const float* x, float* y, int64_t n, float lo, float hi) {
@@ -148,7 +139,7 @@ void hardtanh_rows(const float* x, float* y, int64_t n, float lo, float hi) {
 
 void hardtanh_backward_rows(const float* x, const float* dy, float* dx, int64_t n, float lo, float hi) {
 #pragma omp simd
-  for (int64_t i = 0; i < n; ++i) dx[i] = kept(dy[i], (x[i] > lo) & (x[i] < hi));
+  for (int64_t i = 0; i < n; ++i) dx[i] = keep_if(dy[i], (x[i] > lo) & (x[i] < hi));
 }
 
 void axpy_rows(float alpha, const float* x, float* y, int64_t n) {

@@ -1,6 +1,7 @@
 // for_each_share hands every item out exactly once: counts per item over item counts that leave
-// uneven shares and partial grabs, team sizes of 1-8, and from inside another parallel region,
-// where the inner team has one thread and takes every share as leftovers.
+// uneven shares and partial grabs, team sizes of 1-20 (over 16: cursors on the heap), and from
+// inside another parallel region, where the inner team has one thread and takes every share as
+// leftovers.
 #include <omp.h>
 
 #include <algorithm>
@@ -46,7 +47,7 @@ std::string case_name(const char* where, int64_t n, int64_t per, int threads, bo
 void test_work_split() {
   for (int64_t n : {0, 1, 2, 5, 17, 1000, 4097})
     for (int64_t per : {0, 1, 3, 64})
-      for (int threads : {1, 2, 3, 8})
+      for (int threads : {1, 2, 3, 8, 20})
         for (bool parallel : {false, true}) {
           report(case_name("top", n, per, threads, parallel), first_not_once(n, per, threads, parallel));
           int64_t bad[2] = {-1, -1};
