@@ -218,7 +218,7 @@ Napi::Value LanesFloats(const Args& a) {
 Napi::Value LanesWeights(const Args& a) {
   a.expect_count(4);
   const cnn::Conv2dParams p = read_conv(a, 0);
-  if (!cnn::conv_lanes_fits(p)) a.range_error("the channels-in-lanes loops take ungrouped 3x3 convolutions of stride 1, padding 1, on rows of up to 8 pixels");
+  if (!cnn::conv_lanes_fits(p)) a.range_error("the channels-in-lanes loops take 3x3 convolutions of stride 1, padding 1, on rows of up to 8 pixels, ungrouped or with groups of whole vectors of output channels");
   const float* w = a.floats(1, "w", elements(p, Size::W));
   float* out = a.floats(2, "out", cnn::conv_lanes_weights_floats(p));
   cnn::conv_lanes_reorder(p, w, out, a.threads(3));

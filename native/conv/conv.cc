@@ -156,7 +156,7 @@ ConvAlgo choose(const Conv2dParams& p, ConvPass pass, int threads, bool u = fals
       case ConvAlgo::Lanes: {
         // The input gradient goes as the forward pass q.
         Conv2dParams q = p;
-        if (pass == ConvPass::BackwardWeight || (pass == ConvPass::BackwardInput && !input_grad_as_forward(p, &q)) ||
+        if (pass == ConvPass::BackwardWeight || (pass == ConvPass::BackwardInput && (p.groups != 1 || !input_grad_as_forward(p, &q))) ||
             !conv_lanes_fits(q))
           return false;
         if (conv_algo_override() == ConvAlgo::Lanes) return true;

@@ -9,8 +9,9 @@
 
 namespace cnn {
 
-// Whether the loops take p's shape (forward pass, groups 1, 3×3, stride 1, dilation 1, padding 1
-// each side, rows of 1-8 pixels).
+// Whether the loops take p's shape (forward pass, 3×3, stride 1, dilation 1, padding 1
+// each side, rows of 1-8 pixels; ungrouped, or groups of whole blocks of output channels on the
+// active ISA, each block then reading its own group's input channels; the input gradient ungrouped only).
 bool conv_lanes_fits(const Conv2dParams& p);
 // Whether Auto takes them: where they measured faster than the paths that would run instead.
 bool conv_lanes_wins(const Conv2dParams& p, int threads);

@@ -17,6 +17,7 @@
 #include "conv/conv_grid.h"
 #include "conv/conv_direct.h"
 #include "conv/conv_lanes.h"
+#include "conv/lanes_rows.h"
 #include "conv/depthwise_3x3.h"
 #include "conv/depthwise_planes.h"
 #include "conv/depthwise_small.h"
@@ -472,7 +473,8 @@ static void test_conv_lanes(Isa isa) {
     }
   }
   Conv2dParams wide{2, 4, 9, 9, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, strided = wide, grouped = wide;
-  strided.h = strided.w = 8, strided.stride_w = 2, grouped.h = grouped.w = 8, grouped.groups = 2;
+  // Groups of 2 output channels: no block of lanes lies inside one group on any ISA.
+  strided.h = strided.w = 8, strided.stride_w = 2, grouped.h = grouped.w = 8, grouped.groups = 4;
   std::vector<float> none(4096, 1.0f);
   for (const auto& p : {wide, strided, grouped})
     if (conv_lanes_fits(p) || conv2d_forward_lanes(p, none.data(), none.data(), nullptr, none.data(), 1) ||
@@ -490,6 +492,50 @@ static void test_conv_lanes(Isa isa) {
   const Conv2dParams last{8, 512, 7, 7, 512, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
   if ((conv2d_algo(last, ConvPass::BackwardInput, 2) == ConvAlgo::Lanes) == (isa == Isa::Avx512)) ++g_pass;
   else { std::printf("FAIL lanes[%s]: Auto took %s for the input gradient of 512 on 7x7\n", isa_name(isa), conv_algo_name(conv2d_algo(last, ConvPass::BackwardInput, 2))); ++g_fail; }
+}
+
+// Grouped layers whose groups are whole blocks of lanes (one or two vectors of output channels a
+// group: RegNet's groups of 8 on AVX2) take the channels-in-lanes loops forward, each block reading
+// its own group's input channels, with every epilogue at 1-3 threads; their input gradient is declined.
+static void test_conv_lanes_grouped(Isa isa) {
+  std::mt19937 rng(43);
+  const int L = lanes_rows_for(isa).lanes;
+  const int shapes[][5] = {{3, 5, 4, 1, 3}, {2, 3, 8, 2, 2}, {5, 4, 1, 1, 2}, {4, 2, 7, 2, 3}, {3, 6, 2, 1, 4}};  // n, cig, hw, cog / L, groups
+  for (const auto& s : shapes) {
+    const int groups = s[4];
+    const Conv2dParams p{s[0], s[1] * groups, s[2], s[2], s[3] * L * groups, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, groups};
+    const size_t ys = (size_t)p.n * p.c_out * p.h * p.w;
+    const auto x = random_vec((size_t)p.n * p.c_in * p.h * p.w, rng), w = random_vec((size_t)p.c_out * s[1] * 9, rng),
+               b = random_vec(p.c_out, rng), residual = random_vec(ys, rng);
+    for (int threads : {1, 2, 3})
+      for (bool with_residual : {false, true}) {
+        std::vector<float> y_ref(ys), y(ys, NAN);
+        conv2d_ref_forward(p, x.data(), w.data(), b.data(), y_ref.data());
+        for (size_t i = 0; i < ys; ++i) y_ref[i] = std::max(y_ref[i] + (with_residual ? residual[i] : 0.0f), 0.0f);
+        ConvEpilogue e;
+        e.lo = 0.0f, e.residual = with_residual ? residual.data() : nullptr;
+        char name[160];
+        std::snprintf(name, sizeof name, "lanes grouped[%s] n=%d cin=%d %dx%d cout=%d groups=%d threads=%d residual=%d", isa_name(isa), p.n,
+                      p.c_in, p.h, p.w, p.c_out, groups, threads, with_residual);
+        if (!conv_lanes_fits(p) || !conv2d_forward_lanes(p, x.data(), w.data(), b.data(), y.data(), threads, e)) {
+          std::printf("FAIL %s: declined\n", name);
+          ++g_fail;
+          continue;
+        }
+        check_close(name, y, y_ref, 1e-4f, 1e-4f);
+      }
+    std::vector<float> none(x.size() + ys + w.size(), 1.0f);
+    if (conv2d_backward_input_lanes(p, none.data(), none.data(), none.data(), 1) ||
+        conv2d_algo(p, ConvPass::BackwardInput, 2) == ConvAlgo::Lanes) {
+      std::printf("FAIL lanes grouped[%s]: took the input gradient of groups=%d\n", isa_name(isa), groups);
+      ++g_fail;
+    } else ++g_pass;
+  }
+  // RegNetY-400MF's 104 channels in groups of 8 on 4×4 maps: Auto takes the lanes where groups are whole blocks
+  // (one AVX2 vector, two baseline ones; never AVX-512's 16 lanes).
+  const Conv2dParams regnet{128, 104, 4, 4, 104, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 13};
+  if ((conv2d_algo(regnet, ConvPass::Forward, 2) == ConvAlgo::Lanes) == (isa != Isa::Avx512)) ++g_pass;
+  else { std::printf("FAIL lanes grouped[%s]: Auto took %s for RegNet's 104 in groups of 8 on 4x4\n", isa_name(isa), conv_algo_name(conv2d_algo(regnet, ConvPass::Forward, 2))); ++g_fail; }
 }
 
 // The grid over runs of small images, their padded rows interleaved (conv_grid.cc; where the ISA
@@ -1473,6 +1519,7 @@ int main() {
     test_conv(isa, rng);
     test_conv_stride2(isa);
     test_conv_grid_runs(isa);
+    test_conv_lanes_grouped(isa);
     test_conv_lanes(isa);
     test_epilogue_rows(isa);
     test_conv_mapped(isa);

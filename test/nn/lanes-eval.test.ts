@@ -67,3 +67,12 @@ it('256 channels on 4×4 maps: the cached reorder gives the per-call one\'s bits
   assert.deepEqual(stale, perCall);
   assertClose(perCall, noGrad(() => pinned(() => conv.call(x))).data, WITHIN, 'against the pinned path');
 });
+
+it('regnet_y_400mf at 32×32: its grouped layers (groups of 8 channels) give the pinned path\'s logits, by the lanes where 8 channels are whole vectors', () => {
+  const model = deterministicModel('regnet_y_400mf').eval(), x = sineImages(4);
+  const before = lanesReorderCount();
+  const got = noGrad(() => model.call(x));
+  // AVX-512's blocks of 16 channels would span two groups: there the grouped layers take other paths.
+  assert.equal(lanesReorderCount() > before, native.cpuInfo().active !== 'avx512', 'grouped layers ran by the lanes loops');
+  assertClose(got, pinned(() => noGrad(() => model.call(x))), WITHIN, 'logits');
+});
