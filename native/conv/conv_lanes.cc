@@ -68,7 +68,7 @@ struct Blocking {
 };
 
 Blocking blocking(const LanesRows& K, const Conv2dParams& p) {
-  const int V = K.vectors(p.w, p.c_out / p.groups), R = K.images(p.w, V), cb = V * K.lanes;
+  const int V = K.vectors(p.out_w(), p.c_out / p.groups), R = K.images(p.out_w(), V), cb = V * K.lanes;
   return {V, R, cb, (p.c_out + cb - 1) / cb, p.c_in / p.groups};
 }
 
@@ -78,7 +78,7 @@ bool grouped_fits(const LanesRows& K, const Conv2dParams& p) {
   if (p.groups == 1) return true;
   if (p.c_in % p.groups || p.c_out % p.groups) return false;
   const int cog = p.c_out / p.groups;
-  return cog % (K.vectors(p.w, cog) * K.lanes) == 0;
+  return cog % (K.vectors(p.out_w(), cog) * K.lanes) == 0;
 }
 
 // Floats of the weights reordered for blocking bk.
@@ -87,8 +87,10 @@ long reordered_floats(const Blocking& bk) { return (long)bk.blocks * bk.cig * 9 
 // The forward pass on weights (and bias) reordered for blocking bk.
 void forward_reordered(const LanesRows& K, const Blocking& bk, const Conv2dParams& p, const float* x, const float* wt,
                        const float* bias, float* y, int threads, const ConvEpilogue& e) {
-  const int W = p.w, H = p.h, V = bk.V, R = bk.R, cb = bk.cb, blocks = bk.blocks, cig = bk.cig, cog = p.c_out / p.groups;
-  const long image = (long)p.c_in * H * W, plane = (long)H * W, tiles = (p.n + R - 1) / R, items = tiles * H;
+  // H × W: the output map; the input's rows are S·W wide (conv_lanes_fits).
+  const int W = p.out_w(), H = p.out_h(), S = p.stride_h, V = bk.V, R = bk.R, cb = bk.cb, blocks = bk.blocks, cig = bk.cig,
+            cog = p.c_out / p.groups;
+  const long image = (long)p.c_in * p.h * p.w, plane = (long)p.h * p.w, tiles = (p.n + R - 1) / R, items = tiles * H;
   // Without a residual the loops clamp; with one the clamp waits for the sum.
   const bool clamp_here = !e.residual;
   const float lo = clamp_here ? e.lo : -INFINITY, hi = clamp_here ? e.hi : INFINITY;
@@ -102,14 +104,16 @@ void forward_reordered(const LanesRows& K, const Blocking& bk, const Conv2dParam
       const long tile = it / H;
       const int oh = (int)(it % H), n0 = (int)(tile * R), images = std::min(R, p.n - n0);
       const float* src = x + n0 * image;
-      long ldr = W, ldc = plane;
+      long ldr = p.w, ldc = plane;
       if (R > 1) {
         if (held != tile) interleave(p, src, images, R, grow(in_buf, image * R)), held = tile;
-        src = in_buf.data(), ldr = (long)R * W, ldc = plane * R;
+        src = in_buf.data(), ldr = (long)R * p.w, ldc = plane * R;
       }
+      // Stride 2 reads input rows 2·oh − 1 .. 2·oh + 1, the last inside an even map.
+      const int ki1 = S == 1 && oh == H - 1 ? 2 : 3;
       for (int blk = 0; blk < blocks; ++blk) {
         const long first_in = (long)(blk * cb / cog) * cig;  // the block's group's first input channel
-        K.row(V, W, cig, oh == 0 ? 1 : 0, oh == H - 1 ? 2 : 3, src + first_in * ldc + oh * ldr, ldr, ldc, wt + (long)blk * cig * 9 * cb,
+        K.row(V, W, S, cig, oh == 0 ? 1 : 0, ki1, src + first_in * ldc + (long)S * oh * ldr, ldr, ldc, wt + (long)blk * cig * 9 * cb,
               bias ? bias + (long)blk * cb : nullptr, lo, hi, out, cb);
         const int co1 = std::min(p.c_out, (blk + 1) * cb);
         for (int r = 0; r < images; ++r)
@@ -127,8 +131,9 @@ void forward_reordered(const LanesRows& K, const Blocking& bk, const Conv2dParam
 }  // namespace
 
 bool conv_lanes_fits(const Conv2dParams& p) {
-  return grouped_fits(lanes_rows_for(active_isa()), p) && p.kh == 3 && p.kw == 3 && p.stride_h == 1 && p.stride_w == 1 && p.dil_h == 1 && p.dil_w == 1 &&
-         p.pad_t == 1 && p.pad_b == 1 && p.pad_l == 1 && p.pad_r == 1 && p.h >= 1 && p.w >= 1 && p.w <= kLanesMaxWidth;
+  const bool stride = (p.stride_h == 1 && p.stride_w == 1) || (p.stride_h == 2 && p.stride_w == 2 && p.h % 2 == 0 && p.w % 2 == 0);
+  return stride && p.kh == 3 && p.kw == 3 && p.dil_h == 1 && p.dil_w == 1 && p.pad_t == 1 && p.pad_b == 1 && p.pad_l == 1 &&
+         p.pad_r == 1 && p.h >= 1 && p.w >= 1 && p.out_w() <= kLanesMaxWidth && grouped_fits(lanes_rows_for(active_isa()), p);
 }
 
 bool conv_lanes_wins(const Conv2dParams& p, int threads) {
@@ -141,9 +146,11 @@ bool conv_lanes_wins(const Conv2dParams& p, int threads) {
   // Grouped layers (whole groups per block) beat every other path on 2×2-8×8 maps: the others
   // multiply each group's few channels as a GEMM of a few rows. AVX2, 2 threads, 128 images, RegNet's
   // groups of 8: 104 channels on 4×4 2.7 -> 0.7 ms, 48 on 8×8 1.3 -> 0.95, 104 on 8×8 3.1 -> 2.3; the
-  // baseline ISA (SSE2, two vectors a group) 104 on 4×4 2.7 -> 0.9.
+  // baseline ISA (SSE2, two vectors a group) 104 on 4×4 2.7 -> 0.9. Stride 2 (grouped only; ungrouped
+  // stride-2 layers were not measured), AVX2, base and new in turns: 48 on 16×16 6.2 -> 4.0 ms, 104 on
+  // 8×8 3.4-5.0 -> 1.4, 208 on 4×4 1.9-3.6 -> 0.9.
   const Isa isa = active_isa();
-  return conv_lanes_fits(p) && (p.groups > 1 || (p.c_out >= 16 && (isa == Isa::Avx512 || p.w <= 4)));
+  return conv_lanes_fits(p) && (p.groups > 1 || (p.stride_h == 1 && p.c_out >= 16 && (isa == Isa::Avx512 || p.w <= 4)));
 }
 
 long conv_lanes_weights_floats(const Conv2dParams& p) {

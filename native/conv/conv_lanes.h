@@ -1,5 +1,6 @@
-// 3×3 convolutions of stride 1 and padding 1 on small maps (rows of at most 8 pixels: DenseNet's
-// and ResNet's late layers at 32×32, ResNet-50's last stage at 224) with the output channels in
+// 3×3 convolutions of padding 1 on small maps (output rows of at most 8 pixels: DenseNet's and
+// ResNet's late layers at 32×32, ResNet-50's last stage at 224; RegNet's grouped layers, stride 1
+// and 2) with the output channels in
 // the vector lanes: each tile is one output row of a few images, every pixel an accumulator per
 // block of channels, each input value broadcast once per tap to all of them (lanes_rows.h). The
 // taps a pixel would read from the padding are skipped rather than multiplied by zeros, and no
@@ -9,9 +10,10 @@
 
 namespace cnn {
 
-// Whether the loops take p's shape (forward pass, 3×3, stride 1, dilation 1, padding 1
-// each side, rows of 1-8 pixels; ungrouped, or groups of whole blocks of output channels on the
-// active ISA, each block then reading its own group's input channels; the input gradient ungrouped only).
+// Whether the loops take p's shape (forward pass, 3×3, dilation 1, padding 1 each side, output
+// rows of 1-8 pixels; stride 1, or 2 on an even map; ungrouped, or groups of whole blocks of output
+// channels on the active ISA, each block then reading its own group's input channels). Their input
+// gradient takes ungrouped stride-1 layers only.
 bool conv_lanes_fits(const Conv2dParams& p);
 // Whether Auto takes them: where they measured faster than the paths that would run instead.
 bool conv_lanes_wins(const Conv2dParams& p, int threads);

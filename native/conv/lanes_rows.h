@@ -14,14 +14,15 @@ struct LanesRows {
   // the registers hold.
   int (*vectors)(int w, int c_out);
   int (*images)(int w, int v);
-  // One output row of a tile of images(w, v) images, 3×3 kernel, stride 1, padding 1: for r <
-  // images(w, v), q < w and co < cb = v·lanes,
+  // One output row of w pixels of a tile of images(w, v) images, 3×3 kernel, stride s (1 or 2),
+  // padding 1, input rows s·w wide: for r < images(w, v), q < w and co < cb = v·lanes,
   //   out[(r·w + q)·ldo + co] = clamp(bias[co] + Σ_c Σ_{ki0≤ki<ki1} Σ_kj w[((c·3 + ki)·3 + kj)·cb + co]
-  //                                   · src[c·ldc + (ki − 1)·ldr + r·w + q + kj − 1], lo, hi)
-  // over channels c < channels and the kj whose column q + kj − 1 lies in [0, w).
-  // src is the row's first pixel of image 0; the rows of a channel's images lie side by side
-  // (image r's at r·w), ldr floats between rows, ldc between channels. bias may be null.
-  void (*row)(int v, int w, int channels, int ki0, int ki1, const float* src, long ldr, long ldc, const float* wt,
+  //                                   · src[c·ldc + (ki − 1)·ldr + r·s·w + s·q + kj − 1], lo, hi)
+  // over channels c < channels and the kj whose column s·q + kj − 1 lies in [0, s·w).
+  // src is the input row's first pixel of image 0 (for output row oh, input row s·oh); the rows of
+  // a channel's images lie side by side (image r's at r·s·w), ldr floats between rows, ldc between
+  // channels. bias may be null.
+  void (*row)(int v, int w, int s, int channels, int ki0, int ki1, const float* src, long ldr, long ldc, const float* wt,
               const float* bias, float lo, float hi, float* out, long ldo);
 };
 

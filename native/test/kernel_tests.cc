@@ -473,10 +473,13 @@ static void test_conv_lanes(Isa isa) {
     }
   }
   Conv2dParams wide{2, 4, 9, 9, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, strided = wide, grouped = wide;
-  // Groups of 2 output channels: no block of lanes lies inside one group on any ISA.
+  // Groups of 2 output channels: no block of lanes lies inside one group on any ISA. Stride 2 on an
+  // odd map: the loops read every last pixel's third tap.
+  Conv2dParams odd = wide;
   strided.h = strided.w = 8, strided.stride_w = 2, grouped.h = grouped.w = 8, grouped.groups = 4;
+  odd.h = odd.w = 7, odd.stride_h = odd.stride_w = 2;
   std::vector<float> none(4096, 1.0f);
-  for (const auto& p : {wide, strided, grouped})
+  for (const auto& p : {wide, strided, grouped, odd})
     if (conv_lanes_fits(p) || conv2d_forward_lanes(p, none.data(), none.data(), nullptr, none.data(), 1) ||
         conv2d_backward_input_lanes(p, none.data(), none.data(), none.data(), 1)) {
       std::printf("FAIL lanes[%s] took %dx%d stride %d groups %d\n", isa_name(isa), p.h, p.w, p.stride_w, p.groups);
@@ -496,15 +499,19 @@ static void test_conv_lanes(Isa isa) {
 
 // Grouped layers whose groups are whole blocks of lanes (one or two vectors of output channels a
 // group: RegNet's groups of 8 on AVX2) take the channels-in-lanes loops forward, each block reading
-// its own group's input channels, with every epilogue at 1-3 threads; their input gradient is declined.
+// its own group's input channels, at stride 1 and, on even maps, 2 (ungrouped layers too, and odd
+// channel counts), with and without a residual at 1-3 threads; their input gradient is declined.
 static void test_conv_lanes_grouped(Isa isa) {
   std::mt19937 rng(43);
   const int L = lanes_rows_for(isa).lanes;
-  const int shapes[][5] = {{3, 5, 4, 1, 3}, {2, 3, 8, 2, 2}, {5, 4, 1, 1, 2}, {4, 2, 7, 2, 3}, {3, 6, 2, 1, 4}};  // n, cig, hw, cog / L, groups
+  // n, cig, output side, cog (in vectors, or a channel count where groups is 1), groups, stride
+  const int shapes[][6] = {{3, 5, 4, 1, 3, 1}, {2, 3, 8, 2, 2, 1}, {5, 4, 1, 1, 2, 1}, {4, 2, 7, 2, 3, 1}, {3, 6, 2, 1, 4, 1},
+                           {3, 5, 4, 1, 3, 2}, {2, 3, 8, 2, 2, 2}, {5, 4, 1, 1, 2, 2}, {4, 2, 7, 2, 3, 2}, {2, 7, 4, 21, 1, 2},
+                           {3, 4, 8, 37, 1, 2}};
   for (const auto& s : shapes) {
-    const int groups = s[4];
-    const Conv2dParams p{s[0], s[1] * groups, s[2], s[2], s[3] * L * groups, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, groups};
-    const size_t ys = (size_t)p.n * p.c_out * p.h * p.w;
+    const int groups = s[4], stride = s[5], side = s[2] * stride, cog = groups == 1 ? s[3] : s[3] * L;
+    const Conv2dParams p{s[0], s[1] * groups, side, side, cog * groups, 3, 3, stride, stride, 1, 1, 1, 1, 1, 1, groups};
+    const size_t ys = (size_t)p.n * p.c_out * p.out_h() * p.out_w();
     const auto x = random_vec((size_t)p.n * p.c_in * p.h * p.w, rng), w = random_vec((size_t)p.c_out * s[1] * 9, rng),
                b = random_vec(p.c_out, rng), residual = random_vec(ys, rng);
     for (int threads : {1, 2, 3})
@@ -515,8 +522,8 @@ static void test_conv_lanes_grouped(Isa isa) {
         ConvEpilogue e;
         e.lo = 0.0f, e.residual = with_residual ? residual.data() : nullptr;
         char name[160];
-        std::snprintf(name, sizeof name, "lanes grouped[%s] n=%d cin=%d %dx%d cout=%d groups=%d threads=%d residual=%d", isa_name(isa), p.n,
-                      p.c_in, p.h, p.w, p.c_out, groups, threads, with_residual);
+        std::snprintf(name, sizeof name, "lanes grouped[%s] n=%d cin=%d %dx%d cout=%d groups=%d stride=%d threads=%d residual=%d",
+                      isa_name(isa), p.n, p.c_in, p.h, p.w, p.c_out, groups, stride, threads, with_residual);
         if (!conv_lanes_fits(p) || !conv2d_forward_lanes(p, x.data(), w.data(), b.data(), y.data(), threads, e)) {
           std::printf("FAIL %s: declined\n", name);
           ++g_fail;
@@ -524,6 +531,7 @@ static void test_conv_lanes_grouped(Isa isa) {
         }
         check_close(name, y, y_ref, 1e-4f, 1e-4f);
       }
+    if (groups == 1) continue;  // ungrouped stride 2: no input gradient as a forward pass at all
     std::vector<float> none(x.size() + ys + w.size(), 1.0f);
     if (conv2d_backward_input_lanes(p, none.data(), none.data(), none.data(), 1) ||
         conv2d_algo(p, ConvPass::BackwardInput, 2) == ConvAlgo::Lanes) {
