@@ -32,10 +32,11 @@ it('resnet50 eval packs its by-image and grid layers once per weight version', (
 });
 
 it('a convolution given its cached packs gives the bits of one that packs per call', () => {
-  // resnet50's layer2 1×1 (by image) and a 3×3 with groups at 8×8.
+  // resnet50's layer2 1×1 (by image) and a 3×3 with groups at 8×8 (45 output channels a group, which no
+  // ISA's channels-in-lanes blocks divide, so it stays on the packed paths).
   const cases: ConvParams[] = [
     { n: 16, cIn: 128, h: 4, w: 4, cOut: 512, kh: 1, kw: 1, strideH: 1, strideW: 1, padT: 0, padB: 0, padL: 0, padR: 0, dilH: 1, dilW: 1, groups: 1 },
-    { n: 8, cIn: 64, h: 8, w: 8, cOut: 96, kh: 3, kw: 3, strideH: 2, strideW: 2, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1, groups: 2 },
+    { n: 8, cIn: 64, h: 8, w: 8, cOut: 90, kh: 3, kw: 3, strideH: 2, strideW: 2, padT: 1, padB: 1, padL: 1, padR: 1, dilH: 1, dilW: 1, groups: 2 },
   ];
   for (const p of cases) {
     const x = Tensor.randn([p.n, p.cIn, p.h, p.w]), w = Tensor.randn([p.cOut, p.cIn / p.groups, p.kh, p.kw]);
