@@ -145,7 +145,8 @@ bool conv_lanes_wins(const Conv2dParams& p, int threads) {
   // (0.83-0.85x); its 4×4 rows won 1.4-2.6x.
   // Grouped layers (whole groups per block) beat every other path on 2×2-8×8 maps: the others
   // multiply each group's few channels as a GEMM of a few rows. AVX2, 2 threads, 128 images, RegNet's
-  // groups of 8: 104 channels on 4×4 2.7 -> 0.7 ms, 48 on 8×8 1.3 -> 0.95, 104 on 8×8 3.1 -> 2.3; the
+  // groups of 8: 104 channels on 4×4 2.7 -> 0.7 ms, 104 on 8×8 2.8-3.1 -> 2.1-2.3, 48 on 8×8 level (0.87-1.34
+  // before, 0.88-0.95 after); the
   // baseline ISA (SSE2, two vectors a group) 104 on 4×4 2.7 -> 0.9. Stride 2 (grouped only; ungrouped
   // stride-2 layers were not measured), AVX2, base and new in turns: 48 on 16×16 6.2 -> 4.0 ms, 104 on
   // 8×8 3.4-5.0 -> 1.4, 208 on 4×4 1.9-3.6 -> 0.9.
