@@ -143,7 +143,7 @@ bool conv_lanes_wins(const Conv2dParams& p, int threads) {
   // 3.7 -> 2.6 ms, 4×4 1.14 -> 0.71), 7×7 maps 1.07-1.48x; 8 channels, half of each vector empty,
   // 0.68x. AVX2's one vector of 8 channels for rows of 8 (16 registers) lost to the direct loops
   // (0.83-0.85x); its 4×4 rows won 1.4-2.6x.
-  // Grouped layers (whole groups per block) beat every other path on 2×2-8×8 maps: the others
+  // Grouped layers (whole groups per block) beat or match every other path on 2×2-8×8 maps: the others
   // multiply each group's few channels as a GEMM of a few rows. AVX2, 2 threads, 128 images, RegNet's
   // groups of 8: 104 channels on 4×4 2.7 -> 0.7 ms, 104 on 8×8 2.8-3.1 -> 2.1-2.3, 48 on 8×8 level (0.87-1.34
   // before, 0.88-0.95 after); the
